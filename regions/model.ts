@@ -1,0 +1,218 @@
+/**
+ * The region model: the only input of the generator.
+ *
+ * One TypeBox definition gives three things that must never disagree: the TypeScript types the
+ * charts are written against (`Static<>`), the JSON Schema ajv checks each YAML file with
+ * (unknown fields rejected), and the schema files under regions/schema/ that editors load
+ * through the `yaml-language-server` modeline (`npm run schema` writes them; a test fails when
+ * they are stale).
+ *
+ * Plain data only: no cdk8s, no chart imports (see DESIGN.md, dependency rules).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Objects reject unknown fields: a typo in a region file is an error, never silently ignored. */
+const Strict = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description: string) =>
+  Type.Object(properties, { additionalProperties: false, description });
+
+const DnsLabel = (description: string) =>
+  Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description });
+
+/** A Kubernetes quantity such as `500m`, `2`, `512Mi`, `1.5Gi`. */
+export const Quantity = (description: string) =>
+  Type.String({
+    pattern: '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$',
+    description: `${description} (Kubernetes quantity, e.g. 500m, 2, 512Mi, 10Gi)`,
+  });
+
+const Version = Type.String({
+  pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$',
+  description: 'Release version, used as the image tag and the app.kubernetes.io/version label (semver, never "latest")',
+});
+
+export const ImageRelease = Strict(
+  {
+    repository: Type.String({
+      pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$',
+      description: 'Image repository without tag, e.g. ghcr.io/bookedbarber/api',
+    }),
+    version: Version,
+    digest: Type.Optional(
+      Type.String({
+        pattern: '^sha256:[a-f0-9]{64}$',
+        description: 'Optional content digest; when set the image is pulled by tag@digest',
+      }),
+    ),
+  },
+  'A released image: repository, version tag and optional digest',
+);
+
+export const GlobalConfig = Strict(
+  {
+    platform: Strict(
+      {
+        name: DnsLabel('Platform name: prefix of every object and namespace name, app.kubernetes.io/part-of'),
+        environment: Type.Union([Type.Literal('production'), Type.Literal('staging')], {
+          description: 'Deployment environment of every region in this repository',
+        }),
+      },
+      'Platform identity',
+    ),
+    franchiseIds: Strict(
+      {
+        first: Type.Integer({ minimum: 1, description: 'Lowest franchise ID' }),
+        last: Type.Integer({ minimum: 1, description: 'Highest franchise ID' }),
+      },
+      'The franchise ID space the shards must cover with no gap and no overlap',
+    ),
+    git: Strict(
+      {
+        repoURL: Type.String({ pattern: '^(https://|ssh://|git@)\\S+$', description: 'Repository Argo CD syncs dist/ from' }),
+        targetRevision: Type.String({ minLength: 1, description: 'Branch or tag Argo CD tracks' }),
+      },
+      'Where Argo CD reads the rendered manifests',
+    ),
+    argocd: Strict(
+      {
+        namespace: DnsLabel('Namespace Argo CD runs in (AppProject, ApplicationSet live there)'),
+        project: DnsLabel('AppProject that confines every region Application'),
+      },
+      'Argo CD settings shared by all regions',
+    ),
+    releases: Strict(
+      {
+        api: ImageRelease,
+        web: ImageRelease,
+      },
+      'The images every region runs',
+    ),
+  },
+  'Global settings shared by every region (regions/global.yaml)',
+);
+
+export const Residency = Type.Union([Type.Literal('us'), Type.Literal('eu'), Type.Literal('apac')], {
+  description: 'Data residency zone: a shard may only live in a region of the same residency',
+});
+
+const ReplicaBounds = (description: string) =>
+  Strict(
+    {
+      minReplicas: Type.Integer({ minimum: 1, description: 'HPA minimum pods' }),
+      maxReplicas: Type.Integer({ minimum: 1, description: 'HPA maximum pods' }),
+    },
+    description,
+  );
+
+const NamespaceSizing = (description: string) =>
+  Strict(
+    {
+      quota: Strict(
+        {
+          requestsCpu: Quantity('Sum of CPU requests of all pods'),
+          requestsMemory: Quantity('Sum of memory requests of all pods'),
+          limitsMemory: Quantity('Sum of memory limits of all pods'),
+          pods: Type.Integer({ minimum: 1, description: 'Maximum number of pods' }),
+          persistentVolumeClaims: Type.Integer({ minimum: 0, description: 'Maximum number of PVCs' }),
+          requestsStorage: Quantity('Sum of storage requested by PVCs'),
+        },
+        'ResourceQuota of the namespace',
+      ),
+      containerDefaults: Strict(
+        {
+          requestCpu: Quantity('CPU request given to a container that sets none'),
+          requestMemory: Quantity('Memory request given to a container that sets none'),
+          limitMemory: Quantity('Memory limit given to a container that sets none'),
+          maxCpu: Quantity('Largest CPU limit/request one container may have'),
+          maxMemory: Quantity('Largest memory limit one container may have'),
+        },
+        'LimitRange of the namespace',
+      ),
+    },
+    description,
+  );
+
+export const Shard = Strict(
+  {
+    id: Type.Integer({ minimum: 1, description: 'Shard number, unique across regions' }),
+    residency: Residency,
+    franchises: Strict(
+      {
+        first: Type.Integer({ minimum: 1, description: 'First franchise ID of the shard (inclusive)' }),
+        last: Type.Integer({ minimum: 1, description: 'Last franchise ID of the shard (inclusive)' }),
+      },
+      'Franchise ID range homed on this shard',
+    ),
+    readReplicas: Type.Integer({ minimum: 0, maximum: 15, description: 'Streaming read replicas' }),
+    storage: Strict(
+      {
+        className: DnsLabel('StorageClass of the data volumes'),
+        size: Quantity('Size of each data volume'),
+      },
+      'Persistent storage of each Postgres instance',
+    ),
+  },
+  'A Postgres shard homed in this region',
+);
+
+export const RegionConfig = Strict(
+  {
+    name: Type.String({
+      pattern: '^[a-z]{2}-[a-z]+-[0-9]$',
+      description: 'Cloud region id, e.g. us-east-1; must match the file name',
+    }),
+    provider: Type.Union([Type.Literal('aws'), Type.Literal('gcp'), Type.Literal('azure')], {
+      description: 'Cloud provider (OpenTelemetry cloud.provider)',
+    }),
+    role: Type.Union([Type.Literal('primary'), Type.Literal('secondary')], {
+      description: 'Exactly one region is primary',
+    }),
+    residency: Residency,
+    zones: Type.Array(DnsLabel('Availability zone, e.g. us-east-1a'), {
+      minItems: 2,
+      uniqueItems: true,
+      description: 'Availability zones workloads spread across (topology.kubernetes.io/zone values)',
+    }),
+    rolloutWave: Type.Integer({
+      minimum: 1,
+      description: 'Order in which Argo CD rolls a release out; unique per region, wave 1 goes first',
+    }),
+    cluster: Strict(
+      {
+        name: DnsLabel('Cluster name as registered in Argo CD'),
+        server: Type.String({ pattern: '^https://\\S+$', description: 'Kubernetes API URL Argo CD deploys to' }),
+      },
+      'Argo CD destination cluster',
+    ),
+    autoscaling: Strict(
+      {
+        api: ReplicaBounds('Booking API pods'),
+        web: ReplicaBounds('Web front end pods'),
+      },
+      'HPA bounds per workload',
+    ),
+    namespaces: Strict(
+      {
+        app: NamespaceSizing('Application namespace (API, web)'),
+        data: NamespaceSizing('Data namespace (Postgres, PgBouncer, Redis)'),
+        monitoring: NamespaceSizing('Monitoring namespace (Prometheus, Alertmanager, tracing)'),
+      },
+      'Guard rails of the namespaces this region owns',
+    ),
+    shards: Type.Array(Shard, { minItems: 1, description: 'Postgres shards homed in this region' }),
+  },
+  'One region (regions/<name>.yaml)',
+);
+
+export type GlobalConfig = Static<typeof GlobalConfig>;
+export type RegionConfig = Static<typeof RegionConfig>;
+export type ShardConfig = Static<typeof Shard>;
+export type ImageRelease = Static<typeof ImageRelease>;
+export type ResidencyZone = Static<typeof Residency>;
+export type NamespaceRole = keyof RegionConfig['namespaces'];
+export type NamespaceSizing = RegionConfig['namespaces'][NamespaceRole];
+
+/** Schemas written to regions/schema/ for editors, keyed by file name. */
+export const SCHEMA_FILES: Readonly<Record<string, TSchema>> = {
+  'global.schema.json': GlobalConfig,
+  'region.schema.json': RegionConfig,
+};

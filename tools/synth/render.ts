@@ -1,0 +1,38 @@
+/**
+ * Turns the charts of a cdk8s App into file contents in memory: one file per chart, named after
+ * the chart id. Nothing touches the disk here, so tests can render and compare cheaply.
+ */
+import type { App, Chart } from 'cdk8s';
+import { type KubeObject, toYamlFile } from './normalise';
+
+export interface RenderedFile {
+  /** Path relative to the output root, e.g. us-east-1/namespaces.yaml. */
+  readonly path: string;
+  readonly content: string;
+  readonly objects: number;
+}
+
+/** Runs every construct's validation first, as `App.synth()` would, and reports them all. */
+function validateApp(app: App): void {
+  const errors = app.node
+    .findAll()
+    .flatMap((construct) => construct.node.validate().map((message) => `[${construct.node.path}] ${message}`));
+  if (errors.length > 0) throw new Error(`chart validation failed:\n  ${errors.join('\n  ')}`);
+}
+
+export function renderApp(app: App, folder: string, header: readonly string[]): RenderedFile[] {
+  validateApp(app);
+  const files: RenderedFile[] = [];
+  for (const chart of app.charts as Chart[]) {
+    const objects = chart.toJson() as KubeObject[];
+    if (objects.length === 0) continue;
+    const seen = new Set<string>();
+    for (const o of objects) {
+      const key = `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      if (seen.has(key)) throw new Error(`chart ${chart.node.id} renders ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name} twice`);
+      seen.add(key);
+    }
+    files.push({ path: `${folder}/${chart.node.id}.yaml`, content: toYamlFile(objects, header), objects: objects.length });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

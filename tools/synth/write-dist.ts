@@ -1,0 +1,69 @@
+/**
+ * Writes rendered files into dist/ so that a failure never leaves a half-written tree: all files
+ * go to a staging folder next to dist/, which is checked and then swapped in with renames.
+ * Folders we render are replaced whole, so files of removed components disappear; with a region
+ * filter only that region's folder is replaced and every other file stays as it was.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RenderedFile } from './render';
+
+export interface WriteOptions {
+  /** The output root, e.g. /repo/dist. */
+  readonly distDir: string;
+  /** Top-level folders of distDir this run replaces (e.g. ['us-east-1']), or 'all'. */
+  readonly replace: readonly string[] | 'all';
+  /** Runs on the staging folder before the swap; throwing aborts and leaves distDir untouched. */
+  readonly check?: (stagingDir: string) => void;
+}
+
+let counter = 0;
+
+function siblingDir(distDir: string, label: string): string {
+  counter += 1;
+  return path.join(path.dirname(distDir), `.synth-${label}-${process.pid}-${counter}`);
+}
+
+/** Moves `fresh` to `target`, keeping the old `target` at `retired`; restores it if the move fails. */
+function swap(fresh: string, target: string, retired: string): void {
+  const hadTarget = fs.existsSync(target);
+  if (hadTarget) fs.renameSync(target, retired);
+  try {
+    if (fs.existsSync(fresh)) fs.renameSync(fresh, target);
+  } catch (error) {
+    if (hadTarget) fs.renameSync(retired, target);
+    throw error;
+  }
+}
+
+export function writeDist(files: readonly RenderedFile[], options: WriteOptions): void {
+  const { distDir, replace } = options;
+  const staging = siblingDir(distDir, 'staging');
+  const retired = siblingDir(distDir, 'old');
+  try {
+    for (const file of files) {
+      const top = file.path.split('/')[0];
+      if (replace !== 'all' && !replace.includes(top)) {
+        throw new Error(`rendered ${file.path} outside the folders this run replaces (${replace.join(', ')})`);
+      }
+      const target = path.join(staging, file.path);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, file.content);
+    }
+    fs.mkdirSync(staging, { recursive: true });
+    options.check?.(staging);
+
+    if (replace === 'all') {
+      swap(staging, distDir, retired);
+    } else {
+      fs.mkdirSync(distDir, { recursive: true });
+      fs.mkdirSync(retired, { recursive: true });
+      for (const folder of replace) {
+        swap(path.join(staging, folder), path.join(distDir, folder), path.join(retired, folder));
+      }
+    }
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(retired, { recursive: true, force: true });
+  }
+}

@@ -214,8 +214,14 @@ export const exactlyOnePrimaryRegion: Invariant = ({ global, regions }) => {
         : global.source.issue([], 'no region files', 'at least one regions/<name>.yaml next to global.yaml'),
     ];
   }
-  return primaries.slice(1).map((r) =>
-    r.source.issue(['role'], '"primary"', `"secondary": ${primaries[0].config.name} is already primary`, 'keep exactly one primary region'),
+  // Which of them is wrong is the author's call: point at every one of them.
+  return primaries.map((r) =>
+    r.source.issue(
+      ['role'],
+      '"primary"',
+      `exactly one primary region; also primary: ${primaries.filter((p) => p !== r).map((p) => p.config.name).join(', ')}`,
+      'set role: secondary in all but one of them',
+    ),
   );
 };
 

@@ -99,28 +99,41 @@ export function synth(definition: SynthDefinition, options: SynthOptions): Synth
   return { files };
 }
 
+const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [--out <dir>]
+  --region <name>  render only this region (repeatable); other regions and dist/argocd stay as they are
+  --regions <dir>  region files to read (default: regions)
+  --out <dir>      output folder (default: dist)
+exit codes: 0 written, 1 invalid config / failing chart / failed validation (nothing written), 2 usage
+`;
+
 /** The command line: exit codes 0 ok, 1 invalid config / failed chart / failed validation, 2 usage. */
 export function main(definition: SynthDefinition, argv: readonly string[], root: string): number {
   let args;
   try {
     args = parseArgs({
       args: [...argv],
-      options: { region: { type: 'string', multiple: true }, out: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        region: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        regions: { type: 'string' },
+        help: { type: 'boolean' },
+      },
       strict: true,
     });
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\nusage: npm run synth -- [--region <name>]... [--out <dir>]\n`);
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   if (args.values.help) {
-    process.stdout.write('usage: npm run synth -- [--region <name>]... [--out <dir>]\n');
+    process.stdout.write(USAGE);
     return 0;
   }
-  const distDir = path.resolve(root, args.values.out ?? 'dist');
+  // Paths given on the command line are relative to where it runs; defaults to the project.
+  const distDir = args.values.out ? path.resolve(args.values.out) : path.join(root, 'dist');
   const started = process.hrtime.bigint();
   try {
     const { files } = synth(definition, {
-      regionsDir: path.join(root, 'regions'),
+      regionsDir: args.values.regions ? path.resolve(args.values.regions) : path.join(root, 'regions'),
       distDir,
       only: args.values.region,
       log: (line) => process.stdout.write(`synth: ${line}\n`),

@@ -1,0 +1,123 @@
+/**
+ * One test per invariant: a shipped config changed in one place must fail with a message that
+ * names the file, the field path, what was found and the fix. Guards issue #2 item 3.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatPath, type ConfigIssue } from '../../regions/config-error';
+import { loadModel } from '../../regions/load';
+import { regionsWith, REGIONS_DIR, type RegionFiles } from '../support/regions';
+
+function issuesFor(mutate: (files: RegionFiles) => void): ConfigIssue[] {
+  try {
+    loadModel(regionsWith(mutate));
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.issues];
+    throw error;
+  }
+  return [];
+}
+
+function only(issues: ConfigIssue[]): ConfigIssue {
+  expect(issues.map((i) => `${i.file.split('/').pop()} ${formatPath(i.path)}: ${i.expected}`)).toHaveLength(1);
+  return issues[0];
+}
+
+describe('region invariants', () => {
+  it('the shipped regions satisfy every invariant', () => {
+    const model = loadModel(REGIONS_DIR);
+    expect(model.regions.map((r) => r.config.name)).toEqual(['ap-southeast-1', 'eu-west-1', 'us-east-1', 'us-west-2']);
+  });
+
+  it('overlapping shard ranges fail, naming both shards and the fix', () => {
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].shards[0].franchises.last = 25_010)));
+    expect(issue.file).toMatch(/us-west-2\.yaml$/);
+    expect(formatPath(issue.path)).toBe('shards[0].franchises.first');
+    expect(issue.found).toBe('25001');
+    expect(issue.expected).toContain('25001..25010 are already on shard 1');
+    expect(issue.fix).toContain('set this first to 25011');
+  });
+
+  it('a gap between shard ranges fails', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].franchises.first = 25_101)));
+    expect(formatPath(issue.path)).toBe('shards[0].franchises.first');
+    expect(issue.expected).toContain('25001..25100 belong to no shard');
+  });
+
+  it('ranges that stop short of the franchise space fail', () => {
+    const issue = only(issuesFor((f) => (f['ap-southeast-1.yaml'].shards[0].franchises.last = 99_000)));
+    expect(issue.file).toMatch(/ap-southeast-1\.yaml$/);
+    expect(issue.expected).toContain('99001..100000 belong to no shard');
+  });
+
+  it('a range outside the franchise space fails', () => {
+    const issue = only(issuesFor((f) => (f['ap-southeast-1.yaml'].shards[0].franchises.last = 100_001)));
+    expect(issue.expected).toContain('inside the franchise ID space 1..100000');
+  });
+
+  it('a shard whose residency differs from its region fails', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].residency = 'us')));
+    expect(issue.file).toMatch(/eu-west-1\.yaml$/);
+    expect(formatPath(issue.path)).toBe('shards[0].residency');
+    expect(issue.expected).toContain('"eu"');
+  });
+
+  it('duplicate shard ids fail', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].id = 1)));
+    expect(formatPath(issue.path)).toBe('shards[0].id');
+  });
+
+  it('autoscaling min above max fails, naming both values', () => {
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].autoscaling.api.minReplicas = 1200)));
+    expect(formatPath(issue.path)).toBe('autoscaling.api.minReplicas');
+    expect(issue.found).toBe('1200');
+    expect(issue.expected).toBe('<= maxReplicas (1000)');
+  });
+
+  it('duplicate region names fail (and a name must match its file)', () => {
+    const issues = issuesFor((f) => (f['us-west-2.yaml'].name = 'us-east-1'));
+    expect(issues.some((i) => i.expected.includes('not used by'))).toBe(true);
+    expect(issues.some((i) => i.fix?.includes('rename the file to us-east-1.yaml'))).toBe(true);
+  });
+
+  it('duplicate rollout waves fail', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].rolloutWave = 1)));
+    expect(formatPath(issue.path)).toBe('rolloutWave');
+    expect(issue.fix).toBe('set rolloutWave to 5');
+  });
+
+  it('duplicate cluster destinations fail', () => {
+    const issues = issuesFor((f) => (f['eu-west-1.yaml'].cluster = { ...f['us-east-1.yaml'].cluster }));
+    expect(issues.map((i) => formatPath(i.path))).toEqual(['cluster.name', 'cluster.server']);
+  });
+
+  it('two primary regions fail', () => {
+    const issues = issuesFor((f) => (f['eu-west-1.yaml'].role = 'primary'));
+    expect(issues.map((i) => i.expected)).toEqual([
+      'exactly one primary region; also primary: us-east-1',
+      'exactly one primary region; also primary: eu-west-1',
+    ]);
+  });
+
+  it('a zone of another region fails', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].zones[2] = 'us-east-1c')));
+    expect(formatPath(issue.path)).toBe('zones[2]');
+  });
+
+  it('LimitRange defaults above their own maximum fail', () => {
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.data.containerDefaults.limitMemory = '128Gi')));
+    expect(formatPath(issue.path)).toBe('namespaces.data.containerDefaults.limitMemory');
+    expect(issue.expected).toBe('<= containerDefaults.maxMemory (64Gi)');
+  });
+
+  it('an app quota too small for the autoscalers at peak fails, saying by how much', () => {
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.pods = 1300)));
+    expect(formatPath(issue.path)).toBe('namespaces.app.quota.pods');
+    expect(issue.expected).toContain('>= 1400');
+    expect(issue.fix).toContain('by 100');
+  });
+
+  it('an empty franchise space fails', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].franchiseIds = { first: 10, last: 5 })));
+    expect(issue.file).toMatch(/global\.yaml$/);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Test helpers: copies of the shipped regions/ folder, changed in one place, in a temp dir.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REGIONS_DIR = path.join(REPO_ROOT, 'regions');
+
+/** Region YAML files (global.yaml and <region>.yaml) by file name, parsed. */
+export type RegionFiles = Record<string, any>;
+
+export function shippedRegionFiles(): RegionFiles {
+  const files: RegionFiles = {};
+  for (const name of fs.readdirSync(REGIONS_DIR).filter((n) => n.endsWith('.yaml'))) {
+    files[name] = parse(fs.readFileSync(path.join(REGIONS_DIR, name), 'utf8'));
+  }
+  return files;
+}
+
+export function tempDir(prefix = 'bb-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes the files (after `mutate`) to a fresh temp folder and returns it. */
+export function regionsWith(mutate: (files: RegionFiles) => void): string {
+  const files = shippedRegionFiles();
+  mutate(files);
+  const dir = tempDir('bb-regions-');
+  for (const [name, data] of Object.entries(files)) {
+    if (data !== undefined) fs.writeFileSync(path.join(dir, name), typeof data === 'string' ? data : stringify(data));
+  }
+  return dir;
+}
+
+/** Copies the shipped folder and replaces text in one file (to test line numbers). */
+export function regionsWithText(file: string, from: string | RegExp, to: string): string {
+  const dir = tempDir('bb-regions-');
+  for (const name of fs.readdirSync(REGIONS_DIR).filter((n) => n.endsWith('.yaml'))) {
+    let text = fs.readFileSync(path.join(REGIONS_DIR, name), 'utf8');
+    if (name === file) {
+      const changed = text.replace(from, to);
+      if (changed === text) throw new Error(`test setup: ${String(from)} not found in ${file}`);
+      text = changed;
+    }
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}

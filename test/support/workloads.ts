@@ -1,0 +1,30 @@
+/**
+ * A minimal valid HardenedWorkload for tests to change one thing at a time.
+ */
+import type { HardenedWorkloadProps } from '../../charts/lib/hardened-workload';
+
+export function workloadProps(overrides: Partial<HardenedWorkloadProps> = {}): HardenedWorkloadProps {
+  return {
+    kind: 'Deployment',
+    name: 'bookedbarber-demo',
+    namespace: 'bookedbarber-app',
+    replicas: 3,
+    selectorLabels: { 'app.kubernetes.io/name': 'demo', 'app.kubernetes.io/instance': 'demo-us-east-1', 'app.kubernetes.io/component': 'backend' },
+    region: 'us-east-1',
+    partOf: 'bookedbarber',
+    version: '1.2.3',
+    serviceAccountName: 'bookedbarber-demo',
+    containers: [
+      {
+        name: 'demo',
+        image: { repository: 'ghcr.io/bookedbarber/demo', version: '1.2.3' },
+        ports: [{ name: 'http', containerPort: 8080 }],
+        resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+        livenessProbe: { httpGet: { path: '/healthz', port: 8080 as any } },
+        readinessProbe: { httpGet: { path: '/ready', port: 8080 as any } },
+        writablePaths: ['/tmp'],
+      },
+    ],
+    ...overrides,
+  };
+}

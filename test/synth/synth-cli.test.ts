@@ -1,0 +1,97 @@
+/**
+ * `npm run synth` end to end, in child processes: complete and deterministic output, one progress
+ * line per region, failures that leave the output untouched, and --region. Guards issue #2 item 4.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { definition } from '../../main';
+import { synth } from '../../tools/synth/run';
+import { regionsWith, REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
+import { runTsx } from '../support/run';
+import { readTree, writeTree } from '../support/tree';
+
+const committed = readTree(path.join(REPO_ROOT, 'dist'));
+
+function copyOfDist(): string {
+  const out = path.join(tempDir('bb-dist-'), 'dist');
+  writeTree(out, committed);
+  return out;
+}
+
+describe('npm run synth', () => {
+  const first = path.join(tempDir('bb-out-'), 'dist');
+  const run = runTsx('main.ts', ['--out', first]);
+
+  it('renders every region and the Argo CD files, with one progress line per region', () => {
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const tree = readTree(first);
+    for (const region of ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1']) {
+      expect(Object.keys(tree)).toContain(`${region}/namespaces.yaml`);
+      expect(run.stdout).toMatch(new RegExp(`^synth: ${region} +\\d+ objects in \\d+ files +\\d+ ms$`, 'm'));
+    }
+    expect(Object.keys(tree)).toContain('argocd/argocd.yaml');
+  });
+
+  it('gives byte-identical trees on repeated runs, whatever the time zone and locale', () => {
+    const second = path.join(tempDir('bb-out-'), 'dist');
+    const rerun = runTsx('main.ts', ['--out', second], { TZ: 'Asia/Tokyo', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8', CDK8S_DISABLE_SORT: '1' });
+    expect(rerun.status).toBe(0);
+    expect(readTree(second)).toEqual(readTree(first));
+  });
+
+  it('on an invalid config exits 1, names file, line and field, and leaves the output untouched', () => {
+    const out = copyOfDist();
+    fs.writeFileSync(path.join(out, 'us-east-1', 'namespaces.yaml'), 'hand edit\n');
+    const before = readTree(out);
+    const regions = regionsWith((f) => (f['us-east-1.yaml'].shards[0].franchises.last = 30_000));
+    const result = runTsx('main.ts', ['--out', out, '--regions', regions]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/us-west-2\.yaml:\d+:\d+ {2}shards\[0\]\.franchises\.first/);
+    expect(result.stderr).toContain('found:    25001');
+    expect(result.stderr).toContain('is unchanged');
+    expect(readTree(out)).toEqual(before);
+  });
+
+  it('when a chart throws, reports the region and leaves the output untouched', () => {
+    const out = copyOfDist();
+    const before = readTree(out);
+    const failing = {
+      ...definition,
+      buildRegion: (app: Parameters<typeof definition.buildRegion>[0], plan: Parameters<typeof definition.buildRegion>[1]) => {
+        definition.buildRegion(app, plan);
+        if (plan.region.name === 'eu-west-1') throw new Error('boom');
+      },
+    };
+    expect(() => synth(failing, { regionsDir: REGIONS_DIR, distDir: out })).toThrow('region eu-west-1: boom');
+    expect(readTree(out)).toEqual(before);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['dist']);
+  });
+
+  it('--region renders just that region and leaves every other file as it was', () => {
+    const out = copyOfDist();
+    fs.writeFileSync(path.join(out, 'eu-west-1', 'namespaces.yaml'), 'stale\n');
+    fs.writeFileSync(path.join(out, 'eu-west-1', 'removed-component.yaml'), 'stale\n');
+    fs.writeFileSync(path.join(out, 'us-east-1', 'namespaces.yaml'), 'someone else\n');
+    fs.writeFileSync(path.join(out, 'argocd', 'argocd.yaml'), 'someone else\n');
+    const result = runTsx('main.ts', ['--out', out, '--region', 'eu-west-1']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^synth: eu-west-1 /m);
+    expect(result.stdout).not.toMatch(/^synth: us-east-1 /m);
+    const tree = readTree(out);
+    expect(tree['eu-west-1/namespaces.yaml']).toBe(committed['eu-west-1/namespaces.yaml']);
+    expect(tree['eu-west-1/removed-component.yaml']).toBeUndefined();
+    expect(tree['us-east-1/namespaces.yaml']).toBe('someone else\n');
+    expect(tree['argocd/argocd.yaml']).toBe('someone else\n');
+  });
+
+  it('rejects an unknown region (exit 1, listing the known ones) and an unknown flag (exit 2)', () => {
+    const unknown = runTsx('main.ts', ['--out', copyOfDist(), '--region', 'mars-north-1']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('unknown region mars-north-1: regions are us-east-1, us-west-2, eu-west-1, ap-southeast-1');
+    const usage = runTsx('main.ts', ['--regoin', 'eu-west-1']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('usage: npm run synth');
+  });
+});

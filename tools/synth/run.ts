@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
-// @ts-ignore
 import { formatReport, validateTree } from '../validate';
 import { renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';

@@ -11,7 +11,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { ImageRelease } from '../../regions/model';
 import { parseQuantity } from '../../regions/quantity';
 import { imageReference } from './image';
-import { LABELS } from './labels';
+import { LABELS, MANAGED_BY } from './labels';
 
 /** UID/GID of distroless "nonroot"; any non-zero id satisfies "restricted". */
 export const DEFAULT_RUN_AS_USER = 65532;
@@ -155,11 +155,12 @@ export function zoneSpread(selectorLabels: Readonly<Record<string, string>>, mat
   ];
 }
 
-/** Pod labels: selector labels plus version, part-of and region. */
+/** Pod labels: selector labels plus version, part-of, managed-by and region. */
 export function podLabels(props: HardenedPodProps): Record<string, string> {
   return {
     ...props.selectorLabels,
     [LABELS.partOf]: props.partOf,
+    [LABELS.managedBy]: MANAGED_BY,
     [LABELS.version]: props.version,
     [LABELS.region]: props.region,
   };

@@ -59,6 +59,7 @@ describe('HardenedWorkload', () => {
       'app.kubernetes.io/instance': 'demo-us-east-1',
       'app.kubernetes.io/component': 'backend',
       'app.kubernetes.io/part-of': 'bookedbarber',
+      'app.kubernetes.io/managed-by': 'cdk8s',
       'app.kubernetes.io/version': '1.2.3',
       'bookedbarber.com/region': 'us-east-1',
     });
@@ -119,5 +120,33 @@ describe('HardenedWorkload', () => {
     for (const [what, overrides, message] of cases) {
       it(what, () => expect(() => render(workloadProps(overrides))).toThrow(message));
     }
+  });
+});
+
+describe('HardenedWorkload output and the validator', () => {
+  it('passes every schema, policy and reference rule of the validator (no findings)', async () => {
+    const { NamespacesChart } = await import('../../charts/namespaces');
+    const { validateObjects } = await import('../../tools/validate');
+    const { regionPlan } = await import('../support/charts');
+    const { regionLabels } = await import('../../charts/lib/metadata');
+    const app = newApp();
+    const plan = regionPlan('us-east-1');
+    const namespaces = new NamespacesChart(app, { plan });
+    const chart = new Chart(app, 'workload', { labels: regionLabels(plan), disableResourceNameHashes: true });
+    const props = workloadProps();
+    new HardenedWorkload(chart, 'workload', props);
+    new k8s.KubeServiceAccount(chart, 'sa', {
+      metadata: { name: props.serviceAccountName, namespace: props.namespace, labels: { ...props.selectorLabels } },
+      automountServiceAccountToken: false,
+    });
+    const objects = [...objectsOf(namespaces), ...objectsOf(chart)].map((object, index) => ({
+      file: 'dist/us-east-1/test.yaml',
+      index,
+      object,
+      region: 'us-east-1',
+    }));
+    const report = validateObjects(objects, { schemaDir: undefined });
+    expect(report.findings).toEqual([]);
+    expect(report.objects).toBe(objects.length);
   });
 });

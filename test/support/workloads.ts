@@ -1,6 +1,7 @@
 /**
  * A minimal valid HardenedWorkload for tests to change one thing at a time.
  */
+import { k8s } from 'cdk8s-plus-28';
 import type { HardenedWorkloadProps } from '../../charts/lib/hardened-workload';
 
 export function workloadProps(overrides: Partial<HardenedWorkloadProps> = {}): HardenedWorkloadProps {
@@ -20,8 +21,8 @@ export function workloadProps(overrides: Partial<HardenedWorkloadProps> = {}): H
         image: { repository: 'ghcr.io/bookedbarber/demo', version: '1.2.3' },
         ports: [{ name: 'http', containerPort: 8080 }],
         resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-        livenessProbe: { httpGet: { path: '/healthz', port: 8080 as any } },
-        readinessProbe: { httpGet: { path: '/ready', port: 8080 as any } },
+        livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromNumber(8080) } },
+        readinessProbe: { httpGet: { path: '/ready', port: k8s.IntOrString.fromNumber(8080) } },
         writablePaths: ['/tmp'],
       },
     ],

@@ -258,26 +258,107 @@ export const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
   );
 
 /**
- * The app namespace must admit every pod the autoscalers may ask for: the API at its maximum
- * plus the web front end twice over, because a blue-green release runs the preview stack at
- * full size beside the active one. Otherwise a traffic peak during a release hits the quota.
+ * The app namespace must admit everything the autoscalers may ask for: the API at its maximum
+ * plus the web front end twice over (a blue-green release runs the preview stack at full size
+ * beside the active one), each pod with its istio-proxy sidecar. Otherwise a traffic peak during
+ * a release hits the quota and new pods are refused.
  */
-export const appQuotaHoldsPeakPods: Invariant = ({ regions }) =>
+export const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
   regions.flatMap((region) => {
     const { api, web } = region.config.autoscaling;
-    const needed = api.maxReplicas + 2 * web.maxReplicas;
-    const pods = region.config.namespaces.app.quota.pods;
-    return pods >= needed
-      ? []
-      : [
-          region.source.issue(
-            ['namespaces', 'app', 'quota', 'pods'],
-            fmt(pods),
-            `>= ${needed} = autoscaling.api.maxReplicas (${api.maxReplicas}) + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}, blue-green runs two stacks)`,
-            `raise namespaces.app.quota.pods by ${needed - pods} or lower the maxima`,
-          ),
-        ];
+    const apiPods = api.maxReplicas;
+    const webPods = 2 * web.maxReplicas;
+    const quota = region.config.namespaces.app.quota;
+    const base = ['namespaces', 'app', 'quota'];
+    const sidecar = global.config.mesh.sidecar;
+    const w = global.config.workloads;
+    const why = `autoscaling.api.maxReplicas (${apiPods}) API pods + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks), each with its sidecar`;
+    const issues: ConfigIssue[] = [];
+    if (quota.pods < apiPods + webPods) {
+      issues.push(
+        region.source.issue([...base, 'pods'], fmt(quota.pods), `>= ${apiPods + webPods} = ${why}`, `raise namespaces.app.quota.pods by ${apiPods + webPods - quota.pods} or lower the maxima`),
+      );
+    }
+    const need = (pick: (r: { cpu?: string; memory: string }, s: { cpu?: string; memory: string }) => [string, string]) => {
+      const [a, sa] = pick(w.api.resources.requests, sidecar.requests);
+      const [b, sb] = pick(w.web.resources.requests, sidecar.requests);
+      return apiPods * (parseQuantity(a) + parseQuantity(sa)) + webPods * (parseQuantity(b) + parseQuantity(sb));
+    };
+    const checks: Array<[string, string, number, (n: number) => string]> = [
+      ['requestsCpu', quota.requestsCpu, need((r, s) => [r.cpu!, s.cpu!]), (n) => String(Math.ceil(n))],
+      ['requestsMemory', quota.requestsMemory, need((r, s) => [r.memory, s.memory]), (n) => `${Math.ceil(n / 1024 ** 3)}Gi`],
+      [
+        'limitsMemory',
+        quota.limitsMemory,
+        apiPods * (parseQuantity(w.api.resources.limits.memory) + parseQuantity(sidecar.limits.memory)) +
+          webPods * (parseQuantity(w.web.resources.limits.memory) + parseQuantity(sidecar.limits.memory)),
+        (n) => `${Math.ceil(n / 1024 ** 3)}Gi`,
+      ],
+    ];
+    for (const [field, value, needed, show] of checks) {
+      if (parseQuantity(value) + 1e-9 < needed) {
+        issues.push(region.source.issue([...base, field], value, `>= ${show(needed)} for ${why}`, `set namespaces.app.quota.${field} to at least ${show(needed)}`));
+      }
+    }
+    return issues;
   });
+
+/** Every zone gets a pod: fewer minimum replicas than zones leaves a zone without the service. */
+export const minReplicasCoverZones: Invariant = ({ regions }) =>
+  regions.flatMap((region) =>
+    (['api', 'web'] as const).flatMap((workload) => {
+      const min = region.config.autoscaling[workload].minReplicas;
+      const zones = region.config.zones.length;
+      return min >= zones
+        ? []
+        : [region.source.issue(['autoscaling', workload, 'minReplicas'], fmt(min), `>= ${zones}, the number of zones, so a zone outage leaves the others serving`)];
+    }),
+  );
+
+/** Canary weights go up step by step; 100 % is the final promotion, not a step. */
+export const canaryStepsIncrease: Invariant = ({ global }) => {
+  const steps = global.config.delivery.api.canarySteps;
+  return steps.flatMap((weight, i) =>
+    i > 0 && weight <= steps[i - 1]
+      ? [global.source.issue(['delivery', 'api', 'canarySteps', i], fmt(weight), `> ${steps[i - 1]} (weights must increase)`)]
+      : [],
+  );
+};
+
+/** Workload sizes must fit their own limits, the namespace LimitRange and the VPA bounds. */
+export const workloadSizesFit: Invariant = ({ global, regions }) => {
+  const issues: ConfigIssue[] = [];
+  for (const name of ['api', 'web'] as const) {
+    const w = global.config.workloads[name];
+    const base = ['workloads', name];
+    const q = parseQuantity;
+    if (q(w.resources.requests.memory) > q(w.resources.limits.memory)) {
+      issues.push(global.source.issue([...base, 'resources', 'requests', 'memory'], w.resources.requests.memory, `<= resources.limits.memory (${w.resources.limits.memory})`));
+    }
+    for (const res of ['cpu', 'memory'] as const) {
+      const { minAllowed, maxAllowed } = w.vpa;
+      if (q(minAllowed[res]) > q(maxAllowed[res])) {
+        issues.push(global.source.issue([...base, 'vpa', 'minAllowed', res], minAllowed[res], `<= vpa.maxAllowed.${res} (${maxAllowed[res]})`));
+      } else if (q(w.resources.requests[res]) < q(minAllowed[res]) || q(w.resources.requests[res]) > q(maxAllowed[res])) {
+        issues.push(
+          global.source.issue([...base, 'resources', 'requests', res], w.resources.requests[res], `within the VPA bounds ${minAllowed[res]}..${maxAllowed[res]}`, 'move the request or the vpa bounds'),
+        );
+      }
+    }
+    for (const region of regions) {
+      const max = region.config.namespaces.app.containerDefaults;
+      if (q(w.resources.limits.memory) > q(max.maxMemory) || q(w.vpa.maxAllowed.memory) > q(max.maxMemory)) {
+        issues.push(
+          region.source.issue(['namespaces', 'app', 'containerDefaults', 'maxMemory'], max.maxMemory, `>= the ${name} memory limit and VPA maximum (${w.resources.limits.memory}, ${w.vpa.maxAllowed.memory} in regions/global.yaml)`),
+        );
+      }
+      if (q(w.vpa.maxAllowed.cpu) > q(max.maxCpu)) {
+        issues.push(region.source.issue(['namespaces', 'app', 'containerDefaults', 'maxCpu'], max.maxCpu, `>= the ${name} VPA maximum CPU (${w.vpa.maxAllowed.cpu} in regions/global.yaml)`));
+      }
+    }
+  }
+  return issues;
+};
 
 /** Every invariant, in the order problems are reported. */
 export const INVARIANTS: readonly Invariant[] = [
@@ -292,7 +373,10 @@ export const INVARIANTS: readonly Invariant[] = [
   exactlyOnePrimaryRegion,
   zonesBelongToRegion,
   namespaceSizingIsConsistent,
-  appQuotaHoldsPeakPods,
+  appQuotaHoldsPeak,
+  minReplicasCoverZones,
+  canaryStepsIncrease,
+  workloadSizesFit,
 ];
 
 export function checkInvariants(model: LoadedModel): ConfigIssue[] {

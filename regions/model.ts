@@ -47,6 +47,57 @@ export const ImageRelease = Strict(
   'A released image: repository, version tag and optional digest',
 );
 
+const Duration = (description: string) =>
+  Type.String({ pattern: '^[1-9][0-9]*(s|m|h)$', description: `${description} (e.g. 30s, 1m, 2h)` });
+
+const Hostname = (description: string) =>
+  Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$', maxLength: 253, description });
+
+const CpuMemory = (description: string) =>
+  Strict({ cpu: Quantity('CPU'), memory: Quantity('Memory') }, description);
+
+/** What the release gate measures, on Istio's request metrics of the new version only. */
+export const AnalysisThresholds = Strict(
+  {
+    interval: Duration('Time between two measurements'),
+    count: Type.Integer({ minimum: 1, maximum: 60, description: 'Measurements per analysis run' }),
+    failureLimit: Type.Integer({
+      minimum: 0,
+      description: 'Failed measurements tolerated; one more aborts the release and shifts traffic back to stable',
+    }),
+    minSuccessRate: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Lowest share of non-5xx responses, e.g. 0.999 for 99.9 %',
+    }),
+    maxLatencyP95Ms: Type.Integer({ minimum: 1, description: '95th percentile request duration ceiling in milliseconds' }),
+  },
+  'Prometheus analysis thresholds of a release',
+);
+
+/** How one of our HTTP services runs: port, probes, size, autoscaling targets, VPA bounds. */
+export const ServiceWorkload = Strict(
+  {
+    port: Type.Integer({ minimum: 1024, maximum: 65535, description: 'Container HTTP port (unprivileged)' }),
+    livenessPath: Type.String({ pattern: '^/\\S*$', description: 'HTTP path of the liveness probe' }),
+    readinessPath: Type.String({ pattern: '^/\\S*$', description: 'HTTP path of the readiness probe' }),
+    resources: Strict(
+      {
+        requests: CpuMemory('Requested per pod'),
+        limits: Strict({ memory: Quantity('Memory limit per pod') }, 'Limits per pod (no CPU limit: it throttles)'),
+      },
+      'Container resources',
+    ),
+    targetCpuUtilization: Type.Integer({ minimum: 10, maximum: 95, description: 'HPA target: average CPU use in % of the request' }),
+    targetRequestsPerSecond: Type.Integer({ minimum: 1, description: 'HPA target: average requests per second per pod' }),
+    vpa: Strict(
+      { minAllowed: CpuMemory('Smallest recommendation'), maxAllowed: CpuMemory('Largest recommendation') },
+      'Bounds of the VerticalPodAutoscaler recommendation',
+    ),
+  },
+  'Runtime settings of a service',
+);
+
 export const GlobalConfig = Strict(
   {
     platform: Strict(
@@ -85,6 +136,66 @@ export const GlobalConfig = Strict(
         web: ImageRelease,
       },
       'The images every region runs',
+    ),
+    workloads: Strict({ api: ServiceWorkload, web: ServiceWorkload }, 'How the API and the web front end run'),
+    delivery: Strict(
+      {
+        api: Strict(
+          {
+            canarySteps: Type.Array(Type.Integer({ minimum: 1, maximum: 99 }), {
+              minItems: 1,
+              description: 'Traffic weights (%) of the canary, each followed by an analysis; 100 comes last on its own',
+            }),
+            analysis: AnalysisThresholds,
+          },
+          'Canary release of the API',
+        ),
+        web: Strict(
+          {
+            scaleDownDelaySeconds: Type.Integer({
+              minimum: 30,
+              description: 'How long the old stack keeps running after promotion, for an instant rollback',
+            }),
+            analysis: AnalysisThresholds,
+          },
+          'Blue-green release of the web front end',
+        ),
+      },
+      'Progressive delivery with Argo Rollouts',
+    ),
+    ingress: Strict(
+      {
+        webHost: Hostname('Public host name of the web front end'),
+        apiHost: Hostname('Public host name of the API'),
+        tlsCredentialName: DnsLabel('Secret (in the ingress gateway namespace) holding the TLS certificate, by reference'),
+      },
+      'Public entry through the Istio ingress gateway',
+    ),
+    mesh: Strict(
+      {
+        traceSamplingPercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of requests traced, in %' }),
+        sidecar: Strict(
+          {
+            requests: CpuMemory('Requested by each istio-proxy sidecar'),
+            limits: Strict({ memory: Quantity('Memory limit of each istio-proxy sidecar') }, 'Sidecar limits'),
+          },
+          'Resources of the Envoy sidecar in every meshed pod (counted against namespace quotas)',
+        ),
+      },
+      'Istio mesh settings',
+    ),
+    redis: Strict(
+      {
+        ttlSeconds: Strict(
+          {
+            cache: Type.Integer({ minimum: 1, description: 'Cache entries' }),
+            sessions: Type.Integer({ minimum: 1, description: 'User sessions' }),
+            rateLimit: Type.Integer({ minimum: 1, description: 'Rate-limit windows' }),
+          },
+          'Key lifetimes the API sets per tier',
+        ),
+      },
+      'Redis tiers as the API uses them',
     ),
   },
   'Global settings shared by every region (regions/global.yaml)',
@@ -207,6 +318,8 @@ export type GlobalConfig = Static<typeof GlobalConfig>;
 export type RegionConfig = Static<typeof RegionConfig>;
 export type ShardConfig = Static<typeof Shard>;
 export type ImageRelease = Static<typeof ImageRelease>;
+export type ServiceWorkload = Static<typeof ServiceWorkload>;
+export type AnalysisThresholds = Static<typeof AnalysisThresholds>;
 export type ResidencyZone = Static<typeof Residency>;
 export type NamespaceRole = keyof RegionConfig['namespaces'];
 export type NamespaceSizing = RegionConfig['namespaces'][NamespaceRole];

@@ -13,6 +13,60 @@ export interface RegionPlan {
   readonly sourceFile: string;
   /** Namespace names by role: `<platform>-app`, `<platform>-data`, `<platform>-monitoring`. */
   readonly namespaces: Readonly<Record<NamespaceRole, string>>;
+  /** Names one chart defines and another refers to, computed once here. */
+  readonly names: PlatformNames;
+}
+
+/** The API: an Argo Rollout (canary) behind Istio. */
+export interface ApiNames {
+  /** app.kubernetes.io/name of its objects. */
+  readonly app: 'api';
+  readonly rollout: string;
+  readonly stableService: string;
+  readonly canaryService: string;
+  readonly virtualService: string;
+  readonly destinationRule: string;
+  /** Name of the VirtualService HTTP route Argo Rollouts sets weights on. */
+  readonly route: string;
+  readonly configMap: string;
+  readonly serviceAccount: string;
+  readonly analysisTemplate: string;
+}
+
+/** The web front end: an Argo Rollout (blue-green) behind Istio. */
+export interface WebNames {
+  readonly app: 'web';
+  readonly rollout: string;
+  readonly activeService: string;
+  readonly previewService: string;
+  readonly virtualService: string;
+  readonly destinationRule: string;
+  readonly serviceAccount: string;
+  readonly analysisTemplate: string;
+}
+
+/** Istio pieces installed by the platform add-ons that our objects point at. */
+export interface MeshNames {
+  readonly gateway: string;
+  /** Namespace and labels of the ingress gateway Deployment (istio/gateway Helm chart). */
+  readonly ingressNamespace: string;
+  readonly ingressSelector: Readonly<Record<string, string>>;
+  readonly ingressServiceAccount: string;
+  /** Root namespace of the mesh (mesh-wide PeerAuthentication and Telemetry live there). */
+  readonly rootNamespace: string;
+}
+
+export interface MonitoringNames {
+  /** In-cluster URL of the region's Prometheus (analysis queries, dashboards). */
+  readonly prometheusUrl: string;
+  readonly prometheusServiceAccount: string;
+}
+
+export interface PlatformNames {
+  readonly api: ApiNames;
+  readonly web: WebNames;
+  readonly mesh: MeshNames;
+  readonly monitoring: MonitoringNames;
 }
 
 export interface PlatformPlan {
@@ -28,6 +82,46 @@ export function namespaceNames(global: GlobalConfig): Record<NamespaceRole, stri
   return { app: `${prefix}-app`, data: `${prefix}-data`, monitoring: `${prefix}-monitoring` };
 }
 
+export function platformNames(global: GlobalConfig): PlatformNames {
+  const p = global.platform.name;
+  const ns = namespaceNames(global);
+  return {
+    api: {
+      app: 'api',
+      rollout: `${p}-api`,
+      stableService: `${p}-api`,
+      canaryService: `${p}-api-canary`,
+      virtualService: `${p}-api`,
+      destinationRule: `${p}-api`,
+      route: 'primary',
+      configMap: `${p}-api-config`,
+      serviceAccount: `${p}-api`,
+      analysisTemplate: `${p}-api-canary-health`,
+    },
+    web: {
+      app: 'web',
+      rollout: `${p}-web`,
+      activeService: `${p}-web`,
+      previewService: `${p}-web-preview`,
+      virtualService: `${p}-web`,
+      destinationRule: `${p}-web`,
+      serviceAccount: `${p}-web`,
+      analysisTemplate: `${p}-web-release-health`,
+    },
+    mesh: {
+      gateway: `${p}-public`,
+      ingressNamespace: 'istio-ingress',
+      ingressSelector: { istio: 'ingressgateway' },
+      ingressServiceAccount: 'istio-ingressgateway',
+      rootNamespace: 'istio-system',
+    },
+    monitoring: {
+      prometheusUrl: `http://prometheus-operated.${ns.monitoring}.svc.cluster.local:9090`,
+      prometheusServiceAccount: 'prometheus',
+    },
+  };
+}
+
 export function buildPlan(model: LoadedModel): PlatformPlan {
   const global = model.global.config;
   const regions = model.regions
@@ -36,6 +130,7 @@ export function buildPlan(model: LoadedModel): PlatformPlan {
       region: loaded.config,
       sourceFile: loaded.source.file,
       namespaces: namespaceNames(global),
+      names: platformNames(global),
     }))
     .sort((a, b) => a.region.rolloutWave - b.region.rolloutWave);
   return { global, regions };

@@ -120,4 +120,38 @@ describe('region invariants', () => {
     const issue = only(issuesFor((f) => (f['global.yaml'].franchiseIds = { first: 10, last: 5 })));
     expect(issue.file).toMatch(/global\.yaml$/);
   });
+
+  it('an app quota whose CPU cannot hold the peak (sidecars included) fails with the number needed', () => {
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.requestsCpu = '700')));
+    expect(formatPath(issue.path)).toBe('namespaces.app.quota.requestsCpu');
+    expect(issue.expected).toContain('>= 720');
+    expect(issue.fix).toBe('set namespaces.app.quota.requestsCpu to at least 720');
+  });
+
+  it('fewer minimum replicas than zones fails', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].autoscaling.web.minReplicas = 2)));
+    expect(formatPath(issue.path)).toBe('autoscaling.web.minReplicas');
+    expect(issue.expected).toContain('>= 3, the number of zones');
+  });
+
+  it('canary weights that do not increase fail', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].delivery.api.canarySteps = [50, 10])));
+    expect(formatPath(issue.path)).toBe('delivery.api.canarySteps[1]');
+    expect(issue.expected).toBe('> 50 (weights must increase)');
+  });
+
+  it('a workload request outside its VPA bounds fails', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].workloads.api.vpa.maxAllowed.cpu = '400m')));
+    expect(formatPath(issue.path)).toBe('workloads.api.resources.requests.cpu');
+    expect(issue.expected).toBe('within the VPA bounds 250m..400m');
+  });
+
+  it('a workload limit above the namespace LimitRange maximum fails in every region', () => {
+    const issues = issuesFor((f) => {
+      f['global.yaml'].workloads.web.resources.limits.memory = '16Gi';
+      f['global.yaml'].workloads.web.vpa.maxAllowed.memory = '16Gi';
+    });
+    const maxMemory = issues.filter((i) => formatPath(i.path) === 'namespaces.app.containerDefaults.maxMemory');
+    expect(maxMemory.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
+  });
 });

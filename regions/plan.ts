@@ -31,6 +31,11 @@ export interface ApiNames {
   readonly configMap: string;
   readonly serviceAccount: string;
   readonly analysisTemplate: string;
+  /** DestinationRule subsets Argo Rollouts points at the stable and canary ReplicaSets. */
+  readonly stableSubset: string;
+  readonly canarySubset: string;
+  /** Port (and its name) where the pods serve Prometheus metrics, apart from user traffic. */
+  readonly metricsPort: number;
 }
 
 /** The web front end: an Argo Rollout (blue-green) behind Istio. */
@@ -43,6 +48,20 @@ export interface WebNames {
   readonly destinationRule: string;
   readonly serviceAccount: string;
   readonly analysisTemplate: string;
+  readonly metricsPort: number;
+}
+
+/** The data tier the API talks to (rendered by the data charts). */
+export interface DataNames {
+  /** app.kubernetes.io/name of the PgBouncer pods and their client port. */
+  readonly pgbouncerApp: string;
+  readonly pgbouncerPort: number;
+  /** app.kubernetes.io/name of the Redis pods, their port and the Sentinel port. */
+  readonly redisApp: string;
+  readonly redisPort: number;
+  readonly sentinelPort: number;
+  /** ConfigMap (app namespace) holding the franchise → shard routing map the API mounts. */
+  readonly shardMapConfigMap: string;
 }
 
 /** Istio pieces installed by the platform add-ons that our objects point at. */
@@ -65,6 +84,7 @@ export interface MonitoringNames {
 export interface PlatformNames {
   readonly api: ApiNames;
   readonly web: WebNames;
+  readonly data: DataNames;
   readonly mesh: MeshNames;
   readonly monitoring: MonitoringNames;
 }
@@ -97,6 +117,9 @@ export function platformNames(global: GlobalConfig): PlatformNames {
       configMap: `${p}-api-config`,
       serviceAccount: `${p}-api`,
       analysisTemplate: `${p}-api-canary-health`,
+      stableSubset: 'stable',
+      canarySubset: 'canary',
+      metricsPort: 9464,
     },
     web: {
       app: 'web',
@@ -107,6 +130,15 @@ export function platformNames(global: GlobalConfig): PlatformNames {
       destinationRule: `${p}-web`,
       serviceAccount: `${p}-web`,
       analysisTemplate: `${p}-web-release-health`,
+      metricsPort: 9464,
+    },
+    data: {
+      pgbouncerApp: 'pgbouncer',
+      pgbouncerPort: 6432,
+      redisApp: 'redis',
+      redisPort: 6379,
+      sentinelPort: 26379,
+      shardMapConfigMap: `${p}-shard-map`,
     },
     mesh: {
       gateway: `${p}-public`,

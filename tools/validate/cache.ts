@@ -1,0 +1,104 @@
+/**
+ * Disk cache that keeps `npm run validate` fast (target < 3 s for a few hundred objects).
+ *
+ * Two things are slow to do from scratch on every run:
+ *  - the upstream validators: compiling the pinned CRD schemas with ajv takes seconds
+ *    (ApplicationSet alone ≈ 1-2 s) and parsing the CRD YAML as long again;
+ *  - the generated imports/*.ts (11 MB): loading them through tsx costs ≈ 1.2 s, plain
+ *    transpiled JavaScript ≈ 0.2 s.
+ * So we store the generated JavaScript (ajv "standalone" code; imports transpiled with esbuild)
+ * plus V8's code cache for it, under keys derived from the *content* of the source file, the
+ * tool versions and CACHE_VERSION. A changed input gets a new key; stale entries are never read.
+ *
+ * Location: $VALIDATE_CACHE_DIR, else <tmpdir>/bookedbarber-validate-<uid>. Nothing is written
+ * into the repository; any cache error only costs speed (we fall back to in-memory work).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+
+/** Bump when a transform whose output is cached (schema strictness, transpile) changes meaning. */
+export const CACHE_VERSION = 4;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const AJV_VERSION: string = require('ajv/package.json').version;
+
+export function cacheDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return process.env.VALIDATE_CACHE_DIR || path.join(os.tmpdir(), `bookedbarber-validate-${uid}`);
+}
+
+export function sha1(...parts: string[]): string {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+}
+
+export function cacheKey(...parts: string[]): string {
+  return sha1(String(CACHE_VERSION), AJV_VERSION, ...parts);
+}
+
+export function readCache(name: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(cacheDir(), name), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic write (temp file + rename), so parallel test workers never read half a file. */
+export function writeCache(name: string, content: string | Buffer): void {
+  try {
+    const dir = cacheDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, path.join(dir, name));
+  } catch {
+    // A read-only or full disk only costs speed.
+  }
+}
+
+/** Scripts whose V8 code cache is missing or stale: written by flushCodeCaches(). */
+const pendingCodeCaches = new Map<string, vm.Script>();
+
+/**
+ * Runs CommonJS code (cached under `name`) and returns its exports. V8's code cache for it
+ * is kept next to it (`name.<node version>.v8`): parsing and compiling multi-MB generated code
+ * is most of its load time.
+ */
+export function runCommonJs(name: string, code: string, req: NodeRequire, filename: string): any {
+  const v8Name = `${name}.${process.version}.v8`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = fs.readFileSync(path.join(cacheDir(), v8Name));
+  } catch {
+    cachedData = undefined;
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+  const script = new vm.Script(wrapped, { filename, cachedData });
+  if (!cachedData || script.cachedDataRejected) pendingCodeCaches.set(v8Name, script);
+  const mod: { exports: any } = { exports: {} };
+  script.runInThisContext()(mod.exports, req, mod, filename, path.dirname(filename));
+  return mod.exports;
+}
+
+/**
+ * Writes the pending V8 code caches. Called after a run, so the cache also holds the functions
+ * compiled while validating (V8 compiles lazily: a validator's body is compiled on first call).
+ */
+export function flushCodeCaches(): void {
+  for (const [name, script] of pendingCodeCaches) writeCache(name, script.createCachedData());
+  pendingCodeCaches.clear();
+}
+
+/** The cached code under `name`, or `produce()` written to the cache first. */
+export function cachedCode(name: string, produce: () => string): string {
+  const hit = readCache(name);
+  if (hit !== undefined) return hit;
+  const code = produce();
+  writeCache(name, code);
+  return code;
+}

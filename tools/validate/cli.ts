@@ -1,0 +1,53 @@
+/**
+ * `npm run validate [-- dir ...]` (default: dist). Prints the report; exit 1 when there is
+ * any finding, 0 when clean, 2 on a usage error (e.g. a folder that does not exist).
+ *   --no-upstream        skip the upstream schema layer (../shared/crds)
+ *   --schema-dir <dir>   read upstream schemas from <dir> (default: $SCHEMA_DIR or ../shared/crds)
+ */
+import * as fs from 'node:fs';
+import { formatReport, validateTree, ValidationReport } from './index';
+
+const USAGE = 'usage: tsx tools/validate/cli.ts [--no-upstream] [--schema-dir <dir>] [dir ...]   (default dir: dist)\n';
+
+function usage(message: string): never {
+  process.stderr.write(`validate: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function main(argv: string[]): number {
+  const dirs: string[] = [];
+  let schemaDir: string | null | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--no-upstream') schemaDir = null;
+    else if (arg === '--schema-dir') schemaDir = argv[++i] ?? usage('--schema-dir needs a folder');
+    else if (arg === '-h' || arg === '--help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
+    else dirs.push(arg);
+  }
+  if (dirs.length === 0) dirs.push('dist');
+  for (const dir of dirs) {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) usage(`${dir} is not a folder (render it first with \`npm run synth\`)`);
+  }
+  const total: ValidationReport = { findings: [], files: 0, objects: 0, notes: [] };
+  for (const dir of dirs) {
+    const r = validateTree(dir, { schemaDir });
+    total.findings.push(...r.findings);
+    total.files += r.files;
+    total.objects += r.objects;
+    for (const n of r.notes) if (!total.notes.includes(n)) total.notes.push(n);
+  }
+  process.stdout.write(`${formatReport(total)}\n`);
+  return total.findings.length > 0 ? 1 : 0;
+}
+
+// `npm run validate | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+process.exitCode = main(process.argv.slice(2));

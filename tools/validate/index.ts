@@ -1,0 +1,113 @@
+/**
+ * The validator over rendered YAML (`npm run validate`). It imports no chart: it judges the
+ * YAML Argo CD will apply. Layers, each in its own module:
+ *   1. schema (in-repo): unknown fields (cdk8s mappers), built-in types (kubernetes-models),
+ *      API-server enums, names and labels;
+ *   2. upstream schemas from ../shared/crds, when present;
+ *   3. policy: labels, Pod Security restricted, hygiene, availability, secrets;
+ *   4. references within a region folder (plus the global argocd folder).
+ */
+import * as path from 'node:path';
+import { flushCodeCaches } from './cache';
+import { Context } from './context';
+import { checkEnums } from './enums';
+import { checkKnownFields } from './known-fields';
+import { checkKubernetesTypes } from './kubernetes-types';
+import { loadTree, regionOfFile } from './load';
+import { checkMetadata } from './metadata';
+import { checkPdb, checkTopologySpread } from './policy/availability';
+import { checkImagePinned, checkProbes, checkReadOnlyRootFs, checkResources } from './policy/containers';
+import { checkLabels } from './policy/labels';
+import { checkNamespacePodSecurity } from './policy/namespaces';
+import { checkPodSecurity } from './policy/pod-security';
+import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
+import {
+  checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
+} from './references';
+import { formatReport, sortFindings } from './report';
+import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
+import { resolveSchemaDir, upstreamSchemas } from './upstream-schema';
+
+export type { Finding, LoadedObject, ValidateOptions, ValidationReport } from './types';
+export { EXTERNAL_NAMESPACES, PLATFORM_NAMESPACES } from './references';
+export { formatReport };
+
+type ObjectRule = (e: Entry) => RawFinding[];
+type ContextRule = (e: Entry, ctx: Context) => RawFinding[];
+
+/** Rules that look at one object at a time. */
+const OBJECT_RULES: ObjectRule[] = [
+  // Order matters on duplicates (same path and rule, see dedupe): enums.ts words enum errors
+  // best, kubernetes-models words type errors better than a crashed mapper does.
+  checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
+  checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
+  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity,
+];
+
+/** Rules that need the other objects of the region. */
+const CONTEXT_RULES: ContextRule[] = [
+  checkTopologySpread, checkPdb,
+  checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
+];
+
+function toEntries(objects: LoadedObject[]): Entry[] {
+  return objects.filter((o) => isRecord(o.object)).map((o) => ({
+    file: o.file,
+    index: o.index,
+    obj: o.object as Record<string, any>,
+    region: o.region === undefined ? regionOfFile(o.file) : o.region,
+    id: describeObject(o.object),
+  }));
+}
+
+/**
+ * Drops repeated findings. schema-enum and schema-type are reported by two layers each
+ * (enums.ts / kubernetes-models, kubernetes-models / known-fields) in different words: one per
+ * path is enough, the first wins.
+ */
+const PER_PATH = new Set(['schema-enum', 'schema-type']);
+
+function dedupe(findings: RawFinding[]): RawFinding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.file}\0${f.index}\0${f.path}\0${f.rule}\0${PER_PATH.has(f.rule) ? '' : f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFinding[], files: number): ValidationReport {
+  const entries = toEntries(objects);
+  const findings: RawFinding[] = [...extra];
+  for (const o of objects) {
+    if (!isRecord(o.object)) {
+      findings.push({ file: o.file, index: o.index, object: describeObject(o.object), path: '', rule: 'yaml', message: 'document is not a mapping', hint: 'one Kubernetes object per YAML document' });
+    }
+  }
+  const ctx = new Context(entries);
+  for (const e of entries) {
+    for (const rule of OBJECT_RULES) findings.push(...rule(e));
+    for (const rule of CONTEXT_RULES) findings.push(...rule(e, ctx));
+  }
+  const notes: string[] = [];
+  const { dir, note } = resolveSchemaDir(options.schemaDir);
+  if (note) notes.push(note);
+  if (dir) {
+    const upstream = upstreamSchemas(dir);
+    for (const e of entries) findings.push(...upstream.validate(e));
+  }
+  flushCodeCaches();
+  return { findings: sortFindings(dedupe(findings)), files, objects: entries.length, notes };
+}
+
+/** Validates already-parsed objects (tests). The region comes from `region` or the file's folder. */
+export function validateObjects(objects: LoadedObject[], options: ValidateOptions = {}): ValidationReport {
+  return run(objects, options, [], new Set(objects.map((o) => o.file)).size);
+}
+
+/** Validates a rendered tree: `<root>/<region>/*.yaml` and `<root>/argocd/*.yaml`. */
+export function validateTree(root: string, options: ValidateOptions = {}): ValidationReport {
+  const tree = loadTree(path.normalize(root));
+  return run(tree.objects, options, tree.findings, tree.files);
+}

@@ -1,0 +1,245 @@
+/**
+ * Layer 4 — references between objects, within one region folder (plus the global argocd
+ * folder): a Service that selects no pod, an HPA on a missing Deployment or a pod naming a
+ * ConfigMap that is not rendered all apply cleanly and then fail at run time.
+ */
+import { Context, Scope, specOf } from './context';
+import { child, item } from './paths';
+import { at, containersOf, podTemplates, PodTemplate } from './pod-templates';
+import { formatLabels, labelSelectorMatches, mapSelectorMatches } from './selectors';
+import { closest } from './suggest';
+import { apiGroup, asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
+
+/** Platform namespaces we do not render but always exist (or are installed before us). */
+export const PLATFORM_NAMESPACES: readonly string[] = ['kube-system', 'istio-system', 'argocd'];
+
+/**
+ * More namespaces we do not own: those the platform add-ons (installed by the Argo CD
+ * Applications in dist/argocd) live in, where we may render e.g. a ServiceMonitor.
+ * Add a namespace here only when an upstream chart owns it; our own namespaces must be
+ * rendered as Namespace objects (with Pod Security labels) by the namespaces chart.
+ * Namespaces an Argo CD Application creates (destination.namespace + CreateNamespace=true)
+ * count as existing too.
+ */
+export const EXTERNAL_NAMESPACES: readonly string[] = ['istio-ingress', 'argo-rollouts', 'external-secrets', 'opentelemetry-operator-system'];
+
+/** Objects that Kubernetes (or Istio) creates in every namespace. */
+const IMPLICIT_CONFIGMAPS = new Set(['kube-root-ca.crt', 'istio-ca-root-cert']);
+
+const CLUSTER_SCOPED = new Set([
+  '/Namespace', '/Node', '/PersistentVolume',
+  'rbac.authorization.k8s.io/ClusterRole', 'rbac.authorization.k8s.io/ClusterRoleBinding',
+  'apiextensions.k8s.io/CustomResourceDefinition', 'apiregistration.k8s.io/APIService',
+  'scheduling.k8s.io/PriorityClass', 'node.k8s.io/RuntimeClass', 'networking.k8s.io/IngressClass',
+  'storage.k8s.io/StorageClass', 'storage.k8s.io/CSIDriver', 'storage.k8s.io/CSINode', 'storage.k8s.io/VolumeAttachment',
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration', 'admissionregistration.k8s.io/ValidatingWebhookConfiguration',
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding',
+  'certificates.k8s.io/CertificateSigningRequest', 'flowcontrol.apiserver.k8s.io/FlowSchema', 'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration',
+  'external-secrets.io/ClusterSecretStore', 'external-secrets.io/ClusterExternalSecret', 'argoproj.io/ClusterAnalysisTemplate',
+]);
+
+export function isClusterScoped(obj: Record<string, unknown>): boolean {
+  return CLUSTER_SCOPED.has(`${apiGroup(obj.apiVersion)}/${String(obj.kind)}`);
+}
+
+const nsOf = (e: Entry): string => namespaceOf(e.obj) ?? '';
+
+// ---------------------------------------------------------------- ref-namespace
+
+/** Namespaces Argo CD creates for Applications with `CreateNamespace=true`. */
+function argoCreatedNamespaces(scope: Scope): Set<string> {
+  const out = new Set<string>();
+  for (const e of scope.entries) {
+    if (apiGroup(e.obj.apiVersion) !== 'argoproj.io') continue;
+    const spec = e.obj.kind === 'Application' ? specOf(e.obj) : e.obj.kind === 'ApplicationSet' && isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : undefined;
+    if (!spec) continue;
+    const opts = isRecord(spec.syncPolicy) ? asArray(spec.syncPolicy.syncOptions) : [];
+    const ns = isRecord(spec.destination) ? spec.destination.namespace : undefined;
+    if (typeof ns === 'string' && !ns.includes('{{') && opts.includes('CreateNamespace=true')) out.add(ns);
+  }
+  return out;
+}
+
+export function checkNamespaceRef(e: Entry, ctx: Context): RawFinding[] {
+  const ns = namespaceOf(e.obj);
+  if (isClusterScoped(e.obj)) {
+    return ns ? [finding(e, 'metadata.namespace', 'ref-namespace', `${String(e.obj.kind)} is cluster-scoped but sets namespace ${ns}`, 'remove metadata.namespace')] : [];
+  }
+  if (!ns) {
+    return [finding(e, 'metadata.namespace', 'ref-namespace', `${String(e.obj.kind)} is namespaced but has no metadata.namespace (Argo CD would put it wherever the Application points)`, 'set metadata.namespace explicitly')];
+  }
+  const scope = ctx.scope(e);
+  const known = new Set([...scope.namespaces, ...PLATFORM_NAMESPACES, ...EXTERNAL_NAMESPACES, ...argoCreatedNamespaces(scope)]);
+  if (known.has(ns)) return [];
+  const guess = closest(ns, scope.namespaces);
+  return [finding(e, 'metadata.namespace', 'ref-namespace', `namespace ${ns} is not rendered in ${e.region ? `region folder ${e.region}` : 'the global folder'} and is not a platform namespace`,
+    guess ? `did you mean ${guess}?` : 'render the Namespace in the namespaces chart, or add a platform namespace to EXTERNAL_NAMESPACES in tools/validate/references.ts')];
+}
+
+// ---------------------------------------------------------------- ref-service-selector
+
+export function checkServiceSelector(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, '', 'Service')) return [];
+  const spec = specOf(e.obj);
+  if (spec.type === 'ExternalName' || !isRecord(spec.selector) || Object.keys(spec.selector).length === 0) return [];
+  const selector = spec.selector;
+  const workloads = ctx.scope(e).workloadsIn(nsOf(e));
+  if (workloads.some((w) => mapSelectorMatches(selector, w.podLabels))) return [];
+  const names = workloads.map((w) => `${String(w.entry.obj.kind)} ${nameOf(w.entry.obj) ?? '?'}`).sort();
+  return [finding(e, 'spec.selector', 'ref-service-selector', `selector ${formatLabels(selector)} matches no pod template in namespace ${nsOf(e)}`,
+    names.length ? `compare with the pod labels of ${names.join(', ')}` : `no workload is rendered in namespace ${nsOf(e)}`)];
+}
+
+// ---------------------------------------------------------------- ref-scale-target, ref-pdb-selector
+
+function targetRef(e: Entry, ctx: Context, field: string): RawFinding[] {
+  const ref = specOf(e.obj)[field];
+  const path = `spec.${field}`;
+  if (!isRecord(ref) || typeof ref.kind !== 'string' || typeof ref.name !== 'string') return [];
+  const scope = ctx.scope(e);
+  if (scope.named(nsOf(e), apiGroup(ref.apiVersion), ref.kind, ref.name)) return [];
+  const sameName = scope.entries.filter((x) => nsOf(x) === nsOf(e) && nameOf(x.obj) === ref.name).map((x) => `${String(x.obj.apiVersion)} ${String(x.obj.kind)}`);
+  return [finding(e, `${path}.name`, 'ref-scale-target', `${path} points at ${String(ref.apiVersion)} ${ref.kind} ${ref.name}, which is not rendered in namespace ${nsOf(e)}`,
+    sameName.length ? `an object named ${ref.name} exists as ${sameName.join(', ')}: fix apiVersion/kind` : 'fix the name, or render the target')];
+}
+
+export function checkScaleTarget(e: Entry, ctx: Context): RawFinding[] {
+  if (isKind(e.obj, 'autoscaling', 'HorizontalPodAutoscaler')) return targetRef(e, ctx, 'scaleTargetRef');
+  if (isKind(e.obj, 'autoscaling.k8s.io', 'VerticalPodAutoscaler')) return targetRef(e, ctx, 'targetRef');
+  return [];
+}
+
+export function checkPdbSelector(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'policy', 'PodDisruptionBudget')) return [];
+  const selector = specOf(e.obj).selector;
+  if (ctx.scope(e).workloadsIn(nsOf(e)).some((w) => labelSelectorMatches(selector, w.podLabels))) return [];
+  return [finding(e, 'spec.selector', 'ref-pdb-selector', `PodDisruptionBudget selector matches no workload's pods in namespace ${nsOf(e)}`,
+    'use the same selector labels as the workload it protects')];
+}
+
+// ---------------------------------------------------------------- ref-config
+
+interface NamedRef { kind: 'ConfigMap' | 'Secret' | 'ServiceAccount'; name: unknown; path: string; optional: boolean }
+
+function podRefs(tpl: PodTemplate): NamedRef[] {
+  const refs: NamedRef[] = [];
+  const spec = tpl.spec;
+  const add = (kind: NamedRef['kind'], src: unknown, nameField: string, path: string) => {
+    if (isRecord(src)) refs.push({ kind, name: src[nameField], path: child(path, nameField), optional: src.optional === true });
+  };
+  asArray(spec.volumes).forEach((v, i) => {
+    if (!isRecord(v)) return;
+    const p = item(at(tpl, 'spec.volumes'), i);
+    add('ConfigMap', v.configMap, 'name', `${p}.configMap`);
+    add('Secret', v.secret, 'secretName', `${p}.secret`);
+    if (isRecord(v.projected)) {
+      asArray(v.projected.sources).forEach((s, j) => {
+        if (!isRecord(s)) return;
+        const sp = item(`${p}.projected.sources`, j);
+        add('ConfigMap', s.configMap, 'name', `${sp}.configMap`);
+        add('Secret', s.secret, 'name', `${sp}.secret`);
+      });
+    }
+  });
+  for (const c of containersOf(tpl)) {
+    asArray(c.container.envFrom).forEach((f, j) => {
+      if (!isRecord(f)) return;
+      const fp = item(`${c.path}.envFrom`, j);
+      add('ConfigMap', f.configMapRef, 'name', `${fp}.configMapRef`);
+      add('Secret', f.secretRef, 'name', `${fp}.secretRef`);
+    });
+    asArray(c.container.env).forEach((env, j) => {
+      if (!isRecord(env) || !isRecord(env.valueFrom)) return;
+      const vp = `${item(`${c.path}.env`, j)}.valueFrom`;
+      add('ConfigMap', env.valueFrom.configMapKeyRef, 'name', `${vp}.configMapKeyRef`);
+      add('Secret', env.valueFrom.secretKeyRef, 'name', `${vp}.secretKeyRef`);
+    });
+  }
+  asArray(spec.imagePullSecrets).forEach((s, i) => add('Secret', s, 'name', item(at(tpl, 'spec.imagePullSecrets'), i)));
+  const sa = spec.serviceAccountName ?? spec.serviceAccount;
+  if (sa !== undefined) refs.push({ kind: 'ServiceAccount', name: sa, path: at(tpl, spec.serviceAccountName !== undefined ? 'spec.serviceAccountName' : 'spec.serviceAccount'), optional: false });
+  return refs;
+}
+
+/** Secret names available in a namespace: rendered Secrets and ExternalSecret targets. */
+function secretNames(scope: Scope, ns: string): Set<string> {
+  const names = new Set(scope.find(ns, '', 'Secret').map((s) => nameOf(s.obj)).filter((n): n is string => !!n));
+  for (const es of scope.find(ns, 'external-secrets.io', 'ExternalSecret')) {
+    const target = specOf(es.obj).target;
+    const name = isRecord(target) && typeof target.name === 'string' && target.name ? target.name : nameOf(es.obj);
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+export function checkConfigRefs(e: Entry, ctx: Context): RawFinding[] {
+  const templates = podTemplates(e.obj);
+  if (templates.length === 0) return [];
+  const scope = ctx.scope(e);
+  const ns = nsOf(e);
+  const available: Record<NamedRef['kind'], Set<string>> = {
+    ConfigMap: new Set([...IMPLICIT_CONFIGMAPS, ...scope.find(ns, '', 'ConfigMap').map((x) => nameOf(x.obj) ?? '')]),
+    Secret: secretNames(scope, ns),
+    ServiceAccount: new Set(['default', ...scope.find(ns, '', 'ServiceAccount').map((x) => nameOf(x.obj) ?? '')]),
+  };
+  const out: RawFinding[] = [];
+  for (const tpl of templates) {
+    for (const ref of podRefs(tpl)) {
+      if (ref.optional || (typeof ref.name === 'string' && available[ref.kind].has(ref.name))) continue;
+      const guess = typeof ref.name === 'string' ? closest(ref.name, available[ref.kind]) : undefined;
+      const produced = ref.kind === 'Secret' ? ' (nor produced by an ExternalSecret)' : '';
+      out.push(finding(e, ref.path, 'ref-config', `${ref.kind} ${String(ref.name)} is not rendered in namespace ${ns}${produced}`,
+        guess ? `did you mean ${guess}?` : `render the ${ref.kind}${ref.kind === 'Secret' ? ' via an ExternalSecret' : ''} in ${ns}, or mark the reference optional: true if the pod can start without it`));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- ref-statefulset-service
+
+export function checkStatefulSetService(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'apps', 'StatefulSet')) return [];
+  const name = specOf(e.obj).serviceName;
+  if (typeof name !== 'string' || name === '') return [];
+  const svc = ctx.scope(e).named(nsOf(e), '', 'Service', name);
+  if (!svc) return [finding(e, 'spec.serviceName', 'ref-statefulset-service', `serviceName ${name} names no Service in namespace ${nsOf(e)}`, 'render a headless Service (clusterIP: None) with that name; it gives each pod its stable DNS name')];
+  if (specOf(svc.obj).clusterIP !== 'None') {
+    return [finding(e, 'spec.serviceName', 'ref-statefulset-service', `Service ${name} is not headless (clusterIP is ${JSON.stringify(specOf(svc.obj).clusterIP ?? 'unset')}), so the pods get no stable DNS names`, `set clusterIP: None on Service ${name} (keep a separate ClusterIP Service for clients)`)];
+  }
+  return [];
+}
+
+// ---------------------------------------------------------------- ref-rollout
+
+/** Argo Rollout → the Services and AnalysisTemplates it names (InvalidSpec at run time otherwise). */
+export function checkRolloutRefs(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'argoproj.io', 'Rollout')) return [];
+  const scope = ctx.scope(e);
+  const ns = nsOf(e);
+  const out: RawFinding[] = [];
+  const strategy = isRecord(specOf(e.obj).strategy) ? specOf(e.obj).strategy : {};
+  const services: Array<[string, unknown]> = [];
+  for (const [kind, fields] of [['canary', ['canaryService', 'stableService']], ['blueGreen', ['activeService', 'previewService']]] as const) {
+    const s = strategy[kind];
+    if (isRecord(s)) for (const f of fields) if (s[f] !== undefined) services.push([`spec.strategy.${kind}.${f}`, s[f]]);
+  }
+  for (const [path, name] of services) {
+    if (typeof name === 'string' && scope.named(ns, '', 'Service', name)) continue;
+    out.push(finding(e, path, 'ref-rollout', `Service ${String(name)} is not rendered in namespace ${ns}`, 'render the Service (selecting the Rollout\'s pod labels) or fix the name'));
+  }
+  // templateName references anywhere in the strategy (steps, background and pre/post-promotion analysis).
+  const visit = (node: unknown, path: string): void => {
+    if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
+    else if (isRecord(node)) {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'templateName' && typeof v === 'string') {
+          const cluster = node.clusterScope === true;
+          const found = cluster ? scope.named('', 'argoproj.io', 'ClusterAnalysisTemplate', v) : scope.named(ns, 'argoproj.io', 'AnalysisTemplate', v);
+          if (!found) out.push(finding(e, child(path, k), 'ref-rollout', `${cluster ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate'} ${v} is not rendered${cluster ? '' : ` in namespace ${ns}`}`, 'render the AnalysisTemplate next to the Rollout or fix the name'));
+        } else visit(v, child(path, k));
+      }
+    }
+  };
+  visit(strategy, 'spec.strategy');
+  return out;
+}

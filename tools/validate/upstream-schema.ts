@@ -1,0 +1,287 @@
+/**
+ * Layer 2 — the pinned upstream schemas in ../shared/crds (see its README): Kubernetes 1.28
+ * OpenAPI v2 definitions for built-ins, each CRD's openAPIV3Schema for the rest. This is what
+ * an independent kubeconform-style checker runs, so our output must pass it too.
+ *
+ * The files are read at run time, never copied into the repo. Schemas are made strict the
+ * way the API server is: `additionalProperties: false` on every object schema that lists
+ * `properties` (unless it preserves unknown fields), int-or-string and Quantity accept
+ * both representations, CEL rules and formats are not evaluated.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv, { ErrorObject } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
+import { parseAllDocuments } from 'yaml';
+import { cacheDir, cacheKey, readCache, runCommonJs, sha1, writeCache } from './cache';
+import { child, fromPointer } from './paths';
+import { apiGroup, Entry, finding, isRecord, RawFinding } from './types';
+
+const RULE = 'upstream-schema';
+/** Default location: the shared folder next to the repository. */
+export const DEFAULT_SCHEMA_DIR = path.resolve(__dirname, '../../../shared/crds');
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+interface CrdVersion { name: string; served: boolean; storage: boolean }
+interface CrdKind { group: string; kind: string; versions: CrdVersion[]; file: string; doc: number; fileSha: string }
+
+/** Where the upstream layer reads from, or why it is off (→ a report note). */
+export function resolveSchemaDir(option: string | null | undefined): { dir: string | null; note?: string } {
+  if (option === null) return { dir: null, note: 'upstream schema layer disabled (schemaDir: null)' };
+  const chosen = option ?? process.env.SCHEMA_DIR;
+  if (chosen) {
+    return fs.existsSync(chosen) ? { dir: chosen } : { dir: null, note: `upstream schema layer skipped: ${chosen} not found` };
+  }
+  return fs.existsSync(DEFAULT_SCHEMA_DIR)
+    ? { dir: DEFAULT_SCHEMA_DIR }
+    : { dir: null, note: 'upstream schema layer skipped: ../shared/crds not found (set SCHEMA_DIR)' };
+}
+
+// ------------------------------------------------------------------ schema transform
+
+/** apiVersion/kind/metadata: accepted on every object, whatever its schema lists. */
+const ENVELOPE = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
+const SCHEMA_MAPS = ['properties', 'patternProperties', 'definitions'];
+const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf'];
+const SCHEMA_ONE = ['additionalProperties', 'items', 'not'];
+
+/** Makes a Kubernetes structural schema strict and ajv-friendly (see the file comment). */
+export function strictSchema(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(strictSchema);
+  if (!isRecord(s)) return s;
+  const out: Record<string, any> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'description' || k === 'x-kubernetes-validations' || k === 'default' || k === 'example') continue;
+    if (SCHEMA_MAPS.includes(k) && isRecord(v)) out[k] = Object.fromEntries(Object.entries(v).map(([n, sub]) => [n, strictSchema(sub)]));
+    else if (SCHEMA_LISTS.includes(k) && Array.isArray(v)) out[k] = v.map(strictSchema);
+    else if (SCHEMA_ONE.includes(k)) out[k] = strictSchema(v);
+    else out[k] = v;
+  }
+  if (out['x-kubernetes-int-or-string'] === true || out.format === 'int-or-string') {
+    delete out.anyOf;
+    delete out.oneOf;
+    delete out.format;
+    out.type = ['integer', 'string'];
+  }
+  if (out['x-kubernetes-embedded-resource'] === true && isRecord(out.properties)) {
+    out.properties = { ...ENVELOPE, ...out.properties };
+  }
+  if (isRecord(out.properties) && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) {
+    out.additionalProperties = false;
+  }
+  if (typeof out.pattern === 'string') {
+    try {
+      new RegExp(out.pattern);
+    } catch {
+      delete out.pattern; // Go RE2 syntax JavaScript cannot compile: not worth a false alarm
+    }
+  }
+  return out;
+}
+
+function strictDefinitions(defs: Record<string, unknown>): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(defs).map(([n, s]) => [n, strictSchema(s)]));
+  out['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = { type: ['integer', 'string'] };
+  out['io.k8s.apimachinery.pkg.api.resource.Quantity'] = { type: ['string', 'number'] };
+  return out;
+}
+
+function newAjv(): Ajv {
+  return new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false, code: { source: true, optimize: false } });
+}
+
+// ------------------------------------------------------------------ the layer
+
+function listFiles(dir: string, out: string[] = []): string[] {
+  for (const name of fs.readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (fs.statSync(p).isDirectory()) listFiles(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+export class UpstreamSchemas {
+  private readonly crds = new Map<string, CrdKind>();
+  private readonly validators = new Map<string, Validate | string>();
+  private readonly parsedCrdFiles = new Map<string, unknown[]>();
+  private defsFile?: string;
+  private defsSha?: string;
+  private defsIndex?: Map<string, string>;
+  private defsAjv?: Ajv;
+
+  constructor(readonly dir: string) {
+    for (const file of listFiles(dir)) {
+      if (file.endsWith('_definitions.json') && (!this.defsFile || file.includes('v1.28.0'))) this.defsFile = file;
+      if (file.endsWith('.yaml') || file.endsWith('.yml')) this.indexCrdFile(file);
+    }
+  }
+
+  private indexCrdFile(file: string): void {
+    const text = fs.readFileSync(file, 'utf8');
+    const fileSha = sha1(text);
+    const name = `crd-index-${cacheKey(fileSha)}.json`;
+    const cached = readCache(name);
+    const kinds: Omit<CrdKind, 'file' | 'fileSha'>[] = cached ? JSON.parse(cached) : [];
+    if (!cached) {
+      this.parseCrdFile(file, text).forEach((doc, i) => {
+        if (!isRecord(doc) || doc.kind !== 'CustomResourceDefinition' || !isRecord(doc.spec)) return;
+        const spec = doc.spec;
+        const versions = Array.isArray(spec.versions) ? spec.versions.filter(isRecord) : [];
+        kinds.push({ group: String(spec.group), kind: String(isRecord(spec.names) ? spec.names.kind : ''), doc: i,
+          versions: versions.map((v) => ({ name: String(v.name), served: v.served === true, storage: v.storage === true })) });
+      });
+      writeCache(name, JSON.stringify(kinds));
+    }
+    for (const k of kinds) this.crds.set(`${k.group}/${k.kind}`, { ...k, file, fileSha });
+  }
+
+  private parseCrdFile(file: string, text?: string): unknown[] {
+    let docs = this.parsedCrdFiles.get(file);
+    if (!docs) {
+      const parsed = parseAllDocuments(text ?? fs.readFileSync(file, 'utf8'));
+      docs = (Array.isArray(parsed) ? parsed : []).map((d) => d.toJS());
+      this.parsedCrdFiles.set(file, docs);
+    }
+    return docs;
+  }
+
+  private k8sDefinitions(): { index: Map<string, string>; sha: string } | undefined {
+    if (!this.defsFile) return undefined;
+    if (!this.defsIndex) {
+      const text = fs.readFileSync(this.defsFile, 'utf8');
+      this.defsSha = sha1(text);
+      const defs = (JSON.parse(text) as { definitions: Record<string, any> }).definitions;
+      this.defsIndex = new Map();
+      for (const [name, schema] of Object.entries(defs)) {
+        for (const gvk of Array.isArray(schema['x-kubernetes-group-version-kind']) ? schema['x-kubernetes-group-version-kind'] : []) {
+          const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+          if (!this.defsIndex.has(`${apiVersion} ${gvk.kind}`)) this.defsIndex.set(`${apiVersion} ${gvk.kind}`, name);
+        }
+      }
+      this.lazyDefs = () => defs;
+    }
+    return { index: this.defsIndex, sha: this.defsSha! };
+  }
+
+  private lazyDefs?: () => Record<string, unknown>;
+
+  /** Compiled validator (memory → disk cache → compile), or a reason there is none. */
+  private validatorFor(apiVersion: string, kind: string): Validate | string {
+    const memo = `${apiVersion} ${kind}`;
+    const hit = this.validators.get(memo);
+    if (hit !== undefined) return hit;
+    const result = this.build(apiVersion, kind);
+    this.validators.set(memo, result);
+    return result;
+  }
+
+  private build(apiVersion: string, kind: string): Validate | string {
+    const k8s = this.k8sDefinitions();
+    const defName = k8s?.index.get(`${apiVersion} ${kind}`);
+    if (defName) {
+      return this.cached(cacheKey(k8s!.sha, defName), () => {
+        if (!this.defsAjv) {
+          this.defsAjv = newAjv();
+          this.defsAjv.addSchema({ $id: 'k8s.json', definitions: strictDefinitions(this.lazyDefs!()) });
+        }
+        return [this.defsAjv, this.defsAjv.compile({ $ref: `k8s.json#/definitions/${defName}` })];
+      });
+    }
+    const crd = this.crds.get(`${apiGroup(apiVersion)}/${kind}`);
+    if (!crd) return `no upstream schema for ${apiVersion} ${kind} in ${this.dir}`;
+    const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
+    const v = crd.versions.find((x) => x.name === version);
+    if (!v) return `the ${kind} CRD does not define version ${version} (it has ${crd.versions.map((x) => x.name).join(', ')})`;
+    if (!v.served) return `the ${kind} CRD does not serve version ${version} (served: ${crd.versions.filter((x) => x.served).map((x) => x.name).join(', ')})`;
+    return this.cached(cacheKey(crd.fileSha, crd.group, kind, version), () => {
+      const doc = this.parseCrdFile(crd.file)[crd.doc] as any;
+      const entry = (doc.spec.versions as any[]).find((x) => x.name === version);
+      const schema = entry?.schema?.openAPIV3Schema ?? { type: 'object' };
+      // The API server always accepts the object envelope; some CRDs (Istio) omit it from
+      // their schema, which would otherwise make apiVersion/kind/metadata "unknown".
+      const root = strictSchema(schema) as Record<string, any>;
+      if (isRecord(root.properties)) root.properties = { ...ENVELOPE, ...root.properties };
+      const ajv = newAjv();
+      return [ajv, ajv.compile(root)];
+    });
+  }
+
+  /**
+   * A validator from the disk cache (ajv standalone code), or compiled and then cached.
+   * The compiled function is used directly on a miss, so a broken cache never changes results.
+   */
+  private cached(key: string, compile: () => [Ajv, Validate]): Validate {
+    const name = `validator-${key}.js`;
+    const code = readCache(name);
+    if (code !== undefined) {
+      try {
+        const mod = runCommonJs(name, code, require, path.join(cacheDir(), name));
+        return (mod.default ?? mod) as Validate;
+      } catch {
+        // corrupt entry: compile below and overwrite it
+      }
+    }
+    const [ajv, fn] = compile();
+    try {
+      const source = standaloneCode(ajv, fn as any);
+      writeCache(name, source);
+      // Run the generated code itself, so this run already records its V8 code cache.
+      const mod = runCommonJs(name, source, require, path.join(cacheDir(), name));
+      return (mod.default ?? mod) as Validate;
+    } catch {
+      return fn; // standalone generation is an optimisation only
+    }
+  }
+
+  validate(e: Entry): RawFinding[] {
+    const { apiVersion, kind } = e.obj;
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string') return [];
+    const v = this.validatorFor(apiVersion, kind);
+    if (typeof v === 'string') return [finding(e, '', RULE, v, 'an independent schema check (kubeconform) would fail here too; use a kind/version the pinned upstream schemas define')];
+    if (v(e.obj)) return [];
+    const seen = new Set<string>();
+    const out: RawFinding[] = [];
+    for (const err of v.errors ?? []) {
+      const f = toFinding(e, err);
+      const key = `${f.path}\0${f.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(f);
+    }
+    return out;
+  }
+}
+
+function toFinding(e: Entry, err: ErrorObject): RawFinding {
+  const base = fromPointer(err.instancePath, e.obj);
+  const where = `${String(e.obj.apiVersion)} ${String(e.obj.kind)}`;
+  const p = err.params as Record<string, any>;
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const at = child(base, String(p.additionalProperty));
+      return finding(e, at, RULE, `unknown field ${at} (not in the upstream ${where} schema)`, 'remove the field or fix its name; the API server would prune or reject it');
+    }
+    case 'required': {
+      const at = child(base, String(p.missingProperty));
+      return finding(e, at, RULE, `required field ${at} is missing (upstream ${where} schema)`, `set ${at}`);
+    }
+    case 'enum':
+      return finding(e, base, RULE, `${base || 'value'} must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')} (upstream ${where} schema)`, 'use one of the allowed values');
+    case 'type':
+      return finding(e, base, RULE, `${base || 'value'} must be ${Array.isArray(p.type) ? p.type.join(' or ') : String(p.type)} (upstream ${where} schema)`, 'fix the YAML type (quote strings that look like numbers, unquote numbers)');
+    default:
+      return finding(e, base, RULE, `${base || 'the object'} ${err.message ?? err.keyword} (upstream ${where} schema)`, 'compare the field with the upstream schema');
+  }
+}
+
+const instances = new Map<string, UpstreamSchemas>();
+
+/** One instance per schema folder per process: compiled validators are reused across runs. */
+export function upstreamSchemas(dir: string): UpstreamSchemas {
+  const key = path.resolve(dir);
+  let s = instances.get(key);
+  if (!s) instances.set(key, (s = new UpstreamSchemas(key)));
+  return s;
+}

@@ -287,6 +287,9 @@ export const RegionConfig = Strict(
       minimum: 1,
       description: 'Order in which Argo CD rolls a release out; unique per region, wave 1 goes first',
     }),
+    eastWestGateway: Hostname(
+      'Address other regions reach this region\'s Istio east-west gateway at (mTLS on 15443), for cross-region shard traffic',
+    ),
     cluster: Strict(
       {
         name: DnsLabel('Cluster name as registered in Argo CD'),

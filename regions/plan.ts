@@ -4,6 +4,7 @@
  * disagree about) a name.
  */
 import type { LoadedModel } from './invariants';
+import { shardRoutes, type ShardRoute } from './router';
 import type { GlobalConfig, NamespaceRole, RegionConfig } from './model';
 
 export interface RegionPlan {
@@ -15,6 +16,8 @@ export interface RegionPlan {
   readonly namespaces: Readonly<Record<NamespaceRole, string>>;
   /** Names one chart defines and another refers to, computed once here. */
   readonly names: PlatformNames;
+  /** The franchise → shard routing map as this region sees it (local by DNS, remote via the mesh). */
+  readonly shardRoutes: readonly ShardRoute[];
 }
 
 /** The API: an Argo Rollout (canary) behind Istio. */
@@ -62,6 +65,17 @@ export interface DataNames {
   readonly sentinelPort: number;
   /** ConfigMap (app namespace) holding the franchise → shard routing map the API mounts. */
   readonly shardMapConfigMap: string;
+  /** Where the API finds the routing map inside its pods (the ConfigMap's mount). */
+  readonly shardMapMountPath: string;
+  /** File name of the routing map in the ConfigMap. */
+  readonly shardMapFile: string;
+  /** PgBouncer databases: one pool to the primary, one to the read replicas. */
+  readonly readWriteDatabase: string;
+  readonly readOnlyDatabase: string;
+  /** PgBouncer Deployment/Service of a shard. */
+  pgbouncer(shardId: number): string;
+  /** Host other regions use for a shard homed in `homeRegion` (routed by Istio to its east-west gateway). */
+  remoteShardHost(shardId: number, homeRegion: string): string;
 }
 
 /** Istio pieces installed by the platform add-ons that our objects point at. */
@@ -139,6 +153,12 @@ export function platformNames(global: GlobalConfig): PlatformNames {
       redisPort: 6379,
       sentinelPort: 26379,
       shardMapConfigMap: `${p}-shard-map`,
+      shardMapMountPath: '/etc/bookedbarber/shard-map',
+      shardMapFile: 'shard-map.json',
+      readWriteDatabase: 'bookings',
+      readOnlyDatabase: 'bookings_ro',
+      pgbouncer: (shardId) => `${p}-pgbouncer-shard-${shardId}`,
+      remoteShardHost: (shardId, homeRegion) => `${p}-pgbouncer-shard-${shardId}.${homeRegion}.${p}.global`,
     },
     mesh: {
       gateway: `${p}-public`,
@@ -156,14 +176,16 @@ export function platformNames(global: GlobalConfig): PlatformNames {
 
 export function buildPlan(model: LoadedModel): PlatformPlan {
   const global = model.global.config;
-  const regions = model.regions
+  const partial = model.regions
     .map((loaded) => ({
       global,
       region: loaded.config,
       sourceFile: loaded.source.file,
       namespaces: namespaceNames(global),
       names: platformNames(global),
+      shardRoutes: [] as ShardRoute[],
     }))
     .sort((a, b) => a.region.rolloutWave - b.region.rolloutWave);
-  return { global, regions };
+  const withoutRoutes: PlatformPlan = { global, regions: partial };
+  return { global, regions: partial.map((r) => ({ ...r, shardRoutes: shardRoutes(withoutRoutes, r) })) };
 }

@@ -1,0 +1,24 @@
+/**
+ * The routing map ConfigMap the API mounts. Guards issue #4 item 4.
+ */
+import { describe, expect, it } from 'vitest';
+import { ShardMapChart } from '../../charts/shard-map';
+import { newApp, objectsOf, regionPlan } from '../support/charts';
+
+describe('ShardMapChart', () => {
+  it('renders the whole map into the app namespace as JSON, ranges in order', () => {
+    const plan = regionPlan('ap-southeast-1');
+    const [cm] = objectsOf(new ShardMapChart(newApp(), { plan }));
+    expect(cm.kind).toBe('ConfigMap');
+    expect(cm.metadata).toMatchObject({ name: 'bookedbarber-shard-map', namespace: 'bookedbarber-app' });
+    const map = JSON.parse(cm.data['shard-map.json']);
+    expect(map.format).toBe(1);
+    expect(map.region).toBe('ap-southeast-1');
+    expect(map.shards.map((s: any) => [s.shard, s.first, s.last, s.homeRegion, s.local])).toEqual([
+      [1, 1, 25_000, 'us-east-1', false],
+      [2, 25_001, 50_000, 'us-west-2', false],
+      [3, 50_001, 75_000, 'eu-west-1', false],
+      [4, 75_001, 100_000, 'ap-southeast-1', true],
+    ]);
+  });
+});

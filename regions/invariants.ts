@@ -5,6 +5,7 @@
  */
 import type { ConfigIssue } from './config-error';
 import type { GlobalConfig, RegionConfig } from './model';
+import { MIN_CLIENT_CONNECTIONS_PER_SHARD, postgresSettings, shardPools } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
 
@@ -360,6 +361,80 @@ export const workloadSizesFit: Invariant = ({ global, regions }) => {
   return issues;
 };
 
+/**
+ * Connection budget, client side: at its maximum the region's API opens apiPoolPerPod
+ * connections per pod to each local shard; the shard's PgBouncer pods must accept them all, and
+ * at least the 2,000 clients the platform promises per shard.
+ */
+export const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) =>
+  regions.flatMap((region) =>
+    region.config.shards.flatMap((shard, index) => {
+      const pools = shardPools(global.config, shard);
+      const needed = Math.max(region.config.autoscaling.api.maxReplicas * global.config.postgres.apiPoolPerPod, MIN_CLIENT_CONNECTIONS_PER_SHARD);
+      if (pools.clientCapacity >= needed) return [];
+      const perReplica = Math.ceil(needed / shard.pgbouncer.replicas);
+      return [
+        region.source.issue(
+          ['shards', index, 'pgbouncer', 'maxClientConnectionsPerReplica'],
+          `${shard.pgbouncer.maxClientConnectionsPerReplica} (x ${shard.pgbouncer.replicas} replicas = ${pools.clientCapacity})`,
+          `>= ${needed} client connections in total: autoscaling.api.maxReplicas (${region.config.autoscaling.api.maxReplicas}) x postgres.apiPoolPerPod (${global.config.postgres.apiPoolPerPod}), and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
+          `short by ${needed - pools.clientCapacity}: set shards[${index}].pgbouncer.maxClientConnectionsPerReplica to ${perReplica}, or add PgBouncer replicas`,
+        ),
+      ];
+    }),
+  );
+
+/** Connection budget, server side: every PgBouncer pod gets a usable pool within max_connections - reserved. */
+export const pgbouncerFitsPostgres: Invariant = ({ global, regions }) =>
+  regions.flatMap((region) =>
+    region.config.shards.flatMap((shard, index) => {
+      const pools = shardPools(global.config, shard);
+      const minimum = 10;
+      return pools.poolSizePerReplica >= minimum && pools.serverConnections <= pools.serverBudget
+        ? []
+        : [
+            region.source.issue(
+              ['shards', index, 'pgbouncer', 'replicas'],
+              fmt(shard.pgbouncer.replicas),
+              `few enough PgBouncer pods that each gets >= ${minimum} server connections of the ${pools.serverBudget} Postgres allows (max_connections ${postgresSettings(global.config).maxConnections} - reservedConnections ${global.config.postgres.reservedConnections})`,
+              'lower the PgBouncer replicas or give Postgres more memory (max_connections follows it)',
+            ),
+          ];
+    }),
+  );
+
+/** A WAL segment older than the RPO must already be archived. */
+export const archiveTimeoutWithinRpo: Invariant = ({ global }) => {
+  const { archiveTimeoutSeconds, rpoSeconds } = global.config.postgres;
+  return archiveTimeoutSeconds <= rpoSeconds
+    ? []
+    : [global.source.issue(['postgres', 'archiveTimeoutSeconds'], fmt(archiveTimeoutSeconds), `<= postgres.rpoSeconds (${rpoSeconds}): WAL older than the RPO must be archived`, `set archiveTimeoutSeconds to ${rpoSeconds} or less`)];
+};
+
+/**
+ * Redis needs room above maxmemory for replication buffers, fragmentation and the copy-on-write
+ * of AOF rewrites: keep maxmemory at most 80 % of the container limit, or the kernel OOM-kills it.
+ */
+export const redisMemoryBelowLimit: Invariant = ({ global }) =>
+  (['cache', 'sessions', 'rateLimit'] as const).flatMap((tier) => {
+    const t = global.config.redis.tiers[tier];
+    const limit = parseQuantity(t.resources.limits.memory);
+    const max = parseQuantity(t.maxmemory);
+    const issues: ConfigIssue[] = [];
+    if (max > 0.8 * limit) {
+      issues.push(
+        global.source.issue(['redis', 'tiers', tier, 'maxmemory'], t.maxmemory, `<= 80 % of resources.limits.memory (${t.resources.limits.memory}), leaving room for buffers and fork copy-on-write`, `lower maxmemory to ${Math.floor((0.8 * limit) / 1024 ** 2)}Mi or raise the limit`),
+      );
+    }
+    const persistent = tier === 'sessions';
+    if (persistent !== (t.storage !== undefined)) {
+      issues.push(
+        global.source.issue(['redis', 'tiers', tier, 'storage'], t.storage ?? 'nothing', persistent ? 'a volume size: sessions are persisted (AOF)' : 'no storage: this tier keeps no data on disk', persistent ? 'add storage' : 'remove storage'),
+      );
+    }
+    return issues;
+  });
+
 /** Every invariant, in the order problems are reported. */
 export const INVARIANTS: readonly Invariant[] = [
   franchiseSpaceIsRange,
@@ -377,6 +452,10 @@ export const INVARIANTS: readonly Invariant[] = [
   minReplicasCoverZones,
   canaryStepsIncrease,
   workloadSizesFit,
+  pgbouncerHoldsApiPools,
+  pgbouncerFitsPostgres,
+  archiveTimeoutWithinRpo,
+  redisMemoryBelowLimit,
 ];
 
 export function checkInvariants(model: LoadedModel): ConfigIssue[] {

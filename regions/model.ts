@@ -25,9 +25,25 @@ export const Quantity = (description: string) =>
     description: `${description} (Kubernetes quantity, e.g. 500m, 2, 512Mi, 10Gi)`,
   });
 
+const RedisTier = (description: string) =>
+  Type.Object(
+    {
+      maxmemory: Quantity('Redis maxmemory; must stay below the container memory limit'),
+      resources: Type.Object(
+        {
+          requests: Type.Object({ cpu: Quantity('CPU'), memory: Quantity('Memory') }, { additionalProperties: false, description: 'Requested per Redis pod' }),
+          limits: Type.Object({ memory: Quantity('Memory limit per Redis pod') }, { additionalProperties: false, description: 'Limits' }),
+        },
+        { additionalProperties: false, description: 'Resources of each Redis pod' },
+      ),
+      storage: Type.Optional(Quantity('Persistent volume per pod (tiers with persistence only)')),
+    },
+    { additionalProperties: false, description },
+  );
+
 const Version = Type.String({
-  pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$',
-  description: 'Release version, used as the image tag and the app.kubernetes.io/version label (semver, never "latest")',
+  pattern: '^(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,62}$',
+  description: 'Release version: the image tag and the app.kubernetes.io/version label (e.g. 2.14.3, 3.3-p3; never "latest")',
 });
 
 export const ImageRelease = Strict(
@@ -184,8 +200,56 @@ export const GlobalConfig = Strict(
       },
       'Istio mesh settings',
     ),
+    secretStore: Strict(
+      {
+        kind: Type.Union([Type.Literal('ClusterSecretStore'), Type.Literal('SecretStore')], {
+          description: 'Kind of the External Secrets store every credential is read from',
+        }),
+        name: DnsLabel('Name of that store (installed with External Secrets, outside this repository)'),
+      },
+      'Where credentials come from: rendered YAML only ever references them',
+    ),
+    postgres: Strict(
+      {
+        image: ImageRelease,
+        resources: Strict(
+          { requests: CpuMemory('Requested per Postgres pod'), limits: Strict({ memory: Quantity('Memory limit per Postgres pod') }, 'Limits') },
+          'Resources of each Postgres pod; max_connections and memory settings derive from them',
+        ),
+        reservedConnections: Type.Integer({
+          minimum: 3,
+          description: 'Connections kept for superusers, replication and the failover manager, never given to PgBouncer',
+        }),
+        rpoSeconds: Type.Integer({ minimum: 1, description: 'Recovery point objective: most data (seconds) a disaster may lose' }),
+        rtoSeconds: Type.Integer({ minimum: 30, description: 'Recovery time objective: longest outage of a shard primary' }),
+        archiveTimeoutSeconds: Type.Integer({ minimum: 1, description: 'archive_timeout: a WAL segment is archived at least this often' }),
+        baseBackupSchedule: Type.String({ pattern: '^(\\S+ ){4}\\S+$', description: 'Cron schedule (UTC) of the base backup' }),
+        retainFullBackups: Type.Integer({ minimum: 1, description: 'Base backups (with their WAL) kept for point-in-time recovery' }),
+        apiPoolPerPod: Type.Integer({ minimum: 1, description: 'Database connections each API pod opens to its local shard' }),
+      },
+      'Postgres shards (Patroni + WAL-G)',
+    ),
+    pgbouncer: Strict(
+      {
+        image: ImageRelease,
+        resources: Strict(
+          { requests: CpuMemory('Requested per PgBouncer pod'), limits: Strict({ memory: Quantity('Memory limit per PgBouncer pod') }, 'Limits') },
+          'Resources of each PgBouncer pod',
+        ),
+      },
+      'PgBouncer (transaction pooling) in front of every shard',
+    ),
     redis: Strict(
       {
+        image: ImageRelease,
+        tiers: Strict(
+          {
+            cache: RedisTier('Cache: no persistence, allkeys-lru'),
+            sessions: RedisTier('Sessions: AOF everysec, noeviction'),
+            rateLimit: RedisTier('Rate limits: no persistence, volatile-ttl'),
+          },
+          'The three Redis tiers, each 1 master + 2 replicas with 3 Sentinels',
+        ),
         ttlSeconds: Strict(
           {
             cache: Type.Integer({ minimum: 1, description: 'Cache entries' }),
@@ -261,6 +325,16 @@ export const Shard = Strict(
       },
       'Persistent storage of each Postgres instance',
     ),
+    pgbouncer: Strict(
+      {
+        replicas: Type.Integer({ minimum: 2, description: 'PgBouncer pods of the shard, spread over zones (at least 2)' }),
+        maxClientConnectionsPerReplica: Type.Integer({
+          minimum: 100,
+          description: 'max_client_conn of each PgBouncer pod; replicas x this is the shard\'s client capacity',
+        }),
+      },
+      'Connection pooler in front of the shard (transaction pooling)',
+    ),
   },
   'A Postgres shard homed in this region',
 );
@@ -313,6 +387,15 @@ export const RegionConfig = Strict(
       'Guard rails of the namespaces this region owns',
     ),
     shards: Type.Array(Shard, { minItems: 1, description: 'Postgres shards homed in this region' }),
+    backup: Strict(
+      {
+        bucket: Type.String({
+          pattern: '^(s3|gs)://[a-z0-9][a-z0-9.-]+[a-z0-9](/[A-Za-z0-9._/-]*)?$',
+          description: 'Object-storage bucket (in this region, for residency) holding WAL archives and base backups',
+        }),
+      },
+      'Point-in-time recovery storage of the region',
+    ),
   },
   'One region (regions/<name>.yaml)',
 );
@@ -322,6 +405,7 @@ export type RegionConfig = Static<typeof RegionConfig>;
 export type ShardConfig = Static<typeof Shard>;
 export type ImageRelease = Static<typeof ImageRelease>;
 export type ServiceWorkload = Static<typeof ServiceWorkload>;
+export type RedisTierConfig = Static<ReturnType<typeof RedisTier>>;
 export type AnalysisThresholds = Static<typeof AnalysisThresholds>;
 export type ResidencyZone = Static<typeof Residency>;
 export type NamespaceRole = keyof RegionConfig['namespaces'];

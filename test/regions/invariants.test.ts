@@ -154,4 +154,41 @@ describe('region invariants', () => {
     const maxMemory = issues.filter((i) => formatPath(i.path) === 'namespaces.app.containerDefaults.maxMemory');
     expect(maxMemory.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
   });
+
+  it('a PgBouncer too small for the API pools fails, saying by how much and which field to change', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 600)));
+    expect(formatPath(issue.path)).toBe('shards[0].pgbouncer.maxClientConnectionsPerReplica');
+    expect(issue.found).toBe('600 (x 3 replicas = 1800)');
+    expect(issue.expected).toContain('>= 2000 client connections');
+    expect(issue.fix).toBe('short by 200: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 667, or add PgBouncer replicas');
+  });
+
+  it('API pools above the PgBouncer capacity fail even above the 2,000 floor', () => {
+    const issues = issuesFor((f) => (f['global.yaml'].postgres.apiPoolPerPod = 4));
+    expect(issues).toHaveLength(4); // one per region: each has 1000 API pods and 3000 PgBouncer clients
+    for (const issue of issues) expect(issue.expected).toContain('>= 4000 client connections');
+  });
+
+  it('more PgBouncer pods than Postgres connections can feed fail', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].pgbouncer.replicas = 50)));
+    expect(formatPath(issue.path)).toBe('shards[0].pgbouncer.replicas');
+    expect(issue.expected).toContain('of the 387 Postgres allows (max_connections 400 - reservedConnections 13)');
+  });
+
+  it('an archive timeout longer than the RPO fails', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].postgres.archiveTimeoutSeconds = 60)));
+    expect(formatPath(issue.path)).toBe('postgres.archiveTimeoutSeconds');
+    expect(issue.expected).toContain('<= postgres.rpoSeconds (30)');
+  });
+
+  it('a Redis maxmemory too close to the container limit fails', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].redis.tiers.cache.maxmemory = '4Gi')));
+    expect(formatPath(issue.path)).toBe('redis.tiers.cache.maxmemory');
+    expect(issue.fix).toBe('lower maxmemory to 3276Mi or raise the limit');
+  });
+
+  it('only the sessions tier has persistent storage', () => {
+    expect(only(issuesFor((f) => delete f['global.yaml'].redis.tiers.sessions.storage)).expected).toContain('sessions are persisted');
+    expect(only(issuesFor((f) => (f['global.yaml'].redis.tiers.cache.storage = '5Gi'))).expected).toContain('no storage');
+  });
 });

@@ -200,6 +200,68 @@ export const GlobalConfig = Strict(
       },
       'Istio mesh settings',
     ),
+    monitoring: Strict(
+      {
+        prometheus: Strict(
+          {
+            image: ImageRelease,
+            replicas: Type.Integer({ minimum: 1, description: 'Prometheus replicas per region (identical, for HA)' }),
+            retention: Type.String({ pattern: '^[1-9][0-9]*(h|d|w)$', description: 'How long samples are kept locally (e.g. 15d)' }),
+            storage: Strict({ className: DnsLabel('StorageClass of the TSDB volume'), size: Quantity('TSDB volume size') }, 'Prometheus storage'),
+            resources: Strict(
+              { requests: CpuMemory('Requested per Prometheus pod'), limits: Strict({ memory: Quantity('Memory limit per Prometheus pod') }, 'Limits') },
+              'Resources of each Prometheus pod',
+            ),
+            remoteWriteUrl: Type.Optional(Type.String({ pattern: '^https://\\S+$', description: 'Optional global store every region also writes to' })),
+          },
+          'Prometheus of each region (prometheus-operator)',
+        ),
+        alertmanager: Strict(
+          {
+            replicas: Type.Integer({ minimum: 1, description: 'Alertmanager replicas per region (gossip cluster)' }),
+            slackChannel: Type.String({ pattern: '^#[a-z0-9_-]+$', description: 'Slack channel for warnings and criticals' }),
+            businessSlackChannel: Type.String({ pattern: '^#[a-z0-9_-]+$', description: 'Slack channel for business alerts' }),
+            businessEmail: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Mailbox for business alerts' }),
+            emailFrom: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Sender address of alert mail' }),
+            smarthost: Type.String({ pattern: '^[a-z0-9.-]+:[0-9]+$', description: 'SMTP relay host:port' }),
+          },
+          'Alertmanager routing; every key and webhook URL comes from the secret store',
+        ),
+        slo: Strict(
+          {
+            availability: Type.Number({ exclusiveMinimum: 0.9, exclusiveMaximum: 1, description: 'Availability objective, e.g. 0.9999' }),
+            latencyP95Ms: Type.Integer({ minimum: 1, description: 'p95 request latency objective (ms)' }),
+            paymentSuccessMin: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Lowest acceptable payment success ratio' }),
+            bookingDropRatio: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Alert when bookings fall below this share of the same hour last week' }),
+          },
+          'Service level objectives and business thresholds the alerts use',
+        ),
+      },
+      'Monitoring of every region',
+    ),
+    tracing: Strict(
+      {
+        collectorImage: ImageRelease,
+        jaeger: Strict(
+          {
+            image: ImageRelease,
+            storage: Strict(
+              {
+                type: Type.Union([Type.Literal('badger'), Type.Literal('elasticsearch')], { description: 'Jaeger span storage backend' }),
+                size: Quantity('Volume size (badger) or index size hint (elasticsearch)'),
+                className: DnsLabel('StorageClass (badger)'),
+              },
+              'Where Jaeger keeps spans',
+            ),
+            retention: Type.String({ pattern: '^[1-9][0-9]*h$', description: 'How long spans are kept, in hours (e.g. 72h)' }),
+          },
+          'Jaeger',
+        ),
+        slowTraceMs: Type.Integer({ minimum: 1, description: 'Tail sampling keeps every trace slower than this' }),
+        baselineSamplingPercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of ordinary (fast, successful) traces kept' }),
+      },
+      'Tracing: OpenTelemetry collector with tail sampling, exporting to Jaeger',
+    ),
     secretStore: Strict(
       {
         kind: Type.Union([Type.Literal('ClusterSecretStore'), Type.Literal('SecretStore')], {

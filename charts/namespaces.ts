@@ -91,7 +91,8 @@ export class NamespacesChart extends RegionChart {
           {
             type: 'Container',
             defaultRequest: { cpu: q(d.requestCpu), memory: q(d.requestMemory) },
-            // No default CPU limit: CPU limits throttle latency-sensitive pods; memory limits do not.
+            // No default CPU limit of our own: Kubernetes then gives a container without one a CPU
+            // limit equal to max.cpu, a burst ceiling far above the requests, not a throttle.
             default: { memory: q(d.limitMemory) },
             max: { cpu: q(d.maxCpu), memory: q(d.maxMemory) },
           },

@@ -259,21 +259,27 @@ export const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
   );
 
 /**
- * The app namespace must admit everything the autoscalers may ask for: the API at its maximum
- * plus the web front end twice over (a blue-green release runs the preview stack at full size
- * beside the active one), each pod with its istio-proxy sidecar. Otherwise a traffic peak during
- * a release hits the quota and new pods are refused.
+ * The app namespace must admit everything the autoscalers may ask for during a release: the API
+ * at its maximum plus its largest canary step (the Rollout uses dynamicStableScale, so the
+ * stable ReplicaSet shrinks only after traffic left it: at the final promotion the canary is
+ * scaled to 100 % while stable still holds the last weight), plus the web front end twice over
+ * (a blue-green release runs the preview stack at full size beside the active one), each pod with
+ * its istio-proxy sidecar. Otherwise a traffic peak during a release hits the quota and new pods
+ * are refused.
  */
 export const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
   regions.flatMap((region) => {
     const { api, web } = region.config.autoscaling;
-    const apiPods = api.maxReplicas;
+    // Largest jump between consecutive weights, 0 → steps → 100: 50 % for [10, 50].
+    const weights = [0, ...global.config.delivery.api.canarySteps, 100];
+    const surge = Math.max(...weights.slice(1).map((w, i) => w - weights[i]));
+    const apiPods = Math.ceil((api.maxReplicas * (100 + surge)) / 100);
     const webPods = 2 * web.maxReplicas;
     const quota = region.config.namespaces.app.quota;
     const base = ['namespaces', 'app', 'quota'];
     const sidecar = global.config.mesh.sidecar;
     const w = global.config.workloads;
-    const why = `autoscaling.api.maxReplicas (${apiPods}) API pods + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks), each with its sidecar`;
+    const why = `autoscaling.api.maxReplicas (${api.maxReplicas}) API pods + ${surge} % canary surge + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks), each with its sidecar`;
     const issues: ConfigIssue[] = [];
     if (quota.pods < apiPods + webPods) {
       issues.push(

@@ -110,9 +110,9 @@ describe('region invariants', () => {
   });
 
   it('an app quota too small for the autoscalers at peak fails, saying by how much', () => {
-    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.pods = 1300)));
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.pods = 1800)));
     expect(formatPath(issue.path)).toBe('namespaces.app.quota.pods');
-    expect(issue.expected).toContain('>= 1400');
+    expect(issue.expected).toContain('>= 1900 = autoscaling.api.maxReplicas (1000) API pods + 50 % canary surge');
     expect(issue.fix).toContain('by 100');
   });
 
@@ -122,10 +122,10 @@ describe('region invariants', () => {
   });
 
   it('an app quota whose CPU cannot hold the peak (sidecars included) fails with the number needed', () => {
-    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.requestsCpu = '700')));
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.requestsCpu = '1000')));
     expect(formatPath(issue.path)).toBe('namespaces.app.quota.requestsCpu');
-    expect(issue.expected).toContain('>= 720');
-    expect(issue.fix).toBe('set namespaces.app.quota.requestsCpu to at least 720');
+    expect(issue.expected).toContain('>= 1020');
+    expect(issue.fix).toBe('set namespaces.app.quota.requestsCpu to at least 1020');
   });
 
   it('fewer minimum replicas than zones fails', () => {
@@ -135,7 +135,8 @@ describe('region invariants', () => {
   });
 
   it('canary weights that do not increase fail', () => {
-    const issue = only(issuesFor((f) => (f['global.yaml'].delivery.api.canarySteps = [50, 10])));
+    const issues = issuesFor((f) => (f['global.yaml'].delivery.api.canarySteps = [50, 10]));
+    const issue = only(issues.filter((i) => formatPath(i.path).startsWith('delivery')));
     expect(formatPath(issue.path)).toBe('delivery.api.canarySteps[1]');
     expect(issue.expected).toBe('> 50 (weights must increase)');
   });

@@ -1,51 +1,132 @@
 /**
- * What Argo CD reads: one Application per region pointing at a dist/ folder that exists, in wave
- * order, confined by an AppProject that allows exactly the kinds we render. Guards issue #2 items
- * 4 and 5 of the Argo CD contract (dist/argocd).
+ * What Argo CD reads: one Application per region pointing at a dist/ folder that exists, released
+ * wave after wave, confined by AppProjects that allow exactly what we deploy; platform add-ons in
+ * sync waves before the regions; a root Application that applies all of dist/argocd. Guards
+ * issue #2 items 4 and 5 and issue #3 items 5 and 6 (dist/argocd).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_KINDS, NAMESPACED_KINDS } from '../../charts/argocd';
+import { CLUSTER_KINDS, NAMESPACED_KINDS, rolloutWaves } from '../../charts/argocd';
 import { shippedPlan } from '../support/charts';
 import { DIST, distObjects } from '../support/dist';
 
 const objects = distObjects();
-const appSet = objects.find((o) => o.object.kind === 'ApplicationSet')!.object;
-const project = objects.find((o) => o.object.kind === 'AppProject')!.object;
+const global = objects.filter((o) => o.folder === 'argocd');
+const regional = objects.filter((o) => o.folder !== 'argocd');
+const appSet = global.find((o) => o.object.kind === 'ApplicationSet')!.object;
+const projects = global.filter((o) => o.object.kind === 'AppProject').map((o) => o.object);
+const project = (name: string) => projects.find((p) => p.metadata.name === name)!;
+const plan = shippedPlan();
+const regionProject = project(plan.global.argocd.project);
+const elements = appSet.spec.generators[0].list.elements as Array<Record<string, string>>;
+const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0]! : '');
+const wave = (o: { metadata: { annotations?: Record<string, string> } }) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
 
-describe('dist/argocd', () => {
+describe('dist/argocd: the regions', () => {
   it('the ApplicationSet yields exactly one Application per region, each path an existing dist/ folder', () => {
-    const elements = appSet.spec.generators[0].list.elements as Array<Record<string, string>>;
-    const plan = shippedPlan();
     expect(elements.map((e) => e.region)).toEqual(plan.regions.map((r) => r.region.name));
     expect(appSet.spec.template.spec.source.path).toBe('dist/{{.region}}');
+    expect(appSet.spec.template.metadata.name).toBe('{{.app}}');
+    expect(new Set(elements.map((e) => e.app)).size).toBe(elements.length);
     for (const e of elements) {
-      expect(fs.statSync(path.join(DIST, e.region)).isDirectory()).toBe(true);
+      expect(fs.statSync(path.join(DIST, e.region!)).isDirectory()).toBe(true);
       expect(e.server).toBe(plan.regions.find((r) => r.region.name === e.region)!.region.cluster.server);
     }
   });
 
-  it('rolls regions out one wave after another, wave 1 first', () => {
-    const steps = appSet.spec.strategy.rollingSync.steps.map((s: any) => s.matchExpressions[0].values);
-    expect(appSet.spec.strategy.type).toBe('RollingSync');
-    expect(steps).toEqual([['1'], ['2'], ['3'], ['4']]);
+  it('syncs every region automatically with prune and self-heal, and respects the ignored differences', () => {
+    const spec = appSet.spec.template.spec;
+    expect(spec.syncPolicy.automated).toMatchObject({ prune: true, selfHeal: true });
+    expect(spec.syncPolicy.syncOptions).toEqual(expect.arrayContaining(['RespectIgnoreDifferences=true', 'ServerSideApply=true']));
+    expect(appSet.spec.strategy?.type ?? 'AllAtOnce').toBe('AllAtOnce');
+  });
+
+  it('rolls regions out one wave after another, wave 1 first: wave 1 tracks main, later waves their promotion branch', () => {
+    expect(appSet.spec.template.spec.source.targetRevision).toBe('{{.targetRevision}}');
+    const byWave = [...elements].sort((a, b) => Number(a.wave) - Number(b.wave));
+    expect(byWave.map((e) => e.wave)).toEqual(['1', '2', '3', '4']);
+    expect(byWave[0]).toMatchObject({ region: 'us-east-1', targetRevision: plan.global.git.targetRevision });
+    for (const e of byWave.slice(1)) expect(e.targetRevision).toBe(`rollout/wave-${e.wave}`);
+    expect(byWave.map((e) => e.targetRevision)).toEqual(rolloutWaves(plan).map((w) => w.targetRevision));
     expect(appSet.spec.template.metadata.labels['bookedbarber.com/rollout-wave']).toBe('{{.wave}}');
   });
 
-  it('the AppProject trusts only our repository and the region clusters', () => {
-    expect(project.spec.sourceRepos).toEqual([shippedPlan().global.git.repoURL]);
-    const servers = new Set(project.spec.destinations.map((d: any) => d.server));
-    expect([...servers]).toEqual(shippedPlan().regions.map((r) => r.region.cluster.server));
-    expect(project.spec.destinations.every((d: any) => d.namespace !== '*')).toBe(true);
+  it('ignores the replicas of everything an HPA scales, and the VirtualService weights Argo Rollouts sets', () => {
+    const ignored = appSet.spec.template.spec.ignoreDifferences as any[];
+    const replicasIgnored = (kind: string, name: string, namespace: string) =>
+      ignored.some((r) => r.kind === kind && r.name === name && r.namespace === namespace && r.jsonPointers?.includes('/spec/replicas'));
+    for (const { object: hpa } of regional.filter((o) => o.object.kind === 'HorizontalPodAutoscaler')) {
+      const target = hpa.spec.scaleTargetRef;
+      expect(replicasIgnored(target.kind, target.name, hpa.metadata.namespace), `${target.kind} ${target.name}`).toBe(true);
+    }
+    const weights = ignored.find((r) => r.kind === 'VirtualService');
+    expect(weights.jqPathExpressions[0]).toMatch(/\.spec\.http\[\] \| select\(\.name == "\w+"\) \| \.route\[\]\.weight/);
+  });
+
+  it('every ignored difference names an object rendered in each region (no stale or mistyped rule)', () => {
+    const ignored = appSet.spec.template.spec.ignoreDifferences as any[];
+    for (const region of plan.regions.map((r) => r.region.name)) {
+      for (const rule of ignored) {
+        const hit = regional.find(
+          (o) => o.folder === region && o.object.kind === rule.kind && group(o.object.apiVersion) === rule.group && o.object.metadata.name === rule.name && o.object.metadata.namespace === rule.namespace,
+        );
+        expect(hit, `${region}: ${rule.kind} ${rule.namespace}/${rule.name}`).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('dist/argocd: the AppProjects', () => {
+  it('the region AppProject trusts only our repository and the region clusters', () => {
+    expect(regionProject.spec.sourceRepos).toEqual([plan.global.git.repoURL]);
+    const servers = new Set(regionProject.spec.destinations.map((d: any) => d.server));
+    expect([...servers]).toEqual(plan.regions.map((r) => r.region.cluster.server));
+    expect(regionProject.spec.destinations.every((d: any) => d.namespace !== '*')).toBe(true);
+  });
+
+  it('the region AppProject allows every namespace rendered under dist/<region>, and the Application destination', () => {
+    const allowed = (server: string, namespace: string) => regionProject.spec.destinations.some((d: any) => d.server === server && d.namespace === namespace);
+    for (const o of regional.filter((x) => x.object.metadata.namespace)) {
+      const server = plan.regions.find((r) => r.region.name === o.folder)!.region.cluster.server;
+      expect(allowed(server, o.object.metadata.namespace), `${o.folder}/${o.file}: ${o.object.kind} in ${o.object.metadata.namespace}`).toBe(true);
+    }
+    for (const e of elements) expect(allowed(e.server!, appSet.spec.template.spec.destination.namespace)).toBe(true);
   });
 
   it('the AppProject allows every kind rendered under dist/<region>, and nothing more', () => {
-    const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
-    const rendered = new Set(objects.filter((o) => o.folder !== 'argocd').map((o) => `${group(o.object.apiVersion)}/${o.object.kind}`));
+    const rendered = new Set(regional.map((o) => `${group(o.object.apiVersion)}/${o.object.kind}`));
     const allowed = new Set([...NAMESPACED_KINDS, ...CLUSTER_KINDS].map((k) => `${k.group}/${k.kind}`));
     expect([...rendered].sort()).toEqual([...allowed].sort());
-    const clusterScoped = new Set(objects.filter((o) => o.folder !== 'argocd' && !o.object.metadata.namespace).map((o) => o.object.kind));
+    const clusterScoped = new Set(regional.filter((o) => !o.object.metadata.namespace).map((o) => o.object.kind));
     expect([...clusterScoped]).toEqual(CLUSTER_KINDS.map((k) => k.kind));
+  });
+});
+
+describe('dist/argocd: platform add-ons and bootstrap', () => {
+  const addons = global.filter((o) => o.file === 'platform-addons.yaml').map((o) => o.object);
+
+  it('every add-on Application is pinned to an exact chart version and allowed by its AppProject', () => {
+    expect(addons.length).toBe(plan.regions.length * 10);
+    for (const a of addons) {
+      const p = project(a.spec.project);
+      expect(a.spec.source.targetRevision, a.metadata.name).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(p.spec.sourceRepos).toContain(a.spec.source.repoURL);
+      expect(p.spec.destinations).toContainEqual(expect.objectContaining({ server: a.spec.destination.server, namespace: a.spec.destination.namespace }));
+    }
+  });
+
+  it('add-ons are applied in waves that all precede the region ApplicationSet', () => {
+    for (const a of addons) expect(wave(a), a.metadata.name).toBeLessThan(wave(appSet));
+    for (const p of projects) for (const a of addons) expect(wave(p)).toBeLessThan(wave(a));
+  });
+
+  it('the root Application applies every manifest of dist/argocd, itself included', () => {
+    const found = global.find((o) => o.file === 'bootstrap.yaml' && o.object.kind === 'Application');
+    expect(found, 'dist/argocd/bootstrap.yaml holds the root Application').toBeDefined();
+    const root = found!.object;
+    expect(root.spec.source).toMatchObject({ path: 'dist/argocd', directory: { include: '*.yaml', recurse: false } });
+    expect(fs.readdirSync(path.join(DIST, 'argocd')).filter((f) => f.endsWith('.yaml')).sort()).toEqual(['argocd.yaml', 'bootstrap.yaml', 'platform-addons.yaml']);
+    for (const { object } of global) expect(project(root.spec.project).spec.namespaceResourceWhitelist).toContainEqual({ group: 'argoproj.io', kind: object.kind });
   });
 });

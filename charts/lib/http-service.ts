@@ -1,0 +1,281 @@
+/**
+ * What every HTTP service we run on the mesh shares (the API and the web front end): its
+ * container ports and probes, the Kubernetes Services in front of it, the Istio sidecar
+ * sizing on its pods, the revision label that tells one pod template from the next, and the
+ * release gate measured on Istio's standard request metrics.
+ *
+ * Charts keep only what differs (strategy, config, names); the conventions live here once so
+ * the canary and the blue-green release are judged by the very same queries.
+ */
+import { createHash } from 'node:crypto';
+import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { type AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsCount, AnalysisTemplateSpecMetricsFailureLimit } from '../../imports/analysistemplate-argoproj.io';
+import { Rollout, toJson_RolloutSpec, type RolloutSpec } from '../../imports/rollouts-argoproj.io';
+import type { AnalysisThresholds, GlobalConfig, ServiceWorkload } from '../../regions/model';
+
+// ------------------------------------------------------------------ ports, probes, Services
+
+/** Port names: Istio picks the protocol from the `http` prefix, Prometheus monitors select `http-metrics`. */
+export const HTTP_PORT_NAME = 'http';
+export const METRICS_PORT_NAME = 'http-metrics';
+
+export function httpContainerPorts(port: number, metricsPort: number): { name: string; containerPort: number }[] {
+  if (port === metricsPort) throw new Error(`the HTTP port (${port}) and the metrics port (${metricsPort}) must differ`);
+  return [
+    { name: HTTP_PORT_NAME, containerPort: port },
+    { name: METRICS_PORT_NAME, containerPort: metricsPort },
+  ];
+}
+
+/**
+ * Probes from the workload config. The startup probe gives a cold start up to a minute before
+ * liveness may kill it; readiness is checked often, because a Rollout only shifts traffic (and
+ * only starts an analysis) once the new pods are ready.
+ */
+export function httpProbes(w: ServiceWorkload): { livenessProbe: k8s.Probe; readinessProbe: k8s.Probe; startupProbe: k8s.Probe } {
+  const get = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromNumber(w.port) } });
+  return {
+    startupProbe: { ...get(w.livenessPath), periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
+    livenessProbe: { ...get(w.livenessPath), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+    readinessProbe: { ...get(w.readinessPath), periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+  };
+}
+
+export interface HttpServiceProps {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Pod selector labels. Argo Rollouts adds `rollouts-pod-template-hash` to it at run time. */
+  readonly selector: Readonly<Record<string, string>>;
+  /** Service port for user traffic; the same number as the container port, so VirtualServices can name it from config. */
+  readonly port: number;
+  readonly metricsPort: number;
+  /** @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** A ClusterIP Service with an `http` port and an `http-metrics` port, both targeting the named container ports. */
+export class HttpService extends Construct {
+  readonly apiObject: ApiObject;
+
+  constructor(scope: Construct, id: string, props: HttpServiceProps) {
+    super(scope, id);
+    const port = (name: string, number: number): k8s.ServicePort => ({
+      name,
+      port: number,
+      targetPort: k8s.IntOrString.fromString(name),
+      protocol: 'TCP',
+      appProtocol: 'http',
+    });
+    this.apiObject = new k8s.KubeService(this, 'Resource', {
+      metadata: { name: props.name, namespace: props.namespace, labels: { ...props.labels }, annotations: props.annotations ? { ...props.annotations } : undefined },
+      spec: {
+        type: 'ClusterIP',
+        selector: { ...props.selector },
+        ports: [port(HTTP_PORT_NAME, props.port), port(METRICS_PORT_NAME, props.metricsPort)],
+      },
+    });
+  }
+}
+
+// ------------------------------------------------------------------ meshed pods
+
+/**
+ * Sizes the injected istio-proxy from config. Without these the sidecar gets the mesh-wide
+ * default, and regions/invariants.ts (quota = pods x (app + sidecar)) would count something
+ * other than what runs.
+ */
+export function sidecarAnnotations(sidecar: GlobalConfig['mesh']['sidecar']): Record<string, string> {
+  return {
+    'sidecar.istio.io/proxyCPU': sidecar.requests.cpu,
+    'sidecar.istio.io/proxyMemory': sidecar.requests.memory,
+    'sidecar.istio.io/proxyMemoryLimit': sidecar.limits.memory,
+    // The app dials Redis, PgBouncer and the collector at start-up: hold it until Envoy is
+    // ready, or the first connections fail outside the mesh's mTLS.
+    'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts":true}',
+  };
+}
+
+/** Istio reads `destination_canonical_revision` on its request metrics from this pod label. */
+export const REVISION_LABEL = 'service.istio.io/canonical-revision';
+
+/**
+ * Labels the pod template with a revision derived from its own content (`<version>-<hash>`).
+ *
+ * Why: the release gate must judge the new pods only. Argo Rollouts' subset routing sends
+ * stable and canary traffic to the same Kubernetes Service host, so Istio's
+ * `destination_service_name` cannot tell them apart; the canonical revision can. A version
+ * alone is not enough (a config-only change keeps the version), the content hash is: any
+ * template change yields a new revision, the same template always the same one.
+ */
+export function withTemplateRevision(template: k8s.PodTemplateSpec, version: string): { template: k8s.PodTemplateSpec; revision: string } {
+  const digest = createHash('sha256').update(canonicalJson(k8s.toJson_PodTemplateSpec(template))).digest('hex').slice(0, 10);
+  const prefix = version.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const revision = prefix ? `${prefix}-${digest}` : digest;
+  const metadata = template.metadata ?? {};
+  return { template: { ...template, metadata: { ...metadata, labels: { ...metadata.labels, [REVISION_LABEL]: revision } } }, revision };
+}
+
+/**
+ * JSON with object keys in code-point order at every level: a hash of it changes with the
+ * content only, never with the key order a library version happens to emit (a changed
+ * revision label would roll every pod for nothing).
+ */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Hex SHA-256 of a ConfigMap's data: a pod annotation, so a config change is a new release (and is gated like one). */
+export function configHash(data: Readonly<Record<string, string>>): string {
+  return createHash('sha256').update(canonicalJson(data)).digest('hex');
+}
+
+// ------------------------------------------------------------------ the Rollout object
+
+export interface RolloutObjectProps {
+  readonly metadata: ApiObjectMetadata;
+  /** Everything but the pod template, typed by the Rollout CRD. */
+  readonly spec: Omit<RolloutSpec, 'template'>;
+  /** The pod template, as hardenedPodTemplate builds it. */
+  readonly template: k8s.PodTemplateSpec;
+}
+
+/**
+ * An Argo Rollout whose pod template is serialised by Kubernetes' own PodTemplateSpec mapper.
+ * The generated Rollout class types container resources as `any` and reads int-or-string
+ * fields as `.value`, so neither a cdk8s-plus template (quantities as objects) nor plain JSON
+ * (ports as numbers) survives its mapper intact; the rest of the spec goes through it.
+ */
+export function rolloutObject(scope: Construct, id: string, props: RolloutObjectProps): ApiObject {
+  return new ApiObject(scope, id, {
+    ...Rollout.GVK,
+    metadata: props.metadata,
+    spec: { ...toJson_RolloutSpec(props.spec), template: k8s.toJson_PodTemplateSpec(props.template) },
+  });
+}
+
+// ------------------------------------------------------------------ release gate (Istio request metrics)
+
+/** `1m` → 60. The model's Duration pattern: a positive integer and s, m or h. */
+export function durationSeconds(duration: string): number {
+  const m = /^([1-9][0-9]*)(s|m|h)$/.exec(duration);
+  if (!m) throw new Error(`duration "${duration}" must be a positive integer followed by s, m or h`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/**
+ * The PromQL range of each measurement: the analysis interval, but at least 1m so `rate()`
+ * always spans two scrapes (Prometheus scrapes the sidecars every 15–30 s). Successive
+ * measurements then judge disjoint slices of traffic.
+ */
+export function rateWindow(interval: string): string {
+  return formatDuration(Math.max(60, durationSeconds(interval)));
+}
+
+/** A PromQL string literal (label values come from config and from analysis args). */
+function promString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * Label matchers for the requests a release gate judges. `reporter="destination"`: measured
+ * by the server-side sidecar of the pods under test, so client retries and other callers'
+ * sidecars do not blur it.
+ */
+export function istioRequestSelector(labels: Readonly<Record<string, string>>): string {
+  return [['reporter', 'destination'], ...Object.entries(labels)].map(([k, v]) => `${k}=${promString(v)}`).join(',');
+}
+
+/**
+ * Share of requests answered without a server error. Response code 0 (Envoy saw the
+ * connection reset, no response at all) counts as a failure, like a 5xx.
+ */
+export function successRateQuery(selector: string, window: string): string {
+  return (
+    `sum(rate(istio_requests_total{${selector},response_code!~"0|5.."}[${window}]))` +
+    ` / sum(rate(istio_requests_total{${selector}}[${window}]))`
+  );
+}
+
+/** 95th percentile request duration in milliseconds (Istio's standard histogram). */
+export function latencyP95Query(selector: string, window: string): string {
+  return `histogram_quantile(0.95, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector}}[${window}])))`;
+}
+
+/**
+ * The success condition of one measurement. No traffic shows up as an empty vector (no
+ * series) or NaN (0/0, or a quantile of nothing); Argo Rollouts documents `len(result) == 0`
+ * and `isNaN()` for these. `noTrafficVerdict` (`false`, or an analysis arg placeholder that
+ * resolves to true/false) decides what they mean. Only a successCondition is set, no
+ * failureCondition: every measurement is then Successful or Failed, never Inconclusive, and
+ * an Inconclusive run would pause the rollout until a human acts.
+ */
+export function measurementCondition(comparison: string, noTrafficVerdict: string): string {
+  return `(len(result) == 0 || isNaN(result[0])) ? ${noTrafficVerdict} : result[0] ${comparison}`;
+}
+
+export interface ReleaseGateProps {
+  /** Prometheus base URL (the plan's names.monitoring.prometheusUrl). */
+  readonly prometheusUrl: string;
+  readonly thresholds: AnalysisThresholds;
+  /** PromQL label matchers of the requests under test (see istioRequestSelector). */
+  readonly selector: string;
+  /**
+   * Verdict of a measurement that sees no traffic: 'false' (fail closed) or an
+   * `{{args.…}}` placeholder.
+   * @default 'false'
+   */
+  readonly noTrafficVerdict?: string;
+}
+
+/**
+ * The two measurements every release must pass: success rate >= minSuccessRate and p95
+ * latency < maxLatencyP95Ms, each `count` times every `interval`. More than `failureLimit`
+ * failed measurements fail the run, and a failed run aborts the release: Argo Rollouts sends
+ * all traffic back to the stable version by itself. The first measurement waits one window,
+ * so it judges only traffic that reached the pods under test.
+ */
+export function releaseGateMetrics(props: ReleaseGateProps): AnalysisTemplateSpecMetrics[] {
+  const t = props.thresholds;
+  const window = rateWindow(t.interval);
+  const verdict = props.noTrafficVerdict ?? 'false';
+  const common = {
+    interval: t.interval,
+    initialDelay: window,
+    count: AnalysisTemplateSpecMetricsCount.fromNumber(t.count),
+    failureLimit: AnalysisTemplateSpecMetricsFailureLimit.fromNumber(t.failureLimit),
+  };
+  return [
+    {
+      name: 'success-rate',
+      ...common,
+      successCondition: measurementCondition(`>= ${t.minSuccessRate}`, verdict),
+      provider: { prometheus: { address: props.prometheusUrl, query: successRateQuery(props.selector, window) } },
+    },
+    {
+      name: 'latency-p95',
+      ...common,
+      successCondition: measurementCondition(`< ${t.maxLatencyP95Ms}`, verdict),
+      provider: { prometheus: { address: props.prometheusUrl, query: latencyP95Query(props.selector, window) } },
+    },
+  ];
+}
+
+/** Wall time of one analysis run: the initial delay, then `count` measurements `interval` apart. */
+export function analysisDurationSeconds(t: AnalysisThresholds): number {
+  return durationSeconds(rateWindow(t.interval)) + (t.count - 1) * durationSeconds(t.interval);
+}

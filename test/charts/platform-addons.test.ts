@@ -1,0 +1,188 @@
+/**
+ * Platform add-ons (dist/argocd/platform-addons.yaml): per region cluster, one Argo CD Application
+ * per pinned upstream Helm chart, values inline, in sync waves before the region ApplicationSet.
+ * Guards issue #3 item 5 (Istio with CNI for Pod Security "restricted", Argo Rollouts, monitoring
+ * with Grafana, VPA, External Secrets, OpenTelemetry operator).
+ */
+import { describe, expect, it } from 'vitest';
+import { addonProjectName } from '../../charts/argocd';
+import { ADDON_NAMESPACES, HELM_REPOS, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE } from '../../charts/lib/addon-catalog';
+import { ADDON_LABEL, PlatformAddonsChart } from '../../charts/platform-addons';
+import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
+
+const plan = shippedPlan();
+const objects = objectsOf(new PlatformAddonsChart(newApp(), { plan }));
+const apps = objects.filter((o) => o.kind === 'Application');
+const inRegion = (region: string) => apps.filter((a) => a.metadata.labels['bookedbarber.com/region'] === region);
+const app = (region: string, addon: string) => {
+  const found = apps.find((a) => a.metadata.name === `bookedbarber-${region}-${addon}`);
+  if (!found) throw new Error(`no add-on ${addon} in ${region}`);
+  return found;
+};
+const values = (region: string, addon: string) => app(region, addon).spec.source.helm.valuesObject;
+
+/** What each add-on is pinned to, and why (see the README for how each version was checked). */
+const PINNED: Record<string, [repo: string, chart: string, version: string]> = {
+  'istio-base': [HELM_REPOS.istio, 'base', '1.24.6'],
+  'istio-cni': [HELM_REPOS.istio, 'cni', '1.24.6'],
+  istiod: [HELM_REPOS.istio, 'istiod', '1.24.6'],
+  'istio-ingressgateway': [HELM_REPOS.istio, 'gateway', '1.24.6'],
+  'argo-rollouts': [HELM_REPOS.argo, 'argo-rollouts', '2.40.6'],
+  'kube-prometheus-stack': [HELM_REPOS.prometheusCommunity, 'kube-prometheus-stack', '88.0.0'],
+  'prometheus-adapter': [HELM_REPOS.prometheusCommunity, 'prometheus-adapter', '5.2.0'],
+  vpa: [HELM_REPOS.fairwinds, 'vpa', '5.0.0'],
+  'external-secrets': [HELM_REPOS.externalSecrets, 'external-secrets', '0.13.0'],
+  'opentelemetry-operator': [HELM_REPOS.openTelemetry, 'opentelemetry-operator', '0.122.0'],
+};
+
+describe('PlatformAddonsChart', () => {
+  it('installs the same add-ons into every region cluster, one Application each', () => {
+    for (const r of plan.regions) {
+      const installed = inRegion(r.region.name);
+      expect(installed.map((a) => a.metadata.labels[ADDON_LABEL]).sort()).toEqual(Object.keys(PINNED).sort());
+      for (const a of installed) {
+        expect(a.spec.destination.server).toBe(r.region.cluster.server);
+        expect(a.spec.project).toBe(addonProjectName(plan.global));
+      }
+    }
+  });
+
+  it('pins every add-on to an exact chart version of its upstream repository (no range, no latest)', () => {
+    for (const a of apps) {
+      const [repo, chart, version] = PINNED[a.metadata.labels[ADDON_LABEL]]!;
+      expect(a.spec.source).toMatchObject({ repoURL: repo, chart, targetRevision: version });
+      expect(a.spec.source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(a.metadata.labels['app.kubernetes.io/version']).toBe(version);
+    }
+  });
+
+  it('orders add-ons by dependency, all before the region ApplicationSet', () => {
+    const wave = (addon: string) => Number(app('us-east-1', addon).metadata.annotations['argocd.argoproj.io/sync-wave']);
+    for (const a of apps) expect(Number(a.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(ROOT_SYNC_WAVE.regions);
+    expect(wave('istio-base')).toBeLessThan(wave('istiod'));
+    expect(wave('istio-cni')).toBeLessThan(wave('istiod'));
+    expect(wave('istiod')).toBeLessThan(wave('istio-ingressgateway'));
+    // Charts that own CRDs come first; Grafana's admin Secret is an ExternalSecret.
+    for (const crds of ['istio-base', 'external-secrets', 'argo-rollouts', 'vpa', 'opentelemetry-operator']) {
+      expect(wave(crds), crds).toBe(Math.min(...apps.map((a) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']))));
+    }
+    expect(wave('external-secrets')).toBeLessThan(wave('kube-prometheus-stack'));
+    expect(wave('istio-ingressgateway')).toBeLessThan(wave('prometheus-adapter'));
+  });
+
+  it('syncs automatically and self-heals; charts that own CRDs never prune on their own', () => {
+    for (const a of apps) {
+      const addon = a.metadata.labels[ADDON_LABEL];
+      expect(a.spec.syncPolicy.automated.selfHeal).toBe(true);
+      expect(a.spec.syncPolicy.automated.allowEmpty).toBe(false);
+      const ownsCrds = ['istio-base', 'external-secrets', 'kube-prometheus-stack', 'argo-rollouts', 'vpa', 'opentelemetry-operator'].includes(addon);
+      expect(a.spec.syncPolicy.automated.prune, addon).toBe(!ownsCrds);
+      expect(a.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+      expect(a.spec.syncPolicy.retry.limit).toBeGreaterThanOrEqual(5);
+      // Deleting an Application never uninstalls an add-on from a live cluster.
+      expect(a.metadata.finalizers).toBeUndefined();
+      if (a.spec.ignoreDifferences) expect(a.spec.syncPolicy.syncOptions).toContain('RespectIgnoreDifferences=true');
+    }
+  });
+
+  it('creates each add-on namespace once per cluster with its Pod Security labels; only istio-cni is privileged', () => {
+    for (const r of plan.regions) {
+      const creators = inRegion(r.region.name).filter((a) => a.spec.syncPolicy.syncOptions.includes('CreateNamespace=true'));
+      expect(creators.map((a) => a.spec.destination.namespace).sort()).toEqual(ADDON_NAMESPACES.map((n) => n.name).sort());
+      for (const a of creators) {
+        const labels = a.spec.syncPolicy.managedNamespaceMetadata.labels;
+        const expected = a.spec.destination.namespace === 'istio-cni' ? 'privileged' : 'restricted';
+        expect(labels['pod-security.kubernetes.io/enforce'], a.spec.destination.namespace).toBe(expected);
+        // Every exception to "restricted" says why, on the namespace itself.
+        const why = a.spec.syncPolicy.managedNamespaceMetadata.annotations?.['bookedbarber.com/pod-security-exception'];
+        expect(Boolean(why), a.spec.destination.namespace).toBe(expected === 'privileged');
+        expect(labels['pod-security.kubernetes.io/warn']).toBe('restricted');
+        expect(labels['pod-security.kubernetes.io/audit']).toBe('restricted');
+      }
+      const others = inRegion(r.region.name).filter((a) => !a.spec.syncPolicy.syncOptions.includes('CreateNamespace=true'));
+      for (const a of others) expect(a.spec.syncPolicy.managedNamespaceMetadata).toBeUndefined();
+    }
+  });
+
+  it('installs Istio with the CNI node agent (Pod Security "restricted" forbids istio-init) and OpenTelemetry tracing', () => {
+    const istiod = values('us-east-1', 'istiod');
+    expect(istiod.pilot.cni.enabled).toBe(true);
+    expect(app('us-east-1', 'istio-cni').spec.destination.namespace).toBe('istio-cni');
+    expect(istiod.meshConfig.enablePrometheusMerge).toBe(true);
+    expect(istiod.meshConfig.extensionProviders).toEqual([
+      { name: 'otel-tracing', opentelemetry: { service: 'otel-collector.bookedbarber-monitoring.svc.cluster.local', port: 4317 } },
+    ]);
+    const sidecar = plan.global.mesh.sidecar;
+    expect(istiod.global.proxy.resources).toEqual({ requests: sidecar.requests, limits: sidecar.limits });
+    expect(istiod.global.multiCluster.clusterName).toBe(regionPlan('us-east-1').region.cluster.name);
+  });
+
+  it('runs the ingress gateway with the labels, namespace and service account the mesh chart refers to', () => {
+    const names = regionPlan('eu-west-1').names.mesh;
+    const gateway = app('eu-west-1', 'istio-ingressgateway');
+    expect(gateway.spec.destination.namespace).toBe(names.ingressNamespace);
+    expect(gateway.spec.source.helm.releaseName).toBe(names.ingressServiceAccount);
+    const v = gateway.spec.source.helm.valuesObject;
+    expect(v.labels).toEqual(names.ingressSelector);
+    expect(v.serviceAccount).toEqual({ create: true, name: names.ingressServiceAccount });
+    expect(v.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    expect(v.autoscaling.minReplicas).toBeGreaterThanOrEqual(regionPlan('eu-west-1').region.zones.length);
+  });
+
+  it('serves the requests-per-second Pods metric the API HPA scales on from Istio request metrics', () => {
+    const adapter = values('us-west-2', 'prometheus-adapter');
+    expect(adapter.rules.default).toBe(false);
+    expect(adapter.rules.custom).toHaveLength(1);
+    const [rule] = adapter.rules.custom;
+    expect(rule.name.as).toBe(REQUESTS_PER_SECOND_METRIC);
+    expect(rule.seriesQuery).toContain('istio_requests_total');
+    expect(rule.resources.overrides).toEqual({ namespace: { resource: 'namespace' }, pod: { resource: 'pod' } });
+    expect(rule.metricsQuery).toContain('rate(<<.Series>>{<<.LabelMatchers>>');
+    expect(`${adapter.prometheus.url}:${adapter.prometheus.port}`).toBe(regionPlan('us-west-2').names.monitoring.prometheusUrl);
+  });
+
+  it('brings Grafana with the dashboard sidecar, its admin credentials from External Secrets, and the CRDs', () => {
+    const stack = values('us-east-1', 'kube-prometheus-stack');
+    expect(stack.crds.enabled).toBe(true);
+    expect(stack.grafana.enabled).toBe(true);
+    expect(stack.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', searchNamespace: 'ALL' });
+    expect(stack.grafana.sidecar.datasources.url).toBe(regionPlan('us-east-1').names.monitoring.prometheusUrl);
+    expect(stack.grafana.admin.existingSecret).toBe('grafana-admin');
+    const [externalSecret] = stack.extraManifests;
+    expect(externalSecret).toMatchObject({ kind: 'ExternalSecret', spec: { secretStoreRef: plan.global.secretStore, target: { name: 'grafana-admin' } } });
+    expect(JSON.stringify(stack)).not.toMatch(/adminPassword/);
+    // The operator and kube-state-metrics (scraped by the monitoring chart); nothing needing host access.
+    expect([stack.prometheusOperator.admissionWebhooks.enabled, stack.kubeStateMetrics.enabled, stack.nodeExporter.enabled]).toEqual([false, true, false]);
+    expect(stack.grafana.containerSecurityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  it('makes the OpenTelemetry webhook certificate a plain object, not a Helm hook Argo CD would re-create on every sync', () => {
+    const otel = app('us-east-1', 'opentelemetry-operator');
+    expect(otel.spec.source.helm.valuesObject.admissionWebhooks.secretAnnotations).toEqual({ 'helm.sh/hook': null, 'helm.sh/hook-delete-policy': null });
+    expect(otel.spec.source.helm.valuesObject.admissionWebhooks.certManager.enabled).toBe(false);
+    expect(otel.spec.ignoreDifferences).toContainEqual({ group: '', kind: 'Secret', namespace: 'opentelemetry-operator-system', jsonPointers: ['/data'] });
+  });
+
+  it('runs VPA as a recommender only, and Argo Rollouts with RBAC for the Istio traffic router only', () => {
+    const vpa = values('us-east-1', 'vpa');
+    expect([vpa.recommender.enabled, vpa.updater.enabled, vpa.admissionController.enabled]).toEqual([true, false, false]);
+    const rollouts = values('us-east-1', 'argo-rollouts');
+    const providers = Object.entries(rollouts.providerRBAC.providers).filter(([, on]) => on).map(([p]) => p);
+    expect(providers).toEqual(['istio']);
+    expect(rollouts.installCRDs).toBe(true);
+  });
+
+  it('ignores only the fields the add-ons\' own controllers rewrite (webhook CA bundles, istiod\'s failurePolicy)', () => {
+    expect(app('us-east-1', 'istio-base').spec.ignoreDifferences).toEqual([
+      {
+        group: 'admissionregistration.k8s.io',
+        kind: 'ValidatingWebhookConfiguration',
+        jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'],
+      },
+    ]);
+    expect(app('us-east-1', 'argo-rollouts').spec.ignoreDifferences).toBeUndefined();
+    for (const addon of platformAddons(regionPlan('us-east-1'))) {
+      for (const rule of addon.ignoreDifferences) expect(JSON.stringify(rule), addon.id).not.toMatch(/"\/spec"|"\.spec"|"\/data\/|\/spec\/template/);
+    }
+  });
+});

@@ -5,10 +5,13 @@
  */
 import { ApiChart } from './charts/api';
 import { ArgoCdChart, BootstrapChart } from './charts/argocd';
+import { DashboardsChart } from './charts/dashboards';
 import { MeshChart } from './charts/mesh';
 import { NamespacesChart } from './charts/namespaces';
 import { PlatformAddonsChart } from './charts/platform-addons';
+import { RedisChart } from './charts/redis';
 import { ShardMapChart } from './charts/shard-map';
+import { TracingChart } from './charts/tracing';
 import { WebChart } from './charts/web';
 import { main, type SynthDefinition } from './tools/synth/run';
 
@@ -19,6 +22,9 @@ export const definition: SynthDefinition = {
     new ShardMapChart(app, { plan });
     new ApiChart(app, { plan });
     new WebChart(app, { plan });
+    new RedisChart(app, { plan });
+    new TracingChart(app, { plan });
+    new DashboardsChart(app, { plan });
   },
   buildGlobal(app, plan) {
     new ArgoCdChart(app, { plan });

@@ -66,6 +66,11 @@ export const NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = 
   { group: 'security.istio.io', kind: 'PeerAuthentication' },
   { group: 'security.istio.io', kind: 'AuthorizationPolicy' },
   { group: 'telemetry.istio.io', kind: 'Telemetry' },
+  { group: 'networking.istio.io', kind: 'ServiceEntry' },
+  { group: 'apps', kind: 'StatefulSet' },
+  { group: 'apps', kind: 'Deployment' },
+  { group: 'external-secrets.io', kind: 'ExternalSecret' },
+  { group: 'opentelemetry.io', kind: 'OpenTelemetryCollector' },
 ];
 export const CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [{ group: '', kind: 'Namespace' }];
 

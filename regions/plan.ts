@@ -18,6 +18,8 @@ export interface RegionPlan {
   readonly names: PlatformNames;
   /** The franchise → shard routing map as this region sees it (local by DNS, remote via the mesh). */
   readonly shardRoutes: readonly ShardRoute[];
+  /** The primary region (owner of the session data set), as every region sees it. */
+  readonly primaryRegion: { readonly name: string; readonly eastWestGateway: string };
 }
 
 /** The API: an Argo Rollout (canary) behind Istio. */
@@ -176,6 +178,8 @@ export function platformNames(global: GlobalConfig): PlatformNames {
 
 export function buildPlan(model: LoadedModel): PlatformPlan {
   const global = model.global.config;
+  // exactlyOnePrimaryRegion guarantees there is one.
+  const primary = model.regions.map((l) => l.config).find((r) => r.role === 'primary')!;
   const partial = model.regions
     .map((loaded) => ({
       global,
@@ -184,6 +188,7 @@ export function buildPlan(model: LoadedModel): PlatformPlan {
       namespaces: namespaceNames(global),
       names: platformNames(global),
       shardRoutes: [] as ShardRoute[],
+      primaryRegion: { name: primary.name, eastWestGateway: primary.eastWestGateway },
     }))
     .sort((a, b) => a.region.rolloutWave - b.region.rolloutWave);
   const withoutRoutes: PlatformPlan = { global, regions: partial };

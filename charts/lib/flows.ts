@@ -16,6 +16,8 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import { LABELS } from './labels';
+import { EXPORTER_PORT, PROXY_METRICS_PORT, PROXY_REPLICA_PORT, redisServiceAccount } from './redis-topology';
+import { COLLECTOR_METRICS_PORT, JAEGER_PORTS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, tracingNames } from './tracing-names';
 
 /**
  * Where a flow starts or ends.
@@ -83,11 +85,15 @@ export interface FlowPeers {
   readonly pgbouncer: FlowPeer;
   readonly redis: FlowPeer;
   readonly prometheus: FlowPeer;
+  readonly otelCollector: FlowPeer;
+  readonly otelSampler: FlowPeer;
+  readonly jaeger: FlowPeer;
 }
 
 /** The peers of a region, from the names the plan computes once. */
 export function flowPeers(plan: RegionPlan): FlowPeers {
   const { names, namespaces } = plan;
+  const tracing = tracingNames(plan);
   const workload = (name: string, namespace: string, serviceAccount: string): FlowPeer => ({
     kind: 'workload',
     name,
@@ -109,7 +115,7 @@ export function flowPeers(plan: RegionPlan): FlowPeers {
     // matter once they call something); the data tier's own flows (PgBouncer → Postgres,
     // Sentinel ↔ Redis, exporters) are added here with those charts.
     pgbouncer: workload(names.data.pgbouncerApp, namespaces.data, names.data.pgbouncerApp),
-    redis: workload(names.data.redisApp, namespaces.data, names.data.redisApp),
+    redis: workload(names.data.redisApp, namespaces.data, redisServiceAccount(plan)),
     prometheus: {
       kind: 'prometheus',
       name: 'prometheus',
@@ -118,6 +124,9 @@ export function flowPeers(plan: RegionPlan): FlowPeers {
       podLabels: { [LABELS.name]: 'prometheus' },
       serviceAccount: names.monitoring.prometheusServiceAccount,
     },
+    otelCollector: workload(tracing.collector.app, tracing.namespace, tracing.collector.serviceAccount),
+    otelSampler: workload(tracing.sampler.app, tracing.namespace, tracing.sampler.serviceAccount),
+    jaeger: workload(tracing.jaeger.app, tracing.namespace, tracing.jaeger.serviceAccount),
   };
 }
 
@@ -182,6 +191,79 @@ export function trafficFlows(plan: RegionPlan): readonly Flow[] {
       from: p.prometheus,
       to: p.web,
       ports: scrape(names.web.metricsPort),
+      why: METRICS_WHY,
+    },
+    {
+      name: 'redis-to-redis',
+      from: p.redis,
+      to: p.redis,
+      ports: [
+        { port: names.data.redisPort, name: 'redis' },
+        { port: PROXY_REPLICA_PORT, name: 'redis-replica' },
+        { port: names.data.sentinelPort, name: 'sentinel' },
+      ],
+      why: 'Replication, Sentinel monitoring and votes, start scripts asking Sentinel which pod is master, and the sessions proxy checking its backends.',
+    },
+    {
+      name: 'prometheus-to-redis',
+      from: p.prometheus,
+      to: p.redis,
+      ports: [
+        { port: EXPORTER_PORT, name: 'redis-exporter' },
+        { port: PROXY_METRICS_PORT, name: 'proxy-metrics' },
+        { port: ISTIO_AGENT_METRICS_PORT, name: 'istio-merged-metrics' },
+      ],
+      why: METRICS_WHY,
+    },
+    ...[p.api, p.web].map(
+      (from): Flow => ({
+        name: `${from.name}-to-otel-collector`,
+        from,
+        to: p.otelCollector,
+        ports: [
+          { port: OTLP_GRPC_PORT, name: 'otlp-grpc' },
+          { port: OTLP_HTTP_PORT, name: 'otlp-http' },
+        ],
+        why: 'Traces: the app SDK exports OTLP/HTTP and the sidecar (Istio Telemetry, provider otel-tracing) OTLP/gRPC to the collector.',
+      }),
+    ),
+    ...[p.ingressGateway, p.redis].map(
+      (from): Flow => ({
+        name: `${from.name}-to-otel-collector`,
+        from,
+        to: p.otelCollector,
+        ports: [{ port: OTLP_GRPC_PORT, name: 'otlp-grpc' }],
+        why: 'Traces: Envoy spans of the sidecar (the ingress gateway\'s are the root spans) go to the collector over OTLP/gRPC.',
+      }),
+    ),
+    {
+      name: 'otel-collector-to-otel-sampler',
+      from: p.otelCollector,
+      to: p.otelSampler,
+      ports: [{ port: OTLP_GRPC_PORT, name: 'otlp-grpc' }],
+      why: 'The gateway collectors route every span of a trace, by trace ID, to one tail-sampling pod.',
+    },
+    {
+      name: 'otel-sampler-to-jaeger',
+      from: p.otelSampler,
+      to: p.jaeger,
+      ports: [{ port: OTLP_GRPC_PORT, name: 'otlp-grpc' }],
+      why: 'Sampled traces are stored in Jaeger.',
+    },
+    ...[p.otelCollector, p.otelSampler].map(
+      (to): Flow => ({
+        name: `prometheus-to-${to.name}`,
+        from: p.prometheus,
+        to,
+        ports: scrape(COLLECTOR_METRICS_PORT),
+        why: METRICS_WHY,
+      }),
+    ),
+    {
+      name: 'prometheus-to-jaeger',
+      from: p.prometheus,
+      to: p.jaeger,
+      ports: scrape(JAEGER_PORTS.admin),
       why: METRICS_WHY,
     },
   ];

@@ -15,9 +15,10 @@ const summary = (f: Flow) =>
   `${f.from.namespace}/${f.from.name} -> ${f.to.namespace}/${f.to.name}: ${f.ports.map((p) => p.port).join(',')}`;
 
 describe('trafficFlows', () => {
-  it('allows exactly: ingress gateway → web and API, web → API, API → PgBouncer and Redis, Prometheus → metrics ports', () => {
+  it('allows exactly the listed flows: issue #3 (ingress gateway → web and API, web → API, API → PgBouncer and Redis, Prometheus → metrics ports), then the data tier and tracing', () => {
     const api = global.workloads.api.port;
     const web = global.workloads.web.port;
+    const mon = namespaces.monitoring;
     expect(flows.map(summary)).toEqual([
       `istio-ingress/ingress-gateway -> bookedbarber-app/web: ${web}`,
       `istio-ingress/ingress-gateway -> bookedbarber-app/api: ${api}`,
@@ -26,6 +27,17 @@ describe('trafficFlows', () => {
       'bookedbarber-app/api -> bookedbarber-data/redis: 6379,26379',
       `bookedbarber-monitoring/prometheus -> bookedbarber-app/api: ${names.api.metricsPort},15020`,
       `bookedbarber-monitoring/prometheus -> bookedbarber-app/web: ${names.web.metricsPort},15020`,
+      'bookedbarber-data/redis -> bookedbarber-data/redis: 6379,6380,26379',
+      'bookedbarber-monitoring/prometheus -> bookedbarber-data/redis: 9121,8404,15020',
+      `bookedbarber-app/api -> ${mon}/otel-collector: 4317,4318`,
+      `bookedbarber-app/web -> ${mon}/otel-collector: 4317,4318`,
+      `istio-ingress/ingress-gateway -> ${mon}/otel-collector: 4317`,
+      `bookedbarber-data/redis -> ${mon}/otel-collector: 4317`,
+      `${mon}/otel-collector -> ${mon}/otel-sampler: 4317`,
+      `${mon}/otel-sampler -> ${mon}/jaeger: 4317`,
+      `${mon}/prometheus -> ${mon}/otel-collector: 8888,15020`,
+      `${mon}/prometheus -> ${mon}/otel-sampler: 8888,15020`,
+      `${mon}/prometheus -> ${mon}/jaeger: 14269,15020`,
     ]);
   });
 
@@ -36,6 +48,9 @@ describe('trafficFlows', () => {
       `cluster.local/ns/${namespaces.app}/sa/${names.web.serviceAccount}`,
       `cluster.local/ns/${namespaces.app}/sa/${names.api.serviceAccount}`,
       `cluster.local/ns/${namespaces.monitoring}/sa/${names.monitoring.prometheusServiceAccount}`,
+      `cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis`,
+      `cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-collector`,
+      `cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-sampler`,
     ]);
   });
 

@@ -73,6 +73,9 @@ const callers: Record<string, { namespace: string; labels: Record<string, string
   [`cluster.local/ns/${namespaces.app}/sa/${names.web.serviceAccount}`]: { namespace: namespaces.app, labels: { 'app.kubernetes.io/name': 'web' } },
   [`cluster.local/ns/${namespaces.app}/sa/${names.api.serviceAccount}`]: { namespace: namespaces.app, labels: { 'app.kubernetes.io/name': 'api' } },
   [`cluster.local/ns/${namespaces.monitoring}/sa/${names.monitoring.prometheusServiceAccount}`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'prometheus' } },
+  [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'redis' } },
+  [`cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-collector`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'otel-collector' } },
+  [`cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-sampler`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'otel-sampler' } },
 };
 
 const labelsKey = (labels: Record<string, string>) => Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',');
@@ -134,14 +137,31 @@ describe('MeshChart: AuthorizationPolicies and NetworkPolicies are twins, nothin
   const all = [...objectsOf(new NamespacesChart(newApp(), { plan })), ...objects];
   const allowed = authorizationFlows(all);
 
-  it('allows exactly the flows of issue #3 (independent list)', () => {
+  it('allows exactly the flows of issue #3 plus the data-tier and tracing flows (independent list)', () => {
     const app = namespaces.app;
+    const data = namespaces.data;
+    const mon = namespaces.monitoring;
     const api = { 'app.kubernetes.io/name': 'api' };
     const web = { 'app.kubernetes.io/name': 'web' };
     const gw = names.mesh.ingressSelector;
     const prom = { 'app.kubernetes.io/name': 'prometheus' };
+    const redis = { 'app.kubernetes.io/name': 'redis' };
+    const otel = { 'app.kubernetes.io/name': 'otel-collector' };
+    const sampler = { 'app.kubernetes.io/name': 'otel-sampler' };
+    const jaeger = { 'app.kubernetes.io/name': 'jaeger' };
     expect(allowed).toEqual(
       [
+        flowKey(data, redis, data, redis, [6379, 6380, 26379]),
+        flowKey(mon, prom, data, redis, [9121, 8404, 15020]),
+        flowKey(app, api, mon, otel, [4317, 4318]),
+        flowKey(app, web, mon, otel, [4317, 4318]),
+        flowKey('istio-ingress', gw, mon, otel, [4317]),
+        flowKey(data, redis, mon, otel, [4317]),
+        flowKey(mon, otel, mon, sampler, [4317]),
+        flowKey(mon, sampler, mon, jaeger, [4317]),
+        flowKey(mon, prom, mon, otel, [8888, 15020]),
+        flowKey(mon, prom, mon, sampler, [8888, 15020]),
+        flowKey(mon, prom, mon, jaeger, [14269, 15020]),
         flowKey('istio-ingress', gw, app, web, [global.workloads.web.port]),
         flowKey('istio-ingress', gw, app, api, [global.workloads.api.port]),
         flowKey(app, web, app, api, [global.workloads.api.port]),
@@ -258,9 +278,9 @@ describe('MeshChart: Gateway', () => {
 describe('MeshChart: Sidecar and Telemetry', () => {
   it('every namespace we own has a Sidecar with REGISTRY_ONLY, reaching only its own namespace, istio-system and its flows', () => {
     const expected: Record<string, string[]> = {
-      [namespaces.app]: ['./*', 'istio-system/*', `${namespaces.data}/*`],
-      [namespaces.data]: ['./*', 'istio-system/*'],
-      [namespaces.monitoring]: ['./*', 'istio-system/*', `${namespaces.app}/*`],
+      [namespaces.app]: ['./*', 'istio-system/*', `${namespaces.data}/*`, `${namespaces.monitoring}/*`],
+      [namespaces.data]: ['./*', 'istio-system/*', `${namespaces.monitoring}/*`],
+      [namespaces.monitoring]: ['./*', 'istio-system/*', `${namespaces.app}/*`, `${namespaces.data}/*`],
     };
     for (const namespace of owned) {
       const sidecar = find(objects, 'Sidecar', 'default', namespace);

@@ -1,0 +1,170 @@
+/**
+ * Names, hosts and ports of the tracing pipeline, for the charts that send spans (API, web, the
+ * mesh's Telemetry) and the traffic-policy table. Computed from the plan, never typed twice.
+ *
+ * Pipeline: workloads (OTLP/HTTP) and Istio sidecars (OTLP/gRPC, extension provider
+ * `otel-tracing`) → `otel-collector` (gateway tier) → trace-ID-routed → `otel-sampler` (tail
+ * sampling tier) → Jaeger.
+ *
+ * The collectors are OpenTelemetryCollector resources; the OpenTelemetry operator names what it
+ * generates for a collector `<cr>` after the CR (internal/naming/main.go of the operator):
+ * Deployment and Service `<cr>-collector`, Services `<cr>-collector-headless` and
+ * `<cr>-collector-monitoring`, each truncated to 63 characters. The gateway CR is therefore
+ * named `otel`, so that its Service is `otel-collector`, the name the mesh's extension provider
+ * and the SDKs' OTLP endpoint point at.
+ */
+import type { RegionPlan } from '../../regions/plan';
+
+/**
+ * Istio extension provider (meshConfig.extensionProviders[].name) that sends the sidecars'
+ * spans to the collector; the mesh Telemetry names it. The Istio add-on must define it as
+ * `opentelemetry: { service: <OTEL_COLLECTOR_HOST>, port: OTLP_GRPC_PORT }`.
+ */
+export const OTEL_TRACING_PROVIDER = 'otel-tracing';
+
+export const OTLP_GRPC_PORT = 4317;
+export const OTLP_HTTP_PORT = 4318;
+/** The collectors' health_check extension (the operator derives the probes from it). */
+export const COLLECTOR_HEALTH_PORT = 13133;
+/** The collectors' own metrics (operator Service `<cr>-collector-monitoring`, port name `monitoring`). */
+export const COLLECTOR_METRICS_PORT = 8888;
+
+/** Jaeger all-in-one ports. */
+export const JAEGER_PORTS = {
+  otlpGrpc: OTLP_GRPC_PORT,
+  otlpHttp: OTLP_HTTP_PORT,
+  /** Query UI and HTTP API (Grafana's Jaeger datasource, people). */
+  queryHttp: 16686,
+  queryGrpc: 16685,
+  /** Admin server: health check (`/`) and Prometheus metrics (`/metrics`). */
+  admin: 14269,
+} as const;
+
+/** Longest name the operator keeps untruncated. */
+const DNS_LABEL_MAX = 63;
+
+/** What the operator names the Service (and Deployment) of collector `cr`: `<cr>-collector`. */
+export function operatorServiceName(cr: string): string {
+  const name = `${cr}-collector`;
+  if (name.length > DNS_LABEL_MAX) throw new Error(`collector name "${cr}" is too long: the operator would truncate its Service name "${name}" to ${DNS_LABEL_MAX} characters`);
+  return name;
+}
+
+/** The operator's headless Service of collector `cr` (every pod's address: the trace-ID load balancer resolves it). */
+export function operatorHeadlessServiceName(cr: string): string {
+  return `${operatorServiceName(cr)}-headless`;
+}
+
+/** The operator's Service exposing the collector's own metrics (port 8888, name `monitoring`). */
+export function operatorMonitoringServiceName(cr: string): string {
+  return `${operatorServiceName(cr)}-monitoring`;
+}
+
+/**
+ * The selector labels the operator puts on a collector's pods (and its Deployment selector):
+ * immutable for the collector's lifetime, so spread constraints select on them.
+ */
+export function operatorSelectorLabels(namespace: string, cr: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/component': 'opentelemetry-collector',
+    'app.kubernetes.io/instance': `${namespace}.${cr}`.slice(0, DNS_LABEL_MAX),
+    'app.kubernetes.io/managed-by': 'opentelemetry-operator',
+    'app.kubernetes.io/part-of': 'opentelemetry',
+  };
+}
+
+/** Name of the gateway collector CR: its Service is `otel-collector`. */
+export const OTEL_COLLECTOR_CR = 'otel';
+/** Service every workload and sidecar sends spans to. */
+export const OTEL_COLLECTOR_SERVICE = operatorServiceName(OTEL_COLLECTOR_CR);
+/** Name of the tail-sampling collector CR. */
+export const OTEL_SAMPLER_CR = 'otel-sampler';
+
+const svcHost = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
+
+/** `otel-collector.<monitoring namespace>.svc.cluster.local`: the mesh's extension provider `service`. */
+export function otelCollectorHost(plan: RegionPlan): string {
+  return svcHost(OTEL_COLLECTOR_SERVICE, plan.namespaces.monitoring);
+}
+
+/** OTLP/HTTP endpoint for SDKs (`OTEL_EXPORTER_OTLP_ENDPOINT`). */
+export function otelCollectorHttpEndpoint(plan: RegionPlan): string {
+  return `http://${otelCollectorHost(plan)}:${OTLP_HTTP_PORT}`;
+}
+
+export interface CollectorTierNames {
+  /** OpenTelemetryCollector name. */
+  readonly cr: string;
+  /** app.kubernetes.io/name on the CR, kept by the operator on the pods (the flow table selects on it). */
+  readonly app: string;
+  /** ServiceAccount we render for the pods (no API access: token not mounted). */
+  readonly serviceAccount: string;
+  readonly service: string;
+  readonly headlessService: string;
+  readonly monitoringService: string;
+}
+
+export interface TracingNames {
+  readonly namespace: string;
+  /** Receives OTLP from workloads and sidecars, routes spans by trace ID to the sampler tier. */
+  readonly collector: CollectorTierNames;
+  /** Tail sampling: sees every span of a trace, keeps errors, slow traces and a baseline. */
+  readonly sampler: CollectorTierNames;
+  readonly jaeger: {
+    readonly app: string;
+    /** StatefulSet (badger) or Deployment (elasticsearch). */
+    readonly workload: string;
+    readonly serviceAccount: string;
+    /** Headless Service of the badger StatefulSet. */
+    readonly headlessService: string;
+    /** OTLP receiver (4317/4318): what the sampler tier exports to. */
+    readonly collectorService: string;
+    /** Query UI/API (16686, 16685) and admin metrics (14269). */
+    readonly queryService: string;
+    /** ExternalSecret/Secret with the Elasticsearch credentials (elasticsearch storage). */
+    readonly elasticsearchSecret: string;
+    /** Index cleaner CronJob enforcing retention (elasticsearch storage). */
+    readonly indexCleaner: string;
+  };
+}
+
+export function tracingNames(plan: RegionPlan): TracingNames {
+  const p = plan.global.platform.name;
+  const tier = (cr: string, app: string): CollectorTierNames => ({
+    cr,
+    app,
+    serviceAccount: `${p}-${app}`,
+    service: operatorServiceName(cr),
+    headlessService: operatorHeadlessServiceName(cr),
+    monitoringService: operatorMonitoringServiceName(cr),
+  });
+  return {
+    namespace: plan.namespaces.monitoring,
+    collector: tier(OTEL_COLLECTOR_CR, 'otel-collector'),
+    sampler: tier(OTEL_SAMPLER_CR, 'otel-sampler'),
+    jaeger: {
+      app: 'jaeger',
+      workload: `${p}-jaeger`,
+      serviceAccount: `${p}-jaeger`,
+      headlessService: `${p}-jaeger-headless`,
+      collectorService: `${p}-jaeger-collector`,
+      queryService: `${p}-jaeger-query`,
+      elasticsearchSecret: `${p}-jaeger-elasticsearch`,
+      indexCleaner: `${p}-jaeger-index-cleaner`,
+    },
+  };
+}
+
+/** In-cluster host of a tracing Service. */
+export function tracingHost(plan: RegionPlan, service: string): string {
+  return svcHost(service, plan.namespaces.monitoring);
+}
+
+/**
+ * Resource attribute keys that are still "incubating" in @opentelemetry/semantic-conventions
+ * 1.45.0. The package asks runtime code to copy incubating definitions rather than import its
+ * `/incubating` entry (which may change in a minor release); test/charts/tracing.test.ts pins
+ * these copies to the package's incubating exports.
+ */
+export const ATTR_CLOUD_REGION = 'cloud.region' as const;
+export const ATTR_CLOUD_PROVIDER = 'cloud.provider' as const;

@@ -1,0 +1,583 @@
+/**
+ * The rendered Redis files on the real programs (issue #4, items 5 and 7): Debian's
+ * redis-server and Sentinel (7.0) load the very redis.conf, sentinel.conf and start scripts of
+ * the Redis chart's ConfigMaps, with only host, port, paths and announce addresses rewritten
+ * (nothing is dropped: every rendered directive is accepted by 7.0). They prove:
+ * - every tier's server accepts its config and runs with the rendered values (CONFIG GET);
+ * - sessions: pod 0 bootstraps as master, the others replicate it, the Sentinels find all;
+ * - SIGKILL of the master makes the Sentinels promote a replica within the configured timeouts;
+ * - a client that asks Sentinel for the master reconnects and keeps writing;
+ * - no write acknowledged by `WAIT 1` is lost;
+ * - the killed master, restarted through start-redis.sh, rejoins as a replica (not a 2nd master).
+ *
+ * Processes run as `nobody` when the tests run as root, each in its own process group, on free
+ * loopback ports in a temp folder; all are killed and the folder removed afterwards (the shared
+ * helpers of test/support/real-servers.ts). Without the programs: skipped locally, failed under
+ * CI (CI=true must run them). Redis has no client package here: a 60-line RESP client does.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxmemoryBytes, REDIS_FILES, redisDirectives, sentinelDirectives } from '../../charts/lib/redis-config';
+import { PROXY_PASSWORD_ENV } from '../../charts/lib/redis-proxy';
+import { REDIS_START_ENV, SENTINEL_START_ENV } from '../../charts/lib/redis-scripts';
+import {
+  PROXY_HEALTH_PORT, PROXY_METRICS_PORT, REDIS_TIERS, type RedisTierKey, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
+} from '../../charts/lib/redis-topology';
+import { RedisChart } from '../../charts/redis';
+import { newApp, type Obj, regionPlan } from '../support/charts';
+import {
+  cleanup, describeWithPrograms, findProgram, freePort, makeOwnedDir, makeTempDir, removeAtCleanup, type Server, serverUser, startServer, stopServer,
+  waitFor, writeOwnedFile,
+} from '../support/real-servers';
+
+// ------------------------------------------------------------------ programs, skip or fail
+
+/** Programs the start scripts call by name (Debian packages redis-server, redis-sentinel, redis-tools). */
+const PROGRAMS = ['redis-server', 'redis-sentinel', 'redis-cli'];
+const IN_CI = Boolean(process.env.CI);
+/** HAProxy (the sessions proxy): Debian's haproxy, in /usr/sbin. Optional locally, required under CI. */
+const HAPROXY = findProgram('haproxy') ?? ['/usr/sbin/haproxy'].find((p) => fs.existsSync(p));
+if (!HAPROXY && !IN_CI) {
+  console.warn('test/real-servers/redis.test.ts: sessions proxy tests SKIPPED, haproxy not installed (apt-get install haproxy); under CI=true this fails instead');
+}
+
+// ------------------------------------------------------------------ a minimal RESP client
+
+type Reply = string | number | null | Reply[] | ReplyError;
+class ReplyError extends Error {}
+
+/** Just enough RESP2 to AUTH, SET, GET, WAIT, INFO, CONFIG GET and ask Sentinel. */
+class Resp {
+  private buffer = Buffer.alloc(0);
+  private readonly pending: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
+  private closed: Error | undefined;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      for (;;) {
+        const parsed = parse(this.buffer, 0);
+        if (!parsed) break;
+        this.buffer = this.buffer.subarray(parsed.end);
+        this.pending.shift()?.resolve(parsed.value);
+      }
+    });
+    const fail = (error: Error) => {
+      this.closed ??= error;
+      while (this.pending.length > 0) this.pending.shift()!.reject(this.closed);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  static connect(port: number, password: string, timeoutMs = 1000): Promise<Resp> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const timer = setTimeout(() => { socket.destroy(); reject(new Error(`connect to ${port} timed out`)); }, timeoutMs);
+      socket.once('error', (e) => { clearTimeout(timer); reject(e); });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const client = new Resp(socket);
+        client.command('AUTH', password).then(() => resolve(client), reject);
+      });
+    });
+  }
+
+  command(...args: Array<string | number>): Promise<Reply> {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve: (r) => (r instanceof ReplyError ? reject(r) : resolve(r)), reject });
+      const parts = args.map(String);
+      this.socket.write(`*${parts.length}\r\n${parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')}`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function parse(buf: Buffer, at: number): { value: Reply; end: number } | undefined {
+  const eol = buf.indexOf('\r\n', at);
+  if (eol < 0) return undefined;
+  const line = buf.toString('utf8', at + 1, eol);
+  const next = eol + 2;
+  switch (String.fromCharCode(buf[at])) {
+    case '+': return { value: line, end: next };
+    case '-': return { value: new ReplyError(line), end: next };
+    case ':': return { value: Number(line), end: next };
+    case '$': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: next };
+      if (buf.length < next + n + 2) return undefined;
+      return { value: buf.toString('utf8', next, next + n), end: next + n + 2 };
+    }
+    case '*': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: next };
+      const items: Reply[] = [];
+      let end = next;
+      for (let i = 0; i < n; i++) {
+        const item = parse(buf, end);
+        if (!item) return undefined;
+        items.push(item.value);
+        end = item.end;
+      }
+      return { value: items, end };
+    }
+    default: throw new Error(`unexpected RESP type byte ${buf[at]}`);
+  }
+}
+
+/** One command on a fresh connection. */
+async function once(port: number, password: string, ...args: Array<string | number>): Promise<Reply> {
+  const c = await Resp.connect(port, password);
+  try {
+    return await c.command(...args);
+  } finally {
+    c.close();
+  }
+}
+
+/** INFO section as a map. */
+async function info(port: number, password: string, section: string): Promise<Record<string, string>> {
+  const text = String(await once(port, password, 'INFO', section));
+  return Object.fromEntries(text.split('\r\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+}
+
+/** A Sentinel reply of alternating names and values as a map. */
+function pairs(reply: Reply): Record<string, string> {
+  const list = reply as string[];
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) out[list[i]] = list[i + 1];
+  return out;
+}
+
+/** waitFor (test/support/real-servers.ts) for a probe that answers false while not yet. */
+function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
+  return waitFor(what, async () => {
+    const value = await probe();
+    return value === false ? undefined : value;
+  }, timeoutMs, 100);
+}
+
+// ------------------------------------------------------------------ processes
+
+/** The servers of one test run: temp folder, password, processes (test/support/real-servers.ts). */
+class Cluster {
+  readonly user = serverUser();
+  readonly dir = makeTempDir('bb-redis', this.user);
+  readonly password = 'Test0nlyPassw0rd';
+  readonly passwordFile = path.join(this.dir, 'password');
+  private readonly started: Server[] = [];
+
+  constructor() {
+    removeAtCleanup(this.dir);
+    writeOwnedFile(this.passwordFile, this.password, 0o600, this.user);
+  }
+
+  /** A folder the servers may write (theirs when they run as nobody). */
+  folder(name: string): string {
+    return makeOwnedDir(path.join(this.dir, name), this.user);
+  }
+
+  file(name: string, text: string): string {
+    return writeOwnedFile(path.join(this.dir, name), text, 0o644, this.user);
+  }
+
+  /** `sh script` (a rendered start script, which execs the server) in its own process group. */
+  run(name: string, script: string, env: Record<string, string>): Server {
+    return this.exec(name, 'sh', [script], env);
+  }
+
+  exec(name: string, command: string, args: string[], env: Record<string, string>): Server {
+    // SIGKILL at cleanup: a graceful Redis shutdown waits for its replicas (shutdown-timeout).
+    const server = startServer(name, command, args, { env, user: this.user, stopSignal: 'SIGKILL' });
+    this.started.push(server);
+    return server;
+  }
+
+  /** SIGKILL to the server's process group, as a node or container loss would. */
+  async kill(server: Server): Promise<void> {
+    await stopServer(server, 0);
+  }
+
+  logs(): string {
+    return this.started.map((s) => `---- ${s.name}\n${s.output().split('\n').slice(-25).join('\n')}`).join('\n');
+  }
+}
+
+// ------------------------------------------------------------------ rendered files, rewritten
+
+const plan = regionPlan('us-east-1');
+const chart = new RedisChart(newApp(), { plan });
+
+/** The tier's ConfigMap files exactly as rendered into dist/. */
+function filesOf(tier: RedisTierKey): Readonly<Record<string, string>> {
+  return chart.tiers[tier].files;
+}
+
+/** Rewrites only a directive's value; fails when the directive is not there (no silent no-op). */
+function rewrite(text: string, directive: string, value: string): string {
+  const re = new RegExp(`^${directive} .*$`, 'm');
+  if (!re.test(text)) throw new Error(`rendered file has no "${directive}" line to rewrite`);
+  return text.replace(re, `${directive} ${value}`);
+}
+
+function redisConfFor(tier: RedisTierKey, port: number, dataDir: string): string {
+  let conf = filesOf(tier)[REDIS_FILES.redisConf];
+  conf = rewrite(conf, 'bind', '127.0.0.1');
+  conf = rewrite(conf, 'port', String(port));
+  return rewrite(conf, 'dir', dataDir);
+}
+
+/** CONFIG GET spelling of a rendered value: quotes gone, memory units in bytes. */
+function normalise(value: string): string {
+  const unquoted = value.replace(/^"(.*)"$/, '$1');
+  const m = /^(\d+)(kb|mb|gb)$/i.exec(unquoted);
+  return m ? String(Number(m[1]) * 1024 ** ({ kb: 1, mb: 2, gb: 3 } as Record<string, number>)[m[2].toLowerCase()]) : unquoted;
+}
+
+/** Directives a server reports as rendered (those rewritten for loopback, and replicaof, excepted). */
+const NOT_COMPARED = new Set(['bind', 'port', 'dir', 'replicaof']);
+
+async function expectRunsWithRenderedConfig(port: number, password: string, tier: RedisTierKey): Promise<void> {
+  const expected = redisDirectives(plan, tier).filter((d) => !NOT_COMPARED.has(d.name));
+  for (const d of expected) {
+    const reply = pairs(await once(port, password, 'CONFIG', 'GET', d.name));
+    expect({ directive: d.name, value: reply[d.name] }).toEqual({ directive: d.name, value: normalise(d.value) });
+  }
+}
+
+// ------------------------------------------------------------------ the tests
+
+describe.skipIf(!IN_CI || HAPROXY)('Redis sessions proxy under CI', () => {
+  it('finds haproxy (CI must install it: .ci/run APT_PACKAGES)', () => {
+    expect({ haproxy: HAPROXY }).toEqual({ haproxy: expect.any(String) });
+  });
+});
+
+describeWithPrograms('rendered Redis config on the real servers', PROGRAMS, () => {
+  let cluster: Cluster;
+  const sessions = redisTopology(plan, 'sessions');
+  const script = (name: string) => cluster.file(name, filesOf('sessions')[name]);
+  let startRedis = '';
+  let startSentinel = '';
+  const redisPorts: number[] = [];
+  const sentinelPorts: number[] = [];
+  const servers: Server[] = [];
+  const redisEnv = (i: number, template: string): Record<string, string> => ({
+    [REDIS_START_ENV.template]: template,
+    [REDIS_START_ENV.runtimeDir]: cluster.folder(`redis-${i}-run`),
+    [REDIS_START_ENV.passwordFile]: cluster.passwordFile,
+    [REDIS_START_ENV.port]: String(redisPorts[i]),
+    [REDIS_START_ENV.announceHost]: '127.0.0.1',
+    [REDIS_START_ENV.sentinelHost]: '127.0.0.1',
+    [REDIS_START_ENV.sentinelPort]: String(sentinelPorts[0]),
+    [REDIS_START_ENV.masterName]: sessions.masterName,
+    [REDIS_START_ENV.bootstrapMaster]: `127.0.0.1:${redisPorts[0]}`,
+    [REDIS_START_ENV.peers]: redisPorts.map((p) => `127.0.0.1:${p}`).join(' '),
+    [REDIS_START_ENV.queryAttempts]: '1',
+  });
+  const templates: string[] = [];
+  /** HAProxy's loopback ports (master, replica) and the secondary region's replica, when haproxy is there. */
+  const proxyPorts = { master: 0, replica: 0 };
+  let remoteReplicaPort = 0;
+
+  beforeAll(async () => {
+    cluster = new Cluster();
+    startRedis = script(REDIS_FILES.startRedis);
+    startSentinel = script(REDIS_FILES.startSentinel);
+    for (let i = 0; i < 3; i++) redisPorts.push(await freePort());
+    for (let i = 0; i < 3; i++) sentinelPorts.push(await freePort());
+    // Three Redis pods at once (podManagementPolicy Parallel), no Sentinel yet: first start.
+    for (let i = 0; i < 3; i++) {
+      templates.push(cluster.file(`redis-${i}.conf`, redisConfFor('sessions', redisPorts[i], cluster.folder(`redis-${i}-data`))));
+      servers.push(cluster.run(`redis-${i}`, startRedis, redisEnv(i, templates[i])));
+    }
+    await until('the master to have two online replicas', 15000, async () => {
+      const r = await info(redisPorts[0], cluster.password, 'replication');
+      return r.role === 'master' && r.connected_slaves === '2' && [r.slave0, r.slave1].every((s) => s?.includes('state=online'));
+    });
+    // Then the Sentinels, as a new pod would: rendered file, monitor line rewritten for loopback.
+    let sentinelConf = filesOf('sessions')[REDIS_FILES.sentinelConf];
+    sentinelConf = rewrite(sentinelConf, 'bind', '127.0.0.1');
+    sentinelConf = rewrite(sentinelConf, `sentinel monitor ${sessions.masterName}`, `127.0.0.1 ${redisPorts[0]} ${SENTINEL_QUORUM}`);
+    for (let j = 0; j < 3; j++) {
+      const template = cluster.file(`sentinel-${j}.conf`, rewrite(rewrite(sentinelConf, 'port', String(sentinelPorts[j])), 'dir', cluster.folder(`sentinel-${j}-run`)));
+      cluster.run(`sentinel-${j}`, startSentinel, {
+        [SENTINEL_START_ENV.template]: template,
+        [SENTINEL_START_ENV.runtimeDir]: cluster.folder(`sentinel-${j}-run`),
+        [SENTINEL_START_ENV.passwordFile]: cluster.passwordFile,
+        [SENTINEL_START_ENV.port]: String(sentinelPorts[j]),
+        [SENTINEL_START_ENV.announceHost]: '127.0.0.1',
+        [SENTINEL_START_ENV.masterName]: sessions.masterName,
+        [SENTINEL_START_ENV.peersService]: `127.0.0.1:${sentinelPorts[0]}`,
+        [SENTINEL_START_ENV.redisPeers]: redisPorts.map((p) => `127.0.0.1:${p}`).join(' '),
+        [SENTINEL_START_ENV.queryAttempts]: '1',
+      });
+    }
+    await until('every Sentinel to know both replicas and both other Sentinels', 20000, async () => {
+      for (const port of sentinelPorts) {
+        const m = pairs(await once(port, cluster.password, 'SENTINEL', 'MASTER', sessions.masterName));
+        if (m['num-slaves'] !== '2' || m['num-other-sentinels'] !== '2' || m.flags !== 'master') return false;
+      }
+      return true;
+    });
+    if (HAPROXY) await startProxyAndRemoteReplica();
+  }, 45000);
+
+  /**
+   * The primary's sessions proxy (rendered haproxy.cfg: pod and Sentinel names rewritten to their
+   * loopback ports; the Sentinel check then expects a pod's port, the only thing that tells
+   * loopback pods apart) and a secondary region's sessions replica (its rendered redis.conf,
+   * `replicaof` rewritten from the global host to the proxy's replica port).
+   */
+  async function startProxyAndRemoteReplica(): Promise<void> {
+    proxyPorts.master = await freePort();
+    proxyPorts.replica = await freePort();
+    const proxy = sessionsProxyNames(plan, plan.region.name);
+    let cfg = chart.toJson().find((o: Obj) => o.kind === 'ConfigMap' && o.metadata.name === proxy.configMap).data['haproxy.cfg'] as string;
+    const replace = (from: string, to: string) => {
+      if (!cfg.includes(from)) throw new Error(`rendered haproxy.cfg has no "${from}" to rewrite`);
+      cfg = cfg.split(from).join(to);
+    };
+    for (let i = 0; i < 3; i++) {
+      replace(`tcp-check expect string ${sessions.podHost(i)}`, `tcp-check expect string ${redisPorts[i]}`);
+      replace(`${sessions.podHost(i)}:${sessions.redisPort}`, `127.0.0.1:${redisPorts[i]}`);
+      replace(`${sessions.sentinelPodHost(i)}:${sessions.sentinelPort}`, `127.0.0.1:${sentinelPorts[i]}`);
+    }
+    replace(`bind :${proxy.masterPort}\n`, `bind 127.0.0.1:${proxyPorts.master}\n`);
+    replace(`bind :${proxy.replicaPort}\n`, `bind 127.0.0.1:${proxyPorts.replica}\n`);
+    replace(`bind :${PROXY_HEALTH_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+    replace(`bind :${PROXY_METRICS_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+    cluster.exec('haproxy', HAPROXY!, ['-db', '-f', cluster.file('haproxy.cfg', cfg)], { [PROXY_PASSWORD_ENV]: cluster.password });
+
+    const westChart = new RedisChart(newApp(), { plan: regionPlan('us-west-2'), primaryRegion: { name: plan.region.name, eastWestGateway: plan.region.eastWestGateway } });
+    remoteReplicaPort = await freePort();
+    let conf = westChart.tiers.sessions.files[REDIS_FILES.redisConf];
+    conf = rewrite(conf, 'bind', '127.0.0.1');
+    conf = rewrite(conf, 'port', String(remoteReplicaPort));
+    conf = rewrite(conf, 'dir', cluster.folder('remote-replica-data'));
+    conf = rewrite(conf, 'replicaof', `127.0.0.1 ${proxyPorts.replica}`);
+    cluster.run('remote-replica', cluster.file('remote-start-redis.sh', westChart.tiers.sessions.files[REDIS_FILES.startRedis]), {
+      [REDIS_START_ENV.template]: cluster.file('remote-replica.conf', conf),
+      [REDIS_START_ENV.runtimeDir]: cluster.folder('remote-replica-run'),
+      [REDIS_START_ENV.passwordFile]: cluster.passwordFile,
+      [REDIS_START_ENV.port]: String(remoteReplicaPort),
+      [REDIS_START_ENV.announceHost]: '127.0.0.1',
+    });
+  }
+
+  /** The listening port of whatever Redis answers on `port` (through the proxy: the server behind it). */
+  async function serverPort(port: number): Promise<number> {
+    return Number((await info(port, cluster.password, 'server')).tcp_port);
+  }
+
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  const withLogs = async (body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${cluster.logs()}`);
+    }
+  };
+
+  it('runs every sessions server with the rendered settings (AOF everysec, noeviction, min-replicas)', () => withLogs(async () => {
+    for (const port of redisPorts) await expectRunsWithRenderedConfig(port, cluster.password, 'sessions');
+    const replication = await Promise.all(redisPorts.map((p) => info(p, cluster.password, 'replication')));
+    expect(replication.map((r) => r.role)).toEqual(['master', 'slave', 'slave']);
+    expect(replication.slice(1).map((r) => r.master_link_status)).toEqual(['up', 'up']);
+  }));
+
+  it('runs the Sentinels with the rendered quorum and timeouts', () => withLogs(async () => {
+    const expected = Object.fromEntries(sentinelDirectives(plan, 'sessions').map((d) => [d.name, d.value]));
+    expect(expected['sentinel monitor'].split(' ').at(-1)).toBe(String(SENTINEL_QUORUM));
+    for (const port of sentinelPorts) {
+      const m = pairs(await once(port, cluster.password, 'SENTINEL', 'MASTER', sessions.masterName));
+      expect(m).toMatchObject({
+        quorum: String(SENTINEL_QUORUM),
+        'down-after-milliseconds': String(SENTINEL_TIMING.downAfterMilliseconds),
+        'failover-timeout': String(SENTINEL_TIMING.failoverTimeoutMilliseconds),
+        'parallel-syncs': String(SENTINEL_TIMING.parallelSyncs),
+      });
+      const hostnames = pairs(await once(port, cluster.password, 'SENTINEL', 'CONFIG', 'GET', '*-hostnames'));
+      expect(hostnames).toEqual({ 'resolve-hostnames': 'yes', 'announce-hostnames': 'yes' });
+    }
+  }));
+
+  it('refuses clients without the password', async () => {
+    const outcome = await Resp.connect(redisPorts[1], 'wrong-password').then((c) => { c.close(); return 'connected'; }, (e: Error) => e.message);
+    expect(outcome).toMatch(/^WRONGPASS/);
+  });
+
+  it.skipIf(!HAPROXY)('the sessions proxy reaches the master on its master port and a replica on its replica port; a secondary region replicates through it', () => withLogs(async () => {
+    await until('the proxy to route to the master', 10000, async () => (await serverPort(proxyPorts.master)) === redisPorts[0]);
+    expect((await info(proxyPorts.master, cluster.password, 'replication')).role).toBe('master');
+    // Until its first health checks complete HAProxy may still send a connection anywhere: wait
+    // for the checks to settle on a replica, then make sure it stays there.
+    await until('the proxy to route to a replica', 10000, async () => redisPorts.slice(1).includes(await serverPort(proxyPorts.replica)));
+    for (let i = 0; i < 5; i++) expect(redisPorts.slice(1)).toContain(await serverPort(proxyPorts.replica));
+    await once(proxyPorts.master, cluster.password, 'SET', 'session:cross-region', 'from-us-east-1');
+    const remote = await until('the secondary-region replica to sync through the proxy', 15000, async () => {
+      const r = await info(remoteReplicaPort, cluster.password, 'replication');
+      return r.master_link_status === 'up' && (await once(remoteReplicaPort, cluster.password, 'GET', 'session:cross-region')) === 'from-us-east-1' ? r : undefined;
+    });
+    expect(remote.role).toBe('slave');
+    // It replicates a replica, never the master: its link must not count towards the master's WAIT.
+    expect(Number(remote.master_port)).toBe(proxyPorts.replica);
+    const master = await info(redisPorts[0], cluster.password, 'replication');
+    expect(master.connected_slaves).toBe('2');
+    // Read-only, never promoted, invisible to the Sentinels.
+    await expect(once(remoteReplicaPort, cluster.password, 'SET', 'x', 'y')).rejects.toThrow(/READONLY/);
+    const m = pairs(await once(sentinelPorts[0], cluster.password, 'SENTINEL', 'MASTER', sessions.masterName));
+    expect(m['num-slaves']).toBe('2');
+  }));
+
+  it('promotes a replica when the master is killed; a Sentinel client keeps writing; no WAIT-acknowledged write is lost; the old master rejoins as a replica', () => withLogs(async () => {
+    /** Asks the Sentinels (any that answers) where the master is. */
+    const masterPort = async (): Promise<number> => {
+      for (const port of sentinelPorts) {
+        try {
+          const [host, p] = (await once(port, cluster.password, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sessions.masterName)) as string[];
+          if (host === '127.0.0.1') return Number(p);
+        } catch {
+          // try the next Sentinel
+        }
+      }
+      throw new Error('no Sentinel answered');
+    };
+    /** A client as the API runs it: master from Sentinel, SET + WAIT 1, reconnect on any error. */
+    const acked = new Map<string, string>();
+    let conn: Resp | undefined;
+    let writes = 0;
+    const write = async (key: string, value: string): Promise<boolean> => {
+      writes++;
+      try {
+        conn ??= await Resp.connect(await masterPort(), cluster.password, 500);
+        await conn.command('SET', key, value);
+        const replicas = await conn.command('WAIT', 1, 1000);
+        if (typeof replicas === 'number' && replicas >= 1) {
+          acked.set(key, value);
+          return true;
+        }
+        return false;
+      } catch {
+        conn?.close();
+        conn = undefined;
+        await new Promise((r) => setTimeout(r, 50));
+        return false;
+      }
+    };
+
+    for (let i = 0; i < 200; i++) expect(await write(`session:before:${i}`, `v${i}`)).toBe(true);
+
+    // Keep writing while the master dies, as live traffic would.
+    let stop = false;
+    let during = 0;
+    const writer = (async () => {
+      while (!stop) await write(`session:during:${during}`, `v${during++}`);
+    })();
+
+    const oldPort = redisPorts[0];
+    expect(await masterPort()).toBe(oldPort);
+    const killedAt = Date.now();
+    await cluster.kill(servers[0]);
+
+    const newPort = await until('a Sentinel to promote a replica', SENTINEL_TIMING.downAfterMilliseconds + SENTINEL_TIMING.failoverTimeoutMilliseconds, async () => {
+      const port = await masterPort();
+      return port !== oldPort && (await info(port, cluster.password, 'replication')).role === 'master' ? port : undefined;
+    });
+    const failoverMs = Date.now() - killedAt;
+    expect(failoverMs).toBeGreaterThanOrEqual(SENTINEL_TIMING.downAfterMilliseconds);
+    expect(failoverMs).toBeLessThan(SENTINEL_TIMING.downAfterMilliseconds + SENTINEL_TIMING.failoverTimeoutMilliseconds);
+
+    // The client found the new master by itself and keeps getting acknowledged writes.
+    const ackedAtPromotion = acked.size;
+    await until('20 acknowledged writes on the new master', 15000, async () => acked.size >= ackedAtPromotion + 20);
+    stop = true;
+    await writer;
+    conn?.close();
+
+    const master = await Resp.connect(newPort, cluster.password);
+    try {
+      const keys = [...acked.keys()];
+      const values = (await master.command('MGET', ...keys)) as Array<string | null>;
+      const lost = keys.filter((k, i) => values[i] !== acked.get(k));
+      expect({ acknowledged: keys.length, lost }).toEqual({ acknowledged: keys.length, lost: [] });
+    } finally {
+      master.close();
+    }
+    console.info(`redis failover: promoted 127.0.0.1:${newPort} ${failoverMs} ms after SIGKILL; ${acked.size} of ${writes} writes acknowledged (WAIT 1), none lost`);
+
+    if (HAPROXY) {
+      // Other regions follow too: the proxy's master port now reaches the promoted pod, and the
+      // secondary-region replica receives what is written after the failover.
+      await until('the proxy to route to the promoted master', 10000, async () => (await serverPort(proxyPorts.master)) === newPort);
+      await once(proxyPorts.master, cluster.password, 'SET', 'session:after-failover', 'replicated');
+      await until('the secondary-region replica to receive a write made after the failover', 20000, async () =>
+        (await once(remoteReplicaPort, cluster.password, 'GET', 'session:after-failover')) === 'replicated');
+    }
+
+    // The old master comes back through start-redis.sh: it asks the Sentinels and follows.
+    servers[0] = cluster.run('redis-0-restarted', startRedis, redisEnv(0, templates[0]));
+    const rejoined = await until('the old master to replicate the new one', 15000, async () => {
+      const r = await info(oldPort, cluster.password, 'replication');
+      return r.role === 'slave' && r.master_port === String(newPort) && r.master_link_status === 'up' ? r : undefined;
+    });
+    expect(rejoined.role).toBe('slave');
+    const sample = [...acked.keys()].slice(-5);
+    expect(await once(oldPort, cluster.password, 'MGET', ...sample)).toEqual(sample.map((k) => acked.get(k)));
+  }), 60000);
+
+  it('a master restarted before the Sentinels noticed waits for the promotion and follows, instead of serving its older copy', () => withLogs(async () => {
+    const masterNow = async () => {
+      const [, p] = (await once(sentinelPorts[1], cluster.password, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sessions.masterName)) as string[];
+      return Number(p);
+    };
+    const port = await masterNow();
+    const index = redisPorts.indexOf(port);
+    await once(port, cluster.password, 'SET', 'session:last', 'kept');
+    expect(await once(port, cluster.password, 'WAIT', 1, 1000)).toBeGreaterThanOrEqual(1);
+    await cluster.kill(servers[index]);
+    // Back at once, like a container restart: the Sentinels still name it the master.
+    servers[index] = cluster.run(`redis-${index}-fast-restart`, startRedis, {
+      ...redisEnv(index, templates[index]),
+      [REDIS_START_ENV.staleMasterWaitSeconds]: String(Math.ceil((SENTINEL_TIMING.downAfterMilliseconds + SENTINEL_TIMING.failoverTimeoutMilliseconds) / 1000)),
+    });
+    const promoted = await until('another pod to be promoted', SENTINEL_TIMING.downAfterMilliseconds + 15000, async () => {
+      const p = await masterNow();
+      return p !== port ? p : undefined;
+    });
+    await until('the restarted pod to replicate the promoted one', 15000, async () => {
+      const r = await info(port, cluster.password, 'replication');
+      return r.role === 'slave' && r.master_port === String(promoted) && r.master_link_status === 'up';
+    });
+    expect(await once(promoted, cluster.password, 'GET', 'session:last')).toBe('kept');
+    expect(servers[index].output()).toMatch(/still name this pod the master/);
+  }), 40000);
+
+  it.each(REDIS_TIERS.filter((t) => t !== 'sessions'))('runs the %s tier with its rendered settings (no persistence, its eviction policy, maxmemory from config)', (tier) => withLogs(async () => {
+    const port = await freePort();
+    const template = cluster.file(`${tier}.conf`, redisConfFor(tier, port, cluster.folder(`${tier}-data`)));
+    // Without Sentinel settings the start script only adds the password and announce name.
+    cluster.run(tier, cluster.file(`${tier}-${REDIS_FILES.startRedis}`, filesOf(tier)[REDIS_FILES.startRedis]), {
+      [REDIS_START_ENV.template]: template,
+      [REDIS_START_ENV.runtimeDir]: cluster.folder(`${tier}-run`),
+      [REDIS_START_ENV.passwordFile]: cluster.passwordFile,
+      [REDIS_START_ENV.port]: String(port),
+      [REDIS_START_ENV.announceHost]: '127.0.0.1',
+    });
+    await until(`${tier} to answer`, 10000, async () => (await once(port, cluster.password, 'PING')) === 'PONG');
+    await expectRunsWithRenderedConfig(port, cluster.password, tier);
+    const config = pairs(await once(port, cluster.password, 'CONFIG', 'GET', 'max*'));
+    expect(config.maxmemory).toBe(String(maxmemoryBytes(plan.global.redis.tiers[tier].maxmemory)));
+    expect({ save: config.save ?? pairs(await once(port, cluster.password, 'CONFIG', 'GET', 'save')).save }).toEqual({ save: '' });
+    expect(pairs(await once(port, cluster.password, 'CONFIG', 'GET', 'appendonly')).appendonly).toBe('no');
+  }));
+});

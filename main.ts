@@ -8,7 +8,9 @@ import { ArgoCdChart, BootstrapChart } from './charts/argocd';
 import { DashboardsChart } from './charts/dashboards';
 import { MeshChart } from './charts/mesh';
 import { NamespacesChart } from './charts/namespaces';
+import { PgbouncerChart } from './charts/pgbouncer';
 import { PlatformAddonsChart } from './charts/platform-addons';
+import { PostgresChart } from './charts/postgres';
 import { RedisChart } from './charts/redis';
 import { ShardMapChart } from './charts/shard-map';
 import { TracingChart } from './charts/tracing';
@@ -20,6 +22,8 @@ export const definition: SynthDefinition = {
     new NamespacesChart(app, { plan });
     new MeshChart(app, { plan });
     new ShardMapChart(app, { plan });
+    new PostgresChart(app, { plan });
+    new PgbouncerChart(app, { plan });
     new ApiChart(app, { plan });
     new WebChart(app, { plan });
     new RedisChart(app, { plan });

@@ -71,6 +71,9 @@ export const NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = 
   { group: 'apps', kind: 'Deployment' },
   { group: 'external-secrets.io', kind: 'ExternalSecret' },
   { group: 'opentelemetry.io', kind: 'OpenTelemetryCollector' },
+  { group: 'batch', kind: 'CronJob' },
+  { group: 'rbac.authorization.k8s.io', kind: 'Role' },
+  { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
 ];
 export const CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [{ group: '', kind: 'Namespace' }];
 
@@ -80,6 +83,13 @@ const IMPLICIT_OBJECTS = [
   { group: '', kind: 'ConfigMap', name: 'istio-ca-root-cert' },
   { group: '', kind: 'ServiceAccount', name: 'default' },
   { group: '', kind: 'Endpoints' },
+  // Patroni's state (leader lock, dynamic config, failover and sync keys) and the data volumes
+  // of the Postgres StatefulSets: created at run time, never in git.
+  { group: '', kind: 'ConfigMap', name: '*-postgres-shard-*-leader' },
+  { group: '', kind: 'ConfigMap', name: '*-postgres-shard-*-config' },
+  { group: '', kind: 'ConfigMap', name: '*-postgres-shard-*-failover' },
+  { group: '', kind: 'ConfigMap', name: '*-postgres-shard-*-sync' },
+  { group: '', kind: 'PersistentVolumeClaim' },
 ];
 
 /** Name of the AppProject of the root Application (it only manages Argo CD objects). */

@@ -16,6 +16,8 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import { LABELS } from './labels';
+import { PGBOUNCER_EXPORTER_PORT } from './pgbouncer-config';
+import { POSTGRES_PORTS, postgresNames } from './postgres-names';
 import { EXPORTER_PORT, PROXY_METRICS_PORT, PROXY_REPLICA_PORT, redisServiceAccount } from './redis-topology';
 import { COLLECTOR_METRICS_PORT, JAEGER_PORTS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, tracingNames } from './tracing-names';
 
@@ -193,6 +195,14 @@ export function trafficFlows(plan: RegionPlan): readonly Flow[] {
       ports: scrape(names.web.metricsPort),
       why: METRICS_WHY,
     },
+    ...postgresFlows(plan, p, scrape),
+    {
+      name: 'prometheus-to-pgbouncer',
+      from: p.prometheus,
+      to: p.pgbouncer,
+      ports: scrape(PGBOUNCER_EXPORTER_PORT.port),
+      why: METRICS_WHY,
+    },
     {
       name: 'redis-to-redis',
       from: p.redis,
@@ -227,7 +237,7 @@ export function trafficFlows(plan: RegionPlan): readonly Flow[] {
         why: 'Traces: the app SDK exports OTLP/HTTP and the sidecar (Istio Telemetry, provider otel-tracing) OTLP/gRPC to the collector.',
       }),
     ),
-    ...[p.ingressGateway, p.redis].map(
+    ...[p.ingressGateway, p.pgbouncer, p.redis].map(
       (from): Flow => ({
         name: `${from.name}-to-otel-collector`,
         from,
@@ -269,6 +279,59 @@ export function trafficFlows(plan: RegionPlan): readonly Flow[] {
   ];
   checkFlows(plan, flows);
   return flows;
+}
+
+/**
+ * Flows of the Postgres shards homed in the region. Each shard's pods run as their own service
+ * account, so every shard gets its own entries: PgBouncer → Postgres, Patroni members to each
+ * other (streaming replication, pg_rewind and the Patroni REST API), the base-backup Job →
+ * Postgres, and Prometheus → postgres_exporter.
+ */
+function postgresFlows(plan: RegionPlan, p: FlowPeers, scrape: (port: number) => FlowPort[]): Flow[] {
+  const namespace = plan.namespaces.data;
+  const postgresPort = { port: POSTGRES_PORTS.postgres.port, name: 'postgres' };
+  const pod = (name: string, serviceAccount: string): FlowPeer => ({
+    kind: 'workload',
+    name,
+    namespace,
+    podLabels: { [LABELS.name]: name },
+    serviceAccount,
+  });
+  return plan.region.shards.flatMap((shard) => {
+    const n = postgresNames(plan, shard.id);
+    const postgres = pod('postgres', n.serviceAccount);
+    const backup = pod('postgres-backup', n.backupServiceAccount);
+    return [
+      {
+        name: `pgbouncer-to-postgres-shard-${shard.id}`,
+        from: p.pgbouncer,
+        to: postgres,
+        ports: [postgresPort],
+        why: 'PgBouncer pools server connections to the shard (read-write to the primary, read-only to the replicas).',
+      },
+      {
+        name: `postgres-shard-${shard.id}-members`,
+        from: postgres,
+        to: postgres,
+        ports: [postgresPort, { port: POSTGRES_PORTS.patroni.port, name: 'patroni' }],
+        why: 'Patroni members: streaming replication and pg_rewind on 5432, leader race and health on the Patroni REST API.',
+      },
+      {
+        name: `postgres-shard-${shard.id}-backup`,
+        from: backup,
+        to: postgres,
+        ports: [postgresPort],
+        why: 'The base-backup Job streams a backup over the replication protocol (WAL-G remote mode).',
+      },
+      {
+        name: `prometheus-to-postgres-shard-${shard.id}`,
+        from: p.prometheus,
+        to: postgres,
+        ports: scrape(POSTGRES_PORTS.metrics.port),
+        why: METRICS_WHY,
+      },
+    ];
+  });
 }
 
 /**

@@ -74,6 +74,9 @@ const callers: Record<string, { namespace: string; labels: Record<string, string
   [`cluster.local/ns/${namespaces.app}/sa/${names.api.serviceAccount}`]: { namespace: namespaces.app, labels: { 'app.kubernetes.io/name': 'api' } },
   [`cluster.local/ns/${namespaces.monitoring}/sa/${names.monitoring.prometheusServiceAccount}`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'prometheus' } },
   [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'redis' } },
+  [`cluster.local/ns/${namespaces.data}/sa/pgbouncer`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'pgbouncer' } },
+  [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'postgres' } },
+  [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1-backup`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'postgres-backup' } },
   [`cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-collector`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'otel-collector' } },
   [`cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-sampler`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'otel-sampler' } },
 };
@@ -146,11 +149,19 @@ describe('MeshChart: AuthorizationPolicies and NetworkPolicies are twins, nothin
     const gw = names.mesh.ingressSelector;
     const prom = { 'app.kubernetes.io/name': 'prometheus' };
     const redis = { 'app.kubernetes.io/name': 'redis' };
+    const pgb = { 'app.kubernetes.io/name': 'pgbouncer' };
+    const pg = { 'app.kubernetes.io/name': 'postgres' };
     const otel = { 'app.kubernetes.io/name': 'otel-collector' };
     const sampler = { 'app.kubernetes.io/name': 'otel-sampler' };
     const jaeger = { 'app.kubernetes.io/name': 'jaeger' };
     expect(allowed).toEqual(
       [
+        flowKey(data, pgb, data, pg, [5432]),
+        flowKey(data, pg, data, pg, [5432, 8008]),
+        flowKey(data, { 'app.kubernetes.io/name': 'postgres-backup' }, data, pg, [5432]),
+        flowKey(mon, prom, data, pg, [9187, 15020]),
+        flowKey(mon, prom, data, pgb, [9127, 15020]),
+        flowKey(data, pgb, mon, otel, [4317]),
         flowKey(data, redis, data, redis, [6379, 6380, 26379]),
         flowKey(mon, prom, data, redis, [9121, 8404, 15020]),
         flowKey(app, api, mon, otel, [4317, 4318]),

@@ -14,6 +14,24 @@ describe('layer 4: references', () => {
     expectOnly(findings, 'ref-service-selector', ['spec.selector']);
   });
 
+  it('ref-service-selector ignores only the selector keys a controller sets at run time (Patroni\'s role label)', () => {
+    const annotate = (o: Parameters<Parameters<typeof breakOne>[0]>[0], keys: string) => {
+      const svc = pick(o, 'Service', API);
+      svc.spec.selector['spilo-role'] = 'master';
+      svc.metadata.annotations = { ...(svc.metadata.annotations ?? {}), 'bookedbarber.com/runtime-selector-labels': keys };
+      return svc;
+    };
+    expect(breakOne((o) => void annotate(o, 'spilo-role'))).toEqual([]);
+    // Without the annotation the run-time key matches no pod template.
+    expectOnly(breakOne((o) => void annotate(o, 'other-key')), 'ref-service-selector', ['spec.selector']);
+    // Listing every key would tie the Service to nothing at all.
+    const all = breakOne((o) => {
+      const svc = annotate(o, '');
+      svc.metadata.annotations['bookedbarber.com/runtime-selector-labels'] = Object.keys(svc.spec.selector).join(',');
+    });
+    expectOnly(all, 'ref-service-selector', ['spec.selector']);
+  });
+
   it('ref-scale-target fires when the HPA target is not rendered', () => {
     const findings = breakOne((o) => {
       pick(o, 'HorizontalPodAutoscaler', API).spec.scaleTargetRef.name = 'bookedbarber-apy';

@@ -78,11 +78,23 @@ export function checkNamespaceRef(e: Entry, ctx: Context): RawFinding[] {
 
 // ---------------------------------------------------------------- ref-service-selector
 
+/**
+ * Selector keys a controller sets on running pods and no pod template carries (Patroni's
+ * `spilo-role`), listed on the Service so the reference check ignores exactly those keys.
+ */
+export const RUNTIME_SELECTOR_ANNOTATION = 'bookedbarber.com/runtime-selector-labels';
+
 export function checkServiceSelector(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, '', 'Service')) return [];
   const spec = specOf(e.obj);
   if (spec.type === 'ExternalName' || !isRecord(spec.selector) || Object.keys(spec.selector).length === 0) return [];
-  const selector = spec.selector;
+  const annotations = isRecord(e.obj.metadata) && isRecord(e.obj.metadata.annotations) ? e.obj.metadata.annotations : {};
+  const runtime = new Set(String(annotations[RUNTIME_SELECTOR_ANNOTATION] ?? '').split(',').map((k) => k.trim()).filter(Boolean));
+  const selector = Object.fromEntries(Object.entries(spec.selector).filter(([k]) => !runtime.has(k)));
+  if (Object.keys(selector).length === 0) {
+    return [finding(e, 'spec.selector', 'ref-service-selector', `every selector key is listed in ${RUNTIME_SELECTOR_ANNOTATION}, so nothing ties the Service to a workload`,
+      'keep the workload\'s selector labels in the selector and list only the controller-set keys in the annotation')];
+  }
   const workloads = ctx.scope(e).workloadsIn(nsOf(e));
   if (workloads.some((w) => mapSelectorMatches(selector, w.podLabels))) return [];
   const names = workloads.map((w) => `${String(w.entry.obj.kind)} ${nameOf(w.entry.obj) ?? '?'}`).sort();

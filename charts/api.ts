@@ -9,6 +9,7 @@
  * The mesh chart renders the VirtualService (route `names.api.route`) and the DestinationRule
  * (subsets stable/canary) this Rollout steers; the shard-map chart renders the routing map it mounts.
  */
+import { meshedTarget, mergedMetricsAnnotations } from './lib/monitoring-targets';
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
   ATTR_K8S_CLUSTER_NAME,
@@ -209,6 +210,8 @@ export class ApiChart extends RegionChart {
       spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
       annotations: {
         ...sidecarAnnotations(global.mesh.sidecar),
+        // Istio merges the app's own metrics into the sidecar's :15020 endpoint Prometheus scrapes.
+        ...mergedMetricsAnnotations(meshedTarget(props.plan, api.app)),
         'kubectl.kubernetes.io/default-container': CONTAINER,
         // Settings are read at start: a changed ConfigMap must roll the pods, through the canary.
         'bookedbarber.com/config-sha256': configHash(config),

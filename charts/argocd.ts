@@ -35,6 +35,7 @@ import {
   WAVE_LABEL,
 } from './lib/addon-catalog';
 import { GlobalChart, type GlobalChartProps } from './lib/global-chart';
+import { monitoringForeignNamespaces } from './lib/monitoring-kinds';
 import { LABELS } from './lib/labels';
 import { syncWave } from './lib/metadata';
 
@@ -74,6 +75,13 @@ export const NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = 
   { group: 'batch', kind: 'CronJob' },
   { group: 'rbac.authorization.k8s.io', kind: 'Role' },
   { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
+  // Prometheus and Alertmanager (operator resources), their routing, rules and scrape targets.
+  { group: 'monitoring.coreos.com', kind: 'Prometheus' },
+  { group: 'monitoring.coreos.com', kind: 'Alertmanager' },
+  { group: 'monitoring.coreos.com', kind: 'AlertmanagerConfig' },
+  { group: 'monitoring.coreos.com', kind: 'PrometheusRule' },
+  { group: 'monitoring.coreos.com', kind: 'ServiceMonitor' },
+  { group: 'monitoring.coreos.com', kind: 'PodMonitor' },
 ];
 export const CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [{ group: '', kind: 'Namespace' }];
 
@@ -169,7 +177,7 @@ export function regionIgnoreDifferences(plan: PlatformPlan): IgnoreRule[] {
 /** Namespaces a region Application may deploy into: ours, plus the mesh root for mesh-wide objects. */
 export function regionDestinationNamespaces(plan: PlatformPlan): string[] {
   const first = plan.regions[0]!;
-  return [...NAMESPACE_ROLES.map((role) => first.namespaces[role]), first.names.mesh.rootNamespace];
+  return [...NAMESPACE_ROLES.map((role) => first.namespaces[role]), first.names.mesh.rootNamespace, ...monitoringForeignNamespaces(first)];
 }
 
 const RETRY = { limit: 10, backoff: { duration: '15s', factor: 2, maxDuration: '5m' } } as const;

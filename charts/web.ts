@@ -6,6 +6,7 @@
  * analysis passed, analyses it again on real traffic (post-promotion) and keeps the old stack
  * running for `scaleDownDelaySeconds`, so a failed post-promotion analysis switches back at once.
  */
+import { meshedTarget, mergedMetricsAnnotations } from './lib/monitoring-targets';
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
@@ -162,7 +163,11 @@ export class WebChart extends RegionChart {
       version,
       serviceAccountName: web.serviceAccount,
       spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
-      annotations: { ...sidecarAnnotations(global.mesh.sidecar), 'kubectl.kubernetes.io/default-container': CONTAINER },
+      annotations: {
+        ...sidecarAnnotations(global.mesh.sidecar),
+        ...mergedMetricsAnnotations(meshedTarget(props.plan, web.app)),
+        'kubectl.kubernetes.io/default-container': CONTAINER,
+      },
       containers: [
         {
           name: CONTAINER,

@@ -203,6 +203,7 @@ export function trafficFlows(plan: RegionPlan): readonly Flow[] {
       ports: scrape(PGBOUNCER_EXPORTER_PORT.port),
       why: METRICS_WHY,
     },
+    ...monitoringFlows(plan, p),
     {
       name: 'redis-to-redis',
       from: p.redis,
@@ -279,6 +280,58 @@ export function trafficFlows(plan: RegionPlan): readonly Flow[] {
   ];
   checkFlows(plan, flows);
   return flows;
+}
+
+/**
+ * Flows into the monitoring stack. Prometheus and Alertmanager run outside the mesh (their
+ * callers are add-ons outside it too), so only the NetworkPolicy half of these flows enforces
+ * anything; the AuthorizationPolicy half stays inert until they are meshed. Callers:
+ * the Argo Rollouts controller (release analyses), prometheus-adapter (the API HPA's
+ * requests-per-second metric) and Grafana (dashboards) query Prometheus; Prometheus sends
+ * alerts to Alertmanager; the Alertmanager replicas gossip with each other.
+ */
+function monitoringFlows(plan: RegionPlan, p: FlowPeers): Flow[] {
+  const namespace = plan.namespaces.monitoring;
+  const addon = (name: string, ns: string, serviceAccount: string): FlowPeer => ({
+    kind: 'workload',
+    name,
+    namespace: ns,
+    podLabels: { [LABELS.name]: name },
+    serviceAccount,
+  });
+  const alertmanager = addon('alertmanager', namespace, 'alertmanager');
+  const prometheusApi = [{ port: 9090, name: 'prometheus-http' }];
+  const queriers: FlowPeer[] = [
+    addon('argo-rollouts', 'argo-rollouts', 'argo-rollouts'),
+    addon('prometheus-adapter', 'prometheus-adapter', 'prometheus-adapter'),
+    addon('grafana', 'monitoring-system', 'kube-prometheus-stack-grafana'),
+    p.prometheus,
+  ];
+  return [
+    ...queriers.map(
+      (from): Flow => ({
+        name: `${from.name}-to-prometheus`,
+        from,
+        to: p.prometheus,
+        ports: prometheusApi,
+        why: 'Queries: release analyses (Argo Rollouts), the HPA metric (prometheus-adapter), dashboards (Grafana), and the HA pair scraping itself.',
+      }),
+    ),
+    {
+      name: 'prometheus-to-alertmanager',
+      from: p.prometheus,
+      to: alertmanager,
+      ports: [{ port: 9093, name: 'alertmanager-http' }],
+      why: 'Prometheus sends firing alerts to every Alertmanager replica.',
+    },
+    {
+      name: 'alertmanager-cluster',
+      from: alertmanager,
+      to: alertmanager,
+      ports: [{ port: 9094, name: 'alertmanager-gossip' }],
+      why: 'Alertmanager replicas gossip silences and notification state (TCP part of the memberlist protocol).',
+    },
+  ];
 }
 
 /**

@@ -3,6 +3,7 @@
  * PDB), its ConfigMap (pgbouncer.ini), an ExternalSecret with userlist.txt and the exporter's
  * connection string, and a Service the API reaches over the mesh.
  */
+import { meshedTarget, mergedMetricsAnnotations } from './monitoring-targets';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ImageRelease, ShardConfig } from '../../regions/model';
@@ -109,7 +110,7 @@ export class PgbouncerShard extends Construct {
       version: plan.global.pgbouncer.image.version,
       serviceAccountName: props.serviceAccountName,
       runAsUser: PGBOUNCER_UID,
-      annotations: HOLD_UNTIL_PROXY_STARTS,
+      annotations: { ...HOLD_UNTIL_PROXY_STARTS, ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
       // Clients hold transactions at most query_wait_timeout; give them time to finish on a drain.
       terminationGracePeriodSeconds: 45,
       containers: [

@@ -10,6 +10,7 @@
  * read-only Service `replica`. What the issue asks of the two StatefulSets holds: one primary,
  * `readReplicas` streaming replicas, each with its own volume, spread over zones.
  */
+import { meshedTarget, mergedMetricsAnnotations, POSTGRES_APP } from './monitoring-targets';
 import { JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -149,7 +150,7 @@ export class PostgresShard extends Construct {
       automountServiceAccountToken: true,
       runAsUser: SPILO_UID,
       terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? 60,
-      annotations: HOLD_UNTIL_PROXY_STARTS,
+      annotations: { ...HOLD_UNTIL_PROXY_STARTS, ...mergedMetricsAnnotations(meshedTarget(plan, POSTGRES_APP)) },
       containers: [postgres, exporter],
       volumes: [
         {

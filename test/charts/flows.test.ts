@@ -32,6 +32,12 @@ describe('trafficFlows', () => {
       'bookedbarber-data/postgres-backup -> bookedbarber-data/postgres: 5432',
       'bookedbarber-monitoring/prometheus -> bookedbarber-data/postgres: 9187,15020',
       'bookedbarber-monitoring/prometheus -> bookedbarber-data/pgbouncer: 9127,15020',
+      `argo-rollouts/argo-rollouts -> ${mon}/prometheus: 9090`,
+      `prometheus-adapter/prometheus-adapter -> ${mon}/prometheus: 9090`,
+      `monitoring-system/grafana -> ${mon}/prometheus: 9090`,
+      `${mon}/prometheus -> ${mon}/prometheus: 9090`,
+      `${mon}/prometheus -> ${mon}/alertmanager: 9093`,
+      `${mon}/alertmanager -> ${mon}/alertmanager: 9094`,
       'bookedbarber-data/redis -> bookedbarber-data/redis: 6379,6380,26379',
       'bookedbarber-monitoring/prometheus -> bookedbarber-data/redis: 9121,8404,15020',
       `bookedbarber-app/api -> ${mon}/otel-collector: 4317,4318`,
@@ -57,6 +63,10 @@ describe('trafficFlows', () => {
       `cluster.local/ns/${namespaces.data}/sa/pgbouncer`,
       `cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1`,
       `cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1-backup`,
+      'cluster.local/ns/argo-rollouts/sa/argo-rollouts',
+      'cluster.local/ns/prometheus-adapter/sa/prometheus-adapter',
+      'cluster.local/ns/monitoring-system/sa/kube-prometheus-stack-grafana',
+      `cluster.local/ns/${namespaces.monitoring}/sa/alertmanager`,
       `cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis`,
       `cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-collector`,
       `cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-sampler`,
@@ -74,7 +84,8 @@ describe('trafficFlows', () => {
 
   it('lets Prometheus scrape the merged metrics endpoint of the sidecar agent (STRICT mTLS refuses plain-text scrapes)', () => {
     expect(ISTIO_AGENT_METRICS_PORT).toBe(15020);
-    for (const f of flows.filter((x) => x.from.kind === 'prometheus')) {
+    // Scrapes only: Prometheus also calls itself (HA self-scrape) and Alertmanager on their own ports.
+    for (const f of flows.filter((x) => x.from.kind === 'prometheus' && x.to.kind !== 'prometheus' && x.to.name !== 'alertmanager')) {
       expect(f.ports.map((p) => p.port)).toContain(15020);
     }
   });

@@ -12,6 +12,26 @@ export interface Workload {
   podLabels: Record<string, unknown>;
 }
 
+/**
+ * Pods prometheus-operator creates for a Prometheus or Alertmanager resource. No pod template is
+ * rendered, but PDBs and Services select these pods by the labels the operator always sets on
+ * them (its StatefulSets' selector labels, which win over podMetadata) plus podMetadata.labels.
+ */
+export function operatorManagedPodLabels(obj: KubeObject): Record<string, unknown> | undefined {
+  if (apiGroup(obj.apiVersion) !== 'monitoring.coreos.com') return undefined;
+  const kind = obj.kind === 'Prometheus' ? 'prometheus' : obj.kind === 'Alertmanager' ? 'alertmanager' : undefined;
+  const name = nameOf(obj);
+  if (!kind || !name) return undefined;
+  const spec = isRecord(obj.spec) ? obj.spec : {};
+  return {
+    ...labelsOf(isRecord(spec.podMetadata) ? spec.podMetadata : {}),
+    'app.kubernetes.io/name': kind,
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/managed-by': 'prometheus-operator',
+    [kind]: name,
+  };
+}
+
 export class Scope {
   readonly workloads: Workload[] = [];
   /** Namespace objects rendered in this scope. */
@@ -28,6 +48,11 @@ export class Scope {
       if (isKind(e.obj, '', 'Namespace') && nameOf(e.obj)) this.namespaces.add(nameOf(e.obj)!);
       if (isLongRunningWorkload(e.obj)) {
         for (const tpl of podTemplates(e.obj)) this.workloads.push({ entry: e, tpl, podLabels: labelsOf(tpl.metadata) });
+      }
+      const operated = operatorManagedPodLabels(e.obj);
+      if (operated) {
+        const tpl: PodTemplate = { path: 'spec.podMetadata', metadata: { labels: operated }, spec: {}, longRunning: true, owner: String(e.obj.kind) };
+        this.workloads.push({ entry: e, tpl, podLabels: operated });
       }
     }
   }

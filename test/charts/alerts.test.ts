@@ -1,0 +1,137 @@
+/**
+ * The alerts chart (PrometheusRules). Guards issue #5 item 2: every alert carries severity,
+ * team, summary, description and a runbook_url that exists in docs/runbooks; thresholds come
+ * from the region model; the burn-rate pairs are the SRE workbook's; every expression parses
+ * (@prometheus-io/lezer-promql) and reads only recorded series that a rule records. When the
+ * rules fire is proven on promtool in test/real-servers/promtool.test.ts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parser } from '@prometheus-io/lezer-promql';
+import { describe, expect, it } from 'vitest';
+import { AlertsChart, ruleFiles } from '../../charts/alerts';
+import { RUNBOOK_DIR } from '../../charts/lib/monitoring-names';
+import { runbooksOf, SEVERITIES, TEAMS, type PromRule } from '../../charts/lib/monitoring-rules';
+import { BURN_RATE_WINDOWS, errorBudget, SLI, SUCCESS_WINDOWS } from '../../charts/lib/monitoring-slo';
+import type { RegionPlan } from '../../regions/plan';
+import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
+import { REPO_ROOT } from '../support/regions';
+
+const plan = regionPlan('us-east-1');
+const rulesOf = (p: RegionPlan): PromRule[] => Object.values(ruleFiles(p)).flat().flatMap((g) => [...g.rules]);
+const rules = rulesOf(plan);
+const alerts = rules.filter((r) => r.alert);
+
+/** Parse errors (offsets) and the metric names an expression selects. */
+function parse(expr: string): { errors: number[]; metrics: string[] } {
+  const errors: number[] = [];
+  const metrics: string[] = [];
+  parser.parse(expr).iterate({
+    enter: (n) => {
+      if (n.type.isError) errors.push(n.from);
+      if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector') metrics.push(expr.slice(n.from, n.to));
+    },
+  });
+  return { errors, metrics };
+}
+
+/** The shipped plan with a changed global.monitoring.slo / postgres. */
+function withConfig(slo: Partial<RegionPlan['global']['monitoring']['slo']>, rpoSeconds?: number): RegionPlan {
+  const g = plan.global;
+  return {
+    ...plan,
+    global: {
+      ...g,
+      monitoring: { ...g.monitoring, slo: { ...g.monitoring.slo, ...slo } },
+      postgres: { ...g.postgres, rpoSeconds: rpoSeconds ?? g.postgres.rpoSeconds },
+    },
+  };
+}
+const exprOf = (p: RegionPlan, alert: string, severity = 'critical') => rulesOf(p).find((r) => r.alert === alert && r.labels?.severity === severity)?.expr ?? '';
+
+describe('PrometheusRules', () => {
+  it('renders four PrometheusRules in the monitoring namespace, selected by the Prometheus label', () => {
+    const objects = objectsOf(new AlertsChart(newApp(), { plan }));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'PrometheusRule/bookedbarber-slo', 'PrometheusRule/bookedbarber-business', 'PrometheusRule/bookedbarber-data-tier', 'PrometheusRule/bookedbarber-delivery',
+    ]);
+    for (const o of objects) {
+      expect(o.metadata.namespace).toBe(plan.namespaces.monitoring);
+      expect(o.metadata.labels['bookedbarber.com/prometheus']).toBe('bookedbarber');
+    }
+  });
+
+  it('gives every alert severity, team, summary, description and a runbook_url', () => {
+    expect(alerts.length).toBeGreaterThanOrEqual(16);
+    for (const a of alerts) {
+      expect(SEVERITIES, a.alert).toContain(a.labels?.severity);
+      expect(TEAMS, a.alert).toContain(a.labels?.team);
+      expect(a.annotations?.summary, a.alert).toBeTruthy();
+      expect(a.annotations?.description, a.alert).toBeTruthy();
+      expect(a.annotations?.runbook_url, a.alert).toMatch(/^https:\/\/github\.com\/bookedbarber\/bookedbarber-gitops\/blob\/main\/docs\/runbooks\/[a-z0-9-]+\.md$/);
+      expect(a.for, a.alert).toMatch(/^[0-9]+[smh]$/);
+    }
+  });
+
+  it('links runbooks that exist in this repository', () => {
+    for (const runbook of runbooksOf(Object.values(ruleFiles(plan)).flat())) {
+      const file = path.join(REPO_ROOT, RUNBOOK_DIR, `${runbook}.md`);
+      expect(fs.existsSync(file), `${RUNBOOK_DIR}/${runbook}.md`).toBe(true);
+      expect(fs.readFileSync(file, 'utf8')).toMatch(/^# /);
+    }
+  });
+
+  it('has one alert per name and severity, and both severities only where a page and a ticket share a name (inhibition)', () => {
+    const keys = alerts.map((a) => `${a.alert}/${a.labels!.severity}/${a.labels!.service ?? ''}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const paired = [...new Set(alerts.filter((a) => alerts.some((b) => b.alert === a.alert && b.labels!.severity !== a.labels!.severity)).map((a) => a.alert))].sort();
+    expect(paired).toEqual(['ApiErrorBudgetBurn', 'ApiLatencyP95High', 'WebErrorBudgetBurn', 'WebLatencyP95High']);
+  });
+
+  it('parses every expression with the PromQL grammar, and reads only recorded series some rule records', () => {
+    const recorded = new Set(rules.filter((r) => r.record).map((r) => r.record!));
+    for (const r of rules) {
+      const { errors, metrics } = parse(r.expr);
+      expect(errors, `${r.alert ?? r.record}: ${r.expr}`).toEqual([]);
+      for (const m of metrics.filter((x) => x.includes(':'))) expect(recorded, `${r.alert ?? r.record} reads ${m}`).toContain(m);
+    }
+  });
+
+  it('records the success-ratio SLI over every window an alert reads, per service', () => {
+    const windows = new Set(BURN_RATE_WINDOWS.flatMap((w) => [w.long, w.short]));
+    for (const w of windows) expect(SUCCESS_WINDOWS).toContain(w);
+    for (const service of ['api', 'web']) {
+      for (const w of SUCCESS_WINDOWS) {
+        expect(rules.some((r) => r.record === SLI.success(w) && r.labels?.service === service), `${service} ${w}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('thresholds come from the region model', () => {
+  it('uses the SRE workbook burn-rate pairs on a 99.99 % budget (0.0001)', () => {
+    expect(BURN_RATE_WINDOWS.map((w) => [w.severity, w.long, w.short, w.factor])).toEqual([
+      ['critical', '1h', '5m', 14.4], ['critical', '6h', '30m', 6], ['warning', '1d', '2h', 3], ['warning', '3d', '6h', 1],
+    ]);
+    expect(errorBudget(0.9999)).toBe(0.0001);
+    const page = exprOf(plan, 'ApiErrorBudgetBurn');
+    expect(page).toContain('service:istio_request_success:ratio_rate1h{service="api"}) / 0.0001, 0.001) >= 14.4');
+    expect(page).toContain('service:istio_request_success:ratio_rate30m{service="api"}) / 0.0001, 0.001) >= 6');
+  });
+
+  it('follows a changed availability objective, latency, payment minimum, booking ratio and RPO', () => {
+    const changed = withConfig({ availability: 0.999, latencyP95Ms: 250, paymentSuccessMin: 0.95, bookingDropRatio: 0.3 }, 60);
+    expect(exprOf(changed, 'ApiErrorBudgetBurn')).toContain(') / 0.001, 0.001) >= 14.4');
+    expect(exprOf(changed, 'ApiLatencyP95High')).toContain('p95_rate5m{service="api"} > 250');
+    expect(exprOf(changed, 'PaymentSuccessLow')).toMatch(/< 0\.95\n/);
+    expect(exprOf(changed, 'BookingRateDrop', 'warning')).toContain('< 0.3 * sum(rate(bookedbarber_bookings_created_total[1h] offset 1w))');
+    expect(exprOf(changed, 'PostgresReplicationLagHigh')).toMatch(/\) > 60$/);
+    // The web front end keeps the ceiling its releases are gated on.
+    expect(exprOf(changed, 'WebLatencyP95High')).toContain(`> ${plan.global.delivery.web.analysis.maxLatencyP95Ms}`);
+  });
+
+  it('renders the same rules in every region except for namespaces (they are global settings)', () => {
+    const texts = shippedPlan().regions.map((p) => JSON.stringify(rulesOf(p)));
+    expect(new Set(texts).size).toBe(1);
+  });
+});

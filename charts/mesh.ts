@@ -9,10 +9,12 @@
  * - mesh-wide Telemetry: trace sampling from config, access logs for failures only.
  */
 import type { Construct } from 'constructs';
-import { Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/istio-networking.istio.io';
+import { k8s } from 'cdk8s-plus-28';
+import { ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../imports/istio-networking.istio.io';
 import { VirtualService } from '../imports/istio-networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../imports/istio-security.istio.io';
 import { Telemetry } from '../imports/istio-telemetry.istio.io';
+import { externalEgress, objectStorageHosts, podSelectorFor } from './lib/external-egress';
 import { FlowPolicies } from './lib/flow-policies';
 import { type Flow, ownedNamespaces, trafficFlows } from './lib/flows';
 import { appLabels, SYNC_WAVE, syncWave } from './lib/metadata';
@@ -66,6 +68,36 @@ export class MeshChart extends RegionChart {
     this.sidecars(owned);
     this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
     this.telemetry(props.tracingProvider ?? 'otel-tracing');
+    this.externalEgress();
+  }
+
+  /** Egress beyond the pod network (Kubernetes API, object storage, alert receivers). */
+  private externalEgress(): void {
+    const wave = SYNC_WAVE.guardrails;
+    for (const egress of externalEgress(this.plan)) {
+      new k8s.KubeNetworkPolicy(this, `external-egress-${egress.name}`, {
+        metadata: {
+          ...this.meta(`allow-${egress.name}-external-egress`, egress.namespace, wave),
+          annotations: { ...syncWave(wave), 'bookedbarber.com/why': egress.why },
+        },
+        spec: {
+          podSelector: podSelectorFor(egress),
+          policyTypes: ['Egress'],
+          egress: [{ ports: egress.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) }],
+        },
+      });
+    }
+    // The Postgres pods are meshed with REGISTRY_ONLY egress: object storage must be a known host.
+    new ServiceEntry(this, 'object-storage', {
+      metadata: this.meta('object-storage', this.plan.namespaces.data, wave),
+      spec: {
+        hosts: objectStorageHosts(this.plan),
+        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
+        resolution: ServiceEntrySpecResolution.NONE,
+        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+        exportTo: ['.'],
+      },
+    });
   }
 
   private meta(name: string, namespace: string, wave: number) {

@@ -89,6 +89,9 @@ const labelsKey = (labels: Record<string, string>) => Object.entries(labels).sor
 const flowKey = (srcNs: string, src: Record<string, string>, dstNs: string, dst: Record<string, string>, ports: Array<string | number>) =>
   `${srcNs}{${labelsKey(src)}} -> ${dstNs}{${labelsKey(dst)}} : ${ports.map(Number).sort((a, b) => a - b).join(',')}`;
 
+/** Egress beyond the pod network (charts/lib/external-egress.ts): checked on its own below. */
+const isExternalEgress = (o: Obj) => o.metadata.name.endsWith('-external-egress');
+
 /** The namespaces chart's own allows (every pod, DNS and istiod): not flows. */
 const BASELINE_NETWORK_POLICIES = new Set(['default-deny-all', 'allow-dns-egress', 'allow-istiod-egress']);
 
@@ -117,7 +120,7 @@ function peerOf(peer: any, where: string): { namespace: string; labels: Record<s
 
 function networkFlows(list: Obj[], direction: 'Ingress' | 'Egress'): string[] {
   const out: string[] = [];
-  for (const np of ofKind(list, 'NetworkPolicy').filter((o) => !BASELINE_NETWORK_POLICIES.has(o.metadata.name))) {
+  for (const np of ofKind(list, 'NetworkPolicy').filter((o) => !BASELINE_NETWORK_POLICIES.has(o.metadata.name) && !isExternalEgress(o))) {
     expect(np.spec.policyTypes).toHaveLength(1);
     if (np.spec.policyTypes[0] !== direction) continue;
     const self = np.spec.podSelector.matchLabels;
@@ -361,5 +364,24 @@ describe('MeshChart output and the validator', () => {
       expect(report.findings).toEqual([]);
       expect(report.objects).toBe(list.length);
     }
+  });
+
+  it('opens egress beyond the pod network only for the pods that need it, on their ports only', () => {
+    const external = ofKind(objects, 'NetworkPolicy').filter(isExternalEgress);
+    const summary = external.map((np) => [
+      np.metadata.namespace,
+      np.spec.podSelector.matchExpressions[0].values.join('+'),
+      np.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port)).join(','),
+      np.spec.egress.every((e: any) => e.to === undefined) ? 'any address' : 'peers',
+    ]);
+    expect(summary).toEqual([
+      [namespaces.data, 'postgres+postgres-backup', '443,6443', 'any address'],
+      [namespaces.monitoring, 'prometheus', '443,6443', 'any address'],
+      [namespaces.monitoring, 'alertmanager', '443,587', 'any address'],
+    ]);
+    for (const np of external) expect(np.spec.policyTypes).toEqual(['Egress']);
+    const storage = find(objects, 'ServiceEntry', 'object-storage', namespaces.data);
+    expect(storage.spec.hosts).toEqual([`s3.${plan.region.name}.amazonaws.com`, `*.s3.${plan.region.name}.amazonaws.com`, `sts.${plan.region.name}.amazonaws.com`]);
+    expect(storage.spec.exportTo).toEqual(['.']);
   });
 });

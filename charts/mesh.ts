@@ -17,6 +17,7 @@ import { Telemetry } from '../imports/istio-telemetry.istio.io';
 import { externalEgress, objectStorageHosts, podSelectorFor } from './lib/external-egress';
 import { FlowPolicies } from './lib/flow-policies';
 import { type Flow, ownedNamespaces, trafficFlows } from './lib/flows';
+import { LABELS } from './lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from './lib/metadata';
 import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule, serviceHost } from './lib/mesh-routing';
 import { connectionPoolSizing, routeBudget } from './lib/mesh-sizing';
@@ -83,7 +84,19 @@ export class MeshChart extends RegionChart {
         spec: {
           podSelector: podSelectorFor(egress),
           policyTypes: ['Egress'],
-          egress: [{ ports: egress.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) }],
+          egress: [
+            {
+              ports: egress.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
+              to: egress.to
+                ? [
+                    {
+                      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': egress.to.namespace } },
+                      podSelector: { matchLabels: { [LABELS.name]: egress.to.app } },
+                    },
+                  ]
+                : undefined,
+            },
+          ],
         },
       });
     }

@@ -19,6 +19,8 @@ export interface ExternalEgress {
   /** app.kubernetes.io/name values of the pods allowed out. */
   readonly apps: readonly string[];
   readonly ports: readonly number[];
+  /** Pods in a namespace we do not own (an add-on); absent: any address. */
+  readonly to?: { readonly namespace: string; readonly app: string };
   readonly why: string;
 }
 
@@ -41,6 +43,15 @@ export function externalEgress(plan: RegionPlan): ExternalEgress[] {
       apps: ['prometheus'],
       ports: [...KUBE_API_PORTS],
       why: 'Prometheus discovers its targets through the Kubernetes API and remote-writes over HTTPS when configured.',
+    },
+    {
+      // Namespaces we do not own get no ingress policy from us, so only this egress side exists.
+      name: 'prometheus-argo-rollouts',
+      namespace: monitoring,
+      apps: ['prometheus'],
+      ports: [8090],
+      to: { namespace: 'argo-rollouts', app: 'argo-rollouts' },
+      why: 'Prometheus scrapes the Argo Rollouts controller (rollout phase metrics behind the RolloutAborted alert).',
     },
     {
       name: 'alertmanager',

@@ -377,6 +377,7 @@ describe('MeshChart output and the validator', () => {
     expect(summary).toEqual([
       [namespaces.data, 'postgres+postgres-backup', '443,6443', 'any address'],
       [namespaces.monitoring, 'prometheus', '443,6443', 'any address'],
+      [namespaces.monitoring, 'prometheus', '8090', 'peers'],
       [namespaces.monitoring, 'alertmanager', '443,587', 'any address'],
     ]);
     for (const np of external) expect(np.spec.policyTypes).toEqual(['Egress']);

@@ -1,0 +1,97 @@
+// Checks on .github/workflows/pr-diff.yml: passes the workflow schema check, pins every action
+// by SHA, grants write only where the PR comment needs it, and runs the steps in order.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+
+const root = resolve(__dirname, '..', '..');
+const workflowPath = join(root, '.github', 'workflows', 'pr-diff.yml');
+const validator = join(root, 'node_modules', '.bin', 'action-validator');
+const text = readFileSync(workflowPath, 'utf8');
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: unknown;
+  jobs: Record<string, { permissions?: unknown; steps: Step[]; 'runs-on'?: unknown }>;
+}
+const workflow = parse(text) as Workflow;
+const [job] = Object.values(workflow.jobs);
+const steps = job.steps;
+
+function lint(file: string): { status: number | null; output: string } {
+  const r = spawnSync(validator, [file], { cwd: root, encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+describe('pr-diff workflow', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'pr-diff-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('passes action-validator', () => {
+    const r = lint(workflowPath);
+    expect(r.status, r.output).toBe(0);
+  });
+
+  it('the linter rejects a broken copy (it really checks)', () => {
+    const broken = parse(text) as Workflow;
+    for (const j of Object.values(broken.jobs)) delete j['runs-on'];
+    const file = join(tmp, 'broken.yml');
+    writeFileSync(file, stringify(broken));
+    const r = lint(file);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/runs-on/);
+  });
+
+  it('runs on pull requests only, with one job', () => {
+    expect(Object.keys(workflow.on)).toEqual(['pull_request']);
+    expect(Object.keys(workflow.jobs)).toHaveLength(1);
+  });
+
+  it('grants nothing at the top and contents: read + pull-requests: write on the job', () => {
+    expect(workflow.permissions).toEqual({});
+    expect(job.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+  });
+
+  it('pins every action to a commit SHA with the version in a comment', () => {
+    const uses = steps.map((s) => s.uses).filter((u): u is string => typeof u === 'string');
+    expect(uses).toEqual([
+      'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683',
+      'actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020',
+      'actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea',
+    ]);
+    for (const u of uses) {
+      const line = text.split('\n').find((l) => l.includes(u))!;
+      expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it('checks out the full history and installs with the npm cache', () => {
+    expect(steps[0].with?.['fetch-depth']).toBe(0);
+    expect(steps[1].with).toMatchObject({ 'node-version': 20, cache: 'npm' });
+  });
+
+  it('installs, synths, checks dist/, diffs against the base, writes the summary, then comments', () => {
+    const index = (re: RegExp) => steps.findIndex((s) => (typeof s.run === 'string' && re.test(s.run)) || (typeof s.with?.script === 'string' && re.test(s.with.script as string)));
+    const order = [/npm ci/, /npm run synth/, /git status --porcelain -- dist/, /npm run -s diff -- "origin\/\$\{BASE_REF\}" --out diff\.md/, /GITHUB_STEP_SUMMARY/, /bookedbarber-diff/];
+    const found = order.map(index);
+    expect(found.every((i) => i >= 0), String(found)).toBe(true);
+    expect([...found].sort((a, b) => a - b)).toEqual(found);
+    expect(text).toContain('BASE_REF: ${{ github.base_ref }}');
+  });
+
+  it('updates one comment found by the hidden marker', () => {
+    const script = String(steps[steps.length - 1].with?.script);
+    expect(script).toContain("'<!-- bookedbarber-diff -->'");
+    expect(script).toContain('updateComment');
+    expect(script).toContain('createComment');
+  });
+});

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
+import { regionDocFromApp } from '../docs/region-doc';
 import { formatReport, validateTree } from '../validate';
 import { renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';
@@ -59,7 +60,7 @@ export function renderAll(definition: SynthDefinition, plan: PlatformPlan, optio
     try {
       definition.buildRegion(app, regionPlan);
       const rendered = renderApp(app, name, header([`regions/${path.basename(regionPlan.sourceFile)}`, 'regions/global.yaml']));
-      files.push(...rendered);
+      files.push(...rendered, regionDocFromApp(name, app));
       const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
       log(`${name.padEnd(16)} ${String(rendered.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${rendered.length} files  ${ms} ms`);
     } catch (error) {

@@ -5,7 +5,7 @@
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_K8S_CLUSTER_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
-import { parser } from '@prometheus-io/lezer-promql';
+import { balanced, promqlErrors } from '../support/promql';
 import { describe, expect, it } from 'vitest';
 import { API_CONFIG_KEYS, ApiChart, ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, canarySteps } from '../../charts/api';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
@@ -34,29 +34,6 @@ function withApiDelivery(delivery: Partial<RegionPlan['global']['delivery']['api
   }));
 }
 
-/** Brackets, braces and parentheses balance and nest; double-quoted strings close. */
-function balanced(query: string): boolean {
-  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-  const stack: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < query.length; i++) {
-    const c = query[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if ('([{'.includes(c)) stack.push(c);
-    else if (c in pairs && stack.pop() !== pairs[c]) return false;
-  }
-  return stack.length === 0 && !quoted;
-}
-
-/** Positions where Prometheus' own grammar (lezer-promql) fails to parse the query. */
-function promqlErrors(query: string): number[] {
-  const errors: number[] = [];
-  parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
-  return errors;
-}
 
 const plan = regionPlan('us-east-1');
 const names = plan.names.api;

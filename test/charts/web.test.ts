@@ -2,7 +2,7 @@
  * The web chart: blue-green release gated by pre- and post-promotion analysis, autoscaling.
  * Guards issue #3 items 2, 3 and 6.
  */
-import { parser } from '@prometheus-io/lezer-promql';
+import { balanced, promqlErrors } from '../support/promql';
 import { describe, expect, it } from 'vitest';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { NamespacesChart } from '../../charts/namespaces';
@@ -26,29 +26,6 @@ function withWebDelivery(delivery: Partial<RegionPlan['global']['delivery']['web
   };
 }
 
-/** Brackets, braces and parentheses balance and nest; double-quoted strings close. */
-function balanced(query: string): boolean {
-  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-  const stack: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < query.length; i++) {
-    const c = query[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if ('([{'.includes(c)) stack.push(c);
-    else if (c in pairs && stack.pop() !== pairs[c]) return false;
-  }
-  return stack.length === 0 && !quoted;
-}
-
-/** Positions where Prometheus' own grammar (lezer-promql) fails to parse the query. */
-function promqlErrors(query: string): number[] {
-  const errors: number[] = [];
-  parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
-  return errors;
-}
 
 const plan = regionPlan('us-east-1');
 const names = plan.names.web;

@@ -1,0 +1,28 @@
+/**
+ * PromQL checks shared by the chart tests.
+ */
+import { parser } from '@prometheus-io/lezer-promql';
+
+/** Brackets, braces and parentheses balance and nest; double-quoted strings close. */
+export function balanced(query: string): boolean {
+  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  const stack: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < query.length; i++) {
+    const c = query[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if ('([{'.includes(c)) stack.push(c);
+    else if (c in pairs && stack.pop() !== pairs[c]) return false;
+  }
+  return stack.length === 0 && !quoted;
+}
+
+/** Positions where Prometheus' own grammar (lezer-promql) fails to parse the query. */
+export function promqlErrors(query: string): number[] {
+  const errors: number[] = [];
+  parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
+  return errors;
+}

@@ -6,7 +6,6 @@
 import type { RegionPlan } from '../../regions/plan';
 import { scrapedNamespaces, scrapeTargets } from './monitoring-targets';
 
-
 /**
  * Add-on namespaces the monitoring chart renders into: only Prometheus' discovery Role and
  * RoleBinding, where it scrapes an add-on (the Argo Rollouts controller).

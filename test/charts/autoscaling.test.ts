@@ -14,6 +14,7 @@ import { regionLabels } from '../../charts/lib/metadata';
 import { NamespacesChart } from '../../charts/namespaces';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, type Obj } from '../support/charts';
+import { workloadProps } from '../support/workloads';
 
 const plan = regionPlan('us-east-1');
 const ns = plan.namespaces.app;
@@ -126,24 +127,9 @@ describe('WorkloadAutoscaling output and the validator', () => {
     const namespaces = new NamespacesChart(app, { plan });
     const chart = new Chart(app, 'demo', { labels: regionLabels(plan), disableResourceNameHashes: true });
     const versioned = { ...selector, 'app.kubernetes.io/version': '1.2.3' };
-    const template = hardenedPodTemplate({
-      selectorLabels: selector,
-      region: plan.region.name,
-      partOf: plan.global.platform.name,
-      version: '1.2.3',
-      serviceAccountName: 'bookedbarber-demo',
-      spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
-      containers: [
-        {
-          name: 'demo',
-          image: { repository: 'ghcr.io/bookedbarber/demo', version: '1.2.3' },
-          ports: [{ name: 'http', containerPort: 8080 }],
-          resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-          livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromNumber(8080) } },
-          readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromNumber(8080) } },
-        },
-      ],
-    });
+    const template = hardenedPodTemplate(
+      workloadProps({ selectorLabels: selector, spreadMatchLabelKeys: ['rollouts-pod-template-hash'], containers: [{ ...workloadProps().containers[0], writablePaths: [] }] }),
+    );
     rolloutObject(chart, 'rollout', {
       metadata: { name: 'bookedbarber-demo', namespace: ns, labels: versioned },
       spec: { selector: { matchLabels: selector }, strategy: { canary: { steps: [{ setWeight: 50 }] } } },

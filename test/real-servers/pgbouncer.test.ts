@@ -7,12 +7,12 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { renderBootstrapSql, renderPostBootstrapScript, BOOTSTRAP_PASSWORDS } from '../../charts/lib/postgres-bootstrap';
-import { MESH_INBOUND_SOURCES, POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from '../../charts/lib/postgres-conf';
+import { BOOTSTRAP_PASSWORDS } from '../../charts/lib/postgres-bootstrap';
 import { CREDENTIAL_PROPERTIES, POSTGRES_USERS } from '../../charts/lib/postgres-names';
 import { exporterConnectionTemplate, pgbouncerPools, PGBOUNCER_STATS_USER, renderPgbouncerIni, userlistTemplate } from '../../charts/lib/pgbouncer-config';
 import { PGBOUNCER_AUTH_KEYS } from '../../charts/lib/pgbouncer-shard';
 import { regionPlan } from '../support/charts';
+import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
 import {
   cleanup,
   describeWithPrograms,
@@ -57,20 +57,7 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
   });
 
   beforeAll(async () => {
-    pair = await startShardPair('pgbouncer-real', {
-      bins,
-      files: {
-        postgresqlConf: renderPostgresqlConf(plan, shard),
-        pgHba: renderPgHba(plan, shard),
-        bootstrapSql: renderBootstrapSql(),
-        postBootstrapScript: renderPostBootstrapScript(POSTGRES_PATHS.configDir),
-        configDir: POSTGRES_PATHS.configDir,
-      },
-      users: { superuser: u.superuser, replication: u.replication, rewind: u.rewind },
-      passwords: PASSWORDS,
-      bootstrapEnv: BOOTSTRAP_ENV,
-      meshSource: MESH_INBOUND_SOURCES[0].split('/')[0],
-    });
+    pair = await startShardPair('pgbouncer-real', shardPairOptions(plan, shard, bins, PASSWORDS, BOOTSTRAP_ENV));
     port = await freePort();
     const k = PGBOUNCER_AUTH_KEYS;
     const userlist = renderGoTemplate(userlistTemplate({ pgbouncerPassword: k.pgbouncerPassword, statsPassword: k.statsPassword }), {
@@ -128,7 +115,7 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
       pair.primary.local(u.superuser, PASSWORDS.superuser),
       `SELECT DISTINCT a.usename || '|' || s.ssl || '|' || host(a.client_addr) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = '${u.api}'`,
     );
-    expect(seen).toBe(`${u.api}|true|${MESH_INBOUND_SOURCES[0].split("/")[0]}`);
+    expect(seen).toBe(`${u.api}|true|${MESH_SOURCE}`);
   });
 
   it(`routes ${data.readOnlyDatabase} to a replica: in recovery, reads replicated rows, refuses writes`, async () => {

@@ -9,10 +9,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresSettings } from '../../regions/capacity';
-import { renderBootstrapSql, renderPostBootstrapScript, BOOTSTRAP_PASSWORDS } from '../../charts/lib/postgres-bootstrap';
-import { MESH_INBOUND_SOURCES, POSTGRES_PATHS, postgresParameters, renderPgHba, renderPostgresqlConf } from '../../charts/lib/postgres-conf';
+import { BOOTSTRAP_PASSWORDS } from '../../charts/lib/postgres-bootstrap';
+import { postgresParameters } from '../../charts/lib/postgres-conf';
 import { BOOKINGS_DATABASE, POSTGRES_USERS } from '../../charts/lib/postgres-names';
 import { regionPlan } from '../support/charts';
+import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
 import {
   cleanup,
   describeWithPrograms,
@@ -42,20 +43,7 @@ describeWithPrograms('Postgres on the rendered configuration (real server)', POS
   let mesh: (node: 'primary' | 'replica', user: string, password: string, dbname?: string, sslmode?: string) => PgConn;
 
   beforeAll(async () => {
-    pair = await startShardPair('pg-real', {
-      bins,
-      files: {
-        postgresqlConf: renderPostgresqlConf(plan, shard),
-        pgHba: renderPgHba(plan, shard),
-        bootstrapSql: renderBootstrapSql(),
-        postBootstrapScript: renderPostBootstrapScript(POSTGRES_PATHS.configDir),
-        configDir: POSTGRES_PATHS.configDir,
-      },
-      users: { superuser: u.superuser, replication: u.replication, rewind: u.rewind },
-      passwords: PASSWORDS,
-      bootstrapEnv: BOOTSTRAP_ENV,
-      meshSource: MESH_INBOUND_SOURCES[0].split('/')[0],
-    });
+    pair = await startShardPair('pg-real', shardPairOptions(plan, shard, bins, PASSWORDS, BOOTSTRAP_ENV));
     mesh = (node, user, password, dbname = BOOKINGS_DATABASE, sslmode = 'verify-full') => ({
       host: '127.0.0.1',
       port: node === 'primary' ? pair.primaryMesh.port : pair.replicaMesh.port,
@@ -117,7 +105,7 @@ describeWithPrograms('Postgres on the rendered configuration (real server)', POS
     expect(await psqlOk(bins.psql, onReplica, 'SELECT pg_is_in_recovery()')).toBe('t');
     const replication = await psqlOk(bins.psql, su(), 'SELECT state || \'|\' || usename || \'|\' || host(client_addr) FROM pg_stat_replication');
     // Streaming, as the replication user, from the sidecar address (as under Istio).
-    expect(replication.split('\n')).toContain(`streaming|${u.replication}|${MESH_INBOUND_SOURCES[0].split('/')[0]}`);
+    expect(replication.split('\n')).toContain(`streaming|${u.replication}|${MESH_SOURCE}`);
     const write = await psql(bins.psql, onReplica, "INSERT INTO bookings_probe VALUES (2, 'no')");
     expect(write.code).not.toBe(0);
     expect(write.stderr).toMatch(/read-only transaction/);
@@ -131,7 +119,7 @@ describeWithPrograms('Postgres on the rendered configuration (real server)', POS
     // The exporter over the pod-local socket.
     expect((await psql(bins.psql, pair.primary.local(u.exporter, passwordOf('exporter_password')), 'SELECT 1')).code).toBe(0);
 
-    const sidecar = MESH_INBOUND_SOURCES[0].split('/')[0];
+    const sidecar = MESH_SOURCE;
     const refusedBy = (host: string, user: string, db: string, tls: boolean) =>
       new RegExp(`pg_hba\\.conf rejects connection for host "${host.replace(/\./g, '\\.')}", user "${user}", database "${db}", ${tls ? 'SSL encryption' : 'no encryption'}`);
     const refused: Array<[string, PgConn, RegExp]> = [

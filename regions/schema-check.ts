@@ -5,6 +5,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { show, type ConfigIssue, type FieldPath } from './config-error';
+import { editDistance } from './edit-distance';
 import type { SourceFile } from './source-file';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
@@ -96,18 +97,4 @@ export function closest(word: string, candidates: readonly string[]): string | u
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length];
 }

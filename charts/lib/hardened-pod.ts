@@ -84,7 +84,8 @@ export interface HardenedPodProps {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-const CONTAINER_SECURITY: k8s.SecurityContext = {
+/** Pod Security "restricted" for one container; also what operators are told to apply. */
+export const RESTRICTED_CONTAINER_SECURITY: k8s.SecurityContext = {
   allowPrivilegeEscalation: false,
   privileged: false,
   readOnlyRootFilesystem: true,
@@ -140,7 +141,7 @@ function renderContainer(c: HardenedContainerProps): k8s.Container {
     livenessProbe: c.livenessProbe,
     readinessProbe: c.readinessProbe,
     startupProbe: c.startupProbe,
-    securityContext: CONTAINER_SECURITY,
+    securityContext: RESTRICTED_CONTAINER_SECURITY,
     volumeMounts: mounts.length > 0 ? mounts : undefined,
   };
 }

@@ -48,7 +48,7 @@ import {
 import type { GlobalConfig, ImageRelease } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
-import { zoneSpread, type ContainerResources } from './hardened-pod';
+import { RESTRICTED_CONTAINER_SECURITY, zoneSpread, type ContainerResources } from './hardened-pod';
 import { imageReference } from './image';
 import { LABELS } from './labels';
 import { appLabels, SYNC_WAVE, syncWave } from './metadata';
@@ -224,14 +224,7 @@ export function goMemLimit(memoryLimit: string): string {
 }
 
 /** Pod Security "restricted", as the operator copies it into the collector container and pod. */
-export const COLLECTOR_SECURITY_CONTEXT = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+export const COLLECTOR_SECURITY_CONTEXT = RESTRICTED_CONTAINER_SECURITY;
 
 export const COLLECTOR_POD_SECURITY_CONTEXT = {
   runAsNonRoot: true,

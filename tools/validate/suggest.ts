@@ -1,19 +1,5 @@
 /** "Did you mean ...?" for hints: the closest candidate by edit distance, if close enough. */
-
-export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
+import { editDistance } from '../../regions/edit-distance';
 
 /**
  * Closest candidate to `word`. Case-insensitive equality wins outright (`ifnotpresent`);

@@ -3,21 +3,21 @@
  * region and which are global. Everything else lives in charts/ (what to render) and
  * tools/synth/ (how it reaches dist/).
  */
-import { AlertsChart } from './charts/alerts';
-import { ApiChart } from './charts/api';
-import { ArgoCdChart, BootstrapChart } from './charts/argocd';
-import { DashboardsChart } from './charts/dashboards';
-import { MeshChart } from './charts/mesh';
-import { MonitoringChart } from './charts/monitoring';
-import { NamespacesChart } from './charts/namespaces';
-import { PgbouncerChart } from './charts/pgbouncer';
-import { PlatformAddonsChart } from './charts/platform-addons';
-import { PostgresChart } from './charts/postgres';
-import { RedisChart } from './charts/redis';
-import { ServiceMonitorsChart } from './charts/service-monitors';
-import { ShardMapChart } from './charts/shard-map';
-import { TracingChart } from './charts/tracing';
-import { WebChart } from './charts/web';
+import { AlertsChart } from './charts/monitoring/alerts-chart';
+import { ApiChart } from './charts/api/chart';
+import { ArgoCdChart, BootstrapChart } from './charts/argocd/chart';
+import { DashboardsChart } from './charts/dashboards/chart';
+import { MeshChart } from './charts/mesh/chart';
+import { MonitoringChart } from './charts/monitoring/chart';
+import { NamespacesChart } from './charts/namespaces/chart';
+import { PgbouncerChart } from './charts/pgbouncer/chart';
+import { PlatformAddonsChart } from './charts/argocd/addons-chart';
+import { PostgresChart } from './charts/postgres/chart';
+import { RedisChart } from './charts/redis/chart';
+import { ServiceMonitorsChart } from './charts/monitoring/service-monitors-chart';
+import { ShardMapChart } from './charts/shard-map/chart';
+import { TracingChart } from './charts/tracing/chart';
+import { WebChart } from './charts/web/chart';
 import { main, type SynthDefinition } from './tools/synth/run';
 
 export const definition: SynthDefinition = {

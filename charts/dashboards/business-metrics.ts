@@ -3,8 +3,8 @@
  * booking-drop alert makes) and payment success against its threshold.
  */
 import type { RegionPlan } from '../../regions/plan';
-import { atLeast, buildDashboard, eq, num, series, statPanel, timeseriesPanel, type DashboardJson } from '../lib/dashboard-kit';
-import { BUSINESS } from '../lib/dashboard-metrics';
+import { atLeast, buildDashboard, eq, num, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
+import { BUSINESS } from './metrics';
 
 export const BUSINESS_METRICS = 'business-metrics';
 

@@ -9,8 +9,8 @@
 import type { RegionPlan } from '../../regions/plan';
 import {
   atLeast, buildDashboard, eq, nre, num, re, series, statPanel, tablePanel, timeseriesPanel, type DashboardJson, type Step,
-} from '../lib/dashboard-kit';
-import { BUSINESS, HTTP_SERVER, ISTIO } from '../lib/dashboard-metrics';
+} from './kit';
+import { BUSINESS, HTTP_SERVER, ISTIO } from './metrics';
 
 export const FRANCHISE_HEALTH = 'franchise-health';
 

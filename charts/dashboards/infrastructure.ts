@@ -3,8 +3,8 @@
  * against the recovery point objective, PgBouncer pools, Redis memory and Sentinel failovers.
  */
 import type { RegionPlan } from '../../regions/plan';
-import { anyOf, below, buildDashboard, eq, ne, re, series, statPanel, timeseriesPanel, type DashboardJson } from '../lib/dashboard-kit';
-import { DATA_TIER, KUBE } from '../lib/dashboard-metrics';
+import { anyOf, below, buildDashboard, eq, ne, re, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
+import { DATA_TIER, KUBE } from './metrics';
 
 export const INFRASTRUCTURE = 'infrastructure';
 

@@ -3,8 +3,8 @@
  * rates, autoscaling (HPA current vs desired replicas) and the canary's real traffic share.
  */
 import type { RegionPlan } from '../../regions/plan';
-import { below, buildDashboard, eq, series, statPanel, timeseriesPanel, type DashboardJson } from '../lib/dashboard-kit';
-import { ISTIO, KUBE } from '../lib/dashboard-metrics';
+import { below, buildDashboard, eq, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
+import { ISTIO, KUBE } from './metrics';
 
 export const REGIONAL_PERFORMANCE = 'regional-performance';
 

@@ -1,7 +1,7 @@
 /**
  * The traffic flow table: every connection the platform allows between pods, in one place.
  *
- * Both enforcement layers are generated from this table (charts/lib/flow-policies.ts):
+ * Both enforcement layers are generated from this table (charts/mesh/flow-policies.ts):
  * Istio AuthorizationPolicies (L7, by mTLS identity) and Kubernetes NetworkPolicies (L3/4, by
  * pod labels, both the ingress side and the egress side). A flow that is not here is denied
  * twice: by the `deny-all` AuthorizationPolicy and by the namespaces chart's default-deny
@@ -16,10 +16,10 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import { LABELS } from './labels';
-import { PGBOUNCER_EXPORTER_PORT } from './pgbouncer-config';
-import { POSTGRES_PORTS, postgresNames } from './postgres-names';
-import { EXPORTER_PORT, PROXY_METRICS_PORT, PROXY_REPLICA_PORT, redisServiceAccount } from './redis-topology';
-import { COLLECTOR_METRICS_PORT, JAEGER_PORTS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, tracingNames } from './tracing-names';
+import { PGBOUNCER_EXPORTER_PORT } from '../pgbouncer/config';
+import { POSTGRES_PORTS, postgresNames } from '../postgres/names';
+import { EXPORTER_PORT, PROXY_METRICS_PORT, PROXY_REPLICA_PORT, redisServiceAccount } from '../redis/topology';
+import { COLLECTOR_METRICS_PORT, JAEGER_PORTS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, tracingNames } from '../tracing/names';
 
 /**
  * Where a flow starts or ends.

@@ -42,3 +42,10 @@ export const SYNC_WAVE = {
 export function syncWave(wave: number): Record<string, string> {
   return { 'argocd.argoproj.io/sync-wave': String(wave) };
 }
+
+/**
+ * Istio: start the app container only once the sidecar is ready, for pods whose first act is a
+ * network call that must not fail (Patroni's Kubernetes API call, PgBouncer's auth query, a
+ * backup job's first upload).
+ */
+export const HOLD_UNTIL_PROXY_STARTS = { 'proxy.istio.io/config': '{ "holdApplicationUntilProxyStarts": true }' } as const;

@@ -31,7 +31,7 @@ export const ISTIO_ENVOY_PROM_PORT_NAME = 'http-envoy-prom';
 export const ISTIO_MERGED_METRICS_PORT = ISTIO_AGENT_METRICS_PORT;
 export const ISTIO_MERGED_METRICS_PATH = '/stats/prometheus';
 
-/** The namespace the Argo Rollouts add-on runs in (charts/lib/addon-catalog.ts). */
+/** The namespace the Argo Rollouts add-on runs in (charts/argocd/addon-catalog.ts). */
 export const ARGO_ROLLOUTS_NAMESPACE = 'argo-rollouts';
 
 interface TargetCommon {
@@ -98,7 +98,7 @@ export const POSTGRES_APP = 'postgres';
 /**
  * Target label carrying the Redis tier (cache, sessions, rate-limit), so alerts can tell an
  * LRU cache from the session store. The Redis chart labels its pods
- * `app.kubernetes.io/component: <tier>-server` or `<tier>-sentinel` (charts/lib/redis-tier.ts).
+ * `app.kubernetes.io/component: <tier>-server` or `<tier>-sentinel` (charts/redis/tier.ts).
  */
 export const REDIS_TIER_LABEL = 'tier';
 const REDIS_TIER_FROM_COMPONENT: PodLabelCopy = { targetLabel: REDIS_TIER_LABEL, podLabel: LABELS.component, regex: '(.+)-(server|sentinel)', replacement: '$1' };

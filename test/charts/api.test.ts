@@ -7,10 +7,10 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { balanced, promqlErrors } from '../support/promql';
 import { describe, expect, it } from 'vitest';
-import { API_CONFIG_KEYS, ApiChart, ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, canarySteps } from '../../charts/api';
+import { API_CONFIG_KEYS, ApiChart, ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, canarySteps } from '../../charts/api/chart';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
-import { NamespacesChart } from '../../charts/namespaces';
-import { ShardMapChart } from '../../charts/shard-map';
+import { NamespacesChart } from '../../charts/namespaces/chart';
+import { ShardMapChart } from '../../charts/shard-map/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';

@@ -14,8 +14,8 @@ import {
   regionIgnoreDifferences,
   rolloutWaves,
   WAVE_LABEL,
-} from '../../charts/argocd';
-import { ADDON_NAMESPACES, ROOT_SYNC_WAVE } from '../../charts/lib/addon-catalog';
+} from '../../charts/argocd/chart';
+import { ADDON_NAMESPACES, ROOT_SYNC_WAVE } from '../../charts/argocd/addon-catalog';
 import type { PlatformPlan } from '../../regions/plan';
 import { find, newApp, objectsOf, shippedPlan } from '../support/charts';
 

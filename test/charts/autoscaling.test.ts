@@ -11,7 +11,7 @@ import { hardenedPodTemplate } from '../../charts/lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../../charts/lib/hardened-workload';
 import { rolloutObject } from '../../charts/lib/http-service';
 import { regionLabels } from '../../charts/lib/metadata';
-import { NamespacesChart } from '../../charts/namespaces';
+import { NamespacesChart } from '../../charts/namespaces/chart';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, type Obj } from '../support/charts';
 import { workloadProps } from '../support/workloads';

@@ -6,7 +6,7 @@
  */
 import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
-import { DashboardsChart, dashboardExpressions, GRAFANA_DASHBOARD_LABEL, provisionedDashboards } from '../../charts/dashboards';
+import { DashboardsChart, dashboardExpressions, GRAFANA_DASHBOARD_LABEL, provisionedDashboards } from '../../charts/dashboards/chart';
 import {
   dashboardUid,
   expandGrafanaMacros,
@@ -18,10 +18,10 @@ import {
   REGION_VARIABLE_QUERY,
   sortKeysDeep,
   type DashboardJson,
-} from '../../charts/lib/dashboard-kit';
-import { platformAddons } from '../../charts/lib/addon-catalog';
-import { prometheusName } from '../../charts/lib/dashboard-metrics';
-import { NamespacesChart } from '../../charts/namespaces';
+} from '../../charts/dashboards/kit';
+import { platformAddons } from '../../charts/argocd/addon-catalog';
+import { prometheusName } from '../../charts/dashboards/metrics';
+import { NamespacesChart } from '../../charts/namespaces/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';

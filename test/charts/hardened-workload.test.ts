@@ -125,7 +125,7 @@ describe('HardenedWorkload', () => {
 
 describe('HardenedWorkload output and the validator', () => {
   it('passes every schema, policy and reference rule of the validator (no findings)', async () => {
-    const { NamespacesChart } = await import('../../charts/namespaces');
+    const { NamespacesChart } = await import('../../charts/namespaces/chart');
     const { validateObjects } = await import('../../tools/validate');
     const { regionPlan } = await import('../support/charts');
     const { regionLabels } = await import('../../charts/lib/metadata');

@@ -4,9 +4,9 @@
  * route and subsets Argo Rollouts drives, Sidecars and Telemetry. Guards issue #3 items 4 and 6.
  */
 import { describe, expect, it } from 'vitest';
-import { ACCESS_LOG_FILTER, MeshChart } from '../../charts/mesh';
-import { NamespacesChart } from '../../charts/namespaces';
-import { connectionPoolSizing, routeBudget } from '../../charts/lib/mesh-sizing';
+import { ACCESS_LOG_FILTER, MeshChart } from '../../charts/mesh/chart';
+import { NamespacesChart } from '../../charts/namespaces/chart';
+import { connectionPoolSizing, routeBudget } from '../../charts/mesh/sizing';
 import type { RegionPlan } from '../../regions/plan';
 import { find, newApp, type Obj, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
@@ -89,7 +89,7 @@ const labelsKey = (labels: Record<string, string>) => Object.entries(labels).sor
 const flowKey = (srcNs: string, src: Record<string, string>, dstNs: string, dst: Record<string, string>, ports: Array<string | number>) =>
   `${srcNs}{${labelsKey(src)}} -> ${dstNs}{${labelsKey(dst)}} : ${ports.map(Number).sort((a, b) => a - b).join(',')}`;
 
-/** Egress beyond the pod network (charts/lib/external-egress.ts): checked on its own below. */
+/** Egress beyond the pod network (charts/mesh/external-egress.ts): checked on its own below. */
 const isExternalEgress = (o: Obj) => o.metadata.name.endsWith('-external-egress');
 
 /** The namespaces chart's own allows (every pod, DNS and istiod): not flows. */

@@ -6,21 +6,21 @@
  * against the workload charts that exist, then the validator (zero findings).
  */
 import { describe, expect, it } from 'vitest';
-import { AlertsChart } from '../../charts/alerts';
-import { ApiChart } from '../../charts/api';
+import { AlertsChart } from '../../charts/monitoring/alerts-chart';
+import { ApiChart } from '../../charts/api/chart';
 import { flowPeers, ISTIO_AGENT_METRICS_PORT } from '../../charts/lib/flows';
 import { LABELS } from '../../charts/lib/labels';
-import { namespaceSelector, operatorPodSelector, PROMETHEUS_SELECTOR_LABEL, repoWebUrl } from '../../charts/lib/monitoring-names';
-import { discoveryRules } from '../../charts/lib/monitoring-rbac';
-import { RECEIVER_SECRET_KEYS } from '../../charts/lib/monitoring-routing';
+import { namespaceSelector, operatorPodSelector, PROMETHEUS_SELECTOR_LABEL, repoWebUrl } from '../../charts/monitoring/names';
+import { discoveryRules } from '../../charts/monitoring/rbac';
+import { RECEIVER_SECRET_KEYS } from '../../charts/monitoring/routing';
 import { mergedMetricsAnnotations, scrapeTargets, type MeshedPodsTarget } from '../../charts/lib/monitoring-targets';
-import { MonitoringChart, retentionSize } from '../../charts/monitoring';
-import { NamespacesChart } from '../../charts/namespaces';
-import { PgbouncerChart } from '../../charts/pgbouncer';
-import { PostgresChart } from '../../charts/postgres';
-import { RedisChart } from '../../charts/redis';
-import { ServiceMonitorsChart } from '../../charts/service-monitors';
-import { WebChart } from '../../charts/web';
+import { MonitoringChart, retentionSize } from '../../charts/monitoring/chart';
+import { NamespacesChart } from '../../charts/namespaces/chart';
+import { PgbouncerChart } from '../../charts/pgbouncer/chart';
+import { PostgresChart } from '../../charts/postgres/chart';
+import { RedisChart } from '../../charts/redis/chart';
+import { ServiceMonitorsChart } from '../../charts/monitoring/service-monitors-chart';
+import { WebChart } from '../../charts/web/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { find, newApp, objectsOf, type Obj, regionPlan, shippedPlan } from '../support/charts';
 

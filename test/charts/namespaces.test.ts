@@ -2,7 +2,7 @@
  * The namespaces chart: guard rails every later chart relies on. Guards issue #2 item 6.
  */
 import { describe, expect, it } from 'vitest';
-import { NamespacesChart } from '../../charts/namespaces';
+import { NamespacesChart } from '../../charts/namespaces/chart';
 import { find, newApp, objectsOf, regionPlan } from '../support/charts';
 
 const plan = regionPlan('eu-west-1');

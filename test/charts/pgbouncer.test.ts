@@ -4,11 +4,11 @@
  * credentials by reference, server TLS, exporter, Service. Guards issue #4 item 3.
  */
 import { describe, expect, it } from 'vitest';
-import { PgbouncerChart, pgbouncerPools, renderPgbouncerIni } from '../../charts/pgbouncer';
-import { PostgresChart } from '../../charts/postgres';
+import { PgbouncerChart, pgbouncerPools, renderPgbouncerIni } from '../../charts/pgbouncer/chart';
+import { PostgresChart } from '../../charts/postgres/chart';
 import { flowPeers } from '../../charts/lib/flows';
-import { pgbouncerNames, PGBOUNCER_AUTH_KEYS } from '../../charts/lib/pgbouncer-shard';
-import { postgresNames } from '../../charts/lib/postgres-names';
+import { pgbouncerNames, PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
+import { postgresNames } from '../../charts/postgres/names';
 import { shardPools } from '../../regions/capacity';
 import { find, newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
@@ -132,7 +132,7 @@ describe('credentials by reference only', () => {
 
 describe('PgBouncer objects and the validator', () => {
   it('produce no finding together with the Postgres chart they point at (except the runtime role selectors)', async () => {
-    const { NamespacesChart } = await import('../../charts/namespaces');
+    const { NamespacesChart } = await import('../../charts/namespaces/chart');
     const { validateObjects } = await import('../../tools/validate');
     const app = newApp();
     const charts = [new NamespacesChart(app, { plan }), new PostgresChart(app, { plan }), new PgbouncerChart(app, { plan })];

@@ -5,9 +5,9 @@
  * with Grafana, VPA, External Secrets, OpenTelemetry operator).
  */
 import { describe, expect, it } from 'vitest';
-import { addonProjectName } from '../../charts/argocd';
-import { ADDON_NAMESPACES, HELM_REPOS, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE } from '../../charts/lib/addon-catalog';
-import { ADDON_LABEL, PlatformAddonsChart } from '../../charts/platform-addons';
+import { addonProjectName } from '../../charts/argocd/chart';
+import { ADDON_NAMESPACES, HELM_REPOS, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE } from '../../charts/argocd/addon-catalog';
+import { ADDON_LABEL, PlatformAddonsChart } from '../../charts/argocd/addons-chart';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
 const plan = shippedPlan();

@@ -5,13 +5,13 @@
  */
 import { Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { PostgresChart, renderPgHba, renderPostgresqlConf } from '../../charts/postgres';
+import { PostgresChart, renderPgHba, renderPostgresqlConf } from '../../charts/postgres/chart';
 import { CredentialsFromStore } from '../../charts/lib/external-secret';
 import { regionLabels } from '../../charts/lib/metadata';
-import { patroniManagedParameters, postgresParameters } from '../../charts/lib/postgres-conf';
-import { PATRONI_LABELS, POSTGRES_USERS, postgresNames } from '../../charts/lib/postgres-names';
-import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig } from '../../charts/lib/postgres-patroni';
-import { PATRONI_RBAC_RULES, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/lib/postgres-shard';
+import { patroniManagedParameters, postgresParameters } from '../../charts/postgres/conf';
+import { PATRONI_LABELS, POSTGRES_USERS, postgresNames } from '../../charts/postgres/names';
+import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig } from '../../charts/postgres/patroni';
+import { PATRONI_RBAC_RULES, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { find, newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
@@ -274,7 +274,7 @@ describe('credentials by reference only', () => {
 
 describe('Postgres objects and the validator', () => {
   it('produce no finding except the two runtime role selectors (pending the validator change for Patroni roles)', async () => {
-    const { NamespacesChart } = await import('../../charts/namespaces');
+    const { NamespacesChart } = await import('../../charts/namespaces/chart');
     const { validateObjects } = await import('../../tools/validate');
     const app = newApp();
     const charts = [new NamespacesChart(app, { plan }), new PostgresChart(app, { plan })];

@@ -5,13 +5,13 @@
  * test/real-servers/redis.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { NamespacesChart } from '../../charts/namespaces';
-import { EVICTION_POLICY, maxmemoryBytes, parseConf, REDIS_FILES, renderRedisConf, renderSentinelConf } from '../../charts/lib/redis-config';
-import { renderHaproxyConf } from '../../charts/lib/redis-proxy';
+import { NamespacesChart } from '../../charts/namespaces/chart';
+import { EVICTION_POLICY, maxmemoryBytes, parseConf, REDIS_FILES, renderRedisConf, renderSentinelConf } from '../../charts/redis/config';
+import { renderHaproxyConf } from '../../charts/redis/proxy';
 import {
   type PrimaryRegionRef, REDIS_TIERS, type RedisTierKey, redisClientEndpoints, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
-} from '../../charts/lib/redis-topology';
-import { RedisChart } from '../../charts/redis';
+} from '../../charts/redis/topology';
+import { RedisChart } from '../../charts/redis/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';

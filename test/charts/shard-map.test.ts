@@ -2,7 +2,7 @@
  * The routing map ConfigMap the API mounts. Guards issue #4 item 4.
  */
 import { describe, expect, it } from 'vitest';
-import { ShardMapChart } from '../../charts/shard-map';
+import { ShardMapChart } from '../../charts/shard-map/chart';
 import { newApp, objectsOf, regionPlan } from '../support/charts';
 
 describe('ShardMapChart', () => {

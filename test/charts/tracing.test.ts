@@ -6,9 +6,9 @@
  */
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_K8S_CLUSTER_NAME } from '@opentelemetry/semantic-conventions';
 import { describe, expect, it } from 'vitest';
-import { OTEL_COLLECTOR_SERVICE as API_COLLECTOR_SERVICE, OTLP_HTTP_PORT as API_OTLP_HTTP_PORT, otelEnvironment } from '../../charts/api';
-import { decisionWaitSeconds, POLICY, resourceAttributes } from '../../charts/lib/tracing-collector';
-import { retentionDays } from '../../charts/lib/tracing-jaeger';
+import { OTEL_COLLECTOR_SERVICE as API_COLLECTOR_SERVICE, OTLP_HTTP_PORT as API_OTLP_HTTP_PORT, otelEnvironment } from '../../charts/api/chart';
+import { decisionWaitSeconds, POLICY, resourceAttributes } from '../../charts/tracing/collector';
+import { retentionDays } from '../../charts/tracing/jaeger';
 import {
   ATTR_CLOUD_PROVIDER,
   ATTR_CLOUD_REGION,
@@ -22,11 +22,11 @@ import {
   otelCollectorHost,
   otelCollectorHttpEndpoint,
   tracingNames,
-} from '../../charts/lib/tracing-names';
-import { otelCollectorEndpoint, TRACING_PROVIDER } from '../../charts/lib/addon-catalog';
-import { MeshChart } from '../../charts/mesh';
-import { NamespacesChart } from '../../charts/namespaces';
-import { TracingChart, type TracingChartProps } from '../../charts/tracing';
+} from '../../charts/tracing/names';
+import { otelCollectorEndpoint, TRACING_PROVIDER } from '../../charts/argocd/addon-catalog';
+import { MeshChart } from '../../charts/mesh/chart';
+import { NamespacesChart } from '../../charts/namespaces/chart';
+import { TracingChart, type TracingChartProps } from '../../charts/tracing/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';

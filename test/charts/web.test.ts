@@ -5,8 +5,8 @@
 import { balanced, promqlErrors } from '../support/promql';
 import { describe, expect, it } from 'vitest';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
-import { NamespacesChart } from '../../charts/namespaces';
-import { WebChart } from '../../charts/web';
+import { NamespacesChart } from '../../charts/namespaces/chart';
+import { WebChart } from '../../charts/web/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ArgoCdChart, rolloutWaves } from '../../charts/argocd';
+import { ArgoCdChart, rolloutWaves } from '../../charts/argocd/chart';
 import { renderApp } from '../../tools/synth/render';
 import { newApp, shippedPlan } from '../support/charts';
 

@@ -7,10 +7,10 @@
  */
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BOOTSTRAP_PASSWORDS } from '../../charts/lib/postgres-bootstrap';
-import { CREDENTIAL_PROPERTIES, POSTGRES_USERS } from '../../charts/lib/postgres-names';
-import { exporterConnectionTemplate, pgbouncerPools, PGBOUNCER_STATS_USER, renderPgbouncerIni, userlistTemplate } from '../../charts/lib/pgbouncer-config';
-import { PGBOUNCER_AUTH_KEYS } from '../../charts/lib/pgbouncer-shard';
+import { BOOTSTRAP_PASSWORDS } from '../../charts/postgres/bootstrap';
+import { CREDENTIAL_PROPERTIES, POSTGRES_USERS } from '../../charts/postgres/names';
+import { exporterConnectionTemplate, pgbouncerPools, PGBOUNCER_STATS_USER, renderPgbouncerIni, userlistTemplate } from '../../charts/pgbouncer/config';
+import { PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
 import { regionPlan } from '../support/charts';
 import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
 import {

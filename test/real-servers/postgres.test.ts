@@ -9,9 +9,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresSettings } from '../../regions/capacity';
-import { BOOTSTRAP_PASSWORDS } from '../../charts/lib/postgres-bootstrap';
-import { postgresParameters } from '../../charts/lib/postgres-conf';
-import { BOOKINGS_DATABASE, POSTGRES_USERS } from '../../charts/lib/postgres-names';
+import { BOOTSTRAP_PASSWORDS } from '../../charts/postgres/bootstrap';
+import { postgresParameters } from '../../charts/postgres/conf';
+import { BOOKINGS_DATABASE, POSTGRES_USERS } from '../../charts/postgres/names';
 import { regionPlan } from '../support/charts';
 import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
 import {

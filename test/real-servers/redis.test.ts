@@ -19,13 +19,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxmemoryBytes, REDIS_FILES, redisDirectives, sentinelDirectives } from '../../charts/lib/redis-config';
-import { PROXY_PASSWORD_ENV } from '../../charts/lib/redis-proxy';
-import { REDIS_START_ENV, SENTINEL_START_ENV } from '../../charts/lib/redis-scripts';
+import { maxmemoryBytes, REDIS_FILES, redisDirectives, sentinelDirectives } from '../../charts/redis/config';
+import { PROXY_PASSWORD_ENV } from '../../charts/redis/proxy';
+import { REDIS_START_ENV, SENTINEL_START_ENV } from '../../charts/redis/scripts';
 import {
   PROXY_HEALTH_PORT, PROXY_METRICS_PORT, REDIS_TIERS, type RedisTierKey, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
-} from '../../charts/lib/redis-topology';
-import { RedisChart } from '../../charts/redis';
+} from '../../charts/redis/topology';
+import { RedisChart } from '../../charts/redis/chart';
 import { newApp, type Obj, regionPlan } from '../support/charts';
 import {
   cleanup, describeWithPrograms, findProgram, freePort, makeOwnedDir, makeTempDir, removeAtCleanup, type Server, serverUser, startServer, stopServer,

@@ -2,9 +2,9 @@
  * The rendered Postgres files and users a real-server shard pair starts from, shared by the
  * Postgres and PgBouncer real-server tests (test/support/real-servers.ts stays chart-free).
  */
-import { renderBootstrapSql, renderPostBootstrapScript } from '../../charts/lib/postgres-bootstrap';
-import { MESH_INBOUND_SOURCES, POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from '../../charts/lib/postgres-conf';
-import { POSTGRES_USERS } from '../../charts/lib/postgres-names';
+import { renderBootstrapSql, renderPostBootstrapScript } from '../../charts/postgres/bootstrap';
+import { MESH_INBOUND_SOURCES, POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from '../../charts/postgres/conf';
+import { POSTGRES_USERS } from '../../charts/postgres/names';
 import type { ShardConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import type { ShardPairOptions } from './real-servers';

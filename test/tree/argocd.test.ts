@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_KINDS, NAMESPACED_KINDS, rolloutWaves } from '../../charts/argocd';
+import { CLUSTER_KINDS, NAMESPACED_KINDS, rolloutWaves } from '../../charts/argocd/chart';
 import { shippedPlan } from '../support/charts';
 import { DIST, distObjects } from '../support/dist';
 

@@ -16,10 +16,10 @@ async function main(): Promise<void> {
   let t = process.hrtime.bigint();
   const { definition } = await import('../../main');
   const { loadPlan } = await import('../../regions/load');
-  const { renderAll } = await import('../../tools/synth/run');
-  const { writeDist } = await import('../../tools/synth/write-dist');
-  const { validateTree } = await import('../../tools/validate');
-  const { regionDocFromApp } = await import('../../tools/docs/region-doc');
+  const { renderAll } = await import('../synth/run');
+  const { writeDist } = await import('../synth/write-dist');
+  const { validateTree } = await import('../validate');
+  const { regionDocFromApp } = await import('../docs/region-doc');
   const { App } = await import('cdk8s');
   phases['module load (cdk8s, charts, tsx transpile)'] = ms(t);
 

@@ -1,0 +1,301 @@
+/**
+ * The booking API (dist/<region>/api.yaml): an Argo Rollout released as a canary behind Istio.
+ *
+ * A release goes 10 % → analysis → 50 % → analysis → 100 % (weights from config). Each
+ * analysis measures the new pods only, on Istio's request metrics: success rate and p95
+ * latency against the thresholds in config. More failed measurements than the failure limit
+ * abort the release, and an abort sends all traffic back to the stable pods without a human.
+ *
+ * The mesh chart renders the VirtualService (route `names.api.route`) and the DestinationRule
+ * (subsets stable/canary) this Rollout steers; the shard-map chart renders the routing map it mounts.
+ */
+import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
+import {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_K8S_CLUSTER_NAME,
+  ATTR_K8S_NAMESPACE_NAME,
+  ATTR_K8S_POD_NAME,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions';
+import type { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { AnalysisTemplate } from '../../imports/analysistemplate-argoproj.io';
+import type { RolloutSpecStrategyCanarySteps } from '../../imports/rollouts-argoproj.io';
+import type { RegionPlan } from '../../regions/plan';
+import { WorkloadAutoscaling } from '../lib/autoscaling';
+import { hardenedPodTemplate } from '../lib/hardened-pod';
+import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
+import {
+  configHash, httpContainerPorts, httpProbes, HttpService, istioRequestSelector, releaseGateMetrics, rolloutObject, sidecarAnnotations,
+  withTemplateRevision,
+} from '../lib/http-service';
+import { LABELS } from '../lib/labels';
+import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+
+/**
+ * `cloud.provider` and `cloud.region` are still "incubating" in @opentelemetry/semantic-conventions
+ * (1.45.0). The package asks runtime code not to import its incubating entry point (it may break
+ * in a minor release) but to copy the definitions; test/charts/api.test.ts pins these copies to
+ * the package's incubating exports, so an upstream rename fails a test instead of a dashboard.
+ */
+export const ATTR_CLOUD_PROVIDER = 'cloud.provider' as const;
+export const ATTR_CLOUD_REGION = 'cloud.region' as const;
+
+/** Keys of the API's ConfigMap: the environment variables the API reads its settings from. */
+export const API_CONFIG_KEYS = {
+  cacheTtlSeconds: 'REDIS_CACHE_TTL_SECONDS',
+  sessionTtlSeconds: 'REDIS_SESSION_TTL_SECONDS',
+  rateLimitTtlSeconds: 'REDIS_RATE_LIMIT_TTL_SECONDS',
+  shardMapFile: 'SHARD_MAP_FILE',
+} as const;
+
+/** Service of the OpenTelemetry collector in the monitoring namespace (rendered by the tracing chart). */
+export const OTEL_COLLECTOR_SERVICE = 'otel-collector';
+/** OTLP over HTTP: the default of most SDKs, and one port for traces, metrics and logs. */
+export const OTLP_HTTP_PORT = 4318;
+
+/** Analysis argument carrying the canary's pod template revision (see withTemplateRevision). */
+export const CANARY_REVISION_ARG = 'canary-revision';
+
+const CONTAINER = 'api';
+const COMPONENT = 'backend';
+
+export interface ApiChartProps extends RegionChartProps {
+  /**
+   * PodDisruptionBudget maxUnavailable. A percentage, because the API runs 50 to 1,000 pods: one
+   * pod at a time would make a node drain of a large fleet take hours, while 10 % keeps 90 %
+   * of the capacity the HPA sized for the current load.
+   * @default '10%'
+   */
+  readonly maxUnavailable?: number | string;
+  /** Old ReplicaSets kept for `kubectl argo rollouts undo`. @default 5 */
+  readonly revisionHistoryLimit?: number;
+  /**
+   * Seconds a canary may take to make progress (pods becoming available) before the release
+   * is aborted automatically. @default 600
+   */
+  readonly progressDeadlineSeconds?: number;
+  /** Seconds an aborted canary's pods stay up (for their logs) after traffic left them. @default 30 */
+  readonly abortScaleDownDelaySeconds?: number;
+}
+
+/** The API's runtime settings: Redis key lifetimes and the path of the franchise → shard routing map. */
+export function apiRuntimeConfig(plan: RegionPlan): Record<string, string> {
+  const ttl = plan.global.redis.ttlSeconds;
+  const data = plan.names.data;
+  return {
+    [API_CONFIG_KEYS.cacheTtlSeconds]: String(ttl.cache),
+    [API_CONFIG_KEYS.sessionTtlSeconds]: String(ttl.sessions),
+    [API_CONFIG_KEYS.rateLimitTtlSeconds]: String(ttl.rateLimit),
+    [API_CONFIG_KEYS.shardMapFile]: `${data.shardMapMountPath.replace(/\/+$/, '')}/${data.shardMapFile}`,
+  };
+}
+
+/** `OTEL_RESOURCE_ATTRIBUTES` format: comma-separated key=value, values percent-encoded. */
+function resourceAttributes(attributes: ReadonlyArray<readonly [string, string]>): string {
+  return attributes.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join(',');
+}
+
+/**
+ * OpenTelemetry SDK environment: who is reporting (service, version, environment, cloud,
+ * cluster, namespace, pod) and where to (the collector). Traces follow the mesh's sampling
+ * decision when one arrives (parent-based) and sample at the mesh rate otherwise.
+ */
+export function otelEnvironment(plan: RegionPlan): k8s.EnvVar[] {
+  const { global, region, names, namespaces } = plan;
+  const attributes = resourceAttributes([
+    [ATTR_SERVICE_NAME, names.api.rollout],
+    [ATTR_SERVICE_VERSION, global.releases.api.version],
+    [ATTR_DEPLOYMENT_ENVIRONMENT_NAME, global.platform.environment],
+    [ATTR_CLOUD_PROVIDER, region.provider],
+    [ATTR_CLOUD_REGION, region.name],
+    [ATTR_K8S_CLUSTER_NAME, region.cluster.name],
+    [ATTR_K8S_NAMESPACE_NAME, namespaces.app],
+  ]);
+  return [
+    // Defined first: Kubernetes expands $(K8S_POD_NAME) only from variables listed before it.
+    { name: 'K8S_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'OTEL_SERVICE_NAME', value: names.api.rollout },
+    { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `${attributes},${ATTR_K8S_POD_NAME}=$(K8S_POD_NAME)` },
+    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: `http://${OTEL_COLLECTOR_SERVICE}.${namespaces.monitoring}.svc.cluster.local:${OTLP_HTTP_PORT}` },
+    { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
+    { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
+    { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(global.mesh.traceSamplingPercent / 100) },
+    // Metrics are scraped from the pods (port names.api.metricsPort), not pushed.
+    { name: 'OTEL_METRICS_EXPORTER', value: 'prometheus' },
+    { name: 'OTEL_EXPORTER_PROMETHEUS_PORT', value: String(names.api.metricsPort) },
+  ];
+}
+
+/**
+ * setWeight w, then an analysis of the canary, for every weight in config; the promotion to
+ * 100 % follows the last step on its own. No `pause` step: a pause without a duration waits
+ * for a human, and the analysis already holds each weight for as long as it measures.
+ */
+export function canarySteps(weights: readonly number[], templateName: string, canaryRevision: string): RolloutSpecStrategyCanarySteps[] {
+  if (weights.length === 0) throw new Error('canary weights must not be empty');
+  weights.forEach((w, i) => {
+    if (!Number.isInteger(w) || w < 1 || w > 99) throw new Error(`canary weight ${w} must be an integer between 1 and 99 (100 is the promotion)`);
+    if (i > 0 && w <= weights[i - 1]) throw new Error(`canary weight ${w} must be greater than the weight before it (${weights[i - 1]})`);
+  });
+  return weights.flatMap((setWeight) => [
+    { setWeight },
+    { analysis: { templates: [{ templateName }], args: [{ name: CANARY_REVISION_ARG, value: canaryRevision }] } },
+  ]);
+}
+
+export class ApiChart extends RegionChart {
+  readonly rollout: ApiObject;
+  /** Revision label of the current pod template: what the canary analysis measures. */
+  readonly revision: string;
+
+  constructor(scope: Construct, props: ApiChartProps) {
+    super(scope, 'api', props);
+    const { global, names, namespaces, region } = props.plan;
+    const ns = namespaces.app;
+    const api = names.api;
+    const workload = global.workloads.api;
+    const version = global.releases.api.version;
+    const selector = appLabels(props.plan, api.app, COMPONENT);
+    const labels = { ...selector };
+    const versioned = { ...selector, [LABELS.version]: version };
+    const meta = (name: string, wave: number, l: Record<string, string> = labels) => ({ name, namespace: ns, labels: l, annotations: syncWave(wave) });
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: meta(api.serviceAccount, SYNC_WAVE.config),
+      // The API never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+
+    const config = apiRuntimeConfig(props.plan);
+    new k8s.KubeConfigMap(this, 'config', { metadata: meta(api.configMap, SYNC_WAVE.config), data: config });
+
+    new AnalysisTemplate(this, 'analysis', {
+      metadata: meta(api.analysisTemplate, SYNC_WAVE.config),
+      spec: {
+        args: [{ name: CANARY_REVISION_ARG }],
+        // Canary pods only: the server-side sidecars of pods of this app, in this namespace,
+        // at the canary's revision. No traffic at all fails the measurement: the canary
+        // carries real user traffic, so silence means something is broken (a renamed metric
+        // or label included), never that the release is healthy.
+        metrics: releaseGateMetrics({
+          prometheusUrl: names.monitoring.prometheusUrl,
+          thresholds: global.delivery.api.analysis,
+          selector: istioRequestSelector({
+            destination_workload_namespace: ns,
+            destination_canonical_service: selector[LABELS.name],
+            destination_canonical_revision: `{{args.${CANARY_REVISION_ARG}}}`,
+          }),
+          noTrafficVerdict: 'false',
+        }),
+      },
+    });
+
+    for (const [id, name] of [['stable-service', api.stableService], ['canary-service', api.canaryService]] as const) {
+      new HttpService(this, id, {
+        name, namespace: ns, labels, selector, port: workload.port, metricsPort: api.metricsPort, annotations: syncWave(SYNC_WAVE.workloads),
+      });
+    }
+
+    const shardMapVolume = 'shard-map';
+    const hardened = hardenedPodTemplate({
+      selectorLabels: selector,
+      region: region.name,
+      partOf: global.platform.name,
+      version,
+      serviceAccountName: api.serviceAccount,
+      spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
+      annotations: {
+        ...sidecarAnnotations(global.mesh.sidecar),
+        // Istio merges the app's own metrics into the sidecar's :15020 endpoint Prometheus scrapes.
+        ...mergedMetricsAnnotations(meshedTarget(props.plan, api.app)),
+        'kubectl.kubernetes.io/default-container': CONTAINER,
+        // Settings are read at start: a changed ConfigMap must roll the pods, through the canary.
+        'bookedbarber.com/config-sha256': configHash(config),
+      },
+      volumes: [{ name: shardMapVolume, configMap: { name: names.data.shardMapConfigMap, optional: false } }],
+      containers: [
+        {
+          name: CONTAINER,
+          image: global.releases.api,
+          ports: httpContainerPorts(workload.port, api.metricsPort),
+          env: [
+            ...Object.keys(config).map((key) => ({ name: key, valueFrom: { configMapKeyRef: { name: api.configMap, key } } })),
+            ...otelEnvironment(props.plan),
+          ],
+          resources: workload.resources,
+          ...httpProbes(workload),
+          writablePaths: ['/tmp'],
+          // The whole ConfigMap as a directory, not a subPath: a subPath mount never sees updates.
+          volumeMounts: [{ name: shardMapVolume, mountPath: names.data.shardMapMountPath, readOnly: true }],
+        },
+      ],
+    });
+    const { template, revision } = withTemplateRevision(hardened, version);
+    this.revision = revision;
+
+    this.rollout = rolloutObject(this, 'rollout', {
+      metadata: meta(api.rollout, SYNC_WAVE.workloads, versioned),
+      spec: {
+        // No replicas: the HPA owns them (a value here would fight it on every sync).
+        revisionHistoryLimit: props.revisionHistoryLimit ?? 5,
+        progressDeadlineSeconds: props.progressDeadlineSeconds ?? 600,
+        // A canary that never becomes ready (crash loop, unschedulable) is aborted, not left
+        // waiting: stable keeps all traffic and the Rollout reports Degraded.
+        progressDeadlineAbort: true,
+        selector: { matchLabels: { ...selector } },
+        strategy: {
+          canary: {
+            // Subset-level splitting: the stable Service is the host of the VirtualService and
+            // DestinationRule and must keep selecting every API pod by label. Naming it as
+            // `stableService` would make Argo Rollouts pin it to the stable ReplicaSet's hash,
+            // leaving the canary subset empty (503s at setWeight 10, every release aborted).
+            // The canary Service is named: Argo Rollouts points it at the canary pods only, for
+            // direct checks of a release in progress.
+            canaryService: api.canaryService,
+            trafficRouting: {
+              istio: {
+                virtualService: { name: api.virtualService, routes: [api.route] },
+                destinationRule: { name: api.destinationRule, stableSubsetName: api.stableSubset, canarySubsetName: api.canarySubset },
+              },
+            },
+            // Stable shrinks as the canary grows, so a release at the HPA maximum stays within
+            // the namespace quota (sized for api.maxReplicas, not 1.5x). The price: on abort,
+            // traffic returns to stable as fast as stable pods come back, not in one step.
+            dynamicStableScale: true,
+            abortScaleDownDelaySeconds: props.abortScaleDownDelaySeconds ?? 30,
+            steps: canarySteps(global.delivery.api.canarySteps, api.analysisTemplate, revision),
+          },
+        },
+      },
+      // Serialised by Kubernetes' PodTemplateSpec mapper, see rolloutObject.
+      template,
+    });
+
+    const budget = new WorkloadDisruptionBudget(this, 'budget', {
+      name: api.rollout,
+      namespace: ns,
+      labels: versioned,
+      selectorLabels: selector,
+      maxUnavailable: props.maxUnavailable ?? '10%',
+    });
+    budget.apiObject.metadata.addAnnotation('argocd.argoproj.io/sync-wave', String(SYNC_WAVE.workloads));
+
+    new WorkloadAutoscaling(this, 'autoscaling', {
+      name: api.rollout,
+      namespace: ns,
+      labels,
+      target: { name: api.rollout },
+      minReplicas: region.autoscaling.api.minReplicas,
+      maxReplicas: region.autoscaling.api.maxReplicas,
+      container: CONTAINER,
+      targetCpuUtilization: workload.targetCpuUtilization,
+      targetRequestsPerSecond: workload.targetRequestsPerSecond,
+      vpaMinAllowed: workload.vpa.minAllowed,
+      vpaMaxAllowed: workload.vpa.maxAllowed,
+    });
+  }
+}

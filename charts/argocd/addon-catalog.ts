@@ -1,0 +1,616 @@
+/**
+ * The platform add-ons every region cluster runs before our own objects, as data: which upstream
+ * Helm chart (repository, name, exact version), where it goes, in which sync wave, with which
+ * values, and which fields its own controllers rewrite. One pure function of the region plan, so
+ * the AppProject (charts/argocd/chart.ts), the Applications (charts/argocd/addons-chart.ts) and the tests
+ * read the very same list.
+ *
+ * Versions: the newest release of each project that supports Kubernetes 1.28 and matches the
+ * CRDs pinned in cdk8s.yaml (imports/), see the README "How Argo CD consumes dist/".
+ */
+import type { GlobalConfig } from '../../regions/model';
+import type { PlatformPlan, RegionPlan } from '../../regions/plan';
+
+/** Label on region and add-on Applications naming the region's rollout wave (`argocd app list -l`). */
+export const WAVE_LABEL = 'bookedbarber.com/rollout-wave';
+
+/** Name of the AppProject confining the platform add-on Applications. */
+export function addonProjectName(global: GlobalConfig): string {
+  return `${global.argocd.project}-platform`;
+}
+
+/** The Helm repositories add-ons come from: the platform AppProject allows exactly these. */
+export const HELM_REPOS = {
+  istio: 'https://istio-release.storage.googleapis.com/charts',
+  argo: 'https://argoproj.github.io/argo-helm',
+  prometheusCommunity: 'https://prometheus-community.github.io/helm-charts',
+  fairwinds: 'https://charts.fairwinds.com/stable',
+  externalSecrets: 'https://charts.external-secrets.io',
+  openTelemetry: 'https://open-telemetry.github.io/opentelemetry-helm-charts',
+} as const;
+
+/** Istio control plane, CNI node agent and gateway: one version, released together. */
+export const ISTIO_VERSION = '1.24.6';
+
+/**
+ * Sync waves of the objects in dist/argocd, applied by the root Application (bootstrap.yaml).
+ * Argo CD waits for every object of a wave to be Healthy before the next one, which for child
+ * Applications needs the Application health check in argocd-cm (see README). Lower first:
+ * projects, then add-ons in dependency order, then the ApplicationSet of the regions.
+ */
+export const ROOT_SYNC_WAVE = {
+  /** AppProjects (and the root Application itself): every Application names one. */
+  projects: -10,
+  /** Charts that own CRDs and need nothing else: Istio CRDs, External Secrets, Argo Rollouts,
+   *  VPA, the OpenTelemetry operator. */
+  crds: -6,
+  /** monitoring.coreos.com CRDs + operator + Grafana, whose admin Secret is an ExternalSecret. */
+  monitoring: -5,
+  /** The CNI node agent: on every node before any meshed pod (the ingress gateway included). */
+  meshNode: -4,
+  /** istiod: sidecar injection and xDS, once the CRDs are in and redirection works on every node. */
+  meshControlPlane: -3,
+  /** The ingress gateway: an injected pod, so istiod's webhook must be up. */
+  meshIngress: -2,
+  /** What only serves our workloads: the custom-metrics adapter for the API's HPA. */
+  platform: -1,
+  /** The region ApplicationSet: our objects need every add-on above. */
+  regions: 0,
+} as const;
+
+export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
+
+/** A namespace an add-on lives in, created by Argo CD (CreateNamespace) with these labels. */
+export interface AddonNamespace {
+  readonly name: string;
+  /**
+   * Pod Security level enforced. Audit and warn are always "restricted", so anything an
+   * enforce level above it lets through still shows up (API warnings, audit log).
+   */
+  readonly enforce: PodSecurityLevel;
+  /** Why the namespace needs more than "restricted" (required unless enforce is restricted). */
+  readonly why?: string;
+}
+
+/**
+ * Every add-on namespace. "restricted" unless a pod needs host access, which only the Istio CNI
+ * node agent does: it writes the CNI config and binary into the node (hostPath), runs in the
+ * host network namespace and needs NET_ADMIN/SYS_ADMIN. It gets its own namespace so that only
+ * it runs privileged (not istiod in istio-system, and we never relabel kube-system).
+ */
+export const ADDON_NAMESPACES: readonly AddonNamespace[] = [
+  { name: 'istio-system', enforce: 'restricted' },
+  {
+    name: 'istio-cni',
+    enforce: 'privileged',
+    why: 'the istio-cni node agent installs the CNI plugin on the node (hostPath, host network, NET_ADMIN/SYS_ADMIN)',
+  },
+  { name: 'istio-ingress', enforce: 'restricted' },
+  { name: 'external-secrets', enforce: 'restricted' },
+  { name: 'monitoring-system', enforce: 'restricted' },
+  { name: 'argo-rollouts', enforce: 'restricted' },
+  { name: 'vpa-system', enforce: 'restricted' },
+  { name: 'opentelemetry-operator-system', enforce: 'restricted' },
+  { name: 'prometheus-adapter', enforce: 'restricted' },
+];
+
+/**
+ * Namespaces add-on charts write into without owning them (never created or relabelled by us):
+ * prometheus-adapter, an aggregated API server, binds the extension-apiserver-authentication-reader
+ * Role in kube-system so the API server's front-proxy requests can be authenticated.
+ */
+export const ADDON_FOREIGN_NAMESPACES: readonly string[] = ['kube-system'];
+
+/** Pod Security labels of an add-on namespace, pinned like ours to the cluster's version. */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return {
+    'pod-security.kubernetes.io/enforce': level,
+    'pod-security.kubernetes.io/enforce-version': 'v1.28',
+    'pod-security.kubernetes.io/audit': 'restricted',
+    'pod-security.kubernetes.io/audit-version': 'v1.28',
+    'pod-security.kubernetes.io/warn': 'restricted',
+    'pod-security.kubernetes.io/warn-version': 'v1.28',
+  };
+}
+
+/**
+ * Cluster-scoped kinds the add-on charts render (the platform AppProject allows exactly these):
+ * CRDs (all charts), RBAC (all), admission webhooks (istio base/istiod, External Secrets,
+ * OpenTelemetry operator), the custom-metrics APIService (prometheus-adapter) and the
+ * Namespaces Argo CD creates for them (CreateNamespace=true).
+ */
+export const ADDON_CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [
+  { group: '', kind: 'Namespace' },
+  { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
+  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
+  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
+  { group: 'apiregistration.k8s.io', kind: 'APIService' },
+];
+
+/**
+ * Namespaced kinds the add-on charts render with the values below (Helm test hooks are not
+ * synced by Argo CD). A chart upgrade that needs another kind fails its sync naming the kind:
+ * add it here, in review.
+ */
+export const ADDON_NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = [
+  { group: '', kind: 'ConfigMap' },
+  { group: '', kind: 'Secret' },
+  { group: '', kind: 'Service' },
+  { group: '', kind: 'ServiceAccount' },
+  { group: 'apps', kind: 'DaemonSet' },
+  { group: 'apps', kind: 'Deployment' },
+  { group: 'autoscaling', kind: 'HorizontalPodAutoscaler' },
+  { group: 'policy', kind: 'PodDisruptionBudget' },
+  { group: 'rbac.authorization.k8s.io', kind: 'Role' },
+  { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
+  { group: 'monitoring.coreos.com', kind: 'ServiceMonitor' },
+  { group: 'external-secrets.io', kind: 'ExternalSecret' },
+];
+
+/** A field an add-on's own controller rewrites after Argo CD applied the chart. */
+export interface IgnoreRule {
+  readonly group: string;
+  readonly kind: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly jsonPointers?: readonly string[];
+  readonly jqPathExpressions?: readonly string[];
+}
+
+/** CA bundles injected at run time by a controller that manages its own webhook certificates. */
+const WEBHOOK_CA_BUNDLES: readonly IgnoreRule[] = [
+  { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
+  { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
+];
+const CRD_CONVERSION_CA_BUNDLE: IgnoreRule = {
+  group: 'apiextensions.k8s.io',
+  kind: 'CustomResourceDefinition',
+  jqPathExpressions: ['.spec.conversion.webhook?.clientConfig?.caBundle'],
+};
+
+export interface AddonSpec {
+  /** Short name, unique per cluster: the Application is `<platform>-<region>-<id>`. */
+  readonly id: string;
+  readonly repoURL: string;
+  readonly chart: string;
+  /** Exact chart version (never a range): what is deployed changes only in review. */
+  readonly version: string;
+  readonly releaseName: string;
+  readonly namespace: string;
+  readonly wave: number;
+  /**
+   * Whether automated sync may delete what disappears from the chart. False for charts that
+   * own CRDs: pruning a CRD deletes every object of that kind in the cluster (every Rollout,
+   * every ExternalSecret), so an upstream chart dropping or renaming a CRD must be a reviewed
+   * manual prune, never a side effect of a version bump.
+   */
+  readonly prune: boolean;
+  readonly values: Record<string, unknown>;
+  /**
+   * Chart defaults to remove: value paths rendered as `null`, which makes Helm drop the key (an
+   * absent value would keep the default). The parent of each path must be in `values`.
+   */
+  readonly unset?: ReadonlyArray<readonly string[]>;
+  readonly ignoreDifferences: readonly IgnoreRule[];
+}
+
+/** Where the region's OpenTelemetry collector (rendered by the tracing chart) receives OTLP/gRPC. */
+export function otelCollectorEndpoint(region: RegionPlan): { service: string; port: number } {
+  return { service: `otel-collector.${region.namespaces.monitoring}.svc.cluster.local`, port: 4317 };
+}
+
+/** Name Istio tracing providers are referenced by (Telemetry in the mesh chart uses it). */
+export const TRACING_PROVIDER = 'otel-tracing';
+
+/** Secret (in monitoring-system) holding Grafana's admin credentials, from External Secrets. */
+export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
+
+/**
+ * The custom metric the API's HPA scales on (a Pods metric): requests per second each pod
+ * receives, from the server-side Istio proxies (reporter="destination").
+ */
+export const REQUESTS_PER_SECOND_METRIC = 'istio_requests_per_second';
+
+function prometheusEndpoint(region: RegionPlan): { url: string; port: number } {
+  const url = new URL(region.names.monitoring.prometheusUrl);
+  return { url: `${url.protocol}//${url.hostname}`, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+}
+
+const restrictedContainer = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+const restrictedPod = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+
+/** Spread replicas of an add-on Deployment across the region's zones. */
+function zoneSpread(matchLabels: Record<string, string>) {
+  return [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels } }];
+}
+
+/** The add-ons of one region cluster, in wave order. */
+export function platformAddons(region: RegionPlan): AddonSpec[] {
+  const { global, names } = region;
+  const platform = global.platform.name;
+  const sidecar = global.mesh.sidecar;
+  const prometheus = prometheusEndpoint(region);
+  const collector = otelCollectorEndpoint(region);
+  const zones = region.region.zones.length;
+
+  const addons: AddonSpec[] = [
+    {
+      id: 'istio-base',
+      repoURL: HELM_REPOS.istio,
+      chart: 'base',
+      version: ISTIO_VERSION,
+      releaseName: 'istio-base',
+      namespace: names.mesh.rootNamespace,
+      wave: ROOT_SYNC_WAVE.crds,
+      prune: false,
+      values: { defaultRevision: 'default', global: { istioNamespace: names.mesh.rootNamespace } },
+      ignoreDifferences: [
+        // istiod patches its CA into the default validator and, once it serves, switches the
+        // failurePolicy from Ignore to Fail (Istio's Argo CD notes).
+        {
+          group: 'admissionregistration.k8s.io',
+          kind: 'ValidatingWebhookConfiguration',
+          jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'],
+        },
+      ],
+    },
+    {
+      id: 'external-secrets',
+      repoURL: HELM_REPOS.externalSecrets,
+      chart: 'external-secrets',
+      version: '0.13.0',
+      releaseName: 'external-secrets',
+      namespace: 'external-secrets',
+      wave: ROOT_SYNC_WAVE.crds,
+      prune: false,
+      values: {
+        installCRDs: true,
+        replicaCount: 2,
+        leaderElect: true,
+        podDisruptionBudget: { enabled: true, minAvailable: 1 },
+        topologySpreadConstraints: zoneSpread({ 'app.kubernetes.io/name': 'external-secrets' }),
+        // Metrics Services, no ServiceMonitor: the region Prometheus selects monitors in the
+        // monitoring namespace only, and the monitoring CRDs arrive one wave later
+        // (kube-prometheus-stack needs External Secrets for Grafana's admin Secret).
+        serviceMonitor: { enabled: false },
+        metrics: { service: { enabled: true } },
+        webhook: { replicaCount: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 }, metrics: { service: { enabled: true } } },
+        certController: { replicaCount: 1, metrics: { service: { enabled: true } } },
+      },
+      // The cert-controller issues the webhook certificate itself and writes its CA into the
+      // CRD conversion webhooks and the ValidatingWebhookConfigurations.
+      ignoreDifferences: [CRD_CONVERSION_CA_BUNDLE, ...WEBHOOK_CA_BUNDLES],
+    },
+    {
+      id: 'kube-prometheus-stack',
+      repoURL: HELM_REPOS.prometheusCommunity,
+      chart: 'kube-prometheus-stack',
+      // 88.0.0 is the release that bumped prometheus-operator to v0.93.0 (the CRDs in imports/).
+      version: '88.0.0',
+      releaseName: 'kube-prometheus-stack',
+      namespace: 'monitoring-system',
+      wave: ROOT_SYNC_WAVE.monitoring,
+      prune: false,
+      values: {
+        crds: { enabled: true },
+        // Prometheus and Alertmanager are rendered per region by the monitoring chart (operator
+        // CRs in the monitoring namespace); they scrape and evaluate only what that chart
+        // selects there (its scrape-target table reads kube-state-metrics from this release).
+        // So this release brings the operator, kube-state-metrics and Grafana, and none of the
+        // monitors, rules and dashboards nothing would read: no node-exporter (which would also
+        // need a privileged namespace), no kubelet monitor, no default rules or dashboards.
+        prometheus: { enabled: false },
+        alertmanager: { enabled: false },
+        // The PrometheusRule admission webhook needs certificates patched in by Helm hook Jobs,
+        // which fight Argo CD; our rules are checked with promtool in CI instead.
+        prometheusOperator: {
+          admissionWebhooks: { enabled: false },
+          tls: { enabled: false },
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+        },
+        // EKS runs the control plane out of reach and kube-proxy serves metrics on localhost
+        // only; CoreDNS is an EKS add-on. Each of these would also put a Service into
+        // kube-system: this release never writes there.
+        kubeControllerManager: { enabled: false },
+        kubeScheduler: { enabled: false },
+        kubeEtcd: { enabled: false },
+        kubeProxy: { enabled: false },
+        coreDns: { enabled: false },
+        kubelet: { enabled: false },
+        kubeStateMetrics: { enabled: true },
+        nodeExporter: { enabled: false },
+        defaultRules: { create: false },
+        grafana: {
+          enabled: true,
+          // Our dashboards are provisioned by the dashboards chart; the stack's defaults need the
+          // node-exporter, kubelet and recording rules left out above.
+          defaultDashboardsEnabled: false,
+          // Pod Security "restricted", stated rather than left to the chart's defaults.
+          securityContext: { ...restrictedPod, runAsUser: 472, runAsGroup: 472, fsGroup: 472 },
+          containerSecurityContext: { ...restrictedContainer, readOnlyRootFilesystem: false },
+          admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
+          sidecar: {
+            // Dashboards are ConfigMaps labelled grafana_dashboard=1 in any namespace (the
+            // monitoring chart renders ours as provisioned JSON).
+            dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL' },
+            datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, url: names.monitoring.prometheusUrl },
+            securityContext: restrictedContainer,
+          },
+        },
+        // Grafana's admin credentials come from the secret store, never from values.
+        extraManifests: [
+          {
+            apiVersion: 'external-secrets.io/v1beta1',
+            kind: 'ExternalSecret',
+            metadata: { name: GRAFANA_ADMIN_SECRET, namespace: 'monitoring-system' },
+            spec: {
+              refreshInterval: '1h',
+              secretStoreRef: { kind: global.secretStore.kind, name: global.secretStore.name },
+              target: { name: GRAFANA_ADMIN_SECRET, creationPolicy: 'Owner' },
+              data: [
+                { secretKey: 'admin-user', remoteRef: { key: `${platform}/grafana-admin`, property: 'user' } },
+                { secretKey: 'admin-password', remoteRef: { key: `${platform}/grafana-admin`, property: 'password' } },
+              ],
+            },
+          },
+        ],
+      },
+      ignoreDifferences: [],
+    },
+    {
+      id: 'argo-rollouts',
+      repoURL: HELM_REPOS.argo,
+      chart: 'argo-rollouts',
+      // The argo-helm release carrying appVersion v1.8.4 (the Rollout CRDs in imports/).
+      version: '2.40.6',
+      releaseName: 'argo-rollouts',
+      namespace: 'argo-rollouts',
+      wave: ROOT_SYNC_WAVE.crds,
+      prune: false,
+      values: {
+        installCRDs: true,
+        keepCRDs: true,
+        controller: {
+          replicas: 2,
+          pdb: { enabled: true, minAvailable: 1 },
+          // The metrics Service the monitoring chart scrapes (its Prometheus selects monitors in
+          // the monitoring namespace only, so no ServiceMonitor here).
+          metrics: { enabled: true, serviceMonitor: { enabled: false } },
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+          // No labelSelector: the chart fills in the controller Deployment's own selector.
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }],
+        },
+        dashboard: { enabled: false },
+        // Least privilege: only the traffic router we use (Istio) gets RBAC.
+        providerRBAC: {
+          enabled: true,
+          providers: {
+            istio: true,
+            smi: false,
+            ambassador: false,
+            awsLoadBalancerController: false,
+            awsAppMesh: false,
+            traefik: false,
+            apisix: false,
+            contour: false,
+            glooPlatform: false,
+            gatewayAPI: false,
+          },
+        },
+      },
+      ignoreDifferences: [],
+    },
+    {
+      id: 'vpa',
+      repoURL: HELM_REPOS.fairwinds,
+      chart: 'vpa',
+      // 5.0.0 ships VPA 1.7.1 and its CRDs (the VerticalPodAutoscaler CRD in imports/).
+      version: '5.0.0',
+      releaseName: 'vpa',
+      namespace: 'vpa-system',
+      wave: ROOT_SYNC_WAVE.crds,
+      prune: false,
+      values: {
+        // Recommendations only: the HPAs own the replica count and the pods' requests come from
+        // git; an updater evicting pods to resize them would fight both.
+        recommender: {
+          enabled: true,
+          podSecurityContext: { ...restrictedPod, runAsUser: 65534 },
+          securityContext: restrictedContainer,
+        },
+        updater: { enabled: false },
+        admissionController: { enabled: false },
+        'metrics-server': { enabled: false },
+      },
+      ignoreDifferences: [],
+    },
+    {
+      id: 'opentelemetry-operator',
+      repoURL: HELM_REPOS.openTelemetry,
+      chart: 'opentelemetry-operator',
+      // 0.122.0 is the chart release of operator 0.158.0 (the CRDs in imports/).
+      version: '0.122.0',
+      releaseName: 'opentelemetry-operator',
+      namespace: 'opentelemetry-operator-system',
+      wave: ROOT_SYNC_WAVE.crds,
+      prune: false,
+      values: {
+        replicaCount: 2,
+        pdb: { create: true, minAvailable: 1 },
+        manager: { serviceMonitor: { enabled: false } },
+        // No cert-manager in these clusters: the chart generates the webhook certificate.
+        admissionWebhooks: {
+          certManager: { enabled: false },
+          autoGenerateCert: { enabled: true, recreate: false },
+          secretAnnotations: {},
+        },
+      },
+      // The chart makes the certificate Secret a Helm pre-install/pre-upgrade hook, which Argo CD
+      // would re-create with a new random certificate on every sync while keeping the webhooks'
+      // CA bundle (ignored below): a plain object instead, created once.
+      unset: [
+        ['admissionWebhooks', 'secretAnnotations', 'helm.sh/hook'],
+        ['admissionWebhooks', 'secretAnnotations', 'helm.sh/hook-delete-policy'],
+      ],
+      // The generated certificate is random on every render (Argo CD renders without Helm's
+      // `lookup`): keep the one created at install everywhere it appears, consistently.
+      ignoreDifferences: [
+        { group: '', kind: 'Secret', namespace: 'opentelemetry-operator-system', jsonPointers: ['/data'] },
+        CRD_CONVERSION_CA_BUNDLE,
+        ...WEBHOOK_CA_BUNDLES,
+      ],
+    },
+    {
+      id: 'istio-cni',
+      repoURL: HELM_REPOS.istio,
+      chart: 'cni',
+      version: ISTIO_VERSION,
+      releaseName: 'istio-cni',
+      namespace: 'istio-cni',
+      wave: ROOT_SYNC_WAVE.meshNode,
+      prune: true,
+      values: {
+        // Our namespaces enforce Pod Security "restricted", which forbids the NET_ADMIN
+        // istio-init container: the node agent sets up the traffic redirection instead.
+        seccompProfile: { type: 'RuntimeDefault' },
+        global: { istioNamespace: names.mesh.rootNamespace },
+      },
+      ignoreDifferences: [],
+    },
+    {
+      id: 'istiod',
+      repoURL: HELM_REPOS.istio,
+      chart: 'istiod',
+      version: ISTIO_VERSION,
+      releaseName: 'istiod',
+      namespace: names.mesh.rootNamespace,
+      wave: ROOT_SYNC_WAVE.meshControlPlane,
+      prune: true,
+      values: {
+        pilot: {
+          // Inject the istio-validation init container (no privileges) instead of istio-init.
+          cni: { enabled: true },
+          autoscaleMin: 2,
+          replicaCount: 2,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        global: {
+          istioNamespace: names.mesh.rootNamespace,
+          meshID: platform,
+          multiCluster: { clusterName: region.region.cluster.name },
+          // Every sidecar's resources, as counted by the namespace quotas of the region model.
+          proxy: {
+            resources: {
+              requests: { cpu: sidecar.requests.cpu, memory: sidecar.requests.memory },
+              limits: { memory: sidecar.limits.memory },
+            },
+          },
+        },
+        meshConfig: {
+          // Sidecars merge the app's own metrics into their scrape endpoint.
+          enablePrometheusMerge: true,
+          // Telemetry (mesh chart) sends spans to this provider: the region's OTel collector.
+          extensionProviders: [{ name: TRACING_PROVIDER, opentelemetry: { service: collector.service, port: collector.port } }],
+        },
+      },
+      // istiod writes its CA into the injector and validator webhooks it owns, and turns the
+      // validator's failurePolicy from Ignore to Fail once it serves.
+      ignoreDifferences: [
+        {
+          group: 'admissionregistration.k8s.io',
+          kind: 'ValidatingWebhookConfiguration',
+          jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'],
+        },
+        { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'] },
+      ],
+    },
+    {
+      id: 'istio-ingressgateway',
+      repoURL: HELM_REPOS.istio,
+      chart: 'gateway',
+      version: ISTIO_VERSION,
+      releaseName: names.mesh.ingressServiceAccount,
+      namespace: names.mesh.ingressNamespace,
+      wave: ROOT_SYNC_WAVE.meshIngress,
+      prune: true,
+      values: {
+        // The labels our Gateway selects and the identity our AuthorizationPolicies allow.
+        labels: { ...names.mesh.ingressSelector },
+        serviceAccount: { create: true, name: names.mesh.ingressServiceAccount },
+        autoscaling: { enabled: true, minReplicas: Math.max(3, zones), maxReplicas: 30, targetCPUUtilizationPercentage: 70 },
+        podDisruptionBudget: { maxUnavailable: 1 },
+        topologySpreadConstraints: zoneSpread(names.mesh.ingressSelector).map((c) => ({ ...c, whenUnsatisfiable: 'DoNotSchedule' })),
+        // Pod Security "restricted" (with the sysctl that lets the proxy bind 80/443 as non-root).
+        securityContext: {
+          ...restrictedPod,
+          sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+        },
+        resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+        service: {
+          type: 'LoadBalancer',
+          annotations:
+            region.region.provider === 'aws'
+              ? {
+                  'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+                  'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+                  'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+                }
+              : {},
+        },
+      },
+      ignoreDifferences: [],
+    },
+    {
+      id: 'prometheus-adapter',
+      repoURL: HELM_REPOS.prometheusCommunity,
+      chart: 'prometheus-adapter',
+      version: '5.2.0',
+      releaseName: 'prometheus-adapter',
+      namespace: 'prometheus-adapter',
+      wave: ROOT_SYNC_WAVE.platform,
+      prune: true,
+      values: {
+        replicas: 2,
+        podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+        prometheus: { url: prometheus.url, port: prometheus.port },
+        podSecurityContext: restrictedPod,
+        securityContext: restrictedContainer,
+        rules: {
+          // Only what our HPAs read; CPU and memory come from metrics-server (metrics.k8s.io),
+          // so this adapter registers the custom metrics API alone.
+          default: false,
+          custom: [
+            {
+              seriesQuery: 'istio_requests_total{reporter="destination",namespace!="",pod!=""}',
+              resources: { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } },
+              name: { matches: '^istio_requests_total$', as: REQUESTS_PER_SECOND_METRIC },
+              metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>,reporter="destination"}[1m])) by (<<.GroupBy>>)',
+            },
+          ],
+        },
+      },
+      ignoreDifferences: [],
+    },
+  ];
+  return [...addons].sort((a, b) => a.wave - b.wave);
+}
+
+/** Every Helm repository any region's add-ons use (the platform AppProject's sources). */
+export function addonHelmRepos(plan: PlatformPlan): string[] {
+  return [...new Set(plan.regions.flatMap((r) => platformAddons(r).map((a) => a.repoURL)))].sort();
+}
+
+/** The declared add-on namespace of that name (throws for a namespace missing from ADDON_NAMESPACES). */
+export function addonNamespace(name: string): AddonNamespace {
+  const found = ADDON_NAMESPACES.find((n) => n.name === name);
+  if (!found) throw new Error(`add-on namespace ${name} is not in ADDON_NAMESPACES (${ADDON_NAMESPACES.map((n) => n.name).join(', ')})`);
+  return found;
+}

@@ -1,0 +1,285 @@
+/**
+ * The Istio mesh of a region (dist/<region>/mesh.yaml):
+ * - mTLS STRICT mesh-wide and in every namespace we own (PeerAuthentication);
+ * - deny by default (an empty AuthorizationPolicy per namespace) plus, for each flow of the flow
+ *   table (charts/lib/flows.ts), an ALLOW AuthorizationPolicy and its NetworkPolicy twins;
+ * - a Sidecar per namespace limiting egress to the namespaces its flows reach (REGISTRY_ONLY);
+ * - the public Gateway, the web and API VirtualServices and their DestinationRules (the API's
+ *   stable/canary subsets are the ones Argo Rollouts shifts weight between);
+ * - mesh-wide Telemetry: trace sampling from config, access logs for failures only.
+ */
+import type { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import { ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../../imports/istio-networking.istio.io';
+import { VirtualService } from '../../imports/istio-networking.istio.io';
+import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/istio-security.istio.io';
+import { Telemetry } from '../../imports/istio-telemetry.istio.io';
+import { externalEgress, objectStorageHosts, podSelectorFor } from './external-egress';
+import { FlowPolicies } from './flow-policies';
+import { type Flow, ownedNamespaces, trafficFlows } from '../lib/flows';
+import { LABELS } from '../lib/labels';
+import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule, serviceHost } from './routing';
+import { connectionPoolSizing, routeBudget } from './sizing';
+import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+
+export interface MeshChartProps extends RegionChartProps {
+  /**
+   * Tracing provider the sidecars report spans to. It must be defined in the Istio add-on's
+   * `meshConfig.extensionProviders` (an `opentelemetry` provider pointing at the collector).
+   * @default 'otel-tracing'
+   */
+  readonly tracingProvider?: string;
+  /**
+   * Retries per API request after the first try (VirtualService `retries.attempts`).
+   * @default 2
+   */
+  readonly apiRetryAttempts?: number;
+  /**
+   * Retries per web request after the first try.
+   * @default 1
+   */
+  readonly webRetryAttempts?: number;
+}
+
+/** Name Istio gives the mesh-wide and namespace-wide PeerAuthentication (and Sidecar). */
+const DEFAULT_NAME = 'default';
+
+/**
+ * Access logs for failures only: at tens of thousands of requests per second a full log costs
+ * more than the sidecars, and metrics and traces already cover the successful requests. 5xx
+ * covers upstream errors, timeouts and breaker overflows; 403 is how a flow missing from the
+ * flow table shows up (an AuthorizationPolicy denial), which is what one looks for first.
+ */
+export const ACCESS_LOG_FILTER = 'response.code >= 500 || response.code == 403';
+
+export class MeshChart extends RegionChart {
+  /** The flows this chart opened (the flow table for its region). */
+  readonly flows: readonly Flow[];
+  private readonly meshLabels: Record<string, string>;
+
+  constructor(scope: Construct, props: MeshChartProps) {
+    super(scope, 'mesh', props);
+    this.meshLabels = appLabels(this.plan, 'mesh', 'service-mesh');
+    this.flows = trafficFlows(this.plan);
+    const owned = ownedNamespaces(this.plan);
+
+    this.mutualTls(owned);
+    this.authorization(owned);
+    this.sidecars(owned);
+    this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
+    this.telemetry(props.tracingProvider ?? 'otel-tracing');
+    this.externalEgress();
+  }
+
+  /** Egress beyond the pod network (Kubernetes API, object storage, alert receivers). */
+  private externalEgress(): void {
+    const wave = SYNC_WAVE.guardrails;
+    for (const egress of externalEgress(this.plan)) {
+      new k8s.KubeNetworkPolicy(this, `external-egress-${egress.name}`, {
+        metadata: {
+          ...this.meta(`allow-${egress.name}-external-egress`, egress.namespace, wave),
+          annotations: { ...syncWave(wave), 'bookedbarber.com/why': egress.why },
+        },
+        spec: {
+          podSelector: podSelectorFor(egress),
+          policyTypes: ['Egress'],
+          egress: [
+            {
+              ports: egress.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
+              to: egress.to
+                ? [
+                    {
+                      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': egress.to.namespace } },
+                      podSelector: { matchLabels: { [LABELS.name]: egress.to.app } },
+                    },
+                  ]
+                : undefined,
+            },
+          ],
+        },
+      });
+    }
+    // The Postgres pods are meshed with REGISTRY_ONLY egress: object storage must be a known host.
+    new ServiceEntry(this, 'object-storage', {
+      metadata: this.meta('object-storage', this.plan.namespaces.data, wave),
+      spec: {
+        hosts: objectStorageHosts(this.plan),
+        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
+        resolution: ServiceEntrySpecResolution.NONE,
+        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+        exportTo: ['.'],
+      },
+    });
+  }
+
+  private meta(name: string, namespace: string, wave: number) {
+    return { name, namespace, labels: { ...this.meshLabels }, annotations: syncWave(wave) };
+  }
+
+  /** STRICT mesh-wide, and again per namespace so a namespace never depends on the root's. */
+  private mutualTls(owned: readonly string[]): void {
+    const root = this.plan.names.mesh.rootNamespace;
+    for (const namespace of [root, ...owned]) {
+      new PeerAuthentication(this, `peer-authentication-${namespace}`, {
+        metadata: this.meta(DEFAULT_NAME, namespace, SYNC_WAVE.guardrails),
+        spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      });
+    }
+  }
+
+  /**
+   * Istio's allow-nothing policy (empty spec: selects every workload, matches no request) in
+   * every namespace we own, then one ALLOW policy and its NetworkPolicy twins per flow. Same
+   * wave, so the allows land with the deny and a live region never sees a gap.
+   * Kubelet health probes need no allow: Istio rewrites them to the sidecar agent (15020),
+   * which the sidecar does not intercept, so no AuthorizationPolicy ever sees them.
+   */
+  private authorization(owned: readonly string[]): void {
+    for (const namespace of owned) {
+      new AuthorizationPolicy(this, `deny-all-${namespace}`, {
+        metadata: this.meta('deny-all', namespace, SYNC_WAVE.guardrails),
+        spec: {},
+      });
+    }
+    for (const flow of this.flows) {
+      new FlowPolicies(this, `flow-${flow.name}`, {
+        flow,
+        ownedNamespaces: owned,
+        labels: this.meshLabels,
+        annotations: syncWave(SYNC_WAVE.guardrails),
+      });
+    }
+  }
+
+  /**
+   * One namespace-wide Sidecar per namespace: the sidecars only learn (and can only reach) their
+   * own namespace, istio-system and the namespaces their flows go to; anything else, inside or
+   * outside the cluster, is refused (REGISTRY_ONLY) instead of passed through. It also keeps
+   * each sidecar's configuration small when the API runs 1000 pods.
+   */
+  private sidecars(owned: readonly string[]): void {
+    const root = this.plan.names.mesh.rootNamespace;
+    for (const namespace of owned) {
+      const reached = this.flows.filter((f) => f.from.namespace === namespace && f.to.namespace !== namespace).map((f) => f.to.namespace);
+      const hosts = ['./*', `${root}/*`, ...[...new Set(reached)].sort().map((ns) => `${ns}/*`)];
+      new Sidecar(this, `sidecar-${namespace}`, {
+        metadata: this.meta(DEFAULT_NAME, namespace, SYNC_WAVE.guardrails),
+        spec: {
+          egress: [{ hosts }],
+          outboundTrafficPolicy: { mode: SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY },
+        },
+      });
+    }
+  }
+
+  private routing(apiRetries: number, webRetries: number): void {
+    const { names, global, region } = this.plan;
+    const ns = this.plan.namespaces.app;
+    const wave = SYNC_WAVE.config;
+    const gateway = `${ns}/${names.mesh.gateway}`;
+    const apiPort = { number: global.workloads.api.port };
+    const webPort = { number: global.workloads.web.port };
+
+    new PublicGateway(this, 'gateway', {
+      metadata: this.meta(names.mesh.gateway, ns, wave),
+      selector: names.mesh.ingressSelector,
+      hosts: [global.ingress.webHost, global.ingress.apiHost],
+      credentialName: global.ingress.tlsCredentialName,
+    });
+
+    // ---- API: canary by subset. Argo Rollouts adds the stable and canary ReplicaSets'
+    // rollouts-pod-template-hash to the subsets' labels and rewrites the route's weights.
+    const apiPool = connectionPoolSizing({
+      maxReplicas: region.autoscaling.api.maxReplicas,
+      targetRequestsPerSecond: global.workloads.api.targetRequestsPerSecond,
+      p95LatencyMs: global.delivery.api.analysis.maxLatencyP95Ms,
+    });
+    const apiSelector = { 'app.kubernetes.io/name': names.api.app };
+    new ServiceDestinationRule(this, 'api-destination-rule', {
+      metadata: this.meta(names.api.destinationRule, ns, wave),
+      service: names.api.stableService,
+      namespace: ns,
+      pool: apiPool,
+      subsets: [
+        { name: names.api.stableSubset, labels: { ...apiSelector } },
+        { name: names.api.canarySubset, labels: { ...apiSelector } },
+      ],
+    });
+    const apiHost = serviceHost(names.api.stableService, ns);
+    const apiBudget = routeBudget(global.delivery.api.analysis.maxLatencyP95Ms, apiRetries);
+    new VirtualService(this, 'api-virtual-service', {
+      metadata: this.meta(names.api.virtualService, ns, wave),
+      spec: {
+        // The public name through the gateway, and the in-mesh name web calls: both get the
+        // canary split, so a release is tested by every kind of caller.
+        hosts: [global.ingress.apiHost, apiHost],
+        gateways: [gateway, MESH_GATEWAY],
+        http: [
+          {
+            name: names.api.route,
+            route: [
+              // 100/0 is the resting state; Argo Rollouts sets 90/10, 50/50 during a release and
+              // puts 100/0 back on promotion or abort (Argo CD ignores these weights).
+              { destination: { host: apiHost, subset: names.api.stableSubset, port: apiPort }, weight: 100 },
+              { destination: { host: apiHost, subset: names.api.canarySubset, port: apiPort }, weight: 0 },
+            ],
+            ...routeResilience(apiBudget),
+          },
+        ],
+      },
+    });
+
+    // ---- Web: blue-green by Service. Argo Rollouts points the active and preview Services at
+    // the right ReplicaSet; the VirtualService only ever routes to the active one.
+    const webPool = connectionPoolSizing({
+      maxReplicas: region.autoscaling.web.maxReplicas,
+      targetRequestsPerSecond: global.workloads.web.targetRequestsPerSecond,
+      p95LatencyMs: global.delivery.web.analysis.maxLatencyP95Ms,
+    });
+    for (const [id, name, service] of [
+      ['web-destination-rule', names.web.destinationRule, names.web.activeService],
+      ['web-preview-destination-rule', names.web.previewService, names.web.previewService],
+    ] as const) {
+      new ServiceDestinationRule(this, id, { metadata: this.meta(name, ns, wave), service, namespace: ns, pool: webPool });
+    }
+    // A page render may call the API, so each web try outlasts the API's whole budget.
+    const webBudget = routeBudget(global.delivery.web.analysis.maxLatencyP95Ms, webRetries, apiBudget.timeoutMs);
+    new VirtualService(this, 'web-virtual-service', {
+      metadata: this.meta(names.web.virtualService, ns, wave),
+      spec: {
+        hosts: [global.ingress.webHost],
+        gateways: [gateway],
+        http: [
+          {
+            name: 'primary',
+            route: [{ destination: { host: serviceHost(names.web.activeService, ns), port: webPort } }],
+            ...routeResilience(webBudget),
+          },
+        ],
+      },
+    });
+  }
+
+  /** Mesh-wide (root namespace) tracing and access logging. */
+  private telemetry(provider: string): void {
+    const { names, global, region } = this.plan;
+    new Telemetry(this, 'telemetry', {
+      metadata: this.meta('mesh-default', names.mesh.rootNamespace, SYNC_WAVE.config),
+      spec: {
+        tracing: [
+          {
+            providers: [{ name: provider }],
+            randomSamplingPercentage: global.mesh.traceSamplingPercent,
+            // Spans from four regions meet in one trace store: tag where they come from.
+            customTags: {
+              'cloud.region': { literal: { value: region.name } },
+              'deployment.environment': { literal: { value: global.platform.environment } },
+            },
+          },
+        ],
+        accessLogging: [{ providers: [{ name: 'envoy' }], filter: { expression: ACCESS_LOG_FILTER } }],
+      },
+    });
+  }
+}

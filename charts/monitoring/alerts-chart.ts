@@ -1,0 +1,73 @@
+/**
+ * The region's alerting and recording rules (dist/<region>/alerts.yaml), as PrometheusRules
+ * the region's Prometheus selects by our label in the monitoring namespace:
+ * - `<platform>-slo`: SLI recording rules (success ratio 5m…3d, p95 latency 5m…6h) and the
+ *   multiwindow multi-burn-rate and latency alerts of the API and the web front end;
+ * - `<platform>-business`: booking rate against last week, payment success;
+ * - `<platform>-data-tier`: Postgres replication lag against the RPO, PgBouncer pool
+ *   saturation, Redis memory pressure;
+ * - `<platform>-delivery`: an aborted (rolled back) release.
+ * Every alert carries severity, team, summary, description and runbook_url
+ * (charts/monitoring/rules.ts); every threshold comes from the region model or from the
+ * tuning props below. test/real-servers/promtool.test.ts proves them with promtool.
+ */
+import type { Construct } from 'constructs';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, type PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
+import type { RegionPlan } from '../../regions/plan';
+import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { platformRuleGroups, type AlertTuning } from './alerts';
+import { monitoringNames } from './names';
+import type { PromRuleGroup } from './rules';
+import { sloRuleGroups, type SloAlertTuning } from './slo';
+import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+
+export interface AlertsChartProps extends RegionChartProps {
+  /** @default the defaults of SloAlertTuning */
+  readonly slo?: SloAlertTuning;
+  /** @default the defaults of AlertTuning */
+  readonly alerts?: AlertTuning;
+}
+
+/** The rule files of a region: PrometheusRule name suffix → its groups. Tests call this without synthesising. */
+export function ruleFiles(plan: RegionPlan, props: Pick<AlertsChartProps, 'slo' | 'alerts'> = {}): Record<string, PromRuleGroup[]> {
+  const other = platformRuleGroups(plan, props.alerts);
+  return {
+    slo: sloRuleGroups(plan, props.slo),
+    business: [other.business],
+    'data-tier': [other.data],
+    delivery: [other.delivery],
+  };
+}
+
+function toSpecGroup(group: PromRuleGroup): PrometheusRuleSpecGroups {
+  return {
+    name: group.name,
+    interval: group.interval,
+    rules: group.rules.map((r) => ({
+      ...r,
+      labels: r.labels ? { ...r.labels } : undefined,
+      annotations: r.annotations ? { ...r.annotations } : undefined,
+      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+    })),
+  };
+}
+
+export class AlertsChart extends RegionChart {
+  constructor(scope: Construct, props: AlertsChartProps) {
+    super(scope, 'alerts', props);
+    const { plan } = props;
+    const names = monitoringNames(plan);
+    for (const [suffix, groups] of Object.entries(ruleFiles(plan, props))) {
+      new PrometheusRule(this, suffix, {
+        metadata: {
+          name: `${plan.global.platform.name}-${suffix}`,
+          namespace: plan.namespaces.monitoring,
+          labels: { ...appLabels(plan, 'prometheus', 'monitoring'), ...names.selectorLabels },
+          // Before the Prometheus resource, so its first start loads every rule.
+          annotations: syncWave(SYNC_WAVE.config),
+        },
+        spec: { groups: groups.map(toSpecGroup) },
+      });
+    }
+  }
+}

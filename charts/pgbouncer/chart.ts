@@ -1,0 +1,41 @@
+/**
+ * PgBouncer of a region (dist/<region>/pgbouncer.yaml): one pooler Deployment + Service per
+ * shard homed here (charts/pgbouncer/shard.ts), all under one ServiceAccount, the identity
+ * the mesh authorises towards Postgres (and the API towards it).
+ */
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import type { PgbouncerPoolOptions } from './config';
+import { PgbouncerShard } from './shard';
+import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+
+export { pgbouncerPools, renderPgbouncerIni } from './config';
+
+export interface PgbouncerChartProps extends RegionChartProps {
+  /** @default {} (no reserve pool) */
+  readonly pools?: PgbouncerPoolOptions;
+}
+
+export class PgbouncerChart extends RegionChart {
+  readonly shards: readonly PgbouncerShard[];
+
+  constructor(scope: Construct, props: PgbouncerChartProps) {
+    super(scope, 'pgbouncer', props);
+    const { plan } = props;
+    const serviceAccountName = plan.names.data.pgbouncerApp;
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: {
+        name: serviceAccountName,
+        namespace: plan.namespaces.data,
+        labels: appLabels(plan, plan.names.data.pgbouncerApp, 'connection-pooler'),
+        annotations: syncWave(SYNC_WAVE.config),
+      },
+      // PgBouncer never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+    this.shards = plan.region.shards.map(
+      (shard) => new PgbouncerShard(this, `shard-${shard.id}`, { plan, shard, serviceAccountName, pools: props.pools }),
+    );
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Patroni's configuration (patroni.yml) and its failover timing.
+ *
+ * Patroni runs in every Postgres pod with the Kubernetes API as its store (ConfigMaps, as
+ * Spilo does with KUBERNETES_USE_CONFIGMAPS): the leader holds the `<scope>-leader` ConfigMap
+ * lock, renews it every `loop_wait`, and labels the pods `spilo-role=master|replica`, which the
+ * Services select. Passwords and per-pod values (name, IP) come from environment variables
+ * (PATRONI_*), so this file holds no secret.
+ */
+import type { ShardConfig } from '../../regions/model';
+import type { RegionPlan } from '../../regions/plan';
+import { patroniManagedParameters, postgresParameters, POSTGRES_PATHS, WALG_RESTORE_COMMAND } from './conf';
+import { PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } from './names';
+
+export interface PatroniTiming {
+  /** Seconds the leader lock lives without renewal. @default 30 */
+  readonly ttl: number;
+  /** Seconds between two HA-loop runs (lock renewal, health checks). @default 10 */
+  readonly loopWait: number;
+  /** Seconds Patroni retries a Kubernetes API or Postgres call before giving up (and demoting). @default 10 */
+  readonly retryTimeout: number;
+  /**
+   * Seconds a primary whose Postgres crashed may take to restart before Patroni fails over
+   * (Patroni's default, 300, alone would spend the whole RTO). @default 30
+   */
+  readonly primaryStartTimeout: number;
+  /** Replicas further behind than this many bytes are never promoted (bounds data loss). @default 1 MiB */
+  readonly maximumLagOnFailover: number;
+}
+
+export const DEFAULT_PATRONI_TIMING: PatroniTiming = {
+  ttl: 30,
+  loopWait: 10,
+  retryTimeout: 10,
+  primaryStartTimeout: 30,
+  maximumLagOnFailover: 1024 * 1024,
+};
+
+/**
+ * Time budgets for what Patroni does not bound itself: `pg_ctl promote` plus the end-of-recovery
+ * checkpoint, and Kubernetes moving the read-write Service's endpoints to the new primary's pod
+ * (label patch → EndpointSlice → kube-proxy / Istio EDS push).
+ */
+export const FAILOVER_BUDGETS = { promoteSeconds: 30, endpointPropagationSeconds: 15 } as const;
+
+export interface FailoverWorstCase {
+  /** Pod, node or zone lost (Patroni gone): the lock must expire before a replica may take it. */
+  readonly primaryLost: number;
+  /** Postgres crashed under a live Patroni: restart attempts first, then a normal failover. */
+  readonly postgresCrashed: number;
+  /** The worse of the two: what must stay within rtoSeconds. */
+  readonly seconds: number;
+}
+
+/**
+ * Worst-case seconds from the primary failing to writes succeeding on the new one:
+ * - primary lost: the lock was renewed just before the failure and lives `ttl`; replicas notice
+ *   on their next loop (+`loop_wait`); taking the lock may retry the API (+`retry_timeout`);
+ *   then promotion and Service endpoints.
+ * - Postgres crashed: noticed on the next loop, restarted for up to `primary_start_timeout`,
+ *   the lock released on the loop after, then as above without the ttl wait.
+ */
+export function failoverWorstCase(t: PatroniTiming = DEFAULT_PATRONI_TIMING): FailoverWorstCase {
+  const tail = t.retryTimeout + FAILOVER_BUDGETS.promoteSeconds + FAILOVER_BUDGETS.endpointPropagationSeconds;
+  const primaryLost = t.ttl + t.loopWait + tail;
+  const postgresCrashed = t.loopWait + t.primaryStartTimeout + t.loopWait + tail;
+  return { primaryLost, postgresCrashed, seconds: Math.max(primaryLost, postgresCrashed) };
+}
+
+/** Patroni refuses (or misbehaves with) timings that let the lock expire while the leader retries. */
+export function checkPatroniTiming(t: PatroniTiming, rtoSeconds: number): void {
+  if (t.loopWait + 2 * t.retryTimeout > t.ttl) {
+    throw new Error(`Patroni loop_wait (${t.loopWait}) + 2 x retry_timeout (${t.retryTimeout}) must be <= ttl (${t.ttl})`);
+  }
+  const worst = failoverWorstCase(t).seconds;
+  if (worst > rtoSeconds) {
+    throw new Error(`worst-case failover (${worst}s) must be <= global.postgres.rtoSeconds (${rtoSeconds}s): lower ttl/loop_wait/primary_start_timeout`);
+  }
+}
+
+/** patroni.yml as a plain object (rendered as JSON, which is YAML). */
+export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Record<string, unknown> {
+  const names = postgresNames(plan, shard.id);
+  const params = postgresParameters(plan, shard);
+  const u = POSTGRES_USERS;
+  const dir = POSTGRES_PATHS.configDir;
+  const replicationTls = { sslmode: 'verify-ca', sslrootcert: `${POSTGRES_PATHS.tlsDir}/ca.crt` };
+  return {
+    scope: names.scope,
+    // name, namespace, pod_ip, connect addresses and passwords: PATRONI_* environment variables.
+    kubernetes: {
+      labels: { [PATRONI_LABELS.application.key]: PATRONI_LABELS.application.value },
+      scope_label: PATRONI_LABELS.scope,
+      role_label: PATRONI_LABELS.role,
+      leader_label_value: PATRONI_LABELS.leader,
+      follower_label_value: PATRONI_LABELS.follower,
+      // ConfigMaps, not Endpoints: the Services select on the role label, and Patroni needs no
+      // rights on Endpoints or Services (see the Role in postgres-shard.ts).
+      use_endpoints: false,
+      bypass_api_service: false,
+    },
+    restapi: {
+      listen: `0.0.0.0:${POSTGRES_PORTS.patroni.port}`,
+      // username/password (PATRONI_RESTAPI_USERNAME/PASSWORD) guard the unsafe endpoints.
+    },
+    bootstrap: {
+      dcs: {
+        ttl: timing.ttl,
+        loop_wait: timing.loopWait,
+        retry_timeout: timing.retryTimeout,
+        primary_start_timeout: timing.primaryStartTimeout,
+        maximum_lag_on_failover: timing.maximumLagOnFailover,
+        // Asynchronous replication: a lost primary costs at most maximum_lag_on_failover bytes,
+        // never availability; PITR (archive_timeout) bounds the rest.
+        synchronous_mode: false,
+        postgresql: {
+          use_pg_rewind: true,
+          use_slots: true,
+          parameters: patroniManagedParameters(plan, shard),
+        },
+      },
+      initdb: [{ encoding: 'UTF8' }, { locale: 'C.UTF-8' }, 'data-checksums'],
+      // Creates the databases and roles (passwords from the environment), once per cluster.
+      post_bootstrap: `${dir}/post-bootstrap.sh`,
+    },
+    postgresql: {
+      listen: `*:${POSTGRES_PORTS.postgres.port}`,
+      data_dir: POSTGRES_PATHS.dataDir,
+      pgpass: '/tmp/pgpass',
+      custom_conf: `${dir}/postgresql.conf`,
+      // Local parameters Patroni must know itself (socket to connect to, hba it must not overwrite).
+      parameters: {
+        unix_socket_directories: params.unix_socket_directories,
+        hba_file: params.hba_file,
+      },
+      use_unix_socket: true,
+      use_unix_socket_repl: false,
+      authentication: {
+        superuser: { username: u.superuser },
+        replication: { username: u.replication, ...replicationTls },
+        rewind: { username: u.rewind, ...replicationTls },
+      },
+      recovery_conf: { restore_command: WALG_RESTORE_COMMAND },
+      create_replica_methods: ['basebackup'],
+      basebackup: [{ checkpoint: 'fast' }, { 'wal-method': 'stream' }],
+    },
+    watchdog: { mode: 'off' },
+    tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+  };
+}
+
+export function renderPatroniYaml(plan: RegionPlan, shard: ShardConfig, timing: PatroniTiming = DEFAULT_PATRONI_TIMING): string {
+  const header = `# patroni.yml of Postgres shard ${shard.id} (${plan.region.name}); generated by charts/lib/postgres-patroni.ts. JSON is YAML.\n`;
+  return `${header}${JSON.stringify(patroniConfig(plan, shard, timing), null, 2)}\n`;
+}

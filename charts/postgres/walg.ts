@@ -1,0 +1,87 @@
+/**
+ * WAL-G's view of the shard's backup storage: the environment the Postgres pods (archive_command,
+ * restore_command) and the base-backup Job share, and how they authenticate.
+ *
+ * Workload identity is preferred: annotate the ServiceAccounts (IRSA on EKS:
+ * `eks.amazonaws.com/role-arn: arn:aws:iam::<account>:role/<name>`; GKE:
+ * `iam.gke.io/gcp-service-account`) and no key is rendered or mounted at all. Without it, static
+ * keys come from the secret store through an ExternalSecret.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import type { RegionPlan } from '../../regions/plan';
+import { CredentialsFromStore } from '../lib/external-secret';
+import type { PostgresShardNames } from './names';
+
+export interface BackupIdentity {
+  /**
+   * Annotations for the Postgres and backup ServiceAccounts that grant object-storage access by
+   * workload identity, e.g. `{ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/pitr-us-east-1' }`.
+   */
+  readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
+}
+
+/** Keys of the static-credentials Secret (used only without workload identity). */
+export const BACKUP_STORAGE_KEYS = {
+  s3: { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' },
+  gs: { serviceAccountJson: 'service-account.json' },
+} as const;
+
+export interface WalgEnvironment {
+  readonly env: k8s.EnvVar[];
+  readonly volumes: k8s.Volume[];
+  readonly volumeMounts: k8s.VolumeMount[];
+}
+
+const GCS_KEY_DIR = '/etc/wal-g/gcs';
+
+function scheme(plan: RegionPlan): 's3' | 'gs' {
+  return plan.region.backup.bucket.startsWith('gs://') ? 'gs' : 's3';
+}
+
+/** Environment (and, for GCS static keys, a mounted key file) WAL-G needs to reach the shard's prefix. */
+export function walgEnvironment(plan: RegionPlan, names: PostgresShardNames, identity?: BackupIdentity): WalgEnvironment {
+  const kind = scheme(plan);
+  const secret = names.backupStorageSecret;
+  const env: k8s.EnvVar[] = [
+    kind === 's3' ? { name: 'WALG_S3_PREFIX', value: names.backupPrefix } : { name: 'WALG_GS_PREFIX', value: names.backupPrefix },
+    // lz4: cheap on the primary's CPU; archive_timeout already bounds how much WAL is in flight.
+    { name: 'WALG_COMPRESSION_METHOD', value: 'lz4' },
+    // Residency: the bucket and its endpoint are in the shard's own region.
+    ...(kind === 's3' ? [{ name: 'AWS_REGION', value: plan.region.name }] : []),
+  ];
+  if (identity) return { env, volumes: [], volumeMounts: [] };
+  if (kind === 's3') {
+    const k = BACKUP_STORAGE_KEYS.s3;
+    env.push(
+      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: secret, key: k.accessKeyId } } },
+      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: secret, key: k.secretAccessKey } } },
+    );
+    return { env, volumes: [], volumeMounts: [] };
+  }
+  env.push({ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: `${GCS_KEY_DIR}/${BACKUP_STORAGE_KEYS.gs.serviceAccountJson}` });
+  return {
+    env,
+    volumes: [{ name: 'backup-storage', secret: { secretName: secret, defaultMode: 0o440 } }],
+    volumeMounts: [{ name: 'backup-storage', mountPath: GCS_KEY_DIR, readOnly: true }],
+  };
+}
+
+export interface BackupStorageCredentialsProps {
+  readonly plan: RegionPlan;
+  readonly names: PostgresShardNames;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The ExternalSecret with static object-storage keys; render it only without workload identity. */
+export class BackupStorageCredentials extends CredentialsFromStore {
+  constructor(scope: Construct, id: string, props: BackupStorageCredentialsProps) {
+    const { plan, names } = props;
+    const key = names.remoteKeys.backupStorage;
+    const keys =
+      scheme(plan) === 's3'
+        ? Object.fromEntries(Object.values(BACKUP_STORAGE_KEYS.s3).map((property) => [property, { key, property }]))
+        : { [BACKUP_STORAGE_KEYS.gs.serviceAccountJson]: { key, property: BACKUP_STORAGE_KEYS.gs.serviceAccountJson } };
+    super(scope, id, { plan, name: names.backupStorageSecret, namespace: plan.namespaces.data, labels: props.labels, keys });
+  }
+}

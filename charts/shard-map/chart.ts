@@ -1,0 +1,48 @@
+/**
+ * The franchise → shard routing map (dist/<region>/shard-map.yaml): a ConfigMap in the app
+ * namespace that the API mounts. Every region carries the whole map, as that region sees it:
+ * shards homed here by cluster DNS, shards homed elsewhere through the mesh's cross-region path.
+ * The routes are computed once in regions/router.ts; this chart only serialises them.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+
+/** Bumped when the JSON layout changes, so the API can refuse a map it does not understand. */
+export const SHARD_MAP_FORMAT = 1;
+
+export function shardMapJson(props: RegionChartProps): string {
+  const { plan } = props;
+  const document = {
+    format: SHARD_MAP_FORMAT,
+    region: plan.region.name,
+    franchiseIds: { first: plan.global.franchiseIds.first, last: plan.global.franchiseIds.last },
+    shards: plan.shardRoutes.map((r) => ({
+      shard: r.shard,
+      first: r.first,
+      last: r.last,
+      homeRegion: r.homeRegion,
+      local: r.local,
+      readWrite: { host: r.readWrite.host, port: r.readWrite.port, database: r.readWrite.database },
+      readOnly: { host: r.readOnly.host, port: r.readOnly.port, database: r.readOnly.database },
+    })),
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+export class ShardMapChart extends RegionChart {
+  constructor(scope: Construct, props: RegionChartProps) {
+    super(scope, 'shard-map', props);
+    const data = props.plan.names.data;
+    new k8s.KubeConfigMap(this, 'shard-map', {
+      metadata: {
+        name: data.shardMapConfigMap,
+        namespace: props.plan.namespaces.app,
+        labels: appLabels(props.plan, 'shard-map', 'routing'),
+        annotations: syncWave(SYNC_WAVE.config),
+      },
+      data: { [data.shardMapFile]: shardMapJson(props) },
+    });
+  }
+}

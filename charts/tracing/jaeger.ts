@@ -1,0 +1,354 @@
+/**
+ * Jaeger (all-in-one image: OTLP collector + query UI in one process) with its span storage
+ * from config (`global.tracing.jaeger.storage.type`):
+ *
+ * - `badger`: an embedded key-value store on a PersistentVolume, so a StatefulSet of exactly
+ *   one pod (badger is single-writer; two pods cannot share it). Limitation: no HA. While the
+ *   pod restarts (node drain, upgrade) the UI is down and the sampler tier queues kept traces
+ *   (sending queue + retries, minutes); a lost volume loses the stored traces. Retention is
+ *   badger's TTL. Fine for one region's sampled traces; the next step is `elasticsearch`.
+ * - `elasticsearch`: an external cluster by URL with credentials from the secret store
+ *   (ExternalSecret). Jaeger is then stateless: a Deployment of several pods with a PDB and
+ *   zone spread. Elasticsearch does not expire documents, so a daily index-cleaner CronJob
+ *   deletes indices older than the retention (whole days: Jaeger writes one index per day).
+ *
+ * Every pod: Pod Security "restricted", read-only root filesystem (badger writes to its volume,
+ * everything else to an emptyDir /tmp), probes on the admin port.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution } from '../../imports/istio-networking.istio.io';
+import type { RegionPlan } from '../../regions/plan';
+import { CredentialsFromStore } from '../lib/external-secret';
+import { hardenedPodTemplate, type ContainerResources, type HardenedContainerProps } from '../lib/hardened-pod';
+import { HardenedWorkload } from '../lib/hardened-workload';
+import { LABELS } from '../lib/labels';
+import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { JAEGER_PORTS, type TracingNames } from './names';
+
+/** Istio's per-pod sidecar-injection opt-out (a pod label since Istio 1.14). */
+const ISTIO_INJECT_LABEL = 'sidecar.istio.io/inject';
+
+/** UID/GID the upstream Jaeger images run as. */
+export const JAEGER_USER = 10001;
+
+/** Where the badger volume is mounted, and its two directories. */
+export const BADGER_MOUNT = '/badger';
+
+export const DEFAULT_JAEGER_RESOURCES: ContainerResources = {
+  requests: { cpu: '500m', memory: '2Gi' },
+  limits: { memory: '4Gi' },
+};
+
+/** An external Elasticsearch (or OpenSearch) cluster for `storage.type: elasticsearch`. */
+export interface ElasticsearchStorage {
+  /** Cluster URL, e.g. https://traces.es.internal:9200. */
+  readonly url: string;
+  /**
+   * Key in the secret store of a JSON value with `username` and `password`.
+   * @default '<platform>/<region>/jaeger-elasticsearch'
+   */
+  readonly credentialsKey?: string;
+  /**
+   * Index name prefix (several regions may share one cluster).
+   * @default '<platform>-<region>'
+   */
+  readonly indexPrefix?: string;
+}
+
+export interface JaegerProps {
+  readonly plan: RegionPlan;
+  readonly names: TracingNames;
+  /** @default DEFAULT_JAEGER_RESOURCES */
+  readonly resources?: ContainerResources;
+  /** Required when `storage.type` is `elasticsearch`. */
+  readonly elasticsearch?: ElasticsearchStorage;
+  /** Jaeger pods with elasticsearch storage (stateless). @default 2 */
+  readonly elasticsearchReplicas?: number;
+  /** Pod annotations (Istio sidecar sizing). @default none */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
+  /** Daily run time (cron, UTC) of the index cleaner. @default '15 0 * * *' */
+  readonly indexCleanerSchedule?: string;
+}
+
+/** The Elasticsearch settings with their defaults applied, and the Secret holding the credentials. */
+export type ResolvedElasticsearch = ElasticsearchStorage & { readonly indexPrefix: string; readonly secretName: string };
+
+/** `72h` → 72. */
+export function retentionHours(retention: string): number {
+  const m = /^([1-9][0-9]*)h$/.exec(retention);
+  if (!m) throw new Error(`tracing.jaeger.retention "${retention}" must be whole hours, e.g. 72h`);
+  return Number(m[1]);
+}
+
+/** Indices the cleaner keeps: the retention in whole days, rounded up (Jaeger writes daily indices). */
+export function retentionDays(retention: string): number {
+  return Math.ceil(retentionHours(retention) / 24);
+}
+
+/** What the Jaeger process reads its storage settings from (environment, Jaeger v1 naming). */
+export function jaegerStorageEnv(plan: RegionPlan, es?: ResolvedElasticsearch): k8s.EnvVar[] {
+  const { storage, retention } = plan.global.tracing.jaeger;
+  if (storage.type === 'badger') {
+    return [
+      { name: 'SPAN_STORAGE_TYPE', value: 'badger' },
+      { name: 'BADGER_EPHEMERAL', value: 'false' },
+      { name: 'BADGER_DIRECTORY_KEY', value: `${BADGER_MOUNT}/key` },
+      { name: 'BADGER_DIRECTORY_VALUE', value: `${BADGER_MOUNT}/data` },
+      { name: 'BADGER_SPAN_STORE_TTL', value: `${retentionHours(retention)}h` },
+    ];
+  }
+  if (!es) throw new Error('tracing.jaeger.storage.type is elasticsearch: the Elasticsearch URL and credentials are required');
+  return [
+    { name: 'SPAN_STORAGE_TYPE', value: 'elasticsearch' },
+    { name: 'ES_SERVER_URLS', value: es.url },
+    { name: 'ES_INDEX_PREFIX', value: es.indexPrefix },
+    { name: 'ES_TLS_ENABLED', value: String(es.url.startsWith('https://')) },
+    { name: 'ES_USERNAME', valueFrom: { secretKeyRef: { name: es.secretName, key: 'username' } } },
+    { name: 'ES_PASSWORD', valueFrom: { secretKeyRef: { name: es.secretName, key: 'password' } } },
+  ];
+}
+
+const tcp = (name: string, containerPort: number) => ({ name, containerPort });
+
+/** Jaeger and its Services (and, for elasticsearch, its credentials and index cleaner). */
+export class Jaeger extends Construct {
+  readonly workload: HardenedWorkload;
+
+  constructor(scope: Construct, id: string, props: JaegerProps) {
+    super(scope, id);
+    const { plan, names } = props;
+    const { jaeger } = plan.global.tracing;
+    const n = names.jaeger;
+    const namespace = plan.namespaces.monitoring;
+    const labels = appLabels(plan, n.app, 'tracing');
+    const badger = jaeger.storage.type === 'badger';
+    if (!badger && !props.elasticsearch) {
+      throw new Error('tracing.jaeger.storage.type is "elasticsearch": give the tracing chart the cluster (props.elasticsearch.url)');
+    }
+    if (props.elasticsearch && !/^https?:\/\/\S+$/.test(props.elasticsearch.url)) {
+      throw new Error(`elasticsearch.url "${props.elasticsearch.url}" must be an http(s) URL`);
+    }
+    const es: ResolvedElasticsearch | undefined = !badger && props.elasticsearch
+      ? {
+          ...props.elasticsearch,
+          indexPrefix: props.elasticsearch.indexPrefix ?? `${plan.global.platform.name}-${plan.region.name}`,
+          secretName: n.elasticsearchSecret,
+        }
+      : undefined;
+    if (es) {
+      this.externalCluster(props, es.url, labels);
+      const key = es.credentialsKey ?? `${plan.global.platform.name}/${plan.region.name}/jaeger-elasticsearch`;
+      new CredentialsFromStore(this, 'Credentials', {
+        plan,
+        name: es.secretName,
+        namespace,
+        labels,
+        keys: { username: { key, property: 'username' }, password: { key, property: 'password' } },
+      });
+    }
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: n.serviceAccount, namespace, labels, annotations: syncWave(SYNC_WAVE.config) },
+      automountServiceAccountToken: false,
+    });
+
+    const admin = { httpGet: { path: '/', port: k8s.IntOrString.fromNumber(JAEGER_PORTS.admin) } };
+    const container: HardenedContainerProps = {
+      name: 'jaeger',
+      image: jaeger.image,
+      env: [
+        ...jaegerStorageEnv(plan, es),
+        // OTLP from the sampler tier (the Zipkin receiver stays off: it has no host:port).
+        { name: 'COLLECTOR_OTLP_ENABLED', value: 'true' },
+      ],
+      ports: [
+        tcp('grpc-otlp', JAEGER_PORTS.otlpGrpc),
+        tcp('http-otlp', JAEGER_PORTS.otlpHttp),
+        tcp('http-query', JAEGER_PORTS.queryHttp),
+        tcp('grpc-query', JAEGER_PORTS.queryGrpc),
+        tcp('http-admin', JAEGER_PORTS.admin),
+      ],
+      resources: props.resources ?? DEFAULT_JAEGER_RESOURCES,
+      // The admin server answers 200 once storage and receivers are up, 503 otherwise.
+      livenessProbe: { ...admin, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 6 },
+      readinessProbe: { ...admin, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+      // Badger replays its value log after an unclean stop: give it time before liveness counts.
+      startupProbe: { ...admin, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 30 },
+      writablePaths: ['/tmp'],
+      volumeMounts: badger ? [{ name: 'data', mountPath: BADGER_MOUNT }] : undefined,
+    };
+    const annotations = {
+      ...props.podAnnotations,
+      // Istio merges the app's metrics into its own endpoint (15020) from these.
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(JAEGER_PORTS.admin),
+      'prometheus.io/path': '/metrics',
+    };
+    const common = {
+      name: n.workload,
+      namespace,
+      selectorLabels: labels,
+      region: plan.region.name,
+      partOf: plan.global.platform.name,
+      version: jaeger.image.version,
+      serviceAccountName: n.serviceAccount,
+      runAsUser: JAEGER_USER,
+      // Badger flushes its memtables on SIGTERM.
+      terminationGracePeriodSeconds: 60,
+      annotations,
+      containers: [container],
+    };
+
+    if (badger) {
+      new k8s.KubeService(this, 'Headless', {
+        metadata: { name: n.headlessService, namespace, labels, annotations: syncWave(SYNC_WAVE.config) },
+        spec: { clusterIp: 'None', selector: { ...labels }, ports: [{ name: 'http-admin', port: JAEGER_PORTS.admin, targetPort: k8s.IntOrString.fromNumber(JAEGER_PORTS.admin) }] },
+      });
+      this.workload = new HardenedWorkload(this, 'Workload', {
+        ...common,
+        kind: 'StatefulSet',
+        // One writer per badger directory: never more than one pod.
+        replicas: 1,
+        statefulSet: {
+          serviceName: n.headlessService,
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'data', labels },
+              spec: {
+                accessModes: ['ReadWriteOnce'],
+                storageClassName: jaeger.storage.className,
+                resources: { requests: { storage: k8s.Quantity.fromString(jaeger.storage.size) } },
+              },
+            },
+          ],
+        },
+      });
+    } else {
+      const replicas = props.elasticsearchReplicas ?? 2;
+      if (replicas < 2) throw new Error(`elasticsearchReplicas (${replicas}) must be >= 2: with external storage Jaeger is stateless and should not be a single point of failure`);
+      this.workload = new HardenedWorkload(this, 'Workload', { ...common, kind: 'Deployment', replicas });
+      this.indexCleaner(props, es!);
+    }
+
+    const port = (name: string, number: number, appProtocol: string) => ({
+      name,
+      port: number,
+      targetPort: k8s.IntOrString.fromNumber(number),
+      protocol: 'TCP',
+      appProtocol,
+    });
+    new k8s.KubeService(this, 'CollectorService', {
+      metadata: { name: n.collectorService, namespace, labels, annotations: syncWave(SYNC_WAVE.config) },
+      spec: {
+        selector: { ...labels },
+        ports: [port('grpc-otlp', JAEGER_PORTS.otlpGrpc, 'grpc'), port('http-otlp', JAEGER_PORTS.otlpHttp, 'http')],
+      },
+    });
+    new k8s.KubeService(this, 'QueryService', {
+      metadata: { name: n.queryService, namespace, labels, annotations: syncWave(SYNC_WAVE.config) },
+      spec: {
+        selector: { ...labels },
+        ports: [
+          port('http-query', JAEGER_PORTS.queryHttp, 'http'),
+          port('grpc-query', JAEGER_PORTS.queryGrpc, 'grpc'),
+          port('http-admin', JAEGER_PORTS.admin, 'http'),
+        ],
+      },
+    });
+  }
+
+  /**
+   * Registers the external cluster with the mesh: the namespace's sidecars only let traffic
+   * out to hosts in the registry (outboundTrafficPolicy REGISTRY_ONLY). TLS is Jaeger's own
+   * (end to end, SNI), so the sidecar passes it through.
+   */
+  private externalCluster(props: JaegerProps, url: string, labels: Record<string, string>): void {
+    const parsed = new URL(url);
+    const tls = parsed.protocol === 'https:';
+    const port = parsed.port ? Number(parsed.port) : tls ? 443 : 80;
+    new ServiceEntry(this, 'Elasticsearch', {
+      metadata: {
+        name: `${props.names.jaeger.workload}-elasticsearch`,
+        namespace: props.plan.namespaces.monitoring,
+        labels,
+        annotations: syncWave(SYNC_WAVE.config),
+      },
+      spec: {
+        hosts: [parsed.hostname],
+        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
+        resolution: ServiceEntrySpecResolution.DNS,
+        // Only this namespace's pods reach it.
+        exportTo: ['.'],
+        ports: [{ number: port, name: tls ? `tls-${port}` : `http-${port}`, protocol: tls ? 'TLS' : 'HTTP' }],
+      },
+    });
+  }
+
+  /** Deletes daily indices older than the retention (Elasticsearch never expires them itself). */
+  private indexCleaner(props: JaegerProps, es: ResolvedElasticsearch): void {
+    const { plan, names } = props;
+    const { jaeger } = plan.global.tracing;
+    const namespace = plan.namespaces.monitoring;
+    const cleanerLabels = appLabels(plan, 'jaeger-index-cleaner', 'tracing');
+    // Released with Jaeger under the same version, next to the all-in-one image.
+    const image = { ...jaeger.image, repository: jaeger.image.repository.replace(/[^/]+$/, 'jaeger-es-index-cleaner'), digest: undefined };
+    const template = hardenedPodTemplate({
+      selectorLabels: cleanerLabels,
+      region: plan.region.name,
+      partOf: plan.global.platform.name,
+      version: jaeger.image.version,
+      serviceAccountName: names.jaeger.serviceAccount,
+      runAsUser: JAEGER_USER,
+      containers: [
+        {
+          name: 'index-cleaner',
+          image,
+          args: [String(retentionDays(jaeger.retention)), es.url],
+          env: [
+            { name: 'INDEX_PREFIX', value: es.indexPrefix },
+            { name: 'ES_TLS_ENABLED', value: String(es.url.startsWith('https://')) },
+            { name: 'ES_USERNAME', valueFrom: { secretKeyRef: { name: es.secretName, key: 'username' } } },
+            { name: 'ES_PASSWORD', valueFrom: { secretKeyRef: { name: es.secretName, key: 'password' } } },
+          ],
+          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+          // hardenedPodTemplate requires probes of serving containers; a Job's are removed below.
+          livenessProbe: { exec: { command: ['true'] } },
+          readinessProbe: { exec: { command: ['true'] } },
+          writablePaths: ['/tmp'],
+        },
+      ],
+    });
+    const spec = template.spec!;
+    new k8s.KubeCronJob(this, 'IndexCleaner', {
+      metadata: { name: names.jaeger.indexCleaner, namespace, labels: { ...cleanerLabels, [LABELS.version]: jaeger.image.version } },
+      spec: {
+        schedule: props.indexCleanerSchedule ?? '15 0 * * *',
+        timeZone: 'Etc/UTC',
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels: { ...cleanerLabels } },
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 3600,
+            ttlSecondsAfterFinished: 7 * 24 * 3600,
+            template: {
+              // Outside the mesh: an injected sidecar would outlive the cleaner and keep the Job
+              // from ever completing; the cleaner talks only to the external cluster (TLS).
+              metadata: { ...template.metadata, labels: { ...template.metadata!.labels, [ISTIO_INJECT_LABEL]: 'false' } },
+              spec: {
+                ...spec,
+                restartPolicy: 'Never',
+                containers: spec.containers.map(({ livenessProbe: _l, readinessProbe: _r, ...c }) => c),
+                topologySpreadConstraints: undefined,
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+}

@@ -5,6 +5,7 @@
  */
 import type { ConfigIssue } from './config-error';
 import type { GlobalConfig, RegionConfig } from './model';
+import type { VersionsConfig } from './versions-model';
 import { MIN_CLIENT_CONNECTIONS_PER_SHARD, postgresSettings, shardPools } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
@@ -19,8 +20,14 @@ export interface LoadedRegion {
   readonly config: RegionConfig;
 }
 
+export interface LoadedVersions {
+  readonly source: SourceFile;
+  readonly config: VersionsConfig;
+}
+
 export interface LoadedModel {
   readonly global: LoadedGlobal;
+  readonly versions: LoadedVersions;
   readonly regions: readonly LoadedRegion[];
 }
 
@@ -29,7 +36,7 @@ export type Invariant = (model: LoadedModel) => ConfigIssue[];
 const fmt = (n: number) => String(n);
 
 /** The franchise ID space must be a non-empty range. */
-export const franchiseSpaceIsRange: Invariant = ({ global }) => {
+const franchiseSpaceIsRange: Invariant = ({ global }) => {
   const { first, last } = global.config.franchiseIds;
   return first <= last
     ? []
@@ -37,7 +44,7 @@ export const franchiseSpaceIsRange: Invariant = ({ global }) => {
 };
 
 /** Shard ranges tile the franchise ID space: every ID on exactly one shard. */
-export const shardsCoverFranchiseSpace: Invariant = ({ global, regions }) => {
+const shardsCoverFranchiseSpace: Invariant = ({ global, regions }) => {
   const space = global.config.franchiseIds;
   if (space.first > space.last) return []; // reported by franchiseSpaceIsRange
   const issues: ConfigIssue[] = [];
@@ -103,7 +110,7 @@ export const shardsCoverFranchiseSpace: Invariant = ({ global, regions }) => {
 };
 
 /** Data residency: a shard lives only in a region of its own residency zone. */
-export const shardResidencyMatchesRegion: Invariant = ({ regions }) =>
+const shardResidencyMatchesRegion: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     region.config.shards.flatMap((shard, index) =>
       shard.residency === region.config.residency
@@ -119,7 +126,7 @@ export const shardResidencyMatchesRegion: Invariant = ({ regions }) =>
     ),
   );
 
-export const shardIdsAreUnique: Invariant = ({ regions }) => {
+const shardIdsAreUnique: Invariant = ({ regions }) => {
   const seen = new Map<number, string>();
   const issues: ConfigIssue[] = [];
   for (const region of regions) {
@@ -136,7 +143,7 @@ export const shardIdsAreUnique: Invariant = ({ regions }) => {
 };
 
 /** HPA bounds: Kubernetes rejects minReplicas > maxReplicas. */
-export const autoscalingMinNotAboveMax: Invariant = ({ regions }) =>
+const autoscalingMinNotAboveMax: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     (['api', 'web'] as const).flatMap((workload) => {
       const { minReplicas, maxReplicas } = region.config.autoscaling[workload];
@@ -154,7 +161,7 @@ export const autoscalingMinNotAboveMax: Invariant = ({ regions }) =>
   );
 
 /** One file per region, named after it; names identify Argo CD Applications and dist/ folders. */
-export const regionNamesAreUniqueAndMatchFiles: Invariant = ({ regions }) => {
+const regionNamesAreUniqueAndMatchFiles: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
   const seen = new Map<string, string>();
   for (const region of regions) {
@@ -171,7 +178,7 @@ export const regionNamesAreUniqueAndMatchFiles: Invariant = ({ regions }) => {
   return issues;
 };
 
-export const clusterNamesAreUnique: Invariant = ({ regions }) => {
+const clusterNamesAreUnique: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
   const seen = new Map<string, string>();
   for (const region of regions) {
@@ -186,7 +193,7 @@ export const clusterNamesAreUnique: Invariant = ({ regions }) => {
 };
 
 /** Rollout waves order regions one after another: two regions in one wave would release together. */
-export const rolloutWavesAreUnique: Invariant = ({ regions }) => {
+const rolloutWavesAreUnique: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
   const seen = new Map<number, string>();
   for (const region of regions) {
@@ -204,7 +211,7 @@ export const rolloutWavesAreUnique: Invariant = ({ regions }) => {
   return issues;
 };
 
-export const exactlyOnePrimaryRegion: Invariant = ({ global, regions }) => {
+const exactlyOnePrimaryRegion: Invariant = ({ global, regions }) => {
   const primaries = regions.filter((r) => r.config.role === 'primary');
   if (primaries.length === 1) return [];
   if (primaries.length === 0) {
@@ -227,7 +234,7 @@ export const exactlyOnePrimaryRegion: Invariant = ({ global, regions }) => {
 };
 
 /** AWS zone names start with their region (us-east-1a); anything else is a copy-paste slip. */
-export const zonesBelongToRegion: Invariant = ({ regions }) =>
+const zonesBelongToRegion: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     region.config.provider !== 'aws'
       ? []
@@ -239,7 +246,7 @@ export const zonesBelongToRegion: Invariant = ({ regions }) =>
   );
 
 /** LimitRange defaults must fit under its own maxima, and quota limits above quota requests. */
-export const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
+const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     (['app', 'data', 'monitoring'] as const).flatMap((role) => {
       const { quota, containerDefaults: d } = region.config.namespaces[role];
@@ -267,7 +274,7 @@ export const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
  * its istio-proxy sidecar. Otherwise a traffic peak during a release hits the quota and new pods
  * are refused.
  */
-export const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
+const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
   regions.flatMap((region) => {
     const { api, web } = region.config.autoscaling;
     // Largest jump between consecutive weights, 0 → steps → 100: 50 % for [10, 50].
@@ -311,7 +318,7 @@ export const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
   });
 
 /** Every zone gets a pod: fewer minimum replicas than zones leaves a zone without the service. */
-export const minReplicasCoverZones: Invariant = ({ regions }) =>
+const minReplicasCoverZones: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     (['api', 'web'] as const).flatMap((workload) => {
       const min = region.config.autoscaling[workload].minReplicas;
@@ -323,7 +330,7 @@ export const minReplicasCoverZones: Invariant = ({ regions }) =>
   );
 
 /** Canary weights go up step by step; 100 % is the final promotion, not a step. */
-export const canaryStepsIncrease: Invariant = ({ global }) => {
+const canaryStepsIncrease: Invariant = ({ global }) => {
   const steps = global.config.delivery.api.canarySteps;
   return steps.flatMap((weight, i) =>
     i > 0 && weight <= steps[i - 1]
@@ -333,7 +340,7 @@ export const canaryStepsIncrease: Invariant = ({ global }) => {
 };
 
 /** Workload sizes must fit their own limits, the namespace LimitRange and the VPA bounds. */
-export const workloadSizesFit: Invariant = ({ global, regions }) => {
+const workloadSizesFit: Invariant = ({ global, regions }) => {
   const issues: ConfigIssue[] = [];
   for (const name of ['api', 'web'] as const) {
     const w = global.config.workloads[name];
@@ -372,7 +379,7 @@ export const workloadSizesFit: Invariant = ({ global, regions }) => {
  * connections per pod to each local shard; the shard's PgBouncer pods must accept them all, and
  * at least the 2,000 clients the platform promises per shard.
  */
-export const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) =>
+const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) =>
   regions.flatMap((region) =>
     region.config.shards.flatMap((shard, index) => {
       const pools = shardPools(global.config, shard);
@@ -391,7 +398,7 @@ export const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) =>
   );
 
 /** Connection budget, server side: every PgBouncer pod gets a usable pool within max_connections - reserved. */
-export const pgbouncerFitsPostgres: Invariant = ({ global, regions }) =>
+const pgbouncerFitsPostgres: Invariant = ({ global, regions }) =>
   regions.flatMap((region) =>
     region.config.shards.flatMap((shard, index) => {
       const pools = shardPools(global.config, shard);
@@ -410,7 +417,7 @@ export const pgbouncerFitsPostgres: Invariant = ({ global, regions }) =>
   );
 
 /** A WAL segment older than the RPO must already be archived. */
-export const archiveTimeoutWithinRpo: Invariant = ({ global }) => {
+const archiveTimeoutWithinRpo: Invariant = ({ global }) => {
   const { archiveTimeoutSeconds, rpoSeconds } = global.config.postgres;
   return archiveTimeoutSeconds <= rpoSeconds
     ? []
@@ -421,7 +428,7 @@ export const archiveTimeoutWithinRpo: Invariant = ({ global }) => {
  * Redis needs room above maxmemory for replication buffers, fragmentation and the copy-on-write
  * of AOF rewrites: keep maxmemory at most 80 % of the container limit, or the kernel OOM-kills it.
  */
-export const redisMemoryBelowLimit: Invariant = ({ global }) =>
+const redisMemoryBelowLimit: Invariant = ({ global }) =>
   (['cache', 'sessions', 'rateLimit'] as const).flatMap((tier) => {
     const t = global.config.redis.tiers[tier];
     const limit = parseQuantity(t.resources.limits.memory);
@@ -441,8 +448,53 @@ export const redisMemoryBelowLimit: Invariant = ({ global }) =>
     return issues;
   });
 
+/** `v1.8.4` and `1.8.4` name the same release (Helm appVersions and tags differ in the `v`). */
+const release = (version: string) => version.replace(/^v/, '');
+
+/** A Helm chart that installs CRDs installs the release imports/ was generated from. */
+export const chartCrdsMatchImports: Invariant = ({ versions }) => {
+  const { helmCharts, crds } = versions.config;
+  return Object.entries(helmCharts).flatMap(([key, chart]) => {
+    if (chart.crds === undefined) return [];
+    const pin = crds[chart.crds];
+    return release(pin.version) === release(chart.appVersion)
+      ? []
+      : [
+          versions.source.issue(
+            ['helmCharts', key, 'appVersion'],
+            chart.appVersion,
+            `${pin.version}, the release of crds.${chart.crds} (${pin.project}@${pin.commit.slice(0, 12)}) whose CRDs imports/ is generated from`,
+            `pick the ${chart.chart} chart release of ${pin.version}, or move crds.${chart.crds} (and cdk8s.yaml) to ${chart.appVersion}`,
+          ),
+        ];
+  });
+};
+
+/** Pins that upstream releases together, under one version: bumped together or not at all. */
+const RELEASED_TOGETHER: ReadonlyArray<readonly [section: 'images' | 'helmCharts', keys: readonly string[]]> = [
+  ['helmCharts', ['istioBase', 'istioCni', 'istiod', 'istioGateway']],
+  ['images', ['jaeger', 'jaegerEsIndexCleaner']],
+];
+
+export const releasedTogetherShareVersion: Invariant = ({ versions }) =>
+  RELEASED_TOGETHER.flatMap(([section, keys]) => {
+    const entries = versions.config[section] as Record<string, { version: string }>;
+    const [first, ...rest] = keys;
+    const version = entries[first!]!.version;
+    return rest
+      .filter((key) => entries[key]!.version !== version)
+      .map((key) =>
+        versions.source.issue(
+          [section, key, 'version'],
+          entries[key]!.version,
+          `${version}, the version of ${section}.${first} (${keys.join(', ')} are released together)`,
+          `set ${keys.map((k) => `${section}.${k}`).join(', ')} to one version`,
+        ),
+      );
+  });
+
 /** Every invariant, in the order problems are reported. */
-export const INVARIANTS: readonly Invariant[] = [
+const INVARIANTS: readonly Invariant[] = [
   franchiseSpaceIsRange,
   shardsCoverFranchiseSpace,
   shardResidencyMatchesRegion,
@@ -462,6 +514,8 @@ export const INVARIANTS: readonly Invariant[] = [
   pgbouncerFitsPostgres,
   archiveTimeoutWithinRpo,
   redisMemoryBelowLimit,
+  chartCrdsMatchImports,
+  releasedTogetherShareVersion,
 ];
 
 export function checkInvariants(model: LoadedModel): ConfigIssue[] {

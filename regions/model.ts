@@ -151,7 +151,7 @@ export const GlobalConfig = Strict(
         api: ImageRelease,
         web: ImageRelease,
       },
-      'The images every region runs',
+      'Our own images every region runs, bumped by the release pipeline (third-party images are in regions/versions.yaml)',
     ),
     workloads: Strict({ api: ServiceWorkload, web: ServiceWorkload }, 'How the API and the web front end run'),
     delivery: Strict(
@@ -204,7 +204,6 @@ export const GlobalConfig = Strict(
       {
         prometheus: Strict(
           {
-            image: ImageRelease,
             replicas: Type.Integer({ minimum: 1, description: 'Prometheus replicas per region (identical, for HA)' }),
             retention: Type.String({ pattern: '^[1-9][0-9]*(h|d|w)$', description: 'How long samples are kept locally (e.g. 15d)' }),
             storage: Strict({ className: DnsLabel('StorageClass of the TSDB volume'), size: Quantity('TSDB volume size') }, 'Prometheus storage'),
@@ -241,10 +240,8 @@ export const GlobalConfig = Strict(
     ),
     tracing: Strict(
       {
-        collectorImage: ImageRelease,
         jaeger: Strict(
           {
-            image: ImageRelease,
             storage: Strict(
               {
                 type: Type.Union([Type.Literal('badger'), Type.Literal('elasticsearch')], { description: 'Jaeger span storage backend' }),
@@ -273,7 +270,6 @@ export const GlobalConfig = Strict(
     ),
     postgres: Strict(
       {
-        image: ImageRelease,
         resources: Strict(
           { requests: CpuMemory('Requested per Postgres pod'), limits: Strict({ memory: Quantity('Memory limit per Postgres pod') }, 'Limits') },
           'Resources of each Postgres pod; max_connections and memory settings derive from them',
@@ -293,7 +289,6 @@ export const GlobalConfig = Strict(
     ),
     pgbouncer: Strict(
       {
-        image: ImageRelease,
         resources: Strict(
           { requests: CpuMemory('Requested per PgBouncer pod'), limits: Strict({ memory: Quantity('Memory limit per PgBouncer pod') }, 'Limits') },
           'Resources of each PgBouncer pod',
@@ -303,7 +298,6 @@ export const GlobalConfig = Strict(
     ),
     redis: Strict(
       {
-        image: ImageRelease,
         tiers: Strict(
           {
             cache: RedisTier('Cache: no persistence, allkeys-lru'),

@@ -6,9 +6,12 @@
 import type { LoadedModel } from './invariants';
 import { shardRoutes, type ShardRoute } from './router';
 import type { GlobalConfig, NamespaceRole, RegionConfig } from './model';
+import type { VersionsConfig } from './versions-model';
 
 export interface RegionPlan {
   readonly global: GlobalConfig;
+  /** Every third-party image, Helm chart and CRD pin (regions/versions.yaml). */
+  readonly versions: VersionsConfig;
   readonly region: RegionConfig;
   /** Region file the plan came from, for generated-file headers and messages. */
   readonly sourceFile: string;
@@ -107,18 +110,20 @@ export interface PlatformNames {
 
 export interface PlatformPlan {
   readonly global: GlobalConfig;
+  /** Every third-party image, Helm chart and CRD pin (regions/versions.yaml). */
+  readonly versions: VersionsConfig;
   /** Regions in rollout-wave order (wave 1 first). */
   readonly regions: readonly RegionPlan[];
 }
 
 export const NAMESPACE_ROLES: readonly NamespaceRole[] = ['app', 'data', 'monitoring'];
 
-export function namespaceNames(global: GlobalConfig): Record<NamespaceRole, string> {
+function namespaceNames(global: GlobalConfig): Record<NamespaceRole, string> {
   const prefix = global.platform.name;
   return { app: `${prefix}-app`, data: `${prefix}-data`, monitoring: `${prefix}-monitoring` };
 }
 
-export function platformNames(global: GlobalConfig): PlatformNames {
+function platformNames(global: GlobalConfig): PlatformNames {
   const p = global.platform.name;
   const ns = namespaceNames(global);
   return {
@@ -178,11 +183,13 @@ export function platformNames(global: GlobalConfig): PlatformNames {
 
 export function buildPlan(model: LoadedModel): PlatformPlan {
   const global = model.global.config;
+  const versions = model.versions.config;
   // exactlyOnePrimaryRegion guarantees there is one.
   const primary = model.regions.map((l) => l.config).find((r) => r.role === 'primary')!;
   const partial = model.regions
     .map((loaded) => ({
       global,
+      versions,
       region: loaded.config,
       sourceFile: loaded.source.file,
       namespaces: namespaceNames(global),
@@ -191,6 +198,6 @@ export function buildPlan(model: LoadedModel): PlatformPlan {
       primaryRegion: { name: primary.name, eastWestGateway: primary.eastWestGateway },
     }))
     .sort((a, b) => a.region.rolloutWave - b.region.rolloutWave);
-  const withoutRoutes: PlatformPlan = { global, regions: partial };
-  return { global, regions: partial.map((r) => ({ ...r, shardRoutes: shardRoutes(withoutRoutes, r) })) };
+  const withoutRoutes: PlatformPlan = { global, versions, regions: partial };
+  return { global, versions, regions: partial.map((r) => ({ ...r, shardRoutes: shardRoutes(withoutRoutes, r) })) };
 }

@@ -86,7 +86,7 @@ function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
 }
 
 /** The known key nearest to a typo (edit distance <= 2), for "did you mean". */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
+function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {

@@ -33,16 +33,9 @@ import {
 } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, otelCollectorHttpEndpoint } from '../lib/otel';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
-/**
- * `cloud.provider` and `cloud.region` are still "incubating" in @opentelemetry/semantic-conventions
- * (1.45.0). The package asks runtime code not to import its incubating entry point (it may break
- * in a minor release) but to copy the definitions; test/charts/api.test.ts pins these copies to
- * the package's incubating exports, so an upstream rename fails a test instead of a dashboard.
- */
-export const ATTR_CLOUD_PROVIDER = 'cloud.provider' as const;
-export const ATTR_CLOUD_REGION = 'cloud.region' as const;
 
 /** Keys of the API's ConfigMap: the environment variables the API reads its settings from. */
 export const API_CONFIG_KEYS = {
@@ -52,13 +45,8 @@ export const API_CONFIG_KEYS = {
   shardMapFile: 'SHARD_MAP_FILE',
 } as const;
 
-/** Service of the OpenTelemetry collector in the monitoring namespace (rendered by the tracing chart). */
-export const OTEL_COLLECTOR_SERVICE = 'otel-collector';
-/** OTLP over HTTP: the default of most SDKs, and one port for traces, metrics and logs. */
-export const OTLP_HTTP_PORT = 4318;
-
 /** Analysis argument carrying the canary's pod template revision (see withTemplateRevision). */
-export const CANARY_REVISION_ARG = 'canary-revision';
+const CANARY_REVISION_ARG = 'canary-revision';
 
 const CONTAINER = 'api';
 const COMPONENT = 'backend';
@@ -83,7 +71,7 @@ export interface ApiChartProps extends RegionChartProps {
 }
 
 /** The API's runtime settings: Redis key lifetimes and the path of the franchise → shard routing map. */
-export function apiRuntimeConfig(plan: RegionPlan): Record<string, string> {
+function apiRuntimeConfig(plan: RegionPlan): Record<string, string> {
   const ttl = plan.global.redis.ttlSeconds;
   const data = plan.names.data;
   return {
@@ -120,7 +108,7 @@ export function otelEnvironment(plan: RegionPlan): k8s.EnvVar[] {
     { name: 'K8S_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'OTEL_SERVICE_NAME', value: names.api.rollout },
     { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `${attributes},${ATTR_K8S_POD_NAME}=$(K8S_POD_NAME)` },
-    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: `http://${OTEL_COLLECTOR_SERVICE}.${namespaces.monitoring}.svc.cluster.local:${OTLP_HTTP_PORT}` },
+    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otelCollectorHttpEndpoint(plan) },
     { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
     { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
     { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(global.mesh.traceSamplingPercent / 100) },

@@ -5,11 +5,13 @@
  * the AppProject (charts/argocd/chart.ts), the Applications (charts/argocd/addons-chart.ts) and the tests
  * read the very same list.
  *
- * Versions: the newest release of each project that supports Kubernetes 1.28 and matches the
- * CRDs pinned in cdk8s.yaml (imports/), see the README "How Argo CD consumes dist/".
+ * Versions: each add-on's chart (repository, name, exact version) is pinned in
+ * regions/versions.yaml (`helmCharts`), read here from the plan; this catalog keeps what is ours
+ * (values, namespaces, sync waves, ignored fields).
  */
 import type { GlobalConfig } from '../../regions/model';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
+import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model';
 
 /** Label on region and add-on Applications naming the region's rollout wave (`argocd app list -l`). */
 export const WAVE_LABEL = 'bookedbarber.com/rollout-wave';
@@ -19,18 +21,8 @@ export function addonProjectName(global: GlobalConfig): string {
   return `${global.argocd.project}-platform`;
 }
 
-/** The Helm repositories add-ons come from: the platform AppProject allows exactly these. */
-export const HELM_REPOS = {
-  istio: 'https://istio-release.storage.googleapis.com/charts',
-  argo: 'https://argoproj.github.io/argo-helm',
-  prometheusCommunity: 'https://prometheus-community.github.io/helm-charts',
-  fairwinds: 'https://charts.fairwinds.com/stable',
-  externalSecrets: 'https://charts.external-secrets.io',
-  openTelemetry: 'https://open-telemetry.github.io/opentelemetry-helm-charts',
-} as const;
-
-/** Istio control plane, CNI node agent and gateway: one version, released together. */
-export const ISTIO_VERSION = '1.24.6';
+/** Key of an add-on's chart in regions/versions.yaml `helmCharts`. */
+export type HelmChartKey = keyof VersionsConfig['helmCharts'];
 
 /**
  * Sync waves of the objects in dist/argocd, applied by the root Application (bootstrap.yaml).
@@ -173,6 +165,8 @@ const CRD_CONVERSION_CA_BUNDLE: IgnoreRule = {
 export interface AddonSpec {
   /** Short name, unique per cluster: the Application is `<platform>-<region>-<id>`. */
   readonly id: string;
+  /** Its entry in regions/versions.yaml `helmCharts`, where repoURL, chart and version come from. */
+  readonly pin: HelmChartKey;
   readonly repoURL: string;
   readonly chart: string;
   /** Exact chart version (never a range): what is deployed changes only in review. */
@@ -232,9 +226,16 @@ function zoneSpread(matchLabels: Record<string, string>) {
   return [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels } }];
 }
 
+/** The chart fields of an add-on, from its pin in regions/versions.yaml. */
+function chartOf(versions: VersionsConfig, pin: HelmChartKey): Pick<AddonSpec, 'pin' | 'repoURL' | 'chart' | 'version'> {
+  const { repoURL, chart, version }: HelmChartPin = versions.helmCharts[pin];
+  return { pin, repoURL, chart, version };
+}
+
 /** The add-ons of one region cluster, in wave order. */
 export function platformAddons(region: RegionPlan): AddonSpec[] {
   const { global, names } = region;
+  const source = (pin: HelmChartKey) => chartOf(region.versions, pin);
   const platform = global.platform.name;
   const sidecar = global.mesh.sidecar;
   const prometheus = prometheusEndpoint(region);
@@ -244,9 +245,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
   const addons: AddonSpec[] = [
     {
       id: 'istio-base',
-      repoURL: HELM_REPOS.istio,
-      chart: 'base',
-      version: ISTIO_VERSION,
+      ...source('istioBase'),
       releaseName: 'istio-base',
       namespace: names.mesh.rootNamespace,
       wave: ROOT_SYNC_WAVE.crds,
@@ -264,9 +263,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'external-secrets',
-      repoURL: HELM_REPOS.externalSecrets,
-      chart: 'external-secrets',
-      version: '0.13.0',
+      ...source('externalSecrets'),
       releaseName: 'external-secrets',
       namespace: 'external-secrets',
       wave: ROOT_SYNC_WAVE.crds,
@@ -291,10 +288,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'kube-prometheus-stack',
-      repoURL: HELM_REPOS.prometheusCommunity,
-      chart: 'kube-prometheus-stack',
-      // 88.0.0 is the release that bumped prometheus-operator to v0.93.0 (the CRDs in imports/).
-      version: '88.0.0',
+      ...source('kubePrometheusStack'),
       releaseName: 'kube-prometheus-stack',
       namespace: 'monitoring-system',
       wave: ROOT_SYNC_WAVE.monitoring,
@@ -367,10 +361,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'argo-rollouts',
-      repoURL: HELM_REPOS.argo,
-      chart: 'argo-rollouts',
-      // The argo-helm release carrying appVersion v1.8.4 (the Rollout CRDs in imports/).
-      version: '2.40.6',
+      ...source('argoRollouts'),
       releaseName: 'argo-rollouts',
       namespace: 'argo-rollouts',
       wave: ROOT_SYNC_WAVE.crds,
@@ -410,10 +401,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'vpa',
-      repoURL: HELM_REPOS.fairwinds,
-      chart: 'vpa',
-      // 5.0.0 ships VPA 1.7.1 and its CRDs (the VerticalPodAutoscaler CRD in imports/).
-      version: '5.0.0',
+      ...source('vpa'),
       releaseName: 'vpa',
       namespace: 'vpa-system',
       wave: ROOT_SYNC_WAVE.crds,
@@ -434,10 +422,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'opentelemetry-operator',
-      repoURL: HELM_REPOS.openTelemetry,
-      chart: 'opentelemetry-operator',
-      // 0.122.0 is the chart release of operator 0.158.0 (the CRDs in imports/).
-      version: '0.122.0',
+      ...source('opentelemetryOperator'),
       releaseName: 'opentelemetry-operator',
       namespace: 'opentelemetry-operator-system',
       wave: ROOT_SYNC_WAVE.crds,
@@ -470,9 +455,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'istio-cni',
-      repoURL: HELM_REPOS.istio,
-      chart: 'cni',
-      version: ISTIO_VERSION,
+      ...source('istioCni'),
       releaseName: 'istio-cni',
       namespace: 'istio-cni',
       wave: ROOT_SYNC_WAVE.meshNode,
@@ -487,9 +470,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'istiod',
-      repoURL: HELM_REPOS.istio,
-      chart: 'istiod',
-      version: ISTIO_VERSION,
+      ...source('istiod'),
       releaseName: 'istiod',
       namespace: names.mesh.rootNamespace,
       wave: ROOT_SYNC_WAVE.meshControlPlane,
@@ -534,9 +515,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'istio-ingressgateway',
-      repoURL: HELM_REPOS.istio,
-      chart: 'gateway',
-      version: ISTIO_VERSION,
+      ...source('istioGateway'),
       releaseName: names.mesh.ingressServiceAccount,
       namespace: names.mesh.ingressNamespace,
       wave: ROOT_SYNC_WAVE.meshIngress,
@@ -570,9 +549,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     },
     {
       id: 'prometheus-adapter',
-      repoURL: HELM_REPOS.prometheusCommunity,
-      chart: 'prometheus-adapter',
-      version: '5.2.0',
+      ...source('prometheusAdapter'),
       releaseName: 'prometheus-adapter',
       namespace: 'prometheus-adapter',
       wave: ROOT_SYNC_WAVE.platform,

@@ -24,7 +24,7 @@ import { syncWave } from '../lib/metadata';
 export const ADDON_LABEL = 'bookedbarber.com/addon';
 
 /** The Application installing an add-on into a region: `<platform>-<region>-<addon>`. */
-export function addonApplicationName(region: RegionPlan, addon: AddonSpec): string {
+function addonApplicationName(region: RegionPlan, addon: AddonSpec): string {
   return `${region.global.platform.name}-${region.region.name}-${addon.id}`;
 }
 

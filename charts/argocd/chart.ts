@@ -42,7 +42,7 @@ import { syncWave } from '../lib/metadata';
 export { addonProjectName, WAVE_LABEL };
 
 /** The cluster Argo CD itself runs in (the root Application and its children live there). */
-export const IN_CLUSTER = { name: 'in-cluster', server: 'https://kubernetes.default.svc' } as const;
+const IN_CLUSTER = { name: 'in-cluster', server: 'https://kubernetes.default.svc' } as const;
 
 /**
  * Kinds the region Applications may create. An explicit allow list: a chart that starts
@@ -114,7 +114,7 @@ export interface RolloutWave {
 }
 
 /** The region Application of a region: `<platform>-<region>`. */
-export function regionApplicationName(plan: PlatformPlan, region: string): string {
+function regionApplicationName(plan: PlatformPlan, region: string): string {
   return `${plan.global.platform.name}-${region}`;
 }
 

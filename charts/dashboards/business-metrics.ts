@@ -6,7 +6,7 @@ import type { RegionPlan } from '../../regions/plan';
 import { atLeast, buildDashboard, eq, num, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
 import { BUSINESS } from './metrics';
 
-export const BUSINESS_METRICS = 'business-metrics';
+const BUSINESS_METRICS = 'business-metrics';
 
 export function businessMetricsDashboard(plan: RegionPlan): DashboardJson {
   const { global } = plan;

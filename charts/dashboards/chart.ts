@@ -30,7 +30,7 @@ import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 export const GRAFANA_DASHBOARD_LABEL: Readonly<Record<string, string>> = { grafana_dashboard: '1' };
 
 /** Annotation naming the Grafana folder (honoured with the sidecar's `folderAnnotation: grafana_folder`). */
-export const GRAFANA_FOLDER_ANNOTATION = 'grafana_folder';
+const GRAFANA_FOLDER_ANNOTATION = 'grafana_folder';
 
 /** Every dashboard, in the order they render. */
 const BUILDERS: ReadonlyArray<(plan: RegionPlan) => DashboardJson> = [

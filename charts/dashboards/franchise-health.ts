@@ -12,20 +12,20 @@ import {
 } from './kit';
 import { BUSINESS, HTTP_SERVER, ISTIO } from './metrics';
 
-export const FRANCHISE_HEALTH = 'franchise-health';
+const FRANCHISE_HEALTH = 'franchise-health';
 
 /** Rolling window of the availability objective and its error budget. */
-export const SLO_WINDOW = '30d';
+const SLO_WINDOW = '30d';
 
 /**
  * Burn rates of the Google SRE workbook's multi-window alerts for a 30-day budget: 14.4 spends
  * 2 % of it in an hour (page), 6 spends 5 % in six hours (page).
  */
-export const PAGE_BURN_RATE_1H = 14.4;
-export const PAGE_BURN_RATE_6H = 6;
+const PAGE_BURN_RATE_1H = 14.4;
+const PAGE_BURN_RATE_6H = 6;
 
 /** Server errors as the availability SLI counts them: no response (0) or 5xx. */
-export const FAILED_RESPONSE_CODES = '0|5..';
+const FAILED_RESPONSE_CODES = '0|5..';
 
 export function franchiseHealthDashboard(plan: RegionPlan): DashboardJson {
   const { global, names, namespaces } = plan;

@@ -6,7 +6,7 @@ import type { RegionPlan } from '../../regions/plan';
 import { anyOf, below, buildDashboard, eq, ne, re, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
 import { DATA_TIER, KUBE } from './metrics';
 
-export const INFRASTRUCTURE = 'infrastructure';
+const INFRASTRUCTURE = 'infrastructure';
 
 export function infrastructureDashboard(plan: RegionPlan): DashboardJson {
   const { global, namespaces } = plan;

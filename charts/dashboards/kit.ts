@@ -103,7 +103,7 @@ export function anyOf(values: readonly string[]): string {
   return values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
 }
 
-export interface Query {
+interface Query {
   readonly expr: string;
   /** Legend template, e.g. `{{region}}`. @default the series labels */
   readonly legend?: string;
@@ -234,8 +234,11 @@ export interface DashboardRow {
 export interface DashboardProps {
   /** Stable key of the dashboard (`franchise-health`): its uid, ConfigMap and file names derive from it. */
   readonly key: string;
+  /** Dashboard title shown in Grafana. */
   readonly title: string;
+  /** What the dashboard answers, shown under its title. */
   readonly description: string;
+  /** Rows of panels, top to bottom. */
   readonly rows: readonly DashboardRow[];
   /** Platform name: uid prefix and tag. */
   readonly platform: string;
@@ -252,7 +255,7 @@ export function dashboardUid(platform: string, key: string): string {
   return uid;
 }
 
-export function regionVariable(): QueryVariableBuilder {
+function regionVariable(): QueryVariableBuilder {
   return new QueryVariableBuilder(REGION_VARIABLE)
     .label('Region')
     .description('Regions to show. "All" also covers series without a region label (the local Prometheus of one region).')

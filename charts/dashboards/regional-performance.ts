@@ -6,9 +6,9 @@ import type { RegionPlan } from '../../regions/plan';
 import { below, buildDashboard, eq, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
 import { ISTIO, KUBE } from './metrics';
 
-export const REGIONAL_PERFORMANCE = 'regional-performance';
+const REGIONAL_PERFORMANCE = 'regional-performance';
 
-export const LATENCY_QUANTILES: ReadonlyArray<readonly [number, string]> = [
+const LATENCY_QUANTILES: ReadonlyArray<readonly [number, string]> = [
   [0.5, 'p50'],
   [0.95, 'p95'],
   [0.99, 'p99'],

@@ -76,10 +76,15 @@ export interface ScaleDownBehavior {
 export interface WorkloadAutoscalingProps {
   /** Name of the HPA and the VPA (the workload's name). */
   readonly name: string;
+  /** Namespace of the workload. */
   readonly namespace: string;
+  /** Labels of the HPA and the VPA. */
   readonly labels: Readonly<Record<string, string>>;
+  /** The workload the HPA and the VPA act on (apiVersion, kind, name). */
   readonly target: ScaleTarget;
+  /** HPA minReplicas (at most maxReplicas). */
   readonly minReplicas: number;
+  /** HPA maxReplicas. */
   readonly maxReplicas: number;
   /** Container whose CPU the HPA tracks and whose resources the VPA recommends. */
   readonly container: string;
@@ -89,12 +94,19 @@ export interface WorkloadAutoscalingProps {
   readonly targetRequestsPerSecond: number;
   /** Bounds of the VPA recommendation for `container`. */
   readonly vpaMinAllowed: CpuMemoryBounds;
+  /** Upper bounds of the VPA recommendation for `container`. */
   readonly vpaMaxAllowed: CpuMemoryBounds;
   /** Containers the VPA leaves alone. @default [ISTIO_PROXY_CONTAINER] */
   readonly vpaExcludedContainers?: readonly string[];
-  /** @default { percent: 100, pods: 4, periodSeconds: 15 } */
+  /**
+   * @default { percent: 100, pods: 4, periodSeconds: 15 } — Kubernetes' own pace (double or +4 pods
+   * every 15 s): a spike is met within a minute
+   */
   readonly scaleUp?: ScaleUpBehavior;
-  /** @default { stabilizationWindowSeconds: 300, percent: 10, periodSeconds: 60 } */
+  /**
+   * @default { stabilizationWindowSeconds: 300, percent: 10, periodSeconds: 60 } — shrink slowly,
+   * so a dip between two peaks does not shed the capacity the next one needs
+   */
   readonly scaleDown?: ScaleDownBehavior;
 }
 

@@ -31,9 +31,11 @@ export interface RemoteKeyRef {
 }
 
 export interface CredentialsFromStoreProps {
+  /** The region's plan: which secret store to read. */
   readonly plan: RegionPlan;
   /** Name of the ExternalSecret and of the Secret it produces (`target.name`). */
   readonly name: string;
+  /** Namespace of the ExternalSecret and of the Secret it produces. */
   readonly namespace: string;
   /** Labels of the ExternalSecret (usually `appLabels(...)` of the workload that reads it). */
   readonly labels: Readonly<Record<string, string>>;

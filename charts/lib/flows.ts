@@ -19,7 +19,8 @@ import { LABELS } from './labels';
 import { PGBOUNCER_EXPORTER_PORT } from '../pgbouncer/config';
 import { POSTGRES_PORTS, postgresNames } from '../postgres/names';
 import { EXPORTER_PORT, PROXY_METRICS_PORT, PROXY_REPLICA_PORT, redisServiceAccount } from '../redis/topology';
-import { COLLECTOR_METRICS_PORT, JAEGER_PORTS, OTLP_GRPC_PORT, OTLP_HTTP_PORT, tracingNames } from '../tracing/names';
+import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from './otel';
+import { COLLECTOR_METRICS_PORT, JAEGER_PORTS, tracingNames } from '../tracing/names';
 
 /**
  * Where a flow starts or ends.
@@ -61,7 +62,7 @@ export interface Flow {
  * The mesh's trust domain. Istio's default; the Istio add-on must not change
  * `meshConfig.trustDomain`, or every principal below stops matching.
  */
-export const TRUST_DOMAIN = 'cluster.local';
+const TRUST_DOMAIN = 'cluster.local';
 
 /**
  * Port of the sidecar's pilot-agent that serves Istio's merged Prometheus endpoint

@@ -7,6 +7,7 @@ import type { PlatformPlan } from '../../regions/plan';
 import { LABELS, MANAGED_BY } from './labels';
 
 export interface GlobalChartProps {
+  /** The platform plan: every region, in rollout-wave order. */
   readonly plan: PlatformPlan;
 }
 

@@ -30,19 +30,34 @@ export interface ContainerPort {
 }
 
 export interface HardenedContainerProps {
+  /** Container name. */
   readonly name: string;
+  /** Image release (repository, tag, digest) the container runs. */
   readonly image: ImageRelease;
+  /** Entrypoint override. @default the image's ENTRYPOINT — most images start the right process */
   readonly command?: readonly string[];
+  /** Arguments. @default the image's CMD — settings come from config files where the image allows */
   readonly args?: readonly string[];
-  /** @default none */
+  /** Container ports. @default none — init containers and workers listen on nothing */
   readonly ports?: readonly ContainerPort[];
-  /** @default none */
+  /** Environment variables. @default none — only what the process reads is set */
   readonly env?: readonly k8s.EnvVar[];
+  /** Requests and memory limit: the scheduler, the namespace quota and the HPA all depend on them. */
   readonly resources: ContainerResources;
-  /** Required for serving containers; init containers run to completion and have none. */
+  /**
+   * Restarts a stuck container. Required for serving containers.
+   * @default none — init containers run to completion and have none
+   */
   readonly livenessProbe?: k8s.Probe;
+  /**
+   * Keeps an unready pod out of its Services' endpoints. Required for serving containers.
+   * @default none — init containers have none
+   */
   readonly readinessProbe?: k8s.Probe;
-  /** @default none */
+  /**
+   * Holds off liveness until a slow start has finished.
+   * @default none — the liveness probe's own delay covers fast starters
+   */
   readonly startupProbe?: k8s.Probe;
   /**
    * Directories the process writes to. Each gets its own emptyDir, because the root filesystem
@@ -62,17 +77,26 @@ export interface HardenedPodProps {
   readonly partOf: string;
   /** Version running in the pods (app.kubernetes.io/version). */
   readonly version: string;
+  /** The long-running containers (at least one). */
   readonly containers: readonly HardenedContainerProps[];
-  /** @default none */
+  /** Containers run to completion before the others start. @default none — most pods need no preparation */
   readonly initContainers?: readonly HardenedContainerProps[];
+  /** ServiceAccount of the pods: the mesh authorises callers by it. */
   readonly serviceAccountName: string;
   /** Pods that never call the Kubernetes API get no token. @default false */
   readonly automountServiceAccountToken?: boolean;
   /** Volumes beyond the generated emptyDirs. @default none */
   readonly volumes?: readonly k8s.Volume[];
-  /** @default DEFAULT_RUN_AS_USER */
+  /**
+   * UID and GID of every container.
+   * @default DEFAULT_RUN_AS_USER (65532, distroless nonroot) — any non-zero id satisfies Pod
+   * Security restricted
+   */
   readonly runAsUser?: number;
-  /** @default 30 */
+  /**
+   * @default 30 — Kubernetes' default: time to finish in-flight requests after the pod leaves its
+   * endpoints
+   */
   readonly terminationGracePeriodSeconds?: number;
   /**
    * Pod label keys that tell revisions apart (`pod-template-hash` for Deployments,
@@ -80,7 +104,7 @@ export interface HardenedPodProps {
    * its own instead of counting old pods. @default none
    */
   readonly spreadMatchLabelKeys?: readonly string[];
-  /** @default none */
+  /** Pod annotations (sidecar sizing, scrape settings). @default none */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
@@ -95,7 +119,7 @@ export const RESTRICTED_CONTAINER_SECURITY: k8s.SecurityContext = {
 };
 
 /** Volume name for a writable path: `/var/cache/nginx` → `tmp-var-cache-nginx`. */
-export function writableVolumeName(container: string, writablePath: string): string {
+function writableVolumeName(container: string, writablePath: string): string {
   const slug = writablePath.replace(/^\/+|\/+$/g, '').replace(/[^a-z0-9]+/gi, '-').toLowerCase();
   return `${container}-${slug}`.slice(0, 63).replace(/-+$/, '');
 }

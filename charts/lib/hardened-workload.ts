@@ -10,11 +10,18 @@ import { hardenedPodTemplate, podLabels, type HardenedPodProps } from './hardene
 import { LABELS } from './labels';
 
 export interface DisruptionBudgetProps {
+  /** PodDisruptionBudget name. */
   readonly name: string;
+  /** Namespace of the workload. */
   readonly namespace: string;
+  /** Labels of the PodDisruptionBudget. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Pod selector labels of the workload the budget protects. */
   readonly selectorLabels: Readonly<Record<string, string>>;
-  /** @default 1 — one pod at a time, so a drain never takes more than one replica */
+  /**
+   * PodDisruptionBudget maxUnavailable.
+   * @default 1 — one pod at a time, so a drain never takes more than one replica
+   */
   readonly maxUnavailable?: number | string;
 }
 
@@ -46,9 +53,11 @@ export interface StatefulSetOptions {
 }
 
 export interface HardenedWorkloadProps extends HardenedPodProps {
+  /** Deployment, or StatefulSet for pods with a stable identity and volumes. */
   readonly kind: 'Deployment' | 'StatefulSet';
   /** Explicit metadata.name: hash-suffixed names churn the PR diff. */
   readonly name: string;
+  /** Namespace of the workload. */
   readonly namespace: string;
   /**
    * Fixed replica count. Leave it unset when an HPA owns replicas, and give `maxReplicas`.
@@ -57,9 +66,12 @@ export interface HardenedWorkloadProps extends HardenedPodProps {
   readonly replicas?: number;
   /** Most replicas an autoscaler may run; decides whether a PDB is needed. @default replicas */
   readonly maxReplicas?: number;
-  /** Required for kind StatefulSet. */
+  /** StatefulSet options. Required for kind StatefulSet. @default none — a Deployment has none */
   readonly statefulSet?: StatefulSetOptions;
-  /** @default 1 */
+  /**
+   * PodDisruptionBudget maxUnavailable.
+   * @default 1 — one pod at a time, so a drain never takes more than one replica
+   */
   readonly maxUnavailable?: number | string;
 }
 

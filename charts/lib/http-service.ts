@@ -14,12 +14,13 @@ import { Construct } from 'constructs';
 import { type AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsCount, AnalysisTemplateSpecMetricsFailureLimit } from '../../imports/analysistemplate-argoproj.io';
 import { Rollout, toJson_RolloutSpec, type RolloutSpec } from '../../imports/rollouts-argoproj.io';
 import type { AnalysisThresholds, GlobalConfig, ServiceWorkload } from '../../regions/model';
+import { durationToSeconds, promDuration, promString } from './promql';
 
 // ------------------------------------------------------------------ ports, probes, Services
 
 /** Port names: Istio picks the protocol from the `http` prefix, Prometheus monitors select `http-metrics`. */
-export const HTTP_PORT_NAME = 'http';
-export const METRICS_PORT_NAME = 'http-metrics';
+const HTTP_PORT_NAME = 'http';
+const METRICS_PORT_NAME = 'http-metrics';
 
 export function httpContainerPorts(port: number, metricsPort: number): { name: string; containerPort: number }[] {
   if (port === metricsPort) throw new Error(`the HTTP port (${port}) and the metrics port (${metricsPort}) must differ`);
@@ -44,15 +45,19 @@ export function httpProbes(w: ServiceWorkload): { livenessProbe: k8s.Probe; read
 }
 
 export interface HttpServiceProps {
+  /** Service name. */
   readonly name: string;
+  /** Namespace of the Service. */
   readonly namespace: string;
+  /** Labels of the Service. */
   readonly labels: Readonly<Record<string, string>>;
   /** Pod selector labels. Argo Rollouts adds `rollouts-pod-template-hash` to it at run time. */
   readonly selector: Readonly<Record<string, string>>;
   /** Service port for user traffic; the same number as the container port, so VirtualServices can name it from config. */
   readonly port: number;
+  /** Port of the Prometheus metrics endpoint (port name `http-metrics`); must differ from `port`. */
   readonly metricsPort: number;
-  /** @default none */
+  /** Annotations of the Service. @default none — nothing beyond the labels is needed */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
@@ -141,6 +146,7 @@ export function configHash(data: Readonly<Record<string, string>>): string {
 // ------------------------------------------------------------------ the Rollout object
 
 export interface RolloutObjectProps {
+  /** Metadata of the Rollout (explicit name, labels). */
   readonly metadata: ApiObjectMetadata;
   /** Everything but the pod template, typed by the Rollout CRD. */
   readonly spec: Omit<RolloutSpec, 'template'>;
@@ -164,31 +170,13 @@ export function rolloutObject(scope: Construct, id: string, props: RolloutObject
 
 // ------------------------------------------------------------------ release gate (Istio request metrics)
 
-/** `1m` → 60. The model's Duration pattern: a positive integer and s, m or h. */
-export function durationSeconds(duration: string): number {
-  const m = /^([1-9][0-9]*)(s|m|h)$/.exec(duration);
-  if (!m) throw new Error(`duration "${duration}" must be a positive integer followed by s, m or h`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
-}
-
-function formatDuration(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}
-
 /**
  * The PromQL range of each measurement: the analysis interval, but at least 1m so `rate()`
  * always spans two scrapes (Prometheus scrapes the sidecars every 15–30 s). Successive
  * measurements then judge disjoint slices of traffic.
  */
-export function rateWindow(interval: string): string {
-  return formatDuration(Math.max(60, durationSeconds(interval)));
-}
-
-/** A PromQL string literal (label values come from config and from analysis args). */
-function promString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+function rateWindow(interval: string): string {
+  return promDuration(Math.max(60, durationToSeconds(interval)));
 }
 
 /**
@@ -204,7 +192,7 @@ export function istioRequestSelector(labels: Readonly<Record<string, string>>): 
  * Share of requests answered without a server error. Response code 0 (Envoy saw the
  * connection reset, no response at all) counts as a failure, like a 5xx.
  */
-export function successRateQuery(selector: string, window: string): string {
+function successRateQuery(selector: string, window: string): string {
   return (
     `sum(rate(istio_requests_total{${selector},response_code!~"0|5.."}[${window}]))` +
     ` / sum(rate(istio_requests_total{${selector}}[${window}]))`
@@ -212,7 +200,7 @@ export function successRateQuery(selector: string, window: string): string {
 }
 
 /** 95th percentile request duration in milliseconds (Istio's standard histogram). */
-export function latencyP95Query(selector: string, window: string): string {
+function latencyP95Query(selector: string, window: string): string {
   return `histogram_quantile(0.95, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector}}[${window}])))`;
 }
 
@@ -224,13 +212,14 @@ export function latencyP95Query(selector: string, window: string): string {
  * failureCondition: every measurement is then Successful or Failed, never Inconclusive, and
  * an Inconclusive run would pause the rollout until a human acts.
  */
-export function measurementCondition(comparison: string, noTrafficVerdict: string): string {
+function measurementCondition(comparison: string, noTrafficVerdict: string): string {
   return `(len(result) == 0 || isNaN(result[0])) ? ${noTrafficVerdict} : result[0] ${comparison}`;
 }
 
 export interface ReleaseGateProps {
   /** Prometheus base URL (the plan's names.monitoring.prometheusUrl). */
   readonly prometheusUrl: string;
+  /** Success rate, p95 latency, interval and count of the analysis, from config. */
   readonly thresholds: AnalysisThresholds;
   /** PromQL label matchers of the requests under test (see istioRequestSelector). */
   readonly selector: string;
@@ -277,5 +266,5 @@ export function releaseGateMetrics(props: ReleaseGateProps): AnalysisTemplateSpe
 
 /** Wall time of one analysis run: the initial delay, then `count` measurements `interval` apart. */
 export function analysisDurationSeconds(t: AnalysisThresholds): number {
-  return durationSeconds(rateWindow(t.interval)) + (t.count - 1) * durationSeconds(t.interval);
+  return durationToSeconds(rateWindow(t.interval)) + (t.count - 1) * durationToSeconds(t.interval);
 }

@@ -32,7 +32,7 @@ export const ISTIO_MERGED_METRICS_PORT = ISTIO_AGENT_METRICS_PORT;
 export const ISTIO_MERGED_METRICS_PATH = '/stats/prometheus';
 
 /** The namespace the Argo Rollouts add-on runs in (charts/argocd/addon-catalog.ts). */
-export const ARGO_ROLLOUTS_NAMESPACE = 'argo-rollouts';
+const ARGO_ROLLOUTS_NAMESPACE = 'argo-rollouts';
 
 interface TargetCommon {
   /** Monitor name suffix and Prometheus `job` label: `up{job="<name>"}`. */
@@ -86,7 +86,7 @@ export interface ServiceTarget extends TargetCommon {
 export type ScrapeTarget = MeshedPodsTarget | ServiceTarget;
 
 /** Exporter sidecars of the data tier: their standard ports (prometheus/docs/default-port-allocations). */
-export const EXPORTER_PORTS = {
+const EXPORTER_PORTS = {
   postgres: 9187,
   pgbouncer: 9127,
   redis: 9121,

@@ -8,6 +8,7 @@ import type { RegionPlan } from '../../regions/plan';
 import { regionLabels } from './metadata';
 
 export interface RegionChartProps {
+  /** The region's plan: its config and every name, computed once. */
   readonly plan: RegionPlan;
 }
 

@@ -18,6 +18,7 @@ import { externalEgress, objectStorageHosts, podSelectorFor } from './external-e
 import { FlowPolicies } from './flow-policies';
 import { type Flow, ownedNamespaces, trafficFlows } from '../lib/flows';
 import { LABELS } from '../lib/labels';
+import { OTEL_TRACING_PROVIDER } from '../lib/otel';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule, serviceHost } from './routing';
 import { connectionPoolSizing, routeBudget } from './sizing';
@@ -68,7 +69,7 @@ export class MeshChart extends RegionChart {
     this.authorization(owned);
     this.sidecars(owned);
     this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
-    this.telemetry(props.tracingProvider ?? 'otel-tracing');
+    this.telemetry(props.tracingProvider ?? OTEL_TRACING_PROVIDER);
     this.externalEgress();
   }
 

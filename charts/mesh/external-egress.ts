@@ -25,7 +25,7 @@ export interface ExternalEgress {
 }
 
 /** TCP ports of the Kubernetes API: 443 through the `kubernetes` Service, 6443 on EKS endpoints. */
-export const KUBE_API_PORTS = [443, 6443] as const;
+const KUBE_API_PORTS = [443, 6443] as const;
 
 export function externalEgress(plan: RegionPlan): ExternalEgress[] {
   const { data, monitoring } = plan.namespaces;

@@ -13,9 +13,10 @@ import { AuthorizationPolicy, AuthorizationPolicySpecAction } from '../../import
 import { type Flow, type FlowPeer, principalOf } from '../lib/flows';
 
 /** Annotation on every generated policy: the flow's reason, for whoever reads the cluster. */
-export const FLOW_ANNOTATION = 'bookedbarber.com/flow';
+const FLOW_ANNOTATION = 'bookedbarber.com/flow';
 
 export interface FlowPoliciesProps {
+  /** The flow (who → what, ports, why) these policies open. */
   readonly flow: Flow;
   /** Namespaces we render: the source side gets an egress policy only there. */
   readonly ownedNamespaces: readonly string[];
@@ -29,7 +30,7 @@ export interface FlowPoliciesProps {
 }
 
 /** Selects a peer's pods from another namespace (NetworkPolicy peer). */
-export function networkPeer(peer: FlowPeer): k8s.NetworkPolicyPeer {
+function networkPeer(peer: FlowPeer): k8s.NetworkPolicyPeer {
   return {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
     podSelector: { matchLabels: { ...peer.podLabels } },
@@ -40,7 +41,7 @@ const tcpPorts = (flow: Flow): k8s.NetworkPolicyPort[] =>
   flow.ports.map((p) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(p.port) }));
 
 /** Names of what one flow generates (tests and reviewers find them by these). */
-export function flowPolicyNames(flow: Flow): { authorization: string; ingress: string; egress: string } {
+function flowPolicyNames(flow: Flow): { authorization: string; ingress: string; egress: string } {
   return { authorization: `allow-${flow.name}`, ingress: `allow-${flow.name}-ingress`, egress: `allow-${flow.name}-egress` };
 }
 

@@ -30,12 +30,12 @@ export const MESH_GATEWAY = 'mesh';
  * started processing, so the API's writes (bookings, payments) must be idempotent (an
  * idempotency key per request); `connect-failure` is always safe.
  */
-export const RETRY_ON = '5xx,reset,connect-failure';
+const RETRY_ON = '5xx,reset,connect-failure';
 
 // ------------------------------------------------------------------ DestinationRule
 
 /** Outlier detection: evict a pod that keeps failing, never so many that the rest drown. */
-export const OUTLIER_DETECTION = {
+const OUTLIER_DETECTION = {
   // Five 5xx in a row from one pod: one bad response is noise, five in a row is a sick pod.
   consecutive5XxErrors: 5,
   // Envoy sweeps every 10 s: fast enough to stop a sick pod eating traffic for long.
@@ -51,7 +51,7 @@ export const OUTLIER_DETECTION = {
  * Sidecar-to-sidecar mTLS, connection pools and outlier detection for one service.
  * @param pool sizes from connectionPoolSizing()
  */
-export function meshTrafficPolicy(pool: ConnectionPoolSizing): DestinationRuleSpecTrafficPolicy {
+function meshTrafficPolicy(pool: ConnectionPoolSizing): DestinationRuleSpecTrafficPolicy {
   return {
     // Istio's own certificates: the caller presents its SPIFFE identity, which the destination's
     // AuthorizationPolicies check. Explicit, so no other rule can downgrade the hop.
@@ -79,10 +79,13 @@ export function meshTrafficPolicy(pool: ConnectionPoolSizing): DestinationRuleSp
 }
 
 export interface ServiceDestinationRuleProps {
+  /** Metadata of the DestinationRule (explicit name, labels). */
   readonly metadata: ApiObjectMetadata;
   /** Service the rule applies to (short name, in `namespace`). */
   readonly service: string;
+  /** Namespace of `service`. */
   readonly namespace: string;
+  /** Connection pool sizing derived from the service's capacity (sizing.ts). */
   readonly pool: ConnectionPoolSizing;
   /**
    * Subsets (Argo Rollouts canary: stable and canary).
@@ -107,6 +110,7 @@ export class ServiceDestinationRule extends DestinationRule {
 // ------------------------------------------------------------------ Gateway
 
 export interface PublicGatewayProps {
+  /** Metadata of the Gateway (explicit name, labels). */
   readonly metadata: ApiObjectMetadata;
   /** Labels of the ingress gateway pods (istio/gateway Helm chart). */
   readonly selector: Readonly<Record<string, string>>;

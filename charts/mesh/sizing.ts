@@ -18,13 +18,13 @@ export interface ServiceCapacity {
  * Headroom over the HPA target: a pod at its scaling target is, by design, not at its limit
  * (CPU targets of 65-70 % leave ~1.5x), and p95 latency under load is worse than at rest.
  */
-export const CAPACITY_HEADROOM = 2;
+const CAPACITY_HEADROOM = 2;
 
 /** Smallest pool we render, so a small region is not throttled by its own breaker. */
-export const MIN_IN_FLIGHT = 1024;
+const MIN_IN_FLIGHT = 1024;
 
 /** Share of the pool retries may add on top (Envoy's retry breaker): stops retry storms. */
-export const RETRY_SHARE = 0.1;
+const RETRY_SHARE = 0.1;
 
 export interface ConnectionPoolSizing {
   /** Concurrent requests one client proxy may have outstanding to the service. */
@@ -70,10 +70,10 @@ export interface RouteBudget {
 }
 
 /** A try slower than this many times the p95 objective is stuck, not slow: retry elsewhere. */
-export const PER_TRY_P95_MULTIPLE = 3;
+const PER_TRY_P95_MULTIPLE = 3;
 
 /** Allowance for Envoy's retry back-off (25 ms base, jittered) between tries. */
-export const RETRY_BACKOFF_MS = 100;
+const RETRY_BACKOFF_MS = 100;
 
 /**
  * Timeout and retries of a route from its p95 objective. A try is cut at 3 × p95 (for the API:

@@ -22,8 +22,6 @@ import { type MonitoringNames, operatorPodSelector } from './names';
 import { OPERATED_POD_SECURITY, operatedDisruptionBudget, operatedPodLabels, operatedSpread, quantities, RELOADER_RESOURCES } from './operated';
 import { alertmanagerConfigSpec, receiverRemoteKeys, type RoutingTuning } from './routing';
 
-/** Alertmanager, pinned (the model has no image for it yet; proposed: global.monitoring.alertmanager.image). */
-export const ALERTMANAGER_IMAGE: ImageRelease = { repository: 'quay.io/prometheus/alertmanager', version: 'v0.28.1' };
 
 export interface ContainerResources {
   readonly requests: { readonly cpu: string; readonly memory: string };
@@ -31,11 +29,19 @@ export interface ContainerResources {
 }
 
 export interface RegionAlertmanagerProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** Monitoring object names, computed once in the plan. */
   readonly names: MonitoringNames;
-  /** @default ALERTMANAGER_IMAGE */
+  /**
+   * Alertmanager image.
+   * @default plan.versions.images.alertmanager — every pin lives once in regions/versions.yaml
+   */
   readonly image?: ImageRelease;
-  /** @default { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } */
+  /**
+   * @default { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } — one
+   * region's alerts: little CPU, memory for silences and the notification log
+   */
   readonly resources?: ContainerResources;
   /**
    * Volume per replica for silences and the notification log, so a restart of every replica
@@ -45,7 +51,10 @@ export interface RegionAlertmanagerProps {
   readonly storage?: string;
   /** How long resolved alerts and expired silences are kept. @default '120h' */
   readonly retention?: string;
-  /** @default the defaults of RoutingTuning */
+  /**
+   * Grouping and repeat timing of notifications.
+   * @default the defaults of RoutingTuning — each documented, with its reason, on its field there
+   */
   readonly routing?: RoutingTuning;
 }
 
@@ -57,7 +66,7 @@ export class RegionAlertmanager extends Construct {
     const { plan, names } = props;
     const { global } = plan;
     const ns = plan.namespaces.monitoring;
-    const image = props.image ?? ALERTMANAGER_IMAGE;
+    const image = props.image ?? plan.versions.images.alertmanager;
     const own = appLabels(plan, 'alertmanager', 'alerting');
     const labels = { ...own, [LABELS.version]: image.version };
     const resources = props.resources ?? { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } };

@@ -22,9 +22,15 @@ import { sloRuleGroups, type SloAlertTuning } from './slo';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 export interface AlertsChartProps extends RegionChartProps {
-  /** @default the defaults of SloAlertTuning */
+  /**
+   * Burn-rate alert tuning of the SLO rules.
+   * @default the defaults of SloAlertTuning — each documented, with its reason, on its field there
+   */
   readonly slo?: SloAlertTuning;
-  /** @default the defaults of AlertTuning */
+  /**
+   * Thresholds of the latency, business and data alerts.
+   * @default the defaults of AlertTuning — each documented, with its reason, on its field there
+   */
   readonly alerts?: AlertTuning;
 }
 

@@ -26,15 +26,25 @@ import { PrometheusRbac } from './rbac';
 import { scrapeTargets, type ScrapeTarget } from '../lib/monitoring-targets';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
-export { ALERTMANAGER_IMAGE } from './alertmanager';
 export { retentionSize } from './prometheus';
 
 export interface MonitoringChartProps extends RegionChartProps {
-  /** @default scrapeTargets(plan) */
+  /**
+   * What Prometheus scrapes (one Role per target namespace).
+   * @default scrapeTargets(plan) — every exporter and app the region renders
+   */
   readonly targets?: readonly ScrapeTarget[];
-  /** @default the defaults of RegionPrometheusProps */
+  /**
+   * Prometheus settings.
+   * @default the defaults of RegionPrometheusProps — each documented, with its reason, on its field
+   * there
+   */
   readonly prometheus?: Omit<RegionPrometheusProps, 'plan' | 'names'>;
-  /** @default the defaults of RegionAlertmanagerProps */
+  /**
+   * Alertmanager settings.
+   * @default the defaults of RegionAlertmanagerProps — each documented, with its reason, on its
+   * field there
+   */
   readonly alertmanager?: Omit<RegionAlertmanagerProps, 'plan' | 'names'>;
 }
 

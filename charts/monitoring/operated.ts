@@ -63,11 +63,15 @@ export const RELOADER_RESOURCES = {
 } as const;
 
 export interface OperatedBudgetProps {
+  /** PodDisruptionBudget name. */
   readonly name: string;
+  /** Namespace of the operator-managed pods. */
   readonly namespace: string;
+  /** Labels of the PodDisruptionBudget. */
   readonly labels: Readonly<Record<string, string>>;
   /** The operator's pod selector labels (operatorPodSelector). */
   readonly selector: Readonly<Record<string, string>>;
+  /** Replicas of the Prometheus or Alertmanager resource: with fewer than 2 no budget is rendered. */
   readonly replicas: number;
 }
 

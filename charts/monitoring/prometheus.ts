@@ -27,7 +27,9 @@ export function retentionSize(volume: string, ratio: number): string {
 }
 
 export interface RegionPrometheusProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** Monitoring object names, computed once in the plan. */
   readonly names: MonitoringNames;
   /** Default scrape interval (monitors set their own). @default '30s' */
   readonly scrapeInterval?: string;
@@ -50,7 +52,8 @@ export class RegionPrometheus extends Construct {
     const { global, region } = plan;
     const ns = plan.namespaces.monitoring;
     const prom = global.monitoring.prometheus;
-    const labels = { ...appLabels(plan, 'prometheus', 'monitoring'), [LABELS.version]: prom.image.version };
+    const image = plan.versions.images.prometheus;
+    const labels = { ...appLabels(plan, 'prometheus', 'monitoring'), [LABELS.version]: image.version };
     const selector = operatorPodSelector('prometheus', names.prometheus);
     const ours = { matchLabels: { ...names.selectorLabels } };
     const onlyMonitoringNamespace = namespaceSelector(ns);
@@ -58,9 +61,9 @@ export class RegionPrometheus extends Construct {
     this.apiObject = new Prometheus(this, 'Resource', {
       metadata: { name: names.prometheus, namespace: ns, labels, annotations: syncWave(SYNC_WAVE.workloads) },
       spec: {
-        image: imageReference(prom.image),
+        image: imageReference(image),
         // The operator generates configuration (flags, config fields) for this version.
-        version: prom.image.version,
+        version: image.version,
         replicas: prom.replicas,
         retention: prom.retention,
         retentionSize: retentionSize(prom.storage.size, props.retentionSizeRatio ?? 0.85),
@@ -105,7 +108,7 @@ export class RegionPrometheus extends Construct {
         // Service discovery reads the Kubernetes API: the only pod here that gets a token.
         automountServiceAccountToken: true,
         securityContext: { ...OPERATED_POD_SECURITY },
-        podMetadata: { labels: operatedPodLabels(plan, 'monitoring', prom.image.version) },
+        podMetadata: { labels: operatedPodLabels(plan, 'monitoring', image.version) },
         topologySpreadConstraints: operatedSpread(selector),
         containers: [{
           name: 'config-reloader',

@@ -44,10 +44,13 @@ export function discoveryRules(targets: readonly ScrapeTarget[], namespace: stri
 }
 
 export interface PrometheusRbacProps {
+  /** Prometheus's ServiceAccount: the subject of every RoleBinding. */
   readonly serviceAccountName: string;
   /** Namespace Prometheus (and Alertmanager) run in. */
   readonly namespace: string;
+  /** Scrape targets: one Role and RoleBinding in each namespace they live in. */
   readonly targets: readonly ScrapeTarget[];
+  /** Labels of the Roles and RoleBindings. */
   readonly labels: Readonly<Record<string, string>>;
   /** Role and RoleBinding name in every scraped namespace. */
   readonly roleName: string;

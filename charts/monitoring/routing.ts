@@ -73,7 +73,7 @@ export interface RoutingTuning {
 }
 
 /** The labels routing reads, in the order of the route list. */
-export const GROUP_BY: readonly string[] = ['alertname', 'region'];
+const GROUP_BY: readonly string[] = ['alertname', 'region'];
 
 const match = (name: string, value: string) => ({ name, value, matchType: MatchType.VALUE_EQUALS });
 

@@ -33,12 +33,16 @@ export interface ServiceMonitorsChartProps extends RegionChartProps {
    * @default '30s'
    */
   readonly interval?: string;
-  /** @default scrapeTargets(plan) */
+  /**
+   * What to render monitors for.
+   * @default scrapeTargets(plan) — the list MonitoringChart grants Prometheus access to, so every
+   * monitor can scrape
+   */
   readonly targets?: readonly ScrapeTarget[];
 }
 
 /** Prometheus' meta label of a pod label: every character outside [a-zA-Z0-9_] becomes `_`. */
-export function podLabelMeta(key: string): string {
+function podLabelMeta(key: string): string {
   return `__meta_kubernetes_pod_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
 
@@ -47,7 +51,7 @@ export function podLabelMeta(key: string): string {
  * of each pod, then point it at the agent's merged endpoint. `(.+):\d+` keeps the host part
  * of both `10.0.0.7:15090` and `[fd00::7]:15090`.
  */
-export function mergedEndpointRelabelings(target: MeshedPodsTarget): PodMonitorSpecPodMetricsEndpointsRelabelings[] {
+function mergedEndpointRelabelings(target: MeshedPodsTarget): PodMonitorSpecPodMetricsEndpointsRelabelings[] {
   return [
     {
       action: PodRelabelAction.REPLACE,

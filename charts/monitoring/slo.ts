@@ -38,7 +38,7 @@ export const BURN_RATE_WINDOWS: readonly BurnRateWindow[] = [
 /** Windows of the success-ratio SLI: every window an alert reads. */
 export const SUCCESS_WINDOWS: readonly string[] = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
 /** Windows of the p95 latency SLI (alerts read 5m and 30m; dashboards the rest). */
-export const LATENCY_WINDOWS: readonly string[] = ['5m', '30m', '1h', '6h'];
+const LATENCY_WINDOWS: readonly string[] = ['5m', '30m', '1h', '6h'];
 
 /** Recording rule names (Prometheus convention level:metric:operations). */
 export const SLI = {
@@ -50,7 +50,7 @@ export const SLI = {
 } as const;
 
 /** A service with SLOs: which Istio requests count, and its latency ceiling. */
-export interface SloService {
+interface SloService {
   /** Value of the `service` label on the SLIs and alerts (the app name). */
   readonly service: string;
   /** Prefix of its alert names, e.g. `Api` → ApiErrorBudgetBurn. */
@@ -66,7 +66,7 @@ export interface SloService {
  * is held to the ceiling its own releases are gated on, so the alert never fires on a latency
  * a release would pass.
  */
-export function sloServices(plan: RegionPlan): SloService[] {
+function sloServices(plan: RegionPlan): SloService[] {
   const { names, namespaces, global } = plan;
   const matchers = (app: string): Matcher[] => eq({ reporter: 'destination', destination_workload_namespace: namespaces.app, destination_canonical_service: app });
   return [

@@ -15,7 +15,7 @@ import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 /** Pod Security Standards level and the version of its rules we pin to (the cluster's). */
 const POD_SECURITY = { level: 'restricted', version: 'v1.28' } as const;
 
-export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
+const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
   'pod-security.kubernetes.io/enforce': POD_SECURITY.level,
   'pod-security.kubernetes.io/enforce-version': POD_SECURITY.version,
   'pod-security.kubernetes.io/audit': POD_SECURITY.level,
@@ -28,7 +28,7 @@ export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
  * Sidecar injection. "restricted" forbids the NET_ADMIN init container Istio normally injects,
  * so the Istio add-on must run with the istio-cni node agent (see charts for platform add-ons).
  */
-export const ISTIO_INJECTION_LABELS: Readonly<Record<string, string>> = { 'istio-injection': 'enabled' };
+const ISTIO_INJECTION_LABELS: Readonly<Record<string, string>> = { 'istio-injection': 'enabled' };
 
 const KUBE_DNS = {
   namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },

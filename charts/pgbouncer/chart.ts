@@ -13,7 +13,10 @@ import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 export { pgbouncerPools, renderPgbouncerIni } from './config';
 
 export interface PgbouncerChartProps extends RegionChartProps {
-  /** @default {} (no reserve pool) */
+  /**
+   * @default {} (no reserve pool) — a reserve is taken out of each pod's server budget, so none
+   * unless asked for
+   */
   readonly pools?: PgbouncerPoolOptions;
 }
 

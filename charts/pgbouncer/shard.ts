@@ -20,17 +20,25 @@ import {
   userlistTemplate,
   type PgbouncerPoolOptions,
 } from './config';
-import { PGBOUNCER_EXPORTER_IMAGE, PGBOUNCER_EXPORTER_RESOURCES, PGBOUNCER_UID } from './images';
+import { PGBOUNCER_EXPORTER_RESOURCES, PGBOUNCER_UID } from './images';
 import { CREDENTIAL_PROPERTIES, postgresNames } from '../postgres/names';
 
 export interface PgbouncerShardProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** The Postgres shard this PgBouncer fronts. */
   readonly shard: ShardConfig;
   /** ServiceAccount of the pods (shared by the region's PgBouncers; the mesh authorises it). */
   readonly serviceAccountName: string;
-  /** @default {} (reserve pool 0) */
+  /**
+   * @default {} (reserve pool 0) — a reserve is taken out of each pod's server budget, so none
+   * unless asked for
+   */
   readonly pools?: PgbouncerPoolOptions;
-  /** @default PGBOUNCER_EXPORTER_IMAGE */
+  /**
+   * pgbouncer_exporter sidecar image.
+   * @default plan.versions.images.pgbouncerExporter — every pin lives once in regions/versions.yaml
+   */
   readonly exporterImage?: ImageRelease;
 }
 
@@ -106,7 +114,7 @@ export class PgbouncerShard extends Construct {
       selectorLabels: labels,
       region: plan.region.name,
       partOf: plan.global.platform.name,
-      version: plan.global.pgbouncer.image.version,
+      version: plan.versions.images.pgbouncer.version,
       serviceAccountName: props.serviceAccountName,
       runAsUser: PGBOUNCER_UID,
       annotations: { ...HOLD_UNTIL_PROXY_STARTS, ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
@@ -115,7 +123,7 @@ export class PgbouncerShard extends Construct {
       containers: [
         {
           name: 'pgbouncer',
-          image: plan.global.pgbouncer.image,
+          image: plan.versions.images.pgbouncer,
           command: ['/usr/bin/pgbouncer', `${PGBOUNCER_PATHS.configDir}/pgbouncer.ini`],
           ports: [{ name: 'tcp-pgbouncer', containerPort: listenPort }],
           resources: plan.global.pgbouncer.resources,
@@ -129,7 +137,7 @@ export class PgbouncerShard extends Construct {
         },
         {
           name: 'exporter',
-          image: props.exporterImage ?? PGBOUNCER_EXPORTER_IMAGE,
+          image: props.exporterImage ?? plan.versions.images.pgbouncerExporter,
           args: [`--web.listen-address=:${PGBOUNCER_EXPORTER_PORT.port}`],
           ports: [{ name: PGBOUNCER_EXPORTER_PORT.name, containerPort: PGBOUNCER_EXPORTER_PORT.port }],
           env: [{ name: 'PGBOUNCER_EXPORTER_CONNECTION_STRING', valueFrom: { secretKeyRef: { name: auth.secretName, key: k.exporterConnection } } }],

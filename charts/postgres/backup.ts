@@ -17,15 +17,24 @@ import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } 
 import { walgEnvironment, type BackupIdentity } from './walg';
 
 export interface BaseBackupProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** The shard whose primary is backed up. */
   readonly shard: ShardConfig;
-  /** @default - static keys (must match the PostgresShard's) */
+  /**
+   * How WAL-G authenticates to object storage.
+   * @default - static keys from the secret store — must match the PostgresShard's, or base backups
+   * and WAL land apart
+   */
   readonly backupIdentity?: BackupIdentity;
   /** Longest a backup may run before Kubernetes stops it. @default 21600 (6 h) */
   readonly activeDeadlineSeconds?: number;
   /** Retries of a failed backup within one schedule slot. @default 2 */
   readonly backoffLimit?: number;
-  /** @default { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } } */
+  /**
+   * @default { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } } — WAL-G
+   * compresses the stream: half a core, memory for its upload buffers
+   */
   readonly resources?: HardenedContainerProps['resources'];
 }
 
@@ -34,7 +43,7 @@ export interface BaseBackupProps {
  * (the Job never completes), so the script asks it to quit on exit; with native sidecars
  * (Istio ENABLE_NATIVE_SIDECARS on Kubernetes >= 1.29) that call is a harmless no-op.
  */
-export function renderBackupScript(retainFullBackups: number): string {
+function renderBackupScript(retainFullBackups: number): string {
   return [
     'set -eu',
     "trap 'curl -fsS -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT",
@@ -68,7 +77,7 @@ export class BaseBackupCronJob extends Construct {
 
     const container: HardenedContainerProps = {
       name: 'base-backup',
-      image: pg.image,
+      image: plan.versions.images.spilo,
       command: ['/bin/sh', '-c', renderBackupScript(pg.retainFullBackups)],
       env: [
         // Streams from the primary (rw Service): its name is on the server certificate.
@@ -95,7 +104,7 @@ export class BaseBackupCronJob extends Construct {
       selectorLabels: labels,
       region: plan.region.name,
       partOf: plan.global.platform.name,
-      version: pg.image.version,
+      version: plan.versions.images.spilo.version,
       serviceAccountName: names.backupServiceAccount,
       runAsUser: SPILO_UID,
       annotations: HOLD_UNTIL_PROXY_STARTS,
@@ -120,7 +129,7 @@ export class BaseBackupCronJob extends Construct {
     };
 
     this.apiObject = new k8s.KubeCronJob(this, 'Resource', {
-      metadata: { name: names.backupCronJob, namespace, labels: { ...labels, [LABELS.version]: pg.image.version } },
+      metadata: { name: names.backupCronJob, namespace, labels: { ...labels, [LABELS.version]: plan.versions.images.spilo.version } },
       spec: {
         schedule: pg.baseBackupSchedule,
         timeZone: 'Etc/UTC',

@@ -14,7 +14,11 @@ export { renderPgHba, renderPostgresqlConf } from './conf';
 export { renderPatroniYaml } from './patroni';
 
 export interface PostgresChartProps extends RegionChartProps {
-  /** @default DEFAULT_PATRONI_TIMING */
+  /**
+   * Patroni's failover timing.
+   * @default DEFAULT_PATRONI_TIMING — its worst case fits `global.postgres.rtoSeconds` (checked per
+   * shard)
+   */
   readonly timing?: PatroniTiming;
   /** Workload identity for WAL-G (e.g. IRSA role annotation). @default - static keys from the secret store */
   readonly backupIdentity?: BackupIdentity;

@@ -60,7 +60,7 @@ export function patroniManagedParameters(plan: RegionPlan, shard: ShardConfig): 
 }
 
 /** archive_command / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX, credentials). */
-export const WALG_ARCHIVE_COMMAND = 'wal-g wal-push "%p"';
+const WALG_ARCHIVE_COMMAND = 'wal-g wal-push "%p"';
 export const WALG_RESTORE_COMMAND = 'wal-g wal-fetch "%f" "%p"';
 
 /** Every parameter of postgresql.conf, in file order. Exported for tests and patroni.yml. */

@@ -1,14 +1,8 @@
 /**
- * Images the Postgres chart runs besides `global.postgres.image` (Spilo: Postgres + Patroni +
- * WAL-G). Pinned here until the model grows a field for them (see the report on issue 4).
+ * How the Postgres chart runs its images. The images themselves (Spilo: Postgres + Patroni +
+ * WAL-G, and postgres_exporter) are pinned in regions/versions.yaml (`images.spilo`,
+ * `images.postgresExporter`).
  */
-import type { ImageRelease } from '../../regions/model';
-
-/** prometheus-community/postgres_exporter. */
-export const POSTGRES_EXPORTER_IMAGE: ImageRelease = {
-  repository: 'quay.io/prometheuscommunity/postgres-exporter',
-  version: 'v0.15.0',
-};
 
 /** Resources of the exporter sidecar: it runs a few catalog queries per scrape. */
 export const POSTGRES_EXPORTER_RESOURCES = {

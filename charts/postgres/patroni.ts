@@ -41,7 +41,7 @@ export const DEFAULT_PATRONI_TIMING: PatroniTiming = {
  * checkpoint, and Kubernetes moving the read-write Service's endpoints to the new primary's pod
  * (label patch → EndpointSlice → kube-proxy / Istio EDS push).
  */
-export const FAILOVER_BUDGETS = { promoteSeconds: 30, endpointPropagationSeconds: 15 } as const;
+const FAILOVER_BUDGETS = { promoteSeconds: 30, endpointPropagationSeconds: 15 } as const;
 
 export interface FailoverWorstCase {
   /** Pod, node or zone lost (Patroni gone): the lock must expire before a replica may take it. */

@@ -22,19 +22,24 @@ import type { HardenedContainerProps } from '../lib/hardened-pod';
 import { HOLD_UNTIL_PROXY_STARTS, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
 import { POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from './conf';
-import { POSTGRES_EXPORTER_IMAGE, POSTGRES_EXPORTER_RESOURCES, SPILO_UID } from './images';
+import { POSTGRES_EXPORTER_RESOURCES, SPILO_UID } from './images';
 import { CREDENTIAL_PROPERTIES, PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames, type PostgresShardNames } from './names';
 import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, renderPatroniYaml, type PatroniTiming } from './patroni';
 import { BackupStorageCredentials, walgEnvironment, type BackupIdentity } from './walg';
 
 export interface PostgresShardProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** The shard (franchise range, replicas, storage) this renders. */
   readonly shard: ShardConfig;
   /** Patroni's failover timing; checked against `global.postgres.rtoSeconds`. @default DEFAULT_PATRONI_TIMING */
   readonly timing?: PatroniTiming;
   /** How WAL-G authenticates to object storage. @default - static keys from the secret store */
   readonly backupIdentity?: BackupIdentity;
-  /** @default POSTGRES_EXPORTER_IMAGE */
+  /**
+   * postgres_exporter sidecar image.
+   * @default plan.versions.images.postgresExporter — every pin lives once in regions/versions.yaml
+   */
   readonly exporterImage?: ImageRelease;
   /** Time for Patroni to stop Postgres cleanly and hand over the leader lock. @default 60 */
   readonly terminationGracePeriodSeconds?: number;
@@ -80,7 +85,7 @@ export class PostgresShard extends Construct {
     const bootstrapEnv = BOOTSTRAP_PASSWORDS.map((p) => fromSecret(p.env, secret, p.property));
     const postgres: HardenedContainerProps = {
       name: 'postgres',
-      image: plan.global.postgres.image,
+      image: plan.versions.images.spilo,
       command: ['patroni', `${POSTGRES_PATHS.configDir}/patroni.yml`],
       ports: [
         { name: POSTGRES_PORTS.postgres.name, containerPort: POSTGRES_PORTS.postgres.port },
@@ -116,7 +121,7 @@ export class PostgresShard extends Construct {
     };
     const exporter: HardenedContainerProps = {
       name: 'exporter',
-      image: props.exporterImage ?? POSTGRES_EXPORTER_IMAGE,
+      image: props.exporterImage ?? plan.versions.images.postgresExporter,
       args: [`--web.listen-address=:${POSTGRES_PORTS.metrics.port}`],
       ports: [{ name: POSTGRES_PORTS.metrics.name, containerPort: POSTGRES_PORTS.metrics.port }],
       env: [
@@ -141,7 +146,7 @@ export class PostgresShard extends Construct {
       selectorLabels: labels,
       region: plan.region.name,
       partOf: plan.global.platform.name,
-      version: plan.global.postgres.image.version,
+      version: plan.versions.images.spilo.version,
       serviceAccountName: names.serviceAccount,
       // Patroni keeps its lock and the role labels through the Kubernetes API.
       automountServiceAccountToken: true,

@@ -22,7 +22,7 @@ export interface BackupIdentity {
 }
 
 /** Keys of the static-credentials Secret (used only without workload identity). */
-export const BACKUP_STORAGE_KEYS = {
+const BACKUP_STORAGE_KEYS = {
   s3: { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' },
   gs: { serviceAccountJson: 'service-account.json' },
 } as const;
@@ -68,8 +68,11 @@ export function walgEnvironment(plan: RegionPlan, names: PostgresShardNames, ide
 }
 
 export interface BackupStorageCredentialsProps {
+  /** The region's plan (secret store, bucket). */
   readonly plan: RegionPlan;
+  /** The shard's object names. */
   readonly names: PostgresShardNames;
+  /** Labels of the ExternalSecret. */
   readonly labels: Readonly<Record<string, string>>;
 }
 

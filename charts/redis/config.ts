@@ -202,7 +202,7 @@ function wrap(text: string): string[] {
 
 function headerFor(plan: RegionPlan, tier: RedisTierKey, what: string): string[] {
   return [
-    `${what} of the Redis ${redisTopology(plan, tier).slug} tier in ${plan.region.name} (Redis ${plan.global.redis.image.version}).`,
+    `${what} of the Redis ${redisTopology(plan, tier).slug} tier in ${plan.region.name} (Redis ${plan.versions.images.redis.version}).`,
     'Rendered by charts/lib/redis-config.ts from regions/global.yaml: change the source, not this file.',
     'Passwords and the pod\'s own name are appended at start by the start script.',
   ];

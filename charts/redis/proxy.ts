@@ -28,20 +28,14 @@ import {
   sessionsProxyNames, type SessionsProxyNames,
 } from './topology';
 
-/**
- * HAProxy 2.8 (LTS). A named constant until the model has it (proposed as
- * `global.redis.proxyImage` in the report).
- */
-export const HAPROXY_IMAGE: ImageRelease = { repository: 'docker.io/library/haproxy', version: '2.8.10' };
-
 /** Sized for session traffic (logins, refreshes) and three replication streams; proposed for the model. */
-export const PROXY_RESOURCES: ContainerResources = { requests: { cpu: '200m', memory: '128Mi' }, limits: { memory: '256Mi' } };
+const PROXY_RESOURCES: ContainerResources = { requests: { cpu: '200m', memory: '128Mi' }, limits: { memory: '256Mi' } };
 
 /** Two proxies in different zones: one may go (drain, zone loss) while the other carries on. */
-export const PROXY_REPLICAS = 2;
+const PROXY_REPLICAS = 2;
 
 /** Connections one proxy accepts (see the comment in the rendered global section). */
-export const PROXY_MAX_CONNECTIONS = 8000;
+const PROXY_MAX_CONNECTIONS = 8000;
 
 /** Env var HAProxy expands in the config (`"${REDIS_PASSWORD}"`), filled from the Secret. */
 export const PROXY_PASSWORD_ENV = 'REDIS_PASSWORD';
@@ -152,14 +146,17 @@ export function renderHaproxyConf(plan: RegionPlan): string {
 }
 
 export interface SessionsProxyProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** Labels of the proxy's objects. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Pod selector labels of the proxy Deployment. */
   readonly selectorLabels: Readonly<Record<string, string>>;
-  /** @default HAPROXY_IMAGE */
+  /** HAProxy 2.8 (LTS). @default plan.versions.images.haproxy */
   readonly image?: ImageRelease;
-  /** @default PROXY_RESOURCES */
+  /** @default PROXY_RESOURCES — 200m/128Mi, sized for session traffic and three replication streams */
   readonly resources?: ContainerResources;
-  /** @default PROXY_REPLICAS */
+  /** @default PROXY_REPLICAS (2) — in different zones, so a drain or a zone loss leaves one proxy serving */
   readonly replicas?: number;
 }
 
@@ -174,7 +171,7 @@ export class SessionsProxy extends Construct {
     this.topology = redisTopology(plan, 'sessions');
     this.names = sessionsProxyNames(plan, plan.region.name);
     const ns = this.topology.namespace;
-    const image = props.image ?? HAPROXY_IMAGE;
+    const image = props.image ?? plan.versions.images.haproxy;
     const data = { 'haproxy.cfg': renderHaproxyConf(plan) };
 
     new k8s.KubeConfigMap(this, 'config', {

@@ -28,7 +28,9 @@ const PORTS = (names: SessionsProxyNames) => [
 ];
 
 export interface SessionsExportProps {
+  /** Metadata of the ServiceEntry. */
   readonly metadata: ApiObjectMetadata;
+  /** Global and local hosts and ports of the sessions proxy. */
   readonly names: SessionsProxyNames;
   /**
    * Namespaces that must see the host: our own (data) and the east-west gateway's.
@@ -58,7 +60,9 @@ export class SessionsExport extends Construct {
 export interface SessionsImportProps {
   /** Metadata of both objects (same name, same namespace). */
   readonly metadata: ApiObjectMetadata;
+  /** Global and local hosts and ports of the sessions proxy. */
   readonly names: SessionsProxyNames;
+  /** The primary region, whose sessions tier this region replicates and writes to. */
   readonly primary: PrimaryRegionRef;
   /** Namespaces whose sidecars may reach the host: data (replicas) and app (API writes). */
   readonly exportTo: readonly string[];

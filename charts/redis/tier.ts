@@ -28,14 +28,11 @@ import {
 } from './topology';
 
 /** The `redis` user of the official image: owns what it writes on the volume (fsGroup too). */
-export const REDIS_RUN_AS_USER = 999;
-
-/** redis_exporter, pinned. A constant until the model has it (proposed: `global.redis.exporterImage`). */
-export const REDIS_EXPORTER_IMAGE: ImageRelease = { repository: 'docker.io/oliver006/redis_exporter', version: 'v1.62.0' };
+const REDIS_RUN_AS_USER = 999;
 
 /** Sentinel is tiny (a few connections, no data); proposed for the model as `global.redis.sentinel.resources`. */
-export const SENTINEL_RESOURCES: ContainerResources = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
-export const EXPORTER_RESOURCES: ContainerResources = { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '128Mi' } };
+const SENTINEL_RESOURCES: ContainerResources = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
+const EXPORTER_RESOURCES: ContainerResources = { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '128Mi' } };
 
 /** Name of the persistent volume claim template (sessions) and of the data mount. */
 const DATA_VOLUME = 'data';
@@ -44,20 +41,25 @@ const AUTH_VOLUME = 'auth';
 const PASSWORD_FILE = `${REDIS_PATHS.auth}/password`;
 
 export interface RedisTierProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** Which tier (cache, sessions, rateLimit) this renders. */
   readonly tier: RedisTierKey;
   /** The primary region (remote-replica tiers replicate it). @default the plan's */
   readonly primaryRegion?: PrimaryRegionRef;
-  /** @default REDIS_EXPORTER_IMAGE */
+  /**
+   * redis_exporter sidecar image.
+   * @default plan.versions.images.redisExporter — every pin lives once in regions/versions.yaml
+   */
   readonly exporterImage?: ImageRelease;
-  /** @default SENTINEL_RESOURCES */
+  /** @default SENTINEL_RESOURCES — 50m/64Mi: Sentinel holds a few connections and no data */
   readonly sentinelResources?: ContainerResources;
-  /** @default EXPORTER_RESOURCES */
+  /** @default EXPORTER_RESOURCES — 50m/32Mi: one small scrape every 30 s */
   readonly exporterResources?: ContainerResources;
 }
 
 /** Selector labels of a tier's pods: `name` is the flow table's Redis peer for every part. */
-export function tierSelectorLabels(plan: RegionPlan, tier: RedisTierKey, part: 'server' | 'sentinel'): Record<string, string> {
+function tierSelectorLabels(plan: RegionPlan, tier: RedisTierKey, part: 'server' | 'sentinel'): Record<string, string> {
   const t = redisTopology(plan, tier);
   return {
     [LABELS.name]: plan.names.data.redisApp,
@@ -163,7 +165,7 @@ export class RedisTier extends Construct {
     }
     const redisContainer: HardenedContainerProps = {
       name: 'redis',
-      image: plan.global.redis.image,
+      image: plan.versions.images.redis,
       command: ['sh', `${REDIS_PATHS.config}/${REDIS_FILES.startRedis}`],
       ports: [{ name: 'tcp-redis', containerPort: t.redisPort }],
       env: redisEnv,
@@ -183,7 +185,7 @@ export class RedisTier extends Construct {
       selectorLabels: serverSelector,
       region: plan.region.name,
       partOf: plan.global.platform.name,
-      version: plan.global.redis.image.version,
+      version: plan.versions.images.redis.version,
       serviceAccountName: redisServiceAccount(plan),
       runAsUser: REDIS_RUN_AS_USER,
       // shutdown-timeout (10 s) for replicas to catch up, plus the final AOF fsync.
@@ -227,14 +229,14 @@ export class RedisTier extends Construct {
         selectorLabels: sentinelSelector,
         region: plan.region.name,
         partOf: plan.global.platform.name,
-        version: plan.global.redis.image.version,
+        version: plan.versions.images.redis.version,
         serviceAccountName: redisServiceAccount(plan),
         runAsUser: REDIS_RUN_AS_USER,
         annotations,
         containers: [
           {
             name: 'sentinel',
-            image: plan.global.redis.image,
+            image: plan.versions.images.redis,
             command: ['sh', `${REDIS_PATHS.config}/${REDIS_FILES.startSentinel}`],
             ports: [{ name: 'tcp-sentinel', containerPort: t.sentinelPort }],
             env: sentinelEnv,
@@ -257,7 +259,7 @@ export class RedisTier extends Construct {
 }
 
 /** Seconds start-redis.sh waits for the Sentinels to replace a restarted master. */
-export function staleMasterWaitSeconds(): number {
+function staleMasterWaitSeconds(): number {
   return Math.ceil((SENTINEL_TIMING.downAfterMilliseconds + SENTINEL_TIMING.failoverTimeoutMilliseconds) / 1000);
 }
 
@@ -300,7 +302,7 @@ function exporter(props: RedisTierProps, port: number): HardenedContainerProps {
   const http = { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(EXPORTER_PORT) } };
   return {
     name: 'exporter',
-    image: props.exporterImage ?? REDIS_EXPORTER_IMAGE,
+    image: props.exporterImage ?? props.plan.versions.images.redisExporter,
     ports: [{ name: 'http-metrics', containerPort: EXPORTER_PORT }],
     env: [
       { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${port}` },

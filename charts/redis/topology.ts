@@ -124,7 +124,7 @@ export function isPrimaryRegion(plan: RegionPlan): boolean {
   return plan.region.role === 'primary';
 }
 
-export function tierMode(plan: RegionPlan, tier: RedisTierKey): RedisTierMode {
+function tierMode(plan: RegionPlan, tier: RedisTierKey): RedisTierMode {
   return tier === 'sessions' && !isPrimaryRegion(plan) ? 'remote-replica' : 'sentinel';
 }
 

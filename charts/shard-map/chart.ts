@@ -10,9 +10,9 @@ import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** Bumped when the JSON layout changes, so the API can refuse a map it does not understand. */
-export const SHARD_MAP_FORMAT = 1;
+const SHARD_MAP_FORMAT = 1;
 
-export function shardMapJson(props: RegionChartProps): string {
+function shardMapJson(props: RegionChartProps): string {
   const { plan } = props;
   const document = {
     format: SHARD_MAP_FORMAT,

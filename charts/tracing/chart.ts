@@ -46,7 +46,7 @@ export class TracingChart extends RegionChart {
     super(scope, 'tracing', props);
     const { plan } = props;
     const names = tracingNames(plan);
-    const image = plan.global.tracing.collectorImage;
+    const image = plan.versions.images.otelCollector;
     // Every pod here is meshed: size its sidecar from config, and hold the exporters until
     // Envoy is up (they dial the next tier at start).
     const podAnnotations = sidecarAnnotations(plan.global.mesh.sidecar);

@@ -52,14 +52,11 @@ import { RESTRICTED_CONTAINER_SECURITY, zoneSpread, type ContainerResources } fr
 import { imageReference } from '../lib/image';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
 import {
-  ATTR_CLOUD_PROVIDER,
-  ATTR_CLOUD_REGION,
   COLLECTOR_HEALTH_PORT,
   COLLECTOR_METRICS_PORT,
   JAEGER_PORTS,
-  OTLP_GRPC_PORT,
-  OTLP_HTTP_PORT,
   operatorSelectorLabels,
   tracingHost,
   type CollectorTierNames,
@@ -67,7 +64,7 @@ import {
 } from './names';
 
 /** UID/GID the upstream collector images run as. */
-export const COLLECTOR_USER = 10001;
+const COLLECTOR_USER = 10001;
 
 /** Size of one collector tier. */
 export interface CollectorTierSizing {
@@ -88,11 +85,11 @@ export const DEFAULT_SAMPLER_SIZING: CollectorTierSizing = {
 };
 
 /** Traces one sampler pod holds while waiting for their decision (oldest dropped beyond). */
-export const TAIL_SAMPLING_NUM_TRACES = 50_000;
+const TAIL_SAMPLING_NUM_TRACES = 50_000;
 /** Sizing hint of the sampler's trace map. */
-export const TAIL_SAMPLING_EXPECTED_TRACES_PER_SEC = 1_000;
+const TAIL_SAMPLING_EXPECTED_TRACES_PER_SEC = 1_000;
 /** Shortest wait for a trace's spans before deciding. */
-export const MIN_DECISION_WAIT_SECONDS = 10;
+const MIN_DECISION_WAIT_SECONDS = 10;
 
 /** Names of the tail-sampling policies (shown in the sampler's metrics and logs). */
 export const POLICY = { errors: 'keep-errors', slow: 'keep-slow', baseline: 'baseline' } as const;
@@ -110,7 +107,7 @@ export function decisionWaitSeconds(slowTraceMs: number): number {
  * error span, every trace longer than `slowTraceMs`, and `baselineSamplingPercent` % of the
  * rest (decided on the trace ID, so every sampler pod agrees).
  */
-export function tailSamplingPolicies(tracing: GlobalConfig['tracing']): Record<string, unknown>[] {
+function tailSamplingPolicies(tracing: GlobalConfig['tracing']): Record<string, unknown>[] {
   return [
     { name: POLICY.errors, type: 'status_code', status_code: { status_codes: ['ERROR'] } },
     { name: POLICY.slow, type: 'latency', latency: { threshold_ms: tracing.slowTraceMs } },
@@ -219,14 +216,14 @@ export function samplerConfig(plan: RegionPlan, names: TracingNames): OpenTeleme
 }
 
 /** Go's soft memory limit at 80 % of the container limit, so the GC works before the kernel kills. */
-export function goMemLimit(memoryLimit: string): string {
+function goMemLimit(memoryLimit: string): string {
   return `${Math.floor((parseQuantity(memoryLimit) * 0.8) / 2 ** 20)}MiB`;
 }
 
 /** Pod Security "restricted", as the operator copies it into the collector container and pod. */
-export const COLLECTOR_SECURITY_CONTEXT = RESTRICTED_CONTAINER_SECURITY;
+const COLLECTOR_SECURITY_CONTEXT = RESTRICTED_CONTAINER_SECURITY;
 
-export const COLLECTOR_POD_SECURITY_CONTEXT = {
+const COLLECTOR_POD_SECURITY_CONTEXT = {
   runAsNonRoot: true,
   runAsUser: COLLECTOR_USER,
   runAsGroup: COLLECTOR_USER,
@@ -235,10 +232,15 @@ export const COLLECTOR_POD_SECURITY_CONTEXT = {
 };
 
 export interface OtelCollectorProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** This tier's names (CR, Services, ServiceAccount). */
   readonly names: CollectorTierNames;
+  /** The tier's pipeline: receivers, processors, exporters. */
   readonly config: OpenTelemetryCollectorV1Beta1SpecConfig;
+  /** Replicas and resources of the tier, from the plan. */
   readonly sizing: CollectorTierSizing;
+  /** Collector image the operator runs. */
   readonly image: ImageRelease;
   /** What the tier does, for `app.kubernetes.io/component`. */
   readonly component: string;

@@ -30,12 +30,12 @@ import { JAEGER_PORTS, type TracingNames } from './names';
 const ISTIO_INJECT_LABEL = 'sidecar.istio.io/inject';
 
 /** UID/GID the upstream Jaeger images run as. */
-export const JAEGER_USER = 10001;
+const JAEGER_USER = 10001;
 
 /** Where the badger volume is mounted, and its two directories. */
-export const BADGER_MOUNT = '/badger';
+const BADGER_MOUNT = '/badger';
 
-export const DEFAULT_JAEGER_RESOURCES: ContainerResources = {
+const DEFAULT_JAEGER_RESOURCES: ContainerResources = {
   requests: { cpu: '500m', memory: '2Gi' },
   limits: { memory: '4Gi' },
 };
@@ -57,11 +57,16 @@ export interface ElasticsearchStorage {
 }
 
 export interface JaegerProps {
+  /** The region's plan. */
   readonly plan: RegionPlan;
+  /** Tracing object names (tracingNames). */
   readonly names: TracingNames;
-  /** @default DEFAULT_JAEGER_RESOURCES */
+  /** @default DEFAULT_JAEGER_RESOURCES — 500m/2Gi, limit 4Gi: all-in-one Jaeger buffers spans in memory */
   readonly resources?: ContainerResources;
-  /** Required when `storage.type` is `elasticsearch`. */
+  /**
+   * Elasticsearch connection. Required when `storage.type` is `elasticsearch`.
+   * @default none — badger storage needs none
+   */
   readonly elasticsearch?: ElasticsearchStorage;
   /** Jaeger pods with elasticsearch storage (stateless). @default 2 */
   readonly elasticsearchReplicas?: number;
@@ -75,7 +80,7 @@ export interface JaegerProps {
 export type ResolvedElasticsearch = ElasticsearchStorage & { readonly indexPrefix: string; readonly secretName: string };
 
 /** `72h` → 72. */
-export function retentionHours(retention: string): number {
+function retentionHours(retention: string): number {
   const m = /^([1-9][0-9]*)h$/.exec(retention);
   if (!m) throw new Error(`tracing.jaeger.retention "${retention}" must be whole hours, e.g. 72h`);
   return Number(m[1]);
@@ -87,7 +92,7 @@ export function retentionDays(retention: string): number {
 }
 
 /** What the Jaeger process reads its storage settings from (environment, Jaeger v1 naming). */
-export function jaegerStorageEnv(plan: RegionPlan, es?: ResolvedElasticsearch): k8s.EnvVar[] {
+function jaegerStorageEnv(plan: RegionPlan, es?: ResolvedElasticsearch): k8s.EnvVar[] {
   const { storage, retention } = plan.global.tracing.jaeger;
   if (storage.type === 'badger') {
     return [
@@ -156,7 +161,7 @@ export class Jaeger extends Construct {
     const admin = { httpGet: { path: '/', port: k8s.IntOrString.fromNumber(JAEGER_PORTS.admin) } };
     const container: HardenedContainerProps = {
       name: 'jaeger',
-      image: jaeger.image,
+      image: plan.versions.images.jaeger,
       env: [
         ...jaegerStorageEnv(plan, es),
         // OTLP from the sampler tier (the Zipkin receiver stays off: it has no host:port).
@@ -191,7 +196,7 @@ export class Jaeger extends Construct {
       selectorLabels: labels,
       region: plan.region.name,
       partOf: plan.global.platform.name,
-      version: jaeger.image.version,
+      version: plan.versions.images.jaeger.version,
       serviceAccountName: n.serviceAccount,
       runAsUser: JAEGER_USER,
       // Badger flushes its memtables on SIGTERM.
@@ -291,13 +296,13 @@ export class Jaeger extends Construct {
     const { jaeger } = plan.global.tracing;
     const namespace = plan.namespaces.monitoring;
     const cleanerLabels = appLabels(plan, 'jaeger-index-cleaner', 'tracing');
-    // Released with Jaeger under the same version, next to the all-in-one image.
-    const image = { ...jaeger.image, repository: jaeger.image.repository.replace(/[^/]+$/, 'jaeger-es-index-cleaner'), digest: undefined };
+    // Released with Jaeger under the same version (loading regions/versions.yaml checks they agree).
+    const image = plan.versions.images.jaegerEsIndexCleaner;
     const template = hardenedPodTemplate({
       selectorLabels: cleanerLabels,
       region: plan.region.name,
       partOf: plan.global.platform.name,
-      version: jaeger.image.version,
+      version: image.version,
       serviceAccountName: names.jaeger.serviceAccount,
       runAsUser: JAEGER_USER,
       containers: [
@@ -321,7 +326,7 @@ export class Jaeger extends Construct {
     });
     const spec = template.spec!;
     new k8s.KubeCronJob(this, 'IndexCleaner', {
-      metadata: { name: names.jaeger.indexCleaner, namespace, labels: { ...cleanerLabels, [LABELS.version]: jaeger.image.version } },
+      metadata: { name: names.jaeger.indexCleaner, namespace, labels: { ...cleanerLabels, [LABELS.version]: image.version } },
       spec: {
         schedule: props.indexCleanerSchedule ?? '15 0 * * *',
         timeZone: 'Etc/UTC',

@@ -1,6 +1,7 @@
 /**
- * Names, hosts and ports of the tracing pipeline, for the charts that send spans (API, web, the
- * mesh's Telemetry) and the traffic-policy table. Computed from the plan, never typed twice.
+ * Names, hosts and ports of the tracing pipeline's own objects (collector tiers, Jaeger), for the
+ * tracing chart and the traffic-policy table. Computed from the plan, never typed twice. What the
+ * senders point at (collector Service, OTLP ports, Istio provider name) is in charts/lib/otel.ts.
  *
  * Pipeline: workloads (OTLP/HTTP) and Istio sidecars (OTLP/gRPC, extension provider
  * `otel-tracing`) → `otel-collector` (gateway tier) → trace-ID-routed → `otel-sampler` (tail
@@ -14,16 +15,8 @@
  * and the SDKs' OTLP endpoint point at.
  */
 import type { RegionPlan } from '../../regions/plan';
+import { OTEL_COLLECTOR_CR, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
 
-/**
- * Istio extension provider (meshConfig.extensionProviders[].name) that sends the sidecars'
- * spans to the collector; the mesh Telemetry names it. The Istio add-on must define it as
- * `opentelemetry: { service: <OTEL_COLLECTOR_HOST>, port: OTLP_GRPC_PORT }`.
- */
-export const OTEL_TRACING_PROVIDER = 'otel-tracing';
-
-export const OTLP_GRPC_PORT = 4317;
-export const OTLP_HTTP_PORT = 4318;
 /** The collectors' health_check extension (the operator derives the probes from it). */
 export const COLLECTOR_HEALTH_PORT = 13133;
 /** The collectors' own metrics (operator Service `<cr>-collector-monitoring`, port name `monitoring`). */
@@ -51,12 +44,12 @@ export function operatorServiceName(cr: string): string {
 }
 
 /** The operator's headless Service of collector `cr` (every pod's address: the trace-ID load balancer resolves it). */
-export function operatorHeadlessServiceName(cr: string): string {
+function operatorHeadlessServiceName(cr: string): string {
   return `${operatorServiceName(cr)}-headless`;
 }
 
 /** The operator's Service exposing the collector's own metrics (port 8888, name `monitoring`). */
-export function operatorMonitoringServiceName(cr: string): string {
+function operatorMonitoringServiceName(cr: string): string {
   return `${operatorServiceName(cr)}-monitoring`;
 }
 
@@ -73,24 +66,10 @@ export function operatorSelectorLabels(namespace: string, cr: string): Record<st
   };
 }
 
-/** Name of the gateway collector CR: its Service is `otel-collector`. */
-export const OTEL_COLLECTOR_CR = 'otel';
-/** Service every workload and sidecar sends spans to. */
-export const OTEL_COLLECTOR_SERVICE = operatorServiceName(OTEL_COLLECTOR_CR);
-/** Name of the tail-sampling collector CR. */
-export const OTEL_SAMPLER_CR = 'otel-sampler';
+/** Name of the tail-sampling collector CR (the gateway's, OTEL_COLLECTOR_CR, is in charts/lib/otel.ts). */
+const OTEL_SAMPLER_CR = 'otel-sampler';
 
 const svcHost = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
-
-/** `otel-collector.<monitoring namespace>.svc.cluster.local`: the mesh's extension provider `service`. */
-export function otelCollectorHost(plan: RegionPlan): string {
-  return svcHost(OTEL_COLLECTOR_SERVICE, plan.namespaces.monitoring);
-}
-
-/** OTLP/HTTP endpoint for SDKs (`OTEL_EXPORTER_OTLP_ENDPOINT`). */
-export function otelCollectorHttpEndpoint(plan: RegionPlan): string {
-  return `http://${otelCollectorHost(plan)}:${OTLP_HTTP_PORT}`;
-}
 
 export interface CollectorTierNames {
   /** OpenTelemetryCollector name. */
@@ -159,12 +138,3 @@ export function tracingNames(plan: RegionPlan): TracingNames {
 export function tracingHost(plan: RegionPlan, service: string): string {
   return svcHost(service, plan.namespaces.monitoring);
 }
-
-/**
- * Resource attribute keys that are still "incubating" in @opentelemetry/semantic-conventions
- * 1.45.0. The package asks runtime code to copy incubating definitions rather than import its
- * `/incubating` entry (which may change in a minor release); test/charts/tracing.test.ts pins
- * these copies to the package's incubating exports.
- */
-export const ATTR_CLOUD_REGION = 'cloud.region' as const;
-export const ATTR_CLOUD_PROVIDER = 'cloud.provider' as const;

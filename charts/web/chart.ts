@@ -24,7 +24,7 @@ import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** Arguments of the web AnalysisTemplate: one template serves pre- and post-promotion. */
-export const WEB_ANALYSIS_ARGS = {
+const WEB_ANALYSIS_ARGS = {
   /** Service whose traffic is judged: the preview Service before promotion, the active one after. */
   serviceName: 'service-name',
   /** Pod template revision of the new stack (see withTemplateRevision). */
@@ -43,7 +43,10 @@ export interface WebChartProps extends RegionChartProps {
    * @default '10%'
    */
   readonly maxUnavailable?: number | string;
-  /** @default 5 */
+  /**
+   * Old ReplicaSets kept for `kubectl argo rollouts undo`.
+   * @default 5 — as the API: a few rollback targets without many idle ReplicaSets
+   */
   readonly revisionHistoryLimit?: number;
   /** Seconds the new stack may take to become available before the release is aborted. @default 600 */
   readonly progressDeadlineSeconds?: number;
@@ -63,7 +66,7 @@ export interface WebChartProps extends RegionChartProps {
  * before the switch, by pods nobody analysed). The app quota invariant counts the web front end
  * twice for this reason.
  */
-export function blueGreenStrategy(props: {
+function blueGreenStrategy(props: {
   readonly activeService: string;
   readonly previewService: string;
   readonly templateName: string;

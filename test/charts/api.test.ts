@@ -7,7 +7,8 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { balanced, promqlErrors } from '../support/promql';
 import { describe, expect, it } from 'vitest';
-import { API_CONFIG_KEYS, ApiChart, ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, canarySteps } from '../../charts/api/chart';
+import { API_CONFIG_KEYS, ApiChart, canarySteps } from '../../charts/api/chart';
+import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION } from '../../charts/lib/otel';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { NamespacesChart } from '../../charts/namespaces/chart';
 import { ShardMapChart } from '../../charts/shard-map/chart';

@@ -42,12 +42,13 @@ const matches = (selector: { matchLabels: Record<string, string> }, labels: Reco
 describe('Prometheus', () => {
   const prom = plan.global.monitoring.prometheus;
 
-  it('takes replicas, retention, volume, resources and image from the region model', () => {
+  it('takes replicas, retention, volume and resources from the region model, the image from regions/versions.yaml', () => {
+    const image = plan.versions.images.prometheus;
     expect(prometheus.spec).toMatchObject({
       replicas: prom.replicas,
       retention: prom.retention,
-      image: `${prom.image.repository}:${prom.image.version}`,
-      version: prom.image.version,
+      image: `${image.repository}:${image.version}`,
+      version: image.version,
       resources: { requests: prom.resources.requests, limits: prom.resources.limits },
       storage: { volumeClaimTemplate: { spec: { storageClassName: prom.storage.className, resources: { requests: { storage: prom.storage.size } } } } },
     });

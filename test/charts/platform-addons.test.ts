@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addonProjectName } from '../../charts/argocd/chart';
-import { ADDON_NAMESPACES, HELM_REPOS, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE } from '../../charts/argocd/addon-catalog';
+import { ADDON_NAMESPACES, type HelmChartKey, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE } from '../../charts/argocd/addon-catalog';
 import { ADDON_LABEL, PlatformAddonsChart } from '../../charts/argocd/addons-chart';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
@@ -21,18 +21,18 @@ const app = (region: string, addon: string) => {
 };
 const values = (region: string, addon: string) => app(region, addon).spec.source.helm.valuesObject;
 
-/** What each add-on is pinned to, and why (see the README for how each version was checked). */
-const PINNED: Record<string, [repo: string, chart: string, version: string]> = {
-  'istio-base': [HELM_REPOS.istio, 'base', '1.24.6'],
-  'istio-cni': [HELM_REPOS.istio, 'cni', '1.24.6'],
-  istiod: [HELM_REPOS.istio, 'istiod', '1.24.6'],
-  'istio-ingressgateway': [HELM_REPOS.istio, 'gateway', '1.24.6'],
-  'argo-rollouts': [HELM_REPOS.argo, 'argo-rollouts', '2.40.6'],
-  'kube-prometheus-stack': [HELM_REPOS.prometheusCommunity, 'kube-prometheus-stack', '88.0.0'],
-  'prometheus-adapter': [HELM_REPOS.prometheusCommunity, 'prometheus-adapter', '5.2.0'],
-  vpa: [HELM_REPOS.fairwinds, 'vpa', '5.0.0'],
-  'external-secrets': [HELM_REPOS.externalSecrets, 'external-secrets', '0.13.0'],
-  'opentelemetry-operator': [HELM_REPOS.openTelemetry, 'opentelemetry-operator', '0.122.0'],
+/** Each add-on and its chart's entry in regions/versions.yaml `helmCharts` (what it is pinned to, and why). */
+const PINNED: Record<string, HelmChartKey> = {
+  'istio-base': 'istioBase',
+  'istio-cni': 'istioCni',
+  istiod: 'istiod',
+  'istio-ingressgateway': 'istioGateway',
+  'argo-rollouts': 'argoRollouts',
+  'kube-prometheus-stack': 'kubePrometheusStack',
+  'prometheus-adapter': 'prometheusAdapter',
+  vpa: 'vpa',
+  'external-secrets': 'externalSecrets',
+  'opentelemetry-operator': 'opentelemetryOperator',
 };
 
 describe('PlatformAddonsChart', () => {
@@ -47,13 +47,15 @@ describe('PlatformAddonsChart', () => {
     }
   });
 
-  it('pins every add-on to an exact chart version of its upstream repository (no range, no latest)', () => {
+  it('pins every add-on to the exact chart version of regions/versions.yaml (no range, no latest), and every pinned chart is used', () => {
     for (const a of apps) {
-      const [repo, chart, version] = PINNED[a.metadata.labels[ADDON_LABEL]]!;
-      expect(a.spec.source).toMatchObject({ repoURL: repo, chart, targetRevision: version });
+      const { repoURL, chart, version } = plan.versions.helmCharts[PINNED[a.metadata.labels[ADDON_LABEL]]!];
+      expect(a.spec.source).toMatchObject({ repoURL, chart, targetRevision: version });
       expect(a.spec.source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
       expect(a.metadata.labels['app.kubernetes.io/version']).toBe(version);
     }
+    expect(Object.fromEntries(platformAddons(regionPlan()).map((a) => [a.id, a.pin]))).toEqual(PINNED);
+    expect(Object.values(PINNED).sort()).toEqual(Object.keys(plan.versions.helmCharts).sort());
   });
 
   it('orders add-ons by dependency, all before the region ApplicationSet', () => {

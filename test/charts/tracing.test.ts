@@ -6,7 +6,7 @@
  */
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_K8S_CLUSTER_NAME } from '@opentelemetry/semantic-conventions';
 import { describe, expect, it } from 'vitest';
-import { OTEL_COLLECTOR_SERVICE as API_COLLECTOR_SERVICE, OTLP_HTTP_PORT as API_OTLP_HTTP_PORT, otelEnvironment } from '../../charts/api/chart';
+import { otelEnvironment } from '../../charts/api/chart';
 import { decisionWaitSeconds, POLICY, resourceAttributes } from '../../charts/tracing/collector';
 import { retentionDays } from '../../charts/tracing/jaeger';
 import {
@@ -17,12 +17,10 @@ import {
   OTEL_TRACING_PROVIDER,
   OTLP_GRPC_PORT,
   OTLP_HTTP_PORT,
-  operatorSelectorLabels,
-  operatorServiceName,
   otelCollectorHost,
   otelCollectorHttpEndpoint,
-  tracingNames,
-} from '../../charts/tracing/names';
+} from '../../charts/lib/otel';
+import { operatorSelectorLabels, operatorServiceName, tracingNames } from '../../charts/tracing/names';
 import { otelCollectorEndpoint, TRACING_PROVIDER } from '../../charts/argocd/addon-catalog';
 import { MeshChart } from '../../charts/mesh/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
@@ -134,6 +132,7 @@ describe('collector names: what the mesh and the SDKs point at', () => {
     expect(OTEL_COLLECTOR_CR).toBe('otel');
     expect(operatorServiceName(collector(render(), OTEL_COLLECTOR_CR).metadata.name)).toBe('otel-collector');
     expect(OTEL_COLLECTOR_SERVICE).toBe('otel-collector');
+    expect(operatorServiceName(OTEL_COLLECTOR_CR)).toBe(OTEL_COLLECTOR_SERVICE);
     expect(otelCollectorHost(plan)).toBe('otel-collector.bookedbarber-monitoring.svc.cluster.local');
     expect(OTEL_TRACING_PROVIDER).toBe('otel-tracing');
     expect(() => operatorServiceName('x'.repeat(60))).toThrow(/truncate/);
@@ -146,8 +145,6 @@ describe('collector names: what the mesh and the SDKs point at', () => {
   });
 
   it('is the endpoint the API chart already exports spans to', () => {
-    expect(API_COLLECTOR_SERVICE).toBe(OTEL_COLLECTOR_SERVICE);
-    expect(API_OTLP_HTTP_PORT).toBe(OTLP_HTTP_PORT);
     expect(otelEnvironment(plan).find((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe(otelCollectorHttpEndpoint(plan));
   });
 
@@ -204,7 +201,7 @@ describe('collector tiers', () => {
         expect(cr.metadata.labels['app.kubernetes.io/name']).toBe(tier.app);
         expect(cr.spec.upgradeStrategy).toBe('none');
         expect(cr.spec.networkPolicy).toEqual({ enabled: false });
-        expect(cr.spec.image).toBe(`${plan.global.tracing.collectorImage.repository}:${plan.global.tracing.collectorImage.version}`);
+        expect(cr.spec.image).toBe(`${plan.versions.images.otelCollector.repository}:${plan.versions.images.otelCollector.version}`);
       });
 
       it('wires every pipeline component to a definition and defines none it does not use', () => {

@@ -94,13 +94,13 @@ describe('region schema files for editors', () => {
   it('every region file carries the yaml-language-server modeline for its schema', () => {
     for (const name of fs.readdirSync(REGIONS_DIR).filter((n) => n.endsWith('.yaml'))) {
       const first = fs.readFileSync(path.join(REGIONS_DIR, name), 'utf8').split('\n')[0];
-      const schema = name === 'global.yaml' ? 'global.schema.json' : 'region.schema.json';
+      const schema = { 'global.yaml': 'global.schema.json', 'versions.yaml': 'versions.schema.json' }[name] ?? 'region.schema.json';
       expect(first, name).toBe(`# yaml-language-server: $schema=./schema/${schema}`);
     }
   });
 
-  it('the schema rejects unknown fields at every level', () => {
-    const schema = JSON.parse(renderRegionSchemas()['region.schema.json']);
+  it.each(['region.schema.json', 'versions.schema.json'])('%s rejects unknown fields at every level', (file) => {
+    const schema = JSON.parse(renderRegionSchemas()[file]!);
     const objects: unknown[] = [];
     const walk = (node: any) => {
       if (node && typeof node === 'object') {

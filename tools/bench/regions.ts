@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
+import { GLOBAL_FILE, regionFiles, VERSIONS_FILE } from '../../regions/load';
 
 /** a, b, ..., z, aa, ab, ... */
 function letters(index: number): string {
@@ -20,19 +21,19 @@ function letters(index: number): string {
 }
 
 /**
- * Writes `count` regions into `outDir` (plus a copy of global.yaml). Region names keep the
+ * Writes `count` regions into `outDir` (plus copies of global.yaml and versions.yaml). Region names keep the
  * `xx-word-N` form of a cloud region id: the template's word gets a letter suffix.
  */
 export function writeSyntheticRegions(sourceDir: string, outDir: string, count: number): string[] {
   fs.mkdirSync(outDir, { recursive: true });
-  const globalText = fs.readFileSync(path.join(sourceDir, 'global.yaml'), 'utf8');
-  fs.writeFileSync(path.join(outDir, 'global.yaml'), globalText);
+  const globalText = fs.readFileSync(path.join(sourceDir, GLOBAL_FILE), 'utf8');
+  fs.writeFileSync(path.join(outDir, GLOBAL_FILE), globalText);
+  fs.copyFileSync(path.join(sourceDir, VERSIONS_FILE), path.join(outDir, VERSIONS_FILE));
   const ids = parseDocument(globalText).toJS().franchiseIds as { first: number; last: number };
-  const templates = fs
-    .readdirSync(sourceDir)
-    .filter((f) => f.endsWith('.yaml') && f !== 'global.yaml')
-    .sort()
-    .map((f) => ({ name: f.slice(0, -'.yaml'.length), text: fs.readFileSync(path.join(sourceDir, f), 'utf8') }));
+  const templates = regionFiles(sourceDir).map((file) => ({
+    name: path.basename(file, '.yaml'),
+    text: fs.readFileSync(file, 'utf8'),
+  }));
   // The primary template first, so region 0 is the one primary.
   templates.sort((a, b) => Number(/\nrole: primary/.test(b.text)) - Number(/\nrole: primary/.test(a.text)));
   const span = ids.last - ids.first + 1;

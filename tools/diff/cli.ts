@@ -13,7 +13,7 @@ import { diffTrees } from './diff';
 import { renderJson, renderMarkdown } from './report';
 import { readTreeFiles, type TreeFile } from './tree';
 
-export const USAGE = `usage: npm run diff -- [<base-ref>] [--to <dir>] [--json] [--out <file>]
+const USAGE = `usage: npm run diff -- [<base-ref>] [--to <dir>] [--json] [--out <file>]
        npm run diff -- --from <dirA> [--to <dirB>] [--json] [--out <file>]
   <base-ref>    git ref to compare against; its source is rendered in a temporary worktree
                 (default: git merge-base HEAD main)
@@ -38,7 +38,7 @@ function git(args: string[], cwd = root): string {
 }
 
 /** Renders the source of a git ref in a temporary worktree; the worktree is always removed. */
-export function renderRef(ref: string): TreeFile[] {
+function renderRef(ref: string): TreeFile[] {
   const commit = git(['rev-parse', '--verify', `${ref}^{commit}`]);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bookedbarber-diff-'));
   const worktree = path.join(tmp, 'src');

@@ -71,7 +71,7 @@ function ref(e: Entry): ObjectRef {
   return r;
 }
 
-export function compareRefs(a: ObjectRef, b: ObjectRef): number {
+function compareRefs(a: ObjectRef, b: ObjectRef): number {
   return compareText(a.kind, b.kind) || compareText(a.namespace ?? '', b.namespace ?? '') || compareText(a.name, b.name) || compareText(a.apiVersion, b.apiVersion);
 }
 

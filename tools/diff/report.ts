@@ -18,7 +18,7 @@ function isMultiline(c: FieldChange): boolean {
 }
 
 /** A minimal line diff (LCS) of two texts, as unified-style lines without context. */
-export function lineDiff(a: string, b: string): string[] {
+function lineDiff(a: string, b: string): string[] {
   const x = a.split('\n');
   const y = b.split('\n');
   // Trim the common head and tail, then LCS over the middle (small in practice).

@@ -66,13 +66,13 @@ export function readTreeFiles(root: string): TreeFile[] {
 }
 
 /** The API group of an apiVersion: "" for the core group (v1). */
-export function apiGroup(apiVersion: string): string {
+function apiGroup(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash === -1 ? '' : apiVersion.slice(0, slash);
 }
 
 /** Identity within a region: group, kind, namespace, name (the version is not part of it). */
-export function identity(object: KubeObject): string {
+function identity(object: KubeObject): string {
   return `${apiGroup(object.apiVersion)}\u0000${object.kind}\u0000${object.metadata.namespace ?? ''}\u0000${object.metadata.name}`;
 }
 

@@ -28,7 +28,7 @@ const SUFFIX: Readonly<Record<string, number>> = {
 };
 
 /** A Kubernetes quantity as a number (CPU in cores, memory/storage in bytes); absent = 0. */
-export function quantity(value: unknown): number {
+function quantity(value: unknown): number {
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number') return value;
   const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(String(value).trim());
@@ -43,8 +43,8 @@ export function formatNumber(value: number): string {
   const fixed = (Math.round(value * 100) / 100).toFixed(2);
   return fixed.replace(/\.?0+$/, '') || '0';
 }
-export const formatCores = (cores: number): string => formatNumber(cores);
-export const formatGiB = (bytes: number): string => formatNumber(bytes / GIB);
+const formatCores = (cores: number): string => formatNumber(cores);
+const formatGiB = (bytes: number): string => formatNumber(bytes / GIB);
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -216,7 +216,7 @@ function sumRows(component: string, rows: readonly CapacityRow[]): CapacityRow {
 // ---------------------------------------------------------------------------------------------
 // Topology
 
-export interface Topology {
+interface Topology {
   /** Node id -> label, grouped by subgraph title ('' = top level). */
   readonly groups: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** `from|to|label|style` where style is `solid` or `dotted`, unique and sorted. */
@@ -224,7 +224,7 @@ export interface Topology {
 }
 
 /** A Mermaid-safe node id. */
-export function nodeId(kind: string, name: string): string {
+function nodeId(kind: string, name: string): string {
   return `${kind}_${name}`.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
@@ -234,7 +234,7 @@ function matches(selector: Annotations, labels: Annotations): boolean {
 }
 
 /** The topology of the region, from its Gateways, VirtualServices, Services, workloads, CRs and ServiceEntries. */
-export function regionTopology(region: string, objects: RegionObjects): Topology {
+function regionTopology(region: string, objects: RegionObjects): Topology {
   const all = Object.values(objects).flat();
   const of = (kind: string) => all.filter((o) => o.kind === kind).sort((a, b) => compare(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || compare(a.metadata.name, b.metadata.name));
   const groups = new Map<string, Map<string, string>>();
@@ -486,11 +486,6 @@ export function objectsFromFiles(files: readonly { readonly path: string; readon
   return out;
 }
 
-/** The README.md of one region, from its rendered files (parses them back: slower). */
-export function regionDocFile(region: string, files: readonly { readonly path: string; readonly content: string }[]): { path: string; content: string; objects: number } {
-  return { path: `${region}/README.md`, content: renderRegionDoc(region, objectsFromFiles(files)), objects: 0 };
-}
-
 const APP_KINDS = new Set(KINDS);
 
 /**
@@ -499,7 +494,7 @@ const APP_KINDS = new Set(KINDS);
  * page needs are rendered again, so this costs a few ms where parsing the YAML back costs ~100.
  * test/docs checks it gives the same page as reading the rendered files.
  */
-export function objectsFromApp(app: App): Record<string, DocObject[]> {
+function objectsFromApp(app: App): Record<string, DocObject[]> {
   const out: Record<string, DocObject[]> = {};
   for (const chart of app.charts) {
     const objects = chart.node

@@ -27,7 +27,7 @@ function kindRank(kind: string): number {
 }
 
 /** Plain code-unit comparison: never localeCompare, whose order depends on LANG. */
-export function compareText(a: string, b: string): number {
+function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

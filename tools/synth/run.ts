@@ -15,7 +15,7 @@ import { renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';
 
 /** The folder of dist/ holding the global Argo CD objects. */
-export const GLOBAL_FOLDER = 'argocd';
+const GLOBAL_FOLDER = 'argocd';
 
 export interface SynthDefinition {
   /** Adds the charts of one region to `app`: one chart per component file. */
@@ -79,7 +79,7 @@ export function renderAll(definition: SynthDefinition, plan: PlatformPlan, optio
   return files;
 }
 
-export class ValidationFailed extends Error {}
+class ValidationFailed extends Error {}
 
 /** Renders, validates and swaps into distDir. Throws on any failure; distDir is then unchanged. */
 export function synth(definition: SynthDefinition, options: SynthOptions): SynthResult {
@@ -102,7 +102,7 @@ export function synth(definition: SynthDefinition, options: SynthOptions): Synth
 const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [--out <dir>]
   --region <name>  render only this region (repeatable); other regions and dist/argocd stay as they are
   --regions <dir>  region files to read (default: regions)
-  --out <dir>      output folder (default: dist)
+  --out <dir>      output folder (default: $CDK8S_OUTDIR when set, else dist)
 exit codes: 0 written, 1 invalid config / failing chart / failed validation (nothing written), 2 usage
 `;
 
@@ -129,7 +129,12 @@ export function main(definition: SynthDefinition, argv: readonly string[], root:
     return 0;
   }
   // Paths given on the command line are relative to where it runs; defaults to the project.
-  const distDir = args.values.out ? path.resolve(args.values.out) : path.join(root, 'dist');
+  // `cdk8s synth` passes its output folder (-o, cdk8s.yaml `output:`, default dist; a temp folder
+  // with --stdout) in CDK8S_OUTDIR, relative to where it runs, and lists the YAML it finds there.
+  // It also deletes that folder before it runs us, so a failed `cdk8s synth` leaves it empty
+  // where a failed `npm run synth` leaves it as it was.
+  const outDir = args.values.out ?? process.env.CDK8S_OUTDIR;
+  const distDir = outDir ? path.resolve(outDir) : path.join(root, 'dist');
   const started = process.hrtime.bigint();
   try {
     const { files } = synth(definition, {

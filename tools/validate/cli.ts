@@ -1,8 +1,9 @@
 /**
  * `npm run validate [-- dir ...]` (default: dist). Prints the report; exit 1 when there is
  * any finding, 0 when clean, 2 on a usage error (e.g. a folder that does not exist).
- *   --no-upstream        skip the upstream schema layer (../shared/crds)
- *   --schema-dir <dir>   read upstream schemas from <dir> (default: $SCHEMA_DIR or ../shared/crds)
+ *   --no-upstream        skip the upstream schema layer (imports/upstream)
+ *   --schema-dir <dir>   read upstream schemas from <dir> instead of the committed imports/upstream
+ *                        (same format: what `npm run import` writes)
  */
 import * as fs from 'node:fs';
 import { formatReport, validateTree, ValidationReport } from './index';
@@ -32,6 +33,7 @@ function main(argv: string[]): number {
   for (const dir of dirs) {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) usage(`${dir} is not a folder (render it first with \`npm run synth\`)`);
   }
+  if (schemaDir && (!fs.existsSync(schemaDir) || !fs.statSync(schemaDir).isDirectory())) usage(`--schema-dir ${schemaDir} is not a folder`);
   const total: ValidationReport = { findings: [], files: 0, objects: 0, notes: [] };
   for (const dir of dirs) {
     const r = validateTree(dir, { schemaDir });
@@ -50,4 +52,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-process.exitCode = main(process.argv.slice(2));
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  // The validator could not run (e.g. imports/upstream missing): say why, no stack trace.
+  process.stderr.write(`validate: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+}

@@ -3,7 +3,7 @@
  * YAML Argo CD will apply. Layers, each in its own module:
  *   1. schema (in-repo): unknown fields (cdk8s mappers), built-in types (kubernetes-models),
  *      API-server enums, names and labels;
- *   2. upstream schemas from ../shared/crds, when present;
+ *   2. upstream schemas: the committed imports/upstream (pinned Kubernetes 1.28 definitions and CRDs);
  *   3. policy: labels, Pod Security restricted, hygiene, availability, secrets;
  *   4. references within a region folder (plus the global argocd folder).
  */

@@ -1,12 +1,13 @@
 /**
- * Layer 2 — the pinned upstream schemas in ../shared/crds (see its README): Kubernetes 1.28
- * OpenAPI v2 definitions for built-ins, each CRD's openAPIV3Schema for the rest. This is what
- * an independent kubeconform-style checker runs, so our output must pass it too.
+ * Layer 2 — the pinned upstream schemas, from the committed imports/upstream/*.yaml that
+ * `npm run import` writes from the pins in cdk8s.yaml (header: source URL, git blob sha):
+ * Kubernetes 1.28 OpenAPI v2 definitions for built-ins (k8s-1.28.yaml), each CRD's
+ * openAPIV3Schema for the rest. This is what an independent kubeconform-style checker runs, so
+ * our output must pass it too; every clone has the files, so every clone validates the same.
  *
- * The files are read at run time, never copied into the repo. Schemas are made strict the
- * way the API server is: `additionalProperties: false` on every object schema that lists
- * `properties` (unless it preserves unknown fields), int-or-string and Quantity accept
- * both representations, CEL rules and formats are not evaluated.
+ * Schemas are made strict the way the API server is: `additionalProperties: false` on every
+ * object schema that lists `properties` (unless it preserves unknown fields), int-or-string and
+ * Quantity accept both representations, CEL rules and formats are not evaluated.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,24 +19,31 @@ import { child, fromPointer } from './paths';
 import { apiGroup, Entry, finding, isRecord, RawFinding } from './types';
 
 const RULE = 'upstream-schema';
-/** Default location: the shared folder next to the repository. */
-export const DEFAULT_SCHEMA_DIR = path.resolve(__dirname, '../../../shared/crds');
+/** Default location: the committed, generated copies of the pinned upstream files. */
+export const DEFAULT_SCHEMA_DIR = path.resolve(__dirname, '../../imports/upstream');
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 interface CrdVersion { name: string; served: boolean; storage: boolean }
 interface CrdKind { group: string; kind: string; versions: CrdVersion[]; file: string; doc: number; fileSha: string }
+/** What one schema file holds, cached by its content hash so a warm run parses no YAML. */
+interface FileIndex {
+  crds: Omit<CrdKind, 'file' | 'fileSha'>[];
+  /** Kubernetes definitions file: `apiVersion kind` → definition name. */
+  gvks?: Record<string, string>;
+}
 
-/** Where the upstream layer reads from, or why it is off (→ a report note). */
+/**
+ * Where the upstream layer reads from (null → off, with a report note). The default is
+ * imports/upstream; a folder that does not exist is an error, never a silent skip.
+ */
 export function resolveSchemaDir(option: string | null | undefined): { dir: string | null; note?: string } {
   if (option === null) return { dir: null, note: 'upstream schema layer disabled (schemaDir: null)' };
-  const chosen = option ?? process.env.SCHEMA_DIR;
-  if (chosen) {
-    return fs.existsSync(chosen) ? { dir: chosen } : { dir: null, note: `upstream schema layer skipped: ${chosen} not found` };
+  const dir = option ?? DEFAULT_SCHEMA_DIR;
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new Error(`upstream schema folder ${dir} not found${option === undefined ? ' (it is committed: restore it, or regenerate it with `npm run import`)' : ''}`);
   }
-  return fs.existsSync(DEFAULT_SCHEMA_DIR)
-    ? { dir: DEFAULT_SCHEMA_DIR }
-    : { dir: null, note: 'upstream schema layer skipped: ../shared/crds not found (set SCHEMA_DIR)' };
+  return { dir };
 }
 
 // ------------------------------------------------------------------ schema transform
@@ -93,11 +101,16 @@ function newAjv(): Ajv {
 
 // ------------------------------------------------------------------ the layer
 
-function listFiles(dir: string, out: string[] = []): string[] {
-  for (const name of fs.readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (fs.statSync(p).isDirectory()) listFiles(p, out);
-    else out.push(p);
+/** `apiVersion kind` → definition name, from each definition's x-kubernetes-group-version-kind. */
+function gvkIndex(defs: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(defs)) {
+    const gvks = isRecord(schema) && Array.isArray(schema['x-kubernetes-group-version-kind']) ? schema['x-kubernetes-group-version-kind'] : [];
+    for (const gvk of gvks.filter(isRecord)) {
+      const apiVersion = gvk.group ? `${String(gvk.group)}/${String(gvk.version)}` : String(gvk.version);
+      const key = `${apiVersion} ${String(gvk.kind)}`;
+      if (!(key in out)) out[key] = name;
+    }
   }
   return out;
 }
@@ -105,67 +118,56 @@ function listFiles(dir: string, out: string[] = []): string[] {
 export class UpstreamSchemas {
   private readonly crds = new Map<string, CrdKind>();
   private readonly validators = new Map<string, Validate | string>();
-  private readonly parsedCrdFiles = new Map<string, unknown[]>();
-  private defsFile?: string;
-  private defsSha?: string;
-  private defsIndex?: Map<string, string>;
+  private readonly parsedFiles = new Map<string, unknown[]>();
+  private defs?: { file: string; sha: string; index: Map<string, string> };
   private defsAjv?: Ajv;
 
   constructor(readonly dir: string) {
-    for (const file of listFiles(dir)) {
-      if (file.endsWith('_definitions.json') && (!this.defsFile || file.includes('v1.28.0'))) this.defsFile = file;
-      if (file.endsWith('.yaml') || file.endsWith('.yml')) this.indexCrdFile(file);
+    for (const name of fs.readdirSync(dir).sort()) {
+      if (name.endsWith('.yaml')) this.indexFile(path.join(dir, name));
     }
   }
 
-  private indexCrdFile(file: string): void {
+  private indexFile(file: string): void {
     const text = fs.readFileSync(file, 'utf8');
     const fileSha = sha1(text);
-    const name = `crd-index-${cacheKey(fileSha)}.json`;
+    const name = `schema-index-${cacheKey(fileSha)}.json`;
     const cached = readCache(name);
-    const kinds: Omit<CrdKind, 'file' | 'fileSha'>[] = cached ? JSON.parse(cached) : [];
-    if (!cached) {
-      this.parseCrdFile(file, text).forEach((doc, i) => {
-        if (!isRecord(doc) || doc.kind !== 'CustomResourceDefinition' || !isRecord(doc.spec)) return;
-        const spec = doc.spec;
-        const versions = Array.isArray(spec.versions) ? spec.versions.filter(isRecord) : [];
-        kinds.push({ group: String(spec.group), kind: String(isRecord(spec.names) ? spec.names.kind : ''), doc: i,
-          versions: versions.map((v) => ({ name: String(v.name), served: v.served === true, storage: v.storage === true })) });
+    let index: FileIndex;
+    if (cached) index = JSON.parse(cached) as FileIndex;
+    else {
+      index = { crds: [] };
+      this.parseFile(file, text).forEach((doc, i) => {
+        if (!isRecord(doc)) return;
+        if (doc.kind === 'CustomResourceDefinition' && isRecord(doc.spec)) {
+          const spec = doc.spec;
+          const versions = Array.isArray(spec.versions) ? spec.versions.filter(isRecord) : [];
+          index.crds.push({ group: String(spec.group), kind: String(isRecord(spec.names) ? spec.names.kind : ''), doc: i,
+            versions: versions.map((v) => ({ name: String(v.name), served: v.served === true, storage: v.storage === true })) });
+        } else if (doc.kind === undefined && isRecord(doc.definitions)) {
+          index.gvks = gvkIndex(doc.definitions);
+        }
       });
-      writeCache(name, JSON.stringify(kinds));
+      writeCache(name, JSON.stringify(index));
     }
-    for (const k of kinds) this.crds.set(`${k.group}/${k.kind}`, { ...k, file, fileSha });
+    for (const k of index.crds) this.crds.set(`${k.group}/${k.kind}`, { ...k, file, fileSha });
+    if (index.gvks && !this.defs) this.defs = { file, sha: fileSha, index: new Map(Object.entries(index.gvks)) };
   }
 
-  private parseCrdFile(file: string, text?: string): unknown[] {
-    let docs = this.parsedCrdFiles.get(file);
+  private parseFile(file: string, text?: string): unknown[] {
+    let docs = this.parsedFiles.get(file);
     if (!docs) {
-      const parsed = parseAllDocuments(text ?? fs.readFileSync(file, 'utf8'));
-      docs = (Array.isArray(parsed) ? parsed : []).map((d) => d.toJS());
-      this.parsedCrdFiles.set(file, docs);
+      docs = Array.from(parseAllDocuments(text ?? fs.readFileSync(file, 'utf8')), (d) => d.toJS());
+      this.parsedFiles.set(file, docs);
     }
     return docs;
   }
 
-  private k8sDefinitions(): { index: Map<string, string>; sha: string } | undefined {
-    if (!this.defsFile) return undefined;
-    if (!this.defsIndex) {
-      const text = fs.readFileSync(this.defsFile, 'utf8');
-      this.defsSha = sha1(text);
-      const defs = (JSON.parse(text) as { definitions: Record<string, any> }).definitions;
-      this.defsIndex = new Map();
-      for (const [name, schema] of Object.entries(defs)) {
-        for (const gvk of Array.isArray(schema['x-kubernetes-group-version-kind']) ? schema['x-kubernetes-group-version-kind'] : []) {
-          const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-          if (!this.defsIndex.has(`${apiVersion} ${gvk.kind}`)) this.defsIndex.set(`${apiVersion} ${gvk.kind}`, name);
-        }
-      }
-      this.lazyDefs = () => defs;
-    }
-    return { index: this.defsIndex, sha: this.defsSha! };
+  /** The Kubernetes definitions (parsed only when a validator has to be compiled). */
+  private definitions(): Record<string, unknown> {
+    const doc = this.parseFile(this.defs!.file).find((d) => isRecord(d) && isRecord(d.definitions)) as { definitions: Record<string, unknown> };
+    return doc.definitions;
   }
-
-  private lazyDefs?: () => Record<string, unknown>;
 
   /** Compiled validator (memory → disk cache → compile), or a reason there is none. */
   private validatorFor(apiVersion: string, kind: string): Validate | string {
@@ -178,25 +180,24 @@ export class UpstreamSchemas {
   }
 
   private build(apiVersion: string, kind: string): Validate | string {
-    const k8s = this.k8sDefinitions();
-    const defName = k8s?.index.get(`${apiVersion} ${kind}`);
+    const defName = this.defs?.index.get(`${apiVersion} ${kind}`);
     if (defName) {
-      return this.cached(cacheKey(k8s!.sha, defName), () => {
+      return this.cached(cacheKey(this.defs!.sha, defName), () => {
         if (!this.defsAjv) {
           this.defsAjv = newAjv();
-          this.defsAjv.addSchema({ $id: 'k8s.json', definitions: strictDefinitions(this.lazyDefs!()) });
+          this.defsAjv.addSchema({ $id: 'k8s.json', definitions: strictDefinitions(this.definitions()) });
         }
         return [this.defsAjv, this.defsAjv.compile({ $ref: `k8s.json#/definitions/${defName}` })];
       });
     }
     const crd = this.crds.get(`${apiGroup(apiVersion)}/${kind}`);
-    if (!crd) return `no upstream schema for ${apiVersion} ${kind} in ${this.dir}`;
+    if (!crd) return `no upstream schema for ${apiVersion} ${kind} in ${path.relative(process.cwd(), this.dir) || '.'}`;
     const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
     const v = crd.versions.find((x) => x.name === version);
     if (!v) return `the ${kind} CRD does not define version ${version} (it has ${crd.versions.map((x) => x.name).join(', ')})`;
     if (!v.served) return `the ${kind} CRD does not serve version ${version} (served: ${crd.versions.filter((x) => x.served).map((x) => x.name).join(', ')})`;
     return this.cached(cacheKey(crd.fileSha, crd.group, kind, version), () => {
-      const doc = this.parseCrdFile(crd.file)[crd.doc] as any;
+      const doc = this.parseFile(crd.file)[crd.doc] as any;
       const entry = (doc.spec.versions as any[]).find((x) => x.name === version);
       const schema = entry?.schema?.openAPIV3Schema ?? { type: 'object' };
       // The API server always accepts the object envelope; some CRDs (Istio) omit it from
@@ -239,7 +240,7 @@ export class UpstreamSchemas {
     const { apiVersion, kind } = e.obj;
     if (typeof apiVersion !== 'string' || typeof kind !== 'string') return [];
     const v = this.validatorFor(apiVersion, kind);
-    if (typeof v === 'string') return [finding(e, '', RULE, v, 'an independent schema check (kubeconform) would fail here too; use a kind/version the pinned upstream schemas define')];
+    if (typeof v === 'string') return [finding(e, '', RULE, v, 'an independent schema check (kubeconform) would fail here too; use a kind/version the pinned upstream schemas define, or pin the CRD in cdk8s.yaml and run `npm run import`')];
     if (v(e.obj)) return [];
     const seen = new Set<string>();
     const out: RawFinding[] = [];

@@ -1,12 +1,12 @@
 /**
  * Rule `labels`: the recommended `app.kubernetes.io/*` labels on every object, the version on
  * workloads and their pod templates, and the region label equal to the object's region
- * folder. Keys come from charts/lib/labels.ts, the same constants the charts apply.
+ * folder. The required keys are the validator's own (label-rules.ts), not the charts' constants.
  */
-import { LABELS, MANAGED_BY, REQUIRED_OBJECT_LABELS, REQUIRED_WORKLOAD_LABELS } from '../../../charts/lib/labels';
 import { child } from '../paths';
 import { at, podTemplates } from '../pod-templates';
 import { Entry, finding, labelsOf, RawFinding } from '../types';
+import { LABELS, MANAGED_BY, REQUIRED_OBJECT_LABELS, REQUIRED_WORKLOAD_LABELS } from './label-rules';
 
 const HINT = 'apply the shared label helper from charts/lib so every object gets the same labels';
 

@@ -18,6 +18,7 @@ import { ServiceMonitorsChart } from './charts/monitoring/service-monitors-chart
 import { ShardMapChart } from './charts/shard-map/chart';
 import { TracingChart } from './charts/tracing/chart';
 import { WebChart } from './charts/web/chart';
+import { declaredConnections } from './charts/wiring/connections';
 import { main, type SynthDefinition } from './tools/synth/run';
 
 export const definition: SynthDefinition = {
@@ -36,6 +37,9 @@ export const definition: SynthDefinition = {
     new AlertsChart(app, { plan });
     new ServiceMonitorsChart(app, { plan });
   },
+  // Every runtime connection of a region: the mesh chart's policies come from it, and synth
+  // proves each one hop by hop over the rendered tree (the wiring check) before dist/ changes.
+  connections: declaredConnections,
   buildGlobal(app, plan) {
     new ArgoCdChart(app, { plan });
     new PlatformAddonsChart(app, { plan });

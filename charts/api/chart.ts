@@ -10,14 +10,6 @@
  * (subsets stable/canary) this Rollout steers; the shard-map chart renders the routing map it mounts.
  */
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
-import {
-  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
-  ATTR_K8S_CLUSTER_NAME,
-  ATTR_K8S_NAMESPACE_NAME,
-  ATTR_K8S_POD_NAME,
-  ATTR_SERVICE_NAME,
-  ATTR_SERVICE_VERSION,
-} from '@opentelemetry/semantic-conventions';
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
@@ -31,9 +23,12 @@ import {
   configHash, httpContainerPorts, httpProbes, HttpService, istioRequestSelector, releaseGateMetrics, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
+import { CredentialsFromStore } from '../lib/external-secret';
 import { LABELS } from '../lib/labels';
+import { REDIS_TIERS } from '../redis/topology';
+import { API_DATABASE_SECRET_DIR, apiDatabaseKeys, apiDatabaseSecret, apiRedisPasswordEnv, apiRedisPasswordSecret, apiRedisSettings } from './client';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
-import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, otelCollectorHttpEndpoint } from '../lib/otel';
+import { otelEnvironment } from '../lib/otel';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 
@@ -70,7 +65,10 @@ export interface ApiChartProps extends RegionChartProps {
   readonly abortScaleDownDelaySeconds?: number;
 }
 
-/** The API's runtime settings: Redis key lifetimes and the path of the franchise → shard routing map. */
+/**
+ * The API's runtime settings: Redis key lifetimes and endpoints, and the path of the franchise →
+ * shard routing map (which names, per shard, the host, database, user and password file).
+ */
 function apiRuntimeConfig(plan: RegionPlan): Record<string, string> {
   const ttl = plan.global.redis.ttlSeconds;
   const data = plan.names.data;
@@ -79,43 +77,8 @@ function apiRuntimeConfig(plan: RegionPlan): Record<string, string> {
     [API_CONFIG_KEYS.sessionTtlSeconds]: String(ttl.sessions),
     [API_CONFIG_KEYS.rateLimitTtlSeconds]: String(ttl.rateLimit),
     [API_CONFIG_KEYS.shardMapFile]: `${data.shardMapMountPath.replace(/\/+$/, '')}/${data.shardMapFile}`,
+    ...apiRedisSettings(plan),
   };
-}
-
-/** `OTEL_RESOURCE_ATTRIBUTES` format: comma-separated key=value, values percent-encoded. */
-function resourceAttributes(attributes: ReadonlyArray<readonly [string, string]>): string {
-  return attributes.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join(',');
-}
-
-/**
- * OpenTelemetry SDK environment: who is reporting (service, version, environment, cloud,
- * cluster, namespace, pod) and where to (the collector). Traces follow the mesh's sampling
- * decision when one arrives (parent-based) and sample at the mesh rate otherwise.
- */
-export function otelEnvironment(plan: RegionPlan): k8s.EnvVar[] {
-  const { global, region, names, namespaces } = plan;
-  const attributes = resourceAttributes([
-    [ATTR_SERVICE_NAME, names.api.rollout],
-    [ATTR_SERVICE_VERSION, global.releases.api.version],
-    [ATTR_DEPLOYMENT_ENVIRONMENT_NAME, global.platform.environment],
-    [ATTR_CLOUD_PROVIDER, region.provider],
-    [ATTR_CLOUD_REGION, region.name],
-    [ATTR_K8S_CLUSTER_NAME, region.cluster.name],
-    [ATTR_K8S_NAMESPACE_NAME, namespaces.app],
-  ]);
-  return [
-    // Defined first: Kubernetes expands $(K8S_POD_NAME) only from variables listed before it.
-    { name: 'K8S_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'OTEL_SERVICE_NAME', value: names.api.rollout },
-    { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `${attributes},${ATTR_K8S_POD_NAME}=$(K8S_POD_NAME)` },
-    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otelCollectorHttpEndpoint(plan) },
-    { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
-    { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
-    { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(global.mesh.traceSamplingPercent / 100) },
-    // Metrics are scraped from the pods (port names.api.metricsPort), not pushed.
-    { name: 'OTEL_METRICS_EXPORTER', value: 'prometheus' },
-    { name: 'OTEL_EXPORTER_PROMETHEUS_PORT', value: String(names.api.metricsPort) },
-  ];
 }
 
 /**
@@ -188,7 +151,13 @@ export class ApiChart extends RegionChart {
       });
     }
 
+    // Every shard's password for the API's database user, from the store: mounted as files
+    // (rotation reaches running pods without a restart), named by the shard map.
+    const databaseSecret = new CredentialsFromStore(this, 'database-credentials', {
+      plan: props.plan, name: apiDatabaseSecret(props.plan), namespace: ns, labels, keys: apiDatabaseKeys(props.plan),
+    });
     const shardMapVolume = 'shard-map';
+    const databaseVolume = 'database-credentials';
     const hardened = hardenedPodTemplate({
       selectorLabels: selector,
       region: region.name,
@@ -204,7 +173,10 @@ export class ApiChart extends RegionChart {
         // Settings are read at start: a changed ConfigMap must roll the pods, through the canary.
         'bookedbarber.com/config-sha256': configHash(config),
       },
-      volumes: [{ name: shardMapVolume, configMap: { name: names.data.shardMapConfigMap, optional: false } }],
+      volumes: [
+        { name: shardMapVolume, configMap: { name: names.data.shardMapConfigMap, optional: false } },
+        { name: databaseVolume, secret: { secretName: databaseSecret.secretName, optional: false, defaultMode: 0o440 } },
+      ],
       containers: [
         {
           name: CONTAINER,
@@ -212,13 +184,20 @@ export class ApiChart extends RegionChart {
           ports: httpContainerPorts(workload.port, api.metricsPort),
           env: [
             ...Object.keys(config).map((key) => ({ name: key, valueFrom: { configMapKeyRef: { name: api.configMap, key } } })),
-            ...otelEnvironment(props.plan),
+            ...REDIS_TIERS.map((tier) => ({
+              name: apiRedisPasswordEnv(tier),
+              valueFrom: { secretKeyRef: { name: apiRedisPasswordSecret(props.plan, tier), key: 'password' } },
+            })),
+            ...otelEnvironment(props.plan, { serviceName: api.rollout, version: global.releases.api.version, namespace: ns, metricsPort: api.metricsPort }),
           ],
           resources: workload.resources,
           ...httpProbes(workload),
           writablePaths: ['/tmp'],
           // The whole ConfigMap as a directory, not a subPath: a subPath mount never sees updates.
-          volumeMounts: [{ name: shardMapVolume, mountPath: names.data.shardMapMountPath, readOnly: true }],
+          volumeMounts: [
+            { name: shardMapVolume, mountPath: names.data.shardMapMountPath, readOnly: true },
+            { name: databaseVolume, mountPath: API_DATABASE_SECRET_DIR, readOnly: true },
+          ],
         },
       ],
     });

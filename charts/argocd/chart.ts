@@ -177,7 +177,8 @@ export function regionIgnoreDifferences(plan: PlatformPlan): IgnoreRule[] {
 /** Namespaces a region Application may deploy into: ours, plus the mesh root for mesh-wide objects. */
 export function regionDestinationNamespaces(plan: PlatformPlan): string[] {
   const first = plan.regions[0]!;
-  return [...NAMESPACE_ROLES.map((role) => first.namespaces[role]), first.names.mesh.rootNamespace, ...monitoringForeignNamespaces(first)];
+  // The ingress gateway's namespace receives the public TLS certificate (mesh chart).
+  return [...NAMESPACE_ROLES.map((role) => first.namespaces[role]), first.names.mesh.rootNamespace, first.names.mesh.ingressNamespace, ...monitoringForeignNamespaces(first)];
 }
 
 const RETRY = { limit: 10, backoff: { duration: '15s', factor: 2, maxDuration: '5m' } } as const;

@@ -22,8 +22,14 @@
  * themselves) are scraped directly through their Services.
  */
 import type { RegionPlan } from '../../regions/plan';
-import { ISTIO_AGENT_METRICS_PORT } from './flows';
 import { LABELS } from './labels';
+
+/**
+ * Port of the sidecar's pilot-agent that serves Istio's merged Prometheus endpoint
+ * (`/stats/prometheus`: the application's own metrics plus Envoy's). It is excluded from the
+ * sidecar's inbound capture, so it is reachable in plain text even under STRICT mTLS.
+ */
+export const ISTIO_AGENT_METRICS_PORT = 15020;
 
 /** Port the injected istio-proxy container declares for Envoy's own statistics (15090). */
 export const ISTIO_ENVOY_PROM_PORT_NAME = 'http-envoy-prom';

@@ -3,6 +3,15 @@
  * Telemetry and Istio's extension provider), the traffic-policy table and the receiver (the
  * tracing chart's collector) must agree on. One home, so sender and receiver cannot drift.
  */
+import {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_K8S_CLUSTER_NAME,
+  ATTR_K8S_NAMESPACE_NAME,
+  ATTR_K8S_POD_NAME,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions';
+import type { k8s } from 'cdk8s-plus-28';
 import type { RegionPlan } from '../../regions/plan';
 
 /**
@@ -45,3 +54,51 @@ export function otelCollectorHttpEndpoint(plan: RegionPlan): string {
  */
 export const ATTR_CLOUD_PROVIDER = 'cloud.provider' as const;
 export const ATTR_CLOUD_REGION = 'cloud.region' as const;
+
+/** `OTEL_RESOURCE_ATTRIBUTES` format: comma-separated key=value, values percent-encoded. */
+function resourceAttributes(attributes: ReadonlyArray<readonly [string, string]>): string {
+  return attributes.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join(',');
+}
+
+/** Who reports, for otelEnvironment. */
+export interface OtelService {
+  /** `service.name` (the workload's name). */
+  readonly serviceName: string;
+  /** `service.version` (the release). */
+  readonly version: string;
+  /** Namespace of the pods. */
+  readonly namespace: string;
+  /** Port the pods serve their Prometheus metrics on (metrics are scraped, not pushed). */
+  readonly metricsPort: number;
+}
+
+/**
+ * OpenTelemetry SDK environment of an application container: who is reporting (service,
+ * version, environment, cloud, cluster, namespace, pod) and where to (the collector, OTLP/HTTP).
+ * Traces follow the mesh's sampling decision when one arrives (parent-based) and sample at the
+ * mesh rate otherwise.
+ */
+export function otelEnvironment(plan: RegionPlan, service: OtelService): k8s.EnvVar[] {
+  const { global, region } = plan;
+  const attributes = resourceAttributes([
+    [ATTR_SERVICE_NAME, service.serviceName],
+    [ATTR_SERVICE_VERSION, service.version],
+    [ATTR_DEPLOYMENT_ENVIRONMENT_NAME, global.platform.environment],
+    [ATTR_CLOUD_PROVIDER, region.provider],
+    [ATTR_CLOUD_REGION, region.name],
+    [ATTR_K8S_CLUSTER_NAME, region.cluster.name],
+    [ATTR_K8S_NAMESPACE_NAME, service.namespace],
+  ]);
+  return [
+    // Defined first: Kubernetes expands $(K8S_POD_NAME) only from variables listed before it.
+    { name: 'K8S_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'OTEL_SERVICE_NAME', value: service.serviceName },
+    { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `${attributes},${ATTR_K8S_POD_NAME}=$(K8S_POD_NAME)` },
+    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otelCollectorHttpEndpoint(plan) },
+    { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
+    { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
+    { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(global.mesh.traceSamplingPercent / 100) },
+    { name: 'OTEL_METRICS_EXPORTER', value: 'prometheus' },
+    { name: 'OTEL_EXPORTER_PROMETHEUS_PORT', value: String(service.metricsPort) },
+  ];
+}

@@ -1,9 +1,10 @@
 /**
  * The Istio mesh of a region (dist/<region>/mesh.yaml):
  * - mTLS STRICT mesh-wide and in every namespace we own (PeerAuthentication);
- * - deny by default (an empty AuthorizationPolicy per namespace) plus, for each flow of the flow
- *   table (charts/lib/flows.ts), an ALLOW AuthorizationPolicy and its NetworkPolicy twins;
- * - a Sidecar per namespace limiting egress to the namespaces its flows reach (REGISTRY_ONLY);
+ * - deny by default (an empty AuthorizationPolicy per namespace) plus the policies generated
+ *   from the region's declared connections (charts/wiring/): ALLOW AuthorizationPolicies and
+ *   their NetworkPolicy twins, egress to outside hosts and their ServiceEntries;
+ * - a Sidecar per namespace limiting egress to what its connections reach (REGISTRY_ONLY);
  * - the public Gateway, the web and API VirtualServices and their DestinationRules (the API's
  *   stable/canary subsets are the ones Argo Rollouts shifts weight between);
  * - mesh-wide Telemetry: trace sampling from config, access logs for failures only.
@@ -14,11 +15,10 @@ import { ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sid
 import { VirtualService } from '../../imports/istio-networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/istio-security.istio.io';
 import { Telemetry } from '../../imports/istio-telemetry.istio.io';
-import { externalEgress, objectStorageHosts, podSelectorFor } from './external-egress';
-import { FlowPolicies } from './flow-policies';
-import { type Flow, ownedNamespaces, trafficFlows } from '../lib/flows';
-import { LABELS } from '../lib/labels';
+import { FLOW_ANNOTATION, FlowPolicies, networkPorts } from './flow-policies';
+import { type RegionPolicies, regionPolicies } from '../wiring/policies';
 import { OTEL_TRACING_PROVIDER } from '../lib/otel';
+import { CredentialsFromStore } from '../lib/external-secret';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule, serviceHost } from './routing';
 import { connectionPoolSizing, routeBudget } from './sizing';
@@ -55,15 +55,15 @@ const DEFAULT_NAME = 'default';
 export const ACCESS_LOG_FILTER = 'response.code >= 500 || response.code == 403';
 
 export class MeshChart extends RegionChart {
-  /** The flows this chart opened (the flow table for its region). */
-  readonly flows: readonly Flow[];
+  /** The policies this chart rendered, from the region's declared connections. */
+  readonly policies: RegionPolicies;
   private readonly meshLabels: Record<string, string>;
 
   constructor(scope: Construct, props: MeshChartProps) {
     super(scope, 'mesh', props);
     this.meshLabels = appLabels(this.plan, 'mesh', 'service-mesh');
-    this.flows = trafficFlows(this.plan);
-    const owned = ownedNamespaces(this.plan);
+    this.policies = regionPolicies(this.plan);
+    const owned = Object.values(this.plan.namespaces);
 
     this.mutualTls(owned);
     this.authorization(owned);
@@ -73,45 +73,47 @@ export class MeshChart extends RegionChart {
     this.externalEgress();
   }
 
-  /** Egress beyond the pod network (Kubernetes API, object storage, alert receivers). */
+  /**
+   * Egress beyond the pod network, from the connection declaration: per caller one NetworkPolicy
+   * opening only the ports it needs (the model does not know the API server's or the providers'
+   * addresses), and, for meshed callers (REGISTRY_ONLY Sidecars), a ServiceEntry per namespace
+   * and port naming exactly the hosts they call.
+   */
   private externalEgress(): void {
     const wave = SYNC_WAVE.guardrails;
-    for (const egress of externalEgress(this.plan)) {
-      new k8s.KubeNetworkPolicy(this, `external-egress-${egress.name}`, {
-        metadata: {
-          ...this.meta(`allow-${egress.name}-external-egress`, egress.namespace, wave),
-          annotations: { ...syncWave(wave), 'bookedbarber.com/why': egress.why },
-        },
+    const entries = new Map<string, { namespace: string; port: number; hosts: Set<string> }>();
+    for (const flow of this.policies.externalFlows) {
+      const reasons = flow.connections.map((c) => `${c.name}: ${c.why}`).join('\n');
+      new k8s.KubeNetworkPolicy(this, `external-egress-${flow.name}`, {
+        metadata: { ...this.meta(`allow-${flow.name}-external-egress`, flow.from.namespace, wave), annotations: { ...syncWave(wave), [FLOW_ANNOTATION]: reasons } },
         spec: {
-          podSelector: podSelectorFor(egress),
+          podSelector: { matchLabels: { ...flow.from.podLabels } },
           policyTypes: ['Egress'],
-          egress: [
-            {
-              ports: egress.ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
-              to: egress.to
-                ? [
-                    {
-                      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': egress.to.namespace } },
-                      podSelector: { matchLabels: { [LABELS.name]: egress.to.app } },
-                    },
-                  ]
-                : undefined,
-            },
-          ],
+          egress: [{ ports: networkPorts(flow.ports) }],
+        },
+      });
+      if (!flow.from.meshed) continue;
+      for (const { host, port } of flow.hosts) {
+        const key = `${flow.from.namespace}/${port}`;
+        const entry = entries.get(key) ?? { namespace: flow.from.namespace, port, hosts: new Set<string>() };
+        entry.hosts.add(host);
+        entries.set(key, entry);
+      }
+    }
+    for (const { namespace, port, hosts } of entries.values()) {
+      // TLS on 443 is routed by SNI, so the listed hosts are all a meshed caller can reach there.
+      const tls = port === 443;
+      new ServiceEntry(this, `external-${namespace}-${port}`, {
+        metadata: this.meta(`external-hosts-${port}`, namespace, wave),
+        spec: {
+          hosts: [...hosts].sort(),
+          location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
+          resolution: ServiceEntrySpecResolution.NONE,
+          ports: [{ number: port, name: tls ? 'tls' : `tcp-${port}`, protocol: tls ? 'TLS' : 'TCP' }],
+          exportTo: ['.'],
         },
       });
     }
-    // The Postgres pods are meshed with REGISTRY_ONLY egress: object storage must be a known host.
-    new ServiceEntry(this, 'object-storage', {
-      metadata: this.meta('object-storage', this.plan.namespaces.data, wave),
-      spec: {
-        hosts: objectStorageHosts(this.plan),
-        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
-        resolution: ServiceEntrySpecResolution.NONE,
-        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
-        exportTo: ['.'],
-      },
-    });
   }
 
   private meta(name: string, namespace: string, wave: number) {
@@ -143,10 +145,9 @@ export class MeshChart extends RegionChart {
         spec: {},
       });
     }
-    for (const flow of this.flows) {
+    for (const flow of this.policies.peerFlows) {
       new FlowPolicies(this, `flow-${flow.name}`, {
         flow,
-        ownedNamespaces: owned,
         labels: this.meshLabels,
         annotations: syncWave(SYNC_WAVE.guardrails),
       });
@@ -155,15 +156,15 @@ export class MeshChart extends RegionChart {
 
   /**
    * One namespace-wide Sidecar per namespace: the sidecars only learn (and can only reach) their
-   * own namespace, istio-system and the namespaces their flows go to; anything else, inside or
-   * outside the cluster, is refused (REGISTRY_ONLY) instead of passed through. It also keeps
-   * each sidecar's configuration small when the API runs 1000 pods.
+   * own namespace, istio-system, the namespaces their declared connections go to and the
+   * Kubernetes API where a connection needs it; anything else, inside or outside the cluster, is
+   * refused (REGISTRY_ONLY) instead of passed through. It also keeps each sidecar's
+   * configuration small when the API runs 1000 pods.
    */
   private sidecars(owned: readonly string[]): void {
     const root = this.plan.names.mesh.rootNamespace;
     for (const namespace of owned) {
-      const reached = this.flows.filter((f) => f.from.namespace === namespace && f.to.namespace !== namespace).map((f) => f.to.namespace);
-      const hosts = ['./*', `${root}/*`, ...[...new Set(reached)].sort().map((ns) => `${ns}/*`)];
+      const hosts = ['./*', `${root}/*`, ...this.policies.sidecarHosts(namespace).filter((h) => h !== `${root}/*`)];
       new Sidecar(this, `sidecar-${namespace}`, {
         metadata: this.meta(DEFAULT_NAME, namespace, SYNC_WAVE.guardrails),
         spec: {
@@ -182,6 +183,16 @@ export class MeshChart extends RegionChart {
     const apiPort = { number: global.workloads.api.port };
     const webPort = { number: global.workloads.web.port };
 
+    // Istio reads a Gateway's credentialName from the namespace of the gateway workload, not
+    // of the Gateway object (IST0161): the certificate goes where the ingress gateway runs.
+    new CredentialsFromStore(this, 'gateway-tls', {
+      plan: this.plan,
+      name: global.ingress.tlsCredentialName,
+      namespace: names.mesh.ingressNamespace,
+      labels: this.meshLabels,
+      keys: Object.fromEntries(['tls.crt', 'tls.key'].map((k) => [k, { key: `${global.platform.name}/ingress/tls`, property: k }])),
+      secretType: 'kubernetes.io/tls',
+    });
     new PublicGateway(this, 'gateway', {
       metadata: this.meta(names.mesh.gateway, ns, wave),
       selector: names.mesh.ingressSelector,
@@ -281,6 +292,12 @@ export class MeshChart extends RegionChart {
         ],
         accessLogging: [{ providers: [{ name: 'envoy' }], filter: { expression: ACCESS_LOG_FILTER } }],
       },
+    });
+    // The tracing pipeline does not trace itself: spans about exporting spans would loop back
+    // into it, and no declared connection lets the collectors' own sidecars report.
+    new Telemetry(this, 'telemetry-monitoring', {
+      metadata: this.meta('no-span-reporting', this.plan.namespaces.monitoring, SYNC_WAVE.config),
+      spec: { tracing: [{ disableSpanReporting: true }] },
     });
   }
 }

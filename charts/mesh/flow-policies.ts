@@ -1,48 +1,57 @@
 /**
- * The policies generated from one flow of the flow table (charts/lib/flows.ts):
- * - an ALLOW AuthorizationPolicy on the destination pods naming the caller's mTLS identity;
- * - a NetworkPolicy admitting the caller's pods on the destination side;
- * - a NetworkPolicy letting the caller's pods out on the source side, when we own the source
- *   namespace (the namespaces chart denies egress by default; the ingress gateway's namespace
- *   belongs to the Istio add-on, so only the ingress side is ours there).
- * One generator for both layers is what keeps them twins: same source, destination, ports.
+ * The policies of one peer flow (charts/wiring/policies.ts): an ALLOW AuthorizationPolicy on the
+ * server pods naming the caller's mTLS identity (when one can ever match), a NetworkPolicy
+ * admitting the caller on the server side and one letting it out on the client side (each only
+ * where we render those pods). One generator for both layers keeps them twins: same pods, same
+ * ports, same reason.
  */
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction } from '../../imports/istio-security.istio.io';
-import { type Flow, type FlowPeer, principalOf } from '../lib/flows';
+import { principal, type Peer } from '../../regions/wiring';
+import { type PeerFlow, type PolicyPort, SIDECAR_OWN_PORTS } from '../wiring/policies';
 
-/** Annotation on every generated policy: the flow's reason, for whoever reads the cluster. */
-const FLOW_ANNOTATION = 'bookedbarber.com/flow';
+/** Annotation on every generated policy: the connections it carries, for whoever reads the cluster. */
+export const FLOW_ANNOTATION = 'bookedbarber.com/flow';
+
+/**
+ * The mesh's trust domain. Istio's default; the Istio add-on must not change
+ * `meshConfig.trustDomain`, or every principal stops matching.
+ */
+export const TRUST_DOMAIN = 'cluster.local';
 
 export interface FlowPoliciesProps {
-  /** The flow (who → what, ports, why) these policies open. */
-  readonly flow: Flow;
-  /** Namespaces we render: the source side gets an egress policy only there. */
-  readonly ownedNamespaces: readonly string[];
+  /** The client and server pods, their ports and the connections they carry. */
+  readonly flow: PeerFlow;
   /** Labels of the generated objects (name/instance/component). */
   readonly labels: Readonly<Record<string, string>>;
   /**
-   * Extra annotations (sync wave).
-   * @default {}
+   * Extra annotations of the generated objects.
+   * @default {} — the mesh chart passes its sync wave
    */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** Selects a peer's pods from another namespace (NetworkPolicy peer). */
-function networkPeer(peer: FlowPeer): k8s.NetworkPolicyPeer {
+/** Selects a peer's pods from any namespace (NetworkPolicy peer). */
+export function networkPeer(peer: Peer): k8s.NetworkPolicyPeer {
   return {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
     podSelector: { matchLabels: { ...peer.podLabels } },
   };
 }
 
-const tcpPorts = (flow: Flow): k8s.NetworkPolicyPort[] =>
-  flow.ports.map((p) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(p.port) }));
+export function networkPorts(ports: readonly PolicyPort[]): k8s.NetworkPolicyPort[] {
+  return ports.map((p) => ({ protocol: p.protocol, port: k8s.IntOrString.fromNumber(p.port) }));
+}
 
 /** Names of what one flow generates (tests and reviewers find them by these). */
-function flowPolicyNames(flow: Flow): { authorization: string; ingress: string; egress: string } {
+export function flowPolicyNames(flow: Pick<PeerFlow, 'name'>): { authorization: string; ingress: string; egress: string } {
   return { authorization: `allow-${flow.name}`, ingress: `allow-${flow.name}-ingress`, egress: `allow-${flow.name}-egress` };
+}
+
+/** One line per connection the policy carries, e.g. `api-to-pgbouncer-shard-1-rw: Franchises …`. */
+export function flowReasons(flow: PeerFlow): string {
+  return flow.connections.map((c) => `${c.name}: ${c.why}`).join('\n');
 }
 
 export class FlowPolicies extends Construct {
@@ -54,39 +63,44 @@ export class FlowPolicies extends Construct {
       name,
       namespace,
       labels: { ...labels },
-      annotations: { ...(props.annotations ?? {}), [FLOW_ANNOTATION]: flow.why },
+      annotations: { ...(props.annotations ?? {}), [FLOW_ANNOTATION]: flowReasons(flow) },
     });
+    const podSelector = (peer: Peer) => ({ matchLabels: { ...peer.podLabels } });
 
-    new AuthorizationPolicy(this, 'authorization', {
-      metadata: meta(names.authorization, flow.to.namespace),
-      spec: {
-        selector: { matchLabels: { ...flow.to.podLabels } },
-        action: AuthorizationPolicySpecAction.ALLOW,
-        rules: [
-          {
-            from: [{ source: { principals: [principalOf(flow.from)] } }],
-            to: [{ operation: { ports: flow.ports.map((p) => String(p.port)) } }],
-          },
-        ],
-      },
-    });
+    if (flow.authorizable) {
+      new AuthorizationPolicy(this, 'authorization', {
+        metadata: meta(names.authorization, flow.to.namespace),
+        spec: {
+          selector: { matchLabels: { ...flow.to.podLabels } },
+          action: AuthorizationPolicySpecAction.ALLOW,
+          rules: [
+            {
+              from: [{ source: { principals: [principal(TRUST_DOMAIN, flow.from.namespace, flow.from.serviceAccount)] } }],
+              to: [{ operation: { ports: flow.ports.filter((p) => p.protocol === 'TCP' && !SIDECAR_OWN_PORTS.has(p.port)).map((p) => String(p.port)) } }],
+            },
+          ],
+        },
+      });
+    }
 
-    new k8s.KubeNetworkPolicy(this, 'ingress', {
-      metadata: meta(names.ingress, flow.to.namespace),
-      spec: {
-        podSelector: { matchLabels: { ...flow.to.podLabels } },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [networkPeer(flow.from)], ports: tcpPorts(flow) }],
-      },
-    });
+    if (!flow.to.addon) {
+      new k8s.KubeNetworkPolicy(this, 'ingress', {
+        metadata: meta(names.ingress, flow.to.namespace),
+        spec: {
+          podSelector: podSelector(flow.to),
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [networkPeer(flow.from)], ports: networkPorts(flow.ports) }],
+        },
+      });
+    }
 
-    if (props.ownedNamespaces.includes(flow.from.namespace)) {
+    if (!flow.from.addon) {
       new k8s.KubeNetworkPolicy(this, 'egress', {
         metadata: meta(names.egress, flow.from.namespace),
         spec: {
-          podSelector: { matchLabels: { ...flow.from.podLabels } },
+          podSelector: podSelector(flow.from),
           policyTypes: ['Egress'],
-          egress: [{ to: [networkPeer(flow.to)], ports: tcpPorts(flow) }],
+          egress: [{ to: [networkPeer(flow.to)], ports: networkPorts(flow.ports) }],
         },
       });
     }

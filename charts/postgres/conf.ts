@@ -111,7 +111,7 @@ function quote(value: string | number): string {
 export function renderPostgresqlConf(plan: RegionPlan, shard: ShardConfig): string {
   const header = [
     `# postgresql.conf of ${plan.global.platform.name} Postgres shard ${shard.id} (${plan.region.name}).`,
-    `# Generated from regions/${plan.region.name}.yaml and regions/global.yaml by charts/lib/postgres-conf.ts; do not edit.`,
+    `# Generated from regions/${plan.region.name}.yaml and regions/global.yaml by charts/postgres/conf.ts; do not edit.`,
     `# Patroni includes this file (custom_conf) and passes the same max_connections, wal_level, ...`,
     '# on the command line from its dynamic configuration.',
   ];

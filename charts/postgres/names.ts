@@ -11,8 +11,13 @@ import { appLabels } from '../lib/metadata';
 /** Ports of a Postgres pod. Names start with the protocol so Istio treats them right. */
 export const POSTGRES_PORTS = {
   postgres: { name: 'tcp-postgres', port: 5432 },
-  /** Patroni REST API: health checks and the members' leader race talk to it. */
-  patroni: { name: 'http-patroni', port: 8008 },
+  /**
+   * Patroni REST API: health checks and the members' leader race talk to it. TCP to Istio, not
+   * HTTP: members call each other by pod IP (their api_url), and on a headless Service Istio
+   * routes HTTP by the Host header, which a pod IP never matches (REGISTRY_ONLY: BlackHole).
+   * TCP ports of a headless Service get one listener per pod address instead.
+   */
+  patroni: { name: 'tcp-patroni', port: 8008 },
   /** postgres_exporter sidecar. */
   metrics: { name: 'http-metrics', port: 9187 },
 } as const;

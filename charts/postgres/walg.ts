@@ -11,6 +11,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
+import type { Credential } from '../../regions/wiring';
 import type { PostgresShardNames } from './names';
 
 export interface BackupIdentity {
@@ -39,6 +40,41 @@ function scheme(plan: RegionPlan): 's3' | 'gs' {
   return plan.region.backup.bucket.startsWith('gs://') ? 'gs' : 's3';
 }
 
+/** Where WAL-G reaches the region's bucket. */
+export interface ObjectStorageEndpoint {
+  /** Host WAL-G connects to (TLS SNI): the bucket's virtual-hosted name on the regional endpoint. */
+  readonly host: string;
+  /** Endpoint WAL-G is configured with (AWS_ENDPOINT), or the fixed GCS API host. */
+  readonly endpoint: string;
+}
+
+/**
+ * The regional endpoint, always explicit: without AWS_ENDPOINT the AWS SDK in WAL-G uses the
+ * legacy global endpoint (`<bucket>.s3.amazonaws.com`) for us-east-1, which the data namespace's
+ * ServiceEntry (REGISTRY_ONLY sidecars) does not admit, so archiving would stop and pg_wal grow
+ * until the volume fills.
+ */
+export function objectStorageEndpoint(plan: RegionPlan): ObjectStorageEndpoint {
+  const bucket = plan.region.backup.bucket.replace(/^[a-z0-9]+:\/\//, '').split('/')[0];
+  if (scheme(plan) === 'gs') return { host: 'storage.googleapis.com', endpoint: 'storage.googleapis.com' };
+  const endpoint = `https://s3.${plan.region.name}.amazonaws.com`;
+  return { host: `${bucket}.s3.${plan.region.name}.amazonaws.com`, endpoint };
+}
+
+/**
+ * The static credentials WAL-G reads, as the wiring declaration states them (with workload
+ * identity the charts render none; the shipped charts use static keys).
+ */
+export function walgCredentials(plan: RegionPlan, names: PostgresShardNames, container: string): Credential[] {
+  const secret = names.backupStorageSecret;
+  if (scheme(plan) === 'gs') return [{ secret, key: BACKUP_STORAGE_KEYS.gs.serviceAccountJson, mounted: true, container }];
+  const k = BACKUP_STORAGE_KEYS.s3;
+  return [
+    { secret, key: k.accessKeyId, env: 'AWS_ACCESS_KEY_ID', container },
+    { secret, key: k.secretAccessKey, env: 'AWS_SECRET_ACCESS_KEY', container },
+  ];
+}
+
 /** Environment (and, for GCS static keys, a mounted key file) WAL-G needs to reach the shard's prefix. */
 export function walgEnvironment(plan: RegionPlan, names: PostgresShardNames, identity?: BackupIdentity): WalgEnvironment {
   const kind = scheme(plan);
@@ -48,7 +84,7 @@ export function walgEnvironment(plan: RegionPlan, names: PostgresShardNames, ide
     // lz4: cheap on the primary's CPU; archive_timeout already bounds how much WAL is in flight.
     { name: 'WALG_COMPRESSION_METHOD', value: 'lz4' },
     // Residency: the bucket and its endpoint are in the shard's own region.
-    ...(kind === 's3' ? [{ name: 'AWS_REGION', value: plan.region.name }] : []),
+    ...(kind === 's3' ? [{ name: 'AWS_REGION', value: plan.region.name }, { name: 'AWS_ENDPOINT', value: objectStorageEndpoint(plan).endpoint }] : []),
   ];
   if (identity) return { env, volumes: [], volumeMounts: [] };
   if (kind === 's3') {

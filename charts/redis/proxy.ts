@@ -64,6 +64,9 @@ export function renderHaproxyConf(plan: RegionPlan): string {
   const sentinels = Array.from({ length: SENTINEL_REPLICAS }, (_, i) => i);
   const lines: string[] = [
     `# haproxy.cfg of the Redis sessions proxy in ${plan.region.name}.`,
+    // The path in this rendered comment is this file's old name (before charts/ had a folder per
+    // component). Correcting it alone would change the config hash and restart every pod that
+    // mounts it, for a comment: it changes with the next real change to this output.
     '# Rendered by charts/lib/redis-proxy.ts; the password comes from the environment.',
     'global',
     '  log stdout format raw local0 notice',

@@ -113,6 +113,9 @@ ask_peers() {
  * start-redis.sh. Decides the pod's role, writes its runtime config, execs redis-server (which
  * then gets the container's SIGTERM and shuts down gracefully, see `shutdown-timeout`).
  */
+// The path in the rendered first lines below is this file's old name (before charts/ had a
+// folder per component). Correcting it alone would change the config hash and restart every
+// Redis pod, for a comment: it changes with the next real change to these scripts.
 export function renderRedisStartScript(): string {
   const e = REDIS_START_ENV;
   return `#!/bin/sh

@@ -102,9 +102,12 @@ export class RedisTier extends Construct {
     });
 
     // The password: for the pods here, and for the API in the app namespace (same remote key).
-    new CredentialsFromStore(this, 'auth', { plan, name: t.authSecret, namespace: ns, labels: serverLabels, keys: { password: t.passwordRemoteKey } });
+    // `property`: like every other credential, the remote value is a JSON object; without it a
+    // Vault KV store hands over the whole object and the start scripts reject the password.
+    const password = { key: t.passwordRemoteKey, property: 'password' };
+    new CredentialsFromStore(this, 'auth', { plan, name: t.authSecret, namespace: ns, labels: serverLabels, keys: { password } });
     new CredentialsFromStore(this, 'client-auth', {
-      plan, name: t.clientSecret, namespace: plan.namespaces.app, labels: serverLabels, keys: { password: t.passwordRemoteKey },
+      plan, name: t.clientSecret, namespace: plan.namespaces.app, labels: serverLabels, keys: { password },
     });
 
     // ---- Services

@@ -6,11 +6,18 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { API_DATABASE_SECRET_DIR, API_DATABASE_USER, shardPasswordKey } from '../api/client';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** Bumped when the JSON layout changes, so the API can refuse a map it does not understand. */
-const SHARD_MAP_FORMAT = 1;
+const SHARD_MAP_FORMAT = 2;
+
+/**
+ * How the API logs in to a shard: its database user and the file (the mounted Secret) holding
+ * that shard's password. Plain TCP to PgBouncer: the sidecars encrypt the hop (Istio mTLS).
+ */
+const login = (shard: number) => ({ user: API_DATABASE_USER, passwordFile: `${API_DATABASE_SECRET_DIR}/${shardPasswordKey(shard)}`, sslmode: 'disable' });
 
 function shardMapJson(props: RegionChartProps): string {
   const { plan } = props;
@@ -24,8 +31,8 @@ function shardMapJson(props: RegionChartProps): string {
       last: r.last,
       homeRegion: r.homeRegion,
       local: r.local,
-      readWrite: { host: r.readWrite.host, port: r.readWrite.port, database: r.readWrite.database },
-      readOnly: { host: r.readOnly.host, port: r.readOnly.port, database: r.readOnly.database },
+      readWrite: { host: r.readWrite.host, port: r.readWrite.port, database: r.readWrite.database, ...login(r.shard) },
+      readOnly: { host: r.readOnly.host, port: r.readOnly.port, database: r.readOnly.database, ...login(r.shard) },
     })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

@@ -168,7 +168,11 @@ export function gatewayConfig(plan: RegionPlan, names: TracingNames): OpenTeleme
     exporters: {
       loadbalancing: {
         routing_key: 'traceID',
-        protocol: { otlp: { tls: { insecure: true }, timeout: '10s' } },
+        // One exporter per sampler pod, dialled by pod IP. The operator names the headless
+        // Service's port otlp-grpc (gRPC to Istio), and the sidecar routes gRPC by :authority:
+        // a pod IP matches no route (REGISTRY_ONLY: BlackHole), the Service's name does, and the
+        // headless route forwards to the address dialled. Plain text here, mTLS by the sidecars.
+        protocol: { otlp: { tls: { insecure: true }, timeout: '10s', authority: tracingHost(plan, names.sampler.headlessService) } },
         // The headless Service resolves to every ready sampler pod; re-resolved every 5 s.
         resolver: { dns: { hostname: tracingHost(plan, names.sampler.headlessService), port: String(OTLP_GRPC_PORT), interval: '5s' } },
       },

@@ -21,6 +21,7 @@ import {
 } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { otelEnvironment } from '../lib/otel';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** Arguments of the web AnalysisTemplate: one template serves pre- and post-promotion. */
@@ -178,7 +179,10 @@ export class WebChart extends RegionChart {
           ports: httpContainerPorts(workload.port, web.metricsPort),
           // Server-side calls go to the API's stable Service through the mesh (web → API is
           // an allowed flow); the canary share is decided by the API's VirtualService.
-          env: [{ name: 'API_URL', value: `http://${names.api.stableService}.${ns}.svc.cluster.local:${global.workloads.api.port}` }],
+          env: [
+            { name: 'API_URL', value: `http://${names.api.stableService}.${ns}.svc.cluster.local:${global.workloads.api.port}` },
+            ...otelEnvironment(props.plan, { serviceName: names.web.rollout, version: global.releases.web.version, namespace: ns, metricsPort: names.web.metricsPort }),
+          ],
           resources: workload.resources,
           ...httpProbes(workload),
           writablePaths: ['/tmp'],

@@ -11,6 +11,7 @@ import { API_CONFIG_KEYS, ApiChart, canarySteps } from '../../charts/api/chart';
 import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION } from '../../charts/lib/otel';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { NamespacesChart } from '../../charts/namespaces/chart';
+import { RedisChart } from '../../charts/redis/chart';
 import { ShardMapChart } from '../../charts/shard-map/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
@@ -196,15 +197,36 @@ describe('ApiChart: pods', () => {
     expect(rollout.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', matchLabelKeys: ['rollouts-pod-template-hash'] });
   });
 
-  it('reads Redis TTLs (3600/86400/60) and the shard map location from its ConfigMap', () => {
+  it('reads Redis TTLs (3600/86400/60), the Redis endpoints and the shard map location from its ConfigMap', () => {
     const cm = find(objects, 'ConfigMap', names.configMap, ns);
+    const sentinels = (tier: string) => `bookedbarber-redis-${tier}-sentinel.bookedbarber-data.svc.cluster.local:26379`;
     expect(cm.data).toEqual({
       REDIS_CACHE_TTL_SECONDS: '3600',
       REDIS_SESSION_TTL_SECONDS: '86400',
       REDIS_RATE_LIMIT_TTL_SECONDS: '60',
       SHARD_MAP_FILE: '/etc/bookedbarber/shard-map/shard-map.json',
+      REDIS_CACHE_SENTINELS: sentinels('cache'),
+      REDIS_CACHE_MASTER_NAME: 'cache',
+      REDIS_SESSIONS_SENTINELS: sentinels('sessions'),
+      REDIS_SESSIONS_MASTER_NAME: 'sessions',
+      REDIS_RATE_LIMIT_SENTINELS: sentinels('rate-limit'),
+      REDIS_RATE_LIMIT_MASTER_NAME: 'rate-limit',
     });
-    for (const key of Object.values(API_CONFIG_KEYS)) expect(env(key).valueFrom.configMapKeyRef).toEqual({ name: names.configMap, key });
+    for (const key of [...Object.values(API_CONFIG_KEYS), 'REDIS_CACHE_SENTINELS']) expect(env(key).valueFrom.configMapKeyRef).toEqual({ name: names.configMap, key });
+  });
+
+  it('receives each Redis tier\'s password from the tier\'s client Secret (issue #10: the API could log in nowhere)', () => {
+    for (const [envName, tier] of [['REDIS_CACHE_PASSWORD', 'cache'], ['REDIS_SESSIONS_PASSWORD', 'sessions'], ['REDIS_RATE_LIMIT_PASSWORD', 'rate-limit']]) {
+      expect(env(envName).valueFrom.secretKeyRef).toEqual({ name: `bookedbarber-redis-${tier}-client-auth`, key: 'password' });
+    }
+  });
+
+  it('mounts every shard\'s database password read-only, from an ExternalSecret in its own namespace (issue #10)', () => {
+    const secret = find(objects, 'ExternalSecret', 'bookedbarber-api-database', ns);
+    expect(secret.spec.data).toEqual([1, 2, 3, 4].map((id) => ({ secretKey: `shard-${id}`, remoteRef: { key: `bookedbarber/postgres/shard-${id}/credentials`, property: 'api-password' } })));
+    const volume = rollout.spec.template.spec.volumes.find((v: any) => v.secret?.secretName === 'bookedbarber-api-database');
+    expect(volume.secret.optional).toBe(false);
+    expect(container.volumeMounts).toContainEqual({ name: volume.name, mountPath: '/etc/bookedbarber/secrets/database', readOnly: true });
   });
 
   it('mounts the shard map read-only where SHARD_MAP_FILE points, and refuses to start without it', () => {
@@ -298,7 +320,8 @@ describe('ApiChart output and the validator', () => {
   const validate = (region: string, withShardMap: boolean) => {
     const p = shippedPlan().regions.find((r) => r.region.name === region)!;
     const app = newApp();
-    const charts = [new NamespacesChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []), new ApiChart(app, { plan: p })];
+    // The Redis chart renders the tiers' client Secrets the API reads.
+    const charts = [new NamespacesChart(app, { plan: p }), new RedisChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []), new ApiChart(app, { plan: p })];
     const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${region}/${c.node.id}.yaml`, index, object, region })));
     return { report: validateObjects(loaded, {}), loaded, plan: p };
   };

@@ -117,9 +117,9 @@ describe('the region ApplicationSet', () => {
 });
 
 describe('the AppProjects', () => {
-  it('confine region Applications to our repository, the region clusters and our namespaces plus the mesh root', () => {
+  it('confine region Applications to our repository, the region clusters and our namespaces plus the mesh root and the ingress gateway\'s (its TLS certificate)', () => {
     expect(regionProject.spec.sourceRepos).toEqual([plan.global.git.repoURL]);
-    expect(regionDestinationNamespaces(plan)).toEqual(['bookedbarber-app', 'bookedbarber-data', 'bookedbarber-monitoring', 'istio-system', 'argo-rollouts']);
+    expect(regionDestinationNamespaces(plan)).toEqual(['bookedbarber-app', 'bookedbarber-data', 'bookedbarber-monitoring', 'istio-system', 'istio-ingress', 'argo-rollouts']);
     const expected = plan.regions.flatMap((r) =>
       regionDestinationNamespaces(plan).map((namespace) => ({ name: r.region.cluster.name, server: r.region.cluster.server, namespace })),
     );

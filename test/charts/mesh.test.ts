@@ -55,7 +55,7 @@ describe('MeshChart: authorization', () => {
   it('every other AuthorizationPolicy is an ALLOW of named mTLS callers on named ports for selected pods', () => {
     for (const ap of ofKind(objects, 'AuthorizationPolicy').filter((o) => o.metadata.name !== 'deny-all')) {
       expect(ap.spec.action).toBe('ALLOW');
-      expect(Object.keys(ap.spec.selector.matchLabels)).toEqual(['app.kubernetes.io/name']);
+      expect(ap.spec.selector.matchLabels['app.kubernetes.io/name']).toBeDefined();
       for (const rule of ap.spec.rules) {
         expect(rule.from.flatMap((f: any) => f.source.principals).length).toBeGreaterThan(0);
         expect(rule.to.flatMap((t: any) => t.operation.ports).length).toBeGreaterThan(0);
@@ -65,155 +65,69 @@ describe('MeshChart: authorization', () => {
   });
 });
 
-// ---------------------------------------------------------------- twins
+// ---------------------------------------------------------------- policies from the connection declaration
 
-/** Identity ↔ pods of every caller, written out independently of the flow table. */
-const callers: Record<string, { namespace: string; labels: Record<string, string> }> = {
-  [`cluster.local/ns/${names.mesh.ingressNamespace}/sa/${names.mesh.ingressServiceAccount}`]: { namespace: names.mesh.ingressNamespace, labels: { ...names.mesh.ingressSelector } },
-  [`cluster.local/ns/${namespaces.app}/sa/${names.web.serviceAccount}`]: { namespace: namespaces.app, labels: { 'app.kubernetes.io/name': 'web' } },
-  [`cluster.local/ns/${namespaces.app}/sa/${names.api.serviceAccount}`]: { namespace: namespaces.app, labels: { 'app.kubernetes.io/name': 'api' } },
-  [`cluster.local/ns/${namespaces.monitoring}/sa/${names.monitoring.prometheusServiceAccount}`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'prometheus' } },
-  [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'redis' } },
-  ['cluster.local/ns/argo-rollouts/sa/argo-rollouts']: { namespace: 'argo-rollouts', labels: { 'app.kubernetes.io/name': 'argo-rollouts' } },
-  ['cluster.local/ns/prometheus-adapter/sa/prometheus-adapter']: { namespace: 'prometheus-adapter', labels: { 'app.kubernetes.io/name': 'prometheus-adapter' } },
-  ['cluster.local/ns/monitoring-system/sa/kube-prometheus-stack-grafana']: { namespace: 'monitoring-system', labels: { 'app.kubernetes.io/name': 'grafana' } },
-  [`cluster.local/ns/${namespaces.monitoring}/sa/alertmanager`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'alertmanager' } },
-  [`cluster.local/ns/${namespaces.data}/sa/pgbouncer`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'pgbouncer' } },
-  [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'postgres' } },
-  [`cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1-backup`]: { namespace: namespaces.data, labels: { 'app.kubernetes.io/name': 'postgres-backup' } },
-  [`cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-collector`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'otel-collector' } },
-  [`cluster.local/ns/${namespaces.monitoring}/sa/bookedbarber-otel-sampler`]: { namespace: namespaces.monitoring, labels: { 'app.kubernetes.io/name': 'otel-sampler' } },
-};
+const principals = (ap: Obj): string[] => ap.spec.rules.flatMap((r: any) => r.from.flatMap((f: any) => f.source.principals));
+const ports = (ap: Obj): string[] => ap.spec.rules.flatMap((r: any) => r.to.flatMap((t: any) => t.operation.ports));
+const allows = ofKind(objects, 'AuthorizationPolicy').filter((o) => o.metadata.name !== 'deny-all');
+const netpols = ofKind(objects, 'NetworkPolicy');
 
-const labelsKey = (labels: Record<string, string>) => Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',');
-const flowKey = (srcNs: string, src: Record<string, string>, dstNs: string, dst: Record<string, string>, ports: Array<string | number>) =>
-  `${srcNs}{${labelsKey(src)}} -> ${dstNs}{${labelsKey(dst)}} : ${ports.map(Number).sort((a, b) => a - b).join(',')}`;
+describe('MeshChart: policies generated from the declared connections (issue #10)', () => {
+  it('names no caller without a sidecar in an AuthorizationPolicy: Prometheus, Alertmanager and the add-ons outside the mesh could never match', () => {
+    const unmeshed = [
+      `cluster.local/ns/${namespaces.monitoring}/sa/prometheus`, `cluster.local/ns/${namespaces.monitoring}/sa/alertmanager`,
+      'cluster.local/ns/argo-rollouts/sa/argo-rollouts', 'cluster.local/ns/prometheus-adapter/sa/prometheus-adapter', 'cluster.local/ns/monitoring-system/sa/kube-prometheus-stack-grafana',
+    ];
+    for (const ap of allows) for (const p of principals(ap)) expect(unmeshed).not.toContain(p);
+  });
 
-/** Egress beyond the pod network (charts/mesh/external-egress.ts): checked on its own below. */
-const isExternalEgress = (o: Obj) => o.metadata.name.endsWith('-external-egress');
+  it('never names the sidecar agent\'s port in an AuthorizationPolicy (15020 bypasses Envoy; the NetworkPolicy guards it)', () => {
+    for (const ap of allows) expect(ports(ap)).not.toContain('15020');
+    expect(netpols.filter((np) => np.metadata.name.startsWith('allow-prometheus-to-') && np.metadata.name.endsWith('-ingress') && np.metadata.name !== 'allow-prometheus-to-prometheus-ingress' && np.metadata.name !== 'allow-prometheus-to-alertmanager-ingress')
+      .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(11).fill([15020]));
+  });
 
-/** The namespaces chart's own allows (every pod, DNS and istiod): not flows. */
-const BASELINE_NETWORK_POLICIES = new Set(['default-deny-all', 'allow-dns-egress', 'allow-istiod-egress']);
+  it('gives every ALLOW its ingress NetworkPolicy twin: same server pods, same ports, from the caller\'s pods', () => {
+    for (const ap of allows) {
+      const twin = find(objects, 'NetworkPolicy', `${ap.metadata.name}-ingress`, ap.metadata.namespace);
+      expect(twin.spec.podSelector.matchLabels).toEqual(ap.spec.selector.matchLabels);
+      expect(twin.spec.ingress[0].ports.map((p: any) => String(p.port)).sort()).toEqual(ports(ap).sort());
+      const [, ns, , sa] = principals(ap)[0].split('/').slice(1);
+      expect(twin.spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe(ns);
+      expect(sa).toBeTruthy();
+    }
+  });
 
-function authorizationFlows(list: Obj[]): string[] {
-  const out: string[] = [];
-  for (const ap of ofKind(list, 'AuthorizationPolicy').filter((o) => o.metadata.name !== 'deny-all')) {
-    for (const rule of ap.spec.rules) {
-      const ports = rule.to.flatMap((t: any) => t.operation.ports);
-      for (const principal of rule.from.flatMap((f: any) => f.source.principals)) {
-        const caller = callers[principal];
-        if (!caller) throw new Error(`AuthorizationPolicy ${ap.metadata.name} allows unknown principal ${principal}`);
-        out.push(flowKey(caller.namespace, caller.labels, ap.metadata.namespace, ap.spec.selector.matchLabels, ports));
+  it('opens the connections issue #10 lists, each on its own port', () => {
+    const ingress = (name: string) => find(objects, 'NetworkPolicy', `allow-${name}-ingress`).spec.ingress[0].ports.map((p: any) => `${p.port}/${p.protocol}`);
+    expect(ingress('api-to-pgbouncer-shard-1')).toEqual(['6432/TCP']);
+    for (const tier of ['cache', 'sessions', 'rate-limit']) {
+      expect(ingress(`api-to-redis-${tier}-sentinel`)).toEqual(['26379/TCP']);
+      expect(ingress(`api-to-redis-${tier}-server`)).toEqual(['6379/TCP']);
+    }
+    expect(ingress('postgres-shard-1-to-postgres-shard-1')).toEqual(['5432/TCP', '8008/TCP']);
+    // Alertmanager's memberlist gossips over UDP and TCP on 9094.
+    expect(ingress('alertmanager-to-alertmanager')).toEqual(['9094/TCP', '9094/UDP']);
+    expect(ingress('ingress-gateway-to-web')).toEqual([`${global.workloads.web.port}/TCP`]);
+    expect(ingress('web-to-otel-collector')).toEqual(['4318/TCP', '4317/TCP']);
+  });
+
+  it('lets egress out of our namespaces only to the declared peers, and renders no egress for add-on callers', () => {
+    for (const np of netpols.filter((o) => o.metadata.name.endsWith('-egress') && !o.metadata.name.endsWith('-external-egress'))) {
+      expect(owned).toContain(np.metadata.namespace);
+      for (const rule of np.spec.egress) {
+        expect(rule.to.length).toBeGreaterThan(0);
+        for (const peer of rule.to) expect(Object.keys(peer.podSelector.matchLabels).length).toBeGreaterThan(0);
       }
     }
-  }
-  return out.sort();
-}
-
-/** A NetworkPolicy peer must name both the namespace and the pods: anything wider is "open". */
-function peerOf(peer: any, where: string): { namespace: string; labels: Record<string, string> } {
-  const namespace = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
-  const labels = peer.podSelector?.matchLabels;
-  if (!namespace || !labels || Object.keys(labels).length === 0 || peer.ipBlock) throw new Error(`${where}: peer ${JSON.stringify(peer)} is wider than one workload`);
-  return { namespace, labels };
-}
-
-function networkFlows(list: Obj[], direction: 'Ingress' | 'Egress'): string[] {
-  const out: string[] = [];
-  for (const np of ofKind(list, 'NetworkPolicy').filter((o) => !BASELINE_NETWORK_POLICIES.has(o.metadata.name) && !isExternalEgress(o))) {
-    expect(np.spec.policyTypes).toHaveLength(1);
-    if (np.spec.policyTypes[0] !== direction) continue;
-    const self = np.spec.podSelector.matchLabels;
-    expect(Object.keys(self ?? {}).length, `${np.metadata.name} selects every pod`).toBeGreaterThan(0);
-    const rules = direction === 'Ingress' ? np.spec.ingress : np.spec.egress;
-    for (const rule of rules) {
-      const peers = direction === 'Ingress' ? rule.from : rule.to;
-      expect(peers?.length, `${np.metadata.name}: a rule without peers allows everyone`).toBeGreaterThan(0);
-      expect(rule.ports?.length, `${np.metadata.name}: a rule without ports allows every port`).toBeGreaterThan(0);
-      for (const p of rule.ports) expect(p.protocol).toBe('TCP');
-      const ports = rule.ports.map((p: any) => p.port);
-      for (const peer of peers) {
-        const other = peerOf(peer, np.metadata.name);
-        out.push(direction === 'Ingress'
-          ? flowKey(other.namespace, other.labels, np.metadata.namespace, self, ports)
-          : flowKey(np.metadata.namespace, self, other.namespace, other.labels, ports));
-      }
-    }
-  }
-  return out.sort();
-}
-
-describe('MeshChart: AuthorizationPolicies and NetworkPolicies are twins, nothing else is open', () => {
-  const all = [...objectsOf(new NamespacesChart(newApp(), { plan })), ...objects];
-  const allowed = authorizationFlows(all);
-
-  it('allows exactly the flows of issue #3 plus the data-tier and tracing flows (independent list)', () => {
-    const app = namespaces.app;
-    const data = namespaces.data;
-    const mon = namespaces.monitoring;
-    const api = { 'app.kubernetes.io/name': 'api' };
-    const web = { 'app.kubernetes.io/name': 'web' };
-    const gw = names.mesh.ingressSelector;
-    const prom = { 'app.kubernetes.io/name': 'prometheus' };
-    const redis = { 'app.kubernetes.io/name': 'redis' };
-    const pgb = { 'app.kubernetes.io/name': 'pgbouncer' };
-    const pg = { 'app.kubernetes.io/name': 'postgres' };
-    const otel = { 'app.kubernetes.io/name': 'otel-collector' };
-    const sampler = { 'app.kubernetes.io/name': 'otel-sampler' };
-    const jaeger = { 'app.kubernetes.io/name': 'jaeger' };
-    expect(allowed).toEqual(
-      [
-        flowKey(data, pgb, data, pg, [5432]),
-        flowKey(data, pg, data, pg, [5432, 8008]),
-        flowKey(data, { 'app.kubernetes.io/name': 'postgres-backup' }, data, pg, [5432]),
-        flowKey(mon, prom, data, pg, [9187, 15020]),
-        flowKey(mon, prom, data, pgb, [9127, 15020]),
-        flowKey(data, pgb, mon, otel, [4317]),
-        flowKey('argo-rollouts', { 'app.kubernetes.io/name': 'argo-rollouts' }, mon, prom, [9090]),
-        flowKey('prometheus-adapter', { 'app.kubernetes.io/name': 'prometheus-adapter' }, mon, prom, [9090]),
-        flowKey('monitoring-system', { 'app.kubernetes.io/name': 'grafana' }, mon, prom, [9090]),
-        flowKey(mon, prom, mon, prom, [9090]),
-        flowKey(mon, prom, mon, { 'app.kubernetes.io/name': 'alertmanager' }, [9093]),
-        flowKey(mon, { 'app.kubernetes.io/name': 'alertmanager' }, mon, { 'app.kubernetes.io/name': 'alertmanager' }, [9094]),
-        flowKey(data, redis, data, redis, [6379, 6380, 26379]),
-        flowKey(mon, prom, data, redis, [9121, 8404, 15020]),
-        flowKey(app, api, mon, otel, [4317, 4318]),
-        flowKey(app, web, mon, otel, [4317, 4318]),
-        flowKey('istio-ingress', gw, mon, otel, [4317]),
-        flowKey(data, redis, mon, otel, [4317]),
-        flowKey(mon, otel, mon, sampler, [4317]),
-        flowKey(mon, sampler, mon, jaeger, [4317]),
-        flowKey(mon, prom, mon, otel, [8888, 15020]),
-        flowKey(mon, prom, mon, sampler, [8888, 15020]),
-        flowKey(mon, prom, mon, jaeger, [14269, 15020]),
-        flowKey('istio-ingress', gw, app, web, [global.workloads.web.port]),
-        flowKey('istio-ingress', gw, app, api, [global.workloads.api.port]),
-        flowKey(app, web, app, api, [global.workloads.api.port]),
-        flowKey(app, api, namespaces.data, { 'app.kubernetes.io/name': 'pgbouncer' }, [6432]),
-        flowKey(app, api, namespaces.data, { 'app.kubernetes.io/name': 'redis' }, [6379, 26379]),
-        flowKey(namespaces.monitoring, prom, app, api, [names.api.metricsPort, 15020]),
-        flowKey(namespaces.monitoring, prom, app, web, [names.web.metricsPort, 15020]),
-      ].sort(),
-    );
+    expect(netpols.some((o) => o.metadata.name.startsWith('allow-argo-rollouts-') && o.metadata.name.endsWith('-egress'))).toBe(false);
   });
 
-  it('every ALLOW AuthorizationPolicy flow has its ingress NetworkPolicy twin, and every ingress allow is one', () => {
-    expect(networkFlows(all, 'Ingress')).toEqual(allowed);
-  });
-
-  it('every flow from a namespace we own has its egress NetworkPolicy twin, and every egress allow is one', () => {
-    const fromOwned = allowed.filter((k) => owned.some((ns) => k.startsWith(`${ns}{`)));
-    expect(networkFlows(all, 'Egress')).toEqual(fromOwned);
-  });
-
-  it('renders nothing in the ingress gateway namespace (not ours: only the ingress side is)', () => {
-    expect(objects.filter((o) => o.metadata.namespace === names.mesh.ingressNamespace)).toEqual([]);
-  });
-
-  it('the only baseline allows are the namespaces chart\'s DNS and istiod egress', () => {
-    const baseline = ofKind(all, 'NetworkPolicy').filter((o) => BASELINE_NETWORK_POLICIES.has(o.metadata.name));
-    expect(baseline).toHaveLength(9);
-    expect(ofKind(objects, 'NetworkPolicy').filter((o) => BASELINE_NETWORK_POLICIES.has(o.metadata.name))).toEqual([]);
+  it('renders only the gateway\'s TLS certificate in the ingress gateway namespace (Istio reads credentialName there)', () => {
+    const there = objects.filter((o) => o.metadata.namespace === names.mesh.ingressNamespace);
+    expect(there.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([`ExternalSecret/${global.ingress.tlsCredentialName}`]);
+    expect(there[0].spec.target.template.type).toBe('kubernetes.io/tls');
+    expect(there[0].spec.data.map((d: any) => d.secretKey)).toEqual(['tls.crt', 'tls.key']);
   });
 });
 
@@ -300,11 +214,13 @@ describe('MeshChart: Gateway', () => {
 });
 
 describe('MeshChart: Sidecar and Telemetry', () => {
-  it('every namespace we own has a Sidecar with REGISTRY_ONLY, reaching only its own namespace, istio-system and its flows', () => {
+  it('every namespace we own has a Sidecar with REGISTRY_ONLY, reaching only its own namespace, istio-system and its connections', () => {
     const expected: Record<string, string[]> = {
       [namespaces.app]: ['./*', 'istio-system/*', `${namespaces.data}/*`, `${namespaces.monitoring}/*`],
-      [namespaces.data]: ['./*', 'istio-system/*', `${namespaces.monitoring}/*`],
-      [namespaces.monitoring]: ['./*', 'istio-system/*', `${namespaces.app}/*`, `${namespaces.data}/*`],
+      // Patroni keeps its leader lock in the Kubernetes API (issue #10: without it, no primary).
+      [namespaces.data]: ['./*', 'istio-system/*', `${namespaces.monitoring}/*`, 'default/kubernetes.default.svc.cluster.local'],
+      // Prometheus and Alertmanager run without sidecars: only the tracing tiers' calls count here.
+      [namespaces.monitoring]: ['./*', 'istio-system/*'],
     };
     for (const namespace of owned) {
       const sidecar = find(objects, 'Sidecar', 'default', namespace);
@@ -366,23 +282,19 @@ describe('MeshChart output and the validator', () => {
     }
   });
 
-  it('opens egress beyond the pod network only for the pods that need it, on their ports only', () => {
-    const external = ofKind(objects, 'NetworkPolicy').filter(isExternalEgress);
-    const summary = external.map((np) => [
-      np.metadata.namespace,
-      np.spec.podSelector.matchExpressions[0].values.join('+'),
-      np.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port)).join(','),
-      np.spec.egress.every((e: any) => e.to === undefined) ? 'any address' : 'peers',
-    ]);
+  it('opens egress beyond the pod network only for the pods that need it, on their ports only, and names the hosts for meshed callers', () => {
+    const external = ofKind(objects, 'NetworkPolicy').filter((o) => o.metadata.name.endsWith('-external-egress'));
+    const summary = external.map((np) => [np.metadata.namespace, np.spec.podSelector.matchLabels['app.kubernetes.io/name'], np.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port)).join(','), np.spec.egress.every((e: any) => e.to === undefined) ? 'any address' : 'peers']);
     expect(summary).toEqual([
-      [namespaces.data, 'postgres+postgres-backup', '443,6443', 'any address'],
-      [namespaces.monitoring, 'prometheus', '443,6443', 'any address'],
-      [namespaces.monitoring, 'prometheus', '8090', 'peers'],
+      [namespaces.data, 'postgres', '443', 'any address'],
+      [namespaces.data, 'postgres-backup', '443', 'any address'],
+      [namespaces.monitoring, 'prometheus', '443', 'any address'],
       [namespaces.monitoring, 'alertmanager', '443,587', 'any address'],
     ]);
     for (const np of external) expect(np.spec.policyTypes).toEqual(['Egress']);
-    const storage = find(objects, 'ServiceEntry', 'object-storage', namespaces.data);
-    expect(storage.spec.hosts).toEqual([`s3.${plan.region.name}.amazonaws.com`, `*.s3.${plan.region.name}.amazonaws.com`, `sts.${plan.region.name}.amazonaws.com`]);
+    // The bucket by its regional virtual-hosted name only: no global endpoint, no other bucket.
+    const storage = find(objects, 'ServiceEntry', 'external-hosts-443', namespaces.data);
+    expect(storage.spec.hosts).toEqual([`bookedbarber-pitr-${plan.region.name}.s3.${plan.region.name}.amazonaws.com`]);
     expect(storage.spec.exportTo).toEqual(['.']);
   });
 });

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { AlertsChart } from '../../charts/monitoring/alerts-chart';
 import { ApiChart } from '../../charts/api/chart';
-import { flowPeers, ISTIO_AGENT_METRICS_PORT } from '../../charts/lib/flows';
+import { ISTIO_AGENT_METRICS_PORT } from '../../charts/lib/monitoring-targets';
+import { regionPeers } from '../../charts/wiring/peers';
 import { LABELS } from '../../charts/lib/labels';
 import { namespaceSelector, operatorPodSelector, PROMETHEUS_SELECTOR_LABEL, repoWebUrl } from '../../charts/monitoring/names';
 import { discoveryRules } from '../../charts/monitoring/rbac';
@@ -146,8 +147,8 @@ describe('operator-managed pods (Prometheus and Alertmanager)', () => {
     });
   }
 
-  it('the flow table selects the Prometheus pods by the label the operator puts on them', () => {
-    const peer = flowPeers(plan).prometheus;
+  it('the connection declaration selects the Prometheus pods by the label the operator puts on them', () => {
+    const peer = regionPeers(plan).prometheus;
     expect(matches({ matchLabels: { ...peer.podLabels } }, operatorPodSelector('prometheus', plan.global.platform.name))).toBe(true);
     expect(peer.serviceAccount).toBe(prometheus.spec.serviceAccountName);
   });

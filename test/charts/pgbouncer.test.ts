@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PgbouncerChart, pgbouncerPools, renderPgbouncerIni } from '../../charts/pgbouncer/chart';
 import { PostgresChart } from '../../charts/postgres/chart';
-import { flowPeers } from '../../charts/lib/flows';
+import { regionPeers } from '../../charts/wiring/peers';
 import { pgbouncerNames, PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
 import { postgresNames } from '../../charts/postgres/names';
 import { shardPools } from '../../regions/capacity';
@@ -50,8 +50,8 @@ describe('PgBouncer Deployment per shard', () => {
     expect(pod.containers[0].ports).toEqual([{ name: 'tcp-pgbouncer', containerPort: 6432, protocol: 'TCP' }]);
   });
 
-  it('runs under the ServiceAccount and labels the mesh flows already authorise', () => {
-    const peer = flowPeers(plan).pgbouncer;
+  it('runs under the ServiceAccount and labels the connection declaration authorises', () => {
+    const peer = regionPeers(plan).pgbouncer(shard.id);
     expect(pod.serviceAccountName).toBe(peer.serviceAccount);
     expect(find(objects, 'ServiceAccount', peer.serviceAccount).automountServiceAccountToken).toBe(false);
     expect(deployment.spec.template.metadata.labels).toMatchObject(peer.podLabels);

@@ -12,7 +12,7 @@ describe('ShardMapChart', () => {
     expect(cm.kind).toBe('ConfigMap');
     expect(cm.metadata).toMatchObject({ name: 'bookedbarber-shard-map', namespace: 'bookedbarber-app' });
     const map = JSON.parse(cm.data['shard-map.json']);
-    expect(map.format).toBe(1);
+    expect(map.format).toBe(2);
     expect(map.region).toBe('ap-southeast-1');
     expect(map.shards.map((s: any) => [s.shard, s.first, s.last, s.homeRegion, s.local])).toEqual([
       [1, 1, 25_000, 'us-east-1', false],
@@ -20,5 +20,17 @@ describe('ShardMapChart', () => {
       [3, 50_001, 75_000, 'eu-west-1', false],
       [4, 75_001, 100_000, 'ap-southeast-1', true],
     ]);
+  });
+
+  it('tells the API how to log in to every shard: its database user and the mounted password file of that shard (issue #10)', () => {
+    const [cm] = objectsOf(new ShardMapChart(newApp(), { plan: regionPlan('us-east-1') }));
+    const map = JSON.parse(cm.data['shard-map.json']);
+    for (const s of map.shards) {
+      for (const pool of [s.readWrite, s.readOnly]) {
+        expect(pool).toMatchObject({ port: 6432, user: 'bookings_api', passwordFile: `/etc/bookedbarber/secrets/database/shard-${s.shard}`, sslmode: 'disable' });
+      }
+    }
+    expect(map.shards[0].readWrite).toMatchObject({ host: 'bookedbarber-pgbouncer-shard-1.bookedbarber-data.svc.cluster.local', database: 'bookings' });
+    expect(map.shards[0].readOnly.database).toBe('bookings_ro');
   });
 });

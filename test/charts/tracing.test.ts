@@ -6,7 +6,7 @@
  */
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_K8S_CLUSTER_NAME } from '@opentelemetry/semantic-conventions';
 import { describe, expect, it } from 'vitest';
-import { otelEnvironment } from '../../charts/api/chart';
+import { otelEnvironment } from '../../charts/lib/otel';
 import { decisionWaitSeconds, POLICY, resourceAttributes } from '../../charts/tracing/collector';
 import { retentionDays } from '../../charts/tracing/jaeger';
 import {
@@ -145,7 +145,7 @@ describe('collector names: what the mesh and the SDKs point at', () => {
   });
 
   it('is the endpoint the API chart already exports spans to', () => {
-    expect(otelEnvironment(plan).find((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe(otelCollectorHttpEndpoint(plan));
+    expect(otelEnvironment(plan, { serviceName: 'x', version: '1', namespace: 'n', metricsPort: 9464 }).find((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe(otelCollectorHttpEndpoint(plan));
   });
 
   it('is the provider the mesh Telemetry reports to and the endpoint the Istio add-on defines for it', () => {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
+import type { Connection } from '../../regions/wiring';
 import { regionDocFromApp } from '../docs/region-doc';
 import { formatReport, validateTree } from '../validate';
 import { renderApp, type RenderedFile } from './render';
@@ -22,6 +23,11 @@ export interface SynthDefinition {
   readonly buildRegion: (app: App, plan: RegionPlan) => void;
   /** Adds the global charts (rendered into dist/argocd) to `app`. */
   readonly buildGlobal: (app: App, plan: PlatformPlan) => void;
+  /**
+   * The runtime connections of one region: the wiring check walks each over the rendered tree.
+   * @default - no wiring check
+   */
+  readonly connections?: (plan: RegionPlan) => readonly Connection[];
 }
 
 export interface SynthOptions {
@@ -90,7 +96,11 @@ export function synth(definition: SynthDefinition, options: SynthOptions): Synth
     replace: options.only ? [...options.only] : 'all',
     check: (staging) => {
       if (options.validate === false) return;
-      const report = validateTree(staging);
+      const plans = new Map(plan.regions.map((r) => [r.region.name, r]));
+      const declared = definition.connections;
+      const report = validateTree(staging, {
+        connections: declared ? (region) => (plans.has(region) ? declared(plans.get(region)!) : undefined) : undefined,
+      });
       if (report.findings.length > 0) {
         throw new ValidationFailed(formatReport(report).split(staging).join(options.distDir));
       }

@@ -4,11 +4,34 @@
  *   --no-upstream        skip the upstream schema layer (imports/upstream)
  *   --schema-dir <dir>   read upstream schemas from <dir> instead of the committed imports/upstream
  *                        (same format: what `npm run import` writes)
+ *   --wiring <module>    run the wiring check with the connections that module's
+ *                        `declaredConnections(plan)` declares for each region of --regions
+ *                        (`npm run validate` passes charts/wiring/connections.ts: the validator
+ *                        takes the declaration as input and imports no chart itself)
+ *   --regions <dir>      region files the declaration is computed from (default: regions)
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadPlan } from '../../regions/load';
+import type { RegionPlan } from '../../regions/plan';
+import type { Connection } from '../../regions/wiring';
 import { formatReport, validateTree, ValidationReport } from './index';
 
-const USAGE = 'usage: tsx tools/validate/cli.ts [--no-upstream] [--schema-dir <dir>] [dir ...]   (default dir: dist)\n';
+const USAGE = 'usage: tsx tools/validate/cli.ts [--no-upstream] [--schema-dir <dir>] [--wiring <module> [--regions <dir>]] [dir ...]   (default dir: dist)\n';
+
+type Declaration = (plan: RegionPlan) => readonly Connection[];
+
+/** The connections of every region, from the declaration module and the region files. */
+function connectionsFrom(modulePath: string, regionsDir: string): (region: string) => readonly Connection[] | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const declared = (require(path.resolve(modulePath)) as { declaredConnections?: Declaration }).declaredConnections;
+  if (typeof declared !== 'function') throw new Error(`${modulePath} exports no declaredConnections(plan)`);
+  const plans = new Map(loadPlan(regionsDir).regions.map((p) => [p.region.name, p]));
+  return (region) => {
+    const plan = plans.get(region);
+    return plan ? declared(plan) : undefined;
+  };
+}
 
 function usage(message: string): never {
   process.stderr.write(`validate: ${message}\n${USAGE}`);
@@ -18,9 +41,13 @@ function usage(message: string): never {
 function main(argv: string[]): number {
   const dirs: string[] = [];
   let schemaDir: string | null | undefined;
+  let wiring: string | undefined;
+  let regionsDir = 'regions';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--no-upstream') schemaDir = null;
+    else if (arg === '--wiring') wiring = argv[++i] ?? usage('--wiring needs a module');
+    else if (arg === '--regions') regionsDir = argv[++i] ?? usage('--regions needs a folder');
     else if (arg === '--schema-dir') schemaDir = argv[++i] ?? usage('--schema-dir needs a folder');
     else if (arg === '-h' || arg === '--help') {
       process.stdout.write(USAGE);
@@ -34,9 +61,11 @@ function main(argv: string[]): number {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) usage(`${dir} is not a folder (render it first with \`npm run synth\`)`);
   }
   if (schemaDir && (!fs.existsSync(schemaDir) || !fs.statSync(schemaDir).isDirectory())) usage(`--schema-dir ${schemaDir} is not a folder`);
+  if (wiring && !fs.existsSync(wiring)) usage(`--wiring ${wiring} does not exist`);
+  const connections = wiring ? connectionsFrom(wiring, regionsDir) : undefined;
   const total: ValidationReport = { findings: [], files: 0, objects: 0, notes: [] };
   for (const dir of dirs) {
-    const r = validateTree(dir, { schemaDir });
+    const r = validateTree(dir, { schemaDir, connections });
     total.findings.push(...r.findings);
     total.files += r.files;
     total.objects += r.objects;

@@ -5,7 +5,9 @@
  *      API-server enums, names and labels;
  *   2. upstream schemas: the committed imports/upstream (pinned Kubernetes 1.28 definitions and CRDs);
  *   3. policy: labels, Pod Security restricted, hygiene, availability, secrets;
- *   4. references within a region folder (plus the global argocd folder).
+ *   4. references within a region folder (plus the global argocd folder);
+ *   5. wiring: every declared runtime connection walked hop by hop, and no allow rule that
+ *      carries none (wiring/, given the declaration in options.connections).
  */
 import * as path from 'node:path';
 import { flushCodeCaches } from './cache';
@@ -27,6 +29,7 @@ import {
 import { formatReport, sortFindings } from './report';
 import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
 import { resolveSchemaDir, upstreamSchemas } from './upstream-schema';
+import { checkWiring } from './wiring';
 
 export type { Finding, LoadedObject, ValidateOptions, ValidationReport } from './types';
 export { EXTERNAL_NAMESPACES, PLATFORM_NAMESPACES } from './references';
@@ -96,6 +99,13 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
   if (dir) {
     const upstream = upstreamSchemas(dir);
     for (const e of entries) findings.push(...upstream.validate(e));
+  }
+  if (options.connections) {
+    const wiring = checkWiring(entries, options.connections);
+    findings.push(...wiring.findings);
+    notes.push(...wiring.notes);
+  } else {
+    notes.push('wiring check off: no connection declaration given');
   }
   flushCodeCaches();
   return { findings: sortFindings(dedupe(findings)), files, objects: entries.length, notes };

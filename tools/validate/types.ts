@@ -2,6 +2,7 @@
  * Shared shapes of the validator. Kept in one small module so every layer (schema, policy,
  * references) speaks the same vocabulary and the public API in index.ts only re-exports.
  */
+import type { Connection } from '../../regions/wiring';
 
 /** One problem found in the rendered YAML, phrased for the person who has to fix the chart. */
 export interface Finding {
@@ -41,6 +42,11 @@ export interface ValidateOptions {
    * undefined → the committed imports/upstream; null → layer off. A missing folder throws.
    */
   schemaDir?: string | null;
+  /**
+   * The declared runtime connections of each region folder (layer 5, the wiring check).
+   * undefined → the layer is off (a note says so); a region it returns nothing for is skipped.
+   */
+  connections?: (region: string) => readonly Connection[] | undefined;
 }
 
 /** A parsed Kubernetes object. The YAML is untrusted, so every field access is defensive. */

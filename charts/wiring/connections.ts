@@ -1,0 +1,252 @@
+/**
+ * Every runtime connection a region needs, declared once: who calls what, on which port, how it
+ * knows the address, which Secret keys it logs in with, and why.
+ *
+ * Two things are built from this list and nothing else:
+ * - the policies (charts/wiring/policies.ts, rendered by the mesh chart): an ALLOW
+ *   AuthorizationPolicy per meshed caller, NetworkPolicies on both ends, Sidecar egress hosts and
+ *   ServiceEntries for outside hosts. A connection that is not here is denied twice.
+ * - the wiring check (tools/validate/wiring/, run by every synth), which walks each connection
+ *   hop by hop over the rendered YAML and fails on the first broken hop, and fails on any
+ *   allow rule that carries none of these connections.
+ *
+ * Not here: kubelet probes (Istio rewrites them to the sidecar agent, outside every policy) and
+ * connections inside one pod (exporters reading their server over loopback or a socket).
+ */
+import type { RegionPlan } from '../../regions/plan';
+import { type Connection, type Credential, type Peer, serviceHost } from '../../regions/wiring';
+import { ISTIO_AGENT_METRICS_PORT } from '../lib/monitoring-targets';
+import { POSTGRES_PORTS, postgresNames } from '../postgres/names';
+import { objectStorageEndpoint, walgCredentials } from '../postgres/walg';
+import { isPrimaryRegion, primaryRegionOf, REDIS_TIERS, type RedisTierKey, redisTopology, sessionsProxyNames, TIER_SLUG } from '../redis/topology';
+import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
+import { JAEGER_PORTS, tracingNames } from '../tracing/names';
+import { regionPeers, type RegionPeers } from './peers';
+import { apiDatabaseSecret, apiRedisPasswordEnv } from '../api/client';
+
+/** Port of the Kubernetes API server endpoints behind the `kubernetes` Service (EKS). */
+export const KUBE_API_PORT = 443;
+const HTTPS = 443;
+
+const KNOWN_CROSS_REGION = 'cross-region traffic needs the east-west gateways, DNS capture and a shared root CA (issue 11)';
+
+export function declaredConnections(plan: RegionPlan): Connection[] {
+  const p = regionPeers(plan);
+  return [
+    ...edgeConnections(plan, p),
+    ...databaseConnections(plan, p),
+    ...redisConnections(plan, p),
+    ...tracingConnections(plan, p),
+    ...monitoringConnections(plan, p),
+    ...guardrailConnections(plan, p),
+  ];
+}
+
+const tcp = (c: Omit<Connection, 'protocol'>): Connection => ({ ...c, protocol: 'TCP' });
+const service = (host: string, port: number, server: Peer, podPort = port) => ({ kind: 'service' as const, host, port, server, podPort });
+const pods = (server: Peer, podPort: number, via: string) => ({ kind: 'pod' as const, server, podPort, via });
+const config = { kind: 'config' } as const;
+const discovered = (how: string) => ({ kind: 'discovered', how }) as const;
+
+/** Public traffic through the ingress gateway, and the web front end calling the API. */
+function edgeConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const { names, namespaces, global } = plan;
+  const apiPort = global.workloads.api.port;
+  const webPort = global.workloads.web.port;
+  const routed = discovered('Gateway and VirtualService routes (mesh.yaml)');
+  return [
+    tcp({ name: 'ingress-gateway-to-web', from: p.ingressGateway, to: service(serviceHost(names.web.activeService, namespaces.app), webPort, p.web), discovery: routed,
+      why: `Public HTTPS for ${global.ingress.webHost} terminates at the ingress gateway, which forwards to the web front end.` }),
+    tcp({ name: 'ingress-gateway-to-api', from: p.ingressGateway, to: service(serviceHost(names.api.stableService, namespaces.app), apiPort, p.api), discovery: routed,
+      why: `Public HTTPS for ${global.ingress.apiHost} terminates at the ingress gateway, which forwards to the API.` }),
+    tcp({ name: 'web-to-api', from: p.web, to: service(serviceHost(names.api.stableService, namespaces.app), apiPort, p.api), discovery: config,
+      why: 'Server-side rendering calls the API inside the mesh (through the API VirtualService, so canary weights apply).' }),
+  ];
+}
+
+/**
+ * The API to every shard of the routing map (read-write and read-only pools), PgBouncer to its
+ * Postgres, the Patroni members to each other and to the Kubernetes API, WAL-G and the base
+ * backups to object storage.
+ */
+function databaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const { region } = plan;
+  const out: Connection[] = [];
+  for (const route of plan.shardRoutes) {
+    const credentials: Credential[] = [{ secret: apiDatabaseSecret(plan), key: `shard-${route.shard}`, mounted: true, container: 'api' }];
+    for (const [pool, endpoint] of [['rw', route.readWrite], ['ro', route.readOnly]] as const) {
+      const why = `Franchises ${route.first}–${route.last} live on shard ${route.shard} (${route.homeRegion}); the ${pool === 'rw' ? 'read-write' : 'read-only'} pool is database ${endpoint.database}.`;
+      out.push(route.local
+        ? tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: service(endpoint.host, endpoint.port, p.pgbouncer(route.shard)), discovery: config, credentials, why })
+        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: { kind: 'external', host: endpoint.host, port: endpoint.port }, discovery: config, credentials, why, knownBroken: KNOWN_CROSS_REGION }));
+    }
+  }
+  const objectStorage = objectStorageEndpoint(plan);
+  for (const shard of region.shards) {
+    const n = postgresNames(plan, shard.id);
+    const postgres = p.postgres(shard.id);
+    const backup = p.postgresBackup(shard.id);
+    const pgPort = POSTGRES_PORTS.postgres.port;
+    const s3 = { kind: 'external' as const, host: objectStorage.host, port: HTTPS };
+    out.push(
+      tcp({ name: `pgbouncer-shard-${shard.id}-to-postgres-rw`, from: p.pgbouncer(shard.id), to: service(n.readWriteHost, pgPort, postgres), discovery: config,
+        why: 'PgBouncer pools server connections to the primary (read-write Service: spilo-role=master).' }),
+      tcp({ name: `pgbouncer-shard-${shard.id}-to-postgres-ro`, from: p.pgbouncer(shard.id), to: service(n.readOnlyHost, pgPort, postgres), discovery: config,
+        why: 'PgBouncer pools server connections to the streaming replicas (read-only Service: spilo-role=replica).' }),
+      tcp({ name: `postgres-shard-${shard.id}-replication`, from: postgres, to: pods(postgres, pgPort, 'Patroni: the leader\'s connect_address (pod IP) in the DCS'), discovery: discovered('Patroni reads the leader\'s address from the Kubernetes API'),
+        why: 'Streaming replication and pg_rewind from the replicas to the primary.' }),
+      tcp({ name: `postgres-shard-${shard.id}-patroni-api`, from: postgres, to: pods(postgres, POSTGRES_PORTS.patroni.port, 'Patroni: each member\'s api_url (pod IP) in the DCS'), discovery: discovered('Patroni reads the members\' REST API addresses from the Kubernetes API'),
+        why: 'Patroni members compare WAL positions over the REST API during a leader race.' }),
+      tcp({ name: `postgres-shard-${shard.id}-to-kubernetes-api`, from: postgres, to: { kind: 'kubernetes-api', port: KUBE_API_PORT }, discovery: discovered('in-cluster config (KUBERNETES_SERVICE_HOST)'),
+        why: 'Patroni keeps the leader lock and the member state in the Kubernetes API (ConfigMaps, pod labels).' }),
+      tcp({ name: `postgres-shard-${shard.id}-to-object-storage`, from: postgres, to: s3, discovery: { kind: 'config', names: objectStorage.endpoint },
+        credentials: walgCredentials(plan, n, 'postgres'),
+        why: `WAL-G archives every WAL segment (archive_timeout bounds the RPO) and restores from ${plan.region.backup.bucket}.` }),
+      tcp({ name: `postgres-shard-${shard.id}-backup-to-postgres`, from: backup, to: service(n.readWriteHost, pgPort, postgres), discovery: config,
+        why: 'The base-backup Job streams a backup over the replication protocol (WAL-G remote mode).' }),
+      tcp({ name: `postgres-shard-${shard.id}-backup-to-object-storage`, from: backup, to: s3, discovery: { kind: 'config', names: objectStorage.endpoint },
+        credentials: walgCredentials(plan, n, 'base-backup'),
+        why: 'The base backup and the retention step write to and prune the shard\'s prefix.' }),
+    );
+  }
+  return out;
+}
+
+/** The API to each Redis tier, and the tiers' own replication, Sentinel and proxy traffic. */
+function redisConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const out: Connection[] = [];
+  for (const tier of REDIS_TIERS) {
+    const t = redisTopology(plan, tier);
+    const servers = p.redisServers(tier);
+    const credentials: Credential[] = [{ secret: t.clientSecret, key: 'password', env: apiRedisPasswordEnv(tier), container: 'api' }];
+    const slug = TIER_SLUG[tier];
+    const byPodName = 'pod DNS names on the tier\'s headless Service';
+    if (t.mode === 'sentinel') {
+      const sentinels = p.redisSentinels(tier);
+      const sentinelService = service(t.sentinelServiceHost, t.sentinelPort, sentinels);
+      out.push(
+        tcp({ name: `api-to-redis-${slug}-sentinel`, from: p.api, to: sentinelService, discovery: config, credentials,
+          why: `The ${slug} client asks the Sentinels which pod is the master (it moves on failover).` }),
+        tcp({ name: `api-to-redis-${slug}-master`, from: p.api, to: pods(servers, t.redisPort, 'the master the Sentinels name'), discovery: discovered('Sentinel get-master-addr-by-name (announced pod DNS name)'), credentials,
+          why: tierWhy(tier) }),
+        tcp({ name: `redis-${slug}-replication`, from: servers, to: pods(servers, t.redisPort, byPodName), discovery: discovered('the master the Sentinels name'),
+          why: 'Replicas follow the master (full and partial resynchronisation).' }),
+        tcp({ name: `redis-${slug}-server-asks-sentinel`, from: servers, to: sentinelService, discovery: config,
+          why: 'At start a Redis pod asks the Sentinels which pod is the master before it starts as its replica.' }),
+        tcp({ name: `redis-${slug}-sentinel-monitors-servers`, from: sentinels, to: pods(servers, t.redisPort, byPodName), discovery: config,
+          why: 'The Sentinels watch the master and its replicas, and promote a replica on failover.' }),
+        tcp({ name: `redis-${slug}-sentinel-gossip`, from: sentinels, to: pods(sentinels, t.sentinelPort, 'announced Sentinel pod DNS names'), discovery: discovered('Sentinel hello messages on the master'),
+          why: 'Sentinels find each other and vote on failovers.' }),
+      );
+      if (tier === 'sessions') {
+        out.push(
+          tcp({ name: 'redis-sessions-proxy-to-servers', from: p.sessionsProxy, to: pods(servers, t.redisPort, byPodName), discovery: config,
+            why: 'The sessions proxy (other regions\' replicas reach the master through it) forwards to the current master and checks every pod.' }),
+          tcp({ name: 'redis-sessions-proxy-to-sentinels', from: p.sessionsProxy, to: pods(p.redisSentinels(tier), t.sentinelPort, byPodName), discovery: config,
+            why: 'The proxy asks every Sentinel which pod is the master, so it never forwards to a demoted one.' }),
+        );
+      }
+    } else {
+      const proxy = sessionsProxyNames(plan, primaryRegionOf(plan).name);
+      out.push(
+        tcp({ name: `api-to-redis-${slug}-read`, from: p.api, to: service(serviceHost(t.readService, t.namespace), t.redisPort, servers), discovery: config, credentials,
+          why: 'Session reads from the local replicas of the primary region\'s session store.' }),
+        tcp({ name: `api-to-redis-${slug}-write`, from: p.api, to: { kind: 'external', host: proxy.globalHost, port: proxy.masterPort }, discovery: config, credentials,
+          why: 'Session writes go to the primary region\'s master through its sessions proxy.', knownBroken: KNOWN_CROSS_REGION }),
+        tcp({ name: `redis-${slug}-replicate-primary`, from: servers, to: { kind: 'external', host: proxy.globalHost, port: proxy.replicaPort }, discovery: config,
+          why: 'The local session replicas replicate the primary region\'s master through its sessions proxy.', knownBroken: KNOWN_CROSS_REGION }),
+      );
+    }
+  }
+  return out;
+}
+
+function tierWhy(tier: RedisTierKey): string {
+  return { cache: 'Read-through cache (TTL 1 h).', sessions: 'Sessions (TTL 24 h).', rateLimit: 'Rate-limit counters (TTL 1 min).' }[tier];
+}
+
+/** Spans: applications (OTLP/HTTP) and sidecars (OTLP/gRPC) to the collector, then to Jaeger. */
+function tracingConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const tracing = tracingNames(plan);
+  const collectorHost = serviceHost(tracing.collector.service, tracing.namespace);
+  const sidecarSpans = discovered('the mesh\'s extension provider otel-tracing (Istio add-on meshConfig)');
+  const redisPods = REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [p.redisServers(tier), p.redisSentinels(tier)] : [p.redisServers(tier)]);
+  const spanSources: Peer[] = [
+    p.ingressGateway, p.api, p.web,
+    ...plan.region.shards.flatMap((s) => [p.pgbouncer(s.id), p.postgres(s.id), p.postgresBackup(s.id)]),
+    ...redisPods, ...(isPrimaryRegion(plan) ? [p.sessionsProxy] : []),
+  ];
+  return [
+    ...[p.api, p.web].map((from) => tcp({ name: `${from.name}-to-otel-collector-otlp-http`, from, to: service(collectorHost, OTLP_HTTP_PORT, p.otelCollector), discovery: config,
+      why: 'Application spans: the OpenTelemetry SDK exports OTLP/HTTP to the collector.' })),
+    ...spanSources.map((from) => tcp({ name: `${from.name}-to-otel-collector-otlp-grpc`, from, to: service(collectorHost, OTLP_GRPC_PORT, p.otelCollector), discovery: sidecarSpans,
+      why: 'Envoy spans of the sidecar (the ingress gateway\'s are the root spans) go to the collector over OTLP/gRPC.' })),
+    tcp({ name: 'otel-collector-to-otel-sampler', from: p.otelCollector, to: service(serviceHost(tracing.sampler.headlessService, tracing.namespace), OTLP_GRPC_PORT, p.otelSampler), discovery: config,
+      why: 'The gateway collectors route every span of a trace, by trace ID, to one tail-sampling pod.' }),
+    tcp({ name: 'otel-sampler-to-jaeger', from: p.otelSampler, to: service(serviceHost(tracing.jaeger.collectorService, tracing.namespace), JAEGER_PORTS.otlpGrpc, p.jaeger), discovery: config,
+      why: 'Sampled traces are stored in Jaeger.' }),
+  ];
+}
+
+/** Scrapes, queries, alerts and the Alertmanager cluster. */
+function monitoringConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const ns = plan.namespaces.monitoring;
+  const prometheusHost = serviceHost('prometheus-operated', ns);
+  const alertmanagerHost = serviceHost('alertmanager-operated', ns);
+  const merged = (server: Peer): Connection => tcp({
+    name: `prometheus-to-${server.name}`, from: p.prometheus, to: pods(server, ISTIO_AGENT_METRICS_PORT, 'PodMonitor: the istio-proxy container\'s http-envoy-prom port, rewritten to the agent port'),
+    discovery: discovered('PodMonitor (Kubernetes pod discovery)'),
+    why: 'Prometheus scrapes Istio\'s merged metrics endpoint on the sidecar agent (Envoy and the application\'s own metrics); the agent port is outside the sidecar, so STRICT mTLS does not refuse a scraper without one.',
+  });
+  const queriers: [Peer, string][] = [
+    [p.argoRollouts, 'Release analyses (AnalysisTemplates) query the canary and preview metrics.'],
+    [p.prometheusAdapter, 'The API HPA\'s requests-per-second metric.'],
+    [p.grafana, 'Dashboards.'],
+  ];
+  const receivers = alertReceivers(plan);
+  return [
+    merged(p.api),
+    merged(p.web),
+    ...plan.region.shards.flatMap((s) => [merged(p.pgbouncer(s.id)), merged(p.postgres(s.id))]),
+    ...REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [merged(p.redisServers(tier)), merged(p.redisSentinels(tier))] : [merged(p.redisServers(tier))]),
+    ...(isPrimaryRegion(plan) ? [merged(p.sessionsProxy)] : []),
+    tcp({ name: 'prometheus-to-argo-rollouts', from: p.prometheus, to: pods(p.argoRollouts, 8090, 'ServiceMonitor on the controller\'s metrics Service'), discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
+      why: 'rollout_info: a release that was aborted and rolled back (RolloutAborted alert).' }),
+    tcp({ name: 'prometheus-to-prometheus', from: p.prometheus, to: service(prometheusHost, 9090, p.prometheus), discovery: discovered('ServiceMonitor on prometheus-operated'),
+      why: 'The HA pair scrapes itself (self-monitoring).' }),
+    tcp({ name: 'prometheus-to-alertmanager', from: p.prometheus, to: service(alertmanagerHost, 9093, p.alertmanager), discovery: discovered('Prometheus spec.alerting names the alertmanager-operated Service'),
+      why: 'Prometheus sends firing alerts to every Alertmanager replica, and scrapes them.' }),
+    tcp({ name: 'prometheus-to-kubernetes-api', from: p.prometheus, to: { kind: 'kubernetes-api', port: KUBE_API_PORT }, discovery: discovered('in-cluster config'),
+      why: 'Prometheus discovers its targets (pods, endpoints) through the Kubernetes API.' }),
+    ...queriers.map(([from, why]) => tcp({ name: `${from.name}-to-prometheus`, from, to: service(prometheusHost, 9090, p.prometheus), discovery: discovered(from.addon?.source ?? ''), why })),
+    tcp({ name: 'alertmanager-cluster-tcp', from: p.alertmanager, to: pods(p.alertmanager, 9094, 'alertmanager-operated peers (--cluster.peer)'), discovery: discovered('--cluster.peer flags set by prometheus-operator'),
+      why: 'Alertmanager replicas gossip silences and notification state (memberlist: TCP part).' }),
+    { name: 'alertmanager-cluster-udp', protocol: 'UDP', from: p.alertmanager, to: pods(p.alertmanager, 9094, 'alertmanager-operated peers (--cluster.peer)'), discovery: discovered('--cluster.peer flags set by prometheus-operator'),
+      why: 'Alertmanager replicas gossip silences and notification state (memberlist: UDP part, probes and gossip).' },
+    ...receivers.map((r) => tcp({ name: `alertmanager-to-${r.name}`, from: p.alertmanager, to: { kind: 'external', host: r.host, port: r.port }, discovery: r.discovery, why: r.why })),
+  ];
+}
+
+/** Alert receivers Alertmanager calls out to. */
+function alertReceivers(plan: RegionPlan): { name: string; host: string; port: number; discovery: Connection['discovery']; why: string }[] {
+  const [smtpHost, smtpPort] = plan.global.monitoring.alertmanager.smarthost.split(':');
+  return [
+    { name: 'slack', host: 'hooks.slack.com', port: HTTPS, discovery: discovered('Slack incoming-webhook URL from the receivers Secret'), why: 'Alert and business notifications to Slack.' },
+    { name: 'pagerduty', host: 'events.pagerduty.com', port: HTTPS, discovery: discovered('PagerDuty Events API v2 (Alertmanager\'s default URL)'), why: 'Pages for critical alerts.' },
+    { name: 'smtp', host: smtpHost, port: Number(smtpPort), discovery: { kind: 'config', names: plan.global.monitoring.alertmanager.smarthost }, why: 'Alert mail through the SMTP relay (submission port).' },
+  ];
+}
+
+/** What every pod of our namespaces needs: DNS, and istiod for the sidecar's config and certificates. */
+function guardrailConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  return Object.values(plan.namespaces).flatMap((namespace) => {
+    const from = p.namespacePods(namespace);
+    const dns = discovered('the pod\'s resolv.conf (kubelet)');
+    return [
+      { name: `${namespace}-dns-udp`, protocol: 'UDP' as const, from, to: pods(p.kubeDns, 53, 'the kube-dns Service'), discovery: dns, guardrail: true, why: 'Name resolution.' },
+      { name: `${namespace}-dns-tcp`, protocol: 'TCP' as const, from, to: pods(p.kubeDns, 53, 'the kube-dns Service'), discovery: dns, guardrail: true, why: 'Name resolution (large answers over TCP).' },
+      { name: `${namespace}-istiod`, protocol: 'TCP' as const, from, to: pods(p.istiod, 15012, 'the istiod Service'), discovery: discovered('the injected sidecar\'s discoveryAddress'), guardrail: true,
+        why: 'Sidecars fetch their configuration (xDS) and workload certificates from istiod.' },
+    ];
+  });
+}

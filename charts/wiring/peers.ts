@@ -1,0 +1,92 @@
+/**
+ * The pods of a region that make or serve connections, named once: their namespace, the labels
+ * that select them, their service account (mesh identity) and whether they run a sidecar.
+ * Our own workloads take these from the names every chart shares; the add-ons' (ingress gateway,
+ * Argo Rollouts, prometheus-adapter, Grafana, kube-dns, istiod) from how their Helm charts
+ * install them (charts/argocd/addon-catalog.ts pins the charts and values).
+ */
+import type { RegionPlan } from '../../regions/plan';
+import type { Peer } from '../../regions/wiring';
+import { LABELS } from '../lib/labels';
+import { postgresNames } from '../postgres/names';
+import { redisServiceAccount, type RedisTierKey, TIER_SLUG } from '../redis/topology';
+import { tracingNames } from '../tracing/names';
+
+const ours = (name: string, namespace: string, podLabels: Record<string, string>, serviceAccount: string, meshed = true): Peer => ({
+  name, namespace, podLabels, serviceAccount, meshed,
+});
+
+const addon = (name: string, namespace: string, podLabels: Record<string, string>, serviceAccount: string, meshed: boolean, source: string): Peer => ({
+  name, namespace, podLabels, serviceAccount, meshed, addon: { source },
+});
+
+export interface RegionPeers {
+  readonly ingressGateway: Peer;
+  readonly web: Peer;
+  readonly api: Peer;
+  pgbouncer(shardId: number): Peer;
+  postgres(shardId: number): Peer;
+  postgresBackup(shardId: number): Peer;
+  /** Redis servers of a tier (master and replicas: one StatefulSet). */
+  redisServers(tier: RedisTierKey): Peer;
+  /** Sentinels of a tier (absent where the tier replicates another region). */
+  redisSentinels(tier: RedisTierKey): Peer;
+  /** HAProxy in front of the session store's master (primary region only). */
+  readonly sessionsProxy: Peer;
+  readonly prometheus: Peer;
+  readonly alertmanager: Peer;
+  readonly otelCollector: Peer;
+  readonly otelSampler: Peer;
+  readonly jaeger: Peer;
+  readonly argoRollouts: Peer;
+  readonly prometheusAdapter: Peer;
+  readonly grafana: Peer;
+  readonly kubeDns: Peer;
+  readonly istiod: Peer;
+  /** Every pod of one of our namespaces (DNS and istiod, which every pod needs). */
+  namespacePods(namespace: string): Peer;
+}
+
+export function regionPeers(plan: RegionPlan): RegionPeers {
+  const { names, namespaces } = plan;
+  const tracing = tracingNames(plan);
+  const byName = (name: string) => ({ [LABELS.name]: name });
+  // Every Redis pod runs as one service account; the component label tells servers, Sentinels
+  // and the proxy of each tier apart (charts/redis/tier.ts).
+  const redisPeer = (component: string) =>
+    ours(`redis-${component}`, namespaces.data, { ...byName(names.data.redisApp), [LABELS.component]: component }, redisServiceAccount(plan));
+  return {
+    ingressGateway: addon('ingress-gateway', names.mesh.ingressNamespace, { ...names.mesh.ingressSelector }, names.mesh.ingressServiceAccount, true,
+      'istio/gateway chart: label istio=ingressgateway, service account istio-ingressgateway, injected by its own pod template'),
+    web: ours('web', namespaces.app, byName(names.web.app), names.web.serviceAccount),
+    api: ours('api', namespaces.app, byName(names.api.app), names.api.serviceAccount),
+    pgbouncer: (shardId) => ours(`pgbouncer-shard-${shardId}`, namespaces.data,
+      { [LABELS.name]: names.data.pgbouncerApp, [LABELS.instance]: `${names.data.pgbouncer(shardId)}-${plan.region.name}` }, names.data.pgbouncerApp),
+    postgres: (shardId) => {
+      const n = postgresNames(plan, shardId);
+      return ours(`postgres-shard-${shardId}`, namespaces.data, { ...n.selectorLabels }, n.serviceAccount);
+    },
+    postgresBackup: (shardId) => {
+      const n = postgresNames(plan, shardId);
+      return ours(`postgres-shard-${shardId}-backup`, namespaces.data, { ...n.backupSelectorLabels }, n.backupServiceAccount);
+    },
+    redisServers: (tier) => redisPeer(`${TIER_SLUG[tier]}-server`),
+    redisSentinels: (tier) => redisPeer(`${TIER_SLUG[tier]}-sentinel`),
+    sessionsProxy: redisPeer('sessions-proxy'),
+    // prometheus-operator's pods run outside the mesh (their callers are add-ons outside it too).
+    prometheus: ours('prometheus', namespaces.monitoring, byName('prometheus'), names.monitoring.prometheusServiceAccount, false),
+    alertmanager: ours('alertmanager', namespaces.monitoring, byName('alertmanager'), 'alertmanager', false),
+    otelCollector: ours('otel-collector', tracing.namespace, byName(tracing.collector.app), tracing.collector.serviceAccount),
+    otelSampler: ours('otel-sampler', tracing.namespace, byName(tracing.sampler.app), tracing.sampler.serviceAccount),
+    jaeger: ours('jaeger', tracing.namespace, byName(tracing.jaeger.app), tracing.jaeger.serviceAccount),
+    argoRollouts: addon('argo-rollouts', 'argo-rollouts', byName('argo-rollouts'), 'argo-rollouts', false,
+      'argo-rollouts chart: controller pods labelled app.kubernetes.io/name=argo-rollouts, namespace not injected'),
+    prometheusAdapter: addon('prometheus-adapter', 'prometheus-adapter', byName('prometheus-adapter'), 'prometheus-adapter', false,
+      'prometheus-adapter chart: pods labelled app.kubernetes.io/name=prometheus-adapter, namespace not injected'),
+    grafana: addon('grafana', 'monitoring-system', byName('grafana'), 'kube-prometheus-stack-grafana', false,
+      'kube-prometheus-stack chart (grafana subchart): pods labelled app.kubernetes.io/name=grafana, namespace not injected'),
+    kubeDns: addon('kube-dns', 'kube-system', { 'k8s-app': 'kube-dns' }, 'coredns', false, 'EKS CoreDNS add-on: k8s-app=kube-dns'),
+    istiod: addon('istiod', names.mesh.rootNamespace, { app: 'istiod' }, 'istiod', false, 'istio/istiod chart: label app=istiod'),
+    namespacePods: (namespace) => ours(`${namespace}-pods`, namespace, {}, 'default'),
+  };
+}

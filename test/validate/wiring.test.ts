@@ -1,0 +1,256 @@
+/**
+ * The wiring check (tools/validate/wiring/): every declared connection walked hop by hop over the
+ * rendered YAML. The shipped tree passes in every region; then, per hop, a copy of us-east-1 with
+ * exactly that hop broken is caught, on the connection that uses it, with a message naming the
+ * object at fault. Guards issue #10.
+ */
+import { describe, expect, it } from 'vitest';
+import { declaredConnections } from '../../charts/wiring/connections';
+import type { Connection } from '../../regions/wiring';
+import { checkWiring } from '../../tools/validate/wiring';
+import { describeObject, type Entry } from '../../tools/validate/types';
+import { regionPlan, shippedPlan, type Obj } from '../support/charts';
+import { distObjects } from '../support/dist';
+
+const REGION = 'us-east-1';
+const shipped = distObjects();
+const plans = new Map(shippedPlan().regions.map((p) => [p.region.name, p]));
+const declared = (region: string) => (plans.has(region) ? declaredConnections(plans.get(region)!) : undefined);
+
+function entries(objects = shipped.map((d) => d.object), files = shipped): Entry[] {
+  return objects.map((obj, i) => ({
+    file: `dist/${files[i].folder}/${files[i].file}`, index: i, obj, region: files[i].folder === 'argocd' ? null : files[i].folder, id: describeObject(obj),
+  }));
+}
+
+/** us-east-1 (and the global folder) with one change applied to a deep copy. */
+function broken(mutate: (objects: Obj[]) => void, connections: (region: string) => readonly Connection[] | undefined = declared) {
+  const files = shipped.filter((d) => d.folder === REGION || d.folder === 'argocd');
+  const objects = files.map((d) => structuredClone(d.object));
+  mutate(objects);
+  // Objects a test appends land in a file of the region folder.
+  const kept = objects.map((o, i) => [o, files[i] ?? { folder: REGION, file: 'added.yaml', object: o }] as const).filter(([o]) => o !== null);
+  return checkWiring(entries(kept.map(([o]) => o), kept.map(([, f]) => f)), connections);
+}
+
+const one = (objects: Obj[], kind: string, name: string, namespace?: string): Obj => {
+  const found = objects.find((o) => o && o.kind === kind && o.metadata.name === name && (!namespace || o.metadata.namespace === namespace));
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+const remove = (objects: Obj[], kind: string, name: string, namespace?: string) => {
+  objects[objects.indexOf(one(objects, kind, name, namespace))] = null as unknown as Obj;
+};
+const container = (o: Obj, name: string) => o.spec.template.spec.containers.find((c: any) => c.name === name);
+const summary = (r: ReturnType<typeof checkWiring>) => r.findings.map((f) => `${f.rule} ${f.message.split(' (')[0]}`);
+
+describe('the shipped tree', () => {
+  it('has no broken link and no allow rule that serves nothing, in any region', () => {
+    const result = checkWiring(entries(), declared);
+    expect(result.findings).toEqual([]);
+  });
+
+  it('walks every connection the issue lists, in every region', () => {
+    for (const plan of plans.values()) {
+      const names = declaredConnections(plan).map((c) => c.name);
+      const shard = plan.region.shards[0].id;
+      for (const expected of [
+        'ingress-gateway-to-web', 'ingress-gateway-to-api', 'web-to-api',
+        `api-to-pgbouncer-shard-${shard}-rw`, `api-to-pgbouncer-shard-${shard}-ro`,
+        'api-to-redis-cache-sentinel', 'api-to-redis-cache-master', 'api-to-redis-rate-limit-sentinel', 'api-to-redis-rate-limit-master',
+        'api-to-otel-collector-otlp-http', 'web-to-otel-collector-otlp-http',
+        `postgres-shard-${shard}-to-kubernetes-api`, `postgres-shard-${shard}-to-object-storage`, `postgres-shard-${shard}-backup-to-object-storage`,
+        'prometheus-to-api', 'prometheus-to-web', `prometheus-to-postgres-shard-${shard}`, 'argo-rollouts-to-prometheus',
+        'alertmanager-to-slack', 'alertmanager-to-pagerduty', 'alertmanager-to-smtp', 'alertmanager-cluster-tcp', 'alertmanager-cluster-udp',
+      ]) expect(names, `${plan.region.name}: ${expected}`).toContain(expected);
+      // Every shard of the map, homed here or elsewhere, read-write and read-only.
+      for (const route of plan.shardRoutes) for (const pool of ['rw', 'ro']) expect(names).toContain(`api-to-pgbouncer-shard-${route.shard}-${pool}`);
+    }
+  });
+
+  it('marks exactly the cross-region connections as known broken (issue #11), and reports each as a note with its first broken hop', () => {
+    const result = checkWiring(entries(), declared);
+    for (const plan of plans.values()) {
+      const known = declaredConnections(plan).filter((c) => c.knownBroken).map((c) => c.name);
+      const remote = plan.shardRoutes.filter((r) => !r.local).flatMap((r) => [`api-to-pgbouncer-shard-${r.shard}-rw`, `api-to-pgbouncer-shard-${r.shard}-ro`]);
+      const sessions = plan.region.role === 'primary' ? [] : ['api-to-redis-sessions-write', 'redis-sessions-replicate-primary'];
+      expect(known.sort()).toEqual([...remote, ...sessions].sort());
+      for (const name of known) expect(result.notes.some((n) => n.includes(`${plan.region.name} ${name}: known broken`) && n.includes('mesh-only name'))).toBe(true);
+    }
+  });
+
+  it('has unique connection names in every region', () => {
+    for (const plan of plans.values()) {
+      const names = declaredConnections(plan).map((c) => c.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
+});
+
+describe('one broken hop is caught on the connection that uses it', () => {
+  const plan = regionPlan(REGION);
+  const { data, app, monitoring } = plan.namespaces;
+
+  it('client: the declared client has no rendered pods', () => {
+    const r = broken((o) => remove(o, 'Rollout', 'bookedbarber-web'));
+    expect(summary(r)).toContain('wiring-client us-east-1 web-to-api');
+  });
+
+  it('config: the client is never told the address (web without its OTLP endpoint)', () => {
+    const r = broken((o) => {
+      const web = container(one(o, 'Rollout', 'bookedbarber-web'), 'web');
+      web.env = web.env.filter((e: any) => e.name !== 'OTEL_EXPORTER_OTLP_ENDPOINT');
+    });
+    expect(summary(r)).toEqual(['wiring-config us-east-1 web-to-otel-collector-otlp-http']);
+    expect(r.findings[0].message).toContain('never names otel-collector.bookedbarber-monitoring.svc.cluster.local');
+  });
+
+  it('name resolution: a Service whose selector matches no pod has no endpoints', () => {
+    const r = broken((o) => { one(o, 'Service', 'bookedbarber-pgbouncer-shard-1').spec.selector['app.kubernetes.io/name'] = 'pgbouncr'; });
+    expect(summary(r)).toEqual(['wiring-resolve us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-resolve us-east-1 api-to-pgbouncer-shard-1-ro']);
+    expect(r.findings[0].message).toContain('which no rendered pod carries: it has no endpoints');
+    expect(r.findings[0].object).toBe(`Service ${data}/bookedbarber-pgbouncer-shard-1`);
+  });
+
+  it('name resolution: a Service without the port the client dials', () => {
+    const r = broken((o) => { one(o, 'Service', 'bookedbarber-jaeger-collector').spec.ports = one(o, 'Service', 'bookedbarber-jaeger-collector').spec.ports.filter((p: any) => p.port !== 4317); });
+    expect(summary(r)).toEqual(['wiring-resolve us-east-1 otel-sampler-to-jaeger']);
+    expect(r.findings[0].message).toMatch(/has no TCP port 4317/);
+  });
+
+  it('client Sidecar: REGISTRY_ONLY without the Kubernetes API host leaves Patroni without a leader lock', () => {
+    const r = broken((o) => {
+      const sidecar = one(o, 'Sidecar', 'default', data);
+      sidecar.spec.egress[0].hosts = sidecar.spec.egress[0].hosts.filter((h: string) => !h.startsWith('default/'));
+    });
+    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 postgres-shard-1-to-kubernetes-api']);
+    expect(r.findings[0].message).toContain(`Sidecar ${data}/default is REGISTRY_ONLY and its egress hosts`);
+    expect(r.findings[0].hint).toBe('add default/kubernetes.default.svc.cluster.local to its egress hosts');
+  });
+
+  it('client Sidecar: an outside host without a ServiceEntry (WAL-G to object storage)', () => {
+    const r = broken((o) => remove(o, 'ServiceEntry', 'external-hosts-443', data));
+    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 postgres-shard-1-to-object-storage', 'wiring-sidecar us-east-1 postgres-shard-1-backup-to-object-storage']);
+    expect(r.findings[0].message).toContain('no ServiceEntry visible from bookedbarber-data declares bookedbarber-pitr-us-east-1.s3.us-east-1.amazonaws.com:443');
+  });
+
+  it('client config: WAL-G without the regional endpoint (us-east-1 would use the global one)', () => {
+    const r = broken((o) => {
+      const pg = container(one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1'), 'postgres');
+      pg.env = pg.env.filter((e: any) => e.name !== 'AWS_ENDPOINT');
+    });
+    expect(summary(r)).toEqual(['wiring-config us-east-1 postgres-shard-1-to-object-storage']);
+    expect(r.findings[0].message).toContain('never names https://s3.us-east-1.amazonaws.com');
+  });
+
+  it('client Sidecar: pod-IP traffic on an HTTP port of a headless Service (Patroni members, named http-patroni)', () => {
+    const r = broken((o) => {
+      const port = one(o, 'Service', 'bookedbarber-postgres-shard-1-members').spec.ports.find((p: any) => p.port === 8008);
+      Object.assign(port, { name: 'http-patroni', appProtocol: 'http' });
+    });
+    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 postgres-shard-1-patroni-api']);
+    expect(r.findings[0].message).toContain('a pod IP matches no virtual host');
+  });
+
+  it('client Sidecar: gRPC to a headless Service without the Service name as :authority (collector → sampler)', () => {
+    const r = broken((o) => { delete one(o, 'OpenTelemetryCollector', 'otel').spec.config.exporters.loadbalancing.protocol.otlp.authority; });
+    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 otel-collector-to-otel-sampler']);
+    expect(r.findings[0].hint).toContain('send authority otel-sampler-collector-headless.bookedbarber-monitoring.svc.cluster.local');
+  });
+
+  it('client NetworkPolicy: egress not admitted', () => {
+    const r = broken((o) => remove(o, 'NetworkPolicy', 'allow-api-to-pgbouncer-shard-1-egress', app));
+    expect(summary(r)).toEqual(['wiring-egress us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-egress us-east-1 api-to-pgbouncer-shard-1-ro']);
+  });
+
+  it('client NetworkPolicy: Alertmanager gossip over UDP needs its own port entry', () => {
+    const r = broken((o) => {
+      const np = one(o, 'NetworkPolicy', 'allow-alertmanager-to-alertmanager-egress', monitoring);
+      np.spec.egress[0].ports = np.spec.egress[0].ports.filter((p: any) => p.protocol !== 'UDP');
+    });
+    expect(summary(r)).toEqual(['wiring-egress us-east-1 alertmanager-cluster-udp']);
+  });
+
+  it('server NetworkPolicy: ingress not admitted (and its twin egress rule then carries nothing it could complete)', () => {
+    const r = broken((o) => remove(o, 'NetworkPolicy', 'allow-web-to-api-ingress', app));
+    expect(summary(r)).toEqual(['wiring-ingress us-east-1 web-to-api']);
+    expect(r.findings[0].object).toBe(`Rollout ${app}/bookedbarber-api`);
+  });
+
+  it('mTLS: a caller without a sidecar against STRICT', () => {
+    const r = broken((o) => { one(o, 'Rollout', 'bookedbarber-web').spec.template.metadata.annotations['sidecar.istio.io/inject'] = 'false'; });
+    expect(summary(r)).toContain('wiring-mtls us-east-1 web-to-api');
+    expect(r.findings.find((f) => f.rule === 'wiring-mtls' && f.message.includes('web-to-api'))!.message).toContain('requires mTLS on port 8080');
+    // The gateway's DestinationRule for web insists on Istio mTLS, which a pod without a sidecar cannot terminate.
+    expect(summary(r)).toContain('wiring-mtls us-east-1 ingress-gateway-to-web');
+  });
+
+  it('mTLS: a DestinationRule that turns Istio\'s mTLS off towards a STRICT server', () => {
+    const r = broken((o) => { one(o, 'DestinationRule', 'bookedbarber-api').spec.trafficPolicy.tls = { mode: 'DISABLE' }; });
+    expect(summary(r)).toEqual(['wiring-mtls us-east-1 ingress-gateway-to-api', 'wiring-mtls us-east-1 web-to-api']);
+  });
+
+  it('AuthorizationPolicy: the ALLOW names another identity', () => {
+    const r = broken((o) => { one(o, 'AuthorizationPolicy', 'allow-web-to-api', app).spec.rules[0].from[0].source.principals = [`cluster.local/ns/${app}/sa/someone-else`]; });
+    expect(summary(r)).toEqual(['wiring-authz us-east-1 web-to-api', `wiring-unused-allow us-east-1: this ALLOW rule matches none of the declared connections`]);
+    expect(r.findings[0].message).toContain(`for principal cluster.local/ns/${app}/sa/bookedbarber-web on port 8080`);
+  });
+
+  it('AuthorizationPolicy: DENY wins over ALLOW', () => {
+    const r = broken((o) => {
+      o.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-web', namespace: app }, spec: { action: 'DENY', selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, rules: [{ from: [{ source: { namespaces: [app] } }] }] } } as Obj);
+    });
+    expect(summary(r)).toEqual(['wiring-authz us-east-1 web-to-api']);
+    expect(r.findings[0].message).toContain(`AuthorizationPolicy ${app}/deny-web (DENY) matches`);
+  });
+
+  it('credentials: the client reads no password (env removed)', () => {
+    const r = broken((o) => {
+      const api = container(one(o, 'Rollout', 'bookedbarber-api'), 'api');
+      api.env = api.env.filter((e: any) => e.name !== 'REDIS_CACHE_PASSWORD');
+    });
+    expect(summary(r)).toEqual(['wiring-credentials us-east-1 api-to-redis-cache-sentinel', 'wiring-credentials us-east-1 api-to-redis-cache-master']);
+    expect(r.findings[0].message).toContain('has no env REDIS_CACHE_PASSWORD from secretKeyRef bookedbarber-redis-cache-client-auth/password');
+  });
+
+  it('credentials: the Secret the client mounts is produced by nothing in its namespace', () => {
+    const r = broken((o) => remove(o, 'ExternalSecret', 'bookedbarber-api-database', app));
+    expect(summary(r)).toEqual(['wiring-credentials us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-credentials us-east-1 api-to-pgbouncer-shard-1-ro']);
+    expect(r.findings[0].message).toContain(`nothing renders Secret ${app}/bookedbarber-api-database`);
+  });
+
+  it('credentials: the Kubernetes API refuses pods without a token', () => {
+    const r = broken((o) => { one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1').spec.template.spec.automountServiceAccountToken = false; });
+    expect(summary(r)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
+  });
+
+  it('Gateway TLS: the certificate must be where the gateway workload runs, not where the Gateway is', () => {
+    const r = broken((o) => {
+      const es = one(o, 'ExternalSecret', 'bookedbarber-public-tls', 'istio-ingress');
+      es.metadata.namespace = app;
+    });
+    expect(summary(r)).toEqual(['wiring-gateway-tls us-east-1: the gateway workload runs in istio-ingress, and nothing renders its TLS Secret istio-ingress/bookedbarber-public-tls']);
+    expect(r.findings[0].path).toBe('spec.servers[0].tls.credentialName');
+  });
+
+  it('reverse: an allow rule that serves no declared connection is an error (least privilege)', () => {
+    const r = broken((o) => {
+      o.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-web-to-pgbouncer-ingress', namespace: data },
+        spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'pgbouncer' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': app } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'web' } } }], ports: [{ protocol: 'TCP', port: 6432 }] }] } } as Obj);
+    });
+    expect(r.findings.map((f) => `${f.rule} ${f.object} ${f.path}`)).toEqual([`wiring-unused-allow NetworkPolicy ${data}/allow-web-to-pgbouncer-ingress spec.ingress[0]`]);
+  });
+
+  it('reverse: an AuthorizationPolicy for a caller without a sidecar can never match', () => {
+    const r = broken((o) => {
+      o.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-prometheus-to-api', namespace: app },
+        spec: { action: 'ALLOW', selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, rules: [{ from: [{ source: { principals: [`cluster.local/ns/${monitoring}/sa/prometheus`] } }], to: [{ operation: { ports: ['9464'] } }] }] } } as Obj);
+    });
+    expect(r.findings.map((f) => `${f.rule} ${f.object}`)).toEqual([`wiring-unused-allow AuthorizationPolicy ${app}/allow-prometheus-to-api`]);
+  });
+
+  it('a connection marked known broken that works is an error: the mark must go', () => {
+    const r = broken(() => undefined, (region) => declared(region)?.map((c) => (c.name === 'web-to-api' ? { ...c, knownBroken: 'test' } : c)));
+    expect(summary(r)).toEqual(['wiring-known-broken us-east-1 web-to-api']);
+  });
+});

@@ -50,7 +50,7 @@ const DEFAULT_NAME = 'default';
  * Access logs for failures only: at tens of thousands of requests per second a full log costs
  * more than the sidecars, and metrics and traces already cover the successful requests. 5xx
  * covers upstream errors, timeouts and breaker overflows; 403 is how a flow missing from the
- * flow table shows up (an AuthorizationPolicy denial), which is what one looks for first.
+ * connection missing from the declaration shows up (an AuthorizationPolicy denial), which is what one looks for first.
  */
 export const ACCESS_LOG_FILTER = 'response.code >= 500 || response.code == 403';
 

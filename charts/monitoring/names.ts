@@ -52,7 +52,7 @@ export function monitoringNames(plan: RegionPlan): MonitoringNames {
 /**
  * Labels prometheus-operator (v0.93) sets on every pod of a Prometheus or Alertmanager
  * resource, whatever `podMetadata` says; PDBs and spread constraints select on these, and the
- * flow table (charts/lib/flows.ts) selects the Prometheus pods by `app.kubernetes.io/name`.
+ * connection declaration (charts/wiring/peers.ts) selects the Prometheus pods by `app.kubernetes.io/name`.
  */
 export function operatorPodSelector(kind: 'prometheus' | 'alertmanager', name: string): Record<string, string> {
   return { [LABELS.name]: kind, [LABELS.instance]: name, [kind]: name };

@@ -58,7 +58,7 @@ export interface RedisTierProps {
   readonly exporterResources?: ContainerResources;
 }
 
-/** Selector labels of a tier's pods: `name` is the flow table's Redis peer for every part. */
+/** Selector labels of a tier's pods: `name` and `component` select each part for the connection declaration (charts/wiring/peers.ts). */
 function tierSelectorLabels(plan: RegionPlan, tier: RedisTierKey, part: 'server' | 'sentinel'): Record<string, string> {
   const t = redisTopology(plan, tier);
   return {

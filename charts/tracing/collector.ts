@@ -314,7 +314,7 @@ export class OtelCollector extends Construct {
         // The operator builds the probes from the health_check extension; these tune them.
         livenessProbe: { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
         readinessProbe: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
-        // Traffic policy comes from the flow table (charts/lib/flows.ts), not the operator.
+        // Traffic policy comes from the connection declaration (charts/wiring/), not the operator.
         networkPolicy: { enabled: false },
         // Prometheus scrapes <cr>-collector-monitoring through a ServiceMonitor the monitoring chart renders.
         observability: { metrics: { enableMetrics: false } },

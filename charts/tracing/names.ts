@@ -74,7 +74,7 @@ const svcHost = (service: string, namespace: string) => `${service}.${namespace}
 export interface CollectorTierNames {
   /** OpenTelemetryCollector name. */
   readonly cr: string;
-  /** app.kubernetes.io/name on the CR, kept by the operator on the pods (the flow table selects on it). */
+  /** app.kubernetes.io/name on the CR, kept by the operator on the pods (the connection declaration selects on it). */
   readonly app: string;
   /** ServiceAccount we render for the pods (no API access: token not mounted). */
   readonly serviceAccount: string;

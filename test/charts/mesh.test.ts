@@ -1,5 +1,5 @@
 /**
- * The mesh chart: mTLS STRICT everywhere we own, deny by default, the flow table enforced twice
+ * The mesh chart: mTLS STRICT everywhere we own, deny by default, the declared connections enforced twice
  * (AuthorizationPolicy and NetworkPolicy, twins, nothing else open), the Gateway's TLS, the API
  * route and subsets Argo Rollouts drives, Sidecars and Telemetry. Guards issue #3 items 4 and 6.
  */

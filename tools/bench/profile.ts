@@ -1,7 +1,7 @@
 /**
  * `tsx tools/bench/profile.ts <regionsDir> <outDir>`: the synth pipeline of tools/synth/run.ts,
  * phase by phase (module load, config load, chart build + render per region, region docs,
- * validation, write), using the same exported functions, so the bench can show where the
+ * validation, the wiring check, write), using the same exported functions, so the bench can show where the
  * time goes without touching synth. Prints one JSON line on stdout.
  */
 import * as path from 'node:path';
@@ -19,6 +19,9 @@ async function main(): Promise<void> {
   const { renderAll } = await import('../synth/run');
   const { writeDist } = await import('../synth/write-dist');
   const { validateTree } = await import('../validate');
+  const { loadTree, regionOfFile } = await import('../validate/load');
+  const { checkWiring } = await import('../validate/wiring');
+  const { describeObject, isRecord } = await import('../validate/types');
   const { regionDocFromApp } = await import('../docs/region-doc');
   const { App } = await import('cdk8s');
   phases['module load (cdk8s, charts, tsx transpile)'] = ms(t);
@@ -44,19 +47,30 @@ async function main(): Promise<void> {
   phases['region docs'] = docsMs;
 
   let validateMs = 0;
+  let wiringMs = 0;
+  const plans = new Map(plan.regions.map((r) => [r.region.name, r]));
+  const connections = (region: string) => (plans.has(region) ? definition.connections?.(plans.get(region)!) : undefined);
   t = process.hrtime.bigint();
   writeDist(files, {
     distDir: outDir,
     replace: 'all',
     check: (staging) => {
-      const v = process.hrtime.bigint();
-      const report = validateTree(staging);
+      let v = process.hrtime.bigint();
+      const report = validateTree(staging, { connections });
       validateMs = ms(v);
       if (report.findings.length > 0) throw new Error(`validation: ${report.findings.length} findings`);
+      // The wiring check (layer 5) alone, on the same objects, to split it out.
+      const entries = loadTree(staging).objects.filter((o) => isRecord(o.object)).map((o) => ({
+        file: o.file, index: o.index, obj: o.object as Record<string, unknown>, region: o.region === undefined ? regionOfFile(o.file) : o.region, id: describeObject(o.object),
+      }));
+      v = process.hrtime.bigint();
+      checkWiring(entries, connections);
+      wiringMs = ms(v);
     },
   });
   const writeMs = ms(t);
-  phases['validation'] = validateMs;
+  phases['validation (excl. wiring check)'] = validateMs - wiringMs;
+  phases['wiring check'] = wiringMs;
   phases['write + swap'] = writeMs - validateMs;
   process.stdout.write(`${JSON.stringify({ phases, files: files.length, maxRSS: process.resourceUsage().maxRSS })}\n`);
 }

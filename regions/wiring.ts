@@ -136,8 +136,3 @@ export function serviceHost(service: string, namespace: string): string {
 export function principal(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
-
-/** Port on the server pod a connection arrives at (the Service's targetPort for Services). */
-export function serverPort(target: ServiceTarget | PodTarget): number {
-  return target.podPort;
-}

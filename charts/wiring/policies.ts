@@ -15,7 +15,7 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import type { Connection, Peer, PodTarget, ServiceTarget } from '../../regions/wiring';
-import { declaredConnections, KUBE_API_PORT } from './connections';
+import { declaredConnections } from './connections';
 
 /** Ports of the sidecar itself: traffic to them never passes through Envoy's inbound listeners. */
 export const SIDECAR_OWN_PORTS: ReadonlySet<number> = new Set([15020, 15021, 15090]);
@@ -46,7 +46,6 @@ export interface ExternalFlow {
   readonly ports: readonly PolicyPort[];
   /** Hosts by name (ServiceEntries); the Kubernetes API is reached by its Service. */
   readonly hosts: readonly { readonly host: string; readonly port: number }[];
-  readonly kubernetesApi: boolean;
   readonly connections: readonly Connection[];
 }
 
@@ -66,7 +65,7 @@ function addPort(list: PolicyPort[], port: PolicyPort): void {
 
 export function regionPolicies(plan: RegionPlan, connections: readonly Connection[] = declaredConnections(plan)): RegionPolicies {
   const peer = new Map<string, { from: Peer; to: Peer; ports: PolicyPort[]; connections: Connection[] }>();
-  const external = new Map<string, { from: Peer; ports: PolicyPort[]; hosts: { host: string; port: number }[]; kubernetesApi: boolean; connections: Connection[] }>();
+  const external = new Map<string, { from: Peer; ports: PolicyPort[]; hosts: { host: string; port: number }[]; connections: Connection[] }>();
   for (const c of connections.filter(generated)) {
     if (c.to.kind === 'service' || c.to.kind === 'pod') {
       const to = (c.to as ServiceTarget | PodTarget).server;
@@ -78,10 +77,9 @@ export function regionPolicies(plan: RegionPlan, connections: readonly Connectio
     } else {
       const to = c.to;
       const key = c.from.name;
-      const entry = external.get(key) ?? { from: c.from, ports: [], hosts: [], kubernetesApi: false, connections: [] };
+      const entry = external.get(key) ?? { from: c.from, ports: [], hosts: [], connections: [] };
       addPort(entry.ports, { port: to.port, protocol: c.protocol });
       if (to.kind === 'external' && !entry.hosts.some((h) => h.host === to.host && h.port === to.port)) entry.hosts.push({ host: to.host, port: to.port });
-      if (to.kind === 'kubernetes-api') entry.kubernetesApi = true;
       entry.connections.push(c);
       external.set(key, entry);
     }
@@ -109,6 +107,3 @@ export function regionPolicies(plan: RegionPlan, connections: readonly Connectio
     },
   };
 }
-
-/** Ports of the Kubernetes API a NetworkPolicy must open (the endpoints behind the Service). */
-export const KUBE_API_POLICY_PORTS: readonly number[] = [KUBE_API_PORT];

@@ -40,7 +40,7 @@ function findingAt(region: string, c: Connection | undefined, b: Broken, fallbac
   };
 }
 
-export function targetName(c: Connection): string {
+function targetName(c: Connection): string {
   switch (c.to.kind) {
     case 'service': return `${c.to.host}:${c.to.port}`;
     case 'pod': return `${c.to.server.name} pods:${c.to.podPort}`;

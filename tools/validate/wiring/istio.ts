@@ -13,11 +13,10 @@
  *   the peer certificate, so they never match a caller without a sidecar.
  * - Ports the sidecar never intercepts inbound: Envoy's and pilot-agent's own (15000-15090).
  */
-import { labelSelectorMatches } from '../selectors';
 import { asArray, Entry, isRecord, KubeObject, nameOf, namespaceOf } from '../types';
 import type { Cluster, PodSet, ServicePort } from './cluster';
 
-export const ROOT_NAMESPACE = 'istio-system';
+const ROOT_NAMESPACE = 'istio-system';
 export const TRUST_DOMAIN = 'cluster.local';
 
 /** Ports of Envoy and pilot-agent themselves: traffic to them bypasses the inbound capture. */
@@ -222,7 +221,7 @@ function ruleMatches(rule: KubeObject, caller: Caller, port: number): boolean {
 }
 
 /** The AuthorizationPolicies that apply to these pods (root namespace ones included). */
-export function policiesFor(cluster: Cluster, pods: PodSet): Entry[] {
+function policiesFor(cluster: Cluster, pods: PodSet): Entry[] {
   const spec = (e: Entry) => (isRecord(e.obj.spec) ? e.obj.spec : {});
   const applies = (e: Entry) => {
     const m = selectorMatches(spec(e), 'selector', pods.labels);
@@ -263,10 +262,3 @@ export function allowRules(cluster: Cluster): AuthzRuleRef[] {
     return asArray(spec.rules).map((_, index) => ({ entry: e, index }));
   });
 }
-
-export function selectorLabels(e: Entry): Record<string, string> | undefined {
-  const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
-  return isRecord(spec.selector) && isRecord(spec.selector.matchLabels) ? (spec.selector.matchLabels as Record<string, string>) : undefined;
-}
-
-export { labelSelectorMatches };

@@ -16,7 +16,7 @@ import type { Connection, Credential, Peer } from '../../../regions/wiring';
 import { asArray, Entry, isRecord, KubeObject, nameOf, namespaceOf } from '../types';
 import type { Cluster, PodSet, ServiceInfo, ServicePort } from './cluster';
 import {
-  authorize, destinationRuleTls, dnsMatches, inboundCaptured, istioProtocol, isHttpLike, outboundCaptured, peerAuthenticationMode,
+  authorize, destinationRuleTls, inboundCaptured, istioProtocol, isHttpLike, outboundCaptured, peerAuthenticationMode,
   serviceEntriesFor, sidecarImports, sidecarOf, TRUST_DOMAIN,
 } from './istio';
 import { evaluate, type NetPeer } from './network-policy';
@@ -58,7 +58,7 @@ function addonPods(peer: Peer): PodSet {
 }
 
 /** `svc.ns.svc.cluster.local`, `svc.ns.svc`, `svc.ns` or `svc` (client namespace). */
-export function parseServiceHost(host: string, clientNs: string): { name: string; namespace: string } | undefined {
+function parseServiceHost(host: string, clientNs: string): { name: string; namespace: string } | undefined {
   const parts = host.split('.');
   if (parts.length === 1) return { name: parts[0], namespace: clientNs };
   if (parts.length === 2) return { name: parts[0], namespace: parts[1] };
@@ -432,5 +432,3 @@ function describeTarget(c: Connection, port: number): string {
     case 'kubernetes-api': return `the Kubernetes API on ${port}`;
   }
 }
-
-export { dnsMatches };

@@ -49,3 +49,15 @@ export function syncWave(wave: number): Record<string, string> {
  * backup job's first upload).
  */
 export const HOLD_UNTIL_PROXY_STARTS = { 'proxy.istio.io/config': '{ "holdApplicationUntilProxyStarts": true }' } as const;
+
+/**
+ * Istio proxy settings of a pod that must keep its network while it shuts down: the sidecar
+ * holds the app until it is ready, and on SIGTERM keeps serving for `drainSeconds` instead of
+ * Istio's default 5 s. Without it the sidecar exits long before the app: Patroni could not
+ * release its leader lock (a write outage of a whole TTL on every leader restart), the last WAL
+ * segments would wait for the next start to be archived, a Redis master could not hand over.
+ * Keep it a few seconds below the pod's terminationGracePeriodSeconds.
+ */
+export function shutdownSafeProxy(drainSeconds: number): Record<string, string> {
+  return { 'proxy.istio.io/config': JSON.stringify({ holdApplicationUntilProxyStarts: true, terminationDrainDuration: `${drainSeconds}s` }) };
+}

@@ -11,7 +11,7 @@ import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
 import { LABELS } from '../lib/labels';
-import { appLabels, HOLD_UNTIL_PROXY_STARTS, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { appLabels, shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import {
   exporterConnectionTemplate,
   PGBOUNCER_EXPORTER_PORT,
@@ -21,6 +21,9 @@ import {
   type PgbouncerPoolOptions,
 } from './config';
 import { PGBOUNCER_EXPORTER_RESOURCES, PGBOUNCER_UID } from './images';
+
+/** Clients hold transactions at most query_wait_timeout; give them time to finish on a drain. */
+const PGBOUNCER_GRACE_SECONDS = 45;
 import { CREDENTIAL_PROPERTIES, postgresNames } from '../postgres/names';
 
 export interface PgbouncerShardProps {
@@ -117,9 +120,8 @@ export class PgbouncerShard extends Construct {
       version: plan.versions.images.pgbouncer.version,
       serviceAccountName: props.serviceAccountName,
       runAsUser: PGBOUNCER_UID,
-      annotations: { ...HOLD_UNTIL_PROXY_STARTS, ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
-      // Clients hold transactions at most query_wait_timeout; give them time to finish on a drain.
-      terminationGracePeriodSeconds: 45,
+      annotations: { ...shutdownSafeProxy(PGBOUNCER_GRACE_SECONDS - 5), ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
+      terminationGracePeriodSeconds: PGBOUNCER_GRACE_SECONDS,
       containers: [
         {
           name: 'pgbouncer',

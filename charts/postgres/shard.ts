@@ -19,7 +19,7 @@ import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
 import type { HardenedContainerProps } from '../lib/hardened-pod';
-import { HOLD_UNTIL_PROXY_STARTS, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
 import { POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from './conf';
 import { POSTGRES_EXPORTER_RESOURCES, SPILO_UID } from './images';
@@ -58,6 +58,7 @@ export class PostgresShard extends Construct {
     const { plan, shard } = props;
     const timing = props.timing ?? DEFAULT_PATRONI_TIMING;
     checkPatroniTiming(timing, plan.global.postgres.rtoSeconds);
+    const grace = props.terminationGracePeriodSeconds ?? 60;
     const names = postgresNames(plan, shard.id);
     this.names = names;
     const namespace = plan.namespaces.data;
@@ -151,8 +152,8 @@ export class PostgresShard extends Construct {
       // Patroni keeps its lock and the role labels through the Kubernetes API.
       automountServiceAccountToken: true,
       runAsUser: SPILO_UID,
-      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? 60,
-      annotations: { ...HOLD_UNTIL_PROXY_STARTS, ...mergedMetricsAnnotations(meshedTarget(plan, POSTGRES_APP)) },
+      terminationGracePeriodSeconds: grace,
+      annotations: { ...shutdownSafeProxy(grace - 5), ...mergedMetricsAnnotations(meshedTarget(plan, POSTGRES_APP)) },
       containers: [postgres, exporter],
       volumes: [
         {

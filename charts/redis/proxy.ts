@@ -22,7 +22,7 @@ import { type ContainerResources, DEFAULT_RUN_AS_USER } from '../lib/hardened-po
 import { HardenedWorkload } from '../lib/hardened-workload';
 import { configHash, sidecarAnnotations } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
-import { SYNC_WAVE, syncWave } from '../lib/metadata';
+import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import {
   PROXY_HEALTH_PORT, PROXY_METRICS_PORT, type RedisTopology, redisServiceAccount, redisTopology, REDIS_REPLICAS, SENTINEL_REPLICAS,
   sessionsProxyNames, type SessionsProxyNames,
@@ -33,6 +33,8 @@ const PROXY_RESOURCES: ContainerResources = { requests: { cpu: '200m', memory: '
 
 /** Two proxies in different zones: one may go (drain, zone loss) while the other carries on. */
 const PROXY_REPLICAS = 2;
+/** Seconds a proxy pod gets to stop (its sidecar drains for all but the last five). */
+const PROXY_GRACE_SECONDS = 30;
 
 /** Connections one proxy accepts (see the comment in the rendered global section). */
 const PROXY_MAX_CONNECTIONS = 8000;
@@ -194,8 +196,11 @@ export class SessionsProxy extends Construct {
       version: image.version,
       serviceAccountName: redisServiceAccount(plan),
       runAsUser: DEFAULT_RUN_AS_USER,
+      // HAProxy finishes the replication streams it carries before its sidecar goes.
+      terminationGracePeriodSeconds: PROXY_GRACE_SECONDS,
       annotations: {
         ...sidecarAnnotations(plan.global.mesh.sidecar),
+        ...shutdownSafeProxy(PROXY_GRACE_SECONDS - 5),
         'bookedbarber.com/config-sha256': configHash(data),
         'prometheus.io/scrape': 'true',
         'prometheus.io/port': String(PROXY_METRICS_PORT),

@@ -18,10 +18,13 @@ import type { ContainerResources, HardenedContainerProps } from '../lib/hardened
 import { HardenedWorkload } from '../lib/hardened-workload';
 import { configHash, sidecarAnnotations } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
-import { SYNC_WAVE, syncWave } from '../lib/metadata';
+import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { isPersistent, REDIS_FILES, REDIS_PATHS, renderRedisConf, renderSentinelConf } from './config';
 import { redisProbeCommand, REDIS_START_ENV, renderRedisStartScript, renderSentinelStartScript, SENTINEL_START_ENV } from './scripts';
+
+/** Seconds a Redis or Sentinel pod gets to shut down (the master's `shutdown-timeout` fits in it). */
+const REDIS_GRACE_SECONDS = 30;
 import {
   EXPORTER_PORT, type PrimaryRegionRef, REDIS_REPLICAS, type RedisTierKey, type RedisTopology, redisServiceAccount, redisTopology,
   SENTINEL_REPLICAS, SENTINEL_TIMING,
@@ -127,6 +130,8 @@ export class RedisTier extends Construct {
     // ---- Pods
     const annotations = {
       ...sidecarAnnotations(plan.global.mesh.sidecar),
+      // The start script asks the Sentinels first; a master hands over on SIGTERM.
+      ...shutdownSafeProxy(REDIS_GRACE_SECONDS - 5),
       // Roll the pods when a rendered file changes (they copy the config only at start).
       'bookedbarber.com/config-sha256': configHash(files),
       // Istio merges the exporter's metrics into its own endpoint on 15020 (STRICT mTLS).
@@ -192,7 +197,7 @@ export class RedisTier extends Construct {
       serviceAccountName: redisServiceAccount(plan),
       runAsUser: REDIS_RUN_AS_USER,
       // shutdown-timeout (10 s) for replicas to catch up, plus the final AOF fsync.
-      terminationGracePeriodSeconds: 30,
+      terminationGracePeriodSeconds: REDIS_GRACE_SECONDS,
       annotations,
       containers: [redisContainer, exporter(props, t.redisPort)],
       volumes,

@@ -23,6 +23,8 @@ export interface ShardRoute extends ShardLocation {
   readonly local: boolean;
   readonly readWrite: ShardEndpoint;
   readonly readOnly: ShardEndpoint;
+  /** The home region's east-west gateway: where a remote shard's global host leads. */
+  readonly homeGateway: string;
 }
 
 /** Shard ranges of the whole platform, ordered by first franchise ID. */
@@ -60,6 +62,7 @@ export function shardFor(plan: PlatformPlan, franchiseId: unknown): ShardLocatio
 /** The routing map as `region` sees it: local shards by cluster DNS, remote ones through the mesh. */
 export function shardRoutes(plan: PlatformPlan, region: RegionPlan): ShardRoute[] {
   const data = region.names.data;
+  const gateways = new Map(plan.regions.map((r) => [r.region.name, r.region.eastWestGateway]));
   return shardTable(plan).map((loc) => {
     const local = loc.homeRegion === region.region.name;
     const host = local
@@ -70,6 +73,7 @@ export function shardRoutes(plan: PlatformPlan, region: RegionPlan): ShardRoute[
       local,
       readWrite: { host, port: data.pgbouncerPort, database: data.readWriteDatabase },
       readOnly: { host, port: data.pgbouncerPort, database: data.readOnlyDatabase },
+      homeGateway: gateways.get(loc.homeRegion)!,
     };
   });
 }

@@ -23,9 +23,9 @@ export interface Peer {
    */
   readonly meshed: boolean;
   /**
-   * Pods an add-on installs (the ingress gateway, the Argo Rollouts controller, kube-dns, …):
-   * not rendered here, so the check takes their identity from this declaration and cannot walk
-   * their own egress side.
+   * Pods not rendered in this region's tree: an add-on's (the ingress gateway, the Argo Rollouts
+   * controller, kube-dns, …) or another region's callers. The check takes their identity from
+   * this declaration and cannot walk their own egress side.
    */
   readonly addon?: AddonIdentity;
 }
@@ -60,11 +60,19 @@ export interface PodTarget {
   readonly via: string;
 }
 
-/** A host outside the cluster (object storage, alert receivers), over the internet or a VPC endpoint. */
+/**
+ * A host outside the cluster (object storage, alert receivers), over the internet or a VPC
+ * endpoint; or a host of another region (`*.global`), carried by that region's east-west gateway.
+ */
 export interface ExternalTarget {
   readonly kind: 'external';
   readonly host: string;
   readonly port: number;
+  /**
+   * The gateway the connection really goes to, when not the host itself: the home region's
+   * east-west gateway (`port` 15443) for a `*.global` host. NetworkPolicies see this port.
+   */
+  readonly through?: { readonly host: string; readonly port: number };
 }
 
 /** The Kubernetes API server through the `kubernetes` Service in `default`. */
@@ -120,6 +128,12 @@ export interface Connection {
    * rather than by policies generated for this connection.
    */
   readonly guardrail?: boolean;
+  /**
+   * The connection comes from another region: its caller (`from`, not rendered here) reaches
+   * `globalHost` through this region's east-west gateway (`gateway`), which hands the caller's
+   * mTLS on unopened to the server. The server sees the gateway's address and the caller's identity.
+   */
+  readonly arrivesThrough?: { readonly gateway: Peer; readonly globalHost: string };
   /**
    * A connection known not to work yet, with the reason and the issue that fixes it. The check
    * still walks it and reports its first broken hop as a warning; once it passes, the mark must go.

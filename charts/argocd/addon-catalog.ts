@@ -12,6 +12,7 @@
 import type { GlobalConfig } from '../../regions/model';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model';
+import { EAST_WEST_GATEWAY, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
 
 /** Label on region and add-on Applications naming the region's rollout wave (`argocd app list -l`). */
 export const WAVE_LABEL = 'bookedbarber.com/rollout-wave';
@@ -485,8 +486,12 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         },
         global: {
           istioNamespace: names.mesh.rootNamespace,
+          // Multi-primary, multi-network (one network per region): regions share the mesh ID and
+          // the root CA (cacerts, mesh chart); cross-region traffic enters through each
+          // region's east-west gateway.
           meshID: platform,
           multiCluster: { clusterName: region.region.cluster.name },
+          network: meshNetwork(region),
           // Every sidecar's resources, as counted by the namespace quotas of the region model.
           proxy: {
             resources: {
@@ -498,6 +503,15 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         meshConfig: {
           // Sidecars merge the app's own metrics into their scrape endpoint.
           enablePrometheusMerge: true,
+          defaultConfig: {
+            proxyMetadata: {
+              // The sidecar answers DNS for ServiceEntry hosts (the other regions' *.global
+              // names no DNS server knows) and gives each a virtual IP of its own, so a
+              // ServiceEntry without addresses gets a listener for that address only.
+              ISTIO_META_DNS_CAPTURE: 'true',
+              ISTIO_META_DNS_AUTO_ALLOCATE: 'true',
+            },
+          },
           // Telemetry (mesh chart) sends spans to this provider: the region's OTel collector.
           extensionProviders: [{ name: TRACING_PROVIDER, opentelemetry: { service: collector.service, port: collector.port } }],
         },
@@ -541,6 +555,46 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
                   'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
                   'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
                   'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+                }
+              : {},
+        },
+      },
+      ignoreDifferences: [],
+    },
+    {
+      // The other regions' sidecars reach this region's exported hosts through it (15443,
+      // AUTO_PASSTHROUGH: routed by SNI, mTLS not terminated). Istio's multi-network install:
+      // the gateway chart with the network label and the requested network view.
+      id: 'istio-eastwestgateway',
+      ...source('istioGateway'),
+      releaseName: EAST_WEST_GATEWAY.name,
+      namespace: EAST_WEST_GATEWAY.namespace,
+      wave: ROOT_SYNC_WAVE.meshIngress,
+      prune: true,
+      values: {
+        labels: { ...EAST_WEST_GATEWAY.labels, [NETWORK_LABEL]: meshNetwork(region) },
+        networkGateway: meshNetwork(region),
+        serviceAccount: { create: true, name: EAST_WEST_GATEWAY.name },
+        env: { ISTIO_META_REQUESTED_NETWORK_VIEW: meshNetwork(region) },
+        autoscaling: { enabled: true, minReplicas: Math.max(3, zones), maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
+        podDisruptionBudget: { maxUnavailable: 1 },
+        topologySpreadConstraints: zoneSpread(EAST_WEST_GATEWAY.labels).map((c) => ({ ...c, whenUnsatisfiable: 'DoNotSchedule' })),
+        securityContext: restrictedPod,
+        resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+        service: {
+          type: 'LoadBalancer',
+          // Only the status port (load balancer health checks) and the passthrough port.
+          ports: [
+            { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+            { name: 'tls', port: EAST_WEST_GATEWAY.port, targetPort: EAST_WEST_GATEWAY.port, protocol: 'TCP' },
+          ],
+          annotations:
+            region.region.provider === 'aws'
+              ? {
+                  'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+                  'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+                  // Reached from the other regions' VPCs (peering / transit), not the internet.
+                  'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
                 }
               : {},
         },

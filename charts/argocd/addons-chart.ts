@@ -17,6 +17,7 @@ import { Application } from '../../imports/application-argoproj.io';
 import type { RegionPlan } from '../../regions/plan';
 import { addonNamespace, addonProjectName, type AddonSpec, platformAddons, podSecurityLabels, WAVE_LABEL } from './addon-catalog';
 import { GlobalChart, type GlobalChartProps } from '../lib/global-chart';
+import { meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
 import { LABELS } from '../lib/labels';
 import { syncWave } from '../lib/metadata';
 
@@ -94,6 +95,8 @@ export class PlatformAddonsChart extends GlobalChart {
             ? {
                 labels: {
                   ...podSecurityLabels(ns.enforce),
+                  // Istio multi-network: the control plane's namespace names the region's network.
+                  ...(ns.name === region.names.mesh.rootNamespace ? { [NETWORK_LABEL]: meshNetwork(region) } : {}),
                   [LABELS.name]: ns.name,
                   [LABELS.partOf]: platform,
                   [LABELS.managedBy]: 'argocd',

@@ -11,7 +11,9 @@
  */
 import type { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import { ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode } from '../../imports/istio-networking.istio.io';
+import {
+  Gateway, GatewaySpecServersTlsMode, ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
+} from '../../imports/istio-networking.istio.io';
 import { VirtualService } from '../../imports/istio-networking.istio.io';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/istio-security.istio.io';
 import { Telemetry } from '../../imports/istio-telemetry.istio.io';
@@ -19,6 +21,8 @@ import { FLOW_ANNOTATION, FlowPolicies, networkPorts } from './flow-policies';
 import { type RegionPolicies, regionPolicies } from '../wiring/policies';
 import { OTEL_TRACING_PROVIDER } from '../lib/otel';
 import { CredentialsFromStore } from '../lib/external-secret';
+import { EAST_WEST_GATEWAY, meshCaRemoteKey } from '../lib/mesh-network';
+import { sessionsProxyNames } from '../redis/topology';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule, serviceHost } from './routing';
 import { connectionPoolSizing, routeBudget } from './sizing';
@@ -69,6 +73,7 @@ export class MeshChart extends RegionChart {
     this.authorization(owned);
     this.sidecars(owned);
     this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
+    this.crossNetwork();
     this.telemetry(props.tracingProvider ?? OTEL_TRACING_PROVIDER);
     this.externalEgress();
   }
@@ -114,6 +119,44 @@ export class MeshChart extends RegionChart {
         },
       });
     }
+  }
+
+  /**
+   * Istio multi-network: the other regions reach the hosts this region exports through its
+   * east-west gateway (15443, AUTO_PASSTHROUGH: routed by the SNI of the caller's own mTLS, never
+   * terminated), and every region's workload certificates chain to one shared root, so a
+   * sidecar in one region trusts a sidecar in another. The intermediate CA of this region comes
+   * from the store (istiod reads `cacerts` at start); the private keys never reach git.
+   */
+  private crossNetwork(): void {
+    const { plan } = this;
+    const root = plan.names.mesh.rootNamespace;
+    const exported = [
+      ...plan.region.shards.map((s) => plan.names.data.remoteShardHost(s.id, plan.region.name)),
+      ...(plan.region.role === 'primary' ? [sessionsProxyNames(plan, plan.region.name).globalHost] : []),
+    ];
+    new Gateway(this, 'cross-network-gateway', {
+      metadata: this.meta('cross-network-gateway', root, SYNC_WAVE.config),
+      spec: {
+        selector: { ...EAST_WEST_GATEWAY.labels },
+        servers: [
+          {
+            port: { number: EAST_WEST_GATEWAY.port, name: 'tls', protocol: 'TLS' },
+            // Only what other regions need: the shards homed here and (primary) the sessions proxy.
+            hosts: exported,
+            tls: { mode: GatewaySpecServersTlsMode.AUTO_UNDERSCORE_PASSTHROUGH },
+          },
+        ],
+      },
+    });
+    const key = meshCaRemoteKey(plan);
+    new CredentialsFromStore(this, 'mesh-ca', {
+      plan,
+      name: 'cacerts',
+      namespace: root,
+      labels: this.meshLabels,
+      keys: Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'].map((k) => [k, { key, property: k }])),
+    });
   }
 
   private meta(name: string, namespace: string, wave: number) {

@@ -89,7 +89,7 @@ export class FlowPolicies extends Construct {
         spec: {
           podSelector: podSelector(flow.to),
           policyTypes: ['Ingress'],
-          ingress: [{ from: [networkPeer(flow.from)], ports: networkPorts(flow.ports) }],
+          ingress: [{ from: [networkPeer(flow.source)], ports: networkPorts(flow.ports) }],
         },
       });
     }

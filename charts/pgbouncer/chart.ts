@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import type { PgbouncerPoolOptions } from './config';
 import { PgbouncerShard } from './shard';
+import { GlobalServiceExport } from '../lib/global-service';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 export { pgbouncerPools, renderPgbouncerIni } from './config';
@@ -40,5 +41,22 @@ export class PgbouncerChart extends RegionChart {
     this.shards = plan.region.shards.map(
       (shard) => new PgbouncerShard(this, `shard-${shard.id}`, { plan, shard, serviceAccountName, pools: props.pools }),
     );
+    // Every other region's API reaches the shards homed here by their global names, through
+    // this region's east-west gateway.
+    for (const shard of plan.region.shards) {
+      const service = plan.names.data.pgbouncer(shard.id);
+      new GlobalServiceExport(this, `shard-${shard.id}-export`, {
+        metadata: {
+          name: `${service}-global`,
+          namespace: plan.namespaces.data,
+          labels: appLabels(plan, plan.names.data.pgbouncerApp, 'connection-pooler'),
+          annotations: syncWave(SYNC_WAVE.config),
+        },
+        globalHost: plan.names.data.remoteShardHost(shard.id, plan.region.name),
+        localHost: `${service}.${plan.namespaces.data}.svc.cluster.local`,
+        ports: [{ name: 'tcp-pgbouncer', number: plan.names.data.pgbouncerPort }],
+        exportTo: ['.', plan.names.mesh.rootNamespace],
+      });
+    }
   }
 }

@@ -16,13 +16,19 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { LABELS } from '../lib/labels';
 import { SYNC_WAVE, syncWave } from '../lib/metadata';
+import { GlobalServiceExport, GlobalServiceImport } from '../lib/global-service';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 import { proxySelectorLabels, SessionsProxy } from './proxy';
-import { SessionsExport, SessionsImport } from './remote';
 import { RedisTier } from './tier';
 import {
-  isPrimaryRegion, type PrimaryRegionRef, primaryRegionOf, REDIS_TIERS, type RedisTierKey, redisServiceAccount, sessionsProxyNames,
+  isPrimaryRegion, type PrimaryRegionRef, primaryRegionOf, REDIS_TIERS, type RedisTierKey, redisServiceAccount, type SessionsProxyNames, sessionsProxyNames,
 } from './topology';
+
+/** The sessions proxy's ports as other regions reach them: writes (master) and replication. */
+const sessionsPorts = (proxy: SessionsProxyNames) => [
+  { name: 'tcp-redis', number: proxy.masterPort },
+  { name: 'tcp-replica', number: proxy.replicaPort },
+];
 
 export interface RedisChartProps extends RegionChartProps {
   /**
@@ -65,16 +71,19 @@ export class RedisChart extends RegionChart {
     if (isPrimaryRegion(plan)) {
       const selector = proxySelectorLabels(plan);
       new SessionsProxy(this, 'sessions-proxy', { plan, selectorLabels: selector, labels: selector });
-      new SessionsExport(this, 'sessions-export', {
+      new GlobalServiceExport(this, 'sessions-export', {
         metadata: meta(`${proxy.service}-global`),
-        names: proxy,
+        globalHost: proxy.globalHost,
+        localHost: proxy.localHost,
+        ports: sessionsPorts(proxy),
         exportTo: ['.', plan.names.mesh.rootNamespace],
       });
     } else {
-      new SessionsImport(this, 'sessions-import', {
+      new GlobalServiceImport(this, 'sessions-import', {
         metadata: meta(`${proxy.service}-${primary.name}`),
-        names: proxy,
-        primary,
+        globalHost: proxy.globalHost,
+        ports: sessionsPorts(proxy),
+        gatewayHost: primary.eastWestGateway,
         // Replicas (here) replicate through it; the API (app namespace) writes sessions through it.
         exportTo: ['.', plan.namespaces.app],
       });

@@ -58,8 +58,6 @@ export const PROXY_HEALTH_PORT = 8888;
 export const PROXY_METRICS_PORT = 8404;
 /** HAProxy frontend that forwards to a replica of the primary's sessions tier. */
 export const PROXY_REPLICA_PORT = 6380;
-/** Port of the Istio east-west gateway that passes mTLS through by SNI (AUTO_PASSTHROUGH). */
-export const EAST_WEST_GATEWAY_PORT = 15443;
 
 /** The region that owns the session data set (the plan only knows its own region, see report). */
 export interface PrimaryRegionRef {

@@ -7,6 +7,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { API_DATABASE_SECRET_DIR, API_DATABASE_USER, shardPasswordKey } from '../api/client';
+import { GlobalServiceImport } from '../lib/global-service';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
@@ -42,6 +43,23 @@ export class ShardMapChart extends RegionChart {
   constructor(scope: Construct, props: RegionChartProps) {
     super(scope, 'shard-map', props);
     const data = props.plan.names.data;
+    // The shards homed elsewhere: their global names lead to the home region's east-west gateway.
+    const { plan } = props;
+    for (const route of plan.shardRoutes.filter((r) => !r.local)) {
+      new GlobalServiceImport(this, `shard-${route.shard}-import`, {
+        metadata: {
+          name: `${data.pgbouncer(route.shard)}-${route.homeRegion}`,
+          namespace: plan.namespaces.app,
+          labels: appLabels(plan, 'shard-map', 'routing'),
+          annotations: syncWave(SYNC_WAVE.config),
+        },
+        globalHost: route.readWrite.host,
+        ports: [{ name: 'tcp-pgbouncer', number: route.readWrite.port }],
+        gatewayHost: route.homeGateway,
+        // Only the API (app namespace) calls other regions' shards.
+        exportTo: ['.'],
+      });
+    }
     new k8s.KubeConfigMap(this, 'shard-map', {
       metadata: {
         name: data.shardMapConfigMap,

@@ -15,6 +15,7 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import { type Connection, type Credential, type Peer, serviceHost } from '../../regions/wiring';
+import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { ISTIO_AGENT_METRICS_PORT } from '../lib/monitoring-targets';
 import { POSTGRES_PORTS, postgresNames } from '../postgres/names';
 import { objectStorageEndpoint, walgCredentials } from '../postgres/walg';
@@ -28,7 +29,6 @@ import { apiDatabaseSecret, apiRedisPasswordEnv } from '../api/client';
 export const KUBE_API_PORT = 443;
 const HTTPS = 443;
 
-const KNOWN_CROSS_REGION = 'cross-region traffic needs the east-west gateways, DNS capture and a shared root CA (issue 11)';
 
 export function declaredConnections(plan: RegionPlan): Connection[] {
   const p = regionPeers(plan);
@@ -43,6 +43,8 @@ export function declaredConnections(plan: RegionPlan): Connection[] {
 }
 
 const tcp = (c: Omit<Connection, 'protocol'>): Connection => ({ ...c, protocol: 'TCP' });
+/** A host of another region, reached through that region's east-west gateway. */
+const remote = (host: string, port: number, gateway: string) => ({ kind: 'external' as const, host, port, through: { host: gateway, port: EAST_WEST_GATEWAY.port } });
 const service = (host: string, port: number, server: Peer, podPort = port) => ({ kind: 'service' as const, host, port, server, podPort });
 const pods = (server: Peer, podPort: number, via: string) => ({ kind: 'pod' as const, server, podPort, via });
 const config = { kind: 'config' } as const;
@@ -78,8 +80,19 @@ function databaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       const why = `Franchises ${route.first}–${route.last} live on shard ${route.shard} (${route.homeRegion}); the ${pool === 'rw' ? 'read-write' : 'read-only'} pool is database ${endpoint.database}.`;
       out.push(route.local
         ? tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: service(endpoint.host, endpoint.port, p.pgbouncer(route.shard)), discovery: config, credentials, why })
-        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: { kind: 'external', host: endpoint.host, port: endpoint.port }, discovery: config, credentials, why, knownBroken: KNOWN_CROSS_REGION }));
+        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: remote(endpoint.host, endpoint.port, route.homeGateway), discovery: config, credentials, why }));
     }
+  }
+  // The other regions' APIs reach the shards homed here through this region's east-west gateway.
+  for (const shard of region.shards) {
+    const globalHost = plan.names.data.remoteShardHost(shard.id, region.name);
+    out.push(tcp({
+      name: `remote-api-to-pgbouncer-shard-${shard.id}`, from: p.remoteApi,
+      to: service(serviceHost(plan.names.data.pgbouncer(shard.id), plan.namespaces.data), plan.names.data.pgbouncerPort, p.pgbouncer(shard.id)),
+      discovery: discovered(`the global name ${globalHost}, exported here by a ServiceEntry`),
+      arrivesThrough: { gateway: p.eastWestGateway, globalHost },
+      why: `Every other region's API serves franchises ${shard.franchises.first}–${shard.franchises.last} too: it reaches shard ${shard.id} by its global name.`,
+    }));
   }
   const objectStorage = objectStorageEndpoint(plan);
   for (const shard of region.shards) {
@@ -139,7 +152,14 @@ function redisConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
           why: 'Sentinels find each other and vote on failovers.' }),
       );
       if (tier === 'sessions') {
+        const proxy = sessionsProxyNames(plan, plan.region.name);
+        const arrivesThrough = { gateway: p.eastWestGateway, globalHost: proxy.globalHost };
+        const fromElsewhere = discovered(`the global name ${proxy.globalHost}, exported here by a ServiceEntry`);
         out.push(
+          tcp({ name: 'remote-api-to-redis-sessions-proxy', from: p.remoteApi, to: service(proxy.localHost, proxy.masterPort, p.sessionsProxy), discovery: fromElsewhere, arrivesThrough,
+            why: 'The other regions\' APIs write sessions to the master through the proxy.' }),
+          tcp({ name: 'remote-redis-sessions-to-proxy', from: p.remoteSessionReplicas, to: service(proxy.localHost, proxy.replicaPort, p.sessionsProxy), discovery: fromElsewhere, arrivesThrough,
+            why: 'The other regions\' session replicas replicate the master through the proxy.' }),
           tcp({ name: 'redis-sessions-proxy-to-servers', from: p.sessionsProxy, to: pods(servers, t.redisPort, byPodName), discovery: config,
             why: 'The sessions proxy (other regions\' replicas reach the master through it) forwards to the current master and checks every pod.' }),
           tcp({ name: 'redis-sessions-proxy-to-sentinels', from: p.sessionsProxy, to: pods(p.redisSentinels(tier), t.sentinelPort, byPodName), discovery: config,
@@ -151,10 +171,10 @@ function redisConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       out.push(
         tcp({ name: `api-to-redis-${slug}-read`, from: p.api, to: service(serviceHost(t.readService, t.namespace), t.redisPort, servers), discovery: config, credentials,
           why: 'Session reads from the local replicas of the primary region\'s session store.' }),
-        tcp({ name: `api-to-redis-${slug}-write`, from: p.api, to: { kind: 'external', host: proxy.globalHost, port: proxy.masterPort }, discovery: config, credentials,
-          why: 'Session writes go to the primary region\'s master through its sessions proxy.', knownBroken: KNOWN_CROSS_REGION }),
-        tcp({ name: `redis-${slug}-replicate-primary`, from: servers, to: { kind: 'external', host: proxy.globalHost, port: proxy.replicaPort }, discovery: config,
-          why: 'The local session replicas replicate the primary region\'s master through its sessions proxy.', knownBroken: KNOWN_CROSS_REGION }),
+        tcp({ name: `api-to-redis-${slug}-write`, from: p.api, to: remote(proxy.globalHost, proxy.masterPort, plan.primaryRegion.eastWestGateway), discovery: config, credentials,
+          why: 'Session writes go to the primary region\'s master through its sessions proxy.' }),
+        tcp({ name: `redis-${slug}-replicate-primary`, from: servers, to: remote(proxy.globalHost, proxy.replicaPort, plan.primaryRegion.eastWestGateway), discovery: config,
+          why: 'The local session replicas replicate the primary region\'s master through its sessions proxy.' }),
       );
     }
   }

@@ -8,6 +8,7 @@
 import type { RegionPlan } from '../../regions/plan';
 import type { Peer } from '../../regions/wiring';
 import { LABELS } from '../lib/labels';
+import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { postgresNames } from '../postgres/names';
 import { redisServiceAccount, type RedisTierKey, TIER_SLUG } from '../redis/topology';
 import { tracingNames } from '../tracing/names';
@@ -43,6 +44,12 @@ export interface RegionPeers {
   readonly grafana: Peer;
   readonly kubeDns: Peer;
   readonly istiod: Peer;
+  /** This region's east-west gateway (Istio multi-network): other regions' traffic enters here. */
+  readonly eastWestGateway: Peer;
+  /** The API of the other regions, calling the shards homed here (same namespace and identity). */
+  readonly remoteApi: Peer;
+  /** The session replicas of the other regions, replicating this (primary) region's master. */
+  readonly remoteSessionReplicas: Peer;
   /** Every pod of one of our namespaces (DNS and istiod, which every pod needs). */
   namespacePods(namespace: string): Peer;
 }
@@ -87,6 +94,12 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       'kube-prometheus-stack chart (grafana subchart): pods labelled app.kubernetes.io/name=grafana, namespace not injected'),
     kubeDns: addon('kube-dns', 'kube-system', { 'k8s-app': 'kube-dns' }, 'coredns', false, 'EKS CoreDNS add-on: k8s-app=kube-dns'),
     istiod: addon('istiod', names.mesh.rootNamespace, { app: 'istiod' }, 'istiod', false, 'istio/istiod chart: label app=istiod'),
+    eastWestGateway: addon('east-west-gateway', EAST_WEST_GATEWAY.namespace, { ...EAST_WEST_GATEWAY.labels }, EAST_WEST_GATEWAY.name, true,
+      'istio/gateway chart as the east-west gateway add-on (charts/argocd/addon-catalog.ts)'),
+    remoteApi: addon('remote-api', namespaces.app, byName(names.api.app), names.api.serviceAccount, true,
+      'the API of every other region: the same namespace and service account, so the same SPIFFE identity under the shared root'),
+    remoteSessionReplicas: addon('remote-redis-sessions', namespaces.data, { ...byName(names.data.redisApp), [LABELS.component]: `${TIER_SLUG.sessions}-server` }, redisServiceAccount(plan), true,
+      'the session replicas of every other region (same namespace and service account)'),
     namespacePods: (namespace) => ours(`${namespace}-pods`, namespace, {}, 'default'),
   };
 }

@@ -31,6 +31,12 @@ export interface PeerFlow {
   readonly name: string;
   readonly from: Peer;
   readonly to: Peer;
+  /**
+   * Pods the server sees the traffic come from: the client's, or this region's east-west gateway
+   * for callers in other regions (the NetworkPolicy admits them; the AuthorizationPolicy still
+   * names the caller's identity, which the gateway passes through).
+   */
+  readonly source: Peer;
   /** Server pod ports. */
   readonly ports: readonly PolicyPort[];
   /** The connections it carries (their `why`s annotate the policies). */
@@ -64,13 +70,13 @@ function addPort(list: PolicyPort[], port: PolicyPort): void {
 }
 
 export function regionPolicies(plan: RegionPlan, connections: readonly Connection[] = declaredConnections(plan)): RegionPolicies {
-  const peer = new Map<string, { from: Peer; to: Peer; ports: PolicyPort[]; connections: Connection[] }>();
+  const peer = new Map<string, { from: Peer; to: Peer; source: Peer; ports: PolicyPort[]; connections: Connection[] }>();
   const external = new Map<string, { from: Peer; ports: PolicyPort[]; hosts: { host: string; port: number }[]; connections: Connection[] }>();
   for (const c of connections.filter(generated)) {
     if (c.to.kind === 'service' || c.to.kind === 'pod') {
       const to = (c.to as ServiceTarget | PodTarget).server;
       const key = `${c.from.name}-to-${to.name}`;
-      const entry = peer.get(key) ?? { from: c.from, to, ports: [], connections: [] };
+      const entry = peer.get(key) ?? { from: c.from, to, source: c.arrivesThrough?.gateway ?? c.from, ports: [], connections: [] };
       addPort(entry.ports, { port: c.to.podPort, protocol: c.protocol });
       entry.connections.push(c);
       peer.set(key, entry);
@@ -78,8 +84,11 @@ export function regionPolicies(plan: RegionPlan, connections: readonly Connectio
       const to = c.to;
       const key = c.from.name;
       const entry = external.get(key) ?? { from: c.from, ports: [], hosts: [], connections: [] };
-      addPort(entry.ports, { port: to.port, protocol: c.protocol });
-      if (to.kind === 'external' && !entry.hosts.some((h) => h.host === to.host && h.port === to.port)) entry.hosts.push({ host: to.host, port: to.port });
+      // A host of another region: the packets go to its east-west gateway, and its
+      // ServiceEntry comes with the import (charts/lib/global-service.ts), not from here.
+      const through = to.kind === 'external' ? to.through : undefined;
+      addPort(entry.ports, { port: through?.port ?? to.port, protocol: c.protocol });
+      if (to.kind === 'external' && !through && !entry.hosts.some((h) => h.host === to.host && h.port === to.port)) entry.hosts.push({ host: to.host, port: to.port });
       entry.connections.push(c);
       external.set(key, entry);
     }

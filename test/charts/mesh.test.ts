@@ -12,6 +12,7 @@ import { find, newApp, type Obj, objectsOf, regionPlan, shippedPlan } from '../s
 
 const plan = regionPlan('us-east-1');
 const { names, namespaces, global } = plan;
+const app = namespaces.app;
 const owned = [namespaces.app, namespaces.data, namespaces.monitoring];
 const render = (p: RegionPlan = plan) => objectsOf(new MeshChart(newApp(), { plan: p }));
 const objects = render();
@@ -87,15 +88,33 @@ describe('MeshChart: policies generated from the declared connections (issue #10
       .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(11).fill([15020]));
   });
 
-  it('gives every ALLOW its ingress NetworkPolicy twin: same server pods, same ports, from the caller\'s pods', () => {
+  it('gives every ALLOW its ingress NetworkPolicy twin: same server pods, same ports, from the caller\'s pods (or, for callers in other regions, from the east-west gateway)', () => {
     for (const ap of allows) {
       const twin = find(objects, 'NetworkPolicy', `${ap.metadata.name}-ingress`, ap.metadata.namespace);
       expect(twin.spec.podSelector.matchLabels).toEqual(ap.spec.selector.matchLabels);
       expect(twin.spec.ingress[0].ports.map((p: any) => String(p.port)).sort()).toEqual(ports(ap).sort());
-      const [, ns, , sa] = principals(ap)[0].split('/').slice(1);
-      expect(twin.spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe(ns);
-      expect(sa).toBeTruthy();
+      const [, ns] = principals(ap)[0].split('/').slice(1);
+      const from = twin.spec.ingress[0].from[0];
+      if (ap.metadata.name.startsWith('allow-remote-')) {
+        expect(from.namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('istio-system');
+        expect(from.podSelector.matchLabels).toEqual({ istio: 'eastwestgateway', app: 'istio-eastwestgateway' });
+      } else {
+        expect(from.namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe(ns);
+      }
     }
+  });
+
+  it('admits the other regions\' callers on exactly the shards and the sessions proxy this (primary) region exports (issue #11)', () => {
+    expect(allows.filter((ap) => ap.metadata.name.startsWith('allow-remote-')).map((ap) => `${ap.metadata.name} ${principals(ap).join()} ${ports(ap).join()}`).sort()).toEqual([
+      `allow-remote-api-to-pgbouncer-shard-1 cluster.local/ns/${app}/sa/bookedbarber-api 6432`,
+      `allow-remote-api-to-redis-sessions-proxy cluster.local/ns/${app}/sa/bookedbarber-api 6379`,
+      `allow-remote-redis-sessions-to-redis-sessions-proxy cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis 6380`,
+    ]);
+    const gateway = find(objects, 'Gateway', 'cross-network-gateway', 'istio-system');
+    expect(gateway.spec.servers).toEqual([{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' },
+      hosts: ['bookedbarber-pgbouncer-shard-1.us-east-1.bookedbarber.global', 'bookedbarber-redis-sessions-proxy.us-east-1.bookedbarber.global'] }]);
+    const ca = find(objects, 'ExternalSecret', 'cacerts', 'istio-system');
+    expect(ca.spec.data.map((d: any) => d.secretKey)).toEqual(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem']);
   });
 
   it('opens the connections issue #10 lists, each on its own port', () => {
@@ -286,6 +305,8 @@ describe('MeshChart output and the validator', () => {
     const external = ofKind(objects, 'NetworkPolicy').filter((o) => o.metadata.name.endsWith('-external-egress'));
     const summary = external.map((np) => [np.metadata.namespace, np.spec.podSelector.matchLabels['app.kubernetes.io/name'], np.spec.egress.flatMap((e: any) => e.ports.map((p: any) => p.port)).join(','), np.spec.egress.every((e: any) => e.to === undefined) ? 'any address' : 'peers']);
     expect(summary).toEqual([
+      // The shards homed elsewhere, through their regions' east-west gateways.
+      [namespaces.app, 'api', '15443', 'any address'],
       [namespaces.data, 'postgres', '443', 'any address'],
       [namespaces.data, 'postgres-backup', '443', 'any address'],
       [namespaces.monitoring, 'prometheus', '443', 'any address'],

@@ -27,6 +27,8 @@ const PINNED: Record<string, HelmChartKey> = {
   'istio-cni': 'istioCni',
   istiod: 'istiod',
   'istio-ingressgateway': 'istioGateway',
+  // Istio multi-network: the same gateway chart again, as the east-west gateway (issue #11).
+  'istio-eastwestgateway': 'istioGateway',
   'argo-rollouts': 'argoRollouts',
   'kube-prometheus-stack': 'kubePrometheusStack',
   'prometheus-adapter': 'prometheusAdapter',
@@ -55,7 +57,7 @@ describe('PlatformAddonsChart', () => {
       expect(a.metadata.labels['app.kubernetes.io/version']).toBe(version);
     }
     expect(Object.fromEntries(platformAddons(regionPlan()).map((a) => [a.id, a.pin]))).toEqual(PINNED);
-    expect(Object.values(PINNED).sort()).toEqual(Object.keys(plan.versions.helmCharts).sort());
+    expect([...new Set(Object.values(PINNED))].sort()).toEqual(Object.keys(plan.versions.helmCharts).sort());
   });
 
   it('orders add-ons by dependency, all before the region ApplicationSet', () => {
@@ -129,6 +131,23 @@ describe('PlatformAddonsChart', () => {
     expect(v.serviceAccount).toEqual({ create: true, name: names.ingressServiceAccount });
     expect(v.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
     expect(v.autoscaling.minReplicas).toBeGreaterThanOrEqual(regionPlan('eu-west-1').region.zones.length);
+  });
+
+  it('joins the regions as one multi-network mesh: a network per region, DNS proxying for the *.global names, an east-west gateway (issue #11)', () => {
+    for (const r of plan.regions) {
+      const network = `bookedbarber-${r.region.name}`;
+      const istiod = values(r.region.name, 'istiod');
+      expect(istiod.global).toMatchObject({ meshID: 'bookedbarber', network, multiCluster: { clusterName: r.region.cluster.name } });
+      expect(istiod.meshConfig.defaultConfig.proxyMetadata).toEqual({ ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true' });
+      const eastWest = app(r.region.name, 'istio-eastwestgateway');
+      expect(eastWest.spec.destination.namespace).toBe('istio-system');
+      const v = eastWest.spec.source.helm.valuesObject;
+      expect(v.labels).toEqual({ istio: 'eastwestgateway', app: 'istio-eastwestgateway', 'topology.istio.io/network': network });
+      expect(v.env).toEqual({ ISTIO_META_REQUESTED_NETWORK_VIEW: network });
+      expect(v.service.ports.map((p: any) => p.port)).toEqual([15021, 15443]);
+      const creator = inRegion(r.region.name).find((a) => a.spec.destination.namespace === 'istio-system' && a.spec.syncPolicy.syncOptions.includes('CreateNamespace=true'))!;
+      expect(creator.spec.syncPolicy.managedNamespaceMetadata.labels['topology.istio.io/network']).toBe(network);
+    }
   });
 
   it('serves the requests-per-second Pods metric the API HPA scales on from Istio request metrics', () => {

@@ -8,8 +8,7 @@ import { newApp, objectsOf, regionPlan } from '../support/charts';
 describe('ShardMapChart', () => {
   it('renders the whole map into the app namespace as JSON, ranges in order', () => {
     const plan = regionPlan('ap-southeast-1');
-    const [cm] = objectsOf(new ShardMapChart(newApp(), { plan }));
-    expect(cm.kind).toBe('ConfigMap');
+    const cm = objectsOf(new ShardMapChart(newApp(), { plan })).find((o) => o.kind === 'ConfigMap')!;
     expect(cm.metadata).toMatchObject({ name: 'bookedbarber-shard-map', namespace: 'bookedbarber-app' });
     const map = JSON.parse(cm.data['shard-map.json']);
     expect(map.format).toBe(2);
@@ -23,7 +22,7 @@ describe('ShardMapChart', () => {
   });
 
   it('tells the API how to log in to every shard: its database user and the mounted password file of that shard (issue #10)', () => {
-    const [cm] = objectsOf(new ShardMapChart(newApp(), { plan: regionPlan('us-east-1') }));
+    const cm = objectsOf(new ShardMapChart(newApp(), { plan: regionPlan('us-east-1') })).find((o) => o.kind === 'ConfigMap')!;
     const map = JSON.parse(cm.data['shard-map.json']);
     for (const s of map.shards) {
       for (const pool of [s.readWrite, s.readOnly]) {

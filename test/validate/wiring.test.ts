@@ -68,15 +68,20 @@ describe('the shipped tree', () => {
     }
   });
 
-  it('marks exactly the cross-region connections as known broken (issue #11), and reports each as a note with its first broken hop', () => {
-    const result = checkWiring(entries(), declared);
+  it('walks every cross-region path on both sides: the caller\'s region to the home region\'s east-west gateway, and the gateway to the server (issue #11)', () => {
     for (const plan of plans.values()) {
-      const known = declaredConnections(plan).filter((c) => c.knownBroken).map((c) => c.name);
-      const remote = plan.shardRoutes.filter((r) => !r.local).flatMap((r) => [`api-to-pgbouncer-shard-${r.shard}-rw`, `api-to-pgbouncer-shard-${r.shard}-ro`]);
-      const sessions = plan.region.role === 'primary' ? [] : ['api-to-redis-sessions-write', 'redis-sessions-replicate-primary'];
-      expect(known.sort()).toEqual([...remote, ...sessions].sort());
-      for (const name of known) expect(result.notes.some((n) => n.includes(`${plan.region.name} ${name}: known broken`) && n.includes('mesh-only name'))).toBe(true);
+      const connections = declaredConnections(plan);
+      expect(connections.filter((c) => c.knownBroken)).toEqual([]);
+      for (const route of plan.shardRoutes.filter((r) => !r.local)) {
+        const c = connections.find((x) => x.name === `api-to-pgbouncer-shard-${route.shard}-rw`)!;
+        expect(c.to).toEqual({ kind: 'external', host: route.readWrite.host, port: 6432, through: { host: route.homeGateway, port: 15443 } });
+      }
+      for (const shard of plan.region.shards) {
+        const inbound = connections.find((x) => x.name === `remote-api-to-pgbouncer-shard-${shard.id}`)!;
+        expect(inbound.arrivesThrough?.globalHost).toBe(`bookedbarber-pgbouncer-shard-${shard.id}.${plan.region.name}.bookedbarber.global`);
+      }
     }
+    expect(checkWiring(entries(), declared).notes.filter((n) => n.includes('known broken'))).toEqual([]);
   });
 
   it('has unique connection names in every region', () => {
@@ -107,7 +112,7 @@ describe('one broken hop is caught on the connection that uses it', () => {
 
   it('name resolution: a Service whose selector matches no pod has no endpoints', () => {
     const r = broken((o) => { one(o, 'Service', 'bookedbarber-pgbouncer-shard-1').spec.selector['app.kubernetes.io/name'] = 'pgbouncr'; });
-    expect(summary(r)).toEqual(['wiring-resolve us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-resolve us-east-1 api-to-pgbouncer-shard-1-ro']);
+    expect(summary(r)).toEqual(['wiring-resolve us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-resolve us-east-1 api-to-pgbouncer-shard-1-ro', 'wiring-resolve us-east-1 remote-api-to-pgbouncer-shard-1']);
     expect(r.findings[0].message).toContain('which no rendered pod carries: it has no endpoints');
     expect(r.findings[0].object).toBe(`Service ${data}/bookedbarber-pgbouncer-shard-1`);
   });
@@ -215,7 +220,7 @@ describe('one broken hop is caught on the connection that uses it', () => {
 
   it('credentials: the Secret the client mounts is produced by nothing in its namespace', () => {
     const r = broken((o) => remove(o, 'ExternalSecret', 'bookedbarber-api-database', app));
-    expect(summary(r)).toEqual(['wiring-credentials us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-credentials us-east-1 api-to-pgbouncer-shard-1-ro']);
+    expect(summary(r)).toEqual([1, 2, 3, 4].flatMap((id) => [`wiring-credentials us-east-1 api-to-pgbouncer-shard-${id}-rw`, `wiring-credentials us-east-1 api-to-pgbouncer-shard-${id}-ro`]));
     expect(r.findings[0].message).toContain(`nothing renders Secret ${app}/bookedbarber-api-database`);
   });
 
@@ -247,6 +252,36 @@ describe('one broken hop is caught on the connection that uses it', () => {
         spec: { action: 'ALLOW', selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, rules: [{ from: [{ source: { principals: [`cluster.local/ns/${monitoring}/sa/prometheus`] } }], to: [{ operation: { ports: ['9464'] } }] }] } } as Obj);
     });
     expect(r.findings.map((f) => `${f.rule} ${f.object}`)).toEqual([`wiring-unused-allow AuthorizationPolicy ${app}/allow-prometheus-to-api`]);
+  });
+
+  it('cross-region, caller side: no ISTIO_MUTUAL for another region\'s host (the far gateway routes by the SNI of Istio mTLS)', () => {
+    const r = broken((o) => remove(o, 'DestinationRule', 'bookedbarber-pgbouncer-shard-3-eu-west-1', app));
+    expect(summary(r)).toEqual(['wiring-mtls us-east-1 api-to-pgbouncer-shard-3-rw', 'wiring-mtls us-east-1 api-to-pgbouncer-shard-3-ro']);
+    expect(r.findings[0].message).toContain('no DestinationRule sets ISTIO_MUTUAL for bookedbarber-pgbouncer-shard-3.eu-west-1.bookedbarber.global');
+  });
+
+  it('cross-region, caller side: the NetworkPolicy must open the gateway\'s port 15443, not the service port', () => {
+    const r = broken((o) => { one(o, 'NetworkPolicy', 'allow-api-external-egress', app).spec.egress[0].ports = [{ protocol: 'TCP', port: 6432 }]; });
+    expect(summary(r)).toContain('wiring-egress us-east-1 api-to-pgbouncer-shard-2-rw');
+    expect(r.findings.find((f) => f.rule === 'wiring-egress')!.hint).toContain('TCP 15443');
+  });
+
+  it('cross-region, home side: the east-west gateway must pass the host through', () => {
+    const r = broken((o) => { one(o, 'Gateway', 'cross-network-gateway', 'istio-system').spec.servers[0].hosts = ['bookedbarber-redis-sessions-proxy.us-east-1.bookedbarber.global']; });
+    expect(summary(r)).toEqual(['wiring-gateway us-east-1 remote-api-to-pgbouncer-shard-1']);
+    expect(r.findings[0].message).toContain('passes bookedbarber-pgbouncer-shard-1.us-east-1.bookedbarber.global through');
+  });
+
+  it('cross-region, home side: the global name must be exported to the gateway and lead to the Service', () => {
+    const r = broken((o) => { one(o, 'ServiceEntry', 'bookedbarber-pgbouncer-shard-1-global', data).spec.exportTo = ['.']; });
+    expect(summary(r)).toEqual(['wiring-gateway us-east-1 remote-api-to-pgbouncer-shard-1']);
+    expect(r.findings[0].message).toContain('no ServiceEntry visible to the east-west gateway (istio-system)');
+  });
+
+  it('cross-region, home side: the server admits the east-west gateway\'s pods, not the remote caller\'s', () => {
+    const r = broken((o) => remove(o, 'NetworkPolicy', 'allow-remote-api-to-pgbouncer-shard-1-ingress', data));
+    expect(summary(r)).toEqual(['wiring-ingress us-east-1 remote-api-to-pgbouncer-shard-1']);
+    expect(r.findings[0].message).toContain('none admits istio-system pods app=istio-eastwestgateway,istio=eastwestgateway on TCP 6432');
   });
 
   it('a connection marked known broken that works is an error: the mark must go', () => {

@@ -100,6 +100,9 @@ export function synth(definition: SynthDefinition, options: SynthOptions): Synth
       const declared = definition.connections;
       const report = validateTree(staging, {
         connections: declared ? (region) => (plans.has(region) ? declared(plans.get(region)!) : undefined) : undefined,
+        // A --region run stages only its folders; the rest of dist/ (the mesh settings in argocd/)
+        // is what the cluster will run next to them.
+        contextDir: options.only ? options.distDir : undefined,
       });
       if (report.findings.length > 0) {
         throw new ValidationFailed(formatReport(report).split(staging).join(options.distDir));

@@ -9,6 +9,7 @@
  *   5. wiring: every declared runtime connection walked hop by hop, and no allow rule that
  *      carries none (wiring/, given the declaration in options.connections).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flushCodeCaches } from './cache';
 import { Context } from './context';
@@ -80,7 +81,7 @@ function dedupe(findings: RawFinding[]): RawFinding[] {
   });
 }
 
-function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFinding[], files: number): ValidationReport {
+function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFinding[], files: number, context: LoadedObject[] = []): ValidationReport {
   const entries = toEntries(objects);
   const findings: RawFinding[] = [...extra];
   for (const o of objects) {
@@ -101,7 +102,7 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
     for (const e of entries) findings.push(...upstream.validate(e));
   }
   if (options.connections) {
-    const wiring = checkWiring(entries, options.connections);
+    const wiring = checkWiring([...entries, ...toEntries(context)], options.connections);
     findings.push(...wiring.findings);
     notes.push(...wiring.notes);
   } else {
@@ -119,5 +120,11 @@ export function validateObjects(objects: LoadedObject[], options: ValidateOption
 /** Validates a rendered tree: `<root>/<region>/*.yaml` and `<root>/argocd/*.yaml`. */
 export function validateTree(root: string, options: ValidateOptions = {}): ValidationReport {
   const tree = loadTree(path.normalize(root));
-  return run(tree.objects, options, tree.findings, tree.files);
+  // Only the global folder is context: another region is another cluster.
+  const regionOf = (o: LoadedObject) => (o.region === undefined ? regionOfFile(o.file) : o.region);
+  const hasGlobal = tree.objects.some((o) => regionOf(o) === null);
+  const context = options.contextDir && fs.existsSync(options.contextDir) && !hasGlobal
+    ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => regionOf(o) === null)
+    : [];
+  return run(tree.objects, options, tree.findings, tree.files, context);
 }

@@ -47,6 +47,12 @@ export interface ValidateOptions {
    * undefined → the layer is off (a note says so); a region it returns nothing for is skipped.
    */
   connections?: (region: string) => readonly Connection[] | undefined;
+  /**
+   * A rendered tree whose global folder (argocd/), when the validated tree has none, is context
+   * for the wiring check only (not validated itself): a `--region` synth stages one region
+   * folder, and the mesh settings it relies on live in the current dist/argocd.
+   */
+  contextDir?: string;
 }
 
 /** A parsed Kubernetes object. The YAML is untrusted, so every field access is defensive. */

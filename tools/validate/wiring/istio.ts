@@ -88,7 +88,7 @@ export function sidecarImports(scope: SidecarScope, sidecarNs: string, configNs:
 
 // ------------------------------------------------------------------------------ ServiceEntry
 
-function exportedTo(spec: KubeObject, ownNs: string, clientNs: string): boolean {
+export function exportedTo(spec: KubeObject, ownNs: string, clientNs: string): boolean {
   const exportTo = asArray(spec.exportTo).filter((x): x is string => typeof x === 'string');
   if (exportTo.length === 0) return true;
   return exportTo.some((x) => x === '*' || x === clientNs || (x === '.' && ownNs === clientNs));

@@ -16,7 +16,7 @@ import type { Connection, Credential, Peer } from '../../../regions/wiring';
 import { asArray, Entry, isRecord, KubeObject, nameOf, namespaceOf } from '../types';
 import type { Cluster, PodSet, ServiceInfo, ServicePort } from './cluster';
 import {
-  authorize, destinationRuleTls, inboundCaptured, istioProtocol, isHttpLike, outboundCaptured, peerAuthenticationMode,
+  authorize, destinationRuleTls, dnsMatches, exportedTo, inboundCaptured, istioProtocol, isHttpLike, outboundCaptured, peerAuthenticationMode,
   serviceEntriesFor, sidecarImports, sidecarOf, TRUST_DOMAIN,
 } from './istio';
 import { evaluate, type NetPeer } from './network-policy';
@@ -121,6 +121,8 @@ interface Resolved {
   /** FQDN and namespace the client sidecar must import (services, kube API, ServiceEntries). */
   readonly host?: string;
   readonly hostNs?: string;
+  /** The ServiceEntry an outside host resolves through, if any. */
+  readonly serviceEntry?: Entry;
 }
 
 function targetPortOn(cluster: Cluster, pods: PodSet, sp: ServicePort): number | undefined {
@@ -170,6 +172,10 @@ export class Walker {
       }
     }
 
+    // ---- from another region: this region's east-west gateway must pass the host through, and
+    // the global name must lead to the Service.
+    if (c.arrivesThrough) note(this.gatewayHop(c, c.arrivesThrough));
+
     // ---- name resolution.
     let resolved = this.resolve(c, client);
     if ('broken' in resolved) {
@@ -186,6 +192,15 @@ export class Walker {
 
     // ---- the client's Sidecar.
     if (rendered && viaSidecar) note(this.sidecarHop(c, client, resolved, at));
+
+    // ---- mTLS to a sidecar of another region: a MESH_INTERNAL ServiceEntry must be reached with
+    // Istio mTLS (the far gateway passes it through by SNI; without it the far sidecar refuses).
+    const se = resolved.serviceEntry;
+    if (rendered && se && isRecord(se.obj.spec) && se.obj.spec.location === 'MESH_INTERNAL' && c.to.kind === 'external') {
+      const tls = destinationRuleTls(this.cluster, client.namespace, namespaceOf(se.obj) ?? client.namespace, c.to.host, c.to.port);
+      if (!viaSidecar) note(at('mtls', `${c.to.host} is a sidecar of another region (MESH_INTERNAL ${ref(se)}), and the client has no sidecar to speak Istio mTLS`, 'mesh the client'));
+      else if (tls?.mode !== 'ISTIO_MUTUAL') note(at('mtls', `no DestinationRule sets ISTIO_MUTUAL for ${c.to.host}: the far region's gateway routes by the SNI of Istio mTLS, which the sidecar sends only then`, `add a DestinationRule for ${c.to.host} with tls.mode ISTIO_MUTUAL`, se));
+    }
 
     // ---- the client's NetworkPolicy egress.
     if (rendered) {
@@ -207,12 +222,14 @@ export class Walker {
       for (const server of resolved.servers) {
         if (!resolved.serverRendered) break;
         // ---- the server's NetworkPolicy ingress.
-        const clientPeer: NetPeer = { kind: 'pods', namespace: client.namespace, labels: client.labels, namedPorts: new Map() };
+        // Traffic from another region reaches the server from this region's east-west gateway.
+        const source = c.arrivesThrough ? { namespace: c.arrivesThrough.gateway.namespace, labels: c.arrivesThrough.gateway.podLabels } : client;
+        const clientPeer: NetPeer = { kind: 'pods', namespace: source.namespace, labels: source.labels, namedPorts: new Map() };
         const v = evaluate(this.cluster, server, 'ingress', clientPeer, port, c.protocol);
         if (v.allowed) {
           for (const r of v.by) used.add(ruleKey(r.entry, 'spec.ingress', r.index));
         } else {
-          note(at('ingress', `NetworkPolicies ${v.policies.join(', ')} isolate ${ref(server.entry)} and none admits ${client.namespace} pods ${fmt(client.labels)} on ${c.protocol} ${port}`, `add an ingress rule from the client's pods on ${c.protocol} ${port}`, server.entry));
+          note(at('ingress', `NetworkPolicies ${v.policies.join(', ')} isolate ${ref(server.entry)} and none admits ${source.namespace} pods ${fmt(source.labels)} on ${c.protocol} ${port}`, `add an ingress rule from ${c.arrivesThrough ? 'the east-west gateway' : 'the client'}'s pods on ${c.protocol} ${port}`, server.entry));
         }
         const serverMeshed = this.cluster.isMeshed(server);
         if (c.protocol !== 'TCP' || !serverMeshed || !inboundCaptured(server, port)) {
@@ -252,6 +269,31 @@ export class Walker {
     return problems[0];
   }
 
+  /** Another region's caller: a Gateway passes the global host through, a ServiceEntry maps it here. */
+  private gatewayHop(c: Connection, through: NonNullable<Connection['arrivesThrough']>): Broken | undefined {
+    const at = (message: string, hint: string, entry?: Entry): Broken => ({ hop: 'gateway', message, hint, entry, path: entry ? '' : undefined });
+    const gateways = this.cluster.all('networking.istio.io', 'Gateway').filter((e) => {
+      const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
+      const selector = isRecord(spec.selector) ? spec.selector : {};
+      return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => through.gateway.podLabels[k] === v);
+    });
+    const passes = gateways.some((e) => asArray((e.obj.spec as KubeObject).servers).some((sv) =>
+      isRecord(sv) && isRecord(sv.tls) && sv.tls.mode === 'AUTO_PASSTHROUGH' &&
+      asArray(sv.hosts).some((h) => typeof h === 'string' && dnsMatches(h.includes('/') ? h.slice(h.indexOf('/') + 1) : h, through.globalHost))));
+    if (!passes) {
+      return at(`no Gateway on the east-west gateway pods (${fmt(through.gateway.podLabels)}) passes ${through.globalHost} through (tls.mode AUTO_PASSTHROUGH)`, `list ${through.globalHost} in the cross-network Gateway's hosts`, gateways[0]);
+    }
+    const target = c.to.kind === 'service' ? c.to.host : undefined;
+    const exported = this.cluster.all('networking.istio.io', 'ServiceEntry').filter((e) => {
+      const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
+      return asArray(spec.hosts).includes(through.globalHost) && exportedTo(spec, namespaceOf(e.obj) ?? '', through.gateway.namespace);
+    });
+    if (exported.length === 0) return at(`no ServiceEntry visible to the east-west gateway (${through.gateway.namespace}) declares ${through.globalHost}`, `export it: a ServiceEntry for ${through.globalHost} whose endpoint is the local Service, exportTo ${through.gateway.namespace}`);
+    const leads = exported.some((e) => asArray((e.obj.spec as KubeObject).endpoints).some((ep) => isRecord(ep) && ep.address === target));
+    if (!leads) return at(`the ServiceEntry for ${through.globalHost} does not lead to ${target ?? 'the declared Service'}`, `set its endpoint address to ${target}`, exported[0]);
+    return undefined;
+  }
+
   /** The server pods as declared (for marking policies after a failed resolution). */
   private declaredServers(c: Connection): Resolved | undefined {
     if (c.to.kind !== 'service' && c.to.kind !== 'pod') return undefined;
@@ -269,8 +311,15 @@ export class Walker {
         if (!withAddress && !dnsCapture(this.cluster, client)) {
           return { broken: { message: `${to.host} is a mesh-only name: no DNS server answers it, no ServiceEntry gives it an address and Istio DNS capture is off`, hint: 'enable ISTIO_META_DNS_CAPTURE/ISTIO_META_DNS_AUTO_ALLOCATE in the mesh config, or give the ServiceEntry addresses' } };
         }
+        if (entries.length === 0) return { broken: { message: `${to.host} is a mesh-only name and no ServiceEntry visible from ${client.namespace} declares it on port ${to.port}`, hint: `import it: a ServiceEntry whose endpoint is the home region's east-west gateway` } };
       }
-      return { servers: [], serverRendered: false, port: to.port, host: to.host };
+      // Where the packets really go: a ServiceEntry endpoint may map the port elsewhere (the
+      // home region's east-west gateway on 15443); NetworkPolicies see that port.
+      const entry = serviceEntriesFor(this.cluster, client.namespace, to.host, to.port)[0];
+      const spec = entry && isRecord(entry.obj.spec) ? entry.obj.spec : {};
+      const portName = asArray(spec.ports).filter(isRecord).find((p) => p.number === to.port)?.name;
+      const mapped = asArray(spec.endpoints).filter(isRecord).map((e) => (isRecord(e.ports) && typeof portName === 'string' ? e.ports[portName] : undefined)).find((p) => typeof p === 'number');
+      return { servers: [], serverRendered: false, port: typeof mapped === 'number' ? mapped : to.port, host: to.host, serviceEntry: entry };
     }
     if (to.kind === 'pod') {
       const servers = to.server.addon ? [addonPods(to.server)] : this.cluster.podsMatching(to.server.namespace, to.server.podLabels);

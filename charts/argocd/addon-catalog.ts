@@ -507,7 +507,8 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
             proxyMetadata: {
               // The sidecar answers DNS for ServiceEntry hosts (the other regions' *.global
               // names no DNS server knows) and gives each a virtual IP of its own, so a
-              // ServiceEntry without addresses gets a listener for that address only.
+              // ServiceEntry without addresses gets a listener for that address only. (Istio 1.25
+              // deprecates this flag for istiod's PILOT_ENABLE_IP_AUTOALLOCATE: revisit on upgrade.)
               ISTIO_META_DNS_CAPTURE: 'true',
               ISTIO_META_DNS_AUTO_ALLOCATE: 'true',
             },

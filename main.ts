@@ -7,6 +7,7 @@ import { AlertsChart } from './charts/monitoring/alerts-chart';
 import { ApiChart } from './charts/api/chart';
 import { ArgoCdChart, BootstrapChart } from './charts/argocd/chart';
 import { DashboardsChart } from './charts/dashboards/chart';
+import { DnsChart } from './charts/dns/chart';
 import { MeshChart } from './charts/mesh/chart';
 import { MonitoringChart } from './charts/monitoring/chart';
 import { NamespacesChart } from './charts/namespaces/chart';
@@ -36,6 +37,7 @@ export const definition: SynthDefinition = {
     new MonitoringChart(app, { plan });
     new AlertsChart(app, { plan });
     new ServiceMonitorsChart(app, { plan });
+    new DnsChart(app, { plan });
   },
   // Every runtime connection of a region: the mesh chart's policies come from it, and synth
   // proves each one hop by hop over the rendered tree (the wiring check) before dist/ changes.

@@ -425,6 +425,78 @@ const archiveTimeoutWithinRpo: Invariant = ({ global }) => {
 };
 
 /**
+ * A failed region must stop being answered within the RTO: Route 53 needs requestInterval x
+ * failureThreshold to mark its health check unhealthy, and resolvers keep the old answer for up
+ * to the TTL after that. (Route 53's own propagation, typically under a minute, is inside the
+ * margin the RTO leaves; the records themselves need no change: health-checked records are left
+ * out of answers as soon as the check fails.)
+ */
+const dnsFailoverWithinRto: Invariant = ({ global }) => {
+  const { ttlSeconds, healthCheck } = global.config.dns;
+  const { rtoSeconds } = global.config.postgres;
+  const detection = healthCheck.requestIntervalSeconds * healthCheck.failureThreshold;
+  const total = ttlSeconds + detection;
+  if (total <= rtoSeconds) return [];
+  const ttlFix = rtoSeconds - detection >= 1 ? `lower dns.ttlSeconds to ${rtoSeconds - detection} or less` : 'lower dns.ttlSeconds';
+  return [
+    global.source.issue(
+      ['dns', 'ttlSeconds'],
+      `${ttlSeconds} s TTL + ${healthCheck.requestIntervalSeconds} s x ${healthCheck.failureThreshold} (dns.healthCheck.requestIntervalSeconds x failureThreshold) = ${total} s until every resolver stops answering with a failed region`,
+      `<= postgres.rtoSeconds (${rtoSeconds}): DNS failover must finish within the RTO`,
+      `${ttlFix}, or detect faster (dns.healthCheck.requestIntervalSeconds 10, a lower failureThreshold)`,
+    ),
+  ];
+};
+
+/** The public host names live in the zone external-dns may write (its domainFilters). */
+const publicHostsInDnsZone: Invariant = ({ global }) => {
+  const { zone } = global.config.dns;
+  return (['webHost', 'apiHost'] as const)
+    .filter((key) => !global.config.ingress[key].endsWith(`.${zone}`))
+    .map((key) =>
+      global.source.issue(
+        ['ingress', key],
+        global.config.ingress[key],
+        `a name inside dns.zone (${zone}): external-dns writes only that Route 53 zone`,
+        `use a host under ${zone}, or set dns.zone to the zone holding ${global.config.ingress[key]}`,
+      ),
+    );
+};
+
+/**
+ * Each region's records point at its own load balancer and carry its own health check: a name
+ * copied from another region would send that region's traffic twice and never fail it over.
+ */
+const regionDnsIsItsOwn: Invariant = ({ regions }) => {
+  const issues: ConfigIssue[] = [];
+  const healthChecks = new Map<string, string>();
+  for (const region of regions) {
+    const { name, provider, dns } = region.config;
+    if (provider !== 'aws') {
+      issues.push(region.source.issue(['provider'], provider, 'aws: public DNS is Route 53 (latency records by AWS region, Route 53 health checks)', 'run the region on AWS, or extend charts/dns for its provider'));
+    }
+    const suffix = `.elb.${name}.amazonaws.com`;
+    if (dns.ingressLoadBalancer !== undefined && !dns.ingressLoadBalancer.endsWith(suffix)) {
+      issues.push(
+        region.source.issue(
+          ['dns', 'ingressLoadBalancer'],
+          dns.ingressLoadBalancer,
+          `the load balancer of this region's ingress gateway (a name ending in ${suffix})`,
+          `kubectl -n istio-ingress get svc istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].hostname}' on ${region.config.cluster.name}`,
+        ),
+      );
+    }
+    const other = healthChecks.get(dns.healthCheckId);
+    if (other !== undefined) {
+      issues.push(
+        region.source.issue(['dns', 'healthCheckId'], dns.healthCheckId, `a health check of its own (${other} uses this one)`, 'use the ID of the Route 53 health check of this region\'s ingress'),
+      );
+    } else healthChecks.set(dns.healthCheckId, name);
+  }
+  return issues;
+};
+
+/**
  * Redis needs room above maxmemory for replication buffers, fragmentation and the copy-on-write
  * of AOF rewrites: keep maxmemory at most 80 % of the container limit, or the kernel OOM-kills it.
  */
@@ -513,6 +585,9 @@ const INVARIANTS: readonly Invariant[] = [
   pgbouncerHoldsApiPools,
   pgbouncerFitsPostgres,
   archiveTimeoutWithinRpo,
+  dnsFailoverWithinRto,
+  publicHostsInDnsZone,
+  regionDnsIsItsOwn,
   redisMemoryBelowLimit,
   chartCrdsMatchImports,
   releasedTogetherShareVersion,

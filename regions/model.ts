@@ -187,6 +187,30 @@ export const GlobalConfig = Strict(
       },
       'Public entry through the Istio ingress gateway',
     ),
+    dns: Strict(
+      {
+        zone: Hostname('Route 53 public hosted zone holding ingress.webHost and ingress.apiHost (external-dns domainFilters)'),
+        ttlSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          description: 'TTL of the public records: resolvers keep answering with a failed region this long after Route 53 dropped it',
+        }),
+        healthCheck: Strict(
+          {
+            requestIntervalSeconds: Type.Union([Type.Literal(10), Type.Literal(30)], {
+              description: 'RequestInterval of every region\'s Route 53 health check (10 = fast, 30 = standard)',
+            }),
+            failureThreshold: Type.Integer({
+              minimum: 1,
+              maximum: 10,
+              description: 'FailureThreshold of those health checks: consecutive failed checks before a region is unhealthy',
+            }),
+          },
+          'Settings of the Route 53 health checks (created outside Kubernetes, by their IDs in the region files): the infrastructure code must create them with these values',
+        ),
+      },
+      'Public DNS (Route 53): every region answers ingress.webHost and ingress.apiHost with latency-based, health-checked records (external-dns, charts/dns)',
+    ),
     mesh: Strict(
       {
         traceSamplingPercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of requests traced, in %' }),
@@ -419,6 +443,24 @@ export const RegionConfig = Strict(
     }),
     eastWestGateway: Hostname(
       'Address other regions reach this region\'s Istio east-west gateway at (mTLS on 15443), for cross-region shard traffic',
+    ),
+    dns: Strict(
+      {
+        ingressLoadBalancer: Type.Optional(
+          Hostname(
+            'DNS name of the load balancer of this region\'s istio-ingressgateway Service (known after its first install: kubectl -n istio-ingress get svc istio-ingressgateway -o jsonpath=\'{.status.loadBalancer.ingress[0].hostname}\'); the public records of the region point at it. Absent: the region is not in public DNS',
+          ),
+        ),
+        healthCheckId: Type.String({
+          pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+          description: 'ID of the Route 53 health check of this region\'s ingress (created outside Kubernetes with global dns.healthCheck settings); an unhealthy region stops being answered',
+        }),
+        externalDnsRoleArn: Type.String({
+          pattern: '^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$',
+          description: 'IAM role (IRSA) external-dns assumes in this region: route53:ChangeResourceRecordSets on the zone, route53:ListHostedZones and ListResourceRecordSets',
+        }),
+      },
+      'This region in public DNS (Route 53 latency record per host, set identifier = region name)',
     ),
     cluster: Strict(
       {

@@ -38,7 +38,7 @@ export const CrdPin = Type.Object(
   { additionalProperties: false, description: 'Upstream files pinned in cdk8s.yaml, by release commit' },
 );
 
-const CRD_PROJECTS = ['argoRollouts', 'argoCd', 'istio', 'vpa', 'prometheusOperator', 'externalSecrets', 'opentelemetryOperator', 'kubernetes'] as const;
+const CRD_PROJECTS = ['argoRollouts', 'argoCd', 'istio', 'vpa', 'prometheusOperator', 'externalSecrets', 'opentelemetryOperator', 'externalDns', 'kubernetes'] as const;
 export type CrdProject = (typeof CRD_PROJECTS)[number];
 
 const HelmChart = (description: string) =>
@@ -93,6 +93,7 @@ export const VersionsConfig = Strict(
         vpa: HelmChart('Vertical Pod Autoscaler (recommender only)'),
         opentelemetryOperator: HelmChart('OpenTelemetry operator'),
         prometheusAdapter: HelmChart('Custom metrics API for the HPAs'),
+        externalDns: HelmChart('external-dns: the Route 53 records of the public host names, from DNSEndpoints'),
       },
       'The upstream Helm chart of every platform add-on (charts/argocd/addon-catalog.ts)',
     ),

@@ -12,7 +12,9 @@
 import type { GlobalConfig } from '../../regions/model';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model';
+import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
+import { dnsEndpointNamespace, EXTERNAL_DNS, externalDnsOwnerId, PUBLIC_DNS_APP } from '../lib/public-dns';
 
 /** Label on region and add-on Applications naming the region's rollout wave (`argocd app list -l`). */
 export const WAVE_LABEL = 'bookedbarber.com/rollout-wave';
@@ -35,7 +37,7 @@ export const ROOT_SYNC_WAVE = {
   /** AppProjects (and the root Application itself): every Application names one. */
   projects: -10,
   /** Charts that own CRDs and need nothing else: Istio CRDs, External Secrets, Argo Rollouts,
-   *  VPA, the OpenTelemetry operator. */
+   *  VPA, the OpenTelemetry operator, external-dns. */
   crds: -6,
   /** monitoring.coreos.com CRDs + operator + Grafana, whose admin Secret is an ExternalSecret. */
   monitoring: -5,
@@ -85,6 +87,7 @@ export const ADDON_NAMESPACES: readonly AddonNamespace[] = [
   { name: 'vpa-system', enforce: 'restricted' },
   { name: 'opentelemetry-operator-system', enforce: 'restricted' },
   { name: 'prometheus-adapter', enforce: 'restricted' },
+  { name: EXTERNAL_DNS.namespace, enforce: 'restricted' },
 ];
 
 /**
@@ -453,6 +456,56 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         CRD_CONVERSION_CA_BUNDLE,
         ...WEBHOOK_CA_BUNDLES,
       ],
+    },
+    {
+      // The Route 53 records of the public host names: the DNSEndpoints of charts/dns (see
+      // charts/lib/public-dns.ts for the records and why they point where they do). One instance
+      // per region, each writing only its own region's records: a failed region's external-dns
+      // being down changes nothing, its records stay and its health check takes it out.
+      id: 'external-dns',
+      ...source('externalDns'),
+      releaseName: EXTERNAL_DNS.releaseName,
+      namespace: EXTERNAL_DNS.namespace,
+      wave: ROOT_SYNC_WAVE.crds,
+      // Owns the DNSEndpoint CRD (the chart's crds/ folder): pruning it would delete every record.
+      prune: false,
+      values: {
+        provider: { name: 'aws' },
+        // Our DNSEndpoints only: no `service`/`ingress` source, so no Service or Ingress in the
+        // cluster can publish a name by annotation, and the ClusterRole reads DNSEndpoints only.
+        sources: ['crd'],
+        // `sync`, not `upsert-only`: git is the source of truth, so a record removed from dist/
+        // (a region taken out of DNS by dropping dns.ingressLoadBalancer, a host renamed) is
+        // removed from Route 53 too; under upsert-only it would stay and keep answering
+        // (health checks permitting) until someone deleted it by hand. The TXT registry limits
+        // deletes to what this region's owner ID created: never another region's record of
+        // the same name, never a record made outside external-dns.
+        policy: 'sync',
+        registry: 'txt',
+        txtOwnerId: externalDnsOwnerId(region),
+        domainFilters: [global.dns.zone],
+        // Only our DNSEndpoints, in the one namespace the region Applications put them in.
+        labelFilter: `${LABELS.name}=${PUBLIC_DNS_APP}`,
+        extraArgs: {
+          namespace: dnsEndpointNamespace(region),
+          // The public zone only, never a private zone of the same name.
+          'aws-zone-type': 'public',
+        },
+        // IRSA: the pod gets the region's IAM role (Route 53 changes on the zone) through its
+        // ServiceAccount; no access keys anywhere.
+        serviceAccount: {
+          create: true,
+          name: EXTERNAL_DNS.serviceAccount,
+          annotations: { 'eks.amazonaws.com/role-arn': region.region.dns.externalDnsRoleArn },
+        },
+        env: [{ name: 'AWS_DEFAULT_REGION', value: region.region.name }],
+        // Pod Security "restricted", stated rather than left to the chart's defaults.
+        podSecurityContext: { ...restrictedPod, fsGroup: 65534 },
+        securityContext: { ...restrictedContainer, privileged: false, runAsUser: 65532, runAsGroup: 65532 },
+        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+        serviceMonitor: { enabled: false },
+      },
+      ignoreDifferences: [],
     },
     {
       id: 'istio-cni',

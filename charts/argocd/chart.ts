@@ -82,6 +82,8 @@ export const NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = 
   { group: 'monitoring.coreos.com', kind: 'PrometheusRule' },
   { group: 'monitoring.coreos.com', kind: 'ServiceMonitor' },
   { group: 'monitoring.coreos.com', kind: 'PodMonitor' },
+  // The region's public DNS records, written to Route 53 by the external-dns add-on.
+  { group: 'externaldns.k8s.io', kind: 'DNSEndpoint' },
 ];
 export const CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [{ group: '', kind: 'Namespace' }];
 

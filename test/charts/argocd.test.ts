@@ -144,6 +144,7 @@ describe('the AppProjects', () => {
       'https://charts.external-secrets.io',
       'https://charts.fairwinds.com/stable',
       'https://istio-release.storage.googleapis.com/charts',
+      'https://kubernetes-sigs.github.io/external-dns',
       'https://open-telemetry.github.io/opentelemetry-helm-charts',
       'https://prometheus-community.github.io/helm-charts',
     ]);

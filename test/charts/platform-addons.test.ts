@@ -35,6 +35,8 @@ const PINNED: Record<string, HelmChartKey> = {
   vpa: 'vpa',
   'external-secrets': 'externalSecrets',
   'opentelemetry-operator': 'opentelemetryOperator',
+  // The Route 53 records of the public host names (issue #11 item 4).
+  'external-dns': 'externalDns',
 };
 
 describe('PlatformAddonsChart', () => {
@@ -67,7 +69,7 @@ describe('PlatformAddonsChart', () => {
     expect(wave('istio-cni')).toBeLessThan(wave('istiod'));
     expect(wave('istiod')).toBeLessThan(wave('istio-ingressgateway'));
     // Charts that own CRDs come first; Grafana's admin Secret is an ExternalSecret.
-    for (const crds of ['istio-base', 'external-secrets', 'argo-rollouts', 'vpa', 'opentelemetry-operator']) {
+    for (const crds of ['istio-base', 'external-secrets', 'argo-rollouts', 'vpa', 'opentelemetry-operator', 'external-dns']) {
       expect(wave(crds), crds).toBe(Math.min(...apps.map((a) => Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']))));
     }
     expect(wave('external-secrets')).toBeLessThan(wave('kube-prometheus-stack'));
@@ -79,7 +81,7 @@ describe('PlatformAddonsChart', () => {
       const addon = a.metadata.labels[ADDON_LABEL];
       expect(a.spec.syncPolicy.automated.selfHeal).toBe(true);
       expect(a.spec.syncPolicy.automated.allowEmpty).toBe(false);
-      const ownsCrds = ['istio-base', 'external-secrets', 'kube-prometheus-stack', 'argo-rollouts', 'vpa', 'opentelemetry-operator'].includes(addon);
+      const ownsCrds = ['istio-base', 'external-secrets', 'kube-prometheus-stack', 'argo-rollouts', 'vpa', 'opentelemetry-operator', 'external-dns'].includes(addon);
       expect(a.spec.syncPolicy.automated.prune, addon).toBe(!ownsCrds);
       expect(a.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
       expect(a.spec.syncPolicy.retry.limit).toBeGreaterThanOrEqual(5);

@@ -182,6 +182,49 @@ describe('region invariants', () => {
     expect(issue.expected).toContain('<= postgres.rpoSeconds (30)');
   });
 
+  // Issue #11 item 4: a failed region must stop being answered within the RTO.
+  it('a DNS TTL that, with health-check detection, exceeds the RTO fails, naming file, field and fix', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].dns.ttlSeconds = 300)));
+    expect(issue.file).toMatch(/global\.yaml$/);
+    expect(issue.line).toBeGreaterThan(1);
+    expect(formatPath(issue.path)).toBe('dns.ttlSeconds');
+    expect(issue.found).toBe('300 s TTL + 10 s x 3 (dns.healthCheck.requestIntervalSeconds x failureThreshold) = 330 s until every resolver stops answering with a failed region');
+    expect(issue.expected).toBe('<= postgres.rtoSeconds (300): DNS failover must finish within the RTO');
+    expect(issue.fix).toBe('lower dns.ttlSeconds to 270 or less, or detect faster (dns.healthCheck.requestIntervalSeconds 10, a lower failureThreshold)');
+  });
+
+  it('slow health-check detection counts against the RTO too; the shipped 60 s TTL + 10 s x 3 fits 300 s', () => {
+    const issue = only(
+      issuesFor((f) => {
+        f['global.yaml'].dns.healthCheck.requestIntervalSeconds = 30;
+        f['global.yaml'].dns.healthCheck.failureThreshold = 10;
+      }),
+    );
+    expect(formatPath(issue.path)).toBe('dns.ttlSeconds');
+    expect(issue.found).toContain('= 360 s');
+    expect(issue.fix).toContain('or detect faster');
+    expect(issuesFor(() => {})).toEqual([]);
+  });
+
+  it('a public host outside the DNS zone fails', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].ingress.apiHost = 'api.bookedbarber.net')));
+    expect(formatPath(issue.path)).toBe('ingress.apiHost');
+    expect(issue.expected).toContain('inside dns.zone (bookedbarber.com)');
+  });
+
+  it('a region whose records point at another region\'s load balancer, or share its health check, fails', () => {
+    const lb = only(
+      issuesFor((f) => (f['us-west-2.yaml'].dns.ingressLoadBalancer = f['us-east-1.yaml'].dns.ingressLoadBalancer)),
+    );
+    expect(lb.file).toMatch(/us-west-2\.yaml$/);
+    expect(formatPath(lb.path)).toBe('dns.ingressLoadBalancer');
+    expect(lb.expected).toContain('ending in .elb.us-west-2.amazonaws.com');
+    expect(lb.fix).toContain('kubectl -n istio-ingress get svc istio-ingressgateway');
+    const hc = only(issuesFor((f) => (f['eu-west-1.yaml'].dns.healthCheckId = f['us-east-1.yaml'].dns.healthCheckId)));
+    expect(formatPath(hc.path)).toBe('dns.healthCheckId');
+    expect(hc.expected).toMatch(/a health check of its own \((us-east-1|eu-west-1) uses this one\)/);
+  });
+
   it('a Redis maxmemory too close to the container limit fails', () => {
     const issue = only(issuesFor((f) => (f['global.yaml'].redis.tiers.cache.maxmemory = '4Gi')));
     expect(formatPath(issue.path)).toBe('redis.tiers.cache.maxmemory');

@@ -107,7 +107,7 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
   const addons = global.filter((o) => o.file === 'platform-addons.yaml').map((o) => o.object);
 
   it('every add-on Application is pinned to an exact chart version and allowed by its AppProject', () => {
-    expect(addons.length).toBe(plan.regions.length * 11);
+    expect(addons.length).toBe(plan.regions.length * 12);
     for (const a of addons) {
       const p = project(a.spec.project);
       expect(a.spec.source.targetRevision, a.metadata.name).toMatch(/^\d+\.\d+\.\d+$/);

@@ -203,10 +203,7 @@ function wrap(text: string): string[] {
 function headerFor(plan: RegionPlan, tier: RedisTierKey, what: string): string[] {
   return [
     `${what} of the Redis ${redisTopology(plan, tier).slug} tier in ${plan.region.name} (Redis ${plan.versions.images.redis.version}).`,
-    // The path in this rendered comment is this file's old name (before charts/ had a folder per
-    // component). Correcting it alone would change the config hash and restart every pod that
-    // mounts it, for a comment: it changes with the next real change to this output.
-    'Rendered by charts/lib/redis-config.ts from regions/global.yaml: change the source, not this file.',
+    'Rendered by charts/redis/config.ts from regions/global.yaml: change the source, not this file.',
     'Passwords and the pod\'s own name are appended at start by the start script.',
   ];
 }

@@ -97,12 +97,13 @@ ask_sentinels() {
 
 # ask_peers "host:port ...": sets found_host/found_port to a Redis pod that reports being a master
 # with at least one replica (an empty restarted pod 0 is a master with none).
+# (peer_host/peer_port: sh has no local variables, and start-sentinel.sh keeps its own host/port.)
 ask_peers() {
   for peer in $1; do
-    host="\${peer%:*}"; port="\${peer#*:}"
-    reply="$(redis-cli --raw -h "$host" -p "$port" INFO replication 2>/dev/null | tr -d '\\r')" || reply=''
+    peer_host="\${peer%:*}"; peer_port="\${peer#*:}"
+    reply="$(redis-cli --raw -h "$peer_host" -p "$peer_port" INFO replication 2>/dev/null | tr -d '\\r')" || reply=''
     case "$reply" in
-      *role:master*connected_slaves:[1-9]*) found_host="$host"; found_port="$port"; return 0 ;;
+      *role:master*connected_slaves:[1-9]*) found_host="$peer_host"; found_port="$peer_port"; return 0 ;;
     esac
   done
   return 1
@@ -113,13 +114,10 @@ ask_peers() {
  * start-redis.sh. Decides the pod's role, writes its runtime config, execs redis-server (which
  * then gets the container's SIGTERM and shuts down gracefully, see `shutdown-timeout`).
  */
-// The path in the rendered first lines below is this file's old name (before charts/ had a
-// folder per component). Correcting it alone would change the config hash and restart every
-// Redis pod, for a comment: it changes with the next real change to these scripts.
 export function renderRedisStartScript(): string {
   const e = REDIS_START_ENV;
   return `#!/bin/sh
-# start-redis.sh (rendered by charts/lib/redis-scripts.ts). Role of this pod:
+# start-redis.sh (rendered by charts/redis/scripts.ts). Role of this pod:
 #  1. Ask the Sentinels (their Service) for the current master.
 #  2. They name another pod: start as its replica.
 #  3. They name this pod: it was the master and restarted before a failover. Coming back as
@@ -205,7 +203,7 @@ exec redis-server "$conf"
 export function renderSentinelStartScript(): string {
   const e = SENTINEL_START_ENV;
   return `#!/bin/sh
-# start-sentinel.sh (rendered by charts/lib/redis-scripts.ts).
+# start-sentinel.sh (rendered by charts/redis/scripts.ts).
 SCRIPT=start-sentinel
 ${COMMON}
 need ${e.template} ${e.runtimeDir} ${e.passwordFile} ${e.port} ${e.announceHost} ${e.masterName}

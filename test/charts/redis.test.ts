@@ -14,7 +14,8 @@ import {
 import { RedisChart } from '../../charts/redis/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
-import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';
+import { MeshChart } from '../../charts/mesh/chart';
+import { find, newApp, objectsOf, planWithPrimary, regionPlan, shippedPlan, type Obj } from '../support/charts';
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1'];
 const primaryConfig = shippedPlan().regions.find((r) => r.region.role === 'primary')!.region;
@@ -254,5 +255,102 @@ describe('Redis chart output and the validator', () => {
 
   it('renders the same objects twice (deterministic)', () => {
     expect(render(east)).toEqual(eastObjects);
+  });
+});
+
+/**
+ * Losing the primary region (issue 11, item 5): the session store moves by one line of config,
+ * `role: primary` in another region's file. Every region renders the promoted topology from the
+ * model; nothing is edited by hand. docs/redis-sessions.md has the runbook.
+ */
+describe('sessions promoted to another region by config (role: primary moves to us-west-2)', () => {
+  const NEW_PRIMARY = 'us-west-2';
+  const promoted = planWithPrimary(NEW_PRIMARY);
+  const plans = new Map(promoted.regions.map((p) => [p.region.name, p]));
+  const rendered = new Map(promoted.regions.map((p) => [p.region.name, objectsOf(new RedisChart(newApp(), { plan: p }))]));
+  const newPrimary = plans.get(NEW_PRIMARY)!;
+  const proxy = sessionsProxyNames(newPrimary, NEW_PRIMARY);
+  const has = (objects: Obj[], kind: string, name: string) => objects.some((o) => o.kind === kind && o.metadata.name === name);
+
+  it('makes exactly that region the primary in every region\'s plan', () => {
+    expect(promoted.regions.filter((p) => p.region.role === 'primary').map((p) => p.region.name)).toEqual([NEW_PRIMARY]);
+    for (const p of promoted.regions) expect(p.primaryRegion).toEqual({ name: NEW_PRIMARY, eastWestGateway: newPrimary.region.eastWestGateway });
+    expect(proxy.globalHost).toBe('bookedbarber-redis-sessions-proxy.us-west-2.bookedbarber.global');
+  });
+
+  it('the new primary: Sentinel-managed sessions (3 + 3 Sentinels, min-replicas-to-write), its own proxy, exported', () => {
+    const objects = rendered.get(NEW_PRIMARY)!;
+    const t = redisTopology(newPrimary, 'sessions');
+    expect(t.mode).toBe('sentinel');
+    expect(find(objects, 'StatefulSet', t.statefulSet, t.namespace).spec.replicas).toBe(3);
+    expect(find(objects, 'StatefulSet', t.sentinelStatefulSet, t.namespace).spec.replicas).toBe(3);
+    const c = conf(objects, newPrimary, 'sessions', REDIS_FILES.redisConf);
+    expect(c.has('replicaof')).toBe(false);
+    expect(c.get('replica-priority')).toBe('100');
+    expect(c.get('min-replicas-to-write')).toBe('1');
+    expect(conf(objects, newPrimary, 'sessions', REDIS_FILES.sentinelConf).get('sentinel monitor')).toBe(`sessions ${t.bootstrapMasterHost} 6379 2`);
+    expect(find(objects, 'Deployment', proxy.deployment, t.namespace).spec.replicas).toBe(2);
+    expect(find(objects, 'ConfigMap', proxy.configMap, t.namespace).data['haproxy.cfg']).toBe(renderHaproxyConf(newPrimary));
+    const exported = find(objects, 'ServiceEntry', `${proxy.service}-global`, t.namespace);
+    expect(exported.spec).toMatchObject({ hosts: [proxy.globalHost], endpoints: [{ address: proxy.localHost }] });
+    // It imports nobody's sessions any more.
+    expect(objects.filter((o) => o.kind === 'DestinationRule').map((o) => o.metadata.name)).toEqual([]);
+    expect(redisClientEndpoints(newPrimary).sessions).toEqual({
+      masterName: 'sessions', sentinels: `${t.sentinelServiceHost}:26379`, write: `sentinel://${t.sentinelServiceHost}:26379/sessions`,
+      read: `sentinel://${t.sentinelServiceHost}:26379/sessions`, passwordSecret: t.clientSecret,
+    });
+  });
+
+  it.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('%s (the old primary included): read replicas of the new primary through its proxy, no Sentinels, no proxy', (name) => {
+    const plan = plans.get(name)!;
+    const objects = rendered.get(name)!;
+    const t = redisTopology(plan, 'sessions');
+    expect(t.mode).toBe('remote-replica');
+    expect(has(objects, 'StatefulSet', t.sentinelStatefulSet)).toBe(false);
+    expect(has(objects, 'Deployment', proxy.deployment)).toBe(false);
+    expect(has(objects, 'ServiceEntry', `${proxy.service}-global`)).toBe(false);
+    const c = conf(objects, plan, 'sessions', REDIS_FILES.redisConf);
+    expect(c.get('replicaof')).toBe(`${proxy.globalHost} 6380`);
+    expect(c.get('replica-priority')).toBe('0');
+    expect(c.get('replica-announced')).toBe('no');
+    const imported = find(objects, 'ServiceEntry', `${proxy.service}-${NEW_PRIMARY}`, t.namespace);
+    expect(imported.spec).toMatchObject({ hosts: [proxy.globalHost], endpoints: [{ address: newPrimary.region.eastWestGateway, ports: { 'tcp-redis': 15443, 'tcp-replica': 15443 } }] });
+    expect(find(objects, 'DestinationRule', `${proxy.service}-${NEW_PRIMARY}`, t.namespace).spec.host).toBe(proxy.globalHost);
+    expect(JSON.stringify(objects)).not.toContain('bookedbarber-redis-sessions-proxy.us-east-1.bookedbarber.global');
+    expect(redisClientEndpoints(plan).sessions).toEqual({
+      write: `redis://${proxy.globalHost}:6379`, read: `redis://${t.readService}.${t.namespace}.svc.cluster.local:6379`, passwordSecret: t.clientSecret,
+    });
+    // cache and rate limits stay region-local, Sentinel-managed, whatever the role.
+    for (const tier of ['cache', 'rateLimit'] as const) expect(has(objects, 'StatefulSet', redisTopology(plan, tier).sentinelStatefulSet)).toBe(true);
+  });
+
+  it('exactly one region runs and exports a sessions proxy, and only its east-west gateway exposes it', () => {
+    const exporting = [...rendered].filter(([, objects]) => has(objects, 'Deployment', proxy.deployment)).map(([name]) => name);
+    expect(exporting).toEqual([NEW_PRIMARY]);
+    for (const plan of promoted.regions) {
+      const gateway = find(objectsOf(new MeshChart(newApp(), { plan })), 'Gateway', 'cross-network-gateway');
+      const hosts: string[] = gateway.spec.servers.flatMap((s: any) => s.hosts);
+      expect({ region: plan.region.name, exposesSessions: hosts.some((h) => h.endsWith(proxy.globalHost)) })
+        .toEqual({ region: plan.region.name, exposesSessions: plan.region.name === NEW_PRIMARY });
+    }
+  });
+
+  it('keeps the sessions StatefulSet and its volumes in both roles: the pods restart on their own AOF, nothing is re-created', () => {
+    for (const name of [NEW_PRIMARY, 'us-east-1']) {
+      const t = redisTopology(plans.get(name)!, 'sessions');
+      const before = find(render(regionPlan(name)), 'StatefulSet', t.statefulSet, t.namespace);
+      const after = find(rendered.get(name)!, 'StatefulSet', t.statefulSet, t.namespace);
+      expect(after.spec.volumeClaimTemplates).toEqual(before.spec.volumeClaimTemplates);
+      expect(after.spec.serviceName).toBe(before.spec.serviceName);
+      expect(after.spec.selector).toEqual(before.spec.selector);
+    }
+  });
+
+  it.each(REGIONS)('%s: the promoted objects pass every schema, policy and reference rule', (name) => {
+    const app = newApp();
+    const plan = plans.get(name)!;
+    const objects = [...objectsOf(new NamespacesChart(app, { plan })), ...objectsOf(new RedisChart(app, { plan }))];
+    const report = validateObjects(objects.map((object, index) => ({ file: `dist/${name}/redis.yaml`, index, object, region: name })), { schemaDir: undefined });
+    expect(report.findings).toEqual([]);
   });
 });

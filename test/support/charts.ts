@@ -4,7 +4,7 @@
 import { App, type Chart } from 'cdk8s';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
-import { REGIONS_DIR } from './regions';
+import { REGIONS_DIR, regionsWith } from './regions';
 
 let cached: PlatformPlan | undefined;
 
@@ -17,6 +17,25 @@ export function regionPlan(name = 'us-east-1'): RegionPlan {
   const plan = shippedPlan().regions.find((r) => r.region.name === name);
   if (!plan) throw new Error(`no region ${name}`);
   return plan;
+}
+
+/**
+ * A copy of the shipped regions/ with `role: primary` moved to `region` (every other region
+ * secondary): the one-line promotion of the session store (docs/redis-sessions.md). Returns the
+ * folder, for `loadPlan` or `synth --regions`.
+ */
+export function regionsWithPrimary(region: string): string {
+  return regionsWith((files) => {
+    if (!files[`${region}.yaml`]) throw new Error(`no region file ${region}.yaml`);
+    for (const [file, data] of Object.entries(files)) {
+      if (data && typeof data === 'object' && 'role' in data) data.role = file === `${region}.yaml` ? 'primary' : 'secondary';
+    }
+  });
+}
+
+/** The platform plan after that promotion. */
+export function planWithPrimary(region: string): PlatformPlan {
+  return loadPlan(regionsWithPrimary(region));
 }
 
 export function newApp(): App {

@@ -103,18 +103,31 @@ export function writeOwnedFile(file: string, content: string, mode = 0o644, user
 
 // ------------------------------------------------------------------ ports
 
-/** A TCP port free on 127.0.0.1 right now. */
+/**
+ * A TCP port free on 127.0.0.1 right now, below Linux's ephemeral range (32768-60999): a port the
+ * kernel hands out with listen(0) is also what it hands out next as the source port of some
+ * client connection (another test file's, running in parallel), which then takes it before our
+ * server binds it. Random in 20000-32767, checked by binding, so parallel files rarely collide.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free TCP port in 20000-32767 on 127.0.0.1 after 100 tries');
 }
+
+/** Ports this process already handed out (a server may not have bound its port yet). */
+const handedOut = new Set<number>();
 
 // ------------------------------------------------------------------ processes
 

@@ -9,7 +9,13 @@ import { declaredConnections } from '../../charts/wiring/connections';
 import type { Connection } from '../../regions/wiring';
 import { checkWiring } from '../../tools/validate/wiring';
 import { describeObject, type Entry } from '../../tools/validate/types';
-import { regionPlan, shippedPlan, type Obj } from '../support/charts';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { definition } from '../../main';
+import { synth } from '../../tools/synth/run';
+import { loadPlan } from '../../regions/load';
+import { regionPlan, regionsWithPrimary, shippedPlan, type Obj } from '../support/charts';
 import { distObjects } from '../support/dist';
 
 const REGION = 'us-east-1';
@@ -288,4 +294,36 @@ describe('one broken hop is caught on the connection that uses it', () => {
     const r = broken(() => undefined, (region) => declared(region)?.map((c) => (c.name === 'web-to-api' ? { ...c, knownBroken: 'test' } : c)));
     expect(summary(r)).toEqual(['wiring-known-broken us-east-1 web-to-api']);
   });
+});
+
+describe('the session store promoted to another region (issue 11, item 5)', () => {
+  const regionsDir = regionsWithPrimary('us-west-2');
+  const promoted = new Map(loadPlan(regionsDir).regions.map((p) => [p.region.name, p]));
+
+  it('declares the sessions paths towards the new primary in every region', () => {
+    const names = (region: string) => declaredConnections(promoted.get(region)!).map((c) => c.name);
+    expect(names('us-west-2')).toEqual(expect.arrayContaining([
+      'api-to-redis-sessions-sentinel', 'remote-api-to-redis-sessions-proxy', 'remote-redis-sessions-to-proxy', 'redis-sessions-proxy-to-servers',
+    ]));
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) {
+      const connections = declaredConnections(promoted.get(region)!);
+      const replicate = connections.find((c) => c.name === 'redis-sessions-replicate-primary')!;
+      expect(replicate.to).toEqual({
+        kind: 'external', host: 'bookedbarber-redis-sessions-proxy.us-west-2.bookedbarber.global', port: 6380,
+        through: { host: promoted.get('us-west-2')!.region.eastWestGateway, port: 15443 },
+      });
+      expect(connections.map((c) => c.name)).not.toContain('remote-api-to-redis-sessions-proxy');
+    }
+  });
+
+  it('renders a tree that passes validation and the wiring check with no finding (synth throws on any)', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-promoted-dist-'));
+    try {
+      expect(() => synth(definition, { regionsDir, distDir: out })).not.toThrow();
+      const west = fs.readFileSync(path.join(out, 'us-west-2', 'redis.yaml'), 'utf8');
+      expect(west).toContain('name: bookedbarber-redis-sessions-sentinel');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 60000);
 });

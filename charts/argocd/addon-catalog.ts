@@ -627,7 +627,9 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
       prune: true,
       values: {
         labels: { ...EAST_WEST_GATEWAY.labels, [NETWORK_LABEL]: meshNetwork(region) },
-        networkGateway: meshNetwork(region),
+        // Not `networkGateway`: in the 1.24 chart it writes ISTIO_META_REQUESTED_NETWORK_VIEW a
+        // second time (a duplicate env entry server-side apply rejects) and replaces our ports
+        // with 15012/15017 (istiod exposure, which ServiceEntry-based routing does not need).
         serviceAccount: { create: true, name: EAST_WEST_GATEWAY.name },
         env: { ISTIO_META_REQUESTED_NETWORK_VIEW: meshNetwork(region) },
         autoscaling: { enabled: true, minReplicas: Math.max(3, zones), maxReplicas: 10, targetCPUUtilizationPercentage: 70 },

@@ -25,6 +25,9 @@ import {
 } from '../../imports/istio-networking.istio.io';
 import { EAST_WEST_GATEWAY } from './mesh-network';
 
+/** The endpoint label by which Istio knows a workload speaks Istio mTLS. */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
 export interface GlobalPort {
   /** Port name (its prefix tells Istio the protocol: `tcp-…`). */
   readonly name: string;
@@ -54,7 +57,10 @@ export class GlobalServiceExport extends Construct {
         location: ServiceEntrySpecLocation.MESH_UNDERSCORE_INTERNAL,
         resolution: ServiceEntrySpecResolution.DNS,
         ports: props.ports.map((p) => ({ name: p.name, number: p.number, protocol: 'TCP' })),
-        endpoints: [{ address: props.localHost }],
+        // tlsMode istio: the endpoint is a sidecar that speaks Istio mTLS. The east-west gateway's
+        // AUTO_PASSTHROUGH clusters (SNI-DNAT) keep only such endpoints; without the label the
+        // gateway accepts the connection and resets it.
+        endpoints: [{ address: props.localHost, labels: { [TLS_MODE_LABEL]: 'istio' } }],
         exportTo: [...props.exportTo],
       },
     });

@@ -146,6 +146,9 @@ describe('PlatformAddonsChart', () => {
       const v = eastWest.spec.source.helm.valuesObject;
       expect(v.labels).toEqual({ istio: 'eastwestgateway', app: 'istio-eastwestgateway', 'topology.istio.io/network': network });
       expect(v.env).toEqual({ ISTIO_META_REQUESTED_NETWORK_VIEW: network });
+      // networkGateway would make the 1.24 chart write that env a second time (server-side apply
+      // rejects the duplicate) and replace the ports with istiod's 15012/15017.
+      expect(v.networkGateway).toBeUndefined();
       expect(v.service.ports.map((p: any) => p.port)).toEqual([15021, 15443]);
       const creator = inRegion(r.region.name).find((a) => a.spec.destination.namespace === 'istio-system' && a.spec.syncPolicy.syncOptions.includes('CreateNamespace=true'))!;
       expect(creator.spec.syncPolicy.managedNamespaceMetadata.labels['topology.istio.io/network']).toBe(network);

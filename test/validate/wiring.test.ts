@@ -284,6 +284,12 @@ describe('one broken hop is caught on the connection that uses it', () => {
     expect(r.findings[0].message).toContain('no ServiceEntry visible to the east-west gateway (istio-system)');
   });
 
+  it('cross-region, home side: the exported endpoint must be marked as speaking Istio mTLS, or the gateway drops it', () => {
+    const r = broken((o) => { delete one(o, 'ServiceEntry', 'bookedbarber-pgbouncer-shard-1-global', data).spec.endpoints[0].labels; });
+    expect(summary(r)).toEqual(['wiring-gateway us-east-1 remote-api-to-pgbouncer-shard-1']);
+    expect(r.findings[0].hint).toBe('label the endpoint security.istio.io/tlsMode: istio');
+  });
+
   it('cross-region, home side: the server admits the east-west gateway\'s pods, not the remote caller\'s', () => {
     const r = broken((o) => remove(o, 'NetworkPolicy', 'allow-remote-api-to-pgbouncer-shard-1-ingress', data));
     expect(summary(r)).toEqual(['wiring-ingress us-east-1 remote-api-to-pgbouncer-shard-1']);

@@ -289,8 +289,12 @@ export class Walker {
       return asArray(spec.hosts).includes(through.globalHost) && exportedTo(spec, namespaceOf(e.obj) ?? '', through.gateway.namespace);
     });
     if (exported.length === 0) return at(`no ServiceEntry visible to the east-west gateway (${through.gateway.namespace}) declares ${through.globalHost}`, `export it: a ServiceEntry for ${through.globalHost} whose endpoint is the local Service, exportTo ${through.gateway.namespace}`);
-    const leads = exported.some((e) => asArray((e.obj.spec as KubeObject).endpoints).some((ep) => isRecord(ep) && ep.address === target));
-    if (!leads) return at(`the ServiceEntry for ${through.globalHost} does not lead to ${target ?? 'the declared Service'}`, `set its endpoint address to ${target}`, exported[0]);
+    const endpoints = exported.flatMap((e) => asArray((e.obj.spec as KubeObject).endpoints).filter(isRecord).filter((ep) => ep.address === target).map((ep) => ({ e, ep })));
+    if (endpoints.length === 0) return at(`the ServiceEntry for ${through.globalHost} does not lead to ${target ?? 'the declared Service'}`, `set its endpoint address to ${target}`, exported[0]);
+    // AUTO_PASSTHROUGH forwards to the SNI-DNAT cluster of the host, which keeps only endpoints
+    // known to speak Istio mTLS (label security.istio.io/tlsMode: istio, or a service account).
+    const mtls = endpoints.some(({ ep }) => (isRecord(ep.labels) && ep.labels['security.istio.io/tlsMode'] === 'istio') || typeof ep.serviceAccount === 'string');
+    if (!mtls) return at(`the endpoint of ${through.globalHost} in ${ref(endpoints[0].e)} is not marked as speaking Istio mTLS: the east-west gateway's passthrough cluster drops it and resets the connection`, 'label the endpoint security.istio.io/tlsMode: istio', endpoints[0].e);
     return undefined;
   }
 

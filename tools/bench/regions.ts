@@ -1,7 +1,7 @@
 /**
  * Synthetic region folders for the benchmark: N regions made from the shipped region files
- * (round robin), each with its own name, zones, rollout wave, cluster, east-west gateway and
- * backup bucket, exactly one primary, and one shard each whose franchise ranges tile the
+ * (round robin), each with its own name, zones, rollout wave, cluster, east-west gateway,
+ * backup bucket and health check, exactly one primary, and one shard each whose franchise ranges tile the
  * global franchise ID space. Residency follows the template, so every invariant still holds.
  */
 import * as fs from 'node:fs';
@@ -53,6 +53,8 @@ export function writeSyntheticRegions(sourceDir: string, outDir: string, count: 
     doc.setIn(['shards', 0, 'id'], i + 1);
     doc.setIn(['shards', 0, 'franchises', 'first'], first);
     doc.setIn(['shards', 0, 'franchises', 'last'], last);
+    // Route 53 health checks are one per region: give each synthetic region its own ID.
+    if (doc.hasIn(['dns', 'healthCheckId'])) doc.setIn(['dns', 'healthCheckId'], `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
     fs.writeFileSync(path.join(outDir, `${name}.yaml`), doc.toString());
     names.push(name);
   }

@@ -34,6 +34,9 @@ export interface GlobalPort {
   readonly number: number;
 }
 
+/** Service ports of a global name (Istio reads the protocol from the name's prefix). */
+const entryPorts = (ports: readonly GlobalPort[]) => ports.map((p) => ({ name: p.name, number: p.number, protocol: 'TCP' }));
+
 export interface GlobalServiceExportProps {
   /** Metadata of the ServiceEntry. */
   readonly metadata: ApiObjectMetadata;
@@ -56,7 +59,7 @@ export class GlobalServiceExport extends Construct {
         hosts: [props.globalHost],
         location: ServiceEntrySpecLocation.MESH_UNDERSCORE_INTERNAL,
         resolution: ServiceEntrySpecResolution.DNS,
-        ports: props.ports.map((p) => ({ name: p.name, number: p.number, protocol: 'TCP' })),
+        ports: entryPorts(props.ports),
         // tlsMode istio: the endpoint is a sidecar that speaks Istio mTLS. The east-west gateway's
         // AUTO_PASSTHROUGH clusters (SNI-DNAT) keep only such endpoints; without the label the
         // gateway accepts the connection and resets it.
@@ -89,7 +92,7 @@ export class GlobalServiceImport extends Construct {
         // MESH_INTERNAL: the far end is a sidecar of our mesh (mTLS with workload identities).
         location: ServiceEntrySpecLocation.MESH_UNDERSCORE_INTERNAL,
         resolution: ServiceEntrySpecResolution.DNS,
-        ports: props.ports.map((p) => ({ name: p.name, number: p.number, protocol: 'TCP' })),
+        ports: entryPorts(props.ports),
         endpoints: [
           {
             address: props.gatewayHost,

@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { k8s } from 'cdk8s-plus-28';
 import type { RegionPlan } from '../../regions/plan';
+import { serviceHost } from '../../regions/wiring';
 
 /**
  * Istio extension provider (meshConfig.extensionProviders[].name) that sends the sidecars'
@@ -37,7 +38,7 @@ export const OTEL_COLLECTOR_SERVICE = `${OTEL_COLLECTOR_CR}-collector`;
 
 /** `otel-collector.<monitoring namespace>.svc.cluster.local`: the mesh's extension provider `service`. */
 export function otelCollectorHost(plan: RegionPlan): string {
-  return `${OTEL_COLLECTOR_SERVICE}.${plan.namespaces.monitoring}.svc.cluster.local`;
+  return serviceHost(OTEL_COLLECTOR_SERVICE, plan.namespaces.monitoring);
 }
 
 /** OTLP/HTTP endpoint for SDKs (`OTEL_EXPORTER_OTLP_ENDPOINT`). */

@@ -24,7 +24,8 @@ import { CredentialsFromStore } from '../lib/external-secret';
 import { EAST_WEST_GATEWAY, meshCaRemoteKey } from '../lib/mesh-network';
 import { sessionsProxyNames } from '../redis/topology';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
-import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule, serviceHost } from './routing';
+import { serviceHost } from '../../regions/wiring';
+import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule } from './routing';
 import { connectionPoolSizing, routeBudget } from './sizing';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 

@@ -15,12 +15,9 @@ import {
   GatewaySpecServersTlsMode,
   type VirtualServiceSpecHttp,
 } from '../../imports/istio-networking.istio.io';
+import { serviceHost } from '../../regions/wiring';
 import { type ConnectionPoolSizing, duration, type RouteBudget } from './sizing';
 
-/** Cluster-local DNS name of a Service: VirtualService and DestinationRule hosts. */
-export function serviceHost(service: string, namespace: string): string {
-  return `${service}.${namespace}.svc.cluster.local`;
-}
 
 /** The gateway name Istio reserves for "every sidecar in the mesh" in VirtualService gateways. */
 export const MESH_GATEWAY = 'mesh';

@@ -15,6 +15,7 @@
  * and the SDKs' OTLP endpoint point at.
  */
 import type { RegionPlan } from '../../regions/plan';
+import { serviceHost } from '../../regions/wiring';
 import { OTEL_COLLECTOR_CR, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
 
 /** The collectors' health_check extension (the operator derives the probes from it). */
@@ -69,7 +70,6 @@ export function operatorSelectorLabels(namespace: string, cr: string): Record<st
 /** Name of the tail-sampling collector CR (the gateway's, OTEL_COLLECTOR_CR, is in charts/lib/otel.ts). */
 const OTEL_SAMPLER_CR = 'otel-sampler';
 
-const svcHost = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
 
 export interface CollectorTierNames {
   /** OpenTelemetryCollector name. */
@@ -136,5 +136,5 @@ export function tracingNames(plan: RegionPlan): TracingNames {
 
 /** In-cluster host of a tracing Service. */
 export function tracingHost(plan: RegionPlan, service: string): string {
-  return svcHost(service, plan.namespaces.monitoring);
+  return serviceHost(service, plan.namespaces.monitoring);
 }

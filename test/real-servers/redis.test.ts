@@ -260,6 +260,15 @@ describe.skipIf(!IN_CI || HAPROXY)('Redis sessions proxy under CI', () => {
   });
 });
 
+/** Runs a test body; on failure, the servers' logs go with the message (what ran, what they said). */
+async function withLogsOf(cluster: { logs(): string }, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${cluster.logs()}`);
+  }
+}
+
 describeWithPrograms('rendered Redis config on the real servers', PROGRAMS, () => {
   let cluster: Cluster;
   const sessions = redisTopology(plan, 'sessions');
@@ -381,13 +390,7 @@ describeWithPrograms('rendered Redis config on the real servers', PROGRAMS, () =
     await cleanup();
   });
 
-  const withLogs = async (body: () => Promise<void>) => {
-    try {
-      await body();
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${cluster.logs()}`);
-    }
-  };
+  const withLogs = (body: () => Promise<void>) => withLogsOf(cluster, body);
 
   it('runs every sessions server with the rendered settings (AOF everysec, noeviction, min-replicas)', () => withLogs(async () => {
     for (const port of redisPorts) await expectRunsWithRenderedConfig(port, cluster.password, 'sessions');
@@ -805,13 +808,7 @@ describeWithPrograms('losing the primary region: sessions promoted in a secondar
     await cleanup();
   });
 
-  const withLogs = async (body: () => Promise<void>) => {
-    try {
-      await body();
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${cluster.logs()}`);
-    }
-  };
+  const withLogs = (body: () => Promise<void>) => withLogsOf(cluster, body);
 
   it.skipIf(!HAPROXY)('loses the whole primary region under session writes: promoting a us-west-2 replica keeps every session older than the replication lag', () => withLogs(async () => {
     // The us-east-1 API writes sessions as documented: to the master, SET then WAIT 1.

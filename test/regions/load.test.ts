@@ -5,20 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatIssue, formatPath } from '../../regions/config-error';
-import { loadModel, loadPlan } from '../../regions/load';
+import { formatIssue, formatPath } from '../../regions/config-error';
+import { loadPlan } from '../../regions/load';
 import { renderRegionSchemas, SCHEMA_DIR } from '../../tools/write-region-schema';
-import { regionsWith, regionsWithText, REGIONS_DIR, tempDir } from '../support/regions';
+import { configError, regionsWith, regionsWithText, REGIONS_DIR, tempDir } from '../support/regions';
 
-function configError(dir: string): ConfigError {
-  try {
-    loadModel(dir);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loading the region model', () => {
   it('an unknown field is rejected with its line and the field it was probably meant to be', () => {

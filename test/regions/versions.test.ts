@@ -7,24 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigError, formatPath } from '../../regions/config-error';
-import { loadModel, loadPlan } from '../../regions/load';
+import { formatPath } from '../../regions/config-error';
+import { loadPlan } from '../../regions/load';
 import type { CrdPin, VersionsConfig } from '../../regions/versions-model';
 import { imageReference } from '../../charts/lib/image';
 import { DIST } from '../support/dist';
-import { regionsWith, regionsWithText, REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
+import { configError, regionsWith, regionsWithText, REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
 
 const plan = loadPlan(REGIONS_DIR);
 
-function configError(dir: string): ConfigError {
-  try {
-    loadModel(dir);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 /** Every pinned upstream URL of cdk8s.yaml: `imports` (CRDs) and `validatorSchemas` (validator only). */
 function cdk8sUrls(file = path.join(REPO_ROOT, 'cdk8s.yaml')): string[] {

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { ConfigError } from '../../regions/config-error';
+import { loadModel } from '../../regions/load';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const REGIONS_DIR = path.join(REPO_ROOT, 'regions');
@@ -48,4 +50,15 @@ export function regionsWithText(file: string, from: string | RegExp, to: string)
     fs.writeFileSync(path.join(dir, name), text);
   }
   return dir;
+}
+
+/** The ConfigError loading the region files of `dir` raises (a test fails if it loads). */
+export function configError(dir: string): ConfigError {
+  try {
+    loadModel(dir);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
 }

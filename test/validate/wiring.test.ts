@@ -80,7 +80,9 @@ describe('the shipped tree', () => {
       expect(connections.filter((c) => c.knownBroken)).toEqual([]);
       for (const route of plan.shardRoutes.filter((r) => !r.local)) {
         const c = connections.find((x) => x.name === `api-to-pgbouncer-shard-${route.shard}-rw`)!;
-        expect(c.to).toEqual({ kind: 'external', host: route.readWrite.host, port: 6432, through: { host: route.homeGateway, port: 15443 } });
+        // The home region's own east-west gateway (its region file), never another region's.
+        expect(c.to).toEqual({ kind: 'external', host: `bookedbarber-pgbouncer-shard-${route.shard}.${route.homeRegion}.bookedbarber.global`, port: 6432,
+          through: { host: `eastwest.${route.homeRegion}.bookedbarber.internal`, port: 15443 } });
       }
       for (const shard of plan.region.shards) {
         const inbound = connections.find((x) => x.name === `remote-api-to-pgbouncer-shard-${shard.id}`)!;

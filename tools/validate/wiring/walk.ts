@@ -12,7 +12,7 @@
  * Every NetworkPolicy or AuthorizationPolicy rule that lets a connection through is recorded, so
  * the reverse check can name the rules that serve none.
  */
-import type { Connection, Credential, Peer } from '../../../regions/wiring';
+import { type Connection, type Credential, type Peer, principal } from '../../../regions/wiring';
 import { asArray, Entry, isRecord, KubeObject, nameOf, namespaceOf } from '../types';
 import type { Cluster, PodSet, ServiceInfo, ServicePort } from './cluster';
 import {
@@ -251,7 +251,7 @@ export class Walker {
           }
         }
         // ---- AuthorizationPolicy.
-        const caller = viaSidecar ? { principal: `${TRUST_DOMAIN}/ns/${client.namespace}/sa/${client.serviceAccount}`, namespace: client.namespace } : {};
+        const caller = viaSidecar ? { principal: principal(TRUST_DOMAIN, client.namespace, client.serviceAccount), namespace: client.namespace } : {};
         const verdict = authorize(this.cluster, server, caller, port);
         for (const r of verdict.allowed ? verdict.by : verdict.matched) used.add(ruleKey(r.entry, 'spec.rules', r.index));
         if (!verdict.allowed) {

@@ -20,24 +20,28 @@ import { ShardMapChart } from './charts/shard-map/chart';
 import { TracingChart } from './charts/tracing/chart';
 import { WebChart } from './charts/web/chart';
 import { declaredConnections } from './charts/wiring/connections';
+import { isServingRegion } from './regions/model';
 import { main, type SynthDefinition } from './tools/synth/run';
 
 export const definition: SynthDefinition = {
   buildRegion(app, plan) {
     new NamespacesChart(app, { plan });
     new MeshChart(app, { plan });
-    new ShardMapChart(app, { plan });
+    if (isServingRegion(plan.region)) new ShardMapChart(app, { plan });
     new PostgresChart(app, { plan });
     new PgbouncerChart(app, { plan });
-    new ApiChart(app, { plan });
-    new WebChart(app, { plan });
-    new RedisChart(app, { plan });
-    new TracingChart(app, { plan });
-    new DashboardsChart(app, { plan });
+    // A standby region (role: standby) only runs DR sites of shards and their monitoring.
+    if (isServingRegion(plan.region)) {
+      new ApiChart(app, { plan });
+      new WebChart(app, { plan });
+      new RedisChart(app, { plan });
+      new TracingChart(app, { plan });
+      new DashboardsChart(app, { plan });
+    }
     new MonitoringChart(app, { plan });
     new AlertsChart(app, { plan });
     new ServiceMonitorsChart(app, { plan });
-    new DnsChart(app, { plan });
+    if (isServingRegion(plan.region)) new DnsChart(app, { plan });
   },
   // Every runtime connection of a region: the mesh chart's policies come from it, and synth
   // proves each one hop by hop over the rendered tree (the wiring check) before dist/ changes.

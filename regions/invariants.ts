@@ -4,11 +4,12 @@
  * what the config must look like and which field to change.
  */
 import type { ConfigIssue } from './config-error';
-import type { GlobalConfig, RegionConfig } from './model';
+import { isServingRegion, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
 import { MIN_CLIENT_CONNECTIONS_PER_SHARD, postgresSettings, shardPools } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
+import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
 
 export interface LoadedGlobal {
   readonly source: SourceFile;
@@ -32,6 +33,18 @@ export interface LoadedModel {
 }
 
 export type Invariant = (model: LoadedModel) => ConfigIssue[];
+
+interface LoadedServingRegion extends LoadedRegion {
+  readonly config: ServingRegionConfig;
+}
+
+/**
+ * The regions that serve users. Rules about the API, web, public DNS and the app namespace
+ * judge only these; `regionRoleShape` reports a serving region that lacks those fields (and a
+ * standby region that has them), so by the time these rules run the fields are there.
+ */
+const servingRegions = (regions: readonly LoadedRegion[]): LoadedServingRegion[] =>
+  regions.filter((r): r is LoadedServingRegion => isServingRegion(r.config) && r.config.autoscaling !== undefined && r.config.dns !== undefined && r.config.namespaces.app !== undefined);
 
 const fmt = (n: number) => String(n);
 
@@ -144,7 +157,7 @@ const shardIdsAreUnique: Invariant = ({ regions }) => {
 
 /** HPA bounds: Kubernetes rejects minReplicas > maxReplicas. */
 const autoscalingMinNotAboveMax: Invariant = ({ regions }) =>
-  regions.flatMap((region) =>
+  servingRegions(regions).flatMap((region) =>
     (['api', 'web'] as const).flatMap((workload) => {
       const { minReplicas, maxReplicas } = region.config.autoscaling[workload];
       return minReplicas <= maxReplicas
@@ -249,7 +262,9 @@ const zonesBelongToRegion: Invariant = ({ regions }) =>
 const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     (['app', 'data', 'monitoring'] as const).flatMap((role) => {
-      const { quota, containerDefaults: d } = region.config.namespaces[role];
+      const sizing = region.config.namespaces[role];
+      if (!sizing) return []; // a standby region has no app namespace (regionRoleShape)
+      const { quota, containerDefaults: d } = sizing;
       const base = ['namespaces', role];
       const issues: ConfigIssue[] = [];
       const atMost = (field: string, value: string, boundField: string, bound: string, path: (string | number)[]) => {
@@ -275,7 +290,7 @@ const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
  * are refused.
  */
 const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
-  regions.flatMap((region) => {
+  servingRegions(regions).flatMap((region) => {
     const { api, web } = region.config.autoscaling;
     // Largest jump between consecutive weights, 0 → steps → 100: 50 % for [10, 50].
     const weights = [0, ...global.config.delivery.api.canarySteps, 100];
@@ -319,7 +334,7 @@ const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
 
 /** Every zone gets a pod: fewer minimum replicas than zones leaves a zone without the service. */
 const minReplicasCoverZones: Invariant = ({ regions }) =>
-  regions.flatMap((region) =>
+  servingRegions(regions).flatMap((region) =>
     (['api', 'web'] as const).flatMap((workload) => {
       const min = region.config.autoscaling[workload].minReplicas;
       const zones = region.config.zones.length;
@@ -359,7 +374,7 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
         );
       }
     }
-    for (const region of regions) {
+    for (const region of servingRegions(regions)) {
       const max = region.config.namespaces.app.containerDefaults;
       if (q(w.resources.limits.memory) > q(max.maxMemory) || q(w.vpa.maxAllowed.memory) > q(max.maxMemory)) {
         issues.push(
@@ -380,7 +395,7 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
  * at least the 2,000 clients the platform promises per shard.
  */
 const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) =>
-  regions.flatMap((region) =>
+  servingRegions(regions).flatMap((region) =>
     region.config.shards.flatMap((shard, index) => {
       const pools = shardPools(global.config, shard);
       const needed = Math.max(region.config.autoscaling.api.maxReplicas * global.config.postgres.apiPoolPerPod, MIN_CLIENT_CONNECTIONS_PER_SHARD);
@@ -470,7 +485,7 @@ const publicHostsInDnsZone: Invariant = ({ global }) => {
 const regionDnsIsItsOwn: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
   const healthChecks = new Map<string, string>();
-  for (const region of regions) {
+  for (const region of servingRegions(regions)) {
     const { name, provider, dns } = region.config;
     if (provider !== 'aws') {
       issues.push(region.source.issue(['provider'], provider, 'aws: public DNS is Route 53 (latency records by AWS region, Route 53 health checks)', 'run the region on AWS, or extend charts/dns for its provider'));
@@ -567,6 +582,7 @@ export const releasedTogetherShareVersion: Invariant = ({ versions }) =>
 
 /** Every invariant, in the order problems are reported. */
 const INVARIANTS: readonly Invariant[] = [
+  regionRoleShape,
   franchiseSpaceIsRange,
   shardsCoverFranchiseSpace,
   shardResidencyMatchesRegion,
@@ -585,6 +601,10 @@ const INVARIANTS: readonly Invariant[] = [
   pgbouncerHoldsApiPools,
   pgbouncerFitsPostgres,
   archiveTimeoutWithinRpo,
+  shardsHaveResidentDrSite,
+  standbyRegionsHostDrSites,
+  backupBucketsAreDistinct,
+  drSiteWithinRpo,
   dnsFailoverWithinRto,
   publicHostsInDnsZone,
   regionDnsIsItsOwn,

@@ -308,6 +308,16 @@ export const GlobalConfig = Strict(
         baseBackupSchedule: Type.String({ pattern: '^(\\S+ ){4}\\S+$', description: 'Cron schedule (UTC) of the base backup' }),
         retainFullBackups: Type.Integer({ minimum: 1, description: 'Base backups (with their WAL) kept for point-in-time recovery' }),
         apiPoolPerPod: Type.Integer({ minimum: 1, description: 'Database connections each API pod opens to its local shard' }),
+        walRetrieveRetryIntervalSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 60,
+          description: 'wal_retrieve_retry_interval: how often a standby whose stream broke polls the WAL archive (bounds the DR site\'s lag behind the archive)',
+        }),
+        walUploadBudgetSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 300,
+          description: 'Longest time WAL-G may take to upload one archived segment (lz4, in-region); part of the DR site\'s worst-case data loss',
+        }),
       },
       'Postgres shards (Patroni + WAL-G)',
     ),
@@ -415,6 +425,26 @@ export const Shard = Strict(
       },
       'Connection pooler in front of the shard (transaction pooling)',
     ),
+    disasterRecovery: Strict(
+      {
+        region: Type.String({
+          pattern: '^[a-z]{2}-[a-z]+-[0-9]$',
+          description: 'Region of the DR site: another region of the same residency (a standby-only region file is fine) running a Patroni standby cluster that streams from the active site over the east-west gateways and archives WAL and base backups to its own bucket',
+        }),
+        members: Type.Integer({
+          minimum: 1,
+          maximum: 16,
+          description: 'Postgres pods of the DR site: a standby leader and cascade replicas (the read replicas after a promotion)',
+        }),
+      },
+      'Where the shard survives the loss of its home region',
+    ),
+    activeRegion: Type.Optional(
+      Type.String({
+        pattern: '^[a-z]{2}-[a-z]+-[0-9]$',
+        description: 'Region whose site takes writes: the home region (the default) or disasterRecovery.region. Setting it to the DR region is the promotion: every shard map points there, the DR site leaves standby mode and the home site follows it',
+      }),
+    ),
   },
   'A Postgres shard homed in this region',
 );
@@ -428,8 +458,8 @@ export const RegionConfig = Strict(
     provider: Type.Union([Type.Literal('aws'), Type.Literal('gcp'), Type.Literal('azure')], {
       description: 'Cloud provider (OpenTelemetry cloud.provider)',
     }),
-    role: Type.Union([Type.Literal('primary'), Type.Literal('secondary')], {
-      description: 'Exactly one region is primary',
+    role: Type.Union([Type.Literal('primary'), Type.Literal('secondary'), Type.Literal('standby')], {
+      description: 'primary: serves users and owns the session data set (exactly one); secondary: serves users; standby: a standby-only region that hosts DR sites of shards homed elsewhere in its residency and serves no users (no autoscaling, dns or namespaces.app)',
     }),
     residency: Residency,
     zones: Type.Array(DnsLabel('Availability zone, e.g. us-east-1a'), {
@@ -444,7 +474,7 @@ export const RegionConfig = Strict(
     eastWestGateway: Hostname(
       'Address other regions reach this region\'s Istio east-west gateway at (mTLS on 15443), for cross-region shard traffic',
     ),
-    dns: Strict(
+    dns: Type.Optional(Strict(
       {
         ingressLoadBalancer: Type.Optional(
           Hostname(
@@ -460,8 +490,8 @@ export const RegionConfig = Strict(
           description: 'IAM role (IRSA) external-dns assumes in this region: route53:ChangeResourceRecordSets on the zone, route53:ListHostedZones and ListResourceRecordSets',
         }),
       },
-      'This region in public DNS (Route 53 latency record per host, set identifier = region name)',
-    ),
+      'This region in public DNS (Route 53 latency record per host, set identifier = region name); serving regions only',
+    )),
     cluster: Strict(
       {
         name: DnsLabel('Cluster name as registered in Argo CD'),
@@ -469,22 +499,22 @@ export const RegionConfig = Strict(
       },
       'Argo CD destination cluster',
     ),
-    autoscaling: Strict(
+    autoscaling: Type.Optional(Strict(
       {
         api: ReplicaBounds('Booking API pods'),
         web: ReplicaBounds('Web front end pods'),
       },
-      'HPA bounds per workload',
-    ),
+      'HPA bounds per workload; serving regions only',
+    )),
     namespaces: Strict(
       {
-        app: NamespaceSizing('Application namespace (API, web)'),
+        app: Type.Optional(NamespaceSizing('Application namespace (API, web); serving regions only')),
         data: NamespaceSizing('Data namespace (Postgres, PgBouncer, Redis)'),
         monitoring: NamespaceSizing('Monitoring namespace (Prometheus, Alertmanager, tracing)'),
       },
       'Guard rails of the namespaces this region owns',
     ),
-    shards: Type.Array(Shard, { minItems: 1, description: 'Postgres shards homed in this region' }),
+    shards: Type.Array(Shard, { description: 'Postgres shards homed in this region (none in a standby region)' }),
     backup: Strict(
       {
         bucket: Type.String({
@@ -507,7 +537,22 @@ export type RedisTierConfig = Static<ReturnType<typeof RedisTier>>;
 export type AnalysisThresholds = Static<typeof AnalysisThresholds>;
 export type ResidencyZone = Static<typeof Residency>;
 export type NamespaceRole = keyof RegionConfig['namespaces'];
-export type NamespaceSizing = RegionConfig['namespaces'][NamespaceRole];
+export type NamespaceSizing = NonNullable<RegionConfig['namespaces'][NamespaceRole]>;
+
+/**
+ * A region that serves users (role primary or secondary): the invariants guarantee it has
+ * autoscaling, public DNS and an app namespace, which a standby region leaves out.
+ */
+export type ServingRegionConfig = RegionConfig & {
+  readonly role: 'primary' | 'secondary';
+  readonly autoscaling: NonNullable<RegionConfig['autoscaling']>;
+  readonly dns: NonNullable<RegionConfig['dns']>;
+  readonly namespaces: RegionConfig['namespaces'] & { readonly app: NamespaceSizing };
+};
+
+export function isServingRegion(region: RegionConfig): region is ServingRegionConfig {
+  return region.role !== 'standby';
+}
 
 /** Schemas written to regions/schema/ for editors, keyed by file name. */
 export const SCHEMA_FILES: Readonly<Record<string, TSchema>> = {

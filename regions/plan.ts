@@ -5,7 +5,7 @@
  */
 import type { LoadedModel } from './invariants';
 import { shardRoutes, type ShardRoute } from './router';
-import type { GlobalConfig, NamespaceRole, RegionConfig } from './model';
+import { isServingRegion, type GlobalConfig, type NamespaceRole, type RegionConfig, type ServingRegionConfig, type ShardConfig } from './model';
 import type { VersionsConfig } from './versions-model';
 
 export interface RegionPlan {
@@ -23,6 +23,28 @@ export interface RegionPlan {
   readonly shardRoutes: readonly ShardRoute[];
   /** The primary region (owner of the session data set), as every region sees it. */
   readonly primaryRegion: { readonly name: string; readonly eastWestGateway: string };
+  /**
+   * The Postgres sites this region runs: the home site of every shard homed here and the DR
+   * site of every shard whose disasterRecovery.region is here, in shard order.
+   */
+  readonly hostedShards: readonly HostedShard[];
+}
+
+/** Which of a shard's two sites a region runs. */
+export type ShardSite = 'home' | 'dr';
+
+/** One site of a shard: a Patroni cluster that is either the active primary or a standby cluster following it. */
+export interface HostedShard {
+  readonly config: ShardConfig;
+  readonly site: ShardSite;
+  readonly homeRegion: string;
+  readonly drRegion: string;
+  /** Region whose site takes writes (shards[].activeRegion, default the home region). */
+  readonly activeRegion: string;
+  /** True when this site takes writes; otherwise it is a Patroni standby cluster of the active one. */
+  readonly active: boolean;
+  /** The shard's other site. */
+  readonly peer: { readonly site: ShardSite; readonly region: string; readonly eastWestGateway: string; readonly backupBucket: string };
 }
 
 /** The API: an Argo Rollout (canary) behind Istio. */
@@ -79,8 +101,8 @@ export interface DataNames {
   readonly readOnlyDatabase: string;
   /** PgBouncer Deployment/Service of a shard. */
   pgbouncer(shardId: number): string;
-  /** Host other regions use for a shard homed in `homeRegion` (routed by Istio to its east-west gateway). */
-  remoteShardHost(shardId: number, homeRegion: string): string;
+  /** Host other regions use for a shard active in `region` (routed by Istio to its east-west gateway). */
+  remoteShardHost(shardId: number, region: string): string;
 }
 
 /** Istio pieces installed by the platform add-ons that our objects point at. */
@@ -116,7 +138,21 @@ export interface PlatformPlan {
   readonly regions: readonly RegionPlan[];
 }
 
+/**
+ * The region as a serving region (API, web, public DNS). Charts that only serving regions build
+ * call it; reaching it for a standby region is a bug in main.ts, not a config error.
+ */
+export function serving(plan: RegionPlan): ServingRegionConfig {
+  if (!isServingRegion(plan.region)) throw new Error(`region ${plan.region.name} is a standby region: it renders no ${'serving'} charts`);
+  return plan.region;
+}
+
 export const NAMESPACE_ROLES: readonly NamespaceRole[] = ['app', 'data', 'monitoring'];
+
+/** The namespaces this region runs (a standby region has no app namespace), in role order. */
+export function regionNamespaces(plan: RegionPlan): string[] {
+  return NAMESPACE_ROLES.filter((role) => plan.region.namespaces[role] !== undefined).map((role) => plan.namespaces[role]);
+}
 
 function namespaceNames(global: GlobalConfig): Record<NamespaceRole, string> {
   const prefix = global.platform.name;
@@ -165,7 +201,7 @@ function platformNames(global: GlobalConfig): PlatformNames {
       readWriteDatabase: 'bookings',
       readOnlyDatabase: 'bookings_ro',
       pgbouncer: (shardId) => `${p}-pgbouncer-shard-${shardId}`,
-      remoteShardHost: (shardId, homeRegion) => `${p}-pgbouncer-shard-${shardId}.${homeRegion}.${p}.global`,
+      remoteShardHost: (shardId, region) => `${p}-pgbouncer-shard-${shardId}.${region}.${p}.global`,
     },
     mesh: {
       gateway: `${p}-public`,
@@ -179,6 +215,31 @@ function platformNames(global: GlobalConfig): PlatformNames {
       prometheusServiceAccount: 'prometheus',
     },
   };
+}
+
+/** The sites `regionName` runs, from every region file (invariants: DR sites exist and differ from home). */
+function hostedShards(model: LoadedModel, regionName: string): HostedShard[] {
+  const regions = new Map(model.regions.map((l) => [l.config.name, l.config]));
+  const sites: HostedShard[] = [];
+  for (const home of model.regions.map((l) => l.config)) {
+    for (const shard of home.shards) {
+      const drRegion = shard.disasterRecovery.region;
+      const activeRegion = shard.activeRegion ?? home.name;
+      const site: ShardSite | undefined = home.name === regionName ? 'home' : drRegion === regionName ? 'dr' : undefined;
+      if (!site) continue;
+      const peer = regions.get(site === 'home' ? drRegion : home.name)!;
+      sites.push({
+        config: shard,
+        site,
+        homeRegion: home.name,
+        drRegion,
+        activeRegion,
+        active: activeRegion === regionName,
+        peer: { site: site === 'home' ? 'dr' : 'home', region: peer.name, eastWestGateway: peer.eastWestGateway, backupBucket: peer.backup.bucket },
+      });
+    }
+  }
+  return sites.sort((a, b) => a.config.id - b.config.id);
 }
 
 export function buildPlan(model: LoadedModel): PlatformPlan {
@@ -196,6 +257,7 @@ export function buildPlan(model: LoadedModel): PlatformPlan {
       names: platformNames(global),
       shardRoutes: [] as ShardRoute[],
       primaryRegion: { name: primary.name, eastWestGateway: primary.eastWestGateway },
+      hostedShards: hostedShards(model, loaded.config.name),
     }))
     .sort((a, b) => a.region.rolloutWave - b.region.rolloutWave);
   const withoutRoutes: PlatformPlan = { global, versions, regions: partial };

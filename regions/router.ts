@@ -8,6 +8,8 @@ import type { PlatformPlan, RegionPlan } from './plan';
 export interface ShardLocation {
   readonly shard: number;
   readonly homeRegion: string;
+  /** Region whose site takes the shard's writes: the home region, or its DR site once promoted. */
+  readonly activeRegion: string;
   readonly first: number;
   readonly last: number;
 }
@@ -19,18 +21,20 @@ export interface ShardEndpoint {
 }
 
 export interface ShardRoute extends ShardLocation {
-  /** True when the shard is homed in the region reading the map (reached by cluster DNS). */
+  /** True when the shard's active site is in the region reading the map (reached by cluster DNS). */
   readonly local: boolean;
   readonly readWrite: ShardEndpoint;
   readonly readOnly: ShardEndpoint;
-  /** The home region's east-west gateway: where a remote shard's global host leads. */
-  readonly homeGateway: string;
+  /** The active region's east-west gateway: where a remote shard's global host leads. */
+  readonly activeGateway: string;
 }
 
 /** Shard ranges of the whole platform, ordered by first franchise ID. */
 export function shardTable(plan: PlatformPlan): ShardLocation[] {
   return plan.regions
-    .flatMap((r) => r.region.shards.map((s) => ({ shard: s.id, homeRegion: r.region.name, first: s.franchises.first, last: s.franchises.last })))
+    .flatMap((r) =>
+      r.region.shards.map((s) => ({ shard: s.id, homeRegion: r.region.name, activeRegion: s.activeRegion ?? r.region.name, first: s.franchises.first, last: s.franchises.last })),
+    )
     .sort((a, b) => a.first - b.first);
 }
 
@@ -59,21 +63,24 @@ export function shardFor(plan: PlatformPlan, franchiseId: unknown): ShardLocatio
   throw new Error(`no shard holds franchise ID ${franchiseId}: the shard ranges have a gap (the region invariants should have caught it)`);
 }
 
-/** The routing map as `region` sees it: local shards by cluster DNS, remote ones through the mesh. */
+/**
+ * The routing map as `region` sees it: shards whose active site is here by cluster DNS, the
+ * others through the mesh to their active region (so a promotion re-points every region).
+ */
 export function shardRoutes(plan: PlatformPlan, region: RegionPlan): ShardRoute[] {
   const data = region.names.data;
   const gateways = new Map(plan.regions.map((r) => [r.region.name, r.region.eastWestGateway]));
   return shardTable(plan).map((loc) => {
-    const local = loc.homeRegion === region.region.name;
+    const local = loc.activeRegion === region.region.name;
     const host = local
       ? `${data.pgbouncer(loc.shard)}.${region.namespaces.data}.svc.cluster.local`
-      : data.remoteShardHost(loc.shard, loc.homeRegion);
+      : data.remoteShardHost(loc.shard, loc.activeRegion);
     return {
       ...loc,
       local,
       readWrite: { host, port: data.pgbouncerPort, database: data.readWriteDatabase },
       readOnly: { host, port: data.pgbouncerPort, database: data.readOnlyDatabase },
-      homeGateway: gateways.get(loc.homeRegion)!,
+      activeGateway: gateways.get(loc.activeRegion)!,
     };
   });
 }

@@ -9,6 +9,7 @@
  * The mesh chart renders the VirtualService (route `names.api.route`) and the DestinationRule
  * (subsets stable/canary) this Rollout steers; the shard-map chart renders the routing map it mounts.
  */
+import { serving } from '../../regions/plan';
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -256,8 +257,8 @@ export class ApiChart extends RegionChart {
       namespace: ns,
       labels,
       target: { name: api.rollout },
-      minReplicas: region.autoscaling.api.minReplicas,
-      maxReplicas: region.autoscaling.api.maxReplicas,
+      minReplicas: serving(props.plan).autoscaling.api.minReplicas,
+      maxReplicas: serving(props.plan).autoscaling.api.maxReplicas,
       container: CONTAINER,
       targetCpuUtilization: workload.targetCpuUtilization,
       targetRequestsPerSecond: workload.targetRequestsPerSecond,

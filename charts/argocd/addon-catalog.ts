@@ -9,6 +9,8 @@
  * regions/versions.yaml (`helmCharts`), read here from the plan; this catalog keeps what is ours
  * (values, namespaces, sync waves, ignored fields).
  */
+import { serving } from '../../regions/plan';
+import { isServingRegion } from '../../regions/model';
 import type { GlobalConfig } from '../../regions/model';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model';
@@ -457,56 +459,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         ...WEBHOOK_CA_BUNDLES,
       ],
     },
-    {
-      // The Route 53 records of the public host names: the DNSEndpoints of charts/dns (see
-      // charts/lib/public-dns.ts for the records and why they point where they do). One instance
-      // per region, each writing only its own region's records: a failed region's external-dns
-      // being down changes nothing, its records stay and its health check takes it out.
-      id: 'external-dns',
-      ...source('externalDns'),
-      releaseName: EXTERNAL_DNS.releaseName,
-      namespace: EXTERNAL_DNS.namespace,
-      wave: ROOT_SYNC_WAVE.crds,
-      // Owns the DNSEndpoint CRD (the chart's crds/ folder): pruning it would delete every record.
-      prune: false,
-      values: {
-        provider: { name: 'aws' },
-        // Our DNSEndpoints only: no `service`/`ingress` source, so no Service or Ingress in the
-        // cluster can publish a name by annotation, and the ClusterRole reads DNSEndpoints only.
-        sources: ['crd'],
-        // `sync`, not `upsert-only`: git is the source of truth, so a record removed from dist/
-        // (a region taken out of DNS by dropping dns.ingressLoadBalancer, a host renamed) is
-        // removed from Route 53 too; under upsert-only it would stay and keep answering
-        // (health checks permitting) until someone deleted it by hand. The TXT registry limits
-        // deletes to what this region's owner ID created: never another region's record of
-        // the same name, never a record made outside external-dns.
-        policy: 'sync',
-        registry: 'txt',
-        txtOwnerId: externalDnsOwnerId(region),
-        domainFilters: [global.dns.zone],
-        // Only our DNSEndpoints, in the one namespace the region Applications put them in.
-        labelFilter: `${LABELS.name}=${PUBLIC_DNS_APP}`,
-        extraArgs: {
-          namespace: dnsEndpointNamespace(region),
-          // The public zone only, never a private zone of the same name.
-          'aws-zone-type': 'public',
-        },
-        // IRSA: the pod gets the region's IAM role (Route 53 changes on the zone) through its
-        // ServiceAccount; no access keys anywhere.
-        serviceAccount: {
-          create: true,
-          name: EXTERNAL_DNS.serviceAccount,
-          annotations: { 'eks.amazonaws.com/role-arn': region.region.dns.externalDnsRoleArn },
-        },
-        env: [{ name: 'AWS_DEFAULT_REGION', value: region.region.name }],
-        // Pod Security "restricted", stated rather than left to the chart's defaults.
-        podSecurityContext: { ...restrictedPod, fsGroup: 65534 },
-        securityContext: { ...restrictedContainer, privileged: false, runAsUser: 65532, runAsGroup: 65532 },
-        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-        serviceMonitor: { enabled: false },
-      },
-      ignoreDifferences: [],
-    },
+    ...(isServingRegion(region.region) ? [externalDnsAddon(region, source)] : []),
     {
       id: 'istio-cni',
       ...source('istioCni'),
@@ -687,8 +640,71 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
       ignoreDifferences: [],
     },
   ];
-  return [...addons].sort((a, b) => a.wave - b.wave);
+  // A standby region (DR sites only) needs the mesh, secrets and monitoring, nothing that serves
+  // users, releases them or publishes them in DNS.
+  const kept = isServingRegion(region.region) ? addons : addons.filter((a) => STANDBY_REGION_ADDONS.has(a.id));
+  return [...kept].sort((a, b) => a.wave - b.wave);
 }
+
+/** external-dns: serving regions only (a standby region is not in public DNS). */
+function externalDnsAddon(region: RegionPlan, source: (pin: HelmChartKey) => ReturnType<typeof chartOf>): AddonSpec {
+  const { global } = region;
+  return {
+    // The Route 53 records of the public host names: the DNSEndpoints of charts/dns (see
+    // charts/lib/public-dns.ts for the records and why they point where they do). One instance
+    // per region, each writing only its own region's records: a failed region's external-dns
+    // being down changes nothing, its records stay and its health check takes it out.
+    id: 'external-dns',
+    ...source('externalDns'),
+    releaseName: EXTERNAL_DNS.releaseName,
+    namespace: EXTERNAL_DNS.namespace,
+    wave: ROOT_SYNC_WAVE.crds,
+    // Owns the DNSEndpoint CRD (the chart's crds/ folder): pruning it would delete every record.
+    prune: false,
+    values: {
+      provider: { name: 'aws' },
+      // Our DNSEndpoints only: no `service`/`ingress` source, so no Service or Ingress in the
+      // cluster can publish a name by annotation, and the ClusterRole reads DNSEndpoints only.
+      sources: ['crd'],
+      // `sync`, not `upsert-only`: git is the source of truth, so a record removed from dist/
+      // (a region taken out of DNS by dropping dns.ingressLoadBalancer, a host renamed) is
+      // removed from Route 53 too; under upsert-only it would stay and keep answering
+      // (health checks permitting) until someone deleted it by hand. The TXT registry limits
+      // deletes to what this region's owner ID created: never another region's record of
+      // the same name, never a record made outside external-dns.
+      policy: 'sync',
+      registry: 'txt',
+      txtOwnerId: externalDnsOwnerId(region),
+      domainFilters: [global.dns.zone],
+      // Only our DNSEndpoints, in the one namespace the region Applications put them in.
+      labelFilter: `${LABELS.name}=${PUBLIC_DNS_APP}`,
+      extraArgs: {
+        namespace: dnsEndpointNamespace(region),
+        // The public zone only, never a private zone of the same name.
+        'aws-zone-type': 'public',
+      },
+      // IRSA: the pod gets the region's IAM role (Route 53 changes on the zone) through its
+      // ServiceAccount; no access keys anywhere.
+      serviceAccount: {
+        create: true,
+        name: EXTERNAL_DNS.serviceAccount,
+        annotations: { 'eks.amazonaws.com/role-arn': serving(region).dns.externalDnsRoleArn },
+      },
+      env: [{ name: 'AWS_DEFAULT_REGION', value: region.region.name }],
+      // Pod Security "restricted", stated rather than left to the chart's defaults.
+      podSecurityContext: { ...restrictedPod, fsGroup: 65534 },
+      securityContext: { ...restrictedContainer, privileged: false, runAsUser: 65532, runAsGroup: 65532 },
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      serviceMonitor: { enabled: false },
+    },
+    ignoreDifferences: [],
+  };
+}
+
+/** The add-ons a standby region installs. */
+export const STANDBY_REGION_ADDONS: ReadonlySet<string> = new Set([
+  'istio-base', 'external-secrets', 'kube-prometheus-stack', 'istio-cni', 'istiod', 'istio-eastwestgateway',
+]);
 
 /** Every Helm repository any region's add-ons use (the platform AppProject's sources). */
 export function addonHelmRepos(plan: PlatformPlan): string[] {

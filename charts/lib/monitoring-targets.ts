@@ -21,6 +21,7 @@
  * Targets outside the mesh (the Argo Rollouts controller, Prometheus and Alertmanager
  * themselves) are scraped directly through their Services.
  */
+import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { LABELS } from './labels';
 
@@ -130,7 +131,7 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
     path: '/metrics',
     why: `${kind}'s own metrics (self-monitoring for the dashboards)`,
   });
-  return [
+  const all: ScrapeTarget[] = [
     meshed(names.api.app, namespaces.app, { portName: 'http-metrics', port: names.api.metricsPort, path: '/metrics' },
       'Istio request metrics (availability and latency SLIs) and the booking and payment counters'),
     meshed(names.web.app, namespaces.app, { portName: 'http-metrics', port: names.web.metricsPort, path: '/metrics' },
@@ -155,6 +156,10 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
     operated('prometheus'),
     operated('alertmanager'),
   ];
+  // A standby region runs only the DR sites' PgBouncer and Postgres besides monitoring itself.
+  if (isServingRegion(plan.region)) return all;
+  const standby = new Set<string>([names.data.pgbouncerApp, POSTGRES_APP, 'prometheus', 'alertmanager']);
+  return all.filter((t) => standby.has(t.name));
 }
 
 /**

@@ -22,6 +22,7 @@
  * if the ingress gateway Service is ever re-created (a new load balancer), the field must be
  * updated (see docs/argocd.md).
  */
+import { serving } from '../../regions/plan';
 import type { RegionPlan } from '../../regions/plan';
 
 /** The external-dns add-on: namespace, Helm release and the ServiceAccount IRSA binds to. */
@@ -74,7 +75,7 @@ export function externalDnsOwnerId(region: RegionPlan): string {
 /** The records of one region; none while `dns.ingressLoadBalancer` is not set (not in public DNS). */
 export function publicDnsRecords(region: RegionPlan): PublicDnsRecord[] {
   const { global } = region;
-  const { name, dns } = region.region;
+  const { name, dns } = serving(region);
   if (dns.ingressLoadBalancer === undefined) return [];
   const target = dns.ingressLoadBalancer;
   const entries = [

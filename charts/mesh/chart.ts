@@ -9,6 +9,9 @@
  *   stable/canary subsets are the ones Argo Rollouts shifts weight between);
  * - mesh-wide Telemetry: trace sampling from config, access logs for failures only.
  */
+import { regionNamespaces, serving } from '../../regions/plan';
+import { isServingRegion } from '../../regions/model';
+import { postgresGlobalHost } from '../postgres/names';
 import type { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import {
@@ -68,14 +71,16 @@ export class MeshChart extends RegionChart {
     super(scope, 'mesh', props);
     this.meshLabels = appLabels(this.plan, 'mesh', 'service-mesh');
     this.policies = regionPolicies(this.plan);
-    const owned = Object.values(this.plan.namespaces);
+    const owned = regionNamespaces(this.plan);
 
     this.mutualTls(owned);
     this.authorization(owned);
     this.sidecars(owned);
-    this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
+    // A standby region serves no users: no public Gateway, routes or tracing pipeline.
+    const servingRegion = isServingRegion(this.plan.region);
+    if (servingRegion) this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
     this.crossNetwork();
-    this.telemetry(props.tracingProvider ?? OTEL_TRACING_PROVIDER);
+    this.telemetry(servingRegion ? (props.tracingProvider ?? OTEL_TRACING_PROVIDER) : undefined);
     this.externalEgress();
   }
 
@@ -132,8 +137,11 @@ export class MeshChart extends RegionChart {
   private crossNetwork(): void {
     const { plan } = this;
     const root = plan.names.mesh.rootNamespace;
+    const p = plan.global.platform.name;
+    const active = plan.hostedShards.filter((h) => h.active);
     const exported = [
-      ...plan.region.shards.map((s) => plan.names.data.remoteShardHost(s.id, plan.region.name)),
+      ...active.map((h) => plan.names.data.remoteShardHost(h.config.id, plan.region.name)),
+      ...active.map((h) => postgresGlobalHost(p, h.config.id, h.site, plan.region.name)),
       ...(plan.region.role === 'primary' ? [sessionsProxyNames(plan, plan.region.name).globalHost] : []),
     ];
     new Gateway(this, 'cross-network-gateway', {
@@ -143,7 +151,8 @@ export class MeshChart extends RegionChart {
         servers: [
           {
             port: { number: EAST_WEST_GATEWAY.port, name: 'tls', protocol: 'TLS' },
-            // Only what other regions need: the shards homed here and (primary) the sessions proxy.
+            // Only what other regions need: the PgBouncer of the shards active here (other regions'
+            // APIs), their primaries (the other site's standby leader) and (primary) the sessions proxy.
             hosts: exported,
             tls: { mode: GatewaySpecServersTlsMode.AUTO_UNDERSCORE_PASSTHROUGH },
           },
@@ -220,7 +229,7 @@ export class MeshChart extends RegionChart {
   }
 
   private routing(apiRetries: number, webRetries: number): void {
-    const { names, global, region } = this.plan;
+    const { names, global } = this.plan;
     const ns = this.plan.namespaces.app;
     const wave = SYNC_WAVE.config;
     const gateway = `${ns}/${names.mesh.gateway}`;
@@ -247,7 +256,7 @@ export class MeshChart extends RegionChart {
     // ---- API: canary by subset. Argo Rollouts adds the stable and canary ReplicaSets'
     // rollouts-pod-template-hash to the subsets' labels and rewrites the route's weights.
     const apiPool = connectionPoolSizing({
-      maxReplicas: region.autoscaling.api.maxReplicas,
+      maxReplicas: serving(this.plan).autoscaling.api.maxReplicas,
       targetRequestsPerSecond: global.workloads.api.targetRequestsPerSecond,
       p95LatencyMs: global.delivery.api.analysis.maxLatencyP95Ms,
     });
@@ -289,7 +298,7 @@ export class MeshChart extends RegionChart {
     // ---- Web: blue-green by Service. Argo Rollouts points the active and preview Services at
     // the right ReplicaSet; the VirtualService only ever routes to the active one.
     const webPool = connectionPoolSizing({
-      maxReplicas: region.autoscaling.web.maxReplicas,
+      maxReplicas: serving(this.plan).autoscaling.web.maxReplicas,
       targetRequestsPerSecond: global.workloads.web.targetRequestsPerSecond,
       p95LatencyMs: global.delivery.web.analysis.maxLatencyP95Ms,
     });
@@ -318,8 +327,13 @@ export class MeshChart extends RegionChart {
   }
 
   /** Mesh-wide (root namespace) tracing and access logging. */
-  private telemetry(provider: string): void {
+  private telemetry(provider: string | undefined): void {
     const { names, global, region } = this.plan;
+    const accessLogging = [{ providers: [{ name: 'envoy' }], filter: { expression: ACCESS_LOG_FILTER } }];
+    if (provider === undefined) {
+      new Telemetry(this, 'telemetry', { metadata: this.meta('mesh-default', names.mesh.rootNamespace, SYNC_WAVE.config), spec: { accessLogging } });
+      return;
+    }
     new Telemetry(this, 'telemetry', {
       metadata: this.meta('mesh-default', names.mesh.rootNamespace, SYNC_WAVE.config),
       spec: {
@@ -334,7 +348,7 @@ export class MeshChart extends RegionChart {
             },
           },
         ],
-        accessLogging: [{ providers: [{ name: 'envoy' }], filter: { expression: ACCESS_LOG_FILTER } }],
+        accessLogging,
       },
     });
     // The tracing pipeline does not trace itself: spans about exporting spans would loop back

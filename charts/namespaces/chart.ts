@@ -48,8 +48,10 @@ const udp = (port: number) => ({ protocol: 'UDP', port: k8s.IntOrString.fromNumb
 export class NamespacesChart extends RegionChart {
   constructor(scope: Construct, props: RegionChartProps) {
     super(scope, 'namespaces', props);
+    // A standby region runs no app tier, so it has no app namespace.
     for (const role of NAMESPACE_ROLES) {
-      this.guardedNamespace(props.plan.namespaces[role], role, props.plan.region.namespaces[role]);
+      const sizing = props.plan.region.namespaces[role];
+      if (sizing) this.guardedNamespace(props.plan.namespaces[role], role, sizing);
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * PgBouncer of a region (dist/<region>/pgbouncer.yaml): one pooler Deployment + Service per
- * shard homed here (charts/pgbouncer/shard.ts), all under one ServiceAccount, the identity
+ * shard site this region runs (charts/pgbouncer/shard.ts), all under one ServiceAccount, the identity
  * the mesh authorises towards Postgres (and the API towards it).
  */
 import { k8s } from 'cdk8s-plus-28';
@@ -38,12 +38,13 @@ export class PgbouncerChart extends RegionChart {
       // PgBouncer never calls the Kubernetes API.
       automountServiceAccountToken: false,
     });
-    this.shards = plan.region.shards.map(
-      (shard) => new PgbouncerShard(this, `shard-${shard.id}`, { plan, shard, serviceAccountName, pools: props.pools }),
+    // Both sites of a shard run their PgBouncer: at the DR site it waits warm for a promotion.
+    this.shards = plan.hostedShards.map(
+      (hosted) => new PgbouncerShard(this, `shard-${hosted.config.id}`, { plan, shard: hosted.config, serviceAccountName, pools: props.pools }),
     );
-    // Every other region's API reaches the shards homed here by their global names, through
-    // this region's east-west gateway.
-    for (const shard of plan.region.shards) {
+    // Every other region's API reaches the shards active here by their global names, through
+    // this region's east-west gateway (a standby site exports nothing until it is promoted).
+    for (const shard of plan.hostedShards.filter((h) => h.active).map((h) => h.config)) {
       const service = plan.names.data.pgbouncer(shard.id);
       new GlobalServiceExport(this, `shard-${shard.id}-export`, {
         metadata: {

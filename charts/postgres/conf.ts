@@ -8,7 +8,8 @@
 import type { ShardConfig } from '../../regions/model';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
-import { BOOKINGS_DATABASE, POSTGRES_PORTS, POSTGRES_USERS } from './names';
+import { parseQuantity } from '../../regions/quantity';
+import { BOOKINGS_DATABASE, POSTGRES_PORTS, POSTGRES_USERS, siteOf } from './names';
 
 /** Where the pods mount the files of this module and the TLS Secret. */
 export const POSTGRES_PATHS = {
@@ -81,11 +82,19 @@ export function postgresParameters(plan: RegionPlan, shard: ShardConfig): Record
     work_mem: `${settings.workMemMb}MB`,
     maintenance_work_mem: `${settings.maintenanceWorkMemMb}MB`,
     huge_pages: 'try',
-    archive_mode: 'on',
+    // The DR site archives what it receives (always: also while it is a standby cluster), so the
+    // shard's WAL exists in a second bucket of its residency; the home site archives as primary.
+    // Fixed per site, not per role: a promotion changes no parameter that needs a restart.
+    archive_mode: siteOf(plan, shard.id) === 'dr' ? 'always' : 'on',
     archive_command: WALG_ARCHIVE_COMMAND,
     // A quiet shard still ships a segment this often: the bound on data lost with the pod (RPO).
     archive_timeout: pg.archiveTimeoutSeconds,
     restore_command: WALG_RESTORE_COMMAND,
+    // A standby whose stream broke polls the archive this often (part of the DR site's RPO).
+    wal_retrieve_retry_interval: `${pg.walRetrieveRetryIntervalSeconds}s`,
+    // The other site's replication slot holds WAL while that site is away; past a fifth of the
+    // volume the slot is dropped (it then catches up from the archive) rather than fill pg_wal.
+    max_slot_wal_keep_size: `${Math.floor(parseQuantity(shard.storage.size) / 5 / 1024 ** 2)}MB`,
     hot_standby_feedback: 'on',
     ssl: 'on',
     ssl_cert_file: `${POSTGRES_PATHS.tlsDir}/tls.crt`,

@@ -4,7 +4,7 @@
  * Exported for the mesh engineer: import `postgresNames(plan, shardId)` rather than
  * rebuilding a string.
  */
-import type { RegionPlan } from '../../regions/plan';
+import type { RegionPlan, ShardSite } from '../../regions/plan';
 import { LABELS } from '../lib/labels';
 import { appLabels } from '../lib/metadata';
 
@@ -97,6 +97,9 @@ export interface PostgresShardNames {
   readonly backupStorageSecret: string;
   readonly backupCronJob: string;
   readonly backupServiceAccount: string;
+  /** Argo CD PostSync Job that puts the site's role (active or standby) into Patroni's DCS. */
+  readonly topologyJob: string;
+  readonly topologyServiceAccount: string;
   /** Fully qualified in-cluster DNS names. */
   readonly readWriteHost: string;
   readonly readOnlyHost: string;
@@ -108,11 +111,41 @@ export interface PostgresShardNames {
   readonly selectorLabels: Readonly<Record<string, string>>;
   /** Selector labels of the backup Job pods. */
   readonly backupSelectorLabels: Readonly<Record<string, string>>;
+  /** Selector labels of the topology Job pods. */
+  readonly topologySelectorLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * Which site of the shard this region runs. The DR site's objects carry a `-dr` suffix: Patroni
+ * member names (the pod names) must be unique across a primary cluster and the standby cluster
+ * streaming from it (they become application_name on the primary), and the suffix keeps them so.
+ */
+export function siteOf(plan: RegionPlan, shardId: number): ShardSite {
+  return plan.hostedShards.find((h) => h.config.id === shardId)?.site ?? 'home';
+}
+
+/** Patroni scope (= StatefulSet, read-write Service) of a site; the same in every region that names it. */
+export function postgresScope(platform: string, shardId: number, site: ShardSite): string {
+  return `${platform}-postgres-shard-${shardId}${site === 'dr' ? '-dr' : ''}`;
+}
+
+/**
+ * The mesh-wide name of a site's read-write Service (`<scope>.<region>.<platform>.global`): the
+ * other site's standby leader streams from it through the east-west gateways.
+ */
+export function postgresGlobalHost(platform: string, shardId: number, site: ShardSite, region: string): string {
+  return `${postgresScope(platform, shardId, site)}.${region}.${platform}.global`;
+}
+
+/** Physical replication slot the active site keeps for the other site's standby leader. */
+export function standbySlotName(follower: ShardSite): string {
+  return `standby_${follower}_site`;
 }
 
 export function postgresNames(plan: RegionPlan, shardId: number): PostgresShardNames {
   const p = plan.global.platform.name;
-  const scope = `${p}-postgres-shard-${shardId}`;
+  const site = siteOf(plan, shardId);
+  const scope = postgresScope(p, shardId, site);
   const ns = plan.namespaces.data;
   const fqdn = (svc: string) => `${svc}.${ns}.svc.cluster.local`;
   const readOnlyService = `${scope}-ro`;
@@ -137,18 +170,25 @@ export function postgresNames(plan: RegionPlan, shardId: number): PostgresShardN
     backupStorageSecret: `${scope}-backup-storage`,
     backupCronJob: `${scope}-base-backup`,
     backupServiceAccount: `${scope}-backup`,
+    topologyJob: `${scope}-topology`,
+    topologyServiceAccount: `${scope}-topology`,
     readWriteHost: fqdn(scope),
     readOnlyHost: fqdn(readOnlyService),
     backupPrefix: `${plan.region.backup.bucket.replace(/\/+$/, '')}/shard-${shardId}`,
     remoteKeys: {
       credentials: `${p}/postgres/shard-${shardId}/credentials`,
-      tls: `${p}/postgres/shard-${shardId}/tls`,
+      // One certificate per site: it names that site's Services (same CA for both sites).
+      tls: site === 'dr' ? `${p}/postgres/shard-${shardId}-dr/tls` : `${p}/postgres/shard-${shardId}/tls`,
       backupStorage: `${p}/postgres/${plan.region.name}/backup-storage`,
     },
     selectorLabels,
     backupSelectorLabels: {
       ...appLabels(plan, 'postgres-backup', 'backup'),
       [LABELS.instance]: `${scope}-backup-${plan.region.name}`,
+    },
+    topologySelectorLabels: {
+      ...appLabels(plan, 'postgres-topology', 'failover'),
+      [LABELS.instance]: `${scope}-topology-${plan.region.name}`,
     },
   };
 }

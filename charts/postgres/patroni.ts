@@ -11,6 +11,7 @@ import type { ShardConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { patroniManagedParameters, postgresParameters, POSTGRES_PATHS, WALG_RESTORE_COMMAND } from './conf';
 import { PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } from './names';
+import { hostedShard, permanentSlots, standbyClusterConfig } from './site-topology';
 
 export interface PatroniTiming {
   /** Seconds the leader lock lives without renewal. @default 30 */
@@ -85,6 +86,9 @@ export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: Patr
   const u = POSTGRES_USERS;
   const dir = POSTGRES_PATHS.configDir;
   const replicationTls = { sslmode: 'verify-ca', sslrootcert: `${POSTGRES_PATHS.tlsDir}/ca.crt` };
+  const hosted = hostedShard(plan, shard.id);
+  const standby = standbyClusterConfig(plan, hosted);
+  const slots = permanentSlots(hosted);
   return {
     scope: names.scope,
     // name, namespace, pod_ip, connect addresses and passwords: PATRONI_* environment variables.
@@ -93,6 +97,9 @@ export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: Patr
       scope_label: PATRONI_LABELS.scope,
       role_label: PATRONI_LABELS.role,
       leader_label_value: PATRONI_LABELS.leader,
+      // A standby cluster's leader is labelled like a primary, so the read-write Service (and the
+      // topology Job, the backup) reach it; it refuses writes until the site is promoted.
+      standby_leader_label_value: PATRONI_LABELS.leader,
       follower_label_value: PATRONI_LABELS.follower,
       // ConfigMaps, not Endpoints: the Services select on the role label, and Patroni needs no
       // rights on Endpoints or Services (see the Role in postgres-shard.ts).
@@ -113,6 +120,10 @@ export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: Patr
         // Asynchronous replication: a lost primary costs at most maximum_lag_on_failover bytes,
         // never availability; PITR (archive_timeout) bounds the rest.
         synchronous_mode: false,
+        // Which site takes writes (charts/postgres/site-topology.ts); the topology Job keeps the
+        // running cluster's DCS in step, since Patroni reads this section only at bootstrap.
+        ...(standby ? { standby_cluster: standby } : {}),
+        ...(slots ? { slots } : {}),
         postgresql: {
           use_pg_rewind: true,
           use_slots: true,

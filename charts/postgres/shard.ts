@@ -257,7 +257,8 @@ export class PostgresShard extends Construct {
     });
     new k8s.KubeService(this, 'ReadWrite', {
       metadata: { ...meta(names.readWriteService), annotations: RUNTIME_SELECTOR_ANNOTATION },
-      spec: { type: 'ClusterIP', selector: role(PATRONI_LABELS.leader), ports: [svcPort(POSTGRES_PORTS.postgres)] },
+      // Patroni's REST API of the leader too: the topology Job sets the site's role through it.
+      spec: { type: 'ClusterIP', selector: role(PATRONI_LABELS.leader), ports: [svcPort(POSTGRES_PORTS.postgres), svcPort(POSTGRES_PORTS.patroni)] },
     });
     new k8s.KubeService(this, 'ReadOnly', {
       metadata: { ...meta(names.readOnlyService), annotations: RUNTIME_SELECTOR_ANNOTATION },

@@ -31,6 +31,7 @@ function shardMapJson(props: RegionChartProps): string {
       first: r.first,
       last: r.last,
       homeRegion: r.homeRegion,
+      activeRegion: r.activeRegion,
       local: r.local,
       readWrite: { host: r.readWrite.host, port: r.readWrite.port, database: r.readWrite.database, ...login(r.shard) },
       readOnly: { host: r.readOnly.host, port: r.readOnly.port, database: r.readOnly.database, ...login(r.shard) },
@@ -48,14 +49,14 @@ export class ShardMapChart extends RegionChart {
     for (const route of plan.shardRoutes.filter((r) => !r.local)) {
       new GlobalServiceImport(this, `shard-${route.shard}-import`, {
         metadata: {
-          name: `${data.pgbouncer(route.shard)}-${route.homeRegion}`,
+          name: `${data.pgbouncer(route.shard)}-${route.activeRegion}`,
           namespace: plan.namespaces.app,
           labels: appLabels(plan, 'shard-map', 'routing'),
           annotations: syncWave(SYNC_WAVE.config),
         },
         globalHost: route.readWrite.host,
         ports: [{ name: 'tcp-pgbouncer', number: route.readWrite.port }],
-        gatewayHost: route.homeGateway,
+        gatewayHost: route.activeGateway,
         // Only the API (app namespace) calls other regions' shards.
         exportTo: ['.'],
       });

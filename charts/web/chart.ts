@@ -6,6 +6,7 @@
  * analysis passed, analyses it again on real traffic (post-promotion) and keeps the old stack
  * running for `scaleDownDelaySeconds`, so a failed post-promotion analysis switches back at once.
  */
+import { serving } from '../../regions/plan';
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -229,8 +230,8 @@ export class WebChart extends RegionChart {
       namespace: ns,
       labels,
       target: { name: web.rollout },
-      minReplicas: region.autoscaling.web.minReplicas,
-      maxReplicas: region.autoscaling.web.maxReplicas,
+      minReplicas: serving(props.plan).autoscaling.web.minReplicas,
+      maxReplicas: serving(props.plan).autoscaling.web.maxReplicas,
       container: CONTAINER,
       targetCpuUtilization: workload.targetCpuUtilization,
       targetRequestsPerSecond: workload.targetRequestsPerSecond,

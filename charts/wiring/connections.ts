@@ -17,7 +17,10 @@ import type { RegionPlan } from '../../regions/plan';
 import { type Connection, type Credential, type Peer, serviceHost } from '../../regions/wiring';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { ISTIO_AGENT_METRICS_PORT } from '../lib/monitoring-targets';
-import { POSTGRES_PORTS, postgresNames } from '../postgres/names';
+import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, postgresGlobalHost, postgresNames } from '../postgres/names';
+import { activeBucketHost, activeSiteOf } from '../postgres/site-topology';
+import { isServingRegion } from '../../regions/model';
+import { regionNamespaces, type HostedShard } from '../../regions/plan';
 import { objectStorageEndpoint, walgCredentials } from '../postgres/walg';
 import { isPrimaryRegion, primaryRegionOf, REDIS_TIERS, type RedisTierKey, redisTopology, sessionsProxyNames, TIER_SLUG } from '../redis/topology';
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
@@ -32,9 +35,14 @@ const HTTPS = 443;
 
 export function declaredConnections(plan: RegionPlan): Connection[] {
   const p = regionPeers(plan);
+  // A standby region runs the data tier's DR sites and their monitoring, nothing users reach.
+  if (!isServingRegion(plan.region)) {
+    return [...siteConnections(plan, p), ...monitoringConnections(plan, p), ...guardrailConnections(plan, p)];
+  }
   return [
     ...edgeConnections(plan, p),
-    ...databaseConnections(plan, p),
+    ...apiDatabaseConnections(plan, p),
+    ...siteConnections(plan, p),
     ...redisConnections(plan, p),
     ...tracingConnections(plan, p),
     ...monitoringConnections(plan, p),
@@ -66,25 +74,32 @@ function edgeConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   ];
 }
 
-/**
- * The API to every shard of the routing map (read-write and read-only pools), PgBouncer to its
- * Postgres, the Patroni members to each other and to the Kubernetes API, WAL-G and the base
- * backups to object storage.
- */
-function databaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
-  const { region } = plan;
+/** The API to every shard of the routing map (read-write and read-only pools), local or through the mesh. */
+function apiDatabaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   const out: Connection[] = [];
   for (const route of plan.shardRoutes) {
     const credentials: Credential[] = [{ secret: apiDatabaseSecret(plan), key: `shard-${route.shard}`, mounted: true, container: 'api' }];
     for (const [pool, endpoint] of [['rw', route.readWrite], ['ro', route.readOnly]] as const) {
-      const why = `Franchises ${route.first}–${route.last} live on shard ${route.shard} (${route.homeRegion}); the ${pool === 'rw' ? 'read-write' : 'read-only'} pool is database ${endpoint.database}.`;
+      const why = `Franchises ${route.first}–${route.last} live on shard ${route.shard} (active in ${route.activeRegion}); the ${pool === 'rw' ? 'read-write' : 'read-only'} pool is database ${endpoint.database}.`;
       out.push(route.local
         ? tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: service(endpoint.host, endpoint.port, p.pgbouncer(route.shard)), discovery: config, credentials, why })
-        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: remote(endpoint.host, endpoint.port, route.homeGateway), discovery: config, credentials, why }));
+        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: remote(endpoint.host, endpoint.port, route.activeGateway), discovery: config, credentials, why }));
     }
   }
-  // The other regions' APIs reach the shards homed here through this region's east-west gateway.
-  for (const shard of region.shards) {
+  return out;
+}
+
+/**
+ * The shard sites this region runs: the other regions' APIs to the active ones, PgBouncer to its
+ * Postgres, the Patroni members to each other and to the Kubernetes API, WAL-G and the base
+ * backups to object storage, the topology Job to the leader, and the two sites of a shard to
+ * each other across regions (the standby leader streams from the active primary).
+ */
+function siteConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const { region } = plan;
+  const out: Connection[] = [];
+  // The other regions' APIs reach the shards active here through this region's east-west gateway.
+  for (const shard of plan.hostedShards.filter((h) => h.active).map((h) => h.config)) {
     const globalHost = plan.names.data.remoteShardHost(shard.id, region.name);
     out.push(tcp({
       name: `remote-api-to-pgbouncer-shard-${shard.id}`, from: p.remoteApi,
@@ -95,7 +110,8 @@ function databaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
     }));
   }
   const objectStorage = objectStorageEndpoint(plan);
-  for (const shard of region.shards) {
+  for (const hosted of plan.hostedShards) {
+    const shard = hosted.config;
     const n = postgresNames(plan, shard.id);
     const postgres = p.postgres(shard.id);
     const backup = p.postgresBackup(shard.id);
@@ -120,9 +136,40 @@ function databaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       tcp({ name: `postgres-shard-${shard.id}-backup-to-object-storage`, from: backup, to: s3, discovery: { kind: 'config', names: objectStorage.endpoint },
         credentials: walgCredentials(plan, n, 'base-backup'),
         why: 'The base backup and the retention step write to and prune the shard\'s prefix.' }),
+      tcp({ name: `postgres-shard-${shard.id}-topology-to-patroni`, from: p.postgresTopology(shard.id), to: service(n.readWriteHost, POSTGRES_PORTS.patroni.port, postgres), discovery: config,
+        credentials: [{ secret: n.credentialsSecret, key: CREDENTIAL_PROPERTIES.patroniApiPassword, env: 'PATRONI_PASSWORD', container: 'topology' }],
+        why: `After every sync the topology Job PATCHes the site's role (${hosted.active ? 'active primary' : 'standby cluster'}) into Patroni through the leader's REST API.` }),
     );
+    out.push(...crossSiteConnections(plan, p, hosted));
   }
   return out;
+}
+
+/** The two sites of a shard: the standby leader streams from the active primary through both regions' gateways. */
+function crossSiteConnections(plan: RegionPlan, p: RegionPeers, hosted: HostedShard): Connection[] {
+  const id = hosted.config.id;
+  const n = postgresNames(plan, id);
+  const pgPort = POSTGRES_PORTS.postgres.port;
+  if (hosted.active) {
+    const globalHost = postgresGlobalHost(plan.global.platform.name, id, hosted.site, plan.region.name);
+    return [tcp({
+      name: `remote-standby-to-postgres-shard-${id}`, from: p.remotePostgres(id), to: service(n.readWriteHost, pgPort, p.postgres(id)),
+      discovery: discovered(`the global name ${globalHost}, exported here by a ServiceEntry`),
+      arrivesThrough: { gateway: p.eastWestGateway, globalHost },
+      why: `The standby leader of the shard's ${hosted.peer.site} site (${hosted.peer.region}) streams WAL from this primary: the DR copy within the RPO.`,
+    })];
+  }
+  const active = activeSiteOf(plan, hosted);
+  return [
+    tcp({ name: `postgres-shard-${id}-stream-from-active-site`, from: p.postgres(id), to: remote(active.globalHost, pgPort, active.eastWestGateway),
+      discovery: { kind: 'config', names: active.globalHost },
+      credentials: [{ secret: n.credentialsSecret, key: CREDENTIAL_PROPERTIES.replicationPassword, env: 'PATRONI_REPLICATION_PASSWORD', container: 'postgres' }],
+      why: `This site is a Patroni standby cluster: its standby leader streams from the active primary in ${active.region} (standby_cluster.host).` }),
+    tcp({ name: `postgres-shard-${id}-to-active-site-archive`, from: p.postgres(id), to: { kind: 'external', host: activeBucketHost(plan, hosted), port: HTTPS },
+      discovery: { kind: 'config', names: active.bucket },
+      credentials: walgCredentials(plan, n, 'postgres'),
+      why: `When the stream breaks, the standby leader fetches WAL from the active site's archive (${active.bucket}, same residency): standby_cluster.restore_command.` }),
+  ];
 }
 
 /** The API to each Redis tier, and the tiers' own replication, Sentinel and proxy traffic. */
@@ -193,7 +240,7 @@ function tracingConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   const redisPods = REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [p.redisServers(tier), p.redisSentinels(tier)] : [p.redisServers(tier)]);
   const spanSources: Peer[] = [
     p.ingressGateway, p.api, p.web,
-    ...plan.region.shards.flatMap((s) => [p.pgbouncer(s.id), p.postgres(s.id), p.postgresBackup(s.id)]),
+    ...plan.hostedShards.flatMap((h) => [p.pgbouncer(h.config.id), p.postgres(h.config.id), p.postgresBackup(h.config.id), p.postgresTopology(h.config.id)]),
     ...redisPods, ...(isPrimaryRegion(plan) ? [p.sessionsProxy] : []),
   ];
   return [
@@ -218,20 +265,31 @@ function monitoringConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
     discovery: discovered('PodMonitor (Kubernetes pod discovery)'),
     why: 'Prometheus scrapes Istio\'s merged metrics endpoint on the sidecar agent (Envoy and the application\'s own metrics); the agent port is outside the sidecar, so STRICT mTLS does not refuse a scraper without one.',
   });
+  const servingRegion = isServingRegion(plan.region);
   const queriers: [Peer, string][] = [
-    [p.argoRollouts, 'Release analyses (AnalysisTemplates) query the canary and preview metrics.'],
-    [p.prometheusAdapter, 'The API HPA\'s requests-per-second metric.'],
+    ...(servingRegion
+      ? ([
+          [p.argoRollouts, 'Release analyses (AnalysisTemplates) query the canary and preview metrics.'],
+          [p.prometheusAdapter, 'The API HPA\'s requests-per-second metric.'],
+        ] as [Peer, string][])
+      : []),
     [p.grafana, 'Dashboards.'],
   ];
   const receivers = alertReceivers(plan);
+  // The app tier, Redis and Argo Rollouts run in serving regions only.
+  const servingTargets: Connection[] = servingRegion
+    ? [
+        merged(p.api),
+        merged(p.web),
+        ...REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [merged(p.redisServers(tier)), merged(p.redisSentinels(tier))] : [merged(p.redisServers(tier))]),
+        ...(isPrimaryRegion(plan) ? [merged(p.sessionsProxy)] : []),
+        tcp({ name: 'prometheus-to-argo-rollouts', from: p.prometheus, to: pods(p.argoRollouts, 8090, 'ServiceMonitor on the controller\'s metrics Service'), discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
+          why: 'rollout_info: a release that was aborted and rolled back (RolloutAborted alert).' }),
+      ]
+    : [];
   return [
-    merged(p.api),
-    merged(p.web),
-    ...plan.region.shards.flatMap((s) => [merged(p.pgbouncer(s.id)), merged(p.postgres(s.id))]),
-    ...REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [merged(p.redisServers(tier)), merged(p.redisSentinels(tier))] : [merged(p.redisServers(tier))]),
-    ...(isPrimaryRegion(plan) ? [merged(p.sessionsProxy)] : []),
-    tcp({ name: 'prometheus-to-argo-rollouts', from: p.prometheus, to: pods(p.argoRollouts, 8090, 'ServiceMonitor on the controller\'s metrics Service'), discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
-      why: 'rollout_info: a release that was aborted and rolled back (RolloutAborted alert).' }),
+    ...servingTargets,
+    ...plan.hostedShards.flatMap((h) => [merged(p.pgbouncer(h.config.id)), merged(p.postgres(h.config.id))]),
     tcp({ name: 'prometheus-to-prometheus', from: p.prometheus, to: service(prometheusHost, 9090, p.prometheus), discovery: discovered('ServiceMonitor on prometheus-operated'),
       why: 'The HA pair scrapes itself (self-monitoring).' }),
     tcp({ name: 'prometheus-to-alertmanager', from: p.prometheus, to: service(alertmanagerHost, 9093, p.alertmanager), discovery: discovered('Prometheus spec.alerting names the alertmanager-operated Service'),
@@ -259,7 +317,7 @@ function alertReceivers(plan: RegionPlan): { name: string; host: string; port: n
 
 /** What every pod of our namespaces needs: DNS, and istiod for the sidecar's config and certificates. */
 function guardrailConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
-  return Object.values(plan.namespaces).flatMap((namespace) => {
+  return regionNamespaces(plan).flatMap((namespace) => {
     const from = p.namespacePods(namespace);
     const dns = discovered('the pod\'s resolv.conf (kubelet)');
     return [

@@ -9,7 +9,8 @@ import type { RegionPlan } from '../../regions/plan';
 import type { Peer } from '../../regions/wiring';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
-import { postgresNames } from '../postgres/names';
+import { PATRONI_LABELS, postgresNames, postgresScope } from '../postgres/names';
+import { hostedShard } from '../postgres/site-topology';
 import { redisServiceAccount, type RedisTierKey, TIER_SLUG } from '../redis/topology';
 import { tracingNames } from '../tracing/names';
 
@@ -28,6 +29,10 @@ export interface RegionPeers {
   pgbouncer(shardId: number): Peer;
   postgres(shardId: number): Peer;
   postgresBackup(shardId: number): Peer;
+  /** The topology Job of a shard site (sets the site's role in Patroni). */
+  postgresTopology(shardId: number): Peer;
+  /** The Postgres pods of the shard's other site, in another region (its standby leader streams from here). */
+  remotePostgres(shardId: number): Peer;
   /** Redis servers of a tier (master and replicas: one StatefulSet). */
   redisServers(tier: RedisTierKey): Peer;
   /** Sentinels of a tier (absent where the tier replicates another region). */
@@ -76,6 +81,16 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
     postgresBackup: (shardId) => {
       const n = postgresNames(plan, shardId);
       return ours(`postgres-shard-${shardId}-backup`, namespaces.data, { ...n.backupSelectorLabels }, n.backupServiceAccount);
+    },
+    postgresTopology: (shardId) => {
+      const n = postgresNames(plan, shardId);
+      return ours(`postgres-shard-${shardId}-topology`, namespaces.data, { ...n.topologySelectorLabels }, n.topologyServiceAccount);
+    },
+    remotePostgres: (shardId) => {
+      const other = hostedShard(plan, shardId).peer;
+      const scope = postgresScope(plan.global.platform.name, shardId, other.site);
+      return addon(`remote-postgres-shard-${shardId}`, namespaces.data, { [PATRONI_LABELS.scope]: scope }, scope, true,
+        `the shard's ${other.site} site in ${other.region}: same namespace, its own service account (${scope}) under the shared root`);
     },
     redisServers: (tier) => redisPeer(`${TIER_SLUG[tier]}-server`),
     redisSentinels: (tier) => redisPeer(`${TIER_SLUG[tier]}-sentinel`),

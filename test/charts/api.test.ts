@@ -2,6 +2,7 @@
  * The API chart: canary release with Istio traffic routing and Prometheus analysis,
  * autoscaling, runtime config and OpenTelemetry identity. Guards issue #3 items 1, 3 and 6.
  */
+import { serving } from '../../regions/plan';
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_K8S_CLUSTER_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
@@ -290,7 +291,7 @@ describe('ApiChart: autoscaling and availability', () => {
     for (const region of REGIONS) {
       const p = shippedPlan().regions.find((r) => r.region.name === region)!;
       const hpa = find(render(p), 'HorizontalPodAutoscaler', names.rollout, ns);
-      expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([p.region.autoscaling.api.minReplicas, p.region.autoscaling.api.maxReplicas]);
+      expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([serving(p).autoscaling.api.minReplicas, serving(p).autoscaling.api.maxReplicas]);
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: names.rollout });
     }
   });

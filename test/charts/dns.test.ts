@@ -3,6 +3,7 @@
  * both public host names with a Route 53 latency record tied to its own health check, so a failed
  * region stops being answered. Guards issue #11 item 4.
  */
+import { serving } from '../../regions/plan';
 import { describe, expect, it } from 'vitest';
 import { platformAddons } from '../../charts/argocd/addon-catalog';
 import { DnsChart } from '../../charts/dns/chart';
@@ -32,7 +33,7 @@ describe('DnsChart', () => {
         expect(e.metadata.labels['bookedbarber.com/region']).toBe(r.region.name);
       }
       for (const x of records) {
-        expect(x.targets).toEqual([r.region.dns.ingressLoadBalancer]);
+        expect(x.targets).toEqual([serving(r).dns.ingressLoadBalancer]);
         expect(x.targets[0]).toMatch(new RegExp(`\\.elb\\.${r.region.name}\\.amazonaws\\.com$`));
       }
     }
@@ -56,7 +57,7 @@ describe('DnsChart', () => {
     for (const r of plan.regions) {
       for (const x of endpointsOf(r).flatMap((e) => e.spec.endpoints)) {
         const ids = x.providerSpecific.filter((p: any) => p.name === 'aws/health-check-id').map((p: any) => p.value);
-        expect(ids).toEqual([r.region.dns.healthCheckId]);
+        expect(ids).toEqual([serving(r).dns.healthCheckId]);
         byRegion.set(r.region.name, ids[0]);
       }
     }
@@ -76,7 +77,7 @@ describe('DnsChart', () => {
 
   it('renders no record for a region whose load balancer is not known yet (not in public DNS)', () => {
     const base = regionPlan('eu-west-1');
-    const { ingressLoadBalancer: _, ...dns } = base.region.dns;
+    const { ingressLoadBalancer: _, ...dns } = serving(base).dns;
     const p: RegionPlan = { ...base, region: { ...base.region, dns } };
     expect(publicDnsRecords(p)).toEqual([]);
     expect(endpointsOf(p)).toEqual([]);
@@ -130,7 +131,7 @@ describe('external-dns add-on', () => {
   it('gets its region\'s IAM role through IRSA (no keys) and runs under Pod Security "restricted"', () => {
     for (const r of plan.regions) {
       const v = externalDns(r).values as any;
-      expect(v.serviceAccount).toEqual({ create: true, name: 'external-dns', annotations: { 'eks.amazonaws.com/role-arn': r.region.dns.externalDnsRoleArn } });
+      expect(v.serviceAccount).toEqual({ create: true, name: 'external-dns', annotations: { 'eks.amazonaws.com/role-arn': serving(r).dns.externalDnsRoleArn } });
       expect(JSON.stringify(v)).not.toMatch(/AWS_ACCESS_KEY|AWS_SECRET/);
       expect(v.podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       expect(v.securityContext).toMatchObject({

@@ -3,6 +3,7 @@
  * (AuthorizationPolicy and NetworkPolicy, twins, nothing else open), the Gateway's TLS, the API
  * route and subsets Argo Rollouts drives, Sidecars and Telemetry. Guards issue #3 items 4 and 6.
  */
+import { serving } from '../../regions/plan';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FILTER, MeshChart } from '../../charts/mesh/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
@@ -276,7 +277,7 @@ describe('mesh sizing', () => {
   it('follows each region\'s HPA maximum', () => {
     for (const r of shippedPlan().regions) {
       const dr = find(render(r), 'DestinationRule', names.api.destinationRule);
-      const expected = connectionPoolSizing({ maxReplicas: r.region.autoscaling.api.maxReplicas, targetRequestsPerSecond: global.workloads.api.targetRequestsPerSecond, p95LatencyMs: global.delivery.api.analysis.maxLatencyP95Ms });
+      const expected = connectionPoolSizing({ maxReplicas: serving(r).autoscaling.api.maxReplicas, targetRequestsPerSecond: global.workloads.api.targetRequestsPerSecond, p95LatencyMs: global.delivery.api.analysis.maxLatencyP95Ms });
       expect(dr.spec.trafficPolicy.connectionPool.http.http2MaxRequests).toBe(expected.maxInFlight);
     }
   });

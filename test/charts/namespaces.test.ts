@@ -39,7 +39,7 @@ describe('NamespacesChart', () => {
   });
 
   it('sizes each LimitRange from the region file, with a default memory limit and no default CPU limit', () => {
-    const d = plan.region.namespaces.app.containerDefaults;
+    const d = plan.region.namespaces.app!.containerDefaults;
     const [limit] = find(objects, 'LimitRange', 'bookedbarber-app-limits', 'bookedbarber-app').spec.limits;
     expect(limit).toEqual({
       type: 'Container',

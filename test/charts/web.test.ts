@@ -2,6 +2,7 @@
  * The web chart: blue-green release gated by pre- and post-promotion analysis, autoscaling.
  * Guards issue #3 items 2, 3 and 6.
  */
+import { serving } from '../../regions/plan';
 import { balanced, promqlErrors } from '../support/promql';
 import { describe, expect, it } from 'vitest';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
@@ -123,7 +124,7 @@ describe('WebChart: autoscaling and availability', () => {
     for (const region of REGIONS) {
       const p = shippedPlan().regions.find((r) => r.region.name === region)!;
       const hpa = find(render(p), 'HorizontalPodAutoscaler', names.rollout, ns);
-      expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([p.region.autoscaling.web.minReplicas, p.region.autoscaling.web.maxReplicas]);
+      expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([serving(p).autoscaling.web.minReplicas, serving(p).autoscaling.web.maxReplicas]);
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: names.rollout });
     }
   });

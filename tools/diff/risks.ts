@@ -16,6 +16,7 @@ export const RISK_RULES = {
   'authorization-policy': 'AuthorizationPolicy removed or widened',
   'peer-authentication': 'PeerAuthentication not STRICT or removed',
   rollout: 'Rollout strategy or analysis threshold changed',
+  'shard-topology': 'Postgres shard promoted or demoted, or its writes routed to another region',
 } as const;
 
 export type RiskRule = keyof typeof RISK_RULES;
@@ -291,6 +292,63 @@ function risksOf(d: ObjectDelta): Array<{ rule: RiskRule; detail: string }> {
     }
   }
   if (removed && (kind === 'AnalysisTemplate' || kind === 'ClusterAnalysisTemplate') && !d.renamed?.to) add('rollout', 'analysis template removed');
+  for (const detail of shardTopologyRisks(d)) add('shard-topology', detail);
+  return out;
+}
+
+// ---- shard topology ----------------------------------------------------------------------
+
+/** The role a Postgres site's topology Job sets (EXPECTED_ROLE: primary or standby-leader). */
+function expectedRole(o: KubeObject | undefined): string | undefined {
+  const containers = get(o, 'spec', 'template', 'spec', 'containers');
+  if (!Array.isArray(containers)) return undefined;
+  for (const c of containers) {
+    const env = get(c, 'env');
+    if (!Array.isArray(env)) continue;
+    const found = env.find((e) => get(e, 'name') === 'EXPECTED_ROLE');
+    if (found) return get(found, 'value') as string | undefined;
+  }
+  return undefined;
+}
+
+/** Read-write host of every shard in a routing-map ConfigMap (any JSON value with a `shards` list). */
+function shardWriteHosts(o: KubeObject | undefined): Map<number, string> {
+  const hosts = new Map<number, string>();
+  const data = get(o, 'data');
+  if (!isObj(data)) return hosts;
+  for (const text of Object.values(data)) {
+    if (typeof text !== 'string' || !text.includes('"shards"')) continue;
+    try {
+      const shards = get(JSON.parse(text), 'shards');
+      if (Array.isArray(shards)) for (const s of shards) hosts.set(Number(get(s, 'shard')), String(get(s, 'readWrite', 'host')));
+    } catch {
+      // Not JSON: not a routing map.
+    }
+  }
+  return hosts;
+}
+
+/**
+ * A promotion moves a shard's writes to another region: the topology Job of a site flips between
+ * primary and standby leader, and the routing maps send the shard's read-write pool elsewhere.
+ */
+function shardTopologyRisks(d: ObjectDelta): string[] {
+  const o = (d.after ?? d.before)!;
+  if (o.kind === 'Job') {
+    const before = expectedRole(d.before);
+    const after = expectedRole(d.after);
+    if (before !== undefined && after !== undefined && before !== after) {
+      return [`site role ${before} → ${after}: ${after === 'primary' ? 'this site is promoted and takes writes' : 'this site is demoted to a standby cluster'}`];
+    }
+    return [];
+  }
+  if (o.kind !== 'ConfigMap' || !d.before || !d.after) return [];
+  const before = shardWriteHosts(d.before);
+  const out: string[] = [];
+  for (const [shard, host] of shardWriteHosts(d.after)) {
+    const was = before.get(shard);
+    if (was !== undefined && was !== host) out.push(`shard ${shard} writes: ${was} → ${host}`);
+  }
   return out;
 }
 

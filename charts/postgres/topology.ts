@@ -1,0 +1,136 @@
+/**
+ * The topology Job of a shard site: an Argo CD PostSync hook that PATCHes the site's desired
+ * dynamic configuration (charts/postgres/site-topology.ts) into Patroni through the leader's
+ * REST API, then waits until the leader holds the role the config says.
+ *
+ * This is what makes `shards[].activeRegion` a one-line promotion: flip it, and after the next
+ * sync the DR site's Job removes `standby_cluster` (Patroni promotes its standby leader), the
+ * old home's Job adds it (Patroni demotes that primary to a standby leader following the new
+ * one, rewinding if needed), and the shard maps of every region point at the new site. On a
+ * sync that changes nothing the PATCH is a no-op. When the old home region is down its Job
+ * cannot run; it runs when the region's cluster is back and syncs, before anything routes there.
+ */
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import type { ShardConfig } from '../../regions/model';
+import type { RegionPlan } from '../../regions/plan';
+import { hardenedPodTemplate, type HardenedContainerProps } from '../lib/hardened-pod';
+import { LABELS } from '../lib/labels';
+import { HOLD_UNTIL_PROXY_STARTS } from '../lib/metadata';
+import { SPILO_UID } from './images';
+import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, postgresNames } from './names';
+import { desiredDynamicConfig, hostedShard } from './site-topology';
+
+/** Patroni's REST user (PATRONI_RESTAPI_USERNAME of the Postgres pods). */
+export const PATRONI_REST_USER = 'patroni';
+
+export interface TopologyJobProps {
+  readonly plan: RegionPlan;
+  readonly shard: ShardConfig;
+  /** Longest the leader may take to reach its role after the PATCH. @default 300 (the RTO) */
+  readonly roleTimeoutSeconds?: number;
+}
+
+/**
+ * PATCH /config, then poll the leader's role endpoint (GET /primary answers 200 only on a
+ * running primary, GET /standby-leader only on a standby leader). The sidecar is asked to quit
+ * on exit, as in the backup Job.
+ */
+export function renderTopologyScript(timeoutSeconds: number): string {
+  return [
+    'set -eu',
+    "trap 'curl -fsS -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT",
+    'api="http://${LEADER_HOST}:${PATRONI_PORT}"',
+    'echo "desired dynamic configuration: ${DESIRED_CONFIG}"',
+    'curl -fsS --retry 12 --retry-delay 5 --retry-all-errors -u "${PATRONI_USER}:${PATRONI_PASSWORD}" \\',
+    '  -X PATCH -H "Content-Type: application/json" --data "${DESIRED_CONFIG}" "${api}/config" >/dev/null',
+    `deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
+    'until curl -fsS -o /dev/null "${api}/${EXPECTED_ROLE}"; do',
+    '  if [ "$(date +%s)" -ge "${deadline}" ]; then',
+    `    echo "the leader did not become \${EXPECTED_ROLE} within ${timeoutSeconds} s" >&2`,
+    '    exit 1',
+    '  fi',
+    '  sleep 5',
+    'done',
+    'echo "the leader is ${EXPECTED_ROLE}"',
+  ].join('\n');
+}
+
+export class TopologyJob extends Construct {
+  readonly apiObject: k8s.KubeJob;
+
+  constructor(scope: Construct, id: string, props: TopologyJobProps) {
+    super(scope, id);
+    const { plan, shard } = props;
+    const names = postgresNames(plan, shard.id);
+    const hosted = hostedShard(plan, shard.id);
+    const namespace = plan.namespaces.data;
+    const labels = names.topologySelectorLabels;
+    const timeout = props.roleTimeoutSeconds ?? plan.global.postgres.rtoSeconds;
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: names.topologyServiceAccount, namespace, labels: { ...labels } },
+      // It calls Patroni, never the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+    const container: HardenedContainerProps = {
+      name: 'topology',
+      // The Spilo image: curl is there, and no other image needs pinning.
+      image: plan.versions.images.spilo,
+      command: ['/bin/sh', '-c', renderTopologyScript(timeout)],
+      env: [
+        // The leader (spilo-role=master: the primary, or the standby leader of a standby site).
+        { name: 'LEADER_HOST', value: names.readWriteHost },
+        { name: 'PATRONI_PORT', value: String(POSTGRES_PORTS.patroni.port) },
+        { name: 'PATRONI_USER', value: PATRONI_REST_USER },
+        { name: 'PATRONI_PASSWORD', valueFrom: { secretKeyRef: { name: names.credentialsSecret, key: CREDENTIAL_PROPERTIES.patroniApiPassword } } },
+        { name: 'DESIRED_CONFIG', value: JSON.stringify(desiredDynamicConfig(plan, hosted)) },
+        { name: 'EXPECTED_ROLE', value: hosted.active ? 'primary' : 'standby-leader' },
+      ],
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      // hardenedPodTemplate requires probes of serving containers; a Job's are removed below.
+      livenessProbe: { exec: { command: ['true'] } },
+      readinessProbe: { exec: { command: ['true'] } },
+      writablePaths: ['/tmp'],
+    };
+    const template = hardenedPodTemplate({
+      selectorLabels: labels,
+      region: plan.region.name,
+      partOf: plan.global.platform.name,
+      version: plan.versions.images.spilo.version,
+      serviceAccountName: names.topologyServiceAccount,
+      runAsUser: SPILO_UID,
+      annotations: HOLD_UNTIL_PROXY_STARTS,
+      containers: [container],
+      volumes: [],
+    });
+    const spec = template.spec!;
+    this.apiObject = new k8s.KubeJob(this, 'Resource', {
+      metadata: {
+        name: names.topologyJob,
+        namespace,
+        labels: { ...labels, [LABELS.version]: plan.versions.images.spilo.version },
+        annotations: {
+          // After every sync, once the StatefulSet is healthy; the previous run is replaced.
+          'argocd.argoproj.io/hook': 'PostSync',
+          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+        },
+      },
+      spec: {
+        backoffLimit: 3,
+        activeDeadlineSeconds: timeout + 120,
+        ttlSecondsAfterFinished: 7 * 24 * 3600,
+        template: {
+          metadata: template.metadata,
+          spec: {
+            ...spec,
+            restartPolicy: 'Never',
+            containers: spec.containers.map(({ livenessProbe: _l, readinessProbe: _r, ...c }) => c),
+            // One pod: zone spread means nothing and DoNotSchedule could only delay a promotion.
+            topologySpreadConstraints: undefined,
+          },
+        },
+      },
+    });
+  }
+}

@@ -11,6 +11,7 @@
  * (charts/monitoring/rules.ts); every threshold comes from the region model or from the
  * tuning props below. test/real-servers/promtool.test.ts proves them with promtool.
  */
+import { isServingRegion } from '../../regions/model';
 import type { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr, type PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
 import type { RegionPlan } from '../../regions/plan';
@@ -37,6 +38,9 @@ export interface AlertsChartProps extends RegionChartProps {
 /** The rule files of a region: PrometheusRule name suffix → its groups. Tests call this without synthesising. */
 export function ruleFiles(plan: RegionPlan, props: Pick<AlertsChartProps, 'slo' | 'alerts'> = {}): Record<string, PromRuleGroup[]> {
   const other = platformRuleGroups(plan, props.alerts);
+  // A standby region runs only DR sites: the data-tier alerts (the DR standby's lag against the
+  // RPO among them) apply; SLOs, bookings and releases have nothing to measure there.
+  if (!isServingRegion(plan.region)) return { 'data-tier': [other.data] };
   return {
     slo: sloRuleGroups(plan, props.slo),
     business: [other.business],

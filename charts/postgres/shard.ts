@@ -23,7 +23,7 @@ import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
 import { POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from './conf';
 import { POSTGRES_EXPORTER_RESOURCES, SPILO_UID } from './images';
-import { CREDENTIAL_PROPERTIES, PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames, type PostgresShardNames } from './names';
+import { CREDENTIAL_PROPERTIES, PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames, siteOf, type PostgresShardNames } from './names';
 import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, renderPatroniYaml, type PatroniTiming } from './patroni';
 import { BackupStorageCredentials, walgEnvironment, type BackupIdentity } from './walg';
 
@@ -138,7 +138,9 @@ export class PostgresShard extends Construct {
       volumeMounts: [{ name: 'socket', mountPath: POSTGRES_PATHS.socketDir, readOnly: true }],
     };
 
-    const replicas = 1 + shard.readReplicas;
+    // The home site runs a primary and its read replicas; a DR site its standby leader and
+    // cascade replicas (disasterRecovery.members), which become primary and replicas on promotion.
+    const replicas = siteOf(plan, shard.id) === 'dr' ? shard.disasterRecovery.members : 1 + shard.readReplicas;
     this.workload = new HardenedWorkload(this, 'Members', {
       kind: 'StatefulSet',
       name: names.statefulSet,

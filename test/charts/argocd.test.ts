@@ -75,19 +75,27 @@ describe('the region ApplicationSet', () => {
       [2, 'rollout/wave-2'],
       [3, 'rollout/wave-3'],
       [4, 'rollout/wave-4'],
+      [5, 'rollout/wave-5'],
+      [6, 'rollout/wave-6'],
     ]);
     expect(waves[0]!.regions).toEqual(['us-east-1']);
+    // The standby-only regions (DR sites) come last, each in its own wave.
+    expect(waves.slice(4).map((w) => w.regions)).toEqual([['eu-central-1'], ['ap-southeast-2']]);
     for (const e of elements) expect(e.targetRevision).toBe(waves.find((w) => w.regions.includes(e.region!))!.targetRevision);
   });
 
   it('follows the region model when waves change: the lowest wave tracks main, whatever region it is', () => {
-    const changed = withWaves({ 'eu-west-1': 1, 'us-east-1': 3, 'us-west-2': 5, 'ap-southeast-1': 9 });
+    const changed = withWaves({
+      'eu-west-1': 1, 'us-east-1': 3, 'us-west-2': 5, 'eu-central-1': 7, 'ap-southeast-1': 9, 'ap-southeast-2': 11,
+    });
     const waves = rolloutWaves(changed);
     expect(waves.map((w) => `${w.regions.join()}@${w.targetRevision}`)).toEqual([
       'eu-west-1@main',
       'us-east-1@rollout/wave-3',
       'us-west-2@rollout/wave-5',
+      'eu-central-1@rollout/wave-7',
       'ap-southeast-1@rollout/wave-9',
+      'ap-southeast-2@rollout/wave-11',
     ]);
     const rendered = objectsOf(new ArgoCdChart(newApp(), { plan: changed }));
     const list = find(rendered, 'ApplicationSet', 'bookedbarber-regions').spec.generators[0].list.elements;

@@ -3,24 +3,28 @@
  * both public host names with a Route 53 latency record tied to its own health check, so a failed
  * region stops being answered. Guards issue #11 item 4.
  */
-import { serving } from '../../regions/plan';
 import { describe, expect, it } from 'vitest';
+import { definition } from '../../main';
 import { platformAddons } from '../../charts/argocd/addon-catalog';
 import { DnsChart } from '../../charts/dns/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
 import { publicDnsRecords } from '../../charts/lib/public-dns';
-import type { RegionPlan } from '../../regions/plan';
+import { isServingRegion } from '../../regions/model';
+import { serving, type RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';
 
 const plan = shippedPlan();
+// Only serving regions are in public DNS; a standby region (DR sites only) serves no users.
+const servingRegions = plan.regions.filter((r) => isServingRegion(r.region));
+const standbyRegions = plan.regions.filter((r) => !isServingRegion(r.region));
 const endpointsOf = (p: RegionPlan): Obj[] => objectsOf(new DnsChart(newApp(), { plan: p })).filter((o) => o.kind === 'DNSEndpoint');
 const externalDns = (p: RegionPlan) => platformAddons(p).find((a) => a.id === 'external-dns')!;
 
 describe('DnsChart', () => {
-  it('renders, in every region, one DNSEndpoint per public host pointing at that region\'s own ingress load balancer', () => {
-    expect(plan.regions).toHaveLength(4);
-    for (const r of plan.regions) {
+  it('renders, in every serving region, one DNSEndpoint per public host pointing at that region\'s own ingress load balancer', () => {
+    expect(servingRegions).toHaveLength(4);
+    for (const r of servingRegions) {
       const endpoints = endpointsOf(r);
       expect(endpoints.map((e) => e.metadata.name).sort()).toEqual(['bookedbarber-dns-api', 'bookedbarber-dns-web']);
       const records = endpoints.flatMap((e) => e.spec.endpoints);
@@ -41,32 +45,32 @@ describe('DnsChart', () => {
 
   it('makes each record a Route 53 latency record of its region: set identifier and aws/region = the region', () => {
     const identifiers = new Set<string>();
-    for (const r of plan.regions) {
+    for (const r of servingRegions) {
       for (const x of endpointsOf(r).flatMap((e) => e.spec.endpoints)) {
         expect(x.setIdentifier).toBe(r.region.name);
         expect(x.providerSpecific).toContainEqual({ name: 'aws/region', value: r.region.name });
         identifiers.add(`${x.dnsName} ${x.setIdentifier}`);
       }
     }
-    // Per host name, one record set per region: four answers Route 53 chooses among.
-    expect(identifiers.size).toBe(plan.regions.length * 2);
+    // Per host name, one record set per serving region: four answers Route 53 chooses among.
+    expect(identifiers.size).toBe(servingRegions.length * 2);
   });
 
   it('ties every record to its region\'s Route 53 health check, a different one per region', () => {
     const byRegion = new Map<string, string>();
-    for (const r of plan.regions) {
+    for (const r of servingRegions) {
       for (const x of endpointsOf(r).flatMap((e) => e.spec.endpoints)) {
         const ids = x.providerSpecific.filter((p: any) => p.name === 'aws/health-check-id').map((p: any) => p.value);
         expect(ids).toEqual([serving(r).dns.healthCheckId]);
         byRegion.set(r.region.name, ids[0]);
       }
     }
-    expect(new Set(byRegion.values()).size).toBe(plan.regions.length);
+    expect(new Set(byRegion.values()).size).toBe(servingRegions.length);
   });
 
   it('publishes a plain CNAME with the model\'s low TTL (60 s), never an ALIAS whose TTL would be AWS\' own', () => {
     expect(plan.global.dns.ttlSeconds).toBe(60);
-    for (const r of plan.regions) {
+    for (const r of servingRegions) {
       for (const x of endpointsOf(r).flatMap((e) => e.spec.endpoints)) {
         expect(x.recordType).toBe('CNAME');
         expect(x.recordTTL).toBe(60);
@@ -83,8 +87,19 @@ describe('DnsChart', () => {
     expect(endpointsOf(p)).toEqual([]);
   });
 
-  it('passes every schema (the pinned DNSEndpoint CRD), policy and reference rule in every region (no findings)', () => {
-    for (const r of plan.regions) {
+  it('renders no DNS record and no dns chart for a standby region (it serves no users)', () => {
+    expect(standbyRegions.map((r) => r.region.name).sort()).toEqual(['ap-southeast-2', 'eu-central-1']);
+    for (const r of standbyRegions) {
+      const app = newApp();
+      definition.buildRegion(app, r);
+      expect(app.charts.map((c) => c.node.id), r.region.name).not.toContain('dns');
+      expect(app.charts.flatMap((c) => objectsOf(c)).filter((o) => o.kind === 'DNSEndpoint'), r.region.name).toEqual([]);
+      expect(r.region.dns, r.region.name).toBeUndefined();
+    }
+  });
+
+  it('passes every schema (the pinned DNSEndpoint CRD), policy and reference rule in every serving region (no findings)', () => {
+    for (const r of servingRegions) {
       const app = newApp();
       const charts = [new NamespacesChart(app, { plan: r }), new DnsChart(app, { plan: r })];
       const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${r.region.name}/${c.node.id}.yaml`, index, object, region: r.region.name })));
@@ -107,8 +122,14 @@ describe('external-dns add-on', () => {
     expect(addon.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it('is installed in every serving region and in no standby region (no public records to write)', () => {
+    for (const r of servingRegions) expect(externalDns(r), r.region.name).toBeDefined();
+    expect(standbyRegions.length).toBeGreaterThan(0);
+    for (const r of standbyRegions) expect(platformAddons(r).map((a) => a.id), r.region.name).not.toContain('external-dns');
+  });
+
   it('writes Route 53 from our DNSEndpoints only: AWS provider, crd source, the zone, the app namespace and label', () => {
-    for (const r of plan.regions) {
+    for (const r of servingRegions) {
       const v = externalDns(r).values as any;
       expect(v.provider).toEqual({ name: 'aws' });
       expect(v.sources).toEqual(['crd']);
@@ -123,13 +144,13 @@ describe('external-dns add-on', () => {
   });
 
   it('syncs (deletes what it created and git no longer has) under a TXT owner per region, so no region touches another\'s records', () => {
-    const owners = plan.regions.map((r) => (externalDns(r).values as any).txtOwnerId);
-    expect(owners).toEqual(plan.regions.map((r) => `bookedbarber-${r.region.name}`));
-    for (const r of plan.regions) expect(externalDns(r).values).toMatchObject({ policy: 'sync', registry: 'txt' });
+    const owners = servingRegions.map((r) => (externalDns(r).values as any).txtOwnerId);
+    expect(owners).toEqual(servingRegions.map((r) => `bookedbarber-${r.region.name}`));
+    for (const r of servingRegions) expect(externalDns(r).values).toMatchObject({ policy: 'sync', registry: 'txt' });
   });
 
   it('gets its region\'s IAM role through IRSA (no keys) and runs under Pod Security "restricted"', () => {
-    for (const r of plan.regions) {
+    for (const r of servingRegions) {
       const v = externalDns(r).values as any;
       expect(v.serviceAccount).toEqual({ create: true, name: 'external-dns', annotations: { 'eks.amazonaws.com/role-arn': serving(r).dns.externalDnsRoleArn } });
       expect(JSON.stringify(v)).not.toMatch(/AWS_ACCESS_KEY|AWS_SECRET/);

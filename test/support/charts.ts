@@ -20,15 +20,17 @@ export function regionPlan(name = 'us-east-1'): RegionPlan {
 }
 
 /**
- * A copy of the shipped regions/ with `role: primary` moved to `region` (every other region
- * secondary): the one-line promotion of the session store (docs/redis-sessions.md). Returns the
- * folder, for `loadPlan` or `synth --regions`.
+ * A copy of the shipped regions/ with `role: primary` moved to `region` (every other serving
+ * region secondary; standby-only regions stay standby, they serve nobody): the one-line promotion
+ * of the session store (docs/redis-sessions.md). Returns the folder, for `loadPlan` or
+ * `synth --regions`.
  */
 export function regionsWithPrimary(region: string): string {
   return regionsWith((files) => {
     if (!files[`${region}.yaml`]) throw new Error(`no region file ${region}.yaml`);
+    if (files[`${region}.yaml`].role === 'standby') throw new Error(`${region} is a standby region: it cannot hold the session store`);
     for (const [file, data] of Object.entries(files)) {
-      if (data && typeof data === 'object' && 'role' in data) data.role = file === `${region}.yaml` ? 'primary' : 'secondary';
+      if (data && typeof data === 'object' && 'role' in data && data.role !== 'standby') data.role = file === `${region}.yaml` ? 'primary' : 'secondary';
     }
   });
 }

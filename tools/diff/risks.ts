@@ -7,6 +7,8 @@ import type { ObjectDelta } from './diff';
 import { compareText, type KubeObject } from './tree';
 
 export const RISK_RULES = {
+  // First: a regional failover of a shard moves where its writes go, in every region at once.
+  'shard-topology': 'Postgres shard promoted or demoted, or its writes routed to another region',
   'stateful-deleted': 'StatefulSet, PersistentVolumeClaim or Namespace deleted or replaced',
   'volume-claim-templates': 'volumeClaimTemplates changed (Kubernetes refuses the update)',
   'image-version': 'Image or version changed',
@@ -16,7 +18,6 @@ export const RISK_RULES = {
   'authorization-policy': 'AuthorizationPolicy removed or widened',
   'peer-authentication': 'PeerAuthentication not STRICT or removed',
   rollout: 'Rollout strategy or analysis threshold changed',
-  'shard-topology': 'Postgres shard promoted or demoted, or its writes routed to another region',
 } as const;
 
 export type RiskRule = keyof typeof RISK_RULES;

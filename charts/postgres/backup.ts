@@ -12,6 +12,7 @@ import { hardenedPodTemplate, type HardenedContainerProps } from '../lib/hardene
 import { LABELS } from '../lib/labels';
 import { HOLD_UNTIL_PROXY_STARTS, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { POSTGRES_PATHS } from './conf';
+import { QUIT_SIDECAR_ON_EXIT, runToCompletion } from './job-pod';
 import { SPILO_UID } from './images';
 import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } from './names';
 import { walgEnvironment, type BackupIdentity } from './walg';
@@ -46,7 +47,7 @@ export interface BaseBackupProps {
 function renderBackupScript(retainFullBackups: number): string {
   return [
     'set -eu',
-    "trap 'curl -fsS -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT",
+    QUIT_SIDECAR_ON_EXIT,
     'wal-g backup-push',
     `wal-g delete retain FULL ${retainFullBackups} --confirm`,
   ].join('\n');
@@ -115,18 +116,7 @@ export class BaseBackupCronJob extends Construct {
         ...walg.volumes,
       ],
     });
-    const spec = template.spec!;
-    const jobTemplate: k8s.PodTemplateSpec = {
-      metadata: template.metadata,
-      spec: {
-        ...spec,
-        // A Job pod runs to completion: no probes, never restarted in place (the Job retries).
-        restartPolicy: 'Never',
-        containers: spec.containers.map(({ livenessProbe: _l, readinessProbe: _r, ...c }) => c),
-        // One pod: zone spread means nothing, and DoNotSchedule could only delay the backup.
-        topologySpreadConstraints: undefined,
-      },
-    };
+    const jobTemplate = runToCompletion(template);
 
     this.apiObject = new k8s.KubeCronJob(this, 'Resource', {
       metadata: { name: names.backupCronJob, namespace, labels: { ...labels, [LABELS.version]: plan.versions.images.spilo.version } },

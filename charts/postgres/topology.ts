@@ -18,6 +18,7 @@ import { hardenedPodTemplate, type HardenedContainerProps } from '../lib/hardene
 import { LABELS } from '../lib/labels';
 import { HOLD_UNTIL_PROXY_STARTS } from '../lib/metadata';
 import { SPILO_UID } from './images';
+import { QUIT_SIDECAR_ON_EXIT, runToCompletion } from './job-pod';
 import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, postgresNames } from './names';
 import { desiredDynamicConfig, hostedShard } from './site-topology';
 
@@ -39,7 +40,7 @@ export interface TopologyJobProps {
 export function renderTopologyScript(timeoutSeconds: number): string {
   return [
     'set -eu',
-    "trap 'curl -fsS -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT",
+    QUIT_SIDECAR_ON_EXIT,
     'api="http://${LEADER_HOST}:${PATRONI_PORT}"',
     'echo "desired dynamic configuration: ${DESIRED_CONFIG}"',
     'curl -fsS --retry 12 --retry-delay 5 --retry-all-errors -u "${PATRONI_USER}:${PATRONI_PASSWORD}" \\',
@@ -104,7 +105,6 @@ export class TopologyJob extends Construct {
       containers: [container],
       volumes: [],
     });
-    const spec = template.spec!;
     this.apiObject = new k8s.KubeJob(this, 'Resource', {
       metadata: {
         name: names.topologyJob,
@@ -120,16 +120,7 @@ export class TopologyJob extends Construct {
         backoffLimit: 3,
         activeDeadlineSeconds: timeout + 120,
         ttlSecondsAfterFinished: 7 * 24 * 3600,
-        template: {
-          metadata: template.metadata,
-          spec: {
-            ...spec,
-            restartPolicy: 'Never',
-            containers: spec.containers.map(({ livenessProbe: _l, readinessProbe: _r, ...c }) => c),
-            // One pod: zone spread means nothing and DoNotSchedule could only delay a promotion.
-            topologySpreadConstraints: undefined,
-          },
-        },
+        template: runToCompletion(template),
       },
     });
   }

@@ -3,12 +3,12 @@
  * (AuthorizationPolicy and NetworkPolicy, twins, nothing else open), the Gateway's TLS, the API
  * route and subsets Argo Rollouts drives, Sidecars and Telemetry. Guards issue #3 items 4 and 6.
  */
-import { serving } from '../../regions/plan';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FILTER, MeshChart } from '../../charts/mesh/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
 import { connectionPoolSizing, routeBudget } from '../../charts/mesh/sizing';
-import type { RegionPlan } from '../../regions/plan';
+import { isServingRegion } from '../../regions/model';
+import { serving, type RegionPlan } from '../../regions/plan';
 import { find, newApp, type Obj, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
 const plan = regionPlan('us-east-1');
@@ -85,8 +85,11 @@ describe('MeshChart: policies generated from the declared connections (issue #10
 
   it('never names the sidecar agent\'s port in an AuthorizationPolicy (15020 bypasses Envoy; the NetworkPolicy guards it)', () => {
     for (const ap of allows) expect(ports(ap)).not.toContain('15020');
+    // The meshed scrape targets: API, web, 3 Redis tiers x (server, sentinel), the sessions proxy,
+    // and PgBouncer and Postgres of every hosted site (shard 1's home site, shard 2's DR site).
+    expect(plan.hostedShards.map((h) => `${h.config.id}/${h.site}`)).toEqual(['1/home', '2/dr']);
     expect(netpols.filter((np) => np.metadata.name.startsWith('allow-prometheus-to-') && np.metadata.name.endsWith('-ingress') && np.metadata.name !== 'allow-prometheus-to-prometheus-ingress' && np.metadata.name !== 'allow-prometheus-to-alertmanager-ingress')
-      .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(11).fill([15020]));
+      .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(9 + 2 * plan.hostedShards.length).fill([15020]));
   });
 
   it('gives every ALLOW its ingress NetworkPolicy twin: same server pods, same ports, from the caller\'s pods (or, for callers in other regions, from the east-west gateway)', () => {
@@ -105,15 +108,23 @@ describe('MeshChart: policies generated from the declared connections (issue #10
     }
   });
 
-  it('admits the other regions\' callers on exactly the shards and the sessions proxy this (primary) region exports (issue #11)', () => {
+  it('admits the other regions\' callers on exactly the shards, their DR sites\' WAL streams and the sessions proxy this (primary) region exports (issue #11)', () => {
+    // Shard 1 is active here: every other region's API reaches its PgBouncer, and the standby
+    // leader of its DR site (us-west-2) streams WAL from its primary (Postgres port only). Shard 2's
+    // DR site here is a standby: it exports nothing.
     expect(allows.filter((ap) => ap.metadata.name.startsWith('allow-remote-')).map((ap) => `${ap.metadata.name} ${principals(ap).join()} ${ports(ap).join()}`).sort()).toEqual([
       `allow-remote-api-to-pgbouncer-shard-1 cluster.local/ns/${app}/sa/bookedbarber-api 6432`,
       `allow-remote-api-to-redis-sessions-proxy cluster.local/ns/${app}/sa/bookedbarber-api 6379`,
+      `allow-remote-postgres-shard-1-to-postgres-shard-1 cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1-dr 5432`,
       `allow-remote-redis-sessions-to-redis-sessions-proxy cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis 6380`,
     ]);
     const gateway = find(objects, 'Gateway', 'cross-network-gateway', 'istio-system');
     expect(gateway.spec.servers).toEqual([{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' },
-      hosts: ['bookedbarber-pgbouncer-shard-1.us-east-1.bookedbarber.global', 'bookedbarber-redis-sessions-proxy.us-east-1.bookedbarber.global'] }]);
+      hosts: [
+        'bookedbarber-pgbouncer-shard-1.us-east-1.bookedbarber.global',
+        'bookedbarber-postgres-shard-1.us-east-1.bookedbarber.global',
+        'bookedbarber-redis-sessions-proxy.us-east-1.bookedbarber.global',
+      ] }]);
     const ca = find(objects, 'ExternalSecret', 'cacerts', 'istio-system');
     expect(ca.spec.data.map((d: any) => d.secretKey)).toEqual(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem']);
   });
@@ -274,11 +285,26 @@ describe('mesh sizing', () => {
     expect(() => connectionPoolSizing({ maxReplicas: 0, targetRequestsPerSecond: 40, p95LatencyMs: 100 })).toThrow('maxReplicas (0) must be > 0');
   });
 
-  it('follows each region\'s HPA maximum', () => {
-    for (const r of shippedPlan().regions) {
+  it('follows each serving region\'s HPA maximum', () => {
+    const regions = shippedPlan().regions;
+    const servingRegions = regions.filter((r) => isServingRegion(r.region));
+    expect(servingRegions).toHaveLength(4);
+    for (const r of servingRegions) {
       const dr = find(render(r), 'DestinationRule', names.api.destinationRule);
       const expected = connectionPoolSizing({ maxReplicas: serving(r).autoscaling.api.maxReplicas, targetRequestsPerSecond: global.workloads.api.targetRequestsPerSecond, p95LatencyMs: global.delivery.api.analysis.maxLatencyP95Ms });
       expect(dr.spec.trafficPolicy.connectionPool.http.http2MaxRequests).toBe(expected.maxInFlight);
+    }
+    // A standby region (DR sites only) has no autoscaling and serves no users: no routes, no
+    // pools, no public Gateway, no tracing.
+    const standby = regions.filter((r) => !isServingRegion(r.region));
+    expect(standby.map((r) => r.region.name).sort()).toEqual(['ap-southeast-2', 'eu-central-1']);
+    for (const r of standby) {
+      const list = render(r);
+      expect(r.region.autoscaling, r.region.name).toBeUndefined();
+      expect(list.filter((o) => ['DestinationRule', 'VirtualService'].includes(o.kind)), r.region.name).toEqual([]);
+      expect(list.filter((o) => o.kind === 'Gateway').map((o) => o.metadata.name), r.region.name).toEqual(['cross-network-gateway']);
+      expect(list.filter((o) => o.metadata.namespace === namespaces.app || o.metadata.namespace === names.mesh.ingressNamespace), r.region.name).toEqual([]);
+      expect(list.filter((o) => o.kind === 'Telemetry').flatMap((o) => o.spec.tracing ?? []), r.region.name).toEqual([]);
     }
   });
 
@@ -308,15 +334,33 @@ describe('MeshChart output and the validator', () => {
     expect(summary).toEqual([
       // The shards homed elsewhere, through their regions' east-west gateways.
       [namespaces.app, 'api', '15443', 'any address'],
+      // Shard 1's home site (active): its bucket only.
       [namespaces.data, 'postgres', '443', 'any address'],
+      [namespaces.data, 'postgres-backup', '443', 'any address'],
+      // Shard 2's DR site (standby): the buckets, and the active primary in us-west-2 through its
+      // east-west gateway (the WAL stream).
+      [namespaces.data, 'postgres', '443,15443', 'any address'],
       [namespaces.data, 'postgres-backup', '443', 'any address'],
       [namespaces.monitoring, 'prometheus', '443', 'any address'],
       [namespaces.monitoring, 'alertmanager', '443,587', 'any address'],
     ]);
+    // Each site's policy selects that site's pods only.
+    const sites = external.filter((np) => np.metadata.namespace === namespaces.data).map((np) => [np.metadata.name, np.spec.podSelector.matchLabels['cluster-name'] ?? np.spec.podSelector.matchLabels['app.kubernetes.io/instance']]);
+    expect(sites).toEqual([
+      ['allow-postgres-shard-1-external-egress', 'bookedbarber-postgres-shard-1'],
+      ['allow-postgres-shard-1-backup-external-egress', 'bookedbarber-postgres-shard-1-backup-us-east-1'],
+      ['allow-postgres-shard-2-external-egress', 'bookedbarber-postgres-shard-2-dr'],
+      ['allow-postgres-shard-2-backup-external-egress', 'bookedbarber-postgres-shard-2-dr-backup-us-east-1'],
+    ]);
     for (const np of external) expect(np.spec.policyTypes).toEqual(['Egress']);
-    // The bucket by its regional virtual-hosted name only: no global endpoint, no other bucket.
+    // Buckets by their regional virtual-hosted names only, no global endpoint: the region's own,
+    // and the archive of the active site each hosted standby site falls back to (us-west-2, same
+    // residency). No other bucket.
     const storage = find(objects, 'ServiceEntry', 'external-hosts-443', namespaces.data);
-    expect(storage.spec.hosts).toEqual([`bookedbarber-pitr-${plan.region.name}.s3.${plan.region.name}.amazonaws.com`]);
+    expect(storage.spec.hosts).toEqual([
+      `bookedbarber-pitr-${plan.region.name}.s3.${plan.region.name}.amazonaws.com`,
+      'bookedbarber-pitr-us-west-2.s3.us-west-2.amazonaws.com',
+    ]);
     expect(storage.spec.exportTo).toEqual(['.']);
   });
 });

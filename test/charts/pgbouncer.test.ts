@@ -26,15 +26,21 @@ const ini = (p = plan, s = shard, options = {}) =>
   }));
 
 describe('PgBouncer Deployment per shard', () => {
-  it('runs the configured replicas (at least 2) of every shard homed in the region', () => {
+  it('runs the configured replicas (at least 2) of every shard site the region hosts (home and DR)', () => {
     for (const region of shippedPlan().regions) {
       const deployments = objectsOf(new PgbouncerChart(newApp(), { plan: region })).filter((o) => o.kind === 'Deployment');
-      expect(deployments.map((d) => d.metadata.name)).toEqual(region.region.shards.map((s) => region.names.data.pgbouncer(s.id)));
-      region.region.shards.forEach((s, i) => {
-        expect(deployments[i].spec.replicas).toBe(s.pgbouncer.replicas);
+      // One per hosted site: a DR site's PgBouncer waits warm for a promotion.
+      expect(region.hostedShards.length, region.region.name).toBeGreaterThan(0);
+      expect(deployments.map((d) => d.metadata.name)).toEqual(region.hostedShards.map((h) => region.names.data.pgbouncer(h.config.id)));
+      region.hostedShards.forEach((h, i) => {
+        expect(deployments[i].spec.replicas).toBe(h.config.pgbouncer.replicas);
         expect(deployments[i].spec.replicas).toBeGreaterThanOrEqual(2);
       });
     }
+    // us-east-1 runs shard 1 (home) and shard 2's DR site; a standby region only DR sites.
+    const sites = (name: string) => shippedPlan().regions.find((r) => r.region.name === name)!.hostedShards.map((h) => `${h.config.id}/${h.site}`);
+    expect(sites('us-east-1')).toEqual(['1/home', '2/dr']);
+    expect(sites('eu-central-1')).toEqual(['3/dr']);
   });
 
   it('spreads the pods over zones and keeps a PDB', () => {

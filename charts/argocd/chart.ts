@@ -73,6 +73,8 @@ export const NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = 
   { group: 'external-secrets.io', kind: 'ExternalSecret' },
   { group: 'opentelemetry.io', kind: 'OpenTelemetryCollector' },
   { group: 'batch', kind: 'CronJob' },
+  // The topology Job of every Postgres site (an Argo CD PostSync hook: hooks need the kind allowed too).
+  { group: 'batch', kind: 'Job' },
   { group: 'rbac.authorization.k8s.io', kind: 'Role' },
   { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
   // Prometheus and Alertmanager (operator resources), their routing, rules and scrape targets.

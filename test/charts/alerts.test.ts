@@ -5,6 +5,7 @@
  * (@prometheus-io/lezer-promql) and reads only recorded series that a rule records. When the
  * rules fire is proven on promtool in test/real-servers/promtool.test.ts.
  */
+import { isServingRegion } from '../../regions/model';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
@@ -130,8 +131,17 @@ describe('thresholds come from the region model', () => {
     expect(exprOf(changed, 'WebLatencyP95High')).toContain(`> ${plan.global.delivery.web.analysis.maxLatencyP95Ms}`);
   });
 
-  it('renders the same rules in every region except for namespaces (they are global settings)', () => {
-    const texts = shippedPlan().regions.map((p) => JSON.stringify(rulesOf(p)));
+  it('renders the same rules in every serving region except for namespaces (they are global settings)', () => {
+    const texts = shippedPlan().regions.filter((p) => isServingRegion(p.region)).map((p) => JSON.stringify(rulesOf(p)));
     expect(new Set(texts).size).toBe(1);
+  });
+
+  it('loads only the data-tier rules in a standby region (DR sites: the standby lag against the RPO, pools)', () => {
+    for (const p of shippedPlan().regions.filter((r) => !isServingRegion(r.region))) {
+      expect(Object.keys(ruleFiles(p))).toEqual(['data-tier']);
+      const alerts = ruleFiles(p)['data-tier']!.flatMap((g) => g.rules.map((r) => r.alert));
+      expect(alerts).toContain('PostgresReplicationLagHigh');
+      expect(alerts).toContain('PgBouncerPoolSaturated');
+    }
   });
 });

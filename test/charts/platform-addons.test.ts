@@ -6,11 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addonProjectName } from '../../charts/argocd/chart';
-import { ADDON_NAMESPACES, type HelmChartKey, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE } from '../../charts/argocd/addon-catalog';
+import { ADDON_NAMESPACES, type HelmChartKey, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE, STANDBY_REGION_ADDONS } from '../../charts/argocd/addon-catalog';
 import { ADDON_LABEL, PlatformAddonsChart } from '../../charts/argocd/addons-chart';
+import { isServingRegion } from '../../regions/model';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
 const plan = shippedPlan();
+const servingRegions = plan.regions.filter((r) => isServingRegion(r.region));
+const standbyRegions = plan.regions.filter((r) => !isServingRegion(r.region));
 const objects = objectsOf(new PlatformAddonsChart(newApp(), { plan }));
 const apps = objects.filter((o) => o.kind === 'Application');
 const inRegion = (region: string) => apps.filter((a) => a.metadata.labels['bookedbarber.com/region'] === region);
@@ -39,11 +42,28 @@ const PINNED: Record<string, HelmChartKey> = {
   'external-dns': 'externalDns',
 };
 
+/**
+ * What a standby-only region (DR sites of shards homed elsewhere, no users) installs: the mesh that
+ * joins it to the other regions (CNI, istiod, the east-west gateway), secrets and monitoring.
+ * Nothing that serves users, releases them or publishes them in DNS.
+ */
+const STANDBY = ['istio-base', 'istio-cni', 'istiod', 'istio-eastwestgateway', 'external-secrets', 'kube-prometheus-stack'];
+
 describe('PlatformAddonsChart', () => {
-  it('installs the same add-ons into every region cluster, one Application each', () => {
+  it('installs the same add-ons into every serving region cluster, the standby set into every standby one, one Application each', () => {
+    expect(servingRegions).toHaveLength(4);
+    expect(standbyRegions.map((r) => r.region.name).sort()).toEqual(['ap-southeast-2', 'eu-central-1']);
+    expect([...STANDBY_REGION_ADDONS].sort()).toEqual([...STANDBY].sort());
     for (const r of plan.regions) {
       const installed = inRegion(r.region.name);
-      expect(installed.map((a) => a.metadata.labels[ADDON_LABEL]).sort()).toEqual(Object.keys(PINNED).sort());
+      const expected = isServingRegion(r.region) ? Object.keys(PINNED) : STANDBY;
+      expect(installed.map((a) => a.metadata.labels[ADDON_LABEL]).sort(), r.region.name).toEqual([...expected].sort());
+      if (!isServingRegion(r.region)) {
+        // No public ingress, no DNS records, no releases, no HPA metrics, no tracing pipeline.
+        for (const serving of ['istio-ingressgateway', 'external-dns', 'argo-rollouts', 'prometheus-adapter', 'vpa', 'opentelemetry-operator']) {
+          expect(installed.map((a) => a.metadata.labels[ADDON_LABEL]), `${r.region.name} ${serving}`).not.toContain(serving);
+        }
+      }
       for (const a of installed) {
         expect(a.spec.destination.server).toBe(r.region.cluster.server);
         expect(a.spec.project).toBe(addonProjectName(plan.global));
@@ -94,7 +114,12 @@ describe('PlatformAddonsChart', () => {
   it('creates each add-on namespace once per cluster with its Pod Security labels; only istio-cni is privileged', () => {
     for (const r of plan.regions) {
       const creators = inRegion(r.region.name).filter((a) => a.spec.syncPolicy.syncOptions.includes('CreateNamespace=true'));
-      expect(creators.map((a) => a.spec.destination.namespace).sort()).toEqual(ADDON_NAMESPACES.map((n) => n.name).sort());
+      // A standby region has only the namespaces of its add-ons (no ingress gateway, rollouts, ...).
+      const expected = isServingRegion(r.region)
+        ? ADDON_NAMESPACES.map((n) => n.name)
+        : ['external-secrets', 'istio-cni', 'istio-system', 'monitoring-system'];
+      expect(creators.map((a) => a.spec.destination.namespace).sort(), r.region.name).toEqual([...expected].sort());
+      expect(new Set(inRegion(r.region.name).map((a) => a.spec.destination.namespace)), r.region.name).toEqual(new Set(expected));
       for (const a of creators) {
         const labels = a.spec.syncPolicy.managedNamespaceMetadata.labels;
         const expected = a.spec.destination.namespace === 'istio-cni' ? 'privileged' : 'restricted';

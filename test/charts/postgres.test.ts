@@ -37,13 +37,22 @@ const withGlobal = (mutate: (g: any) => void): RegionPlan => {
 };
 
 describe('Postgres shard: one Patroni StatefulSet of 1 primary + readReplicas', () => {
-  it('renders one StatefulSet per shard homed in the region, with 1 + readReplicas members', () => {
+  it('renders one StatefulSet per shard site hosted in the region: 1 + readReplicas members at home, disasterRecovery.members at a DR site', () => {
     for (const region of shippedPlan().regions) {
       const sets = render(region).filter((o) => o.kind === 'StatefulSet');
-      expect(sets.map((s) => s.metadata.name)).toEqual(region.region.shards.map((s) => postgresNames(region, s.id).statefulSet));
-      region.region.shards.forEach((s, i) => expect(sets[i].spec.replicas).toBe(1 + s.readReplicas));
+      expect(region.hostedShards.length, region.region.name).toBeGreaterThan(0);
+      expect(sets.map((s) => s.metadata.name)).toEqual(region.hostedShards.map((h) => postgresNames(region, h.config.id).statefulSet));
+      region.hostedShards.forEach((h, i) => {
+        expect(sets[i].spec.replicas).toBe(h.site === 'home' ? 1 + h.config.readReplicas : h.config.disasterRecovery.members);
+      });
     }
     expect(sts.spec.replicas).toBe(4);
+    // us-east-1 runs shard 1 at home and shard 2's DR site (named -dr); a standby region DR sites only.
+    expect(render().filter((o) => o.kind === 'StatefulSet').map((s) => `${s.metadata.name} ${s.spec.replicas}`)).toEqual([
+      'bookedbarber-postgres-shard-1 4',
+      'bookedbarber-postgres-shard-2-dr 2',
+    ]);
+    expect(render(regionPlan('eu-central-1')).filter((o) => o.kind === 'StatefulSet').map((s) => s.metadata.name)).toEqual(['bookedbarber-postgres-shard-3-dr']);
   });
 
   it('gives every member a volume of the configured class and size', () => {
@@ -73,10 +82,12 @@ describe('Postgres shard: one Patroni StatefulSet of 1 primary + readReplicas', 
     // Patroni writes exactly these role values (its config says so).
     const k8sConfig = patroniConfig(plan, shard).kubernetes as Record<string, unknown>;
     expect(k8sConfig).toMatchObject({ role_label: PATRONI_LABELS.role, leader_label_value: 'master', follower_label_value: 'replica', use_endpoints: false });
-    for (const svc of [rw, ro]) {
-      expect(svc.metadata.annotations).toMatchObject(RUNTIME_SELECTOR_ANNOTATION);
-      expect(svc.spec.ports).toEqual([{ name: 'tcp-postgres', port: 5432, targetPort: 5432, protocol: 'TCP', appProtocol: 'tcp' }]);
-    }
+    const postgresPort = { name: 'tcp-postgres', port: 5432, targetPort: 5432, protocol: 'TCP', appProtocol: 'tcp' };
+    for (const svc of [rw, ro]) expect(svc.metadata.annotations).toMatchObject(RUNTIME_SELECTOR_ANNOTATION);
+    // The leader's Service also serves Patroni's REST API: the topology Job sets the site's role
+    // (active or standby) through it. The replicas' Service serves Postgres only.
+    expect(rw.spec.ports).toEqual([postgresPort, { name: 'tcp-patroni', port: 8008, targetPort: 8008, protocol: 'TCP', appProtocol: 'tcp' }]);
+    expect(ro.spec.ports).toEqual([postgresPort]);
     // Apart from the runtime role label, the selectors are the pods' labels.
     expect(sts.spec.template.metadata.labels).toMatchObject(names.selectorLabels);
   });

@@ -12,11 +12,14 @@ import {
   type PrimaryRegionRef, REDIS_TIERS, type RedisTierKey, redisClientEndpoints, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
 } from '../../charts/redis/topology';
 import { RedisChart } from '../../charts/redis/chart';
+import { definition } from '../../main';
+import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { MeshChart } from '../../charts/mesh/chart';
 import { find, newApp, objectsOf, planWithPrimary, regionPlan, shippedPlan, type Obj } from '../support/charts';
 
+/** The serving regions: a standby region (DR sites only, role: standby) runs no Redis. */
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1'];
 const primaryConfig = shippedPlan().regions.find((r) => r.region.role === 'primary')!.region;
 const PRIMARY: PrimaryRegionRef = { name: primaryConfig.name, eastWestGateway: primaryConfig.eastWestGateway };
@@ -267,7 +270,9 @@ describe('sessions promoted to another region by config (role: primary moves to 
   const NEW_PRIMARY = 'us-west-2';
   const promoted = planWithPrimary(NEW_PRIMARY);
   const plans = new Map(promoted.regions.map((p) => [p.region.name, p]));
-  const rendered = new Map(promoted.regions.map((p) => [p.region.name, objectsOf(new RedisChart(newApp(), { plan: p }))]));
+  // Redis runs in the serving regions only (main.ts builds no Redis chart in a standby region).
+  const servingRegions = promoted.regions.filter((p) => isServingRegion(p.region));
+  const rendered = new Map(servingRegions.map((p) => [p.region.name, objectsOf(new RedisChart(newApp(), { plan: p }))]));
   const newPrimary = plans.get(NEW_PRIMARY)!;
   const proxy = sessionsProxyNames(newPrimary, NEW_PRIMARY);
   const has = (objects: Obj[], kind: string, name: string) => objects.some((o) => o.kind === kind && o.metadata.name === name);
@@ -276,6 +281,20 @@ describe('sessions promoted to another region by config (role: primary moves to 
     expect(promoted.regions.filter((p) => p.region.role === 'primary').map((p) => p.region.name)).toEqual([NEW_PRIMARY]);
     for (const p of promoted.regions) expect(p.primaryRegion).toEqual({ name: NEW_PRIMARY, eastWestGateway: newPrimary.region.eastWestGateway });
     expect(proxy.globalHost).toBe('bookedbarber-redis-sessions-proxy.us-west-2.bookedbarber.global');
+    // The serving regions are the ones checked below; the standby-only regions stay standby.
+    expect(servingRegions.map((p) => p.region.name).sort()).toEqual([...REGIONS].sort());
+    expect(promoted.regions.filter((p) => !isServingRegion(p.region)).map((p) => `${p.region.name} ${p.region.role}`).sort())
+      .toEqual(['ap-southeast-2 standby', 'eu-central-1 standby']);
+  });
+
+  it('a standby region renders no Redis, before or after the promotion', () => {
+    for (const p of [...shippedPlan().regions, ...promoted.regions].filter((r) => !isServingRegion(r.region))) {
+      const app = newApp();
+      definition.buildRegion(app, p);
+      expect(app.charts.map((c) => c.node.id), p.region.name).not.toContain('redis');
+      const objects = app.charts.flatMap((c) => objectsOf(c));
+      expect(objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === 'redis').map((o) => `${o.kind}/${o.metadata.name}`), p.region.name).toEqual([]);
+    }
   });
 
   it('the new primary: Sentinel-managed sessions (3 + 3 Sentinels, min-replicas-to-write), its own proxy, exported', () => {

@@ -25,7 +25,10 @@ function only(issues: ConfigIssue[]): ConfigIssue {
 describe('region invariants', () => {
   it('the shipped regions satisfy every invariant', () => {
     const model = loadModel(REGIONS_DIR);
-    expect(model.regions.map((r) => r.config.name)).toEqual(['ap-southeast-1', 'eu-west-1', 'us-east-1', 'us-west-2']);
+    expect(model.regions.map((r) => r.config.name)).toEqual(['ap-southeast-1', 'ap-southeast-2', 'eu-central-1', 'eu-west-1', 'us-east-1', 'us-west-2']);
+    expect(model.regions.map((r) => `${r.config.name} ${r.config.role}`)).toEqual([
+      'ap-southeast-1 secondary', 'ap-southeast-2 standby', 'eu-central-1 standby', 'eu-west-1 secondary', 'us-east-1 primary', 'us-west-2 secondary',
+    ]);
   });
 
   it('overlapping shard ranges fail, naming both shards and the fix', () => {
@@ -54,11 +57,12 @@ describe('region invariants', () => {
     expect(issue.expected).toContain('inside the franchise ID space 1..100000');
   });
 
-  it('a shard whose residency differs from its region fails', () => {
-    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].residency = 'us')));
-    expect(issue.file).toMatch(/eu-west-1\.yaml$/);
-    expect(formatPath(issue.path)).toBe('shards[0].residency');
-    expect(issue.expected).toContain('"eu"');
+  it('a shard whose residency differs from its region fails (and so does its EU DR site, outside the new residency)', () => {
+    const issues = issuesFor((f) => (f['eu-west-1.yaml'].shards[0].residency = 'us'));
+    expect(issues.map((i) => `${i.file.split('/').pop()} ${formatPath(i.path)}`)).toEqual(['eu-west-1.yaml shards[0].residency', 'eu-west-1.yaml shards[0].disasterRecovery.region']);
+    expect(issues[0].expected).toContain('"eu"');
+    expect(issues[1].found).toBe('"eu-central-1" (residency "eu")');
+    expect(issues[1].fix).toBe('set it to one of us-east-1, us-west-2');
   });
 
   it('duplicate shard ids fail', () => {
@@ -82,7 +86,8 @@ describe('region invariants', () => {
   it('duplicate rollout waves fail', () => {
     const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].rolloutWave = 1)));
     expect(formatPath(issue.path)).toBe('rolloutWave');
-    expect(issue.fix).toBe('set rolloutWave to 5');
+    // The first wave after the last one in use (eu-central-1 5, ap-southeast-2 6).
+    expect(issue.fix).toBe('set rolloutWave to 7');
   });
 
   it('duplicate cluster destinations fail', () => {
@@ -176,10 +181,13 @@ describe('region invariants', () => {
     expect(issue.expected).toContain('of the 387 Postgres allows (max_connections 400 - reservedConnections 13)');
   });
 
-  it('an archive timeout longer than the RPO fails', () => {
-    const issue = only(issuesFor((f) => (f['global.yaml'].postgres.archiveTimeoutSeconds = 60)));
-    expect(formatPath(issue.path)).toBe('postgres.archiveTimeoutSeconds');
-    expect(issue.expected).toContain('<= postgres.rpoSeconds (30)');
+  it('an archive timeout longer than the RPO fails (for the home site\'s archive and for the DR site\'s lag)', () => {
+    const issues = issuesFor((f) => (f['global.yaml'].postgres.archiveTimeoutSeconds = 60));
+    expect(issues.map((i) => `${i.file.split('/').pop()} ${formatPath(i.path)}`)).toEqual(['global.yaml postgres.archiveTimeoutSeconds', 'global.yaml postgres.archiveTimeoutSeconds']);
+    expect(issues[0].expected).toBe('<= postgres.rpoSeconds (30): WAL older than the RPO must be archived');
+    expect(issues[0].fix).toBe('set archiveTimeoutSeconds to 30 or less');
+    expect(issues[1].found).toBe('60 s + walUploadBudgetSeconds 5 s + walRetrieveRetryIntervalSeconds 5 s = 70 s that a DR site can lag behind when its stream is broken');
+    expect(issues[1].fix).toBe('set archiveTimeoutSeconds to 20 or less');
   });
 
   // Issue #11 item 4: a failed region must stop being answered within the RTO.

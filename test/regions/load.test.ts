@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatIssue, formatPath } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
+import { regionNamespaces } from '../../regions/plan';
 import { renderRegionSchemas, SCHEMA_DIR } from '../../tools/write-region-schema';
 import { configError, regionsWith, regionsWithText, REGIONS_DIR, tempDir } from '../support/regions';
 
@@ -70,8 +71,13 @@ describe('loading the region model', () => {
 
   it('the plan orders regions by rollout wave and derives namespace names once', () => {
     const plan = loadPlan(REGIONS_DIR);
-    expect(plan.regions.map((r) => r.region.name)).toEqual(['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1']);
+    // The standby-only regions (DR sites of the EU and APAC shards) roll out last.
+    expect(plan.regions.map((r) => r.region.name)).toEqual(['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'eu-central-1', 'ap-southeast-2']);
+    expect(plan.regions.map((r) => r.region.role)).toEqual(['primary', 'secondary', 'secondary', 'secondary', 'standby', 'standby']);
     expect(plan.regions[0].namespaces).toEqual({ app: 'bookedbarber-app', data: 'bookedbarber-data', monitoring: 'bookedbarber-monitoring' });
+    // A standby region owns no app namespace (it runs no API or web front end).
+    expect(regionNamespaces(plan.regions[0])).toEqual(['bookedbarber-app', 'bookedbarber-data', 'bookedbarber-monitoring']);
+    expect(regionNamespaces(plan.regions[4])).toEqual(['bookedbarber-data', 'bookedbarber-monitoring']);
   });
 });
 

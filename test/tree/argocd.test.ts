@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_KINDS, NAMESPACED_KINDS, rolloutWaves } from '../../charts/argocd/chart';
+import { STANDBY_REGION_ADDONS } from '../../charts/argocd/addon-catalog';
+import { isServingRegion } from '../../regions/model';
 import { shippedPlan } from '../support/charts';
 import { DIST, distObjects } from '../support/dist';
 
@@ -45,7 +47,9 @@ describe('dist/argocd: the regions', () => {
   it('rolls regions out one wave after another, wave 1 first: wave 1 tracks main, later waves their promotion branch', () => {
     expect(appSet.spec.template.spec.source.targetRevision).toBe('{{.targetRevision}}');
     const byWave = [...elements].sort((a, b) => Number(a.wave) - Number(b.wave));
-    expect(byWave.map((e) => e.wave)).toEqual(['1', '2', '3', '4']);
+    expect(byWave.map((e) => e.wave)).toEqual(['1', '2', '3', '4', '5', '6']);
+    // The standby-only regions (DR sites) are released last.
+    expect(byWave.slice(4).map((e) => e.region)).toEqual(['eu-central-1', 'ap-southeast-2']);
     expect(byWave[0]).toMatchObject({ region: 'us-east-1', targetRevision: plan.global.git.targetRevision });
     for (const e of byWave.slice(1)) expect(e.targetRevision).toBe(`rollout/wave-${e.wave}`);
     expect(byWave.map((e) => e.targetRevision)).toEqual(rolloutWaves(plan).map((w) => w.targetRevision));
@@ -64,14 +68,24 @@ describe('dist/argocd: the regions', () => {
     expect(weights.jqPathExpressions[0]).toMatch(/\.spec\.http\[\] \| select\(\.name == "\w+"\) \| \.route\[\]\.weight/);
   });
 
-  it('every ignored difference names an object rendered in each region (no stale or mistyped rule)', () => {
+  it('every ignored difference names an object rendered in each serving region (no stale or mistyped rule)', () => {
     const ignored = appSet.spec.template.spec.ignoreDifferences as any[];
-    for (const region of plan.regions.map((r) => r.region.name)) {
+    const hit = (region: string, rule: any) => regional.find(
+      (o) => o.folder === region && o.object.kind === rule.kind && group(o.object.apiVersion) === rule.group && o.object.metadata.name === rule.name && o.object.metadata.namespace === rule.namespace,
+    );
+    const serving = plan.regions.filter((r) => isServingRegion(r.region)).map((r) => r.region.name);
+    expect(serving).toHaveLength(4);
+    for (const region of serving) {
+      for (const rule of ignored) expect(hit(region, rule), `${region}: ${rule.kind} ${rule.namespace}/${rule.name}`).toBeDefined();
+    }
+    // The ApplicationSet template is shared, so a standby region's Application carries the same
+    // rules: they may only name the releases of the app namespace, which a standby region does not
+    // render at all (a rule for an object it does render must match it).
+    const app = plan.regions[0]!.namespaces.app;
+    for (const region of plan.regions.filter((r) => !isServingRegion(r.region)).map((r) => r.region.name)) {
+      expect(regional.filter((o) => o.folder === region && o.object.metadata.namespace === app), region).toEqual([]);
       for (const rule of ignored) {
-        const hit = regional.find(
-          (o) => o.folder === region && o.object.kind === rule.kind && group(o.object.apiVersion) === rule.group && o.object.metadata.name === rule.name && o.object.metadata.namespace === rule.namespace,
-        );
-        expect(hit, `${region}: ${rule.kind} ${rule.namespace}/${rule.name}`).toBeDefined();
+        expect(rule.namespace === app || hit(region, rule) !== undefined, `${region}: ${rule.kind} ${rule.namespace}/${rule.name}`).toBe(true);
       }
     }
   });
@@ -107,7 +121,14 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
   const addons = global.filter((o) => o.file === 'platform-addons.yaml').map((o) => o.object);
 
   it('every add-on Application is pinned to an exact chart version and allowed by its AppProject', () => {
-    expect(addons.length).toBe(plan.regions.length * 12);
+    // Twelve add-ons per serving region, the standby set per standby-only region.
+    const expected = plan.regions.reduce((n, r) => n + (isServingRegion(r.region) ? 12 : STANDBY_REGION_ADDONS.size), 0);
+    expect(STANDBY_REGION_ADDONS.size).toBe(6);
+    expect(addons.length).toBe(expected);
+    for (const r of plan.regions) {
+      const inRegion = addons.filter((a) => a.metadata.labels['bookedbarber.com/region'] === r.region.name);
+      expect(inRegion.length, r.region.name).toBe(isServingRegion(r.region) ? 12 : 6);
+    }
     for (const a of addons) {
       const p = project(a.spec.project);
       expect(a.spec.source.targetRevision, a.metadata.name).toMatch(/^\d+\.\d+\.\d+$/);

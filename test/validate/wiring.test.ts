@@ -57,36 +57,81 @@ describe('the shipped tree', () => {
   });
 
   it('walks every connection the issue lists, in every region', () => {
+    // Serving regions run the app tier; standby regions only the DR sites and their monitoring.
+    const appTier = [
+      'ingress-gateway-to-web', 'ingress-gateway-to-api', 'web-to-api',
+      'api-to-redis-cache-sentinel', 'api-to-redis-cache-master', 'api-to-redis-rate-limit-sentinel', 'api-to-redis-rate-limit-master',
+      'api-to-otel-collector-otlp-http', 'web-to-otel-collector-otlp-http',
+      'prometheus-to-api', 'prometheus-to-web', 'argo-rollouts-to-prometheus',
+    ];
+    const everywhere = ['alertmanager-to-slack', 'alertmanager-to-pagerduty', 'alertmanager-to-smtp', 'alertmanager-cluster-tcp', 'alertmanager-cluster-udp', 'prometheus-to-prometheus', 'grafana-to-prometheus'];
     for (const plan of plans.values()) {
       const names = declaredConnections(plan).map((c) => c.name);
-      const shard = plan.region.shards[0].id;
-      for (const expected of [
-        'ingress-gateway-to-web', 'ingress-gateway-to-api', 'web-to-api',
-        `api-to-pgbouncer-shard-${shard}-rw`, `api-to-pgbouncer-shard-${shard}-ro`,
-        'api-to-redis-cache-sentinel', 'api-to-redis-cache-master', 'api-to-redis-rate-limit-sentinel', 'api-to-redis-rate-limit-master',
-        'api-to-otel-collector-otlp-http', 'web-to-otel-collector-otlp-http',
-        `postgres-shard-${shard}-to-kubernetes-api`, `postgres-shard-${shard}-to-object-storage`, `postgres-shard-${shard}-backup-to-object-storage`,
-        'prometheus-to-api', 'prometheus-to-web', `prometheus-to-postgres-shard-${shard}`, 'argo-rollouts-to-prometheus',
-        'alertmanager-to-slack', 'alertmanager-to-pagerduty', 'alertmanager-to-smtp', 'alertmanager-cluster-tcp', 'alertmanager-cluster-udp',
-      ]) expect(names, `${plan.region.name}: ${expected}`).toContain(expected);
-      // Every shard of the map, homed here or elsewhere, read-write and read-only.
-      for (const route of plan.shardRoutes) for (const pool of ['rw', 'ro']) expect(names).toContain(`api-to-pgbouncer-shard-${route.shard}-${pool}`);
+      const region = plan.region.name;
+      for (const expected of everywhere) expect(names, `${region}: ${expected}`).toContain(expected);
+      if (plan.region.role === 'standby') {
+        for (const absent of appTier) expect(names, `${region} (standby) must not declare ${absent}`).not.toContain(absent);
+        expect(names.filter((n) => n.startsWith('api-to-') || n.startsWith('remote-api-'))).toEqual([]);
+      } else {
+        for (const expected of appTier) expect(names, `${region}: ${expected}`).toContain(expected);
+        // Every shard of the map, homed here or elsewhere, read-write and read-only.
+        expect(plan.shardRoutes.map((r) => r.shard)).toEqual([1, 2, 3, 4]);
+        for (const route of plan.shardRoutes) for (const pool of ['rw', 'ro']) expect(names).toContain(`api-to-pgbouncer-shard-${route.shard}-${pool}`);
+      }
+      // Every site this region runs: its members, backups and topology Job; the active site is
+      // reached by the other regions' APIs and the standby, the standby streams from it.
+      for (const hosted of plan.hostedShards) {
+        const id = hosted.config.id;
+        for (const expected of [
+          `pgbouncer-shard-${id}-to-postgres-rw`, `postgres-shard-${id}-to-kubernetes-api`, `postgres-shard-${id}-to-object-storage`,
+          `postgres-shard-${id}-backup-to-object-storage`, `postgres-shard-${id}-topology-to-patroni`, `prometheus-to-postgres-shard-${id}`,
+          ...(hosted.active
+            ? [`remote-api-to-pgbouncer-shard-${id}`, `remote-standby-to-postgres-shard-${id}`]
+            : [`postgres-shard-${id}-stream-from-active-site`, `postgres-shard-${id}-to-active-site-archive`]),
+        ]) expect(names, `${region}: ${expected}`).toContain(expected);
+      }
     }
   });
 
-  it('walks every cross-region path on both sides: the caller\'s region to the home region\'s east-west gateway, and the gateway to the server (issue #11)', () => {
+  it('runs each shard\'s home site (active) and DR site (standby) where the region files say', () => {
+    const sites = Object.fromEntries([...plans].map(([name, plan]) => [name, plan.hostedShards.map((h) => `${h.config.id} ${h.site} ${h.active ? 'active' : 'standby'}`)]));
+    expect(sites).toEqual({
+      'us-east-1': ['1 home active', '2 dr standby'],
+      'us-west-2': ['1 dr standby', '2 home active'],
+      'eu-west-1': ['3 home active'],
+      'ap-southeast-1': ['4 home active'],
+      'eu-central-1': ['3 dr standby'],
+      'ap-southeast-2': ['4 dr standby'],
+    });
+  });
+
+  it('walks every cross-region path on both sides: the caller\'s region to the active region\'s east-west gateway, and the gateway to the server (issue #11)', () => {
     for (const plan of plans.values()) {
       const connections = declaredConnections(plan);
       expect(connections.filter((c) => c.knownBroken)).toEqual([]);
-      for (const route of plan.shardRoutes.filter((r) => !r.local)) {
+      for (const route of plan.region.role === 'standby' ? [] : plan.shardRoutes.filter((r) => !r.local)) {
+        // Nothing is promoted in the shipped files: writes go to the home region.
+        expect(route.activeRegion).toBe(route.homeRegion);
         const c = connections.find((x) => x.name === `api-to-pgbouncer-shard-${route.shard}-rw`)!;
-        // The home region's own east-west gateway (its region file), never another region's.
+        // The active region's own east-west gateway (its region file), never another region's.
         expect(c.to).toEqual({ kind: 'external', host: `bookedbarber-pgbouncer-shard-${route.shard}.${route.homeRegion}.bookedbarber.global`, port: 6432,
           through: { host: `eastwest.${route.homeRegion}.bookedbarber.internal`, port: 15443 } });
       }
-      for (const shard of plan.region.shards) {
-        const inbound = connections.find((x) => x.name === `remote-api-to-pgbouncer-shard-${shard.id}`)!;
-        expect(inbound.arrivesThrough?.globalHost).toBe(`bookedbarber-pgbouncer-shard-${shard.id}.${plan.region.name}.bookedbarber.global`);
+      for (const hosted of plan.hostedShards) {
+        const id = hosted.config.id;
+        if (hosted.active) {
+          const inbound = connections.find((x) => x.name === `remote-api-to-pgbouncer-shard-${id}`)!;
+          expect(inbound.arrivesThrough?.globalHost).toBe(`bookedbarber-pgbouncer-shard-${id}.${plan.region.name}.bookedbarber.global`);
+          const standby = connections.find((x) => x.name === `remote-standby-to-postgres-shard-${id}`)!;
+          expect(standby.arrivesThrough?.globalHost).toBe(`bookedbarber-postgres-shard-${id}.${plan.region.name}.bookedbarber.global`);
+        } else {
+          // The standby leader streams from the home site's global name through the home region's gateway.
+          const stream = connections.find((x) => x.name === `postgres-shard-${id}-stream-from-active-site`)!;
+          expect(stream.to).toEqual({ kind: 'external', host: `bookedbarber-postgres-shard-${id}.${hosted.homeRegion}.bookedbarber.global`, port: 5432,
+            through: { host: `eastwest.${hosted.homeRegion}.bookedbarber.internal`, port: 15443 } });
+          const archive = connections.find((x) => x.name === `postgres-shard-${id}-to-active-site-archive`)!;
+          expect(archive.to).toEqual({ kind: 'external', host: `bookedbarber-pitr-${hosted.homeRegion}.s3.${hosted.homeRegion}.amazonaws.com`, port: 443 });
+        }
       }
     }
     expect(checkWiring(entries(), declared).notes.filter((n) => n.includes('known broken'))).toEqual([]);
@@ -136,14 +181,20 @@ describe('one broken hop is caught on the connection that uses it', () => {
       const sidecar = one(o, 'Sidecar', 'default', data);
       sidecar.spec.egress[0].hosts = sidecar.spec.egress[0].hosts.filter((h: string) => !h.startsWith('default/'));
     });
-    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 postgres-shard-1-to-kubernetes-api']);
+    // us-east-1 runs shard 1's home site and shard 2's DR site: both Patroni clusters lose their lock.
+    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 postgres-shard-1-to-kubernetes-api', 'wiring-sidecar us-east-1 postgres-shard-2-to-kubernetes-api']);
     expect(r.findings[0].message).toContain(`Sidecar ${data}/default is REGISTRY_ONLY and its egress hosts`);
     expect(r.findings[0].hint).toBe('add default/kubernetes.default.svc.cluster.local to its egress hosts');
   });
 
   it('client Sidecar: an outside host without a ServiceEntry (WAL-G to object storage)', () => {
     const r = broken((o) => remove(o, 'ServiceEntry', 'external-hosts-443', data));
-    expect(summary(r)).toEqual(['wiring-sidecar us-east-1 postgres-shard-1-to-object-storage', 'wiring-sidecar us-east-1 postgres-shard-1-backup-to-object-storage']);
+    // Shard 2's DR site loses its own archive and the active site's (us-west-2) archive fallback too.
+    expect(summary(r)).toEqual([
+      'wiring-sidecar us-east-1 postgres-shard-1-to-object-storage', 'wiring-sidecar us-east-1 postgres-shard-1-backup-to-object-storage',
+      'wiring-sidecar us-east-1 postgres-shard-2-to-object-storage', 'wiring-sidecar us-east-1 postgres-shard-2-backup-to-object-storage',
+      'wiring-sidecar us-east-1 postgres-shard-2-to-active-site-archive',
+    ]);
     expect(r.findings[0].message).toContain('no ServiceEntry visible from bookedbarber-data declares bookedbarber-pitr-us-east-1.s3.us-east-1.amazonaws.com:443');
   });
 
@@ -276,8 +327,10 @@ describe('one broken hop is caught on the connection that uses it', () => {
 
   it('cross-region, home side: the east-west gateway must pass the host through', () => {
     const r = broken((o) => { one(o, 'Gateway', 'cross-network-gateway', 'istio-system').spec.servers[0].hosts = ['bookedbarber-redis-sessions-proxy.us-east-1.bookedbarber.global']; });
-    expect(summary(r)).toEqual(['wiring-gateway us-east-1 remote-api-to-pgbouncer-shard-1']);
+    // Both hosts of the active shard-1 site: the remote APIs' PgBouncer and the DR site's WAL stream.
+    expect(summary(r)).toEqual(['wiring-gateway us-east-1 remote-api-to-pgbouncer-shard-1', 'wiring-gateway us-east-1 remote-standby-to-postgres-shard-1']);
     expect(r.findings[0].message).toContain('passes bookedbarber-pgbouncer-shard-1.us-east-1.bookedbarber.global through');
+    expect(r.findings[1].message).toContain('passes bookedbarber-postgres-shard-1.us-east-1.bookedbarber.global through');
   });
 
   it('cross-region, home side: the global name must be exported to the gateway and lead to the Service', () => {

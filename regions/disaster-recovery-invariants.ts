@@ -101,16 +101,31 @@ export const standbyRegionsHostDrSites: Invariant = ({ regions }) => {
     );
 };
 
-/** A DR copy in the bucket it copies is no copy: every region writes its own bucket. */
+/**
+ * A DR copy in the bucket it copies is no copy: every region writes its own bucket. Of regions
+ * sharing one, the one whose bucket is named after it keeps it; the others are told to move.
+ */
 export const backupBucketsAreDistinct: Invariant = ({ regions }) => {
-  const seen = new Map<string, string>();
-  const issues: ConfigIssue[] = [];
+  const byBucket = new Map<string, LoadedRegion[]>();
   for (const region of regions) {
     const bucket = region.config.backup.bucket.replace(/^[a-z0-9]+:\/\//, '').split('/')[0]!;
-    const other = seen.get(bucket);
-    if (other) {
-      issues.push(region.source.issue(['backup', 'bucket'], region.config.backup.bucket, `a bucket of its own (${other} writes to ${bucket}); a DR site's copy must survive the loss of the home region's bucket`, `use a bucket in ${region.config.name}, e.g. s3://${bucket.replace(/-[a-z]{2}-[a-z]+-[0-9]$/, '')}-${region.config.name}`));
-    } else seen.set(bucket, region.config.name);
+    byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), region]);
+  }
+  const issues: ConfigIssue[] = [];
+  for (const [bucket, sharing] of byBucket) {
+    if (sharing.length < 2) continue;
+    const owner = sharing.find((r) => bucket.endsWith(`-${r.config.name}`)) ?? sharing[0]!;
+    const stem = bucket.replace(/-[a-z]{2}-[a-z]+-[0-9]$/, '');
+    for (const region of sharing.filter((r) => r !== owner)) {
+      issues.push(
+        region.source.issue(
+          ['backup', 'bucket'],
+          region.config.backup.bucket,
+          `a bucket of its own (${owner.config.name} writes to ${bucket}); a DR site's copy must survive the loss of the home region's bucket`,
+          `use a bucket in ${region.config.name}, e.g. s3://${stem}-${region.config.name}`,
+        ),
+      );
+    }
   }
   return issues;
 };

@@ -144,6 +144,22 @@ export class MeshChart extends RegionChart {
       ...active.map((h) => postgresGlobalHost(p, h.config.id, h.site, plan.region.name)),
       ...(plan.region.role === 'primary' ? [sessionsProxyNames(plan, plan.region.name).globalHost] : []),
     ];
+    // Istio refuses a Gateway server without hosts: a region exporting nothing (a standby
+    // region before any promotion) renders none; its east-west gateway only sends.
+    if (exported.length > 0) this.crossNetworkGateway(exported);
+    const key = meshCaRemoteKey(plan);
+    new CredentialsFromStore(this, 'mesh-ca', {
+      plan,
+      name: 'cacerts',
+      namespace: root,
+      labels: this.meshLabels,
+      keys: Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'].map((k) => [k, { key, property: k }])),
+    });
+  }
+
+  /** The east-west gateway's AUTO_PASSTHROUGH server for the hosts other regions need. */
+  private crossNetworkGateway(exported: readonly string[]): void {
+    const root = this.plan.names.mesh.rootNamespace;
     new Gateway(this, 'cross-network-gateway', {
       metadata: this.meta('cross-network-gateway', root, SYNC_WAVE.config),
       spec: {
@@ -153,19 +169,11 @@ export class MeshChart extends RegionChart {
             port: { number: EAST_WEST_GATEWAY.port, name: 'tls', protocol: 'TLS' },
             // Only what other regions need: the PgBouncer of the shards active here (other regions'
             // APIs), their primaries (the other site's standby leader) and (primary) the sessions proxy.
-            hosts: exported,
+            hosts: [...exported],
             tls: { mode: GatewaySpecServersTlsMode.AUTO_UNDERSCORE_PASSTHROUGH },
           },
         ],
       },
-    });
-    const key = meshCaRemoteKey(plan);
-    new CredentialsFromStore(this, 'mesh-ca', {
-      plan,
-      name: 'cacerts',
-      namespace: root,
-      labels: this.meshLabels,
-      keys: Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'].map((k) => [k, { key, property: k }])),
     });
   }
 

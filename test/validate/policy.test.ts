@@ -168,6 +168,22 @@ describe('layer 3: policy', () => {
     expectOnly(findings, 'no-secret-data', ['data', 'stringData']);
   });
 
+  it('istio-gateway-hosts fires for a Gateway server without hosts (Istio\'s webhook refuses it), not for one with hosts', () => {
+    const gateway = (name: string, hosts: string[]) => ({
+      file: 'dist/us-east-1/mesh.yaml', index: 30,
+      object: {
+        apiVersion: 'networking.istio.io/v1beta1', kind: 'Gateway',
+        metadata: { name, namespace: NS, labels: labels(name, 'mesh') },
+        spec: { selector: { istio: 'eastwestgateway' }, servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts, tls: { mode: 'AUTO_PASSTHROUGH' } }] },
+      },
+    });
+    const findings = breakOne((o) => {
+      o.push(gateway('empty', []), gateway('exporting', ['bookedbarber-pgbouncer-shard-1.us-east-1.bookedbarber.global']));
+    });
+    expectOnly(findings, 'istio-gateway-hosts', ['spec.servers[0].hosts']);
+    expect(findings[0].object).toBe(`Gateway ${NS}/empty`);
+  });
+
   it('secret-env-literal fires for DB_PASSWORD with a literal value', () => {
     const findings = breakOne((o) => {
       container(o).env[0] = { name: 'DB_PASSWORD', value: 'hunter2' };

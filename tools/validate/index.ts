@@ -24,6 +24,7 @@ import { checkLabels } from './policy/labels';
 import { checkNamespacePodSecurity } from './policy/namespaces';
 import { checkPodSecurity } from './policy/pod-security';
 import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
+import { checkGatewayHosts } from './policy/istio';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
 } from './references';
@@ -45,7 +46,7 @@ const OBJECT_RULES: ObjectRule[] = [
   // best, kubernetes-models words type errors better than a crashed mapper does.
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
-  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity,
+  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts,
 ];
 
 /** Rules that need the other objects of the region. */

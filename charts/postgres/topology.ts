@@ -33,9 +33,13 @@ export interface TopologyJobProps {
 }
 
 /**
- * PATCH /config, then poll the leader's role endpoint (GET /primary answers 200 only on a
- * running primary, GET /standby-leader only on a standby leader). The sidecar is asked to quit
- * on exit, as in the backup Job.
+ * PATCH /config, then poll the leader's `GET /patroni` until Postgres itself reports the role
+ * the config asks for, running. Not `GET /primary` or `/standby-leader`: with the lock held they
+ * answer 200 as soon as the DCS says so, before (or without) the promotion or demotion having
+ * happened (patroni/api.py). Patroni 3.x reports a primary as `master`, 4.x as `primary`. A
+ * standby's replication state is printed, not required: when the active region is lost the
+ * standby cannot stream, and its lag is what the alerts watch. The sidecar is asked to quit on
+ * exit, as in the backup Job.
  */
 export function renderTopologyScript(timeoutSeconds: number): string {
   return [
@@ -46,14 +50,23 @@ export function renderTopologyScript(timeoutSeconds: number): string {
     'curl -fsS --retry 12 --retry-delay 5 --retry-all-errors -u "${PATRONI_USER}:${PATRONI_PASSWORD}" \\',
     '  -X PATCH -H "Content-Type: application/json" --data "${DESIRED_CONFIG}" "${api}/config" >/dev/null',
     `deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
-    'until curl -fsS -o /dev/null "${api}/${EXPECTED_ROLE}"; do',
+    'while :; do',
+    '  status="$(curl -fsS "${api}/patroni" 2>/dev/null || true)"',
+    '  state="$(printf \'%s\' "${status}" | python3 -c \'import json,sys',
+    'try: s = json.load(sys.stdin)',
+    'except ValueError: s = {}',
+    'print(s.get("role", "?"), s.get("state", "?"), s.get("replication_state", "-"))\')"',
+    '  set -- ${state}',
+    '  case "${EXPECTED_ROLE} $1 $2" in',
+    '    "primary master running"|"primary primary running"|"standby_leader standby_leader running")',
+    '      echo "the leader is ${EXPECTED_ROLE} (role $1, state $2, replication $3)"; exit 0 ;;',
+    '  esac',
     '  if [ "$(date +%s)" -ge "${deadline}" ]; then',
-    `    echo "the leader did not become \${EXPECTED_ROLE} within ${timeoutSeconds} s" >&2`,
+    `    echo "the leader did not become \${EXPECTED_ROLE} within ${timeoutSeconds} s (role $1, state $2)" >&2`,
     '    exit 1',
     '  fi',
     '  sleep 5',
     'done',
-    'echo "the leader is ${EXPECTED_ROLE}"',
   ].join('\n');
 }
 
@@ -86,7 +99,7 @@ export class TopologyJob extends Construct {
         { name: 'PATRONI_USER', value: PATRONI_REST_USER },
         { name: 'PATRONI_PASSWORD', valueFrom: { secretKeyRef: { name: names.credentialsSecret, key: CREDENTIAL_PROPERTIES.patroniApiPassword } } },
         { name: 'DESIRED_CONFIG', value: JSON.stringify(desiredDynamicConfig(plan, hosted)) },
-        { name: 'EXPECTED_ROLE', value: hosted.active ? 'primary' : 'standby-leader' },
+        { name: 'EXPECTED_ROLE', value: hosted.active ? 'primary' : 'standby_leader' },
       ],
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
       // hardenedPodTemplate requires probes of serving containers; a Job's are removed below.

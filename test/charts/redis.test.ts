@@ -347,8 +347,9 @@ describe('sessions promoted to another region by config (role: primary moves to 
     const exporting = [...rendered].filter(([, objects]) => has(objects, 'Deployment', proxy.deployment)).map(([name]) => name);
     expect(exporting).toEqual([NEW_PRIMARY]);
     for (const plan of promoted.regions) {
-      const gateway = find(objectsOf(new MeshChart(newApp(), { plan })), 'Gateway', 'cross-network-gateway');
-      const hosts: string[] = gateway.spec.servers.flatMap((s: any) => s.hosts);
+      // A standby region exports nothing before a shard promotion, so it renders no east-west Gateway.
+      const gateways = objectsOf(new MeshChart(newApp(), { plan })).filter((o) => o.kind === 'Gateway' && o.metadata.name === 'cross-network-gateway');
+      const hosts: string[] = gateways.flatMap((g) => g.spec.servers.flatMap((s: any) => s.hosts));
       expect({ region: plan.region.name, exposesSessions: hosts.some((h) => h.endsWith(proxy.globalHost)) })
         .toEqual({ region: plan.region.name, exposesSessions: plan.region.name === NEW_PRIMARY });
     }

@@ -1,9 +1,9 @@
 /**
  * Capacity derived from the model, computed once so charts render it and invariants check it
  * from the same numbers: Postgres settings from the pod's memory, PgBouncer pool sizes from the
- * Postgres limits, and each shard's client capacity.
+ * Postgres limits, and each shard's client capacity and client demand.
  */
-import type { GlobalConfig, ShardConfig } from './model';
+import type { GlobalConfig, ServingRegionConfig, ShardConfig } from './model';
 import { parseQuantity } from './quantity';
 
 /** The seed system's promise: every shard accepts at least this many client connections. */
@@ -38,34 +38,111 @@ export function postgresSettings(global: GlobalConfig): PostgresSettings {
   return { maxConnections, sharedBuffersMb, effectiveCacheSizeMb, workMemMb, maintenanceWorkMemMb };
 }
 
+/**
+ * How a shard's PgBouncer Deployment rolls and how many of its pods may be gone, set once here:
+ * charts/pgbouncer renders these numbers and the connection invariants count with them.
+ *
+ * - `maxSurge`: pods a rolling update adds above `replicas` (maxUnavailable 0, so none of the
+ *   old ones leave before a new one is ready). During a rollout `replicas + maxSurge` pods each
+ *   hold a full server pool, so the server budget is split over that many, not over `replicas`.
+ * - `disruptionBudgetMaxUnavailable`: the PodDisruptionBudget; a drain takes at most this many.
+ */
+export const PGBOUNCER_ROLLOUT = { maxSurge: 1, maxUnavailable: 0, disruptionBudgetMaxUnavailable: 1 } as const;
+
+/**
+ * Largest jump between consecutive canary weights, 0 → steps → 100 (50 % for [10, 50]): at that
+ * step the canary ReplicaSet runs that share of the API on top of the stable one. The same sum as
+ * `appQuotaHoldsPeak` in regions/invariants.ts.
+ */
+export function canarySurgePercent(global: GlobalConfig): number {
+  const weights = [0, ...global.delivery.api.canarySteps, 100];
+  return Math.max(...weights.slice(1).map((w, i) => w - weights[i]));
+}
+
+/** API pods a serving region can run at once: autoscaling.api.maxReplicas plus the canary surge. */
+export function apiPeakPods(global: GlobalConfig, region: Pick<ServingRegionConfig, 'autoscaling'>): number {
+  return Math.ceil((region.autoscaling.api.maxReplicas * (100 + canarySurgePercent(global))) / 100);
+}
+
+export interface ShardClientDemand {
+  /** Per serving region: its API pods at peak and the client connections they open to the shard. */
+  readonly regions: ReadonlyArray<{ readonly region: string; readonly apiPods: number; readonly clients: number }>;
+  /** Every client connection that can reach the shard at once. */
+  readonly clients: number;
+  /** What the shard's PgBouncer must accept: `clients`, and at least MIN_CLIENT_CONNECTIONS_PER_SHARD. */
+  readonly required: number;
+}
+
+/**
+ * Client connections that can reach one shard: every serving region's API reaches every shard
+ * (regions/router.ts: local ones by cluster DNS, the others through the east-west gateways), each
+ * pod with `postgres.apiPoolPerPod` connections, at the HPA maximum plus the canary surge. Standby
+ * regions run no API. The shard's DR site sees the same clients after a promotion.
+ */
+export function shardClientDemand(global: GlobalConfig, servingRegions: ReadonlyArray<Pick<ServingRegionConfig, 'name' | 'autoscaling'>>): ShardClientDemand {
+  const regions = servingRegions.map((r) => {
+    const apiPods = apiPeakPods(global, r);
+    return { region: r.name, apiPods, clients: apiPods * global.postgres.apiPoolPerPod };
+  });
+  const clients = regions.reduce((sum, r) => sum + r.clients, 0);
+  return { regions, clients, required: Math.max(clients, MIN_CLIENT_CONNECTIONS_PER_SHARD) };
+}
+
 export interface ShardPools {
   /** max_client_conn of one PgBouncer pod. */
   readonly maxClientConnectionsPerReplica: number;
-  /** All PgBouncer pods of the shard together. */
-  readonly clientCapacity: number;
+  /** shards[].pgbouncer.replicas: the pods of the Deployment outside a rollout. */
+  readonly replicas: number;
+  /** Pods that can run during a rolling update (replicas + maxSurge), each with a full server pool. */
+  readonly rolloutPods: number;
   /** Server connections one PgBouncer pod opens per database (read-write to the primary, read-only to the replicas). */
   readonly poolSizePerReplica: number;
-  /** Server connections all PgBouncer pods may open to one Postgres instance. */
+  /** Server connections all PgBouncer pods that can exist at once may open to one Postgres instance. */
   readonly serverConnections: number;
   /** Connections Postgres gives to PgBouncer: max_connections minus the reserved ones. */
   readonly serverBudget: number;
 }
 
 /**
- * PgBouncer pool sizes from the Postgres limit: the PgBouncer pods of a shard split the
- * connections Postgres can give them (max_connections - reserved) evenly. The read-only pool
- * goes through the replicas' Service, which may land all pods on one replica, so it gets the
- * same size rather than `readReplicas` times more.
+ * PgBouncer pool sizes from the Postgres limit: every PgBouncer pod that can exist at once
+ * (replicas + maxSurge during a rollout) gets an equal share of what Postgres can give them
+ * (max_connections - reserved), so even mid-rollout they never open more than Postgres allows.
+ * The read-only pool goes through the replicas' Service, which may land all pods on one replica,
+ * so it gets the same size rather than `readReplicas` times more.
  */
 export function shardPools(global: GlobalConfig, shard: ShardConfig): ShardPools {
   const serverBudget = postgresSettings(global).maxConnections - global.postgres.reservedConnections;
   const replicas = shard.pgbouncer.replicas;
-  const poolSizePerReplica = Math.floor(serverBudget / replicas);
+  const rolloutPods = replicas + PGBOUNCER_ROLLOUT.maxSurge;
+  const poolSizePerReplica = Math.floor(serverBudget / rolloutPods);
   return {
     maxClientConnectionsPerReplica: shard.pgbouncer.maxClientConnectionsPerReplica,
-    clientCapacity: replicas * shard.pgbouncer.maxClientConnectionsPerReplica,
+    replicas,
+    rolloutPods,
     poolSizePerReplica,
-    serverConnections: replicas * poolSizePerReplica,
+    serverConnections: rolloutPods * poolSizePerReplica,
     serverBudget,
   };
+}
+
+export interface ShardClientCapacity {
+  /** Pods a zone outage (zone spread, maxSkew 1) or a drain (the PDB) can take at once. */
+  readonly podsLost: number;
+  /** Pods left after that: the ones that must hold every client. */
+  readonly podsLeft: number;
+  /** podsLeft x max_client_conn. */
+  readonly clients: number;
+}
+
+/**
+ * Clients the shard's PgBouncer accepts when it is one failure down: the pods are spread over
+ * `zones` zones with maxSkew 1, so a zone outage takes ceil(replicas / zones) of them, and the
+ * PodDisruptionBudget lets a drain take `disruptionBudgetMaxUnavailable`. (A rollout takes none:
+ * maxUnavailable 0.) `zones` is the smaller zone count of the shard's two sites.
+ */
+export function shardClientCapacity(shard: ShardConfig, zones: number): ShardClientCapacity {
+  const replicas = shard.pgbouncer.replicas;
+  const podsLost = Math.min(replicas, Math.max(PGBOUNCER_ROLLOUT.disruptionBudgetMaxUnavailable, Math.ceil(replicas / Math.max(1, zones))));
+  const podsLeft = replicas - podsLost;
+  return { podsLost, podsLeft, clients: podsLeft * shard.pgbouncer.maxClientConnectionsPerReplica };
 }

@@ -6,7 +6,7 @@
 import type { ConfigIssue } from './config-error';
 import { isServingRegion, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
-import { MIN_CLIENT_CONNECTIONS_PER_SHARD, postgresSettings, shardPools } from './capacity';
+import { canarySurgePercent, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, shardClientCapacity, shardClientDemand, shardPools } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
 import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
@@ -390,44 +390,67 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
 };
 
 /**
- * Connection budget, client side: at its maximum the region's API opens apiPoolPerPod
- * connections per pod to each local shard; the shard's PgBouncer pods must accept them all, and
- * at least the 2,000 clients the platform promises per shard.
+ * Connection budget, client side: every serving region's API reaches every shard (the shard map
+ * in regions/router.ts), so a shard's PgBouncer must accept the clients of all of them at once:
+ * each region's API pods at autoscaling.api.maxReplicas plus the canary surge, x
+ * postgres.apiPoolPerPod, and at least the 2,000 clients the platform promises per shard. It must
+ * do so one failure down (a zone outage or a drain), and so must the DR site, which gets the same
+ * clients after a promotion with the same shard config.
  */
-const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) =>
-  servingRegions(regions).flatMap((region) =>
+const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) => {
+  const serving = servingRegions(regions);
+  const demand = shardClientDemand(global.config, serving.map((r) => r.config));
+  const zonesOf = new Map(regions.map((r) => [r.config.name, r.config.zones.length]));
+  const pool = global.config.postgres.apiPoolPerPod;
+  const surge = canarySurgePercent(global.config);
+  const perRegion = demand.regions.map((r) => `${r.region} ${r.apiPods}`).join(' + ');
+  const apiPods = demand.regions.reduce((sum, r) => sum + r.apiPods, 0);
+  return regions.flatMap((region) =>
     region.config.shards.flatMap((shard, index) => {
-      const pools = shardPools(global.config, shard);
-      const needed = Math.max(region.config.autoscaling.api.maxReplicas * global.config.postgres.apiPoolPerPod, MIN_CLIENT_CONNECTIONS_PER_SHARD);
-      if (pools.clientCapacity >= needed) return [];
-      const perReplica = Math.ceil(needed / shard.pgbouncer.replicas);
+      const zones = Math.min(region.config.zones.length, zonesOf.get(shard.disasterRecovery.region) ?? region.config.zones.length);
+      const capacity = shardClientCapacity(shard, zones);
+      if (capacity.clients >= demand.required) return [];
+      const field = `shards[${index}].pgbouncer`;
+      const fix =
+        capacity.podsLeft > 0
+          ? `short by ${demand.required - capacity.clients}: set ${field}.maxClientConnectionsPerReplica to ${Math.ceil(demand.required / capacity.podsLeft)}, add PgBouncer replicas, or lower postgres.apiPoolPerPod`
+          : `a zone outage takes every PgBouncer pod (${shard.pgbouncer.replicas} replicas in ${zones} zone(s)): run the shard's sites in regions with more zones`;
       return [
         region.source.issue(
           ['shards', index, 'pgbouncer', 'maxClientConnectionsPerReplica'],
-          `${shard.pgbouncer.maxClientConnectionsPerReplica} (x ${shard.pgbouncer.replicas} replicas = ${pools.clientCapacity})`,
-          `>= ${needed} client connections in total: autoscaling.api.maxReplicas (${region.config.autoscaling.api.maxReplicas}) x postgres.apiPoolPerPod (${global.config.postgres.apiPoolPerPod}), and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
-          `short by ${needed - pools.clientCapacity}: set shards[${index}].pgbouncer.maxClientConnectionsPerReplica to ${perReplica}, or add PgBouncer replicas`,
+          `${shard.pgbouncer.maxClientConnectionsPerReplica} x (${shard.pgbouncer.replicas} replicas - ${capacity.podsLost} a zone outage or drain may take) = ${capacity.clients}`,
+          `>= ${demand.required} client connections to shard ${shard.id}: every serving region's API reaches it, ${perRegion} = ${apiPods} API pods (autoscaling.api.maxReplicas + ${surge} % canary surge) x postgres.apiPoolPerPod (${pool}) = ${demand.clients}, and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
+          fix,
         ),
       ];
     }),
   );
+};
 
-/** Connection budget, server side: every PgBouncer pod gets a usable pool within max_connections - reserved. */
+/**
+ * Connection budget, server side: every PgBouncer pod that can exist at once, replicas + maxSurge
+ * during a rollout, opens up to its pool per Postgres instance; together they stay within
+ * max_connections - reserved (shardPools splits the budget over that many), and each still gets a
+ * usable pool.
+ */
 const pgbouncerFitsPostgres: Invariant = ({ global, regions }) =>
   regions.flatMap((region) =>
     region.config.shards.flatMap((shard, index) => {
       const pools = shardPools(global.config, shard);
       const minimum = 10;
-      return pools.poolSizePerReplica >= minimum && pools.serverConnections <= pools.serverBudget
-        ? []
-        : [
-            region.source.issue(
-              ['shards', index, 'pgbouncer', 'replicas'],
-              fmt(shard.pgbouncer.replicas),
-              `few enough PgBouncer pods that each gets >= ${minimum} server connections of the ${pools.serverBudget} Postgres allows (max_connections ${postgresSettings(global.config).maxConnections} - reservedConnections ${global.config.postgres.reservedConnections})`,
-              'lower the PgBouncer replicas or give Postgres more memory (max_connections follows it)',
-            ),
-          ];
+      if (pools.poolSizePerReplica >= minimum && pools.serverConnections <= pools.serverBudget) return [];
+      const { maxSurge } = PGBOUNCER_ROLLOUT;
+      const maxReplicas = Math.floor(pools.serverBudget / minimum) - maxSurge;
+      return [
+        region.source.issue(
+          ['shards', index, 'pgbouncer', 'replicas'],
+          `${shard.pgbouncer.replicas} (+ maxSurge ${maxSurge} during a rollout = ${pools.rolloutPods} PgBouncer pods, ${pools.poolSizePerReplica} server connections each)`,
+          `few enough PgBouncer pods that each of the ${pools.rolloutPods} a rollout can run gets >= ${minimum} server connections of the ${pools.serverBudget} Postgres allows (max_connections ${postgresSettings(global.config).maxConnections} - reservedConnections ${global.config.postgres.reservedConnections})`,
+          maxReplicas >= 2
+            ? `set shards[${index}].pgbouncer.replicas to ${maxReplicas} or fewer, or give Postgres more memory (max_connections follows it)`
+            : 'give Postgres more memory (max_connections follows it) or lower postgres.reservedConnections',
+        ),
+      ];
     }),
   );
 

@@ -213,7 +213,12 @@ export const GlobalConfig = Strict(
     ),
     mesh: Strict(
       {
-        traceSamplingPercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of requests traced, in %' }),
+        traceSamplingPercent: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          description:
+            'Share of requests the sidecars trace (head sampling), in %. Keep 100: the tracing chart refuses less, because a trace dropped here never reaches the tail sampler that keeps every error (thin with tracing.baselineSamplingPercent instead)',
+        }),
         sidecar: Strict(
           {
             requests: CpuMemory('Requested by each istio-proxy sidecar'),
@@ -271,6 +276,25 @@ export const GlobalConfig = Strict(
                 type: Type.Union([Type.Literal('badger'), Type.Literal('elasticsearch')], { description: 'Jaeger span storage backend' }),
                 size: Quantity('Volume size (badger) or index size hint (elasticsearch)'),
                 className: DnsLabel('StorageClass (badger)'),
+                elasticsearch: Type.Optional(
+                  Strict(
+                    {
+                      urlTemplate: Type.String({
+                        pattern: '^https?://[^\\s/]*\\{region\\}[^\\s/]*(:[0-9]+)?/?$',
+                        description:
+                          'URL of the region\'s own Elasticsearch/OpenSearch cluster, {region} replaced by the region name (each region stores its traces in its own cluster: residency, no cross-region dependency)',
+                      }),
+                      numShards: Type.Integer({ minimum: 1, maximum: 100, description: 'Primary shards of each daily span index (Jaeger --es.num-shards)' }),
+                      numReplicas: Type.Integer({
+                        minimum: 1,
+                        maximum: 5,
+                        description: 'Replica copies of each shard (Jaeger --es.num-replicas); at least 1, so no single data node holds the only copy of a trace',
+                      }),
+                      jaegerReplicas: Type.Integer({ minimum: 2, description: 'Stateless Jaeger pods writing to and querying the cluster (spread over zones, PDB)' }),
+                    },
+                    'The external cluster (storage.type elasticsearch): provisioned outside this repository, multi-zone',
+                  ),
+                ),
               },
               'Where Jaeger keeps spans',
             ),

@@ -16,6 +16,7 @@ import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
+import { KUBE_STATE_METRICS_ALLOWLIST, KUBELET } from '../lib/monitoring-targets';
 import { dnsEndpointNamespace, EXTERNAL_DNS, externalDnsOwnerId, PUBLIC_DNS_APP } from '../lib/public-dns';
 
 /** Label on region and add-on Applications naming the region's rollout wave (`argocd app list -l`). */
@@ -303,10 +304,12 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         crds: { enabled: true },
         // Prometheus and Alertmanager are rendered per region by the monitoring chart (operator
         // CRs in the monitoring namespace); they scrape and evaluate only what that chart
-        // selects there (its scrape-target table reads kube-state-metrics from this release).
+        // selects there (its scrape-target table reads kube-state-metrics from this release,
+        // and cAdvisor from the kubelet Service the operator maintains).
         // So this release brings the operator, kube-state-metrics and Grafana, and none of the
         // monitors, rules and dashboards nothing would read: no node-exporter (which would also
-        // need a privileged namespace), no kubelet monitor, no default rules or dashboards.
+        // need a privileged namespace), no kubelet monitor of its own (the monitoring chart
+        // renders one), no default rules or dashboards.
         prometheus: { enabled: false },
         alertmanager: { enabled: false },
         // The PrometheusRule admission webhook needs certificates patched in by Helm hook Jobs,
@@ -315,6 +318,10 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
           admissionWebhooks: { enabled: false },
           tls: { enabled: false },
           resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+          // The operator keeps a selector-less Service kube-system/kube-prometheus-stack-kubelet
+          // with one endpoint per node (written at run time by the operator, not by this
+          // release); the monitoring chart's kubelet ServiceMonitor scrapes cAdvisor through it.
+          kubeletService: { enabled: true, namespace: KUBELET.namespace },
         },
         // EKS runs the control plane out of reach and kube-proxy serves metrics on localhost
         // only; CoreDNS is an EKS add-on. Each of these would also put a Service into
@@ -326,6 +333,16 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         coreDns: { enabled: false },
         kubelet: { enabled: false },
         kubeStateMetrics: { enabled: true },
+        // Least privilege: kube-state-metrics' ClusterRole lists and watches exactly the kinds
+        // of these collectors (the subchart derives its rules from the list; the default list
+        // includes Secrets and ConfigMaps), and exports only the series a rule or panel reads.
+        // The region Prometheus scrapes it through the monitoring chart's ServiceMonitor.
+        'kube-state-metrics': {
+          collectors: ['horizontalpodautoscalers', 'pods'],
+          metricAllowlist: [...KUBE_STATE_METRICS_ALLOWLIST],
+          rbac: { create: true, useClusterRole: true },
+          prometheus: { monitor: { enabled: false } },
+        },
         nodeExporter: { enabled: false },
         defaultRules: { create: false },
         grafana: {
@@ -345,7 +362,10 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
             securityContext: restrictedContainer,
           },
         },
-        // Grafana's admin credentials come from the secret store, never from values.
+        // Grafana's admin credentials come from the secret store, never from values. The
+        // region Prometheus' access to the kubelets: cluster-scoped (nodes/metrics, which the
+        // kubelet checks for /metrics/cadvisor; not nodes/proxy) and discovery of the kubelet
+        // Service in kube-system, neither of which the region's own Application may write.
         extraManifests: [
           {
             apiVersion: 'external-secrets.io/v1beta1',
@@ -361,6 +381,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
               ],
             },
           },
+          ...kubeletScrapeRbac(region),
         ],
       },
       ignoreDifferences: [],
@@ -716,4 +737,27 @@ export function addonNamespace(name: string): AddonNamespace {
   const found = ADDON_NAMESPACES.find((n) => n.name === name);
   if (!found) throw new Error(`add-on namespace ${name} is not in ADDON_NAMESPACES (${ADDON_NAMESPACES.map((n) => n.name).join(', ')})`);
   return found;
+}
+
+/**
+ * RBAC of the region Prometheus for the kubelet ServiceMonitor (charts/lib/monitoring-targets.ts
+ * KUBELET): `get` on `nodes/metrics` only (cAdvisor and the kubelet's own metrics; no proxy,
+ * no logs, no exec), and read access to the kubelet Service's endpoints in kube-system.
+ */
+function kubeletScrapeRbac(region: RegionPlan): Record<string, unknown>[] {
+  const name = `${region.global.platform.name}-prometheus-kubelet`;
+  const subjects = [{ kind: 'ServiceAccount', name: region.names.monitoring.prometheusServiceAccount, namespace: region.namespaces.monitoring }];
+  const read = ['get', 'list', 'watch'];
+  return [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: KUBELET.namespace },
+      rules: [
+        { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: read },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+      ],
+    },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: KUBELET.namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects },
+  ];
 }

@@ -38,6 +38,9 @@ export const ISTIO_ENVOY_PROM_PORT_NAME = 'http-envoy-prom';
 export const ISTIO_MERGED_METRICS_PORT = ISTIO_AGENT_METRICS_PORT;
 export const ISTIO_MERGED_METRICS_PATH = '/stats/prometheus';
 
+/** `job` of the ingress gateway's pods (their labels carry no app.kubernetes.io/name). */
+export const INGRESS_GATEWAY_JOB = 'ingress-gateway';
+
 /** The namespace the Argo Rollouts add-on runs in (charts/argocd/addon-catalog.ts). */
 const ARGO_ROLLOUTS_NAMESPACE = 'argo-rollouts';
 
@@ -55,8 +58,11 @@ export interface MeshedPodsTarget extends TargetCommon {
   readonly kind: 'meshed-pods';
   /** Labels every pod of the workload carries (PodMonitor selector). */
   readonly podSelector: Readonly<Record<string, string>>;
-  /** The application's own metrics endpoint in the pod, merged in by the sidecar agent. */
-  readonly app: { readonly portName: string; readonly port: number; readonly path: string };
+  /**
+   * The application's own metrics endpoint in the pod, merged in by the sidecar agent.
+   * @default none — Envoy's and the agent's metrics only (the ingress gateway is all proxy)
+   */
+  readonly app?: { readonly portName: string; readonly port: number; readonly path: string };
   /**
    * Target labels taken from a pod label (optionally a regex capture of it), put on every
    * series of the target.
@@ -88,6 +94,30 @@ export interface ServiceTarget extends TargetCommon {
    * @default false
    */
   readonly honorLabels?: boolean;
+  /**
+   * HTTPS with the Prometheus service account's token (the kubelet authorises the scrape with
+   * a SubjectAccessReview on `nodes/metrics`); the kubelet's serving certificate is
+   * self-signed on EKS nodes, so it is not verified.
+   * @default false (plain HTTP)
+   */
+  readonly kubeletAuth?: boolean;
+  /**
+   * Metric names kept after the scrape (everything else is dropped before storage): bounds the
+   * cardinality of exporters that expose far more than any rule or panel reads.
+   * @default keep everything
+   */
+  readonly keepMetrics?: readonly string[];
+  /**
+   * Prometheus' discovery access in this namespace is granted by the add-on that owns the
+   * namespace (charts/argocd/addon-catalog.ts), not by a Role of the monitoring chart.
+   * @default false
+   */
+  readonly rbacFromAddon?: boolean;
+  /**
+   * Service label whose value becomes `job` (ServiceMonitor jobLabel).
+   * @default the Service's name (prometheus-operator's default)
+   */
+  readonly jobLabel?: string;
 }
 
 export type ScrapeTarget = MeshedPodsTarget | ServiceTarget;
@@ -101,6 +131,55 @@ const EXPORTER_PORTS = {
 
 /** app.kubernetes.io/name of the Postgres (Patroni/Spilo) pods; the plan has no name for it yet. */
 export const POSTGRES_APP = 'postgres';
+
+/**
+ * Target label carrying the Patroni scope of a Postgres pod (one per shard site, e.g.
+ * `bookedbarber-postgres-shard-1-a`), copied from the pod label Patroni selects its members by
+ * (`cluster-name`, charts/postgres/names.ts PATRONI_LABELS.scope; lib imports no chart, a test
+ * holds the two equal). The leader alert counts primaries per scope.
+ */
+export const POSTGRES_SCOPE_LABEL = 'patroni_scope';
+export const PATRONI_SCOPE_POD_LABEL = 'cluster-name';
+
+/** kube-state-metrics of the kube-prometheus-stack release (charts/argocd/addon-catalog.ts). */
+export const KUBE_STATE_METRICS = {
+  namespace: 'monitoring-system',
+  /** The kube-state-metrics subchart's Service labels and port (service.port 8080, name http). */
+  serviceSelector: { 'app.kubernetes.io/name': 'kube-state-metrics', 'app.kubernetes.io/instance': 'kube-prometheus-stack' },
+  portName: 'http',
+  port: 8080,
+  /** `job` of its series: the Service's app.kubernetes.io/name (ServiceMonitor jobLabel). */
+  job: 'kube-state-metrics',
+} as const;
+
+/**
+ * The only series kube-state-metrics exports (its --metric-allowlist): what the dashboards'
+ * HPA and resource panels read (charts/dashboards/metrics.ts KUBE).
+ */
+export const KUBE_STATE_METRICS_ALLOWLIST = [
+  'kube_horizontalpodautoscaler_status_current_replicas',
+  'kube_horizontalpodautoscaler_status_desired_replicas',
+  'kube_horizontalpodautoscaler_spec_max_replicas',
+  'kube_pod_container_resource_requests',
+  'kube_pod_container_resource_limits',
+] as const;
+
+/**
+ * The kubelet Service prometheus-operator maintains (kube-prometheus-stack
+ * `prometheusOperator.kubeletService`): one endpoint per node, on the kubelet's port.
+ */
+export const KUBELET = {
+  namespace: 'kube-system',
+  serviceSelector: { 'app.kubernetes.io/name': 'kubelet', 'k8s-app': 'kubelet' },
+  portName: 'https-metrics',
+  port: 10250,
+  job: 'kubelet',
+  /** cAdvisor's container metrics the dashboards read; the rest of cAdvisor is dropped. */
+  keep: ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'],
+} as const;
+
+/** istiod's monitoring port: its own metrics, the mesh CA's certificate expiry among them. */
+export const ISTIOD_MONITORING = { portName: 'http-monitoring', port: 15014, job: 'istiod' } as const;
 
 /**
  * Target label carrying the Redis tier (cache, sessions, rate-limit), so alerts can tell an
@@ -137,7 +216,11 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
     meshed(names.web.app, namespaces.app, { portName: 'http-metrics', port: names.web.metricsPort, path: '/metrics' },
       'Istio request metrics of the web front end (availability and latency SLIs)'),
     meshed(names.data.pgbouncerApp, namespaces.data, exporter(EXPORTER_PORTS.pgbouncer), 'pgbouncer_exporter: pool saturation'),
-    meshed(POSTGRES_APP, namespaces.data, exporter(EXPORTER_PORTS.postgres), 'postgres_exporter: replication lag against the RPO'),
+    {
+      ...meshed(POSTGRES_APP, namespaces.data, exporter(EXPORTER_PORTS.postgres),
+        'postgres_exporter: replication lag against the RPO, a shard without a primary, WAL archiving (pg_stat_archiver)'),
+      targetLabelsFromPod: [{ targetLabel: POSTGRES_SCOPE_LABEL, podLabel: PATRONI_SCOPE_POD_LABEL }],
+    },
     {
       ...meshed(names.data.redisApp, namespaces.data, exporter(EXPORTER_PORTS.redis), 'redis_exporter: memory pressure, per tier'),
       targetLabelsFromPod: [REDIS_TIER_FROM_COMPONENT],
@@ -153,12 +236,58 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       honorLabels: true,
       why: 'rollout_info: a release that was aborted and rolled back',
     },
+    {
+      kind: 'meshed-pods',
+      name: INGRESS_GATEWAY_JOB,
+      namespace: names.mesh.ingressNamespace,
+      podSelector: { ...names.mesh.ingressSelector },
+      why: 'Istio request metrics as the ingress gateway reports them (reporter="source"): the edge SLI, which still counts requests when no API or web pod answers',
+    },
+    {
+      kind: 'service',
+      name: 'kube-state-metrics',
+      namespace: KUBE_STATE_METRICS.namespace,
+      serviceSelector: { ...KUBE_STATE_METRICS.serviceSelector },
+      portName: KUBE_STATE_METRICS.portName,
+      path: '/metrics',
+      jobLabel: LABELS.name,
+      // Its series name the objects' namespaces and pods, not the exporter's.
+      honorLabels: true,
+      why: 'kube-state-metrics: HPA replicas, container requests and limits (infrastructure and regional performance dashboards)',
+    },
+    {
+      kind: 'service',
+      name: 'kubelet',
+      namespace: KUBELET.namespace,
+      serviceSelector: { ...KUBELET.serviceSelector },
+      portName: KUBELET.portName,
+      path: '/metrics/cadvisor',
+      jobLabel: LABELS.name,
+      // cAdvisor labels every series with the container's namespace and pod.
+      honorLabels: true,
+      kubeletAuth: true,
+      keepMetrics: KUBELET.keep,
+      rbacFromAddon: true,
+      why: 'cAdvisor on every kubelet: container CPU and memory (infrastructure dashboard)',
+    },
+    {
+      kind: 'service',
+      name: 'istiod',
+      namespace: names.mesh.rootNamespace,
+      // The istio/istiod chart's Service (labels app=istiod, istio=pilot).
+      serviceSelector: { app: 'istiod', istio: 'pilot' },
+      portName: ISTIOD_MONITORING.portName,
+      path: '/metrics',
+      jobLabel: 'app',
+      why: 'istiod: expiry of the mesh CA certificates (root and this region\'s intermediate)',
+    },
     operated('prometheus'),
     operated('alertmanager'),
   ];
-  // A standby region runs only the DR sites' PgBouncer and Postgres besides monitoring itself.
+  // A standby region runs only the DR sites' PgBouncer and Postgres besides monitoring itself
+  // and the cluster (kube-state-metrics, the kubelets, istiod).
   if (isServingRegion(plan.region)) return all;
-  const standby = new Set<string>([names.data.pgbouncerApp, POSTGRES_APP, 'prometheus', 'alertmanager']);
+  const standby = new Set<string>([names.data.pgbouncerApp, POSTGRES_APP, 'kube-state-metrics', 'kubelet', 'istiod', 'prometheus', 'alertmanager']);
   return all.filter((t) => standby.has(t.name));
 }
 
@@ -168,6 +297,7 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
  * them the PodMonitor still scrapes Envoy's metrics, but not the application's.
  */
 export function mergedMetricsAnnotations(target: MeshedPodsTarget): Record<string, string> {
+  if (!target.app) throw new Error(`scrape target ${target.name} has no application metrics to merge`);
   return {
     'prometheus.io/scrape': 'true',
     'prometheus.io/port': String(target.app.port),
@@ -184,5 +314,5 @@ export function meshedTarget(plan: RegionPlan, app: string): MeshedPodsTarget {
 
 /** Namespaces Prometheus discovers targets in: its Roles go exactly there. */
 export function scrapedNamespaces(targets: readonly ScrapeTarget[]): string[] {
-  return [...new Set(targets.map((t) => t.namespace))];
+  return [...new Set(targets.filter((t) => !(t.kind === 'service' && t.rbacFromAddon)).map((t) => t.namespace))];
 }

@@ -56,6 +56,12 @@ export function otelCollectorHttpEndpoint(plan: RegionPlan): string {
 export const ATTR_CLOUD_PROVIDER = 'cloud.provider' as const;
 export const ATTR_CLOUD_REGION = 'cloud.region' as const;
 
+/**
+ * The SDKs' head sampler (OTEL_TRACES_SAMPLER, OpenTelemetry SDK environment specification):
+ * follow the parent's decision, sample every root. No OTEL_TRACES_SAMPLER_ARG: it has none.
+ */
+export const HEAD_SAMPLER = 'parentbased_always_on';
+
 /** `OTEL_RESOURCE_ATTRIBUTES` format: comma-separated key=value, values percent-encoded. */
 function resourceAttributes(attributes: ReadonlyArray<readonly [string, string]>): string {
   return attributes.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join(',');
@@ -76,8 +82,12 @@ export interface OtelService {
 /**
  * OpenTelemetry SDK environment of an application container: who is reporting (service,
  * version, environment, cloud, cluster, namespace, pod) and where to (the collector, OTLP/HTTP).
- * Traces follow the mesh's sampling decision when one arrives (parent-based) and sample at the
- * mesh rate otherwise.
+ * Head sampling keeps everything (`parentbased_always_on`): a span whose parent was sampled is
+ * recorded, a root span always is. The mesh samples 100 % too (`mesh.traceSamplingPercent`,
+ * enforced by the tracing chart), so every trace reaches the collectors, which route it by trace
+ * ID to one tail sampler; only that sampler drops traces, after it has seen all their spans (it
+ * keeps errors, slow traces and a baseline share). A ratio sampler here would discard most error
+ * traces before anything could know they failed.
  */
 export function otelEnvironment(plan: RegionPlan, service: OtelService): k8s.EnvVar[] {
   const { global, region } = plan;
@@ -97,8 +107,7 @@ export function otelEnvironment(plan: RegionPlan, service: OtelService): k8s.Env
     { name: 'OTEL_RESOURCE_ATTRIBUTES', value: `${attributes},${ATTR_K8S_POD_NAME}=$(K8S_POD_NAME)` },
     { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: otelCollectorHttpEndpoint(plan) },
     { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
-    { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
-    { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(global.mesh.traceSamplingPercent / 100) },
+    { name: 'OTEL_TRACES_SAMPLER', value: HEAD_SAMPLER },
     { name: 'OTEL_METRICS_EXPORTER', value: 'prometheus' },
     { name: 'OTEL_EXPORTER_PROMETHEUS_PORT', value: String(service.metricsPort) },
   ];

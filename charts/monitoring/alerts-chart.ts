@@ -4,9 +4,14 @@
  * - `<platform>-slo`: SLI recording rules (success ratio 5m…3d, p95 latency 5m…6h) and the
  *   multiwindow multi-burn-rate and latency alerts of the API and the web front end;
  * - `<platform>-business`: booking rate against last week, payment success;
- * - `<platform>-data-tier`: Postgres replication lag against the RPO, PgBouncer pool
- *   saturation, Redis memory pressure;
- * - `<platform>-delivery`: an aborted (rolled back) release.
+ * - `<platform>-slo` also holds the edge: the ingress gateway's SLI (burn rate of every public
+ *   request, a total outage included), no traffic at all, a gateway pod not scraped;
+ * - `<platform>-data-tier`: Postgres replication lag against the RPO, WAL archiving failing or
+ *   behind the RPO, a shard site without a primary, base backups older than their schedule,
+ *   PgBouncer pool saturation, Redis memory pressure, a Redis tier without a master or without
+ *   Sentinel quorum, any data-tier scrape target down;
+ * - `<platform>-delivery`: an aborted (rolled back) release;
+ * - `<platform>-platform`: the mesh CA certificates' expiry, cluster-metrics targets down.
  * Every alert carries severity, team, summary, description and runbook_url
  * (charts/monitoring/rules.ts); every threshold comes from the region model or from the
  * tuning props below. test/real-servers/promtool.test.ts proves them with promtool.
@@ -40,12 +45,14 @@ export function ruleFiles(plan: RegionPlan, props: Pick<AlertsChartProps, 'slo' 
   const other = platformRuleGroups(plan, props.alerts);
   // A standby region runs only DR sites: the data-tier alerts (the DR standby's lag against the
   // RPO among them) apply; SLOs, bookings and releases have nothing to measure there.
-  if (!isServingRegion(plan.region)) return { 'data-tier': [other.data] };
+  // The platform file (mesh CA expiry, cluster-metrics targets) applies everywhere.
+  if (!isServingRegion(plan.region)) return { 'data-tier': [other.data], platform: [other.platform] };
   return {
     slo: sloRuleGroups(plan, props.slo),
     business: [other.business],
     'data-tier': [other.data],
     delivery: [other.delivery],
+    platform: [other.platform],
   };
 }
 

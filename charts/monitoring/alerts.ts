@@ -17,11 +17,29 @@
  *   plus the `tier` target label the Redis PodMonitor copies from the pods;
  * - Argo Rollouts controller: `rollout_info{namespace,name,phase}` (phase Degraded once a
  *   release was aborted, manually or by a failed analysis, or missed its progress deadline).
+ * - postgres_exporter v0.15.0 (collector/pg_replication.go, the default metrics of
+ *   cmd/postgres_exporter/postgres_exporter.go): `pg_replication_is_replica` (1 while
+ *   pg_is_in_recovery(), so 0 on the primary only; absent while Postgres is down),
+ *   `pg_stat_archiver_archived_count`, `pg_stat_archiver_failed_count` and
+ *   `pg_stat_archiver_last_archive_age` (seconds since the last WAL segment was archived;
+ *   NaN until one was), `pg_stat_database_tup_{inserted,updated,deleted}`; plus the
+ *   `patroni_scope` target label the Postgres PodMonitor copies from the pods;
+ * - redis_exporter v1.62.0 (exporter/exporter.go, info.go, sentinels.go):
+ *   `redis_instance_info{role}` (role "master" or "slave" on a server, empty on a Sentinel),
+ *   `redis_sentinel_master_ckquorum_status{master_name}` (1 when SENTINEL CKQUORUM succeeds:
+ *   enough Sentinels reachable to authorise a failover);
+ *
+ * Not alerted on, because nothing exposes it: the age of the last base backup. The backup runs
+ * in a sidecar of each Postgres member (charts/postgres/backup.ts) and records its last success
+ * in a file of the pod's emptyDir only; see docs/observability.md for what would expose it.
  */
+import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { alertRule, type AlertDefinition, type PromRuleGroup } from './rules';
-import { POSTGRES_APP, REDIS_TIER_LABEL } from '../lib/monitoring-targets';
+import { ISTIOD_MONITORING, KUBE_STATE_METRICS, KUBELET, POSTGRES_APP, POSTGRES_SCOPE_LABEL, REDIS_TIER_LABEL } from '../lib/monitoring-targets';
 import { durationToSeconds, eq, promNumber, selector, sumRate } from '../lib/promql';
+import { postgresNames } from '../postgres/names';
+import { REDIS_TIERS, redisTopology, TIER_SLUG } from '../redis/topology';
 
 export const BOOKINGS_METRIC = 'bookedbarber_bookings_created_total';
 export const PAYMENTS_METRIC = 'bookedbarber_payments_total';
@@ -54,7 +72,35 @@ export interface AlertTuning {
   readonly redisMemoryFor?: string;
   /** @default '1m' */
   readonly rolloutAbortedFor?: string;
+  /**
+   * How long WAL archiving must fail without a single success. The archiver retries a failed
+   * segment about once a minute, so 5 minutes are several failures in a row.
+   * @default '5m'
+   */
+  readonly archiveFailingFor?: string;
+  /**
+   * How long the last archived segment must be older than the RPO while the primary keeps
+   * writing. Longer than postgres.archiveTimeoutSeconds + walUploadBudgetSeconds (the worst case
+   * of a healthy archiver after a quiet spell), so the first write after idle never pages.
+   * @default '2m'
+   */
+  readonly archiveLagFor?: string;
+  /** How long a shard's active site may run without a primary (Patroni failover is well under it). @default '1m' */
+  readonly noPrimaryFor?: string;
+  /** How long a Sentinel-managed Redis tier may run without a master (Sentinel failover is seconds). @default '1m' */
+  readonly noRedisMasterFor?: string;
+  /** @default '2m' */
+  readonly sentinelQuorumFor?: string;
+  /** How long a data-tier scrape target must be down (`up == 0`) before a page. @default '5m' */
+  readonly targetDownFor?: string;
+  /** Mesh CA certificate lifetime left below which a warning goes to Slack. @default '30d' */
+  readonly certWarnLeft?: string;
+  /** … and below which it pages. @default '7d' */
+  readonly certPageLeft?: string;
 }
+
+/** `label_replace(expr, "<label>", "<value>", "", "")`: puts a constant label on a result (absent() has none). */
+const withLabel = (expr: string, label: string, value: string) => `label_replace(${expr}, "${label}", "${value}", "", "")`;
 
 function businessAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
   const slo = plan.global.monitoring.slo;
@@ -149,6 +195,158 @@ function dataAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
   ];
 }
 
+/**
+ * What breaks the data tier's promises: WAL archiving (the PITR archive and the DR site's
+ * fallback), a shard with no primary, a Redis tier with no master or without the
+ * Sentinels to fail over, and any of its scrape targets down (every alert above is blind then).
+ * Site and tier alerts list what this region runs: the active shard sites (a standby site's
+ * members are all in recovery by design) and the tiers Sentinel manages here.
+ */
+function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
+  const { namespaces, names, global } = plan;
+  const ns = namespaces.data;
+  const rpo = global.postgres.rpoSeconds;
+  const pg = (metric: string, extra: Record<string, string> = {}) => selector(metric, eq({ namespace: ns, job: POSTGRES_APP, ...extra }));
+  const byPod = `namespace, pod, ${POSTGRES_SCOPE_LABEL}`;
+  const writes = ['inserted', 'updated', 'deleted'].map((k) => `rate(${pg(`pg_stat_database_tup_${k}`)}[1m])`).join(' + ');
+  const activeScopes = plan.hostedShards.filter((h) => h.active).map((h) => postgresNames(plan, h.config.id).scope);
+  // Redis runs in serving regions only; there, the tiers Sentinel manages (a replica-mode
+  // sessions tier follows the primary region's master, which that region's rules watch).
+  const sentinelTiers = isServingRegion(plan.region)
+    ? REDIS_TIERS.filter((tier) => redisTopology(plan, tier).mode === 'sentinel').map((tier) => TIER_SLUG[tier])
+    : [];
+  const redis = (metric: string, extra: Record<string, string>) => selector(metric, eq({ namespace: ns, job: names.data.redisApp, ...extra }));
+  const out: AlertDefinition[] = [
+    {
+      alert: 'PostgresWalArchiveFailing',
+      expr: `max by (${byPod}) (increase(${pg('pg_stat_archiver_failed_count')}[5m])) > 0\nunless on (namespace, pod)\n` +
+        `max by (namespace, pod) (increase(${pg('pg_stat_archiver_archived_count')}[5m])) > 0`,
+      for: t.archiveFailingFor ?? '5m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'Postgres {{ $labels.pod }} fails to archive WAL',
+      description:
+        'The primary {{ $labels.pod }} ({{ $labels.' + POSTGRES_SCOPE_LABEL + ' }}, {{ $externalLabels.region }}) has failed to archive WAL to object storage ' +
+        'without a single success for several minutes. Point-in-time recovery and the DR site\'s fallback stop at the last archived segment, ' +
+        'and unarchived WAL piles up on the primary\'s volume until it fills.',
+      runbook: 'postgres-wal-archiving',
+    },
+    {
+      alert: 'PostgresWalArchiveLagHigh',
+      expr: `max by (${byPod}) (${pg('pg_stat_archiver_last_archive_age')}) > ${rpo}\n` +
+        `and on (namespace, pod)\nmax by (namespace, pod) (${pg('pg_replication_is_replica')}) == 0\n` +
+        `and on (namespace, pod)\nsum by (namespace, pod) (${writes}) > 0`,
+      for: t.archiveLagFor ?? '2m',
+      severity: 'critical',
+      team: 'platform',
+      summary: `Postgres {{ $labels.pod }}: last WAL archived {{ $value | humanizeDuration }} ago while it keeps writing (RPO ${rpo} s)`,
+      description:
+        `The primary {{ $labels.pod }} in {{ $externalLabels.region }} writes rows but archived its last WAL segment {{ $value | humanizeDuration }} ago; ` +
+        `archive_timeout (${global.postgres.archiveTimeoutSeconds} s) should switch segments well within the ${rpo} s RPO. ` +
+        'Losing this primary now would lose more than the RPO from the archive.',
+      runbook: 'postgres-wal-archiving',
+    },
+  ];
+  if (activeScopes.length > 0) {
+    out.push({
+      alert: 'PostgresShardWithoutPrimary',
+      // One term per active site: no member reporting pg_is_in_recovery() = false, including
+      // when no member is scraped at all.
+      expr: activeScopes.map((scope) => withLabel(`absent(${pg('pg_replication_is_replica', { [POSTGRES_SCOPE_LABEL]: scope })} == 0)`, POSTGRES_SCOPE_LABEL, scope)).join('\nor\n'),
+      for: t.noPrimaryFor ?? '1m',
+      severity: 'critical',
+      team: 'platform',
+      summary: `Shard site {{ $labels.${POSTGRES_SCOPE_LABEL} }} has no primary`,
+      description:
+        `No Postgres member of {{ $labels.${POSTGRES_SCOPE_LABEL} }} in {{ $externalLabels.region }} runs as primary: writes to the shard fail. ` +
+        'Patroni should have promoted a replica within its TTL; it has not (no healthy replica, the leader lock is stuck, or every pod is down).',
+      runbook: 'postgres-shard-without-primary',
+    });
+  }
+  if (sentinelTiers.length > 0) {
+    out.push(
+      {
+        alert: 'RedisTierWithoutMaster',
+        expr: sentinelTiers.map((tier) => `absent(${redis('redis_instance_info', { [REDIS_TIER_LABEL]: tier, role: 'master' })})`).join('\nor\n'),
+        for: t.noRedisMasterFor ?? '1m',
+        severity: 'critical',
+        team: 'platform',
+        summary: `Redis tier {{ $labels.${REDIS_TIER_LABEL} }} has no master`,
+        description:
+          `No Redis server of the {{ $labels.${REDIS_TIER_LABEL} }} tier in {{ $externalLabels.region }} reports role master: writes to the tier fail ` +
+          '(sessions cannot be created, rate limits are not counted). The Sentinels should have promoted a replica within seconds.',
+        runbook: 'redis-tier-without-master',
+      },
+      {
+        alert: 'RedisSentinelQuorumLost',
+        expr: sentinelTiers.map((tier) => withLabel(`absent(${redis('redis_sentinel_master_ckquorum_status', { [REDIS_TIER_LABEL]: tier })} == 1)`, REDIS_TIER_LABEL, tier)).join('\nor\n'),
+        for: t.sentinelQuorumFor ?? '2m',
+        severity: 'critical',
+        team: 'platform',
+        summary: `Redis tier {{ $labels.${REDIS_TIER_LABEL} }}: no Sentinel has the quorum to fail over`,
+        description:
+          `No Sentinel of the {{ $labels.${REDIS_TIER_LABEL} }} tier in {{ $externalLabels.region }} passes SENTINEL CKQUORUM: too few Sentinels reach each other ` +
+          'to authorise a failover. The master still serves, but losing it now means an outage of the tier until someone intervenes.',
+        runbook: 'redis-sentinel-quorum',
+      },
+    );
+  }
+  out.push({
+    alert: 'DataTierTargetDown',
+    expr: `${selector('up', eq({ namespace: ns }))} == 0`,
+    for: t.targetDownFor ?? '5m',
+    severity: 'critical',
+    team: 'platform',
+    summary: 'Prometheus cannot scrape {{ $labels.job }} pod {{ $labels.pod }}',
+    description:
+      'The metrics endpoint of {{ $labels.pod }} ({{ $labels.job }}, {{ $externalLabels.region }}) has failed every scrape for minutes: the pod is down or its ' +
+      'exporter is, and every data-tier alert about it (lag, archiving, leader, pools, Redis) is blind.',
+    runbook: 'scrape-target-down',
+  });
+  return out;
+}
+
+/**
+ * Cluster-wide checks every region loads (standby regions too: their DR stream crosses regions
+ * on the mesh's mTLS): the mesh CA certificates' expiry, and the cluster-metrics targets.
+ */
+function platformAlerts(t: AlertTuning): AlertDefinition[] {
+  const warnLeft = durationToSeconds(t.certWarnLeft ?? '30d');
+  const pageLeft = durationToSeconds(t.certPageLeft ?? '7d');
+  // istiod (pilot/pkg security metrics): the root it distributes, and the chain it signs with
+  // (this region's intermediate from cacerts under the shared root).
+  const left = ([['citadel_server_root_cert_expiry_timestamp', 'root'], ['citadel_server_cert_chain_expiry_timestamp', 'intermediate']] as const).map(([metric, cert]) =>
+    withLabel(`min(${selector(metric, eq({ job: ISTIOD_MONITORING.job }))}) - time()`, 'certificate', cert));
+  const expiry = (severity: 'critical' | 'warning', seconds: number): AlertDefinition => ({
+    alert: 'MeshCertificateExpiring',
+    expr: left.map((l) => `${l} < ${seconds}`).join('\nor\n'),
+    for: '10m',
+    severity,
+    team: 'platform',
+    summary: 'The mesh CA {{ $labels.certificate }} certificate expires in {{ $value | humanizeDuration }}',
+    description:
+      'istiod in {{ $externalLabels.region }} signs workload certificates with a CA whose {{ $labels.certificate }} certificate expires in {{ $value | humanizeDuration }}. ' +
+      'Once it has, sidecars reject each other (STRICT mTLS) and every meshed connection fails, the cross-region stream included. Rotate cacerts (runbook).',
+    runbook: 'mesh-certificate-expiring',
+  });
+  return [
+    expiry('warning', warnLeft),
+    expiry('critical', pageLeft),
+    {
+      alert: 'ClusterMetricsTargetDown',
+      expr: `${selector('up', [['job', '=~', [KUBE_STATE_METRICS.job, KUBELET.job, ISTIOD_MONITORING.job].join('|')]])} == 0`,
+      for: '15m',
+      severity: 'warning',
+      team: 'platform',
+      summary: 'Prometheus cannot scrape {{ $labels.job }} ({{ $labels.instance }})',
+      description:
+        '{{ $labels.job }} in {{ $externalLabels.region }} has failed every scrape for 15 minutes: the HPA and resource panels (kube-state-metrics), the CPU and ' +
+        'memory panels (kubelet) or the certificate expiry alert (istiod) are blind.',
+      runbook: 'scrape-target-down',
+    },
+  ];
+}
+
 function deliveryAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
   return [
     {
@@ -168,11 +366,12 @@ function deliveryAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
 }
 
 /** Rule groups besides the SLOs: business, data tier, delivery. */
-export function platformRuleGroups(plan: RegionPlan, tuning: AlertTuning = {}): { business: PromRuleGroup; data: PromRuleGroup; delivery: PromRuleGroup } {
+export function platformRuleGroups(plan: RegionPlan, tuning: AlertTuning = {}): { business: PromRuleGroup; data: PromRuleGroup; delivery: PromRuleGroup; platform: PromRuleGroup } {
   const group = (name: string, alerts: AlertDefinition[]): PromRuleGroup => ({ name, interval: '1m', rules: alerts.map((a) => alertRule(plan, a)) });
   return {
     business: group('business', businessAlerts(plan, tuning)),
-    data: group('data-tier', dataAlerts(plan, tuning)),
+    data: group('data-tier', [...dataAlerts(plan, tuning), ...dataAvailabilityAlerts(plan, tuning)]),
     delivery: group('delivery', deliveryAlerts(plan, tuning)),
+    platform: group('platform', platformAlerts(tuning)),
   };
 }

@@ -6,8 +6,10 @@
  * Prometheus only ever lists and watches in the namespaces of the scrape-target table. A
  * ClusterRole would let it (and anyone who steals its token) read pods and endpoints of every
  * namespace in the cluster; these Roles are derived from the table, so a namespace or a kind
- * appears here exactly when a target needs it. No nodes, nodes/metrics or /metrics
- * non-resource URLs: kubelet and node metrics belong to the kube-prometheus-stack add-on.
+ * appears here exactly when a target needs it. Not here: the kubelet scrape's `nodes/metrics`
+ * (cluster-scoped) and its discovery Role in kube-system, which the region's Application may not
+ * write; the kube-prometheus-stack add-on brings both (charts/argocd/addon-catalog.ts), and the
+ * scrape-target row says so (`rbacFromAddon`).
  */
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';

@@ -16,7 +16,9 @@ import {
   PodMonitorSpecPodMetricsEndpointsScheme,
   type PodMonitorSpecPodMetricsEndpointsRelabelings,
 } from '../../imports/podmonitor-monitoring.coreos.com';
-import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../../imports/servicemonitor-monitoring.coreos.com';
+import {
+  ServiceMonitor, ServiceMonitorSpecEndpointsMetricRelabelingsAction as MetricRelabelAction, ServiceMonitorSpecEndpointsScheme,
+} from '../../imports/servicemonitor-monitoring.coreos.com';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { monitoringNames } from './names';
@@ -52,6 +54,10 @@ function podLabelMeta(key: string): string {
  * of both `10.0.0.7:15090` and `[fd00::7]:15090`.
  */
 function mergedEndpointRelabelings(target: MeshedPodsTarget): PodMonitorSpecPodMetricsEndpointsRelabelings[] {
+  // Pods without app.kubernetes.io/name (the ingress gateway) get their job from the row.
+  const job: PodMonitorSpecPodMetricsEndpointsRelabelings[] = LABELS.name in target.podSelector
+    ? []
+    : [{ action: PodRelabelAction.REPLACE, replacement: target.name, targetLabel: 'job' }];
   return [
     {
       action: PodRelabelAction.REPLACE,
@@ -67,6 +73,7 @@ function mergedEndpointRelabelings(target: MeshedPodsTarget): PodMonitorSpecPodM
       replacement: copy.replacement ?? '$1',
       targetLabel: copy.targetLabel,
     })),
+    ...job,
   ];
 }
 
@@ -116,15 +123,27 @@ export class ServiceMonitorsChart extends RegionChart {
     new ServiceMonitor(this, `service-${target.name}`, {
       metadata,
       spec: {
+        ...(target.jobLabel ? { jobLabel: target.jobLabel } : {}),
         namespaceSelector: { matchNames: [target.namespace] },
         selector: { matchLabels: { ...target.serviceSelector } },
         endpoints: [
           {
             port: target.portName,
             path: target.path,
-            scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+            scheme: target.kubeletAuth ? ServiceMonitorSpecEndpointsScheme.HTTPS : ServiceMonitorSpecEndpointsScheme.HTTP,
             interval,
             ...(target.honorLabels ? { honorLabels: true } : {}),
+            ...(target.kubeletAuth
+              ? {
+                  // The projected service-account token of the Prometheus pod; the kubelet checks
+                  // it against nodes/metrics (ClusterRole from the kube-prometheus-stack add-on).
+                  bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+                  tlsConfig: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', insecureSkipVerify: true },
+                }
+              : {}),
+            ...(target.keepMetrics
+              ? { metricRelabelings: [{ action: MetricRelabelAction.KEEP, sourceLabels: ['__name__'], regex: target.keepMetrics.join('|') }] }
+              : {}),
           },
         ],
       },

@@ -18,6 +18,7 @@
 import type { RegionPlan } from '../../regions/plan';
 import { alertRule, recordingRule, type AlertDefinition, type PromRule, type PromRuleGroup, type Severity } from './rules';
 import { eq, promNumber, selector, sumRate, type Matcher } from '../lib/promql';
+import { INGRESS_GATEWAY_JOB } from '../lib/monitoring-targets';
 
 export interface BurnRateWindow {
   readonly severity: Severity;
@@ -57,7 +58,8 @@ interface SloService {
   readonly alertPrefix: string;
   /** Matchers selecting its server-side Istio request metrics. */
   readonly matchers: readonly Matcher[];
-  readonly latencyThresholdMs: number;
+  /** @default none — no latency SLI or alert (the edge: its latency is the backends') */
+  readonly latencyThresholdMs?: number;
 }
 
 /**
@@ -72,7 +74,16 @@ function sloServices(plan: RegionPlan): SloService[] {
   return [
     { service: names.api.app, alertPrefix: 'Api', matchers: matchers(names.api.app), latencyThresholdMs: global.monitoring.slo.latencyP95Ms },
     { service: names.web.app, alertPrefix: 'Web', matchers: matchers(names.web.app), latencyThresholdMs: global.delivery.web.analysis.maxLatencyP95Ms },
+    // Every public request as the ingress gateway saw it. The server-side SLIs above go silent
+    // when no API or web pod answers (no destination sidecar, no series); the gateway still
+    // reports each request, with 503 (no healthy upstream) or 0, so a total outage burns here.
+    { service: INGRESS_GATEWAY_JOB, alertPrefix: 'Edge', matchers: edgeMatchers(plan) },
   ];
+}
+
+/** Istio's request metrics as the ingress gateway reports them (client side: reporter="source"). */
+export function edgeMatchers(plan: RegionPlan): Matcher[] {
+  return eq({ reporter: 'source', source_workload_namespace: plan.names.mesh.ingressNamespace });
 }
 
 /** Error budget as a ratio of requests: 1 − objective, printed without float noise. */
@@ -99,6 +110,7 @@ function sliRecordingRules(s: SloService): PromRule[] {
       : `1 - (avg_over_time(${own(SLI.errors)}[${w}]) / avg_over_time(${own(SLI.requests)}[${w}]))`;
     rules.push(recordingRule({ record: SLI.success(w), expr, labels }));
   }
+  if (s.latencyThresholdMs === undefined) return rules;
   rules.push(recordingRule({
     record: SLI.buckets,
     expr: sumRate(selector('istio_request_duration_milliseconds_bucket', s.matchers), '5m', ['le']),
@@ -131,6 +143,52 @@ export interface SloAlertTuning {
   readonly latencyWarnFor?: string;
   /** How long the SLI may be absent (broken scrape, renamed metric) before a warning. @default '15m' */
   readonly missingFor?: string;
+  /**
+   * How long the ingress gateway may see no request at all before a page. A serving region
+   * always has traffic (franchise apps poll, the web front end is public); 10 minutes of none
+   * is a broken load balancer, DNS or gateway, not a quiet hour.
+   * @default '10m'
+   */
+  readonly noTrafficFor?: string;
+  /** How long an ingress gateway pod must fail its scrape before a page. @default '5m' */
+  readonly gatewayDownFor?: string;
+}
+
+/**
+ * The edge beyond its error budget: no request reaches the gateway at all (load balancer, DNS,
+ * every gateway pod down), or a gateway pod is not scraped (its requests are missing from the
+ * SLI, so the burn-rate alerts undercount).
+ */
+function edgeAlerts(plan: RegionPlan, tuning: SloAlertTuning): AlertDefinition[] {
+  const requests = sumRate(selector('istio_requests_total', edgeMatchers(plan)), '5m');
+  const ns = plan.names.mesh.ingressNamespace;
+  return [
+    {
+      alert: 'EdgeNoTraffic',
+      // `or vector(0)`: with every gateway pod gone there is no series at all.
+      expr: `(${requests} or vector(0)) == 0`,
+      for: tuning.noTrafficFor ?? '10m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'No request reaches the ingress gateway',
+      description:
+        `The ingress gateway (${ns}) in {{ $externalLabels.region }} has reported no request at all for 10 minutes: franchises cannot reach the region ` +
+        '(public load balancer, DNS, or every gateway pod down), and the availability SLIs have nothing to count. If the region was drained on purpose, silence this.',
+      runbook: 'edge-no-traffic',
+    },
+    {
+      alert: 'IngressGatewayTargetDown',
+      expr: `${selector('up', eq({ namespace: ns, job: INGRESS_GATEWAY_JOB }))} == 0`,
+      for: tuning.gatewayDownFor ?? '5m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'Prometheus cannot scrape ingress gateway pod {{ $labels.pod }}',
+      description:
+        'The sidecar agent of ingress gateway pod {{ $labels.pod }} ({{ $externalLabels.region }}) has failed every scrape for minutes: the pod is down or ' +
+        'unreachable, and the requests it serves are missing from the edge SLI.',
+      runbook: 'scrape-target-down',
+    },
+  ];
 }
 
 function sloAlerts(plan: RegionPlan, s: SloService, tuning: SloAlertTuning): AlertDefinition[] {
@@ -159,7 +217,7 @@ function sloAlerts(plan: RegionPlan, s: SloService, tuning: SloAlertTuning): Ale
       runbook: 'error-budget-burn',
     };
   };
-  const ceiling = promNumber(s.latencyThresholdMs);
+  const ceiling = promNumber(s.latencyThresholdMs ?? 0);
   const p95 = (w: string) => selector(SLI.p95(w), eq(labels));
   const latencyAlert = (severity: Severity): AlertDefinition => ({
     alert: `${s.alertPrefix}LatencyP95High`,
@@ -177,8 +235,7 @@ function sloAlerts(plan: RegionPlan, s: SloService, tuning: SloAlertTuning): Ale
   return [
     burnAlert('critical'),
     burnAlert('warning'),
-    latencyAlert('critical'),
-    latencyAlert('warning'),
+    ...(s.latencyThresholdMs === undefined ? [] : [latencyAlert('critical'), latencyAlert('warning')]),
     {
       alert: 'SloMetricsMissing',
       expr: `absent(${selector(SLI.requests, eq(labels))})`,
@@ -201,6 +258,6 @@ export function sloRuleGroups(plan: RegionPlan, tuning: SloAlertTuning = {}): Pr
   return [
     // 30 s like the alert group, so a page never waits for a stale SLI.
     { name: 'slo-sli', interval: '30s', rules: services.flatMap(sliRecordingRules) },
-    { name: 'slo-alerts', interval: '30s', rules: services.flatMap((s) => sloAlerts(plan, s, tuning)).map((a) => alertRule(plan, a)) },
+    { name: 'slo-alerts', interval: '30s', rules: [...services.flatMap((s) => sloAlerts(plan, s, tuning)), ...edgeAlerts(plan, tuning)].map((a) => alertRule(plan, a)) },
   ];
 }

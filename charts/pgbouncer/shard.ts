@@ -4,8 +4,10 @@
  * connection string, and a Service the API reaches over the mesh.
  */
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
+import { JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { PGBOUNCER_ROLLOUT } from '../../regions/capacity';
 import type { ImageRelease, ShardConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
@@ -122,6 +124,8 @@ export class PgbouncerShard extends Construct {
       runAsUser: PGBOUNCER_UID,
       annotations: { ...shutdownSafeProxy(PGBOUNCER_GRACE_SECONDS - 5), ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
       terminationGracePeriodSeconds: PGBOUNCER_GRACE_SECONDS,
+      // What a drain may take; the connection invariants count the pods left (regions/capacity.ts).
+      maxUnavailable: PGBOUNCER_ROLLOUT.disruptionBudgetMaxUnavailable,
       containers: [
         {
           name: 'pgbouncer',
@@ -156,6 +160,15 @@ export class PgbouncerShard extends Construct {
         { name: 'ca', secret: { secretName: pg.tlsSecret, items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
       ],
     });
+
+    // The rollout the server budget is split for (shardPools: max_connections - reserved over
+    // replicas + maxSurge pods): a fixed count, not the workload default's percentage, so the
+    // invariant and the Deployment cannot disagree.
+    // (Patched before KubeDeployment converts its props, hence IntOrString values.)
+    this.workload.apiObject.addJsonPatch(
+      JsonPatch.replace('/spec/strategy/rollingUpdate/maxSurge', k8s.IntOrString.fromNumber(PGBOUNCER_ROLLOUT.maxSurge)),
+      JsonPatch.replace('/spec/strategy/rollingUpdate/maxUnavailable', k8s.IntOrString.fromNumber(PGBOUNCER_ROLLOUT.maxUnavailable)),
+    );
 
     new k8s.KubeService(this, 'Service', {
       metadata: { name: names.service, namespace, labels: { ...labels } },

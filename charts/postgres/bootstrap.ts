@@ -18,7 +18,6 @@ export interface BootstrapPassword {
 
 /** Passwords of the roles the bootstrap creates (Patroni creates superuser, replication, rewind). */
 export const BOOTSTRAP_PASSWORDS: readonly BootstrapPassword[] = [
-  { variable: 'backup_password', env: 'BACKUP_PASSWORD', property: CREDENTIAL_PROPERTIES.backupPassword },
   { variable: 'pgbouncer_password', env: 'PGBOUNCER_AUTH_PASSWORD', property: CREDENTIAL_PROPERTIES.pgbouncerPassword },
   { variable: 'exporter_password', env: 'EXPORTER_PASSWORD', property: CREDENTIAL_PROPERTIES.exporterPassword },
   { variable: 'api_password', env: 'API_PASSWORD', property: CREDENTIAL_PROPERTIES.apiPassword },
@@ -36,7 +35,6 @@ export function renderBootstrapSql(): string {
 \\set ON_ERROR_STOP on
 ${getenv}
 SET password_encryption = 'scram-sha-256';
-CREATE ROLE ${u.backup} LOGIN REPLICATION PASSWORD :'backup_password';
 CREATE ROLE ${u.exporter} LOGIN PASSWORD :'exporter_password' IN ROLE pg_monitor;
 CREATE ROLE ${u.pgbouncer} LOGIN PASSWORD :'pgbouncer_password';
 CREATE ROLE ${u.api} LOGIN PASSWORD :'api_password';

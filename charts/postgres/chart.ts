@@ -2,12 +2,11 @@
  * Postgres of a region (dist/<region>/postgres.yaml): for every shard site this region runs (the
  * home site of the shards homed here, the DR site of those whose disasterRecovery.region is
  * here), the Patroni StatefulSet with its Services, RBAC, configuration and credentials
- * (charts/postgres/shard.ts), the scheduled base backup (charts/postgres/backup.ts), the
+ * (charts/postgres/shard.ts; its pods carry the scheduled base backup, charts/postgres/backup.ts), the
  * topology Job that sets the site's role (charts/postgres/topology.ts), and the global name
  * that joins the two sites across regions.
  */
 import type { Construct } from 'constructs';
-import { BaseBackupCronJob } from './backup';
 import type { PatroniTiming } from './patroni';
 import { PostgresShard } from './shard';
 import type { BackupIdentity } from './walg';
@@ -41,10 +40,8 @@ export class PostgresChart extends RegionChart {
     const { plan } = props;
     this.shards = plan.hostedShards.map((hosted) => {
       const shard = hosted.config;
-      const common = { plan, shard, backupIdentity: props.backupIdentity };
-      new BaseBackupCronJob(this, `shard-${shard.id}-backup`, common);
       new TopologyJob(this, `shard-${shard.id}-topology`, { plan, shard });
-      const site = new PostgresShard(this, `shard-${shard.id}`, { ...common, timing: props.timing });
+      const site = new PostgresShard(this, `shard-${shard.id}`, { plan, shard, backupIdentity: props.backupIdentity, timing: props.timing });
       this.crossRegion(hosted, site.names);
       return site;
     });

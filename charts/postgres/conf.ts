@@ -25,7 +25,7 @@ export const POSTGRES_PATHS = {
 /**
  * Sources Postgres sees for meshed clients. With Istio's default REDIRECT interception the
  * sidecar terminates mTLS and opens its own connection to the app from 127.0.0.6 (::6 on
- * IPv6), so *every* meshed peer (PgBouncer, replicas, the backup job) arrives from there;
+ * IPv6), so *every* meshed peer (PgBouncer, replicas, the topology Job) arrives from there;
  * pod IPs never reach pg_hba. Direct, non-mesh connections are refused by PeerAuthentication
  * STRICT before they reach Postgres, and any that did (an excluded port, TPROXY mode) come
  * from a pod IP and hit the final reject lines. Which workload may connect is decided by
@@ -41,7 +41,8 @@ export const MESH_INBOUND_SOURCES = ['127.0.0.6/32', '::6/128'] as const;
  */
 export function patroniManagedParameters(plan: RegionPlan, shard: ShardConfig): Record<string, string | number> {
   const settings = postgresSettings(plan.global);
-  // Replicas + the base-backup stream + one spare for a re-seeding replica.
+  // Replicas + the other site's standby leader + spares for re-seeding replicas (base backups
+  // read the data directory and need no WAL sender).
   const walSenders = shard.readReplicas + 3;
   return {
     max_connections: settings.maxConnections,
@@ -143,9 +144,6 @@ export function renderPgHba(plan: RegionPlan, shard: ShardConfig): string {
     // Replicas stream from the primary; pg_rewind of a former primary reads the new one.
     ['replication', u.replication, 'streaming replication between the Patroni members'],
     ['postgres', u.rewind, 'pg_rewind of a former primary'],
-    // The base backup streams over the replication protocol and reads a few settings.
-    ['replication', u.backup, 'wal-g backup-push (remote, replication protocol)'],
-    ['postgres', u.backup, 'wal-g backup-push bookkeeping queries'],
     // PgBouncer logs in as its auth_user to run auth_query, then as the client (SCRAM pass-through).
     [BOOKINGS_DATABASE, u.pgbouncer, 'PgBouncer auth_query'],
     [BOOKINGS_DATABASE, u.api, 'the booking API, through PgBouncer'],

@@ -1,5 +1,5 @@
 /**
- * What the shard's run-to-completion pods (the base backup, the topology Job) share: a meshed
+ * What the shard's run-to-completion pods (the topology Job) share: a meshed
  * pod whose sidecar must be told to quit, and a hardened pod template turned into a Job's.
  */
 import type { k8s } from 'cdk8s-plus-28';

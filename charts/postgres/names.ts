@@ -1,6 +1,6 @@
 /**
  * Names, ports, labels and secret-store keys of a Postgres shard, computed once here so the
- * Postgres chart, the PgBouncer chart, the backup job and the mesh/NetworkPolicy rules agree.
+ * Postgres chart, the PgBouncer chart, the topology Job and the mesh/NetworkPolicy rules agree.
  * Exported for the mesh engineer: import `postgresNames(plan, shardId)` rather than
  * rebuilding a string.
  */
@@ -44,8 +44,6 @@ export const POSTGRES_USERS = {
   replication: 'standby',
   /** pg_rewind of a former primary (Patroni creates it with the minimal grants). */
   rewind: 'rewind',
-  /** Base backups (replication protocol) from the backup CronJob. */
-  backup: 'walg_backup',
   /** PgBouncer's auth_user: runs auth_query to look up client SCRAM secrets. */
   pgbouncer: 'pgbouncer',
   /** postgres_exporter (pg_monitor). */
@@ -65,7 +63,6 @@ export const CREDENTIAL_PROPERTIES = {
   superuserPassword: 'superuser-password',
   replicationPassword: 'replication-password',
   rewindPassword: 'rewind-password',
-  backupPassword: 'backup-password',
   pgbouncerPassword: 'pgbouncer-password',
   exporterPassword: 'exporter-password',
   apiPassword: 'api-password',
@@ -95,8 +92,6 @@ export interface PostgresShardNames {
   readonly tlsSecret: string;
   /** ExternalSecret + Secret with object-storage keys (absent with workload identity). */
   readonly backupStorageSecret: string;
-  readonly backupCronJob: string;
-  readonly backupServiceAccount: string;
   /** Argo CD PostSync Job that puts the site's role (active or standby) into Patroni's DCS. */
   readonly topologyJob: string;
   readonly topologyServiceAccount: string;
@@ -109,8 +104,6 @@ export interface PostgresShardNames {
   readonly remoteKeys: { readonly credentials: string; readonly tls: string; readonly backupStorage: string };
   /** Selector labels of the shard's pods (stable across releases). */
   readonly selectorLabels: Readonly<Record<string, string>>;
-  /** Selector labels of the backup Job pods. */
-  readonly backupSelectorLabels: Readonly<Record<string, string>>;
   /** Selector labels of the topology Job pods. */
   readonly topologySelectorLabels: Readonly<Record<string, string>>;
 }
@@ -168,8 +161,6 @@ export function postgresNames(plan: RegionPlan, shardId: number): PostgresShardN
     credentialsSecret: `${scope}-credentials`,
     tlsSecret: `${scope}-tls`,
     backupStorageSecret: `${scope}-backup-storage`,
-    backupCronJob: `${scope}-base-backup`,
-    backupServiceAccount: `${scope}-backup`,
     topologyJob: `${scope}-topology`,
     topologyServiceAccount: `${scope}-topology`,
     readWriteHost: fqdn(scope),
@@ -182,10 +173,6 @@ export function postgresNames(plan: RegionPlan, shardId: number): PostgresShardN
       backupStorage: `${p}/postgres/${plan.region.name}/backup-storage`,
     },
     selectorLabels,
-    backupSelectorLabels: {
-      ...appLabels(plan, 'postgres-backup', 'backup'),
-      [LABELS.instance]: `${scope}-backup-${plan.region.name}`,
-    },
     topologySelectorLabels: {
       ...appLabels(plan, 'postgres-topology', 'failover'),
       [LABELS.instance]: `${scope}-topology-${plan.region.name}`,

@@ -68,6 +68,18 @@ export function failoverWorstCase(t: PatroniTiming = DEFAULT_PATRONI_TIMING): Fa
   return { primaryLost, postgresCrashed, seconds: Math.max(primaryLost, postgresCrashed) };
 }
 
+/**
+ * Worst-case write outage of a planned switchover (`patronictl switchover`, each rollout of a
+ * shard: docs/postgres-maintenance.md). No lock has to expire: the leader demotes itself and
+ * releases the lock (a fast shutdown with its checkpoint, part of the promotion budget here);
+ * the candidate, which Patroni has checked is caught up, notices the free lock at the latest on
+ * its next loop (`loop_wait`; usually at once, it watches the leader ConfigMap), promotes, and
+ * the Service endpoints move.
+ */
+export function switchoverWorstCase(t: PatroniTiming = DEFAULT_PATRONI_TIMING): number {
+  return t.loopWait + FAILOVER_BUDGETS.promoteSeconds + FAILOVER_BUDGETS.endpointPropagationSeconds;
+}
+
 /** Patroni refuses (or misbehaves with) timings that let the lock expire while the leader retries. */
 export function checkPatroniTiming(t: PatroniTiming, rtoSeconds: number): void {
   if (t.loopWait + 2 * t.retryTimeout > t.ttl) {
@@ -98,7 +110,7 @@ export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: Patr
       role_label: PATRONI_LABELS.role,
       leader_label_value: PATRONI_LABELS.leader,
       // A standby cluster's leader is labelled like a primary, so the read-write Service (and the
-      // topology Job, the backup) reach it; it refuses writes until the site is promoted.
+      // topology Job) reach it; it refuses writes until the site is promoted.
       standby_leader_label_value: PATRONI_LABELS.leader,
       follower_label_value: PATRONI_LABELS.follower,
       // ConfigMaps, not Endpoints: the Services select on the role label, and Patroni needs no

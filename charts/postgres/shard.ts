@@ -20,6 +20,7 @@ import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
 import type { HardenedContainerProps } from '../lib/hardened-pod';
 import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { BASE_BACKUP_SCRIPT, BASE_BACKUP_SCRIPT_ITEM, baseBackupContainer, renderBaseBackupScript, type BaseBackupOptions } from './backup';
 import { BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
 import { POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from './conf';
 import { POSTGRES_EXPORTER_RESOURCES, SPILO_UID } from './images';
@@ -43,6 +44,8 @@ export interface PostgresShardProps {
   readonly exporterImage?: ImageRelease;
   /** Time for Patroni to stop Postgres cleanly and hand over the leader lock. @default 60 */
   readonly terminationGracePeriodSeconds?: number;
+  /** The base-backup sidecar (charts/postgres/backup.ts). @default its own defaults */
+  readonly baseBackup?: BaseBackupOptions;
 }
 
 const port = (n: number) => k8s.IntOrString.fromNumber(n);
@@ -76,6 +79,7 @@ export class PostgresShard extends Construct {
         'patroni.yml': renderPatroniYaml(plan, shard, timing),
         'bootstrap.sql': renderBootstrapSql(),
         'post-bootstrap.sh': renderPostBootstrapScript(POSTGRES_PATHS.configDir),
+        [BASE_BACKUP_SCRIPT]: renderBaseBackupScript(),
       },
     });
     this.services(names, meta);
@@ -156,7 +160,7 @@ export class PostgresShard extends Construct {
       runAsUser: SPILO_UID,
       terminationGracePeriodSeconds: grace,
       annotations: { ...shutdownSafeProxy(grace - 5), ...mergedMetricsAnnotations(meshedTarget(plan, POSTGRES_APP)) },
-      containers: [postgres, exporter],
+      containers: [postgres, exporter, baseBackupContainer(plan, names, walg, props.baseBackup)],
       volumes: [
         {
           name: 'files',
@@ -168,6 +172,7 @@ export class PostgresShard extends Construct {
               { key: 'patroni.yml', path: 'patroni.yml', mode: 0o444 },
               { key: 'bootstrap.sql', path: 'bootstrap.sql', mode: 0o444 },
               { key: 'post-bootstrap.sh', path: 'post-bootstrap.sh', mode: 0o555 },
+              BASE_BACKUP_SCRIPT_ITEM,
             ],
           },
         },
@@ -192,6 +197,11 @@ export class PostgresShard extends Construct {
         ],
       },
     });
+    // Leader-aware maintenance: the StatefulSet controller never restarts a member by itself (a
+    // RollingUpdate would restart the primary without a switchover: a write outage of at least
+    // Patroni's ttl). An operator deletes the replicas first, switches over, then deletes the old
+    // primary (docs/postgres-maintenance.md); a rollout then costs one switchover.
+    this.workload.apiObject.addJsonPatch(JsonPatch.replace('/spec/updateStrategy', { type: 'OnDelete' }));
     // Never two members on one node (a node loss must not take the primary and a replica), and
     // prefer distinct zones; the shared zone spread (maxSkew 1, DoNotSchedule) already makes a
     // zone hold at most ceil(members / zones).

@@ -39,7 +39,7 @@ export interface TopologyJobProps {
  * happened (patroni/api.py). Patroni 3.x reports a primary as `master`, 4.x as `primary`. A
  * standby's replication state is printed, not required: when the active region is lost the
  * standby cannot stream, and its lag is what the alerts watch. The sidecar is asked to quit on
- * exit, as in the backup Job.
+ * exit.
  */
 export function renderTopologyScript(timeoutSeconds: number): string {
   return [

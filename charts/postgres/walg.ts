@@ -1,6 +1,6 @@
 /**
  * WAL-G's view of the shard's backup storage: the environment the Postgres pods (archive_command,
- * restore_command) and the base-backup Job share, and how they authenticate.
+ * restore_command) and the base-backup sidecar share, and how they authenticate.
  *
  * Workload identity is preferred: annotate the ServiceAccounts (IRSA on EKS:
  * `eks.amazonaws.com/role-arn: arn:aws:iam::<account>:role/<name>`; GKE:
@@ -16,7 +16,7 @@ import type { PostgresShardNames } from './names';
 
 export interface BackupIdentity {
   /**
-   * Annotations for the Postgres and backup ServiceAccounts that grant object-storage access by
+   * Annotations for the Postgres ServiceAccount (archiving and base backups run in its pods) that grant object-storage access by
    * workload identity, e.g. `{ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/pitr-us-east-1' }`.
    */
   readonly serviceAccountAnnotations: Readonly<Record<string, string>>;

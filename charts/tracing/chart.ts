@@ -11,33 +11,37 @@
  * `tracing.baselineSamplingPercent` % of the rest. Both collector tiers and Jaeger are
  * described in charts/tracing/collector.ts and charts/tracing/jaeger.ts.
  *
- * Upstream of this chart, Istio's head sampling (`mesh.traceSamplingPercent`) decides which
- * requests are traced at all: tail sampling can only keep errors among those. To keep every
- * failing request, raise the mesh rate and let the baseline policy do the thinning.
+ * Head sampling keeps everything: the mesh traces 100 % of requests (`mesh.traceSamplingPercent`,
+ * which this chart refuses below 100) and the SDKs follow (`parentbased_always_on`,
+ * charts/lib/otel.ts). Tail sampling can only keep errors among the traces that reach it, so the
+ * only place a trace is dropped is the sampler tier, after it has seen all of it. The tiers are
+ * sized and autoscaled for that (charts/tracing/sizing.ts).
+ *
+ * No single pod holds all traces: both collector tiers run one pod per zone at rest and scale
+ * out; Jaeger with `elasticsearch` storage is stateless (several pods, PDB, zone spread) in
+ * front of the region's own replicated cluster. `badger` (one pod, one volume) remains for
+ * test clusters and is a single point of failure: see jaeger.ts.
  */
 import type { Construct } from 'constructs';
 import { sidecarAnnotations } from '../lib/http-service';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
-import {
-  DEFAULT_GATEWAY_SIZING,
-  DEFAULT_SAMPLER_SIZING,
-  gatewayConfig,
-  OtelCollector,
-  samplerConfig,
-  type CollectorTierSizing,
-} from './collector';
+import { decisionWaitSeconds, gatewayConfig, OtelCollector, samplerConfig } from './collector';
 import { Jaeger, type ElasticsearchStorage } from './jaeger';
-import { tracingNames } from './names';
+import { tracingSizing, type CollectorTierSizing } from './sizing';
+import { elasticsearchFromConfig, tracingNames } from './names';
 import type { ContainerResources } from '../lib/hardened-pod';
 
 export interface TracingChartProps extends RegionChartProps {
-  /** Gateway tier size. @default DEFAULT_GATEWAY_SIZING (2 × 250m/512Mi, limit 1Gi) */
+  /** Gateway tier size. @default tracingSizing(plan).gateway — one pod per zone up to the region's peak */
   readonly gateway?: CollectorTierSizing;
-  /** Tail-sampling tier size. @default DEFAULT_SAMPLER_SIZING (2 × 500m/2Gi, limit 2Gi) */
+  /** Tail-sampling tier size. @default tracingSizing(plan).sampler — one pod per zone up to the region's peak */
   readonly sampler?: CollectorTierSizing;
-  /** Jaeger container resources. @default DEFAULT_JAEGER_RESOURCES (500m/2Gi, limit 4Gi) */
+  /** Jaeger container resources. @default DEFAULT_JAEGER_RESOURCES (1 CPU/2Gi, limit 2Gi) */
   readonly jaegerResources?: ContainerResources;
-  /** The external cluster, required when `tracing.jaeger.storage.type` is `elasticsearch`. @default none */
+  /**
+   * The external cluster for `tracing.jaeger.storage.type: elasticsearch`.
+   * @default from `tracing.jaeger.storage.elasticsearch` (URL template with the region's name)
+   */
   readonly elasticsearch?: ElasticsearchStorage;
 }
 
@@ -45,7 +49,15 @@ export class TracingChart extends RegionChart {
   constructor(scope: Construct, props: TracingChartProps) {
     super(scope, 'tracing', props);
     const { plan } = props;
+    const head = plan.global.mesh.traceSamplingPercent;
+    if (head !== 100) {
+      throw new Error(
+        `mesh.traceSamplingPercent is ${head}: it must be 100. Head sampling drops traces before the tail sampler can see their errors ` +
+          `(${100 - head} % of all error traces would be lost); thin stored traces with tracing.baselineSamplingPercent instead`,
+      );
+    }
     const names = tracingNames(plan);
+    const sizing = tracingSizing(plan, decisionWaitSeconds(plan.global.tracing.slowTraceMs));
     const image = plan.versions.images.otelCollector;
     // Every pod here is meshed: size its sidecar from config, and hold the exporters until
     // Envoy is up (they dial the next tier at start).
@@ -55,7 +67,7 @@ export class TracingChart extends RegionChart {
       plan,
       names: names.collector,
       config: gatewayConfig(plan, names),
-      sizing: props.gateway ?? DEFAULT_GATEWAY_SIZING,
+      sizing: props.gateway ?? sizing.gateway,
       image,
       component: 'tracing',
       podAnnotations,
@@ -63,8 +75,8 @@ export class TracingChart extends RegionChart {
     new OtelCollector(this, 'sampler', {
       plan,
       names: names.sampler,
-      config: samplerConfig(plan, names),
-      sizing: props.sampler ?? DEFAULT_SAMPLER_SIZING,
+      config: samplerConfig(plan, names, sizing),
+      sizing: props.sampler ?? sizing.sampler,
       image,
       component: 'tracing',
       podAnnotations,
@@ -73,7 +85,7 @@ export class TracingChart extends RegionChart {
       plan,
       names,
       resources: props.jaegerResources,
-      elasticsearch: props.elasticsearch,
+      elasticsearch: props.elasticsearch ?? elasticsearchFromConfig(plan),
       podAnnotations,
     });
   }

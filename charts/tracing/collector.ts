@@ -12,11 +12,21 @@
  * 2. sampler (`otel-sampler`): `tail_sampling` keeps errors, slow traces and a probabilistic
  *    baseline, then exports to Jaeger.
  *
- * Both tiers run at least two replicas spread over zones with a PDB, so neither is a single
- * point of failure (a single-replica sampling tier would be). The price: when sampler pods
- * come or go, about 1/N of the trace IDs move to another pod, and traces in flight at that
- * moment may be judged on part of their spans. That is a sampling error, never data loss in
- * the workloads.
+ * Every request is traced (SDKs `parentbased_always_on`, mesh 100 %): the sampler tier is the only
+ * place a trace is dropped, after it has seen all of it. Both tiers run one pod per zone at rest
+ * (at least two), spread over zones with a PDB, and autoscale on CPU (the operator renders the
+ * HPA) up to what the region's peak needs (charts/tracing/sizing.ts), so no pod holds all traces.
+ *
+ * What a failure costs (bounded, never data in the workloads):
+ * - a sampler pod dies (crash, eviction, scale-down, node): the traces it held undecided, about
+ *   1/N of the region's traces of the last `decision_wait` seconds, are lost; the gateways
+ *   re-resolve the headless Service within 5 s and route those trace IDs to the survivors;
+ * - pods come or go: about 1/N of the trace IDs move to another sampler, and a trace in flight
+ *   at that moment may be judged on part of its spans (a sampling error: parts of it may be
+ *   dropped, an error span still keeps its own part);
+ * - a gateway pod dies: the spans in its batch and retry queue (about a second of 1/N of the
+ *   traffic); senders retry on the other gateways;
+ * - a zone dies: both of the above for the zone's share (1/zones) at once.
  *
  * Not used on purpose: `k8sattributes`. It needs a ClusterRole (pods, namespaces, replicasets
  * cluster-wide, outside what the AppProject allows), and behind Istio it cannot associate spans
@@ -48,11 +58,12 @@ import {
 import type { GlobalConfig, ImageRelease } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
-import { RESTRICTED_CONTAINER_SECURITY, zoneSpread, type ContainerResources } from '../lib/hardened-pod';
+import { RESTRICTED_CONTAINER_SECURITY, zoneSpread } from '../lib/hardened-pod';
 import { imageReference } from '../lib/image';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
+import { COLLECTOR_TARGET_CPU_PERCENT, type CollectorTierSizing, type TracingSizing } from './sizing';
 import {
   COLLECTOR_HEALTH_PORT,
   COLLECTOR_METRICS_PORT,
@@ -66,28 +77,11 @@ import {
 /** UID/GID the upstream collector images run as. */
 const COLLECTOR_USER = 10001;
 
-/** Size of one collector tier. */
-export interface CollectorTierSizing {
-  /** At least 2: a single replica is a single point of failure for every span of the region. */
-  readonly replicas: number;
-  readonly resources: ContainerResources;
-}
-
-export const DEFAULT_GATEWAY_SIZING: CollectorTierSizing = {
-  replicas: 2,
-  resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
-};
-
-/** Tail sampling holds every span of every trace for `decision_wait`: memory is its size. */
-export const DEFAULT_SAMPLER_SIZING: CollectorTierSizing = {
-  replicas: 2,
-  resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '2Gi' } },
-};
-
-/** Traces one sampler pod holds while waiting for their decision (oldest dropped beyond). */
-const TAIL_SAMPLING_NUM_TRACES = 50_000;
-/** Sizing hint of the sampler's trace map. */
-const TAIL_SAMPLING_EXPECTED_TRACES_PER_SEC = 1_000;
+/**
+ * Trace IDs whose "keep" decision a sampler remembers, so spans arriving after the decision (a
+ * slow client span, a retry) still reach Jaeger with the rest of a kept trace.
+ */
+const SAMPLED_DECISION_CACHE = 100_000;
 /** Shortest wait for a trace's spans before deciding. */
 const MIN_DECISION_WAIT_SECONDS = 10;
 
@@ -187,7 +181,7 @@ export function gatewayConfig(plan: RegionPlan, names: TracingNames): OpenTeleme
 }
 
 /** Sampler tier: whole traces in, the ones worth keeping out to Jaeger. */
-export function samplerConfig(plan: RegionPlan, names: TracingNames): OpenTelemetryCollectorV1Beta1SpecConfig {
+export function samplerConfig(plan: RegionPlan, names: TracingNames, sizing: TracingSizing): OpenTelemetryCollectorV1Beta1SpecConfig {
   const tracing = plan.global.tracing;
   return {
     receivers: otlpReceiver(false),
@@ -195,8 +189,10 @@ export function samplerConfig(plan: RegionPlan, names: TracingNames): OpenTeleme
       memory_limiter: MEMORY_LIMITER,
       tail_sampling: {
         decision_wait: `${decisionWaitSeconds(tracing.slowTraceMs)}s`,
-        num_traces: TAIL_SAMPLING_NUM_TRACES,
-        expected_new_traces_per_sec: TAIL_SAMPLING_EXPECTED_TRACES_PER_SEC,
+        // Sized for the region's peak spread over the most sampler pods (charts/tracing/sizing.ts).
+        num_traces: sizing.samplerNumTraces,
+        expected_new_traces_per_sec: sizing.samplerExpectedTracesPerSecond,
+        decision_cache: { sampled_cache_size: SAMPLED_DECISION_CACHE },
         policies: tailSamplingPolicies(tracing),
       },
       batch: { send_batch_size: 1024, timeout: '1s' },
@@ -205,7 +201,7 @@ export function samplerConfig(plan: RegionPlan, names: TracingNames): OpenTeleme
       'otlp/jaeger': {
         endpoint: `${tracingHost(plan, names.jaeger.collectorService)}:${JAEGER_PORTS.otlpGrpc}`,
         tls: { insecure: true },
-        // Rides out a Jaeger restart (the badger store runs one pod) without dropping kept traces.
+        // Rides out a Jaeger rollout or an unreachable store (minutes) without dropping kept traces.
         sending_queue: { enabled: true, num_consumers: 4, queue_size: 5000 },
         retry_on_failure: { enabled: true, initial_interval: '5s', max_interval: '30s', max_elapsed_time: '300s' },
       },
@@ -242,7 +238,7 @@ export interface OtelCollectorProps {
   readonly names: CollectorTierNames;
   /** The tier's pipeline: receivers, processors, exporters. */
   readonly config: OpenTelemetryCollectorV1Beta1SpecConfig;
-  /** Replicas and resources of the tier, from the plan. */
+  /** Replica bounds and resources of the tier (charts/tracing/sizing.ts). */
   readonly sizing: CollectorTierSizing;
   /** Collector image the operator runs. */
   readonly image: ImageRelease;
@@ -262,8 +258,11 @@ export class OtelCollector extends Construct {
     super(scope, id);
     const { plan, names, sizing } = props;
     const namespace = plan.namespaces.monitoring;
-    if (!Number.isInteger(sizing.replicas) || sizing.replicas < 2) {
-      throw new Error(`collector ${names.cr}: replicas (${sizing.replicas}) must be >= 2, one pod is a single point of failure for every span`);
+    if (!Number.isInteger(sizing.minReplicas) || sizing.minReplicas < 2) {
+      throw new Error(`collector ${names.cr}: minReplicas (${sizing.minReplicas}) must be >= 2, one pod is a single point of failure for every span`);
+    }
+    if (!Number.isInteger(sizing.maxReplicas) || sizing.maxReplicas < sizing.minReplicas) {
+      throw new Error(`collector ${names.cr}: maxReplicas (${sizing.maxReplicas}) must be >= minReplicas (${sizing.minReplicas})`);
     }
     const r = sizing.resources;
     if (parseQuantity(r.requests.memory) > parseQuantity(r.limits.memory)) {
@@ -295,7 +294,15 @@ export class OtelCollector extends Construct {
         upgradeStrategy: UpgradeStrategy.NONE,
         image: imageReference(props.image),
         imagePullPolicy: 'IfNotPresent',
-        replicas: sizing.replicas,
+        // The operator renders an HPA from `autoscaler` and leaves the Deployment's size to it.
+        replicas: sizing.minReplicas,
+        autoscaler: {
+          minReplicas: sizing.minReplicas,
+          maxReplicas: sizing.maxReplicas,
+          targetCpuUtilization: COLLECTOR_TARGET_CPU_PERCENT,
+          // Scale down slowly: every sampler pod that leaves drops the traces it holds undecided.
+          behavior: { scaleDown: { stabilizationWindowSeconds: 600, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] } },
+        },
         serviceAccount: names.serviceAccount,
         resources: {
           requests: { cpu: Requests.fromString(r.requests.cpu), memory: Requests.fromString(r.requests.memory) },

@@ -2,22 +2,26 @@
  * Jaeger (all-in-one image: OTLP collector + query UI in one process) with its span storage
  * from config (`global.tracing.jaeger.storage.type`):
  *
- * - `badger`: an embedded key-value store on a PersistentVolume, so a StatefulSet of exactly
- *   one pod (badger is single-writer; two pods cannot share it). Limitation: no HA. While the
- *   pod restarts (node drain, upgrade) the UI is down and the sampler tier queues kept traces
- *   (sending queue + retries, minutes); a lost volume loses the stored traces. Retention is
- *   badger's TTL. Fine for one region's sampled traces; the next step is `elasticsearch`.
- * - `elasticsearch`: an external cluster by URL with credentials from the secret store
- *   (ExternalSecret). Jaeger is then stateless: a Deployment of several pods with a PDB and
- *   zone spread. Elasticsearch does not expire documents, so a daily index-cleaner CronJob
+ * - `elasticsearch` (shipped): the region's own external Elasticsearch/OpenSearch cluster (URL
+ *   from `storage.elasticsearch.urlTemplate`), credentials from the secret store
+ *   (ExternalSecret). Jaeger is stateless: a Deployment of `jaegerReplicas` pods with a PDB and
+ *   zone spread; every daily index is created with `numReplicas` replica copies of each shard
+ *   (ES_NUM_REPLICAS), so losing one data node, or one zone of a multi-zone cluster, loses no
+ *   stored trace. Elasticsearch does not expire documents, so a daily index-cleaner CronJob
  *   deletes indices older than the retention (whole days: Jaeger writes one index per day).
+ *   Both the Jaeger pods and the cleaner reach the cluster through declared connections
+ *   (charts/wiring/connections.ts), from which the mesh chart renders the egress policy and the
+ *   ServiceEntry.
+ * - `badger`: an embedded key-value store on a PersistentVolume, so a StatefulSet of exactly
+ *   one pod (badger is single-writer; two pods cannot share it). A single point of failure, for
+ *   test clusters only: while the pod restarts the UI is down and the sampler tier queues kept
+ *   traces (sending queue + retries, minutes); a lost volume loses every stored trace.
  *
  * Every pod: Pod Security "restricted", read-only root filesystem (badger writes to its volume,
  * everything else to an emptyDir /tmp), probes on the admin port.
  */
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution } from '../../imports/istio-networking.istio.io';
 import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { hardenedPodTemplate, type ContainerResources, type HardenedContainerProps } from '../lib/hardened-pod';
@@ -35,10 +39,20 @@ const JAEGER_USER = 10001;
 /** Where the badger volume is mounted, and its two directories. */
 const BADGER_MOUNT = '/badger';
 
+/**
+ * Kept traces only reach Jaeger: errors, slow traces and the baseline share, about a tenth of the
+ * region's peak spans (32 000/s at the shipped bounds, charts/tracing/sizing.ts), spread over the
+ * Jaeger pods and written to the cluster in bulk requests.
+ */
 const DEFAULT_JAEGER_RESOURCES: ContainerResources = {
-  requests: { cpu: '500m', memory: '2Gi' },
-  limits: { memory: '4Gi' },
+  requests: { cpu: '1', memory: '2Gi' },
+  limits: { memory: '2Gi' },
 };
+
+/** Spans a Jaeger pod queues in memory between OTLP and storage (Jaeger's default, 2000, is a fraction of a second here). */
+const JAEGER_QUEUE_SPANS = 100_000;
+/** Concurrent bulk requests of one Jaeger pod to the cluster. */
+const ES_BULK_WORKERS = 4;
 
 /** An external Elasticsearch (or OpenSearch) cluster for `storage.type: elasticsearch`. */
 export interface ElasticsearchStorage {
@@ -68,7 +82,7 @@ export interface JaegerProps {
    * @default none — badger storage needs none
    */
   readonly elasticsearch?: ElasticsearchStorage;
-  /** Jaeger pods with elasticsearch storage (stateless). @default 2 */
+  /** Jaeger pods with elasticsearch storage (stateless). @default `storage.elasticsearch.jaegerReplicas`, else 2 */
   readonly elasticsearchReplicas?: number;
   /** Pod annotations (Istio sidecar sizing). @default none */
   readonly podAnnotations?: Readonly<Record<string, string>>;
@@ -94,6 +108,7 @@ export function retentionDays(retention: string): number {
 /** What the Jaeger process reads its storage settings from (environment, Jaeger v1 naming). */
 function jaegerStorageEnv(plan: RegionPlan, es?: ResolvedElasticsearch): k8s.EnvVar[] {
   const { storage, retention } = plan.global.tracing.jaeger;
+  const queue = [{ name: 'COLLECTOR_QUEUE_SIZE', value: String(JAEGER_QUEUE_SPANS) }];
   if (storage.type === 'badger') {
     return [
       { name: 'SPAN_STORAGE_TYPE', value: 'badger' },
@@ -101,6 +116,7 @@ function jaegerStorageEnv(plan: RegionPlan, es?: ResolvedElasticsearch): k8s.Env
       { name: 'BADGER_DIRECTORY_KEY', value: `${BADGER_MOUNT}/key` },
       { name: 'BADGER_DIRECTORY_VALUE', value: `${BADGER_MOUNT}/data` },
       { name: 'BADGER_SPAN_STORE_TTL', value: `${retentionHours(retention)}h` },
+      ...queue,
     ];
   }
   if (!es) throw new Error('tracing.jaeger.storage.type is elasticsearch: the Elasticsearch URL and credentials are required');
@@ -111,6 +127,12 @@ function jaegerStorageEnv(plan: RegionPlan, es?: ResolvedElasticsearch): k8s.Env
     { name: 'ES_TLS_ENABLED', value: String(es.url.startsWith('https://')) },
     { name: 'ES_USERNAME', valueFrom: { secretKeyRef: { name: es.secretName, key: 'username' } } },
     { name: 'ES_PASSWORD', valueFrom: { secretKeyRef: { name: es.secretName, key: 'password' } } },
+    // Set when an index is created (daily): shards spread the writes, replicas keep a copy of
+    // every shard on another node (another zone in a zone-aware cluster).
+    { name: 'ES_NUM_SHARDS', value: String(storage.elasticsearch?.numShards ?? 5) },
+    { name: 'ES_NUM_REPLICAS', value: String(storage.elasticsearch?.numReplicas ?? 1) },
+    { name: 'ES_BULK_WORKERS', value: String(ES_BULK_WORKERS) },
+    ...queue,
   ];
 }
 
@@ -142,7 +164,6 @@ export class Jaeger extends Construct {
         }
       : undefined;
     if (es) {
-      this.externalCluster(props, es.url, labels);
       const key = es.credentialsKey ?? `${plan.global.platform.name}/${plan.region.name}/jaeger-elasticsearch`;
       new CredentialsFromStore(this, 'Credentials', {
         plan,
@@ -230,7 +251,7 @@ export class Jaeger extends Construct {
         },
       });
     } else {
-      const replicas = props.elasticsearchReplicas ?? 2;
+      const replicas = props.elasticsearchReplicas ?? jaeger.storage.elasticsearch?.jaegerReplicas ?? 2;
       if (replicas < 2) throw new Error(`elasticsearchReplicas (${replicas}) must be >= 2: with external storage Jaeger is stateless and should not be a single point of failure`);
       this.workload = new HardenedWorkload(this, 'Workload', { ...common, kind: 'Deployment', replicas });
       this.indexCleaner(props, es!);
@@ -263,39 +284,12 @@ export class Jaeger extends Construct {
     });
   }
 
-  /**
-   * Registers the external cluster with the mesh: the namespace's sidecars only let traffic
-   * out to hosts in the registry (outboundTrafficPolicy REGISTRY_ONLY). TLS is Jaeger's own
-   * (end to end, SNI), so the sidecar passes it through.
-   */
-  private externalCluster(props: JaegerProps, url: string, labels: Record<string, string>): void {
-    const parsed = new URL(url);
-    const tls = parsed.protocol === 'https:';
-    const port = parsed.port ? Number(parsed.port) : tls ? 443 : 80;
-    new ServiceEntry(this, 'Elasticsearch', {
-      metadata: {
-        name: `${props.names.jaeger.workload}-elasticsearch`,
-        namespace: props.plan.namespaces.monitoring,
-        labels,
-        annotations: syncWave(SYNC_WAVE.config),
-      },
-      spec: {
-        hosts: [parsed.hostname],
-        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
-        resolution: ServiceEntrySpecResolution.DNS,
-        // Only this namespace's pods reach it.
-        exportTo: ['.'],
-        ports: [{ number: port, name: tls ? `tls-${port}` : `http-${port}`, protocol: tls ? 'TLS' : 'HTTP' }],
-      },
-    });
-  }
-
   /** Deletes daily indices older than the retention (Elasticsearch never expires them itself). */
   private indexCleaner(props: JaegerProps, es: ResolvedElasticsearch): void {
     const { plan, names } = props;
     const { jaeger } = plan.global.tracing;
     const namespace = plan.namespaces.monitoring;
-    const cleanerLabels = appLabels(plan, 'jaeger-index-cleaner', 'tracing');
+    const cleanerLabels = appLabels(plan, names.jaeger.indexCleanerApp, 'tracing');
     // Released with Jaeger under the same version (loading regions/versions.yaml checks they agree).
     const image = plan.versions.images.jaegerEsIndexCleaner;
     const template = hardenedPodTemplate({

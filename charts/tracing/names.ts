@@ -104,6 +104,8 @@ export interface TracingNames {
     readonly elasticsearchSecret: string;
     /** Index cleaner CronJob enforcing retention (elasticsearch storage). */
     readonly indexCleaner: string;
+    /** app.kubernetes.io/name of the index cleaner's pods (the connection declaration selects on it). */
+    readonly indexCleanerApp: string;
   };
 }
 
@@ -130,6 +132,7 @@ export function tracingNames(plan: RegionPlan): TracingNames {
       queryService: `${p}-jaeger-query`,
       elasticsearchSecret: `${p}-jaeger-elasticsearch`,
       indexCleaner: `${p}-jaeger-index-cleaner`,
+      indexCleanerApp: 'jaeger-index-cleaner',
     },
   };
 }
@@ -137,4 +140,14 @@ export function tracingNames(plan: RegionPlan): TracingNames {
 /** In-cluster host of a tracing Service. */
 export function tracingHost(plan: RegionPlan, service: string): string {
   return serviceHost(service, plan.namespaces.monitoring);
+}
+
+/**
+ * The region's trace store from `tracing.jaeger.storage.elasticsearch` (the URL template with the
+ * region's name), or none (badger storage, or no cluster configured).
+ */
+export function elasticsearchFromConfig(plan: RegionPlan): { readonly url: string } | undefined {
+  const { storage } = plan.global.tracing.jaeger;
+  if (storage.type !== 'elasticsearch' || !storage.elasticsearch) return undefined;
+  return { url: storage.elasticsearch.urlTemplate.replaceAll('{region}', plan.region.name) };
 }

@@ -16,15 +16,17 @@
 import type { RegionPlan } from '../../regions/plan';
 import { type Connection, type Credential, type Peer, serviceHost } from '../../regions/wiring';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
-import { ISTIO_AGENT_METRICS_PORT } from '../lib/monitoring-targets';
+import { ISTIO_AGENT_METRICS_PORT, ISTIOD_MONITORING, KUBE_STATE_METRICS, KUBELET } from '../lib/monitoring-targets';
 import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, postgresGlobalHost, postgresNames } from '../postgres/names';
 import { activeBucketHost, activeSiteOf } from '../postgres/site-topology';
 import { isServingRegion } from '../../regions/model';
 import { regionNamespaces, type HostedShard } from '../../regions/plan';
 import { objectStorageEndpoint, walgCredentials } from '../postgres/walg';
+import { BASE_BACKUP_CONTAINER } from '../postgres/backup';
 import { isPrimaryRegion, primaryRegionOf, REDIS_TIERS, type RedisTierKey, redisTopology, sessionsProxyNames, TIER_SLUG } from '../redis/topology';
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
-import { JAEGER_PORTS, tracingNames } from '../tracing/names';
+import { elasticsearchFromConfig, JAEGER_PORTS, tracingNames } from '../tracing/names';
+import { LABELS } from '../lib/labels';
 import { regionPeers, type RegionPeers } from './peers';
 import { apiDatabaseSecret, apiRedisPasswordEnv } from '../api/client';
 
@@ -91,8 +93,8 @@ function apiDatabaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] 
 
 /**
  * The shard sites this region runs: the other regions' APIs to the active ones, PgBouncer to its
- * Postgres, the Patroni members to each other and to the Kubernetes API, WAL-G and the base
- * backups to object storage, the topology Job to the leader, and the two sites of a shard to
+ * Postgres, the Patroni members to each other and to the Kubernetes API, WAL-G (archiving and
+ * the base-backup sidecar) to object storage, the topology Job to the leader, and the two sites of a shard to
  * each other across regions (the standby leader streams from the active primary).
  */
 function siteConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
@@ -114,7 +116,6 @@ function siteConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
     const shard = hosted.config;
     const n = postgresNames(plan, shard.id);
     const postgres = p.postgres(shard.id);
-    const backup = p.postgresBackup(shard.id);
     const pgPort = POSTGRES_PORTS.postgres.port;
     const s3 = { kind: 'external' as const, host: objectStorage.host, port: HTTPS };
     out.push(
@@ -129,13 +130,8 @@ function siteConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       tcp({ name: `postgres-shard-${shard.id}-to-kubernetes-api`, from: postgres, to: { kind: 'kubernetes-api', port: KUBE_API_PORT }, discovery: discovered('in-cluster config (KUBERNETES_SERVICE_HOST)'),
         why: 'Patroni keeps the leader lock and the member state in the Kubernetes API (ConfigMaps, pod labels).' }),
       tcp({ name: `postgres-shard-${shard.id}-to-object-storage`, from: postgres, to: s3, discovery: { kind: 'config', names: objectStorage.endpoint },
-        credentials: walgCredentials(plan, n, 'postgres'),
-        why: `WAL-G archives every WAL segment (archive_timeout bounds the RPO) and restores from ${plan.region.backup.bucket}.` }),
-      tcp({ name: `postgres-shard-${shard.id}-backup-to-postgres`, from: backup, to: service(n.readWriteHost, pgPort, postgres), discovery: config,
-        why: 'The base-backup Job streams a backup over the replication protocol (WAL-G remote mode).' }),
-      tcp({ name: `postgres-shard-${shard.id}-backup-to-object-storage`, from: backup, to: s3, discovery: { kind: 'config', names: objectStorage.endpoint },
-        credentials: walgCredentials(plan, n, 'base-backup'),
-        why: 'The base backup and the retention step write to and prune the shard\'s prefix.' }),
+        credentials: [...walgCredentials(plan, n, 'postgres'), ...walgCredentials(plan, n, BASE_BACKUP_CONTAINER)],
+        why: `WAL-G archives every WAL segment (archive_timeout bounds the RPO) and restores from ${plan.region.backup.bucket}; the leader's base-backup sidecar pushes base backups there and prunes to retainFullBackups.` }),
       tcp({ name: `postgres-shard-${shard.id}-topology-to-patroni`, from: p.postgresTopology(shard.id), to: service(n.readWriteHost, POSTGRES_PORTS.patroni.port, postgres), discovery: config,
         credentials: [{ secret: n.credentialsSecret, key: CREDENTIAL_PROPERTIES.patroniApiPassword, env: 'PATRONI_PASSWORD', container: 'topology' }],
         why: `After every sync the topology Job PATCHes the site's role (${hosted.active ? 'active primary' : 'standby cluster'}) into Patroni through the leader's REST API.` }),
@@ -240,7 +236,7 @@ function tracingConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   const redisPods = REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [p.redisServers(tier), p.redisSentinels(tier)] : [p.redisServers(tier)]);
   const spanSources: Peer[] = [
     p.ingressGateway, p.api, p.web,
-    ...plan.hostedShards.flatMap((h) => [p.pgbouncer(h.config.id), p.postgres(h.config.id), p.postgresBackup(h.config.id), p.postgresTopology(h.config.id)]),
+    ...plan.hostedShards.flatMap((h) => [p.pgbouncer(h.config.id), p.postgres(h.config.id), p.postgresTopology(h.config.id)]),
     ...redisPods, ...(isPrimaryRegion(plan) ? [p.sessionsProxy] : []),
   ];
   return [
@@ -252,6 +248,32 @@ function tracingConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       why: 'The gateway collectors route every span of a trace, by trace ID, to one tail-sampling pod.' }),
     tcp({ name: 'otel-sampler-to-jaeger', from: p.otelSampler, to: service(serviceHost(tracing.jaeger.collectorService, tracing.namespace), JAEGER_PORTS.otlpGrpc, p.jaeger), discovery: config,
       why: 'Sampled traces are stored in Jaeger.' }),
+    ...traceStoreConnections(plan, p),
+  ];
+}
+
+/**
+ * Jaeger's external Elasticsearch/OpenSearch (storage type elasticsearch): the Jaeger pods write
+ * and query it, the daily index cleaner (outside the mesh: a sidecar would keep its Job running)
+ * deletes expired indices. Both log in with the credentials the tracing chart's ExternalSecret
+ * provides; TLS is end to end (the sidecar passes it through).
+ */
+function traceStoreConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
+  const es = elasticsearchFromConfig(plan);
+  if (!es) return [];
+  const tracing = tracingNames(plan);
+  const url = new URL(es.url);
+  const store = { kind: 'external' as const, host: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'https:' ? HTTPS : 80 };
+  const discovery = { kind: 'config', names: es.url } as const;
+  const credentials = (container: string): Credential[] =>
+    (['username', 'password'] as const).map((key) => ({ secret: tracing.jaeger.elasticsearchSecret, key, env: `ES_${key.toUpperCase()}`, container }));
+  const cleaner: Peer = { name: 'jaeger-index-cleaner', namespace: tracing.namespace, podLabels: { [LABELS.name]: tracing.jaeger.indexCleanerApp },
+    serviceAccount: tracing.jaeger.serviceAccount, meshed: false };
+  return [
+    tcp({ name: 'jaeger-to-trace-store', from: p.jaeger, to: store, discovery, credentials: credentials('jaeger'),
+      why: 'Jaeger writes kept traces to the region\'s replicated Elasticsearch/OpenSearch cluster and queries them from there.' }),
+    tcp({ name: 'jaeger-index-cleaner-to-trace-store', from: cleaner, to: store, discovery, credentials: credentials('index-cleaner'),
+      why: `Deletes daily span indices older than the retention (${plan.global.tracing.jaeger.retention}).` }),
   ];
 }
 
@@ -281,6 +303,7 @@ function monitoringConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
     ? [
         merged(p.api),
         merged(p.web),
+        merged(p.ingressGateway),
         ...REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [merged(p.redisServers(tier)), merged(p.redisSentinels(tier))] : [merged(p.redisServers(tier))]),
         ...(isPrimaryRegion(plan) ? [merged(p.sessionsProxy)] : []),
         tcp({ name: 'prometheus-to-argo-rollouts', from: p.prometheus, to: pods(p.argoRollouts, 8090, 'ServiceMonitor on the controller\'s metrics Service'), discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
@@ -290,12 +313,21 @@ function monitoringConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   return [
     ...servingTargets,
     ...plan.hostedShards.flatMap((h) => [merged(p.pgbouncer(h.config.id)), merged(p.postgres(h.config.id))]),
+    tcp({ name: 'prometheus-to-kube-state-metrics', from: p.prometheus, to: pods(p.kubeStateMetrics, KUBE_STATE_METRICS.port, 'ServiceMonitor on the kube-state-metrics Service'),
+      discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
+      why: 'kube-state-metrics: HPA replicas and container requests and limits for the dashboards.' }),
+    tcp({ name: 'prometheus-to-istiod', from: p.prometheus, to: pods(p.istiod, ISTIOD_MONITORING.port, 'ServiceMonitor on the istiod Service (http-monitoring)'),
+      discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
+      why: 'istiod\'s metrics: expiry of the mesh CA certificates (MeshCertificateExpiring).' }),
     tcp({ name: 'prometheus-to-prometheus', from: p.prometheus, to: service(prometheusHost, 9090, p.prometheus), discovery: discovered('ServiceMonitor on prometheus-operated'),
       why: 'The HA pair scrapes itself (self-monitoring).' }),
     tcp({ name: 'prometheus-to-alertmanager', from: p.prometheus, to: service(alertmanagerHost, 9093, p.alertmanager), discovery: discovered('Prometheus spec.alerting names the alertmanager-operated Service'),
       why: 'Prometheus sends firing alerts to every Alertmanager replica, and scrapes them.' }),
     tcp({ name: 'prometheus-to-kubernetes-api', from: p.prometheus, to: { kind: 'kubernetes-api', port: KUBE_API_PORT }, discovery: discovered('in-cluster config'),
       why: 'Prometheus discovers its targets (pods, endpoints) through the Kubernetes API.' }),
+    tcp({ name: 'prometheus-to-kubelet', from: p.prometheus, to: { kind: 'external', host: 'kubelet', port: KUBELET.port },
+      discovery: discovered('ServiceMonitor on kube-system/kube-prometheus-stack-kubelet (node addresses kept by prometheus-operator)'),
+      why: 'cAdvisor on every node\'s kubelet (HTTPS, service-account token): container CPU and memory for the dashboards. Node IPs are outside every pod selector, so this is egress by port.' }),
     ...queriers.map(([from, why]) => tcp({ name: `${from.name}-to-prometheus`, from, to: service(prometheusHost, 9090, p.prometheus), discovery: discovered(from.addon?.source ?? ''), why })),
     tcp({ name: 'alertmanager-cluster-tcp', from: p.alertmanager, to: pods(p.alertmanager, 9094, 'alertmanager-operated peers (--cluster.peer)'), discovery: discovered('--cluster.peer flags set by prometheus-operator'),
       why: 'Alertmanager replicas gossip silences and notification state (memberlist: TCP part).' }),

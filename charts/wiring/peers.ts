@@ -28,7 +28,6 @@ export interface RegionPeers {
   readonly api: Peer;
   pgbouncer(shardId: number): Peer;
   postgres(shardId: number): Peer;
-  postgresBackup(shardId: number): Peer;
   /** The topology Job of a shard site (sets the site's role in Patroni). */
   postgresTopology(shardId: number): Peer;
   /** The Postgres pods of the shard's other site, in another region (its standby leader streams from here). */
@@ -47,6 +46,8 @@ export interface RegionPeers {
   readonly argoRollouts: Peer;
   readonly prometheusAdapter: Peer;
   readonly grafana: Peer;
+  /** kube-state-metrics of the kube-prometheus-stack release (scraped by Prometheus). */
+  readonly kubeStateMetrics: Peer;
   readonly kubeDns: Peer;
   readonly istiod: Peer;
   /** This region's east-west gateway (Istio multi-network): other regions' traffic enters here. */
@@ -78,10 +79,6 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       const n = postgresNames(plan, shardId);
       return ours(`postgres-shard-${shardId}`, namespaces.data, { ...n.selectorLabels }, n.serviceAccount);
     },
-    postgresBackup: (shardId) => {
-      const n = postgresNames(plan, shardId);
-      return ours(`postgres-shard-${shardId}-backup`, namespaces.data, { ...n.backupSelectorLabels }, n.backupServiceAccount);
-    },
     postgresTopology: (shardId) => {
       const n = postgresNames(plan, shardId);
       return ours(`postgres-shard-${shardId}-topology`, namespaces.data, { ...n.topologySelectorLabels }, n.topologyServiceAccount);
@@ -107,6 +104,8 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       'prometheus-adapter chart: pods labelled app.kubernetes.io/name=prometheus-adapter, namespace not injected'),
     grafana: addon('grafana', 'monitoring-system', byName('grafana'), 'kube-prometheus-stack-grafana', false,
       'kube-prometheus-stack chart (grafana subchart): pods labelled app.kubernetes.io/name=grafana, namespace not injected'),
+    kubeStateMetrics: addon('kube-state-metrics', 'monitoring-system', byName('kube-state-metrics'), 'kube-prometheus-stack-kube-state-metrics', false,
+      'kube-prometheus-stack chart (kube-state-metrics subchart): pods labelled app.kubernetes.io/name=kube-state-metrics, namespace not injected'),
     kubeDns: addon('kube-dns', 'kube-system', { 'k8s-app': 'kube-dns' }, 'coredns', false, 'EKS CoreDNS add-on: k8s-app=kube-dns'),
     istiod: addon('istiod', names.mesh.rootNamespace, { app: 'istiod' }, 'istiod', false, 'istio/istiod chart: label app=istiod'),
     eastWestGateway: addon('east-west-gateway', EAST_WEST_GATEWAY.namespace, { ...EAST_WEST_GATEWAY.labels }, EAST_WEST_GATEWAY.name, true,

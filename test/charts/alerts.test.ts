@@ -17,6 +17,8 @@ import { BURN_RATE_WINDOWS, errorBudget, SLI, SUCCESS_WINDOWS } from '../../char
 import type { RegionPlan } from '../../regions/plan';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 import { REPO_ROOT } from '../support/regions';
+import { postgresNames } from '../../charts/postgres/names';
+import { REDIS_TIERS, redisTopology, TIER_SLUG } from '../../charts/redis/topology';
 
 const plan = regionPlan('us-east-1');
 const rulesOf = (p: RegionPlan): PromRule[] => Object.values(ruleFiles(p)).flat().flatMap((g) => [...g.rules]);
@@ -51,10 +53,11 @@ function withConfig(slo: Partial<RegionPlan['global']['monitoring']['slo']>, rpo
 const exprOf = (p: RegionPlan, alert: string, severity = 'critical') => rulesOf(p).find((r) => r.alert === alert && r.labels?.severity === severity)?.expr ?? '';
 
 describe('PrometheusRules', () => {
-  it('renders four PrometheusRules in the monitoring namespace, selected by the Prometheus label', () => {
+  it('renders five PrometheusRules in the monitoring namespace, selected by the Prometheus label', () => {
     const objects = objectsOf(new AlertsChart(newApp(), { plan }));
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'PrometheusRule/bookedbarber-slo', 'PrometheusRule/bookedbarber-business', 'PrometheusRule/bookedbarber-data-tier', 'PrometheusRule/bookedbarber-delivery',
+      'PrometheusRule/bookedbarber-platform',
     ]);
     for (const o of objects) {
       expect(o.metadata.namespace).toBe(plan.namespaces.monitoring);
@@ -86,7 +89,7 @@ describe('PrometheusRules', () => {
     const keys = alerts.map((a) => `${a.alert}/${a.labels!.severity}/${a.labels!.service ?? ''}`);
     expect(new Set(keys).size).toBe(keys.length);
     const paired = [...new Set(alerts.filter((a) => alerts.some((b) => b.alert === a.alert && b.labels!.severity !== a.labels!.severity)).map((a) => a.alert))].sort();
-    expect(paired).toEqual(['ApiErrorBudgetBurn', 'ApiLatencyP95High', 'WebErrorBudgetBurn', 'WebLatencyP95High']);
+    expect(paired).toEqual(['ApiErrorBudgetBurn', 'ApiLatencyP95High', 'EdgeErrorBudgetBurn', 'MeshCertificateExpiring', 'WebErrorBudgetBurn', 'WebLatencyP95High']);
   });
 
   it('parses every expression with the PromQL grammar, and reads only recorded series some rule records', () => {
@@ -131,17 +134,51 @@ describe('thresholds come from the region model', () => {
     expect(exprOf(changed, 'WebLatencyP95High')).toContain(`> ${plan.global.delivery.web.analysis.maxLatencyP95Ms}`);
   });
 
-  it('renders the same rules in every serving region except for namespaces (they are global settings)', () => {
-    const texts = shippedPlan().regions.filter((p) => isServingRegion(p.region)).map((p) => JSON.stringify(rulesOf(p)));
+  it('renders the same rules in every serving region except for namespaces and what the region runs (they are global settings)', () => {
+    // The leader and master alerts list the region's active shard sites and Sentinel tiers.
+    const siteSpecific = new Set(['PostgresShardWithoutPrimary', 'RedisTierWithoutMaster', 'RedisSentinelQuorumLost']);
+    const texts = shippedPlan().regions.filter((p) => isServingRegion(p.region)).map((p) => JSON.stringify(rulesOf(p).filter((r) => !siteSpecific.has(r.alert ?? ''))));
     expect(new Set(texts).size).toBe(1);
   });
 
-  it('loads only the data-tier rules in a standby region (DR sites: the standby lag against the RPO, pools)', () => {
+  it('watches exactly the shard sites active in the region for a primary, and the tiers Sentinel manages there for a master and quorum', () => {
+    for (const p of shippedPlan().regions) {
+      const active = p.hostedShards.filter((h) => h.active).map((h) => postgresNames(p, h.config.id).scope);
+      const noPrimary = exprOf(p, 'PostgresShardWithoutPrimary');
+      const scopes = [...noPrimary.matchAll(/patroni_scope="([^"]+)"}/g)].map((m) => m[1]);
+      expect([...new Set(scopes)].sort(), p.region.name).toEqual([...active].sort());
+      const tiers = isServingRegion(p.region) ? REDIS_TIERS.filter((t) => redisTopology(p, t).mode === 'sentinel').map((t) => TIER_SLUG[t]) : [];
+      for (const alert of ['RedisTierWithoutMaster', 'RedisSentinelQuorumLost']) {
+        const found = [...exprOf(p, alert).matchAll(/tier="([^"]+)"/g)].map((m) => m[1]);
+        expect([...new Set(found)].sort(), `${p.region.name} ${alert}`).toEqual([...tiers].sort());
+      }
+    }
+  });
+
+  it('loads only the data-tier and platform rules in a standby region (DR sites: lag, archiving, pools, targets; the mesh CA)', () => {
     for (const p of shippedPlan().regions.filter((r) => !isServingRegion(r.region))) {
-      expect(Object.keys(ruleFiles(p))).toEqual(['data-tier']);
+      expect(Object.keys(ruleFiles(p))).toEqual(['data-tier', 'platform']);
       const alerts = ruleFiles(p)['data-tier']!.flatMap((g) => g.rules.map((r) => r.alert));
       expect(alerts).toContain('PostgresReplicationLagHigh');
       expect(alerts).toContain('PgBouncerPoolSaturated');
+      expect(alerts).toContain('PostgresWalArchiveFailing');
+      expect(alerts).toContain('DataTierTargetDown');
+      // No Redis and no active site there: nothing that could only ever fire.
+      expect(alerts).not.toContain('RedisTierWithoutMaster');
+      expect(alerts).not.toContain('PostgresShardWithoutPrimary');
+      expect(ruleFiles(p).platform!.flatMap((g) => g.rules.map((r) => r.alert))).toContain('MeshCertificateExpiring');
     }
+  });
+
+  it('pages on what breaks the SLO (critical → PagerDuty), and sends capacity and cluster warnings to Slack', () => {
+    const sev = (name: string) => [...new Set(alerts.filter((a) => a.alert === name).map((a) => a.labels!.severity))].sort();
+    for (const name of ['EdgeNoTraffic', 'IngressGatewayTargetDown', 'PostgresWalArchiveFailing', 'PostgresWalArchiveLagHigh', 'PostgresShardWithoutPrimary',
+      'PostgresReplicationLagHigh', 'RedisTierWithoutMaster', 'RedisSentinelQuorumLost', 'DataTierTargetDown']) expect(sev(name), name).toEqual(['critical']);
+    expect(sev('EdgeErrorBudgetBurn')).toEqual(['critical', 'warning']);
+    expect(sev('MeshCertificateExpiring')).toEqual(['critical', 'warning']);
+    for (const name of ['PgBouncerPoolSaturated', 'RedisMemoryPressure', 'ClusterMetricsTargetDown']) expect(sev(name), name).toEqual(['warning']);
+    // The edge SLI is the gateway's client-side view: a total outage of the backends still counts.
+    expect(rules.find((r) => r.record === SLI.requests && r.labels?.service === 'ingress-gateway')?.expr)
+      .toBe('sum(rate(istio_requests_total{reporter="source",source_workload_namespace="istio-ingress"}[5m]))');
   });
 });

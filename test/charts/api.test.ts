@@ -278,10 +278,10 @@ describe('ApiChart: OpenTelemetry', () => {
     expect(plan.region.provider).toBe(incubating.CLOUD_PROVIDER_VALUE_AWS);
   });
 
-  it('exports to the collector in the monitoring namespace and samples at the mesh rate', () => {
+  it('exports to the collector in the monitoring namespace and head-samples everything (the tail sampler decides)', () => {
     expect(env('OTEL_EXPORTER_OTLP_ENDPOINT').value).toBe(`http://otel-collector.${plan.namespaces.monitoring}.svc.cluster.local:4318`);
     expect(env('OTEL_EXPORTER_OTLP_PROTOCOL').value).toBe('http/protobuf');
-    expect(env('OTEL_TRACES_SAMPLER_ARG').value).toBe(String(plan.global.mesh.traceSamplingPercent / 100));
+    expect(env('OTEL_TRACES_SAMPLER').value).toBe('parentbased_always_on');
     expect(env('OTEL_EXPORTER_PROMETHEUS_PORT').value).toBe(String(names.metricsPort));
   });
 });

@@ -127,7 +127,8 @@ describe('the region ApplicationSet', () => {
 describe('the AppProjects', () => {
   it('confine region Applications to our repository, the region clusters and our namespaces plus the mesh root and the ingress gateway\'s (its TLS certificate)', () => {
     expect(regionProject.spec.sourceRepos).toEqual([plan.global.git.repoURL]);
-    expect(regionDestinationNamespaces(plan)).toEqual(['bookedbarber-app', 'bookedbarber-data', 'bookedbarber-monitoring', 'istio-system', 'istio-ingress', 'argo-rollouts']);
+    // argo-rollouts and monitoring-system: Prometheus' discovery Roles for the add-ons it scrapes.
+    expect(regionDestinationNamespaces(plan)).toEqual(['bookedbarber-app', 'bookedbarber-data', 'bookedbarber-monitoring', 'istio-system', 'istio-ingress', 'argo-rollouts', 'monitoring-system']);
     const expected = plan.regions.flatMap((r) =>
       regionDestinationNamespaces(plan).map((namespace) => ({ name: r.region.cluster.name, server: r.region.cluster.server, namespace })),
     );

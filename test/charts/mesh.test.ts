@@ -335,23 +335,23 @@ describe('MeshChart output and the validator', () => {
     expect(summary).toEqual([
       // The shards homed elsewhere, through their regions' east-west gateways.
       [namespaces.app, 'api', '15443', 'any address'],
-      // Shard 1's home site (active): its bucket only.
+      // Shard 1's home site (active): its bucket only (WAL archiving and the base-backup sidecar).
       [namespaces.data, 'postgres', '443', 'any address'],
-      [namespaces.data, 'postgres-backup', '443', 'any address'],
       // Shard 2's DR site (standby): the buckets, and the active primary in us-west-2 through its
       // east-west gateway (the WAL stream).
       [namespaces.data, 'postgres', '443,15443', 'any address'],
-      [namespaces.data, 'postgres-backup', '443', 'any address'],
-      [namespaces.monitoring, 'prometheus', '443', 'any address'],
+      // Jaeger and its index cleaner to the region's trace store (elasticsearch storage).
+      [namespaces.monitoring, 'jaeger', '443', 'any address'],
+      [namespaces.monitoring, 'jaeger-index-cleaner', '443', 'any address'],
+      // The Kubernetes API, and the kubelets' cAdvisor on the node addresses (no pod selector reaches them).
+      [namespaces.monitoring, 'prometheus', '443,10250', 'any address'],
       [namespaces.monitoring, 'alertmanager', '443,587', 'any address'],
     ]);
     // Each site's policy selects that site's pods only.
     const sites = external.filter((np) => np.metadata.namespace === namespaces.data).map((np) => [np.metadata.name, np.spec.podSelector.matchLabels['cluster-name'] ?? np.spec.podSelector.matchLabels['app.kubernetes.io/instance']]);
     expect(sites).toEqual([
       ['allow-postgres-shard-1-external-egress', 'bookedbarber-postgres-shard-1'],
-      ['allow-postgres-shard-1-backup-external-egress', 'bookedbarber-postgres-shard-1-backup-us-east-1'],
       ['allow-postgres-shard-2-external-egress', 'bookedbarber-postgres-shard-2-dr'],
-      ['allow-postgres-shard-2-backup-external-egress', 'bookedbarber-postgres-shard-2-dr-backup-us-east-1'],
     ]);
     for (const np of external) expect(np.spec.policyTypes).toEqual(['Egress']);
     // Buckets by their regional virtual-hosted names only, no global endpoint: the region's own,

@@ -5,11 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PgbouncerChart, pgbouncerPools, renderPgbouncerIni } from '../../charts/pgbouncer/chart';
+import { PGBOUNCER_AUTH_QUERY } from '../../charts/pgbouncer/config';
 import { PostgresChart } from '../../charts/postgres/chart';
 import { regionPeers } from '../../charts/wiring/peers';
 import { pgbouncerNames, PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
 import { postgresNames } from '../../charts/postgres/names';
-import { shardPools } from '../../regions/capacity';
+import { PGBOUNCER_ROLLOUT, shardClientCapacity, shardClientDemand, shardPools } from '../../regions/capacity';
+import { isServingRegion } from '../../regions/model';
 import { find, newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
 const plan = regionPlan('us-east-1');
@@ -49,6 +51,17 @@ describe('PgBouncer Deployment per shard', () => {
     expect(find(objects, 'PodDisruptionBudget', names.deployment).spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: names.selectorLabels } });
   });
 
+  // Issue 12 item 2: the server budget is split over every pod a rollout can run, so the
+  // Deployment must roll exactly as regions/capacity.ts assumes.
+  it('rolls with the maxSurge and maxUnavailable the connection budget counts, and a PDB that lets a drain take the pods it counts', () => {
+    expect(deployment.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: PGBOUNCER_ROLLOUT.maxSurge, maxUnavailable: PGBOUNCER_ROLLOUT.maxUnavailable },
+    });
+    expect(PGBOUNCER_ROLLOUT).toEqual({ maxSurge: 1, maxUnavailable: 0, disruptionBudgetMaxUnavailable: 1 });
+    expect(find(objects, 'PodDisruptionBudget', names.deployment).spec.maxUnavailable).toBe(PGBOUNCER_ROLLOUT.disruptionBudgetMaxUnavailable);
+  });
+
   it('exposes port 6432 as tcp-pgbouncer with appProtocol tcp (Istio proxies it as TCP)', () => {
     const svc = find(objects, 'Service', names.service);
     expect(svc.spec.selector).toEqual(names.selectorLabels);
@@ -85,17 +98,45 @@ describe('pgbouncer.ini, rendered from the config', () => {
     expect(Number(c.default_pool_size)).toBe(pools.poolSizePerReplica);
     expect(Number(c.max_db_connections)).toBe(pools.poolSizePerReplica);
     expect(Number(c.reserve_pool_size)).toBe(0);
-    // All pods together stay within what Postgres gives PgBouncer.
-    expect(shard.pgbouncer.replicas * Number(c.max_db_connections)).toBeLessThanOrEqual(pools.serverBudget);
-    // ... and take at least the 2,000 client connections a shard promises.
-    expect(shard.pgbouncer.replicas * Number(c.max_client_conn)).toBeGreaterThanOrEqual(2000);
+    // Every pod a rollout can run (replicas + the rendered maxSurge) stays within what Postgres
+    // gives PgBouncer, on the primary (bookings) and on any one replica (bookings_ro).
+    const rolloutPods = deployment.spec.replicas + deployment.spec.strategy.rollingUpdate.maxSurge;
+    expect(rolloutPods * Number(c.max_db_connections)).toBeLessThanOrEqual(pools.serverBudget);
+    // The shipped numbers: max_connections 400 - 13 reserved = 387 over 3 + 1 pods = 96 each.
+    expect([pools.serverBudget, rolloutPods, Number(c.default_pool_size)]).toEqual([387, 4, 96]);
+  });
+
+  it('accepts every client of every serving region one zone outage or drain down, and at least 2,000 per shard', () => {
+    const platform = shippedPlan();
+    const serving = platform.regions.map((r) => r.region).filter(isServingRegion);
+    const demand = shardClientDemand(platform.global, serving);
+    // 4 serving regions x (1000 API pods + 50 % canary surge) x apiPoolPerPod 2.
+    expect(demand.regions.map((r) => `${r.region} ${r.apiPods} ${r.clients}`)).toEqual([
+      'us-east-1 1500 3000', 'us-west-2 1500 3000', 'eu-west-1 1500 3000', 'ap-southeast-1 1500 3000',
+    ]);
+    expect(demand.required).toBe(12000);
+    // Every site's rendered PgBouncer (home and DR) holds them with one pod of three gone.
+    for (const region of platform.regions) {
+      const deployments = objectsOf(new PgbouncerChart(newApp(), { plan: region })).filter((o) => o.kind === 'Deployment');
+      region.hostedShards.forEach((h, i) => {
+        const rendered = Object.fromEntries(renderPgbouncerIni(region, h.config).split('\n').filter((l) => / = /.test(l) && !l.startsWith(';')).map((l) => l.split(' = ')));
+        const podsLeft = deployments[i].spec.replicas - shardClientCapacity(h.config, region.region.zones.length).podsLost;
+        expect(podsLeft * Number(rendered.max_client_conn), `${region.region.name} shard ${h.config.id} ${h.site}`).toBeGreaterThanOrEqual(demand.required);
+      });
+    }
+  });
+
+  it('keeps named prepared statements across transactions (max_prepared_statements, PgBouncer >= 1.21) and pins PgBouncer >= 1.24.1', () => {
+    expect(ini().max_prepared_statements).toBe('200');
+    const [major, minor, patch] = plan.versions.images.pgbouncer.version.split('.').map(Number);
+    expect(major * 10000 + minor * 100 + patch).toBeGreaterThanOrEqual(12401);
   });
 
   it('takes a reserve pool out of the same per-pod budget, never on top of it', () => {
     const c = ini(plan, shard, { reservePoolSize: 5 });
     expect(Number(c.default_pool_size) + Number(c.reserve_pool_size)).toBe(pools.poolSizePerReplica);
     expect(Number(c.max_db_connections)).toBe(pools.poolSizePerReplica);
-    expect(() => pgbouncerPools(plan, shard, { reservePoolSize: pools.poolSizePerReplica })).toThrow(/reservePoolSize \(129\) must be >= 0 and < the pool size per PgBouncer pod \(129\)/);
+    expect(() => pgbouncerPools(plan, shard, { reservePoolSize: pools.poolSizePerReplica })).toThrow(/reservePoolSize \(96\) must be >= 0 and < the pool size per PgBouncer pod \(96\)/);
   });
 
   it('routes bookings to the read-write Service and bookings_ro to the read-only Service', () => {
@@ -110,11 +151,14 @@ describe('pgbouncer.ini, rendered from the config', () => {
     expect(ini()).toMatchObject({
       auth_type: 'scram-sha-256',
       auth_user: 'pgbouncer',
-      auth_query: 'SELECT usename, passwd FROM pgbouncer.get_auth($1)',
+      auth_query:
+        'SELECT a.usename, a.passwd FROM pgbouncer.get_auth($1) a JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) a.usename' +
+        ' WHERE r.rolvaliduntil IS NULL OR r.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.now()',
       auth_file: '/etc/pgbouncer/auth/userlist.txt',
       server_tls_sslmode: 'verify-full',
       server_tls_ca_file: '/etc/pgbouncer/ca/ca.crt',
     });
+    expect(ini().auth_query).toBe(PGBOUNCER_AUTH_QUERY);
     expect(find(objects, 'ConfigMap', names.configMap).data['pgbouncer.ini']).toBe(renderPgbouncerIni(plan, shard));
   });
 });

@@ -3,14 +3,17 @@
  * rendered from capacity.ts, WAL archiving and base backups, credentials by reference.
  * Guards issue #4 items 1 and 2. (The same files on a real server: test/real-servers.)
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { PostgresChart, renderPgHba, renderPostgresqlConf } from '../../charts/postgres/chart';
 import { CredentialsFromStore } from '../../charts/lib/external-secret';
 import { regionLabels } from '../../charts/lib/metadata';
 import { patroniManagedParameters, postgresParameters } from '../../charts/postgres/conf';
+import { BASE_BACKUP_CONTAINER, checkBackupSchedule, renderBaseBackupScript } from '../../charts/postgres/backup';
 import { PATRONI_LABELS, POSTGRES_USERS, postgresNames } from '../../charts/postgres/names';
-import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig } from '../../charts/postgres/patroni';
+import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig, switchoverWorstCase } from '../../charts/postgres/patroni';
 import { PATRONI_RBAC_RULES, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
@@ -141,7 +144,7 @@ describe('postgresql.conf / pg_hba.conf / patroni.yml, rendered from the config'
     expect(allowed.every(([type, , , addr, method]) => type === 'hostssl' && method === 'scram-sha-256' && ['127.0.0.6/32', '::6/128'].includes(addr))).toBe(true);
     const u = POSTGRES_USERS;
     expect(new Set(allowed.map(([, db, user]) => `${db}/${user}`))).toEqual(
-      new Set(['replication/standby', 'postgres/rewind', 'replication/walg_backup', 'postgres/walg_backup', 'bookings/pgbouncer', `bookings/${u.api}`]),
+      new Set(['replication/standby', 'postgres/rewind', 'bookings/pgbouncer', `bookings/${u.api}`]),
     );
     expect(lines.slice(-3)).toEqual([['local', 'all', 'all', 'reject'], ['host', 'all', 'all', '0.0.0.0/0', 'reject'], ['host', 'all', 'all', '::/0', 'reject']]);
     expect(renderPgHba(plan, shard)).not.toMatch(/\b(trust|md5|password|ident)\s*$/m);
@@ -209,35 +212,88 @@ describe('RBAC: what Patroni needs and no more', () => {
 });
 
 describe('backups and point-in-time recovery', () => {
-  const cron = find(objects, 'CronJob', names.backupCronJob, plan.namespaces.data);
-  const job = cron.spec.jobTemplate.spec;
-  const pod = job.template.spec;
+  const sidecar = container(BASE_BACKUP_CONTAINER);
+  const env = (c: any) => Object.fromEntries(c.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
 
-  it('schedules a base backup from config, one at a time, bounded in time, keeping retainFullBackups', () => {
-    expect(cron.spec).toMatchObject({ schedule: plan.global.postgres.baseBackupSchedule, timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 3 });
-    expect(job).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 21600 });
-    expect(pod.restartPolicy).toBe('Never');
-    const script = pod.containers[0].command.join(' ');
-    expect(script).toContain('wal-g backup-push');
-    expect(script).toContain(`wal-g delete retain FULL ${plan.global.postgres.retainFullBackups} --confirm`);
-    expect(script).toContain('quitquitquit');
+  it('backs up from the leader\'s data directory with a sidecar in every member, never with a remote-mode Job', () => {
+    // The remote-mode CronJob (BASE_BACKUP over the replication protocol) fails with the WAL-G of
+    // the pinned Spilo image on Postgres 15/16; nothing of it may be left.
+    expect(objects.filter((o) => ['CronJob', 'Job'].includes(o.kind) && /backup/.test(o.metadata.name))).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).filter((n: string) => /backup/.test(n))).toEqual([]);
+    expect(sidecar.image).toBe(container('postgres').image);
+    expect(sidecar.command).toEqual(['/bin/sh', '/etc/patroni/base-backup.sh', 'run']);
+    expect(env(sidecar)).toMatchObject({
+      BASE_BACKUP_SCHEDULE: plan.global.postgres.baseBackupSchedule,
+      RETAIN_FULL_BACKUPS: String(plan.global.postgres.retainFullBackups),
+      PATRONI_URL: 'http://127.0.0.1:8008',
+      PGDATA: (patroniConfig(plan, shard) as any).postgresql.data_dir,
+      PGHOST: '/run/postgresql',
+      PGUSER: 'postgres',
+    });
+    expect(sidecar.env.find((e: any) => e.name === 'PGPASSWORD').valueFrom.secretKeyRef).toEqual({ name: names.credentialsSecret, key: 'superuser-password' });
+    // The member's own volume, read-only; the script from the Files ConfigMap, executable.
+    expect(sidecar.volumeMounts).toContainEqual({ name: 'pgdata', mountPath: '/home/postgres/pgdata', readOnly: true });
+    expect(sidecar.volumeMounts).toContainEqual({ name: 'socket', mountPath: '/run/postgresql', readOnly: true });
+    const files = podSpec.volumes.find((v: any) => v.name === 'files');
+    expect(files.configMap.items).toContainEqual({ key: 'base-backup.sh', path: 'base-backup.sh', mode: 0o555 });
+    const script = find(objects, 'ConfigMap', names.configMap).data['base-backup.sh'];
+    expect(script).toBe(renderBaseBackupScript());
+    expect(script).toContain('curl -fsS -o /dev/null --max-time 10 "$PATRONI_URL/leader"');
+    expect(script).toContain('wal-g backup-push "$PGDATA"');
+    expect(script).toContain('wal-g delete retain FULL "$RETAIN_FULL_BACKUPS" --confirm');
   });
 
-  it('archives and backs up to the region bucket, under the shard prefix', () => {
-    const env = (c: any) => Object.fromEntries(c.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
-    for (const c of [container('postgres'), pod.containers[0]]) {
+  it('meets Pod Security restricted, with requests, a memory limit and probes that never depend on a backup\'s outcome', () => {
+    expect(sidecar.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(sidecar.resources.requests).toMatchObject({ cpu: '100m', memory: '256Mi' });
+    expect(sidecar.resources.limits).toEqual({ memory: '1Gi' });
+    expect(sidecar.livenessProbe.exec.command.join(' ')).toContain('/tmp/base-backup/heartbeat');
+    expect(sidecar.readinessProbe.exec.command).toEqual(['test', '-e', '/tmp/base-backup/heartbeat']);
+    expect(sidecar.volumeMounts).toContainEqual({ name: 'base-backup-tmp', mountPath: '/tmp' });
+  });
+
+  it('refuses a schedule the sidecar would not evaluate like cron', () => {
+    for (const ok of ['15 2 * * *', '*/30 * * * *', '0 1-5/2 1,15 * 0', '0 3 * * 7']) expect(() => checkBackupSchedule(ok)).not.toThrow();
+    expect(() => checkBackupSchedule('15 2 * * MON')).toThrow(/day of week "MON" is not supported/);
+    expect(() => checkBackupSchedule('@daily')).toThrow(/expected 5 cron fields/);
+    expect(() => checkBackupSchedule('15 24 * * *')).toThrow(/hour "24" is outside 0-23/);
+    expect(() => checkBackupSchedule('05 2 * * *')).toThrow(/write 5, not 05/);
+    expect(() => render(withGlobal((g) => (g.postgres.baseBackupSchedule = '0 2 * * SUN')))).toThrow(/baseBackupSchedule/);
+  });
+
+  it('archives and backs up to the region bucket, under the shard prefix, with the same settings', () => {
+    for (const c of [container('postgres'), sidecar]) {
       expect(env(c).WALG_S3_PREFIX).toBe(`${plan.region.backup.bucket}/shard-${shard.id}`);
       expect(env(c).AWS_REGION).toBe(plan.region.name);
     }
+    const walg = (c: any) => c.env.filter((e: any) => /^(WALG_|AWS_)/.test(e.name));
+    expect(walg(sidecar)).toEqual(walg(container('postgres')));
   });
 
   it('uses workload identity instead of keys when given (IRSA role annotation, no key ExternalSecret)', () => {
     const irsa = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/bookedbarber-pitr-us-east-1' };
     const withIdentity = render(plan, { backupIdentity: { serviceAccountAnnotations: irsa } });
-    for (const sa of [names.serviceAccount, names.backupServiceAccount]) expect(find(withIdentity, 'ServiceAccount', sa).metadata.annotations).toMatchObject(irsa);
+    expect(find(withIdentity, 'ServiceAccount', names.serviceAccount).metadata.annotations).toMatchObject(irsa);
     expect(withIdentity.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === names.backupStorageSecret)).toBeUndefined();
     expect(JSON.stringify(withIdentity)).not.toContain('AWS_SECRET_ACCESS_KEY');
     expect(JSON.stringify(objects)).toContain('AWS_SECRET_ACCESS_KEY');
+  });
+});
+
+describe('leader-aware maintenance', () => {
+  it('a rollout costs one switchover: at most loop_wait + promotion + endpoints, well under a lost primary', () => {
+    // 10 + 30 + 15: no lock has to expire (a RollingUpdate restart of the primary waited for ttl).
+    expect(switchoverWorstCase()).toBe(55);
+    expect(switchoverWorstCase()).toBeLessThan(failoverWorstCase().primaryLost);
+    const doc = readFileSync(path.join(__dirname, '../../docs/postgres-maintenance.md'), 'utf8');
+    expect(doc).toContain(`${switchoverWorstCase()} s`);
+    expect(doc).toContain('patronictl -c /etc/patroni/patroni.yml switchover $SCOPE --leader $OLD_PRIMARY --candidate $CANDIDATE --force');
+  });
+
+  it('never lets the StatefulSet controller restart a member: updateStrategy OnDelete on every site', () => {
+    for (const region of shippedPlan().regions) {
+      for (const set of render(region).filter((o) => o.kind === 'StatefulSet')) expect(set.spec.updateStrategy, set.metadata.name).toEqual({ type: 'OnDelete' });
+    }
   });
 });
 

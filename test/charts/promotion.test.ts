@@ -114,7 +114,7 @@ describe('shard 3 as shipped: the home site (eu-west-1) takes writes, the DR sit
 
   it('the DR site is a standby cluster streaming from the home primary, with the home archive as fallback', () => {
     expect(topology(shipped, 'eu-central-1', DR_JOB)).toEqual({
-      role: 'standby-leader',
+      role: 'standby_leader',
       config: { standby_cluster: standbyOf(HOME_POSTGRES, 'standby_dr_site', 'eu-west-1'), slots: null },
     });
     expect(bootstrapDcs(shipped, 'eu-central-1', 'bookedbarber-postgres-shard-3-dr').standby_cluster).toEqual(standbyOf(HOME_POSTGRES, 'standby_dr_site', 'eu-west-1'));
@@ -189,7 +189,7 @@ describe('shard 3 promoted: activeRegion: eu-central-1', () => {
 
   it('the home site becomes a standby cluster following the DR site, with the DR archive as fallback', () => {
     const home = topology(promoted, 'eu-west-1', HOME_JOB);
-    expect(home.role).toBe('standby-leader');
+    expect(home.role).toBe('standby_leader');
     expect(home.config.standby_cluster.host).toBe(DR_POSTGRES);
     expect(home.config).toEqual({ standby_cluster: standbyOf(DR_POSTGRES, 'standby_home_site', 'eu-central-1'), slots: null });
     expect(bootstrapDcs(promoted, 'eu-west-1', 'bookedbarber-postgres-shard-3').standby_cluster).toEqual(standbyOf(DR_POSTGRES, 'standby_home_site', 'eu-central-1'));
@@ -208,11 +208,11 @@ describe('shard 3 promoted: activeRegion: eu-central-1', () => {
   it('the other shards\' sites keep their roles', () => {
     for (const [region, job, role] of [
       ['us-east-1', 'bookedbarber-postgres-shard-1-topology', 'primary'],
-      ['us-west-2', 'bookedbarber-postgres-shard-1-dr-topology', 'standby-leader'],
+      ['us-west-2', 'bookedbarber-postgres-shard-1-dr-topology', 'standby_leader'],
       ['us-west-2', 'bookedbarber-postgres-shard-2-topology', 'primary'],
-      ['us-east-1', 'bookedbarber-postgres-shard-2-dr-topology', 'standby-leader'],
+      ['us-east-1', 'bookedbarber-postgres-shard-2-dr-topology', 'standby_leader'],
       ['ap-southeast-1', 'bookedbarber-postgres-shard-4-topology', 'primary'],
-      ['ap-southeast-2', 'bookedbarber-postgres-shard-4-dr-topology', 'standby-leader'],
+      ['ap-southeast-2', 'bookedbarber-postgres-shard-4-dr-topology', 'standby_leader'],
     ] as const) {
       expect(topology(promoted, region, job).role, `${region} ${job}`).toBe(role);
     }

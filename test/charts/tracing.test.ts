@@ -44,7 +44,8 @@ function withTracing(change: Partial<RegionPlan['global']['tracing']>, p: Region
 
 function withStorage(type: 'badger' | 'elasticsearch', p: RegionPlan = plan): RegionPlan {
   const t = p.global.tracing;
-  return withTracing({ jaeger: { ...t.jaeger, storage: { ...t.jaeger.storage, type } } }, p);
+  // Without the configured cluster, so the tests below pass it (ES) explicitly.
+  return withTracing({ jaeger: { ...t.jaeger, storage: { type, size: t.jaeger.storage.size, className: t.jaeger.storage.className } } }, p);
 }
 
 const collector = (objects: Obj[], cr: string) => find(objects, 'OpenTelemetryCollector', cr, ns);
@@ -236,8 +237,8 @@ describe('collector tiers', () => {
   });
 
   it('refuses a single-replica tier, naming the value', () => {
-    const sizing = { replicas: 1, resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } } };
-    expect(() => render(plan, { sampler: sizing })).toThrow(/otel-sampler: replicas \(1\) must be >= 2/);
+    const sizing = { minReplicas: 1, maxReplicas: 4, resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } } };
+    expect(() => render(plan, { sampler: sizing })).toThrow(/otel-sampler: minReplicas \(1\) must be >= 2/);
   });
 });
 
@@ -309,7 +310,8 @@ describe('Jaeger storage from config', () => {
 
     it('keeps spans for the configured retention', () => {
       expect(env).toMatchObject({ SPAN_STORAGE_TYPE: 'badger', BADGER_EPHEMERAL: 'false', BADGER_SPAN_STORE_TTL: '72h' });
-      const longer = find(render(withTracing({ jaeger: { ...plan.global.tracing.jaeger, retention: '168h' } })), 'StatefulSet', names.jaeger.workload, ns);
+      const badger = withStorage('badger');
+      const longer = find(render(withTracing({ jaeger: { ...badger.global.tracing.jaeger, retention: '168h' } }, badger)), 'StatefulSet', names.jaeger.workload, ns);
       expect(longer.spec.template.spec.containers[0].env).toContainEqual({ name: 'BADGER_SPAN_STORE_TTL', value: '168h' });
     });
 
@@ -328,7 +330,7 @@ describe('Jaeger storage from config', () => {
   });
 
   describe('elasticsearch', () => {
-    it('needs the external cluster, and says so', () => {
+    it('needs the external cluster (from config or props), and says so', () => {
       expect(() => render(withStorage('elasticsearch'))).toThrow(/elasticsearch.*props\.elasticsearch\.url/);
     });
 
@@ -345,14 +347,10 @@ describe('Jaeger storage from config', () => {
       expect(env).toContainEqual({ name: 'ES_PASSWORD', valueFrom: { secretKeyRef: { name: names.jaeger.elasticsearchSecret, key: 'password' } } });
       const secret = find(objects, 'ExternalSecret', names.jaeger.elasticsearchSecret, ns);
       expect(secret.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'bookedbarber-vault' });
-      // The sidecars only reach registered hosts (REGISTRY_ONLY): the cluster is registered, TLS passed through.
-      expect(find(objects, 'ServiceEntry', 'bookedbarber-jaeger-elasticsearch', ns).spec).toEqual({
-        hosts: ['traces.es.us-east-1.bookedbarber.internal'],
-        location: 'MESH_EXTERNAL',
-        resolution: 'DNS',
-        exportTo: ['.'],
-        ports: [{ number: 9200, name: 'tls-9200', protocol: 'TLS' }],
-      });
+      // Every index gets a replica of each shard (Jaeger's --es.num-replicas, set at index creation).
+      expect(env).toContainEqual({ name: 'ES_NUM_REPLICAS', value: '1' });
+      // The cluster is registered with the mesh by the mesh chart, from the declared connection.
+      expect(objects.some((o) => o.kind === 'ServiceEntry')).toBe(false);
     });
 
     it('enforces the retention with a daily index cleaner (whole days, rounded up)', () => {

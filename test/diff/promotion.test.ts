@@ -30,9 +30,9 @@ async function diff(args: string[]): Promise<{ code: number; stdout: string; std
 /** The promotion's risk lines, in the order the report lists them (region, then object). */
 const PROMOTION_RISKS = [
   { region: 'ap-southeast-1', object: 'ConfigMap bookedbarber-app/bookedbarber-shard-map', detail: `shard 3 writes: ${SHARD_3_AT_HOME} → ${SHARD_3_AT_DR}` },
-  { region: 'eu-central-1', object: 'Job bookedbarber-data/bookedbarber-postgres-shard-3-dr-topology', detail: 'site role standby-leader → primary: this site is promoted and takes writes' },
+  { region: 'eu-central-1', object: 'Job bookedbarber-data/bookedbarber-postgres-shard-3-dr-topology', detail: 'site role standby_leader → primary: this site is promoted and takes writes' },
   { region: 'eu-west-1', object: 'ConfigMap bookedbarber-app/bookedbarber-shard-map', detail: `shard 3 writes: ${LOCAL_PGBOUNCER_3} → ${SHARD_3_AT_DR}` },
-  { region: 'eu-west-1', object: 'Job bookedbarber-data/bookedbarber-postgres-shard-3-topology', detail: 'site role primary → standby-leader: this site is demoted to a standby cluster' },
+  { region: 'eu-west-1', object: 'Job bookedbarber-data/bookedbarber-postgres-shard-3-topology', detail: 'site role primary → standby_leader: this site is demoted to a standby cluster' },
   { region: 'us-east-1', object: 'ConfigMap bookedbarber-app/bookedbarber-shard-map', detail: `shard 3 writes: ${SHARD_3_AT_HOME} → ${SHARD_3_AT_DR}` },
   { region: 'us-west-2', object: 'ConfigMap bookedbarber-app/bookedbarber-shard-map', detail: `shard 3 writes: ${SHARD_3_AT_HOME} → ${SHARD_3_AT_DR}` },
 ];
@@ -78,9 +78,9 @@ describe('npm run diff: shipped tree → shard 3 promoted to eu-central-1', () =
       .map((r) => `${r.region}: ${r.detail}`);
     expect(topology).toEqual([
       `ap-southeast-1: shard 3 writes: ${SHARD_3_AT_DR} → ${SHARD_3_AT_HOME}`,
-      'eu-central-1: site role primary → standby-leader: this site is demoted to a standby cluster',
+      'eu-central-1: site role primary → standby_leader: this site is demoted to a standby cluster',
       `eu-west-1: shard 3 writes: ${SHARD_3_AT_DR} → ${LOCAL_PGBOUNCER_3}`,
-      'eu-west-1: site role standby-leader → primary: this site is promoted and takes writes',
+      'eu-west-1: site role standby_leader → primary: this site is promoted and takes writes',
       `us-east-1: shard 3 writes: ${SHARD_3_AT_DR} → ${SHARD_3_AT_HOME}`,
       `us-west-2: shard 3 writes: ${SHARD_3_AT_DR} → ${SHARD_3_AT_HOME}`,
     ]);

@@ -4,18 +4,29 @@
  * run). Proves: PgBouncer accepts the file; `bookings` reaches the primary and `bookings_ro` a
  * replica; clients authenticate with SCRAM via auth_query and PgBouncer logs in to Postgres as
  * them over verified TLS; the userlist and exporter connection-string templates work.
+ *
+ * Issue 12 item 2: auth_query refuses a client whose password expired (VALID UNTIL) even when its
+ * server connection is still pooled (the previous query, run as a control, lets it in), and named
+ * prepared statements survive transaction pooling (max_prepared_statements). The machine's
+ * PgBouncer may predate settings the rendered file uses; those, and only those, are listed in
+ * SETTINGS_SINCE with the release that added them, stripped when the installed PgBouncer is
+ * older, and every other rendered setting must still load. A test that needs a stripped setting
+ * is skipped with the reason in its title (Debian bookworm ships PgBouncer 1.18.0, older than
+ * max_prepared_statements, so the prepared-statement proof does not run there).
  */
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BOOTSTRAP_PASSWORDS } from '../../charts/postgres/bootstrap';
 import { CREDENTIAL_PROPERTIES, POSTGRES_USERS } from '../../charts/postgres/names';
-import { exporterConnectionTemplate, pgbouncerPools, PGBOUNCER_STATS_USER, renderPgbouncerIni, userlistTemplate } from '../../charts/pgbouncer/config';
+import { exporterConnectionTemplate, pgbouncerPools, PGBOUNCER_AUTH_QUERY, PGBOUNCER_MAX_PREPARED_STATEMENTS, PGBOUNCER_STATS_USER, renderPgbouncerIni, userlistTemplate } from '../../charts/pgbouncer/config';
 import { PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
 import { regionPlan } from '../support/charts';
 import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
 import {
   cleanup,
   describeWithPrograms,
+  findProgram,
   freePort,
   POSTGRES_PROGRAMS,
   psql,
@@ -40,6 +51,36 @@ const BOOTSTRAP_ENV = Object.fromEntries(BOOTSTRAP_PASSWORDS.map((p) => [p.env, 
 const secretOf = (property: string) => BOOTSTRAP_ENV[BOOTSTRAP_PASSWORDS.find((p) => p.property === property)!.env];
 const STATS_PASSWORD = 'stats-pw/with:odd&chars';
 
+/**
+ * Rendered pgbouncer.ini settings newer than some PgBouncer a test machine may have, with the
+ * release that added them. Written down by hand on purpose: a setting missing here that the
+ * installed PgBouncer does not know makes it refuse the file, and the test fails.
+ */
+const SETTINGS_SINCE: Readonly<Record<string, string>> = {
+  max_prepared_statements: '1.21.0',
+};
+
+const versionNumber = (v: string) => {
+  const [major, minor, patch] = v.split('.').map(Number);
+  return major * 10000 + minor * 100 + (patch ?? 0);
+};
+
+/** `pgbouncer --version` → "1.18.0". */
+function installedPgbouncerVersion(bin: string): string {
+  const out = execFileSync(bin, ['--version'], { encoding: 'utf8' });
+  const match = /PgBouncer (\d+\.\d+\.\d+)/.exec(out);
+  if (!match) throw new Error(`cannot read the PgBouncer version from: ${out}`);
+  return match[1];
+}
+
+/** Drops `key = value` lines of the given settings from an ini. */
+function withoutSettings(ini: string, keys: readonly string[]): string {
+  return ini
+    .split('\n')
+    .filter((line) => !keys.some((key) => line.startsWith(`${key} = `)))
+    .join('\n');
+}
+
 /** The Go-template subset our ExternalSecret templates use: `{{ .key }}` and `{{ .key | urlquery }}`. */
 function renderGoTemplate(template: string, values: Readonly<Record<string, string>>): string {
   return template.replace(/\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*(\|\s*urlquery\s*)?\}\}/g, (_m, key: string, query?: string) => {
@@ -48,43 +89,60 @@ function renderGoTemplate(template: string, values: Readonly<Record<string, stri
   });
 }
 
+/** The auth_query shipped before issue 12: the same function, no VALID UNTIL check (the control). */
+const AUTH_QUERY_WITHOUT_EXPIRY = 'SELECT usename, passwd FROM pgbouncer.get_auth($1)';
+
 describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [...POSTGRES_PROGRAMS, 'pgbouncer'], (bins) => {
+  // describe.skip still collects the body, without programs.
+  const installed = bins.pgbouncer ? installedPgbouncerVersion(bins.pgbouncer) : '0.0.0';
+  const tooNew = Object.keys(SETTINGS_SINCE).filter((key) => versionNumber(SETTINGS_SINCE[key]) > versionNumber(installed));
+  const hasPreparedStatements = !tooNew.includes('max_prepared_statements');
   let pair: ShardPair;
   let port: number;
+  let controlPort: number;
   let ini: string;
-  const client = (dbname: string, user: string = u.api, password: string = secretOf(CREDENTIAL_PROPERTIES.apiPassword)): PgConn => ({
-    host: '127.0.0.1', port, user, password, dbname, sslmode: 'disable',
+  let userlistFile: string;
+  const client = (dbname: string, user: string = u.api, password: string = secretOf(CREDENTIAL_PROPERTIES.apiPassword), at: number = port): PgConn => ({
+    host: '127.0.0.1', port: at, user, password, dbname, sslmode: 'disable',
   });
+
+  /** The rendered ini with hosts, ports and paths rewritten, minus settings this PgBouncer predates. */
+  async function startBouncer(name: string, overrides: Readonly<Record<string, string>> = {}): Promise<number> {
+    const at = await freePort();
+    const rendered = readSettings(ini);
+    // Only hosts and ports: the Services become the "sidecars" in front of primary and replica.
+    const target = (value: string, mesh: number) => value.replace(/host=\S+/, 'host=127.0.0.1').replace(/port=\d+/, `port=${mesh}`);
+    const loaded = rewriteSettings(withoutSettings(ini, tooNew), {
+      [data.readWriteDatabase]: target(rendered[data.readWriteDatabase], pair.primaryMesh.port),
+      [data.readOnlyDatabase]: target(rendered[data.readOnlyDatabase], pair.replicaMesh.port),
+      listen_addr: '127.0.0.1',
+      listen_port: String(at),
+      auth_file: userlistFile,
+      server_tls_ca_file: pair.tls.ca,
+      ...overrides,
+    });
+    const iniFile = writeOwnedFile(path.join(pair.dir, `${name}.ini`), loaded);
+    const bouncer = startServer(name, bins.pgbouncer, [iniFile]);
+    const state = await waitFor(`${name} to accept logins`, async () => {
+      if (bouncer.child.exitCode !== null) return 'exited';
+      const r = await psql(bins.psql, client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at), 'SELECT 1');
+      return r.code === 0 ? 'up' : undefined;
+    });
+    if (state === 'exited') throw new Error(`${name} exited:\n${bouncer.output()}`);
+    return at;
+  }
 
   beforeAll(async () => {
     pair = await startShardPair('pgbouncer-real', shardPairOptions(plan, shard, bins, PASSWORDS, BOOTSTRAP_ENV));
-    port = await freePort();
     const k = PGBOUNCER_AUTH_KEYS;
     const userlist = renderGoTemplate(userlistTemplate({ pgbouncerPassword: k.pgbouncerPassword, statsPassword: k.statsPassword }), {
       [k.pgbouncerPassword]: secretOf(CREDENTIAL_PROPERTIES.pgbouncerPassword),
       [k.statsPassword]: STATS_PASSWORD,
     });
-    const authFile = writeOwnedFile(path.join(pair.dir, 'userlist.txt'), userlist, 0o600);
+    userlistFile = writeOwnedFile(path.join(pair.dir, 'userlist.txt'), userlist, 0o600);
     ini = renderPgbouncerIni(plan, shard);
-    const rendered = readSettings(ini);
-    // Only hosts and ports: the Services become the "sidecars" in front of primary and replica.
-    const target = (value: string, mesh: number) => value.replace(/host=\S+/, 'host=127.0.0.1').replace(/port=\d+/, `port=${mesh}`);
-    const loaded = rewriteSettings(ini, {
-      [data.readWriteDatabase]: target(rendered[data.readWriteDatabase], pair.primaryMesh.port),
-      [data.readOnlyDatabase]: target(rendered[data.readOnlyDatabase], pair.replicaMesh.port),
-      listen_addr: '127.0.0.1',
-      listen_port: String(port),
-      auth_file: authFile,
-      server_tls_ca_file: pair.tls.ca,
-    });
-    const iniFile = writeOwnedFile(path.join(pair.dir, 'pgbouncer.ini'), loaded);
-    const bouncer = startServer('pgbouncer', bins.pgbouncer, [iniFile]);
-    const state = await waitFor('PgBouncer to accept logins', async () => {
-      if (bouncer.child.exitCode !== null) return 'exited';
-      const r = await psql(bins.psql, client(data.readWriteDatabase), 'SELECT 1');
-      return r.code === 0 ? 'up' : undefined;
-    });
-    if (state === 'exited') throw new Error(`pgbouncer exited:\n${bouncer.output()}`);
+    port = await startBouncer('pgbouncer');
+    controlPort = await startBouncer('pgbouncer-control', { auth_query: AUTH_QUERY_WITHOUT_EXPIRY });
   }, 60000);
 
   afterAll(cleanup, 30000);
@@ -102,6 +160,17 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
     expect(config.reserve_pool_size).toBe(String(pools.reservePoolSize));
     expect(config.max_db_connections).toBe(String(pools.maxDbConnections));
     expect(config.server_tls_sslmode).toBe('verify-full');
+    expect(config.auth_query).toBe(PGBOUNCER_AUTH_QUERY);
+    // Every rendered setting loaded, except the ones written down as newer than this PgBouncer.
+    const renderedKeys = Object.keys(readSettings(ini)).filter((key) => !key.startsWith(data.readWriteDatabase) && key !== data.readOnlyDatabase);
+    expect(renderedKeys.filter((key) => !(key in config) && !tooNew.includes(key))).toEqual([]);
+    if (hasPreparedStatements) expect(config.max_prepared_statements).toBe(String(PGBOUNCER_MAX_PREPARED_STATEMENTS));
+    else expect(tooNew).toEqual(['max_prepared_statements']);
+  });
+
+  it(`reports the installed PgBouncer (${installed}) and what it predates: ${tooNew.length === 0 ? 'nothing' : tooNew.join(', ')}`, () => {
+    // The list only ever strips settings the chart renders.
+    for (const key of Object.keys(SETTINGS_SINCE)) expect(readSettings(ini), key).toHaveProperty(key);
   });
 
   it(`routes ${data.readWriteDatabase} to the primary: not in recovery, writes work`, async () => {
@@ -151,4 +220,58 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
     expect(pools.stderr).toBe('');
     expect(pools.stdout).toContain(data.readWriteDatabase);
   });
+
+  // CVE-2025-2291: Postgres checks VALID UNTIL only when a new server connection logs in; a client
+  // that PgBouncer lets in on a pooled one is never checked. auth_query must refuse it first.
+  it('refuses a client whose password expired (VALID UNTIL), even with its server connection pooled; the pre-issue-12 auth_query lets it in', async () => {
+    const su = pair.primary.local(u.superuser, PASSWORDS.superuser);
+    const rw = (at: number) => client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at);
+    // Server connections PgBouncer holds for the client's pool (SHOW SERVERS: type|user|database|...).
+    const pooled = async (at: number) =>
+      (await psqlOk(bins.psql, { ...admin(), port: at }, 'SHOW SERVERS')).split('\n').map((l) => l.split('|')).filter((c) => c[1] === u.api && c[2] === data.readWriteDatabase).length;
+    try {
+      await psqlOk(bins.psql, su, `ALTER ROLE ${u.api} VALID UNTIL '2999-01-01 00:00:00+00'`);
+      for (const at of [port, controlPort]) expect(await psqlOk(bins.psql, rw(at), 'SELECT 1'), `valid password via port ${at}`).toBe('1');
+      await psqlOk(bins.psql, su, `ALTER ROLE ${u.api} VALID UNTIL '2000-01-01 00:00:00+00'`);
+      // Both PgBouncers still hold the server connection the valid login opened.
+      for (const at of [port, controlPort]) expect(await pooled(at), `pooled server connections on ${at}`).toBeGreaterThan(0);
+      const refused = await psql(bins.psql, rw(port), 'SELECT 1');
+      expect(refused.code).not.toBe(0);
+      // auth_query returns no row: PgBouncer answers as for an unknown user.
+      expect(refused.stderr).toMatch(/no such user|password authentication failed|SASL authentication failed/);
+      // The control (same function, no VALID UNTIL check) hands the expired client the pooled connection.
+      expect(await psqlOk(bins.psql, rw(controlPort), 'SELECT current_user')).toBe(u.api);
+    } finally {
+      await psqlOk(bins.psql, su, `ALTER ROLE ${u.api} VALID UNTIL 'infinity'`);
+    }
+    // Valid again ('infinity'), and never set (NULL) is what every other test here logs in with.
+    expect(await psqlOk(bins.psql, rw(port), 'SELECT 1')).toBe('1');
+  });
+
+  // Named (protocol-level) prepared statements in transaction mode: pgbench -M prepared prepares
+  // each statement once per client connection and then only executes it; with fewer server
+  // connections than clients every transaction may land on a connection that never saw the
+  // statement. Only max_prepared_statements (PgBouncer >= 1.21) makes that work.
+  const preparedTitle = 'keeps named prepared statements across pooled server connections in transaction mode (max_prepared_statements)';
+  it.skipIf(!hasPreparedStatements)(
+    hasPreparedStatements ? preparedTitle : `${preparedTitle} [skipped: PgBouncer ${installed} predates max_prepared_statements (1.21); blocked on this machine]`,
+    async () => {
+      const pgbench = findProgram('pgbench');
+      if (!pgbench) throw new Error('pgbench (postgresql-client) is needed for the prepared-statement proof');
+      await psqlOk(bins.psql, client(data.readWriteDatabase), 'CREATE TABLE IF NOT EXISTS prepared_probe (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)');
+      await psqlOk(bins.psql, client(data.readWriteDatabase), 'INSERT INTO prepared_probe VALUES (1) ON CONFLICT DO NOTHING');
+      // Two server connections for eight clients: the statements must cross connections.
+      const narrow = await startBouncer('pgbouncer-narrow', { default_pool_size: '2', max_db_connections: '2' });
+      const script = writeOwnedFile(path.join(pair.dir, 'prepared.sql'), 'BEGIN;\nUPDATE prepared_probe SET n = n + 1 WHERE id = 1;\nSELECT n FROM prepared_probe WHERE id = 1;\nCOMMIT;\n');
+      const run = await runCommand(pgbench, ['-n', '-M', 'prepared', '-c', '8', '-j', '2', '-t', '50', '-f', script, '-h', '127.0.0.1', '-p', String(narrow), '-U', u.api, data.readWriteDatabase], {
+        env: { PGPASSWORD: secretOf(CREDENTIAL_PROPERTIES.apiPassword), PGSSLMODE: 'disable' },
+        timeoutMs: 60000,
+      });
+      expect(run.stderr).not.toMatch(/prepared statement .* (does not exist|already exists)/);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/number of failed transactions: 0/);
+      expect(await psqlOk(bins.psql, client(data.readWriteDatabase), 'SELECT n FROM prepared_probe WHERE id = 1')).toBe('400');
+    },
+    90000,
+  );
 });

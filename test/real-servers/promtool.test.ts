@@ -7,7 +7,11 @@
  *   0.01 % budget = 0.144 % errors) and not below, nothing at 99.995 % success, the short
  *   window ending a page soon after the burn stops; p95 latency, replication lag, pool
  *   saturation, Redis memory, booking drop, payment success and aborted releases at their
- *   thresholds and not at them / below.
+ *   thresholds and not at them / below;
+ * - issue #12 item 4: a total outage seen only at the ingress gateway (no destination series),
+ *   no traffic at all, WAL archiving failing and behind the RPO (not when idle, not on a
+ *   replica), a shard site without a primary, a Redis tier without a master or Sentinel
+ *   quorum, data-tier, gateway and cluster-metrics targets down, mesh CA certificate expiry.
  * The unit tests use a copy of the rule files without annotations: promtool compares
  * annotations verbatim, and these tests judge when alerts fire (check rules parses the
  * annotation templates of the real files).
@@ -21,7 +25,8 @@ import { expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AlertsChart } from '../../charts/monitoring/alerts-chart';
 import { BOOKINGS_METRIC, PAYMENTS_METRIC } from '../../charts/monitoring/alerts';
-import { POSTGRES_APP } from '../../charts/lib/monitoring-targets';
+import { INGRESS_GATEWAY_JOB, POSTGRES_APP, POSTGRES_SCOPE_LABEL } from '../../charts/lib/monitoring-targets';
+import { postgresNames } from '../../charts/postgres/names';
 import type { RegionPlan } from '../../regions/plan';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 import { tempDir } from '../support/regions';
@@ -76,10 +81,10 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
     for (const region of shippedPlan().regions) {
       const dir = tempDir('bb-promtool-');
       const files = ruleFiles(region);
-      // A standby region (DR sites only) loads the data-tier rules alone.
+      // A standby region (DR sites only) loads the data-tier and platform rules alone.
       expect(Object.keys(files).sort()).toEqual(isServingRegion(region.region)
-        ? ['bookedbarber-business', 'bookedbarber-data-tier', 'bookedbarber-delivery', 'bookedbarber-slo']
-        : ['bookedbarber-data-tier']);
+        ? ['bookedbarber-business', 'bookedbarber-data-tier', 'bookedbarber-delivery', 'bookedbarber-platform', 'bookedbarber-slo']
+        : ['bookedbarber-data-tier', 'bookedbarber-platform']);
       for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
       const r = promtool(['check', 'rules', ...Object.keys(files).map((n) => `${n}.yaml`)], dir);
       expect(r.status, `${region.region.name}: ${r.output}`).toBe(0);
@@ -177,7 +182,7 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
       interval: '1m',
       input_series: apiTraffic(0, 30),
       alert_rule_test: [
-        { eval_time: '20m', alertname: 'SloMetricsMissing', exp_alerts: [{ exp_labels: { service: 'web', severity: 'warning', team: 'platform' } }] },
+        { eval_time: '20m', alertname: 'SloMetricsMissing', exp_alerts: ['web', INGRESS_GATEWAY_JOB].map((service) => ({ exp_labels: { service, severity: 'warning', team: 'platform' } })) },
       ],
     }]);
   });
@@ -266,6 +271,179 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
       },
       { interval: '1m', input_series: redis('sessions', 0.9), alert_rule_test: [{ eval_time: '8m', alertname: 'RedisMemoryPressure', exp_alerts: [] }] },
     ]);
+  });
+
+  // ------------------------------------------------------------------ edge (ingress gateway)
+
+  const ingress = plan.names.mesh.ingressNamespace;
+  const edge = (code: string) => series('istio_requests_total', {
+    reporter: 'source', source_workload: 'istio-ingressgateway', source_workload_namespace: ingress, destination_service_name: 'bookedbarber-api', response_code: code,
+  });
+  const edgeBurn = (evalTime: string, ...severities: ('critical' | 'warning')[]) => ({
+    eval_time: evalTime, alertname: 'EdgeErrorBudgetBurn', exp_alerts: severities.map((severity) => ({ exp_labels: { service: INGRESS_GATEWAY_JOB, severity, team: 'platform' } })),
+  });
+  const page = (extra: Record<string, string>) => ({ exp_labels: { ...extra, severity: 'critical', team: 'platform' } });
+  const ticket = (extra: Record<string, string>) => ({ exp_labels: { ...extra, severity: 'warning', team: 'platform' } });
+
+  it('pages on a total outage that the server-side SLIs cannot see: every request 503 at the gateway, no API sidecar reporting', () => {
+    unitTest('bookedbarber-slo', [
+      {
+        interval: '1m',
+        // No API or web pod answers: the gateway returns 503 (no healthy upstream) for everything,
+        // and there is no reporter="destination" series at all.
+        input_series: [{ series: edge('503'), values: counter(REQUESTS_PER_MIN, 30) }],
+        alert_rule_test: [edgeBurn('5m', 'critical'), apiBurn('5m'), apiBurn('20m')],
+      },
+      {
+        interval: '1m',
+        // 99.995 % success at the edge: silent.
+        input_series: [
+          { series: edge('200'), values: counter(REQUESTS_PER_MIN - 5, 90) },
+          { series: edge('503'), values: counter(5, 90) },
+        ],
+        alert_rule_test: [edgeBurn('30m'), edgeBurn('90m')],
+      },
+    ]);
+  });
+
+  it('pages when no request reaches the gateway for 10 minutes (flat counter, or no gateway series at all), not while traffic flows', () => {
+    const noTraffic = (evalTime: string, fires: boolean) => ({ eval_time: evalTime, alertname: 'EdgeNoTraffic', exp_alerts: fires ? [page({})] : [] });
+    unitTest('bookedbarber-slo', [
+      // Traffic stops at minute 10: the 5-minute rate is 0 from minute 15, the page 10 minutes later.
+      { interval: '1m', input_series: [{ series: edge('200'), values: `0+${REQUESTS_PER_MIN}x10 ${10 * REQUESTS_PER_MIN}x30` }], alert_rule_test: [noTraffic('20m', false), noTraffic('27m', true)] },
+      // Every gateway pod gone: not a single series.
+      { interval: '1m', input_series: [{ series: series('up', { job: 'prometheus' }), values: gauge(1, 20) }], alert_rule_test: [noTraffic('5m', false), noTraffic('15m', true)] },
+      { interval: '1m', input_series: [{ series: edge('200'), values: counter(REQUESTS_PER_MIN, 40) }], alert_rule_test: [noTraffic('35m', false)] },
+    ]);
+  });
+
+  it('pages when an ingress gateway pod cannot be scraped for 5 minutes', () => {
+    const labels = { namespace: ingress, job: INGRESS_GATEWAY_JOB, pod: 'istio-ingressgateway-abc', instance: '10.0.0.9:15020' };
+    const up = (v: number) => ({ series: series('up', labels), values: gauge(v, 10) });
+    unitTest('bookedbarber-slo', [
+      { interval: '1m', input_series: [up(0)], alert_rule_test: [{ eval_time: '3m', alertname: 'IngressGatewayTargetDown', exp_alerts: [] }, { eval_time: '6m', alertname: 'IngressGatewayTargetDown', exp_alerts: [page(labels)] }] },
+      { interval: '1m', input_series: [up(1)], alert_rule_test: [{ eval_time: '8m', alertname: 'IngressGatewayTargetDown', exp_alerts: [] }] },
+    ]);
+  });
+
+  // ------------------------------------------------------------------ data tier: availability
+
+  const activeScope = postgresNames(plan, plan.hostedShards.find((h) => h.active)!.config.id).scope;
+  const pgPod = `${activeScope}-0`;
+  const pgSeries = (metric: string, pod: string, values: string, extra: Record<string, string> = {}) =>
+    ({ series: series(metric, { namespace: data, job: POSTGRES_APP, pod, [POSTGRES_SCOPE_LABEL]: activeScope, server: 'localhost:5432', ...extra }), values });
+  const pgAlert = (pod: string) => page({ namespace: data, pod, [POSTGRES_SCOPE_LABEL]: activeScope });
+
+  it('pages when WAL archiving keeps failing without a success, not on a failure the archiver recovered from', () => {
+    const failing = (evalTime: string, fires: boolean) => ({ eval_time: evalTime, alertname: 'PostgresWalArchiveFailing', exp_alerts: fires ? [pgAlert(pgPod)] : [] });
+    unitTest('bookedbarber-data-tier', [
+      // One failed attempt a minute, nothing archived.
+      { interval: '1m', input_series: [pgSeries('pg_stat_archiver_failed_count', pgPod, counter(1, 20)), pgSeries('pg_stat_archiver_archived_count', pgPod, gauge(40, 20))],
+        alert_rule_test: [failing('4m', false), failing('10m', true)] },
+      // Failures now and then, but segments keep being archived (a retried upload that succeeded).
+      { interval: '1m', input_series: [pgSeries('pg_stat_archiver_failed_count', pgPod, counter(1, 20)), pgSeries('pg_stat_archiver_archived_count', pgPod, counter(3, 20))],
+        alert_rule_test: [failing('10m', false), failing('20m', false)] },
+      { interval: '1m', input_series: [pgSeries('pg_stat_archiver_failed_count', pgPod, gauge(2, 20)), pgSeries('pg_stat_archiver_archived_count', pgPod, counter(3, 20))],
+        alert_rule_test: [failing('15m', false)] },
+    ]);
+  });
+
+  it(`pages when the primary writes but its last archived segment is older than the RPO (${plan.global.postgres.rpoSeconds} s); not when idle, not on a replica, not while archiving keeps up`, () => {
+    const lagAlert = (evalTime: string, fires: boolean) => ({ eval_time: evalTime, alertname: 'PostgresWalArchiveLagHigh', exp_alerts: fires ? [pgAlert(pgPod)] : [] });
+    const db = { datname: 'bookings', datid: '16384' };
+    const writes = (perMin: number) => pgSeries('pg_stat_database_tup_inserted', pgPod, counter(perMin, 20), db);
+    const others = ['updated', 'deleted'].map((k) => pgSeries(`pg_stat_database_tup_${k}`, pgPod, gauge(0, 20), db));
+    const replica = (v: number) => pgSeries('pg_replication_is_replica', pgPod, gauge(v, 20));
+    // Stuck archiver: the age grows by 60 s a minute.
+    const stuck = pgSeries('pg_stat_archiver_last_archive_age', pgPod, '0+60x20');
+    unitTest('bookedbarber-data-tier', [
+      { interval: '1m', input_series: [stuck, replica(0), writes(500), ...others], alert_rule_test: [lagAlert('2m', false), lagAlert('5m', true)] },
+      // Idle primary: nothing new to lose, however old the last segment.
+      { interval: '1m', input_series: [stuck, replica(0), writes(0), ...others], alert_rule_test: [lagAlert('10m', false)] },
+      // A replica does not archive (archive_mode on): never judged.
+      { interval: '1m', input_series: [stuck, replica(1), writes(500), ...others], alert_rule_test: [lagAlert('10m', false)] },
+      // Healthy: archive_timeout switches segments, the age stays within the RPO.
+      { interval: '1m', input_series: [pgSeries('pg_stat_archiver_last_archive_age', pgPod, '20 5 15 20 10 5 15 20 10 5 15 20 10 5 15'), replica(0), writes(500), ...others],
+        alert_rule_test: [lagAlert('10m', false)] },
+    ]);
+  });
+
+  it('pages when no member of an active shard site runs as primary, including when none is scraped; not while one does', () => {
+    const isReplica = (pod: string, v: number) => pgSeries('pg_replication_is_replica', pod, gauge(v, 10));
+    const noPrimary = (evalTime: string, fires: boolean) => ({
+      eval_time: evalTime, alertname: 'PostgresShardWithoutPrimary', exp_alerts: fires ? [page({ [POSTGRES_SCOPE_LABEL]: activeScope })] : [],
+    });
+    unitTest('bookedbarber-data-tier', [
+      { interval: '1m', input_series: [isReplica(`${activeScope}-0`, 1), isReplica(`${activeScope}-1`, 1)], alert_rule_test: [noPrimary('3m', true)] },
+      { interval: '1m', input_series: [{ series: series('up', { job: 'prometheus' }), values: gauge(1, 10) }], alert_rule_test: [noPrimary('3m', true)] },
+      { interval: '1m', input_series: [isReplica(`${activeScope}-0`, 0), isReplica(`${activeScope}-1`, 1)], alert_rule_test: [noPrimary('5m', false)] },
+    ]);
+  });
+
+  const redisApp = plan.names.data.redisApp;
+  const redisInfo = (tier: string, ordinal: number, role: string) => ({
+    series: series('redis_instance_info', { namespace: data, job: redisApp, pod: `bookedbarber-redis-${tier}-${ordinal}`, tier, role, redis_version: '7.2.5', redis_mode: 'standalone' }),
+    values: gauge(1, 10),
+  });
+
+  it('pages for a Redis tier (Sentinel-managed here) whose servers are all replicas, not for tiers with a master', () => {
+    const noMaster = (tiers: string[]) => ({ eval_time: '5m', alertname: 'RedisTierWithoutMaster', exp_alerts: tiers.map((tier) => page({ namespace: data, job: redisApp, tier, role: 'master' })) });
+    unitTest('bookedbarber-data-tier', [
+      { interval: '1m', input_series: [redisInfo('cache', 0, 'master'), redisInfo('cache', 1, 'slave'), redisInfo('sessions', 0, 'slave'), redisInfo('sessions', 1, 'slave'), redisInfo('rate-limit', 2, 'master')],
+        alert_rule_test: [noMaster(['sessions'])] },
+      { interval: '1m', input_series: [redisInfo('cache', 0, 'master'), redisInfo('sessions', 1, 'master'), redisInfo('rate-limit', 2, 'master')], alert_rule_test: [noMaster([])] },
+    ]);
+  });
+
+  it('pages when no Sentinel of a tier passes CKQUORUM (or none is scraped), not while one does', () => {
+    const ckquorum = (tier: string, ordinal: number, v: number) => ({
+      series: series('redis_sentinel_master_ckquorum_status', { namespace: data, job: redisApp, pod: `bookedbarber-redis-${tier}-sentinel-${ordinal}`, tier, master_name: tier, message: v ? 'OK 3 usable Sentinels' : 'NOQUORUM 1 usable Sentinels' }),
+      values: gauge(v, 10),
+    });
+    const lost = (tiers: string[]) => ({ eval_time: '5m', alertname: 'RedisSentinelQuorumLost', exp_alerts: tiers.map((tier) => page({ tier })) });
+    unitTest('bookedbarber-data-tier', [
+      { interval: '1m', input_series: [ckquorum('cache', 0, 1), ckquorum('cache', 1, 0), ckquorum('sessions', 0, 0), ckquorum('sessions', 1, 0)], alert_rule_test: [lost(['rate-limit', 'sessions'])] },
+      { interval: '1m', input_series: [ckquorum('cache', 0, 1), ckquorum('sessions', 0, 1), ckquorum('rate-limit', 0, 1)], alert_rule_test: [lost([])] },
+    ]);
+  });
+
+  it('pages when a data-tier scrape target is down for 5 minutes', () => {
+    const labels = { namespace: data, job: plan.names.data.pgbouncerApp, pod: 'bookedbarber-pgbouncer-shard-1-abc', instance: '10.0.1.7:15020' };
+    const up = (v: number) => ({ series: series('up', labels), values: gauge(v, 10) });
+    unitTest('bookedbarber-data-tier', [
+      { interval: '1m', input_series: [up(0)], alert_rule_test: [{ eval_time: '3m', alertname: 'DataTierTargetDown', exp_alerts: [] }, { eval_time: '7m', alertname: 'DataTierTargetDown', exp_alerts: [page(labels)] }] },
+      { interval: '1m', input_series: [up(1)], alert_rule_test: [{ eval_time: '8m', alertname: 'DataTierTargetDown', exp_alerts: [] }] },
+    ]);
+  });
+
+  // ------------------------------------------------------------------ platform
+
+  it('warns 30 days before a mesh CA certificate expires and pages at 7 days, per certificate; silent at 90 days', () => {
+    const day = 86400;
+    const expiry = (cert: 'root_cert' | 'cert_chain', inDays: number) => ({
+      series: series(`citadel_server_${cert}_expiry_timestamp`, { job: 'istiod', namespace: 'istio-system', pod: 'istiod-abc', instance: '10.0.2.3:15014' }),
+      values: gauge(inDays * day, 30),
+    });
+    const cert = (certificate: string, severity: 'critical' | 'warning') => ({ exp_labels: { certificate, severity, team: 'platform' } });
+    unitTest('bookedbarber-platform', [
+      {
+        interval: '1m',
+        input_series: [expiry('root_cert', 20), expiry('cert_chain', 5)],
+        alert_rule_test: [
+          { eval_time: '15m', alertname: 'MeshCertificateExpiring', exp_alerts: [cert('intermediate', 'critical'), cert('intermediate', 'warning'), cert('root', 'warning')] },
+        ],
+      },
+      { interval: '1m', input_series: [expiry('root_cert', 3650), expiry('cert_chain', 90)], alert_rule_test: [{ eval_time: '15m', alertname: 'MeshCertificateExpiring', exp_alerts: [] }] },
+    ]);
+  });
+
+  it('warns when kube-state-metrics, a kubelet or istiod cannot be scraped for 15 minutes', () => {
+    const labels = { job: 'kubelet', namespace: 'kube-system', instance: '10.0.3.4:10250', node: 'ip-10-0-3-4' };
+    unitTest('bookedbarber-platform', [{
+      interval: '1m',
+      input_series: [{ series: series('up', labels), values: gauge(0, 20) }],
+      alert_rule_test: [{ eval_time: '10m', alertname: 'ClusterMetricsTargetDown', exp_alerts: [] }, { eval_time: '17m', alertname: 'ClusterMetricsTargetDown', exp_alerts: [ticket(labels)] }],
+    }]);
   });
 
   // ------------------------------------------------------------------ delivery

@@ -161,24 +161,76 @@ describe('region invariants', () => {
     expect(maxMemory.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
   });
 
-  it('a PgBouncer too small for the API pools fails, saying by how much and which field to change', () => {
-    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 600)));
+  // Issue 12 item 2: every serving region's API reaches every shard, so a shard's PgBouncer counts
+  // them all (at the HPA maximum plus the canary surge), one zone outage or drain down.
+  const pgbouncerIssues = (issues: ConfigIssue[]) => issues.filter((i) => formatPath(i.path).startsWith('shards[0].pgbouncer.'));
+
+  it('a PgBouncer too small for every region\'s API pools fails, with the numbers and the field to change', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 5000)));
+    expect(issue.file).toMatch(/us-west-2\.yaml$/);
     expect(formatPath(issue.path)).toBe('shards[0].pgbouncer.maxClientConnectionsPerReplica');
-    expect(issue.found).toBe('600 (x 3 replicas = 1800)');
-    expect(issue.expected).toContain('>= 2000 client connections');
-    expect(issue.fix).toBe('short by 200: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 667, or add PgBouncer replicas');
+    expect(issue.found).toBe('5000 x (3 replicas - 1 a zone outage or drain may take) = 10000');
+    expect(issue.expected).toBe(
+      ">= 12000 client connections to shard 2: every serving region's API reaches it, ap-southeast-1 1500 + eu-west-1 1500 + us-east-1 1500 + us-west-2 1500 = 6000 API pods (autoscaling.api.maxReplicas + 50 % canary surge) x postgres.apiPoolPerPod (2) = 12000, and at least 2000 per shard",
+    );
+    expect(issue.fix).toBe('short by 2000: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 6000, add PgBouncer replicas, or lower postgres.apiPoolPerPod');
   });
 
-  it('API pools above the PgBouncer capacity fail even above the 2,000 floor', () => {
+  it('the 2,000-client floor per shard still holds on its own', () => {
+    const issues = issuesFor((f) => {
+      for (const name of ['us-east-1.yaml', 'us-west-2.yaml', 'eu-west-1.yaml', 'ap-southeast-1.yaml']) {
+        f[name].autoscaling.api.minReplicas = 3;
+        f[name].autoscaling.api.maxReplicas = 10;
+      }
+      f['us-east-1.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 900;
+    });
+    const issue = only(pgbouncerIssues(issues));
+    expect(issue.found).toBe('900 x (3 replicas - 1 a zone outage or drain may take) = 1800');
+    expect(issue.expected).toMatch(/^>= 2000 client connections to shard 1: .* = 60 API pods .* = 120, and at least 2000 per shard$/);
+    expect(issue.fix).toContain('short by 200: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 1000');
+  });
+
+  it('a larger API pool per pod fails every shard, each counting all four regions', () => {
     const issues = issuesFor((f) => (f['global.yaml'].postgres.apiPoolPerPod = 4));
-    expect(issues).toHaveLength(4); // one per region: each has 1000 API pods and 3000 PgBouncer clients
-    for (const issue of issues) expect(issue.expected).toContain('>= 4000 client connections');
+    expect(issues.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
+    for (const issue of issues) expect(issue.expected).toContain('>= 24000 client connections');
   });
 
-  it('more PgBouncer pods than Postgres connections can feed fail', () => {
-    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].pgbouncer.replicas = 50)));
+  it('one region\'s API growing fails every shard, not only the region\'s own', () => {
+    const issues = pgbouncerIssues(issuesFor((f) => (f['us-east-1.yaml'].autoscaling.api.maxReplicas = 1100)));
+    expect(issues.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
+    // 1100 + 50 % = 1650 pods in us-east-1, 1500 elsewhere: 6150 x 2 = 12300 > 2 x 6000.
+    for (const issue of issues) {
+      expect(issue.expected).toContain('us-east-1 1650 + us-west-2 1500 = 6150 API pods');
+      expect(issue.fix).toContain('short by 300: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 6150');
+    }
+  });
+
+  it('a larger canary step counts as surge, as the app quota counts it', () => {
+    const issues = pgbouncerIssues(issuesFor((f) => (f['global.yaml'].delivery.api.canarySteps = [10, 30])));
+    // Largest jump 30 → 100 = 70 %: 1700 pods per region, 4 x 1700 x 2 = 13600.
+    expect(issues).toHaveLength(4);
+    for (const issue of issues) expect(issue.expected).toContain('= 6800 API pods (autoscaling.api.maxReplicas + 70 % canary surge) x postgres.apiPoolPerPod (2) = 13600');
+  });
+
+  it('a DR site in a region with fewer zones loses more pods to a zone outage, and fails the shard', () => {
+    const issues = pgbouncerIssues(issuesFor((f) => (f['eu-central-1.yaml'].zones = ['eu-central-1a', 'eu-central-1b'])));
+    const issue = only(issues);
+    expect(issue.file).toMatch(/eu-west-1\.yaml$/);
+    expect(issue.found).toBe('6000 x (3 replicas - 2 a zone outage or drain may take) = 6000');
+    expect(issue.fix).toContain('set shards[0].pgbouncer.maxClientConnectionsPerReplica to 12000');
+  });
+
+  it('PgBouncer pods a rollout can run (replicas + maxSurge) must each get a usable share of max_connections - reserved', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].pgbouncer.replicas = 38)));
     expect(formatPath(issue.path)).toBe('shards[0].pgbouncer.replicas');
-    expect(issue.expected).toContain('of the 387 Postgres allows (max_connections 400 - reservedConnections 13)');
+    expect(issue.found).toBe('38 (+ maxSurge 1 during a rollout = 39 PgBouncer pods, 9 server connections each)');
+    expect(issue.expected).toBe(
+      'few enough PgBouncer pods that each of the 39 a rollout can run gets >= 10 server connections of the 387 Postgres allows (max_connections 400 - reservedConnections 13)',
+    );
+    expect(issue.fix).toBe('set shards[0].pgbouncer.replicas to 37 or fewer, or give Postgres more memory (max_connections follows it)');
+    // 37 + 1 pods x 10 = 380 <= 387: holds.
+    expect(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].pgbouncer.replicas = 37))).toEqual([]);
   });
 
   it('an archive timeout longer than the RPO fails (for the home site\'s archive and for the DR site\'s lag)', () => {

@@ -78,13 +78,16 @@ describe('the shipped tree', () => {
         expect(plan.shardRoutes.map((r) => r.shard)).toEqual([1, 2, 3, 4]);
         for (const route of plan.shardRoutes) for (const pool of ['rw', 'ro']) expect(names).toContain(`api-to-pgbouncer-shard-${route.shard}-${pool}`);
       }
-      // Every site this region runs: its members, backups and topology Job; the active site is
-      // reached by the other regions' APIs and the standby, the standby streams from it.
+      // Every site this region runs: its members (WAL archiving and the base-backup sidecar reach
+      // object storage from the member pods) and topology Job; the active site is reached by the
+      // other regions' APIs and the standby, the standby streams from it.
       for (const hosted of plan.hostedShards) {
         const id = hosted.config.id;
+        // The remote-mode backup Job is gone (it failed with the pinned WAL-G on Postgres 15/16).
+        for (const gone of [`postgres-shard-${id}-backup-to-postgres`, `postgres-shard-${id}-backup-to-object-storage`]) expect(names).not.toContain(gone);
         for (const expected of [
           `pgbouncer-shard-${id}-to-postgres-rw`, `postgres-shard-${id}-to-kubernetes-api`, `postgres-shard-${id}-to-object-storage`,
-          `postgres-shard-${id}-backup-to-object-storage`, `postgres-shard-${id}-topology-to-patroni`, `prometheus-to-postgres-shard-${id}`,
+          `postgres-shard-${id}-topology-to-patroni`, `prometheus-to-postgres-shard-${id}`,
           ...(hosted.active
             ? [`remote-api-to-pgbouncer-shard-${id}`, `remote-standby-to-postgres-shard-${id}`]
             : [`postgres-shard-${id}-stream-from-active-site`, `postgres-shard-${id}-to-active-site-archive`]),
@@ -191,8 +194,8 @@ describe('one broken hop is caught on the connection that uses it', () => {
     const r = broken((o) => remove(o, 'ServiceEntry', 'external-hosts-443', data));
     // Shard 2's DR site loses its own archive and the active site's (us-west-2) archive fallback too.
     expect(summary(r)).toEqual([
-      'wiring-sidecar us-east-1 postgres-shard-1-to-object-storage', 'wiring-sidecar us-east-1 postgres-shard-1-backup-to-object-storage',
-      'wiring-sidecar us-east-1 postgres-shard-2-to-object-storage', 'wiring-sidecar us-east-1 postgres-shard-2-backup-to-object-storage',
+      'wiring-sidecar us-east-1 postgres-shard-1-to-object-storage',
+      'wiring-sidecar us-east-1 postgres-shard-2-to-object-storage',
       'wiring-sidecar us-east-1 postgres-shard-2-to-active-site-archive',
     ]);
     expect(r.findings[0].message).toContain('no ServiceEntry visible from bookedbarber-data declares bookedbarber-pitr-us-east-1.s3.us-east-1.amazonaws.com:443');
@@ -200,11 +203,23 @@ describe('one broken hop is caught on the connection that uses it', () => {
 
   it('client config: WAL-G without the regional endpoint (us-east-1 would use the global one)', () => {
     const r = broken((o) => {
-      const pg = container(one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1'), 'postgres');
-      pg.env = pg.env.filter((e: any) => e.name !== 'AWS_ENDPOINT');
+      // Both WAL-G users of the pod (archive_command and the base-backup sidecar) share the setting.
+      for (const name of ['postgres', 'base-backup']) {
+        const c = container(one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1'), name);
+        c.env = c.env.filter((e: any) => e.name !== 'AWS_ENDPOINT');
+      }
     });
     expect(summary(r)).toEqual(['wiring-config us-east-1 postgres-shard-1-to-object-storage']);
     expect(r.findings[0].message).toContain('never names https://s3.us-east-1.amazonaws.com');
+  });
+
+  it('credentials: the base-backup sidecar without the object-storage key WAL-G reads', () => {
+    const r = broken((o) => {
+      const sidecar = container(one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1'), 'base-backup');
+      sidecar.env = sidecar.env.filter((e: any) => e.name !== 'AWS_SECRET_ACCESS_KEY');
+    });
+    expect(summary(r)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-object-storage']);
+    expect(r.findings[0].message).toContain('container "base-backup" has no env AWS_SECRET_ACCESS_KEY');
   });
 
   it('client Sidecar: pod-IP traffic on an HTTP port of a headless Service (Patroni members, named http-patroni)', () => {

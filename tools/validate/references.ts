@@ -21,7 +21,7 @@ export const PLATFORM_NAMESPACES: readonly string[] = ['kube-system', 'istio-sys
  * Namespaces an Argo CD Application creates (destination.namespace + CreateNamespace=true)
  * count as existing too.
  */
-export const EXTERNAL_NAMESPACES: readonly string[] = ['istio-ingress', 'argo-rollouts', 'external-secrets', 'opentelemetry-operator-system'];
+export const EXTERNAL_NAMESPACES: readonly string[] = ['istio-ingress', 'argo-rollouts', 'external-secrets', 'opentelemetry-operator-system', 'monitoring-system'];
 
 /** Objects that Kubernetes (or Istio) creates in every namespace. */
 const IMPLICIT_CONFIGMAPS = new Set(['kube-root-ca.crt', 'istio-ca-root-cert']);

@@ -52,7 +52,7 @@ export const PGBOUNCER_ROLLOUT = { maxSurge: 1, maxUnavailable: 0, disruptionBud
 /**
  * Largest jump between consecutive canary weights, 0 → steps → 100 (50 % for [10, 50]): at that
  * step the canary ReplicaSet runs that share of the API on top of the stable one. The same sum as
- * `appQuotaHoldsPeak` in regions/invariants.ts.
+ * `appQuotaHoldsPeak` and the connection budget in regions/invariants.ts.
  */
 export function canarySurgePercent(global: GlobalConfig): number {
   const weights = [0, ...global.delivery.api.canarySteps, 100];

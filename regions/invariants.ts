@@ -293,8 +293,7 @@ const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
   servingRegions(regions).flatMap((region) => {
     const { api, web } = region.config.autoscaling;
     // Largest jump between consecutive weights, 0 → steps → 100: 50 % for [10, 50].
-    const weights = [0, ...global.config.delivery.api.canarySteps, 100];
-    const surge = Math.max(...weights.slice(1).map((w, i) => w - weights[i]));
+    const surge = canarySurgePercent(global.config);
     const apiPods = Math.ceil((api.maxReplicas * (100 + surge)) / 100);
     const webPods = 2 * web.maxReplicas;
     const quota = region.config.namespaces.app.quota;

@@ -331,7 +331,7 @@ export const GlobalConfig = Strict(
         archiveTimeoutSeconds: Type.Integer({ minimum: 1, description: 'archive_timeout: a WAL segment is archived at least this often' }),
         baseBackupSchedule: Type.String({ pattern: '^(\\S+ ){4}\\S+$', description: 'Cron schedule (UTC) of the base backup' }),
         retainFullBackups: Type.Integer({ minimum: 1, description: 'Base backups (with their WAL) kept for point-in-time recovery' }),
-        apiPoolPerPod: Type.Integer({ minimum: 1, description: 'Database connections each API pod opens to its local shard' }),
+        apiPoolPerPod: Type.Integer({ minimum: 1, description: 'Database connections each API pod opens to each shard (every region\'s API reaches every shard)' }),
         walRetrieveRetryIntervalSeconds: Type.Integer({
           minimum: 1,
           maximum: 60,

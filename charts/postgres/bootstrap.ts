@@ -45,7 +45,7 @@ GRANT CONNECT ON DATABASE ${BOOKINGS_DATABASE} TO ${u.api}, ${u.pgbouncer};
 \\connect ${BOOKINGS_DATABASE}
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 -- auth_query: PgBouncer looks up a client's SCRAM secret without reading pg_shadow itself. Only
--- ordinary login roles: never a superuser or a replication role.
+-- ordinary login roles whose password has not expired: never a superuser or a replication role.
 CREATE SCHEMA pgbouncer AUTHORIZATION ${u.superuser};
 REVOKE ALL ON SCHEMA pgbouncer FROM PUBLIC;
 GRANT USAGE ON SCHEMA pgbouncer TO ${u.pgbouncer};
@@ -53,6 +53,7 @@ CREATE FUNCTION ${PGBOUNCER_AUTH_FUNCTION}(p_usename text) RETURNS TABLE (usenam
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
     SELECT s.usename, s.passwd FROM pg_catalog.pg_shadow s
     WHERE s.usename = p_usename AND NOT s.usesuper AND NOT s.userepl
+      AND (s.valuntil IS NULL OR s.valuntil > pg_catalog.now())
   $$;
 REVOKE ALL ON FUNCTION ${PGBOUNCER_AUTH_FUNCTION}(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ${PGBOUNCER_AUTH_FUNCTION}(text) TO ${u.pgbouncer};

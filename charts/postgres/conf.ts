@@ -9,7 +9,8 @@ import type { ShardConfig } from '../../regions/model';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
-import { BOOKINGS_DATABASE, POSTGRES_PORTS, POSTGRES_USERS, siteOf } from './names';
+import { ARCHIVE_WAL_SCRIPT } from './archive';
+import { BOOKINGS_DATABASE, POSTGRES_PORTS, POSTGRES_USERS } from './names';
 
 /** Where the pods mount the files of this module and the TLS Secret. */
 export const POSTGRES_PATHS = {
@@ -61,8 +62,8 @@ export function patroniManagedParameters(plan: RegionPlan, shard: ShardConfig): 
   };
 }
 
-/** archive_command / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX, credentials). */
-const WALG_ARCHIVE_COMMAND = 'wal-g wal-push "%p"';
+/** archive_command (charts/postgres/archive.ts) / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX, credentials). */
+const WALG_ARCHIVE_COMMAND = `${POSTGRES_PATHS.configDir}/${ARCHIVE_WAL_SCRIPT} "%p"`;
 export const WALG_RESTORE_COMMAND = 'wal-g wal-fetch "%f" "%p"';
 
 /** Every parameter of postgresql.conf, in file order. Exported for tests and patroni.yml. */
@@ -83,10 +84,10 @@ export function postgresParameters(plan: RegionPlan, shard: ShardConfig): Record
     work_mem: `${settings.workMemMb}MB`,
     maintenance_work_mem: `${settings.maintenanceWorkMemMb}MB`,
     huge_pages: 'try',
-    // The DR site archives what it receives (always: also while it is a standby cluster), so the
-    // shard's WAL exists in a second bucket of its residency; the home site archives as primary.
-    // Fixed per site, not per role: a promotion changes no parameter that needs a restart.
-    archive_mode: siteOf(plan, shard.id) === 'dr' ? 'always' : 'on',
+    // always, on both sites: the leader of a standby site archives what it receives, so the
+    // shard's WAL is in a second bucket of its residency whichever site is active; replicas skip
+    // (archive.ts). The same on both sites: a promotion changes no parameter that needs a restart.
+    archive_mode: 'always',
     archive_command: WALG_ARCHIVE_COMMAND,
     // A quiet shard still ships a segment this often: the bound on data lost with the pod (RPO).
     archive_timeout: pg.archiveTimeoutSeconds,

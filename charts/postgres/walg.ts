@@ -83,6 +83,9 @@ export function walgEnvironment(plan: RegionPlan, names: PostgresShardNames, ide
     kind === 's3' ? { name: 'WALG_S3_PREFIX', value: names.backupPrefix } : { name: 'WALG_GS_PREFIX', value: names.backupPrefix },
     // lz4: cheap on the primary's CPU; archive_timeout already bounds how much WAL is in flight.
     { name: 'WALG_COMPRESSION_METHOD', value: 'lz4' },
+    // A segment already archived with other content is an error, never overwritten (a diverged
+    // timeline or a second site writing the same prefix); the same content is accepted.
+    { name: 'WALG_PREVENT_WAL_OVERWRITE', value: 'true' },
     // Residency: the bucket and its endpoint are in the shard's own region.
     ...(kind === 's3' ? [{ name: 'AWS_REGION', value: plan.region.name }, { name: 'AWS_ENDPOINT', value: objectStorageEndpoint(plan).endpoint }] : []),
   ];

@@ -124,7 +124,7 @@ describe('postgresql.conf / pg_hba.conf / patroni.yml, rendered from the config'
 
   it('archives WAL through WAL-G at least every archive_timeout, which is within the RPO', () => {
     const c = conf();
-    expect(c).toMatchObject({ wal_level: 'replica', archive_mode: 'on', hot_standby: 'on', archive_command: 'wal-g wal-push "%p"', restore_command: 'wal-g wal-fetch "%f" "%p"' });
+    expect(c).toMatchObject({ wal_level: 'replica', archive_mode: 'always', hot_standby: 'on', archive_command: '/etc/patroni/archive-wal.sh "%p"', restore_command: 'wal-g wal-fetch "%f" "%p"' });
     expect(Number(c.archive_timeout)).toBe(plan.global.postgres.archiveTimeoutSeconds);
     expect(Number(c.archive_timeout)).toBeLessThanOrEqual(plan.global.postgres.rpoSeconds);
   });

@@ -223,7 +223,7 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
 
   // CVE-2025-2291: Postgres checks VALID UNTIL only when a new server connection logs in; a client
   // that PgBouncer lets in on a pooled one is never checked. auth_query must refuse it first.
-  it('refuses a client whose password expired (VALID UNTIL), even with its server connection pooled; the pre-issue-12 auth_query lets it in', async () => {
+  it('refuses a client whose password expired (VALID UNTIL), even with its server connection pooled, through the rendered auth_query and through the auth function alone', async () => {
     const su = pair.primary.local(u.superuser, PASSWORDS.superuser);
     const rw = (at: number) => client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at);
     // Server connections PgBouncer holds for the client's pool (SHOW SERVERS: type|user|database|...).
@@ -239,8 +239,11 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
       expect(refused.code).not.toBe(0);
       // auth_query returns no row: PgBouncer answers as for an unknown user.
       expect(refused.stderr).toMatch(/no such user|password authentication failed|SASL authentication failed/);
-      // The control (same function, no VALID UNTIL check) hands the expired client the pooled connection.
-      expect(await psqlOk(bins.psql, rw(controlPort), 'SELECT current_user')).toBe(u.api);
+      // The control runs the pre-issue-12 auth_query (no VALID UNTIL check of its own) against the
+      // rendered pgbouncer.get_auth, which now checks valuntil itself: refused too (defence in depth).
+      const control = await psql(bins.psql, rw(controlPort), 'SELECT current_user');
+      expect(control.code).not.toBe(0);
+      expect(control.stderr).toMatch(/no such user|password authentication failed|SASL authentication failed/);
     } finally {
       await psqlOk(bins.psql, su, `ALTER ROLE ${u.api} VALID UNTIL 'infinity'`);
     }

@@ -86,7 +86,7 @@ describeWithPrograms('Postgres on the rendered configuration (real server)', POS
     expect(await psqlOk(bins.psql, su(), 'SHOW max_connections')).toBe(String(settings.maxConnections));
     expect(await psqlOk(bins.psql, su(), 'SHOW shared_buffers')).toBe(`${settings.sharedBuffersMb / 1024}GB`);
     expect(await psqlOk(bins.psql, su(), 'SHOW ssl')).toBe('on');
-    expect(await psqlOk(bins.psql, su(), 'SHOW archive_mode')).toBe('on');
+    expect(await psqlOk(bins.psql, su(), 'SHOW archive_mode')).toBe('always');
     expect(await psqlOk(bins.psql, su(), 'SHOW archive_timeout')).toBe(`${plan.global.postgres.archiveTimeoutSeconds}s`);
     // Nothing in the file was ignored or refused.
     expect(await psqlOk(bins.psql, su(), "SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL OR NOT applied")).toBe('0');

@@ -501,7 +501,10 @@ export async function startShardPair(prefix: string, o: ShardPairOptions): Promi
       ssl_cert_file: `'${tls.cert}'`,
       ssl_key_file: `'${tls.key}'`,
       ssl_ca_file: `'${tls.ca}'`,
-      archive_command: `'test ! -f ${archiveDir}/%f && cp %p ${archiveDir}/%f'`,
+      // As WAL-G with WALG_PREVENT_WAL_OVERWRITE: a new segment is copied, the same segment again
+      // (archive_mode always: the replica archives what the primary already did) is accepted, a
+      // different one under the same name is refused.
+      archive_command: `'if [ -f ${archiveDir}/%f ]; then cmp -s %p ${archiveDir}/%f; else cp %p ${archiveDir}/%f; fi'`,
       restore_command: `'cp ${archiveDir}/%f %p'`,
     });
   const node = async (name: string, initialise: (dataDir: string) => Promise<void>) => {

@@ -331,6 +331,11 @@ export const GlobalConfig = Strict(
         archiveTimeoutSeconds: Type.Integer({ minimum: 1, description: 'archive_timeout: a WAL segment is archived at least this often' }),
         baseBackupSchedule: Type.String({ pattern: '^(\\S+ ){4}\\S+$', description: 'Cron schedule (UTC) of the base backup' }),
         retainFullBackups: Type.Integer({ minimum: 1, description: 'Base backups (with their WAL) kept for point-in-time recovery' }),
+        baseBackupMaxAgeHours: Type.Integer({
+          minimum: 1,
+          maximum: 24 * 35,
+          description: 'Page when a site\'s newest base backup is older than this: the schedule\'s longest gap plus the time a backup may take (6 h) plus a margin',
+        }),
         apiPoolPerPod: Type.Integer({ minimum: 1, description: 'Database connections each API pod opens to each shard (every region\'s API reaches every shard)' }),
         walRetrieveRetryIntervalSeconds: Type.Integer({
           minimum: 1,

@@ -33,6 +33,7 @@
  * in a sidecar of each Postgres member (charts/postgres/backup.ts) and records its last success
  * in a file of the pod's emptyDir only; see docs/observability.md for what would expose it.
  */
+import { BASE_BACKUP_AGE_METRIC } from '../postgres/backup';
 import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { alertRule, type AlertDefinition, type PromRuleGroup } from './rules';
@@ -77,6 +78,8 @@ export interface AlertTuning {
    * segment about once a minute, so 5 minutes are several failures in a row.
    * @default '5m'
    */
+  /** How long a site's newest base backup stays too old before paging. @default 30m — a backup may be running */
+  readonly baseBackupStaleFor?: string;
   readonly archiveFailingFor?: string;
   /**
    * How long the last archived segment must be older than the RPO while the primary keeps
@@ -208,6 +211,7 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
   const rpo = global.postgres.rpoSeconds;
   const pg = (metric: string, extra: Record<string, string> = {}) => selector(metric, eq({ namespace: ns, job: POSTGRES_APP, ...extra }));
   const byPod = `namespace, pod, ${POSTGRES_SCOPE_LABEL}`;
+  const maxBackupAge = global.postgres.baseBackupMaxAgeHours * 3600;
   const writes = ['inserted', 'updated', 'deleted'].map((k) => `rate(${pg(`pg_stat_database_tup_${k}`)}[1m])`).join(' + ');
   const activeScopes = plan.hostedShards.filter((h) => h.active).map((h) => postgresNames(plan, h.config.id).scope);
   // Redis runs in serving regions only; there, the tiers Sentinel manages (a replica-mode
@@ -230,6 +234,21 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
         'without a single success for several minutes. Point-in-time recovery and the DR site\'s fallback stop at the last archived segment, ' +
         'and unarchived WAL piles up on the primary\'s volume until it fills.',
       runbook: 'postgres-wal-archiving',
+    },
+    {
+      alert: 'PostgresBaseBackupStale',
+      // Newest value over the site's members: the leader that backed up wrote it, the others have
+      // an older copy or none (0). Before the first backup the site reports 0, which fires too.
+      expr: `time() - max by (namespace, ${POSTGRES_SCOPE_LABEL}) (${pg(BASE_BACKUP_AGE_METRIC)}) > ${maxBackupAge}`,
+      for: t.baseBackupStaleFor ?? '30m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'Postgres site {{ $labels.' + POSTGRES_SCOPE_LABEL + ' }} has no base backup for {{ $value | humanizeDuration }}',
+      description:
+        'The newest base backup of {{ $labels.' + POSTGRES_SCOPE_LABEL + ' }} in {{ $externalLabels.region }} is older than ' +
+        `postgres.baseBackupMaxAgeHours (${global.postgres.baseBackupMaxAgeHours} h): a point-in-time restore must replay WAL from an ever older backup, ` +
+        'and retention keeps deleting the old ones only after new ones succeed.',
+      runbook: 'postgres-base-backup-stale',
     },
     {
       alert: 'PostgresWalArchiveLagHigh',

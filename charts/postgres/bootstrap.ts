@@ -5,6 +5,7 @@
  * by an ExternalSecret), so neither file nor any command line carries one. The real-server
  * tests run the same SQL.
  */
+import { BASE_BACKUP_STATUS_FILE } from './backup';
 import { BOOKINGS_DATABASE, CREDENTIAL_PROPERTIES, POSTGRES_USERS } from './names';
 
 export interface BootstrapPassword {
@@ -25,6 +26,8 @@ export const BOOTSTRAP_PASSWORDS: readonly BootstrapPassword[] = [
 
 /** Name of PgBouncer's lookup function (schema-qualified, in the bookings database). */
 export const PGBOUNCER_AUTH_FUNCTION = 'pgbouncer.get_auth';
+/** Epoch seconds of the site's last successful base backup (0: none yet), in database postgres. */
+export const BASE_BACKUP_AGE_FUNCTION = 'monitoring.base_backup_last_success';
 
 export function renderBootstrapSql(): string {
   const u = POSTGRES_USERS;
@@ -42,6 +45,18 @@ CREATE ROLE ${u.api} LOGIN PASSWORD :'api_password';
 CREATE DATABASE ${BOOKINGS_DATABASE} OWNER ${u.api};
 REVOKE CONNECT ON DATABASE ${BOOKINGS_DATABASE} FROM PUBLIC;
 GRANT CONNECT ON DATABASE ${BOOKINGS_DATABASE} TO ${u.api}, ${u.pgbouncer};
+-- The age of the site's last base backup, for postgres_exporter (exporter-queries.yaml): the one
+-- file the backup sidecar records it in, never any other file of the data directory.
+CREATE SCHEMA monitoring AUTHORIZATION ${u.superuser};
+REVOKE ALL ON SCHEMA monitoring FROM PUBLIC;
+GRANT USAGE ON SCHEMA monitoring TO ${u.exporter};
+CREATE FUNCTION ${BASE_BACKUP_AGE_FUNCTION}() RETURNS bigint
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT CASE WHEN f.t ~ '^[0-9]+[[:space:]]*$' THEN pg_catalog.btrim(f.t, E' \\n\\r\\t')::bigint ELSE 0 END
+    FROM (SELECT COALESCE(pg_catalog.pg_read_file('${BASE_BACKUP_STATUS_FILE}', 0, 32, true), '') AS t) f
+  $$;
+REVOKE ALL ON FUNCTION ${BASE_BACKUP_AGE_FUNCTION}() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ${BASE_BACKUP_AGE_FUNCTION}() TO ${u.exporter};
 \\connect ${BOOKINGS_DATABASE}
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 -- auth_query: PgBouncer looks up a client's SCRAM secret without reading pg_shadow itself. Only

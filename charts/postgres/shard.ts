@@ -21,8 +21,8 @@ import { HardenedWorkload } from '../lib/hardened-workload';
 import type { HardenedContainerProps } from '../lib/hardened-pod';
 import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { ARCHIVE_WAL_SCRIPT, renderArchiveWalScript } from './archive';
-import { BASE_BACKUP_SCRIPT, BASE_BACKUP_SCRIPT_ITEM, baseBackupContainer, renderBaseBackupScript, type BaseBackupOptions } from './backup';
-import { BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
+import { BASE_BACKUP_SCRIPT, EXPORTER_QUERIES_FILE, renderExporterQueries, BASE_BACKUP_SCRIPT_ITEM, baseBackupContainer, renderBaseBackupScript, type BaseBackupOptions } from './backup';
+import { BASE_BACKUP_AGE_FUNCTION, BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
 import { POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from './conf';
 import { POSTGRES_EXPORTER_RESOURCES, SPILO_UID } from './images';
 import { CREDENTIAL_PROPERTIES, PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames, siteOf, type PostgresShardNames } from './names';
@@ -50,6 +50,8 @@ export interface PostgresShardProps {
 }
 
 const port = (n: number) => k8s.IntOrString.fromNumber(n);
+/** Where the exporter container mounts its query file. */
+const EXPORTER_CONFIG_DIR = '/etc/postgres-exporter';
 const fromSecret = (name: string, secret: string, key: string): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 const fromField = (name: string, fieldPath: string): k8s.EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
@@ -82,6 +84,7 @@ export class PostgresShard extends Construct {
         'post-bootstrap.sh': renderPostBootstrapScript(POSTGRES_PATHS.configDir),
         [BASE_BACKUP_SCRIPT]: renderBaseBackupScript(),
         [ARCHIVE_WAL_SCRIPT]: renderArchiveWalScript(POSTGRES_PORTS.patroni.port),
+        [EXPORTER_QUERIES_FILE]: renderExporterQueries(BASE_BACKUP_AGE_FUNCTION),
       },
     });
     this.services(names, meta);
@@ -136,12 +139,17 @@ export class PostgresShard extends Construct {
         { name: 'DATA_SOURCE_URI', value: `localhost:${POSTGRES_PORTS.postgres.port}/postgres?host=${POSTGRES_PATHS.socketDir}&sslmode=disable` },
         { name: 'DATA_SOURCE_USER', value: POSTGRES_USERS.exporter },
         fromSecret('DATA_SOURCE_PASS', secret, c.exporterPassword),
+        // The base backup's age (backup.ts), on top of the built-in collectors.
+        { name: 'PG_EXPORTER_EXTEND_QUERY_PATH', value: `${EXPORTER_CONFIG_DIR}/${EXPORTER_QUERIES_FILE}` },
       ],
       resources: POSTGRES_EXPORTER_RESOURCES,
       // TCP only: an exporter that cannot reach Postgres must not mark the database pod unready.
       livenessProbe: { tcpSocket: { port: port(POSTGRES_PORTS.metrics.port) }, periodSeconds: 20 },
       readinessProbe: { tcpSocket: { port: port(POSTGRES_PORTS.metrics.port) }, periodSeconds: 10 },
-      volumeMounts: [{ name: 'socket', mountPath: POSTGRES_PATHS.socketDir, readOnly: true }],
+      volumeMounts: [
+        { name: 'socket', mountPath: POSTGRES_PATHS.socketDir, readOnly: true },
+        { name: 'exporter-queries', mountPath: EXPORTER_CONFIG_DIR, readOnly: true },
+      ],
     };
 
     // The home site runs a primary and its read replicas; a DR site its standby leader and
@@ -179,6 +187,8 @@ export class PostgresShard extends Construct {
             ],
           },
         },
+        // The exporter sees its query file only, not the rest of the shard's files.
+        { name: 'exporter-queries', configMap: { name: names.configMap, items: [{ key: EXPORTER_QUERIES_FILE, path: EXPORTER_QUERIES_FILE, mode: 0o444 }] } },
         // Root-owned and group-readable (fsGroup): the only key mode Postgres accepts for a file it does not own.
         { name: 'tls', secret: { secretName: names.tlsSecret, defaultMode: 0o640 } },
         { name: 'socket', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },

@@ -348,6 +348,25 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
     ]);
   });
 
+  it(`pages when a site's newest base backup is older than postgres.baseBackupMaxAgeHours (${plan.global.postgres.baseBackupMaxAgeHours} h) or it has none; not while the leader backs up daily`, () => {
+    const maxAgeHours = plan.global.postgres.baseBackupMaxAgeHours;
+    const stale = (evalTime: string, fires: boolean) => ({ eval_time: evalTime, alertname: 'PostgresBaseBackupStale',
+      exp_alerts: fires ? [page({ namespace: data, [POSTGRES_SCOPE_LABEL]: activeScope })] : [] });
+    const minutes = (maxAgeHours + 10) * 60;
+    // The leader backs up at 01:00 every day (epoch seconds written), a replica never did (0).
+    const daily = Array.from({ length: Math.ceil(minutes / 1440) + 1 }, (_, day) => `${day * 86400 + 3600}x1439`).join(' ');
+    unitTest('bookedbarber-data-tier', [
+      // No backup ever (a new site, or the function missing): 0 on every member.
+      { interval: '1m', input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, gauge(0, minutes)), pgSeries('pg_base_backup_last_success_timestamp_seconds', `${activeScope}-1`, gauge(0, minutes))],
+        alert_rule_test: [stale(`${maxAgeHours - 1}h`, false), stale(`${maxAgeHours + 1}h`, true)] },
+      // The leader's last backup at 01:00 on day 0 and none after: stale from 01:00 + max age (+ the 30 min for).
+      { interval: '1m', input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, gauge(3600, minutes))],
+        alert_rule_test: [stale(`${maxAgeHours}h`, false), stale(`${maxAgeHours + 2}h`, true)] },
+      { interval: '1m', input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, daily), pgSeries('pg_base_backup_last_success_timestamp_seconds', `${activeScope}-1`, gauge(0, minutes))],
+        alert_rule_test: [stale(`${maxAgeHours + 2}h`, false), stale(`${maxAgeHours + 8}h`, false)] },
+    ]);
+  });
+
   it(`pages when the primary writes but its last archived segment is older than the RPO (${plan.global.postgres.rpoSeconds} s); not when idle, not on a replica, not while archiving keeps up`, () => {
     const lagAlert = (evalTime: string, fires: boolean) => ({ eval_time: evalTime, alertname: 'PostgresWalArchiveLagHigh', exp_alerts: fires ? [pgAlert(pgPod)] : [] });
     const db = { datname: 'bookings', datid: '16384' };
@@ -360,7 +379,7 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
       { interval: '1m', input_series: [stuck, replica(0), writes(500), ...others], alert_rule_test: [lagAlert('2m', false), lagAlert('5m', true)] },
       // Idle primary: nothing new to lose, however old the last segment.
       { interval: '1m', input_series: [stuck, replica(0), writes(0), ...others], alert_rule_test: [lagAlert('10m', false)] },
-      // A replica does not archive (archive_mode on): never judged.
+      // A replica's archiver pushes nothing (only the lock holder archives): never judged.
       { interval: '1m', input_series: [stuck, replica(1), writes(500), ...others], alert_rule_test: [lagAlert('10m', false)] },
       // Healthy: archive_timeout switches segments, the age stays within the RPO.
       { interval: '1m', input_series: [pgSeries('pg_stat_archiver_last_archive_age', pgPod, '20 5 15 20 10 5 15 20 10 5 15 20 10 5 15'), replica(0), writes(500), ...others],

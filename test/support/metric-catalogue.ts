@@ -285,6 +285,7 @@ function jobsOf(entry: CatalogueEntry, plan: RegionPlan): string[] {
     case 'istio': return [names.api.app, names.web.app, INGRESS_GATEWAY_JOB];
     case 'bookedbarber-api': return [names.api.app];
     case 'postgres-exporter': return [POSTGRES_APP];
+    case 'bookedbarber-postgres-queries': return [POSTGRES_APP];
     case 'pgbouncer-exporter': return [names.data.pgbouncerApp];
     case 'redis-exporter': return [names.data.redisApp];
     case 'kube-state-metrics': return ['kube-state-metrics'];

@@ -59,9 +59,34 @@ export function canarySurgePercent(global: GlobalConfig): number {
   return Math.max(...weights.slice(1).map((w, i) => w - weights[i]));
 }
 
-/** API pods a serving region can run at once: autoscaling.api.maxReplicas plus the canary surge. */
+/** How the API canary scales its stable side (`delivery.api.abortScaling`, default instant). */
+export function apiAbortScaling(global: GlobalConfig): 'instant' | 'dynamic' {
+  return global.delivery.api.abortScaling ?? 'instant';
+}
+
+/**
+ * API pods the canary runs on top of a full stable side, in % of the API. Argo Rollouts' canary
+ * docs ("Dynamic Stable Scale (with Traffic Routing)"): by default the stable ReplicaSet is left
+ * at 100 % during the update so an abort shifts traffic back without delay, and "there will
+ * eventually exist double the number of replica pods" (at the promotion the canary is scaled to
+ * 100 % before the old stable one scales down, scaleDownDelaySeconds later): 100 % when instant.
+ * With dynamicStableScale stable shrinks as the canary's weight grows, and the surge is the
+ * largest weight step (canarySurgePercent).
+ */
+export function apiCanaryExtraPercent(global: GlobalConfig): number {
+  return apiAbortScaling(global) === 'instant' ? 100 : canarySurgePercent(global);
+}
+
+/** API pods a serving region can run at once: autoscaling.api.maxReplicas plus the canary on top (apiCanaryExtraPercent). */
 export function apiPeakPods(global: GlobalConfig, region: Pick<ServingRegionConfig, 'autoscaling'>): number {
-  return Math.ceil((region.autoscaling.api.maxReplicas * (100 + canarySurgePercent(global))) / 100);
+  return Math.ceil((region.autoscaling.api.maxReplicas * (100 + apiCanaryExtraPercent(global))) / 100);
+}
+
+/** The `why` of the canary's share in messages: names the setting that decides it. */
+export function apiCanaryExtraWhy(global: GlobalConfig): string {
+  return apiAbortScaling(global) === 'instant'
+    ? 'a 100 % canary beside a full stable side (delivery.api.abortScaling: instant keeps stable at full size for an instant abort; dynamic would need only the largest weight step)'
+    : `${canarySurgePercent(global)} % canary surge (delivery.api.abortScaling: dynamic, the largest weight step; an abort then waits for stable pods to start)`;
 }
 
 export interface ShardClientDemand {
@@ -76,7 +101,7 @@ export interface ShardClientDemand {
 /**
  * Client connections that can reach one shard: every serving region's API reaches every shard
  * (regions/router.ts: local ones by cluster DNS, the others through the east-west gateways), each
- * pod with `postgres.apiPoolPerPod` connections, at the HPA maximum plus the canary surge. Standby
+ * pod with `postgres.apiPoolPerPod` connections, at the HPA maximum plus what the canary adds. Standby
  * regions run no API. The shard's DR site sees the same clients after a promotion.
  */
 export function shardClientDemand(global: GlobalConfig, servingRegions: ReadonlyArray<Pick<ServingRegionConfig, 'name' | 'autoscaling'>>): ShardClientDemand {

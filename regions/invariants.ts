@@ -6,10 +6,11 @@
 import type { ConfigIssue } from './config-error';
 import { isServingRegion, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
-import { canarySurgePercent, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, shardClientCapacity, shardClientDemand, shardPools } from './capacity';
+import { apiCanaryExtraWhy, apiPeakPods, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, shardClientCapacity, shardClientDemand, shardPools } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
 import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
+import { routeBudgetsHold } from './route-budget-invariants';
 
 export interface LoadedGlobal {
   readonly source: SourceFile;
@@ -282,9 +283,9 @@ const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
 
 /**
  * The app namespace must admit everything the autoscalers may ask for during a release: the API
- * at its maximum plus its largest canary step (the Rollout uses dynamicStableScale, so the
- * stable ReplicaSet shrinks only after traffic left it: at the final promotion the canary is
- * scaled to 100 % while stable still holds the last weight), plus the web front end twice over
+ * at its maximum plus what the canary adds (capacity.ts `apiCanaryExtraPercent`: 100 % with an
+ * instant abort, whose stable ReplicaSet keeps its full size until the promoted canary is at
+ * 100 %; the largest weight step with dynamicStableScale), plus the web front end twice over
  * (a blue-green release runs the preview stack at full size beside the active one), each pod with
  * its istio-proxy sidecar. Otherwise a traffic peak during a release hits the quota and new pods
  * are refused.
@@ -292,15 +293,16 @@ const namespaceSizingIsConsistent: Invariant = ({ regions }) =>
 const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
   servingRegions(regions).flatMap((region) => {
     const { api, web } = region.config.autoscaling;
-    // Largest jump between consecutive weights, 0 → steps → 100: 50 % for [10, 50].
-    const surge = canarySurgePercent(global.config);
-    const apiPods = Math.ceil((api.maxReplicas * (100 + surge)) / 100);
+    // The stable API at its maximum plus the canary beside it: at 100 % (promotion) when
+    // delivery.api.abortScaling is instant (stable stays at full size), the largest weight step
+    // when dynamic. regions/capacity.ts, apiCanaryExtraPercent, cites Argo Rollouts.
+    const apiPods = apiPeakPods(global.config, region.config);
     const webPods = 2 * web.maxReplicas;
     const quota = region.config.namespaces.app.quota;
     const base = ['namespaces', 'app', 'quota'];
     const sidecar = global.config.mesh.sidecar;
     const w = global.config.workloads;
-    const why = `autoscaling.api.maxReplicas (${api.maxReplicas}) API pods + ${surge} % canary surge + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks), each with its sidecar`;
+    const why = `autoscaling.api.maxReplicas (${api.maxReplicas}) API pods + ${apiCanaryExtraWhy(global.config)} + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks), each with its sidecar`;
     const issues: ConfigIssue[] = [];
     if (quota.pods < apiPods + webPods) {
       issues.push(
@@ -391,7 +393,7 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
 /**
  * Connection budget, client side: every serving region's API reaches every shard (the shard map
  * in regions/router.ts), so a shard's PgBouncer must accept the clients of all of them at once:
- * each region's API pods at autoscaling.api.maxReplicas plus the canary surge, x
+ * each region's API pods at autoscaling.api.maxReplicas plus what the canary adds, x
  * postgres.apiPoolPerPod, and at least the 2,000 clients the platform promises per shard. It must
  * do so one failure down (a zone outage or a drain), and so must the DR site, which gets the same
  * clients after a promotion with the same shard config.
@@ -401,7 +403,6 @@ const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) => {
   const demand = shardClientDemand(global.config, serving.map((r) => r.config));
   const zonesOf = new Map(regions.map((r) => [r.config.name, r.config.zones.length]));
   const pool = global.config.postgres.apiPoolPerPod;
-  const surge = canarySurgePercent(global.config);
   const perRegion = demand.regions.map((r) => `${r.region} ${r.apiPods}`).join(' + ');
   const apiPods = demand.regions.reduce((sum, r) => sum + r.apiPods, 0);
   return regions.flatMap((region) =>
@@ -418,7 +419,7 @@ const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) => {
         region.source.issue(
           ['shards', index, 'pgbouncer', 'maxClientConnectionsPerReplica'],
           `${shard.pgbouncer.maxClientConnectionsPerReplica} x (${shard.pgbouncer.replicas} replicas - ${capacity.podsLost} a zone outage or drain may take) = ${capacity.clients}`,
-          `>= ${demand.required} client connections to shard ${shard.id}: every serving region's API reaches it, ${perRegion} = ${apiPods} API pods (autoscaling.api.maxReplicas + ${surge} % canary surge) x postgres.apiPoolPerPod (${pool}) = ${demand.clients}, and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
+          `>= ${demand.required} client connections to shard ${shard.id}: every serving region's API reaches it, ${perRegion} = ${apiPods} API pods (autoscaling.api.maxReplicas + ${apiCanaryExtraWhy(global.config)}) x postgres.apiPoolPerPod (${pool}) = ${demand.clients}, and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
           fix,
         ),
       ];
@@ -627,6 +628,7 @@ const INVARIANTS: readonly Invariant[] = [
   standbyRegionsHostDrSites,
   backupBucketsAreDistinct,
   drSiteWithinRpo,
+  routeBudgetsHold,
   dnsFailoverWithinRto,
   publicHostsInDnsZone,
   regionDnsIsItsOwn,

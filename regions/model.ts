@@ -163,6 +163,13 @@ export const GlobalConfig = Strict(
               description: 'Traffic weights (%) of the canary, each followed by an analysis; 100 comes last on its own',
             }),
             analysis: AnalysisThresholds,
+            abortScaling: Type.Optional(
+              Type.Union([Type.Literal('instant'), Type.Literal('dynamic')], {
+                default: 'instant',
+                description:
+                  'instant (default): the stable ReplicaSet stays at full size during the canary (dynamicStableScale false), so an abort moves all traffic back at once; the app quota must hold the stable API plus the canary at 100 % (promotion). dynamic: stable shrinks as the canary grows (dynamicStableScale true), the quota holds the largest weight step on top of the API, and an abort waits for stable pods to start',
+              }),
+            ),
           },
           'Canary release of the API',
         ),

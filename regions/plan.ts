@@ -56,8 +56,13 @@ export interface ApiNames {
   readonly canaryService: string;
   readonly virtualService: string;
   readonly destinationRule: string;
-  /** Name of the VirtualService HTTP route Argo Rollouts sets weights on. */
+  /**
+   * Names of the VirtualService HTTP routes Argo Rollouts sets weights on: `idempotentRoute`
+   * (GET, HEAD, OPTIONS: may also be retried on a 503) before `route` (every other method,
+   * retried only when the request never reached the app). Both carry the canary split.
+   */
   readonly route: string;
+  readonly idempotentRoute: string;
   readonly configMap: string;
   readonly serviceAccount: string;
   readonly analysisTemplate: string;
@@ -171,6 +176,7 @@ function platformNames(global: GlobalConfig): PlatformNames {
       virtualService: `${p}-api`,
       destinationRule: `${p}-api`,
       route: 'primary',
+      idempotentRoute: 'idempotent',
       configMap: `${p}-api-config`,
       serviceAccount: `${p}-api`,
       analysisTemplate: `${p}-api-canary-health`,

@@ -10,6 +10,7 @@
  * (subsets stable/canary) this Rollout steers; the shard-map chart renders the routing map it mounts.
  */
 import { serving } from '../../regions/plan';
+import { apiAbortScaling } from '../../regions/capacity';
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
 import type { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -226,14 +227,21 @@ export class ApiChart extends RegionChart {
             canaryService: api.canaryService,
             trafficRouting: {
               istio: {
-                virtualService: { name: api.virtualService, routes: [api.route] },
+                virtualService: { name: api.virtualService, routes: [api.idempotentRoute, api.route] },
                 destinationRule: { name: api.destinationRule, stableSubsetName: api.stableSubset, canarySubsetName: api.canarySubset },
               },
             },
-            // Stable shrinks as the canary grows, so a release at the HPA maximum stays within
-            // the namespace quota (sized for api.maxReplicas, not 1.5x). The price: on abort,
-            // traffic returns to stable as fast as stable pods come back, not in one step.
-            dynamicStableScale: true,
+            // delivery.api.abortScaling (regions/capacity.ts). instant (default): stable stays at
+            // full size through the canary, so an abort moves all traffic back in one step (Argo
+            // Rollouts canary docs, "Dynamic Stable Scale": "traffic can be immediately shifted
+            // back to the stable ReplicaSet without delay"); the app quota holds both sides
+            // (appQuotaHoldsPeak). dynamic: stable shrinks as the canary grows, and on abort
+            // traffic returns only as fast as stable pods come back.
+            dynamicStableScale: apiAbortScaling(global) === 'dynamic',
+            // Argo Rollouts "Scaledown New Replicaset on Aborted Rollout": with traffic routing
+            // the canary ReplicaSet scales down this long after an abort (nil = 30 s, 0 = never).
+            // With dynamicStableScale the canary instead shrinks as traffic shifts back to stable.
+            // The traffic itself leaves the canary at once either way.
             abortScaleDownDelaySeconds: props.abortScaleDownDelaySeconds ?? 30,
             steps: canarySteps(global.delivery.api.canarySteps, api.analysisTemplate, revision),
           },

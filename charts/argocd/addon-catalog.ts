@@ -18,6 +18,7 @@ import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
 import { KUBE_STATE_METRICS_ALLOWLIST, KUBELET } from '../lib/monitoring-targets';
 import { dnsEndpointNamespace, EXTERNAL_DNS, externalDnsOwnerId, PUBLIC_DNS_APP } from '../lib/public-dns';
+import { MIN_RATE_WINDOW_SECONDS, promDuration, SCRAPE_INTERVAL } from '../lib/promql';
 
 /** Label on region and add-on Applications naming the region's rollout wave (`argocd app list -l`). */
 export const WAVE_LABEL = 'bookedbarber.com/rollout-wave';
@@ -358,7 +359,9 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
             // Dashboards are ConfigMaps labelled grafana_dashboard=1 in any namespace (the
             // monitoring chart renders ours as provisioned JSON).
             dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL' },
-            datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, url: names.monitoring.prometheusUrl },
+            // The scrape interval Grafana assumes for $__rate_interval (4 x it): set to ours, since the
+            // chart falls back on a default when its own Prometheus is disabled.
+            datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, url: names.monitoring.prometheusUrl, defaultDatasourceScrapeInterval: SCRAPE_INTERVAL },
             securityContext: restrictedContainer,
           },
         },
@@ -653,7 +656,8 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
               seriesQuery: 'istio_requests_total{reporter="destination",namespace!="",pod!=""}',
               resources: { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } },
               name: { matches: '^istio_requests_total$', as: REQUESTS_PER_SECOND_METRIC },
-              metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>,reporter="destination"}[1m])) by (<<.GroupBy>>)',
+              // Four scrapes per window (MIN_RATE_WINDOW_SECONDS): a missed scrape never empties the rate.
+              metricsQuery: `sum(rate(<<.Series>>{<<.LabelMatchers>>,reporter="destination"}[${promDuration(MIN_RATE_WINDOW_SECONDS)}])) by (<<.GroupBy>>)`,
             },
           ],
         },

@@ -150,13 +150,13 @@ export function regionIgnoreDifferences(plan: PlatformPlan): IgnoreRule[] {
     { group: 'argoproj.io', kind: 'Rollout', name: names.api.rollout, namespace, jsonPointers: ['/spec/replicas'] },
     { group: 'argoproj.io', kind: 'Rollout', name: names.web.rollout, namespace, jsonPointers: ['/spec/replicas'] },
     // The API canary: Argo Rollouts sets the weights of the stable/canary destinations of the
-    // route it manages (git holds 100/0) ...
+    // routes it manages (git holds 100/0) ...
     {
       group: 'networking.istio.io',
       kind: 'VirtualService',
       name: names.api.virtualService,
       namespace,
-      jqPathExpressions: [`.spec.http[] | select(.name == "${names.api.route}") | .route[].weight`],
+      jqPathExpressions: [names.api.route, names.api.idempotentRoute].map((r) => `.spec.http[] | select(.name == "${r}") | .route[].weight`),
     },
     // ... and pins each DestinationRule subset to its ReplicaSet with the pod-template-hash label.
     {

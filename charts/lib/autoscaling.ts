@@ -22,6 +22,7 @@ import {
 } from '../../imports/vpa-autoscaling.k8s.io';
 import { parseQuantity } from '../../regions/quantity';
 import { SYNC_WAVE, syncWave } from './metadata';
+import { MIN_RATE_WINDOW_SECONDS, promDuration } from './promql';
 
 /** Name of the per-pod requests-per-second metric the HPA reads from the custom metrics API. */
 export const REQUESTS_PER_SECOND_METRIC = 'istio_requests_per_second';
@@ -36,7 +37,7 @@ export const PROMETHEUS_ADAPTER_RULE = {
   seriesQuery: 'istio_requests_total{reporter="destination",namespace!="",pod!=""}',
   resources: { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } },
   name: { matches: '^istio_requests_total$', as: REQUESTS_PER_SECOND_METRIC },
-  metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)',
+  metricsQuery: `sum(rate(<<.Series>>{<<.LabelMatchers>>}[${promDuration(MIN_RATE_WINDOW_SECONDS)}])) by (<<.GroupBy>>)`,
 } as const;
 
 /** The sidecar Istio injects; its size comes from pod annotations, not from the autoscalers. */

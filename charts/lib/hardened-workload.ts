@@ -8,6 +8,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { hardenedPodTemplate, podLabels, type HardenedPodProps } from './hardened-pod';
 import { LABELS } from './labels';
+import { KEEP_ON_PRUNE } from './metadata';
 
 export interface DisruptionBudgetProps {
   /** PodDisruptionBudget name. */
@@ -131,6 +132,10 @@ export class HardenedWorkload extends Construct {
           volumeClaimTemplates: sts.volumeClaimTemplates?.map((claim) => ({ metadata: claim.metadata, spec: claim.spec })),
         },
       });
+      // A StatefulSet with volumes holds data: Argo CD never prunes or deletes it (KEEP_ON_PRUNE).
+      if ((sts.volumeClaimTemplates?.length ?? 0) > 0) {
+        for (const [key, value] of Object.entries(KEEP_ON_PRUNE)) this.apiObject.metadata.addAnnotation(key, value);
+      }
     }
 
     if (upper > 1) {

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { type AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsCount, AnalysisTemplateSpecMetricsFailureLimit } from '../../imports/analysistemplate-argoproj.io';
 import { Rollout, toJson_RolloutSpec, type RolloutSpec } from '../../imports/rollouts-argoproj.io';
 import type { AnalysisThresholds, GlobalConfig, ServiceWorkload } from '../../regions/model';
-import { durationToSeconds, promDuration, promString } from './promql';
+import { durationToSeconds, MIN_RATE_WINDOW_SECONDS, promDuration, promString } from './promql';
 
 // ------------------------------------------------------------------ ports, probes, Services
 
@@ -171,12 +171,13 @@ export function rolloutObject(scope: Construct, id: string, props: RolloutObject
 // ------------------------------------------------------------------ release gate (Istio request metrics)
 
 /**
- * The PromQL range of each measurement: the analysis interval, but at least 1m so `rate()`
- * always spans two scrapes (Prometheus scrapes the sidecars every 15–30 s). Successive
- * measurements then judge disjoint slices of traffic.
+ * The PromQL range of each measurement: the analysis interval, but at least
+ * MIN_RATE_WINDOW_SECONDS (four scrapes) so `rate()` never judges a release on one or two
+ * samples. With a 1m interval successive measurements overlap by half a window: each still
+ * sees the last minute's traffic, and no failing minute goes unmeasured.
  */
 function rateWindow(interval: string): string {
-  return promDuration(Math.max(60, durationToSeconds(interval)));
+  return promDuration(Math.max(MIN_RATE_WINDOW_SECONDS, durationToSeconds(interval)));
 }
 
 /**

@@ -61,3 +61,37 @@ export const HOLD_UNTIL_PROXY_STARTS = { 'proxy.istio.io/config': '{ "holdApplic
 export function shutdownSafeProxy(drainSeconds: number): Record<string, string> {
   return { 'proxy.istio.io/config': JSON.stringify({ holdApplicationUntilProxyStarts: true, terminationDrainDuration: `${drainSeconds}s` }) };
 }
+
+/** The annotation Argo CD reads per-resource sync options from (comma-separated). */
+export const ARGOCD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/**
+ * Stateful data is never deleted by Argo CD. On the object (Argo CD's sync-options docs, "No
+ * Prune Resources" and "No Resource Deletion"; the constants `SyncOptionDisablePrune` and
+ * `SyncOptionDisableDeletion` of gitops-engine, in Argo CD 2.14, the pinned `crds.argoCd`):
+ * - `Prune=false`: a sync never prunes it, even with the region Application's `prune: true`,
+ *   when it disappears from dist/ (a wrong path, a render that drops a file, a renamed region).
+ *   The resource option overrides the Application's policy; Argo CD shows the app OutOfSync
+ *   and the object stays until someone deletes it by hand.
+ * - `Delete=false`: deleting the Application (cascade, the resources finalizer) skips it
+ *   (ApplicationController.shouldBeDeleted).
+ *
+ * Where it goes: the data Namespace (deleting a Namespace deletes every PVC in it) and every
+ * StatefulSet with volumeClaimTemplates (charts/lib/hardened-workload.ts adds it). Not on the
+ * volumeClaimTemplates: the PVCs the StatefulSet controller creates are not in git and carry
+ * no Argo CD tracking label, so Argo CD neither prunes nor deletes them; they outlive their
+ * StatefulSet through `persistentVolumeClaimRetentionPolicy: Retain`. An annotation in the
+ * template would also change `spec.volumeClaimTemplates`, which Kubernetes refuses to update on
+ * an existing StatefulSet: every live shard's sync would fail. test/charts/stateful-keep.test.ts
+ * checks all of this over every region; `npm run diff` flags its removal (`stateful-prune`).
+ */
+export const KEEP_ON_PRUNE = { [ARGOCD_SYNC_OPTIONS]: 'Prune=false,Delete=false' } as const;
+
+/** Sync options that must be in an object's `argocd.argoproj.io/sync-options` to keep it. */
+export const KEEP_ON_PRUNE_OPTIONS = ['Prune=false', 'Delete=false'] as const;
+
+/** Whether an annotation map keeps its object through prune and app deletion. */
+export function keepsOnPrune(annotations: Readonly<Record<string, string>> | undefined): boolean {
+  const options = (annotations?.[ARGOCD_SYNC_OPTIONS] ?? '').split(',').map((o) => o.trim());
+  return KEEP_ON_PRUNE_OPTIONS.every((o) => options.includes(o));
+}

@@ -38,6 +38,22 @@ const UNITS: ReadonlyArray<readonly [string, number]> = [
   ['s', 1],
 ];
 
+/**
+ * How often Prometheus scrapes every target (the Prometheus default and every PodMonitor and
+ * ServiceMonitor we render).
+ */
+export const SCRAPE_INTERVAL_SECONDS = 30;
+export const SCRAPE_INTERVAL = `${SCRAPE_INTERVAL_SECONDS}s`;
+
+/**
+ * Shortest range of rate(), irate(), increase() and *_over_time(): four scrape intervals, so a
+ * window always holds at least three samples even when a scrape is late or missed (with two
+ * intervals, one missed scrape leaves one sample and rate() returns nothing). Grafana's
+ * $__rate_interval uses the same rule. test/tree/rate-windows.test.ts checks every rendered
+ * expression against it.
+ */
+export const MIN_RATE_WINDOW_SECONDS = 4 * SCRAPE_INTERVAL_SECONDS;
+
 /** Seconds → the largest whole PromQL unit: 3600 → `1h`, 90 → `90s`, 259200 → `3d`. */
 export function promDuration(seconds: number): string {
   if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`duration ${seconds}s must be a positive whole number of seconds`);

@@ -28,8 +28,9 @@ import { EAST_WEST_GATEWAY, meshCaRemoteKey } from '../lib/mesh-network';
 import { sessionsProxyNames } from '../redis/topology';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { serviceHost } from '../../regions/wiring';
-import { MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule } from './routing';
-import { connectionPoolSizing, routeBudget } from './sizing';
+import { idempotentMethodsMatch, MESH_GATEWAY, PublicGateway, routeResilience, ServiceDestinationRule } from './routing';
+import { connectionPoolSizing } from './sizing';
+import { API_RETRY_ATTEMPTS, publicRouteBudgets, WEB_RETRY_ATTEMPTS } from '../../regions/route-budget';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 export interface MeshChartProps extends RegionChartProps {
@@ -78,7 +79,7 @@ export class MeshChart extends RegionChart {
     this.sidecars(owned);
     // A standby region serves no users: no public Gateway, routes or tracing pipeline.
     const servingRegion = isServingRegion(this.plan.region);
-    if (servingRegion) this.routing(props.apiRetryAttempts ?? 2, props.webRetryAttempts ?? 1);
+    if (servingRegion) this.routing(props.apiRetryAttempts ?? API_RETRY_ATTEMPTS, props.webRetryAttempts ?? WEB_RETRY_ATTEMPTS);
     this.crossNetwork();
     this.telemetry(servingRegion ? (props.tracingProvider ?? OTEL_TRACING_PROVIDER) : undefined);
     this.externalEgress();
@@ -280,7 +281,14 @@ export class MeshChart extends RegionChart {
       ],
     });
     const apiHost = serviceHost(names.api.stableService, ns);
-    const apiBudget = routeBudget(global.delivery.api.analysis.maxLatencyP95Ms, apiRetries);
+    // 100/0 is the resting state; Argo Rollouts sets 90/10, 50/50 during a release and puts
+    // 100/0 back on promotion or abort (Argo CD ignores these weights).
+    const apiDestinations = () => [
+      { destination: { host: apiHost, subset: names.api.stableSubset, port: apiPort }, weight: 100 },
+      { destination: { host: apiHost, subset: names.api.canarySubset, port: apiPort }, weight: 0 },
+    ];
+    // Timeouts and tries from the latency objectives; regions/route-budget-invariants.ts checks them.
+    const { api: apiBudget, web: webBudget } = publicRouteBudgets(global, apiRetries, webRetries);
     new VirtualService(this, 'api-virtual-service', {
       metadata: this.meta(names.api.virtualService, ns, wave),
       spec: {
@@ -288,17 +296,12 @@ export class MeshChart extends RegionChart {
         // canary split, so a release is tested by every kind of caller.
         hosts: [global.ingress.apiHost, apiHost],
         gateways: [gateway, MESH_GATEWAY],
+        // Two routes with the same canary split (Argo Rollouts sets weights on both, see the
+        // Rollout's trafficRouting routes): safe methods first, retried on a 503 as well; every
+        // other method after, retried only when the request never reached the app.
         http: [
-          {
-            name: names.api.route,
-            route: [
-              // 100/0 is the resting state; Argo Rollouts sets 90/10, 50/50 during a release and
-              // puts 100/0 back on promotion or abort (Argo CD ignores these weights).
-              { destination: { host: apiHost, subset: names.api.stableSubset, port: apiPort }, weight: 100 },
-              { destination: { host: apiHost, subset: names.api.canarySubset, port: apiPort }, weight: 0 },
-            ],
-            ...routeResilience(apiBudget),
-          },
+          { name: names.api.idempotentRoute, match: idempotentMethodsMatch(), route: apiDestinations(), ...routeResilience(apiBudget, 'idempotent') },
+          { name: names.api.route, route: apiDestinations(), ...routeResilience(apiBudget, 'writes') },
         ],
       },
     });
@@ -316,19 +319,17 @@ export class MeshChart extends RegionChart {
     ] as const) {
       new ServiceDestinationRule(this, id, { metadata: this.meta(name, ns, wave), service, namespace: ns, pool: webPool });
     }
-    // A page render may call the API, so each web try outlasts the API's whole budget.
-    const webBudget = routeBudget(global.delivery.web.analysis.maxLatencyP95Ms, webRetries, apiBudget.timeoutMs);
+    // A page render may call the API, so each web try outlasts the API's whole budget
+    // (publicRouteBudgets). Same split as the API: a form POST is never sent twice.
+    const webDestination = () => [{ destination: { host: serviceHost(names.web.activeService, ns), port: webPort } }];
     new VirtualService(this, 'web-virtual-service', {
       metadata: this.meta(names.web.virtualService, ns, wave),
       spec: {
         hosts: [global.ingress.webHost],
         gateways: [gateway],
         http: [
-          {
-            name: 'primary',
-            route: [{ destination: { host: serviceHost(names.web.activeService, ns), port: webPort } }],
-            ...routeResilience(webBudget),
-          },
+          { name: 'idempotent', match: idempotentMethodsMatch(), route: webDestination(), ...routeResilience(webBudget, 'idempotent') },
+          { name: 'primary', route: webDestination(), ...routeResilience(webBudget, 'writes') },
         ],
       },
     });

@@ -23,11 +23,40 @@ import { type ConnectionPoolSizing, duration, type RouteBudget } from './sizing'
 export const MESH_GATEWAY = 'mesh';
 
 /**
- * Retry conditions of every route. `reset` and `5xx` re-send a request the server may have
- * started processing, so the API's writes (bookings, payments) must be idempotent (an
- * idempotency key per request); `connect-failure` is always safe.
+ * Envoy retry conditions (x-envoy-retry-on, which Istio's `retries.retryOn` passes through)
+ * under which the request never reached the app, so sending it again cannot do anything twice:
+ * the connection could not be opened (`connect-failure`), the upstream refused the stream
+ * before reading it (`refused-stream`, HTTP/2 REFUSED_STREAM), or the connection was reset
+ * before a byte of the request went out (`reset-before-request`, Envoy 1.26+; Istio validates
+ * it since 1.23, and the pinned 1.24 ships Envoy 1.32). Never `5xx`, `gateway-error` or
+ * `reset`: they include upstream timeouts and resets after the request was sent, so a slow
+ * booking POST would be booked twice.
  */
-const RETRY_ON = '5xx,reset,connect-failure';
+export const NEVER_REACHED_RETRY_ON = ['connect-failure', 'refused-stream', 'reset-before-request'] as const;
+
+/**
+ * Methods RFC 9110 defines as safe (no effect on the server) and that the API serves: only
+ * these may be sent again after the app answered. PUT and DELETE are idempotent by the RFC
+ * but not by our handlers' word, so they stay with the writes.
+ */
+export const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
+
+/**
+ * The one response an idempotent request is retried on: 503, what a pod that is shutting down
+ * or overloaded answers without doing the work. Istio turns a numeric entry of `retryOn` into
+ * Envoy's `retriable-status-codes` with that code. Not `gateway-error` (502/503/504 and
+ * per-try timeouts): a 504 or a timed-out try may still be running on the pod.
+ */
+export const IDEMPOTENT_RETRY_STATUS = 503;
+
+/** Retry conditions of a route serving only IDEMPOTENT_METHODS. */
+export const IDEMPOTENT_RETRY_ON = [...NEVER_REACHED_RETRY_ON, String(IDEMPOTENT_RETRY_STATUS)].join(',');
+
+/** Retry conditions of a route serving any other method (POST, PUT, PATCH, DELETE, ...). */
+export const WRITE_RETRY_ON = NEVER_REACHED_RETRY_ON.join(',');
+
+/** Retry conditions Envoy applies to a response or to a timeout: never on a write route. */
+export const AFTER_REACHED_RETRY_ON = ['5xx', 'gateway-error', 'reset', 'retriable-4xx', 'retriable-status-codes', 'retriable-headers'] as const;
 
 // ------------------------------------------------------------------ DestinationRule
 
@@ -157,10 +186,27 @@ export class PublicGateway extends Gateway {
 
 // ------------------------------------------------------------------ VirtualService
 
-/** Timeout and retries of an HTTP route. */
-export function routeResilience(budget: RouteBudget): Pick<VirtualServiceSpecHttp, 'timeout' | 'retries'> {
+/** Which requests a route takes, for its retry policy. */
+export type RouteMethods = 'idempotent' | 'writes';
+
+/**
+ * Timeout and retries of an HTTP route. Both kinds get the same tries and timeouts from the
+ * latency budget; they differ in what is retried. An idempotent route retries the never-reached
+ * conditions and a 503; a write route only the never-reached conditions, so a POST whose try
+ * timed out or failed after reaching the app is answered with that failure, never sent again.
+ * Neither retries a per-try timeout (that needs `5xx` or `gateway-error`): a try that outlives
+ * `perTryTimeout` ends the request with a 504.
+ * @param methods 'idempotent' for a route matching only IDEMPOTENT_METHODS
+ */
+export function routeResilience(budget: RouteBudget, methods: RouteMethods = 'writes'): Pick<VirtualServiceSpecHttp, 'timeout' | 'retries'> {
+  const retryOn = methods === 'idempotent' ? IDEMPOTENT_RETRY_ON : WRITE_RETRY_ON;
   return {
     timeout: duration(budget.timeoutMs),
-    retries: { attempts: budget.attempts, perTryTimeout: duration(budget.perTryTimeoutMs), retryOn: RETRY_ON },
+    retries: { attempts: budget.attempts, perTryTimeout: duration(budget.perTryTimeoutMs), retryOn },
   };
+}
+
+/** Match of the idempotent route: exactly IDEMPOTENT_METHODS. */
+export function idempotentMethodsMatch(): NonNullable<VirtualServiceSpecHttp['match']> {
+  return IDEMPOTENT_METHODS.map((m) => ({ method: { exact: m } }));
 }

@@ -62,33 +62,8 @@ export function connectionPoolSizing(c: ServiceCapacity): ConnectionPoolSizing {
   };
 }
 
-export interface RouteBudget {
-  /** Whole request, retries included (VirtualService `timeout`). */
-  readonly timeoutMs: number;
-  readonly attempts: number;
-  readonly perTryTimeoutMs: number;
-}
-
-/** A try slower than this many times the p95 objective is stuck, not slow: retry elsewhere. */
-const PER_TRY_P95_MULTIPLE = 3;
-
-/** Allowance for Envoy's retry back-off (25 ms base, jittered) between tries. */
-const RETRY_BACKOFF_MS = 100;
-
-/**
- * Timeout and retries of a route from its p95 objective. A try is cut at 3 × p95 (for the API:
- * 300 ms against a 100 ms p95, so it only ever cuts the pathological tail) and retried on another
- * pod; the whole request is capped at all tries plus back-off. When the service itself calls a
- * route with its own budget (web → API), each try must outlast that budget, or the caller gives
- * up while the callee is still retrying and the work is wasted.
- */
-export function routeBudget(p95LatencyMs: number, attempts: number, downstreamTimeoutMs = 0): RouteBudget {
-  if (!(p95LatencyMs > 0)) throw new Error(`p95LatencyMs (${p95LatencyMs}) must be > 0`);
-  if (!Number.isInteger(attempts) || attempts < 0) throw new Error(`attempts (${attempts}) must be an integer >= 0`);
-  const perTryTimeoutMs = roundUp(Math.max(PER_TRY_P95_MULTIPLE * p95LatencyMs, downstreamTimeoutMs + RETRY_BACKOFF_MS), 50);
-  const timeoutMs = roundUp(perTryTimeoutMs * (attempts + 1) + RETRY_BACKOFF_MS, 100);
-  return { timeoutMs, attempts, perTryTimeoutMs };
-}
+// Route budgets live with the region model, whose invariants check them (regions/route-budget.ts).
+export { routeBudget, type RouteBudget } from '../../regions/route-budget';
 
 /** Istio duration string of whole milliseconds (`300ms`, `1s`). */
 export function duration(ms: number): string {

@@ -38,7 +38,7 @@ import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { alertRule, type AlertDefinition, type PromRuleGroup } from './rules';
 import { ISTIOD_MONITORING, KUBE_STATE_METRICS, KUBELET, POSTGRES_APP, POSTGRES_SCOPE_LABEL, REDIS_TIER_LABEL } from '../lib/monitoring-targets';
-import { durationToSeconds, eq, promNumber, selector, sumRate } from '../lib/promql';
+import { durationToSeconds, eq, MIN_RATE_WINDOW_SECONDS, promDuration, promNumber, selector, sumRate } from '../lib/promql';
 import { postgresNames } from '../postgres/names';
 import { REDIS_TIERS, redisTopology, TIER_SLUG } from '../redis/topology';
 
@@ -212,7 +212,7 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
   const pg = (metric: string, extra: Record<string, string> = {}) => selector(metric, eq({ namespace: ns, job: POSTGRES_APP, ...extra }));
   const byPod = `namespace, pod, ${POSTGRES_SCOPE_LABEL}`;
   const maxBackupAge = global.postgres.baseBackupMaxAgeHours * 3600;
-  const writes = ['inserted', 'updated', 'deleted'].map((k) => `rate(${pg(`pg_stat_database_tup_${k}`)}[1m])`).join(' + ');
+  const writes = ['inserted', 'updated', 'deleted'].map((k) => `rate(${pg(`pg_stat_database_tup_${k}`)}[${promDuration(MIN_RATE_WINDOW_SECONDS)}])`).join(' + ');
   const activeScopes = plan.hostedShards.filter((h) => h.active).map((h) => postgresNames(plan, h.config.id).scope);
   // Redis runs in serving regions only; there, the tiers Sentinel manages (a replica-mode
   // sessions tier follows the primary region's master, which that region's rules watch).

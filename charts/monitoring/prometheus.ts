@@ -17,6 +17,7 @@ import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { type MonitoringNames, namespaceSelector, operatorPodSelector } from './names';
 import { OPERATED_POD_SECURITY, operatedDisruptionBudget, operatedPodLabels, operatedSpread, quantities, RELOADER_RESOURCES } from './operated';
+import { SCRAPE_INTERVAL } from '../lib/promql';
 
 /** `200Gi` × 0.85 → `170GB` (Prometheus reads GB as 2^30 bytes, like Gi). */
 export function retentionSize(volume: string, ratio: number): string {
@@ -82,7 +83,7 @@ export class RegionPrometheus extends Construct {
         },
         // On every alert and every remote-written sample: which region and cluster said so.
         externalLabels: { region: region.name, cluster: region.cluster.name },
-        scrapeInterval: props.scrapeInterval ?? '30s',
+        scrapeInterval: props.scrapeInterval ?? SCRAPE_INTERVAL,
         evaluationInterval: props.evaluationInterval ?? '30s',
         // EndpointSlices, not the deprecated Endpoints API (the RBAC grants exactly these).
         serviceDiscoveryRole: PrometheusSpecServiceDiscoveryRole.ENDPOINT_SLICE,

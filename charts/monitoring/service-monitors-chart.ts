@@ -27,6 +27,7 @@ import {
   type MeshedPodsTarget, type ScrapeTarget, type ServiceTarget,
 } from '../lib/monitoring-targets';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+import { SCRAPE_INTERVAL } from '../lib/promql';
 
 export interface ServiceMonitorsChartProps extends RegionChartProps {
   /**
@@ -82,7 +83,7 @@ export class ServiceMonitorsChart extends RegionChart {
     super(scope, 'service-monitors', props);
     const { plan } = props;
     const names = monitoringNames(plan);
-    const interval = props.interval ?? '30s';
+    const interval = props.interval ?? SCRAPE_INTERVAL;
     const namespace = plan.namespaces.monitoring;
     const meta = (target: ScrapeTarget) => ({
       name: `${plan.global.platform.name}-${target.name}`,

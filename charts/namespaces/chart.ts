@@ -9,7 +9,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { NamespaceSizing } from '../../regions/model';
 import { NAMESPACE_ROLES } from '../../regions/plan';
-import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { appLabels, KEEP_ON_PRUNE, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** Pod Security Standards level and the version of its rules we pin to (the cluster's). */
@@ -63,7 +63,9 @@ export class NamespacesChart extends RegionChart {
       metadata: {
         name: namespace,
         labels: { ...labels, ...POD_SECURITY_LABELS, ...ISTIO_INJECTION_LABELS },
-        annotations: syncWave(SYNC_WAVE.namespaces),
+        // Deleting the data Namespace would delete every volume in it: Argo CD never prunes or
+        // deletes it (KEEP_ON_PRUNE in charts/lib/metadata.ts).
+        annotations: { ...syncWave(SYNC_WAVE.namespaces), ...(role === 'data' ? KEEP_ON_PRUNE : {}) },
       },
     });
 

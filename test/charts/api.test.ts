@@ -17,6 +17,9 @@ import { ShardMapChart } from '../../charts/shard-map/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';
+import { configError, regionsWith, type RegionFiles } from '../support/regions';
+import { loadPlan } from '../../regions/load';
+import { formatPath } from '../../regions/config-error';
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1'];
 
@@ -77,7 +80,7 @@ describe('ApiChart: traffic routing and rollback', () => {
   it('steers the VirtualService route and the DestinationRule subsets named in the plan', () => {
     expect(canary.trafficRouting).toEqual({
       istio: {
-        virtualService: { name: names.virtualService, routes: [names.route] },
+        virtualService: { name: names.virtualService, routes: [names.idempotentRoute, names.route] },
         destinationRule: { name: names.destinationRule, stableSubsetName: 'stable', canarySubsetName: 'canary' },
       },
     });
@@ -104,10 +107,47 @@ describe('ApiChart: traffic routing and rollback', () => {
   it('aborts on its own: a stuck canary hits the progress deadline, an aborted one is scaled down (0 would keep it forever)', () => {
     expect(rollout.spec.progressDeadlineAbort).toBe(true);
     expect(rollout.spec.progressDeadlineSeconds).toBe(600);
-    expect(canary.abortScaleDownDelaySeconds).toBeGreaterThan(0);
-    expect(canary.dynamicStableScale).toBe(true);
-    // scaleDownDelaySeconds is rejected by Argo Rollouts together with dynamicStableScale.
+    // delivery.api.abortScaling defaults to instant: stable keeps its full size through the canary,
+    // so an abort sends all traffic back to pods already running.
+    expect(plan.global.delivery.api.abortScaling).toBeUndefined();
+    expect(canary.dynamicStableScale).toBe(false);
+    // An aborted canary ReplicaSet is scaled down 30 s after the abort (traffic leaves it at once);
+    // 0 would keep it running forever. The chart renders 30 unless told otherwise.
+    expect(canary.abortScaleDownDelaySeconds).toBe(30);
+    const kept = new ApiChart(newApp(), { plan, abortScaleDownDelaySeconds: 120 });
+    expect(find(objectsOf(kept), 'Rollout', names.rollout, ns).spec.strategy.canary.abortScaleDownDelaySeconds).toBe(120);
+    // Left to Argo Rollouts' default (30 s with traffic routing) for the old stable side after a promotion.
     expect(canary.scaleDownDelaySeconds).toBeUndefined();
+  });
+
+  it('with delivery.api.abortScaling: dynamic, the old smaller app quota and PgBouncer sizes pass and stable shrinks as the canary grows', () => {
+    // The sizes shipped before instant abort became the default: API 1000 + 50 % step = 1500 pods
+    // (+ 2 x 200 web) = 1900 pods; CPU 1500 x 0.6 + 400 x 0.3 = 1020; memory requests
+    // 1500 x 640Mi + 400 x 384Mi = 1088Gi (rounded up), limits 1500 x 1280Mi + 400 x 768Mi = 2175Gi;
+    // PgBouncer 4 x 1500 x 2 = 12,000 clients = (3 - 1) x 6000.
+    const oldSizes = (files: RegionFiles) => {
+      for (const name of REGIONS) {
+        files[`${name}.yaml`].namespaces.app.quota = { ...files[`${name}.yaml`].namespaces.app.quota, requestsCpu: '1100', requestsMemory: '1150Gi', limitsMemory: '2300Gi', pods: 2000 };
+        files[`${name}.yaml`].shards[0].pgbouncer.maxClientConnectionsPerReplica = 6000;
+      }
+    };
+    const dynamic = (files: RegionFiles) => {
+      files['global.yaml'].delivery.api.abortScaling = 'dynamic';
+    };
+    // The shipped sizes pass with dynamic too (they hold more than it needs) ...
+    expect(() => loadPlan(regionsWith(dynamic))).not.toThrow();
+    // ... the old ones only with dynamic: instant needs 2400 pods and 16,000 clients per shard.
+    const instantError = configError(regionsWith(oldSizes));
+    expect(instantError.issues.map((i) => formatPath(i.path))).toContain('namespaces.app.quota.pods');
+    expect(instantError.issues.map((i) => formatPath(i.path))).toContain('shards[0].pgbouncer.maxClientConnectionsPerReplica');
+    const platform = loadPlan(regionsWith((files) => { oldSizes(files); dynamic(files); }));
+    const region = platform.regions.find((r) => r.region.name === 'us-east-1')!;
+    expect(region.global.delivery.api.abortScaling).toBe('dynamic');
+    const dynamicCanary = find(render(region), 'Rollout', names.rollout, ns).spec.strategy.canary;
+    expect(dynamicCanary.dynamicStableScale).toBe(true);
+    expect(dynamicCanary.abortScaleDownDelaySeconds).toBe(30);
+    // scaleDownDelaySeconds is rejected by Argo Rollouts together with dynamicStableScale.
+    expect(dynamicCanary.scaleDownDelaySeconds).toBeUndefined();
   });
 
   it('leaves replicas to the HPA', () => {
@@ -129,7 +169,7 @@ describe('ApiChart: canary analysis', () => {
   it('takes interval, count and failure limit from config, and waits one window before the first measurement', () => {
     const a = plan.global.delivery.api.analysis;
     for (const m of template.spec.metrics) {
-      expect(m).toMatchObject({ interval: a.interval, count: a.count, failureLimit: a.failureLimit, initialDelay: '1m' });
+      expect(m).toMatchObject({ interval: a.interval, count: a.count, failureLimit: a.failureLimit, initialDelay: '2m' });
     }
     const changed = find(render(withApiDelivery({}, { interval: '2m', count: 3, failureLimit: 0 })), 'AnalysisTemplate', names.analysisTemplate);
     expect(changed.spec.metrics[0]).toMatchObject({ interval: '2m', count: 3, failureLimit: 0, initialDelay: '2m' });
@@ -138,8 +178,8 @@ describe('ApiChart: canary analysis', () => {
 
   it("queries the region's Prometheus on Istio's standard request metrics", () => {
     for (const m of template.spec.metrics) expect(m.provider.prometheus.address).toBe(plan.names.monitoring.prometheusUrl);
-    expect(metric('success-rate').provider.prometheus.query).toMatch(/^sum\(rate\(istio_requests_total\{.*response_code!~"0\|5\.\."\}\[1m\]\)\) \/ sum\(rate\(istio_requests_total\{.*\}\[1m\]\)\)$/);
-    expect(metric('latency-p95').provider.prometheus.query).toMatch(/^histogram_quantile\(0\.95, sum by \(le\) \(rate\(istio_request_duration_milliseconds_bucket\{.*\}\[1m\]\)\)\)$/);
+    expect(metric('success-rate').provider.prometheus.query).toMatch(/^sum\(rate\(istio_requests_total\{.*response_code!~"0\|5\.\."\}\[2m\]\)\) \/ sum\(rate\(istio_requests_total\{.*\}\[2m\]\)\)$/);
+    expect(metric('latency-p95').provider.prometheus.query).toMatch(/^histogram_quantile\(0\.95, sum by \(le\) \(rate\(istio_request_duration_milliseconds_bucket\{.*\}\[2m\]\)\)\)$/);
   });
 
   it("scopes every query to the canary's pods: server-side reports of the API in its namespace at the canary revision", () => {

@@ -108,7 +108,7 @@ describe('the region ApplicationSet', () => {
     const rule = (kind: string, name: string) => ignored.find((r) => r.kind === kind && r.name === name);
     expect(rule('Rollout', 'bookedbarber-api').jsonPointers).toEqual(['/spec/replicas']);
     expect(rule('Rollout', 'bookedbarber-web').jsonPointers).toEqual(['/spec/replicas']);
-    expect(rule('VirtualService', 'bookedbarber-api').jqPathExpressions).toEqual(['.spec.http[] | select(.name == "primary") | .route[].weight']);
+    expect(rule('VirtualService', 'bookedbarber-api').jqPathExpressions).toEqual(['.spec.http[] | select(.name == "primary") | .route[].weight', '.spec.http[] | select(.name == "idempotent") | .route[].weight']);
     expect(rule('DestinationRule', 'bookedbarber-api').jqPathExpressions).toEqual(['.spec.subsets[]?.labels["rollouts-pod-template-hash"]']);
     for (const service of ['bookedbarber-api', 'bookedbarber-api-canary', 'bookedbarber-web', 'bookedbarber-web-preview']) {
       expect(rule('Service', service), service).toMatchObject({ group: '', namespace: 'bookedbarber-app', jsonPointers: ['/spec/selector/rollouts-pod-template-hash'] });

@@ -81,7 +81,7 @@ describe('WorkloadAutoscaling: HPA', () => {
     expect(PROMETHEUS_ADAPTER_RULE.seriesQuery).toContain('istio_requests_total{');
     expect(PROMETHEUS_ADAPTER_RULE.seriesQuery).toContain('reporter="destination"');
     expect(Object.keys(PROMETHEUS_ADAPTER_RULE.resources.overrides).sort()).toEqual(['namespace', 'pod']);
-    expect(PROMETHEUS_ADAPTER_RULE.metricsQuery).toMatch(/^sum\(rate\(<<\.Series>>\{<<\.LabelMatchers>>\}\[1m\]\)\) by \(<<\.GroupBy>>\)$/);
+    expect(PROMETHEUS_ADAPTER_RULE.metricsQuery).toMatch(/^sum\(rate\(<<\.Series>>\{<<\.LabelMatchers>>\}\[2m\]\)\) by \(<<\.GroupBy>>\)$/);
   });
 
   it('takes other behaviour when asked', () => {

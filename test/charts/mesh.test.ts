@@ -169,18 +169,21 @@ describe('MeshChart: API canary routing (what Argo Rollouts drives)', () => {
   const dr = find(objects, 'DestinationRule', names.api.destinationRule, namespaces.app);
   const host = `${names.api.stableService}.${namespaces.app}.svc.cluster.local`;
 
-  it('has one HTTP route, named as the Rollout expects, with the stable subset at 100 and the canary at 0', () => {
-    expect(vs.spec.http).toHaveLength(1);
-    const [route] = vs.spec.http;
-    expect(route.name).toBe(names.api.route);
-    expect(route.route.map((d: any) => [d.destination.subset, d.weight])).toEqual([[names.api.stableSubset, 100], [names.api.canarySubset, 0]]);
+  it('has two HTTP routes, both named as the Rollout expects, each with the stable subset at 100 and the canary at 0', () => {
+    expect(vs.spec.http.map((h: any) => h.name)).toEqual([names.api.idempotentRoute, names.api.route]);
+    for (const route of vs.spec.http) {
+      expect(route.route.map((d: any) => [d.destination.subset, d.weight])).toEqual([[names.api.stableSubset, 100], [names.api.canarySubset, 0]]);
+    }
+    // The idempotent route matches the safe methods only; the last route takes everything else.
+    expect(vs.spec.http[0].match).toEqual([{ method: { exact: 'GET' } }, { method: { exact: 'HEAD' } }, { method: { exact: 'OPTIONS' } }]);
+    expect(vs.spec.http[1].match).toBeUndefined();
   });
 
   it('routes only to subsets the DestinationRule defines, on the host it governs: routes and subsets agree', () => {
     const subsets = dr.spec.subsets.map((s: any) => s.name);
     expect(subsets).toEqual([names.api.stableSubset, names.api.canarySubset]);
     const destinations = vs.spec.http.flatMap((h: any) => h.route.map((d: any) => d.destination));
-    expect(destinations.map((d: any) => d.subset).sort()).toEqual([...subsets].sort());
+    expect([...new Set(destinations.map((d: any) => d.subset))].sort()).toEqual([...subsets].sort());
     for (const d of destinations) {
       expect(d.host).toBe(dr.spec.host);
       expect(d.port).toEqual({ number: global.workloads.api.port });
@@ -197,19 +200,40 @@ describe('MeshChart: API canary routing (what Argo Rollouts drives)', () => {
     expect(vs.spec.gateways).toEqual([`${namespaces.app}/${names.mesh.gateway}`, 'mesh']);
   });
 
-  it('retries on 5xx, reset and connect failure with a per-try timeout at 3x the p95 objective and a bounded total', () => {
-    const [route] = vs.spec.http;
-    expect(route.retries).toEqual({ attempts: 2, perTryTimeout: '300ms', retryOn: '5xx,reset,connect-failure' });
-    expect(route.timeout).toBe('1s');
+  it('retries only requests that never reached the app, and a 503 only for GET/HEAD/OPTIONS, with a per-try timeout at 3x the p95 objective and a bounded total', () => {
+    const [reads, writes] = vs.spec.http;
+    expect(reads.retries).toEqual({ attempts: 2, perTryTimeout: '300ms', retryOn: 'connect-failure,refused-stream,reset-before-request,503' });
+    expect(writes.retries).toEqual({ attempts: 2, perTryTimeout: '300ms', retryOn: 'connect-failure,refused-stream,reset-before-request' });
+    for (const route of [reads, writes]) expect(route.timeout).toBe('1s');
+  });
+
+  it('never retries a write after a timeout or a response: no condition that fires once the request was sent', () => {
+    for (const v of objects.filter((o) => o.kind === 'VirtualService')) {
+      for (const route of v.spec.http) {
+        const on: string[] = route.retries.retryOn.split(',');
+        // Istio keeps its default retryOn (503 for every method) when retryOn is empty.
+        expect(on.length, `${v.metadata.name}/${route.name}`).toBeGreaterThan(0);
+        const idempotent = (route.match ?? []).length > 0 && route.match.every((m: any) => ['GET', 'HEAD', 'OPTIONS'].includes(m.method?.exact));
+        for (const c of on) {
+          const allowed = ['connect-failure', 'refused-stream', 'reset-before-request', ...(idempotent ? ['503'] : [])];
+          expect(allowed, `${v.metadata.name}/${route.name} retries on ${c}`).toContain(c);
+        }
+      }
+    }
   });
 
   it('web routes its host through the Gateway to the active Service, each try outlasting the API budget', () => {
     const web = find(objects, 'VirtualService', names.web.virtualService, namespaces.app);
     expect(web.spec.hosts).toEqual([global.ingress.webHost]);
     expect(web.spec.gateways).toEqual([`${namespaces.app}/${names.mesh.gateway}`]);
-    expect(web.spec.http[0].route).toEqual([{ destination: { host: `${names.web.activeService}.${namespaces.app}.svc.cluster.local`, port: { number: global.workloads.web.port } } }]);
-    expect(web.spec.http[0].retries).toEqual({ attempts: 1, perTryTimeout: '1100ms', retryOn: '5xx,reset,connect-failure' });
-    expect(web.spec.http[0].timeout).toBe('2300ms');
+    expect(web.spec.http.map((h: any) => h.name)).toEqual(['idempotent', 'primary']);
+    for (const h of web.spec.http) {
+      expect(h.route).toEqual([{ destination: { host: `${names.web.activeService}.${namespaces.app}.svc.cluster.local`, port: { number: global.workloads.web.port } } }]);
+      expect(h.retries).toMatchObject({ attempts: 1, perTryTimeout: '1100ms' });
+      expect(h.timeout).toBe('2300ms');
+    }
+    expect(web.spec.http[0].retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request,503');
+    expect(web.spec.http[1].retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request');
   });
 
   it('every VirtualService destination host has a DestinationRule', () => {

@@ -110,11 +110,12 @@ describe('pgbouncer.ini, rendered from the config', () => {
     const platform = shippedPlan();
     const serving = platform.regions.map((r) => r.region).filter(isServingRegion);
     const demand = shardClientDemand(platform.global, serving);
-    // 4 serving regions x (1000 API pods + 50 % canary surge) x apiPoolPerPod 2.
+    // 4 serving regions x (1000 API pods + a 100 % canary beside the full stable side, instant
+    // abort: delivery.api.abortScaling) x apiPoolPerPod 2.
     expect(demand.regions.map((r) => `${r.region} ${r.apiPods} ${r.clients}`)).toEqual([
-      'us-east-1 1500 3000', 'us-west-2 1500 3000', 'eu-west-1 1500 3000', 'ap-southeast-1 1500 3000',
+      'us-east-1 2000 4000', 'us-west-2 2000 4000', 'eu-west-1 2000 4000', 'ap-southeast-1 2000 4000',
     ]);
-    expect(demand.required).toBe(12000);
+    expect(demand.required).toBe(16000);
     // Every site's rendered PgBouncer (home and DR) holds them with one pod of three gone.
     for (const region of platform.regions) {
       const deployments = objectsOf(new PgbouncerChart(newApp(), { plan: region })).filter((o) => o.kind === 'Deployment');
@@ -122,6 +123,8 @@ describe('pgbouncer.ini, rendered from the config', () => {
         const rendered = Object.fromEntries(renderPgbouncerIni(region, h.config).split('\n').filter((l) => / = /.test(l) && !l.startsWith(';')).map((l) => l.split(' = ')));
         const podsLeft = deployments[i].spec.replicas - shardClientCapacity(h.config, region.region.zones.length).podsLost;
         expect(podsLeft * Number(rendered.max_client_conn), `${region.region.name} shard ${h.config.id} ${h.site}`).toBeGreaterThanOrEqual(demand.required);
+        // Shipped: 3 pods in 3 zones, one lost, 2 x 8000 = 16,000, exactly the demand.
+        expect([podsLeft, rendered.max_client_conn], `${region.region.name} shard ${h.config.id} ${h.site}`).toEqual([2, '8000']);
       });
     }
   });

@@ -60,7 +60,7 @@ describe('WebChart: blue-green promotion', () => {
 
   it('refuses a post-promotion analysis that outlasts the scale-down delay (Argo Rollouts would cancel it)', () => {
     expect(() => render(withWebDelivery({ scaleDownDelaySeconds: 300 }))).toThrow(
-      /web post-promotion analysis takes 300s \(initial delay \+ 5 x 1m\), which must be shorter than delivery\.web\.scaleDownDelaySeconds \(300\)/,
+      /web post-promotion analysis takes 360s \(initial delay \+ 5 x 1m\), which must be shorter than delivery\.web\.scaleDownDelaySeconds \(300\)/,
     );
   });
 

@@ -277,6 +277,44 @@ describe('risk flags', () => {
     expect(renderMarkdown(r)).toMatch(/^## Risks$/m);
   });
 
+  describe('stateful-prune: Argo CD\'s Prune=false / Delete=false removed from stateful data', () => {
+    const KEEP = 'argocd.argoproj.io/sync-options';
+    /** The base tree with the data Namespace and the StatefulSet kept (as the charts render them). */
+    const kept = () => {
+      const t = clone(base());
+      t['us-east-1/namespaces.yaml'][1].metadata.annotations = { 'argocd.argoproj.io/sync-wave': '-20', [KEEP]: 'Prune=false,Delete=false' };
+      t['us-east-1/postgres.yaml'][0].metadata.annotations = { [KEEP]: 'Prune=false, Delete=false' };
+      return t;
+    };
+    const edit = (path: string, i: number, change: (annotations: Record<string, string>) => void) => {
+      const t = kept();
+      change(t[path][i].metadata.annotations);
+      return t;
+    };
+    const flags = (r: DiffResult) => r.risks.filter((x) => x.rule === 'stateful-prune').map((x) => `${x.object}: ${x.detail}`);
+
+    it('flags the annotation removed from a StatefulSet', () => {
+      const r = diff(kept(), edit('us-east-1/postgres.yaml', 0, (a) => delete a[KEEP]));
+      expect(flags(r)).toEqual([expect.stringMatching(/^StatefulSet data\/pg: .*Prune=false, Delete=false → \(none\) \(no longer Prune=false, Delete=false/)]);
+      expect(renderMarkdown(r)).toContain('**Argo CD may now prune or delete stateful data (Prune=false / Delete=false removed)**');
+    });
+
+    it('flags one option dropped from the data Namespace', () => {
+      const r = diff(kept(), edit('us-east-1/namespaces.yaml', 1, (a) => (a[KEEP] = 'Prune=false')));
+      expect(flags(r)).toEqual([expect.stringMatching(/^Namespace data: .*no longer Delete=false/)]);
+    });
+
+    it('flags an option flipped to true', () => {
+      const r = diff(kept(), edit('us-east-1/postgres.yaml', 0, (a) => (a[KEEP] = 'Prune=true,Delete=false')));
+      expect(flags(r)).toEqual([expect.stringMatching(/no longer Prune=false/)]);
+    });
+
+    it('raises nothing when the options are only reordered or another option joins them', () => {
+      const r = diff(kept(), edit('us-east-1/postgres.yaml', 0, (a) => (a[KEEP] = 'Delete=false,ServerSideApply=true,Prune=false')));
+      expect(flags(r)).toEqual([]);
+    });
+  });
+
   it('harmless changes raise no flag (config text, the analysis revision argument, a stricter NetworkPolicy)', () => {
     const t = clone(base());
     t['us-east-1/api.yaml'][2].data['app.ini'] = 'pool = 11\nmode = tx\n';

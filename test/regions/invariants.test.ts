@@ -115,10 +115,13 @@ describe('region invariants', () => {
   });
 
   it('an app quota too small for the autoscalers at peak fails, saying by how much', () => {
-    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.pods = 1800)));
+    // Instant abort (the default): 1000 stable + 1000 canary API pods + 2 x 200 web = 2400.
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.pods = 2300)));
     expect(formatPath(issue.path)).toBe('namespaces.app.quota.pods');
-    expect(issue.expected).toContain('>= 1900 = autoscaling.api.maxReplicas (1000) API pods + 50 % canary surge');
-    expect(issue.fix).toContain('by 100');
+    expect(issue.expected).toBe(
+      '>= 2400 = autoscaling.api.maxReplicas (1000) API pods + a 100 % canary beside a full stable side (delivery.api.abortScaling: instant keeps stable at full size for an instant abort; dynamic would need only the largest weight step) + 2 x autoscaling.web.maxReplicas (200) web pods (blue-green runs two stacks), each with its sidecar',
+    );
+    expect(issue.fix).toBe('raise namespaces.app.quota.pods by 100 or lower the maxima');
   });
 
   it('an empty franchise space fails', () => {
@@ -127,10 +130,11 @@ describe('region invariants', () => {
   });
 
   it('an app quota whose CPU cannot hold the peak (sidecars included) fails with the number needed', () => {
-    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.requestsCpu = '1000')));
+    // 2000 API pods x (500m + 100m sidecar) + 400 web pods x (200m + 100m sidecar) = 1200 + 120.
+    const issue = only(issuesFor((f) => (f['us-east-1.yaml'].namespaces.app.quota.requestsCpu = '1300')));
     expect(formatPath(issue.path)).toBe('namespaces.app.quota.requestsCpu');
-    expect(issue.expected).toContain('>= 1020');
-    expect(issue.fix).toBe('set namespaces.app.quota.requestsCpu to at least 1020');
+    expect(issue.expected).toMatch(/^>= 1320 for autoscaling\.api\.maxReplicas \(1000\) API pods \+ a 100 % canary beside a full stable side \(delivery\.api\.abortScaling: instant/);
+    expect(issue.fix).toBe('set namespaces.app.quota.requestsCpu to at least 1320');
   });
 
   it('fewer minimum replicas than zones fails', () => {
@@ -162,18 +166,20 @@ describe('region invariants', () => {
   });
 
   // Issue 12 item 2: every serving region's API reaches every shard, so a shard's PgBouncer counts
-  // them all (at the HPA maximum plus the canary surge), one zone outage or drain down.
+  // them all (at the HPA maximum plus the canary beside it: 100 % with instant abort, the largest
+  // weight step with delivery.api.abortScaling: dynamic), one zone outage or drain down.
   const pgbouncerIssues = (issues: ConfigIssue[]) => issues.filter((i) => formatPath(i.path).startsWith('shards[0].pgbouncer.'));
 
   it('a PgBouncer too small for every region\'s API pools fails, with the numbers and the field to change', () => {
-    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 5000)));
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 7000)));
     expect(issue.file).toMatch(/us-west-2\.yaml$/);
     expect(formatPath(issue.path)).toBe('shards[0].pgbouncer.maxClientConnectionsPerReplica');
-    expect(issue.found).toBe('5000 x (3 replicas - 1 a zone outage or drain may take) = 10000');
+    expect(issue.found).toBe('7000 x (3 replicas - 1 a zone outage or drain may take) = 14000');
+    // 4 regions x (1000 + 1000 canary) API pods x 2 = 16000.
     expect(issue.expected).toBe(
-      ">= 12000 client connections to shard 2: every serving region's API reaches it, ap-southeast-1 1500 + eu-west-1 1500 + us-east-1 1500 + us-west-2 1500 = 6000 API pods (autoscaling.api.maxReplicas + 50 % canary surge) x postgres.apiPoolPerPod (2) = 12000, and at least 2000 per shard",
+      ">= 16000 client connections to shard 2: every serving region's API reaches it, ap-southeast-1 2000 + eu-west-1 2000 + us-east-1 2000 + us-west-2 2000 = 8000 API pods (autoscaling.api.maxReplicas + a 100 % canary beside a full stable side (delivery.api.abortScaling: instant keeps stable at full size for an instant abort; dynamic would need only the largest weight step)) x postgres.apiPoolPerPod (2) = 16000, and at least 2000 per shard",
     );
-    expect(issue.fix).toBe('short by 2000: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 6000, add PgBouncer replicas, or lower postgres.apiPoolPerPod');
+    expect(issue.fix).toBe('short by 2000: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 8000, add PgBouncer replicas, or lower postgres.apiPoolPerPod');
   });
 
   it('the 2,000-client floor per shard still holds on its own', () => {
@@ -186,39 +192,84 @@ describe('region invariants', () => {
     });
     const issue = only(pgbouncerIssues(issues));
     expect(issue.found).toBe('900 x (3 replicas - 1 a zone outage or drain may take) = 1800');
-    expect(issue.expected).toMatch(/^>= 2000 client connections to shard 1: .* = 60 API pods .* = 120, and at least 2000 per shard$/);
+    // 4 x (10 + 10 canary) = 80 API pods x 2 = 160 clients, below the 2,000 floor.
+    expect(issue.expected).toMatch(/^>= 2000 client connections to shard 1: .* = 80 API pods .* = 160, and at least 2000 per shard$/);
     expect(issue.fix).toContain('short by 200: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 1000');
   });
 
   it('a larger API pool per pod fails every shard, each counting all four regions', () => {
     const issues = issuesFor((f) => (f['global.yaml'].postgres.apiPoolPerPod = 4));
     expect(issues.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
-    for (const issue of issues) expect(issue.expected).toContain('>= 24000 client connections');
+    // 8000 API pods x 4 = 32000 > 2 x 8000.
+    for (const issue of issues) {
+      expect(issue.expected).toContain('>= 32000 client connections');
+      expect(issue.fix).toContain('short by 16000: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 16000');
+    }
   });
 
   it('one region\'s API growing fails every shard, not only the region\'s own', () => {
     const issues = pgbouncerIssues(issuesFor((f) => (f['us-east-1.yaml'].autoscaling.api.maxReplicas = 1100)));
     expect(issues.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
-    // 1100 + 50 % = 1650 pods in us-east-1, 1500 elsewhere: 6150 x 2 = 12300 > 2 x 6000.
+    // 1100 + 1100 canary = 2200 pods in us-east-1, 2000 elsewhere: 8200 x 2 = 16400 > 2 x 8000.
     for (const issue of issues) {
-      expect(issue.expected).toContain('us-east-1 1650 + us-west-2 1500 = 6150 API pods');
-      expect(issue.fix).toContain('short by 300: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 6150');
+      expect(issue.expected).toContain('us-east-1 2200 + us-west-2 2000 = 8200 API pods');
+      expect(issue.expected).toContain('= 16400, and at least 2000 per shard');
+      expect(issue.fix).toContain('short by 400: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 8200');
     }
   });
 
-  it('a larger canary step counts as surge, as the app quota counts it', () => {
-    const issues = pgbouncerIssues(issuesFor((f) => (f['global.yaml'].delivery.api.canarySteps = [10, 30])));
-    // Largest jump 30 → 100 = 70 %: 1700 pods per region, 4 x 1700 x 2 = 13600.
-    expect(issues).toHaveLength(4);
-    for (const issue of issues) expect(issue.expected).toContain('= 6800 API pods (autoscaling.api.maxReplicas + 70 % canary surge) x postgres.apiPoolPerPod (2) = 13600');
+  it('with instant abort a larger canary step changes nothing: the canary is counted at 100 % either way', () => {
+    // The shipped sizes hold 2 x 1000 API pods per region; a 70 % step (30 → 100) needs no more.
+    expect(issuesFor((f) => (f['global.yaml'].delivery.api.canarySteps = [10, 30]))).toEqual([]);
+    // A too-small PgBouncer reports the same demand for [10, 50] and [10, 30]: 8000 API pods, 16000 clients.
+    for (const canarySteps of [[10, 50], [10, 30]]) {
+      const issue = only(pgbouncerIssues(issuesFor((f) => {
+        f['global.yaml'].delivery.api.canarySteps = canarySteps;
+        f['us-east-1.yaml'].shards[0].pgbouncer.maxClientConnectionsPerReplica = 7000;
+      })));
+      expect(issue.expected).toContain('= 8000 API pods (autoscaling.api.maxReplicas + a 100 % canary beside a full stable side (delivery.api.abortScaling: instant keeps stable at full size for an instant abort; dynamic would need only the largest weight step)) x postgres.apiPoolPerPod (2) = 16000');
+    }
+  });
+
+  it('with delivery.api.abortScaling: dynamic a larger canary step counts as surge, for PgBouncer as for the app quota', () => {
+    // Sized for dynamic abort and the shipped [10, 50]: 1500 API pods + 400 web = 1900 <= 2000 pods,
+    // 4 x 1500 x 2 = 12000 = 2 x 6000 clients.
+    const dynamicWithOldSizes = (f: RegionFiles) => {
+      f['global.yaml'].delivery.api.abortScaling = 'dynamic';
+      for (const name of ['us-east-1.yaml', 'us-west-2.yaml', 'eu-west-1.yaml', 'ap-southeast-1.yaml']) {
+        f[name].namespaces.app.quota = { ...f[name].namespaces.app.quota, requestsCpu: '1100', requestsMemory: '1150Gi', limitsMemory: '2300Gi', pods: 2000 };
+        f[name].shards[0].pgbouncer.maxClientConnectionsPerReplica = 6000;
+      }
+    };
+    expect(issuesFor(dynamicWithOldSizes)).toEqual([]);
+    const issues = issuesFor((f) => {
+      dynamicWithOldSizes(f);
+      f['global.yaml'].delivery.api.canarySteps = [10, 30];
+    });
+    // Largest jump 30 → 100 = 70 %: 1700 pods per region, 4 x 1700 x 2 = 13600 > 12000.
+    const shards = pgbouncerIssues(issues);
+    expect(shards).toHaveLength(4);
+    for (const issue of shards) {
+      expect(issue.expected).toContain(
+        '= 6800 API pods (autoscaling.api.maxReplicas + 70 % canary surge (delivery.api.abortScaling: dynamic, the largest weight step; an abort then waits for stable pods to start)) x postgres.apiPoolPerPod (2) = 13600',
+      );
+    }
+    // The app quota counts the same 1700 API pods: 1700 + 400 web = 2100 > 2000, in every serving region.
+    const pods = issues.filter((i) => formatPath(i.path) === 'namespaces.app.quota.pods');
+    expect(pods.map((i) => i.file.split('/').pop())).toEqual(['ap-southeast-1.yaml', 'eu-west-1.yaml', 'us-east-1.yaml', 'us-west-2.yaml']);
+    for (const issue of pods) {
+      expect(issue.expected).toMatch(/^>= 2100 = autoscaling\.api\.maxReplicas \(1000\) API pods \+ 70 % canary surge \(delivery\.api\.abortScaling: dynamic/);
+      expect(issue.fix).toBe('raise namespaces.app.quota.pods by 100 or lower the maxima');
+    }
   });
 
   it('a DR site in a region with fewer zones loses more pods to a zone outage, and fails the shard', () => {
     const issues = pgbouncerIssues(issuesFor((f) => (f['eu-central-1.yaml'].zones = ['eu-central-1a', 'eu-central-1b'])));
     const issue = only(issues);
     expect(issue.file).toMatch(/eu-west-1\.yaml$/);
-    expect(issue.found).toBe('6000 x (3 replicas - 2 a zone outage or drain may take) = 6000');
-    expect(issue.fix).toContain('set shards[0].pgbouncer.maxClientConnectionsPerReplica to 12000');
+    // 3 pods over 2 zones: a zone outage takes ceil(3 / 2) = 2, leaving 1 pod for 16000 clients.
+    expect(issue.found).toBe('8000 x (3 replicas - 2 a zone outage or drain may take) = 8000');
+    expect(issue.fix).toContain('short by 8000: set shards[0].pgbouncer.maxClientConnectionsPerReplica to 16000');
   });
 
   it('PgBouncer pods a rollout can run (replicas + maxSurge) must each get a usable share of max_connections - reserved', () => {

@@ -5,11 +5,13 @@
 import { formatPath, type FieldChange, type Segment } from './compare';
 import type { ObjectDelta } from './diff';
 import { compareText, type KubeObject } from './tree';
+import { ARGOCD_SYNC_OPTIONS, KEEP_ON_PRUNE_OPTIONS } from '../../charts/lib/metadata';
 
 export const RISK_RULES = {
   // First: a regional failover of a shard moves where its writes go, in every region at once.
   'shard-topology': 'Postgres shard promoted or demoted, or its writes routed to another region',
   'stateful-deleted': 'StatefulSet, PersistentVolumeClaim or Namespace deleted or replaced',
+  'stateful-prune': 'Argo CD may now prune or delete stateful data (Prune=false / Delete=false removed)',
   'volume-claim-templates': 'volumeClaimTemplates changed (Kubernetes refuses the update)',
   'image-version': 'Image or version changed',
   replicas: 'Replicas or autoscaling bounds changed',
@@ -58,6 +60,12 @@ function get(o: unknown, ...keys: string[]): unknown {
 
 function startsWith(segments: readonly Segment[], ...prefix: string[]): boolean {
   return prefix.every((p, i) => segments[i] === p);
+}
+
+/** The sync options an object's `argocd.argoproj.io/sync-options` annotation sets. */
+function syncOptions(o: KubeObject | undefined): string[] {
+  const v = get(o, 'metadata', 'annotations', ARGOCD_SYNC_OPTIONS);
+  return typeof v === 'string' ? v.split(',').map((x) => x.trim()) : [];
 }
 
 // ---- securityContext ---------------------------------------------------------------------
@@ -218,6 +226,13 @@ function risksOf(d: ObjectDelta): Array<{ rule: RiskRule; detail: string }> {
         add('stateful-deleted', `immutable field changed, needs delete and re-create: ${arrow(c)}`);
       }
       if (startsWith(c.segments, 'spec', 'volumeClaimTemplates')) add('volume-claim-templates', arrow(c));
+    }
+  }
+  // Argo CD's guard on stateful data (KEEP_ON_PRUNE, charts/lib/metadata.ts) dropped.
+  if (d.before && d.after && (kind === 'StatefulSet' || kind === 'PersistentVolumeClaim' || kind === 'Namespace')) {
+    const gone = KEEP_ON_PRUNE_OPTIONS.filter((o) => syncOptions(d.before).includes(o) && !syncOptions(d.after).includes(o));
+    if (gone.length > 0) {
+      add('stateful-prune', `\`metadata.annotations[${ARGOCD_SYNC_OPTIONS}]\`: ${show(get(d.before, 'metadata', 'annotations', ARGOCD_SYNC_OPTIONS))} → ${show(get(d.after, 'metadata', 'annotations', ARGOCD_SYNC_OPTIONS))} (no longer ${gone.join(', ')}: a sync may prune it, deleting the Application deletes it)`);
     }
   }
   if (kind === 'PersistentVolumeClaim' && d.before && d.after) {

@@ -200,9 +200,13 @@ export type RouteMethods = 'idempotent' | 'writes';
  */
 export function routeResilience(budget: RouteBudget, methods: RouteMethods = 'writes'): Pick<VirtualServiceSpecHttp, 'timeout' | 'retries'> {
   const retryOn = methods === 'idempotent' ? IDEMPOTENT_RETRY_ON : WRITE_RETRY_ON;
+  // A write is never cut at the per-try timeout: a booking slower than one try's budget would
+  // fail with 504 while the app may still commit it. It gets the whole route timeout in its one
+  // try; its retries (conditions where the request never reached the app) fail fast anyway.
+  const perTry = methods === 'idempotent' ? budget.perTryTimeoutMs : budget.timeoutMs;
   return {
     timeout: duration(budget.timeoutMs),
-    retries: { attempts: budget.attempts, perTryTimeout: duration(budget.perTryTimeoutMs), retryOn },
+    retries: { attempts: budget.attempts, perTryTimeout: duration(perTry), retryOn },
   };
 }
 

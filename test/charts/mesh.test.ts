@@ -203,7 +203,8 @@ describe('MeshChart: API canary routing (what Argo Rollouts drives)', () => {
   it('retries only requests that never reached the app, and a 503 only for GET/HEAD/OPTIONS, with a per-try timeout at 3x the p95 objective and a bounded total', () => {
     const [reads, writes] = vs.spec.http;
     expect(reads.retries).toEqual({ attempts: 2, perTryTimeout: '300ms', retryOn: 'connect-failure,refused-stream,reset-before-request,503' });
-    expect(writes.retries).toEqual({ attempts: 2, perTryTimeout: '300ms', retryOn: 'connect-failure,refused-stream,reset-before-request' });
+    // A write is never cut at a try's budget (it could still commit): one try gets the whole route timeout.
+    expect(writes.retries).toEqual({ attempts: 2, perTryTimeout: '1s', retryOn: 'connect-failure,refused-stream,reset-before-request' });
     for (const route of [reads, writes]) expect(route.timeout).toBe('1s');
   });
 
@@ -229,9 +230,11 @@ describe('MeshChart: API canary routing (what Argo Rollouts drives)', () => {
     expect(web.spec.http.map((h: any) => h.name)).toEqual(['idempotent', 'primary']);
     for (const h of web.spec.http) {
       expect(h.route).toEqual([{ destination: { host: `${names.web.activeService}.${namespaces.app}.svc.cluster.local`, port: { number: global.workloads.web.port } } }]);
-      expect(h.retries).toMatchObject({ attempts: 1, perTryTimeout: '1100ms' });
       expect(h.timeout).toBe('2300ms');
     }
+    // Reads retry within a try of 1100 ms (it outlasts the API's whole route); writes get the whole route in one try.
+    expect(web.spec.http[0].retries).toMatchObject({ attempts: 1, perTryTimeout: '1100ms' });
+    expect(web.spec.http[1].retries).toMatchObject({ attempts: 1, perTryTimeout: '2300ms' });
     expect(web.spec.http[0].retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request,503');
     expect(web.spec.http[1].retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request');
   });

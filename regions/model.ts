@@ -163,6 +163,21 @@ export const GlobalConfig = Strict(
               description: 'Traffic weights (%) of the canary, each followed by an analysis; 100 comes last on its own',
             }),
             analysis: AnalysisThresholds,
+            loadTest: Strict(
+              {
+                requestsPerSecond: Type.Integer({
+                  minimum: 1,
+                  description: 'Constant arrival rate (requests per second) the k6 Job sends to the canary Service alone',
+                }),
+                duration: Duration('How long the load test runs'),
+                paths: Type.Array(Type.String({ pattern: '^/[^\\s\'"`\\\\]*$', description: 'Path of a GET request (read-only: a load test never books)' }), {
+                  minItems: 1,
+                  uniqueItems: true,
+                  description: 'Paths requested in turn; p95 and error thresholds come from delivery.api.analysis',
+                }),
+              },
+              'Load test that gates the canary before it goes past 50 % (k6, constant-arrival-rate; fails on p95 above analysis.maxLatencyP95Ms or an error rate above 1 - analysis.minSuccessRate)',
+            ),
             abortScaling: Type.Optional(
               Type.Union([Type.Literal('instant'), Type.Literal('dynamic')], {
                 default: 'instant',

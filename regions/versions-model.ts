@@ -78,6 +78,7 @@ export const VersionsConfig = Strict(
         otelCollector: PinnedImage('OpenTelemetry collector (gateway and tail sampler)'),
         jaeger: PinnedImage('Jaeger all-in-one (collector + query)'),
         jaegerEsIndexCleaner: PinnedImage('Jaeger Elasticsearch index cleaner (rendered only with elasticsearch storage)'),
+        k6: PinnedImage('k6: the load test that gates the API canary (an Argo Rollouts analysis Job)'),
       },
       'Every third-party container image the charts render',
     ),

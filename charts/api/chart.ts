@@ -1,7 +1,7 @@
 /**
  * The booking API (dist/<region>/api.yaml): an Argo Rollout released as a canary behind Istio.
  *
- * A release goes 10 % → analysis → 50 % → analysis → 100 % (weights from config). Each
+ * A release goes 10 % → analysis → 50 % → analysis → load test → 100 % (weights from config). Each
  * analysis measures the new pods only, on Istio's request metrics: success rate and p95
  * latency against the thresholds in config. More failed measurements than the failure limit
  * abort the release, and an abort sends all traffic back to the stable pods without a human.
@@ -32,6 +32,7 @@ import { API_DATABASE_SECRET_DIR, apiDatabaseKeys, apiDatabaseSecret, apiRedisPa
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { otelEnvironment } from '../lib/otel';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+import { ApiLoadTest, LOAD_TEST_BEFORE_WEIGHT_ABOVE } from './load-test';
 
 
 /** Keys of the API's ConfigMap: the environment variables the API reads its settings from. */
@@ -83,21 +84,43 @@ function apiRuntimeConfig(plan: RegionPlan): Record<string, string> {
   };
 }
 
+/** A step that runs the load test (charts/api/load-test.ts) against the canary Service. */
+export interface LoadTestStep {
+  readonly templateName: string;
+  /** The test runs before the first weight above this (after the analysis of the weight before). */
+  readonly beforeWeightAbove: number;
+}
+
 /**
  * setWeight w, then an analysis of the canary, for every weight in config; the promotion to
  * 100 % follows the last step on its own. No `pause` step: a pause without a duration waits
  * for a human, and the analysis already holds each weight for as long as it measures.
+ *
+ * With a load test, its analysis step comes after the analysis of the last weight at or below
+ * `beforeWeightAbove` and before the next setWeight (or the promotion): the canary never takes
+ * more than that share of real traffic before it has carried the configured load within budget.
+ * A canary whose first weight is already above it is refused (there would be no canary pods to test).
  */
-export function canarySteps(weights: readonly number[], templateName: string, canaryRevision: string): RolloutSpecStrategyCanarySteps[] {
+export function canarySteps(
+  weights: readonly number[], templateName: string, canaryRevision: string, loadTest?: LoadTestStep,
+): RolloutSpecStrategyCanarySteps[] {
   if (weights.length === 0) throw new Error('canary weights must not be empty');
   weights.forEach((w, i) => {
     if (!Number.isInteger(w) || w < 1 || w > 99) throw new Error(`canary weight ${w} must be an integer between 1 and 99 (100 is the promotion)`);
     if (i > 0 && w <= weights[i - 1]) throw new Error(`canary weight ${w} must be greater than the weight before it (${weights[i - 1]})`);
   });
-  return weights.flatMap((setWeight) => [
+  const steps = weights.map((setWeight) => [
     { setWeight },
     { analysis: { templates: [{ templateName }], args: [{ name: CANARY_REVISION_ARG, value: canaryRevision }] } },
-  ]);
+  ] as RolloutSpecStrategyCanarySteps[]);
+  if (loadTest) {
+    const last = weights.filter((w) => w <= loadTest.beforeWeightAbove).length - 1;
+    if (last < 0) {
+      throw new Error(`the load test runs before the canary goes past ${loadTest.beforeWeightAbove} %: the first canary weight (${weights[0]}) must be at most ${loadTest.beforeWeightAbove}`);
+    }
+    steps[last]!.push({ analysis: { templates: [{ templateName: loadTest.templateName }] } });
+  }
+  return steps.flat();
 }
 
 export class ApiChart extends RegionChart {
@@ -146,6 +169,9 @@ export class ApiChart extends RegionChart {
         }),
       },
     });
+
+    // k6 against the canary Service before the canary goes past 50 % (charts/api/load-test.ts).
+    const loadTest = new ApiLoadTest(this, 'load-test', { plan: props.plan });
 
     for (const [id, name] of [['stable-service', api.stableService], ['canary-service', api.canaryService]] as const) {
       new HttpService(this, id, {
@@ -243,7 +269,9 @@ export class ApiChart extends RegionChart {
             // With dynamicStableScale the canary instead shrinks as traffic shifts back to stable.
             // The traffic itself leaves the canary at once either way.
             abortScaleDownDelaySeconds: props.abortScaleDownDelaySeconds ?? 30,
-            steps: canarySteps(global.delivery.api.canarySteps, api.analysisTemplate, revision),
+            steps: canarySteps(global.delivery.api.canarySteps, api.analysisTemplate, revision, {
+              templateName: loadTest.templateName, beforeWeightAbove: LOAD_TEST_BEFORE_WEIGHT_ABOVE,
+            }),
           },
         },
       },

@@ -73,6 +73,8 @@ function edgeConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       why: `Public HTTPS for ${global.ingress.apiHost} terminates at the ingress gateway, which forwards to the API.` }),
     tcp({ name: 'web-to-api', from: p.web, to: service(serviceHost(names.api.stableService, namespaces.app), apiPort, p.api), discovery: config,
       why: 'Server-side rendering calls the API inside the mesh (through the API VirtualService, so canary weights apply).' }),
+    tcp({ name: 'api-load-test-to-api-canary', from: p.apiLoadTest, to: service(serviceHost(names.api.canaryService, namespaces.app), apiPort, p.api), discovery: config,
+      why: `The canary's load test (k6, an analysis Job of the Rollout) drives the canary Service alone at delivery.api.loadTest.requestsPerSecond before the canary goes past 50 %.` }),
   ];
 }
 
@@ -235,7 +237,7 @@ function tracingConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   const sidecarSpans = discovered('the mesh\'s extension provider otel-tracing (Istio add-on meshConfig)');
   const redisPods = REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [p.redisServers(tier), p.redisSentinels(tier)] : [p.redisServers(tier)]);
   const spanSources: Peer[] = [
-    p.ingressGateway, p.api, p.web,
+    p.ingressGateway, p.api, p.web, p.apiLoadTest,
     ...plan.hostedShards.flatMap((h) => [p.pgbouncer(h.config.id), p.postgres(h.config.id), p.postgresTopology(h.config.id)]),
     ...redisPods, ...(isPrimaryRegion(plan) ? [p.sessionsProxy] : []),
   ];

@@ -7,6 +7,7 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import type { Peer } from '../../regions/wiring';
+import { apiLoadTestNames } from '../api/load-test';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { PATRONI_LABELS, postgresNames, postgresScope } from '../postgres/names';
@@ -26,6 +27,8 @@ export interface RegionPeers {
   readonly ingressGateway: Peer;
   readonly web: Peer;
   readonly api: Peer;
+  /** The k6 Job of the API canary's load-test analysis (charts/api/load-test.ts), in the app namespace. */
+  readonly apiLoadTest: Peer;
   pgbouncer(shardId: number): Peer;
   postgres(shardId: number): Peer;
   /** The topology Job of a shard site (sets the site's role in Patroni). */
@@ -73,6 +76,7 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       'istio/gateway chart: label istio=ingressgateway, service account istio-ingressgateway, injected by its own pod template'),
     web: ours('web', namespaces.app, byName(names.web.app), names.web.serviceAccount),
     api: ours('api', namespaces.app, byName(names.api.app), names.api.serviceAccount),
+    apiLoadTest: ours('api-load-test', namespaces.app, { ...apiLoadTestNames(plan).selectorLabels }, apiLoadTestNames(plan).serviceAccount),
     pgbouncer: (shardId) => ours(`pgbouncer-shard-${shardId}`, namespaces.data,
       { [LABELS.name]: names.data.pgbouncerApp, [LABELS.instance]: `${names.data.pgbouncer(shardId)}-${plan.region.name}` }, names.data.pgbouncerApp),
     postgres: (shardId) => {

@@ -53,15 +53,23 @@ const container = rollout.spec.template.spec.containers[0];
 const env = (name: string) => container.env.find((e: any) => e.name === name);
 
 describe('ApiChart: canary steps', () => {
-  it('are exactly setWeight 10, analysis, setWeight 50, analysis for the shipped config (100 % is the promotion)', () => {
+  it('are exactly setWeight 10, analysis, setWeight 50, analysis, load test for the shipped config (100 % is the promotion)', () => {
     const revision = rollout.spec.template.metadata.labels[REVISION_LABEL];
     const analysis = { analysis: { templates: [{ templateName: names.analysisTemplate }], args: [{ name: 'canary-revision', value: revision }] } };
-    expect(canary.steps).toEqual([{ setWeight: 10 }, analysis, { setWeight: 50 }, analysis]);
+    const loadTest = { analysis: { templates: [{ templateName: `${names.rollout}-load-test` }] } };
+    expect(canary.steps).toEqual([{ setWeight: 10 }, analysis, { setWeight: 50 }, analysis, loadTest]);
   });
 
-  it('follow the weights in config', () => {
+  it('follow the weights in config, with the load test right before the first weight above 50 %', () => {
+    const label = (s: any) => (s.setWeight !== undefined ? s.setWeight : s.analysis.templates[0].templateName.endsWith('-load-test') ? 'load-test' : 'analysis');
     const steps = find(render(withApiDelivery({ canarySteps: [5, 25, 75] })), 'Rollout', names.rollout).spec.strategy.canary.steps;
-    expect(steps.map((s: any) => (s.setWeight !== undefined ? s.setWeight : 'analysis'))).toEqual([5, 'analysis', 25, 'analysis', 75, 'analysis']);
+    expect(steps.map(label)).toEqual([5, 'analysis', 25, 'analysis', 'load-test', 75, 'analysis']);
+    const atFifty = find(render(withApiDelivery({ canarySteps: [10, 50, 80, 90] })), 'Rollout', names.rollout).spec.strategy.canary.steps;
+    expect(atFifty.map(label)).toEqual([10, 'analysis', 50, 'analysis', 'load-test', 80, 'analysis', 90, 'analysis']);
+  });
+
+  it('refuse a load test when the first weight is already above 50 %', () => {
+    expect(() => canarySteps([60], 't', 'r', { templateName: 'lt', beforeWeightAbove: 50 })).toThrow(/first canary weight \(60\) must be at most 50/);
   });
 
   it('never pause: nothing waits for a human between weights, or in front of a rollback', () => {
@@ -201,7 +209,7 @@ describe('ApiChart: canary analysis', () => {
   it('passes the revision the canary pods carry (the label Istio reports as destination_canonical_revision)', () => {
     const revision = rollout.spec.template.metadata.labels[REVISION_LABEL];
     expect(revision).toMatch(new RegExp(`^${plan.global.releases.api.version.replace(/\./g, '\\.')}-[0-9a-f]{10}$`));
-    for (const step of canary.steps.filter((s: any) => s.analysis)) expect(step.analysis.args).toEqual([{ name: 'canary-revision', value: revision }]);
+    for (const step of canary.steps.filter((s: any) => s.analysis && s.analysis.templates[0].templateName === names.analysisTemplate)) expect(step.analysis.args).toEqual([{ name: 'canary-revision', value: revision }]);
   });
 
   it('gives every pod template change a new revision, and the same template the same one', () => {

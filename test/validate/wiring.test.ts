@@ -279,7 +279,8 @@ describe('one broken hop is caught on the connection that uses it', () => {
     const r = broken((o) => {
       o.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-web', namespace: app }, spec: { action: 'DENY', selector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }, rules: [{ from: [{ source: { namespaces: [app] } }] }] } } as Obj);
     });
-    expect(summary(r)).toEqual(['wiring-authz us-east-1 web-to-api']);
+    // Every caller from the app namespace: the web front end and the canary's load test.
+    expect(summary(r)).toEqual(['wiring-authz us-east-1 web-to-api', 'wiring-authz us-east-1 api-load-test-to-api-canary']);
     expect(r.findings[0].message).toContain(`AuthorizationPolicy ${app}/deny-web (DENY) matches`);
   });
 

@@ -257,7 +257,8 @@ export class Cluster {
         continue;
       }
       for (const tpl of podTemplates(e.obj)) {
-        if (e.obj.kind === 'AnalysisTemplate') continue; // analysis Jobs: declared with their templates when they call anything
+        // Analysis Jobs (AnalysisTemplate job metrics) run as pods in the template's namespace
+        // (Argo Rollouts creates them in the Rollout's): they are clients like any other.
         const containers = [...asArray(tpl.spec.initContainers), ...asArray(tpl.spec.containers)].filter(isRecord);
         const labels = strings(labelsOf(tpl.metadata));
         const annotations = strings(isRecord(tpl.metadata) ? tpl.metadata.annotations : undefined);

@@ -1,15 +1,13 @@
 // Checks on .github/workflows/pr-diff.yml: passes the workflow schema check, pins every action
 // by SHA, grants write only where the PR comment needs it, and runs the steps in order.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { describeWorkflowSchemaCheck } from '../support/workflow-lint';
 
 const root = resolve(__dirname, '..', '..');
 const workflowPath = join(root, '.github', 'workflows', 'pr-diff.yml');
-const validator = join(root, 'node_modules', '.bin', 'action-validator');
 const text = readFileSync(workflowPath, 'utf8');
 
 interface Step {
@@ -26,31 +24,10 @@ const workflow = parse(text) as Workflow;
 const [job] = Object.values(workflow.jobs);
 const steps = job.steps;
 
-function lint(file: string): { status: number | null; output: string } {
-  const r = spawnSync(validator, [file], { cwd: root, encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
+
+describeWorkflowSchemaCheck(workflowPath);
 
 describe('pr-diff workflow', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'pr-diff-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-  it('passes action-validator', () => {
-    const r = lint(workflowPath);
-    expect(r.status, r.output).toBe(0);
-  });
-
-  it('the linter rejects a broken copy (it really checks)', () => {
-    const broken = parse(text) as Workflow;
-    for (const j of Object.values(broken.jobs)) delete j['runs-on'];
-    const file = join(tmp, 'broken.yml');
-    writeFileSync(file, stringify(broken));
-    const r = lint(file);
-    expect(r.status).not.toBe(0);
-    expect(r.output).toMatch(/runs-on/);
-  });
-
   it('runs on pull requests only, with one job', () => {
     expect(Object.keys(workflow.on)).toEqual(['pull_request']);
     expect(Object.keys(workflow.jobs)).toHaveLength(1);

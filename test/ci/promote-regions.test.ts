@@ -10,14 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { ArgoCdChart, rolloutWaves } from '../../charts/argocd/chart';
 import { renderApp } from '../../tools/synth/render';
 import { newApp, shippedPlan } from '../support/charts';
+import { describeWorkflowSchemaCheck } from '../support/workflow-lint';
 
 const root = resolve(__dirname, '..', '..');
 const workflowPath = join(root, '.github', 'workflows', 'promote-regions.yml');
-const validator = join(root, 'node_modules', '.bin', 'action-validator');
 
 interface Step {
   name?: string;
@@ -51,31 +51,7 @@ const stepRun = (name: string): string => {
   return step.run;
 };
 
-function lint(file: string): { status: number | null; output: string } {
-  const r = spawnSync(validator, [file], { cwd: root, encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
-describe('promote-regions.yml: schema check (action-validator)', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'promote-workflow-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-  it('accepts the workflow', () => {
-    const r = lint(workflowPath);
-    expect(r.status, r.output).toBe(0);
-  });
-
-  it('rejects a copy whose job lost runs-on (the check really checks)', () => {
-    const broken = parse(workflowText) as Workflow;
-    for (const job of Object.values(broken.jobs)) delete job['runs-on'];
-    const file = join(tmp, 'broken.yml');
-    writeFileSync(file, stringify(broken));
-    const r = lint(file);
-    expect(r.status, r.output).not.toBe(0);
-    expect(r.output).toMatch(/runs-on/);
-  });
-});
+describeWorkflowSchemaCheck(workflowPath);
 
 describe('promote-regions.yml: triggers, privileges, pins', () => {
   it('runs after a CI run on main, or by hand; never on pull requests', () => {

@@ -9,13 +9,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { describeWorkflowSchemaCheck } from '../support/workflow-lint';
 
 const root = resolve(__dirname, '..', '..');
 const workflowPath = join(root, '.github', 'workflows', 'security-scan.yml');
 const trivyIgnorePath = join(root, '.github', 'trivy', '.trivyignore.yaml');
 const semgrepIgnorePath = join(root, '.github', 'semgrep', 'ignore.yaml');
-const validator = join(root, 'node_modules', '.bin', 'action-validator');
 const dist = join(root, 'dist');
 
 interface Step {
@@ -60,12 +60,6 @@ const PINS: Record<string, { sha: string; version: string }> = {
 const isUpload = (s: Step) => s.uses?.startsWith('github/codeql-action/upload-sarif@') ?? false;
 const isTrivy = (s: Step) => s.uses?.startsWith('aquasecurity/trivy-action@') ?? false;
 
-function lint(file: string): { status: number | null; output: string } {
-  const r = spawnSync(validator, [file], { cwd: root, encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
@@ -103,25 +97,7 @@ function runScript(script: string, cwd: string, env: Record<string, string>) {
   return spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
-describe('security-scan.yml: schema check (action-validator)', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'security-scan-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-  it('passes action-validator', () => {
-    const r = lint(workflowPath);
-    expect(r.status, r.output).toBe(0);
-  });
-
-  it('the linter rejects a broken copy (it really checks)', () => {
-    const broken = parse(text) as Workflow;
-    for (const j of Object.values(broken.jobs)) delete j['runs-on'];
-    const file = join(tmp, 'broken.yml');
-    writeFileSync(file, stringify(broken));
-    const r = lint(file);
-    expect(r.status).not.toBe(0);
-    expect(r.output).toMatch(/runs-on/);
-  });
-});
+describeWorkflowSchemaCheck(workflowPath);
 
 describe('security-scan.yml', () => {
   it('runs on every pull request', () => {

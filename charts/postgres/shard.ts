@@ -21,6 +21,7 @@ import { HardenedWorkload } from '../lib/hardened-workload';
 import type { HardenedContainerProps } from '../lib/hardened-pod';
 import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { ARCHIVE_WAL_SCRIPT, renderArchiveWalScript } from './archive';
+import { PATRONI_REST_USER } from './topology';
 import { BASE_BACKUP_SCRIPT, EXPORTER_QUERIES_FILE, renderExporterQueries, BASE_BACKUP_SCRIPT_ITEM, baseBackupContainer, renderBaseBackupScript, type BaseBackupOptions } from './backup';
 import { BASE_BACKUP_AGE_FUNCTION, BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
 import { POSTGRES_PATHS, renderPgHba, renderPostgresqlConf } from './conf';
@@ -111,7 +112,7 @@ export class PostgresShard extends Construct {
         fromSecret('PATRONI_SUPERUSER_PASSWORD', secret, c.superuserPassword),
         fromSecret('PATRONI_REPLICATION_PASSWORD', secret, c.replicationPassword),
         fromSecret('PATRONI_REWIND_PASSWORD', secret, c.rewindPassword),
-        { name: 'PATRONI_RESTAPI_USERNAME', value: 'patroni' },
+        { name: 'PATRONI_RESTAPI_USERNAME', value: PATRONI_REST_USER },
         fromSecret('PATRONI_RESTAPI_PASSWORD', secret, c.patroniApiPassword),
         ...bootstrapEnv,
         ...walg.env,

@@ -13,6 +13,7 @@
  */
 import type { HostedShard, RegionPlan } from '../../regions/plan';
 import { POSTGRES_PORTS, postgresGlobalHost, standbySlotName } from './names';
+import { bucketEndpoint, bucketPrefixSettings } from './walg';
 
 export function hostedShard(plan: RegionPlan, shardId: number): HostedShard {
   const hosted = plan.hostedShards.find((h) => h.config.id === shardId);
@@ -31,19 +32,10 @@ export function activeSiteOf(plan: RegionPlan, hosted: HostedShard): { globalHos
   };
 }
 
-/** Object-storage endpoint of another region's bucket (the same rule as walg.ts's own). */
-function bucketEnvironment(bucket: string, region: string, shardId: number): string {
-  const prefix = `${bucket.replace(/\/+$/, '')}/shard-${shardId}`;
-  return bucket.startsWith('gs://')
-    ? `WALG_GS_PREFIX=${prefix}`
-    : `WALG_S3_PREFIX=${prefix} AWS_REGION=${region} AWS_ENDPOINT=https://s3.${region}.amazonaws.com`;
-}
-
 /** Host WAL-G connects to for the active site's bucket (the standby's archive fallback). */
 export function activeBucketHost(plan: RegionPlan, hosted: HostedShard): string {
   const { bucket, region } = activeSiteOf(plan, hosted);
-  const name = bucket.replace(/^[a-z0-9]+:\/\//, '').split('/')[0];
-  return bucket.startsWith('gs://') ? 'storage.googleapis.com' : `${name}.s3.${region}.amazonaws.com`;
+  return bucketEndpoint(bucket, region).host;
 }
 
 /** Patroni's `standby_cluster` section of a site that follows the active one; null on the active site. */
@@ -57,7 +49,7 @@ export function standbyClusterConfig(plan: RegionPlan, hosted: HostedShard): Rec
     // A new standby site copies the active primary over the replication protocol.
     create_replica_methods: ['basebackup'],
     // When the stream is broken, WAL still arrives from the active site's archive (same residency).
-    restore_command: `${bucketEnvironment(active.bucket, active.region, hosted.config.id)} wal-g wal-fetch "%f" "%p"`,
+    restore_command: `${bucketPrefixSettings(active.bucket, active.region, hosted.config.id).map(([k, v]) => `${k}=${v}`).join(' ')} wal-g wal-fetch "%f" "%p"`,
   };
 }
 

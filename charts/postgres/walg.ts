@@ -55,10 +55,22 @@ export interface ObjectStorageEndpoint {
  * until the volume fills.
  */
 export function objectStorageEndpoint(plan: RegionPlan): ObjectStorageEndpoint {
-  const bucket = plan.region.backup.bucket.replace(/^[a-z0-9]+:\/\//, '').split('/')[0];
-  if (scheme(plan) === 'gs') return { host: 'storage.googleapis.com', endpoint: 'storage.googleapis.com' };
-  const endpoint = `https://s3.${plan.region.name}.amazonaws.com`;
-  return { host: `${bucket}.s3.${plan.region.name}.amazonaws.com`, endpoint };
+  return bucketEndpoint(plan.region.backup.bucket, plan.region.name);
+}
+
+/** The endpoint rule for any region's bucket (the DR fallback reads the other site's). */
+export function bucketEndpoint(bucketUrl: string, region: string): ObjectStorageEndpoint {
+  const bucket = bucketUrl.replace(/^[a-z0-9]+:\/\//, '').split('/')[0];
+  if (bucketUrl.startsWith('gs://')) return { host: 'storage.googleapis.com', endpoint: 'storage.googleapis.com' };
+  return { host: `${bucket}.s3.${region}.amazonaws.com`, endpoint: `https://s3.${region}.amazonaws.com` };
+}
+
+/** WAL-G's settings for a shard's prefix in a bucket (prefix, and region and endpoint for S3). */
+export function bucketPrefixSettings(bucketUrl: string, region: string, shardId: number): Array<[string, string]> {
+  const prefix = `${bucketUrl.replace(/\/+$/, '')}/shard-${shardId}`;
+  return bucketUrl.startsWith('gs://')
+    ? [['WALG_GS_PREFIX', prefix]]
+    : [['WALG_S3_PREFIX', prefix], ['AWS_REGION', region], ['AWS_ENDPOINT', bucketEndpoint(bucketUrl, region).endpoint]];
 }
 
 /**

@@ -267,6 +267,27 @@ export async function writeUpstreamFiles(dir = UPSTREAM_DIR, mirror = defaultMir
   }
 }
 
+/**
+ * Compares the committed imports/upstream files with the upstream bytes of every pin (mirror
+ * or download): a file must record the blob sha of those bytes and equal what `npm run import`
+ * makes of them. Needs the upstream files, so it is a command (`npm run import -- --verify`,
+ * run by the GitHub workflow, which can download), not a test: the tests check everything
+ * that the repository alone can prove.
+ */
+export async function verifyUpstreamFiles(cdk8sYaml = CDK8S_YAML, dir = UPSTREAM_DIR, mirror = defaultMirror()): Promise<string[]> {
+  const problems = staleUpstreamFiles(cdk8sYaml, dir);
+  for (const pin of readUpstreamPins(cdk8sYaml)) {
+    const file = upstreamFile(pin, dir);
+    if (!fs.existsSync(file)) continue;
+    const { bytes, from } = await upstreamBytes(pin, mirror);
+    const committed = fs.readFileSync(file, 'utf8');
+    const { blob } = readHeader(committed);
+    if (blob !== gitBlobSha(bytes)) problems.push(`${path.basename(file)} records blob ${blob}, but ${from} has blob ${gitBlobSha(bytes)}: the pin's file changed, or the copy is from another file; run \`npm run import\``);
+    else if (committed !== renderUpstreamFile(pin, bytes)) problems.push(`${path.basename(file)} differs from what \`npm run import\` makes of ${from}: run it and commit the result`);
+  }
+  return problems;
+}
+
 // ------------------------------------------------------------------ cdk8s import
 
 /**
@@ -307,6 +328,12 @@ export async function importCrds(outdir = IMPORTS_DIR, upstreamDir = UPSTREAM_DI
 
 async function main(argv: string[]): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (argv.includes('--verify')) {
+    const problems = await verifyUpstreamFiles();
+    if (problems.length > 0) throw new Error(`imports/upstream does not match the pinned upstream files:\n  ${problems.join('\n  ')}`);
+    log(`imports/upstream matches all ${readUpstreamPins().length} pinned upstream files`);
+    return;
+  }
   if (!argv.includes('--from-repo')) await writeUpstreamFiles(UPSTREAM_DIR, defaultMirror(), log);
   for (const name of await importCrds()) log(`generated imports/${name}`);
 }

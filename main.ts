@@ -11,12 +11,14 @@ import { DnsChart } from './charts/dns/chart';
 import { MeshChart } from './charts/mesh/chart';
 import { MonitoringChart } from './charts/monitoring/chart';
 import { NamespacesChart } from './charts/namespaces/chart';
+import { NodesChart } from './charts/nodes/chart';
 import { PgbouncerChart } from './charts/pgbouncer/chart';
 import { PlatformAddonsChart } from './charts/argocd/addons-chart';
 import { PostgresChart } from './charts/postgres/chart';
 import { RedisChart } from './charts/redis/chart';
 import { ServiceMonitorsChart } from './charts/monitoring/service-monitors-chart';
 import { ShardMapChart } from './charts/shard-map/chart';
+import { StorageChart } from './charts/storage/chart';
 import { TracingChart } from './charts/tracing/chart';
 import { WebChart } from './charts/web/chart';
 import { declaredConnections } from './charts/wiring/connections';
@@ -26,6 +28,10 @@ import { main, type SynthDefinition } from './tools/synth/run';
 export const definition: SynthDefinition = {
   buildRegion(app, plan) {
     new NamespacesChart(app, { plan });
+    // Encrypted EBS StorageClasses (the region's KMS key): every PVC below names one of them.
+    new StorageChart(app, { plan });
+    // Karpenter node pools by risk: on-demand for the platform, on-demand base + spot burst for the API and web.
+    new NodesChart(app, { plan });
     new MeshChart(app, { plan });
     if (isServingRegion(plan.region)) new ShardMapChart(app, { plan });
     new PostgresChart(app, { plan });

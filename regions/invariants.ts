@@ -11,6 +11,7 @@ import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
 import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
 import { routeBudgetsHold } from './route-budget-invariants';
+import { kmsKeyInRegion, redisClassOnlyWhenPersisted, storageClassesAreOurs } from './storage-invariants';
 
 export interface LoadedGlobal {
   readonly source: SourceFile;
@@ -633,6 +634,9 @@ const INVARIANTS: readonly Invariant[] = [
   publicHostsInDnsZone,
   regionDnsIsItsOwn,
   redisMemoryBelowLimit,
+  storageClassesAreOurs,
+  redisClassOnlyWhenPersisted,
+  kmsKeyInRegion,
   chartCrdsMatchImports,
   releasedTogetherShareVersion,
 ];

@@ -37,6 +37,9 @@ const RedisTier = (description: string) =>
         { additionalProperties: false, description: 'Resources of each Redis pod' },
       ),
       storage: Type.Optional(Quantity('Persistent volume per pod (tiers with persistence only)')),
+      storageClassName: Type.Optional(
+        DnsLabel('StorageClass of that volume: one of ours (charts/storage), the Retain class since a persisted tier holds data (set exactly when storage is)'),
+      ),
     },
     { additionalProperties: false, description },
   );
@@ -68,6 +71,67 @@ const Duration = (description: string) =>
 
 const Hostname = (description: string) =>
   Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$', maxLength: 253, description });
+
+/** A path (and query) requested by a release test: no whitespace, quotes or backslashes (it is rendered into scripts). */
+const RequestPath = (description: string) => Type.String({ pattern: '^/[^\\s\'"`\\\\]*$', maxLength: 512, description });
+
+/** Text a response must contain: one line, short enough to read in a failure message. */
+const Marker = (description: string) => Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\n]*$', description });
+
+/** The web front end's smoke-test suite (charts/web/smoke-suite.mjs): the routes and budgets a release of the web must meet. */
+const WebSmokeTest = Strict(
+  {
+    homeMarker: Marker('Text the home page must contain (e.g. part of its <title>): proves the real page rendered, not a placeholder or an error page'),
+    notFoundMarker: Marker("Text of the site's own 404 page"),
+    bookingReads: Type.Array(
+      Strict(
+        {
+          path: RequestPath('A read-only page or endpoint of the booking flow (GET; a smoke test never books)'),
+          contentType: Type.Union([Type.Literal('text/html'), Type.Literal('application/json')], { description: 'Media type it answers with' }),
+          contains: Marker('Text the answer must contain'),
+        },
+        'One booking-flow read the preview must answer with 200',
+      ),
+      { minItems: 1, maxItems: 50, description: 'Booking-flow reads (locations, services, availability), each one check and all sampled for latency' },
+    ),
+    assets: Type.Array(
+      Strict(
+        {
+          path: RequestPath('A static file with a fixed name (assets whose names change every build are found through the home page)'),
+          contentType: Type.String({ pattern: '^[a-z]+/[a-z0-9.+-]*$', description: "Expected media type, or a prefix ending in '/' (image/)" }),
+        },
+        'A fixed-name static file',
+      ),
+      { maxItems: 50, description: 'Fixed-name static files (favicon, robots.txt)' },
+    ),
+    redirects: Type.Array(
+      Strict(
+        {
+          from: RequestPath('Old or alternative address'),
+          to: RequestPath('Where it must send the browser, on ingress.webHost'),
+          status: Type.Union([Type.Literal(301), Type.Literal(302), Type.Literal(303), Type.Literal(307), Type.Literal(308)], { description: 'Redirect status' }),
+        },
+        'A redirect that must keep working',
+      ),
+      { maxItems: 50, description: 'Redirects that must keep working (bookmarks, links in e-mails)' },
+    ),
+    openRedirectProbe: RequestPath('A path that carries another site in a redirect parameter (e.g. /login?next=https://smoke-test.invalid/): the site must not send the browser there'),
+    latencySamples: Type.Integer({
+      minimum: 20,
+      maximum: 200,
+      description: 'Requests per latency check (p95 of them against delivery.web.analysis.maxLatencyP95Ms); at least 20, so the p95 is not simply the slowest one',
+    }),
+    maxPageKiB: Type.Integer({ minimum: 16, maximum: 10240, description: 'Page-weight budget of the home page (KiB on the wire)' }),
+    minAssetMaxAgeSeconds: Type.Integer({
+      minimum: 3600,
+      maximum: 31536000,
+      description: 'Least Cache-Control max-age of the scripts and stylesheets the home page links (their names change every build, so they can be cached long)',
+    }),
+    requestTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 60, description: 'How long one request may take before its check fails' }),
+    deadlineSeconds: Type.Integer({ minimum: 60, maximum: 1800, description: 'How long the whole suite may run; checks not started by then fail' }),
+  },
+  'Smoke tests that gate the web promotion: a Job of the pre-promotion analysis runs them against the preview Service (charts/web/smoke-test.ts); any failed check aborts the release',
+);
 
 const CpuMemory = (description: string) =>
   Strict({ cpu: Quantity('CPU'), memory: Quantity('Memory') }, description);
@@ -114,8 +178,61 @@ export const ServiceWorkload = Strict(
   'Runtime settings of a service',
 );
 
+const UsdPrice = (description: string) => Type.Number({ exclusiveMinimum: 0, description: `${description} (USD)` });
+
+/** One published on-demand instance price: two of them give the price of a vCPU-hour and a GiB-hour. */
+const ReferenceInstance = Strict(
+  {
+    type: Type.String({ pattern: '^[a-z0-9-]+\\.[a-z0-9-]+$', description: 'EC2 instance type, e.g. m6i.xlarge' }),
+    vcpu: Type.Integer({ minimum: 1, description: 'Its vCPUs' }),
+    memoryGiB: Type.Number({ exclusiveMinimum: 0, description: 'Its memory in GiB' }),
+    hourly: UsdPrice('Published Linux on-demand price per instance-hour in this region'),
+  },
+  'A reference instance type and its published hourly price',
+);
+
+/** The pinned price table of the cost estimate (tools/cost, docs/cost.md): dated, its sources named. */
+export const PricingConfig = Strict(
+  {
+    date: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'Day the prices were read from the sources (YYYY-MM-DD)' }),
+    sources: Type.Array(Type.String({ pattern: '^https://\\S+$' }), { minItems: 1, description: 'Pages the prices come from' }),
+    hoursPerMonth: Type.Number({ minimum: 672, maximum: 744, description: 'Hours in a billed month (AWS uses 730)' }),
+    spotDiscountPercent: Type.Number({ minimum: 0, maximum: 95, description: 'Spot price below on-demand, in %, for the spot NodePool. An assumption (Spot prices move every few minutes)' }),
+    riskIncreasePercent: Type.Number({ exclusiveMinimum: 0, description: 'npm run diff flags a change that raises a region\'s monthly estimate at max scale by more than this %' }),
+    backups: Strict(
+      {
+        dataFillRatio: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of a Postgres volume the database fills. An assumption' }),
+        compressionRatio: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Compressed / raw size of base backups and WAL (lz4). An assumption' }),
+        walPerDayRatio: Type.Number({ minimum: 0, description: 'WAL written per day / database size. An assumption' }),
+      },
+      'How large the WAL-G archive of a Postgres site is, from its volume size and retention (assumptions, no measurements yet)',
+    ),
+    regions: Type.Record(
+      Type.String({ pattern: '^[a-z]{2}-[a-z]+-[0-9]$' }),
+      Strict(
+        {
+          referenceInstances: Type.Array(ReferenceInstance, {
+            minItems: 2,
+            maxItems: 2,
+            description: 'Two instance types with the same vCPUs and different memory (e.g. m6i.xlarge, r6i.xlarge): their prices solve for the price of a vCPU-hour and a GiB-hour',
+          }),
+          blockStorageGbMonth: Type.Record(Type.String({ pattern: '^[a-z0-9]+$' }), UsdPrice('Price per GB-month'), {
+            description: 'EBS volume price per GB-month by volume type (the StorageClass parameter `type`), e.g. gp3',
+          }),
+          objectStorageGbMonth: UsdPrice('S3 Standard price per GB-month (first 50 TB)'),
+          loadBalancerHour: UsdPrice('Network Load Balancer price per hour (NLCU usage not included)'),
+        },
+        'Published prices in one region',
+      ),
+      { description: 'Prices per region name' },
+    ),
+  },
+  'Pinned price table of the monthly cost estimate in dist/<region>/README.md and npm run diff',
+);
+
 export const GlobalConfig = Strict(
   {
+    pricing: Type.Optional(PricingConfig),
     platform: Strict(
       {
         name: DnsLabel('Platform name: prefix of every object and namespace name, app.kubernetes.io/part-of'),
@@ -170,7 +287,7 @@ export const GlobalConfig = Strict(
                   description: 'Constant arrival rate (requests per second) the k6 Job sends to the canary Service alone',
                 }),
                 duration: Duration('How long the load test runs'),
-                paths: Type.Array(Type.String({ pattern: '^/[^\\s\'"`\\\\]*$', description: 'Path of a GET request (read-only: a load test never books)' }), {
+                paths: Type.Array(RequestPath('Path of a GET request (read-only: a load test never books)'), {
                   minItems: 1,
                   uniqueItems: true,
                   description: 'Paths requested in turn; p95 and error thresholds come from delivery.api.analysis',
@@ -195,6 +312,7 @@ export const GlobalConfig = Strict(
               description: 'How long the old stack keeps running after promotion, for an instant rollback',
             }),
             analysis: AnalysisThresholds,
+            smokeTest: WebSmokeTest,
           },
           'Blue-green release of the web front end',
         ),
@@ -233,6 +351,32 @@ export const GlobalConfig = Strict(
       },
       'Public DNS (Route 53): every region answers ingress.webHost and ingress.apiHost with latency-based, health-checked records (external-dns, charts/dns)',
     ),
+    nodes: Strict(
+      {
+        packingEfficiency: Type.Number({
+          minimum: 0.5,
+          maximum: 0.95,
+          description:
+            "Share of a node's CPU the pods' requests fill (the rest: kubelet and system reserve, DaemonSets, bin-packing waste). Turns pod requests into the node CPU each NodePool's limits must allow",
+        }),
+        rootVolumeGiB: Type.Integer({
+          minimum: 20,
+          maximum: 500,
+          description: "Each node's root EBS volume (images, container logs, emptyDirs), encrypted with the region's KMS key",
+        }),
+        appExpireAfter: Duration(
+          'Age at which Karpenter replaces an API or web node (fresh kernel and AMI patches); platform nodes (data tier, monitoring, ingress) never expire and are replaced only on drift, one at a time',
+        ),
+        consolidateAfter: Duration('How long an API or web node must stay underutilized or empty before Karpenter consolidates it'),
+        addonsCpu: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          description:
+            'CPU the add-ons request on platform nodes (Istio control plane and gateways, operators, Grafana, kube-state-metrics, the release-gate Jobs): added to the data and monitoring quotas to size the platform NodePool',
+        }),
+      },
+      'Karpenter node pools of every region (charts/nodes): on-demand for the platform, on-demand base plus spot burst for the API and web',
+    ),
     mesh: Strict(
       {
         traceSamplingPercent: Type.Number({
@@ -257,7 +401,13 @@ export const GlobalConfig = Strict(
           {
             replicas: Type.Integer({ minimum: 1, description: 'Prometheus replicas per region (identical, for HA)' }),
             retention: Type.String({ pattern: '^[1-9][0-9]*(h|d|w)$', description: 'How long samples are kept locally (e.g. 15d)' }),
-            storage: Strict({ className: DnsLabel('StorageClass of the TSDB volume'), size: Quantity('TSDB volume size') }, 'Prometheus storage'),
+            storage: Strict(
+              {
+                className: DnsLabel('StorageClass of the TSDB volume (and of Alertmanager\'s): one of ours (charts/storage)'),
+                size: Quantity('TSDB volume size'),
+              },
+              'Prometheus storage',
+            ),
             resources: Strict(
               { requests: CpuMemory('Requested per Prometheus pod'), limits: Strict({ memory: Quantity('Memory limit per Prometheus pod') }, 'Limits') },
               'Resources of each Prometheus pod',
@@ -297,7 +447,7 @@ export const GlobalConfig = Strict(
               {
                 type: Type.Union([Type.Literal('badger'), Type.Literal('elasticsearch')], { description: 'Jaeger span storage backend' }),
                 size: Quantity('Volume size (badger) or index size hint (elasticsearch)'),
-                className: DnsLabel('StorageClass (badger)'),
+                className: DnsLabel('StorageClass (badger): one of ours (charts/storage)'),
                 elasticsearch: Type.Optional(
                   Strict(
                     {
@@ -335,6 +485,12 @@ export const GlobalConfig = Strict(
           description: 'Kind of the External Secrets store every credential is read from',
         }),
         name: DnsLabel('Name of that store (installed with External Secrets, outside this repository)'),
+        refreshIntervalSeconds: Type.Integer({
+          minimum: 60,
+          maximum: 3600,
+          description:
+            'refreshInterval of every ExternalSecret: a rotated value reaches its Kubernetes Secret within this time (docs/secrets.md). At least 60: every ExternalSecret of every region reads the store once per interval. At most 3600: the rotation runbook keeps the old value valid for two intervals',
+        }),
       },
       'Where credentials come from: rendered YAML only ever references them',
     ),
@@ -461,7 +617,7 @@ export const Shard = Strict(
     readReplicas: Type.Integer({ minimum: 0, maximum: 15, description: 'Streaming read replicas' }),
     storage: Strict(
       {
-        className: DnsLabel('StorageClass of the data volumes'),
+        className: DnsLabel('StorageClass of the data volumes: one of ours (charts/storage), the Retain class (<platform>-gp3-retain)'),
         size: Quantity('Size of each data volume'),
       },
       'Persistent storage of each Postgres instance',
@@ -566,6 +722,17 @@ export const RegionConfig = Strict(
       'Guard rails of the namespaces this region owns',
     ),
     shards: Type.Array(Shard, { description: 'Postgres shards homed in this region (none in a standby region)' }),
+    storage: Strict(
+      {
+        kmsKeyArn: Type.String({
+          pattern:
+            '^arn:aws:kms:[a-z]{2}-[a-z]+-[0-9]:[0-9]{12}:(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]+)$',
+          description:
+            'KMS key (key ARN or alias ARN, in this region: its region part must be the region name) every persistent volume of the region is encrypted with: kmsKeyId of our StorageClasses (charts/storage). Created outside Kubernetes; the EBS CSI driver\'s role needs kms:CreateGrant, Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey on it',
+        }),
+      },
+      'Encryption at rest of the region\'s persistent volumes',
+    ),
     backup: Strict(
       {
         bucket: Type.String({
@@ -580,6 +747,7 @@ export const RegionConfig = Strict(
 );
 
 export type GlobalConfig = Static<typeof GlobalConfig>;
+export type PricingConfig = Static<typeof PricingConfig>;
 export type RegionConfig = Static<typeof RegionConfig>;
 export type ShardConfig = Static<typeof Shard>;
 export type ImageRelease = Static<typeof ImageRelease>;

@@ -38,7 +38,7 @@ export const CrdPin = Type.Object(
   { additionalProperties: false, description: 'Upstream files pinned in cdk8s.yaml, by release commit' },
 );
 
-const CRD_PROJECTS = ['argoRollouts', 'argoCd', 'istio', 'vpa', 'prometheusOperator', 'externalSecrets', 'opentelemetryOperator', 'externalDns', 'kubernetes'] as const;
+const CRD_PROJECTS = ['argoRollouts', 'argoCd', 'istio', 'vpa', 'prometheusOperator', 'externalSecrets', 'opentelemetryOperator', 'externalDns', 'karpenter', 'kubernetes'] as const;
 export type CrdProject = (typeof CRD_PROJECTS)[number];
 
 const HelmChart = (description: string) =>
@@ -79,6 +79,7 @@ export const VersionsConfig = Strict(
         jaeger: PinnedImage('Jaeger all-in-one (collector + query)'),
         jaegerEsIndexCleaner: PinnedImage('Jaeger Elasticsearch index cleaner (rendered only with elasticsearch storage)'),
         k6: PinnedImage('k6: the load test that gates the API canary (an Argo Rollouts analysis Job)'),
+        node: PinnedImage('Node.js: runs the web smoke-test suite that gates the web promotion (an Argo Rollouts analysis Job)'),
       },
       'Every third-party container image the charts render',
     ),
@@ -97,6 +98,16 @@ export const VersionsConfig = Strict(
         externalDns: HelmChart('external-dns: the Route 53 records of the public host names, from DNSEndpoints'),
       },
       'The upstream Helm chart of every platform add-on (charts/argocd/addon-catalog.ts)',
+    ),
+    nodeImage: Type.Object(
+      {
+        alias: Type.String({
+          pattern: '^al2023@v[0-9]{8}$',
+          description: 'EC2NodeClass amiSelectorTerms alias: the EKS-optimized Amazon Linux 2023 AMI release (amazon-eks-ami tag), never @latest: a new AMI reaches the nodes only in review, through Karpenter drift',
+        }),
+        supports: Supports,
+      },
+      { additionalProperties: false, description: 'The node operating system image of every Karpenter node (charts/nodes)' },
     ),
     crds: Strict(
       Object.fromEntries(CRD_PROJECTS.map((p) => [p, CrdPin])) as Record<CrdProject, typeof CrdPin>,

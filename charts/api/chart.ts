@@ -165,7 +165,6 @@ export class ApiChart extends RegionChart {
             destination_canonical_service: selector[LABELS.name],
             destination_canonical_revision: `{{args.${CANARY_REVISION_ARG}}}`,
           }),
-          noTrafficVerdict: 'false',
         }),
       },
     });
@@ -193,6 +192,8 @@ export class ApiChart extends RegionChart {
       version,
       serviceAccountName: api.serviceAccount,
       spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
+      // On-demand base nodes up to the HPA minimum, spot beyond (charts/lib/node-placement.ts).
+      placement: 'app',
       annotations: {
         ...sidecarAnnotations(global.mesh.sidecar),
         // Istio merges the app's own metrics into the sidecar's :15020 endpoint Prometheus scrapes.

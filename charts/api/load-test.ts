@@ -22,7 +22,7 @@ import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { LABELS } from '../lib/labels';
 import { sidecarAnnotations } from '../lib/http-service';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
-import { runToCompletion } from '../postgres/job-pod';
+import { quitSidecarOnExit, runToCompletion } from '../lib/job-pod';
 
 /** UID of the k6 image's `k6` user. */
 export const K6_UID = 12345;
@@ -104,14 +104,13 @@ export function renderLoadTestScript(delivery: GlobalConfig['delivery']['api']):
 
 /**
  * The container's command: k6 runs the script; on exit (pass or fail) the sidecar is asked to
- * quit, or it would keep the Job's pod running (the k6 image has busybox wget, not curl). The
- * trap does not change the exit status, which is what the Job metric judges.
+ * quit, or it would keep the Job's pod running (the k6 image has busybox wget, not curl).
  */
 export function loadTestCommand(): string[] {
   return [
     '/bin/sh', '-c',
     [
-      "trap 'wget -q -O /dev/null --post-data \"\" http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT",
+      quitSidecarOnExit('busybox-wget'),
       `k6 run --no-usage-report --quiet ${SCRIPT_DIR}/${SCRIPT_KEY}`,
     ].join('\n'),
   ];

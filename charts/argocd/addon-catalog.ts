@@ -14,6 +14,7 @@ import { isServingRegion } from '../../regions/model';
 import type { GlobalConfig } from '../../regions/model';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model';
+import { secretRefreshInterval } from '../lib/external-secret';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
 import { KUBE_STATE_METRICS_ALLOWLIST, KUBELET } from '../lib/monitoring-targets';
@@ -375,7 +376,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
             kind: 'ExternalSecret',
             metadata: { name: GRAFANA_ADMIN_SECRET, namespace: 'monitoring-system' },
             spec: {
-              refreshInterval: '1h',
+              refreshInterval: secretRefreshInterval(global),
               secretStoreRef: { kind: global.secretStore.kind, name: global.secretStore.name },
               target: { name: GRAFANA_ADMIN_SECRET, creationPolicy: 'Owner' },
               data: [

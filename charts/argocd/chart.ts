@@ -87,7 +87,14 @@ export const NAMESPACED_KINDS: ReadonlyArray<{ group: string; kind: string }> = 
   // The region's public DNS records, written to Route 53 by the external-dns add-on.
   { group: 'externaldns.k8s.io', kind: 'DNSEndpoint' },
 ];
-export const CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [{ group: '', kind: 'Namespace' }];
+export const CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }> = [
+  { group: '', kind: 'Namespace' },
+  // The region's encrypted EBS classes (charts/storage), which every PVC we render names.
+  { group: 'storage.k8s.io', kind: 'StorageClass' },
+  // The region's Karpenter node pools and the node class they launch from (charts/nodes).
+  { group: 'karpenter.sh', kind: 'NodePool' },
+  { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass' },
+];
 
 /** Objects every namespace gets from Kubernetes or Istio: never "orphaned". */
 const IMPLICIT_OBJECTS = [

@@ -17,7 +17,21 @@ import {
   ExternalSecretV1Beta1SpecTargetTemplateMergePolicy,
   type ExternalSecretV1Beta1SpecData,
 } from '../../imports/externalsecret-external-secrets.io';
+import type { GlobalConfig } from '../../regions/model';
 import { SYNC_WAVE, syncWave } from './metadata';
+
+/**
+ * `spec.refreshInterval` of every ExternalSecret we render (global.secretStore.refreshIntervalSeconds):
+ * the operator re-reads the store this often, so a rotated value reaches the Secret within it.
+ * One interval for all, with no per-Secret override: the rotation runbook (docs/secrets.md) waits
+ * for exactly this. A Go duration, in the largest whole unit (3600 -> 1h, 300 -> 5m, 90 -> 90s).
+ */
+export function secretRefreshInterval(global: GlobalConfig): string {
+  const seconds = global.secretStore.refreshIntervalSeconds;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
 
 /** Where one Secret key comes from: a remote key, optionally one property of a JSON value. */
 export interface RemoteKeyRef {
@@ -41,11 +55,6 @@ export interface CredentialsFromStoreProps {
   readonly labels: Readonly<Record<string, string>>;
   /** Secret key → remote key (a string) or remote key + property. */
   readonly keys: Readonly<Record<string, string | RemoteKeyRef>>;
-  /**
-   * How often the operator re-reads the store: rotation reaches the Secret within this time.
-   * @default '1h'
-   */
-  readonly refreshInterval?: string;
   /**
    * Secret keys rendered from the fetched values with ESO's template engine v2 (Go
    * templates over the `keys` names), e.g. a config file that embeds a password. When set,
@@ -99,7 +108,7 @@ export class CredentialsFromStore extends Construct {
         annotations: syncWave(SYNC_WAVE.config),
       },
       spec: {
-        refreshInterval: props.refreshInterval ?? '1h',
+        refreshInterval: secretRefreshInterval(props.plan.global),
         secretStoreRef: { kind: store.kind as ExternalSecretV1Beta1SpecSecretStoreRefKind, name: store.name },
         target: {
           name: props.name,

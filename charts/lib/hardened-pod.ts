@@ -12,6 +12,7 @@ import type { ImageRelease } from '../../regions/model';
 import { parseQuantity } from '../../regions/quantity';
 import { imageReference } from './image';
 import { LABELS, MANAGED_BY } from './labels';
+import { nodePlacement, type Placement } from './node-placement';
 
 /** UID/GID of distroless "nonroot"; any non-zero id satisfies "restricted". */
 export const DEFAULT_RUN_AS_USER = 65532;
@@ -106,6 +107,11 @@ export interface HardenedPodProps {
   readonly spreadMatchLabelKeys?: readonly string[];
   /** Pod annotations (sidecar sizing, scrape settings). @default none */
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Which node pools the pod may run on (charts/lib/node-placement.ts).
+   * @default 'platform' — on-demand nodes: only the API and web may burst onto spot
+   */
+  readonly placement?: Placement;
 }
 
 /** Pod Security "restricted" for one container; also what operators are told to apply. */
@@ -227,6 +233,7 @@ export function hardenedPodTemplate(props: HardenedPodProps): k8s.PodTemplateSpe
       containers: props.containers.map(renderContainer),
       volumes: volumes.length > 0 ? volumes : undefined,
       topologySpreadConstraints: zoneSpread(props.selectorLabels, props.spreadMatchLabelKeys),
+      ...nodePlacement(props.placement ?? 'platform', props.partOf),
     },
   };
 }

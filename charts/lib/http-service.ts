@@ -208,13 +208,13 @@ function latencyP95Query(selector: string, window: string): string {
 /**
  * The success condition of one measurement. No traffic shows up as an empty vector (no
  * series) or NaN (0/0, or a quantile of nothing); Argo Rollouts documents `len(result) == 0`
- * and `isNaN()` for these. `noTrafficVerdict` (`false`, or an analysis arg placeholder that
- * resolves to true/false) decides what they mean. Only a successCondition is set, no
+ * and `isNaN()` for these, and they fail: a release gate that sees no request has proven
+ * nothing (a gate with nothing to judge is a smoke test's job). Only a successCondition is set, no
  * failureCondition: every measurement is then Successful or Failed, never Inconclusive, and
  * an Inconclusive run would pause the rollout until a human acts.
  */
-function measurementCondition(comparison: string, noTrafficVerdict: string): string {
-  return `(len(result) == 0 || isNaN(result[0])) ? ${noTrafficVerdict} : result[0] ${comparison}`;
+function measurementCondition(comparison: string): string {
+  return `(len(result) == 0 || isNaN(result[0])) ? false : result[0] ${comparison}`;
 }
 
 export interface ReleaseGateProps {
@@ -224,12 +224,6 @@ export interface ReleaseGateProps {
   readonly thresholds: AnalysisThresholds;
   /** PromQL label matchers of the requests under test (see istioRequestSelector). */
   readonly selector: string;
-  /**
-   * Verdict of a measurement that sees no traffic: 'false' (fail closed) or an
-   * `{{args.…}}` placeholder.
-   * @default 'false'
-   */
-  readonly noTrafficVerdict?: string;
 }
 
 /**
@@ -242,7 +236,6 @@ export interface ReleaseGateProps {
 export function releaseGateMetrics(props: ReleaseGateProps): AnalysisTemplateSpecMetrics[] {
   const t = props.thresholds;
   const window = rateWindow(t.interval);
-  const verdict = props.noTrafficVerdict ?? 'false';
   const common = {
     interval: t.interval,
     initialDelay: window,
@@ -253,13 +246,13 @@ export function releaseGateMetrics(props: ReleaseGateProps): AnalysisTemplateSpe
     {
       name: 'success-rate',
       ...common,
-      successCondition: measurementCondition(`>= ${t.minSuccessRate}`, verdict),
+      successCondition: measurementCondition(`>= ${t.minSuccessRate}`),
       provider: { prometheus: { address: props.prometheusUrl, query: successRateQuery(props.selector, window) } },
     },
     {
       name: 'latency-p95',
       ...common,
-      successCondition: measurementCondition(`< ${t.maxLatencyP95Ms}`, verdict),
+      successCondition: measurementCondition(`< ${t.maxLatencyP95Ms}`),
       provider: { prometheus: { address: props.prometheusUrl, query: latencyP95Query(props.selector, window) } },
     },
   ];

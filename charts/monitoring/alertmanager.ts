@@ -14,6 +14,7 @@ import {
 import { AlertmanagerConfig } from '../../imports/alertmanagerconfig-monitoring.coreos.com';
 import type { ImageRelease } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
+import { nodePlacement } from '../lib/node-placement';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { imageReference } from '../lib/image';
 import { LABELS } from '../lib/labels';
@@ -113,6 +114,8 @@ export class RegionAlertmanager extends Construct {
         securityContext: { ...OPERATED_POD_SECURITY },
         podMetadata: { labels: operatedPodLabels(plan, 'alerting', image.version) },
         topologySpreadConstraints: operatedSpread(selector),
+        // On-demand nodes only (charts/lib/node-placement.ts).
+        affinity: nodePlacement('platform', plan.global.platform.name).affinity,
         containers: [{
           name: 'config-reloader',
           resources: {

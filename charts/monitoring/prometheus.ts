@@ -12,6 +12,7 @@ import {
 } from '../../imports/prometheus-monitoring.coreos.com';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
+import { nodePlacement } from '../lib/node-placement';
 import { imageReference } from '../lib/image';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
@@ -111,6 +112,8 @@ export class RegionPrometheus extends Construct {
         securityContext: { ...OPERATED_POD_SECURITY },
         podMetadata: { labels: operatedPodLabels(plan, 'monitoring', image.version) },
         topologySpreadConstraints: operatedSpread(selector),
+        // On-demand nodes only (charts/lib/node-placement.ts).
+        affinity: nodePlacement('platform', plan.global.platform.name).affinity,
         containers: [{
           name: 'config-reloader',
           resources: {

@@ -221,11 +221,10 @@ export class PostgresShard extends Construct {
     // zone hold at most ceil(members / zones).
     const selector = { matchLabels: { ...labels } };
     this.workload.apiObject.addJsonPatch(
-      JsonPatch.add('/spec/template/spec/affinity', {
-        podAntiAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: selector }],
-          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: selector } }],
-        },
+      // Beside the node affinity every pod gets (on-demand nodes only, charts/lib/node-placement.ts).
+      JsonPatch.add('/spec/template/spec/affinity/podAntiAffinity', {
+        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: selector }],
+        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: selector } }],
       }),
     );
   }

@@ -18,7 +18,7 @@ import { hardenedPodTemplate, type HardenedContainerProps } from '../lib/hardene
 import { LABELS } from '../lib/labels';
 import { HOLD_UNTIL_PROXY_STARTS } from '../lib/metadata';
 import { SPILO_UID } from './images';
-import { QUIT_SIDECAR_ON_EXIT, runToCompletion } from './job-pod';
+import { quitSidecarOnExit, runToCompletion } from '../lib/job-pod';
 import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, postgresNames } from './names';
 import { desiredDynamicConfig, hostedShard } from './site-topology';
 
@@ -44,7 +44,7 @@ export interface TopologyJobProps {
 export function renderTopologyScript(timeoutSeconds: number): string {
   return [
     'set -eu',
-    QUIT_SIDECAR_ON_EXIT,
+    quitSidecarOnExit('curl'),
     'api="http://${LEADER_HOST}:${PATRONI_PORT}"',
     'echo "desired dynamic configuration: ${DESIRED_CONFIG}"',
     'curl -fsS --retry 12 --retry-delay 5 --retry-all-errors -u "${PATRONI_USER}:${PATRONI_PASSWORD}" \\',

@@ -209,7 +209,7 @@ export class RedisTier extends Construct {
         volumeClaimTemplates: persistent
           ? [{
               metadata: { name: DATA_VOLUME },
-              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(requireStorage(t)) } } },
+              spec: { accessModes: ['ReadWriteOnce'], storageClassName: requireStorageClass(t), resources: { requests: { storage: k8s.Quantity.fromString(requireStorage(t)) } } },
             }]
           : undefined,
       },
@@ -274,6 +274,12 @@ function staleMasterWaitSeconds(): number {
 function requireStorage(t: RedisTopology): string {
   if (!t.config.storage) throw new Error(`global.redis.tiers.${t.tier}.storage must be set: the tier is persisted (AOF)`);
   return t.config.storage;
+}
+
+/** The class of a persisted tier's volumes (one of ours: the storage invariants check the name). */
+function requireStorageClass(t: RedisTopology): string {
+  if (!t.config.storageClassName) throw new Error(`global.redis.tiers.${t.tier}.storageClassName must be set: the tier is persisted (AOF)`);
+  return t.config.storageClassName;
 }
 
 function env(name: string, value: string): k8s.EnvVar {

@@ -59,6 +59,7 @@ import type { GlobalConfig, ImageRelease } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
 import { RESTRICTED_CONTAINER_SECURITY, zoneSpread } from '../lib/hardened-pod';
+import { nodePlacement } from '../lib/node-placement';
 import { imageReference } from '../lib/image';
 import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
@@ -314,6 +315,8 @@ export class OtelCollector extends Construct {
         podAnnotations: props.podAnnotations ? { ...props.podAnnotations } : undefined,
         podDisruptionBudget: { maxUnavailable: PdbMaxUnavailable.fromNumber(1) },
         topologySpreadConstraints: zoneSpread(this.selectorLabels, ['pod-template-hash']),
+        // On-demand nodes only (charts/lib/node-placement.ts).
+        affinity: nodePlacement('platform', props.plan.global.platform.name).affinity,
         deploymentUpdateStrategy: {
           type: 'RollingUpdate',
           rollingUpdate: { maxSurge: MaxSurge.fromString('25%'), maxUnavailable: MaxUnavailable.fromNumber(0) },

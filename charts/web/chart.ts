@@ -1,10 +1,11 @@
 /**
  * The web front end (dist/<region>/web.yaml): an Argo Rollout released blue-green.
  *
- * A release brings up the new stack at full size behind the preview Service, analyses it
- * (pre-promotion), switches the active Service to it automatically once — and only once — that
- * analysis passed, analyses it again on real traffic (post-promotion) and keeps the old stack
- * running for `scaleDownDelaySeconds`, so a failed post-promotion analysis switches back at once.
+ * A release brings up the new stack at full size behind the preview Service, runs the smoke-test
+ * suite against it (pre-promotion, charts/web/smoke-test.ts), switches the active Service to it
+ * automatically once — and only once — every check passed, analyses it on real traffic
+ * (post-promotion) and keeps the old stack running for `scaleDownDelaySeconds`, so a failed
+ * post-promotion analysis switches back at once.
  */
 import { serving } from '../../regions/plan';
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
@@ -24,15 +25,14 @@ import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { otelEnvironment } from '../lib/otel';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+import { WebSmokeTest } from './smoke-test';
 
-/** Arguments of the web AnalysisTemplate: one template serves pre- and post-promotion. */
+/** Arguments of the web's traffic AnalysisTemplate (post-promotion). */
 const WEB_ANALYSIS_ARGS = {
-  /** Service whose traffic is judged: the preview Service before promotion, the active one after. */
+  /** Service whose traffic is judged: the active one, which carries every user request. */
   serviceName: 'service-name',
   /** Pod template revision of the new stack (see withTemplateRevision). */
   revision: 'revision',
-  /** 'true' or 'false': the verdict of a measurement that sees no request at all. */
-  noTrafficVerdict: 'no-traffic-verdict',
 } as const;
 
 const CONTAINER = 'web';
@@ -72,27 +72,26 @@ function blueGreenStrategy(props: {
   readonly activeService: string;
   readonly previewService: string;
   readonly templateName: string;
+  readonly smokeTestTemplateName: string;
   readonly revision: string;
   readonly scaleDownDelaySeconds: number;
   readonly abortScaleDownDelaySeconds: number;
 }): RolloutSpecStrategyBlueGreen {
-  const analysis = (service: string, noTrafficVerdict: boolean) => ({
-    templates: [{ templateName: props.templateName }],
-    args: [
-      { name: WEB_ANALYSIS_ARGS.serviceName, value: service },
-      { name: WEB_ANALYSIS_ARGS.revision, value: props.revision },
-      { name: WEB_ANALYSIS_ARGS.noTrafficVerdict, value: String(noTrafficVerdict) },
-    ],
-  });
   return {
     activeService: props.activeService,
     previewService: props.previewService,
     autoPromotionEnabled: true,
-    // Before promotion only testers and synthetic checks reach the preview: no traffic is not
-    // a failure there (the pods passed their readiness probes to get this far), errors are.
-    prePromotionAnalysis: analysis(props.previewService, true),
+    // Before promotion no user reaches the preview, so traffic metrics would judge silence:
+    // the smoke-test suite drives the preview itself and any failed check aborts.
+    prePromotionAnalysis: { templates: [{ templateName: props.smokeTestTemplateName }] },
     // After promotion the new stack carries every user request: silence is a failure.
-    postPromotionAnalysis: analysis(props.activeService, false),
+    postPromotionAnalysis: {
+      templates: [{ templateName: props.templateName }],
+      args: [
+        { name: WEB_ANALYSIS_ARGS.serviceName, value: props.activeService },
+        { name: WEB_ANALYSIS_ARGS.revision, value: props.revision },
+      ],
+    },
     scaleDownDelaySeconds: props.scaleDownDelaySeconds,
     abortScaleDownDelaySeconds: props.abortScaleDownDelaySeconds,
   };
@@ -133,12 +132,7 @@ export class WebChart extends RegionChart {
     new AnalysisTemplate(this, 'analysis', {
       metadata: meta(web.analysisTemplate, SYNC_WAVE.config),
       spec: {
-        args: [
-          { name: WEB_ANALYSIS_ARGS.serviceName },
-          { name: WEB_ANALYSIS_ARGS.revision },
-          // Fail closed unless a caller says otherwise.
-          { name: WEB_ANALYSIS_ARGS.noTrafficVerdict, value: 'false' },
-        ],
+        args: [{ name: WEB_ANALYSIS_ARGS.serviceName }, { name: WEB_ANALYSIS_ARGS.revision }],
         // Blue-green Services are the request path (the VirtualService routes to the active
         // Service host), so the Service name scopes the traffic; the revision keeps requests
         // still draining from the old stack out of the post-promotion measurement.
@@ -150,10 +144,12 @@ export class WebChart extends RegionChart {
             destination_service_name: `{{args.${WEB_ANALYSIS_ARGS.serviceName}}}`,
             destination_canonical_revision: `{{args.${WEB_ANALYSIS_ARGS.revision}}}`,
           }),
-          noTrafficVerdict: `{{args.${WEB_ANALYSIS_ARGS.noTrafficVerdict}}}`,
         }),
       },
     });
+
+    // The preview's smoke tests (pre-promotion).
+    const smokeTest = new WebSmokeTest(this, 'smoke-test', { plan: props.plan });
 
     for (const [id, name] of [['active-service', web.activeService], ['preview-service', web.previewService]] as const) {
       new HttpService(this, id, {
@@ -168,6 +164,8 @@ export class WebChart extends RegionChart {
       version,
       serviceAccountName: web.serviceAccount,
       spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
+      // On-demand base nodes up to the HPA minimum, spot beyond (charts/lib/node-placement.ts).
+      placement: 'app',
       annotations: {
         ...sidecarAnnotations(global.mesh.sidecar),
         ...mergedMetricsAnnotations(meshedTarget(props.plan, web.app)),
@@ -206,6 +204,7 @@ export class WebChart extends RegionChart {
             activeService: web.activeService,
             previewService: web.previewService,
             templateName: web.analysisTemplate,
+            smokeTestTemplateName: smokeTest.templateName,
             revision,
             scaleDownDelaySeconds: delivery.scaleDownDelaySeconds,
             abortScaleDownDelaySeconds: props.abortScaleDownDelaySeconds ?? 30,

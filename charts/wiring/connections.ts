@@ -75,6 +75,8 @@ function edgeConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       why: 'Server-side rendering calls the API inside the mesh (through the API VirtualService, so canary weights apply).' }),
     tcp({ name: 'api-load-test-to-api-canary', from: p.apiLoadTest, to: service(serviceHost(names.api.canaryService, namespaces.app), apiPort, p.api), discovery: config,
       why: `The canary's load test (k6, an analysis Job of the Rollout) drives the canary Service alone at delivery.api.loadTest.requestsPerSecond before the canary goes past 50 %.` }),
+    tcp({ name: 'web-smoke-test-to-web-preview', from: p.webSmokeTest, to: service(serviceHost(names.web.previewService, namespaces.app), webPort, p.web), discovery: config,
+      why: 'The smoke-test suite (an analysis Job of the web Rollout) checks the preview stack before the switch; nothing else reaches the preview.' }),
   ];
 }
 

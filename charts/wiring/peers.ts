@@ -8,6 +8,7 @@
 import type { RegionPlan } from '../../regions/plan';
 import type { Peer } from '../../regions/wiring';
 import { apiLoadTestNames } from '../api/load-test';
+import { webSmokeTestNames } from '../web/smoke-test';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { PATRONI_LABELS, postgresNames, postgresScope } from '../postgres/names';
@@ -29,6 +30,8 @@ export interface RegionPeers {
   readonly api: Peer;
   /** The k6 Job of the API canary's load-test analysis (charts/api/load-test.ts), in the app namespace. */
   readonly apiLoadTest: Peer;
+  /** The Job of the web's smoke-test analysis (charts/web/smoke-test.ts), in the app namespace. */
+  readonly webSmokeTest: Peer;
   pgbouncer(shardId: number): Peer;
   postgres(shardId: number): Peer;
   /** The topology Job of a shard site (sets the site's role in Patroni). */
@@ -77,6 +80,7 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
     web: ours('web', namespaces.app, byName(names.web.app), names.web.serviceAccount),
     api: ours('api', namespaces.app, byName(names.api.app), names.api.serviceAccount),
     apiLoadTest: ours('api-load-test', namespaces.app, { ...apiLoadTestNames(plan).selectorLabels }, apiLoadTestNames(plan).serviceAccount),
+    webSmokeTest: ours('web-smoke-test', namespaces.app, { ...webSmokeTestNames(plan).selectorLabels }, webSmokeTestNames(plan).serviceAccount),
     pgbouncer: (shardId) => ours(`pgbouncer-shard-${shardId}`, namespaces.data,
       { [LABELS.name]: names.data.pgbouncerApp, [LABELS.instance]: `${names.data.pgbouncer(shardId)}-${plan.region.name}` }, names.data.pgbouncerApp),
     postgres: (shardId) => {

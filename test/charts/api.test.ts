@@ -12,6 +12,7 @@ import { API_CONFIG_KEYS, ApiChart, canarySteps } from '../../charts/api/chart';
 import { ATTR_CLOUD_PROVIDER, ATTR_CLOUD_REGION } from '../../charts/lib/otel';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { NamespacesChart } from '../../charts/namespaces/chart';
+import { StorageChart } from '../../charts/storage/chart';
 import { RedisChart } from '../../charts/redis/chart';
 import { ShardMapChart } from '../../charts/shard-map/chart';
 import type { RegionPlan } from '../../regions/plan';
@@ -370,7 +371,7 @@ describe('ApiChart output and the validator', () => {
     const p = shippedPlan().regions.find((r) => r.region.name === region)!;
     const app = newApp();
     // The Redis chart renders the tiers' client Secrets the API reads.
-    const charts = [new NamespacesChart(app, { plan: p }), new RedisChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []), new ApiChart(app, { plan: p })];
+    const charts = [new NamespacesChart(app, { plan: p }), new StorageChart(app, { plan: p }), new RedisChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []), new ApiChart(app, { plan: p })];
     const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${region}/${c.node.id}.yaml`, index, object, region })));
     return { report: validateObjects(loaded, {}), loaded, plan: p };
   };

@@ -133,7 +133,10 @@ describe('the AppProjects', () => {
       regionDestinationNamespaces(plan).map((namespace) => ({ name: r.region.cluster.name, server: r.region.cluster.server, namespace })),
     );
     expect(regionProject.spec.destinations).toEqual(expected);
-    expect(regionProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    expect(regionProject.spec.clusterResourceWhitelist).toEqual([
+      { group: '', kind: 'Namespace' }, { group: 'storage.k8s.io', kind: 'StorageClass' },
+      { group: 'karpenter.sh', kind: 'NodePool' }, { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass' },
+    ]);
     expect(JSON.stringify(regionProject.spec)).not.toContain('"*"');
   });
 

@@ -18,6 +18,7 @@ import { RECEIVER_SECRET_KEYS } from '../../charts/monitoring/routing';
 import { mergedMetricsAnnotations, scrapeTargets, type MeshedPodsTarget } from '../../charts/lib/monitoring-targets';
 import { MonitoringChart, retentionSize } from '../../charts/monitoring/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
+import { StorageChart } from '../../charts/storage/chart';
 import { PgbouncerChart } from '../../charts/pgbouncer/chart';
 import { PostgresChart } from '../../charts/postgres/chart';
 import { RedisChart } from '../../charts/redis/chart';
@@ -296,6 +297,7 @@ describe('validation', () => {
       const region = regionPlanOf.region.name;
       const rendered = [
         ...objectsOf(new NamespacesChart(newApp(), { plan: regionPlanOf })),
+        ...objectsOf(new StorageChart(newApp(), { plan: regionPlanOf })),
         ...objectsOf(new MonitoringChart(newApp(), { plan: regionPlanOf })),
         ...objectsOf(new AlertsChart(newApp(), { plan: regionPlanOf })),
         ...objectsOf(new ServiceMonitorsChart(newApp(), { plan: regionPlanOf })),

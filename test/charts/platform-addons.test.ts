@@ -200,7 +200,10 @@ describe('PlatformAddonsChart', () => {
     expect(stack.grafana.sidecar.datasources.url).toBe(regionPlan('us-east-1').names.monitoring.prometheusUrl);
     expect(stack.grafana.admin.existingSecret).toBe('grafana-admin');
     const [externalSecret] = stack.extraManifests;
-    expect(externalSecret).toMatchObject({ kind: 'ExternalSecret', spec: { secretStoreRef: plan.global.secretStore, target: { name: 'grafana-admin' } } });
+    expect(externalSecret).toMatchObject({
+      kind: 'ExternalSecret',
+      spec: { refreshInterval: '1h', secretStoreRef: { kind: plan.global.secretStore.kind, name: plan.global.secretStore.name }, target: { name: 'grafana-admin' } },
+    });
     expect(JSON.stringify(stack)).not.toMatch(/adminPassword/);
     // The operator and kube-state-metrics (scraped by the monitoring chart); nothing needing host access.
     expect([stack.prometheusOperator.admissionWebhooks.enabled, stack.kubeStateMetrics.enabled, stack.nodeExporter.enabled]).toEqual([false, true, false]);

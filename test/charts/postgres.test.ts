@@ -344,7 +344,8 @@ describe('Postgres objects and the validator', () => {
     const { NamespacesChart } = await import('../../charts/namespaces/chart');
     const { validateObjects } = await import('../../tools/validate');
     const app = newApp();
-    const charts = [new NamespacesChart(app, { plan }), new PostgresChart(app, { plan })];
+    const { StorageChart } = await import('../../charts/storage/chart');
+    const charts = [new NamespacesChart(app, { plan }), new StorageChart(app, { plan }), new PostgresChart(app, { plan })];
     const all = charts.flatMap((c) => objectsOf(c)).map((object, index) => ({ file: 'dist/us-east-1/postgres.yaml', index, object, region: 'us-east-1' }));
     const report = validateObjects(all, { schemaDir: undefined });
     const runtimeOnly = (f: { rule: string; object: string }) =>

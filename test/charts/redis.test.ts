@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NamespacesChart } from '../../charts/namespaces/chart';
+import { StorageChart } from '../../charts/storage/chart';
 import { EVICTION_POLICY, maxmemoryBytes, parseConf, REDIS_FILES, renderRedisConf, renderSentinelConf } from '../../charts/redis/config';
 import { renderHaproxyConf } from '../../charts/redis/proxy';
 import {
@@ -132,7 +133,7 @@ describe('Redis tiers in the primary region', () => {
     expect(Number(c.get('min-replicas-max-lag'))).toBe(SENTINEL_TIMING.downAfterMilliseconds / 1000);
     const sts = find(eastObjects, 'StatefulSet', redisTopology(east, 'sessions').statefulSet);
     expect(sts.spec.volumeClaimTemplates).toEqual([
-      { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: east.global.redis.tiers.sessions.storage } } } },
+      { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'bookedbarber-gp3-retain', resources: { requests: { storage: east.global.redis.tiers.sessions.storage } } } },
     ]);
     expect(sts.spec.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
   });
@@ -248,7 +249,7 @@ describe('Redis chart output and the validator', () => {
   it.each(REGIONS)('%s: passes every schema, policy and reference rule (no findings)', (name) => {
     const app = newApp();
     const plan = regionPlan(name);
-    const objects = [...objectsOf(new NamespacesChart(app, { plan })), ...objectsOf(new RedisChart(app, { plan, primaryRegion: PRIMARY }))];
+    const objects = [...objectsOf(new NamespacesChart(app, { plan })), ...objectsOf(new StorageChart(app, { plan })), ...objectsOf(new RedisChart(app, { plan, primaryRegion: PRIMARY }))];
     const report = validateObjects(
       objects.map((object, index) => ({ file: `dist/${name}/redis.yaml`, index, object, region: name })),
       { schemaDir: undefined },
@@ -369,7 +370,7 @@ describe('sessions promoted to another region by config (role: primary moves to 
   it.each(REGIONS)('%s: the promoted objects pass every schema, policy and reference rule', (name) => {
     const app = newApp();
     const plan = plans.get(name)!;
-    const objects = [...objectsOf(new NamespacesChart(app, { plan })), ...objectsOf(new RedisChart(app, { plan }))];
+    const objects = [...objectsOf(new NamespacesChart(app, { plan })), ...objectsOf(new StorageChart(app, { plan })), ...objectsOf(new RedisChart(app, { plan }))];
     const report = validateObjects(objects.map((object, index) => ({ file: `dist/${name}/redis.yaml`, index, object, region: name })), { schemaDir: undefined });
     expect(report.findings).toEqual([]);
   });

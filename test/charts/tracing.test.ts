@@ -24,6 +24,7 @@ import { operatorSelectorLabels, operatorServiceName, tracingNames } from '../..
 import { otelCollectorEndpoint, TRACING_PROVIDER } from '../../charts/argocd/addon-catalog';
 import { MeshChart } from '../../charts/mesh/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
+import { StorageChart } from '../../charts/storage/chart';
 import { TracingChart, type TracingChartProps } from '../../charts/tracing/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
@@ -121,7 +122,8 @@ function ownFindings(findings: ReturnType<typeof validateObjects>['findings']) {
 function validate(region: string, storage: 'badger' | 'elasticsearch', extra: (objects: Obj[]) => Obj[] = () => []) {
   const p = withStorage(storage, shippedPlan().regions.find((r) => r.region.name === region)!);
   const app = newApp();
-  const charts = [new NamespacesChart(app, { plan: p }), new TracingChart(app, { plan: p, elasticsearch: storage === 'elasticsearch' ? ES : undefined })];
+  // The storage chart too: the badger volume names one of the region's StorageClasses (ref-storage-class).
+  const charts = [new NamespacesChart(app, { plan: p }), new StorageChart(app, { plan: p }), new TracingChart(app, { plan: p, elasticsearch: storage === 'elasticsearch' ? ES : undefined })];
   const objects = charts.flatMap((c) => objectsOf(c).map((object) => ({ chart: c.node.id, object })));
   const simulated = extra(objects.map((o) => o.object)).map((object) => ({ chart: 'operator', object }));
   const loaded = [...objects, ...simulated].map(({ chart, object }, index) => ({ file: `dist/${region}/${chart}.yaml`, index, object, region }));
@@ -302,7 +304,7 @@ describe('Jaeger storage from config', () => {
       expect(sts.spec.serviceName).toBe(names.jaeger.headlessService);
       expect(find(objects, 'Service', names.jaeger.headlessService, ns).spec.clusterIP).toBe('None');
       expect(sts.spec.volumeClaimTemplates).toEqual([
-        expect.objectContaining({ spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'gp3', resources: { requests: { storage: '100Gi' } } } }),
+        expect.objectContaining({ spec: { accessModes: ['ReadWriteOnce'], storageClassName: plan.global.tracing.jaeger.storage.className, resources: { requests: { storage: '100Gi' } } } }),
       ]);
       expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/badger' });
       expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);

@@ -1,5 +1,5 @@
 /**
- * The web chart: blue-green release gated by pre- and post-promotion analysis, autoscaling.
+ * The web chart: blue-green release gated by smoke tests (pre-promotion) and traffic analysis (post-promotion), autoscaling.
  * Guards issue #3 items 2, 3 and 6.
  */
 import { serving } from '../../regions/plan';
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { NamespacesChart } from '../../charts/namespaces/chart';
 import { WebChart } from '../../charts/web/chart';
+import { webSmokeTestNames } from '../../charts/web/smoke-test';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';
@@ -39,18 +40,19 @@ const revision = rollout.spec.template.metadata.labels[REVISION_LABEL];
 const argsOf = (analysis: any) => Object.fromEntries(analysis.args.map((a: any) => [a.name, a.value]));
 
 describe('WebChart: blue-green promotion', () => {
-  it('promotes automatically, but only after the pre-promotion analysis of the preview stack passed', () => {
+  it('promotes automatically, but only after the smoke tests of the preview stack passed (not a traffic gate: nothing but the tester reaches the preview)', () => {
     expect(rollout.spec.strategy.canary).toBeUndefined();
     expect(blueGreen.autoPromotionEnabled).toBe(true);
     // autoPromotionSeconds would mark a still-running pre-promotion analysis successful.
     expect(blueGreen.autoPromotionSeconds).toBeUndefined();
-    expect(blueGreen.prePromotionAnalysis.templates).toEqual([{ templateName: names.analysisTemplate }]);
-    expect(argsOf(blueGreen.prePromotionAnalysis)).toEqual({ 'service-name': names.previewService, revision, 'no-traffic-verdict': 'true' });
+    expect(blueGreen.prePromotionAnalysis).toEqual({ templates: [{ templateName: webSmokeTestNames(plan).analysisTemplate }] });
+    const smoke = find(objects, 'AnalysisTemplate', webSmokeTestNames(plan).analysisTemplate, ns);
+    expect(smoke.spec.metrics.map((m: any) => Object.keys(m.provider))).toEqual([['job']]);
   });
 
   it('analyses the new stack again on real traffic after promotion, failing closed when it sees none', () => {
     expect(blueGreen.postPromotionAnalysis.templates).toEqual([{ templateName: names.analysisTemplate }]);
-    expect(argsOf(blueGreen.postPromotionAnalysis)).toEqual({ 'service-name': names.activeService, revision, 'no-traffic-verdict': 'false' });
+    expect(argsOf(blueGreen.postPromotionAnalysis)).toEqual({ 'service-name': names.activeService, revision });
   });
 
   it('keeps the old stack for scaleDownDelaySeconds from config, for an instant switch back', () => {
@@ -86,10 +88,10 @@ describe('WebChart: blue-green promotion', () => {
 });
 
 describe('WebChart: release analysis', () => {
-  it('takes its thresholds from config (success rate >= 0.999, p95 < 300 ms), with the no-traffic verdict as an argument', () => {
+  it('takes its thresholds from config (success rate >= 0.999, p95 < 300 ms), and no traffic fails', () => {
     expect(template.spec.metrics.map((m: any) => m.successCondition)).toEqual([
-      '(len(result) == 0 || isNaN(result[0])) ? {{args.no-traffic-verdict}} : result[0] >= 0.999',
-      '(len(result) == 0 || isNaN(result[0])) ? {{args.no-traffic-verdict}} : result[0] < 300',
+      '(len(result) == 0 || isNaN(result[0])) ? false : result[0] >= 0.999',
+      '(len(result) == 0 || isNaN(result[0])) ? false : result[0] < 300',
     ]);
     const changed = find(render(withWebDelivery({}, { minSuccessRate: 0.99, maxLatencyP95Ms: 500, failureLimit: 2 })), 'AnalysisTemplate', names.analysisTemplate);
     expect(changed.spec.metrics[0].successCondition).toContain('result[0] >= 0.99');
@@ -97,8 +99,8 @@ describe('WebChart: release analysis', () => {
     expect(changed.spec.metrics.map((m: any) => m.failureLimit)).toEqual([2, 2]);
   });
 
-  it('declares its arguments, failing closed unless the caller says otherwise', () => {
-    expect(template.spec.args).toEqual([{ name: 'service-name' }, { name: 'revision' }, { name: 'no-traffic-verdict', value: 'false' }]);
+  it('declares its arguments', () => {
+    expect(template.spec.args).toEqual([{ name: 'service-name' }, { name: 'revision' }]);
   });
 
   it('scopes every (balanced, parseable) query to the Service under test and the new revision, on server-side reports', () => {

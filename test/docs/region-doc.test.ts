@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { definition } from '../../main';
 import { loadPlan } from '../../regions/load';
-import { type DocObject, formatNumber, objectsFromFiles, regionCapacity, renderRegionDoc } from '../../tools/docs/region-doc';
+import { regionPrices } from '../../regions/pricing';
+import { ADDONS_COMPONENT, addonApplications, type DocObject, formatNumber, objectsFromFiles, regionCapacity, renderRegionDoc } from '../../tools/docs/region-doc';
 import { renderAll } from '../../tools/synth/run';
 import { REGIONS_DIR } from '../support/regions';
 
@@ -166,14 +167,34 @@ describe('region diagram, from the same objects', () => {
 });
 
 describe('the shipped us-east-1 page', () => {
-  const files = renderAll(definition, loadPlan(REGIONS_DIR), { only: ['us-east-1'] });
+  const plan = loadPlan(REGIONS_DIR);
+  const files = renderAll(definition, plan, {});
   const readme = files.find((f) => f.path === 'us-east-1/README.md');
   const objects = objectsFromFiles(files.filter((f) => f.path.startsWith('us-east-1/') && f.path.endsWith('.yaml')));
+  const argocd = Object.values(objectsFromFiles(files.filter((f) => f.path.startsWith('argocd/')))).flat();
 
-  it('is rendered next to the region YAML, from the rendered objects', () => {
+  it('is rendered next to the region YAML, from the rendered objects (and its add-on Applications, priced)', () => {
     expect(readme).toBeDefined();
     expect(readme!.objects).toBe(0);
-    expect(readme!.content).toBe(renderRegionDoc('us-east-1', objects));
+    const withAddons = { ...objects, [ADDONS_COMPONENT]: addonApplications('us-east-1', argocd) };
+    expect(readme!.content).toBe(renderRegionDoc('us-east-1', withAddons, regionPrices(plan.global, 'us-east-1')));
+  });
+
+  it('is the same page when only that region is rendered (--region)', () => {
+    const only = renderAll(definition, plan, { only: ['us-east-1'] }).find((f) => f.path === 'us-east-1/README.md');
+    expect(only!.content).toBe(readme!.content);
+  });
+
+  it('has the cost section: breakdown, totals at min and max, the price table date and sources', () => {
+    const content = readme!.content;
+    const section = content.slice(content.indexOf('## What it costs'));
+    expect(content).toContain('## What it costs');
+    for (const row of ['Compute, on-demand', 'Compute, spot', 'Block storage, bookedbarber-gp3-retain (gp3', 'Object storage, WAL-G archive', 'Load balancers (2 NLB', '**Total per month**']) {
+      expect(section).toContain(`| ${row}`);
+    }
+    expect(section).toContain(`price table of **${plan.global.pricing!.date}**`);
+    for (const source of plan.global.pricing!.sources) expect(section).toContain(source);
+    expect(section).toMatch(/\| \*\*Total per month\*\* \| \*\*\$[0-9,]+\*\* \| \*\*\$[0-9,]+\*\* \|/);
   });
 
   it('scales the API to its HPA maximum (1000 pods) and the totals are the sums of the rows', () => {

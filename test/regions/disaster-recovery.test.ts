@@ -164,6 +164,7 @@ describe('disaster recovery invariants', () => {
         eastWestGateway: 'eastwest.eu-north-1.bookedbarber.internal',
         cluster: { name: 'bookedbarber-eu-north-1', server: 'https://api.eu-north-1.k8s.bookedbarber.internal' },
         backup: { bucket: 's3://bookedbarber-pitr-eu-north-1' },
+        storage: { kmsKeyArn: 'arn:aws:kms:eu-north-1:123456789012:alias/bookedbarber-ebs' },
       });
       f['eu-north-1.yaml'] = north;
     });

@@ -347,3 +347,83 @@ describe('region invariants', () => {
     expect(only(issuesFor((f) => (f['global.yaml'].redis.tiers.cache.storage = '5Gi'))).expected).toContain('no storage');
   });
 });
+
+describe('storage invariants (encrypted StorageClasses, issue #14 item 1)', () => {
+  it('a Postgres shard naming a class that is not ours fails, naming the file, the field and the Retain class', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].storage.className = 'gp3')));
+    expect(issue.file).toMatch(/eu-west-1\.yaml$/);
+    expect(issue.line).toBeGreaterThan(1);
+    expect(formatPath(issue.path)).toBe('shards[0].storage.className');
+    expect(issue.found).toBe('"gp3"');
+    expect(issue.expected).toContain('one of our StorageClasses (bookedbarber-gp3-retain, bookedbarber-gp3-delete');
+    expect(issue.fix).toBe('set it to bookedbarber-gp3-retain');
+  });
+
+  it('durable data on the Delete class fails (Postgres, Redis sessions); telemetry may use either class', () => {
+    const pg = only(issuesFor((f) => (f['us-east-1.yaml'].shards[0].storage.className = 'bookedbarber-gp3-delete')));
+    expect(formatPath(pg.path)).toBe('shards[0].storage.className');
+    expect(pg.found).toBe('"bookedbarber-gp3-delete" (reclaimPolicy Delete)');
+    expect(pg.fix).toBe('set it to bookedbarber-gp3-retain');
+    const redis = only(issuesFor((f) => (f['global.yaml'].redis.tiers.sessions.storageClassName = 'bookedbarber-gp3-delete')));
+    expect(formatPath(redis.path)).toBe('redis.tiers.sessions.storageClassName');
+    expect(issuesFor((f) => {
+      f['global.yaml'].monitoring.prometheus.storage.className = 'bookedbarber-gp3-retain';
+      f['global.yaml'].tracing.jaeger.storage.className = 'bookedbarber-gp3-retain';
+    })).toEqual([]);
+  });
+
+  it('every global class field is checked: Prometheus (and Alertmanager), Jaeger, Redis sessions', () => {
+    const prom = only(issuesFor((f) => (f['global.yaml'].monitoring.prometheus.storage.className = 'gp2')));
+    expect(prom.file).toMatch(/global\.yaml$/);
+    expect(formatPath(prom.path)).toBe('monitoring.prometheus.storage.className');
+    expect(prom.fix).toBe('set it to bookedbarber-gp3-retain or bookedbarber-gp3-delete');
+    expect(formatPath(only(issuesFor((f) => (f['global.yaml'].tracing.jaeger.storage.className = 'standard'))).path)).toBe('tracing.jaeger.storage.className');
+    const missing = only(issuesFor((f) => delete f['global.yaml'].redis.tiers.sessions.storageClassName));
+    expect(formatPath(missing.path)).toBe('redis.tiers.sessions.storageClassName');
+    expect(missing.found).toBe('nothing (field missing)');
+    const memoryOnly = only(issuesFor((f) => (f['global.yaml'].redis.tiers.cache.storageClassName = 'bookedbarber-gp3-retain')));
+    expect(formatPath(memoryOnly.path)).toBe('redis.tiers.cache.storageClassName');
+    expect(memoryOnly.fix).toBe('remove storageClassName');
+  });
+
+  it('the class names follow the platform name', () => {
+    const issues = issuesFor((f) => (f['global.yaml'].platform.name = 'barbers'));
+    // Every shard, Prometheus, Jaeger and Redis sessions still name bookedbarber-*: all reported.
+    expect(issues.filter((i) => i.expected.includes('one of our StorageClasses (barbers-gp3-retain, barbers-gp3-delete')).length).toBe(4 + 3);
+  });
+
+  it('a region without a KMS key fails', () => {
+    const issue = only(issuesFor((f) => delete f['ap-southeast-2.yaml'].storage));
+    expect(issue.file).toMatch(/ap-southeast-2\.yaml$/);
+    expect(issue.expected).toContain('"storage"');
+  });
+
+  it('a KMS key ARN of the wrong shape fails (a bare key id, an S3 ARN)', () => {
+    for (const arn of ['1f0c3e52-6a1d-4b8e-9c27-5d4e8a90b1c3', 'arn:aws:s3:::bookedbarber-pitr-us-east-1', 'arn:aws:kms:us-east-1:1234:key/x']) {
+      const issue = only(issuesFor((f) => (f['us-east-1.yaml'].storage.kmsKeyArn = arn)));
+      expect(formatPath(issue.path)).toBe('storage.kmsKeyArn');
+    }
+    // An alias ARN and a multi-Region key are fine.
+    expect(issuesFor((f) => {
+      f['us-east-1.yaml'].storage.kmsKeyArn = 'arn:aws:kms:us-east-1:123456789012:alias/bookedbarber-ebs';
+      f['us-west-2.yaml'].storage.kmsKeyArn = `arn:aws:kms:us-west-2:123456789012:key/mrk-${'0123456789abcdef'.repeat(2)}`;
+    })).toEqual([]);
+  });
+
+  it('a KMS key of another region fails, naming the region part and the fix', () => {
+    const issue = only(issuesFor((f) => (f['eu-central-1.yaml'].storage.kmsKeyArn = f['eu-west-1.yaml'].storage.kmsKeyArn)));
+    expect(issue.file).toMatch(/eu-central-1\.yaml$/);
+    expect(formatPath(issue.path)).toBe('storage.kmsKeyArn');
+    expect(issue.found).toContain('(region eu-west-1)');
+    expect(issue.expected).toBe('a KMS key in eu-central-1: EBS volumes there can only be encrypted with a key of their own region');
+    expect(issue.fix).toContain('arn:aws:kms:eu-central-1:<account>:key/<id>');
+  });
+});
+
+describe('secret refresh interval (issue #14 item 4)', () => {
+  it('is bounded: at least a minute, at most an hour', () => {
+    expect(formatPath(only(issuesFor((f) => (f['global.yaml'].secretStore.refreshIntervalSeconds = 30))).path)).toBe('secretStore.refreshIntervalSeconds');
+    expect(only(issuesFor((f) => (f['global.yaml'].secretStore.refreshIntervalSeconds = 7200))).expected).toContain('3600');
+    expect(issuesFor((f) => (f['global.yaml'].secretStore.refreshIntervalSeconds = 300))).toEqual([]);
+  });
+});

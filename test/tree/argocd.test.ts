@@ -113,7 +113,7 @@ describe('dist/argocd: the AppProjects', () => {
     const allowed = new Set([...NAMESPACED_KINDS, ...CLUSTER_KINDS].map((k) => `${k.group}/${k.kind}`));
     expect([...rendered].sort()).toEqual([...allowed].sort());
     const clusterScoped = new Set(regional.filter((o) => !o.object.metadata.namespace).map((o) => o.object.kind));
-    expect([...clusterScoped]).toEqual(CLUSTER_KINDS.map((k) => k.kind));
+    expect([...clusterScoped].sort()).toEqual(CLUSTER_KINDS.map((k) => k.kind).sort());
   });
 });
 

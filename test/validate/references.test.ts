@@ -139,4 +139,33 @@ describe('layer 4: references', () => {
     const findings = breakOne((o) => drop(o, 'Service', 'bookedbarber-web-canary'));
     expectOnly(findings, 'ref-rollout', ['spec.strategy.canary.canaryService']);
   });
+
+  it('ref-storage-class fires when a volumeClaimTemplate names a class not rendered in the region, or none', () => {
+    const sts = (o: Parameters<Parameters<typeof breakOne>[0]>[0]) => pick(o, 'StatefulSet', 'bookedbarber-postgres-1').spec.volumeClaimTemplates[0].spec;
+    const misspelt = breakOne((o) => void (sts(o).storageClassName = 'bookedbarber-gp3-retian'));
+    expectOnly(misspelt, 'ref-storage-class', ['spec.volumeClaimTemplates[0].spec.storageClassName']);
+    expect(misspelt[0].hint).toBe('did you mean bookedbarber-gp3-retain?');
+    // No class: the cluster default (EKS gp2, not our key); "" provisions nothing.
+    expectOnly(breakOne((o) => void delete sts(o).storageClassName), 'ref-storage-class', ['spec.volumeClaimTemplates[0].spec.storageClassName']);
+    expectOnly(breakOne((o) => void (sts(o).storageClassName = '')), 'ref-storage-class', ['spec.volumeClaimTemplates[0].spec.storageClassName']);
+    // The class rendered only in another region's folder does not count: each region is its own cluster.
+    const elsewhere = breakOne((o) => {
+      const i = o.findIndex((x) => (x.object as any).kind === 'StorageClass');
+      o[i] = { ...o[i], file: 'dist/eu-west-1/storage.yaml' };
+    });
+    expect(elsewhere.map((f) => f.rule)).toContain('ref-storage-class');
+  });
+
+  it('ref-storage-class checks PersistentVolumeClaims and prometheus-operator storage templates too', () => {
+    const claim = (className?: string) => ({
+      file: 'dist/us-east-1/postgres.yaml', index: 40,
+      object: {
+        apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'bookedbarber-scratch', namespace: NS, labels: labels('bookedbarber-scratch', 'database') },
+        spec: { accessModes: ['ReadWriteOnce'], ...(className === undefined ? {} : { storageClassName: className }), resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    expect(breakOne((o) => void o.push(claim('bookedbarber-gp3-retain')))).toEqual([]);
+    expectOnly(breakOne((o) => void o.push(claim('gp3'))), 'ref-storage-class', ['spec.storageClassName']);
+    expectOnly(breakOne((o) => void o.push(claim())), 'ref-storage-class', ['spec.storageClassName']);
+  });
 });

@@ -34,8 +34,8 @@ describe('validateTree', () => {
   it('reads <root>/<region>/*.yaml, takes the region from the folder and skips non-YAML files', () => {
     const report = validateTree(writeTree(), { schemaDir: null });
     expect(report.findings).toEqual([]);
-    expect(report.files).toBe(4);
-    expect(report.objects).toBe(14);
+    expect(report.files).toBe(5);
+    expect(report.objects).toBe(15);
   });
 
   it('reports a document that does not parse as a `yaml` finding, and keeps checking the rest', () => {
@@ -86,7 +86,7 @@ describe('cli', () => {
 
   it('exits 0 on a valid tree', async () => {
     const { code, stdout } = await cli(writeTree());
-    expect(stdout).toContain('OK: no findings in 14 object(s) from 4 file(s)');
+    expect(stdout).toContain('OK: no findings in 15 object(s) from 5 file(s)');
     expect(code).toBe(0);
   });
 

@@ -9,7 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { regionPrices } from '../../regions/pricing';
+import type { GlobalConfig } from '../../regions/model';
 import { diffTrees } from './diff';
+import type { PriceLookup } from './cost';
 import { renderJson, renderMarkdown } from './report';
 import { readTreeFiles, type TreeFile } from './tree';
 
@@ -58,6 +62,22 @@ function renderRef(ref: string): TreeFile[] {
       git(['worktree', 'prune']);
     }
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The price table of the working copy's regions/global.yaml, for both sides of the diff (see
+ * tools/diff/cost.ts). Read without the full model check, so a half-edited region file does not
+ * cost the diff its cost lines; a missing or broken table only drops them, with a note.
+ */
+function workingCopyPrices(io: { stderr: (s: string) => void }): PriceLookup | undefined {
+  try {
+    const global = parse(fs.readFileSync(path.join(root, 'regions', 'global.yaml'), 'utf8')) as Pick<GlobalConfig, 'pricing' | 'nodes'>;
+    if (!global?.pricing || typeof global.nodes?.packingEfficiency !== 'number') return undefined;
+    return (region) => regionPrices(global, region);
+  } catch (error) {
+    io.stderr(`diff: no cost estimate (regions/global.yaml pricing: ${(error as Error).message})\n`);
+    return undefined;
   }
 }
 
@@ -110,7 +130,7 @@ export async function run(argv: readonly string[], io: { stdout: (s: string) => 
     const toLabel = args.values.to ?? 'working tree (rendered)';
     const filesB = args.values.to ? readTreeFiles(path.resolve(args.values.to)) : await renderCurrent();
 
-    const result = diffTrees(filesA, filesB, { from: fromLabel, to: toLabel });
+    const result = diffTrees(filesA, filesB, { from: fromLabel, to: toLabel }, { prices: workingCopyPrices(io) });
     const text = args.values.json ? renderJson(result) : renderMarkdown(result);
     if (args.values.out) fs.writeFileSync(path.resolve(args.values.out), text);
     else io.stdout(text);

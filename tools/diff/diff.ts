@@ -3,7 +3,9 @@
  * changed (field by field), renames recognised, and the risk flags a reviewer must see first.
  */
 import { diffValues, type FieldChange } from './compare';
-import { findRisks, type Risk } from './risks';
+import { formatUsd } from '../cost/estimate';
+import { costChanges, costRisks, regionsOfApplications, type CostChange, type PriceLookup } from './cost';
+import { findRisks, RISK_RULES, type Risk, type RiskRule } from './risks';
 import { compareText, loadPair, type Entry, type KubeObject, type TreeFile } from './tree';
 
 export interface ObjectRef {
@@ -45,6 +47,8 @@ export interface DiffResult {
   readonly risks: readonly Risk[];
   /** Only regions with at least one difference, sorted by name. */
   readonly regions: readonly RegionDiff[];
+  /** Monthly estimate at max scale per region whose rendered objects changed (when prices were given). */
+  readonly costs: readonly CostChange[];
   readonly summary: { readonly added: number; readonly removed: number; readonly changed: number; readonly regions: number };
 }
 
@@ -99,7 +103,14 @@ export function objectLabel(o: { kind: string; namespace?: string; name: string 
   return `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
 }
 
-export function diffTrees(filesA: readonly TreeFile[], filesB: readonly TreeFile[], labels: { from: string; to: string }): DiffResult {
+export interface DiffOptions {
+  /** The price table per region (regions/pricing.ts); without it the diff has no cost lines. */
+  readonly prices?: PriceLookup;
+}
+
+const RULE_ORDER = Object.keys(RISK_RULES) as RiskRule[];
+
+export function diffTrees(filesA: readonly TreeFile[], filesB: readonly TreeFile[], labels: { from: string; to: string }, options: DiffOptions = {}): DiffResult {
   const pair = loadPair(filesA, filesB);
   const regions = [...new Set([...pair.regionsA, ...pair.regionsB])].sort(compareText);
   const byRegion = (entries: Entry[]): Map<string, Map<string, Entry>> => {
@@ -174,11 +185,20 @@ export function diffTrees(filesA: readonly TreeFile[], filesB: readonly TreeFile
       changed: changed.sort(compareRefs),
     });
   }
+  const costRegions = [
+    ...out.map((r) => r.region),
+    ...regionsOfApplications(deltas.filter((d) => d.region === 'argocd').flatMap((d) => [d.before, d.after]).filter((o): o is KubeObject => o !== undefined)),
+  ];
+  const costs = options.prices ? costChanges(filesA, filesB, costRegions, options.prices) : [];
+  const risks = [...findRisks(deltas), ...costRisks(costs, formatUsd)].sort(
+    (x, y) => RULE_ORDER.indexOf(x.rule) - RULE_ORDER.indexOf(y.rule) || compareText(x.region, y.region) || compareText(x.object, y.object) || compareText(x.detail, y.detail),
+  );
   return {
     from: labels.from,
     to: labels.to,
-    risks: findRisks(deltas),
+    risks,
     regions: out,
+    costs,
     summary: {
       added: out.reduce((n, r) => n + r.added.length, 0),
       removed: out.reduce((n, r) => n + r.removed.length, 0),

@@ -3,7 +3,16 @@
  */
 import type { FieldChange } from './compare';
 import { objectLabel, type DiffResult, type RegionDiff } from './diff';
+import { formatUsd } from '../cost/estimate';
+import { formatPercent, type CostChange } from './cost';
 import { RISK_RULES, show, type RiskRule } from './risks';
+
+/** `monthly estimate at max scale: $X → $Y (+n %)`; `(none)` for a side without the region. */
+export function costLine(c: CostChange): string {
+  const side = (v: number | undefined) => (v === undefined ? '(none)' : formatUsd(v));
+  const pct = c.before !== undefined && c.after !== undefined ? ` (${formatPercent(c.before, c.after)})` : '';
+  return `monthly estimate at max scale: ${side(c.before)} → ${side(c.after)}${pct}`;
+}
 
 const MAX_CELL = 160;
 
@@ -58,9 +67,11 @@ function changeLines(changes: readonly FieldChange[]): string[] {
   return [...lines, ...blocks];
 }
 
-function regionSection(r: RegionDiff): string[] {
+function regionSection(r: RegionDiff, costs: readonly CostChange[]): string[] {
   const title = r.status === 'added' ? ' (new region)' : r.status === 'removed' ? ' (region removed)' : '';
   const out = [`### ${r.region}${title}`, ''];
+  const cost = costs.find((c) => c.region === r.region);
+  if (cost) out.push(costLine(cost), '');
   const objectTable = (heading: string, rows: ReadonlyArray<{ kind: string; namespace?: string; name: string; file: string; note?: string }>) => {
     if (rows.length === 0) return;
     out.push(`**${heading}** (${rows.length})`, '', '| Kind | Namespace | Name | File | Note |', '|---|---|---|---|---|');
@@ -97,7 +108,12 @@ export function renderMarkdown(result: DiffResult): string {
     }
     out.push('');
   }
-  for (const r of result.regions) out.push(...regionSection(r));
+  if (result.costs.length > 0) {
+    out.push('## Monthly estimate at max scale', '');
+    for (const c of result.costs) out.push(`- ${c.region}: ${costLine(c)}`);
+    out.push('');
+  }
+  for (const r of result.regions) out.push(...regionSection(r, result.costs));
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 

@@ -15,6 +15,7 @@ export const RISK_RULES = {
   'volume-claim-templates': 'volumeClaimTemplates changed (Kubernetes refuses the update)',
   'image-version': 'Image or version changed',
   replicas: 'Replicas or autoscaling bounds changed',
+  'cost-increase': 'Monthly estimate at max scale raised by more than pricing.riskIncreasePercent',
   'security-context': 'securityContext weakened',
   'network-policy': 'NetworkPolicy removed or widened',
   'authorization-policy': 'AuthorizationPolicy removed or widened',

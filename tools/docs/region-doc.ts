@@ -7,6 +7,9 @@
  */
 import { ApiObject, type App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import type { RegionPrices } from '../../regions/pricing';
+import { estimateRegionCost } from '../cost/estimate';
+import { costSection } from '../cost/section';
 
 /** A rendered object, as read back from a rendered file. */
 export interface DocObject {
@@ -28,7 +31,7 @@ const SUFFIX: Readonly<Record<string, number>> = {
 };
 
 /** A Kubernetes quantity as a number (CPU in cores, memory/storage in bytes); absent = 0. */
-function quantity(value: unknown): number {
+export function quantity(value: unknown): number {
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number') return value;
   const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(String(value).trim());
@@ -70,6 +73,16 @@ export interface WorkloadCapacity {
   readonly minPods: number;
   readonly maxPods: number;
   readonly pod: PodShape;
+  /** Taint keys its pods tolerate (`Exists` without a key: `*`); decides which NodePools may run them. */
+  readonly tolerations: readonly string[];
+  /** Node labels its pods require (the first required nodeSelectorTerm's `In` expressions): `karpenter.sh/nodepool`, `karpenter.sh/capacity-type`. */
+  readonly nodeRequirements: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Whether a release runs a second full stack beside it: a canary Rollout without
+   * dynamicStableScale (the stable side stays at full size until promotion) or a blue-green Rollout
+   * without previewReplicaCount (the preview stack is as large as the active one).
+   */
+  readonly secondStackAtRelease: boolean;
 }
 
 export interface CapacityRow {
@@ -113,6 +126,30 @@ function containerRequests(containers: readonly any[] | undefined): { cpu: numbe
   return { cpu, memory };
 }
 
+/** The `In` expressions of a pod's first required nodeSelectorTerm, by label key. */
+export function requiredNodeLabels(affinity: unknown): Record<string, string[]> {
+  const terms = (affinity as any)?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const out: Record<string, string[]> = {};
+  for (const e of (Array.isArray(terms) && terms.length === 1 ? terms[0]?.matchExpressions : undefined) ?? []) {
+    if (e?.operator === 'In' && typeof e.key === 'string') out[e.key] = (e.values ?? []).map(String);
+  }
+  return out;
+}
+
+/** Tolerated taint keys of a pod spec; a toleration with operator Exists and no key tolerates every taint. */
+export function toleratedKeys(tolerations: unknown): string[] {
+  if (!Array.isArray(tolerations)) return [];
+  return [...new Set(tolerations.map((t: any) => (t?.key ? String(t.key) : t?.operator === 'Exists' ? '*' : '')).filter(Boolean))].sort(compare);
+}
+
+function secondStack(o: DocObject): boolean {
+  if (o.kind !== 'Rollout') return false;
+  const strategy = o.spec?.strategy ?? {};
+  if (strategy.canary) return strategy.canary.dynamicStableScale !== true;
+  if (strategy.blueGreen) return strategy.blueGreen.previewReplicaCount === undefined;
+  return false;
+}
+
 function podTemplateShape(template: any, claims: readonly any[] | undefined): PodShape {
   const main = containerRequests(template?.spec?.containers);
   // Native sidecars (init containers with restartPolicy Always) run for the pod's lifetime.
@@ -149,6 +186,9 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         minPods: hpa ? (hpa.spec.minReplicas ?? 1) : fixed,
         maxPods: hpa ? hpa.spec.maxReplicas : fixed,
         pod: podTemplateShape(spec.template, claims),
+        tolerations: toleratedKeys(spec.template?.spec?.tolerations),
+        nodeRequirements: requiredNodeLabels(spec.template?.spec?.affinity),
+        secondStackAtRelease: secondStack(object),
       });
     } else if (object.kind === 'Prometheus' || object.kind === 'Alertmanager') {
       const pods = (spec.replicas ?? 1) * (object.kind === 'Prometheus' ? (spec.shards ?? 1) : 1);
@@ -162,6 +202,9 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         minPods: pods,
         maxPods: pods,
         pod: { cpu: main.cpu + extra.cpu + proxy.cpu, memory: main.memory + extra.memory + proxy.memory, storage },
+        tolerations: toleratedKeys(spec.tolerations),
+        nodeRequirements: requiredNodeLabels(spec.affinity),
+        secondStackAtRelease: false,
       });
     } else if (object.kind === 'OpenTelemetryCollector') {
       const auto = spec.autoscaler;
@@ -175,6 +218,9 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         minPods: auto ? (auto.minReplicas ?? fixed) : fixed,
         maxPods: auto ? (auto.maxReplicas ?? fixed) : fixed,
         pod: { cpu: main.cpu + proxy.cpu, memory: main.memory + proxy.memory, storage: spec.mode === 'statefulset' ? storage : 0 },
+        tolerations: toleratedKeys(spec.tolerations),
+        nodeRequirements: requiredNodeLabels(spec.affinity),
+        secondStackAtRelease: false,
       });
     }
   }
@@ -392,7 +438,7 @@ function mermaid(topology: Topology): string[] {
 // ---------------------------------------------------------------------------------------------
 // The page
 
-function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: readonly (readonly string[])[]): string[] {
+export function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: readonly (readonly string[])[]): string[] {
   return [
     `| ${header.join(' | ')} |`,
     `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
@@ -402,7 +448,13 @@ function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: r
 
 const range = (min: string, max: string) => (min === max ? min : `${min}..${max}`);
 
-export function renderRegionDoc(region: string, objects: RegionObjects): string {
+/**
+ * The page. `objects` may hold, besides the region's own files, the Argo CD Applications of the
+ * region's platform add-ons (component `platform-addons`, see `addonApplications`): the cost
+ * section counts the gateways and load balancers they install. `prices`: the region's price
+ * table (regions/pricing.ts); without it the cost section says so.
+ */
+export function renderRegionDoc(region: string, objects: RegionObjects, prices?: RegionPrices): string {
   const capacity = regionCapacity(objects);
   const topology = regionTopology(region, objects);
   const row = (r: CapacityRow) => [
@@ -456,6 +508,7 @@ export function renderRegionDoc(region: string, objects: RegionObjects): string 
       ]),
     ),
     '',
+    ...costSection(prices ? estimateRegionCost(region, objects, prices) : undefined, region),
   ];
   return lines.join('\n');
 }
@@ -464,7 +517,10 @@ export function renderRegionDoc(region: string, objects: RegionObjects): string 
 // From rendered files
 
 /** Kinds the page reads; other documents are not parsed (keeps synth fast). */
-const KINDS = ['Alertmanager', 'Deployment', 'Gateway', 'HorizontalPodAutoscaler', 'OpenTelemetryCollector', 'Prometheus', 'Rollout', 'Service', 'ServiceEntry', 'StatefulSet', 'VirtualService'];
+const KINDS = [
+  'Alertmanager', 'Application', 'Deployment', 'Gateway', 'HorizontalPodAutoscaler', 'NodePool', 'OpenTelemetryCollector', 'PersistentVolumeClaim',
+  'Prometheus', 'Rollout', 'Service', 'ServiceEntry', 'StatefulSet', 'StorageClass', 'VirtualService',
+];
 const DOC_KINDS = new RegExp(`^kind: (${KINDS.join('|')})$`, 'm');
 
 /** Reads back the objects of rendered YAML files of one region (`<region>/<component>.yaml`). */
@@ -506,7 +562,27 @@ function objectsFromApp(app: App): Record<string, DocObject[]> {
   return out;
 }
 
-/** The README.md of one region, from the App its files were rendered from. */
-export function regionDocFromApp(region: string, app: App): { path: string; content: string; objects: number } {
-  return { path: `${region}/README.md`, content: renderRegionDoc(region, objectsFromApp(app)), objects: 0 };
+/** The component name the add-on Applications of a region get in its objects. */
+export const ADDONS_COMPONENT = 'platform-addons';
+const REGION_LABEL = 'bookedbarber.com/region';
+
+/** The Argo CD Applications among `objects` (e.g. the argocd/ folder) that belong to `region` (label bookedbarber.com/region). */
+export function addonApplications(region: string, objects: readonly DocObject[]): DocObject[] {
+  return objects.filter((o) => o.kind === 'Application' && (o.metadata as any).labels?.[REGION_LABEL] === region);
+}
+
+/** Every Application of the global App (the platform add-ons of all regions), rendered as in its file. */
+export function applicationsFromApp(app: App): DocObject[] {
+  return Object.values(objectsFromApp(app)).flat().filter((o) => o.kind === 'Application');
+}
+
+/** The README.md of one region, from the App its files were rendered from (plus its add-on Applications and price table). */
+export function regionDocFromApp(
+  region: string,
+  app: App,
+  options: { readonly addons?: readonly DocObject[]; readonly prices?: RegionPrices } = {},
+): { path: string; content: string; objects: number } {
+  const objects = objectsFromApp(app);
+  if (options.addons) objects[ADDONS_COMPONENT] = addonApplications(region, options.addons);
+  return { path: `${region}/README.md`, content: renderRegionDoc(region, objects, options.prices), objects: 0 };
 }

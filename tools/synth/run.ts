@@ -10,7 +10,8 @@ import { ConfigError } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { Connection } from '../../regions/wiring';
-import { regionDocFromApp } from '../docs/region-doc';
+import { applicationsFromApp, regionDocFromApp } from '../docs/region-doc';
+import { regionPrices } from '../../regions/pricing';
 import { formatReport, validateTree } from '../validate';
 import { renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';
@@ -58,6 +59,13 @@ export function renderAll(definition: SynthDefinition, plan: PlatformPlan, optio
     if (unknown.length > 0) throw new Error(`unknown region ${unknown.join(', ')}: regions are ${known.join(', ')}`);
   }
   const files: RenderedFile[] = [];
+  // The global App first, also when only some regions are rendered: each region's page counts
+  // the gateways (load balancers) its platform add-on Applications install.
+  const globalStarted = process.hrtime.bigint();
+  const globalApp = new App({ outdir: path.join('/nonexistent', 'cdk8s-unused') });
+  definition.buildGlobal(globalApp, plan);
+  const addons = applicationsFromApp(globalApp);
+  const globalBuildNs = process.hrtime.bigint() - globalStarted;
   for (const regionPlan of plan.regions) {
     const name = regionPlan.region.name;
     if (only && !only.includes(name)) continue;
@@ -66,7 +74,7 @@ export function renderAll(definition: SynthDefinition, plan: PlatformPlan, optio
     try {
       definition.buildRegion(app, regionPlan);
       const rendered = renderApp(app, name, header([`regions/${path.basename(regionPlan.sourceFile)}`, 'regions/global.yaml']));
-      files.push(...rendered, regionDocFromApp(name, app));
+      files.push(...rendered, regionDocFromApp(name, app, { addons, prices: regionPrices(plan.global, name) }));
       const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
       log(`${name.padEnd(16)} ${String(rendered.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${rendered.length} files  ${ms} ms`);
     } catch (error) {
@@ -75,11 +83,9 @@ export function renderAll(definition: SynthDefinition, plan: PlatformPlan, optio
   }
   if (!only) {
     const started = process.hrtime.bigint();
-    const app = new App({ outdir: path.join('/nonexistent', 'cdk8s-unused') });
-    definition.buildGlobal(app, plan);
-    const rendered = renderApp(app, GLOBAL_FOLDER, header(['regions/*.yaml']));
+    const rendered = renderApp(globalApp, GLOBAL_FOLDER, header(['regions/*.yaml']));
     files.push(...rendered);
-    const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
+    const ms = Number((process.hrtime.bigint() - started + globalBuildNs) / 1_000_000n);
     log(`${GLOBAL_FOLDER.padEnd(16)} ${String(rendered.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${rendered.length} files  ${ms} ms`);
   }
   return files;

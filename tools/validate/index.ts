@@ -27,6 +27,7 @@ import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
 import { checkGatewayHosts } from './policy/istio';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
+  checkStorageClassRefs,
 } from './references';
 import { formatReport, sortFindings } from './report';
 import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
@@ -53,6 +54,7 @@ const OBJECT_RULES: ObjectRule[] = [
 const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
+  checkStorageClassRefs,
 ];
 
 function toEntries(objects: LoadedObject[]): Entry[] {

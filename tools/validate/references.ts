@@ -36,6 +36,7 @@ const CLUSTER_SCOPED = new Set([
   'admissionregistration.k8s.io/ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding',
   'certificates.k8s.io/CertificateSigningRequest', 'flowcontrol.apiserver.k8s.io/FlowSchema', 'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration',
   'external-secrets.io/ClusterSecretStore', 'external-secrets.io/ClusterExternalSecret', 'argoproj.io/ClusterAnalysisTemplate',
+  'karpenter.sh/NodePool', 'karpenter.sh/NodeClaim', 'karpenter.k8s.aws/EC2NodeClass',
 ]);
 
 export function isClusterScoped(obj: Record<string, unknown>): boolean {
@@ -253,5 +254,45 @@ export function checkRolloutRefs(e: Entry, ctx: Context): RawFinding[] {
     }
   };
   visit(strategy, 'spec.strategy');
+  return out;
+}
+
+// ---------------------------------------------------------------- ref-storage-class
+
+/**
+ * Every claim we render → a StorageClass rendered in the same region folder. A class that does not
+ * exist leaves the PVC Pending forever (the StatefulSet's pod never schedules); a claim without
+ * `storageClassName` gets the cluster's default class (on EKS `gp2`, not encrypted with our key),
+ * and `""` binds only to a pre-created PersistentVolume. Claims: PersistentVolumeClaims, StatefulSet
+ * `volumeClaimTemplates`, and the `storage.volumeClaimTemplate` of prometheus-operator's Prometheus
+ * and Alertmanager (the operator copies it into its StatefulSet).
+ */
+export function checkStorageClassRefs(e: Entry, ctx: Context): RawFinding[] {
+  const claims: Array<[path: string, spec: unknown]> = [];
+  const spec = specOf(e.obj);
+  if (isKind(e.obj, '', 'PersistentVolumeClaim')) claims.push(['spec', spec]);
+  else if (isKind(e.obj, 'apps', 'StatefulSet')) {
+    asArray(spec.volumeClaimTemplates).forEach((t, i) => claims.push([`${item('spec.volumeClaimTemplates', i)}.spec`, isRecord(t) ? t.spec : undefined]));
+  } else if (isKind(e.obj, 'monitoring.coreos.com', 'Prometheus') || isKind(e.obj, 'monitoring.coreos.com', 'Alertmanager')) {
+    const template = isRecord(spec.storage) ? spec.storage.volumeClaimTemplate : undefined;
+    if (isRecord(template)) claims.push(['spec.storage.volumeClaimTemplate.spec', template.spec]);
+  }
+  if (claims.length === 0) return [];
+  const scope = ctx.scope(e);
+  const rendered = scope.find('', 'storage.k8s.io', 'StorageClass').map((s) => nameOf(s.obj)).filter((n): n is string => typeof n === 'string');
+  const out: RawFinding[] = [];
+  for (const [path, claim] of claims) {
+    const name = isRecord(claim) ? claim.storageClassName : undefined;
+    const field = `${path}.storageClassName`;
+    const where = e.region ? `region folder ${e.region}` : 'the global folder';
+    if (typeof name !== 'string' || name === '') {
+      out.push(finding(e, field, 'ref-storage-class', name === '' ? 'storageClassName "" binds only to a pre-created PersistentVolume: nothing provisions the volume' : 'no storageClassName: the claim gets the cluster\'s default class (on EKS gp2, not encrypted with our key)',
+        rendered.length > 0 ? `name one of the classes rendered in ${where}: ${rendered.join(', ')}` : 'render the region\'s StorageClasses (charts/storage) and name one'));
+    } else if (!rendered.includes(name)) {
+      const guess = closest(name, rendered);
+      out.push(finding(e, field, 'ref-storage-class', `StorageClass ${name} is not rendered in ${where}: the claim stays Pending`,
+        guess ? `did you mean ${guess}?` : rendered.length > 0 ? `name one of ${rendered.join(', ')}` : 'render the region\'s StorageClasses (charts/storage)'));
+    }
+  }
   return out;
 }

@@ -1,6 +1,7 @@
 /**
- * What the shard's run-to-completion pods (the topology Job) share: a meshed
- * pod whose sidecar must be told to quit, and a hardened pod template turned into a Job's.
+ * What the run-to-completion pods (the shards' topology Jobs, the release gates' analysis Jobs)
+ * share: a meshed pod whose sidecar must be told to quit, and a hardened pod template turned
+ * into a Job's.
  */
 import type { k8s } from 'cdk8s-plus-28';
 
@@ -9,7 +10,11 @@ import type { k8s } from 'cdk8s-plus-28';
  * sidecar keeps the pod running and the Job never completes. With native sidecars (Istio
  * ENABLE_NATIVE_SIDECARS on Kubernetes >= 1.29) the call is a harmless no-op.
  */
-export const QUIT_SIDECAR_ON_EXIT = "trap 'curl -fsS -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT";
+export function quitSidecarOnExit(client: 'curl' | 'busybox-wget'): string {
+  const post = client === 'curl' ? 'curl -fsS -X POST' : 'wget -q -O /dev/null --post-data ""';
+  // The trap does not change the script's exit status, which is what the Job is judged by.
+  return `trap '${post} http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1 || true' EXIT`;
+}
 
 /**
  * A hardened pod template (which requires probes of serving containers) as a Job's: no probes,

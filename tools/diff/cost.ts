@@ -1,0 +1,92 @@
+/**
+ * The cost line of the rendered diff: per region, the monthly estimate at max scale on each side
+ * (tools/cost/estimate.ts over ALL the region's rendered objects, not only the changed ones, plus
+ * its add-on Applications in argocd/), and the `cost-increase` risk when it rises by more than
+ * the price table's `riskIncreasePercent`. Both sides are priced with the same table (the one
+ * the caller passes, from the working copy's regions/global.yaml): the line shows what the
+ * rendered change costs, not price-table edits.
+ */
+import type { RegionPrices } from '../../regions/pricing';
+import { estimateRegionCost } from '../cost/estimate';
+import { ADDONS_COMPONENT, addonApplications, objectsFromFiles, type DocObject } from '../docs/region-doc';
+import type { Risk } from './risks';
+import { compareText, type TreeFile } from './tree';
+
+export interface CostChange {
+  readonly region: string;
+  /** Monthly estimate at max scale, USD; absent when the region folder is absent on that side. */
+  readonly before?: number;
+  readonly after?: number;
+  /** The threshold the risk flag used, in %. */
+  readonly riskIncreasePercent: number;
+}
+
+export type PriceLookup = (region: string) => RegionPrices | undefined;
+
+const GLOBAL_FOLDERS = new Set(['argocd', '.']);
+
+function regionObjects(files: readonly TreeFile[], region: string, applications: readonly DocObject[]): Record<string, DocObject[]> | undefined {
+  const mine = files.filter((f) => f.path.startsWith(`${region}/`));
+  if (mine.length === 0) return undefined;
+  const objects = objectsFromFiles(mine);
+  objects[ADDONS_COMPONENT] = addonApplications(region, applications);
+  return objects;
+}
+
+function applications(files: readonly TreeFile[]): DocObject[] {
+  return Object.values(objectsFromFiles(files.filter((f) => !f.path.includes('/') || f.path.startsWith('argocd/')))).flat();
+}
+
+/** Estimates of `regions` on both sides; regions without a price table are left out. */
+export function costChanges(filesA: readonly TreeFile[], filesB: readonly TreeFile[], regions: readonly string[], prices: PriceLookup): CostChange[] {
+  const appsA = applications(filesA);
+  const appsB = applications(filesB);
+  const out: CostChange[] = [];
+  for (const region of [...new Set(regions)].filter((r) => !GLOBAL_FOLDERS.has(r)).sort(compareText)) {
+    const p = prices(region);
+    if (!p) continue;
+    const a = regionObjects(filesA, region, appsA);
+    const b = regionObjects(filesB, region, appsB);
+    out.push({
+      region,
+      ...(a ? { before: estimateRegionCost(region, a, p).total.max } : {}),
+      ...(b ? { after: estimateRegionCost(region, b, p).total.max } : {}),
+      riskIncreasePercent: p.riskIncreasePercent,
+    });
+  }
+  return out;
+}
+
+/** Percent change with one decimal and a sign, fixed formatting: +12.5 %, -3 %, 0 %. */
+export function formatPercent(before: number, after: number): string {
+  if (before === 0) return after === 0 ? '0 %' : 'new';
+  const pct = Math.round(((after - before) / before) * 1000) / 10;
+  const text = pct.toFixed(1).replace(/\.0$/, '');
+  return `${pct > 0 ? '+' : ''}${text === '-0' ? '0' : text} %`;
+}
+
+/** The `cost-increase` risks: the estimate at max scale rose by more than the threshold (a new region always counts). */
+export function costRisks(changes: readonly CostChange[], formatUsd: (n: number) => string): Risk[] {
+  const risks: Risk[] = [];
+  for (const c of changes) {
+    if (c.after === undefined) continue;
+    const before = c.before ?? 0;
+    const over = before === 0 ? c.after > 0 : ((c.after - before) / before) * 100 > c.riskIncreasePercent;
+    if (!over) continue;
+    risks.push({
+      rule: 'cost-increase',
+      region: c.region,
+      object: 'monthly estimate at max scale',
+      detail: `${formatUsd(before)} → ${formatUsd(c.after)} (${formatPercent(before, c.after)}, threshold +${c.riskIncreasePercent} %)`,
+    });
+  }
+  return risks;
+}
+
+/** Regions whose add-on Applications changed: their estimate may move although their own folder did not. */
+export function regionsOfApplications(objects: readonly { kind: string; metadata: Record<string, unknown> }[]): string[] {
+  return objects
+    .filter((o) => o.kind === 'Application')
+    .map((o) => (o.metadata.labels as Record<string, string> | undefined)?.['bookedbarber.com/region'])
+    .filter((r): r is string => typeof r === 'string');
+}

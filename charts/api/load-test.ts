@@ -10,19 +10,14 @@
  * Argo Rollouts creates AnalysisRun Jobs) under its own ServiceAccount, which the wiring
  * declaration (charts/wiring/connections.ts) admits to the canary Service and nothing else.
  */
-import { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { AnalysisTemplate } from '../../imports/analysistemplate-argoproj.io';
 import type { GlobalConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
+import { AnalysisJob } from '../lib/analysis-job';
+import { quitSidecarOnExit } from '../lib/job-pod';
+import { appLabels } from '../lib/metadata';
 import { durationToSeconds } from '../lib/promql';
-import { hardenedPodTemplate } from '../lib/hardened-pod';
-import { LABELS } from '../lib/labels';
-import { sidecarAnnotations } from '../lib/http-service';
-import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
-import { quitSidecarOnExit, runToCompletion } from '../lib/job-pod';
 
 /** UID of the k6 image's `k6` user. */
 export const K6_UID = 12345;
@@ -118,6 +113,7 @@ export function loadTestCommand(): string[] {
 
 export interface ApiLoadTestProps {
   readonly plan: RegionPlan;
+  /** Argo CD sync wave of the objects. @default SYNC_WAVE.config — in place before the Rollout that runs them */
   readonly wave?: number;
 }
 
@@ -128,77 +124,28 @@ export class ApiLoadTest extends Construct {
   constructor(scope: Construct, id: string, props: ApiLoadTestProps) {
     super(scope, id);
     const { plan } = props;
-    const { global, region } = plan;
-    const ns = plan.namespaces.app;
     const n = apiLoadTestNames(plan);
-    const image = plan.versions.images.k6;
-    const labels = { ...n.selectorLabels };
-    const meta = (name: string) => ({ name, namespace: ns, labels, annotations: syncWave(props.wave ?? SYNC_WAVE.config) });
-    const delivery = global.delivery.api;
-    this.templateName = n.analysisTemplate;
+    const delivery = plan.global.delivery.api;
     this.script = renderLoadTestScript(delivery);
-
-    new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: meta(n.serviceAccount),
-      // k6 calls the canary Service, never the Kubernetes API.
-      automountServiceAccountToken: false,
-    });
-    new k8s.KubeConfigMap(this, 'script', { metadata: meta(n.configMap), data: { [SCRIPT_KEY]: this.script } });
-
-    const scriptVolume = 'script';
-    const template = runToCompletion(hardenedPodTemplate({
-      selectorLabels: labels,
-      region: region.name,
-      partOf: global.platform.name,
-      version: image.version,
-      serviceAccountName: n.serviceAccount,
+    const gate = new AnalysisJob(this, 'gate', {
+      plan,
+      names: n,
+      // 0 passes, k6's 99 = thresholds crossed.
+      metricName: 'load-test',
+      image: plan.versions.images.k6,
       runAsUser: K6_UID,
-      annotations: {
-        // Meshed (mTLS to the canary, admitted by ServiceAccount): the sidecar sized like every
-        // other, and k6 held until Envoy is ready.
-        ...sidecarAnnotations(global.mesh.sidecar),
-        'kubectl.kubernetes.io/default-container': CONTAINER,
-      },
-      volumes: [{ name: scriptVolume, configMap: { name: n.configMap, optional: false } }],
-      containers: [{
-        name: CONTAINER,
-        image,
-        command: loadTestCommand(),
-        env: [{ name: 'TARGET_URL', value: n.targetUrl }],
-        resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-        // hardenedPodTemplate requires probes of serving containers; runToCompletion removes them.
-        livenessProbe: { exec: { command: ['true'] } },
-        readinessProbe: { exec: { command: ['true'] } },
-        writablePaths: ['/tmp', '/home/k6'],
-        volumeMounts: [{ name: scriptVolume, mountPath: SCRIPT_DIR, readOnly: true }],
-      }],
-    }));
-    const durationSeconds = durationToSeconds(delivery.loadTest.duration);
-
-    new ApiObject(this, 'analysis', {
-      ...AnalysisTemplate.GVK,
-      metadata: meta(n.analysisTemplate),
-      spec: {
-        metrics: [{
-          name: 'load-test',
-          // One run: the Job's exit status is the verdict (0 passes, k6's 99 = thresholds crossed).
-          count: 1,
-          failureLimit: 0,
-          provider: {
-            job: {
-              metadata: { labels: { ...labels, [LABELS.version]: image.version } },
-              spec: {
-                // A failed load test is a verdict, not a flake to retry into a pass.
-                backoffLimit: 0,
-                // The run, plus time to pull the image and for a slow canary to be cut off.
-                activeDeadlineSeconds: durationSeconds + 300,
-                ttlSecondsAfterFinished: 24 * 3600,
-                template: k8s.toJson_PodTemplateSpec(template),
-              },
-            },
-          },
-        }],
-      },
+      container: CONTAINER,
+      command: loadTestCommand(),
+      env: [{ name: 'TARGET_URL', value: n.targetUrl }],
+      files: { [SCRIPT_KEY]: this.script },
+      volumeName: 'script',
+      mountPath: SCRIPT_DIR,
+      resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+      writablePaths: ['/tmp', '/home/k6'],
+      // The run, plus time to pull the image and for a slow canary to be cut off.
+      activeDeadlineSeconds: durationToSeconds(delivery.loadTest.duration) + 300,
+      wave: props.wave,
     });
+    this.templateName = gate.templateName;
   }
 }

@@ -12,17 +12,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { AnalysisTemplate } from '../../imports/analysistemplate-argoproj.io';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
-import { hardenedPodTemplate } from '../lib/hardened-pod';
-import { sidecarAnnotations } from '../lib/http-service';
-import { quitSidecarOnExit, runToCompletion } from '../lib/job-pod';
-import { LABELS } from '../lib/labels';
-import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { AnalysisJob } from '../lib/analysis-job';
+import { quitSidecarOnExit } from '../lib/job-pod';
+import { appLabels } from '../lib/metadata';
 
 /** UID of the `node` user of the official node image. */
 export const NODE_UID = 1000;
@@ -109,79 +104,27 @@ export class WebSmokeTest extends Construct {
   constructor(scope: Construct, id: string, props: WebSmokeTestProps) {
     super(scope, id);
     const { plan } = props;
-    const { global, region } = plan;
-    const ns = plan.namespaces.app;
-    const n = webSmokeTestNames(plan);
-    const image = plan.versions.images.node;
-    const labels = { ...n.selectorLabels };
-    const meta = (name: string) => ({ name, namespace: ns, labels, annotations: syncWave(props.wave ?? SYNC_WAVE.config) });
-    const smoke = global.delivery.web.smokeTest;
-    this.templateName = n.analysisTemplate;
-
-    new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: meta(n.serviceAccount),
-      // The suite calls the preview Service, never the Kubernetes API.
-      automountServiceAccountToken: false,
-    });
-    new k8s.KubeConfigMap(this, 'suite', {
-      metadata: meta(n.configMap),
-      data: {
+    const gate = new AnalysisJob(this, 'gate', {
+      plan,
+      names: webSmokeTestNames(plan),
+      // 0 every check passed, 1 one failed.
+      metricName: 'smoke-test',
+      image: plan.versions.images.node,
+      runAsUser: NODE_UID,
+      container: CONTAINER,
+      command: smokeTestCommand(),
+      files: {
         [SUITE_KEY]: fs.readFileSync(SMOKE_SUITE_FILE, 'utf8'),
         [PLAN_KEY]: `${JSON.stringify(smokeTestPlan(plan), null, 2)}\n`,
       },
+      volumeName: 'suite',
+      mountPath: SUITE_DIR,
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+      writablePaths: ['/tmp'],
+      // The suite's own deadline, plus time to pull the image and start the sidecar.
+      activeDeadlineSeconds: plan.global.delivery.web.smokeTest.deadlineSeconds + 300,
+      wave: props.wave,
     });
-
-    const suiteVolume = 'suite';
-    const template = runToCompletion(hardenedPodTemplate({
-      selectorLabels: labels,
-      region: region.name,
-      partOf: global.platform.name,
-      version: image.version,
-      serviceAccountName: n.serviceAccount,
-      runAsUser: NODE_UID,
-      annotations: {
-        // Meshed (mTLS to the preview, admitted by ServiceAccount), the suite held until Envoy is ready.
-        ...sidecarAnnotations(global.mesh.sidecar),
-        'kubectl.kubernetes.io/default-container': CONTAINER,
-      },
-      volumes: [{ name: suiteVolume, configMap: { name: n.configMap, optional: false } }],
-      containers: [{
-        name: CONTAINER,
-        image,
-        command: smokeTestCommand(),
-        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-        // hardenedPodTemplate requires probes of serving containers; runToCompletion removes them.
-        livenessProbe: { exec: { command: ['true'] } },
-        readinessProbe: { exec: { command: ['true'] } },
-        writablePaths: ['/tmp'],
-        volumeMounts: [{ name: suiteVolume, mountPath: SUITE_DIR, readOnly: true }],
-      }],
-    }));
-
-    new ApiObject(this, 'analysis', {
-      ...AnalysisTemplate.GVK,
-      metadata: meta(n.analysisTemplate),
-      spec: {
-        metrics: [{
-          name: 'smoke-test',
-          // One run: the Job's exit status is the verdict (0 every check passed, 1 one failed).
-          count: 1,
-          failureLimit: 0,
-          provider: {
-            job: {
-              metadata: { labels: { ...labels, [LABELS.version]: image.version } },
-              spec: {
-                // A failed check is a verdict, not a flake to retry into a pass.
-                backoffLimit: 0,
-                // The suite's own deadline, plus time to pull the image and start the sidecar.
-                activeDeadlineSeconds: smoke.deadlineSeconds + 300,
-                ttlSecondsAfterFinished: 24 * 3600,
-                template: k8s.toJson_PodTemplateSpec(template),
-              },
-            },
-          },
-        }],
-      },
-    });
+    this.templateName = gate.templateName;
   }
 }

@@ -47,6 +47,16 @@ export function postgresSettings(global: GlobalConfig): PostgresSettings {
  *   hold a full server pool, so the server budget is split over that many, not over `replicas`.
  * - `disruptionBudgetMaxUnavailable`: the PodDisruptionBudget; a drain takes at most this many.
  */
+/**
+ * What the release-gate Jobs request (charts/api/load-test.ts: k6; charts/web/smoke-test.ts: the
+ * Node.js smoke suite). They run in the app namespace during a release, beside both stacks, so
+ * the app quota must hold them at the release peak too (appQuotaHoldsPeak).
+ */
+export const RELEASE_GATE_JOBS = {
+  apiLoadTest: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+  webSmokeTest: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+} as const;
+
 export const PGBOUNCER_ROLLOUT = { maxSurge: 1, maxUnavailable: 0, disruptionBudgetMaxUnavailable: 1 } as const;
 
 /**

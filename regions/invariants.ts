@@ -6,11 +6,14 @@
 import type { ConfigIssue } from './config-error';
 import { isServingRegion, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
-import { apiCanaryExtraWhy, apiPeakPods, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, shardClientCapacity, shardClientDemand, shardPools } from './capacity';
+import {
+  apiCanaryExtraWhy, apiPeakPods, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
+} from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
 import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
 import { routeBudgetsHold } from './route-budget-invariants';
+import { derivedLimitsHold } from './derived-invariants';
 import { kmsKeyInRegion, redisClassOnlyWhenPersisted, storageClassesAreOurs } from './storage-invariants';
 
 export interface LoadedGlobal {
@@ -55,7 +58,7 @@ const franchiseSpaceIsRange: Invariant = ({ global }) => {
   const { first, last } = global.config.franchiseIds;
   return first <= last
     ? []
-    : [global.source.issue(['franchiseIds', 'last'], fmt(last), `>= franchiseIds.first (${first})`)];
+    : [global.source.issue(['franchiseIds', 'last'], fmt(last), `>= franchiseIds.first (${first})`, `swap franchiseIds.first and franchiseIds.last, or set last to at least ${first}`)];
 };
 
 /** Shard ranges tile the franchise ID space: every ID on exactly one shard. */
@@ -70,13 +73,14 @@ const shardsCoverFranchiseSpace: Invariant = ({ global, regions }) => {
   for (const s of shards) {
     const { first, last } = s.shard.franchises;
     if (first > last) {
-      issues.push(s.region.source.issue([...s.path, 'last'], fmt(last), `>= franchises.first (${first})`));
+      issues.push(s.region.source.issue([...s.path, 'last'], fmt(last), `>= franchises.first (${first})`, `swap franchises.first and franchises.last of shard ${s.shard.id}, or set last to at least ${first}`));
     } else if (first < space.first || last > space.last) {
       issues.push(
         s.region.source.issue(
           [...s.path],
           `${first}..${last}`,
           `a range inside the franchise ID space ${space.first}..${space.last} (regions/global.yaml franchiseIds)`,
+          `move shard ${s.shard.id}'s range inside ${space.first}..${space.last}, or widen franchiseIds in regions/global.yaml`,
         ),
       );
     }
@@ -148,7 +152,10 @@ const shardIdsAreUnique: Invariant = ({ regions }) => {
     region.config.shards.forEach((shard, index) => {
       const other = seen.get(shard.id);
       if (other) {
-        issues.push(region.source.issue(['shards', index, 'id'], fmt(shard.id), `a shard id not used elsewhere (also in ${other})`));
+        const used = new Set(regions.flatMap((r) => r.config.shards.map((x) => x.id)));
+        let free = 1;
+        while (used.has(free)) free++;
+        issues.push(region.source.issue(['shards', index, 'id'], fmt(shard.id), `a shard id not used elsewhere (also in ${other})`, `give this shard an unused id, e.g. ${free}`));
       } else {
         seen.set(shard.id, region.source.file);
       }
@@ -187,7 +194,7 @@ const regionNamesAreUniqueAndMatchFiles: Invariant = ({ regions }) => {
       issues.push(region.source.issue(['name'], JSON.stringify(name), `the file name without .yaml ("${base?.replace(/\.yaml$/, '')}")`, `rename the file to ${expectedFile} or fix name`));
     }
     const other = seen.get(name);
-    if (other) issues.push(region.source.issue(['name'], JSON.stringify(name), `a region name not used by ${other}`));
+    if (other) issues.push(region.source.issue(['name'], JSON.stringify(name), `a region name not used by ${other}`, `delete ${base} if it is a copy, or give it its own region name and file name`));
     else seen.set(name, region.source.file);
   }
   return issues;
@@ -200,7 +207,7 @@ const clusterNamesAreUnique: Invariant = ({ regions }) => {
     for (const field of ['name', 'server'] as const) {
       const value = region.config.cluster[field];
       const other = seen.get(`${field}:${value}`);
-      if (other) issues.push(region.source.issue(['cluster', field], JSON.stringify(value), `a cluster ${field} not used by ${other}`));
+      if (other) issues.push(region.source.issue(['cluster', field], JSON.stringify(value), `a cluster ${field} not used by ${other}`, `set cluster.${field} to this region's own cluster (as registered in Argo CD)`));
       else seen.set(`${field}:${value}`, region.source.file);
     }
   }
@@ -234,7 +241,7 @@ const exactlyOnePrimaryRegion: Invariant = ({ global, regions }) => {
     return [
       first
         ? first.source.issue(['role'], '"secondary" in every region', 'exactly one region with role "primary"', 'set role: primary in the region that hosts the primary control flow')
-        : global.source.issue([], 'no region files', 'at least one regions/<name>.yaml next to global.yaml'),
+        : global.source.issue([], 'no region files', 'at least one regions/<name>.yaml next to global.yaml', 'add a region file, e.g. copy a shipped one and rename it and its name:'),
     ];
   }
   // Which of them is wrong is the author's call: point at every one of them.
@@ -256,7 +263,7 @@ const zonesBelongToRegion: Invariant = ({ regions }) =>
       : region.config.zones.flatMap((zone, index) =>
           new RegExp(`^${region.config.name}[a-z]$`).test(zone)
             ? []
-            : [region.source.issue(['zones', index], JSON.stringify(zone), `a zone of ${region.config.name}, e.g. ${region.config.name}a`)],
+            : [region.source.issue(['zones', index], JSON.stringify(zone), `a zone of ${region.config.name}, e.g. ${region.config.name}a`, `use a zone of ${region.config.name}: ${region.config.name} followed by one letter`)],
         ),
   );
 
@@ -303,17 +310,23 @@ const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
     const base = ['namespaces', 'app', 'quota'];
     const sidecar = global.config.mesh.sidecar;
     const w = global.config.workloads;
-    const why = `autoscaling.api.maxReplicas (${api.maxReplicas}) API pods + ${apiCanaryExtraWhy(global.config)} + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks), each with its sidecar`;
+    const gates = Object.values(RELEASE_GATE_JOBS);
+    const why = `autoscaling.api.maxReplicas (${api.maxReplicas}) API pods + ${apiCanaryExtraWhy(global.config)} + 2 x autoscaling.web.maxReplicas (${web.maxReplicas}) web pods (blue-green runs two stacks) + the ${gates.length} release-gate Jobs (load test, smoke tests), each with its sidecar`;
     const issues: ConfigIssue[] = [];
-    if (quota.pods < apiPods + webPods) {
+    const pods = apiPods + webPods + gates.length;
+    if (quota.pods < pods) {
       issues.push(
-        region.source.issue([...base, 'pods'], fmt(quota.pods), `>= ${apiPods + webPods} = ${why}`, `raise namespaces.app.quota.pods by ${apiPods + webPods - quota.pods} or lower the maxima`),
+        region.source.issue([...base, 'pods'], fmt(quota.pods), `>= ${pods} = ${why}`, `raise namespaces.app.quota.pods by ${pods - quota.pods} or lower the maxima`),
       );
     }
     const need = (pick: (r: { cpu?: string; memory: string }, s: { cpu?: string; memory: string }) => [string, string]) => {
       const [a, sa] = pick(w.api.resources.requests, sidecar.requests);
       const [b, sb] = pick(w.web.resources.requests, sidecar.requests);
-      return apiPods * (parseQuantity(a) + parseQuantity(sa)) + webPods * (parseQuantity(b) + parseQuantity(sb));
+      const gateNeed = gates.reduce((n, g) => {
+        const [c, sc] = pick(g.requests, sidecar.requests);
+        return n + parseQuantity(c) + parseQuantity(sc);
+      }, 0);
+      return apiPods * (parseQuantity(a) + parseQuantity(sa)) + webPods * (parseQuantity(b) + parseQuantity(sb)) + gateNeed;
     };
     const checks: Array<[string, string, number, (n: number) => string]> = [
       ['requestsCpu', quota.requestsCpu, need((r, s) => [r.cpu!, s.cpu!]), (n) => String(Math.ceil(n))],
@@ -322,7 +335,8 @@ const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
         'limitsMemory',
         quota.limitsMemory,
         apiPods * (parseQuantity(w.api.resources.limits.memory) + parseQuantity(sidecar.limits.memory)) +
-          webPods * (parseQuantity(w.web.resources.limits.memory) + parseQuantity(sidecar.limits.memory)),
+          webPods * (parseQuantity(w.web.resources.limits.memory) + parseQuantity(sidecar.limits.memory)) +
+          gates.reduce((n, g) => n + parseQuantity(g.limits.memory) + parseQuantity(sidecar.limits.memory), 0),
         (n) => `${Math.ceil(n / 1024 ** 3)}Gi`,
       ],
     ];
@@ -342,7 +356,7 @@ const minReplicasCoverZones: Invariant = ({ regions }) =>
       const zones = region.config.zones.length;
       return min >= zones
         ? []
-        : [region.source.issue(['autoscaling', workload, 'minReplicas'], fmt(min), `>= ${zones}, the number of zones, so a zone outage leaves the others serving`)];
+        : [region.source.issue(['autoscaling', workload, 'minReplicas'], fmt(min), `>= ${zones}, the number of zones, so a zone outage leaves the others serving`, `raise autoscaling.${workload}.minReplicas to ${zones}`)];
     }),
   );
 
@@ -351,7 +365,7 @@ const canaryStepsIncrease: Invariant = ({ global }) => {
   const steps = global.config.delivery.api.canarySteps;
   return steps.flatMap((weight, i) =>
     i > 0 && weight <= steps[i - 1]
-      ? [global.source.issue(['delivery', 'api', 'canarySteps', i], fmt(weight), `> ${steps[i - 1]} (weights must increase)`)]
+      ? [global.source.issue(['delivery', 'api', 'canarySteps', i], fmt(weight), `> ${steps[i - 1]} (weights must increase)`, `list the weights in increasing order, e.g. [${[...new Set(steps)].sort((a, b) => a - b).join(', ')}]`)]
       : [],
   );
 };
@@ -364,12 +378,12 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
     const base = ['workloads', name];
     const q = parseQuantity;
     if (q(w.resources.requests.memory) > q(w.resources.limits.memory)) {
-      issues.push(global.source.issue([...base, 'resources', 'requests', 'memory'], w.resources.requests.memory, `<= resources.limits.memory (${w.resources.limits.memory})`));
+      issues.push(global.source.issue([...base, 'resources', 'requests', 'memory'], w.resources.requests.memory, `<= resources.limits.memory (${w.resources.limits.memory})`, `lower the request to ${w.resources.limits.memory} or less, or raise resources.limits.memory`));
     }
     for (const res of ['cpu', 'memory'] as const) {
       const { minAllowed, maxAllowed } = w.vpa;
       if (q(minAllowed[res]) > q(maxAllowed[res])) {
-        issues.push(global.source.issue([...base, 'vpa', 'minAllowed', res], minAllowed[res], `<= vpa.maxAllowed.${res} (${maxAllowed[res]})`));
+        issues.push(global.source.issue([...base, 'vpa', 'minAllowed', res], minAllowed[res], `<= vpa.maxAllowed.${res} (${maxAllowed[res]})`, `swap vpa.minAllowed.${res} and vpa.maxAllowed.${res}, or lower minAllowed to ${maxAllowed[res]} or less`));
       } else if (q(w.resources.requests[res]) < q(minAllowed[res]) || q(w.resources.requests[res]) > q(maxAllowed[res])) {
         issues.push(
           global.source.issue([...base, 'resources', 'requests', res], w.resources.requests[res], `within the VPA bounds ${minAllowed[res]}..${maxAllowed[res]}`, 'move the request or the vpa bounds'),
@@ -380,11 +394,11 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
       const max = region.config.namespaces.app.containerDefaults;
       if (q(w.resources.limits.memory) > q(max.maxMemory) || q(w.vpa.maxAllowed.memory) > q(max.maxMemory)) {
         issues.push(
-          region.source.issue(['namespaces', 'app', 'containerDefaults', 'maxMemory'], max.maxMemory, `>= the ${name} memory limit and VPA maximum (${w.resources.limits.memory}, ${w.vpa.maxAllowed.memory} in regions/global.yaml)`),
+          region.source.issue(['namespaces', 'app', 'containerDefaults', 'maxMemory'], max.maxMemory, `>= the ${name} memory limit and VPA maximum (${w.resources.limits.memory}, ${w.vpa.maxAllowed.memory} in regions/global.yaml)`, `raise namespaces.app.containerDefaults.maxMemory, or lower the ${name} limit and VPA maximum in regions/global.yaml`),
         );
       }
       if (q(w.vpa.maxAllowed.cpu) > q(max.maxCpu)) {
-        issues.push(region.source.issue(['namespaces', 'app', 'containerDefaults', 'maxCpu'], max.maxCpu, `>= the ${name} VPA maximum CPU (${w.vpa.maxAllowed.cpu} in regions/global.yaml)`));
+        issues.push(region.source.issue(['namespaces', 'app', 'containerDefaults', 'maxCpu'], max.maxCpu, `>= the ${name} VPA maximum CPU (${w.vpa.maxAllowed.cpu} in regions/global.yaml)`, `raise namespaces.app.containerDefaults.maxCpu to ${w.vpa.maxAllowed.cpu}, or lower workloads.${name}.vpa.maxAllowed.cpu`));
       }
     }
   }
@@ -639,6 +653,7 @@ const INVARIANTS: readonly Invariant[] = [
   kmsKeyInRegion,
   chartCrdsMatchImports,
   releasedTogetherShareVersion,
+  derivedLimitsHold,
 ];
 
 export function checkInvariants(model: LoadedModel): ConfigIssue[] {

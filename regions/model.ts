@@ -16,27 +16,93 @@ const Strict = <T extends Parameters<typeof Type.Object>[0]>(properties: T, desc
   Type.Object(properties, { additionalProperties: false, description });
 
 const DnsLabel = (description: string) =>
-  Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description });
+  Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, format: 'dns-label', description: `${description} (RFC 1123 label: at most 63 characters, a-z 0-9 -)` });
 
-/** A Kubernetes quantity such as `500m`, `2`, `512Mi`, `1.5Gi`. */
-export const Quantity = (description: string) =>
+/**
+ * Domain bounds of Kubernetes quantities, each with where it comes from (added to the field's
+ * description, so the message of a value out of bounds says why). Checked by `formatMinimum` /
+ * `formatMaximum` on the parsed value (regions/formats.ts).
+ */
+export interface QuantityBounds {
+  readonly kind: 'cpu' | 'bytes';
+  readonly min: string;
+  readonly max: string;
+  readonly why: string;
+}
+
+/** One container: CPU of at most one node. */
+export const CONTAINER_CPU: QuantityBounds = {
+  kind: 'cpu',
+  min: '1m',
+  max: '192',
+  why: "1m is Kubernetes' smallest CPU unit; a container runs on one node, and the largest the NodePools launch (c/m/r, generation 6+, amd64: m7i/r7i.48xlarge) has 192 vCPU",
+};
+/** One container: memory of at most one node. */
+export const CONTAINER_MEMORY: QuantityBounds = {
+  kind: 'bytes',
+  min: '1Mi',
+  max: '1536Gi',
+  why: 'less than 1Mi is a missing suffix (512 is 512 bytes); a container runs on one node, and the largest the NodePools launch (r7i.48xlarge) has 1,536 GiB',
+};
+/** One EBS volume (gp3: 1 GiB to 16 TiB). */
+export const VOLUME_SIZE: QuantityBounds = { kind: 'bytes', min: '1Gi', max: '16Ti', why: 'an EBS gp3 volume is 1 GiB to 16 TiB' };
+/** A namespace quota: what the design's largest namespace needs, with headroom. */
+export const QUOTA_CPU: QuantityBounds = {
+  kind: 'cpu',
+  min: '0',
+  max: '10000',
+  why: 'at most 10,000 cores: the largest namespace the replica bounds allow (API and web twice at 2,000 pods each) at about 1 core a pod, with headroom',
+};
+export const QUOTA_MEMORY: QuantityBounds = {
+  kind: 'bytes',
+  min: '0',
+  max: '64Ti',
+  why: 'at most 64 TiB: the largest namespace the replica bounds allow (8,000 pods) at 8 GiB a pod',
+};
+export const QUOTA_STORAGE: QuantityBounds = {
+  kind: 'bytes',
+  min: '0',
+  max: '1024Ti',
+  why: 'at most 1 PiB: 64 volumes of the 16 TiB EBS maximum per PVC bound, 1,000 PVCs of 1 TiB',
+};
+
+/** A Kubernetes quantity such as `500m`, `2`, `512Mi`, `1.5Gi`, bounded (see QuantityBounds). */
+export const Quantity = (description: string, bounds: QuantityBounds) =>
   Type.String({
-    pattern: '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$',
-    description: `${description} (Kubernetes quantity, e.g. 500m, 2, 512Mi, 10Gi)`,
+    pattern: bounds.kind === 'cpu' ? '^[0-9]+(\\.[0-9]+)?m?$' : '^[0-9]+(\\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$',
+    maxLength: 32,
+    format: bounds.kind === 'cpu' ? 'k8s-cpu' : 'k8s-bytes',
+    formatMinimum: bounds.min,
+    formatMaximum: bounds.max,
+    description: `${description} (Kubernetes ${bounds.kind === 'cpu' ? 'CPU quantity, e.g. 500m, 2' : 'quantity, e.g. 512Mi, 10Gi'}; ${bounds.min} to ${bounds.max}: ${bounds.why})`,
   });
+
+/** HPA bounds: the design runs the API at up to 1,000 pods a region; 2,000 is that with 100 % headroom. */
+const MAX_REPLICAS = 2000;
+const REPLICAS_WHY =
+  "the design's peak is 1,000 API pods a region; 2,000 is that with 100 % headroom, and every pod counts twice against the app quota during a release";
+const FRANCHISE_ID_WHY = '1,000 x the designed ID space (1..100,000), well inside 32-bit integers every shard-map reader handles';
+
+/** Slack channel names are at most 80 characters, lower case, digits, - and _. */
+const SlackChannel = (description: string) =>
+  Type.String({ pattern: '^#[a-z0-9_-]+$', maxLength: 81, description: `${description} (# and a Slack channel name: at most 80 characters of a-z 0-9 - _)` });
+
+/** A count with its bound and where the bound comes from (in the description). */
+const Count = (min: number, max: number, description: string, why: string) =>
+  Type.Integer({ minimum: min, maximum: max, description: `${description} (${min} to ${max}: ${why})` });
 
 const RedisTier = (description: string) =>
   Type.Object(
     {
-      maxmemory: Quantity('Redis maxmemory; must stay below the container memory limit'),
+      maxmemory: Quantity('Redis maxmemory; must stay below the container memory limit', CONTAINER_MEMORY),
       resources: Type.Object(
         {
-          requests: Type.Object({ cpu: Quantity('CPU'), memory: Quantity('Memory') }, { additionalProperties: false, description: 'Requested per Redis pod' }),
-          limits: Type.Object({ memory: Quantity('Memory limit per Redis pod') }, { additionalProperties: false, description: 'Limits' }),
+          requests: Type.Object({ cpu: Quantity('CPU', CONTAINER_CPU), memory: Quantity('Memory', CONTAINER_MEMORY) }, { additionalProperties: false, description: 'Requested per Redis pod' }),
+          limits: Type.Object({ memory: Quantity('Memory limit per Redis pod', CONTAINER_MEMORY) }, { additionalProperties: false, description: 'Limits' }),
         },
         { additionalProperties: false, description: 'Resources of each Redis pod' },
       ),
-      storage: Type.Optional(Quantity('Persistent volume per pod (tiers with persistence only)')),
+      storage: Type.Optional(Quantity('Persistent volume per pod (tiers with persistence only)', VOLUME_SIZE)),
       storageClassName: Type.Optional(
         DnsLabel('StorageClass of that volume: one of ours (charts/storage), the Retain class since a persisted tier holds data (set exactly when storage is)'),
       ),
@@ -45,15 +111,19 @@ const RedisTier = (description: string) =>
   );
 
 const Version = Type.String({
-  pattern: '^(?!latest$)[A-Za-z0-9_][A-Za-z0-9._-]{0,62}$',
-  description: 'Release version: the image tag and the app.kubernetes.io/version label (e.g. 2.14.3, 3.3-p3; never "latest")',
+  pattern: '^(?!latest$)[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$',
+  maxLength: 63,
+  format: 'label-value',
+  description:
+    'Release version: the image tag and the app.kubernetes.io/version label (e.g. 2.14.3, 3.3-p3; never "latest"); a Kubernetes label value, so at most 63 characters starting and ending with a letter or digit',
 });
 
 export const ImageRelease = Strict(
   {
     repository: Type.String({
       pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$',
-      description: 'Image repository without tag, e.g. ghcr.io/bookedbarber/api',
+      maxLength: 255,
+      description: 'Image repository without tag, e.g. ghcr.io/bookedbarber/api (at most 255 characters: the OCI distribution limit of a repository name)',
     }),
     version: Version,
     digest: Type.Optional(
@@ -66,17 +136,41 @@ export const ImageRelease = Strict(
   'A released image: repository, version tag and optional digest',
 );
 
-const Duration = (description: string) =>
-  Type.String({ pattern: '^[1-9][0-9]*(s|m|h)$', description: `${description} (e.g. 30s, 1m, 2h)` });
+/** A duration in one unit (s, m or h: what Argo Rollouts and Karpenter read), bounded. */
+const Duration = (description: string, min: string, max: string, why: string) =>
+  Type.String({
+    pattern: '^[1-9][0-9]*(s|m|h)$',
+    maxLength: 16,
+    format: 'duration',
+    formatMinimum: min,
+    formatMaximum: max,
+    description: `${description} (${min} to ${max}: ${why})`,
+  });
 
 const Hostname = (description: string) =>
-  Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$', maxLength: 253, description });
+  Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$', maxLength: 253, format: 'hostname', description: `${description} (RFC 1123 host name)` });
 
-/** A path (and query) requested by a release test: no whitespace, quotes or backslashes (it is rendered into scripts). */
-const RequestPath = (description: string) => Type.String({ pattern: '^/[^\\s\'"`\\\\]*$', maxLength: 512, description });
+/** An https URL (RFC 3986, parsed): at most 2048 characters, the limit browsers and most servers share. */
+const HttpsUrl = (description: string) =>
+  Type.String({ pattern: '^https://\\S+$', maxLength: 2048, format: 'https-url', description: `${description} (https URL, at most 2048 characters)` });
 
-/** Text a response must contain: one line, short enough to read in a failure message. */
-const Marker = (description: string) => Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\n]*$', description });
+/** An e-mail address; 254 characters is RFC 5321's limit of a forward path. */
+const Email = (description: string) =>
+  Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254, format: 'email', description: `${description} (e-mail address, at most 254 characters)` });
+
+/** A cloud region id, e.g. us-east-1 (AWS ids are at most 14 characters today; 25 leaves room). */
+const RegionName = (description: string) =>
+  Type.String({ pattern: '^[a-z]{2}-[a-z]+-[0-9]$', maxLength: 25, description });
+
+/**
+ * A path (and query) requested by a release test: printable ASCII (RFC 3986: anything else is
+ * percent-encoded), no whitespace, quotes or backslashes (it is rendered into scripts).
+ */
+const RequestPath = (description: string) => Type.String({ pattern: '^/[!#-&(-\\[\\]-_a-~]*$', maxLength: 512, description: `${description} (printable ASCII; percent-encode anything else)` });
+
+/** Text a response must contain: one line, short enough to read in a failure message; no control or invisible characters. */
+const Marker = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$', description });
 
 /** The web front end's smoke-test suite (charts/web/smoke-suite.mjs): the routes and budgets a release of the web must meet. */
 const WebSmokeTest = Strict(
@@ -98,7 +192,7 @@ const WebSmokeTest = Strict(
       Strict(
         {
           path: RequestPath('A static file with a fixed name (assets whose names change every build are found through the home page)'),
-          contentType: Type.String({ pattern: '^[a-z]+/[a-z0-9.+-]*$', description: "Expected media type, or a prefix ending in '/' (image/)" }),
+          contentType: Type.String({ pattern: '^[a-z]+/[a-z0-9.+-]*$', maxLength: 255, description: "Expected media type, or a prefix ending in '/' (image/); at most 255 characters (RFC 6838: type and subtype 127 each)" }),
         },
         'A fixed-name static file',
       ),
@@ -134,23 +228,30 @@ const WebSmokeTest = Strict(
 );
 
 const CpuMemory = (description: string) =>
-  Strict({ cpu: Quantity('CPU'), memory: Quantity('Memory') }, description);
+  Strict({ cpu: Quantity('CPU', CONTAINER_CPU), memory: Quantity('Memory', CONTAINER_MEMORY) }, description);
 
 /** What the release gate measures, on Istio's request metrics of the new version only. */
 export const AnalysisThresholds = Strict(
   {
-    interval: Duration('Time between two measurements'),
+    interval: Duration(
+      'Time between two measurements',
+      '30s',
+      '20m',
+      'at least the scrape interval, 30s (charts/lib/promql.ts SCRAPE_INTERVAL_SECONDS): measuring more often reads the same samples again; at most 20m, so the longest analysis (count 60 x 20m) ends within a day',
+    ),
     count: Type.Integer({ minimum: 1, maximum: 60, description: 'Measurements per analysis run' }),
-    failureLimit: Type.Integer({
-      minimum: 0,
-      description: 'Failed measurements tolerated; one more aborts the release and shifts traffic back to stable',
-    }),
+    failureLimit: Count(
+      0,
+      59,
+      'Failed measurements tolerated; one more aborts the release and shifts traffic back to stable',
+      'below the largest count (60), so at least one measurement can fail the release',
+    ),
     minSuccessRate: Type.Number({
       exclusiveMinimum: 0,
       maximum: 1,
       description: 'Lowest share of non-5xx responses, e.g. 0.999 for 99.9 %',
     }),
-    maxLatencyP95Ms: Type.Integer({ minimum: 1, description: '95th percentile request duration ceiling in milliseconds' }),
+    maxLatencyP95Ms: Count(1, 60000, '95th percentile request duration ceiling in milliseconds', 'a page or API call slower than a minute is failed, not slow; no gate can pass it meaningfully'),
   },
   'Prometheus analysis thresholds of a release',
 );
@@ -159,17 +260,17 @@ export const AnalysisThresholds = Strict(
 export const ServiceWorkload = Strict(
   {
     port: Type.Integer({ minimum: 1024, maximum: 65535, description: 'Container HTTP port (unprivileged)' }),
-    livenessPath: Type.String({ pattern: '^/\\S*$', description: 'HTTP path of the liveness probe' }),
-    readinessPath: Type.String({ pattern: '^/\\S*$', description: 'HTTP path of the readiness probe' }),
+    livenessPath: RequestPath('HTTP path of the liveness probe'),
+    readinessPath: RequestPath('HTTP path of the readiness probe'),
     resources: Strict(
       {
         requests: CpuMemory('Requested per pod'),
-        limits: Strict({ memory: Quantity('Memory limit per pod') }, 'Limits per pod (no CPU limit: it throttles)'),
+        limits: Strict({ memory: Quantity('Memory limit per pod', CONTAINER_MEMORY) }, 'Limits per pod (no CPU limit: it throttles)'),
       },
       'Container resources',
     ),
     targetCpuUtilization: Type.Integer({ minimum: 10, maximum: 95, description: 'HPA target: average CPU use in % of the request' }),
-    targetRequestsPerSecond: Type.Integer({ minimum: 1, description: 'HPA target: average requests per second per pod' }),
+    targetRequestsPerSecond: Count(1, 10000, 'HPA target: average requests per second per pod', 'above 10,000 requests/s one pod (and its Envoy sidecar) saturates first and the HPA never scales out'),
     vpa: Strict(
       { minAllowed: CpuMemory('Smallest recommendation'), maxAllowed: CpuMemory('Largest recommendation') },
       'Bounds of the VerticalPodAutoscaler recommendation',
@@ -178,15 +279,16 @@ export const ServiceWorkload = Strict(
   'Runtime settings of a service',
 );
 
-const UsdPrice = (description: string) => Type.Number({ exclusiveMinimum: 0, description: `${description} (USD)` });
+const UsdPrice = (description: string, max: number, why: string) =>
+  Type.Number({ exclusiveMinimum: 0, maximum: max, description: `${description} (USD; above 0, at most ${max}: ${why})` });
 
 /** One published on-demand instance price: two of them give the price of a vCPU-hour and a GiB-hour. */
 const ReferenceInstance = Strict(
   {
-    type: Type.String({ pattern: '^[a-z0-9-]+\\.[a-z0-9-]+$', description: 'EC2 instance type, e.g. m6i.xlarge' }),
-    vcpu: Type.Integer({ minimum: 1, description: 'Its vCPUs' }),
-    memoryGiB: Type.Number({ exclusiveMinimum: 0, description: 'Its memory in GiB' }),
-    hourly: UsdPrice('Published Linux on-demand price per instance-hour in this region'),
+    type: Type.String({ pattern: '^[a-z0-9-]+\\.[a-z0-9-]+$', maxLength: 32, description: 'EC2 instance type, e.g. m6i.xlarge (at most 32 characters; the longest EC2 names have about 20)' }),
+    vcpu: Count(1, 896, 'Its vCPUs', 'the largest EC2 instance, u7in-32tb.224xlarge, has 896'),
+    memoryGiB: Type.Number({ exclusiveMinimum: 0, maximum: 32768, description: 'Its memory in GiB (at most 32,768: the largest EC2 instance has 32 TiB)' }),
+    hourly: UsdPrice('Published Linux on-demand price per instance-hour in this region', 1000, 'the most expensive EC2 instance lists at about 400 USD an hour'),
   },
   'A reference instance type and its published hourly price',
 );
@@ -194,16 +296,20 @@ const ReferenceInstance = Strict(
 /** The pinned price table of the cost estimate (tools/cost, docs/cost.md): dated, its sources named. */
 export const PricingConfig = Strict(
   {
-    date: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'Day the prices were read from the sources (YYYY-MM-DD)' }),
-    sources: Type.Array(Type.String({ pattern: '^https://\\S+$' }), { minItems: 1, description: 'Pages the prices come from' }),
+    date: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', description: 'Day the prices were read from the sources (YYYY-MM-DD, a real calendar day)' }),
+    sources: Type.Array(HttpsUrl('A page the prices come from'), { minItems: 1, maxItems: 20, description: 'Pages the prices come from (at most 20)' }),
     hoursPerMonth: Type.Number({ minimum: 672, maximum: 744, description: 'Hours in a billed month (AWS uses 730)' }),
     spotDiscountPercent: Type.Number({ minimum: 0, maximum: 95, description: 'Spot price below on-demand, in %, for the spot NodePool. An assumption (Spot prices move every few minutes)' }),
-    riskIncreasePercent: Type.Number({ exclusiveMinimum: 0, description: 'npm run diff flags a change that raises a region\'s monthly estimate at max scale by more than this %' }),
+    riskIncreasePercent: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      description: "npm run diff flags a change that raises a region's monthly estimate at max scale by more than this % (at most 100: a change that doubles a region's bill is always flagged)",
+    }),
     backups: Strict(
       {
         dataFillRatio: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of a Postgres volume the database fills. An assumption' }),
         compressionRatio: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Compressed / raw size of base backups and WAL (lz4). An assumption' }),
-        walPerDayRatio: Type.Number({ minimum: 0, description: 'WAL written per day / database size. An assumption' }),
+        walPerDayRatio: Type.Number({ minimum: 0, maximum: 10, description: 'WAL written per day / database size. An assumption (at most 10: rewriting the whole database ten times a day is a bulk load, not a booking workload)' }),
       },
       'How large the WAL-G archive of a Postgres site is, from its volume size and retention (assumptions, no measurements yet)',
     ),
@@ -216,15 +322,16 @@ export const PricingConfig = Strict(
             maxItems: 2,
             description: 'Two instance types with the same vCPUs and different memory (e.g. m6i.xlarge, r6i.xlarge): their prices solve for the price of a vCPU-hour and a GiB-hour',
           }),
-          blockStorageGbMonth: Type.Record(Type.String({ pattern: '^[a-z0-9]+$' }), UsdPrice('Price per GB-month'), {
-            description: 'EBS volume price per GB-month by volume type (the StorageClass parameter `type`), e.g. gp3',
+          blockStorageGbMonth: Type.Record(Type.String({ pattern: '^[a-z0-9]+$', maxLength: 16 }), UsdPrice('Price per GB-month', 1, 'the dearest EBS type (io2) lists at 0.125-0.15 USD'), {
+            maxProperties: 10,
+            description: 'EBS volume price per GB-month by volume type (the StorageClass parameter `type`), e.g. gp3 (EBS has 7 volume types)',
           }),
-          objectStorageGbMonth: UsdPrice('S3 Standard price per GB-month (first 50 TB)'),
-          loadBalancerHour: UsdPrice('Network Load Balancer price per hour (NLCU usage not included)'),
+          objectStorageGbMonth: UsdPrice('S3 Standard price per GB-month (first 50 TB)', 1, 'S3 Standard lists at 0.02-0.05 USD'),
+          loadBalancerHour: UsdPrice('Network Load Balancer price per hour (NLCU usage not included)', 1, 'an NLB lists at 0.02-0.04 USD an hour'),
         },
         'Published prices in one region',
       ),
-      { description: 'Prices per region name' },
+      { maxProperties: 40, description: 'Prices per region name (at most 40: AWS has 34 regions)' },
     ),
   },
   'Pinned price table of the monthly cost estimate in dist/<region>/README.md and npm run diff',
@@ -244,15 +351,20 @@ export const GlobalConfig = Strict(
     ),
     franchiseIds: Strict(
       {
-        first: Type.Integer({ minimum: 1, description: 'Lowest franchise ID' }),
-        last: Type.Integer({ minimum: 1, description: 'Highest franchise ID' }),
+        first: Count(1, 100_000_000, 'Lowest franchise ID', FRANCHISE_ID_WHY),
+        last: Count(1, 100_000_000, 'Highest franchise ID', FRANCHISE_ID_WHY),
       },
       'The franchise ID space the shards must cover with no gap and no overlap',
     ),
     git: Strict(
       {
-        repoURL: Type.String({ pattern: '^(https://|ssh://|git@)\\S+$', description: 'Repository Argo CD syncs dist/ from' }),
-        targetRevision: Type.String({ minLength: 1, description: 'Branch or tag Argo CD tracks' }),
+        repoURL: Type.String({ pattern: '^(https://|ssh://|git@)[!-~]+$', maxLength: 2048, description: 'Repository Argo CD syncs dist/ from (https://, ssh:// or git@host:path; printable ASCII, at most 2048 characters)' }),
+        targetRevision: Type.String({
+          pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
+          maxLength: 255,
+          format: 'git-ref',
+          description: 'Branch or tag Argo CD tracks (a git ref name; at most 255 characters, the file-name limit git stores refs under)',
+        }),
       },
       'Where Argo CD reads the rendered manifests',
     ),
@@ -275,20 +387,29 @@ export const GlobalConfig = Strict(
       {
         api: Strict(
           {
-            canarySteps: Type.Array(Type.Integer({ minimum: 1, maximum: 99 }), {
+            canarySteps: Type.Array(Type.Integer({ minimum: 1, maximum: 99, description: 'Traffic weight in % (1 to 99: 100 is the promotion)' }), {
               minItems: 1,
-              description: 'Traffic weights (%) of the canary, each followed by an analysis; 100 comes last on its own',
+              maxItems: 10,
+              description: 'Traffic weights (%) of the canary, each followed by an analysis; 100 comes last on its own (at most 10 steps: each holds traffic for a whole analysis)',
             }),
             analysis: AnalysisThresholds,
             loadTest: Strict(
               {
-                requestsPerSecond: Type.Integer({
-                  minimum: 1,
-                  description: 'Constant arrival rate (requests per second) the k6 Job sends to the canary Service alone',
-                }),
-                duration: Duration('How long the load test runs'),
+                requestsPerSecond: Count(
+                  1,
+                  10000,
+                  'Constant arrival rate (requests per second) the k6 Job sends to the canary Service alone',
+                  'the Job is one k6 pod with 500m CPU requested (charts/api/load-test.ts); k6 drives a few thousand requests per second per core',
+                ),
+                duration: Duration(
+                  'How long the load test runs',
+                  '30s',
+                  '30m',
+                  'at least 30s, enough samples for a p95; at most 30m: the canary waits for it before going past 50 %',
+                ),
                 paths: Type.Array(RequestPath('Path of a GET request (read-only: a load test never books)'), {
                   minItems: 1,
+                  maxItems: 50,
                   uniqueItems: true,
                   description: 'Paths requested in turn; p95 and error thresholds come from delivery.api.analysis',
                 }),
@@ -307,10 +428,12 @@ export const GlobalConfig = Strict(
         ),
         web: Strict(
           {
-            scaleDownDelaySeconds: Type.Integer({
-              minimum: 30,
-              description: 'How long the old stack keeps running after promotion, for an instant rollback',
-            }),
+            scaleDownDelaySeconds: Count(
+              30,
+              86400,
+              'How long the old stack keeps running after promotion, for an instant rollback',
+              "at least Argo Rollouts' default 30s, so the old stack outlives the switch of the Service; at most a day: the old stack holds a second web fleet's quota while it waits",
+            ),
             analysis: AnalysisThresholds,
             smokeTest: WebSmokeTest,
           },
@@ -364,10 +487,12 @@ export const GlobalConfig = Strict(
           maximum: 500,
           description: "Each node's root EBS volume (images, container logs, emptyDirs), encrypted with the region's KMS key",
         }),
-        appExpireAfter: Duration(
-          'Age at which Karpenter replaces an API or web node (fresh kernel and AMI patches); platform nodes (data tier, monitoring, ingress) never expire and are replaced only on drift, one at a time',
+        consolidateAfter: Duration(
+          'How long an API or web node must stay underutilized or empty before Karpenter consolidates it',
+          '30s',
+          '24h',
+          'at least 30s (two HPA sync periods of 15s), so nodes of a burst are not removed between two scale-ups; at most a day, after which consolidation never happens in practice',
         ),
-        consolidateAfter: Duration('How long an API or web node must stay underutilized or empty before Karpenter consolidates it'),
         addonsCpu: Type.Integer({
           minimum: 1,
           maximum: 1000,
@@ -388,7 +513,7 @@ export const GlobalConfig = Strict(
         sidecar: Strict(
           {
             requests: CpuMemory('Requested by each istio-proxy sidecar'),
-            limits: Strict({ memory: Quantity('Memory limit of each istio-proxy sidecar') }, 'Sidecar limits'),
+            limits: Strict({ memory: Quantity('Memory limit of each istio-proxy sidecar', CONTAINER_MEMORY) }, 'Sidecar limits'),
           },
           'Resources of the Envoy sidecar in every meshed pod (counted against namespace quotas)',
         ),
@@ -399,38 +524,46 @@ export const GlobalConfig = Strict(
       {
         prometheus: Strict(
           {
-            replicas: Type.Integer({ minimum: 1, description: 'Prometheus replicas per region (identical, for HA)' }),
-            retention: Type.String({ pattern: '^[1-9][0-9]*(h|d|w)$', description: 'How long samples are kept locally (e.g. 15d)' }),
+            replicas: Count(1, 4, 'Prometheus replicas per region (identical, for HA)', 'each replica scrapes every target and holds a full TSDB volume; past 2 (HA) only cost grows'),
+            retention: Type.String({
+              pattern: '^[1-9][0-9]*(h|d|w)$',
+              maxLength: 16,
+              format: 'prometheus-duration',
+              formatMinimum: '2h',
+              formatMaximum: '400d',
+              description:
+                "How long samples are kept locally (e.g. 15d; 2h to 400d: Prometheus cuts 2-hour blocks, so less keeps nothing; more than about a year belongs in the remote store, and the TSDB volume grows with it)",
+            }),
             storage: Strict(
               {
                 className: DnsLabel('StorageClass of the TSDB volume (and of Alertmanager\'s): one of ours (charts/storage)'),
-                size: Quantity('TSDB volume size'),
+                size: Quantity('TSDB volume size', VOLUME_SIZE),
               },
               'Prometheus storage',
             ),
             resources: Strict(
-              { requests: CpuMemory('Requested per Prometheus pod'), limits: Strict({ memory: Quantity('Memory limit per Prometheus pod') }, 'Limits') },
+              { requests: CpuMemory('Requested per Prometheus pod'), limits: Strict({ memory: Quantity('Memory limit per Prometheus pod', CONTAINER_MEMORY) }, 'Limits') },
               'Resources of each Prometheus pod',
             ),
-            remoteWriteUrl: Type.Optional(Type.String({ pattern: '^https://\\S+$', description: 'Optional global store every region also writes to' })),
+            remoteWriteUrl: Type.Optional(HttpsUrl('Optional global store every region also writes to')),
           },
           'Prometheus of each region (prometheus-operator)',
         ),
         alertmanager: Strict(
           {
-            replicas: Type.Integer({ minimum: 1, description: 'Alertmanager replicas per region (gossip cluster)' }),
-            slackChannel: Type.String({ pattern: '^#[a-z0-9_-]+$', description: 'Slack channel for warnings and criticals' }),
-            businessSlackChannel: Type.String({ pattern: '^#[a-z0-9_-]+$', description: 'Slack channel for business alerts' }),
-            businessEmail: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Mailbox for business alerts' }),
-            emailFrom: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Sender address of alert mail' }),
-            smarthost: Type.String({ pattern: '^[a-z0-9.-]+:[0-9]+$', description: 'SMTP relay host:port' }),
+            replicas: Count(1, 5, 'Alertmanager replicas per region (gossip cluster)', 'every replica gossips with every other; 3 survive a zone, 5 survive two'),
+            slackChannel: SlackChannel('Slack channel for warnings and criticals'),
+            businessSlackChannel: SlackChannel('Slack channel for business alerts'),
+            businessEmail: Email('Mailbox for business alerts'),
+            emailFrom: Email('Sender address of alert mail'),
+            smarthost: Type.String({ pattern: '^[a-z0-9.-]+:[0-9]+$', maxLength: 259, format: 'host-port', description: 'SMTP relay host:port (an RFC 1123 host name, a TCP port 1-65535)' }),
           },
           'Alertmanager routing; every key and webhook URL comes from the secret store',
         ),
         slo: Strict(
           {
             availability: Type.Number({ exclusiveMinimum: 0.9, exclusiveMaximum: 1, description: 'Availability objective, e.g. 0.9999' }),
-            latencyP95Ms: Type.Integer({ minimum: 1, description: 'p95 request latency objective (ms)' }),
+            latencyP95Ms: Count(1, 60000, 'p95 request latency objective (ms)', 'a request slower than a minute is failed, not slow'),
             paymentSuccessMin: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Lowest acceptable payment success ratio' }),
             bookingDropRatio: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Alert when bookings fall below this share of the same hour last week' }),
           },
@@ -446,13 +579,14 @@ export const GlobalConfig = Strict(
             storage: Strict(
               {
                 type: Type.Union([Type.Literal('badger'), Type.Literal('elasticsearch')], { description: 'Jaeger span storage backend' }),
-                size: Quantity('Volume size (badger) or index size hint (elasticsearch)'),
+                size: Quantity('Volume size (badger) or index size hint (elasticsearch)', VOLUME_SIZE),
                 className: DnsLabel('StorageClass (badger): one of ours (charts/storage)'),
                 elasticsearch: Type.Optional(
                   Strict(
                     {
                       urlTemplate: Type.String({
-                        pattern: '^https?://[^\\s/]*\\{region\\}[^\\s/]*(:[0-9]+)?/?$',
+                        pattern: '^https?://[!-.0-~]*\\{region\\}[!-.0-~]*(:[0-9]+)?/?$',
+                        maxLength: 2048,
                         description:
                           'URL of the region\'s own Elasticsearch/OpenSearch cluster, {region} replaced by the region name (each region stores its traces in its own cluster: residency, no cross-region dependency)',
                       }),
@@ -462,7 +596,7 @@ export const GlobalConfig = Strict(
                         maximum: 5,
                         description: 'Replica copies of each shard (Jaeger --es.num-replicas); at least 1, so no single data node holds the only copy of a trace',
                       }),
-                      jaegerReplicas: Type.Integer({ minimum: 2, description: 'Stateless Jaeger pods writing to and querying the cluster (spread over zones, PDB)' }),
+                      jaegerReplicas: Count(2, 20, 'Stateless Jaeger pods writing to and querying the cluster (spread over zones, PDB)', 'at least 2 for the PDB; the OpenTelemetry gateways, not Jaeger, absorb the load, so 20 is far above any need'),
                     },
                     'The external cluster (storage.type elasticsearch): provisioned outside this repository, multi-zone',
                   ),
@@ -470,11 +604,24 @@ export const GlobalConfig = Strict(
               },
               'Where Jaeger keeps spans',
             ),
-            retention: Type.String({ pattern: '^[1-9][0-9]*h$', description: 'How long spans are kept, in hours (e.g. 72h)' }),
+            retention: Type.String({
+              pattern: '^[1-9][0-9]*h$',
+              maxLength: 8,
+              format: 'hours',
+              formatMinimum: '24h',
+              formatMaximum: '2160h',
+              description:
+                'How long spans are kept, in hours (e.g. 72h; 24h to 2160h: Jaeger writes daily indices, so less than a day keeps one anyway; more than 90 days of traces is what metrics and logs are for)',
+            }),
           },
           'Jaeger',
         ),
-        slowTraceMs: Type.Integer({ minimum: 1, description: 'Tail sampling keeps every trace slower than this' }),
+        slowTraceMs: Count(
+          1,
+          60000,
+          'Tail sampling keeps every trace slower than this',
+          "the sampler waits 2 x this for a trace's spans (charts/tracing/collector.ts decisionWaitSeconds) and holds them in memory meanwhile; a minute is the longest request the routes allow",
+        ),
         baselineSamplingPercent: Type.Number({ minimum: 0, maximum: 100, description: 'Share of ordinary (fast, successful) traces kept' }),
       },
       'Tracing: OpenTelemetry collector with tail sampling, exporting to Jaeger',
@@ -497,24 +644,41 @@ export const GlobalConfig = Strict(
     postgres: Strict(
       {
         resources: Strict(
-          { requests: CpuMemory('Requested per Postgres pod'), limits: Strict({ memory: Quantity('Memory limit per Postgres pod') }, 'Limits') },
+          { requests: CpuMemory('Requested per Postgres pod'), limits: Strict({ memory: Quantity('Memory limit per Postgres pod', CONTAINER_MEMORY) }, 'Limits') },
           'Resources of each Postgres pod; max_connections and memory settings derive from them',
         ),
-        reservedConnections: Type.Integer({
-          minimum: 3,
-          description: 'Connections kept for superusers, replication and the failover manager, never given to PgBouncer',
+        reservedConnections: Count(
+          3,
+          100,
+          'Connections kept for superusers, replication and the failover manager, never given to PgBouncer',
+          'superuser, Patroni and one per streaming replica (read replicas at most 15, DR members at most 16) fit in 100 with room',
+        ),
+        rpoSeconds: Count(1, 3600, 'Recovery point objective: most data (seconds) a disaster may lose', 'beyond an hour of lost bookings the WAL archive, not streaming, is the plan; a booking platform states a tighter RPO'),
+        rtoSeconds: Count(30, 14400, 'Recovery time objective: longest outage of a shard primary', 'at least 30s (a Patroni failover); at most 4 hours, the longest a regional promotion by runbook may take'),
+        archiveTimeoutSeconds: Count(
+          1,
+          3600,
+          'archive_timeout: a WAL segment is archived at least this often',
+          'must fit within rpoSeconds (at most 3600); every forced switch archives a whole 16 MB segment',
+        ),
+        baseBackupSchedule: Type.String({
+          pattern: '^(\\S+ ){4}\\S+$',
+          maxLength: 100,
+          format: 'cron',
+          description: 'Cron schedule (UTC) of the base backup: 5 fields, numbers, *, ranges, steps and lists (what the backup sidecar evaluates, charts/postgres/backup.ts)',
         }),
-        rpoSeconds: Type.Integer({ minimum: 1, description: 'Recovery point objective: most data (seconds) a disaster may lose' }),
-        rtoSeconds: Type.Integer({ minimum: 30, description: 'Recovery time objective: longest outage of a shard primary' }),
-        archiveTimeoutSeconds: Type.Integer({ minimum: 1, description: 'archive_timeout: a WAL segment is archived at least this often' }),
-        baseBackupSchedule: Type.String({ pattern: '^(\\S+ ){4}\\S+$', description: 'Cron schedule (UTC) of the base backup' }),
-        retainFullBackups: Type.Integer({ minimum: 1, description: 'Base backups (with their WAL) kept for point-in-time recovery' }),
+        retainFullBackups: Count(1, 90, 'Base backups (with their WAL) kept for point-in-time recovery', 'a daily schedule keeps 90 days of point-in-time recovery; the archive (and its cost estimate) grows with every one'),
         baseBackupMaxAgeHours: Type.Integer({
           minimum: 1,
           maximum: 24 * 35,
           description: 'Page when a site\'s newest base backup is older than this: the schedule\'s longest gap plus the time a backup may take (6 h) plus a margin',
         }),
-        apiPoolPerPod: Type.Integer({ minimum: 1, description: 'Database connections each API pod opens to each shard (every region\'s API reaches every shard)' }),
+        apiPoolPerPod: Count(
+          1,
+          50,
+          "Database connections each API pod opens to each shard (every region's API reaches every shard)",
+          "2,000 API pods x 4 regions x 50 is 400,000 clients per shard, beyond what PgBouncer's client capacity can hold",
+        ),
         walRetrieveRetryIntervalSeconds: Type.Integer({
           minimum: 1,
           maximum: 60,
@@ -531,7 +695,7 @@ export const GlobalConfig = Strict(
     pgbouncer: Strict(
       {
         resources: Strict(
-          { requests: CpuMemory('Requested per PgBouncer pod'), limits: Strict({ memory: Quantity('Memory limit per PgBouncer pod') }, 'Limits') },
+          { requests: CpuMemory('Requested per PgBouncer pod'), limits: Strict({ memory: Quantity('Memory limit per PgBouncer pod', CONTAINER_MEMORY) }, 'Limits') },
           'Resources of each PgBouncer pod',
         ),
       },
@@ -549,9 +713,9 @@ export const GlobalConfig = Strict(
         ),
         ttlSeconds: Strict(
           {
-            cache: Type.Integer({ minimum: 1, description: 'Cache entries' }),
-            sessions: Type.Integer({ minimum: 1, description: 'User sessions' }),
-            rateLimit: Type.Integer({ minimum: 1, description: 'Rate-limit windows' }),
+            cache: Count(1, 604800, 'Cache entries', 'at most a week: a cached page or lookup older than that is stale data, and allkeys-lru evicts it before anyway'),
+            sessions: Count(60, 2592000, 'User sessions', 'at least a minute, or a booking flow outlives its session; at most 30 days, the longest a login may stay valid'),
+            rateLimit: Count(1, 86400, 'Rate-limit windows', 'at most a day: a longer window is a ban, not a rate limit'),
           },
           'Key lifetimes the API sets per tier',
         ),
@@ -569,8 +733,8 @@ export const Residency = Type.Union([Type.Literal('us'), Type.Literal('eu'), Typ
 const ReplicaBounds = (description: string) =>
   Strict(
     {
-      minReplicas: Type.Integer({ minimum: 1, description: 'HPA minimum pods' }),
-      maxReplicas: Type.Integer({ minimum: 1, description: 'HPA maximum pods' }),
+      minReplicas: Count(1, MAX_REPLICAS, 'HPA minimum pods', REPLICAS_WHY),
+      maxReplicas: Count(1, MAX_REPLICAS, 'HPA maximum pods', REPLICAS_WHY),
     },
     description,
   );
@@ -580,22 +744,27 @@ const NamespaceSizing = (description: string) =>
     {
       quota: Strict(
         {
-          requestsCpu: Quantity('Sum of CPU requests of all pods'),
-          requestsMemory: Quantity('Sum of memory requests of all pods'),
-          limitsMemory: Quantity('Sum of memory limits of all pods'),
-          pods: Type.Integer({ minimum: 1, description: 'Maximum number of pods' }),
-          persistentVolumeClaims: Type.Integer({ minimum: 0, description: 'Maximum number of PVCs' }),
-          requestsStorage: Quantity('Sum of storage requested by PVCs'),
+          requestsCpu: Quantity('Sum of CPU requests of all pods', QUOTA_CPU),
+          requestsMemory: Quantity('Sum of memory requests of all pods', QUOTA_MEMORY),
+          limitsMemory: Quantity('Sum of memory limits of all pods', QUOTA_MEMORY),
+          pods: Count(
+            1,
+            10000,
+            'Maximum number of pods',
+            'the largest namespace the replica bounds allow: API and web twice (canary, blue-green) at 2,000 each is 8,000, plus Jobs; Kubernetes supports 150,000 pods per cluster',
+          ),
+          persistentVolumeClaims: Count(0, 1000, 'Maximum number of PVCs', 'every Postgres member, Redis and Prometheus volume of a region is well under 100; 1,000 EBS volumes is a cluster-wide scale'),
+          requestsStorage: Quantity('Sum of storage requested by PVCs', QUOTA_STORAGE),
         },
         'ResourceQuota of the namespace',
       ),
       containerDefaults: Strict(
         {
-          requestCpu: Quantity('CPU request given to a container that sets none'),
-          requestMemory: Quantity('Memory request given to a container that sets none'),
-          limitMemory: Quantity('Memory limit given to a container that sets none'),
-          maxCpu: Quantity('Largest CPU limit/request one container may have'),
-          maxMemory: Quantity('Largest memory limit one container may have'),
+          requestCpu: Quantity('CPU request given to a container that sets none', CONTAINER_CPU),
+          requestMemory: Quantity('Memory request given to a container that sets none', CONTAINER_MEMORY),
+          limitMemory: Quantity('Memory limit given to a container that sets none', CONTAINER_MEMORY),
+          maxCpu: Quantity('Largest CPU limit/request one container may have', CONTAINER_CPU),
+          maxMemory: Quantity('Largest memory limit one container may have', CONTAINER_MEMORY),
         },
         'LimitRange of the namespace',
       ),
@@ -605,12 +774,12 @@ const NamespaceSizing = (description: string) =>
 
 export const Shard = Strict(
   {
-    id: Type.Integer({ minimum: 1, description: 'Shard number, unique across regions' }),
+    id: Count(1, 999, 'Shard number, unique across regions', 'it is part of object names (bookedbarber-postgres-<id>) and of the shard map; 999 shards of the 100,000-franchise space is 100 franchises each'),
     residency: Residency,
     franchises: Strict(
       {
-        first: Type.Integer({ minimum: 1, description: 'First franchise ID of the shard (inclusive)' }),
-        last: Type.Integer({ minimum: 1, description: 'Last franchise ID of the shard (inclusive)' }),
+        first: Count(1, 100_000_000, 'First franchise ID of the shard (inclusive)', FRANCHISE_ID_WHY),
+        last: Count(1, 100_000_000, 'Last franchise ID of the shard (inclusive)', FRANCHISE_ID_WHY),
       },
       'Franchise ID range homed on this shard',
     ),
@@ -618,17 +787,24 @@ export const Shard = Strict(
     storage: Strict(
       {
         className: DnsLabel('StorageClass of the data volumes: one of ours (charts/storage), the Retain class (<platform>-gp3-retain)'),
-        size: Quantity('Size of each data volume'),
+        size: Quantity('Size of each data volume', VOLUME_SIZE),
       },
       'Persistent storage of each Postgres instance',
     ),
     pgbouncer: Strict(
       {
-        replicas: Type.Integer({ minimum: 2, description: 'PgBouncer pods of the shard, spread over zones (at least 2)' }),
-        maxClientConnectionsPerReplica: Type.Integer({
-          minimum: 100,
-          description: 'max_client_conn of each PgBouncer pod; replicas x this is the shard\'s client capacity',
-        }),
+        replicas: Count(
+          2,
+          100,
+          'PgBouncer pods of the shard, spread over zones (at least 2)',
+          "at least 2 for a zone outage; the shard's server connections are split over the pods plus one (regions/capacity.ts), at least 10 each: 101 x 10 is more server connections than one Postgres primary serves well",
+        ),
+        maxClientConnectionsPerReplica: Count(
+          100,
+          50000,
+          "max_client_conn of each PgBouncer pod; replicas x this is the shard's client capacity",
+          'PgBouncer is one process: every client is a socket and a file descriptor, and tens of thousands is where one event loop stops keeping up',
+        ),
       },
       'Connection pooler in front of the shard (transaction pooling)',
     ),
@@ -636,6 +812,7 @@ export const Shard = Strict(
       {
         region: Type.String({
           pattern: '^[a-z]{2}-[a-z]+-[0-9]$',
+          maxLength: 25,
           description: 'Region of the DR site: another region of the same residency (a standby-only region file is fine) running a Patroni standby cluster that streams from the active site over the east-west gateways and archives WAL and base backups to its own bucket',
         }),
         members: Type.Integer({
@@ -649,6 +826,7 @@ export const Shard = Strict(
     activeRegion: Type.Optional(
       Type.String({
         pattern: '^[a-z]{2}-[a-z]+-[0-9]$',
+        maxLength: 25,
         description: 'Region whose site takes writes: the home region (the default) or disasterRecovery.region. Setting it to the DR region is the promotion: every shard map points there, the DR site leaves standby mode and the home site follows it',
       }),
     ),
@@ -658,10 +836,7 @@ export const Shard = Strict(
 
 export const RegionConfig = Strict(
   {
-    name: Type.String({
-      pattern: '^[a-z]{2}-[a-z]+-[0-9]$',
-      description: 'Cloud region id, e.g. us-east-1; must match the file name',
-    }),
+    name: RegionName('Cloud region id, e.g. us-east-1; must match the file name'),
     provider: Type.Union([Type.Literal('aws'), Type.Literal('gcp'), Type.Literal('azure')], {
       description: 'Cloud provider (OpenTelemetry cloud.provider)',
     }),
@@ -671,13 +846,11 @@ export const RegionConfig = Strict(
     residency: Residency,
     zones: Type.Array(DnsLabel('Availability zone, e.g. us-east-1a'), {
       minItems: 2,
+      maxItems: 6,
       uniqueItems: true,
-      description: 'Availability zones workloads spread across (topology.kubernetes.io/zone values)',
+      description: 'Availability zones workloads spread across (topology.kubernetes.io/zone values; 2 to 6: us-east-1, the largest AWS region, has 6)',
     }),
-    rolloutWave: Type.Integer({
-      minimum: 1,
-      description: 'Order in which Argo CD rolls a release out; unique per region, wave 1 goes first',
-    }),
+    rolloutWave: Count(1, 50, 'Order in which Argo CD rolls a release out; unique per region, wave 1 goes first', 'one wave per region at most, and AWS has 34 regions'),
     eastWestGateway: Hostname(
       'Address other regions reach this region\'s Istio east-west gateway at (mTLS on 15443), for cross-region shard traffic',
     ),
@@ -694,6 +867,7 @@ export const RegionConfig = Strict(
         }),
         externalDnsRoleArn: Type.String({
           pattern: '^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$',
+          maxLength: 2048,
           description: 'IAM role (IRSA) external-dns assumes in this region: route53:ChangeResourceRecordSets on the zone, route53:ListHostedZones and ListResourceRecordSets',
         }),
       },
@@ -702,7 +876,7 @@ export const RegionConfig = Strict(
     cluster: Strict(
       {
         name: DnsLabel('Cluster name as registered in Argo CD'),
-        server: Type.String({ pattern: '^https://\\S+$', description: 'Kubernetes API URL Argo CD deploys to' }),
+        server: HttpsUrl('Kubernetes API URL Argo CD deploys to'),
       },
       'Argo CD destination cluster',
     ),
@@ -721,12 +895,13 @@ export const RegionConfig = Strict(
       },
       'Guard rails of the namespaces this region owns',
     ),
-    shards: Type.Array(Shard, { description: 'Postgres shards homed in this region (none in a standby region)' }),
+    shards: Type.Array(Shard, { maxItems: 100, description: 'Postgres shards homed in this region (none in a standby region; at most 100 per region)' }),
     storage: Strict(
       {
         kmsKeyArn: Type.String({
           pattern:
             '^arn:aws:kms:[a-z]{2}-[a-z]+-[0-9]:[0-9]{12}:(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]+)$',
+          maxLength: 2048,
           description:
             'KMS key (key ARN or alias ARN, in this region: its region part must be the region name) every persistent volume of the region is encrypted with: kmsKeyId of our StorageClasses (charts/storage). Created outside Kubernetes; the EBS CSI driver\'s role needs kms:CreateGrant, Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey on it',
         }),
@@ -737,6 +912,8 @@ export const RegionConfig = Strict(
       {
         bucket: Type.String({
           pattern: '^(s3|gs)://[a-z0-9][a-z0-9.-]+[a-z0-9](/[A-Za-z0-9._/-]*)?$',
+          maxLength: 1100,
+          format: 'bucket-url',
           description: 'Object-storage bucket (in this region, for residency) holding WAL archives and base backups',
         }),
       },

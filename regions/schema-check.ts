@@ -2,13 +2,28 @@
  * Checks one parsed file against its JSON Schema and turns ajv's errors into ConfigIssues a
  * person can act on (found / expected / fix, with the line).
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { show, type ConfigIssue, type FieldPath } from './config-error';
+import { formatPath, show, type ConfigIssue, type FieldPath } from './config-error';
 import { editDistance } from './edit-distance';
+import { explainLookAlikes, explainString, FORMATS, isValidFormat, plainText, withinFormatBound, type StringSchema } from './formats';
 import type { SourceFile } from './source-file';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+// Structured strings (regions/formats.ts): `format` parses, `formatMinimum`/`formatMaximum`
+// bound the parsed value (a duration in seconds, a quantity in cores or bytes).
+for (const name of Object.keys(FORMATS)) ajv.addFormat(name, { type: 'string', validate: (text: string) => isValidFormat(name, text) });
+for (const [keyword, side] of [['formatMinimum', 'min'], ['formatMaximum', 'max']] as const) {
+  ajv.addKeyword({
+    keyword,
+    type: 'string',
+    schemaType: 'string',
+    validate: (limit: string, data: string, parentSchema?: AnySchemaObject) => withinFormatBound(String(parentSchema?.format ?? ''), data, limit, side),
+  });
+}
+
+/** Keywords about a string's text: one issue per field for all of them, explained by formats.ts. */
+const STRING_KEYWORDS = new Set(['pattern', 'format', 'formatMinimum', 'formatMaximum', 'maxLength', 'minLength']);
 const compiled = new Map<TSchema, ValidateFunction>();
 
 export function checkSchema(source: SourceFile, schema: TSchema): ConfigIssue[] {
@@ -18,7 +33,18 @@ export function checkSchema(source: SourceFile, schema: TSchema): ConfigIssue[] 
     compiled.set(schema, validate);
   }
   if (validate(source.data)) return [];
-  return withoutRenamedRequired(collapse(validate.errors ?? [])).map((error) => toIssue(source, error));
+  return onePerStringField(withoutRenamedRequired(collapse(validate.errors ?? []))).map((error) => toIssue(source, error));
+}
+
+/** A string failing its pattern, format and bound is one problem, explained once. */
+function onePerStringField(errors: ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    if (!STRING_KEYWORDS.has(e.keyword)) return true;
+    if (seen.has(e.instancePath)) return false;
+    seen.add(e.instancePath);
+    return true;
+  });
 }
 
 /**
@@ -55,18 +81,25 @@ function pathOf(instancePath: string): (string | number)[] {
 
 function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
   const path: FieldPath = pathOf(error.instancePath);
+  const field = formatPath(path);
   const schema = error.parentSchema as { description?: string; anyOf?: { const?: unknown }[] } | undefined;
   const about = schema?.description ? ` (${schema.description})` : '';
+  const limit = (error.params as { limit?: number }).limit;
+  if (STRING_KEYWORDS.has(error.keyword) && typeof error.data === 'string') {
+    const { found, expected, fix } = explainString(error.data, (error.parentSchema ?? {}) as StringSchema, field);
+    return source.issue(path, found, expected, fix);
+  }
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = (error.params as { additionalProperty: string }).additionalProperty;
       const known = Object.keys((schema as { properties?: object } | undefined)?.properties ?? {});
       const guess = closest(key, known);
+      const lookAlike = explainLookAlikes(key);
       return source.issue(
         [...path, key],
-        `unknown field "${key}"`,
+        lookAlike ? `unknown field ${lookAlike.found}` : `unknown field "${key}"`,
         `one of the fields ${known.map((k) => `"${k}"`).join(', ')}`,
-        guess ? `rename "${key}" to "${guess}"` : `remove "${key}"`,
+        lookAlike && guess ? `${lookAlike.fix.split(':')[0]}: "${guess}"` : guess ? `rename "${key}" to "${guess}"` : `remove "${key}"`,
       );
     }
     case 'required': {
@@ -75,13 +108,70 @@ function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
     }
     case 'anyOf': {
       const options = (schema?.anyOf ?? []).map((s) => s.const).filter((c) => c !== undefined);
-      const expected = options.length > 0 ? `one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : 'a valid value';
-      return source.issue(path, show(error.data), `${expected}${about}`);
+      const expected = options.length > 0 ? `one of ${options.map((o) => JSON.stringify(o)).join(', ')}${about}` : `a valid value${about}`;
+      if (typeof error.data === 'string') {
+        const lookAlike = explainLookAlikes(error.data);
+        if (lookAlike) return source.issue(path, lookAlike.found, expected, lookAlike.fix);
+        const guess = closest(error.data, options.filter((o): o is string => typeof o === 'string'));
+        if (guess) return source.issue(path, show(error.data), expected, `write "${guess}"`);
+      }
+      return source.issue(path, show(error.data), expected, options.length > 0 ? `set ${field} to one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : `set ${field} to a value of the shape described (see regions/schema/*.json)`);
     }
-    case 'pattern':
-      return source.issue(path, show(error.data), `a value matching ${(error.params as { pattern: string }).pattern}${about}`);
+    case 'maximum':
+      return source.issue(path, show(error.data), `at most ${limit}${about}`, `lower ${field} to ${limit} or less`);
+    case 'exclusiveMaximum':
+      return source.issue(path, show(error.data), `less than ${limit}${about}`, `lower ${field} below ${limit}`);
+    case 'minimum':
+      return source.issue(path, show(error.data), `at least ${limit}${about}`, `raise ${field} to ${limit} or more`);
+    case 'exclusiveMinimum':
+      return source.issue(path, show(error.data), `more than ${limit}${about}`, `raise ${field} above ${limit}`);
+    case 'maxItems': {
+      const n = Array.isArray(error.data) ? error.data.length : 0;
+      return source.issue(path, `${n} entries`, `at most ${limit} entries${about}`, `remove ${n - (limit ?? 0)} of the entries of ${field}`);
+    }
+    case 'minItems': {
+      const n = Array.isArray(error.data) ? error.data.length : 0;
+      return source.issue(path, `${n} entries`, `at least ${limit} entries${about}`, `add ${(limit ?? 0) - n} entries to ${field}`);
+    }
+    case 'maxProperties': {
+      const n = error.data && typeof error.data === 'object' ? Object.keys(error.data).length : 0;
+      return source.issue(path, `${n} entries`, `at most ${limit} entries${about}`, `remove ${n - (limit ?? 0)} of the entries of ${field}`);
+    }
+    case 'type': {
+      const type = (error.params as { type: string }).type;
+      if (typeof error.data === 'string') {
+        const lookAlike = explainLookAlikes(error.data);
+        if (lookAlike) {
+          const digits = plainText(error.data).replace(/[\s_,]/g, '');
+          const number = (type === 'integer' || type === 'number') && /^-?[0-9]+(\.[0-9]+)?$/.test(digits);
+          return source.issue(path, lookAlike.found, `${error.message}${about}`, number ? `write ${digits}: a plain number, no spaces or quotes` : lookAlike.fix);
+        }
+      }
+      return source.issue(path, show(error.data), `${error.message ?? 'a valid value'}${about}`, typeFix(field, type, error.data));
+    }
     default:
-      return source.issue(path, show(error.data), `${error.message ?? 'a valid value'}${about}`);
+      return source.issue(path, show(error.data), `${error.message ?? 'a valid value'}${about}`, `correct ${field}: ${error.message ?? 'see the expected value'}`);
+  }
+}
+
+/** What to write when a value has the wrong YAML type. */
+function typeFix(field: string, type: string, data: unknown): string {
+  switch (type) {
+    case 'integer':
+    case 'number':
+      return `write ${field} as a plain ${type}, without quotes`;
+    case 'string':
+      return `write ${field} as text; quote it if YAML reads it as something else: "${String(data)}"`;
+    case 'array':
+      return typeof data === 'string' || typeof data === 'number'
+        ? `write ${field} as a list: [${JSON.stringify(data)}], or one "- item" per line`
+        : `write ${field} as a list: [a, b] or one "- item" per line`;
+    case 'object':
+      return `write ${field} as a mapping: "key: value" lines indented under ${field.split('.').pop()}`;
+    case 'boolean':
+      return `write ${field} as true or false`;
+    default:
+      return `write ${field} as a ${type}`;
   }
 }
 

@@ -15,7 +15,10 @@ import { ImageRelease } from './model';
 
 const Supports = Type.String({
   minLength: 1,
-  description: 'What this pin supports or requires (Kubernetes, Postgres major, paired component), and why this version',
+  maxLength: 500,
+  // One line of text: no control or invisible (zero-width, bidi) characters.
+  pattern: '^[^\\u0000-\\u001f\\u007f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]*$',
+  description: 'What this pin supports or requires (Kubernetes, Postgres major, paired component), and why this version (one line, at most 500 characters)',
 });
 
 /** One third-party image: the fields of a release plus what it supports. */
@@ -23,15 +26,21 @@ const PinnedImage = (description: string) =>
   Type.Object({ ...ImageRelease.properties, supports: Supports }, { additionalProperties: false, description });
 
 const SemVer = (description: string) =>
-  Type.String({ pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$', description });
+  Type.String({ pattern: '^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$', maxLength: 64, description: `${description} (semantic version, at most 64 characters)` });
 
 export const CrdPin = Type.Object(
   {
     project: Type.String({
       pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$',
-      description: 'GitHub owner/repository the pinned files come from (as in the cdk8s.yaml URLs)',
+      maxLength: 140,
+      description: 'GitHub owner/repository the pinned files come from (as in the cdk8s.yaml URLs; GitHub: owner at most 39, repository at most 100 characters)',
     }),
-    version: Type.String({ minLength: 1, description: 'Release (tag) the commit is, e.g. v1.8.4' }),
+    version: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._/+-]*$',
+      maxLength: 128,
+      format: 'git-ref',
+      description: 'Release (tag) the commit is, e.g. v1.8.4 (a git tag name, at most 128 characters)',
+    }),
     commit: Type.String({ pattern: '^[0-9a-f]{40}$', description: 'Full commit SHA of that release: the cdk8s.yaml URLs name it' }),
     supports: Supports,
   },
@@ -44,8 +53,13 @@ export type CrdProject = (typeof CRD_PROJECTS)[number];
 const HelmChart = (description: string) =>
   Type.Object(
     {
-      repoURL: Type.String({ pattern: '^https://\\S+$', description: 'Helm repository (the platform AppProject allows exactly the ones used)' }),
-      chart: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Chart name in that repository' }),
+      repoURL: Type.String({
+        pattern: '^https://\\S+$',
+        maxLength: 2048,
+        format: 'https-url',
+        description: 'Helm repository (the platform AppProject allows exactly the ones used; https URL, at most 2048 characters)',
+      }),
+      chart: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: 'Chart name in that repository (Helm: lower case, at most 63 characters, it names Kubernetes objects)' }),
       version: SemVer('Exact chart version (never a range): what is deployed changes only in review'),
       appVersion: SemVer('The appVersion of that chart release: the upstream project version it installs'),
       crds: Type.Optional(

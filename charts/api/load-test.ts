@@ -11,6 +11,7 @@
  * declaration (charts/wiring/connections.ts) admits to the canary Service and nothing else.
  */
 import { Construct } from 'constructs';
+import { RELEASE_GATE_JOBS } from '../../regions/capacity';
 import type { GlobalConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
@@ -140,7 +141,7 @@ export class ApiLoadTest extends Construct {
       files: { [SCRIPT_KEY]: this.script },
       volumeName: 'script',
       mountPath: SCRIPT_DIR,
-      resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+      resources: RELEASE_GATE_JOBS.apiLoadTest,
       writablePaths: ['/tmp', '/home/k6'],
       // The run, plus time to pull the image and for a slow canary to be cut off.
       activeDeadlineSeconds: durationToSeconds(delivery.loadTest.duration) + 300,

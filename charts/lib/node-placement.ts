@@ -10,7 +10,9 @@
  * Platform pods *require* on-demand capacity (node affinity on Karpenter's well-known
  * `karpenter.sh/capacity-type` label), so a spot pool added later could never take a database;
  * they do not tolerate the app taint, so they never fill the API's base pool either. App pods
- * tolerate the taint and require one of the two app pools.
+ * tolerate the taint, require one of the two app pools and prefer on-demand nodes. The add-ons
+ * (Helm charts) carry no affinity: the taint keeps them off the app pools, so among Karpenter's
+ * nodes only the platform pool (on-demand) can run them.
  */
 import type { k8s } from 'cdk8s-plus-28';
 
@@ -47,8 +49,19 @@ const required = (key: string, values: readonly string[]): k8s.Affinity => ({
 export function nodePlacement(placement: Placement, platform: string): { affinity: k8s.Affinity; tolerations?: k8s.Toleration[] } {
   if (placement === 'platform') return { affinity: required(KARPENTER_LABELS.capacityType, ['on-demand']) };
   const pools = nodePoolNames(platform);
+  const affinity = required(KARPENTER_LABELS.nodePool, [pools.appBase, pools.appBurst]);
   return {
-    affinity: required(KARPENTER_LABELS.nodePool, [pools.appBase, pools.appBurst]),
+    affinity: {
+      nodeAffinity: {
+        ...affinity.nodeAffinity,
+        // NodePool weights only order the nodes Karpenter launches; kube-scheduler places a pod
+        // on any node that fits. Preferring on-demand makes it fill room on the base nodes
+        // first (after a release, a scale-up or a reclaimed spot node) before spot.
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, preference: { matchExpressions: [{ key: KARPENTER_LABELS.capacityType, operator: 'In', values: ['on-demand'] }] } },
+        ],
+      },
+    },
     tolerations: [{ key: APP_TAINT.key, operator: 'Equal', value: APP_TAINT.value, effect: APP_TAINT.effect }],
   };
 }

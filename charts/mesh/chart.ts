@@ -333,6 +333,26 @@ export class MeshChart extends RegionChart {
         ],
       },
     });
+    // The smoke tests (charts/web/smoke-test.ts) reach the preview stack by its Service name, the
+    // Host the mesh routes by; the app must see the public host the gateway would send (host-based
+    // routing, canonical-host redirects, cookie domains). The tester's sidecar rewrites it.
+    // Exported to this namespace only: the tester is the preview's one declared caller.
+    const previewHost = serviceHost(names.web.previewService, ns);
+    new VirtualService(this, 'web-preview-virtual-service', {
+      metadata: this.meta(`${names.web.virtualService}-preview`, ns, wave),
+      spec: {
+        hosts: [previewHost],
+        gateways: [MESH_GATEWAY],
+        exportTo: ['.'],
+        // The web's budget, retrying only requests that never reached the app (as every route).
+        http: [{
+          name: 'smoke-test',
+          rewrite: { authority: global.ingress.webHost },
+          route: [{ destination: { host: previewHost, port: webPort } }],
+          ...routeResilience(webBudget, 'writes'),
+        }],
+      },
+    });
   }
 
   /** Mesh-wide (root namespace) tracing and access logging. */

@@ -6,9 +6,10 @@
  *   the add-ons. Consolidated only when a node is empty and never expired: a node holding a
  *   Postgres or Redis member is replaced only when it drifts (a new AMI pin), one node at a time,
  *   through the PodDisruptionBudgets, so a data node never rolls on its own schedule.
- * - `app-base` (on-demand, weight 100): the API and web up to their HPA minimum. Its CPU limit is
- *   what those pods request at the minimum, divided by `nodes.packingEfficiency`: when every spot
- *   node is reclaimed at once, the minimum fleet is still running.
+ * - `app-base` (on-demand, weight 100, never consolidated): the API and web up to their HPA
+ *   minimum. Its CPU limit is what those pods request at the minimum, divided by
+ *   `nodes.packingEfficiency`; the pods prefer on-demand nodes, so the scheduler fills it first.
+ *   When every spot node is reclaimed at once, what runs on it keeps running.
  * - `app-burst` (spot, weight 10): the API and web beyond the minimum, spread over many instance
  *   types (Karpenter launches spot with the price-capacity-optimized strategy). A reclaimed node
  *   is drained within the two-minute notice (Karpenter's interruption queue, set up with the
@@ -116,7 +117,9 @@ export class NodesChart extends RegionChart {
         nodeClassRef,
         requirements: [capacity(type), zones, ...INSTANCE_REQUIREMENTS],
         taints: [{ ...APP_TAINT }],
-        expireAfter: nodes.appExpireAfter,
+        // Expiry is forceful in Karpenter v1 (no disruption budget, PDBs only up to the grace
+        // period): nodes are renewed by drift instead, when the AMI pin changes, within budgets.
+        expireAfter: 'Never',
       },
     });
     // At most a tenth of the app nodes replaced at once (the PDBs still hold per workload).
@@ -124,9 +127,10 @@ export class NodesChart extends RegionChart {
     pool('app-base', pools.appBase, {
       weight: 100,
       template: appTemplate('on-demand'),
-      // Only empty base nodes go: consolidating an underutilized one could replace it with a
-      // cheaper spot node and leave the minimum fleet on capacity that can be reclaimed.
-      disruption: { consolidationPolicy: 'WhenEmpty', consolidateAfter: nodes.consolidateAfter, budgets },
+      // Never consolidated: replacing an underutilized base node could move the minimum fleet to
+      // cheaper spot, and deleting an empty one (after a release moved pods to spot) would leave
+      // no on-demand room for the pods that return. The pool is small (limits.cpu) by design.
+      disruption: { consolidationPolicy: 'WhenEmpty', consolidateAfter: 'Never', budgets },
       limits: { cpu: String(limits.appBase) },
     });
     pool('app-burst', pools.appBurst, {

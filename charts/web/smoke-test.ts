@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Construct } from 'constructs';
+import { RELEASE_GATE_JOBS } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
 import { AnalysisJob } from '../lib/analysis-job';
@@ -119,7 +120,7 @@ export class WebSmokeTest extends Construct {
       },
       volumeName: 'suite',
       mountPath: SUITE_DIR,
-      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+      resources: RELEASE_GATE_JOBS.webSmokeTest,
       writablePaths: ['/tmp'],
       // The suite's own deadline, plus time to pull the image and start the sidecar.
       activeDeadlineSeconds: plan.global.delivery.web.smokeTest.deadlineSeconds + 300,

@@ -58,8 +58,8 @@ describe('NodePools by risk', () => {
     const burst = pool('bookedbarber-app-burst');
     expect(requirement(burst, 'karpenter.sh/capacity-type').values).toEqual(['spot']);
     expect(burst.spec.weight).toBe(10);
-    // app quota 1320 CPU / 0.8 = 1650
-    expect(burst.spec.limits).toEqual({ cpu: '1650' });
+    // app quota 1324 CPU / 0.8 = 1655
+    expect(burst.spec.limits).toEqual({ cpu: '1655' });
     expect(burst.spec.disruption.consolidationPolicy).toBe('WhenEmptyOrUnderutilized');
   });
 

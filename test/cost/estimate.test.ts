@@ -40,7 +40,7 @@ const pricing: PricingConfig = {
   },
 };
 // Node capacity = requests / 0.8 (nodes.packingEfficiency, the figure the NodePools' limits use too).
-const nodes = { packingEfficiency: 0.8, rootVolumeGiB: 100, appExpireAfter: '720h', consolidateAfter: '5m', addonsCpu: 8 };
+const nodes = { packingEfficiency: 0.8, rootVolumeGiB: 100, consolidateAfter: '5m', addonsCpu: 8 };
 const REGION = 'r1-test-1';
 const prices = regionPrices({ pricing, nodes }, REGION)!;
 const APP_TAINT = 'bookedbarber.com/app';

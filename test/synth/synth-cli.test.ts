@@ -64,7 +64,7 @@ describe('npm run synth', () => {
         if (plan.region.name === 'eu-west-1') throw new Error('boom');
       },
     };
-    expect(() => synth(failing, { regionsDir: REGIONS_DIR, distDir: out })).toThrow('region eu-west-1: boom');
+    expect(() => synth(failing, { regionsDir: REGIONS_DIR, distDir: out })).toThrow('internal error in chart dns (region eu-west-1): boom');
     expect(readTree(out)).toEqual(before);
     expect(fs.readdirSync(path.dirname(out))).toEqual(['dist']);
   });

@@ -1,0 +1,58 @@
+/**
+ * Runs boundary cases (test/support/boundary-cases.ts) through the loader and the charts in
+ * process, and collects every failure that would reach the user unlocated: anything but a
+ * ConfigError whose issues all carry file, line, field and a found/expected pair.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import type { TSchema } from '@sinclair/typebox';
+import { definition } from '../../main';
+import { ConfigError, formatPath } from '../../regions/config-error';
+import { loadPlan } from '../../regions/load';
+import { failureMessage, renderAll } from '../../tools/synth/run';
+import { applyCase, boundaryCases, type BoundaryCase } from './boundary-cases';
+import { REGIONS_DIR, tempDir } from './regions';
+
+export interface Outcome {
+  readonly rendered: number;
+  readonly located: number;
+  /** One line per unlocated failure: the case and what the user would have seen. */
+  readonly raw: string[];
+}
+
+export function runBoundaryCases(targets: ReadonlyArray<{ file: string; schema: TSchema }>): Outcome & { cases: number } {
+  const dir = tempDir('bb-boundary-');
+  const texts: Record<string, string> = {};
+  for (const name of fs.readdirSync(REGIONS_DIR).filter((n) => n.endsWith('.yaml'))) {
+    texts[name] = fs.readFileSync(path.join(REGIONS_DIR, name), 'utf8');
+    fs.writeFileSync(path.join(dir, name), texts[name]!);
+  }
+  const cases: BoundaryCase[] = targets.flatMap((t) => boundaryCases(t.file, t.schema, parse(texts[t.file]!)));
+  let rendered = 0;
+  let located = 0;
+  const raw: string[] = [];
+  for (const c of cases) {
+    const label = `${c.file} ${formatPath(c.path)} ${c.label}`;
+    fs.writeFileSync(path.join(dir, c.file), applyCase(texts[c.file]!, c));
+    try {
+      const plan = loadPlan(dir);
+      // A region file's change renders that region; a global one the primary region (and the
+      // global Argo CD charts, which every run builds).
+      renderAll(definition, plan, { only: [c.file === 'global.yaml' ? 'us-east-1' : c.file.replace(/\.yaml$/, '')], buildOnly: true });
+      rendered++;
+    } catch (error) {
+      const message = failureMessage(error);
+      if (!(error instanceof ConfigError)) raw.push(`${label}: ${message.slice(0, 300)}`);
+      else {
+        const bad = error.issues.filter((i) => !i.file || !(i.line >= 1) || !i.found || !i.expected);
+        if (bad.length > 0 || / at .*\(.*:\d+:\d+\)/.test(message)) raw.push(`${label}: unlocated issue in ${message.slice(0, 300)}`);
+        else located++;
+      }
+    } finally {
+      fs.writeFileSync(path.join(dir, c.file), texts[c.file]!);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { cases: cases.length, rendered, located, raw };
+}

@@ -74,7 +74,7 @@ describe('the broken-config corpus', () => {
 });
 
 describe('the corpus through the real command line', () => {
-  // Three cases in a child process (`npx tsx main.ts`), as a user runs it: a schema error, an
+  // Three cases in a child process (`tsx tools/synth/cli.ts`, what `npm run synth` runs), as a user runs it: a schema error, an
   // invariant across files, and a derived limit that used to be a chart's raw throw.
   for (const name of ['06-unknown-field-typo-did-you-mean', '10-shards-overlap', '40-request-above-limit-postgres']) {
     it(name, () => {
@@ -82,7 +82,7 @@ describe('the corpus through the real command line', () => {
       expect(c, name).toBeDefined();
       const regions = regionsForCase(c!);
       const out = outFolder();
-      const result = runTsx('main.ts', ['--regions', regions, '--out', out.dir]);
+      const result = runTsx('tools/synth/cli.ts', ['--regions', regions, '--out', out.dir]);
       const problems = judge(c!, regions, result, JSON.stringify(readTree(out.dir)) === JSON.stringify(out.before));
       expect(problems, result.stderr.slice(0, 3000)).toEqual([]);
     });

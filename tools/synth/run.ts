@@ -171,8 +171,10 @@ export function renderAll(
 class ValidationFailed extends Error {}
 
 /** Renders, validates and swaps into distDir. Throws on any failure; distDir is then unchanged. */
-export function synth(definition: SynthDefinition, options: SynthOptions): SynthResult {
+export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition), options: SynthOptions): SynthResult {
+  // The config first: a broken region file fails before the charts (most of the start-up) load.
   const plan = loadPlan(options.regionsDir);
+  const definition = typeof lazyDefinition === 'function' ? lazyDefinition() : lazyDefinition;
   const files = renderAll(definition, plan, options);
   writeDist(files, {
     distDir: options.distDir,
@@ -209,7 +211,7 @@ exit codes: 0 written, 1 invalid config / failing chart / failed validation (not
 `;
 
 /** The command line: exit codes 0 ok, 1 invalid config / failed chart / failed validation, 2 usage. */
-export function main(definition: SynthDefinition, argv: readonly string[], root: string): number {
+export function main(definition: SynthDefinition | (() => SynthDefinition), argv: readonly string[], root: string): number {
   let args;
   try {
     args = parseArgs({

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const { loadPlan } = await import('../../regions/load');
   const { renderAll } = await import('../synth/run');
   const { writeDist } = await import('../synth/write-dist');
-  const { validateTree } = await import('../validate');
+  const { validateRendered } = await import('../validate');
   const { loadTree, regionOfFile } = await import('../validate/load');
   const { checkWiring } = await import('../validate/wiring');
   const { describeObject, isRecord } = await import('../validate/types');
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     replace: 'all',
     check: (staging) => {
       let v = process.hrtime.bigint();
-      const report = validateTree(staging, { connections });
+      const report = validateRendered(staging, files, { connections });
       validateMs = ms(v);
       if (report.findings.length > 0) throw new Error(`validation: ${report.findings.length} findings`);
       // The wiring check (layer 5) alone, on the same objects, to split it out.

@@ -69,10 +69,18 @@ export function canonical(value: unknown, level: 'top' | 'metadata' | 'inner' = 
   return out;
 }
 
+/** The objects of a file as it holds them: install order, canonical keys (what its YAML parses back to). */
+export function canonicalDocuments(objects: readonly KubeObject[]): unknown[] {
+  return sortObjects(objects).map((o) => canonical(o));
+}
+
+/** A multi-document YAML file of canonical documents: header comment, then one document each. */
+export function yamlFile(documents: readonly unknown[], header: readonly string[]): string {
+  const docs = documents.map((d) => stringify(d, { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true, aliasDuplicateObjects: false }));
+  return `${header.map((line) => `# ${line}`).join('\n')}\n---\n${docs.join('---\n')}`;
+}
+
 /** A multi-document YAML file: header comment, then the objects in install order. */
 export function toYamlFile(objects: readonly KubeObject[], header: readonly string[]): string {
-  const docs = sortObjects(objects).map((o) =>
-    stringify(canonical(o), { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true, aliasDuplicateObjects: false }),
-  );
-  return `${header.map((line) => `# ${line}`).join('\n')}\n---\n${docs.join('---\n')}`;
+  return yamlFile(canonicalDocuments(objects), header);
 }

@@ -3,13 +3,19 @@
  * the chart id. Nothing touches the disk here, so tests can render and compare cheaply.
  */
 import type { App, Chart } from 'cdk8s';
-import { type KubeObject, toYamlFile } from './normalise';
+import { canonicalDocuments, type KubeObject, yamlFile } from './normalise';
 
 export interface RenderedFile {
   /** Path relative to the output root, e.g. us-east-1/namespaces.yaml. */
   readonly path: string;
   readonly content: string;
   readonly objects: number;
+  /**
+   * The documents `content` was written from (YAML files only): synth validates these in memory
+   * instead of parsing its own output back; test/synth/in-memory-validation.test.ts proves the
+   * YAML parses back to exactly them.
+   */
+  readonly documents?: readonly unknown[];
 }
 
 /** Runs every construct's validation first, as `App.synth()` would, and reports them all. */
@@ -32,7 +38,8 @@ export function renderApp(app: App, folder: string, header: readonly string[]): 
       if (seen.has(key)) throw new Error(`chart ${chart.node.id} renders ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name} twice`);
       seen.add(key);
     }
-    files.push({ path: `${folder}/${chart.node.id}.yaml`, content: toYamlFile(objects, header), objects: objects.length });
+    const documents = canonicalDocuments(objects);
+    files.push({ path: `${folder}/${chart.node.id}.yaml`, content: yamlFile(documents, header), objects: objects.length, documents });
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -12,7 +12,7 @@ import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { Connection } from '../../regions/wiring';
 import { applicationsFromApp, regionDocFromApp } from '../docs/region-doc';
 import { regionPrices } from '../../regions/pricing';
-import { formatReport, validateTree } from '../validate';
+import { formatReport, validateRendered } from '../validate';
 import { renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';
 
@@ -183,9 +183,11 @@ export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition),
       if (options.validate === false) return;
       const plans = new Map(plan.regions.map((r) => [r.region.name, r]));
       const declared = definition.connections;
-      let report: ReturnType<typeof validateTree>;
+      let report: ReturnType<typeof validateRendered>;
       try {
-        report = validateTree(staging, {
+        // The documents in memory, exactly what the staged YAML parses back to
+        // (test/synth/in-memory-validation.test.ts): synth never parses its own output.
+        report = validateRendered(staging, files, {
           connections: declared ? (region) => (plans.has(region) ? declared(plans.get(region)!) : undefined) : undefined,
           // A --region run stages only its folders; the rest of dist/ (the mesh settings in argocd/)
           // is what the cluster will run next to them.

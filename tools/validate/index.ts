@@ -16,7 +16,7 @@ import { Context } from './context';
 import { checkEnums } from './enums';
 import { checkKnownFields } from './known-fields';
 import { checkKubernetesTypes } from './kubernetes-types';
-import { loadTree, regionOfFile } from './load';
+import { loadTree, regionOfFile, regionOfRelative } from './load';
 import { checkMetadata } from './metadata';
 import { checkPdb, checkTopologySpread } from './policy/availability';
 import { checkImagePinned, checkProbes, checkReadOnlyRootFs, checkResources } from './policy/containers';
@@ -118,6 +118,25 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
 /** Validates already-parsed objects (tests). The region comes from `region` or the file's folder. */
 export function validateObjects(objects: LoadedObject[], options: ValidateOptions = {}): ValidationReport {
   return run(objects, options, [], new Set(objects.map((o) => o.file)).size);
+}
+
+/**
+ * Validates rendered files from memory (synth): the documents each YAML file was written from,
+ * reported under `<root>/<file>` as if read from disk, without parsing the YAML back.
+ * `npm run validate` reads the files themselves (validateTree).
+ */
+export function validateRendered(
+  root: string, files: readonly { readonly path: string; readonly documents?: readonly unknown[] }[], options: ValidateOptions = {},
+): ValidationReport {
+  const yaml = files.filter((f) => f.path.endsWith('.yaml'));
+  const objects: LoadedObject[] = yaml.flatMap((f) =>
+    (f.documents ?? []).map((object, index) => ({ file: path.join(root, f.path).split(path.sep).join('/'), index, object, region: regionOfRelative(f.path) })),
+  );
+  const hasGlobal = objects.some((o) => o.region === null);
+  const context = options.contextDir && fs.existsSync(options.contextDir) && !hasGlobal
+    ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => (o.region === undefined ? regionOfFile(o.file) : o.region) === null)
+    : [];
+  return run(objects, options, [], yaml.length, context);
 }
 
 /** Validates a rendered tree: `<root>/<region>/*.yaml` and `<root>/argocd/*.yaml`. */

@@ -265,7 +265,8 @@ describe('web smoke-test suite against a local booking site', () => {
   }, 30_000);
 
   for (const [b, expected] of Object.entries(BREAKS) as [Break, string[]][]) {
-    it(`${b}: fails ${expected.join(', ')} and nothing else`, async () => {
+    // Concurrent: each case has its own server on its own port (the slow ones sleep).
+    it.concurrent(`${b}: fails ${expected.join(', ')} and nothing else`, async ({ expect }) => {
       const { failed, out } = await runAgainst(b);
       expect(failed, out).toEqual(expected);
     }, 30_000);

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { RELEASE_GATE_JOBS } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
+import { REPO_ROOT } from '../../tools/repo-root';
 import { AnalysisJob } from '../lib/analysis-job';
 import { quitSidecarOnExit } from '../lib/job-pod';
 import { appLabels } from '../lib/metadata';
@@ -28,7 +29,7 @@ const SUITE_KEY = 'smoke-suite.mjs';
 const PLAN_KEY = 'plan.json';
 const SUITE_DIR = '/suite';
 /** The suite's source, shipped as it is in this repository (the tests run the same file). */
-export const SMOKE_SUITE_FILE = path.join(__dirname, SUITE_KEY);
+export const SMOKE_SUITE_FILE = path.join(REPO_ROOT, 'charts', 'web', SUITE_KEY);
 
 /** Names of the smoke test's objects, shared with the wiring peers. */
 export function webSmokeTestNames(plan: RegionPlan) {

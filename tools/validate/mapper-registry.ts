@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { REPO_ROOT } from '../repo-root';
 import { cachedCode, cacheKey, runCommonJs, sha1 } from './cache';
 
 export type Mapper = (obj: any) => unknown;
@@ -21,7 +22,7 @@ export interface MapperInfo {
 }
 
 /** Folder of the `cdk8s import` output. */
-export const IMPORTS_DIR = path.resolve(__dirname, '../../imports');
+export const IMPORTS_DIR = path.join(REPO_ROOT, 'imports');
 
 const gvkKey = (apiVersion: string, kind: string): string => `${apiVersion} ${kind}`;
 

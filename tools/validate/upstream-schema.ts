@@ -15,12 +15,13 @@ import Ajv, { ErrorObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import { parseAllDocuments } from 'yaml';
 import { cacheDir, cacheKey, readCache, runCommonJs, sha1, writeCache } from './cache';
+import { REPO_ROOT } from '../repo-root';
 import { child, fromPointer } from './paths';
 import { apiGroup, Entry, finding, isRecord, RawFinding } from './types';
 
 const RULE = 'upstream-schema';
 /** Default location: the committed, generated copies of the pinned upstream files. */
-export const DEFAULT_SCHEMA_DIR = path.resolve(__dirname, '../../imports/upstream');
+export const DEFAULT_SCHEMA_DIR = path.join(REPO_ROOT, 'imports', 'upstream');
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 

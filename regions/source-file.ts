@@ -90,21 +90,33 @@ export class SourceFile {
       for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) this.lines.addNewLine(i + 1);
     }
     const problems: TextProblem[] = [...refused];
+    const generic: TextProblem[] = [];
     if (refused.length === 0) {
       for (const error of this.doc.errors) {
         // Duplicate keys are reported below with both lines.
         if (error.code === 'DUPLICATE_KEY') continue;
         const offset = error.pos[0];
         const explained = explainParseError(error.code, this.text, offset);
-        problems.push({
-          offset,
-          ...(explained ?? { found: error.message.split('\n')[0], expected: 'valid YAML', fix: 'correct the YAML syntax at this line' }),
-        });
+        if (explained) {
+          problems.push({ offset, ...explained });
+        } else {
+          // The parser's own words, with the line they are about (its column can be far from the cause).
+          const start = this.text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
+          const end = this.text.indexOf('\n', offset);
+          const line = this.text.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
+          generic.push({ offset, found: `${error.message.split('\n')[0]}, at ${JSON.stringify(line.trim())}`, expected: 'valid YAML', fix: 'correct the YAML syntax at this line (often the line above it: a value on the key line and an indented block below it)' });
+        }
+      }
+      // One syntax slip makes the parser report every line after it: the first error is the one to fix.
+      if (generic.length > 0) {
+        const [first, ...rest] = generic.sort((x, y) => x.offset - y.offset);
+        problems.push(rest.length > 0 ? { ...first!, found: `${first!.found} (and ${rest.length} more parse error${rest.length > 1 ? 's' : ''} after it, most likely caused by this one)` } : first!);
       }
       for (const warning of this.doc.warnings) {
         problems.push({ offset: warning.pos[0], found: warning.message.split('\n')[0], expected: 'valid YAML without warnings', fix: 'correct the YAML at this line' });
       }
-      problems.push(...duplicateKeys(this.doc, (offset) => this.lines.linePos(offset).line), ...foreignTags(this.doc));
+      // Keys and tags of a document that did not parse cleanly are the parser's guesses: judge them only when it did.
+      if (problems.length === 0) problems.push(...duplicateKeys(this.doc, (offset) => this.lines.linePos(offset).line), ...foreignTags(this.doc));
       if (problems.length === 0) {
         const expansion = aliasExpansion(this.doc);
         if (expansion) problems.push(expansion);

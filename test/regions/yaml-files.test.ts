@@ -38,6 +38,16 @@ function only(issues: readonly ConfigIssue[], file: string): ConfigIssue {
 }
 
 describe('what YAML did to a value', () => {
+  it('one syntax slip is one problem: the first parse error, its line quoted, the ones it caused counted, no guessed keys judged', () => {
+    // A value on the key line with the block still below it: the parser then trips over every line after.
+    const dir = regionsWithText('us-west-2.yaml', 'shards:', 'shards: null');
+    const issue = only(configError(dir).issues, 'us-west-2.yaml');
+    expect(issue.line).toBe(lineOf('us-west-2.yaml', 'shards:'));
+    expect(issue.found).toMatch(/, at "shards: null" \(and \d+ more parse errors after it, most likely caused by this one\)$/);
+    expect(issue.fix).toContain('often the line above it');
+  });
+
+
   it('an unquoted #alerts is a comment: found null, with the comment named and the quoting fix', () => {
     const dir = regionsWithText('global.yaml', 'slackChannel: "#bookedbarber-alerts"', 'slackChannel: #bookedbarber-alerts');
     const issue = only(configError(dir).issues, 'global.yaml');

@@ -1,8 +1,8 @@
 /**
  * Limits of what the charts derive from the config: names built from platform.name, region
  * names and shard ids (Kubernetes names and label values, Grafana uids), container requests
- * against their limits, quantities Kubernetes can represent, schedules the backup sidecar can
- * evaluate, settings a chart refuses. Each of these used to be a chart's `throw` that reached the
+ * against their limits, quantities Kubernetes can represent, settings a chart refuses. (The backup
+ * schedule is the schema's `cron` format, regions/formats.ts: the same subset the sidecar evaluates.) Each of these used to be a chart's `throw` that reached the
  * user raw after the config checks; here it is a located issue naming the field that causes it,
  * found before any chart is built. The charts keep their assertions as guards against bugs
  * (tools/synth/run.ts reports those as internal errors).
@@ -276,36 +276,6 @@ const pricesAreSolvable: Invariant = ({ global }) => {
   });
 };
 
-/** Cron fields the backup sidecar's matcher understands (charts/postgres/backup.ts). */
-const CRON_FIELD = /^(\*|[0-9]+(-[0-9]+)?)(\/[1-9][0-9]*)?(,(\*|[0-9]+(-[0-9]+)?)(\/[1-9][0-9]*)?)*$/;
-const CRON_RANGES: ReadonlyArray<[string, number, number]> = [['minute', 0, 59], ['hour', 0, 23], ['day of month', 1, 31], ['month', 1, 12], ['day of week', 0, 7]];
-
-/** Why the sidecar cannot evaluate `schedule` as cron does, or undefined. */
-export function cronProblem(schedule: string): string | undefined {
-  const fields = schedule.trim().split(/\s+/);
-  if (fields.length !== 5) return `${fields.length} fields; a cron schedule has 5 (minute hour day-of-month month day-of-week)`;
-  for (const [i, field] of fields.entries()) {
-    const [name, min, max] = CRON_RANGES[i]!;
-    if (!CRON_FIELD.test(field)) return `${name} "${field}" is not supported (numbers, *, ranges, steps and lists only; no names)`;
-    for (const n of field.match(/[0-9]+/g) ?? []) if (/^0[0-9]/.test(n)) return `${name} "${field}": write ${Number(n)}, not ${n}`;
-    for (const part of field.split(',')) {
-      const [range] = part.split('/');
-      if (range === '*') continue;
-      const [lo, hi = lo] = range!.split('-').map(Number);
-      if (lo! < min || hi! > max || lo! > hi!) return `${name} "${part}" is outside ${min}-${max}`;
-    }
-  }
-  return undefined;
-}
-
-const backupScheduleIsCron: Invariant = ({ global }) => {
-  const schedule = global.config.postgres.baseBackupSchedule;
-  const problem = cronProblem(schedule);
-  return problem === undefined
-    ? []
-    : [global.source.issue(['postgres', 'baseBackupSchedule'], JSON.stringify(schedule), `a cron schedule in UTC the backup sidecar can evaluate: ${problem}`, 'e.g. "15 2 * * *" (02:15 UTC daily)')];
-};
-
 /**
  * A shard primary's worst-case failover (Patroni's timing, regions/failover-timing.ts) must fit
  * the RTO: charts/postgres/patroni.ts checkPatroniTiming.
@@ -352,7 +322,6 @@ export const derivedLimitsHold: Invariant = (model: LoadedModel) =>
     prometheusVolumeHoldsRetention,
     elasticsearchIsUsable,
     pricesAreSolvable,
-    backupScheduleIsCron,
     failoverWithinRto,
     workloadPortIsNotMetricsPort,
   ].flatMap((invariant) => invariant(model));

@@ -8,6 +8,7 @@
  * `formatMaximum` in the JSON Schema) and asks `explainString` for the message. Plain functions,
  * no I/O: regions/ imports no chart.
  */
+import { QUANTITY_SUFFIXES } from './quantity';
 
 /** What is wrong with a value: `found` describes it, `fix` says what to type instead. */
 export interface Explanation {
@@ -282,15 +283,15 @@ export function parseDuration(text: string, format: string): number | Problem {
 // ---------------------------------------------------------------------------------------------
 // Kubernetes quantities
 
+/** Every suffix Kubernetes knows: parseQuantity's (regions/quantity.ts) and the ones it does not read. */
 const QUANTITY_SUFFIX: Readonly<Record<string, number>> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6,
+  ...QUANTITY_SUFFIXES, n: 1e-9, u: 1e-6, P: 1e15, E: 1e18, Pi: 1024 ** 5, Ei: 1024 ** 6,
 };
 
-/** What regions/quantity.ts (parseQuantity, used by the invariants and charts) accepts. */
+/** What regions/quantity.ts (parseQuantity, used by the invariants and charts) accepts, by format. */
 const SUPPORTED_SUFFIXES: Readonly<Record<string, readonly string[]>> = {
   'k8s-cpu': ['', 'm'],
-  'k8s-bytes': ['', 'k', 'M', 'G', 'T', 'Ki', 'Mi', 'Gi', 'Ti'],
+  'k8s-bytes': Object.keys(QUANTITY_SUFFIXES).filter((suffix) => suffix !== 'm'),
 };
 
 /** The value of a Kubernetes quantity (cores for k8s-cpu, bytes for k8s-bytes), or a problem. */

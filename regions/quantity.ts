@@ -2,7 +2,8 @@
  * Kubernetes quantities as numbers (CPU in cores, memory and storage in bytes), so capacity
  * invariants can compare `1200Gi` with `900Gi` before anything is rendered.
  */
-const SUFFIX: Readonly<Record<string, number>> = {
+/** The suffixes parseQuantity reads, and their factors (regions/formats.ts explains the others). */
+export const QUANTITY_SUFFIXES: Readonly<Record<string, number>> = {
   '': 1,
   m: 1e-3,
   k: 1e3,
@@ -18,5 +19,5 @@ const SUFFIX: Readonly<Record<string, number>> = {
 export function parseQuantity(quantity: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(quantity);
   if (!match) throw new Error(`"${quantity}" is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 10Gi)`);
-  return Number(match[1]) * SUFFIX[match[2] ?? ''];
+  return Number(match[1]) * QUANTITY_SUFFIXES[match[2] ?? ''];
 }

@@ -15,9 +15,8 @@ import { RELEASE_GATE_JOBS } from '../../regions/capacity';
 import type { GlobalConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
-import { AnalysisJob } from '../lib/analysis-job';
+import { AnalysisJob, analysisJobNames } from '../lib/analysis-job';
 import { quitSidecarOnExit } from '../lib/job-pod';
-import { appLabels } from '../lib/metadata';
 import { durationToSeconds } from '../lib/promql';
 
 /** UID of the k6 image's `k6` user. */
@@ -32,13 +31,8 @@ export const LOAD_TEST_BEFORE_WEIGHT_ABOVE = 50;
 
 /** Names of the load test's objects, shared with the wiring peers. */
 export function apiLoadTestNames(plan: RegionPlan) {
-  const base = `${plan.names.api.rollout}-load-test`;
   return {
-    analysisTemplate: base,
-    configMap: `${base}-script`,
-    serviceAccount: base,
-    /** Pod labels of the Job (the peer the wiring declares). */
-    selectorLabels: appLabels(plan, `${plan.names.api.app}-load-test`, COMPONENT),
+    ...analysisJobNames(plan, plan.names.api, COMPONENT, 'script'),
     targetUrl: `http://${serviceHost(plan.names.api.canaryService, plan.namespaces.app)}:${plan.global.workloads.api.port}`,
   } as const;
 }

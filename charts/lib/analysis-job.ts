@@ -18,7 +18,7 @@ import { type ContainerResources, hardenedPodTemplate } from './hardened-pod';
 import { sidecarAnnotations } from './http-service';
 import { runToCompletion } from './job-pod';
 import { LABELS } from './labels';
-import { SYNC_WAVE, syncWave } from './metadata';
+import { appLabels, SYNC_WAVE, syncWave } from './metadata';
 
 export interface AnalysisJobNames {
   readonly analysisTemplate: string;
@@ -26,6 +26,16 @@ export interface AnalysisJobNames {
   readonly serviceAccount: string;
   /** Pod labels of the Job (the peer the wiring declares). */
   readonly selectorLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * The names of a release gate's objects, from its service's names: `<rollout>-<gate>` for the
+ * AnalysisTemplate and ServiceAccount, `<rollout>-<gate>-<files>` for the ConfigMap, and pod labels
+ * of their own (`<app>-<gate>`), so policies can tell the tester from the service it tests.
+ */
+export function analysisJobNames(plan: RegionPlan, service: { readonly rollout: string; readonly app: string }, gate: string, files: string): AnalysisJobNames {
+  const base = `${service.rollout}-${gate}`;
+  return { analysisTemplate: base, configMap: `${base}-${files}`, serviceAccount: base, selectorLabels: appLabels(plan, `${service.app}-${gate}`, gate) };
 }
 
 export interface AnalysisJobProps {

@@ -17,9 +17,8 @@ import { RELEASE_GATE_JOBS } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
 import { REPO_ROOT } from '../../tools/repo-root';
-import { AnalysisJob } from '../lib/analysis-job';
+import { AnalysisJob, analysisJobNames } from '../lib/analysis-job';
 import { quitSidecarOnExit } from '../lib/job-pod';
-import { appLabels } from '../lib/metadata';
 
 /** UID of the `node` user of the official node image. */
 export const NODE_UID = 1000;
@@ -33,13 +32,8 @@ export const SMOKE_SUITE_FILE = path.join(REPO_ROOT, 'charts', 'web', SUITE_KEY)
 
 /** Names of the smoke test's objects, shared with the wiring peers. */
 export function webSmokeTestNames(plan: RegionPlan) {
-  const base = `${plan.names.web.rollout}-smoke-test`;
   return {
-    analysisTemplate: base,
-    configMap: `${base}-suite`,
-    serviceAccount: base,
-    /** Pod labels of the Job (the peer the wiring declares). */
-    selectorLabels: appLabels(plan, `${plan.names.web.app}-smoke-test`, COMPONENT),
+    ...analysisJobNames(plan, plan.names.web, COMPONENT, 'suite'),
     targetUrl: `http://${serviceHost(plan.names.web.previewService, plan.namespaces.app)}:${plan.global.workloads.web.port}`,
   } as const;
 }

@@ -52,6 +52,14 @@ describe('NodePools by risk', () => {
     // API 50 x (500m + 100m sidecar) + web 10 x (200m + 100m) = 33 CPU; / 0.8 = 41.25 -> 42
     expect(base.spec.limits).toEqual({ cpu: '42' });
     expect(base.spec.disruption.consolidationPolicy).toBe('WhenEmpty');
+    // Never consolidated: an emptied base node must stay for the pods that return after a release.
+    expect(base.spec.disruption.consolidateAfter).toBe('Never');
+  });
+
+  it('never expires a node (Karpenter v1 expiry is forceful): nodes renew by drift, within each budget', () => {
+    for (const name of ['bookedbarber-platform', 'bookedbarber-app-base', 'bookedbarber-app-burst']) {
+      expect(pool(name).spec.template.spec.expireAfter, name).toBe('Never');
+    }
   });
 
   it('bursts onto spot beyond it, as far as the app quota reaches', () => {

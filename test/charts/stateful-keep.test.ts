@@ -6,24 +6,15 @@
  * charts/lib/metadata.ts for why the volumeClaimTemplates carry no annotation).
  */
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { definition } from '../../main';
 import { ARGOCD_SYNC_OPTIONS, KEEP_ON_PRUNE, keepsOnPrune } from '../../charts/lib/metadata';
 import { LABELS } from '../../charts/lib/labels';
 import { loadPlan } from '../../regions/load';
-import { renderAll } from '../../tools/synth/run';
+import { renderedObjects } from '../support/rendered';
 import type { Obj } from '../support/charts';
 import { REGIONS_DIR } from '../support/regions';
 
 const plan = loadPlan(REGIONS_DIR);
-const rendered = renderAll(definition, plan, {}).flatMap((f) =>
-  f.path.endsWith('.yaml')
-    ? parseAllDocuments(f.content, { version: '1.1' })
-        .map((d) => d.toJS() as Obj | null)
-        .filter((o): o is Obj => o !== null)
-        .map((object) => ({ folder: f.path.split('/')[0], file: f.path, object }))
-    : [],
-);
+const rendered = renderedObjects();
 const where = (r: { file: string; object: Obj }) => `${r.file}: ${r.object.kind} ${r.object.metadata.namespace ?? ''}/${r.object.metadata.name}`;
 const statefulSets = rendered.filter((r) => r.object.kind === 'StatefulSet');
 const withVolumes = statefulSets.filter((r) => (r.object.spec.volumeClaimTemplates ?? []).length > 0);

@@ -6,26 +6,17 @@
  * durable data (Postgres, Redis sessions) the Retain one.
  */
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { definition } from '../../main';
 import { EBS_CSI_PROVISIONER, EncryptedStorageClass, StorageChart } from '../../charts/storage/chart';
 import { TracingChart } from '../../charts/tracing/chart';
 import { loadPlan } from '../../regions/load';
 import { storageClasses } from '../../regions/storage';
-import { renderAll } from '../../tools/synth/run';
+import { renderedObjects } from '../support/rendered';
 import { find, newApp, objectsOf, regionPlan, type Obj } from '../support/charts';
 import { REGIONS_DIR } from '../support/regions';
 import { Chart } from 'cdk8s';
 
 const plan = loadPlan(REGIONS_DIR);
-const rendered = renderAll(definition, plan, {}).flatMap((f) =>
-  f.path.endsWith('.yaml')
-    ? parseAllDocuments(f.content, { version: '1.1' })
-        .map((d) => d.toJS() as Obj | null)
-        .filter((o): o is Obj => o !== null)
-        .map((object) => ({ folder: f.path.split('/')[0], file: f.path, object }))
-    : [],
-);
+const rendered = renderedObjects();
 const [RETAIN, DELETE] = storageClasses(plan.global).map((c) => c.name);
 
 /** Every claim of a rendered object: [where, storageClassName, app name]. */

@@ -10,6 +10,7 @@ import { imageReference } from '../../charts/lib/image';
 import { WebChart } from '../../charts/web/chart';
 import { NODE_UID, NOT_FOUND_PATH, SMOKE_SUITE_FILE, webSmokeTestNames } from '../../charts/web/smoke-test';
 import { declaredConnections } from '../../charts/wiring/connections';
+import { MeshChart } from '../../charts/mesh/chart';
 import { find, newApp, objectsOf, regionPlan } from '../support/charts';
 
 const plan = regionPlan('us-east-1');
@@ -78,5 +79,20 @@ describe('web smoke test: wiring', () => {
     // Nobody else is declared to the preview: it is the tester's alone.
     expect(declaredConnections(plan).filter((x) => x.to.kind === 'service' && x.to.host.startsWith(`${plan.names.web.previewService}.`)).map((x) => x.name))
       .toEqual(['web-smoke-test-to-web-preview']);
+  });
+});
+
+describe('web smoke test: what the app sees', () => {
+  it('the tester\'s sidecar rewrites the Host to the public host, for the preview only, as every route retries', () => {
+    const mesh = objectsOf(new MeshChart(newApp(), { plan }));
+    const previewHost = `${plan.names.web.previewService}.${plan.namespaces.app}.svc.cluster.local`;
+    const vs = mesh.filter((o) => o.kind === 'VirtualService' && o.spec.hosts.includes(previewHost));
+    expect(vs).toHaveLength(1);
+    expect(vs[0].spec.gateways).toEqual(['mesh']);
+    expect(vs[0].spec.exportTo).toEqual(['.']);
+    const [route] = vs[0].spec.http;
+    expect(route.rewrite).toEqual({ authority: plan.global.ingress.webHost });
+    expect(route.route).toEqual([{ destination: { host: previewHost, port: { number: plan.global.workloads.web.port } } }]);
+    expect(route.retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request');
   });
 });

@@ -13,17 +13,7 @@ import { LONGEST_DASHBOARD_KEY, WORKLOAD_METRICS_PORT } from '../../regions/deri
 import { loadPlan } from '../../regions/load';
 import { loadModel } from '../../regions/load';
 import { synth } from '../../tools/synth/run';
-import { regionsWith, REGIONS_DIR, REPO_ROOT, tempDir, type RegionFiles } from '../support/regions';
-
-function issuesFor(mutate: (files: RegionFiles) => void): ConfigIssue[] {
-  try {
-    loadModel(regionsWith(mutate));
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.issues];
-    throw error;
-  }
-  return [];
-}
+import { issuesFor, REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
 
 /** The single issue at `field` (other issues may exist; this one must be there, with a fix). */
 function at(issues: ConfigIssue[], file: string, field: string): ConfigIssue {

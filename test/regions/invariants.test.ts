@@ -3,19 +3,9 @@
  * names the file, the field path, what was found and the fix. Guards issue #2 item 3.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatPath, type ConfigIssue } from '../../regions/config-error';
+import { formatPath, type ConfigIssue } from '../../regions/config-error';
 import { loadModel } from '../../regions/load';
-import { regionsWith, REGIONS_DIR, type RegionFiles } from '../support/regions';
-
-function issuesFor(mutate: (files: RegionFiles) => void): ConfigIssue[] {
-  try {
-    loadModel(regionsWith(mutate));
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.issues];
-    throw error;
-  }
-  return [];
-}
+import { issuesFor, REGIONS_DIR, type RegionFiles } from '../support/regions';
 
 function only(issues: ConfigIssue[]): ConfigIssue {
   expect(issues.map((i) => `${i.file.split('/').pop()} ${formatPath(i.path)}: ${i.expected}`)).toHaveLength(1);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ConfigError } from '../../regions/config-error';
+import { ConfigError, type ConfigIssue } from '../../regions/config-error';
 import { loadModel } from '../../regions/load';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -61,4 +61,15 @@ export function configError(dir: string): ConfigError {
     throw error;
   }
   throw new Error('expected a ConfigError');
+}
+
+/** Every issue loading a copy of the shipped regions changed by `mutate` raises ([] when it loads). */
+export function issuesFor(mutate: (files: RegionFiles) => void): ConfigIssue[] {
+  try {
+    loadModel(regionsWith(mutate));
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.issues];
+    throw error;
+  }
+  return [];
 }

@@ -5,19 +5,10 @@
  * require the app pools (on-demand base, then spot). Nothing else may reach spot, and no new
  * kind of pod-bearing object slips past the check.
  */
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { definition } from '../../main';
-import { loadPlan } from '../../regions/load';
-import { renderAll } from '../../tools/synth/run';
-import { REGIONS_DIR } from '../support/regions';
+import { renderedObjects } from '../support/rendered';
 
-const objects = renderAll(definition, loadPlan(REGIONS_DIR), {}).flatMap((file) =>
-  parseAllDocuments(file.content, { version: '1.1' })
-    .map((doc) => doc.toJS() as any)
-    .filter((o) => o)
-    .map((object) => ({ where: `${file.path} ${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}`, object })),
-);
+const objects = renderedObjects();
 
 /** The pod specs (or operator specs carrying affinity and tolerations) of an object, by kind. */
 function podSpecs(o: any): any[] {
@@ -53,6 +44,10 @@ describe('node placement over the rendered tree', () => {
       expect(spec.tolerations, where).toEqual([{ key: 'bookedbarber.com/app', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]);
       expect(requiredTerms(spec), where).toEqual([
         { matchExpressions: [{ key: 'karpenter.sh/nodepool', operator: 'In', values: ['bookedbarber-app-base', 'bookedbarber-app-burst'] }] },
+      ]);
+      // The scheduler fills room on on-demand base nodes before spot (NodePool weights only order new nodes).
+      expect(spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution, where).toEqual([
+        { weight: 100, preference: { matchExpressions: [{ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] }] } },
       ]);
     }
   });

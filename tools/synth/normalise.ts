@@ -4,7 +4,7 @@
  * objects in install order (Helm's, which reviewers know), keys in a fixed order, YAML 1.1
  * quoting so that Kubernetes' YAML parser reads every string back as a string.
  */
-import { stringify } from 'yaml';
+import { emitYaml } from './emit-yaml';
 
 export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } & Record<string, unknown> } & Record<
   string,
@@ -76,7 +76,7 @@ export function canonicalDocuments(objects: readonly KubeObject[]): unknown[] {
 
 /** A multi-document YAML file of canonical documents: header comment, then one document each. */
 export function yamlFile(documents: readonly unknown[], header: readonly string[]): string {
-  const docs = documents.map((d) => stringify(d, { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true, aliasDuplicateObjects: false }));
+  const docs = documents.map((d) => emitYaml(d));
   return `${header.map((line) => `# ${line}`).join('\n')}\n---\n${docs.join('---\n')}`;
 }
 

@@ -1,0 +1,122 @@
+/**
+ * The YAML text of one canonical document, exactly as `yaml`'s
+ * `stringify(doc, { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true })` writes it, in a
+ * tenth of the time (issue 16: the library's generic document model was half of synth's render).
+ *
+ * The structure (mappings, sequences, indentation, empty collections) is written here. A scalar is
+ * written here only when its text is beyond doubt: a plain string of letters, digits and `_./-`
+ * that starts with a letter and is not a YAML 1.1 boolean or null word, a safe integer, a boolean,
+ * null. Every other scalar — quoted strings, block scalars, floats, odd keys — is written by the
+ * `yaml` library itself, in the same position, so quoting rules are never re-implemented.
+ * test/synth/emit-yaml.test.ts compares both on every rendered document and on generated ones.
+ */
+import { stringify } from 'yaml';
+
+const OPTIONS = { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true, aliasDuplicateObjects: false } as const;
+
+/** Letters first, then letters, digits and `_./-`: never a number, date or indicator in YAML 1.1. */
+const PLAIN = /^[A-Za-z][A-Za-z0-9_./-]*$/;
+/** YAML 1.1 booleans and null: the library quotes them (`"yes"`, `"on"`, `"null"`). */
+const RESERVED = new Set(['y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', 'null']);
+
+function isPlain(text: string): boolean {
+  return PLAIN.test(text) && !RESERVED.has(text.toLowerCase());
+}
+
+/**
+ * A scalar value as the library writes it after `key: ` (or `- `); `indent` is the column of that
+ * key (or dash): a block scalar's lines sit two further in, as the library puts them under `x:`.
+ */
+function libraryValue(value: unknown, indent: string): string {
+  // `x: <value>\n` at column 0: the value's own lines (a block scalar) are indented by two.
+  let body = typeof value === 'string' ? written.get(value) : undefined;
+  if (body === undefined) {
+    body = stringify({ x: value }, OPTIONS).slice(3, -1);
+    if (typeof value === 'string') written.set(value, body);
+  }
+  // Empty lines of a block scalar stay empty.
+  return indent === '' ? body : body.replace(/\n(?!\n|$)/g, `\n${indent}`);
+}
+
+/**
+ * What the library wrote for a string before: the same values recur in every region (quantities,
+ * ports as strings, URLs). Only what `stringify` returned is kept, so a hit is the library's text.
+ */
+const written = new Map<string, string>();
+
+function scalar(value: unknown, indent: string): string {
+  if (typeof value === 'string') return isPlain(value) ? value : libraryValue(value, indent);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value === null) return 'null';
+  return libraryValue(value, indent);
+}
+
+const NOT_SIMPLE = new Error('a key the emitter leaves to the library');
+const writtenKeys = new Map<string, string>();
+
+function key(name: string): string {
+  if (isPlain(name)) return name;
+  const known = writtenKeys.get(name);
+  if (known !== undefined) return known;
+  const text = stringify({ [name]: 0 }, OPTIONS);
+  // An explicit `? key` (a multi-line key): not a shape synth renders; the library writes the document.
+  if (!text.endsWith(': 0\n') || text.startsWith('? ') || text.slice(0, -4).includes('\n')) throw NOT_SIMPLE;
+  writtenKeys.set(name, text.slice(0, -4));
+  return text.slice(0, -4);
+}
+
+const isCollection = (v: unknown): v is object => v !== null && typeof v === 'object';
+const isEmpty = (v: object) => (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0);
+
+/** Lines of a non-empty mapping at `indent`. */
+function mapping(map: Record<string, unknown>, indent: string, out: string[]): void {
+  for (const name of Object.keys(map)) {
+    const value = map[name];
+    if (value === undefined) continue;
+    const head = `${indent}${key(name)}:`;
+    if (isCollection(value) && !isEmpty(value)) {
+      out.push(head);
+      block(value, `${indent}  `, out);
+    } else {
+      out.push(`${head} ${isCollection(value) ? (Array.isArray(value) ? '[]' : '{}') : scalar(value, indent)}`);
+    }
+  }
+}
+
+/** Lines of a non-empty sequence at `indent` (indentSeq: items indented under their key). */
+function sequence(items: readonly unknown[], indent: string, out: string[]): void {
+  for (const item of items) {
+    if (isCollection(item) && !isEmpty(item)) {
+      // The item's first line follows `- `; the rest line up under it.
+      const lines: string[] = [];
+      block(item, `${indent}  `, lines);
+      out.push(`${indent}- ${lines[0]!.slice(indent.length + 2)}`, ...lines.slice(1));
+    } else {
+      out.push(`${indent}- ${isCollection(item) ? (Array.isArray(item) ? '[]' : '{}') : scalar(item, indent)}`);
+    }
+  }
+}
+
+function block(value: object, indent: string, out: string[]): void {
+  if (Array.isArray(value)) sequence(value, indent, out);
+  else mapping(value as Record<string, unknown>, indent, out);
+}
+
+/** One document's text, ending in a newline (what `stringify(document, OPTIONS)` returns). */
+export function emitYaml(document: unknown): string {
+  if (!isCollection(document) || isEmpty(document)) return stringify(document, OPTIONS);
+  const out: string[] = [];
+  try {
+    block(document, '', out);
+  } catch (error) {
+    if (error === NOT_SIMPLE) return stringify(document, OPTIONS);
+    throw error;
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The reference the emitter must equal (tests compare the two). */
+export function libraryYaml(document: unknown): string {
+  return stringify(document, OPTIONS);
+}

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 
 /** Bump when a transform whose output is cached (schema strictness, transpile) changes meaning. */
-export const CACHE_VERSION = 4;
+export const CACHE_VERSION = 5;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const AJV_VERSION: string = require('ajv/package.json').version;

@@ -50,6 +50,10 @@ const OBJECT_RULES: ObjectRule[] = [
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts,
 ];
 
+/** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
+const COVERED_BY_UPSTREAM = new Set<ObjectRule>([checkKnownFields, checkKubernetesTypes]);
+const OBJECT_RULES_AFTER_UPSTREAM = OBJECT_RULES.filter((rule) => !COVERED_BY_UPSTREAM.has(rule));
+
 /** Rules that need the other objects of the region. */
 const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
@@ -92,18 +96,29 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
       findings.push({ file: o.file, index: o.index, object: describeObject(o.object), path: '', rule: 'yaml', message: 'document is not a mapping', hint: 'one Kubernetes object per YAML document' });
     }
   }
-  const ctx = new Context(entries);
-  for (const e of entries) {
-    for (const rule of OBJECT_RULES) findings.push(...rule(e));
-    for (const rule of CONTEXT_RULES) findings.push(...rule(e, ctx));
-  }
   const notes: string[] = [];
   const { dir, note } = resolveSchemaDir(options.schemaDir);
   if (note) notes.push(note);
+  // The upstream layer first: an object its strict schema settles (the API server's own schema,
+  // unknown fields refused) gives the in-repo schema layers nothing to find, so they only run to
+  // word the problems of an object it refuses (test/validate/schema-layers.test.ts).
+  const upstreamFindings: RawFinding[] = [];
+  const acceptedUpstream = new Set<Entry>();
   if (dir) {
     const upstream = upstreamSchemas(dir);
-    for (const e of entries) findings.push(...upstream.validate(e));
+    for (const e of entries) {
+      const found = upstream.validate(e);
+      if (upstream.settles(e, found)) acceptedUpstream.add(e);
+      upstreamFindings.push(...found);
+    }
   }
+  const ctx = new Context(entries);
+  for (const e of entries) {
+    const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
+    for (const rule of rules) findings.push(...rule(e));
+    for (const rule of CONTEXT_RULES) findings.push(...rule(e, ctx));
+  }
+  findings.push(...upstreamFindings);
   if (options.connections) {
     const wiring = checkWiring([...entries, ...toEntries(context)], options.connections);
     findings.push(...wiring.findings);

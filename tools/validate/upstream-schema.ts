@@ -25,7 +25,12 @@ export const DEFAULT_SCHEMA_DIR = path.join(REPO_ROOT, 'imports', 'upstream');
 
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-interface CrdVersion { name: string; served: boolean; storage: boolean }
+/**
+ * `open`: paths (`['spec', 'config']`) where the schema declares properties yet keeps unknown
+ * fields (`x-kubernetes-preserve-unknown-fields`): the API server accepts any field there, but the
+ * program reading it may not, so the in-repo layers check what the upstream schema lets through.
+ */
+interface CrdVersion { name: string; served: boolean; storage: boolean; open?: string[][] }
 interface CrdKind { group: string; kind: string; versions: CrdVersion[]; file: string; doc: number; fileSha: string }
 /** What one schema file holds, cached by its content hash so a warm run parses no YAML. */
 interface FileIndex {
@@ -89,10 +94,34 @@ export function strictSchema(s: unknown): unknown {
   return out;
 }
 
+/** Where a schema keeps unknown fields next to declared ones (CrdVersion.open). */
+function openPaths(schema: unknown, at: string[] = [], out: string[][] = []): string[][] {
+  if (!isRecord(schema)) return out;
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true && isRecord(schema.properties)) out.push(at);
+  if (isRecord(schema.properties)) for (const [name, sub] of Object.entries(schema.properties)) openPaths(sub, [...at, name], out);
+  if (isRecord(schema.items)) openPaths(schema.items, at, out);
+  if (isRecord(schema.additionalProperties)) openPaths(schema.additionalProperties, at, out);
+  return out;
+}
+
+/** Whether `obj` has a value at a path that may hold more than its schema declares (arrays and maps: any element). */
+function reaches(obj: unknown, path: readonly string[]): boolean {
+  if (path.length === 0) return obj !== undefined;
+  if (Array.isArray(obj)) return obj.some((item) => reaches(item, path));
+  return isRecord(obj) && path[0]! in obj && reaches(obj[path[0]!], path.slice(1));
+}
+
+/**
+ * A Kubernetes quantity (apimachinery's grammar, as CRDs spell it): `500m`, `2Gi`, `1e3`. The
+ * definitions file only says "string"; the API server refuses anything else.
+ */
+const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+
 function strictDefinitions(defs: Record<string, unknown>): Record<string, unknown> {
   const out = Object.fromEntries(Object.entries(defs).map(([n, s]) => [n, strictSchema(s)]));
   out['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = { type: ['integer', 'string'] };
-  out['io.k8s.apimachinery.pkg.api.resource.Quantity'] = { type: ['string', 'number'] };
+  out['io.k8s.apimachinery.pkg.api.resource.Quantity'] = { type: ['string', 'number'], pattern: QUANTITY };
   return out;
 }
 
@@ -144,7 +173,7 @@ export class UpstreamSchemas {
           const spec = doc.spec;
           const versions = Array.isArray(spec.versions) ? spec.versions.filter(isRecord) : [];
           index.crds.push({ group: String(spec.group), kind: String(isRecord(spec.names) ? spec.names.kind : ''), doc: i,
-            versions: versions.map((v) => ({ name: String(v.name), served: v.served === true, storage: v.storage === true })) });
+            versions: versions.map((v) => ({ name: String(v.name), served: v.served === true, storage: v.storage === true, open: openPaths(isRecord(v.schema) ? v.schema.openAPIV3Schema : undefined) })) });
         } else if (doc.kind === undefined && isRecord(doc.definitions)) {
           index.gvks = gvkIndex(doc.definitions);
         }
@@ -197,7 +226,7 @@ export class UpstreamSchemas {
     const v = crd.versions.find((x) => x.name === version);
     if (!v) return `the ${kind} CRD does not define version ${version} (it has ${crd.versions.map((x) => x.name).join(', ')})`;
     if (!v.served) return `the ${kind} CRD does not serve version ${version} (served: ${crd.versions.filter((x) => x.served).map((x) => x.name).join(', ')})`;
-    return this.cached(cacheKey(crd.fileSha, crd.group, kind, version), () => {
+    return this.cached(cacheKey(crd.fileSha, this.defs?.sha ?? '', crd.group, kind, version), () => {
       const doc = this.parseFile(crd.file)[crd.doc] as any;
       const entry = (doc.spec.versions as any[]).find((x) => x.name === version);
       const schema = entry?.schema?.openAPIV3Schema ?? { type: 'object' };
@@ -206,6 +235,12 @@ export class UpstreamSchemas {
       const root = strictSchema(schema) as Record<string, any>;
       if (isRecord(root.properties)) root.properties = { ...ENVELOPE, ...root.properties };
       const ajv = newAjv();
+      // CRDs leave metadata as `type: object`, but the API server checks it as every object's
+      // ObjectMeta (a misspelt `namespac` is refused, not kept): the same definition here.
+      if (this.defs && isRecord(root.properties) && JSON.stringify(root.properties.metadata) === JSON.stringify(ENVELOPE.metadata)) {
+        ajv.addSchema({ $id: 'k8s.json', definitions: strictDefinitions(this.definitions()) });
+        root.properties.metadata = { $ref: `k8s.json#/definitions/${OBJECT_META}` };
+      }
       return [ajv, ajv.compile(root)];
     });
   }
@@ -237,9 +272,26 @@ export class UpstreamSchemas {
     }
   }
 
+  /**
+   * Whether this layer alone settles the fields of `e`: its schema accepts the object and no
+   * field of it sits where the schema keeps unknown fields (CrdVersion.open). Then the in-repo
+   * schema layers have nothing to add (test/validate/schema-layers.test.ts).
+   */
+  settles(e: Entry, findings: readonly RawFinding[]): boolean {
+    if (findings.length > 0) return false;
+    const { apiVersion, kind } = e.obj;
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string') return false;
+    const crd = this.defs?.index.has(`${apiVersion} ${kind}`) ? undefined : this.crds.get(`${apiGroup(apiVersion)}/${kind}`);
+    const open = crd?.versions.find((v) => v.name === apiVersion.slice(apiVersion.indexOf('/') + 1))?.open ?? [];
+    return !open.some((at) => reaches(e.obj, at));
+  }
+
   validate(e: Entry): RawFinding[] {
     const { apiVersion, kind } = e.obj;
-    if (typeof apiVersion !== 'string' || typeof kind !== 'string') return [];
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
+      const missing = typeof apiVersion !== 'string' ? 'apiVersion' : 'kind';
+      return [finding(e, missing, RULE, `required field ${missing} is missing or not a string: no upstream schema applies`, `set ${missing}`)];
+    }
     const v = this.validatorFor(apiVersion, kind);
     if (typeof v === 'string') return [finding(e, '', RULE, v, 'an independent schema check (kubeconform) would fail here too; use a kind/version the pinned upstream schemas define, or pin the CRD in cdk8s.yaml and run `npm run import`')];
     if (v(e.obj)) return [];

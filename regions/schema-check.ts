@@ -2,24 +2,74 @@
  * Checks one parsed file against its JSON Schema and turns ajv's errors into ConfigIssues a
  * person can act on (found / expected / fix, with the line).
  */
-import Ajv, { type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { _, type AnySchemaObject, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
 import type { TSchema } from '@sinclair/typebox';
+import * as path from 'node:path';
+import { cacheDir, cacheKey, flushCodeCaches, readCache, runCommonJs, sha1, writeCache } from '../tools/validate/cache';
 import { formatPath, show, type ConfigIssue, type FieldPath } from './config-error';
 import { editDistance } from './edit-distance';
 import { explainLookAlikes, explainString, FORMATS, isValidFormat, plainText, withinFormatBound, type StringSchema } from './formats';
 import type { SourceFile } from './source-file';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+/**
+ * What the compiled validators call at run time: the format checks of regions/formats.ts. The
+ * cached (standalone) code reaches them as `require("bookedbarber:region-formats")`.
+ */
+const RUNTIME_ID = 'bookedbarber:region-formats';
+const runtime = {
+  formats: Object.fromEntries(Object.keys(FORMATS).map((name) => [name, { type: 'string' as const, validate: (text: string) => isValidFormat(name, text) }])),
+  withinFormatBound,
+};
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { source: true, formats: _`require(${RUNTIME_ID}).formats` } });
 // Structured strings (regions/formats.ts): `format` parses, `formatMinimum`/`formatMaximum`
 // bound the parsed value (a duration in seconds, a quantity in cores or bytes).
-for (const name of Object.keys(FORMATS)) ajv.addFormat(name, { type: 'string', validate: (text: string) => isValidFormat(name, text) });
+for (const [name, format] of Object.entries(runtime.formats)) ajv.addFormat(name, format);
 for (const [keyword, side] of [['formatMinimum', 'min'], ['formatMaximum', 'max']] as const) {
   ajv.addKeyword({
     keyword,
     type: 'string',
     schemaType: 'string',
-    validate: (limit: string, data: string, parentSchema?: AnySchemaObject) => withinFormatBound(String(parentSchema?.format ?? ''), data, limit, side),
+    code(cxt: KeywordCxt) {
+      const bound = cxt.gen.scopeValue('func', { ref: withinFormatBound, code: _`require(${RUNTIME_ID}).withinFormatBound` });
+      const format = String((cxt.parentSchema as AnySchemaObject).format ?? '');
+      cxt.fail(_`!${bound}(${format}, ${cxt.data}, ${cxt.schema as string}, ${side})`);
+    },
   });
+}
+
+function runtimeRequire(id: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return id === RUNTIME_ID ? runtime : require(id);
+}
+
+/**
+ * The validator of one schema: from the disk cache of compiled validators (tools/validate/cache.ts,
+ * ajv standalone code keyed by the schema's content), else compiled (ajv: ~0.4 s for the three
+ * region schemas) and cached for the next run. A cache that fails only costs the compile.
+ */
+function compile(schema: TSchema): ValidateFunction {
+  const name = `region-validator-${cacheKey(sha1(JSON.stringify(schema)))}.js`;
+  const file = path.join(cacheDir(), name);
+  const code = readCache(name);
+  if (code !== undefined) {
+    try {
+      return runCommonJs(name, code, runtimeRequire as NodeRequire, file) as ValidateFunction;
+    } catch {
+      // a corrupt entry: compile and overwrite it
+    }
+  }
+  const validate = ajv.compile(schema);
+  try {
+    const source = standaloneCode(ajv, validate);
+    writeCache(name, source);
+    const cached = runCommonJs(name, source, runtimeRequire as NodeRequire, file) as ValidateFunction;
+    flushCodeCaches();
+    return cached;
+  } catch {
+    return validate;
+  }
 }
 
 /** Keywords about a string's text: one issue per field for all of them, explained by formats.ts. */
@@ -29,7 +79,7 @@ const compiled = new Map<TSchema, ValidateFunction>();
 export function checkSchema(source: SourceFile, schema: TSchema): ConfigIssue[] {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = compile(schema);
     compiled.set(schema, validate);
   }
   if (validate(source.data)) return [];

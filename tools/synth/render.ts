@@ -3,6 +3,7 @@
  * the chart id. Nothing touches the disk here, so tests can render and compare cheaply.
  */
 import type { App, Chart } from 'cdk8s';
+import { timed } from '../timings';
 import { canonicalDocuments, type KubeObject, yamlFile } from './normalise';
 
 export interface RenderedFile {
@@ -27,10 +28,10 @@ function validateApp(app: App): void {
 }
 
 export function renderApp(app: App, folder: string, header: readonly string[]): RenderedFile[] {
-  validateApp(app);
+  timed('chart build', () => validateApp(app));
   const files: RenderedFile[] = [];
   for (const chart of app.charts as Chart[]) {
-    const objects = chart.toJson() as KubeObject[];
+    const objects = timed('objects (cdk8s toJson)', () => chart.toJson() as KubeObject[]);
     if (objects.length === 0) continue;
     const seen = new Set<string>();
     for (const o of objects) {
@@ -38,8 +39,9 @@ export function renderApp(app: App, folder: string, header: readonly string[]): 
       if (seen.has(key)) throw new Error(`chart ${chart.node.id} renders ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name} twice`);
       seen.add(key);
     }
-    const documents = canonicalDocuments(objects);
-    files.push({ path: `${folder}/${chart.node.id}.yaml`, content: yamlFile(documents, header), objects: objects.length, documents });
+    const documents = timed('YAML', () => canonicalDocuments(objects));
+    const content = timed('YAML', () => yamlFile(documents, header));
+    files.push({ path: `${folder}/${chart.node.id}.yaml`, content, objects: objects.length, documents });
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -14,7 +14,10 @@ import { applicationsFromApp, regionDocFromApp } from '../docs/region-doc';
 import { regionPrices } from '../../regions/pricing';
 import { formatReport, validateRendered } from '../validate';
 import { renderApp, type RenderedFile } from './render';
+import { record, spent, timed, timings } from '../timings';
 import { writeDist } from './write-dist';
+import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 /** The folder of dist/ holding the global Argo CD objects. */
 const GLOBAL_FOLDER = 'argocd';
@@ -115,7 +118,7 @@ export function renderAll(
   const globalStarted = process.hrtime.bigint();
   const globalApp = new App({ outdir: path.join('/nonexistent', 'cdk8s-unused') });
   try {
-    definition.buildGlobal(globalApp, plan);
+    timed('chart build', () => definition.buildGlobal(globalApp, plan));
   } catch (error) {
     throw new InternalError(`chart ${chartBeingBuilt(globalApp) ?? '(none)'} (global, ${GLOBAL_FOLDER})`, error);
   }
@@ -128,7 +131,7 @@ export function renderAll(
     const app = new App({ outdir: path.join('/nonexistent', 'cdk8s-unused') });
     let stage = 'chart';
     try {
-      definition.buildRegion(app, regionPlan);
+      timed('chart build', () => definition.buildRegion(app, regionPlan));
       stage = 'render';
       if (options.buildOnly) {
         for (const chart of app.charts) chart.toJson();
@@ -136,7 +139,7 @@ export function renderAll(
         continue;
       }
       const rendered = renderApp(app, name, header([`regions/${path.basename(regionPlan.sourceFile)}`, 'regions/global.yaml']));
-      files.push(...rendered, regionDocFromApp(name, app, { addons, prices: regionPrices(plan.global, name) }));
+      files.push(...rendered, timed('region pages', () => regionDocFromApp(name, app, { addons, prices: regionPrices(plan.global, name) })));
       const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
       log(`${name.padEnd(16)} ${String(rendered.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${rendered.length} files  ${ms} ms`);
     } catch (error) {
@@ -173,9 +176,11 @@ class ValidationFailed extends Error {}
 /** Renders, validates and swaps into distDir. Throws on any failure; distDir is then unchanged. */
 export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition), options: SynthOptions): SynthResult {
   // The config first: a broken region file fails before the charts (most of the start-up) load.
-  const plan = loadPlan(options.regionsDir);
-  const definition = typeof lazyDefinition === 'function' ? lazyDefinition() : lazyDefinition;
+  const plan = timed('config load + checks', () => loadPlan(options.regionsDir));
+  const definition = timed('chart code load', () => (typeof lazyDefinition === 'function' ? lazyDefinition() : lazyDefinition));
   const files = renderAll(definition, plan, options);
+  const writeStarted = performance.now();
+  const validationBefore = spent('validation');
   writeDist(files, {
     distDir: options.distDir,
     replace: options.only ? [...options.only] : 'all',
@@ -187,12 +192,12 @@ export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition),
       try {
         // The documents in memory, exactly what the staged YAML parses back to
         // (test/synth/in-memory-validation.test.ts): synth never parses its own output.
-        report = validateRendered(staging, files, {
+        report = timed('validation', () => validateRendered(staging, files, {
           connections: declared ? (region) => (plans.has(region) ? declared(plans.get(region)!) : undefined) : undefined,
           // A --region run stages only its folders; the rest of dist/ (the mesh settings in argocd/)
           // is what the cluster will run next to them.
           contextDir: options.only ? options.distDir : undefined,
-        });
+        }));
       } catch (error) {
         throw new InternalError('the validator', error);
       }
@@ -201,6 +206,7 @@ export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition),
       }
     },
   });
+  record('write + swap', performance.now() - writeStarted - (spent('validation') - validationBefore));
   return { files };
 }
 
@@ -209,6 +215,7 @@ const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [-
   --regions <dir>  region files to read (default: regions)
   --out <dir>      output folder (default: $CDK8S_OUTDIR when set, else dist)
   --debug          with an internal error (a generator bug), print its stack trace
+  --timings <file> write where the time went, phase by phase, as JSON (npm run bench reads it)
 exit codes: 0 written, 1 invalid config / failing chart / failed validation (nothing written), 2 usage
 `;
 
@@ -224,6 +231,7 @@ export function main(definition: SynthDefinition | (() => SynthDefinition), argv
         regions: { type: 'string' },
         help: { type: 'boolean' },
         debug: { type: 'boolean' },
+        timings: { type: 'string' },
       },
       strict: true,
     });
@@ -243,6 +251,8 @@ export function main(definition: SynthDefinition | (() => SynthDefinition), argv
   const outDir = args.values.out ?? process.env.CDK8S_OUTDIR;
   const distDir = outDir ? path.resolve(outDir) : path.join(root, 'dist');
   const started = process.hrtime.bigint();
+  // Everything before this line: Node's start-up, the launcher and loading the synth code.
+  record('start-up (node, launcher, synth code)', performance.now());
   try {
     const { files } = synth(definition, {
       regionsDir: args.values.regions ? path.resolve(args.values.regions) : path.join(root, 'regions'),
@@ -252,6 +262,7 @@ export function main(definition: SynthDefinition | (() => SynthDefinition), argv
     });
     const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
     process.stdout.write(`synth: wrote ${files.length} files to ${path.relative(process.cwd(), distDir) || '.'} in ${ms} ms\n`);
+    if (args.values.timings) fs.writeFileSync(path.resolve(args.values.timings), `${JSON.stringify(timings(), null, 2)}\n`);
     return 0;
   } catch (error) {
     const message = failureMessage(error, { debug: args.values.debug });

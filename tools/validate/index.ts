@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { timed } from '../timings';
 import { flushCodeCaches } from './cache';
 import { Context } from './context';
 import { checkEnums } from './enums';
@@ -107,20 +108,23 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
   if (dir) {
     const upstream = upstreamSchemas(dir);
     for (const e of entries) {
-      const found = upstream.validate(e);
+      const found = timed('validation: upstream schemas', () => upstream.validate(e));
       if (upstream.settles(e, found)) acceptedUpstream.add(e);
       upstreamFindings.push(...found);
     }
   }
-  const ctx = new Context(entries);
-  for (const e of entries) {
-    const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
-    for (const rule of rules) findings.push(...rule(e));
-    for (const rule of CONTEXT_RULES) findings.push(...rule(e, ctx));
-  }
+  timed('validation: rules', () => {
+    const ctx = new Context(entries);
+    for (const e of entries) {
+      const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
+      for (const rule of rules) findings.push(...rule(e));
+      for (const rule of CONTEXT_RULES) findings.push(...rule(e, ctx));
+    }
+  });
   findings.push(...upstreamFindings);
   if (options.connections) {
-    const wiring = checkWiring([...entries, ...toEntries(context)], options.connections);
+    const connections = options.connections;
+    const wiring = timed('validation: wiring check', () => checkWiring([...entries, ...toEntries(context)], connections));
     findings.push(...wiring.findings);
     notes.push(...wiring.notes);
   } else {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { regionPrices } from '../../regions/pricing';
+import { REPO_ROOT } from '../repo-root';
 import type { GlobalConfig } from '../../regions/model';
 import { diffTrees } from './diff';
 import type { PriceLookup } from './cost';
@@ -30,7 +31,8 @@ exit codes: 0 the diff ran (whether or not there are changes), 1 error (git, ren
 tree), 2 bad usage
 `;
 
-const root = path.resolve(__dirname, '..', '..');
+// From tools/repo-root.ts, not __dirname: the same from the sources and from the bundle (tools/diff/launch.cjs).
+const root = REPO_ROOT;
 
 class UsageError extends Error {}
 
@@ -81,15 +83,6 @@ function workingCopyPrices(io: { stderr: (s: string) => void }): PriceLookup | u
   }
 }
 
-/** Renders the current source in memory. */
-async function renderCurrent(): Promise<TreeFile[]> {
-  const [{ definition }, { renderAll }, { loadPlan }] = await Promise.all([import('../../main'), import('../synth/run'), import('../../regions/load')]);
-  // Only the YAML: the renderer may also write other files (e.g. region README pages).
-  return renderAll(definition, loadPlan(path.join(root, 'regions')), {})
-    .filter((f) => /\.ya?ml$/.test(f.path))
-    .map((f) => ({ path: f.path, content: f.content }));
-}
-
 export async function run(argv: readonly string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<number> {
   try {
     let args;
@@ -128,7 +121,8 @@ export async function run(argv: readonly string[], io: { stdout: (s: string) => 
       filesA = renderRef(ref);
     }
     const toLabel = args.values.to ?? 'working tree (rendered)';
-    const filesB = args.values.to ? readTreeFiles(path.resolve(args.values.to)) : await renderCurrent();
+    // The renderer (every chart, cdk8s) is loaded only when the current source is rendered.
+    const filesB = args.values.to ? readTreeFiles(path.resolve(args.values.to)) : await (await import('./render-current')).renderCurrent(root);
 
     const result = diffTrees(filesA, filesB, { from: fromLabel, to: toLabel }, { prices: workingCopyPrices(io) });
     const text = args.values.json ? renderJson(result) : renderMarkdown(result);

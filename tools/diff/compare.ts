@@ -72,7 +72,16 @@ function push(out: FieldChange[], segments: Segment[], has: { before: boolean; a
 function walk(a: unknown, b: unknown, segments: Segment[], out: FieldChange[]): void {
   if (a === b) return;
   if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(compareText);
+    // Only the keys whose values differ, in code-unit order: equal subtrees (most of an object
+    // whose one label changed) are compared once, without allocating paths or key lists.
+    const keys: string[] = [];
+    for (const k of Object.keys(a)) {
+      const inA = a[k] !== undefined;
+      const inB = Object.prototype.hasOwnProperty.call(b, k) && b[k] !== undefined;
+      if (inA !== inB || (inA && !deepEqual(a[k], b[k]))) keys.push(k);
+    }
+    for (const k of Object.keys(b)) if (b[k] !== undefined && !Object.prototype.hasOwnProperty.call(a, k)) keys.push(k);
+    keys.sort(compareText);
     for (const k of keys) {
       const inA = Object.prototype.hasOwnProperty.call(a, k) && a[k] !== undefined;
       const inB = Object.prototype.hasOwnProperty.call(b, k) && b[k] !== undefined;

@@ -10,7 +10,7 @@ import type { RegionPrices } from '../../regions/pricing';
 import { estimateRegionCost } from '../cost/estimate';
 import { ADDONS_COMPONENT, addonApplications, objectsFromFiles, type DocObject } from '../docs/region-doc';
 import type { Risk } from './risks';
-import { compareText, type TreeFile } from './tree';
+import { compareText, sameFile, type TreeFile } from './tree';
 
 export interface CostChange {
   readonly region: string;
@@ -25,28 +25,56 @@ export type PriceLookup = (region: string) => RegionPrices | undefined;
 
 const GLOBAL_FOLDERS = new Set(['argocd', '.']);
 
-function regionObjects(files: readonly TreeFile[], region: string, applications: readonly DocObject[]): Record<string, DocObject[]> | undefined {
+/**
+ * What one file holds for the estimate (objectsFromFiles of that file alone). A file identical at
+ * the same path on the other side is read once for both: the estimate only reads the objects.
+ */
+type FileObjects = Record<string, DocObject[]>;
+
+function regionObjects(files: readonly TreeFile[], region: string, applications: readonly DocObject[], read: (f: TreeFile) => FileObjects): Record<string, DocObject[]> | undefined {
   const mine = files.filter((f) => f.path.startsWith(`${region}/`));
   if (mine.length === 0) return undefined;
-  const objects = objectsFromFiles(mine);
+  // objectsFromFiles(mine), file by file: a later file of the same name replaces an earlier one, as there.
+  const objects: Record<string, DocObject[]> = {};
+  for (const f of mine) Object.assign(objects, read(f));
   objects[ADDONS_COMPONENT] = addonApplications(region, applications);
   return objects;
 }
 
-function applications(files: readonly TreeFile[]): DocObject[] {
-  return Object.values(objectsFromFiles(files.filter((f) => !f.path.includes('/') || f.path.startsWith('argocd/')))).flat();
+/**
+ * The add-on Applications of `region` (in argocd/ and at the top level). The Application
+ * documents of 64 regions are a megabyte of YAML: only the documents whose text names the region
+ * are parsed, which cannot drop one: a document labelled with the region holds its name (synth
+ * writes no anchors or aliases). The documents kept are split and parsed as objectsFromFiles
+ * splits and parses them, so the result is the same.
+ */
+function regionApplications(files: readonly TreeFile[], region: string): DocObject[] {
+  const narrowed = files
+    .filter((f) => !f.path.includes('/') || f.path.startsWith('argocd/'))
+    .map((f) => ({ path: f.path, content: f.content.split(/^---$/m).filter((chunk) => chunk.includes(region)).join('---') }));
+  return addonApplications(region, Object.values(objectsFromFiles(narrowed)).flat());
 }
 
 /** Estimates of `regions` on both sides; regions without a price table are left out. */
 export function costChanges(filesA: readonly TreeFile[], filesB: readonly TreeFile[], regions: readonly string[], prices: PriceLookup): CostChange[] {
-  const appsA = applications(filesA);
-  const appsB = applications(filesB);
-  const out: CostChange[] = [];
-  for (const region of [...new Set(regions)].filter((r) => !GLOBAL_FOLDERS.has(r)).sort(compareText)) {
+  const priced = [...new Set(regions)].filter((r) => !GLOBAL_FOLDERS.has(r)).sort(compareText).flatMap((region) => {
     const p = prices(region);
-    if (!p) continue;
-    const a = regionObjects(filesA, region, appsA);
-    const b = regionObjects(filesB, region, appsB);
+    return p ? [{ region, p }] : [];
+  });
+  if (priced.length === 0) return [];
+  const cache = new Map<string, FileObjects>();
+  const pathsB = new Map(filesB.map((f) => [f.path, f]));
+  const identical = new Set(filesA.filter((f) => pathsB.has(f.path) && sameFile(f, pathsB.get(f.path)!)).map((f) => f.path));
+  const read = (side: 'a' | 'b') => (f: TreeFile): FileObjects => {
+    const key = identical.has(f.path) ? f.path : `${side}\u0000${f.path}`;
+    let objects = cache.get(key);
+    if (!objects) cache.set(key, (objects = objectsFromFiles([f])));
+    return objects;
+  };
+  const out: CostChange[] = [];
+  for (const { region, p } of priced) {
+    const a = regionObjects(filesA, region, regionApplications(filesA, region), read('a'));
+    const b = regionObjects(filesB, region, regionApplications(filesB, region), read('b'));
     out.push({
       region,
       ...(a ? { before: estimateRegionCost(region, a, p).total.max } : {}),

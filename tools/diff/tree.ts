@@ -1,17 +1,41 @@
 /**
  * Loads a rendered tree (dist/<folder>/<file>.yaml, multi-document YAML) into objects keyed by
- * identity. Two trees are loaded together so that documents whose text is byte-identical on
- * both sides (in the same region folder) are never parsed: they cannot differ. Only the
- * documents that changed go through the YAML parser, once each.
+ * identity. Two trees are loaded together so that what is identical on both sides is never
+ * parsed: a file with the same bytes at the same path is dropped whole (without being split or
+ * even decoded), then documents whose text is identical in the same region folder. Only the
+ * documents that changed go through the YAML reader (tools/diff/fast-yaml.ts), once each.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from './fast-yaml';
 
 /** One rendered file: path relative to the tree root (e.g. us-east-1/api.yaml) and its text. */
 export interface TreeFile {
   readonly path: string;
   readonly content: string;
+  /** The file's bytes, when it was read from disk: compared before `content` is decoded. */
+  readonly bytes?: Buffer;
+}
+
+/** A file read from disk: its text is decoded only when something reads `content`. */
+class DiskFile implements TreeFile {
+  private text?: string;
+
+  constructor(
+    readonly path: string,
+    readonly bytes: Buffer,
+  ) {}
+
+  get content(): string {
+    if (this.text === undefined) this.text = this.bytes.toString('utf8');
+    return this.text;
+  }
+}
+
+/** Whether two files have the same text (bytes when both have them). */
+export function sameFile(a: TreeFile, b: TreeFile): boolean {
+  if (a.bytes && b.bytes) return a.bytes.length === b.bytes.length && a.bytes.equals(b.bytes);
+  return a.content === b.content;
 }
 
 export interface KubeObject {
@@ -39,8 +63,8 @@ export interface LoadedPair {
   /** Objects of A whose document text has no identical twin in B's region, and vice versa. */
   readonly a: Entry[];
   readonly b: Entry[];
-  /** Number of documents on each side (parsed or not). */
-  readonly documents: { readonly a: number; readonly b: number };
+  /** Files dropped unread because they are identical at the same path on both sides, and documents split from the others. */
+  readonly counts: { readonly identicalFiles: number; readonly documentsA: number; readonly documentsB: number };
 }
 
 /** Plain code-unit comparison: never localeCompare, whose order depends on LANG. */
@@ -57,7 +81,7 @@ export function readTreeFiles(root: string): TreeFile[] {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (/\.ya?ml$/.test(entry.name)) {
-        files.push({ path: path.relative(root, full).split(path.sep).join('/'), content: fs.readFileSync(full, 'utf8') });
+        files.push(new DiskFile(path.relative(root, full).split(path.sep).join('/'), fs.readFileSync(full)));
       }
     }
   };
@@ -105,7 +129,7 @@ function splitDocuments(files: readonly TreeFile[]): RawDoc[] {
 function parseDoc(doc: RawDoc): Entry {
   let value: unknown;
   try {
-    value = parse(doc.text);
+    value = parseYaml(doc.text);
   } catch (error) {
     throw new Error(`${doc.region}/${doc.file}: ${(error as Error).message}`);
   }
@@ -118,26 +142,41 @@ function parseDoc(doc: RawDoc): Entry {
 
 /** Splits both trees into documents, drops the documents present identically on both sides, parses the rest. */
 export function loadPair(filesA: readonly TreeFile[], filesB: readonly TreeFile[]): LoadedPair {
-  const docsA = splitDocuments(filesA);
-  const docsB = splitDocuments(filesB);
-  const key = (d: RawDoc): string => `${d.region}\u0000${d.text}`;
-  const countA = new Map<string, number>();
-  for (const d of docsA) countA.set(key(d), (countA.get(key(d)) ?? 0) + 1);
+  // A file identical at the same path holds the same documents on both sides: dropping them from
+  // both leaves the same documents without a twin as matching document by document would.
+  const byPathB = new Map(filesB.map((f) => [f.path, f]));
+  const identical = new Set<string>();
+  for (const f of filesA) {
+    const other = byPathB.get(f.path);
+    if (other && sameFile(f, other)) identical.add(f.path);
+  }
+  const docsA = splitDocuments(filesA.filter((f) => !identical.has(f.path)));
+  const docsB = splitDocuments(filesB.filter((f) => !identical.has(f.path)));
+  // Per region folder: how many times each document text occurs in A and has no twin in B yet.
+  const countA = new Map<string, Map<string, number>>();
+  const countsOf = (region: string): Map<string, number> => {
+    let m = countA.get(region);
+    if (!m) countA.set(region, (m = new Map()));
+    return m;
+  };
+  for (const d of docsA) {
+    const m = countsOf(d.region);
+    m.set(d.text, (m.get(d.text) ?? 0) + 1);
+  }
   const onlyB: RawDoc[] = [];
   for (const d of docsB) {
-    const k = key(d);
-    const n = countA.get(k) ?? 0;
-    if (n > 0) countA.set(k, n - 1);
+    const m = countsOf(d.region);
+    const n = m.get(d.text) ?? 0;
+    if (n > 0) m.set(d.text, n - 1);
     else onlyB.push(d);
   }
-  const onlyA: RawDoc[] = [];
   // What is left in countA is the documents of A without an identical twin in B.
-  const left = new Map(countA);
+  const onlyA: RawDoc[] = [];
   for (const d of docsA) {
-    const k = key(d);
-    const n = left.get(k) ?? 0;
+    const m = countsOf(d.region);
+    const n = m.get(d.text) ?? 0;
     if (n > 0) {
-      left.set(k, n - 1);
+      m.set(d.text, n - 1);
       onlyA.push(d);
     }
   }
@@ -146,6 +185,6 @@ export function loadPair(filesA: readonly TreeFile[], filesB: readonly TreeFile[
     regionsB: new Set(filesB.map((f) => regionOf(f.path).region)),
     a: onlyA.map(parseDoc),
     b: onlyB.map(parseDoc),
-    documents: { a: docsA.length, b: docsB.length },
+    counts: { identicalFiles: identical.size, documentsA: docsA.length, documentsB: docsB.length },
   };
 }

@@ -850,7 +850,7 @@ export const RegionConfig = Strict(
       uniqueItems: true,
       description: 'Availability zones workloads spread across (topology.kubernetes.io/zone values; 2 to 6: us-east-1, the largest AWS region, has 6)',
     }),
-    rolloutWave: Count(1, 50, 'Order in which Argo CD rolls a release out; unique per region, wave 1 goes first', 'one wave per region at most, and AWS has 34 regions'),
+    rolloutWave: Count(1, 128, 'Order in which Argo CD rolls a release out; unique per region, wave 1 goes first', 'one wave per region; room for twice the 64 regions (clusters) the platform is sized and benchmarked for, while a typo like 1000 still fails'),
     eastWestGateway: Hostname(
       'Address other regions reach this region\'s Istio east-west gateway at (mTLS on 15443), for cross-region shard traffic',
     ),

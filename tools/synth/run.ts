@@ -12,10 +12,12 @@ import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { Connection } from '../../regions/wiring';
 import { applicationsFromApp, regionDocFromApp } from '../docs/region-doc';
 import { regionPrices } from '../../regions/pricing';
-import { formatReport, validateRendered } from '../validate';
+import { formatReport, mergeReports, validateRendered, type ValidationReport } from '../validate';
 import { renderApp, type RenderedFile } from './render';
 import { record, spent, timed, timings } from '../timings';
 import { writeDist } from './write-dist';
+import { serveShare, shareRegions, startShare, wantsWorker, type ShareRequest } from './parallel';
+import type { Timings } from '../timings';
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
@@ -42,6 +44,8 @@ export interface SynthOptions {
   /** Validate the staged tree before the swap. @default true */
   readonly validate?: boolean;
   readonly log?: (line: string) => void;
+  /** Word a worker thread's internal error with its stack trace (--debug). @default false */
+  readonly debug?: boolean;
 }
 
 export interface SynthResult {
@@ -66,6 +70,9 @@ export class InternalError extends Error {
 /** A wrong command line (an unknown --region): the user's to fix, but not in a region file. */
 export class UsageError extends Error {}
 
+/** The worker thread of a parallel synth failed; its message is already worded for the user. */
+class ThreadFailed extends Error {}
+
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim();
@@ -82,7 +89,7 @@ function chartBeingBuilt(app: App): string | undefined {
  * report, or a one-line internal error (its stack trace only with `debug`). Never a raw message.
  */
 export function failureMessage(error: unknown, options: { readonly debug?: boolean } = {}): string {
-  if (error instanceof ConfigError || error instanceof ValidationFailed || error instanceof UsageError) return error.message;
+  if (error instanceof ConfigError || error instanceof ValidationFailed || error instanceof UsageError || error instanceof ThreadFailed) return error.message;
   const internal = error instanceof InternalError ? error : new InternalError('synth', error);
   if (!options.debug) return internal.message;
   const stack = internal.cause instanceof Error && internal.cause.stack ? internal.cause.stack : String(internal.cause);
@@ -103,6 +110,11 @@ export function renderAll(
      * everything a config can make fail, in a quarter of the time (test/synth/no-raw-errors).
      */
     readonly buildOnly?: boolean;
+    /**
+     * One thread's part of a parallel synth: only these regions, and the global files or not.
+     * @default every region selected by `only`, and the global files unless `only` is set
+     */
+    readonly share?: { readonly regions: readonly string[]; readonly global: boolean };
   },
 ): RenderedFile[] {
   const log = options.log ?? (() => undefined);
@@ -127,6 +139,7 @@ export function renderAll(
   for (const regionPlan of plan.regions) {
     const name = regionPlan.region.name;
     if (only && !only.includes(name)) continue;
+    if (options.share && !options.share.regions.includes(name)) continue;
     const started = process.hrtime.bigint();
     const app = new App({ outdir: path.join('/nonexistent', 'cdk8s-unused') });
     let stage = 'chart';
@@ -156,7 +169,7 @@ export function renderAll(
     }
     return files;
   }
-  if (!only) {
+  if (options.share ? options.share.global : !only) {
     const started = process.hrtime.bigint();
     let rendered: RenderedFile[];
     try {
@@ -173,11 +186,103 @@ export function renderAll(
 
 class ValidationFailed extends Error {}
 
+type LazyDefinition = SynthDefinition | (() => SynthDefinition);
+
+const load = (lazy: LazyDefinition) => timed('chart code load', () => (typeof lazy === 'function' ? lazy() : lazy));
+
+/** The wiring check's view of a definition: each region's declared connections. */
+function connectionsOf(definition: SynthDefinition, plan: PlatformPlan) {
+  const declared = definition.connections;
+  if (!declared) return undefined;
+  const plans = new Map(plan.regions.map((r) => [r.region.name, r]));
+  return (region: string) => (plans.has(region) ? declared(plans.get(region)!) : undefined);
+}
+
 /** Renders, validates and swaps into distDir. Throws on any failure; distDir is then unchanged. */
-export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition), options: SynthOptions): SynthResult {
+export function synth(lazyDefinition: LazyDefinition, options: SynthOptions): SynthResult {
   // The config first: a broken region file fails before the charts (most of the start-up) load.
   const plan = timed('config load + checks', () => loadPlan(options.regionsDir));
-  const definition = timed('chart code load', () => (typeof lazyDefinition === 'function' ? lazyDefinition() : lazyDefinition));
+  return synthPlan(plan, lazyDefinition, options);
+}
+
+/**
+ * synth on two threads (tools/synth/parallel.ts): `script` starts a worker running this same
+ * code. Falls back to one thread when a second one does not pay. Same output, same findings.
+ */
+export async function synthInParallel(lazyDefinition: LazyDefinition, options: SynthOptions, script: string): Promise<SynthResult> {
+  const plan = timed('config load + checks', () => loadPlan(options.regionsDir));
+  const names = selectedRegions(plan, options.only);
+  if (!wantsWorker(names.length)) return synthPlan(plan, lazyDefinition, options);
+  const global = !options.only;
+  const [mine, theirs] = shareRegions(plan, names, { global });
+  const validate = options.validate !== false;
+  const share = startShare(script, { regionsDir: options.regionsDir, distDir: options.distDir, regions: theirs, only: options.only, validate, debug: options.debug });
+  try {
+    const definition = load(lazyDefinition);
+    const lines: string[] = [];
+    const files = renderAll(definition, plan, { ...options, share: { regions: mine, global }, log: (line) => lines.push(line) });
+    let report: ValidationReport | undefined;
+    if (validate) {
+      try {
+        report = timed('validation', () => validateRendered(options.distDir, files, {
+          connections: connectionsOf(definition, plan),
+          contextDir: options.only ? options.distDir : undefined,
+        }));
+      } catch (error) {
+        throw new InternalError('the validator', error);
+      }
+    }
+    const started = performance.now();
+    const reply = await share.reply;
+    record('waiting for the worker thread', performance.now() - started);
+    if (reply.failure !== undefined) throw new ThreadFailed(reply.failure);
+    if (reply.timings) workerTimings = reply.timings;
+    // Progress in the order one thread prints it: the regions in plan order, then argocd/.
+    const rank = (line: string) => {
+      const index = names.indexOf(line.split(' ')[0]!);
+      return index === -1 ? names.length : index;
+    };
+    const theirLines = (reply.log ?? []).filter((line) => theirs.includes(line.split(' ')[0]!));
+    for (const line of [...lines, ...theirLines].sort((a, b) => rank(a) - rank(b))) options.log?.(line);
+    if (report && reply.report) {
+      const merged = mergeReports([report, reply.report]);
+      if (merged.findings.length > 0) throw new ValidationFailed(formatReport(merged));
+    }
+    const all = [...files, ...(reply.files ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    timed('write + swap', () => writeDist(all, { distDir: options.distDir, replace: options.only ? [...options.only] : 'all' }));
+    return { files: all };
+  } catch (error) {
+    share.stop();
+    throw error;
+  }
+}
+
+/** The worker thread's side of synthInParallel. */
+export function serveSynthShare(request: ShareRequest, lazyDefinition: LazyDefinition): void {
+  serveShare(
+    request,
+    (plan, share, log) => {
+      const definition = load(lazyDefinition);
+      return { files: renderAll(definition, plan, { only: request.only, share, log }), connections: connectionsOf(definition, plan) };
+    },
+    (error) => failureMessage(error, { debug: request.debug }),
+  );
+}
+
+/** The regions a run renders, in plan order; an unknown --region is a usage error. */
+function selectedRegions(plan: PlatformPlan, only: readonly string[] | undefined): string[] {
+  const known = plan.regions.map((r) => r.region.name);
+  if (!only) return known;
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new UsageError(`unknown region ${unknown.join(', ')}: regions are ${known.join(', ')}`);
+  return known.filter((name) => only.includes(name));
+}
+
+/** The worker's phases of the last parallel synth (written with --timings). */
+let workerTimings: Timings | undefined;
+
+function synthPlan(plan: PlatformPlan, lazyDefinition: LazyDefinition, options: SynthOptions): SynthResult {
+  const definition = load(lazyDefinition);
   const files = renderAll(definition, plan, options);
   const writeStarted = performance.now();
   const validationBefore = spent('validation');
@@ -186,14 +291,12 @@ export function synth(lazyDefinition: SynthDefinition | (() => SynthDefinition),
     replace: options.only ? [...options.only] : 'all',
     check: (staging) => {
       if (options.validate === false) return;
-      const plans = new Map(plan.regions.map((r) => [r.region.name, r]));
-      const declared = definition.connections;
       let report: ReturnType<typeof validateRendered>;
       try {
         // The documents in memory, exactly what the staged YAML parses back to
         // (test/synth/in-memory-validation.test.ts): synth never parses its own output.
         report = timed('validation', () => validateRendered(staging, files, {
-          connections: declared ? (region) => (plans.has(region) ? declared(plans.get(region)!) : undefined) : undefined,
+          connections: connectionsOf(definition, plan),
           // A --region run stages only its folders; the rest of dist/ (the mesh settings in argocd/)
           // is what the cluster will run next to them.
           contextDir: options.only ? options.distDir : undefined,
@@ -219,8 +322,14 @@ const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [-
 exit codes: 0 written, 1 invalid config / failing chart / failed validation (nothing written), 2 usage
 `;
 
-/** The command line: exit codes 0 ok, 1 invalid config / failed chart / failed validation, 2 usage. */
-export function main(definition: SynthDefinition | (() => SynthDefinition), argv: readonly string[], root: string): number {
+/** A parsed command line, or the exit code when there is nothing to run (usage, --help). */
+interface Command {
+  readonly options: SynthOptions;
+  readonly debug: boolean;
+  readonly timingsFile?: string;
+}
+
+function parseCommand(argv: readonly string[], root: string): Command | number {
   let args;
   try {
     args = parseArgs({
@@ -249,24 +358,60 @@ export function main(definition: SynthDefinition | (() => SynthDefinition), argv
   // It also deletes that folder before it runs us, so a failed `cdk8s synth` leaves it empty
   // where a failed `npm run synth` leaves it as it was.
   const outDir = args.values.out ?? process.env.CDK8S_OUTDIR;
-  const distDir = outDir ? path.resolve(outDir) : path.join(root, 'dist');
+  return {
+    options: {
+      regionsDir: args.values.regions ? path.resolve(args.values.regions) : path.join(root, 'regions'),
+      distDir: outDir ? path.resolve(outDir) : path.join(root, 'dist'),
+      only: args.values.region,
+      log: (line) => process.stdout.write(`synth: ${line}\n`),
+      debug: args.values.debug ?? false,
+    },
+    debug: args.values.debug ?? false,
+    timingsFile: args.values.timings,
+  };
+}
+
+function succeeded(command: Command, files: readonly RenderedFile[], started: bigint): number {
+  const { distDir } = command.options;
+  const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
+  process.stdout.write(`synth: wrote ${files.length} files to ${path.relative(process.cwd(), distDir) || '.'} in ${ms} ms\n`);
+  if (command.timingsFile) {
+    const report = { ...timings(), ...(workerTimings ? { workerThread: workerTimings } : {}) };
+    fs.writeFileSync(path.resolve(command.timingsFile), `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return 0;
+}
+
+function failed(command: Command, error: unknown): number {
+  const { distDir } = command.options;
+  const message = failureMessage(error, { debug: command.debug });
+  process.stderr.write(`${message}\n\nsynth: nothing written; ${path.relative(process.cwd(), distDir) || distDir} is unchanged.\n`);
+  return 1;
+}
+
+/** The command line: exit codes 0 ok, 1 invalid config / failed chart / failed validation, 2 usage. */
+export function main(definition: LazyDefinition, argv: readonly string[], root: string): number {
+  const command = parseCommand(argv, root);
+  if (typeof command === 'number') return command;
   const started = process.hrtime.bigint();
   // Everything before this line: Node's start-up, the launcher and loading the synth code.
   record('start-up (node, launcher, synth code)', performance.now());
   try {
-    const { files } = synth(definition, {
-      regionsDir: args.values.regions ? path.resolve(args.values.regions) : path.join(root, 'regions'),
-      distDir,
-      only: args.values.region,
-      log: (line) => process.stdout.write(`synth: ${line}\n`),
-    });
-    const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
-    process.stdout.write(`synth: wrote ${files.length} files to ${path.relative(process.cwd(), distDir) || '.'} in ${ms} ms\n`);
-    if (args.values.timings) fs.writeFileSync(path.resolve(args.values.timings), `${JSON.stringify(timings(), null, 2)}\n`);
-    return 0;
+    return succeeded(command, synth(definition, command.options).files, started);
   } catch (error) {
-    const message = failureMessage(error, { debug: args.values.debug });
-    process.stderr.write(`${message}\n\nsynth: nothing written; ${path.relative(process.cwd(), distDir) || distDir} is unchanged.\n`);
-    return 1;
+    return failed(command, error);
+  }
+}
+
+/** The same command line on two threads: `script` runs this code in a worker (the synth launcher). */
+export async function mainInParallel(definition: LazyDefinition, argv: readonly string[], root: string, script: string): Promise<number> {
+  const command = parseCommand(argv, root);
+  if (typeof command === 'number') return command;
+  const started = process.hrtime.bigint();
+  record('start-up (node, launcher, synth code)', performance.now());
+  try {
+    return succeeded(command, (await synthInParallel(definition, command.options, script)).files, started);
+  } catch (error) {
+    return failed(command, error);
   }
 }

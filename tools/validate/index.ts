@@ -89,8 +89,16 @@ function dedupe(findings: RawFinding[]): RawFinding[] {
   });
 }
 
-function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFinding[], files: number, context: LoadedObject[] = []): ValidationReport {
+/**
+ * `context`: objects the wiring check may walk through (a --region synth's current argocd/).
+ * `alongside`: objects of the same tree validated elsewhere (by another synth thread): every rule
+ * sees them as it would in one run over the whole tree, but they are not judged here.
+ */
+function run(
+  objects: LoadedObject[], options: ValidateOptions, extra: RawFinding[], files: number, context: LoadedObject[] = [], alongside: LoadedObject[] = [],
+): ValidationReport {
   const entries = toEntries(objects);
+  const others = toEntries(alongside);
   const findings: RawFinding[] = [...extra];
   for (const o of objects) {
     if (!isRecord(o.object)) {
@@ -114,7 +122,7 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
     }
   }
   timed('validation: rules', () => {
-    const ctx = new Context(entries);
+    const ctx = new Context([...entries, ...others]);
     for (const e of entries) {
       const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
       for (const rule of rules) findings.push(...rule(e));
@@ -124,7 +132,7 @@ function run(objects: LoadedObject[], options: ValidateOptions, extra: RawFindin
   findings.push(...upstreamFindings);
   if (options.connections) {
     const connections = options.connections;
-    const wiring = timed('validation: wiring check', () => checkWiring([...entries, ...toEntries(context)], connections));
+    const wiring = timed('validation: wiring check', () => checkWiring([...entries, ...others, ...toEntries(context)], connections));
     findings.push(...wiring.findings);
     notes.push(...wiring.notes);
   } else {
@@ -156,6 +164,46 @@ export function validateRendered(
     ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => (o.region === undefined ? regionOfFile(o.file) : o.region) === null)
     : [];
   return run(objects, options, [], yaml.length, context);
+}
+
+/**
+ * Validates some region folders of a rendered tree, with its global folder (`alongside`, judged by
+ * whoever validates it) in view of every rule: what one thread of a parallel synth checks. The
+ * reports of all threads together equal validateRendered over the whole tree
+ * (test/synth/parallel.test.ts).
+ */
+export function validateRenderedRegions(
+  root: string,
+  files: readonly { readonly path: string; readonly documents?: readonly unknown[] }[],
+  alongside: readonly { readonly path: string; readonly documents?: readonly unknown[] }[],
+  options: ValidateOptions = {},
+): ValidationReport {
+  const loaded = (list: typeof files): LoadedObject[] =>
+    list.filter((f) => f.path.endsWith('.yaml')).flatMap((f) =>
+      (f.documents ?? []).map((object, index) => ({ file: path.join(root, f.path).split(path.sep).join('/'), index, object, region: regionOfRelative(f.path) })));
+  const context = options.contextDir && fs.existsSync(options.contextDir) && alongside.length === 0
+    ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => (o.region === undefined ? regionOfFile(o.file) : o.region) === null)
+    : [];
+  return run(loaded(files), options, [], files.filter((f) => f.path.endsWith('.yaml')).length, context, loaded(alongside));
+}
+
+/** One report from the reports of the threads of a parallel synth (each judged other files). */
+export function mergeReports(reports: readonly ValidationReport[]): ValidationReport {
+  const seen = new Set<string>();
+  const findings = reports.flatMap((r) => r.findings).filter((f) => {
+    const key = JSON.stringify(f);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  // Each report is in order and the threads judged different files: ordering by file keeps both.
+  const order = findings.map((f, i) => ({ f, i })).sort((a, b) => (a.f.file < b.f.file ? -1 : a.f.file > b.f.file ? 1 : a.i - b.i));
+  return {
+    findings: order.map(({ f }) => f),
+    files: reports.reduce((n, r) => n + r.files, 0),
+    objects: reports.reduce((n, r) => n + r.objects, 0),
+    notes: [...new Set(reports.flatMap((r) => r.notes))],
+  };
 }
 
 /** Validates a rendered tree: `<root>/<region>/*.yaml` and `<root>/argocd/*.yaml`. */

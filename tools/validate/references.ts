@@ -47,6 +47,9 @@ const nsOf = (e: Entry): string => namespaceOf(e.obj) ?? '';
 
 // ---------------------------------------------------------------- ref-namespace
 
+/** Every namespace an object of a scope may live in, computed once per scope (not per object). */
+const knownNamespaces = new WeakMap<Scope, Set<string>>();
+
 /** Namespaces Argo CD creates for Applications with `CreateNamespace=true`. */
 function argoCreatedNamespaces(scope: Scope): Set<string> {
   const out = new Set<string>();
@@ -70,7 +73,8 @@ export function checkNamespaceRef(e: Entry, ctx: Context): RawFinding[] {
     return [finding(e, 'metadata.namespace', 'ref-namespace', `${String(e.obj.kind)} is namespaced but has no metadata.namespace (Argo CD would put it wherever the Application points)`, 'set metadata.namespace explicitly')];
   }
   const scope = ctx.scope(e);
-  const known = new Set([...scope.namespaces, ...PLATFORM_NAMESPACES, ...EXTERNAL_NAMESPACES, ...argoCreatedNamespaces(scope)]);
+  let known = knownNamespaces.get(scope);
+  if (!known) knownNamespaces.set(scope, (known = new Set([...scope.namespaces, ...PLATFORM_NAMESPACES, ...EXTERNAL_NAMESPACES, ...argoCreatedNamespaces(scope)])));
   if (known.has(ns)) return [];
   const guess = closest(ns, scope.namespaces);
   return [finding(e, 'metadata.namespace', 'ref-namespace', `namespace ${ns} is not rendered in ${e.region ? `region folder ${e.region}` : 'the global folder'} and is not a platform namespace`,

@@ -101,10 +101,21 @@ function configText(cluster: Cluster, pods: PodSet): string {
 }
 
 /** Whether the sidecars of these pods answer DNS for mesh-only names (Istio DNS proxying). */
+const DNS_CAPTURE = /ISTIO_META_DNS_CAPTURE["']?\s*:\s*["']?true/;
+/** Whether an istiod Application turns DNS capture on mesh-wide: once per cluster, not per hop. */
+const meshCapturesDns = new WeakMap<Cluster, boolean>();
+
 function dnsCapture(cluster: Cluster, pods: PodSet): boolean {
-  const capture = /ISTIO_META_DNS_CAPTURE["']?\s*:\s*["']?true/;
-  if (capture.test(pods.annotations['proxy.istio.io/config'] ?? '')) return true;
-  return cluster.all('argoproj.io', 'Application').some((e) => capture.test(JSON.stringify(e.obj.spec ?? {})) && JSON.stringify(e.obj.spec ?? {}).includes('istiod'));
+  if (DNS_CAPTURE.test(pods.annotations['proxy.istio.io/config'] ?? '')) return true;
+  let meshWide = meshCapturesDns.get(cluster);
+  if (meshWide === undefined) {
+    meshWide = cluster.all('argoproj.io', 'Application').some((e) => {
+      const spec = JSON.stringify(e.obj.spec ?? {});
+      return DNS_CAPTURE.test(spec) && spec.includes('istiod');
+    });
+    meshCapturesDns.set(cluster, meshWide);
+  }
+  return meshWide;
 }
 
 /** Names only the mesh knows: public DNS and kube-dns cannot answer them. */

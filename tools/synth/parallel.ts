@@ -1,0 +1,133 @@
+/**
+ * Synth on two cores (issue 16): the regions are shared between the main thread and one worker
+ * thread running the same bundle. Each thread builds, renders and validates its regions; the
+ * main thread also renders and validates the global argocd/ files, and writes everything.
+ *
+ * Same result as one thread, byte for byte and finding for finding: a region is its own cluster,
+ * so the validator only ever looks at one region folder plus argocd/ at a time; the worker renders
+ * argocd/ too and validates its regions with it in view (validateRenderedRegions), as one run over
+ * the whole tree would (test/synth/parallel.test.ts).
+ */
+import * as os from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { loadPlan } from '../../regions/load';
+import type { PlatformPlan } from '../../regions/plan';
+import { timed, timings, type Timings } from '../timings';
+import { validateRenderedRegions, type ValidationReport } from '../validate';
+import type { ConnectionsOf } from '../validate/wiring';
+import type { RenderedFile } from './render';
+
+/** What a worker is asked to do. */
+export interface ShareRequest {
+  readonly regionsDir: string;
+  /** Output root: findings name files under it, as if read from there. */
+  readonly distDir: string;
+  readonly regions: readonly string[];
+  readonly only?: readonly string[];
+  readonly validate: boolean;
+  readonly debug?: boolean;
+}
+
+/** What a worker answers: its files (without documents) and its report, or what went wrong. */
+export interface ShareReply {
+  readonly files?: readonly RenderedFile[];
+  readonly report?: ValidationReport;
+  /** The failure, already worded for the user (failureMessage). */
+  readonly failure?: string;
+  readonly timings?: Timings;
+  /** Its progress lines (synth: <region> N objects ...), printed by the main thread in order. */
+  readonly log?: readonly string[];
+}
+
+const WORKER_FLAG = 'bookedbarberSynthShare';
+
+/** Relative work of a region, for sharing: a standby region renders a fraction of a serving one. */
+function weight(plan: PlatformPlan, name: string): number {
+  const region = plan.regions.find((r) => r.region.name === name);
+  return region?.region.role === 'standby' ? 1 : 4;
+}
+
+/**
+ * The regions the main thread renders and those the worker renders. The main thread starts with
+ * the global files (and the config already loaded); the worker with its start-up, about half a
+ * region's work. Greedy by weight, ties to the main thread; deterministic.
+ */
+export function shareRegions(plan: PlatformPlan, names: readonly string[], options: { readonly global: boolean }): [string[], string[]] {
+  const mine: string[] = [];
+  const theirs: string[] = [];
+  let mainLoad = options.global ? 1 : 0;
+  let workerLoad = 2;
+  const ordered = [...names].sort((a, b) => weight(plan, b) - weight(plan, a) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of ordered) {
+    if (mainLoad <= workerLoad) {
+      mine.push(name);
+      mainLoad += weight(plan, name);
+    } else {
+      theirs.push(name);
+      workerLoad += weight(plan, name);
+    }
+  }
+  const order = (list: string[]) => names.filter((n) => list.includes(n));
+  return [order(mine), order(theirs)];
+}
+
+/** Whether a second thread pays: two cores or more, and at least two regions to share. */
+export function wantsWorker(regionCount: number): boolean {
+  if (process.env.BOOKEDBARBER_THREADS === '1') return false;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return cores >= 2 && regionCount >= 2;
+}
+
+/** A started worker: its answer, and a way to stop it when the main thread fails first. */
+export interface Share {
+  readonly reply: Promise<ShareReply>;
+  readonly stop: () => void;
+}
+
+/** Starts a worker on `script` (the launcher that runs this bundle) for `request`. */
+export function startShare(script: string, request: ShareRequest): Share {
+  const worker = new Worker(script, { workerData: { [WORKER_FLAG]: request }, argv: [] });
+  const reply = new Promise<ShareReply>((resolve, reject) => {
+    worker.once('message', (answer: ShareReply) => resolve(answer));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the synth worker thread stopped (exit code ${code}) before it answered`)));
+  });
+  // Awaited later: until then a failure must not count as unhandled.
+  reply.catch(() => undefined);
+  return { reply, stop: () => void worker.terminate() };
+}
+
+/** The request, when this thread is a synth worker. */
+export function shareRequest(): ShareRequest | undefined {
+  if (isMainThread) return undefined;
+  const data = workerData as Record<string, unknown> | null;
+  return data && typeof data === 'object' && WORKER_FLAG in data ? (data[WORKER_FLAG] as ShareRequest) : undefined;
+}
+
+/** How a worker renders its share (the charts of run.ts), logging progress to `log`. */
+export type RenderShare = (
+  plan: PlatformPlan, share: { regions: readonly string[]; global: boolean }, log: (line: string) => void,
+) => { files: RenderedFile[]; connections?: ConnectionsOf };
+
+/** The worker's side: render and validate its regions, answer once. */
+export function serveShare(request: ShareRequest, render: RenderShare, describeFailure: (error: unknown) => string): void {
+  parentPort!.postMessage(answerShare(request, render, describeFailure));
+}
+
+/** The worker's answer to `request` (a failure is an answer too, worded for the user). */
+export function answerShare(request: ShareRequest, render: RenderShare, describeFailure: (error: unknown) => string): ShareReply {
+  const log: string[] = [];
+  try {
+    const plan = timed('config load + checks', () => loadPlan(request.regionsDir));
+    // argocd/ is rendered here too when the run writes it: the rules see it next to each region.
+    const { files, connections } = render(plan, { regions: request.regions, global: !request.only }, (line) => log.push(line));
+    const global = files.filter((f) => f.path.startsWith('argocd/'));
+    const own = files.filter((f) => !f.path.startsWith('argocd/'));
+    const report = request.validate
+      ? timed('validation', () => validateRenderedRegions(request.distDir, own, global, { connections, contextDir: request.only ? request.distDir : undefined }))
+      : undefined;
+    return { files: own.map(({ path, content, objects }) => ({ path, content, objects })), report, timings: timings(), log };
+  } catch (error) {
+    return { failure: describeFailure(error) };
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Synth on two threads (tools/synth/parallel.ts) must be the same synth: the same files byte for
+ * byte, the same progress lines, and — when something is wrong — the same findings as one run of
+ * the validator over the whole tree.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { definition } from '../../main';
+import { loadPlan } from '../../regions/load';
+import type { PlatformPlan } from '../../regions/plan';
+import { answerShare, shareRegions } from '../../tools/synth/parallel';
+import type { RenderedFile } from '../../tools/synth/render';
+import { failureMessage, renderAll } from '../../tools/synth/run';
+import { mergeReports, validateRendered, validateRenderedRegions } from '../../tools/validate';
+import { REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
+import { readTree } from '../support/tree';
+
+type Obj = Record<string, any>;
+
+let plan: PlatformPlan;
+let files: RenderedFile[];
+
+beforeAll(() => {
+  plan = loadPlan(REGIONS_DIR);
+  files = renderAll(definition, plan, {});
+});
+
+const connections = (region: string) => {
+  const regionPlan = plan.regions.find((r) => r.region.name === region);
+  return regionPlan ? definition.connections!(regionPlan) : undefined;
+};
+
+/** A copy of the rendered files with `change` applied to their documents. */
+function broken(change: (file: string, documents: Obj[]) => Obj[]): RenderedFile[] {
+  return files.map((f) => (f.documents ? { ...f, documents: change(f.path, structuredClone(f.documents) as Obj[]) } : f));
+}
+
+describe('sharing the regions between two threads', () => {
+  it('gives every region to exactly one thread, the same way every time, standby regions counting less', () => {
+    const names = plan.regions.map((r) => r.region.name);
+    const [mine, theirs] = shareRegions(plan, names, { global: true });
+    expect([...mine, ...theirs].sort()).toEqual([...names].sort());
+    expect(mine.filter((n) => theirs.includes(n))).toEqual([]);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(shareRegions(plan, names, { global: true })).toEqual([mine, theirs]);
+    // The main thread also renders argocd/ and the worker starts later: it takes a serving region first.
+    expect(plan.regions.find((r) => r.region.name === mine[0])!.region.role).not.toBe('standby');
+  });
+
+  it('finds exactly what one validator run over the whole tree finds', () => {
+    // Break a region folder of each thread and the global folder.
+    const tree = broken((file, docs) => {
+      if (file === 'eu-west-1/api.yaml') return docs.filter((d) => !(d.kind === 'Service' && d.metadata.name === 'bookedbarber-api'));
+      if (file === 'us-east-1/web.yaml') for (const d of docs) if (d.kind === 'Rollout') d.spec.replica = 3;
+      if (file === 'us-west-2/namespaces.yaml') return docs.filter((d) => d.kind !== 'Namespace' || !d.metadata.name.endsWith('-app'));
+      if (file.startsWith('argocd/')) for (const d of docs) if (d.kind === 'Application') d.spec.destination.namespac = 'x';
+      return docs;
+    });
+    const root = '/dist';
+    const whole = validateRendered(root, tree, { connections });
+    expect(whole.findings.length).toBeGreaterThan(10);
+    const regions = plan.regions.map((r) => r.region.name);
+    for (const [mine, theirs] of [shareRegions(plan, regions, { global: true }), [regions.slice(0, 1), regions.slice(1)], [[], regions]]) {
+      const inFolders = (names: readonly string[]) => tree.filter((f) => names.includes(f.path.split('/')[0]!));
+      const global = tree.filter((f) => f.path.startsWith('argocd/'));
+      const main = validateRendered(root, [...inFolders(mine), ...global], { connections });
+      const worker = validateRenderedRegions(root, inFolders(theirs), global, { connections });
+      const merged = mergeReports([main, worker]);
+      expect(merged.findings).toEqual(whole.findings);
+      expect([merged.files, merged.objects]).toEqual([whole.files, whole.objects]);
+      expect([...merged.notes].sort()).toEqual([...whole.notes].sort());
+    }
+  });
+
+  it('answers a failed render with the message the user would see from one thread', () => {
+    const reply = answerShare(
+      { regionsDir: REGIONS_DIR, distDir: '/dist', regions: ['eu-west-1'], validate: true },
+      () => {
+        throw new Error('boom');
+      },
+      (error) => failureMessage(error),
+    );
+    expect(reply.files).toBeUndefined();
+    expect(reply.failure).toBe(failureMessage(new Error('boom')));
+    expect(reply.failure).toContain('internal error');
+  });
+});
+
+describe('npm run synth on two threads', () => {
+  it('writes the same tree and prints the same lines as on one thread', () => {
+    const launch = (out: string, threads: string) =>
+      spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs'), '--out', out], {
+        cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, BOOKEDBARBER_THREADS: threads },
+      });
+    const two = tempDir('bb-threads-2-');
+    const one = tempDir('bb-threads-1-');
+    const a = launch(two, '');
+    const b = launch(one, '1');
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    expect(readTree(two)).toEqual(readTree(one));
+    const lines = (out: string) => out.split('\n').map((l) => l.replace(/ to \S+ in [0-9]+ ms$/, '').replace(/\s+[0-9]+ ms$/, ''));
+    expect(lines(a.stdout)).toEqual(lines(b.stdout));
+  }, 180_000);
+});

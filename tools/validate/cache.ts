@@ -10,24 +10,24 @@
  * plus V8's code cache for it, under keys derived from the *content* of the source file, the
  * tool versions and CACHE_VERSION. A changed input gets a new key; stale entries are never read.
  *
- * Location: $VALIDATE_CACHE_DIR, else <tmpdir>/bookedbarber-validate-<uid>. Nothing is written
- * into the repository; any cache error only costs speed (we fall back to in-memory work).
+ * Location: $VALIDATE_CACHE_DIR, else node_modules/.cache/bookedbarber/validate of this clone (never
+ * committed; `npm ci` starts without it and its `prepare` step fills it, see tools/synth/launch.cjs).
+ * Any cache error only costs speed (we fall back to in-memory work).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { REPO_ROOT } from '../repo-root';
 
 /** Bump when a transform whose output is cached (schema strictness, transpile) changes meaning. */
-export const CACHE_VERSION = 5;
+export const CACHE_VERSION = 6;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const AJV_VERSION: string = require('ajv/package.json').version;
 
 export function cacheDir(): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return process.env.VALIDATE_CACHE_DIR || path.join(os.tmpdir(), `bookedbarber-validate-${uid}`);
+  return process.env.VALIDATE_CACHE_DIR || path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'validate');
 }
 
 export function sha1(...parts: string[]): string {

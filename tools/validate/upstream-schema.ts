@@ -26,11 +26,13 @@ export const DEFAULT_SCHEMA_DIR = path.join(REPO_ROOT, 'imports', 'upstream');
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /**
- * `open`: paths (`['spec', 'config']`) where the schema declares properties yet keeps unknown
- * fields (`x-kubernetes-preserve-unknown-fields`): the API server accepts any field there, but the
- * program reading it may not, so the in-repo layers check what the upstream schema lets through.
+ * `open`: where the schema declares properties yet keeps unknown fields
+ * (`x-kubernetes-preserve-unknown-fields`), e.g. an OpenTelemetryCollector's `spec.config`: the API
+ * server accepts any field there, but the program reading it may not. An object with a field there
+ * that is not declared is left to the in-repo layers, which know the type.
  */
-interface CrdVersion { name: string; served: boolean; storage: boolean; open?: string[][] }
+interface OpenNode { path: string[]; declared: string[] }
+interface CrdVersion { name: string; served: boolean; storage: boolean; open?: OpenNode[] }
 interface CrdKind { group: string; kind: string; versions: CrdVersion[]; file: string; doc: number; fileSha: string }
 /** What one schema file holds, cached by its content hash so a warm run parses no YAML. */
 interface FileIndex {
@@ -95,20 +97,21 @@ export function strictSchema(s: unknown): unknown {
 }
 
 /** Where a schema keeps unknown fields next to declared ones (CrdVersion.open). */
-function openPaths(schema: unknown, at: string[] = [], out: string[][] = []): string[][] {
+function openPaths(schema: unknown, at: string[] = [], out: OpenNode[] = []): OpenNode[] {
   if (!isRecord(schema)) return out;
-  if (schema['x-kubernetes-preserve-unknown-fields'] === true && isRecord(schema.properties)) out.push(at);
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true && isRecord(schema.properties)) out.push({ path: at, declared: Object.keys(schema.properties) });
   if (isRecord(schema.properties)) for (const [name, sub] of Object.entries(schema.properties)) openPaths(sub, [...at, name], out);
   if (isRecord(schema.items)) openPaths(schema.items, at, out);
   if (isRecord(schema.additionalProperties)) openPaths(schema.additionalProperties, at, out);
   return out;
 }
 
-/** Whether `obj` has a value at a path that may hold more than its schema declares (arrays and maps: any element). */
-function reaches(obj: unknown, path: readonly string[]): boolean {
-  if (path.length === 0) return obj !== undefined;
-  if (Array.isArray(obj)) return obj.some((item) => reaches(item, path));
-  return isRecord(obj) && path[0]! in obj && reaches(obj[path[0]!], path.slice(1));
+/** Whether `obj` has a field the schema does not declare at an open node (arrays: any element). */
+function undeclaredAt(obj: unknown, node: OpenNode, depth = 0): boolean {
+  if (Array.isArray(obj)) return obj.some((item) => undeclaredAt(item, node, depth));
+  if (!isRecord(obj)) return false;
+  if (depth === node.path.length) return Object.keys(obj).some((key) => !node.declared.includes(key));
+  return node.path[depth]! in obj && undeclaredAt(obj[node.path[depth]!], node, depth + 1);
 }
 
 /**
@@ -273,8 +276,8 @@ export class UpstreamSchemas {
   }
 
   /**
-   * Whether this layer alone settles the fields of `e`: its schema accepts the object and no
-   * field of it sits where the schema keeps unknown fields (CrdVersion.open). Then the in-repo
+   * Whether this layer alone settles the fields of `e`: its schema accepts the object and it has
+   * no undeclared field where the schema keeps unknown fields (CrdVersion.open). Then the in-repo
    * schema layers have nothing to add (test/validate/schema-layers.test.ts).
    */
   settles(e: Entry, findings: readonly RawFinding[]): boolean {
@@ -283,7 +286,7 @@ export class UpstreamSchemas {
     if (typeof apiVersion !== 'string' || typeof kind !== 'string') return false;
     const crd = this.defs?.index.has(`${apiVersion} ${kind}`) ? undefined : this.crds.get(`${apiGroup(apiVersion)}/${kind}`);
     const open = crd?.versions.find((v) => v.name === apiVersion.slice(apiVersion.indexOf('/') + 1))?.open ?? [];
-    return !open.some((at) => reaches(e.obj, at));
+    return !open.some((node) => undeclaredAt(e.obj, node));
   }
 
   validate(e: Entry): RawFinding[] {

@@ -22,7 +22,6 @@ export interface ShareRequest {
   readonly regionsDir: string;
   /** Output root: findings name files under it, as if read from there. */
   readonly distDir: string;
-  readonly regions: readonly string[];
   readonly only?: readonly string[];
   readonly validate: boolean;
   readonly debug?: boolean;
@@ -78,13 +77,17 @@ export function wantsWorker(regionCount: number): boolean {
   return cores >= 2 && regionCount >= 2;
 }
 
-/** A started worker: its answer, and a way to stop it when the main thread fails first. */
+/** A started worker: give it its regions (once) for its answer, or stop it when the main thread fails first. */
 export interface Share {
-  readonly reply: Promise<ShareReply>;
+  readonly assign: (regions: readonly string[]) => Promise<ShareReply>;
   readonly stop: () => void;
 }
 
-/** Starts a worker on `script` (the launcher that runs this bundle) for `request`. */
+/**
+ * Starts a worker on `script` (the launcher that runs this bundle) for `request`, before the main
+ * thread has read the config: the worker loads its code and reads the config meanwhile, then waits
+ * for its regions.
+ */
 export function startShare(script: string, request: ShareRequest): Share {
   const worker = new Worker(script, { workerData: { [WORKER_FLAG]: request }, argv: [] });
   const reply = new Promise<ShareReply>((resolve, reject) => {
@@ -94,7 +97,13 @@ export function startShare(script: string, request: ShareRequest): Share {
   });
   // Awaited later: until then a failure must not count as unhandled.
   reply.catch(() => undefined);
-  return { reply, stop: () => void worker.terminate() };
+  return {
+    assign: (regions) => {
+      worker.postMessage({ regions });
+      return reply;
+    },
+    stop: () => void worker.terminate(),
+  };
 }
 
 /** The request, when this thread is a synth worker. */
@@ -109,18 +118,32 @@ export type RenderShare = (
   plan: PlatformPlan, share: { regions: readonly string[]; global: boolean }, log: (line: string) => void,
 ) => { files: RenderedFile[]; connections?: ConnectionsOf };
 
-/** The worker's side: render and validate its regions, answer once. */
-export function serveShare(request: ShareRequest, render: RenderShare, describeFailure: (error: unknown) => string): void {
-  parentPort!.postMessage(answerShare(request, render, describeFailure));
+/**
+ * The worker's side: read the config and load the chart code (`warm`) at once, then render and
+ * validate the regions the main thread assigns, and answer once.
+ */
+export function serveShare(request: ShareRequest, render: RenderShare, warm: () => void, describeFailure: (error: unknown) => string): void {
+  let plan: PlatformPlan | undefined;
+  let failure: string | undefined;
+  try {
+    plan = timed('config load + checks', () => loadPlan(request.regionsDir));
+    warm();
+  } catch (error) {
+    failure = describeFailure(error);
+  }
+  parentPort!.once('message', ({ regions }: { regions: readonly string[] }) => {
+    parentPort!.postMessage(failure !== undefined || !plan ? { failure } : answerShare(request, plan, regions, render, describeFailure));
+  });
 }
 
-/** The worker's answer to `request` (a failure is an answer too, worded for the user). */
-export function answerShare(request: ShareRequest, render: RenderShare, describeFailure: (error: unknown) => string): ShareReply {
+/** The worker's answer for `regions` (a failure is an answer too, worded for the user). */
+export function answerShare(
+  request: ShareRequest, plan: PlatformPlan, regions: readonly string[], render: RenderShare, describeFailure: (error: unknown) => string,
+): ShareReply {
   const log: string[] = [];
   try {
-    const plan = timed('config load + checks', () => loadPlan(request.regionsDir));
     // argocd/ is rendered here too when the run writes it: the rules see it next to each region.
-    const { files, connections } = render(plan, { regions: request.regions, global: !request.only }, (line) => log.push(line));
+    const { files, connections } = render(plan, { regions, global: !request.only }, (line) => log.push(line));
     const global = files.filter((f) => f.path.startsWith('argocd/'));
     const own = files.filter((f) => !f.path.startsWith('argocd/'));
     const report = request.validate

@@ -210,13 +210,27 @@ export function synth(lazyDefinition: LazyDefinition, options: SynthOptions): Sy
  * code. Falls back to one thread when a second one does not pay. Same output, same findings.
  */
 export async function synthInParallel(lazyDefinition: LazyDefinition, options: SynthOptions, script: string): Promise<SynthResult> {
-  const plan = timed('config load + checks', () => loadPlan(options.regionsDir));
-  const names = selectedRegions(plan, options.only);
-  if (!wantsWorker(names.length)) return synthPlan(plan, lazyDefinition, options);
+  const validate = options.validate !== false;
+  // The worker starts first: it loads its code and reads the config while this thread does.
+  const share = wantsWorker(options.only ? options.only.length : 2)
+    ? startShare(script, { regionsDir: options.regionsDir, distDir: options.distDir, only: options.only, validate, debug: options.debug })
+    : undefined;
+  let plan: PlatformPlan;
+  let names: string[];
+  try {
+    plan = timed('config load + checks', () => loadPlan(options.regionsDir));
+    names = selectedRegions(plan, options.only);
+  } catch (error) {
+    share?.stop();
+    throw error;
+  }
+  if (!share || !wantsWorker(names.length)) {
+    share?.stop();
+    return synthPlan(plan, lazyDefinition, options);
+  }
   const global = !options.only;
   const [mine, theirs] = shareRegions(plan, names, { global });
-  const validate = options.validate !== false;
-  const share = startShare(script, { regionsDir: options.regionsDir, distDir: options.distDir, regions: theirs, only: options.only, validate, debug: options.debug });
+  const answer = share.assign(theirs);
   try {
     const definition = load(lazyDefinition);
     const lines: string[] = [];
@@ -233,7 +247,7 @@ export async function synthInParallel(lazyDefinition: LazyDefinition, options: S
       }
     }
     const started = performance.now();
-    const reply = await share.reply;
+    const reply = await answer;
     record('waiting for the worker thread', performance.now() - started);
     if (reply.failure !== undefined) throw new ThreadFailed(reply.failure);
     if (reply.timings) workerTimings = reply.timings;
@@ -265,6 +279,7 @@ export function serveSynthShare(request: ShareRequest, lazyDefinition: LazyDefin
       const definition = load(lazyDefinition);
       return { files: renderAll(definition, plan, { only: request.only, share, log }), connections: connectionsOf(definition, plan) };
     },
+    () => load(lazyDefinition),
     (error) => failureMessage(error, { debug: request.debug }),
   );
 }

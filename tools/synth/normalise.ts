@@ -46,8 +46,21 @@ const TOP_FIRST = ['apiVersion', 'kind', 'metadata'];
 const METADATA_FIRST = ['name', 'namespace', 'labels', 'annotations'];
 
 function orderKeys(keys: string[], first: readonly string[]): string[] {
-  const leading = first.filter((k) => keys.includes(k));
-  const rest = keys.filter((k) => !first.includes(k)).sort(compareText);
+  let leading: string[] | undefined;
+  const rest: string[] = [];
+  for (const key of keys) {
+    if (first.includes(key)) (leading ??= []).push(key);
+    else rest.push(key);
+  }
+  // cdk8s already sorts keys: most lists are in order, and checking is cheaper than sorting.
+  for (let i = 1; i < rest.length; i++) {
+    if (rest[i - 1]! > rest[i]!) {
+      rest.sort(compareText);
+      break;
+    }
+  }
+  if (!leading) return rest;
+  if (leading.length > 1) leading.sort((a, b) => first.indexOf(a) - first.indexOf(b));
   return [...leading, ...rest];
 }
 

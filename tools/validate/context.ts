@@ -32,28 +32,51 @@ export function operatorManagedPodLabels(obj: KubeObject): Record<string, unknow
   };
 }
 
+/** What a scope indexes of one object: worked out once, though global objects join every region's scope. */
+interface Facts {
+  readonly key: string;
+  readonly namespace?: string;
+  readonly workloads: readonly Workload[];
+}
+const factsOf = new WeakMap<Entry, Facts>();
+
+function facts(e: Entry): Facts {
+  let known = factsOf.get(e);
+  if (known) return known;
+  const ns = namespaceOf(e.obj) ?? '';
+  const workloads: Workload[] = [];
+  if (isLongRunningWorkload(e.obj)) {
+    for (const tpl of podTemplates(e.obj)) workloads.push({ entry: e, tpl, podLabels: labelsOf(tpl.metadata) });
+  }
+  const operated = operatorManagedPodLabels(e.obj);
+  if (operated) {
+    const tpl: PodTemplate = { path: 'spec.podMetadata', metadata: { labels: operated }, spec: {}, longRunning: true, owner: String(e.obj.kind) };
+    workloads.push({ entry: e, tpl, podLabels: operated });
+  }
+  known = {
+    key: `${ns} ${apiGroup(e.obj.apiVersion)}/${e.obj.kind}`,
+    namespace: isKind(e.obj, '', 'Namespace') ? nameOf(e.obj) : undefined,
+    workloads,
+  };
+  factsOf.set(e, known);
+  return known;
+}
+
 export class Scope {
   readonly workloads: Workload[] = [];
   /** Namespace objects rendered in this scope. */
   readonly namespaces = new Set<string>();
   private readonly byNsKind = new Map<string, Entry[]>();
+  private readonly workloadsByNamespace = new Map<string, Workload[]>();
 
   constructor(readonly entries: Entry[]) {
     for (const e of entries) {
-      const ns = namespaceOf(e.obj) ?? '';
-      const key = `${ns} ${apiGroup(e.obj.apiVersion)}/${e.obj.kind}`;
-      const list = this.byNsKind.get(key) ?? [];
-      list.push(e);
-      this.byNsKind.set(key, list);
-      if (isKind(e.obj, '', 'Namespace') && nameOf(e.obj)) this.namespaces.add(nameOf(e.obj)!);
-      if (isLongRunningWorkload(e.obj)) {
-        for (const tpl of podTemplates(e.obj)) this.workloads.push({ entry: e, tpl, podLabels: labelsOf(tpl.metadata) });
-      }
-      const operated = operatorManagedPodLabels(e.obj);
-      if (operated) {
-        const tpl: PodTemplate = { path: 'spec.podMetadata', metadata: { labels: operated }, spec: {}, longRunning: true, owner: String(e.obj.kind) };
-        this.workloads.push({ entry: e, tpl, podLabels: operated });
-      }
+      const { key, namespace, workloads } = facts(e);
+      const list = this.byNsKind.get(key);
+      if (list) list.push(e);
+      else this.byNsKind.set(key, [e]);
+      if (namespace) this.namespaces.add(namespace);
+      this.workloads.push(...workloads);
     }
   }
 
@@ -67,7 +90,9 @@ export class Scope {
   }
 
   workloadsIn(ns: string): Workload[] {
-    return this.workloads.filter((w) => (namespaceOf(w.entry.obj) ?? '') === ns);
+    let list = this.workloadsByNamespace.get(ns);
+    if (!list) this.workloadsByNamespace.set(ns, (list = this.workloads.filter((w) => (namespaceOf(w.entry.obj) ?? '') === ns)));
+    return list;
   }
 }
 

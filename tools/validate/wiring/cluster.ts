@@ -237,12 +237,14 @@ export class Cluster {
   /** Labels of the Namespaces rendered here (plus the name label Kubernetes adds). */
   readonly namespaceLabels = new Map<string, Record<string, string>>();
   private readonly byKind = new Map<string, Entry[]>();
+  private readonly byNamespaceKind = new Map<string, Entry[]>();
 
   constructor(readonly entries: Entry[]) {
     for (const e of entries) {
       const key = `${apiGroup(e.obj.apiVersion)}/${e.obj.kind}`;
-      this.byKind.set(key, [...(this.byKind.get(key) ?? []), e]);
       const ns = namespaceOf(e.obj) ?? '';
+      push(this.byKind, key, e);
+      if (namespaceOf(e.obj) !== undefined) push(this.byNamespaceKind, `${ns} ${key}`, e);
       if (isKind(e.obj, '', 'Namespace') && nameOf(e.obj)) {
         this.namespaceLabels.set(nameOf(e.obj)!, { ...strings(labelsOf(e.obj.metadata)), 'kubernetes.io/metadata.name': nameOf(e.obj)! });
       }
@@ -285,7 +287,7 @@ export class Cluster {
 
   /** Objects of `group/kind` in `namespace`. */
   in(namespace: string, group: string, kind: string): Entry[] {
-    return this.all(group, kind).filter((e) => namespaceOf(e.obj) === namespace);
+    return this.byNamespaceKind.get(`${namespace} ${group}/${kind}`) ?? [];
   }
 
   /** Labels of a namespace as NetworkPolicy namespaceSelectors see them. */
@@ -327,4 +329,10 @@ export class Cluster {
     const cm = this.in(namespace, '', 'ConfigMap').find((e) => nameOf(e.obj) === name);
     return cm && isRecord(cm.obj.data) ? Object.values(cm.obj.data).filter((v): v is string => typeof v === 'string') : [];
   }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

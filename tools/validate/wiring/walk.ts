@@ -68,7 +68,16 @@ function parseServiceHost(host: string, clientNs: string): { name: string; names
 }
 
 /** Everything a client's configuration can name an address in. */
+/** The text a pod set is configured with, once per pod set (every connection from it reads it). */
+const configTexts = new WeakMap<PodSet, string>();
+
 function configText(cluster: Cluster, pods: PodSet): string {
+  let text = configTexts.get(pods);
+  if (text === undefined) configTexts.set(pods, (text = assembleConfigText(cluster, pods)));
+  return text;
+}
+
+function assembleConfigText(cluster: Cluster, pods: PodSet): string {
   const parts: string[] = [];
   const obj = pods.entry.obj;
   if (obj.kind !== 'Deployment' && obj.kind !== 'StatefulSet' && obj.kind !== 'Rollout' && obj.kind !== 'CronJob' && obj.kind !== 'Job' && obj.kind !== 'DaemonSet') {

@@ -11,12 +11,11 @@
  *
  * Generated files are never edited by hand: rerun this instead.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isDeepStrictEqual, promisify } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
 export interface CrdImport {
@@ -31,7 +30,6 @@ export interface UpstreamPin extends CrdImport {
   readonly type: 'crds' | 'k8s-definitions';
 }
 
-const execFileAsync = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '..');
 const CDK8S_YAML = path.join(REPO_ROOT, 'cdk8s.yaml');
 export const IMPORTS_DIR = path.join(REPO_ROOT, 'imports');
@@ -293,27 +291,40 @@ export async function verifyUpstreamFiles(cdk8sYaml = CDK8S_YAML, dir = UPSTREAM
 /**
  * Runs `cdk8s import` over the committed upstream files into `outdir` (default imports/): the
  * *.ts it writes replace the old ones, and *.ts no import produces any more are removed.
- * One `cdk8s import` per pin (it takes one spec per call), several at a time.
+ *
+ * It calls the CLI's own import code (`importDispatch`, what `cdk8s import <spec> --language
+ * typescript --no-save` runs) in this process: 18 CLI processes cost ~20 s of CPU, mostly
+ * start-up, against ~4 s here. The path is internal to the pinned cdk8s-cli (its package exports
+ * none of it); test/imports.test.ts regenerates imports/ this way and compares it byte for byte,
+ * so an upgrade that moves it fails loudly.
  */
 export async function importCrds(outdir = IMPORTS_DIR, upstreamDir = UPSTREAM_DIR): Promise<string[]> {
-  const cli = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk8s');
-  // `cdk8s import` reads and may append to the cdk8s.yaml of its working directory, so it runs
-  // in an empty folder (and with --no-save): the committed cdk8s.yaml stays the list of sources.
+  const cli = path.join(REPO_ROOT, 'node_modules', 'cdk8s-cli', 'lib');
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { importDispatch } = require(path.join(cli, 'import', 'dispatch.js')) as {
+    importDispatch: (specs: unknown[], argv: object, options: { outdir: string; targetLanguage: string; save: boolean }) => Promise<void>;
+  };
+  const { parseImports } = require(path.join(cli, 'util.js')) as { parseImports: (spec: string) => unknown };
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-import-'));
+  const generated = path.join(workdir, 'out');
+  const specs = readCrdImports().map((pin) => {
+    const file = upstreamFile(pin, upstreamDir);
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run import\` (with the mirror or network)`);
+    return parseImports(`${pin.prefix}:=${file}`);
+  });
+  // The importer narrates on the console ("Importing resources...", each group): not our output.
+  const { log, error } = console;
+  console.log = () => undefined;
+  console.error = () => undefined;
   try {
-    const generated = path.join(workdir, 'out');
-    const queue = readCrdImports().map((pin) => {
-      const file = upstreamFile(pin, upstreamDir);
-      if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run import\` (with the mirror or network)`);
-      return `${pin.prefix}:=${file}`;
-    });
-    const worker = async (): Promise<void> => {
-      for (let spec = queue.shift(); spec !== undefined; spec = queue.shift()) {
-        // Each prefix writes its own imports/<prefix>-<group>.ts, so parallel runs never share a file.
-        await execFileAsync(cli, ['import', spec, '--language', 'typescript', '--output', generated, '--no-save', '--no-check-upgrade'], { cwd: workdir });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(4, os.availableParallelism())) }, worker));
+    // `--no-save`: the committed cdk8s.yaml stays the list of sources.
+    await importDispatch(specs, {}, { outdir: generated, targetLanguage: 'typescript', save: false });
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  try {
     const written = fs.readdirSync(generated).filter((n) => n.endsWith('.ts')).sort();
     fs.mkdirSync(outdir, { recursive: true });
     for (const name of fs.readdirSync(outdir)) {

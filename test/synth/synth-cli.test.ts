@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { definition } from '../../main';
 import { synth } from '../../tools/synth/run';
 import { regionsWith, REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
-import { runTsx } from '../support/run';
+import { runSynth } from '../support/run';
 import { readTree, writeTree } from '../support/tree';
 
 const committed = readTree(path.join(REPO_ROOT, 'dist'));
@@ -21,7 +21,7 @@ function copyOfDist(): string {
 
 describe('npm run synth', () => {
   const first = path.join(tempDir('bb-out-'), 'dist');
-  const run = runTsx('main.ts', ['--out', first]);
+  const run = runSynth(['--out', first]);
 
   it('renders every region and the Argo CD files, with one progress line per region', () => {
     expect(run.stderr).toBe('');
@@ -36,7 +36,7 @@ describe('npm run synth', () => {
 
   it('gives byte-identical trees on repeated runs, whatever the time zone and locale', () => {
     const second = path.join(tempDir('bb-out-'), 'dist');
-    const rerun = runTsx('main.ts', ['--out', second], { TZ: 'Asia/Tokyo', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8', CDK8S_DISABLE_SORT: '1' });
+    const rerun = runSynth(['--out', second], { TZ: 'Asia/Tokyo', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8', CDK8S_DISABLE_SORT: '1' });
     expect(rerun.status).toBe(0);
     expect(readTree(second)).toEqual(readTree(first));
   });
@@ -46,7 +46,7 @@ describe('npm run synth', () => {
     fs.writeFileSync(path.join(out, 'us-east-1', 'namespaces.yaml'), 'hand edit\n');
     const before = readTree(out);
     const regions = regionsWith((f) => (f['us-east-1.yaml'].shards[0].franchises.last = 30_000));
-    const result = runTsx('main.ts', ['--out', out, '--regions', regions]);
+    const result = runSynth(['--out', out, '--regions', regions]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/us-west-2\.yaml:\d+:\d+ {2}shards\[0\]\.franchises\.first/);
     expect(result.stderr).toContain('found:    25001');
@@ -75,7 +75,7 @@ describe('npm run synth', () => {
     fs.writeFileSync(path.join(out, 'eu-west-1', 'removed-component.yaml'), 'stale\n');
     fs.writeFileSync(path.join(out, 'us-east-1', 'namespaces.yaml'), 'someone else\n');
     fs.writeFileSync(path.join(out, 'argocd', 'argocd.yaml'), 'someone else\n');
-    const result = runTsx('main.ts', ['--out', out, '--region', 'eu-west-1']);
+    const result = runSynth(['--out', out, '--region', 'eu-west-1']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^synth: eu-west-1 /m);
     expect(result.stdout).not.toMatch(/^synth: us-east-1 /m);
@@ -87,10 +87,10 @@ describe('npm run synth', () => {
   });
 
   it('rejects an unknown region (exit 1, listing the known ones) and an unknown flag (exit 2)', () => {
-    const unknown = runTsx('main.ts', ['--out', copyOfDist(), '--region', 'mars-north-1']);
+    const unknown = runSynth(['--out', copyOfDist(), '--region', 'mars-north-1']);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown region mars-north-1: regions are us-east-1, us-west-2, eu-west-1, ap-southeast-1');
-    const usage = runTsx('main.ts', ['--regoin', 'eu-west-1']);
+    const usage = runSynth(['--regoin', 'eu-west-1']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('usage: npm run synth');
   });

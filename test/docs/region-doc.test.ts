@@ -178,6 +178,12 @@ describe('the shipped us-east-1 page', () => {
     expect(readme!.objects).toBe(0);
     const withAddons = { ...objects, [ADDONS_COMPONENT]: addonApplications('us-east-1', argocd) };
     expect(readme!.content).toBe(renderRegionDoc('us-east-1', withAddons, regionPrices(plan.global, 'us-east-1')));
+    // Every region's page, too: synth builds it from the documents in memory, this from the YAML text.
+    for (const { region } of plan.regions) {
+      const own = objectsFromFiles(files.filter((f) => f.path.startsWith(`${region.name}/`) && f.path.endsWith('.yaml')));
+      const page = files.find((f) => f.path === `${region.name}/README.md`)!.content;
+      expect(page, region.name).toBe(renderRegionDoc(region.name, { ...own, [ADDONS_COMPONENT]: addonApplications(region.name, argocd) }, regionPrices(plan.global, region.name)));
+    }
   });
 
   it('is the same page when only that region is rendered (--region)', () => {

@@ -545,6 +545,25 @@ export function objectsFromFiles(files: readonly { readonly path: string; readon
 const APP_KINDS = new Set(KINDS);
 
 /**
+ * The objects the page reads, from rendered files' in-memory documents (what synth wrote and
+ * validates): no second `toJson()` of the App. Same page as objectsFromFiles and objectsFromApp
+ * (test/docs/region-doc.test.ts). `charts`: every chart id of the App, so a chart that renders
+ * nothing is an empty component, as in objectsFromApp.
+ */
+export function objectsFromDocuments(
+  files: readonly { readonly path: string; readonly documents?: readonly unknown[] }[], charts: readonly string[] = [],
+): Record<string, DocObject[]> {
+  const out: Record<string, DocObject[]> = {};
+  for (const id of charts) out[id] = [];
+  for (const file of files) {
+    if (!file.path.endsWith('.yaml')) continue;
+    const component = file.path.slice(file.path.lastIndexOf('/') + 1, -'.yaml'.length);
+    out[component] = (file.documents ?? []).filter((d): d is DocObject => APP_KINDS.has((d as DocObject).kind));
+  }
+  return out;
+}
+
+/**
  * The objects of an App the page reads, by chart id (= rendered file name), as each ApiObject
  * renders itself (`toJson()`, what Chart.toJson writes into the file). Only the ~30 objects the
  * page needs are rendered again, so this costs a few ms where parsing the YAML back costs ~100.
@@ -582,7 +601,16 @@ export function regionDocFromApp(
   app: App,
   options: { readonly addons?: readonly DocObject[]; readonly prices?: RegionPrices } = {},
 ): { path: string; content: string; objects: number } {
-  const objects = objectsFromApp(app);
-  if (options.addons) objects[ADDONS_COMPONENT] = addonApplications(region, options.addons);
-  return { path: `${region}/README.md`, content: renderRegionDoc(region, objects, options.prices), objects: 0 };
+  return regionDocFromObjects(region, objectsFromApp(app), options);
+}
+
+/** The README.md of one region from its objects by component (objectsFromDocuments, objectsFromApp). */
+export function regionDocFromObjects(
+  region: string,
+  objects: Record<string, DocObject[]>,
+  options: { readonly addons?: readonly DocObject[]; readonly prices?: RegionPrices } = {},
+): { path: string; content: string; objects: number } {
+  const all = { ...objects };
+  if (options.addons) all[ADDONS_COMPONENT] = addonApplications(region, options.addons);
+  return { path: `${region}/README.md`, content: renderRegionDoc(region, all, options.prices), objects: 0 };
 }

@@ -10,7 +10,7 @@ import { ConfigError } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import type { Connection } from '../../regions/wiring';
-import { applicationsFromApp, regionDocFromApp } from '../docs/region-doc';
+import { applicationsFromApp, type DocObject, objectsFromDocuments, regionDocFromObjects } from '../docs/region-doc';
 import { regionPrices } from '../../regions/pricing';
 import { formatReport, mergeReports, validateRendered, type ValidationReport } from '../validate';
 import { renderApp, type RenderedFile } from './render';
@@ -134,8 +134,23 @@ export function renderAll(
   } catch (error) {
     throw new InternalError(`chart ${chartBeingBuilt(globalApp) ?? '(none)'} (global, ${GLOBAL_FOLDER})`, error);
   }
-  const addons = applicationsFromApp(globalApp);
-  const globalBuildNs = process.hrtime.bigint() - globalStarted;
+  // argocd/ rendered first: its Applications are the add-ons each region's page counts.
+  const renderGlobal = options.share ? options.share.global : !only;
+  let globalFiles: RenderedFile[] | undefined;
+  let addons: DocObject[];
+  try {
+    if (options.buildOnly) {
+      addons = globalApp.charts.flatMap((chart) => chart.toJson() as DocObject[]).filter((o) => o.kind === 'Application');
+    } else if (renderGlobal) {
+      globalFiles = renderApp(globalApp, GLOBAL_FOLDER, header(['regions/*.yaml']));
+      addons = globalFiles.flatMap((f) => (f.documents ?? []) as DocObject[]).filter((o) => o.kind === 'Application');
+    } else {
+      addons = applicationsFromApp(globalApp);
+    }
+  } catch (error) {
+    throw new InternalError(`rendering ${GLOBAL_FOLDER}`, error);
+  }
+  const globalNs = process.hrtime.bigint() - globalStarted;
   for (const regionPlan of plan.regions) {
     const name = regionPlan.region.name;
     if (only && !only.includes(name)) continue;
@@ -146,13 +161,15 @@ export function renderAll(
     try {
       timed('chart build', () => definition.buildRegion(app, regionPlan));
       stage = 'render';
+      const charts = app.charts.map((chart) => chart.node.id);
+      const page = (rendered: readonly { path: string; documents?: readonly unknown[] }[]) =>
+        timed('region pages', () => regionDocFromObjects(name, objectsFromDocuments(rendered, charts), { addons, prices: regionPrices(plan.global, name) }));
       if (options.buildOnly) {
-        for (const chart of app.charts) chart.toJson();
-        regionDocFromApp(name, app, { addons, prices: regionPrices(plan.global, name) });
+        page(app.charts.map((chart) => ({ path: `${name}/${chart.node.id}.yaml`, documents: chart.toJson() })));
         continue;
       }
       const rendered = renderApp(app, name, header([`regions/${path.basename(regionPlan.sourceFile)}`, 'regions/global.yaml']));
-      files.push(...rendered, timed('region pages', () => regionDocFromApp(name, app, { addons, prices: regionPrices(plan.global, name) })));
+      files.push(...rendered, page(rendered));
       const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
       log(`${name.padEnd(16)} ${String(rendered.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${rendered.length} files  ${ms} ms`);
     } catch (error) {
@@ -161,25 +178,10 @@ export function renderAll(
       throw new InternalError(stage === 'chart' ? `chart ${chart ?? '(none)'} (region ${name})` : `rendering region ${name}`, error);
     }
   }
-  if (options.buildOnly) {
-    try {
-      for (const chart of globalApp.charts) chart.toJson();
-    } catch (error) {
-      throw new InternalError(`rendering ${GLOBAL_FOLDER}`, error);
-    }
-    return files;
-  }
-  if (options.share ? options.share.global : !only) {
-    const started = process.hrtime.bigint();
-    let rendered: RenderedFile[];
-    try {
-      rendered = renderApp(globalApp, GLOBAL_FOLDER, header(['regions/*.yaml']));
-    } catch (error) {
-      throw new InternalError(`rendering ${GLOBAL_FOLDER}`, error);
-    }
-    files.push(...rendered);
-    const ms = Number((process.hrtime.bigint() - started + globalBuildNs) / 1_000_000n);
-    log(`${GLOBAL_FOLDER.padEnd(16)} ${String(rendered.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${rendered.length} files  ${ms} ms`);
+  if (globalFiles) {
+    files.push(...globalFiles);
+    const ms = Number(globalNs / 1_000_000n);
+    log(`${GLOBAL_FOLDER.padEnd(16)} ${String(globalFiles.reduce((n, f) => n + f.objects, 0)).padStart(4)} objects in ${globalFiles.length} files  ${ms} ms`);
   }
   return files;
 }

@@ -1,0 +1,123 @@
+/**
+ * Prebuilt bundles for the commands users run often (`npm run synth`, `npm run diff`): one
+ * esbuild bundle per command in node_modules/.cache/bookedbarber/ (never committed), run by plain
+ * `node`, without tsx transpiling some 300 TypeScript modules and the 11 MB of generated imports/
+ * on every run (issue 16).
+ *
+ * Staleness: the key file lists every file esbuild read for the bundle (its metafile) with size
+ * and modification time, plus the lockfile, this file, the launcher and the Node version. Any
+ * change rebuilds the bundle once (a second or two); checking costs one stat per input.
+ * `npm ci` builds them ahead (tools/prepare.cjs), so a fresh clone starts warm.
+ *
+ * A bundle can also run with V8's code cache (`runBundle`): no parsing or compiling of megabytes
+ * of JavaScript on a warm run. The cache is written after a run that had none (or had it
+ * rejected), so it also holds the functions compiled while the command ran.
+ */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const CACHE = path.join(ROOT, 'node_modules', '.cache', 'bookedbarber');
+
+function stamp(file) {
+  const s = fs.statSync(path.resolve(ROOT, file), { throwIfNoEntry: false });
+  return s ? `${s.size}:${s.mtimeMs}` : 'missing';
+}
+
+/**
+ * The bundle of `entry` (relative to the repository) named `name`, rebuilt first when stale.
+ * `external`: packages loaded from node_modules at run time instead of bundled. Throws when it
+ * cannot be built (the caller then runs the sources).
+ */
+function prepareBundle({ name, entry, launcher, external = [] }) {
+  const bundle = bundlePath(name);
+  const keyFile = path.join(CACHE, `${name}.key.json`);
+  const owners = { node: process.version, bundler: stamp(__filename), launcher: stamp(launcher) };
+  let key;
+  try {
+    key = JSON.parse(fs.readFileSync(keyFile, 'utf8'));
+  } catch {
+    key = undefined;
+  }
+  const current = key && fs.existsSync(bundle)
+    && Object.entries(owners).every(([k, v]) => key[k] === v)
+    && Object.entries(key.inputs).every(([file, s]) => stamp(file) === s);
+  if (current) return bundle;
+  const esbuild = require('esbuild');
+  fs.mkdirSync(CACHE, { recursive: true });
+  const tmp = `${bundle}.${process.pid}.tmp`;
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(ROOT, entry)],
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: tmp,
+    external,
+    metafile: true,
+    // Modules resolve repository files from tools/repo-root.ts, never from their own folder.
+    logLevel: 'error',
+  });
+  const inputs = {};
+  for (const file of [...Object.keys(result.metafile.inputs), 'package-lock.json']) inputs[file] = stamp(file);
+  fs.renameSync(tmp, bundle);
+  fs.rmSync(codeCacheOf(bundle), { force: true });
+  fs.writeFileSync(keyFile, JSON.stringify({ ...owners, inputs }));
+  return bundle;
+}
+
+/** Where the bundle `name` lives (whether or not it is built). */
+function bundlePath(name) {
+  return path.join(CACHE, `${name}.cjs`);
+}
+
+function codeCacheOf(bundle) {
+  return `${bundle.slice(0, -'.cjs'.length)}.${process.version}.v8`;
+}
+
+/**
+ * Runs `bundle` as the module it is (its own `require`, `__dirname` in the cache folder), compiled
+ * with V8's code cache when there is one; returns its exports.
+ */
+function runBundle(bundle, { writeCodeCache = true } = {}) {
+  const Module = require('node:module');
+  const vm = require('node:vm');
+  const codeCache = codeCacheOf(bundle);
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(codeCache);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+  const mod = new Module(bundle, module);
+  mod.filename = bundle;
+  mod.paths = Module._nodeModulePaths(path.dirname(bundle));
+  script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
+  if (writeCodeCache && (!cachedData || script.cachedDataRejected)) {
+    try {
+      const tmp = `${codeCache}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, codeCache);
+    } catch {
+      // a read-only cache folder only costs speed
+    }
+  }
+  return mod.exports;
+}
+
+/** Runs `entry` from the sources through tsx (BOOKEDBARBER_NO_BUNDLE=1, or no bundle). */
+function runSources(entry) {
+  const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, entry), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+}
+
+/** Why a bundle could not be built, in one line. */
+function reason(error) {
+  return error && error.message ? error.message.split('\n')[0] : String(error);
+}
+
+module.exports = { bundlePath, prepareBundle, runBundle, runSources, reason };

@@ -22,21 +22,25 @@ const runtime = {
   withinFormatBound,
 };
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { source: true, formats: _`require(${RUNTIME_ID}).formats` } });
-// Structured strings (regions/formats.ts): `format` parses, `formatMinimum`/`formatMaximum`
-// bound the parsed value (a duration in seconds, a quantity in cores or bytes).
-for (const [name, format] of Object.entries(runtime.formats)) ajv.addFormat(name, format);
-for (const [keyword, side] of [['formatMinimum', 'min'], ['formatMaximum', 'max']] as const) {
-  ajv.addKeyword({
-    keyword,
-    type: 'string',
-    schemaType: 'string',
-    code(cxt: KeywordCxt) {
-      const bound = cxt.gen.scopeValue('func', { ref: withinFormatBound, code: _`require(${RUNTIME_ID}).withinFormatBound` });
-      const format = String((cxt.parentSchema as AnySchemaObject).format ?? '');
-      cxt.fail(_`!${bound}(${format}, ${cxt.data}, ${cxt.schema as string}, ${side})`);
-    },
-  });
+/** An Ajv for one schema (the cached code of a schema then reads the same whoever compiles it). */
+function newAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { source: true, formats: _`require(${RUNTIME_ID}).formats` } });
+  // Structured strings (regions/formats.ts): `format` parses, `formatMinimum`/`formatMaximum`
+  // bound the parsed value (a duration in seconds, a quantity in cores or bytes).
+  for (const [name, format] of Object.entries(runtime.formats)) ajv.addFormat(name, format);
+  for (const [keyword, side] of [['formatMinimum', 'min'], ['formatMaximum', 'max']] as const) {
+    ajv.addKeyword({
+      keyword,
+      type: 'string',
+      schemaType: 'string',
+      code(cxt: KeywordCxt) {
+        const bound = cxt.gen.scopeValue('func', { ref: withinFormatBound, code: _`require(${RUNTIME_ID}).withinFormatBound` });
+        const format = String((cxt.parentSchema as AnySchemaObject).format ?? '');
+        cxt.fail(_`!${bound}(${format}, ${cxt.data}, ${cxt.schema as string}, ${side})`);
+      },
+    });
+  }
+  return ajv;
 }
 
 function runtimeRequire(id: string): unknown {
@@ -60,6 +64,7 @@ function compile(schema: TSchema): ValidateFunction {
       // a corrupt entry: compile and overwrite it
     }
   }
+  const ajv = newAjv();
   const validate = ajv.compile(schema);
   try {
     const source = standaloneCode(ajv, validate);

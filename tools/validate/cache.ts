@@ -21,7 +21,7 @@ import * as vm from 'node:vm';
 import { REPO_ROOT } from '../repo-root';
 
 /** Bump when a transform whose output is cached (schema strictness, transpile) changes meaning. */
-export const CACHE_VERSION = 6;
+export const CACHE_VERSION = 7;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const AJV_VERSION: string = require('ajv/package.json').version;
@@ -66,11 +66,14 @@ const pendingCodeCaches = new Map<string, vm.Script>();
 
 /**
  * Runs CommonJS code (cached under `name`) and returns its exports. V8's code cache for it
- * is kept next to it (`name.<node version>.v8`): parsing and compiling multi-MB generated code
- * is most of its load time.
+ * is kept next to it (`name.<hash of the code>.<node version>.v8`): parsing and compiling
+ * multi-MB generated code is most of its load time.
  */
 export function runCommonJs(name: string, code: string, req: NodeRequire, filename: string): any {
-  const v8Name = `${name}.${process.version}.v8`;
+  // Keyed by the code itself, not only by `name`: V8 checks a code cache against the source's
+  // length alone, and the code under one name can differ between two writers (two synth threads
+  // compiling the same schema with differently numbered ajv functions). Hashing ~20 MB costs ~20 ms.
+  const v8Name = `${name}.${sha1(code).slice(0, 16)}.${process.version}.v8`;
   let cachedData: Buffer | undefined;
   try {
     cachedData = fs.readFileSync(path.join(cacheDir(), v8Name));

@@ -129,7 +129,9 @@ function strictDefinitions(defs: Record<string, unknown>): Record<string, unknow
 }
 
 function newAjv(): Ajv {
-  return new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false, code: { source: true, optimize: false } });
+  // validateSchema off: the schemas are upstream's, transformed here; checking them against the
+  // meta-schema costs a cold run seconds and finds nothing a compile would not.
+  return new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false, unicodeRegExp: false, code: { source: true, optimize: false } });
 }
 
 // ------------------------------------------------------------------ the layer
@@ -153,6 +155,9 @@ export class UpstreamSchemas {
   private readonly validators = new Map<string, Validate | string>();
   private readonly parsedFiles = new Map<string, unknown[]>();
   private defs?: { file: string; sha: string; index: Map<string, string> };
+  /** The strict Kubernetes definitions, made once. */
+  private strictDefs?: Record<string, unknown>;
+  /** One Ajv for the built-in kinds: the definitions they share are compiled once. */
   private defsAjv?: Ajv;
 
   constructor(readonly dir: string) {
@@ -202,6 +207,11 @@ export class UpstreamSchemas {
     return doc.definitions;
   }
 
+  private kubernetesDefinitions(): Record<string, unknown> {
+    this.strictDefs ??= strictDefinitions(this.definitions());
+    return this.strictDefs;
+  }
+
   /** Compiled validator (memory → disk cache → compile), or a reason there is none. */
   private validatorFor(apiVersion: string, kind: string): Validate | string {
     const memo = `${apiVersion} ${kind}`;
@@ -218,7 +228,7 @@ export class UpstreamSchemas {
       return this.cached(cacheKey(this.defs!.sha, defName), () => {
         if (!this.defsAjv) {
           this.defsAjv = newAjv();
-          this.defsAjv.addSchema({ $id: 'k8s.json', definitions: strictDefinitions(this.definitions()) });
+          this.defsAjv.addSchema({ $id: 'k8s.json', definitions: this.kubernetesDefinitions() });
         }
         return [this.defsAjv, this.defsAjv.compile({ $ref: `k8s.json#/definitions/${defName}` })];
       });
@@ -241,7 +251,7 @@ export class UpstreamSchemas {
       // CRDs leave metadata as `type: object`, but the API server checks it as every object's
       // ObjectMeta (a misspelt `namespac` is refused, not kept): the same definition here.
       if (this.defs && isRecord(root.properties) && JSON.stringify(root.properties.metadata) === JSON.stringify(ENVELOPE.metadata)) {
-        ajv.addSchema({ $id: 'k8s.json', definitions: strictDefinitions(this.definitions()) });
+        ajv.addSchema({ $id: 'k8s.json', definitions: this.kubernetesDefinitions() });
         root.properties.metadata = { $ref: `k8s.json#/definitions/${OBJECT_META}` };
       }
       return [ajv, ajv.compile(root)];
@@ -251,6 +261,8 @@ export class UpstreamSchemas {
   /**
    * A validator from the disk cache (ajv standalone code), or compiled and then cached.
    * The compiled function is used directly on a miss, so a broken cache never changes results.
+   * The code for one key can differ between processes (ajv numbers its functions per instance,
+   * and which kinds were compiled first differs): runCommonJs keys V8's code cache by the code.
    */
   private cached(key: string, compile: () => [Ajv, Validate]): Validate {
     const name = `validator-${key}.js`;

@@ -4,22 +4,21 @@
  * dist/. Any failure exits non-zero with dist/ exactly as it was.
  */
 import { App } from 'cdk8s';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../regions/config-error';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
+import { regionPrices } from '../../regions/pricing';
 import type { Connection } from '../../regions/wiring';
 import { applicationsFromApp, type DocObject, objectsFromDocuments, regionDocFromObjects } from '../docs/region-doc';
-import { regionPrices } from '../../regions/pricing';
+import { record, spent, timed, timings, type Timings } from '../timings';
 import { formatReport, mergeReports, validateRendered, type ValidationReport } from '../validate';
-import { renderApp, type RenderedFile } from './render';
-import { record, spent, timed, timings } from '../timings';
-import { writeDist } from './write-dist';
 import { serveShare, shareRegions, startShare, wantsWorker, type ShareRequest } from './parallel';
-import type { Timings } from '../timings';
-import * as fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { renderApp, type RenderedFile } from './render';
+import { writeDist } from './write-dist';
 
 /** The folder of dist/ holding the global Argo CD objects. */
 const GLOBAL_FOLDER = 'argocd';
@@ -342,7 +341,6 @@ exit codes: 0 written, 1 invalid config / failing chart / failed validation (not
 /** A parsed command line, or the exit code when there is nothing to run (usage, --help). */
 interface Command {
   readonly options: SynthOptions;
-  readonly debug: boolean;
   readonly timingsFile?: string;
 }
 
@@ -383,7 +381,6 @@ function parseCommand(argv: readonly string[], root: string): Command | number {
       log: (line) => process.stdout.write(`synth: ${line}\n`),
       debug: args.values.debug ?? false,
     },
-    debug: args.values.debug ?? false,
     timingsFile: args.values.timings,
   };
 }
@@ -401,7 +398,7 @@ function succeeded(command: Command, files: readonly RenderedFile[], started: bi
 
 function failed(command: Command, error: unknown): number {
   const { distDir } = command.options;
-  const message = failureMessage(error, { debug: command.debug });
+  const message = failureMessage(error, { debug: command.options.debug });
   process.stderr.write(`${message}\n\nsynth: nothing written; ${path.relative(process.cwd(), distDir) || distDir} is unchanged.\n`);
   return 1;
 }

@@ -2,7 +2,7 @@
  * Turns the charts of a cdk8s App into file contents in memory: one file per chart, named after
  * the chart id. Nothing touches the disk here, so tests can render and compare cheaply.
  */
-import type { App, Chart } from 'cdk8s';
+import { ApiObject, Chart, DependencyGraph, type App } from 'cdk8s';
 import { timed } from '../timings';
 import { canonicalDocuments, type KubeObject, yamlFile } from './normalise';
 
@@ -27,11 +27,30 @@ function validateApp(app: App): void {
   if (errors.length > 0) throw new Error(`chart validation failed:\n  ${errors.join('\n  ')}`);
 }
 
+/**
+ * Every chart's objects, exactly as `Chart.toJson()` renders them. cdk8s resolves the dependencies
+ * of the whole App and validates all of it on every `Chart.toJson()` (16 charts a region: 16 times);
+ * here the first chart's call does that once, and the others take their objects in the order
+ * `Chart.toJson()` would (cdk8s' chartToKube: dependency order, each object in its closest chart).
+ */
+export function appObjects(app: App): Map<Chart, KubeObject[]> {
+  const out = new Map<Chart, KubeObject[]>();
+  (app.charts as Chart[]).forEach((chart, index) => {
+    const objects = index === 0
+      ? (chart.toJson() as KubeObject[])
+      : new DependencyGraph(chart.node).topology()
+        .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
+        .map((o) => o.toJson() as KubeObject);
+    out.set(chart, objects);
+  });
+  return out;
+}
+
 export function renderApp(app: App, folder: string, header: readonly string[]): RenderedFile[] {
   timed('chart build', () => validateApp(app));
   const files: RenderedFile[] = [];
-  for (const chart of app.charts as Chart[]) {
-    const objects = timed('objects (cdk8s toJson)', () => chart.toJson() as KubeObject[]);
+  const all = timed('objects (cdk8s toJson)', () => appObjects(app));
+  for (const [chart, objects] of all) {
     if (objects.length === 0) continue;
     const seen = new Set<string>();
     for (const o of objects) {

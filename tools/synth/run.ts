@@ -17,7 +17,7 @@ import { applicationsFromApp, type DocObject, objectsFromDocuments, regionDocFro
 import { record, spent, timed, timings, type Timings } from '../timings';
 import { formatReport, mergeReports, validateRendered, type ValidationReport } from '../validate';
 import { serveShare, shareRegions, startShare, wantsWorker, type ShareRequest } from './parallel';
-import { renderApp, type RenderedFile } from './render';
+import { appObjects, renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';
 
 /** The folder of dist/ holding the global Argo CD objects. */
@@ -139,7 +139,7 @@ export function renderAll(
   let addons: DocObject[];
   try {
     if (options.buildOnly) {
-      addons = globalApp.charts.flatMap((chart) => chart.toJson() as DocObject[]).filter((o) => o.kind === 'Application');
+      addons = [...appObjects(globalApp).values()].flat().filter((o) => o.kind === 'Application') as DocObject[];
     } else if (renderGlobal) {
       globalFiles = renderApp(globalApp, GLOBAL_FOLDER, header(['regions/*.yaml']));
       addons = globalFiles.flatMap((f) => (f.documents ?? []) as DocObject[]).filter((o) => o.kind === 'Application');
@@ -164,7 +164,7 @@ export function renderAll(
       const page = (rendered: readonly { path: string; documents?: readonly unknown[] }[]) =>
         timed('region pages', () => regionDocFromObjects(name, objectsFromDocuments(rendered, charts), { addons, prices: regionPrices(plan.global, name) }));
       if (options.buildOnly) {
-        page(app.charts.map((chart) => ({ path: `${name}/${chart.node.id}.yaml`, documents: chart.toJson() })));
+        page([...appObjects(app)].map(([chart, documents]) => ({ path: `${name}/${chart.node.id}.yaml`, documents })));
         continue;
       }
       const rendered = renderApp(app, name, header([`regions/${path.basename(regionPlan.sourceFile)}`, 'regions/global.yaml']));

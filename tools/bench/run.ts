@@ -200,7 +200,7 @@ function readTimings(file: string): Timings | undefined {
 }
 
 /** The phase table: `a: b` is a part of `a` (indented, not added again); npm's start-up is the wall time minus the process's own. */
-function phaseTable(title: string, t: Timings, wallMs: number): string {
+function phaseTable(title: string, t: Timings, wallMs: number, measure = 'wall'): string {
   const names = Object.keys(t.phases);
   const isPart = (k: string) => k.includes(': ') && names.includes(k.slice(0, k.indexOf(': ')));
   const top = names.filter((k) => !isPart(k));
@@ -214,14 +214,14 @@ function phaseTable(title: string, t: Timings, wallMs: number): string {
   }
   if (processMs - total > 1) rows.push(['(in the process, not in a phase)', fmt(processMs - total), share(processMs - total)]);
   rows.push(['npm start-up and exit (wall - process)', fmt(wallMs - processMs), share(wallMs - processMs)]);
-  return `\n${title} (${fmt(wallMs)} ms wall):\n${table(rows)}\n`;
+  return `\n${title} (${fmt(wallMs)} ms ${measure}):\n${table(rows)}\n`;
 }
 
 /** The main thread's phase table, then the worker thread's (its own clock: from its start). */
 function phaseTables(title: string, t: Timings, wallMs: number): string {
   const worker = t.workerThread;
   const workerTable = worker
-    ? phaseTable(`${title}, worker thread (started with the process; its phases only)`, { phases: worker.phases, processMs: sum(worker.phases) }, sum(worker.phases)).replace(/\nnpm start-up.*\n$/, '\n')
+    ? phaseTable(`${title}, worker thread (started with the process)`, { phases: worker.phases, processMs: sum(worker.phases) }, sum(worker.phases), 'in its phases').replace(/\nnpm start-up.*\n$/, '\n')
     : '';
   return phaseTable(`${title}, main thread`, t, wallMs) + workerTable;
 }

@@ -3,10 +3,8 @@
  * person can act on (found / expected / fix, with the line).
  */
 import Ajv, { _, type AnySchemaObject, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone';
 import type { TSchema } from '@sinclair/typebox';
-import * as path from 'node:path';
-import { cacheDir, cacheKey, flushCodeCaches, readCache, runCommonJs, sha1, writeCache } from '../tools/validate/cache';
+import { cachedValidator, cacheKey, flushCodeCaches, sha1 } from '../tools/validate/cache';
 import { formatPath, show, type ConfigIssue, type FieldPath } from './config-error';
 import { editDistance } from './edit-distance';
 import { explainLookAlikes, explainString, FORMATS, isValidFormat, plainText, withinFormatBound, type StringSchema } from './formats';
@@ -49,32 +47,15 @@ function runtimeRequire(id: string): unknown {
 }
 
 /**
- * The validator of one schema: from the disk cache of compiled validators (tools/validate/cache.ts,
- * ajv standalone code keyed by the schema's content), else compiled (ajv: ~0.4 s for the three
- * region schemas) and cached for the next run. A cache that fails only costs the compile.
+ * The validator of one schema: from the disk cache of compiled validators (cachedValidator, keyed
+ * by the schema's content), else compiled (ajv: ~0.4 s for the three region schemas) and cached.
  */
 function compile(schema: TSchema): ValidateFunction {
   const name = `region-validator-${cacheKey(sha1(JSON.stringify(schema)))}.js`;
-  const file = path.join(cacheDir(), name);
-  const code = readCache(name);
-  if (code !== undefined) {
-    try {
-      return runCommonJs(name, code, runtimeRequire as NodeRequire, file) as ValidateFunction;
-    } catch {
-      // a corrupt entry: compile and overwrite it
-    }
-  }
-  const ajv = newAjv();
-  const validate = ajv.compile(schema);
-  try {
-    const source = standaloneCode(ajv, validate);
-    writeCache(name, source);
-    const cached = runCommonJs(name, source, runtimeRequire as NodeRequire, file) as ValidateFunction;
-    flushCodeCaches();
-    return cached;
-  } catch {
-    return validate;
-  }
+  return cachedValidator(name, () => {
+    const ajv = newAjv();
+    return [ajv, ajv.compile(schema)];
+  }, runtimeRequire as NodeRequire);
 }
 
 /** Keywords about a string's text: one issue per field for all of them, explained by formats.ts. */
@@ -87,7 +68,10 @@ export function checkSchema(source: SourceFile, schema: TSchema): ConfigIssue[] 
     validate = compile(schema);
     compiled.set(schema, validate);
   }
-  if (validate(source.data)) return [];
+  const valid = validate(source.data);
+  // Its V8 code cache now holds the functions this check compiled (a failing config never reaches the validator's flush).
+  flushCodeCaches();
+  if (valid) return [];
   return onePerStringField(withoutRenamedRequired(collapse(validate.errors ?? []))).map((error) => toIssue(source, error));
 }
 

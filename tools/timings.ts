@@ -22,11 +22,6 @@ export function record(phase: string, ms: number): void {
   phases.set(phase, (phases.get(phase) ?? 0) + ms);
 }
 
-/** Time spent inside `phase` so far, to subtract it from an enclosing one. */
-export function spent(phase: string): number {
-  return phases.get(phase) ?? 0;
-}
-
 export interface Timings {
   /** Milliseconds per phase, in the order first recorded; `a: b` is the part `b` of phase `a`. */
   readonly phases: Record<string, number>;

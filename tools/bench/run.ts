@@ -200,12 +200,18 @@ function readTimings(file: string): Timings | undefined {
 }
 
 /** The phase table: `a: b` is a part of `a` (indented, not added again); npm's start-up is the wall time minus the process's own. */
-function phaseTable(title: string, t: Timings, wallMs: number, measure = 'wall'): string {
+/**
+ * The worker's table has no wall time of its own (`wallMs` undefined): its shares are of the sum
+ * of its phases, and it has no npm start-up row.
+ */
+function phaseTable(title: string, t: Timings, wallMs?: number): string {
   const names = Object.keys(t.phases);
   const isPart = (k: string) => k.includes(': ') && names.includes(k.slice(0, k.indexOf(': ')));
   const top = names.filter((k) => !isPart(k));
   const total = top.reduce((a, k) => a + t.phases[k], 0);
-  const processMs = t.processMs ?? t.wallMs ?? total;
+  const thread = wallMs === undefined ? 'worker' : 'main';
+  const processMs = thread === 'worker' ? total : (t.processMs ?? t.wallMs ?? total);
+  if (wallMs === undefined) wallMs = total;
   const rows: string[][] = [['phase', 'ms', 'share of wall']];
   const share = (v: number) => `${fmt((100 * v) / wallMs)}%`;
   for (const k of top) {
@@ -213,22 +219,17 @@ function phaseTable(title: string, t: Timings, wallMs: number, measure = 'wall')
     for (const part of names.filter((p) => isPart(p) && p.startsWith(`${k}: `))) rows.push([`  ${part.slice(k.length + 2)}`, fmt(t.phases[part]), share(t.phases[part])]);
   }
   if (processMs - total > 1) rows.push(['(in the process, not in a phase)', fmt(processMs - total), share(processMs - total)]);
-  rows.push(['npm start-up and exit (wall - process)', fmt(wallMs - processMs), share(wallMs - processMs)]);
-  return `\n${title} (${fmt(wallMs)} ms ${measure}):\n${table(rows)}\n`;
+  if (thread === 'main') rows.push(['npm start-up and exit (wall - process)', fmt(wallMs - processMs), share(wallMs - processMs)]);
+  return `\n${title} (${fmt(wallMs)} ms ${thread === 'main' ? 'wall' : 'in its phases'}):\n${table(rows)}\n`;
 }
 
 /** The main thread's phase table, then the worker thread's (its own clock: from its start). */
 function phaseTables(title: string, t: Timings, wallMs: number): string {
   const worker = t.workerThread;
   const workerTable = worker
-    ? phaseTable(`${title}, worker thread (started with the process)`, { phases: worker.phases, processMs: sum(worker.phases) }, sum(worker.phases), 'in its phases').replace(/\nnpm start-up.*\n$/, '\n')
+    ? phaseTable(`${title}, worker thread (started with the process)`, worker)
     : '';
   return phaseTable(`${title}, main thread`, t, wallMs) + workerTable;
-}
-
-function sum(phases: Record<string, number>): number {
-  const names = Object.keys(phases);
-  return names.filter((k) => !(k.includes(': ') && names.includes(k.slice(0, k.indexOf(': '))))).reduce((a, k) => a + phases[k]!, 0);
 }
 
 function main(): number {

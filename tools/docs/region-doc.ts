@@ -5,7 +5,6 @@
  * formatting). Argo CD ignores the page (its ApplicationSet includes only `*.yaml`), and so does
  * the validator.
  */
-import { ApiObject, type App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import type { RegionPrices } from '../../regions/pricing';
 import { estimateRegionCost } from '../cost/estimate';
@@ -546,9 +545,9 @@ const APP_KINDS = new Set(KINDS);
 
 /**
  * The objects the page reads, from rendered files' in-memory documents (what synth wrote and
- * validates): no second `toJson()` of the App. Same page as objectsFromFiles and objectsFromApp
+ * validates): no second `toJson()` of the App. Same page as objectsFromFiles
  * (test/docs/region-doc.test.ts). `charts`: every chart id of the App, so a chart that renders
- * nothing is an empty component, as in objectsFromApp.
+ * nothing is an empty component.
  */
 export function objectsFromDocuments(
   files: readonly { readonly path: string; readonly documents?: readonly unknown[] }[], charts: readonly string[] = [],
@@ -563,24 +562,6 @@ export function objectsFromDocuments(
   return out;
 }
 
-/**
- * The objects of an App the page reads, by chart id (= rendered file name), as each ApiObject
- * renders itself (`toJson()`, what Chart.toJson writes into the file). Only the ~30 objects the
- * page needs are rendered again, so this costs a few ms where parsing the YAML back costs ~100.
- * test/docs checks it gives the same page as reading the rendered files.
- */
-function objectsFromApp(app: App): Record<string, DocObject[]> {
-  const out: Record<string, DocObject[]> = {};
-  for (const chart of app.charts) {
-    const objects = chart.node
-      .findAll()
-      .filter((c): c is ApiObject => c instanceof ApiObject && APP_KINDS.has(c.kind))
-      .map((o) => o.toJson() as DocObject);
-    if (objects.length > 0 || !(chart.node.id in out)) out[chart.node.id] = objects;
-  }
-  return out;
-}
-
 /** The component name the add-on Applications of a region get in its objects. */
 export const ADDONS_COMPONENT = 'platform-addons';
 const REGION_LABEL = 'bookedbarber.com/region';
@@ -590,21 +571,7 @@ export function addonApplications(region: string, objects: readonly DocObject[])
   return objects.filter((o) => o.kind === 'Application' && (o.metadata as any).labels?.[REGION_LABEL] === region);
 }
 
-/** Every Application of the global App (the platform add-ons of all regions), rendered as in its file. */
-export function applicationsFromApp(app: App): DocObject[] {
-  return Object.values(objectsFromApp(app)).flat().filter((o) => o.kind === 'Application');
-}
-
-/** The README.md of one region, from the App its files were rendered from (plus its add-on Applications and price table). */
-export function regionDocFromApp(
-  region: string,
-  app: App,
-  options: { readonly addons?: readonly DocObject[]; readonly prices?: RegionPrices } = {},
-): { path: string; content: string; objects: number } {
-  return regionDocFromObjects(region, objectsFromApp(app), options);
-}
-
-/** The README.md of one region from its objects by component (objectsFromDocuments, objectsFromApp). */
+/** The README.md of one region from its objects by component (objectsFromDocuments or objectsFromFiles). */
 export function regionDocFromObjects(
   region: string,
   objects: Record<string, DocObject[]>,

@@ -13,8 +13,8 @@ import { loadPlan } from '../../regions/load';
 import type { PlatformPlan, RegionPlan } from '../../regions/plan';
 import { regionPrices } from '../../regions/pricing';
 import type { Connection } from '../../regions/wiring';
-import { applicationsFromApp, type DocObject, objectsFromDocuments, regionDocFromObjects } from '../docs/region-doc';
-import { record, spent, timed, timings, type Timings } from '../timings';
+import { type DocObject, objectsFromDocuments, regionDocFromObjects } from '../docs/region-doc';
+import { record, timed, timings, type Timings } from '../timings';
 import { formatReport, mergeReports, validateRendered, type ValidationReport } from '../validate';
 import { serveShare, shareRegions, startShare, wantsWorker, type ShareRequest } from './parallel';
 import { appObjects, renderApp, type RenderedFile } from './render';
@@ -138,13 +138,11 @@ export function renderAll(
   let globalFiles: RenderedFile[] | undefined;
   let addons: DocObject[];
   try {
-    if (options.buildOnly) {
-      addons = [...appObjects(globalApp).values()].flat().filter((o) => o.kind === 'Application') as DocObject[];
-    } else if (renderGlobal) {
+    if (renderGlobal && !options.buildOnly) {
       globalFiles = renderApp(globalApp, GLOBAL_FOLDER, header(['regions/*.yaml']));
       addons = globalFiles.flatMap((f) => (f.documents ?? []) as DocObject[]).filter((o) => o.kind === 'Application');
     } else {
-      addons = applicationsFromApp(globalApp);
+      addons = [...appObjects(globalApp).values()].flat().filter((o) => o.kind === 'Application') as DocObject[];
     }
   } catch (error) {
     throw new InternalError(`rendering ${GLOBAL_FOLDER}`, error);
@@ -236,17 +234,7 @@ export async function synthInParallel(lazyDefinition: LazyDefinition, options: S
     const definition = load(lazyDefinition);
     const lines: string[] = [];
     const files = renderAll(definition, plan, { ...options, share: { regions: mine, global }, log: (line) => lines.push(line) });
-    let report: ValidationReport | undefined;
-    if (validate) {
-      try {
-        report = timed('validation', () => validateRendered(options.distDir, files, {
-          connections: connectionsOf(definition, plan),
-          contextDir: options.only ? options.distDir : undefined,
-        }));
-      } catch (error) {
-        throw new InternalError('the validator', error);
-      }
-    }
+    const report = validateFiles(definition, plan, files, options);
     const started = performance.now();
     const reply = await answer;
     record('waiting for the worker thread', performance.now() - started);
@@ -259,10 +247,7 @@ export async function synthInParallel(lazyDefinition: LazyDefinition, options: S
     };
     const theirLines = (reply.log ?? []).filter((line) => theirs.includes(line.split(' ')[0]!));
     for (const line of [...lines, ...theirLines].sort((a, b) => rank(a) - rank(b))) options.log?.(line);
-    if (report && reply.report) {
-      const merged = mergeReports([report, reply.report]);
-      if (merged.findings.length > 0) throw new ValidationFailed(formatReport(merged));
-    }
+    if (report && reply.report) failOnFindings(mergeReports([report, reply.report]));
     const all = [...files, ...(reply.files ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     timed('write + swap', () => writeDist(all, { distDir: options.distDir, replace: options.only ? [...options.only] : 'all' }));
     return { files: all };
@@ -300,33 +285,34 @@ let workerTimings: Timings | undefined;
 function synthPlan(plan: PlatformPlan, lazyDefinition: LazyDefinition, options: SynthOptions): SynthResult {
   const definition = load(lazyDefinition);
   const files = renderAll(definition, plan, options);
-  const writeStarted = performance.now();
-  const validationBefore = spent('validation');
-  writeDist(files, {
-    distDir: options.distDir,
-    replace: options.only ? [...options.only] : 'all',
-    check: (staging) => {
-      if (options.validate === false) return;
-      let report: ReturnType<typeof validateRendered>;
-      try {
-        // The documents in memory, exactly what the staged YAML parses back to
-        // (test/synth/in-memory-validation.test.ts): synth never parses its own output.
-        report = timed('validation', () => validateRendered(staging, files, {
-          connections: connectionsOf(definition, plan),
-          // A --region run stages only its folders; the rest of dist/ (the mesh settings in argocd/)
-          // is what the cluster will run next to them.
-          contextDir: options.only ? options.distDir : undefined,
-        }));
-      } catch (error) {
-        throw new InternalError('the validator', error);
-      }
-      if (report.findings.length > 0) {
-        throw new ValidationFailed(formatReport(report).split(staging).join(options.distDir));
-      }
-    },
-  });
-  record('write + swap', performance.now() - writeStarted - (spent('validation') - validationBefore));
+  const report = validateFiles(definition, plan, files, options);
+  if (report) failOnFindings(report);
+  timed('write + swap', () => writeDist(files, { distDir: options.distDir, replace: options.only ? [...options.only] : 'all' }));
   return { files };
+}
+
+/**
+ * Validates the rendered files of this thread as they will sit under options.distDir: the
+ * documents in memory, exactly what the written YAML parses back to
+ * (test/synth/in-memory-validation.test.ts), so synth never parses its own output.
+ * undefined when the run does not validate.
+ */
+function validateFiles(definition: SynthDefinition, plan: PlatformPlan, files: readonly RenderedFile[], options: SynthOptions): ValidationReport | undefined {
+  if (options.validate === false) return undefined;
+  try {
+    return timed('validation', () => validateRendered(options.distDir, files, {
+      connections: connectionsOf(definition, plan),
+      // A --region run renders only its folders; the rest of dist/ (the mesh settings in argocd/)
+      // is what the cluster will run next to them.
+      contextDir: options.only ? options.distDir : undefined,
+    }));
+  } catch (error) {
+    throw new InternalError('the validator', error);
+  }
+}
+
+function failOnFindings(report: ValidationReport): void {
+  if (report.findings.length > 0) throw new ValidationFailed(formatReport(report));
 }
 
 const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [--out <dir>] [--debug]

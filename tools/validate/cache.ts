@@ -18,6 +18,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import type Ajv from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
 import { REPO_ROOT } from '../repo-root';
 
 /** Bump when a transform whose output is cached (schema strictness, transpile) changes meaning. */
@@ -104,4 +106,32 @@ export function cachedCode(name: string, produce: () => string): string {
   const code = produce();
   writeCache(name, code);
   return code;
+}
+
+/**
+ * A compiled ajv validator from the cache (its standalone code under `name`), else `compile()`d
+ * and cached for the next run. On a miss the generated code itself is run, so this run already
+ * records its V8 code cache; when standalone code cannot be made, the compiled function is used:
+ * a broken cache never changes results. `req` resolves what the generated code requires.
+ */
+export function cachedValidator<V extends (data: unknown) => boolean>(name: string, compile: () => [Ajv, V], req: NodeRequire = require): V {
+  const file = path.join(cacheDir(), name);
+  const code = readCache(name);
+  if (code !== undefined) {
+    try {
+      const mod = runCommonJs(name, code, req, file);
+      return (mod.default ?? mod) as V;
+    } catch {
+      // a corrupt entry: compile below and overwrite it
+    }
+  }
+  const [ajv, validate] = compile();
+  try {
+    const source = standaloneCode(ajv, validate as never);
+    writeCache(name, source);
+    const mod = runCommonJs(name, source, req, file);
+    return (mod.default ?? mod) as V;
+  } catch {
+    return validate;
+  }
 }

@@ -12,9 +12,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone';
 import { parseAllDocuments } from 'yaml';
-import { cacheDir, cacheKey, readCache, runCommonJs, sha1, writeCache } from './cache';
+import { cachedValidator, cacheKey, readCache, sha1, writeCache } from './cache';
 import { REPO_ROOT } from '../repo-root';
 import { child, fromPointer } from './paths';
 import { apiGroup, Entry, finding, isRecord, RawFinding } from './types';
@@ -259,32 +258,12 @@ export class UpstreamSchemas {
   }
 
   /**
-   * A validator from the disk cache (ajv standalone code), or compiled and then cached.
-   * The compiled function is used directly on a miss, so a broken cache never changes results.
-   * The code for one key can differ between processes (ajv numbers its functions per instance,
-   * and which kinds were compiled first differs): runCommonJs keys V8's code cache by the code.
+   * A validator from the disk cache (cachedValidator). The code for one key can differ between
+   * processes (ajv numbers its functions per instance, and which kinds were compiled first
+   * differs): runCommonJs keys V8's code cache by the code.
    */
   private cached(key: string, compile: () => [Ajv, Validate]): Validate {
-    const name = `validator-${key}.js`;
-    const code = readCache(name);
-    if (code !== undefined) {
-      try {
-        const mod = runCommonJs(name, code, require, path.join(cacheDir(), name));
-        return (mod.default ?? mod) as Validate;
-      } catch {
-        // corrupt entry: compile below and overwrite it
-      }
-    }
-    const [ajv, fn] = compile();
-    try {
-      const source = standaloneCode(ajv, fn as any);
-      writeCache(name, source);
-      // Run the generated code itself, so this run already records its V8 code cache.
-      const mod = runCommonJs(name, source, require, path.join(cacheDir(), name));
-      return (mod.default ?? mod) as Validate;
-    } catch {
-      return fn; // standalone generation is an optimisation only
-    }
+    return cachedValidator(`validator-${key}.js`, compile);
   }
 
   /**

@@ -67,10 +67,10 @@ function parseServiceHost(host: string, clientNs: string): { name: string; names
   return undefined;
 }
 
-/** Everything a client's configuration can name an address in. */
-/** The text a pod set is configured with, once per pod set (every connection from it reads it). */
+/** Worked out once per pod set: every connection from it reads it. */
 const configTexts = new WeakMap<PodSet, string>();
 
+/** Everything a client's configuration can name an address in. */
 function configText(cluster: Cluster, pods: PodSet): string {
   let text = configTexts.get(pods);
   if (text === undefined) configTexts.set(pods, (text = assembleConfigText(cluster, pods)));
@@ -109,11 +109,11 @@ function assembleConfigText(cluster: Cluster, pods: PodSet): string {
   return parts.join('\n');
 }
 
-/** Whether the sidecars of these pods answer DNS for mesh-only names (Istio DNS proxying). */
 const DNS_CAPTURE = /ISTIO_META_DNS_CAPTURE["']?\s*:\s*["']?true/;
 /** Whether an istiod Application turns DNS capture on mesh-wide: once per cluster, not per hop. */
 const meshCapturesDns = new WeakMap<Cluster, boolean>();
 
+/** Whether the sidecars of these pods answer DNS for mesh-only names (Istio DNS proxying). */
 function dnsCapture(cluster: Cluster, pods: PodSet): boolean {
   if (DNS_CAPTURE.test(pods.annotations['proxy.istio.io/config'] ?? '')) return true;
   let meshWide = meshCapturesDns.get(cluster);

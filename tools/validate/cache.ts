@@ -23,7 +23,7 @@ import standaloneCode from 'ajv/dist/standalone';
 import { REPO_ROOT } from '../repo-root';
 
 /** Bump when a transform whose output is cached (schema strictness, transpile) changes meaning. */
-export const CACHE_VERSION = 7;
+export const CACHE_VERSION = 8;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const AJV_VERSION: string = require('ajv/package.json').version;
@@ -115,23 +115,53 @@ export function cachedCode(name: string, produce: () => string): string {
  * a broken cache never changes results. `req` resolves what the generated code requires.
  */
 export function cachedValidator<V extends (data: unknown) => boolean>(name: string, compile: () => [Ajv, V], req: NodeRequire = require): V {
+  return cachedStandalone(
+    name,
+    () => {
+      const [ajv, validate] = compile();
+      return { source: () => standaloneCode(ajv, validate as never), fallback: validate };
+    },
+    (mod) => (mod.default ?? mod) as V,
+    req,
+  );
+}
+
+/**
+ * Several validators of one ajv instance in one cached module, by export name: what they share
+ * (their `$ref`s) is compiled and loaded once. `compile()` returns the instance and, per export
+ * name, the schema key ajv knows it by (`k8s.json#/definitions/...`); export names must be
+ * JavaScript identifiers.
+ */
+export function cachedValidators<V extends (data: unknown) => boolean>(name: string, compile: () => [Ajv, Record<string, string>], req: NodeRequire = require): Record<string, V> {
+  return cachedStandalone(
+    name,
+    () => {
+      const [ajv, refs] = compile();
+      const fallback = Object.fromEntries(Object.entries(refs).map(([exported, ref]) => [exported, ajv.getSchema(ref) as unknown as V]));
+      return { source: () => standaloneCode(ajv, refs), fallback };
+    },
+    (mod) => mod as Record<string, V>,
+    req,
+  );
+}
+
+/** cachedValidator/cachedValidators: read and run the cached code, else compile, cache and run. */
+function cachedStandalone<T>(name: string, compile: () => { source: () => string; fallback: T }, pick: (mod: any) => T, req: NodeRequire): T {
   const file = path.join(cacheDir(), name);
   const code = readCache(name);
   if (code !== undefined) {
     try {
-      const mod = runCommonJs(name, code, req, file);
-      return (mod.default ?? mod) as V;
+      return pick(runCommonJs(name, code, req, file));
     } catch {
       // a corrupt entry: compile below and overwrite it
     }
   }
-  const [ajv, validate] = compile();
+  const { source, fallback } = compile();
   try {
-    const source = standaloneCode(ajv, validate as never);
-    writeCache(name, source);
-    const mod = runCommonJs(name, source, req, file);
-    return (mod.default ?? mod) as V;
+    const generated = source();
+    writeCache(name, generated);
+    return pick(runCommonJs(name, generated, req, file));
   } catch {
-    return validate;
+    return fallback;
   }
 }

@@ -13,9 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { cachedValidator, cacheKey, readCache, sha1, writeCache } from './cache';
+import { cachedValidator, cachedValidators, cacheKey, readCache, sha1, writeCache } from './cache';
 import { REPO_ROOT } from '../repo-root';
 import { child, fromPointer } from './paths';
+import { shareRepeatedSubschemas } from './schema-dedupe';
 import { apiGroup, Entry, finding, isRecord, RawFinding } from './types';
 
 const RULE = 'upstream-schema';
@@ -130,7 +131,9 @@ function strictDefinitions(defs: Record<string, unknown>): Record<string, unknow
 function newAjv(): Ajv {
   // validateSchema off: the schemas are upstream's, transformed here; checking them against the
   // meta-schema costs a cold run seconds and finds nothing a compile would not.
-  return new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false, unicodeRegExp: false, code: { source: true, optimize: false } });
+  // inlineRefs off: a definition is compiled once and called, never copied into each user of it
+  // (schema-dedupe.ts: the shared subschemas are there to be shared).
+  return new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false, unicodeRegExp: false, inlineRefs: false, code: { source: true, optimize: false } });
 }
 
 // ------------------------------------------------------------------ the layer
@@ -154,10 +157,10 @@ export class UpstreamSchemas {
   private readonly validators = new Map<string, Validate | string>();
   private readonly parsedFiles = new Map<string, unknown[]>();
   private defs?: { file: string; sha: string; index: Map<string, string> };
-  /** The strict Kubernetes definitions, made once. */
-  private strictDefs?: Record<string, unknown>;
-  /** One Ajv for the built-in kinds: the definitions they share are compiled once. */
-  private defsAjv?: Ajv;
+  /** The strict Kubernetes definitions document (`k8s.json`), made once. */
+  private k8sDocument?: Record<string, unknown>;
+  /** The validators of every built-in kind, by exportName() of its definition: one module. */
+  private builtins?: Record<string, Validate>;
 
   constructor(readonly dir: string) {
     for (const name of fs.readdirSync(dir).sort()) {
@@ -206,9 +209,25 @@ export class UpstreamSchemas {
     return doc.definitions;
   }
 
-  private kubernetesDefinitions(): Record<string, unknown> {
-    this.strictDefs ??= strictDefinitions(this.definitions());
-    return this.strictDefs;
+  /** The strict definitions as one schema document, `$id` k8s.json, repeated subschemas shared. */
+  private kubernetesDocument(): Record<string, unknown> {
+    this.k8sDocument ??= shareRepeatedSubschemas({ $id: 'k8s.json', definitions: strictDefinitions(this.definitions()) });
+    return this.k8sDocument;
+  }
+
+  /**
+   * The validators of all built-in kinds the definitions file has, compiled into one module:
+   * PodSpec and the rest of what the workload kinds share are compiled and loaded once.
+   */
+  private builtinValidators(): Record<string, Validate> {
+    this.builtins ??= cachedValidators<Validate>(`validators-k8s-${cacheKey(this.defs!.sha)}.js`, () => {
+      const ajv = newAjv();
+      ajv.addSchema(this.kubernetesDocument());
+      const refs: Record<string, string> = {};
+      for (const defName of [...new Set(this.defs!.index.values())].sort()) refs[exportName(defName)] = `k8s.json#/definitions/${defName}`;
+      return [ajv, refs];
+    });
+    return this.builtins;
   }
 
   /** Compiled validator (memory → disk cache → compile), or a reason there is none. */
@@ -224,13 +243,7 @@ export class UpstreamSchemas {
   private build(apiVersion: string, kind: string): Validate | string {
     const defName = this.defs?.index.get(`${apiVersion} ${kind}`);
     if (defName) {
-      return this.cached(cacheKey(this.defs!.sha, defName), () => {
-        if (!this.defsAjv) {
-          this.defsAjv = newAjv();
-          this.defsAjv.addSchema({ $id: 'k8s.json', definitions: this.kubernetesDefinitions() });
-        }
-        return [this.defsAjv, this.defsAjv.compile({ $ref: `k8s.json#/definitions/${defName}` })];
-      });
+      return this.builtinValidators()[exportName(defName)] ?? `no validator compiled for ${apiVersion} ${kind} (definition ${defName})`;
     }
     const crd = this.crds.get(`${apiGroup(apiVersion)}/${kind}`);
     if (!crd) return `no upstream schema for ${apiVersion} ${kind} in ${path.relative(process.cwd(), this.dir) || '.'}`;
@@ -250,10 +263,10 @@ export class UpstreamSchemas {
       // CRDs leave metadata as `type: object`, but the API server checks it as every object's
       // ObjectMeta (a misspelt `namespac` is refused, not kept): the same definition here.
       if (this.defs && isRecord(root.properties) && JSON.stringify(root.properties.metadata) === JSON.stringify(ENVELOPE.metadata)) {
-        ajv.addSchema({ $id: 'k8s.json', definitions: this.kubernetesDefinitions() });
+        ajv.addSchema(this.kubernetesDocument());
         root.properties.metadata = { $ref: `k8s.json#/definitions/${OBJECT_META}` };
       }
-      return [ajv, ajv.compile(root)];
+      return [ajv, ajv.compile(shareRepeatedSubschemas(root))];
     });
   }
 
@@ -322,6 +335,11 @@ function toFinding(e: Entry, err: ErrorObject): RawFinding {
     default:
       return finding(e, base, RULE, `${base || 'the object'} ${err.message ?? err.keyword} (upstream ${where} schema)`, 'compare the field with the upstream schema');
   }
+}
+
+/** A definition's export name in the built-in kinds' module: `io.k8s.api.apps.v1.Deployment` → `io_k8s_api_apps_v1_Deployment`. */
+function exportName(defName: string): string {
+  return defName.replace(/[^A-Za-z0-9_$]/g, '_');
 }
 
 const instances = new Map<string, UpstreamSchemas>();

@@ -10,7 +10,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { checkInvariants, type LoadedGlobal, type LoadedModel, type LoadedRegion, type LoadedVersions } from './invariants';
 import { GlobalConfig, RegionConfig } from './model';
-import { buildPlan, type PlatformPlan } from './plan';
+import { buildPlan, type CheckedConfig, type PlatformPlan } from './plan';
 import { GLOBAL_FILE, scanRegionFolder, VERSIONS_FILE } from './region-files';
 import { checkSchema } from './schema-check';
 import { SourceFile } from './source-file';
@@ -66,7 +66,19 @@ export function loadModel(dir: string): LoadedModel {
 
 /** The entry point charts use: a checked model turned into a plan. */
 export function loadPlan(dir: string): PlatformPlan {
-  return buildPlan(loadModel(dir));
+  return buildPlan(checkedConfig(loadModel(dir)));
+}
+
+/**
+ * What buildPlan needs of a checked model: plain data, so a synth worker thread can be handed
+ * it (structured clone) instead of reading and checking the same files again.
+ */
+export function checkedConfig(model: LoadedModel): CheckedConfig {
+  return {
+    global: model.global.config,
+    versions: model.versions.config,
+    regions: model.regions.map((r) => ({ file: r.source.file, config: r.config })),
+  };
 }
 
 /** Folder problems first in file order, then each file's problems in line order (stable otherwise). */

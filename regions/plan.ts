@@ -3,7 +3,6 @@
  * functions so tests can call them without synthesising and charts never recompute (or
  * disagree about) a name.
  */
-import type { LoadedModel } from './invariants';
 import { shardRoutes, type ShardRoute } from './router';
 import { isServingRegion, type GlobalConfig, type NamespaceRole, type RegionConfig, type ServingRegionConfig, type ShardConfig } from './model';
 import type { VersionsConfig } from './versions-model';
@@ -223,8 +222,18 @@ function platformNames(global: GlobalConfig): PlatformNames {
   };
 }
 
+/**
+ * A checked model as plain data (regions/load.ts checkedConfig): every file passed its schema and
+ * the invariants across files; `file` is the region file's path.
+ */
+export interface CheckedConfig {
+  readonly global: GlobalConfig;
+  readonly versions: VersionsConfig;
+  readonly regions: readonly { readonly file: string; readonly config: RegionConfig }[];
+}
+
 /** The sites `regionName` runs, from every region file (invariants: DR sites exist and differ from home). */
-function hostedShards(model: LoadedModel, regionName: string): HostedShard[] {
+function hostedShards(model: CheckedConfig, regionName: string): HostedShard[] {
   const regions = new Map(model.regions.map((l) => [l.config.name, l.config]));
   const sites: HostedShard[] = [];
   for (const home of model.regions.map((l) => l.config)) {
@@ -248,9 +257,8 @@ function hostedShards(model: LoadedModel, regionName: string): HostedShard[] {
   return sites.sort((a, b) => a.config.id - b.config.id);
 }
 
-export function buildPlan(model: LoadedModel): PlatformPlan {
-  const global = model.global.config;
-  const versions = model.versions.config;
+export function buildPlan(model: CheckedConfig): PlatformPlan {
+  const { global, versions } = model;
   // exactlyOnePrimaryRegion guarantees there is one.
   const primary = model.regions.map((l) => l.config).find((r) => r.role === 'primary')!;
   const partial = model.regions
@@ -258,7 +266,7 @@ export function buildPlan(model: LoadedModel): PlatformPlan {
       global,
       versions,
       region: loaded.config,
-      sourceFile: loaded.source.file,
+      sourceFile: loaded.file,
       namespaces: namespaceNames(global),
       names: platformNames(global),
       shardRoutes: [] as ShardRoute[],

@@ -79,7 +79,7 @@ describe('sharing the regions between two threads', () => {
 
   it('answers a failed render with the message the user would see from one thread', () => {
     const reply = answerShare(
-      { regionsDir: REGIONS_DIR, distDir: '/dist', validate: true },
+      { distDir: '/dist', validate: true },
       plan,
       ['eu-west-1'],
       () => {

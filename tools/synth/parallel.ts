@@ -3,6 +3,9 @@
  * thread running the same bundle. Each thread builds, renders and validates its regions; the
  * main thread also renders and validates the global argocd/ files, and writes everything.
  *
+ * The worker does not read the config: the main thread reads and checks it, and hands the worker
+ * the checked data with its regions (structured clone), from which it builds the same plan.
+ *
  * Same result as one thread, byte for byte and finding for finding: a region is its own cluster,
  * so the validator only ever looks at one region folder plus argocd/ at a time; the worker renders
  * argocd/ too and validates its regions with it in view (validateRenderedRegions), as one run over
@@ -10,8 +13,7 @@
  */
 import * as os from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { loadPlan } from '../../regions/load';
-import type { PlatformPlan } from '../../regions/plan';
+import { buildPlan, type CheckedConfig, type PlatformPlan } from '../../regions/plan';
 import { timed, timings, type Timings } from '../timings';
 import { validateRenderedRegions, type ValidationReport } from '../validate';
 import type { ConnectionsOf } from '../validate/wiring';
@@ -19,7 +21,6 @@ import type { RenderedFile } from './render';
 
 /** What a worker is asked to do. */
 export interface ShareRequest {
-  readonly regionsDir: string;
   /** Output root: findings name files under it, as if read from there. */
   readonly distDir: string;
   readonly only?: readonly string[];
@@ -79,16 +80,18 @@ export function wantsWorker(regionCount: number): boolean {
   return cores >= 2 && regionCount >= 2;
 }
 
-/** A started worker: give it its regions (once) for its answer, or stop it when the main thread fails first. */
+/**
+ * A started worker: give it its regions and the checked config (once) for its answer, or stop it
+ * when the main thread fails first.
+ */
 export interface Share {
-  readonly assign: (regions: readonly string[]) => Promise<ShareReply>;
+  readonly assign: (regions: readonly string[], config: CheckedConfig) => Promise<ShareReply>;
   readonly stop: () => void;
 }
 
 /**
  * Starts a worker on `script` (the launcher that runs this bundle) for `request`, before the main
- * thread has read the config: the worker loads its code and reads the config meanwhile, then waits
- * for its regions.
+ * thread has read the config: the worker loads its code meanwhile, then waits for its regions.
  */
 export function startShare(script: string, request: ShareRequest): Share {
   const worker = new Worker(script, { workerData: { [WORKER_FLAG]: request }, argv: [] });
@@ -100,8 +103,8 @@ export function startShare(script: string, request: ShareRequest): Share {
   // Awaited later: until then a failure must not count as unhandled.
   reply.catch(() => undefined);
   return {
-    assign: (regions) => {
-      worker.postMessage({ regions });
+    assign: (regions, config) => {
+      worker.postMessage({ regions, config });
       return reply;
     },
     stop: () => void worker.terminate(),
@@ -121,20 +124,25 @@ export type RenderShare = (
 ) => { files: RenderedFile[]; connections?: ConnectionsOf };
 
 /**
- * The worker's side: read the config and load the chart code (`warm`) at once, then render and
- * validate the regions the main thread assigns, and answer once.
+ * The worker's side: load the chart code (`warm`) at once, then build the plan from the checked
+ * config the main thread hands over with the regions, render and validate them, and answer once.
  */
 export function serveShare(request: ShareRequest, render: RenderShare, warm: () => void, describeFailure: (error: unknown) => string): void {
-  let plan: PlatformPlan | undefined;
   let failure: string | undefined;
   try {
-    plan = timed('config load + checks', () => loadPlan(request.regionsDir));
     warm();
   } catch (error) {
     failure = describeFailure(error);
   }
-  parentPort!.once('message', ({ regions }: { regions: readonly string[] }) => {
-    parentPort!.postMessage(failure !== undefined || !plan ? { failure } : answerShare(request, plan, regions, render, describeFailure));
+  parentPort!.once('message', ({ regions, config }: { regions: readonly string[]; config: CheckedConfig }) => {
+    if (failure !== undefined) return parentPort!.postMessage({ failure });
+    let plan: PlatformPlan;
+    try {
+      plan = timed('plan (from the checked config)', () => buildPlan(config));
+    } catch (error) {
+      return parentPort!.postMessage({ failure: describeFailure(error) });
+    }
+    parentPort!.postMessage(answerShare(request, plan, regions, render, describeFailure));
   });
 }
 

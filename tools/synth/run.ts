@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../regions/config-error';
-import { loadPlan } from '../../regions/load';
-import type { PlatformPlan, RegionPlan } from '../../regions/plan';
+import { checkedConfig, loadModel, loadPlan } from '../../regions/load';
+import { buildPlan, type CheckedConfig, type PlatformPlan, type RegionPlan } from '../../regions/plan';
 import { regionPrices } from '../../regions/pricing';
 import type { Connection } from '../../regions/wiring';
 import { type DocObject, objectsFromDocuments, regionDocFromObjects } from '../docs/region-doc';
@@ -210,14 +210,16 @@ export function synth(lazyDefinition: LazyDefinition, options: SynthOptions): Sy
  */
 export async function synthInParallel(lazyDefinition: LazyDefinition, options: SynthOptions, script: string): Promise<SynthResult> {
   const validate = options.validate !== false;
-  // The worker starts first: it loads its code and reads the config while this thread does.
+  // The worker starts first: it loads its code while this thread reads and checks the config.
   const share = wantsWorker(options.only ? options.only.length : 2)
-    ? startShare(script, { regionsDir: options.regionsDir, distDir: options.distDir, only: options.only, validate, debug: options.debug })
+    ? startShare(script, { distDir: options.distDir, only: options.only, validate, debug: options.debug })
     : undefined;
+  let config: CheckedConfig;
   let plan: PlatformPlan;
   let names: string[];
   try {
-    plan = timed('config load + checks', () => loadPlan(options.regionsDir));
+    config = timed('config load + checks', () => checkedConfig(loadModel(options.regionsDir)));
+    plan = buildPlan(config);
     names = selectedRegions(plan, options.only);
   } catch (error) {
     share?.stop();
@@ -229,7 +231,7 @@ export async function synthInParallel(lazyDefinition: LazyDefinition, options: S
   }
   const global = !options.only;
   const [mine, theirs] = shareRegions(plan, names, { global });
-  const answer = share.assign(theirs);
+  const answer = share.assign(theirs, config);
   try {
     const definition = load(lazyDefinition);
     const lines: string[] = [];

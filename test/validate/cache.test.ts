@@ -4,8 +4,10 @@
  * can differ between writers (two synth threads compiling the same schema number ajv's functions
  * differently): a run must always execute the code it was given, never bytecode of other code.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushCodeCaches, runCommonJs } from '../../tools/validate/cache';
+import { cacheDir, flushCodeCaches, readCache, runCommonJs, UNUSED_DAYS, writeCache } from '../../tools/validate/cache';
 import { tempDir } from '../support/regions';
 
 describe('the validator cache', () => {
@@ -30,5 +32,33 @@ describe('the validator cache', () => {
     expect(run(second)('other')).toBe(true);
     flushCodeCaches();
     expect(run(first)('first')).toBe(true);
+  });
+
+  const DAY = 24 * 60 * 60 * 1000;
+  const age = (name: string, days: number) => {
+    const when = (Date.now() - days * DAY) / 1000;
+    fs.utimesSync(path.join(cacheDir(), name), when, when);
+  };
+  const entries = () => fs.readdirSync(cacheDir()).filter((n) => !n.startsWith('.')).sort();
+
+  it('deletes entries unused for two weeks when it is written to, and keeps those in use', () => {
+    for (const name of ['old.js', 'old-but-read.js', 'recent.js']) writeCache(name, name);
+    age('old.js', UNUSED_DAYS + 1);
+    age('old-but-read.js', UNUSED_DAYS + 1);
+    age('recent.js', UNUSED_DAYS - 1);
+    fs.rmSync(path.join(cacheDir(), '.pruned'));
+    // Reading an entry is using it.
+    expect(readCache('old-but-read.js')).toBe('old-but-read.js');
+    writeCache('new.js', 'new');
+    expect(entries()).toEqual(['new.js', 'old-but-read.js', 'recent.js']);
+  });
+
+  it('prunes at most once a day', () => {
+    writeCache('first.js', 'first');
+    age('first.js', UNUSED_DAYS + 1);
+    // Pruned less than a day ago (the mark file): nothing is deleted.
+    fs.writeFileSync(path.join(cacheDir(), '.pruned'), '');
+    writeCache('second.js', 'second');
+    expect(entries()).toEqual(['first.js', 'second.js']);
   });
 });

@@ -42,12 +42,33 @@ export function cacheKey(...parts: string[]): string {
   return sha1(String(CACHE_VERSION), AJV_VERSION, ...parts);
 }
 
-export function readCache(name: string): string | undefined {
+/**
+ * Entries are keyed by content, so every change of a schema, of ajv or of the generated code
+ * adds new ones and the old ones are never read again (about 15 MB each time). An entry in use is
+ * touched when read (at most daily: its modification time is its last use); one unused for
+ * UNUSED_DAYS is deleted the next time the cache is written to (at most daily, see pruneCache).
+ */
+export const UNUSED_DAYS = 14;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function readEntry(name: string): Buffer | undefined {
+  const file = path.join(cacheDir(), name);
   try {
-    return fs.readFileSync(path.join(cacheDir(), name), 'utf8');
+    const content = fs.readFileSync(file);
+    try {
+      const now = Date.now();
+      if (fs.statSync(file).mtimeMs < now - DAY_MS) fs.utimesSync(file, now / 1000, now / 1000);
+    } catch {
+      // Not touched: it may be pruned as unused, which only costs speed.
+    }
+    return content;
   } catch {
     return undefined;
   }
+}
+
+export function readCache(name: string): string | undefined {
+  return readEntry(name)?.toString('utf8');
 }
 
 /** Atomic write (temp file + rename), so parallel test workers never read half a file. */
@@ -55,11 +76,36 @@ export function writeCache(name: string, content: string | Buffer): void {
   try {
     const dir = cacheDir();
     fs.mkdirSync(dir, { recursive: true });
+    pruneCache(dir);
     const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
     fs.writeFileSync(tmp, content);
     fs.renameSync(tmp, path.join(dir, name));
   } catch {
     // A read-only or full disk only costs speed.
+  }
+}
+
+const PRUNE_MARK = '.pruned';
+
+/**
+ * Deletes the entries of `dir` unused (not read nor written) for UNUSED_DAYS, and temp files a
+ * killed writer left that long, when the last pruning (the mark file's time) is a day old: a
+ * write otherwise pays one stat.
+ */
+function pruneCache(dir: string, now = Date.now()): void {
+  const mark = path.join(dir, PRUNE_MARK);
+  const last = fs.statSync(mark, { throwIfNoEntry: false });
+  if (last && last.mtimeMs > now - DAY_MS) return;
+  fs.writeFileSync(mark, '');
+  fs.utimesSync(mark, now / 1000, now / 1000);
+  for (const name of fs.readdirSync(dir)) {
+    if (name === PRUNE_MARK) continue;
+    const file = path.join(dir, name);
+    try {
+      if (fs.statSync(file).mtimeMs < now - UNUSED_DAYS * DAY_MS) fs.rmSync(file, { force: true });
+    } catch {
+      // Gone already (another process pruned it): nothing to do.
+    }
   }
 }
 
@@ -76,12 +122,7 @@ export function runCommonJs(name: string, code: string, req: NodeRequire, filena
   // length alone, and the code under one name can differ between two writers (two synth threads
   // compiling the same schema with differently numbered ajv functions). Hashing ~20 MB costs ~20 ms.
   const v8Name = `${name}.${sha1(code).slice(0, 16)}.${process.version}.v8`;
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = fs.readFileSync(path.join(cacheDir(), v8Name));
-  } catch {
-    cachedData = undefined;
-  }
+  const cachedData = readEntry(v8Name);
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   const script = new vm.Script(wrapped, { filename, cachedData });
   if (!cachedData || script.cachedDataRejected) pendingCodeCaches.set(v8Name, script);

@@ -1,0 +1,103 @@
+/**
+ * cdk8s' `ApiObject.toJson()`, the same result with a fraction of the work (issue 16).
+ *
+ * cdk8s 2.70 resolves an object value by value: for every string and number it looks up the App
+ * by walking up the construct tree, allocates a ResolutionContext and a copy of the key path, and
+ * asks each resolver in turn; then `sanitizeValue` copies the whole result again to drop empty
+ * values and sort keys. That was a third of rendering, most of it garbage collection. Here both
+ * happen in one pass with the resolvers' checks inlined — only when the App has exactly the three
+ * built-in resolvers (LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver, in that
+ * order, as `new App()` makes them); any other App, and anything unexpected, takes cdk8s' own
+ * code. Same order of evaluation (a Lazy is produced when cdk8s would produce it), same errors.
+ *
+ * Installed by `useFastToJson()` on ApiObject.prototype, so the generated L1 classes, whose
+ * `toJson()` maps the result of `super.toJson()`, get it too. test/synth/fast-to-json.test.ts
+ * compares it with cdk8s' own `toJson` on every object synth renders.
+ */
+import { ApiObject, App, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
+
+/** cdk8s' own implementation, kept to fall back on and to compare with. */
+export const cdk8sToJson: (this: ApiObject) => unknown = ApiObject.prototype.toJson;
+
+const UNION_TYPES = ['number', 'string'];
+
+/** Whether an App resolves with exactly the built-in resolvers, in their order. */
+function builtInResolvers(app: App): boolean {
+  const r = (app as { resolvers?: unknown }).resolvers;
+  return Array.isArray(r) && r.length === 3 && r[0] instanceof LazyResolver && r[1] instanceof ImplicitTokenResolver && r[2] instanceof NumberStringUnionResolver
+    && r[0].constructor === LazyResolver && r[1].constructor === ImplicitTokenResolver && r[2].constructor === NumberStringUnionResolver;
+}
+
+/**
+ * What the three built-in resolvers turn `value` into (repeated until none applies, as cdk8s'
+ * `resolve` does), or `value` itself.
+ */
+function replaced(value: any): any {
+  for (;;) {
+    if (value instanceof Lazy) value = value.produce();
+    else if (typeof value.resolve === 'function') value = value.resolve();
+    else if (value.constructor !== Object && UNION_TYPES.includes(typeof value.value)) value = { value: value.value };
+    else return value;
+    if (value == null) return value;
+  }
+}
+
+/**
+ * `sanitizeValue(resolve([], value, obj), { sortKeys })` in one pass: a plain object's values
+ * are resolved in their own order (as `resolve` does), then written in sorted key order without
+ * null/undefined ones (as `sanitizeValue` does); array items keep their place (undefined too).
+ */
+function resolveSanitized(value: any, sortKeys: boolean): any {
+  if (value == null) return undefined;
+  value = replaced(value);
+  if (value == null) return undefined;
+  if (typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => resolveSanitized(item, sortKeys));
+  if (value.constructor == Object) {
+    const keys = Object.keys(value);
+    const resolved = keys.map((key) => resolveSanitized(value[key], sortKeys));
+    const order = sortKeys ? keys.map((key, i) => [key, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : keys.map((key, i) => [key, i] as const);
+    const out: Record<string, unknown> = {};
+    for (const [key, i] of order) if (resolved[i] != null) out[key] = resolved[i];
+    return out;
+  }
+  // Left unresolved by cdk8s (not a plain object of this realm): its sanitizeValue goes on.
+  return sanitized(value, sortKeys);
+}
+
+/** cdk8s' sanitizeValue (lib/_util.js, not exported), for what its resolve leaves as it is. */
+function sanitized(value: any, sortKeys: boolean): any {
+  if (value == null) return undefined;
+  if (typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => sanitized(item, sortKeys));
+  if (value.constructor.name !== 'Object') throw new Error(`can't render non-simple object of type '${value.constructor.name}'`);
+  const out: Record<string, unknown> = {};
+  for (const key of sortKeys ? Object.keys(value).sort() : Object.keys(value)) {
+    const item = sanitized(value[key], sortKeys);
+    if (item != null) out[key] = item;
+  }
+  return out;
+}
+
+function fastToJson(this: ApiObject): unknown {
+  if (!builtInResolvers(App.of(this) as App)) return cdk8sToJson.call(this);
+  try {
+    const data = { ...(this as unknown as { props: object }).props, metadata: this.metadata.toJson() };
+    const sortKeys = process.env.CDK8S_DISABLE_SORT ? false : true;
+    const json = resolveSanitized(data, sortKeys);
+    const patched = JsonPatch.apply(json, ...(this as unknown as { patches: JsonPatch[] }).patches);
+    // apiVersion, kind and metadata first, then the rest (cdk8s' order).
+    const result: Record<string, unknown> = {};
+    for (const key of ['apiVersion', 'kind', 'metadata', ...Object.keys(patched)]) {
+      if (key in patched) result[key] = patched[key];
+    }
+    return result;
+  } catch (e) {
+    throw new Error(`Failed serializing construct at path '${this.node.path}' with name '${this.name}': ${e}`);
+  }
+}
+
+/** Makes every ApiObject render with fastToJson (idempotent). */
+export function useFastToJson(): void {
+  ApiObject.prototype.toJson = fastToJson;
+}

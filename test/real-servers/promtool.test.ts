@@ -67,10 +67,14 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
   const app = plan.namespaces.app;
   const data = plan.namespaces.data;
 
+  /** The annotation-free rule files, rendered once for every unit test below (the plan does not change). */
+  let unitRuleFiles: Record<string, string> | undefined;
+
   /** Writes the annotation-free rule files and one test file, runs promtool test rules. */
   function unitTest(ruleFile: string, tests: UnitTest[], evaluationInterval = '1m'): void {
     const dir = tempDir('bb-promtool-');
-    for (const [name, text] of Object.entries(ruleFiles(plan, false))) fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
+    unitRuleFiles ??= ruleFiles(plan, false);
+    for (const [name, text] of Object.entries(unitRuleFiles)) fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
     fs.writeFileSync(path.join(dir, 'test.yaml'), stringify({ rule_files: [`${ruleFile}.yaml`], evaluation_interval: evaluationInterval, tests }));
     const r = promtool(['test', 'rules', 'test.yaml'], dir);
     expect(r.status, r.output).toBe(0);
@@ -352,19 +356,24 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
     const maxAgeHours = plan.global.postgres.baseBackupMaxAgeHours;
     const stale = (evalTime: string, fires: boolean) => ({ eval_time: evalTime, alertname: 'PostgresBaseBackupStale',
       exp_alerts: fires ? [page({ namespace: data, [POSTGRES_SCOPE_LABEL]: activeScope })] : [] });
-    const minutes = (maxAgeHours + 10) * 60;
+    // 5-minute steps and evaluations (as for the booking drop below): the thresholds are hours
+    // apart and the `for` is 30 minutes, and promtool evaluates every rule of the group at every
+    // step up to the last eval_time (1-minute steps over ~40 h cost ~9 s of CPU).
+    const step = 5;
+    const steps = ((maxAgeHours + 10) * 60) / step;
+    const perDay = 1440 / step;
     // The leader backs up at 01:00 every day (epoch seconds written), a replica never did (0).
-    const daily = Array.from({ length: Math.ceil(minutes / 1440) + 1 }, (_, day) => `${day * 86400 + 3600}x1439`).join(' ');
+    const daily = Array.from({ length: Math.ceil(steps / perDay) + 1 }, (_, day) => `${day * 86400 + 3600}x${perDay - 1}`).join(' ');
     unitTest('bookedbarber-data-tier', [
       // No backup ever (a new site, or the function missing): 0 on every member.
-      { interval: '1m', input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, gauge(0, minutes)), pgSeries('pg_base_backup_last_success_timestamp_seconds', `${activeScope}-1`, gauge(0, minutes))],
+      { interval: `${step}m`, input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, gauge(0, steps)), pgSeries('pg_base_backup_last_success_timestamp_seconds', `${activeScope}-1`, gauge(0, steps))],
         alert_rule_test: [stale(`${maxAgeHours - 1}h`, false), stale(`${maxAgeHours + 1}h`, true)] },
       // The leader's last backup at 01:00 on day 0 and none after: stale from 01:00 + max age (+ the 30 min for).
-      { interval: '1m', input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, gauge(3600, minutes))],
+      { interval: `${step}m`, input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, gauge(3600, steps))],
         alert_rule_test: [stale(`${maxAgeHours}h`, false), stale(`${maxAgeHours + 2}h`, true)] },
-      { interval: '1m', input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, daily), pgSeries('pg_base_backup_last_success_timestamp_seconds', `${activeScope}-1`, gauge(0, minutes))],
+      { interval: `${step}m`, input_series: [pgSeries('pg_base_backup_last_success_timestamp_seconds', pgPod, daily), pgSeries('pg_base_backup_last_success_timestamp_seconds', `${activeScope}-1`, gauge(0, steps))],
         alert_rule_test: [stale(`${maxAgeHours + 2}h`, false), stale(`${maxAgeHours + 8}h`, false)] },
-    ]);
+    ], `${step}m`);
   });
 
   it(`pages when the primary writes but its last archived segment is older than the RPO (${plan.global.postgres.rpoSeconds} s); not when idle, not on a replica, not while archiving keeps up`, () => {

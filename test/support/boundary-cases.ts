@@ -5,7 +5,7 @@
  * and each optional field removed. One case = one change to one shipped file.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { parseDocument } from 'yaml';
+import { type Document, parseDocument } from 'yaml';
 
 export type CasePath = ReadonlyArray<string | number>;
 
@@ -150,9 +150,22 @@ export function boundaryCases(file: string, schema: TSchema, data: unknown): Bou
   return cases;
 }
 
+/**
+ * Each file text parsed once and cloned for each case: a case set applies hundreds of cases to
+ * the same shipped text, and parsing global.yaml again for each costs more than the clone. The
+ * parsed document itself is never changed. Keyed by the whole text, so a changed file is parsed anew.
+ */
+const parsedTexts = new Map<string, Document.Parsed>();
+
 /** `text` (a YAML file) with one case applied; comments and the rest of the layout are kept. */
 export function applyCase(text: string, c: Pick<BoundaryCase, 'path' | 'value'>): string {
-  const doc = parseDocument(text);
+  let parsed = parsedTexts.get(text);
+  if (!parsed) {
+    if (parsedTexts.size >= 16) parsedTexts.clear();
+    parsed = parseDocument(text);
+    parsedTexts.set(text, parsed);
+  }
+  const doc = parsed.clone();
   if (c.value === undefined) doc.deleteIn([...c.path]);
   else doc.setIn([...c.path], doc.createNode(c.value));
   return doc.toString({ lineWidth: 0 });

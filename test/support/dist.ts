@@ -15,16 +15,40 @@ export interface DistObject {
   readonly object: Obj;
 }
 
-export function distObjects(root = DIST): DistObject[] {
-  const out: DistObject[] = [];
+/** Every YAML file of a tree (`<folder>/<file>`, in the order distObjects reads them) and its text. */
+function yamlTexts(root: string): Array<{ folder: string; file: string; text: string }> {
+  const out: Array<{ folder: string; file: string; text: string }> = [];
   for (const folder of fs.readdirSync(root).sort()) {
     for (const file of fs.readdirSync(path.join(root, folder)).filter((f) => f.endsWith('.yaml')).sort()) {
-      const text = fs.readFileSync(path.join(root, folder, file), 'utf8');
-      for (const doc of parseAllDocuments(text, { version: '1.1' })) {
-        const object = doc.toJS() as Obj | null;
-        if (object) out.push({ folder, file, object });
-      }
+      out.push({ folder, file, text: fs.readFileSync(path.join(root, folder, file), 'utf8') });
     }
   }
   return out;
+}
+
+/**
+ * The last tree parsed, by folder, file and text (not by root: a fresh synth of the shipped
+ * regions is the committed tree again): whole-tree tests parse the same 3 MB of YAML (~1.5 s of
+ * CPU each), and with `isolate: false` a worker runs several of them. The files are read on
+ * every call and parsed again when any of them differs; each caller gets its own deep copy.
+ */
+let parsed: { texts: ReturnType<typeof yamlTexts>; objects: DistObject[] } | undefined;
+
+function sameTexts(a: ReturnType<typeof yamlTexts>, b: ReturnType<typeof yamlTexts>): boolean {
+  return a.length === b.length && a.every((x, i) => x.folder === b[i]!.folder && x.file === b[i]!.file && x.text === b[i]!.text);
+}
+
+export function distObjects(root = DIST): DistObject[] {
+  const texts = yamlTexts(root);
+  if (!parsed || !sameTexts(parsed.texts, texts)) {
+    const objects: DistObject[] = [];
+    for (const { folder, file, text } of texts) {
+      for (const doc of parseAllDocuments(text, { version: '1.1' })) {
+        const object = doc.toJS() as Obj | null;
+        if (object) objects.push({ folder, file, object });
+      }
+    }
+    parsed = { texts, objects };
+  }
+  return structuredClone(parsed.objects);
 }

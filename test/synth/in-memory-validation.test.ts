@@ -6,16 +6,14 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definition } from '../../main';
-import { loadPlan } from '../../regions/load';
 import { yamlFile } from '../../tools/synth/normalise';
-import { renderAll } from '../../tools/synth/run';
 import { validateRendered, validateTree } from '../../tools/validate';
 import { parseYamlFile, regionOfRelative } from '../../tools/validate/load';
-import { REGIONS_DIR, tempDir } from '../support/regions';
+import { tempDir } from '../support/regions';
+import { renderShipped } from '../support/rendered';
 import { writeTree } from '../support/tree';
 
-const files = renderAll(definition, loadPlan(REGIONS_DIR), {});
+const files = renderShipped();
 const yamlFiles = files.filter((f) => f.path.endsWith('.yaml'));
 
 describe('in-memory validation during synth', () => {

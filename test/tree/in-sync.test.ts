@@ -5,15 +5,13 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definition } from '../../main';
-import { loadPlan } from '../../regions/load';
-import { renderAll } from '../../tools/synth/run';
-import { REGIONS_DIR, REPO_ROOT } from '../support/regions';
+import { REPO_ROOT } from '../support/regions';
+import { renderShipped } from '../support/rendered';
 import { readTree } from '../support/tree';
 
 describe('dist/ is in sync with the source', () => {
   it('holds exactly the files `npm run synth` renders, byte for byte (if not: run npm run synth and commit dist/)', () => {
-    const rendered = Object.fromEntries(renderAll(definition, loadPlan(REGIONS_DIR), {}).map((f) => [f.path, f.content]));
+    const rendered = Object.fromEntries(renderShipped().map((f) => [f.path, f.content]));
     const committed = readTree(path.join(REPO_ROOT, 'dist'));
     expect(Object.keys(committed).sort(), 'files in dist/').toEqual(Object.keys(rendered).sort());
     for (const [file, content] of Object.entries(rendered)) {

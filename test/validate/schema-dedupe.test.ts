@@ -14,12 +14,9 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { definition } from '../../main';
-import { loadPlan } from '../../regions/load';
-import { renderAll } from '../../tools/synth/run';
 import { shareRepeatedSubschemas } from '../../tools/validate/schema-dedupe';
 import { DEFAULT_SCHEMA_DIR, strictSchema } from '../../tools/validate/upstream-schema';
-import { REGIONS_DIR } from '../support/regions';
+import { renderShipped } from '../support/rendered';
 
 const ajvOptions = { strict: false, allErrors: true, validateFormats: false, validateSchema: false, unicodeRegExp: false } as const;
 /** The reference: ajv as it comes (refs inlined where it likes). */
@@ -160,7 +157,7 @@ describe('sharing repeated subschemas (tools/validate/schema-dedupe.ts)', () => 
     const k8s = docsOf('k8s-1.28.yaml').find((d) => d?.definitions)!;
     const crds = fs.readdirSync(DEFAULT_SCHEMA_DIR).filter((f) => f.endsWith('.yaml') && !f.startsWith('k8s-'))
       .flatMap(docsOf).filter((d) => d?.kind === 'CustomResourceDefinition');
-    const files = renderAll(definition, loadPlan(REGIONS_DIR), {});
+    const files = renderShipped();
     // Two objects of each kind: more of the same kind add time, not shapes.
     const byKind = new Map<string, Doc[]>();
     for (const obj of files.flatMap((f) => (f.documents ?? []) as Doc[])) {

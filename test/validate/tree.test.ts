@@ -65,8 +65,9 @@ describe('validateTree', () => {
 });
 
 describe('cli', () => {
+  // The project's own tsx (what `npx tsx` resolves to here), without npx's start-up (~0.35 s of CPU a run).
   const cli = (...args: string[]) =>
-    run('npx', ['tsx', 'tools/validate/cli.ts', ...args], { cwd: repo }).then(
+    run(path.join(repo, 'node_modules', '.bin', 'tsx'), ['tools/validate/cli.ts', ...args], { cwd: repo }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );

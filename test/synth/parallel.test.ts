@@ -46,9 +46,9 @@ describe('sharing the regions between two threads', () => {
     expect(mine.filter((n) => theirs.includes(n))).toEqual([]);
     expect(theirs.length).toBeGreaterThan(0);
     expect(shareRegions(plan, names, { global: true })).toEqual([mine, theirs]);
-    // The main thread also renders argocd/: the worker takes more of the regions, both serving kinds.
+    // The main thread also writes argocd/: it never takes more of the regions than the worker, and both take serving ones.
     const weight = (names: string[]) => names.reduce((n, name) => n + (plan.regions.find((r) => r.region.name === name)!.region.role === 'standby' ? 1 : 4), 0);
-    expect(weight(theirs)).toBeGreaterThan(weight(mine));
+    expect(weight(mine)).toBeLessThanOrEqual(weight(theirs));
     for (const share of [mine, theirs]) expect(share.some((name) => plan.regions.find((r) => r.region.name === name)!.region.role !== 'standby')).toBe(true);
   });
 

@@ -49,16 +49,18 @@ function weight(plan: PlatformPlan, name: string): number {
 
 /**
  * The regions the main thread renders and those the worker renders, by weight (a serving region
- * 4, a standby one 1). The main thread also renders and validates argocd/: an ApplicationSet and
- * a few Applications per region (`npm run bench`'s phase tables, both threads: 2 + 0.1 a region).
- * The worker loads its code and the config while the main thread does the same, so it starts
- * only a little behind (0.5). Greedy, heaviest first, ties to the main thread; deterministic.
+ * 4, a standby one 1). The main thread also renders, validates and writes argocd/: an
+ * ApplicationSet and a few Applications per region (1.2 + 0.1 a region); the worker renders it
+ * too, as the context its regions are validated in (1). Both start on their regions when the main
+ * thread has checked the config (the worker has loaded its code meanwhile). Weights from
+ * `npm run bench`'s phase tables of both threads (with 2 + 0.1 and 0.5 the main thread waited
+ * ~150 ms for the worker). Greedy, heaviest first, ties to the main thread; deterministic.
  */
 export function shareRegions(plan: PlatformPlan, names: readonly string[], options: { readonly global: boolean }): [string[], string[]] {
   const mine: string[] = [];
   const theirs: string[] = [];
-  let mainLoad = options.global ? 2 + 0.1 * plan.regions.length : 0;
-  let workerLoad = 0.5;
+  let mainLoad = options.global ? 1.2 + 0.1 * plan.regions.length : 0;
+  let workerLoad = options.global ? 1 : 0;
   const ordered = [...names].sort((a, b) => weight(plan, b) - weight(plan, a) || (a < b ? -1 : a > b ? 1 : 0));
   for (const name of ordered) {
     if (mainLoad <= workerLoad) {

@@ -2,7 +2,7 @@
  * Issue 15 item 5: every case of the broken-config corpus (test/corpus/cases) against the CLI's
  * `main` (the function `npx tsx main.ts` runs), in process with its output captured: exit 1,
  * the problem at the expected file, line and field with found / expected / fix, no stack trace,
- * and the out folder byte for byte as it was. A few cases also run as a real subprocess.
+ * and the out folder byte for byte as it was. A few cases also run as a real subprocess (`npm run synth`'s launcher).
  *
  * Cases marked `pending:` wait for work in progress elsewhere; they are todos. Run them anyway
  * with CORPUS_PENDING=1 to see which now pass (then delete their `pending:` line).
@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { definition } from '../../main';
 import { main } from '../../tools/synth/run';
 import { REPO_ROOT, tempDir } from '../support/regions';
-import { runTsx } from '../support/run';
+import { runSynth } from '../support/run';
 import { readTree, writeTree } from '../support/tree';
 import { judge, loadCases, regionsForCase } from './corpus';
 
@@ -74,15 +74,16 @@ describe('the broken-config corpus', () => {
 });
 
 describe('the corpus through the real command line', () => {
-  // Three cases in a child process (`tsx tools/synth/cli.ts`, what `npm run synth` runs), as a user runs it: a schema error, an
-  // invariant across files, and a derived limit that used to be a chart's raw throw.
+  // Three cases in a child process, as a user runs them (`npm run synth` runs tools/synth/launch.cjs: the
+  // prebuilt bundle): a schema error, an invariant across files, and a derived limit that used to be a
+  // chart's raw throw.
   for (const name of ['06-unknown-field-typo-did-you-mean', '10-shards-overlap', '40-request-above-limit-postgres']) {
     it(name, () => {
       const c = cases.find((k) => k.name === name);
       expect(c, name).toBeDefined();
       const regions = regionsForCase(c!);
       const out = outFolder();
-      const result = runTsx('tools/synth/cli.ts', ['--regions', regions, '--out', out.dir]);
+      const result = runSynth(['--regions', regions, '--out', out.dir]);
       const problems = judge(c!, regions, result, JSON.stringify(readTree(out.dir)) === JSON.stringify(out.before));
       expect(problems, result.stderr.slice(0, 3000)).toEqual([]);
     });

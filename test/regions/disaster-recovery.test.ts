@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { formatIssue, formatPath, type ConfigIssue } from '../../regions/config-error';
 import { loadModel } from '../../regions/load';
 import { configError, regionsWith, REGIONS_DIR, REPO_ROOT, tempDir, type RegionFiles } from '../support/regions';
-import { runTsx } from '../support/run';
+import { runSynth } from '../support/run';
 import { readTree, writeTree } from '../support/tree';
 
 const issuesFor = (mutate: (files: RegionFiles) => void): readonly ConfigIssue[] => configError(regionsWith(mutate)).issues;
@@ -190,7 +190,7 @@ describe('npm run synth on a DR config that breaks residency', () => {
     fs.writeFileSync(path.join(out, 'eu-west-1', 'namespaces.yaml'), 'hand edit\n');
     const before = readTree(out);
     const regions = regionsFolderWithText('eu-west-1.yaml', EU_DR_LINE, '      region: us-east-1');
-    const result = runTsx('main.ts', ['--out', out, '--regions', regions]);
+    const result = runSynth(['--out', out, '--regions', regions]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`/regions/eu-west-1.yaml:${lineOf('eu-west-1.yaml', EU_DR_LINE)}:7  shards[0].disasterRecovery.region\n    found:    "us-east-1" (residency "us")`);
     expect(result.stderr).toContain('    fix:      set it to one of eu-central-1');

@@ -10,7 +10,7 @@ import { formatIssue, formatPath, type ConfigIssue } from '../../regions/config-
 import { loadModel } from '../../regions/load';
 import { MAX_FILE_BYTES, SourceFile } from '../../regions/source-file';
 import { configError, regionsWithText, REGIONS_DIR, tempDir } from '../support/regions';
-import { runTsx } from '../support/run';
+import { runSynth } from '../support/run';
 import { readTree } from '../support/tree';
 
 /** A copy of the shipped YAML files plus `extra` (name → text, or a function that makes it). */
@@ -282,7 +282,7 @@ describe('the CLI on broken files', () => {
     const started = Date.now();
     expect(() => loadModel(dir)).toThrow(/it was not read/);
     expect(Date.now() - started).toBeLessThan(2000);
-    const result = runTsx('main.ts', ['--regions', dir, '--out', out]);
+    const result = runSynth(['--regions', dir, '--out', out]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/us-east-1\.yaml:1:1 {2}\(document\)\n {4}found: {4}a file of 70\.\d MiB/);
     expect(result.stderr).toContain('fix:      this is not a hand-written region file');
@@ -292,7 +292,7 @@ describe('the CLI on broken files', () => {
 
   it('a looping symlink and a backup file: exit 1, both named, no stack trace', () => {
     const dir = regionsPlus({ 'us-west-2.yaml.bak': 'x', loop: (d) => fs.symlinkSync('loop.yaml', path.join(d, 'loop.yaml')) });
-    const result = runTsx('main.ts', ['--regions', dir, '--out', path.join(tempDir('bb-out-'), 'dist')]);
+    const result = runSynth(['--regions', dir, '--out', path.join(tempDir('bb-out-'), 'dist')]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('loop.yaml:1:1  (document)\n    found:    "loop.yaml" is a symbolic link that loops');
     expect(result.stderr).toContain('"us-west-2.yaml.bak", an editor backup');

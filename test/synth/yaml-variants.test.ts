@@ -14,7 +14,7 @@ import { definition } from '../../main';
 import { loadPlan } from '../../regions/load';
 import { renderAll } from '../../tools/synth/run';
 import { REGIONS_DIR, tempDir } from '../support/regions';
-import { runTsx } from '../support/run';
+import { runSynth } from '../support/run';
 import { readTree } from '../support/tree';
 
 const yamlFiles = fs.readdirSync(REGIONS_DIR).filter((n) => n.endsWith('.yaml'));
@@ -52,7 +52,7 @@ function copyOfRegions(transform?: (text: string) => string): string {
 /** The plain copy through the command, as a user runs it. */
 function renderWithCli(): { status: number | null; stderr: string; tree: Record<string, string> } {
   const out = path.join(tempDir('bb-out-'), 'dist');
-  const result = runTsx('main.ts', ['--regions', copyOfRegions(), '--out', out]);
+  const result = runSynth(['--regions', copyOfRegions(), '--out', out]);
   return { status: result.status, stderr: result.stderr, tree: result.status === 0 ? readTree(out) : {} };
 }
 

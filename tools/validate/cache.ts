@@ -121,7 +121,7 @@ const pendingCodeCaches = new Map<string, vm.Script>();
 export function runCommonJs(name: string, code: string, req: NodeRequire, filename: string): any {
   // Keyed by the code itself, not only by `name`: V8 checks a code cache against the source's
   // length alone, and the code under one name can differ between two writers (two synth threads
-  // compiling the same schema with differently numbered ajv functions). Hashing its ~5 MB costs ~5 ms.
+  // compiling the same schema with differently numbered ajv functions). Hashing its few MB costs a few ms.
   const v8Name = `${name}.${sha1(code).slice(0, 16)}.${process.version}.v8`;
   const cachedData = readEntry(v8Name);
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;

@@ -306,25 +306,25 @@ export async function importCrds(outdir = IMPORTS_DIR, upstreamDir = UPSTREAM_DI
   };
   const { parseImports } = require(path.join(cli, 'util.js')) as { parseImports: (spec: string) => unknown };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-import-'));
-  const generated = path.join(workdir, 'out');
   const specs = readCrdImports().map((pin) => {
     const file = upstreamFile(pin, upstreamDir);
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run import\` (with the mirror or network)`);
     return parseImports(`${pin.prefix}:=${file}`);
   });
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-import-'));
+  const generated = path.join(workdir, 'out');
   // The importer narrates on the console ("Importing resources...", each group): not our output.
   const { log, error } = console;
-  console.log = () => undefined;
-  console.error = () => undefined;
   try {
-    // `--no-save`: the committed cdk8s.yaml stays the list of sources.
-    await importDispatch(specs, {}, { outdir: generated, targetLanguage: 'typescript', save: false });
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  try {
+    console.log = () => undefined;
+    console.error = () => undefined;
+    try {
+      // `--no-save`: the committed cdk8s.yaml stays the list of sources.
+      await importDispatch(specs, {}, { outdir: generated, targetLanguage: 'typescript', save: false });
+    } finally {
+      console.log = log;
+      console.error = error;
+    }
     const written = fs.readdirSync(generated).filter((n) => n.endsWith('.ts')).sort();
     fs.mkdirSync(outdir, { recursive: true });
     for (const name of fs.readdirSync(outdir)) {
@@ -333,6 +333,7 @@ export async function importCrds(outdir = IMPORTS_DIR, upstreamDir = UPSTREAM_DI
     for (const name of written) fs.copyFileSync(path.join(generated, name), path.join(outdir, name));
     return written;
   } finally {
+    // Also when the import fails: no temp folder left behind.
     fs.rmSync(workdir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@ import type { RegionPrices } from '../../regions/pricing';
 import { estimateRegionCost } from '../cost/estimate';
 import { ADDONS_COMPONENT, addonApplications, objectsFromFiles, type DocObject } from '../docs/region-doc';
 import type { Risk } from './risks';
-import { compareText, sameFile, type TreeFile } from './tree';
+import { compareText, identicalPaths, type TreeFile } from './tree';
 
 export interface CostChange {
   readonly region: string;
@@ -63,8 +63,7 @@ export function costChanges(filesA: readonly TreeFile[], filesB: readonly TreeFi
   });
   if (priced.length === 0) return [];
   const cache = new Map<string, FileObjects>();
-  const pathsB = new Map(filesB.map((f) => [f.path, f]));
-  const identical = new Set(filesA.filter((f) => pathsB.has(f.path) && sameFile(f, pathsB.get(f.path)!)).map((f) => f.path));
+  const identical = identicalPaths(filesA, filesB);
   const read = (side: 'a' | 'b') => (f: TreeFile): FileObjects => {
     const key = identical.has(f.path) ? f.path : `${side}\u0000${f.path}`;
     let objects = cache.get(key);

@@ -182,17 +182,25 @@ class Reader {
         map[key] = this.inlineValue(rest.slice(1), col);
       }
       // next key at the same column?
-      this.skipBlank();
-      if (this.pos >= this.lines.length) return map;
-      line = this.lines[this.pos];
-      const indent = indentOf(line);
-      if (indent < col) return map;
-      if (indent > col) throw UNSUPPORTED;
-      if (line[col] === '-' && (line.length === col + 1 || line[col + 1] === ' ')) {
-        // A sequence item at the mapping's column ends it (it belongs to an outer sequence).
-        return map;
-      }
+      const next = this.nextAt(col);
+      // A sequence item at the mapping's column ends it (it belongs to an outer sequence).
+      if (next === undefined || isDash(next, col)) return map;
+      line = next;
     }
+  }
+
+  /**
+   * The next non-blank line when it starts at column `col` (the block at `col` goes on), else
+   * undefined (the input or the block ended). Deeper is not a shape synth writes.
+   */
+  private nextAt(col: number): string | undefined {
+    this.skipBlank();
+    if (this.pos >= this.lines.length) return undefined;
+    const line = this.lines[this.pos];
+    const indent = indentOf(line);
+    if (indent < col) return undefined;
+    if (indent > col) throw UNSUPPORTED;
+    return line;
   }
 
   /** The value of a key (or dash) with nothing after it: a nested block, a same-column sequence (keys only), or null. */
@@ -202,7 +210,7 @@ class Reader {
     const line = this.lines[this.pos];
     const indent = indentOf(line);
     if (indent > col) return this.block(indent);
-    if (isKey && indent === col && (line.startsWith('- ', col) || line.length === col + 1 && line[col] === '-')) return this.sequence(col, line);
+    if (isKey && indent === col && isDash(line, col)) return this.sequence(col, line);
     return null;
   }
 
@@ -229,13 +237,9 @@ class Reader {
           items.push(this.inlineValue(rest, col));
         }
       }
-      this.skipBlank();
-      if (this.pos >= this.lines.length) return items;
-      line = this.lines[this.pos];
-      const indent = indentOf(line);
-      if (indent < col) return items;
-      if (indent > col) throw UNSUPPORTED;
-      if (!(line.startsWith('- ', col) || line.length === col + 1 && line[col] === '-')) return items; // a key at the same column: the parent mapping goes on
+      const next = this.nextAt(col);
+      if (next === undefined || !isDash(next, col)) return items; // a key at the same column: the parent mapping goes on
+      line = next;
     }
   }
 
@@ -301,6 +305,11 @@ class Reader {
     const body = content.slice(0, end).join('\n');
     return chomp === 'clip' ? `${body}\n` : body;
   }
+}
+
+/** Whether `line` has a sequence dash at column `col` (`- ` or a dash ending the line). */
+function isDash(line: string, col: number): boolean {
+  return line[col] === '-' && (line.length === col + 1 || line[col + 1] === ' ');
 }
 
 function indentOf(line: string): number {

@@ -33,9 +33,20 @@ class DiskFile implements TreeFile {
 }
 
 /** Whether two files have the same text (bytes when both have them). */
-export function sameFile(a: TreeFile, b: TreeFile): boolean {
+function sameFile(a: TreeFile, b: TreeFile): boolean {
   if (a.bytes && b.bytes) return a.bytes.length === b.bytes.length && a.bytes.equals(b.bytes);
   return a.content === b.content;
+}
+
+/** The paths of the files that are identical at the same path in both trees. */
+export function identicalPaths(filesA: readonly TreeFile[], filesB: readonly TreeFile[]): Set<string> {
+  const byPathB = new Map(filesB.map((f) => [f.path, f]));
+  const identical = new Set<string>();
+  for (const f of filesA) {
+    const other = byPathB.get(f.path);
+    if (other && sameFile(f, other)) identical.add(f.path);
+  }
+  return identical;
 }
 
 export interface KubeObject {
@@ -144,12 +155,7 @@ function parseDoc(doc: RawDoc): Entry {
 export function loadPair(filesA: readonly TreeFile[], filesB: readonly TreeFile[]): LoadedPair {
   // A file identical at the same path holds the same documents on both sides: dropping them from
   // both leaves the same documents without a twin as matching document by document would.
-  const byPathB = new Map(filesB.map((f) => [f.path, f]));
-  const identical = new Set<string>();
-  for (const f of filesA) {
-    const other = byPathB.get(f.path);
-    if (other && sameFile(f, other)) identical.add(f.path);
-  }
+  const identical = identicalPaths(filesA, filesB);
   const docsA = splitDocuments(filesA.filter((f) => !identical.has(f.path)));
   const docsB = splitDocuments(filesB.filter((f) => !identical.has(f.path)));
   // Per region folder: how many times each document text occurs in A and has no twin in B yet.

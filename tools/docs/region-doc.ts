@@ -522,12 +522,17 @@ const KINDS = [
 ];
 const DOC_KINDS = new RegExp(`^kind: (${KINDS.join('|')})$`, 'm');
 
+/** The component a rendered file holds: `us-east-1/api.yaml` → `api`. */
+function componentOf(file: string): string {
+  return file.slice(file.lastIndexOf('/') + 1, -'.yaml'.length);
+}
+
 /** Reads back the objects of rendered YAML files of one region (`<region>/<component>.yaml`). */
 export function objectsFromFiles(files: readonly { readonly path: string; readonly content: string }[]): Record<string, DocObject[]> {
   const out: Record<string, DocObject[]> = {};
   for (const file of files) {
     if (!file.path.endsWith('.yaml')) continue;
-    const component = file.path.slice(file.path.lastIndexOf('/') + 1, -'.yaml'.length);
+    const component = componentOf(file.path);
     const list: DocObject[] = [];
     for (const chunk of file.content.split(/^---$/m)) {
       if (!DOC_KINDS.test(chunk)) continue;
@@ -556,7 +561,7 @@ export function objectsFromDocuments(
   for (const id of charts) out[id] = [];
   for (const file of files) {
     if (!file.path.endsWith('.yaml')) continue;
-    const component = file.path.slice(file.path.lastIndexOf('/') + 1, -'.yaml'.length);
+    const component = componentOf(file.path);
     out[component] = (file.documents ?? []).filter((d): d is DocObject => APP_KINDS.has((d as DocObject).kind));
   }
   return out;

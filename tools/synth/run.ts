@@ -118,11 +118,8 @@ export function renderAll(
 ): RenderedFile[] {
   const log = options.log ?? (() => undefined);
   const only = options.only;
-  if (only) {
-    const known = plan.regions.map((r) => r.region.name);
-    const unknown = only.filter((name) => !known.includes(name));
-    if (unknown.length > 0) throw new UsageError(`unknown region ${unknown.join(', ')}: regions are ${known.join(', ')}`);
-  }
+  // An unknown --region is a usage error before anything is built.
+  selectedRegions(plan, only);
   const files: RenderedFile[] = [];
   // The global App first, also when only some regions are rendered: each region's page counts
   // the gateways (load balancers) its platform add-on Applications install.

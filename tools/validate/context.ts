@@ -4,7 +4,7 @@
  * Built once per run; a region never sees another region's objects (each is its own cluster).
  */
 import { isLongRunningWorkload, podTemplates, PodTemplate } from './pod-templates';
-import { apiGroup, Entry, isKind, isRecord, KubeObject, labelsOf, nameOf, namespaceOf } from './types';
+import { apiGroup, Entry, isKind, isRecord, KubeObject, labelsOf, nameOf, namespaceOf, pushTo } from './types';
 
 export interface Workload {
   entry: Entry;
@@ -72,9 +72,7 @@ export class Scope {
   constructor(readonly entries: Entry[]) {
     for (const e of entries) {
       const { key, namespace, workloads } = facts(e);
-      const list = this.byNsKind.get(key);
-      if (list) list.push(e);
-      else this.byNsKind.set(key, [e]);
+      pushTo(this.byNsKind, key, e);
       if (namespace) this.namespaces.add(namespace);
       this.workloads.push(...workloads);
     }

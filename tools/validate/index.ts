@@ -155,22 +155,16 @@ export function validateObjects(objects: LoadedObject[], options: ValidateOption
 export function validateRendered(
   root: string, files: readonly { readonly path: string; readonly documents?: readonly unknown[] }[], options: ValidateOptions = {},
 ): ValidationReport {
-  const yaml = files.filter((f) => f.path.endsWith('.yaml'));
-  const objects: LoadedObject[] = yaml.flatMap((f) =>
-    (f.documents ?? []).map((object, index) => ({ file: path.join(root, f.path).split(path.sep).join('/'), index, object, region: regionOfRelative(f.path) })),
-  );
-  const hasGlobal = objects.some((o) => o.region === null);
-  const context = options.contextDir && fs.existsSync(options.contextDir) && !hasGlobal
-    ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => (o.region === undefined ? regionOfFile(o.file) : o.region) === null)
-    : [];
-  return run(objects, options, [], yaml.length, context);
+  return validateRenderedRegions(root, files, [], options);
 }
 
 /**
  * Validates some region folders of a rendered tree, with its global folder (`alongside`, judged by
  * whoever validates it) in view of every rule: what one thread of a parallel synth checks. The
  * reports of all threads together equal validateRendered over the whole tree
- * (test/synth/parallel.test.ts).
+ * (test/synth/parallel.test.ts). Without `alongside` and without the global folder among `files`
+ * (a --region synth), the global folder under `options.contextDir` is what the wiring check walks
+ * through next to them.
  */
 export function validateRenderedRegions(
   root: string,
@@ -181,10 +175,12 @@ export function validateRenderedRegions(
   const loaded = (list: typeof files): LoadedObject[] =>
     list.filter((f) => f.path.endsWith('.yaml')).flatMap((f) =>
       (f.documents ?? []).map((object, index) => ({ file: path.join(root, f.path).split(path.sep).join('/'), index, object, region: regionOfRelative(f.path) })));
-  const context = options.contextDir && fs.existsSync(options.contextDir) && alongside.length === 0
+  const objects = loaded(files);
+  const hasGlobal = alongside.length > 0 || objects.some((o) => o.region === null);
+  const context = options.contextDir && fs.existsSync(options.contextDir) && !hasGlobal
     ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => (o.region === undefined ? regionOfFile(o.file) : o.region) === null)
     : [];
-  return run(loaded(files), options, [], files.filter((f) => f.path.endsWith('.yaml')).length, context, loaded(alongside));
+  return run(objects, options, [], files.filter((f) => f.path.endsWith('.yaml')).length, context, loaded(alongside));
 }
 
 /** One report from the reports of the threads of a parallel synth (each judged other files). */

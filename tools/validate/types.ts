@@ -119,3 +119,10 @@ export function labelsOf(meta: unknown): Record<string, unknown> {
 export function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
+
+/** Adds `value` to the list of `key` in `map` (an index of objects by some key). */
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

@@ -7,7 +7,7 @@
  */
 import { operatorManagedPodLabels } from '../context';
 import { podTemplates } from '../pod-templates';
-import { apiGroup, asArray, Entry, isKind, isRecord, KubeObject, labelsOf, nameOf, namespaceOf } from '../types';
+import { apiGroup, asArray, Entry, isKind, isRecord, KubeObject, labelsOf, nameOf, namespaceOf, pushTo } from '../types';
 
 /** Annotation on a Service listing selector keys only set at run time (see ServiceInfo.runtimeKeys). */
 export const RUNTIME_SELECTOR_ANNOTATION = 'bookedbarber.com/runtime-selector-labels';
@@ -243,8 +243,8 @@ export class Cluster {
     for (const e of entries) {
       const key = `${apiGroup(e.obj.apiVersion)}/${e.obj.kind}`;
       const ns = namespaceOf(e.obj) ?? '';
-      push(this.byKind, key, e);
-      if (namespaceOf(e.obj) !== undefined) push(this.byNamespaceKind, `${ns} ${key}`, e);
+      pushTo(this.byKind, key, e);
+      if (namespaceOf(e.obj) !== undefined) pushTo(this.byNamespaceKind, `${ns} ${key}`, e);
       if (isKind(e.obj, '', 'Namespace') && nameOf(e.obj)) {
         this.namespaceLabels.set(nameOf(e.obj)!, { ...strings(labelsOf(e.obj.metadata)), 'kubernetes.io/metadata.name': nameOf(e.obj)! });
       }
@@ -329,10 +329,4 @@ export class Cluster {
     const cm = this.in(namespace, '', 'ConfigMap').find((e) => nameOf(e.obj) === name);
     return cm && isRecord(cm.obj.data) ? Object.values(cm.obj.data).filter((v): v is string => typeof v === 'string') : [];
   }
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

@@ -14,6 +14,12 @@ const TRAPS = [
   '128Mi', '1.28', 'v1', 'a: b', 'a #b', 'a#b', '#a', '@a', '`a', '!a', '&a', '*a', '%a', '|a', '>a', "'a'", '"a"', '[a]', '{a}', 'a,b',
   '?a', '? a', 'a:', ':a', 'http://x.y/z?q=1', 'a\nb', 'a\n\nb\n', '\na', 'a\n', 'a\n\n', '  lead', 'trail  ', 'tab\there', 'é', '日本',
   'line\r\nbreak', '\u00a0', 'a\u2028b', 'multi\n  indented\n\n    more\n', '{"json":true}', '$(cmd)', 'a=b', 'A_B', 'a.b/c-d', 'Z',
+  // Quotes: which kind the library picks, and how it escapes the other.
+  'say "hi"', "it's", `both ' and "`, 'a: "b"', "a: 'b'", 'back\\slash', 'end\\', '"', "'", `'"`, 'x: \\"y\\"',
+  // Document markers and the merge key, at the start of a value or a key.
+  '---', '--- a', '...', '...a', '%YAML', '<<', '< <', '=', '?', '? ', ': ', 'a :b', 'a\t#b', 'a #', '1 2', '0.5.1', '1e', '+.inf',
+  'Yes please', 'null value', '12:30', '190:20:30', '1:60', '2001-12-14 21:59:43', '2001-1-1', 'sum(rate(x[5m])) > 0.9', '{{ $value }}',
+  'a | b', 'a > b', '- x', 'x -', '*', '&', '!', '@x', 'a@b', 'a`b', 'a,b c', '[x', 'x]', 'pct 50 %', '$HOME', 'tilde ~',
 ];
 
 /** A small deterministic generator (no Math.random: a failure must reproduce). */

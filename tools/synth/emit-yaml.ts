@@ -3,14 +3,15 @@
  * `stringify(doc, { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true })` writes it, in a
  * tenth of the time (issue 16: the library's generic document model was half of synth's render).
  *
- * The structure (mappings, sequences, indentation, empty collections) is written here. A scalar is
- * written here only when its text is beyond doubt: a plain string of letters, digits and `_./-`
- * that starts with a letter and is not a YAML 1.1 boolean or null word, a safe integer, a boolean,
- * null. Every other scalar — quoted strings, block scalars, floats, odd keys — is written by the
- * `yaml` library itself, in the same position, so quoting rules are never re-implemented.
- * test/synth/emit-yaml.test.ts compares both on every rendered document and on generated ones.
+ * The structure (mappings, sequences, indentation, empty collections) is written here, and so are
+ * the scalars whose text follows from a few rules: safe integers, booleans, null, and strings of
+ * printable ASCII on one line, plain or quoted by the library's own rules (`stringifyString.js`,
+ * `plainString`/`quotedString`, with the YAML 1.1 schema's own implicit-type tests). Every other
+ * scalar — multi-line strings (block scalars), control or non-ASCII characters, floats, odd keys —
+ * is written by the `yaml` library itself, in the same position. test/synth/emit-yaml.test.ts
+ * compares both on every rendered document and on generated ones full of YAML's traps.
  */
-import { stringify } from 'yaml';
+import { Document, stringify } from 'yaml';
 
 const OPTIONS = { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true, aliasDuplicateObjects: false } as const;
 
@@ -21,6 +22,36 @@ const RESERVED = new Set(['y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', '
 
 function isPlain(text: string): boolean {
   return PLAIN.test(text) && !RESERVED.has(text.toLowerCase());
+}
+
+/** One line of printable ASCII: no escapes, no block style, no folding (lineWidth 0). */
+const PRINTABLE_LINE = /^[\x20-\x7e]+$/;
+/** plainString's test: what a plain scalar may not start with, contain or end with. */
+const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
+/** A line starting like a document marker: the library's handling depends on the indent. */
+const DOCUMENT_MARKER = /^(%|---|\.\.\.)/;
+/**
+ * The implicit types of the schema the library writes with (YAML 1.1: int, float, bool, null,
+ * timestamp, sexagesimal, `<<`): a plain string one of them matches would read back as that type,
+ * so the library quotes it. Taken from the library's schema object, with plainString's filter.
+ */
+const IMPLICIT: readonly RegExp[] = (() => {
+  const { tags, compat } = new Document(null, OPTIONS).schema;
+  return [...tags, ...(compat ?? [])]
+    .filter((tag) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test)
+    .map((tag) => tag.test!);
+})();
+
+/**
+ * A one-line printable string as a mapping value or list item (quotedString's choice of quotes:
+ * single when the text has `"` but no `'`, else double, which for such text is its JSON form),
+ * or undefined when the library must write it.
+ */
+function lineString(text: string): string | undefined {
+  // `<<` is identified as the merge key by its own tag, which writes it as is.
+  if (!PRINTABLE_LINE.test(text) || DOCUMENT_MARKER.test(text) || text === '<<') return undefined;
+  if (!NOT_PLAIN.test(text) && !IMPLICIT.some((test) => test.test(text))) return text;
+  return text.includes('"') && !text.includes("'") ? `'${text}'` : JSON.stringify(text);
 }
 
 /**
@@ -45,7 +76,7 @@ function libraryValue(value: unknown, indent: string): string {
 const written = new Map<string, string>();
 
 function scalar(value: unknown, indent: string): string {
-  if (typeof value === 'string') return isPlain(value) ? value : libraryValue(value, indent);
+  if (typeof value === 'string') return isPlain(value) ? value : (lineString(value) ?? libraryValue(value, indent));
   if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value === null) return 'null';
@@ -57,6 +88,8 @@ const writtenKeys = new Map<string, string>();
 
 function key(name: string): string {
   if (isPlain(name)) return name;
+  // `---:` is quoted at the top level only (plainString's implicitKey rule depends on the indent).
+  if (DOCUMENT_MARKER.test(name)) throw NOT_SIMPLE;
   const known = writtenKeys.get(name);
   if (known !== undefined) return known;
   const text = stringify({ [name]: 0 }, OPTIONS);

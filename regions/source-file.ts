@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { formatPath, show, type ConfigIssue, type FieldPath } from './config-error';
+import { cachedParse, keepParse } from './parse-cache';
 import { aliasExpansion, conflictMarkers, duplicateKeys, explainParseError, explainScalar, foreignTags, tooDeep, versionDirective, type TextProblem } from './yaml-surprises';
 
 /**
@@ -60,7 +61,8 @@ export class SourceFile {
 
   readonly data: unknown;
   readonly syntaxIssues: ConfigIssue[] = [];
-  private readonly doc: Document.Parsed;
+  /** The parsed document with positions; for a file whose clean parse was cached, parsed when an issue needs a line. */
+  private parsedDoc?: Document.Parsed;
   private readonly lines = new LineCounter();
   private readonly text: string;
   private readonly pairIndex = new WeakMap<YAMLMap, Map<unknown, Pair>>();
@@ -71,19 +73,17 @@ export class SourceFile {
   ) {
     // A byte-order mark is not content (and would shift the first line's columns).
     this.text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // Text that parsed cleanly before: its data without parsing (regions/parse-cache.ts).
+    const cached = this.text !== '' && text.length <= MAX_FILE_BYTES ? cachedParse(this.text) : undefined;
+    if (cached) {
+      this.data = cached.data;
+      return;
+    }
     const before = text.length > MAX_FILE_BYTES ? [] : [...conflictMarkers(this.text), tooDeep(this.text), versionDirective(this.text)];
     if (text.length > MAX_FILE_BYTES) this.syntaxIssues.push({ file, line: 1, column: 1, path: [], ...tooBigIssue(text.length) });
     const refused = before.filter((p): p is TextProblem => p !== undefined);
-    // YAML 1.2 core schema: `no`/`on` stay strings, `0755` is 755. `<<: *anchor` merges a mapping
-    // (the common YAML idiom; see docs/regions.md). Duplicate keys are found by duplicateKeys():
-    // the parser's own check compares every key with every other (seconds for a 20,000-key map).
     const parsed = refused.length > 0 || this.syntaxIssues.length > 0 ? '' : this.text;
-    this.doc = parseDocument(parsed, {
-      lineCounter: parsed === '' ? new LineCounter() : this.lines,
-      uniqueKeys: false,
-      merge: true,
-      prettyErrors: false,
-    });
+    this.parsedDoc = parseYaml(parsed, parsed === '' ? new LineCounter() : this.lines);
     if (parsed === '') {
       // Not parsed: lines for the problems found in the text.
       this.lines.addNewLine(0);
@@ -129,6 +129,13 @@ export class SourceFile {
     }
     // The expansion is bounded above, so the parser's own alias limit (100 aliases) is not needed.
     this.data = this.syntaxIssues.length === 0 ? this.doc.toJS({ maxAliasCount: -1 }) : undefined;
+    if (this.syntaxIssues.length === 0 && this.text !== '') keepParse(this.text, this.data);
+  }
+
+  private get doc(): Document.Parsed {
+    // Only a clean parse is cached, so parsing its text again gives the same document.
+    this.parsedDoc ??= parseYaml(this.text, this.lines);
+    return this.parsedDoc;
   }
 
   /**
@@ -212,6 +219,15 @@ export class SourceFile {
   private offsetOf(node: unknown): number | undefined {
     return (node as Node | undefined)?.range?.[0];
   }
+}
+
+/**
+ * YAML 1.2 core schema: `no`/`on` stay strings, `0755` is 755. `<<: *anchor` merges a mapping (the
+ * common YAML idiom; see docs/regions.md). Duplicate keys are found by duplicateKeys(): the
+ * parser's own check compares every key with every other (seconds for a 20,000-key map).
+ */
+function parseYaml(text: string, lineCounter: LineCounter): Document.Parsed {
+  return parseDocument(text, { lineCounter, uniqueKeys: false, merge: true, prettyErrors: false });
 }
 
 function tooBig(bytes: number): [string, string, string] {

@@ -67,6 +67,11 @@ function readEntry(name: string): Buffer | undefined {
   }
 }
 
+/** The bytes of the entry `name`, if there is one. */
+export function readCacheBytes(name: string): Buffer | undefined {
+  return readEntry(name);
+}
+
 export function readCache(name: string): string | undefined {
   return readEntry(name)?.toString('utf8');
 }

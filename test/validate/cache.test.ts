@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheDir, flushCodeCaches, readCache, runCommonJs, UNUSED_DAYS, writeCache } from '../../tools/validate/cache';
+import { cacheDir, fileSha1, flushCodeCaches, readCache, runCommonJs, sha1, UNUSED_DAYS, writeCache } from '../../tools/validate/cache';
 import { tempDir } from '../support/regions';
 
 describe('the validator cache', () => {
@@ -32,6 +32,25 @@ describe('the validator cache', () => {
     expect(run(second)('other')).toBe(true);
     flushCodeCaches();
     expect(run(first)('first')).toBe(true);
+  });
+
+  it("remembers a file's hash by its path, size, inode and times, and reads a changed or just-written file again", () => {
+    const file = path.join(tempDir('bb-filesha-'), 'schema.yaml');
+    fs.writeFileSync(file, 'kind: A\n');
+    // Just written: within the racy window it is hashed on every call, never remembered.
+    expect(fileSha1(file)).toEqual({ sha: sha1('kind: A\n'), text: 'kind: A\n' });
+    expect(fileSha1(file).text).toBe('kind: A\n');
+    // Settled (a window of 0 ms stands for two seconds later): remembered, not read again.
+    expect(fileSha1(file, 0).text).toBe('kind: A\n');
+    expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: A\n') });
+    // Same size, other content: its times changed, so it is read again.
+    fs.writeFileSync(file, 'kind: B\n');
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(file, later, later);
+    expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: B\n'), text: 'kind: B\n' });
+    // Another size: read again.
+    fs.writeFileSync(file, 'kind: Bigger\n');
+    expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: Bigger\n'), text: 'kind: Bigger\n' });
   });
 
   const DAY = 24 * 60 * 60 * 1000;

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { cachedValidator, cachedValidators, cacheKey, readCache, sha1, writeCache } from './cache';
+import { cachedValidator, cachedValidators, cacheKey, fileSha1, readCache, writeCache } from './cache';
 import { REPO_ROOT } from '../repo-root';
 import { child, fromPointer } from './paths';
 import { shareRepeatedSubschemas } from './schema-dedupe';
@@ -169,8 +169,8 @@ export class UpstreamSchemas {
   }
 
   private indexFile(file: string): void {
-    const text = fs.readFileSync(file, 'utf8');
-    const fileSha = sha1(text);
+    // The file is read only when its index has to be built (or its content is not known yet).
+    const { sha: fileSha, text } = fileSha1(file);
     const name = `schema-index-${cacheKey(fileSha)}.json`;
     const cached = readCache(name);
     let index: FileIndex;

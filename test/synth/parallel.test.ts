@@ -4,12 +4,13 @@
  * the validator over the whole tree.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { definition } from '../../main';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan } from '../../regions/plan';
-import { answerShare, shareRegions } from '../../tools/synth/parallel';
+import { answerShare, shareRegions, wantsWorker } from '../../tools/synth/parallel';
 import type { RenderedFile } from '../../tools/synth/render';
 import { failureMessage, renderAll } from '../../tools/synth/run';
 import { mergeReports, validateRendered, validateRenderedRegions } from '../../tools/validate';
@@ -93,11 +94,28 @@ describe('sharing the regions between two threads', () => {
   });
 });
 
+describe('the number of threads', () => {
+  it('is what BOOKEDBARBER_THREADS says, and one for a single region', () => {
+    const before = process.env.BOOKEDBARBER_THREADS;
+    try {
+      process.env.BOOKEDBARBER_THREADS = '1';
+      expect(wantsWorker(6)).toBe(false);
+      process.env.BOOKEDBARBER_THREADS = '2';
+      expect(wantsWorker(6)).toBe(true);
+      expect(wantsWorker(1)).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.BOOKEDBARBER_THREADS;
+      else process.env.BOOKEDBARBER_THREADS = before;
+    }
+  });
+});
+
 describe('npm run synth on two threads', () => {
   it('writes the same tree and prints the same lines as one thread renders', () => {
     const out = tempDir('bb-threads-');
-    const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs'), '--out', out], {
-      cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, BOOKEDBARBER_THREADS: '' },
+    const timings = path.join(tempDir('bb-threads-timings-'), 't.json');
+    const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs'), '--out', out, '--timings', timings], {
+      cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, BOOKEDBARBER_THREADS: '2' },
     });
     expect(run.status, run.stderr).toBe(0);
     expect(readTree(out)).toEqual(Object.fromEntries(files.map((f) => [f.path, f.content])));
@@ -105,5 +123,7 @@ describe('npm run synth on two threads', () => {
     const printed = run.stdout.trim().split('\n');
     expect(printed.pop()).toMatch(new RegExp(`^synth: wrote ${files.length} files to \\S+ in [0-9]+ ms$`));
     expect(withoutTimes(printed)).toEqual(withoutTimes(progress));
+    // It did run a worker thread: its phases are in the timings.
+    expect(JSON.parse(fs.readFileSync(timings, 'utf8')).workerThread?.phases).toBeDefined();
   }, 180_000);
 });

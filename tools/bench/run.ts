@@ -4,7 +4,8 @@
  * synth spends its time, phase by phase.
  *
  *   1. `npm run synth` of the shipped regions (as a user types it, npm included, full validation)
- *      <= 3x the baseline `node -e "require('cdk8s-plus-28')"`.
+ *      <= 3x the baseline `node -e "require('cdk8s-plus-28')"`. Also shown: the same forced onto
+ *      two threads (BOOKEDBARBER_THREADS=2), run alternately with the default.
  *   2. The first `npm run synth` in a fresh clone <= 5x the baseline. The clone is `git clone` of
  *      HEAD, or, when the working tree has changes, a copy of its tracked and untracked-not-ignored
  *      files (what a commit would hold); its node_modules is a hard-linked copy of this one without
@@ -21,7 +22,7 @@
  *   5. `npm test` <= 2 minutes: only with --tests (it takes minutes).
  *   6. This report: every target with its numbers, and the phases.
  *
- * Phases: from `npm run synth -- --timings <file>` (main thread, then the worker thread).
+ * Phases: from `npm run synth -- --timings <file>` (main thread, then the worker thread if any).
  * Peak memory: every Node process of a measured command reports `process.resourceUsage().maxRSS`
  * at exit (a preload given through NODE_OPTIONS); the peak is the largest single process. Wall
  * times are the best of --repeat runs (default 3) unless said otherwise. Not a test: numbers
@@ -55,12 +56,13 @@ process.on('exit', () => {
 
 type Run = Measurement & { readonly stdout: string; readonly stderr: string; readonly status: number | null };
 
-function run(label: string, command: string, args: readonly string[], work: string, options: { cwd?: string; okStatus?: readonly number[] } = {}): Run {
+function run(label: string, command: string, args: readonly string[], work: string, options: { cwd?: string; okStatus?: readonly number[]; env?: Record<string, string> } = {}): Run {
   const rssFile = path.join(work, `rss-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
   const preload = path.join(work, 'rss-preload.cjs');
   if (!fs.existsSync(preload)) fs.writeFileSync(preload, PRELOAD);
   const env = {
     ...process.env,
+    ...options.env,
     BENCH_RSS_FILE: rssFile,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(),
   };
@@ -85,7 +87,11 @@ function run(label: string, command: string, args: readonly string[], work: stri
 
 /** The best (lowest wall time) of `repeat` runs; peak RSS is the maximum over the runs. */
 function best(repeat: number, once: (i: number) => Run): Run {
-  const runs = Array.from({ length: repeat }, (_, i) => once(i));
+  return bestOf(Array.from({ length: repeat }, (_, i) => once(i)));
+}
+
+/** The best (lowest wall time) of runs made; peak RSS is the maximum over them. */
+function bestOf(runs: readonly Run[]): Run {
   const fastest = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
   return { ...fastest, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)), ok: runs.every((r) => r.ok), note: runs.find((r) => !r.ok)?.note };
 }
@@ -273,13 +279,19 @@ function main(): number {
     const floorNpm = best(repeat, () => run('floor: npm run of `node -e 0`', 'npm', ['run', '-s', 'empty'], work, { cwd: work }));
     const floorBundle = best(repeat, () => run('floor: npm run synth -- --help (bundle loaded, no work)', 'npm', ['run', '-s', 'synth', '--', '--help'], work));
 
-    log(`synth ${shippedLabel} (best of ${repeat})`);
+    // Each default run is followed by one forced onto two threads (BOOKEDBARBER_THREADS=2), so
+    // the two are measured side by side: the default is one thread on a machine with fewer than
+    // three cores (tools/synth/parallel.ts, wantsWorker), and this shows whether that still holds.
+    log(`synth ${shippedLabel}, by default and on two threads, alternately (best of ${repeat} each)`);
     const shippedRuns: Run[] = [];
+    const twoThreadRuns: Run[] = [];
     const synthShipped = best(repeat, (i) => {
       const r = run(`npm run synth (${shippedLabel})`, 'npm', ['run', '-s', 'synth', '--', '--out', path.join(work, `out-shipped-${i}`), ...timingsArgs(`shipped-${i}`)], work);
       shippedRuns.push(r);
+      twoThreadRuns.push(run(`npm run synth, two threads (BOOKEDBARBER_THREADS=2)`, 'npm', ['run', '-s', 'synth', '--', '--out', path.join(work, `out-shipped-2t-${i}`), ...timingsArgs(`shipped-2t-${i}`)], work, { env: { BOOKEDBARBER_THREADS: '2' } }));
       return r;
     });
+    const synthTwoThreads = bestOf(twoThreadRuns);
     // The phases of the fastest run.
     const fastestShipped = shippedRuns.indexOf(shippedRuns.reduce((a, r) => (r.wallMs < a.wallMs ? r : a)));
     const shippedTimings = hasTimings ? readTimings(path.join(work, `timings-shipped-${fastestShipped}.json`)) : undefined;
@@ -370,7 +382,7 @@ function main(): number {
 
     const rows = [
       ['command', 'wall ms', 'peak RSS MB', 'status'],
-      ...[baseline, floorNpm, floorBundle, synthShipped, ...[prepare, cold, warm, unprepared].filter((m): m is Run => m !== undefined), synth16, synthBig, ...diffRows, ...(tests ? [tests] : [])].map((m) => [
+      ...[baseline, floorNpm, floorBundle, synthShipped, synthTwoThreads, ...[prepare, cold, warm, unprepared].filter((m): m is Run => m !== undefined), synth16, synthBig, ...diffRows, ...(tests ? [tests] : [])].map((m) => [
         m.label,
         fmt(m.wallMs),
         fmt(m.peakRssMb, 1),
@@ -388,7 +400,8 @@ function main(): number {
     const b = baseline.wallMs;
     target(1, `npm run synth, ${shippedLabel}, <= 3x baseline`, synthShipped.ok && ratio(synthShipped, baseline) <= 3,
       `${fmt(synthShipped.wallMs)} ms vs baseline ${fmt(b)} ms = ${fmt(ratio(synthShipped, baseline), 2)}x (limit 3x = ${fmt(3 * b)} ms)${synthShipped.ok ? '' : `; failed: ${synthShipped.note}`}; ` +
-      `before any work: npm starting node ${fmt(floorNpm.wallMs)} ms = ${fmt(ratio(floorNpm, baseline), 2)}x, with the synth bundle loaded ${fmt(floorBundle.wallMs)} ms = ${fmt(ratio(floorBundle, baseline), 2)}x`);
+      `before any work: npm starting node ${fmt(floorNpm.wallMs)} ms = ${fmt(ratio(floorNpm, baseline), 2)}x, with the synth bundle loaded ${fmt(floorBundle.wallMs)} ms = ${fmt(ratio(floorBundle, baseline), 2)}x; ` +
+      `forced onto two threads (BOOKEDBARBER_THREADS=2, run alternately) ${fmt(synthTwoThreads.wallMs)} ms = ${fmt(ratio(synthTwoThreads, baseline), 2)}x`);
     if (cold && warm && prepare && unprepared) {
       target(2, 'first npm run synth in a fresh clone (git clone + npm ci), <= 5x baseline', cold.ok && prepare.ok && ratio(cold, baseline) <= 5,
         `${fmt(cold.wallMs)} ms = ${fmt(ratio(cold, baseline), 2)}x (limit 5x = ${fmt(5 * b)} ms); second run ${fmt(warm.wallMs)} ms = ${fmt(ratio(warm, baseline), 2)}x; ` +
@@ -409,6 +422,8 @@ function main(): number {
     if (hasTimings) {
       const bigTimings = readTimings(path.join(work, 'timings-big.json'));
       if (shippedTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${shippedLabel} (npm run synth -- --timings)`, shippedTimings, synthShipped.wallMs));
+      const twoThreadTimings = readTimings(path.join(work, `timings-shipped-2t-${twoThreadRuns.indexOf(synthTwoThreads)}.json`));
+      if (twoThreadTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${shippedLabel}, two threads (BOOKEDBARBER_THREADS=2)`, twoThreadTimings, synthTwoThreads.wallMs));
       if (bigTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${big} synthetic regions (npm run synth -- --timings)`, bigTimings, synthBig.wallMs));
     }
     if (values.keep) log(`kept ${work}`);

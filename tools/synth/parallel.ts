@@ -1,7 +1,8 @@
 /**
- * Synth on two cores (issue 16): the regions are shared between the main thread and one worker
- * thread running the same bundle. Each thread builds, renders and validates its regions; the
- * main thread also renders and validates the global argocd/ files, and writes everything.
+ * Synth on two threads (issue 16), with three cores or more (wantsWorker): the regions are shared
+ * between the main thread and one worker thread running the same bundle. Each thread builds,
+ * renders and validates its regions; the main thread also renders and validates the global
+ * argocd/ files, and writes everything.
  *
  * The worker does not read the config: the main thread reads and checks it, and hands the worker
  * the checked data with its regions (structured clone), from which it builds the same plan.
@@ -75,11 +76,20 @@ export function shareRegions(plan: PlatformPlan, names: readonly string[], optio
   return [order(mine), order(theirs)];
 }
 
-/** Whether a second thread pays: two cores or more, and at least two regions to share. */
+/**
+ * Whether a second thread pays: at least two regions to share, and a core of its own, i.e. three
+ * cores or more. On two cores the second one is not idle while synth runs on one thread: V8's own
+ * background threads (the optimizing compiler, concurrent marking) use ~0.6 s of CPU there in a
+ * 1 s synth (`perf record -s`, per thread). A worker competes with them, and brings its own: on a
+ * 2-vCPU machine one thread was 16 % faster for the shipped regions (20 alternating runs) and as
+ * fast for 64 (`npm run bench` measures both every run). BOOKEDBARBER_THREADS=1 or 2 decides.
+ */
 export function wantsWorker(regionCount: number): boolean {
-  if (process.env.BOOKEDBARBER_THREADS === '1') return false;
+  if (regionCount < 2) return false;
+  const setting = process.env.BOOKEDBARBER_THREADS;
+  if (setting === '1' || setting === '2') return setting === '2';
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return cores >= 2 && regionCount >= 2;
+  return cores >= 3;
 }
 
 /**

@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheDir, fileSha1, flushCodeCaches, readCache, runCommonJs, sha1, UNUSED_DAYS, writeCache } from '../../tools/validate/cache';
+import Ajv from 'ajv';
+import { cacheDir, cachedValidator, fileSha1, flushCodeCaches, readCache, runCommonJs, sha1, UNUSED_DAYS, writeCache } from '../../tools/validate/cache';
 import { tempDir } from '../support/regions';
 
 describe('the validator cache', () => {
@@ -51,6 +52,28 @@ describe('the validator cache', () => {
     // Another size: read again.
     fs.writeFileSync(file, 'kind: Bigger\n');
     expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: Bigger\n'), text: 'kind: Bigger\n' });
+  });
+
+  it('stores a validator with the hash of its code, runs it without compiling again, and upgrades an entry without the hash', () => {
+    const compile = (): [Ajv, (x: unknown) => boolean] => {
+      const ajv = new Ajv({ code: { source: true } });
+      return [ajv, ajv.compile({ type: 'string', maxLength: 3 })];
+    };
+    const first = cachedValidator('validator-short-string.js', compile);
+    expect([first('abc'), first('abcd'), first(1)]).toEqual([true, false, false]);
+    const entry = readCache('validator-short-string.js')!;
+    const [, sha, code] = /^\/\*sha1:([0-9a-f]{40})\*\/\n([\s\S]*)$/.exec(entry)!;
+    expect(sha).toBe(sha1(code!));
+    const never = (): never => {
+      throw new Error('compiled again');
+    };
+    const again = cachedValidator('validator-short-string.js', never);
+    expect([again('abc'), again('abcd')]).toEqual([true, false]);
+    // An entry written before the header: run, and rewritten with it.
+    writeCache('validator-short-string.js', code!);
+    const old = cachedValidator('validator-short-string.js', never);
+    expect([old('ab'), old('abcde')]).toEqual([true, false]);
+    expect(readCache('validator-short-string.js')).toBe(entry);
   });
 
   const DAY = 24 * 60 * 60 * 1000;

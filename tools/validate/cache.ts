@@ -142,11 +142,12 @@ const pendingCodeCaches = new Map<string, vm.Script>();
  * is kept next to it (`name.<hash of the code>.<node version>.v8`): parsing and compiling
  * multi-MB generated code is most of its load time.
  */
-export function runCommonJs(name: string, code: string, req: NodeRequire, filename: string): any {
+export function runCommonJs(name: string, code: string, req: NodeRequire, filename: string, codeSha: string = sha1(code)): any {
   // Keyed by the code itself, not only by `name`: V8 checks a code cache against the source's
   // length alone, and the code under one name can differ between two writers (two synth threads
-  // compiling the same schema with differently numbered ajv functions). Hashing its few MB costs a few ms.
-  const v8Name = `${name}.${sha1(code).slice(0, 16)}.${process.version}.v8`;
+  // compiling the same schema with differently numbered ajv functions). `codeSha` is sha1(code),
+  // given by a caller that knows it (cachedStandalone: written into the entry with the code).
+  const v8Name = `${name}.${codeSha.slice(0, 16)}.${process.version}.v8`;
   const cachedData = readEntry(v8Name);
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   const script = new vm.Script(wrapped, { filename, cachedData });
@@ -211,22 +212,44 @@ export function cachedValidators<V extends (data: unknown) => boolean>(name: str
   );
 }
 
+/**
+ * A validator module's entry starts with the sha1 of the code after it: written in the same file,
+ * by the same rename, so a reader knows the hash of exactly what it read without hashing ~9 MB of
+ * code on every run (~18 ms). An entry without it (older, or damaged) is hashed.
+ */
+const SHA_HEADER = /^\/\*sha1:([0-9a-f]{40})\*\/\n/;
+
+function withShaHeader(code: string): { text: string; sha: string } {
+  const sha = sha1(code);
+  return { text: `/*sha1:${sha}*/\n${code}`, sha };
+}
+
 /** cachedValidator/cachedValidators: read and run the cached code, else compile, cache and run. */
 function cachedStandalone<T>(name: string, compile: () => { source: () => string; fallback: T }, pick: (mod: any) => T, req: NodeRequire): T {
   const file = path.join(cacheDir(), name);
-  const code = readCache(name);
-  if (code !== undefined) {
+  const text = readCache(name);
+  if (text !== undefined) {
+    const header = SHA_HEADER.exec(text);
+    const code = header ? text.slice(header[0].length) : text;
+    let sha = header?.[1];
+    if (sha === undefined) {
+      // An entry from before the header: hashed this once, and rewritten with it.
+      const upgraded = withShaHeader(code);
+      writeCache(name, upgraded.text);
+      sha = upgraded.sha;
+    }
     try {
-      return pick(runCommonJs(name, code, req, file));
+      // The header is as trustworthy as the code: both come from one writeCache (temp file + rename).
+      return pick(runCommonJs(name, code, req, file, sha));
     } catch {
       // a corrupt entry: compile below and overwrite it
     }
   }
   const { source, fallback } = compile();
   try {
-    const generated = source();
-    writeCache(name, generated);
-    return pick(runCommonJs(name, generated, req, file));
+    const { text: entry, sha } = withShaHeader(source());
+    writeCache(name, entry);
+    return pick(runCommonJs(name, entry.slice(entry.indexOf('\n') + 1), req, file, sha));
   } catch {
     return fallback;
   }

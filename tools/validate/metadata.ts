@@ -25,6 +25,17 @@ export function validDnsSubdomain(s: string): boolean {
 
 /** Label/annotation key: optional DNS-subdomain prefix + '/' + name of ≤63 chars. */
 export function labelKeyProblem(key: string): string | undefined {
+  // The same few dozen keys label every object: each is judged once (a pure function of the key).
+  if (!keyProblems.has(key)) {
+    if (keyProblems.size >= 10_000) keyProblems.clear(); // a tree of generated keys: bounded memory
+    keyProblems.set(key, judgeLabelKey(key));
+  }
+  return keyProblems.get(key);
+}
+
+const keyProblems = new Map<string, string | undefined>();
+
+function judgeLabelKey(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;

@@ -51,15 +51,28 @@ function portMatches(entry: KubeObject, port: number, protocol: string, namedPor
 }
 
 /**
+ * The policies that select `pods` for a direction, found once per pod set: the wiring check asks
+ * for every connection, hop and port of the same workloads (a pod set belongs to one Cluster,
+ * built from documents nothing changes while it is checked).
+ */
+const selecting = new WeakMap<PodSet, Partial<Record<'Ingress' | 'Egress', Entry[]>>>();
+
+function policiesSelecting(cluster: Cluster, pods: PodSet, type: 'Ingress' | 'Egress'): Entry[] {
+  let known = selecting.get(pods);
+  if (!known) selecting.set(pods, (known = {}));
+  known[type] ??= cluster.in(pods.namespace, 'networking.k8s.io', 'NetworkPolicy').filter((e) => {
+    const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
+    return policyTypes(spec).includes(type) && labelSelectorMatches(spec.podSelector ?? {}, pods.labels);
+  });
+  return known[type]!;
+}
+
+/**
  * Does `pods` (the side the policies select) allow traffic to/from `peer` on `port`?
  * For egress the port is the peer's; for ingress it is the selected pods' own.
  */
 export function evaluate(cluster: Cluster, pods: PodSet, direction: 'ingress' | 'egress', peer: NetPeer, port: number, protocol: string): NetVerdict {
-  const type = direction === 'ingress' ? 'Ingress' : 'Egress';
-  const policies = cluster.in(pods.namespace, 'networking.k8s.io', 'NetworkPolicy').filter((e) => {
-    const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
-    return policyTypes(spec).includes(type) && labelSelectorMatches(spec.podSelector ?? {}, pods.labels);
-  });
+  const policies = policiesSelecting(cluster, pods, direction === 'ingress' ? 'Ingress' : 'Egress');
   if (policies.length === 0) return { allowed: true, by: [], isolated: false };
   const namedPorts: ReadonlyMap<string, number> =
     direction === 'egress'

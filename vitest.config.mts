@@ -52,14 +52,17 @@ class LongestFirst extends BaseSequencer {
 // behind: restore what they patch (process.stdout.write, ...) and start no server they do not
 // stop in afterAll.
 // More workers than the usual one per core: many files spend most of their time waiting (real
-// servers, timeouts, child processes), and a third and fourth worker compute meanwhile.
+// servers, timeouts, child processes), and the other workers compute meanwhile. Five: the four
+// longest files start first and mostly wait, so a fifth keeps the cores busy. `npm test` on the
+// 2-core machine (one run each, 2026-12-07): 3 workers 137 s, 4 130-131 s, 5 104 s, 6 106-108 s,
+// 8 121 s (more module loading per worker than waiting to fill).
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60000,
     pool: 'forks',
     isolate: false,
-    maxWorkers: process.env.VITEST_MAX_WORKERS ? Number(process.env.VITEST_MAX_WORKERS) : 4,
+    maxWorkers: process.env.VITEST_MAX_WORKERS ? Number(process.env.VITEST_MAX_WORKERS) : 5,
     sequence: { sequencer: LongestFirst },
     // Transformed TypeScript kept between runs (node_modules/.experimental-vitest-cache, keyed
     // by file content and config; `vitest --clearCache` empties it): a rerun skips esbuild.

@@ -215,7 +215,7 @@ export function cachedValidators<V extends (data: unknown) => boolean>(name: str
 /**
  * A validator module's entry starts with the sha1 of the code after it: written in the same file,
  * by the same rename, so a reader knows the hash of exactly what it read without hashing ~9 MB of
- * code on every run (~18 ms). An entry without it (older, or damaged) is hashed.
+ * code on every run (~18 ms). An entry without it (written before) is hashed once and rewritten.
  */
 const SHA_HEADER = /^\/\*sha1:([0-9a-f]{40})\*\/\n/;
 

@@ -86,9 +86,9 @@ describe('npm run synth', () => {
     expect(tree['argocd/argocd.yaml']).toBe('someone else\n');
   });
 
-  it('rejects an unknown region (exit 1, listing the known ones) and an unknown flag (exit 2)', () => {
+  it('rejects an unknown region (listing the known ones) and an unknown flag as usage errors (exit 2)', () => {
     const unknown = runSynth(['--out', copyOfDist(), '--region', 'mars-north-1']);
-    expect(unknown.status).toBe(1);
+    expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown region mars-north-1: regions are us-east-1, us-west-2, eu-west-1, ap-southeast-1');
     const usage = runSynth(['--regoin', 'eu-west-1']);
     expect(usage.status).toBe(2);

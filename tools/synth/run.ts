@@ -385,7 +385,8 @@ function failed(command: Command, error: unknown): number {
   const { distDir } = command.options;
   const message = failureMessage(error, { debug: command.options.debug });
   process.stderr.write(`${message}\n\nsynth: nothing written; ${path.relative(process.cwd(), distDir) || distDir} is unchanged.\n`);
-  return 1;
+  // An unknown --region is found once the config is read, but it is still a usage error.
+  return error instanceof UsageError ? 2 : 1;
 }
 
 /** The command line: exit codes 0 ok, 1 invalid config / failed chart / failed validation, 2 usage. */

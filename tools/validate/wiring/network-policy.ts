@@ -51,15 +51,17 @@ function portMatches(entry: KubeObject, port: number, protocol: string, namedPor
 }
 
 /**
- * The policies that select `pods` for a direction, found once per pod set: the wiring check asks
- * for every connection, hop and port of the same workloads (a pod set belongs to one Cluster,
- * built from documents nothing changes while it is checked).
+ * The policies that select `pods` for a direction, found once per cluster and pod set: the wiring
+ * check asks for every connection, hop and port of the same workloads (a Cluster is built from
+ * documents nothing changes while it is checked).
  */
-const selecting = new WeakMap<PodSet, Partial<Record<'Ingress' | 'Egress', Entry[]>>>();
+const selecting = new WeakMap<Cluster, WeakMap<PodSet, Partial<Record<'Ingress' | 'Egress', Entry[]>>>>();
 
 function policiesSelecting(cluster: Cluster, pods: PodSet, type: 'Ingress' | 'Egress'): Entry[] {
-  let known = selecting.get(pods);
-  if (!known) selecting.set(pods, (known = {}));
+  let inCluster = selecting.get(cluster);
+  if (!inCluster) selecting.set(cluster, (inCluster = new WeakMap()));
+  let known = inCluster.get(pods);
+  if (!known) inCluster.set(pods, (known = {}));
   known[type] ??= cluster.in(pods.namespace, 'networking.k8s.io', 'NetworkPolicy').filter((e) => {
     const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
     return policyTypes(spec).includes(type) && labelSelectorMatches(spec.podSelector ?? {}, pods.labels);

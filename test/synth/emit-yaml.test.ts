@@ -20,6 +20,8 @@ const TRAPS = [
   '---', '--- a', '...', '...a', '%YAML', '<<', '< <', '=', '?', '? ', ': ', 'a :b', 'a\t#b', 'a #', '1 2', '0.5.1', '1e', '+.inf',
   'Yes please', 'null value', '12:30', '190:20:30', '1:60', '2001-12-14 21:59:43', '2001-1-1', 'sum(rate(x[5m])) > 0.9', '{{ $value }}',
   'a | b', 'a > b', '- x', 'x -', '*', '&', '!', '@x', 'a@b', 'a`b', 'a,b c', '[x', 'x]', 'pct 50 %', '$HOME', 'tilde ~',
+  // Letters only, yet an implicit type (a float with no digits before its exponent), or not one.
+  'e1', 'E-7', 'e007', 'E23', 'e+5', 'e2-standard', 'yES', 'nO', 'tRUE', 'Null', 'nULL', 'oN', 'Off',
 ];
 
 /** A small deterministic generator (no Math.random: a failure must reproduce). */

@@ -15,14 +15,25 @@ import { Document, stringify } from 'yaml';
 
 const OPTIONS = { version: '1.1', lineWidth: 0, indent: 2, indentSeq: true, aliasDuplicateObjects: false } as const;
 
-/** Letters first, then letters, digits and `_./-`: never a number, date or indicator in YAML 1.1. */
+/** Letters first, then letters, digits and `_./-`: never an indicator, rarely an implicit type. */
 const PLAIN = /^[A-Za-z][A-Za-z0-9_./-]*$/;
-/** YAML 1.1 booleans and null: the library quotes them (`"yes"`, `"on"`, `"null"`). */
-const RESERVED = new Set(['y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', 'null']);
 
+/**
+ * Whether the library writes `text` as is: letters first, and no implicit type of the schema
+ * (`yes`, `On`, `null`, and floats without digits before the exponent: `e1`, `E-7`). Judged once
+ * per text: the same names and values recur in every object.
+ */
 function isPlain(text: string): boolean {
-  return PLAIN.test(text) && !RESERVED.has(text.toLowerCase());
+  let plain = plainTexts.get(text);
+  if (plain === undefined) {
+    plain = PLAIN.test(text) && !IMPLICIT.some((test) => test.test(text));
+    if (plainTexts.size >= 50_000) plainTexts.clear(); // bounded memory on generated input
+    plainTexts.set(text, plain);
+  }
+  return plain;
 }
+
+const plainTexts = new Map<string, boolean>();
 
 /** One line of printable ASCII: no escapes, no block style, no folding (lineWidth 0). */
 const PRINTABLE_LINE = /^[\x20-\x7e]+$/;

@@ -82,8 +82,28 @@ describe('the region parse cache', () => {
     expect(cached.issue(['merged', 'b'], 'x', 'y', 'z')).toMatchObject({ line: 6, column: 3 });
   });
 
+  it("explains a value YAML's rules shaped the same way from a cached file as from a parsed one", () => {
+    const text = 'channel: #alerts\nenabled: yes\nmode: 0755\nratio: .nan\n';
+    const parsed = read(text);
+    const cached = read(text);
+    plant();
+    expect(read(text).data).toEqual(PLANTED);
+    const asked = [
+      [['channel'], 'null', 'a Slack channel name'],
+      [['enabled'], '"yes"', 'a boolean'],
+      [['mode'], '755', 'a string of octal digits'],
+      [['ratio'], 'null', 'a number between 0 and 1'],
+    ] as const;
+    for (const [at, found, expected] of asked) {
+      const fromParse = parsed.issue([...at], found, expected, 'fix it');
+      expect(cached.issue([...at], found, expected, 'fix it')).toEqual(fromParse);
+    }
+    // The explanations are there (so the comparison above compares them).
+    expect(cached.issue(['channel'], 'null', 'a Slack channel name', 'fix it').found).toMatch(/comment/);
+  });
+
   it('never keeps a file with a problem: it is parsed and reported on every read', () => {
-    for (const broken of ['a: 1\na: 2\n', 'a: [1, 2\n', 'a: !custom 1\n', '<<<<<<< HEAD\na: 1\n']) {
+    for (const broken of ['a: 1\na: 2\n', 'a: [1, 2\n', 'a: !custom 1\n', '<<<<<<< HEAD\na: 1\n', '%YAML 1.1\n---\na: 1\n']) {
       const first = read(broken);
       expect(first.syntaxIssues.length, broken).toBeGreaterThan(0);
       expect(read(broken).syntaxIssues).toEqual(first.syntaxIssues);

@@ -95,14 +95,18 @@ describe('sharing the regions between two threads', () => {
 });
 
 describe('the number of threads', () => {
-  it('is what BOOKEDBARBER_THREADS says, and one for a single region', () => {
+  it('is two with three cores or more, one on two cores or for a single region, or what BOOKEDBARBER_THREADS says', () => {
     const before = process.env.BOOKEDBARBER_THREADS;
     try {
+      delete process.env.BOOKEDBARBER_THREADS;
+      expect([wantsWorker(6, 1), wantsWorker(6, 2), wantsWorker(6, 3), wantsWorker(6, 8), wantsWorker(1, 8)]).toEqual([false, false, true, true, false]);
       process.env.BOOKEDBARBER_THREADS = '1';
-      expect(wantsWorker(6)).toBe(false);
+      expect(wantsWorker(6, 8)).toBe(false);
       process.env.BOOKEDBARBER_THREADS = '2';
-      expect(wantsWorker(6)).toBe(true);
-      expect(wantsWorker(1)).toBe(false);
+      expect([wantsWorker(6, 2), wantsWorker(6, 1), wantsWorker(1, 2)]).toEqual([true, true, false]);
+      // Anything else: the cores decide.
+      process.env.BOOKEDBARBER_THREADS = 'many';
+      expect([wantsWorker(6, 2), wantsWorker(6, 4)]).toEqual([false, true]);
     } finally {
       if (before === undefined) delete process.env.BOOKEDBARBER_THREADS;
       else process.env.BOOKEDBARBER_THREADS = before;

@@ -4,6 +4,7 @@
  * can differ between writers (two synth threads compiling the same schema number ajv's functions
  * differently): a run must always execute the code it was given, never bytecode of other code.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,17 +42,35 @@ describe('the validator cache', () => {
     // Just written: within the racy window it is hashed on every call, never remembered.
     expect(fileSha1(file)).toEqual({ sha: sha1('kind: A\n'), text: 'kind: A\n' });
     expect(fileSha1(file).text).toBe('kind: A\n');
-    // Settled (a window of 0 ms stands for two seconds later): remembered, not read again.
-    expect(fileSha1(file, 0).text).toBe('kind: A\n');
-    expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: A\n') });
+    // Settled (no racy window stands for two seconds later; file and clock times may differ by a tick): remembered, not read again.
+    const SETTLED = -Infinity;
+    expect(fileSha1(file, SETTLED).text).toBe('kind: A\n');
+    expect(fileSha1(file, SETTLED)).toEqual({ sha: sha1('kind: A\n') });
     // Same size, other content: its times changed, so it is read again.
     fs.writeFileSync(file, 'kind: B\n');
     const later = new Date(Date.now() + 5000);
     fs.utimesSync(file, later, later);
-    expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: B\n'), text: 'kind: B\n' });
+    expect(fileSha1(file, SETTLED)).toEqual({ sha: sha1('kind: B\n'), text: 'kind: B\n' });
     // Another size: read again.
     fs.writeFileSync(file, 'kind: Bigger\n');
-    expect(fileSha1(file, 0)).toEqual({ sha: sha1('kind: Bigger\n'), text: 'kind: Bigger\n' });
+    expect(fileSha1(file, SETTLED)).toEqual({ sha: sha1('kind: Bigger\n'), text: 'kind: Bigger\n' });
+    // Same size and the old modification time put back to the nanosecond (`touch -r`, as `cp -p`
+    // or an archive would): only the change time tells.
+    const times = path.join(path.dirname(file), 'times');
+    fs.writeFileSync(times, '');
+    execFileSync('touch', ['-r', file, times]);
+    expect(fileSha1(file, SETTLED).text).toBeUndefined();
+    fs.writeFileSync(file, 'kind: Bogger\n');
+    execFileSync('touch', ['-r', times, file]);
+    expect(fs.statSync(file, { bigint: true }).mtimeNs).toBe(fs.statSync(times, { bigint: true }).mtimeNs);
+    expect(fileSha1(file, SETTLED)).toEqual({ sha: sha1('kind: Bogger\n'), text: 'kind: Bogger\n' });
+    // Another file moved over it, same size and times: another inode.
+    const other = path.join(path.dirname(file), 'other.yaml');
+    fs.writeFileSync(other, 'kind: Bagger\n');
+    execFileSync('touch', ['-r', file, other]);
+    expect(fileSha1(file, SETTLED).text).toBeUndefined();
+    fs.renameSync(other, file);
+    expect(fileSha1(file, SETTLED)).toEqual({ sha: sha1('kind: Bagger\n'), text: 'kind: Bagger\n' });
   });
 
   it('stores a validator with the hash of its code, runs it without compiling again, and upgrades an entry without the hash', () => {

@@ -248,6 +248,8 @@ function main(): number {
     },
   });
   const repeat = Math.max(1, Number(values.repeat));
+  // The default is what is measured (the two-thread runs set their own): a caller's setting is dropped.
+  delete process.env.BOOKEDBARBER_THREADS;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-bench-'));
   const log = (line: string) => process.stdout.write(`bench: ${line}\n`);
   const cpus = os.cpus();

@@ -82,14 +82,18 @@ export function shareRegions(plan: PlatformPlan, names: readonly string[], optio
  * background threads (the optimizing compiler, concurrent marking) use ~0.6 s of CPU there in a
  * 1 s synth (`perf record -s`, per thread). A worker competes with them, and brings its own: on a
  * 2-vCPU machine one thread was 16 % faster for the shipped regions (20 alternating runs) and as
- * fast for 64 (`npm run bench` measures both every run). BOOKEDBARBER_THREADS=1 or 2 decides.
+ * fast for 64 (`npm run bench` runs the shipped regions both ways every time).
+ * BOOKEDBARBER_THREADS=1 or 2 decides. `cores`: this machine's, unless a test says otherwise.
  */
-export function wantsWorker(regionCount: number): boolean {
+export function wantsWorker(regionCount: number, cores = availableCores()): boolean {
   if (regionCount < 2) return false;
   const setting = process.env.BOOKEDBARBER_THREADS;
   if (setting === '1' || setting === '2') return setting === '2';
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return cores >= 3;
+}
+
+function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /**

@@ -14,10 +14,11 @@
  * committed; `npm ci` starts without it and its `prepare` step fills it, see tools/synth/launch.cjs).
  * Any cache error only costs speed (we fall back to in-memory work).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { threadId } from 'node:worker_threads';
 import type Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import { REPO_ROOT } from '../repo-root';
@@ -50,13 +51,15 @@ export function cacheKey(...parts: string[]): string {
  * write within the clock's resolution would keep its times). `text` is there when the file was read.
  */
 export function fileSha1(file: string, racyWindowMs = 2000): { readonly sha: string; readonly text?: string } {
+  // The window counts from the stat: a write after it may keep the times it saw.
+  const statted = Date.now();
   const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
   const memo = stat && `file-sha1-${sha1(path.resolve(file), String(stat.size), String(stat.ino), String(stat.mtimeNs), String(stat.ctimeNs))}`;
   const known = memo ? readCache(memo) : undefined;
   if (known !== undefined && /^[0-9a-f]{40}$/.test(known)) return { sha: known };
   const text = fs.readFileSync(file, 'utf8');
   const sha = sha1(text);
-  const settled = (ms: number) => Date.now() - ms > racyWindowMs;
+  const settled = (ms: number) => statted - ms > racyWindowMs;
   if (memo && settled(Number(stat!.mtimeMs)) && settled(Number(stat!.ctimeMs))) writeCache(memo, sha);
   return { sha, text };
 }
@@ -101,7 +104,8 @@ export function writeCache(name: string, content: string | Buffer): void {
     const dir = cacheDir();
     fs.mkdirSync(dir, { recursive: true });
     pruneCache(dir);
-    const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
+    // Unique per writer: the synth worker thread shares its process's pid.
+    const tmp = path.join(dir, `${name}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`);
     fs.writeFileSync(tmp, content);
     fs.renameSync(tmp, path.join(dir, name));
   } catch {

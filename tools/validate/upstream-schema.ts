@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { cachedValidator, cachedValidators, cacheKey, fileSha1, readCache, writeCache } from './cache';
+import { cachedValidator, cachedValidators, cacheKey, fileSha1, readCache, sha1, writeCache } from './cache';
 import { REPO_ROOT } from '../repo-root';
 import { child, fromPointer } from './paths';
 import { shareRepeatedSubschemas } from './schema-dedupe';
@@ -170,9 +170,16 @@ export class UpstreamSchemas {
 
   private indexFile(file: string): void {
     // The file is read only when its index has to be built (or its content is not known yet).
-    const { sha: fileSha, text } = fileSha1(file);
-    const name = `schema-index-${cacheKey(fileSha)}.json`;
-    const cached = readCache(name);
+    let { sha: fileSha, text } = fileSha1(file);
+    let name = `schema-index-${cacheKey(fileSha)}.json`;
+    let cached = readCache(name);
+    if (!cached && text === undefined) {
+      // Built from what is read now, under that text's own hash (the file may have changed since).
+      text = fs.readFileSync(file, 'utf8');
+      fileSha = sha1(text);
+      name = `schema-index-${cacheKey(fileSha)}.json`;
+      cached = readCache(name);
+    }
     let index: FileIndex;
     if (cached) index = JSON.parse(cached) as FileIndex;
     else {

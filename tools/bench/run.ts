@@ -90,9 +90,14 @@ function best(repeat: number, once: (i: number) => Run): Run {
   return bestOf(Array.from({ length: repeat }, (_, i) => once(i)));
 }
 
+/** Where the fastest of `runs` is (its --timings file is numbered so). */
+function fastestIndex(runs: readonly Run[]): number {
+  return runs.indexOf(runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a)));
+}
+
 /** The best (lowest wall time) of runs made; peak RSS is the maximum over them. */
 function bestOf(runs: readonly Run[]): Run {
-  const fastest = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+  const fastest = runs[fastestIndex(runs)]!;
   return { ...fastest, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)), ok: runs.every((r) => r.ok), note: runs.find((r) => !r.ok)?.note };
 }
 
@@ -295,8 +300,7 @@ function main(): number {
     });
     const synthTwoThreads = bestOf(twoThreadRuns);
     // The phases of the fastest run.
-    const fastestShipped = shippedRuns.indexOf(shippedRuns.reduce((a, r) => (r.wallMs < a.wallMs ? r : a)));
-    const shippedTimings = hasTimings ? readTimings(path.join(work, `timings-shipped-${fastestShipped}.json`)) : undefined;
+    const shippedTimings = hasTimings ? readTimings(path.join(work, `timings-shipped-${fastestIndex(shippedRuns)}.json`)) : undefined;
 
     // A fresh clone is `git clone` + `npm ci`: npm ci runs the project's prepare step, which
     // warms the bundles and validators (tools/prepare.cjs). Measured as a user gets it, and also
@@ -424,8 +428,7 @@ function main(): number {
     if (hasTimings) {
       const bigTimings = readTimings(path.join(work, 'timings-big.json'));
       if (shippedTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${shippedLabel} (npm run synth -- --timings)`, shippedTimings, synthShipped.wallMs));
-      const fastestTwo = twoThreadRuns.indexOf(twoThreadRuns.reduce((a, r) => (r.wallMs < a.wallMs ? r : a)));
-      const twoThreadTimings = readTimings(path.join(work, `timings-shipped-2t-${fastestTwo}.json`));
+      const twoThreadTimings = readTimings(path.join(work, `timings-shipped-2t-${fastestIndex(twoThreadRuns)}.json`));
       if (twoThreadTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${shippedLabel}, two threads (BOOKEDBARBER_THREADS=2)`, twoThreadTimings, synthTwoThreads.wallMs));
       if (bigTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${big} synthetic regions (npm run synth -- --timings)`, bigTimings, synthBig.wallMs));
     }

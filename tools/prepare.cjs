@@ -2,8 +2,8 @@
 /**
  * `npm ci` / `npm install` run this (`prepare`): it warms what a fresh clone would otherwise build
  * on its first run, so the first `npm run synth` starts as fast as any later one (issue 16):
- *   - the synth and diff bundles (tools/synth/launch.cjs, tools/diff/launch.cjs) and V8's code
- *     cache for the synth bundle;
+ *   - the synth, diff and validate bundles (tools/synth/launch.cjs, tools/diff/launch.cjs,
+ *     tools/validate/launch.cjs) and V8's code cache for the synth and validate bundles;
  *   - the compiled validators of the region schemas and of every upstream schema synth uses
  *     (tools/validate/cache.ts).
  * It does so by running them once: a synth of regions/ into a temporary folder and a diff of that
@@ -39,6 +39,7 @@ if (!fs.existsSync(path.join(ROOT, 'node_modules', 'esbuild'))) {
     const tree = path.join(out, 'dist');
     if (run('synth bundle, code cache and validators warmed', [path.join(ROOT, 'tools', 'synth', 'launch.cjs'), '--out', tree])) {
       run('diff bundle built', [path.join(ROOT, 'tools', 'diff', 'launch.cjs'), '--from', tree, '--to', tree]);
+      run('validate bundle built', [path.join(ROOT, 'tools', 'validate', 'launch.cjs'), '--wiring', 'charts/wiring/connections.ts', tree]);
     }
   } finally {
     fs.rmSync(out, { recursive: true, force: true });

@@ -13,18 +13,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadPlan } from '../../regions/load';
-import type { RegionPlan } from '../../regions/plan';
-import type { Connection } from '../../regions/wiring';
+import { bundledDeclarations, type Declaration } from './declarations';
 import { formatReport, validateTree, ValidationReport } from './index';
 
-const USAGE = 'usage: tsx tools/validate/cli.ts [--no-upstream] [--schema-dir <dir>] [--wiring <module> [--regions <dir>]] [dir ...]   (default dir: dist)\n';
-
-type Declaration = (plan: RegionPlan) => readonly Connection[];
+const USAGE = 'usage: npm run validate -- [--no-upstream] [--schema-dir <dir>] [--wiring <module> [--regions <dir>]] [dir ...]   (default dir: dist)\n';
 
 /** The connections of every region, from the declaration module and the region files. */
-function connectionsFrom(modulePath: string, regionsDir: string): (region: string) => readonly Connection[] | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const declared = (require(path.resolve(modulePath)) as { declaredConnections?: Declaration }).declaredConnections;
+function connectionsFrom(modulePath: string, regionsDir: string): (region: string) => ReturnType<Declaration> | undefined {
+  const declared = bundledDeclarations.get(path.resolve(modulePath))
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ?? (require(path.resolve(modulePath)) as { declaredConnections?: Declaration }).declaredConnections;
   if (typeof declared !== 'function') throw new Error(`${modulePath} exports no declaredConnections(plan)`);
   const plans = new Map(loadPlan(regionsDir).regions.map((p) => [p.region.name, p]));
   return (region) => {

@@ -1,0 +1,58 @@
+/**
+ * `npm run validate` runs tools/validate/launch.cjs: the validator as a prebuilt bundle under plain
+ * node, with the connection declaration it is given built in. It must print and exit exactly as
+ * the sources do, and fall back to them for a declaration it does not hold.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../tools/repo-root';
+import { tempDir } from '../support/regions';
+import { runTsx } from '../support/run';
+
+const LAUNCH = path.join(REPO_ROOT, 'tools', 'validate', 'launch.cjs');
+const WIRING = ['--wiring', 'charts/wiring/connections.ts'];
+
+const launch = (args: string[]) => {
+  const r = spawnSync(process.execPath, [LAUNCH, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** A copy of dist/ whose API image is unpinned: one finding of the validator's own rules. */
+function brokenTree(): string {
+  const dir = path.join(tempDir('bb-validate-launch-'), 'dist');
+  fs.cpSync(path.join(REPO_ROOT, 'dist'), dir, { recursive: true });
+  const api = path.join(dir, 'us-east-1', 'api.yaml');
+  const text = fs.readFileSync(api, 'utf8');
+  expect(text).toContain('image: ghcr.io/bookedbarber/booking-api:2.14.3');
+  fs.writeFileSync(api, text.replace('image: ghcr.io/bookedbarber/booking-api:2.14.3', 'image: ghcr.io/bookedbarber/booking-api:latest'));
+  return dir;
+}
+
+describe('npm run validate (the bundled launcher)', () => {
+  it('prints and exits as the sources do on a broken tree, passes the shipped dist/, and refuses a bad flag', () => {
+    const broken = brokenTree();
+    const bundled = launch([...WIRING, broken]);
+    const sources = runTsx('tools/validate/cli.ts', [...WIRING, broken]);
+    expect(bundled.status).toBe(1);
+    expect(bundled.stdout).toContain('rule:   image-pinned');
+    expect({ ...bundled }).toEqual({ ...sources });
+
+    const clean = launch(WIRING);
+    expect(clean.status, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toMatch(/^OK: no findings in \d+ object\(s\) from \d+ file\(s\)$/m);
+
+    const usage = launch([...WIRING, '--no-such-flag']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('validate: unknown option --no-such-flag');
+  }, 180_000);
+
+  it('runs the sources for a declaration module it does not hold, with the same result', () => {
+    const other = path.join(tempDir('bb-validate-wiring-'), 'connections.ts');
+    fs.writeFileSync(other, `export { declaredConnections } from ${JSON.stringify(path.join(REPO_ROOT, 'charts', 'wiring', 'connections'))};\n`);
+    const viaOther = launch(['--wiring', other]);
+    expect(viaOther.status, viaOther.stderr).toBe(0);
+    expect(viaOther.stdout).toBe(launch(WIRING).stdout);
+  }, 180_000);
+});

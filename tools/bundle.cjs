@@ -120,4 +120,17 @@ function reason(error) {
   return error && error.message ? error.message.split('\n')[0] : String(error);
 }
 
-module.exports = { bundlePath, prepareBundle, runBundle, runSources, reason };
+/**
+ * What `attempt` returns (building or loading a bundle), or undefined after telling the user that
+ * `command` runs the sources through tsx instead: a bundle that cannot be built only costs speed.
+ */
+function orSources(command, attempt) {
+  try {
+    return attempt();
+  } catch (error) {
+    process.stderr.write(`${command}: running the sources through tsx (bundle not built: ${reason(error)})\n`);
+    return undefined;
+  }
+}
+
+module.exports = { bundlePath, orSources, prepareBundle, runBundle, runSources };

@@ -10,8 +10,8 @@ import { declaredConnections } from '../charts/wiring/connections';
 import { REPO_ROOT } from './repo-root';
 import { bundledDeclarations } from './validate/declarations';
 
-/** The module `npm run validate` names, as the launcher compares it. */
-export const BUNDLED_WIRING = path.join(REPO_ROOT, 'charts', 'wiring', 'connections.ts');
+/** The module `npm run validate` names (the launcher compares `--wiring` with the same path). */
+const BUNDLED_WIRING = path.join(REPO_ROOT, 'charts', 'wiring', 'connections.ts');
 
 bundledDeclarations.set(BUNDLED_WIRING, declaredConnections);
 // Required, not imported: the command line runs as it loads, after the declaration is in.

@@ -9,7 +9,7 @@
  * tsx, as before. Output and exit codes are the same either way (test/diff/launch.test.ts).
  */
 'use strict';
-const { prepareBundle, reason, runBundle, runSources } = require('../bundle.cjs');
+const { orSources, prepareBundle, runBundle, runSources } = require('../bundle.cjs');
 
 const ENTRY = 'tools/diff/cli.ts';
 /** Never in the bundle: cdk8s and the charts, reached only to render the current source. */
@@ -20,13 +20,7 @@ const rendersSource = !argv.some((a) => a === '--to' || a.startsWith('--to=') ||
 if (process.env.BOOKEDBARBER_NO_BUNDLE === '1' || rendersSource) {
   runSources(ENTRY);
 } else {
-  let diff;
-  try {
-    diff = runBundle(prepareBundle({ name: 'diff', entry: ENTRY, launcher: __filename, external: EXTERNAL }), { writeCodeCache: false });
-  } catch (error) {
-    // A bundle that cannot be built only costs speed: run the sources.
-    process.stderr.write(`diff: running the sources through tsx (bundle not built: ${reason(error)})\n`);
-  }
+  const diff = orSources('diff', () => runBundle(prepareBundle({ name: 'diff', entry: ENTRY, launcher: __filename, external: EXTERNAL }), { writeCodeCache: false }));
   if (diff) {
     diff.run(argv, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }).then((code) => {
       process.exitCode = code;

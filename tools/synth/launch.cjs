@@ -10,7 +10,7 @@
  */
 'use strict';
 const { isMainThread } = require('node:worker_threads');
-const { bundlePath, prepareBundle, reason, runBundle, runSources } = require('../bundle.cjs');
+const { bundlePath, orSources, prepareBundle, runBundle, runSources } = require('../bundle.cjs');
 
 const ENTRY = 'tools/synth/cli.ts';
 /** Loaded at run time from node_modules, not bundled: esbuild runs its own binary. */
@@ -22,13 +22,7 @@ if (!isMainThread) {
 } else if (process.env.BOOKEDBARBER_NO_BUNDLE === '1') {
   runSources(ENTRY);
 } else {
-  let bundle;
-  try {
-    bundle = prepareBundle({ name: 'synth', entry: ENTRY, launcher: __filename, external: EXTERNAL });
-  } catch (error) {
-    // A bundle that cannot be built only costs speed: run the sources.
-    process.stderr.write(`synth: running the sources through tsx (bundle not built: ${reason(error)})\n`);
-  }
+  const bundle = orSources('synth', () => prepareBundle({ name: 'synth', entry: ENTRY, launcher: __filename, external: EXTERNAL }));
   if (bundle) {
     process.env.BOOKEDBARBER_LAUNCHER = __filename;
     runBundle(bundle);

@@ -73,7 +73,8 @@ export function fileSha1(file: string, racyWindowMs = 2000): { readonly sha: str
 export const UNUSED_DAYS = 14;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function readEntry(name: string): Buffer | undefined {
+/** The bytes of the entry `name`, if there is one (touched: see UNUSED_DAYS). */
+export function readCacheBytes(name: string): Buffer | undefined {
   const file = path.join(cacheDir(), name);
   try {
     const content = fs.readFileSync(file);
@@ -89,13 +90,8 @@ function readEntry(name: string): Buffer | undefined {
   }
 }
 
-/** The bytes of the entry `name`, if there is one. */
-export function readCacheBytes(name: string): Buffer | undefined {
-  return readEntry(name);
-}
-
 export function readCache(name: string): string | undefined {
-  return readEntry(name)?.toString('utf8');
+  return readCacheBytes(name)?.toString('utf8');
 }
 
 /** Atomic write (temp file + rename), so parallel test workers never read half a file. */
@@ -152,7 +148,7 @@ export function runCommonJs(name: string, code: string, req: NodeRequire, filena
   // compiling the same schema with differently numbered ajv functions). `codeSha` is sha1(code),
   // given by a caller that knows it (cachedStandalone: written into the entry with the code).
   const v8Name = `${name}.${codeSha.slice(0, 16)}.${process.version}.v8`;
-  const cachedData = readEntry(v8Name);
+  const cachedData = readCacheBytes(v8Name);
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   const script = new vm.Script(wrapped, { filename, cachedData });
   if (!cachedData || script.cachedDataRejected) pendingCodeCaches.set(v8Name, script);

@@ -10,7 +10,7 @@
  */
 'use strict';
 const path = require('node:path');
-const { prepareBundle, reason, runBundle, runSources } = require('../bundle.cjs');
+const { orSources, prepareBundle, runBundle, runSources } = require('../bundle.cjs');
 
 const SOURCES = 'tools/validate/cli.ts';
 const ENTRY = 'tools/validate-bundle.ts';
@@ -23,13 +23,7 @@ const otherWiring = wiring !== -1 && argv[wiring + 1] !== undefined && path.reso
 if (process.env.BOOKEDBARBER_NO_BUNDLE === '1' || otherWiring) {
   runSources(SOURCES);
 } else {
-  let bundle;
-  try {
-    bundle = prepareBundle({ name: 'validate', entry: ENTRY, launcher: __filename, external: ['esbuild'] });
-  } catch (error) {
-    // A bundle that cannot be built only costs speed: run the sources.
-    process.stderr.write(`validate: running the sources through tsx (bundle not built: ${reason(error)})\n`);
-  }
+  const bundle = orSources('validate', () => prepareBundle({ name: 'validate', entry: ENTRY, launcher: __filename, external: ['esbuild'] }));
   if (bundle) runBundle(bundle);
   else runSources(SOURCES);
 }

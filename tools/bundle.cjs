@@ -10,8 +10,9 @@
  * `npm ci` builds them ahead (tools/prepare.cjs), so a fresh clone starts warm.
  *
  * A bundle can also run with V8's code cache (`runBundle`): no parsing or compiling of megabytes
- * of JavaScript on a warm run. The cache is written after a run that had none (or had it
- * rejected), so it also holds the functions compiled while the command ran.
+ * of JavaScript on a warm run. The cache is written at the exit of a run that had none (or had it
+ * rejected), so it also holds the functions compiled while the command ran; a bundle whose entry
+ * exports `codeCacheWorthy()` writes it only when that says the run was a full one.
  */
 'use strict';
 const fs = require('node:fs');
@@ -98,13 +99,18 @@ function runBundle(bundle, { writeCodeCache = true } = {}) {
   mod.paths = Module._nodeModulePaths(path.dirname(bundle));
   script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
   if (writeCodeCache && (!cachedData || script.cachedDataRejected)) {
-    try {
-      const tmp = `${codeCache}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData());
-      fs.renameSync(tmp, codeCache);
-    } catch {
-      // a read-only cache folder only costs speed
-    }
+    // At exit, so that the cache holds every function the run compiled (an asynchronous run too).
+    process.once('exit', () => {
+      const worthy = mod.exports.codeCacheWorthy;
+      if (typeof worthy === 'function' && !worthy()) return;
+      try {
+        const tmp = `${codeCache}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, codeCache);
+      } catch {
+        // a read-only cache folder only costs speed
+      }
+    });
   }
   return mod.exports;
 }

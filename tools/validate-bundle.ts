@@ -16,4 +16,6 @@ const BUNDLED_WIRING = path.join(REPO_ROOT, 'charts', 'wiring', 'connections.ts'
 bundledDeclarations.set(BUNDLED_WIRING, declaredConnections);
 // Required, not imported: the command line runs as it loads, after the declaration is in.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-require('./validate/cli');
+const cli = require('./validate/cli') as { codeCacheWorthy: () => boolean };
+/** Whether V8's code cache is worth writing at exit (tools/bundle.cjs). */
+export const codeCacheWorthy = cli.codeCacheWorthy;

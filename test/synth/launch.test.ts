@@ -13,7 +13,8 @@ import { runTsx } from '../support/run';
 const LAUNCH = path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs');
 const BUNDLE = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'synth.cjs');
 
-const launch = (args: string[]) => spawnSync(process.execPath, [LAUNCH, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+const launch = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [LAUNCH, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env });
 
 describe('npm run synth (the bundled launcher)', () => {
   // That the bundle writes byte for byte what the sources render, and prints the same progress, is
@@ -42,6 +43,31 @@ describe('npm run synth (the bundled launcher)', () => {
       expect(fs.statSync(BUNDLE).mtimeMs).toBeGreaterThan(built);
     } finally {
       fs.utimesSync(source, atime, mtime);
+    }
+  }, 180_000);
+
+  it('keeps V8\'s code cache for a run that wrote a synth, not for --help or a broken region file', () => {
+    expect(launch(['--help']).status).toBe(0);
+    // A copy of the bundle in a folder of its own (inside the clone: the bundle finds the
+    // repository and node_modules above itself), so no other test's synth writes its cache.
+    const dir = fs.mkdtempSync(path.join(path.dirname(BUNDLE), '..', 'code-cache-test-'));
+    const runner = path.join(dir, 'run.cjs');
+    fs.copyFileSync(BUNDLE, path.join(dir, 'synth.cjs'));
+    fs.writeFileSync(runner, `require(${JSON.stringify(path.join(REPO_ROOT, 'tools', 'bundle.cjs'))}).runBundle(__dirname + '/synth.cjs');\n`);
+    const run = (args: string[]) => spawnSync(process.execPath, [runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status;
+    const codeCache = () => fs.readdirSync(dir).filter((name) => name.endsWith('.v8'));
+    try {
+      expect(run(['--help'])).toBe(0);
+      expect(codeCache()).toEqual([]);
+      const broken = path.join(dir, 'regions');
+      fs.cpSync(path.join(REPO_ROOT, 'regions'), broken, { recursive: true });
+      fs.appendFileSync(path.join(broken, 'us-east-1.yaml'), 'noSuchField: 1\n');
+      expect(run(['--regions', broken, '--out', path.join(dir, 'out')])).toBe(1);
+      expect(codeCache()).toEqual([]);
+      expect(run(['--out', path.join(dir, 'out')])).toBe(0);
+      expect(codeCache()).toEqual([`synth.${process.version}.v8`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
 });

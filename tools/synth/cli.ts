@@ -8,7 +8,7 @@
 import type { SynthDefinition } from './run';
 import { REPO_ROOT } from '../repo-root';
 import { shareRequest } from './parallel';
-import { main, mainInParallel, serveSynthShare } from './run';
+import { main, mainInParallel, serveSynthShare, synthWritten } from './run';
 
 const ROOT = REPO_ROOT;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -16,6 +16,14 @@ const definition = () => (require('../../main') as { definition: SynthDefinition
 /** Set by tools/synth/launch.cjs: it can start a worker thread running this same bundle. */
 const launcher = process.env.BOOKEDBARBER_LAUNCHER;
 const request = shareRequest();
+
+/**
+ * Read by tools/bundle.cjs at exit: V8's code cache of this bundle is worth writing only after a
+ * run that rendered, validated and wrote a synth. A cache written after `--help`, a usage error or
+ * a broken region file would hold little more than the module bodies, and every later run would
+ * compile the charts, renderer and validator again until the bundle changes.
+ */
+export const codeCacheWorthy = synthWritten;
 
 if (request) {
   serveSynthShare(request, definition);

@@ -370,7 +370,12 @@ function parseCommand(argv: readonly string[], root: string): Command | number {
   };
 }
 
+/** Whether this process has written a whole synth (see `codeCacheWorthy` in tools/synth/cli.ts). */
+let wroteSynth = false;
+export const synthWritten = (): boolean => wroteSynth;
+
 function succeeded(command: Command, files: readonly RenderedFile[], started: bigint): number {
+  wroteSynth = true;
   const { distDir } = command.options;
   const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
   process.stdout.write(`synth: wrote ${files.length} files to ${path.relative(process.cwd(), distDir) || '.'} in ${ms} ms\n`);

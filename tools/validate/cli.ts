@@ -70,8 +70,16 @@ function main(argv: string[]): number {
     for (const n of r.notes) if (!total.notes.includes(n)) total.notes.push(n);
   }
   process.stdout.write(`${formatReport(total)}\n`);
+  validated = true;
   return total.findings.length > 0 ? 1 : 0;
 }
+
+let validated = false;
+/**
+ * Read by tools/bundle.cjs at exit (the bundle of tools/validate-bundle.ts): V8's code cache is
+ * worth writing only after a run that validated a tree, not after `--help` or a usage error.
+ */
+export const codeCacheWorthy = (): boolean => validated;
 
 // `npm run validate | head` closes the pipe early: that is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

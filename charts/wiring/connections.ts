@@ -239,7 +239,7 @@ function tracingConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
   const sidecarSpans = discovered('the mesh\'s extension provider otel-tracing (Istio add-on meshConfig)');
   const redisPods = REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [p.redisServers(tier), p.redisSentinels(tier)] : [p.redisServers(tier)]);
   const spanSources: Peer[] = [
-    p.ingressGateway, p.api, p.web, p.apiLoadTest,
+    p.ingressGateway, p.api, p.web, p.apiLoadTest, p.webSmokeTest,
     ...plan.hostedShards.flatMap((h) => [p.pgbouncer(h.config.id), p.postgres(h.config.id), p.postgresTopology(h.config.id)]),
     ...redisPods, ...(isPrimaryRegion(plan) ? [p.sessionsProxy] : []),
   ];

@@ -8,6 +8,7 @@ import { ApiChart } from './charts/api/chart';
 import { ArgoCdChart, BootstrapChart } from './charts/argocd/chart';
 import { DashboardsChart } from './charts/dashboards/chart';
 import { DnsChart } from './charts/dns/chart';
+import { MeshCaChart } from './charts/mesh-ca/chart';
 import { MeshChart } from './charts/mesh/chart';
 import { MonitoringChart } from './charts/monitoring/chart';
 import { NamespacesChart } from './charts/namespaces/chart';
@@ -33,6 +34,8 @@ export const definition: SynthDefinition = {
     // Karpenter node pools by risk: on-demand for the platform, on-demand base + spot burst for the API and web.
     new NodesChart(app, { plan });
     new MeshChart(app, { plan });
+    // The shared root CA of the mesh: synced by the istiod add-on before istiod starts, not by the region.
+    new MeshCaChart(app, { plan });
     if (isServingRegion(plan.region)) new ShardMapChart(app, { plan });
     new PostgresChart(app, { plan });
     new PgbouncerChart(app, { plan });

@@ -17,6 +17,7 @@ import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model'
 import { secretRefreshInterval } from '../lib/external-secret';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
+import { MESH_CA_FILE } from '../mesh-ca/chart';
 import { KUBE_STATE_METRICS_ALLOWLIST, KUBELET } from '../lib/monitoring-targets';
 import { dnsEndpointNamespace, EXTERNAL_DNS, externalDnsOwnerId, PUBLIC_DNS_APP } from '../lib/public-dns';
 import { MIN_RATE_WINDOW_SECONDS, promDuration, SCRAPE_INTERVAL } from '../lib/promql';
@@ -197,6 +198,14 @@ export interface AddonSpec {
    */
   readonly unset?: ReadonlyArray<readonly string[]>;
   readonly ignoreDifferences: readonly IgnoreRule[];
+  /**
+   * Files of the region's dist/<region> the Application syncs beside its chart (a second
+   * source), for what the chart's workloads need at their first start; each object in them sets
+   * a sync wave below 0, so Argo CD applies the chart's own objects (wave 0) only once they are
+   * Healthy. The region Application leaves these files out.
+   * @default - the chart alone
+   */
+  readonly regionFiles?: readonly string[];
 }
 
 /** Where the region's OpenTelemetry collector (rendered by the tracing chart) receives OTLP/gRPC. */
@@ -507,6 +516,8 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
       namespace: names.mesh.rootNamespace,
       wave: ROOT_SYNC_WAVE.meshControlPlane,
       prune: true,
+      // cacerts: istiod reads its CA once, at start, and signs with a root of its own without it.
+      regionFiles: [MESH_CA_FILE],
       values: {
         pilot: {
           // Inject the istio-validation init container (no privileges) instead of istio-init.
@@ -518,7 +529,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         global: {
           istioNamespace: names.mesh.rootNamespace,
           // Multi-primary, multi-network (one network per region): regions share the mesh ID and
-          // the root CA (cacerts, mesh chart); cross-region traffic enters through each
+          // the root CA (cacerts, charts/mesh-ca); cross-region traffic enters through each
           // region's east-west gateway.
           meshID: platform,
           multiCluster: { clusterName: region.region.cluster.name },
@@ -735,6 +746,11 @@ export const STANDBY_REGION_ADDONS: ReadonlySet<string> = new Set([
 /** Every Helm repository any region's add-ons use (the platform AppProject's sources). */
 export function addonHelmRepos(plan: PlatformPlan): string[] {
   return [...new Set(plan.regions.flatMap((r) => platformAddons(r).map((a) => a.repoURL)))].sort();
+}
+
+/** Files of dist/<region> an add-on Application syncs (`regionFiles`), in any region: the region Applications leave them out. */
+export function addonRegionFiles(plan: PlatformPlan): string[] {
+  return [...new Set(plan.regions.flatMap((r) => platformAddons(r).flatMap((a) => a.regionFiles ?? [])))].sort();
 }
 
 /** The declared add-on namespace of that name (throws for a namespace missing from ADDON_NAMESPACES). */

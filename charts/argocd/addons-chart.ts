@@ -20,6 +20,7 @@ import { GlobalChart, type GlobalChartProps } from '../lib/global-chart';
 import { meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
 import { LABELS } from '../lib/labels';
 import { syncWave } from '../lib/metadata';
+import { globOf, regionSourcePath, regionTargetRevision } from './chart';
 
 /** Label naming the add-on an Application installs. */
 export const ADDON_LABEL = 'bookedbarber.com/addon';
@@ -34,17 +35,33 @@ export class PlatformAddonsChart extends GlobalChart {
     super(scope, 'platform-addons', props);
     for (const region of props.plan.regions) {
       const created = new Set<string>();
+      const revision = regionTargetRevision(props.plan, region.region.name);
       for (const addon of platformAddons(region)) {
         // The first add-on (in wave order) into a namespace creates it and owns its labels.
         const createsNamespace = !created.has(addon.namespace);
         created.add(addon.namespace);
-        this.application(region, addon, createsNamespace);
+        this.application(region, addon, createsNamespace, revision);
       }
     }
   }
 
-  private application(region: RegionPlan, addon: AddonSpec, createsNamespace: boolean): void {
+  /** `regionRevision`: the revision the region's own Application tracks (its rollout wave's). */
+  private application(region: RegionPlan, addon: AddonSpec, createsNamespace: boolean, regionRevision: string): void {
     const { global } = region;
+    const chart = {
+      repoUrl: addon.repoURL,
+      chart: addon.chart,
+      targetRevision: addon.version,
+      helm: { releaseName: addon.releaseName, valuesObject: addon.values },
+    };
+    // Files of dist/<region> synced with the chart, at the region's revision (a second source).
+    const files = addon.regionFiles ?? [];
+    const regionSource = {
+      repoUrl: global.git.repoURL,
+      targetRevision: regionRevision,
+      path: regionSourcePath(region.region.name),
+      directory: { recurse: false, include: globOf(files) },
+    };
     const platform = global.platform.name;
     const ns = addonNamespace(addon.namespace);
     const application = new Application(this, `${region.region.name}-${addon.id}`, {
@@ -64,12 +81,7 @@ export class PlatformAddonsChart extends GlobalChart {
       },
       spec: {
         project: addonProjectName(global),
-        source: {
-          repoUrl: addon.repoURL,
-          chart: addon.chart,
-          targetRevision: addon.version,
-          helm: { releaseName: addon.releaseName, valuesObject: addon.values },
-        },
+        ...(files.length > 0 ? { sources: [chart, regionSource] } : { source: chart }),
         destination: { server: region.region.cluster.server, namespace: addon.namespace },
         revisionHistoryLimit: 10,
         ignoreDifferences:
@@ -114,7 +126,8 @@ export class PlatformAddonsChart extends GlobalChart {
       if (typeof parent !== 'object' || parent === null) {
         throw new Error(`add-on ${addon.id}: cannot unset ${path.join('.')}: ${path.slice(0, -1).join('.')} is not an object in its values`);
       }
-      const pointer = ['spec', 'source', 'helm', 'valuesObject', ...path].map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+      const chartAt = files.length > 0 ? ['spec', 'sources', '0'] : ['spec', 'source'];
+      const pointer = [...chartAt, 'helm', 'valuesObject', ...path].map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
       application.addJsonPatch(JsonPatch.add(`/${pointer}`, null));
     }
   }

@@ -30,6 +30,7 @@ import {
   ADDON_NAMESPACES,
   addonHelmRepos,
   addonProjectName,
+  addonRegionFiles,
   type IgnoreRule,
   ROOT_SYNC_WAVE,
   WAVE_LABEL,
@@ -129,6 +130,18 @@ function regionApplicationName(plan: PlatformPlan, region: string): string {
   return `${plan.global.platform.name}-${region}`;
 }
 
+/** The folder of the repository holding a region's rendered files (`{{.region}}` in the ApplicationSet). */
+export function regionSourcePath(region: string): string {
+  return `dist/${region}`;
+}
+
+/** The git revision a region's objects are synced from: its rollout wave's (the promotion workflow moves it). */
+export function regionTargetRevision(plan: PlatformPlan, region: string): string {
+  const wave = rolloutWaves(plan).find((w) => w.regions.includes(region));
+  if (!wave) throw new Error(`region ${region} is in no rollout wave`);
+  return wave.targetRevision;
+}
+
 /** Waves in release order, with the revision each one tracks (what the promotion workflow moves). */
 export function rolloutWaves(plan: PlatformPlan): RolloutWave[] {
   const waves = [...new Set(plan.regions.map((r) => r.region.rolloutWave))].sort((a, b) => a - b);
@@ -192,6 +205,11 @@ export function regionDestinationNamespaces(plan: PlatformPlan): string[] {
   return [...NAMESPACE_ROLES.map((role) => first.namespaces[role]), first.names.mesh.rootNamespace, first.names.mesh.ingressNamespace, ...monitoringForeignNamespaces(first)];
 }
 
+/** An Argo CD directory glob matching exactly these file names (`{a,b}` for several). */
+export function globOf(files: readonly string[]): string {
+  return files.length === 1 ? files[0]! : `{${files.join(',')}}`;
+}
+
 const RETRY = { limit: 10, backoff: { duration: '15s', factor: 2, maxDuration: '5m' } } as const;
 
 function gitopsLabels(name: string, platform: string): Record<string, string> {
@@ -227,7 +245,8 @@ export class ArgoCdChart extends GlobalChart {
       metadata: { name: addonProjectName(global), namespace, labels: gitopsLabels('argocd-platform-project', platform), annotations: projectWave },
       spec: {
         description: `${platform}: pinned upstream Helm charts (Istio, Argo Rollouts, monitoring, VPA, External Secrets, OpenTelemetry) in every region cluster`,
-        sourceRepos: addonHelmRepos(plan),
+        // The Helm repositories, and this repository when an add-on syncs files of dist/<region>.
+        sourceRepos: [...addonHelmRepos(plan), ...(addonRegionFiles(plan).length > 0 ? [global.git.repoURL] : [])],
         destinations: regions.flatMap((r) =>
           [...ADDON_NAMESPACES.map((ns) => ns.name), ...ADDON_FOREIGN_NAMESPACES].map((ns) => ({
             name: r.region.cluster.name,
@@ -285,9 +304,10 @@ export class ArgoCdChart extends GlobalChart {
             source: {
               repoUrl: global.git.repoURL,
               targetRevision: '{{.targetRevision}}',
-              path: 'dist/{{.region}}',
-              // Only the manifests: generated docs next to them are not Kubernetes objects.
-              directory: { recurse: false, include: '*.yaml' },
+              path: regionSourcePath('{{.region}}'),
+              // Only the manifests: generated docs next to them are not Kubernetes objects. Files an
+              // add-on syncs before its chart (istiod: the mesh CA) are that add-on's alone.
+              directory: { recurse: false, include: '*.yaml', ...(addonRegionFiles(plan).length > 0 ? { exclude: globOf(addonRegionFiles(plan)) } : {}) },
             },
             // Every object names its namespace; this one (allowed by the project) only makes
             // the Application's own destination valid.

@@ -8,7 +8,7 @@
  *   gateway, and a DestinationRule that makes the sidecar originate Istio mTLS (ISTIO_MUTUAL),
  *   so the connection is authenticated end to end, sidecar to sidecar, with the caller's own
  *   SPIFFE identity (what the home region's AuthorizationPolicies check). The shared root CA
- *   (cacerts, mesh chart) is what lets the two sidecars trust each other.
+ *   (cacerts, charts/mesh-ca) is what lets the two sidecars trust each other.
  * No `addresses`: Istio's DNS proxy allocates each imported host a virtual IP
  * (ISTIO_META_DNS_AUTO_ALLOCATE, set for the whole mesh by the istiod add-on), so the host
  * resolves inside the pods and the sidecar gets a listener for that address only, not a

@@ -24,7 +24,7 @@ import { FLOW_ANNOTATION, FlowPolicies, networkPorts } from './flow-policies';
 import { type RegionPolicies, regionPolicies } from '../wiring/policies';
 import { OTEL_TRACING_PROVIDER } from '../lib/otel';
 import { CredentialsFromStore } from '../lib/external-secret';
-import { EAST_WEST_GATEWAY, meshCaRemoteKey } from '../lib/mesh-network';
+import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { sessionsProxyNames } from '../redis/topology';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { serviceHost } from '../../regions/wiring';
@@ -133,11 +133,10 @@ export class MeshChart extends RegionChart {
    * east-west gateway (15443, AUTO_PASSTHROUGH: routed by the SNI of the caller's own mTLS, never
    * terminated), and every region's workload certificates chain to one shared root, so a
    * sidecar in one region trusts a sidecar in another. The intermediate CA of this region comes
-   * from the store (istiod reads `cacerts` at start); the private keys never reach git.
+   * from the store (istiod reads `cacerts` at start: charts/mesh-ca); the private keys never reach git.
    */
   private crossNetwork(): void {
     const { plan } = this;
-    const root = plan.names.mesh.rootNamespace;
     const p = plan.global.platform.name;
     const active = plan.hostedShards.filter((h) => h.active);
     const exported = [
@@ -148,14 +147,7 @@ export class MeshChart extends RegionChart {
     // Istio refuses a Gateway server without hosts: a region exporting nothing (a standby
     // region before any promotion) renders none; its east-west gateway only sends.
     if (exported.length > 0) this.crossNetworkGateway(exported);
-    const key = meshCaRemoteKey(plan);
-    new CredentialsFromStore(this, 'mesh-ca', {
-      plan,
-      name: 'cacerts',
-      namespace: root,
-      labels: this.meshLabels,
-      keys: Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'].map((k) => [k, { key, property: k }])),
-    });
+    // The shared root CA (`cacerts`) is charts/mesh-ca: istiod must find it at its first start.
   }
 
   /** The east-west gateway's AUTO_PASSTHROUGH server for the hosts other regions need. */

@@ -151,6 +151,7 @@ describe('the AppProjects', () => {
   });
 
   it('confine add-on Applications to the pinned Helm repositories, the region clusters and the add-on namespaces', () => {
+    // And this repository: istiod syncs the region's mesh CA (dist/<region>/mesh-ca.yaml) before its chart.
     expect(platformProject.spec.sourceRepos).toEqual([
       'https://argoproj.github.io/argo-helm',
       'https://charts.external-secrets.io',
@@ -159,6 +160,7 @@ describe('the AppProjects', () => {
       'https://kubernetes-sigs.github.io/external-dns',
       'https://open-telemetry.github.io/opentelemetry-helm-charts',
       'https://prometheus-community.github.io/helm-charts',
+      plan.global.git.repoURL,
     ]);
     const servers = [...new Set(platformProject.spec.destinations.map((d: any) => d.server))];
     expect(servers).toEqual(plan.regions.map((r) => r.region.cluster.server));

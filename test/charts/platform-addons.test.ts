@@ -22,7 +22,9 @@ const app = (region: string, addon: string) => {
   if (!found) throw new Error(`no add-on ${addon} in ${region}`);
   return found;
 };
-const values = (region: string, addon: string) => app(region, addon).spec.source.helm.valuesObject;
+/** The Helm chart source of an add-on Application: its only source, or the first of two (istiod). */
+const chartSource = (a: any) => a.spec.source ?? a.spec.sources[0];
+const values = (region: string, addon: string) => chartSource(app(region, addon)).helm.valuesObject;
 
 /** Each add-on and its chart's entry in regions/versions.yaml `helmCharts` (what it is pinned to, and why). */
 const PINNED: Record<string, HelmChartKey> = {
@@ -74,8 +76,8 @@ describe('PlatformAddonsChart', () => {
   it('pins every add-on to the exact chart version of regions/versions.yaml (no range, no latest), and every pinned chart is used', () => {
     for (const a of apps) {
       const { repoURL, chart, version } = plan.versions.helmCharts[PINNED[a.metadata.labels[ADDON_LABEL]]!];
-      expect(a.spec.source).toMatchObject({ repoURL, chart, targetRevision: version });
-      expect(a.spec.source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(chartSource(a)).toMatchObject({ repoURL, chart, targetRevision: version });
+      expect(chartSource(a).targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
       expect(a.metadata.labels['app.kubernetes.io/version']).toBe(version);
     }
     expect(Object.fromEntries(platformAddons(regionPlan()).map((a) => [a.id, a.pin]))).toEqual(PINNED);

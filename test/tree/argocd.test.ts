@@ -131,8 +131,15 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
     }
     for (const a of addons) {
       const p = project(a.spec.project);
-      expect(a.spec.source.targetRevision, a.metadata.name).toMatch(/^\d+\.\d+\.\d+$/);
-      expect(p.spec.sourceRepos).toContain(a.spec.source.repoURL);
+      // One Helm chart, first; istiod also syncs a file of its region's folder (the mesh CA).
+      const [chart, ...files] = a.spec.sources ?? [a.spec.source];
+      expect(chart.targetRevision, a.metadata.name).toMatch(/^\d+\.\d+\.\d+$/);
+      for (const source of [chart, ...files]) expect(p.spec.sourceRepos).toContain(source.repoURL);
+      for (const source of files) {
+        const region = a.metadata.labels['bookedbarber.com/region'];
+        expect(source.path, a.metadata.name).toBe(`dist/${region}`);
+        expect(fs.existsSync(path.join(DIST, region, source.directory.include)), `${a.metadata.name}: ${source.path}/${source.directory.include}`).toBe(true);
+      }
       expect(p.spec.destinations).toContainEqual(expect.objectContaining({ server: a.spec.destination.server, namespace: a.spec.destination.namespace }));
     }
   });

@@ -1,0 +1,49 @@
+/**
+ * The region's Istio intermediate CA (dist/<region>/mesh-ca.yaml): the `cacerts` ExternalSecret
+ * in istio-system, which every region's workload certificates chain to one shared root through
+ * (Istio multi-network: a sidecar in one region trusts a sidecar in another). The private keys
+ * stay in the secret store; git names only the remote key.
+ *
+ * Why a file of its own, synced by the istiod Application and not by the region's: istiod reads
+ * `cacerts` once, at start. Started without it, it signs with a self-generated root and keeps it
+ * (pilot/pkg/bootstrap/istio_ca.go: "The user-provided certs are missing - create a self-signed
+ * cert"; the reload watcher only runs when the certs were there at start, and refuses a new root
+ * anyway), so every cross-region connection fails its mTLS handshake until istiod and every
+ * meshed pod restart. The istiod Application (charts/argocd/addon-catalog.ts) therefore syncs this
+ * file beside its Helm chart, one wave earlier: Argo CD applies istiod's Deployment only once
+ * this ExternalSecret is Healthy (its built-in health check: the operator wrote the Secret). The
+ * region Application leaves the file out (charts/argocd/chart.ts), so one Application owns it.
+ */
+import type { Construct } from 'constructs';
+import { CredentialsFromStore } from '../lib/external-secret';
+import { appLabels } from '../lib/metadata';
+import { meshCaRemoteKey } from '../lib/mesh-network';
+import { RegionChart, type RegionChartProps } from '../lib/region-chart';
+
+/** The chart's id, and so its file under dist/<region>/ (without .yaml). */
+export const MESH_CA_COMPONENT = 'mesh-ca';
+/** The file of dist/<region> the istiod Application syncs, and the region Application leaves out. */
+export const MESH_CA_FILE = `${MESH_CA_COMPONENT}.yaml`;
+/** The Secret istiod reads its CA from (Istio's "plug in CA certificates"). */
+export const MESH_CA_SECRET = 'cacerts';
+/**
+ * Sync wave of the ExternalSecret inside the istiod Application: before the Helm chart's
+ * objects, which carry no wave (0).
+ */
+export const MESH_CA_SYNC_WAVE = -1;
+
+export class MeshCaChart extends RegionChart {
+  constructor(scope: Construct, props: RegionChartProps) {
+    super(scope, MESH_CA_COMPONENT, props);
+    const { plan } = this;
+    const key = meshCaRemoteKey(plan);
+    const credentials = new CredentialsFromStore(this, 'mesh-ca', {
+      plan,
+      name: MESH_CA_SECRET,
+      namespace: plan.names.mesh.rootNamespace,
+      labels: appLabels(plan, 'mesh', 'service-mesh'),
+      keys: Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'].map((k) => [k, { key, property: k }])),
+    });
+    credentials.apiObject.metadata.addAnnotation('argocd.argoproj.io/sync-wave', String(MESH_CA_SYNC_WAVE));
+  }
+}

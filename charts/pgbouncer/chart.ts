@@ -1,9 +1,8 @@
 /**
  * PgBouncer of a region (dist/<region>/pgbouncer.yaml): one pooler Deployment + Service per
- * shard site this region runs (charts/pgbouncer/shard.ts), all under one ServiceAccount, the identity
- * the mesh authorises towards Postgres (and the API towards it).
+ * shard site this region runs (charts/pgbouncer/shard.ts), each under a ServiceAccount of its own,
+ * the identity the mesh authorises towards that shard's Postgres only.
  */
-import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import type { PgbouncerPoolOptions } from './config';
@@ -27,20 +26,9 @@ export class PgbouncerChart extends RegionChart {
   constructor(scope: Construct, props: PgbouncerChartProps) {
     super(scope, 'pgbouncer', props);
     const { plan } = props;
-    const serviceAccountName = plan.names.data.pgbouncerApp;
-    new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: {
-        name: serviceAccountName,
-        namespace: plan.namespaces.data,
-        labels: appLabels(plan, plan.names.data.pgbouncerApp, 'connection-pooler'),
-        annotations: syncWave(SYNC_WAVE.config),
-      },
-      // PgBouncer never calls the Kubernetes API.
-      automountServiceAccountToken: false,
-    });
     // Both sites of a shard run their PgBouncer: at the DR site it waits warm for a promotion.
     this.shards = plan.hostedShards.map(
-      (hosted) => new PgbouncerShard(this, `shard-${hosted.config.id}`, { plan, shard: hosted.config, serviceAccountName, pools: props.pools }),
+      (hosted) => new PgbouncerShard(this, `shard-${hosted.config.id}`, { plan, shard: hosted.config, pools: props.pools }),
     );
     // Every other region's API reaches the shards active here by their global names, through
     // this region's east-west gateway (a standby site exports nothing until it is promoted).

@@ -33,8 +33,6 @@ export interface PgbouncerShardProps {
   readonly plan: RegionPlan;
   /** The Postgres shard this PgBouncer fronts. */
   readonly shard: ShardConfig;
-  /** ServiceAccount of the pods (shared by the region's PgBouncers; the mesh authorises it). */
-  readonly serviceAccountName: string;
   /**
    * @default {} (reserve pool 0) — a reserve is taken out of each pod's server budget, so none
    * unless asked for
@@ -50,6 +48,12 @@ export interface PgbouncerShardProps {
 export interface PgbouncerShardNames {
   readonly deployment: string;
   readonly service: string;
+  /**
+   * The pods' identity, one per shard: the mesh admits exactly this pooler to its own shard's
+   * Postgres (a pooler of another shard is refused by the AuthorizationPolicy, not only by the
+   * NetworkPolicy).
+   */
+  readonly serviceAccount: string;
   readonly configMap: string;
   readonly authSecret: string;
   readonly selectorLabels: Readonly<Record<string, string>>;
@@ -68,6 +72,7 @@ export function pgbouncerNames(plan: RegionPlan, shardId: number): PgbouncerShar
   return {
     deployment: name,
     service: name,
+    serviceAccount: name,
     configMap: `${name}-config`,
     authSecret: `${name}-auth`,
     selectorLabels: { ...appLabels(plan, plan.names.data.pgbouncerApp, 'connection-pooler'), [LABELS.instance]: `${name}-${plan.region.name}` },
@@ -90,6 +95,12 @@ export class PgbouncerShard extends Construct {
     const labels = names.selectorLabels;
     const listenPort = plan.names.data.pgbouncerPort;
     const k = PGBOUNCER_AUTH_KEYS;
+
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: names.serviceAccount, namespace, labels: { ...labels }, annotations: syncWave(SYNC_WAVE.config) },
+      // PgBouncer never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
 
     new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: names.configMap, namespace, labels: { ...labels }, annotations: syncWave(SYNC_WAVE.config) },
@@ -120,7 +131,7 @@ export class PgbouncerShard extends Construct {
       region: plan.region.name,
       partOf: plan.global.platform.name,
       version: plan.versions.images.pgbouncer.version,
-      serviceAccountName: props.serviceAccountName,
+      serviceAccountName: names.serviceAccount,
       runAsUser: PGBOUNCER_UID,
       annotations: { ...shutdownSafeProxy(PGBOUNCER_GRACE_SECONDS - 5), ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
       terminationGracePeriodSeconds: PGBOUNCER_GRACE_SECONDS,

@@ -92,6 +92,17 @@ describe('MeshChart: policies generated from the declared connections (issue #10
       .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(9 + 2 * plan.hostedShards.length).fill([15020]));
   });
 
+  it('admits to each shard\'s Postgres only the pooler of that shard: one mesh identity per PgBouncer', () => {
+    const data = namespaces.data;
+    for (const { config } of plan.hostedShards) {
+      const ap = find(objects, 'AuthorizationPolicy', `allow-pgbouncer-shard-${config.id}-to-postgres-shard-${config.id}`, data);
+      expect(principals(ap)).toEqual([`cluster.local/ns/${data}/sa/bookedbarber-pgbouncer-shard-${config.id}`]);
+    }
+    // No identity is shared by the poolers of two shards.
+    const poolerPrincipals = allows.filter((ap) => /^allow-pgbouncer-shard-\d+-to-postgres-/.test(ap.metadata.name)).flatMap(principals);
+    expect(new Set(poolerPrincipals).size).toBe(plan.hostedShards.length);
+  });
+
   it('gives every ALLOW its ingress NetworkPolicy twin: same server pods, same ports, from the caller\'s pods (or, for callers in other regions, from the east-west gateway)', () => {
     for (const ap of allows) {
       const twin = find(objects, 'NetworkPolicy', `${ap.metadata.name}-ingress`, ap.metadata.namespace);

@@ -144,15 +144,27 @@ export function renderPgbouncerIni(plan: RegionPlan, shard: ShardConfig, options
  */
 export function userlistTemplate(keys: { pgbouncerPassword: string; statsPassword: string }): string {
   return [
-    `"${POSTGRES_USERS.pgbouncer}" "{{ .${goKey(keys.pgbouncerPassword)} }}"`,
-    `"${PGBOUNCER_STATS_USER}" "{{ .${goKey(keys.statsPassword)} }}"`,
+    `"${POSTGRES_USERS.pgbouncer}" "{{ .${goKey(keys.pgbouncerPassword)} ${AUTH_FILE_FIELD} }}"`,
+    `"${PGBOUNCER_STATS_USER}" "{{ .${goKey(keys.statsPassword)} ${AUTH_FILE_FIELD} }}"`,
     '',
   ].join('\n');
 }
 
-/** pgbouncer_exporter's connection string as a template: the admin console over loopback. */
+/**
+ * A value inside a quoted auth_file field: PgBouncer reads `""` there as one `"` (a lone one
+ * would end the field, and the password with it). Sprig's `replace`, which ESO's template
+ * engine v2 has.
+ */
+const AUTH_FILE_FIELD = '| replace "\\"" "\\"\\""';
+
+/**
+ * pgbouncer_exporter's connection string as a template: the admin console over loopback. The
+ * password is percent-encoded for the user-info part: Go's `urlquery` writes a space as `+`,
+ * which a URL's user info keeps as a `+` (only a query string reads it as a space), so each `+`
+ * it wrote becomes `%20` (a `+` of the password itself was already `%2B`).
+ */
 export function exporterConnectionTemplate(statsPasswordKey: string, port: number): string {
-  return `postgres://${PGBOUNCER_STATS_USER}:{{ .${goKey(statsPasswordKey)} | urlquery }}@127.0.0.1:${port}/pgbouncer?sslmode=disable`;
+  return `postgres://${PGBOUNCER_STATS_USER}:{{ .${goKey(statsPasswordKey)} | urlquery | replace "+" "%20" }}@127.0.0.1:${port}/pgbouncer?sslmode=disable`;
 }
 
 /** Go templates address map keys with dashes through `index`; keep keys identifier-like instead. */

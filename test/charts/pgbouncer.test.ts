@@ -172,8 +172,10 @@ describe('credentials by reference only', () => {
     expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'bookedbarber-vault' });
     expect(es.spec.target).toMatchObject({ name: names.authSecret, creationPolicy: 'Owner', template: { engineVersion: 'v2', mergePolicy: 'Merge' } });
     expect(es.spec.data.map((d: any) => d.remoteRef.key)).toEqual([pg.remoteKeys.credentials, pg.remoteKeys.credentials]);
-    expect(es.spec.target.template.data['userlist.txt']).toBe('"pgbouncer" "{{ .pgbouncer_password }}"\n"pgbouncer_exporter" "{{ .stats_password }}"\n');
-    expect(es.spec.target.template.data.exporter_connection_string).toBe('postgres://pgbouncer_exporter:{{ .stats_password | urlquery }}@127.0.0.1:6432/pgbouncer?sslmode=disable');
+    // A `"` in a password doubled inside the quoted auth_file field; a space percent-encoded in
+    // the URL's user info (test/real-servers/pgbouncer.test.ts logs in with such a password).
+    expect(es.spec.target.template.data['userlist.txt']).toBe('"pgbouncer" "{{ .pgbouncer_password | replace "\\"" "\\"\\"" }}"\n"pgbouncer_exporter" "{{ .stats_password | replace "\\"" "\\"\\"" }}"\n');
+    expect(es.spec.target.template.data.exporter_connection_string).toBe('postgres://pgbouncer_exporter:{{ .stats_password | urlquery | replace "+" "%20" }}@127.0.0.1:6432/pgbouncer?sslmode=disable');
     const auth = pod.volumes.find((v: any) => v.name === 'auth');
     expect(auth.secret).toMatchObject({ secretName: names.authSecret, items: [{ key: 'userlist.txt', path: 'userlist.txt' }] });
     // The CA only, from the shard's certificate Secret: never the Postgres key.

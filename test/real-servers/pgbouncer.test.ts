@@ -49,7 +49,8 @@ const u = POSTGRES_USERS;
 const PASSWORDS = { superuser: 'su-pw-2', replication: 'repl-pw-2', rewind: 'rewind-pw-2' };
 const BOOTSTRAP_ENV = Object.fromEntries(BOOTSTRAP_PASSWORDS.map((p) => [p.env, `${p.variable}-bouncer`]));
 const secretOf = (property: string) => BOOTSTRAP_ENV[BOOTSTRAP_PASSWORDS.find((p) => p.property === property)!.env];
-const STATS_PASSWORD = 'stats-pw/with:odd&chars';
+/** Characters a generated password may hold that the auth_file (`"`) and a URL (space, `+`, `/`, `:`, `&`, `%`) treat specially. */
+const STATS_PASSWORD = 'stats pw/"quoted":odd&chars+plus%';
 
 /**
  * Rendered pgbouncer.ini settings newer than some PgBouncer a test machine may have, with the
@@ -81,11 +82,31 @@ function withoutSettings(ini: string, keys: readonly string[]): string {
     .join('\n');
 }
 
-/** The Go-template subset our ExternalSecret templates use: `{{ .key }}` and `{{ .key | urlquery }}`. */
+/**
+ * The Go-template subset our ExternalSecret templates use: `{{ .key }}` piped through Go's
+ * `urlquery` (url.QueryEscape: all but A-Z a-z 0-9 - _ . ~ percent-encoded, a space as `+`) and
+ * Sprig's `replace "old" "new"` (every occurrence), with Go string literals as arguments.
+ */
 function renderGoTemplate(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*(\|\s*urlquery\s*)?\}\}/g, (_m, key: string, query?: string) => {
+  const goString = String.raw`"(?:[^"\\]|\\.)*"`;
+  const stage = new RegExp(String.raw`\|\s*(urlquery|replace\s+(${goString})\s+(${goString}))\s*`, 'y');
+  return template.replace(new RegExp(String.raw`\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*((?:\|\s*(?:urlquery|replace\s+${goString}\s+${goString})\s*)*)\}\}`, 'g'), (_m, key: string, pipeline: string) => {
     if (!(key in values)) throw new Error(`template names unknown key ${key}`);
-    return query ? encodeURIComponent(values[key]) : values[key];
+    let value = values[key]!;
+    let at = 0;
+    for (;;) {
+      stage.lastIndex = at;
+      const m = stage.exec(pipeline);
+      if (!m) break;
+      at = stage.lastIndex;
+      if (m[1] === 'urlquery') {
+        value = encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+      } else {
+        value = value.split(JSON.parse(m[2]!) as string).join(JSON.parse(m[3]!) as string);
+      }
+    }
+    if (at !== pipeline.length) throw new Error(`template pipeline not understood: ${pipeline}`);
+    return value;
   });
 }
 

@@ -44,6 +44,11 @@ export class MeshCaChart extends RegionChart {
       labels: appLabels(plan, 'mesh', 'service-mesh'),
       keys: Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'].map((k) => [k, { key, property: k }])),
     });
-    credentials.apiObject.metadata.addAnnotation('argocd.argoproj.io/sync-wave', String(MESH_CA_SYNC_WAVE));
+    const meta = credentials.apiObject.metadata;
+    meta.addAnnotation('argocd.argoproj.io/sync-wave', String(MESH_CA_SYNC_WAVE));
+    // Never deleted by a sync or with an Application: the Secret is owned by this object (goes
+    // with it), and an istiod started without it signs with a root of its own. Removing the mesh
+    // CA is a deliberate kubectl step (docs/multi-region.md).
+    meta.addAnnotation('argocd.argoproj.io/sync-options', 'Prune=false,Delete=false');
   }
 }

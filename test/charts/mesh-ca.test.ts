@@ -8,9 +8,9 @@
  */
 import { Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ROOT_SYNC_WAVE, platformAddons } from '../../charts/argocd/addon-catalog';
+import { addonRegionFiles, platformAddons, ROOT_SYNC_WAVE } from '../../charts/argocd/addon-catalog';
 import { PlatformAddonsChart } from '../../charts/argocd/addons-chart';
-import { ArgoCdChart } from '../../charts/argocd/chart';
+import { ArgoCdChart, globOf } from '../../charts/argocd/chart';
 import { MeshCaChart } from '../../charts/mesh-ca/chart';
 import { definition } from '../../main';
 import { newApp, objectsOf, shippedPlan } from '../support/charts';
@@ -41,6 +41,8 @@ describe('the mesh CA (dist/<region>/mesh-ca.yaml)', () => {
       );
       // Helm-rendered objects carry no wave (0): Argo CD applies them once this one is Healthy.
       expect(Number(ca!.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(0);
+      // Neither a sync nor deleting the Application removes it (and the Secret it owns).
+      expect(ca!.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
     }
   });
 
@@ -65,16 +67,19 @@ describe('the mesh CA (dist/<region>/mesh-ca.yaml)', () => {
   });
 
   it('is left out of the region Application, and every file left out is synced by one add-on of each region that renders it', () => {
-    expect(regionDirectory).toEqual({ include: '*.yaml', exclude: 'mesh-ca.yaml', recurse: false });
+    const taken = addonRegionFiles(plan);
+    expect(taken).toEqual(['mesh-ca.yaml']);
+    expect(regionDirectory).toEqual({ include: '*.yaml', exclude: globOf(taken), recurse: false });
     for (const region of plan.regions) {
       const name = region.region.name;
       const files = regionFiles(name);
-      expect(files, name).toContain('mesh-ca.yaml');
-      for (const file of files.filter((f) => f === regionDirectory.exclude)) {
-        const owners = addonApps.filter((a) => a.metadata.labels['bookedbarber.com/region'] === name && a.spec.sources?.some((s: any) => s.directory?.include === file));
-        expect(owners.map((a) => a.metadata.name), `${name} ${file}`).toEqual([`bookedbarber-${name}-istiod`]);
+      for (const file of taken) {
+        expect(files, name).toContain(file);
+        const owners = platformAddons(region).filter((a) => a.regionFiles?.includes(file));
+        expect(owners.map((a) => a.id), `${name} ${file}`).toEqual(['istiod']);
       }
     }
+    expect(globOf(['a.yaml', 'b.yaml'])).toBe('{a.yaml,b.yaml}');
   });
 
   it('can be synced: istiod comes after the operator that owns ExternalSecret, and the platform project allows this repository', () => {

@@ -138,7 +138,9 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
       for (const source of files) {
         const region = a.metadata.labels['bookedbarber.com/region'];
         expect(source.path, a.metadata.name).toBe(`dist/${region}`);
-        expect(fs.existsSync(path.join(DIST, region, source.directory.include)), `${a.metadata.name}: ${source.path}/${source.directory.include}`).toBe(true);
+        // Each file the add-on names (one, or `{a,b}`) is rendered in its region's folder.
+        const names = /^\{(.*)\}$/.exec(source.directory.include)?.[1]!.split(',') ?? [source.directory.include];
+        for (const file of names) expect(fs.existsSync(path.join(DIST, region, file)), `${a.metadata.name}: ${source.path}/${file}`).toBe(true);
       }
       expect(p.spec.destinations).toContainEqual(expect.objectContaining({ server: a.spec.destination.server, namespace: a.spec.destination.namespace }));
     }

@@ -176,12 +176,20 @@ function renderContainer(c: HardenedContainerProps): k8s.Container {
   };
 }
 
-/** Zone spread is the point (a zone outage takes at most a third); host spread is best effort. */
+/**
+ * Zone spread is the point (a zone outage takes at most a third); host spread is best effort.
+ *
+ * `matchLabelKeys` (the revision's hash: each revision spread on its own) only on the soft host
+ * spread. Karpenter ignores the field (kubernetes-sigs/karpenter#1569, its compatibility page):
+ * on the hard zone spread it would count every revision's pods where the scheduler counts one,
+ * launch or nominate a node in a zone the scheduler then refuses, and leave a release's new pods
+ * Pending. Counting all revisions together, both agree; a soft constraint Karpenter relaxes.
+ */
 export function zoneSpread(selectorLabels: Readonly<Record<string, string>>, matchLabelKeys?: readonly string[]): k8s.TopologySpreadConstraint[] {
   const selector = { matchLabels: { ...selectorLabels } };
   const keys = matchLabelKeys && matchLabelKeys.length > 0 ? [...matchLabelKeys] : undefined;
   return [
-    { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', labelSelector: selector, matchLabelKeys: keys },
+    { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', labelSelector: selector },
     { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector, matchLabelKeys: keys },
   ];
 }

@@ -244,7 +244,11 @@ describe('ApiChart: pods', () => {
     expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 8080 });
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(rollout.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', matchLabelKeys: ['rollouts-pod-template-hash'] });
+    // The hard zone spread counts every revision (as Karpenter does); the soft host spread each one.
+    const [zone, host] = rollout.spec.template.spec.topologySpreadConstraints;
+    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(zone.matchLabelKeys).toBeUndefined();
+    expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['rollouts-pod-template-hash'] });
   });
 
   it('reads Redis TTLs (3600/86400/60), the Redis endpoints and the shard map location from its ConfigMap', () => {

@@ -66,11 +66,13 @@ describe('HardenedWorkload', () => {
     expect(Object.keys(deployment(objects).spec.selector.matchLabels)).not.toContain('app.kubernetes.io/version');
   });
 
-  it('spreads pods across zones (hard) and hosts (soft), per revision', () => {
+  it('spreads pods across zones (hard, every revision counted, as Karpenter counts them) and hosts (soft, per revision)', () => {
     const [zone, host] = pod.spec.topologySpreadConstraints;
-    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', matchLabelKeys: ['pod-template-hash'] });
+    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' });
+    // Karpenter ignores matchLabelKeys: on a hard constraint it would disagree with the scheduler.
+    expect(zone.matchLabelKeys).toBeUndefined();
     expect(zone.labelSelector.matchLabels).toEqual(deployment(objects).spec.selector.matchLabels);
-    expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['pod-template-hash'] });
   });
 
   it('adds a PodDisruptionBudget over the same pods when more than one replica can run', () => {

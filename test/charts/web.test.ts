@@ -138,7 +138,11 @@ describe('WebChart: autoscaling and availability', () => {
   });
 
   it('spreads pods over zones per revision and budgets disruptions over the Rollout pods', () => {
-    expect(rollout.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', matchLabelKeys: ['rollouts-pod-template-hash'] });
+    // The hard zone spread counts every revision (as Karpenter does); the soft host spread each one.
+    const [zone, host] = rollout.spec.template.spec.topologySpreadConstraints;
+    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(zone.matchLabelKeys).toBeUndefined();
+    expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['rollouts-pod-template-hash'] });
     const pdb = find(objects, 'PodDisruptionBudget', names.rollout, ns);
     expect(pdb.spec.maxUnavailable).toBe('10%');
     expect(pdb.spec.selector.matchLabels).toEqual(rollout.spec.selector.matchLabels);

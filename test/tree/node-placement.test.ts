@@ -70,4 +70,11 @@ describe('node placement over the rendered tree', () => {
       expect((spec.topologySpreadConstraints ?? []).map((c: any) => c.topologyKey), `${where} (${object.kind})`).toContain('topology.kubernetes.io/zone');
     }
   });
+
+  it('no hard spread constraint counts per revision: Karpenter ignores matchLabelKeys and would launch nodes the scheduler refuses', () => {
+    // kubernetes-sigs/karpenter#1569: Karpenter sizes a hard spread by labelSelector alone.
+    const hard = pods.flatMap(({ where, spec }) => (spec.topologySpreadConstraints ?? []).filter((c: any) => c.whenUnsatisfiable === 'DoNotSchedule').map((c: any) => ({ where, c })));
+    expect(hard.length).toBeGreaterThan(10);
+    for (const { where, c } of hard) expect(c.matchLabelKeys, `${where} ${c.topologyKey}`).toBeUndefined();
+  });
 });

@@ -56,12 +56,9 @@ export class PlatformAddonsChart extends GlobalChart {
     };
     // Files of dist/<region> synced with the chart, at the region's revision (a second source).
     const files = addon.regionFiles ?? [];
-    const regionSource = {
-      repoUrl: global.git.repoURL,
-      targetRevision: regionRevision,
-      path: regionSourcePath(region.region.name),
-      directory: { recurse: false, include: globOf(files) },
-    };
+    const sources = files.length > 0
+      ? { sources: [chart, { repoUrl: global.git.repoURL, targetRevision: regionRevision, path: regionSourcePath(region.region.name), directory: { recurse: false, include: globOf(files) } }] }
+      : { source: chart };
     const platform = global.platform.name;
     const ns = addonNamespace(addon.namespace);
     const application = new Application(this, `${region.region.name}-${addon.id}`, {
@@ -81,7 +78,7 @@ export class PlatformAddonsChart extends GlobalChart {
       },
       spec: {
         project: addonProjectName(global),
-        ...(files.length > 0 ? { sources: [chart, regionSource] } : { source: chart }),
+        ...sources,
         destination: { server: region.region.cluster.server, namespace: addon.namespace },
         revisionHistoryLimit: 10,
         ignoreDifferences:

@@ -21,16 +21,16 @@ import { meshCaRemoteKey } from '../lib/mesh-network';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** The chart's id, and so its file under dist/<region>/ (without .yaml). */
-export const MESH_CA_COMPONENT = 'mesh-ca';
+const MESH_CA_COMPONENT = 'mesh-ca';
 /** The file of dist/<region> the istiod Application syncs, and the region Application leaves out. */
 export const MESH_CA_FILE = `${MESH_CA_COMPONENT}.yaml`;
 /** The Secret istiod reads its CA from (Istio's "plug in CA certificates"). */
-export const MESH_CA_SECRET = 'cacerts';
+const MESH_CA_SECRET = 'cacerts';
 /**
  * Sync wave of the ExternalSecret inside the istiod Application: before the Helm chart's
  * objects, which carry no wave (0).
  */
-export const MESH_CA_SYNC_WAVE = -1;
+const MESH_CA_SYNC_WAVE = -1;
 
 export class MeshCaChart extends RegionChart {
   constructor(scope: Construct, props: RegionChartProps) {

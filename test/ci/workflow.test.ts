@@ -171,6 +171,20 @@ describe('ci.yml', () => {
 describe('.ci/run', () => {
   const script = readFileSync(ciRunPath, 'utf8');
 
+  it('installs the same Debian packages as the workflow: a real-server test whose program is missing fails under CI', () => {
+    const ciRun = readFileSync(ciRunPath, 'utf8');
+    const fromCiRun = /^APT_PACKAGES=\(([^)]*)\)/m.exec(ciRun)?.[1]?.trim().split(/\s+/).sort();
+    const installStep = steps.find((s) => typeof s.run === 'string' && /apt-get install/.test(s.run));
+    const fromWorkflow = installStep?.run
+      ?.slice(installStep.run.indexOf('apt-get install'))
+      .replace(/\\\n/g, ' ')
+      .split(/\s+/)
+      .filter((w) => w && !w.startsWith('-') && !['apt-get', 'install', 'sudo'].includes(w) && !w.includes('='))
+      .sort();
+    expect(fromCiRun?.length).toBeGreaterThan(5);
+    expect(fromWorkflow).toEqual(fromCiRun);
+  });
+
   it('is an executable bash script that stops on the first error', () => {
     accessSync(ciRunPath, constants.X_OK);
     expect(script.split('\n')[0]).toMatch(/^#!.*\bbash\b/);

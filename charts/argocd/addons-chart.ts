@@ -20,7 +20,7 @@ import { GlobalChart, type GlobalChartProps } from '../lib/global-chart';
 import { meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
 import { LABELS } from '../lib/labels';
 import { syncWave } from '../lib/metadata';
-import { globOf, regionSourcePath, regionTargetRevision } from './chart';
+import { globOf, regionSourcePath } from './chart';
 
 /** Label naming the add-on an Application installs. */
 export const ADDON_LABEL = 'bookedbarber.com/addon';
@@ -35,18 +35,16 @@ export class PlatformAddonsChart extends GlobalChart {
     super(scope, 'platform-addons', props);
     for (const region of props.plan.regions) {
       const created = new Set<string>();
-      const revision = regionTargetRevision(props.plan, region.region.name);
       for (const addon of platformAddons(region)) {
         // The first add-on (in wave order) into a namespace creates it and owns its labels.
         const createsNamespace = !created.has(addon.namespace);
         created.add(addon.namespace);
-        this.application(region, addon, createsNamespace, revision);
+        this.application(region, addon, createsNamespace);
       }
     }
   }
 
-  /** `regionRevision`: the revision the region's own Application tracks (its rollout wave's). */
-  private application(region: RegionPlan, addon: AddonSpec, createsNamespace: boolean, regionRevision: string): void {
+  private application(region: RegionPlan, addon: AddonSpec, createsNamespace: boolean): void {
     const { global } = region;
     const chart = {
       repoUrl: addon.repoURL,
@@ -54,10 +52,12 @@ export class PlatformAddonsChart extends GlobalChart {
       targetRevision: addon.version,
       helm: { releaseName: addon.releaseName, valuesObject: addon.values },
     };
-    // Files of dist/<region> synced with the chart, at the region's revision (a second source).
+    // Files of dist/<region> synced with the chart (a second source), at the revision the add-on
+    // Applications themselves come from (the root Application's, main): like the chart, never
+    // held back by a region's rollout wave, and never waiting for a wave branch to exist.
     const files = addon.regionFiles ?? [];
     const sources = files.length > 0
-      ? { sources: [chart, { repoUrl: global.git.repoURL, targetRevision: regionRevision, path: regionSourcePath(region.region.name), directory: { recurse: false, include: globOf(files) } }] }
+      ? { sources: [chart, { repoUrl: global.git.repoURL, targetRevision: global.git.targetRevision, path: regionSourcePath(region.region.name), directory: { recurse: false, include: globOf(files) } }] }
       : { source: chart };
     const platform = global.platform.name;
     const ns = addonNamespace(addon.namespace);

@@ -135,13 +135,6 @@ export function regionSourcePath(region: string): string {
   return `dist/${region}`;
 }
 
-/** The git revision a region's objects are synced from: its rollout wave's (the promotion workflow moves it). */
-export function regionTargetRevision(plan: PlatformPlan, region: string): string {
-  const wave = rolloutWaves(plan).find((w) => w.regions.includes(region));
-  if (!wave) throw new Error(`region ${region} is in no rollout wave`);
-  return wave.targetRevision;
-}
-
 /** Waves in release order, with the revision each one tracks (what the promotion workflow moves). */
 export function rolloutWaves(plan: PlatformPlan): RolloutWave[] {
   const waves = [...new Set(plan.regions.map((r) => r.region.rolloutWave))].sort((a, b) => a - b);

@@ -11,6 +11,7 @@ const workflowPath = join(root, '.github', 'workflows', 'pr-diff.yml');
 const text = readFileSync(workflowPath, 'utf8');
 
 interface Step {
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -63,6 +64,12 @@ describe('pr-diff workflow', () => {
     expect(found.every((i) => i >= 0), String(found)).toBe(true);
     expect([...found].sort((a, b) => a - b)).toEqual(found);
     expect(text).toContain('BASE_REF: ${{ github.base_ref }}');
+  });
+
+  it('comments only on pull requests from this repository (a fork\'s token cannot write; the summary has the report)', () => {
+    const comment = steps[steps.length - 1]!;
+    expect(comment.if).toBe('${{ github.event.pull_request.head.repo.full_name == github.repository }}');
+    expect(steps.filter((s) => s.if !== undefined)).toEqual([comment]);
   });
 
   it('updates one comment found by the hidden marker', () => {

@@ -74,9 +74,13 @@ describe('promote-regions.yml: triggers, privileges, pins', () => {
     expect(workflowText).not.toMatch(/write-all|id-token|pull_request_target/);
   });
 
-  it('never runs two promotions at once and never cancels one half-way', () => {
-    expect(workflow.concurrency?.group).toBe('promote-regions');
-    expect(workflow.concurrency?.['cancel-in-progress']).toBe(false);
+  it('never runs two promotions at once and never cancels one half-way, and a skipped run never joins the queue', () => {
+    // On the job: a workflow-level group would let a run the job's `if` skips replace a pending promotion.
+    expect(workflow.concurrency).toBeUndefined();
+    const job = jobs[0]![1] as { concurrency?: { group?: unknown; 'cancel-in-progress'?: unknown }; if?: unknown };
+    expect(job.if).toBeTypeOf('string');
+    expect(job.concurrency?.group).toBe('promote-regions');
+    expect(job.concurrency?.['cancel-in-progress']).toBe(false);
   });
 
   it('pins every action to a full commit SHA with the version in a comment', () => {

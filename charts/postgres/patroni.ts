@@ -11,7 +11,7 @@ import type { ShardConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { patroniManagedParameters, postgresParameters, POSTGRES_PATHS, WALG_RESTORE_COMMAND } from './conf';
 import { PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } from './names';
-import { hostedShard, permanentSlots, standbyClusterConfig } from './site-topology';
+import { FAILSAFE_MODE, hostedShard, permanentSlots, standbyClusterConfig } from './site-topology';
 
 // The timing and its worst case live in regions/ so the invariant that holds them to
 // global.postgres.rtoSeconds runs before any chart is built (regions/derived-invariants.ts).
@@ -83,6 +83,8 @@ export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: Patr
         // Asynchronous replication: a lost primary costs at most maximum_lag_on_failover bytes,
         // never availability; PITR (archive_timeout) bounds the rest.
         synchronous_mode: false,
+        // A Kubernetes API outage must not demote every primary (site-topology.ts).
+        failsafe_mode: FAILSAFE_MODE,
         // Which site takes writes (charts/postgres/site-topology.ts); the topology Job keeps the
         // running cluster's DCS in step, since Patroni reads this section only at bootstrap.
         ...(standby ? { standby_cluster: standby } : {}),

@@ -58,7 +58,19 @@ export function permanentSlots(hosted: HostedShard): Record<string, { type: 'phy
   return hosted.active ? { [standbySlotName(hosted.peer.site)]: { type: 'physical' } } : null;
 }
 
+/**
+ * Patroni's DCS failsafe mode. The DCS is the Kubernetes API: without it, a primary that cannot
+ * renew its leader lock demotes itself at once (Patroni's dcs_failsafe_mode.rst: "with K8s API
+ * ... it could be observed more frequently"), so a control-plane upgrade or blip longer than
+ * retry_timeout would make every shard of the region read-only at the same moment, with no pod
+ * failed. With it, the primary keeps running while every member it last saw in the DCS confirms
+ * over the REST API (POST /failsafe on 8008: Postgres to Postgres, allowed by the mesh, with the
+ * REST credentials every member shares). Set at bootstrap and, since Patroni reads bootstrap.dcs
+ * only when a cluster is created, by the topology Job on every sync.
+ */
+export const FAILSAFE_MODE = true;
+
 /** The dynamic configuration the topology Job PATCHes into the running cluster (null deletes a key). */
 export function desiredDynamicConfig(plan: RegionPlan, hosted: HostedShard): Record<string, unknown> {
-  return { standby_cluster: standbyClusterConfig(plan, hosted), slots: permanentSlots(hosted) };
+  return { standby_cluster: standbyClusterConfig(plan, hosted), slots: permanentSlots(hosted), failsafe_mode: FAILSAFE_MODE };
 }

@@ -109,15 +109,23 @@ describe('shard 3 as shipped: the home site (eu-west-1) takes writes, the DR sit
   });
 
   it('the home site is primary and keeps a slot for the DR site\'s standby leader', () => {
-    expect(topology(shipped, 'eu-west-1', HOME_JOB)).toEqual({ role: 'primary', config: { standby_cluster: null, slots: { standby_dr_site: { type: 'physical' } } } });
+    expect(topology(shipped, 'eu-west-1', HOME_JOB)).toEqual({ role: 'primary', config: { standby_cluster: null, slots: { standby_dr_site: { type: 'physical' } }, failsafe_mode: true } });
   });
 
   it('the DR site is a standby cluster streaming from the home primary, with the home archive as fallback', () => {
     expect(topology(shipped, 'eu-central-1', DR_JOB)).toEqual({
       role: 'standby_leader',
-      config: { standby_cluster: standbyOf(HOME_POSTGRES, 'standby_dr_site', 'eu-west-1'), slots: null },
+      config: { standby_cluster: standbyOf(HOME_POSTGRES, 'standby_dr_site', 'eu-west-1'), slots: null, failsafe_mode: true },
     });
     expect(bootstrapDcs(shipped, 'eu-central-1', 'bookedbarber-postgres-shard-3-dr').standby_cluster).toEqual(standbyOf(HOME_POSTGRES, 'standby_dr_site', 'eu-west-1'));
+  });
+
+  it('keeps each site\'s primary through a Kubernetes API outage: DCS failsafe mode at bootstrap, and on every sync for running clusters', () => {
+    // Patroni reads bootstrap.dcs only when a cluster is created; the topology Job's PATCH carries it to running ones.
+    expect(bootstrapDcs(shipped, 'eu-west-1', 'bookedbarber-postgres-shard-3').failsafe_mode).toBe(true);
+    expect(bootstrapDcs(shipped, 'eu-central-1', 'bookedbarber-postgres-shard-3-dr').failsafe_mode).toBe(true);
+    expect(topology(shipped, 'eu-west-1', HOME_JOB).config.failsafe_mode).toBe(true);
+    expect(topology(shipped, 'eu-central-1', DR_JOB).config.failsafe_mode).toBe(true);
   });
 
   it('every serving region writes shard 3 at eu-west-1; only eu-west-1 exports it', () => {
@@ -183,7 +191,7 @@ describe('shard 3 promoted: activeRegion: eu-central-1', () => {
   });
 
   it('the DR site becomes primary and keeps a slot for the home site', () => {
-    expect(topology(promoted, 'eu-central-1', DR_JOB)).toEqual({ role: 'primary', config: { standby_cluster: null, slots: { standby_home_site: { type: 'physical' } } } });
+    expect(topology(promoted, 'eu-central-1', DR_JOB)).toEqual({ role: 'primary', config: { standby_cluster: null, slots: { standby_home_site: { type: 'physical' } }, failsafe_mode: true } });
     expect(bootstrapDcs(promoted, 'eu-central-1', 'bookedbarber-postgres-shard-3-dr').standby_cluster).toBeUndefined();
   });
 
@@ -191,7 +199,7 @@ describe('shard 3 promoted: activeRegion: eu-central-1', () => {
     const home = topology(promoted, 'eu-west-1', HOME_JOB);
     expect(home.role).toBe('standby_leader');
     expect(home.config.standby_cluster.host).toBe(DR_POSTGRES);
-    expect(home.config).toEqual({ standby_cluster: standbyOf(DR_POSTGRES, 'standby_home_site', 'eu-central-1'), slots: null });
+    expect(home.config).toEqual({ standby_cluster: standbyOf(DR_POSTGRES, 'standby_home_site', 'eu-central-1'), slots: null, failsafe_mode: true });
     expect(bootstrapDcs(promoted, 'eu-west-1', 'bookedbarber-postgres-shard-3').standby_cluster).toEqual(standbyOf(DR_POSTGRES, 'standby_home_site', 'eu-central-1'));
   });
 

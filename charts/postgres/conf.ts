@@ -9,7 +9,6 @@ import type { ShardConfig } from '../../regions/model';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
-import { ARCHIVE_WAL_SCRIPT } from './archive';
 import { BOOKINGS_DATABASE, POSTGRES_PORTS, POSTGRES_USERS } from './names';
 
 /** Where the pods mount the files of this module and the TLS Secret. */
@@ -62,8 +61,18 @@ export function patroniManagedParameters(plan: RegionPlan, shard: ShardConfig): 
   };
 }
 
-/** archive_command (charts/postgres/archive.ts) / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX, credentials). */
-const WALG_ARCHIVE_COMMAND = `${POSTGRES_PATHS.configDir}/${ARCHIVE_WAL_SCRIPT} "%p"`;
+/**
+ * archive_command / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX,
+ * credentials). Every member pushes (`archive_mode = always`), replicas and standby members too:
+ * a segment the primary had not uploaded when it was lost reaches the bucket from the replicas
+ * that received it, and the promoted replica, which never archives what it did not write itself
+ * (Postgres' "Continuous Archiving in Standby"), leaves no hole in the archive for PITR to stop at.
+ * A segment already archived is downloaded and compared, never uploaded twice:
+ * WALG_PREVENT_WAL_OVERWRITE (walg.ts) succeeds on equal content ("already archived with equal
+ * content, skipping") and refuses different content, which then stays in that member's pg_wal and
+ * pages through the archive alert.
+ */
+const WALG_ARCHIVE_COMMAND = 'wal-g wal-push "%p"';
 export const WALG_RESTORE_COMMAND = 'wal-g wal-fetch "%f" "%p"';
 
 /** Every parameter of postgresql.conf, in file order. Exported for tests and patroni.yml. */
@@ -84,9 +93,10 @@ export function postgresParameters(plan: RegionPlan, shard: ShardConfig): Record
     work_mem: `${settings.workMemMb}MB`,
     maintenance_work_mem: `${settings.maintenanceWorkMemMb}MB`,
     huge_pages: 'try',
-    // always, on both sites: the leader of a standby site archives what it receives, so the
-    // shard's WAL is in a second bucket of its residency whichever site is active; replicas skip
-    // (archive.ts). The same on both sites: a promotion changes no parameter that needs a restart.
+    // always, on both sites and every member: a standby site archives what it receives, so the
+    // shard's WAL is in a second bucket of its residency whichever site is active, and replicas
+    // archive what the primary may not have (WALG_ARCHIVE_COMMAND). The same on both sites: a
+    // promotion changes no parameter that needs a restart.
     archive_mode: 'always',
     archive_command: WALG_ARCHIVE_COMMAND,
     // A quiet shard still ships a segment this often: the bound on data lost with the pod (RPO).

@@ -124,9 +124,19 @@ describe('postgresql.conf / pg_hba.conf / patroni.yml, rendered from the config'
 
   it('archives WAL through WAL-G at least every archive_timeout, which is within the RPO', () => {
     const c = conf();
-    expect(c).toMatchObject({ wal_level: 'replica', archive_mode: 'always', hot_standby: 'on', archive_command: '/etc/patroni/archive-wal.sh "%p"', restore_command: 'wal-g wal-fetch "%f" "%p"' });
+    expect(c).toMatchObject({ wal_level: 'replica', archive_mode: 'always', hot_standby: 'on', archive_command: 'wal-g wal-push "%p"', restore_command: 'wal-g wal-fetch "%f" "%p"' });
     expect(Number(c.archive_timeout)).toBe(plan.global.postgres.archiveTimeoutSeconds);
     expect(Number(c.archive_timeout)).toBeLessThanOrEqual(plan.global.postgres.rpoSeconds);
+  });
+
+  it('archives from every member, so a segment the lost primary had not uploaded reaches the bucket from a replica, never twice', () => {
+    // One pod template for primary and replicas: the command has no leader check, and WAL-G
+    // compares a segment already archived instead of uploading it again (equal content succeeds).
+    expect(conf().archive_command).not.toMatch(/leader|patroni|8008/);
+    const env = Object.fromEntries(container('postgres').env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env.WALG_PREVENT_WAL_OVERWRITE).toBe('true');
+    const files = find(objects, 'ConfigMap', names.configMap, plan.namespaces.data);
+    expect(Object.keys(files.data)).not.toContain('archive-wal.sh');
   });
 
   it('turns TLS and SCRAM on, with the certificate from the mounted Secret', () => {

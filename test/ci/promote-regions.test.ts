@@ -67,10 +67,10 @@ describe('promote-regions.yml: triggers, privileges, pins', () => {
     expect(job.if).toContain('github.event.workflow_run.head_repository.full_name == github.repository');
   });
 
-  it('grants nothing by default and only contents: write to the one job that pushes', () => {
+  it('grants nothing by default and only contents: write (and actions: read, for CI runs) to the one job that pushes', () => {
     expect(workflow.permissions).toEqual({});
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]![1].permissions).toEqual({ contents: 'write' });
+    expect(jobs[0]![1].permissions).toEqual({ contents: 'write', actions: 'read' });
     expect(workflowText).not.toMatch(/write-all|id-token|pull_request_target/);
   });
 
@@ -194,6 +194,21 @@ for (const o of docs) console.log(JSON.stringify(o.spec.generators[0].list.eleme
 `,
   );
   chmodSync(join(bin, 'yq'), 0o755);
+  // GitHub's API as the workflow asks it: the green CI runs of pushes of a commit ($GREEN_SHAS).
+  writeFileSync(
+    join(bin, 'gh'),
+    `#!/usr/bin/env node
+const args = process.argv.slice(2);
+const expected = ['api', '-X', 'GET', 'repos/' + process.env.GITHUB_REPOSITORY + '/actions/workflows/ci.yml/runs', '-f'];
+if (JSON.stringify(args.slice(0, 5)) !== JSON.stringify(expected) || !args.includes('event=push') || !args.includes('status=success') || args[args.length - 1] !== '.total_count') {
+  console.error('gh stub: unexpected arguments ' + JSON.stringify(args)); process.exit(2);
+}
+if (!process.env.GH_TOKEN) { console.error('gh stub: no GH_TOKEN'); process.exit(4); }
+const sha = args.find((a) => a.startsWith('head_sha=')).slice('head_sha='.length);
+console.log((process.env.GREEN_SHAS || '').split(' ').includes(sha) ? 1 : 0);
+`,
+  );
+  chmodSync(join(bin, 'gh'), 0o755);
   return { dir, origin, events, bin, first, second };
 }
 
@@ -301,6 +316,18 @@ describe('promotion, run against a scratch remote and a fake Argo CD', () => {
     const r = await runScript(stepRun('Resolve the commit to promote'), work, env(s, work, 'http://127.0.0.1:9', { INPUT_COMMIT: topic }));
     expect(r.code, r.output).not.toBe(0);
     expect(r.output).toContain('is not on main');
+  });
+
+  it('refuses a manual run for a commit CI has not passed, and takes one it has', async () => {
+    const s = scratch();
+    const work = checkout(s, 'manual');
+    const manual = (green: string) => env(s, work, 'http://127.0.0.1:9', { INPUT_COMMIT: s.second, GITHUB_EVENT_NAME: 'workflow_dispatch', GITHUB_REPOSITORY: 'bookedbarber/gitops', GH_TOKEN: 't', GREEN_SHAS: green });
+    const refused = await runScript(stepRun('Resolve the commit to promote'), work, manual(s.first));
+    expect(refused.code, refused.output).not.toBe(0);
+    expect(refused.output).toContain(`${s.second} has no successful CI run`);
+    const taken = await runScript(stepRun('Resolve the commit to promote'), work, manual(`${s.first} ${s.second}`));
+    expect(taken.code, taken.output).toBe(0);
+    expect(readFileSync(join(s.dir, 'manual.env'), 'utf8')).toBe(`COMMIT=${s.second}\n`);
   });
 
   it('moves each wave only after the previous wave is Synced and Healthy at the commit, wave 1 first', async () => {

@@ -224,7 +224,7 @@ function checkout(s: Scratch, name: string): string {
  * OutOfSync/Progressing on the first answer about a new revision, then Synced and Healthy -
  * unless `degrade` names it, then it stays Degraded.
  */
-async function fakeArgoCd(s: Scratch, options: { token: string; degrade?: string }): Promise<{ server: Server; url: string; calls: string[] }> {
+async function fakeArgoCd(s: Scratch, options: { token: string; degrade?: string; unavailable?: { app: string; requests: number } }): Promise<{ server: Server; url: string; calls: string[] }> {
   const branchOf = new Map(rolloutWaves(shippedPlan()).flatMap((w) => w.applications.map((a) => [a, w.targetRevision] as const)));
   const seen = new Map<string, number>();
   const calls: string[] = [];
@@ -232,6 +232,12 @@ async function fakeArgoCd(s: Scratch, options: { token: string; degrade?: string
     const url = new URL(req.url ?? '/', 'http://x');
     const app = decodeURIComponent(url.pathname.replace('/api/v1/applications/', ''));
     calls.push(`${req.headers.authorization} ${url.pathname}${url.search}`);
+    // An outage: the first requests about one Application get 503 (curl retries each call).
+    if (options.unavailable?.app === app && options.unavailable.requests > 0) {
+      options.unavailable.requests--;
+      res.writeHead(503).end();
+      return;
+    }
     const branch = branchOf.get(app);
     if (req.headers.authorization !== `Bearer ${options.token}` || !branch) {
       res.writeHead(branch ? 401 : 404).end();
@@ -359,6 +365,21 @@ describe('promotion, run against a scratch remote and a fake Argo CD', () => {
       fake.server.close();
     }
   });
+
+  it('rides out Argo CD not answering: the wave waits and the promotion completes', async () => {
+    const s = scratch();
+    // Four requests: one whole call of app_state (curl tries once and retries three times).
+    const fake = await fakeArgoCd(s, { token, unavailable: { app: waves[1]!.applications[0]!, requests: 4 } });
+    try {
+      const work = checkout(s, 'outage');
+      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second }));
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toContain(`could not read ${waves[1]!.applications[0]} from Argo CD; asking again`);
+      for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.second);
+    } finally {
+      fake.server.close();
+    }
+  }, 60_000);
 
   it('stops at a wave that degrades: later waves keep running the previous commit', async () => {
     const s = scratch();

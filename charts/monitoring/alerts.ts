@@ -230,9 +230,9 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
       team: 'platform',
       summary: 'Postgres {{ $labels.pod }} fails to archive WAL',
       description:
-        'The primary {{ $labels.pod }} ({{ $labels.' + POSTGRES_SCOPE_LABEL + ' }}, {{ $externalLabels.region }}) has failed to archive WAL to object storage ' +
-        'without a single success for several minutes. Point-in-time recovery and the DR site\'s fallback stop at the last archived segment, ' +
-        'and unarchived WAL piles up on the primary\'s volume until it fills.',
+        'Member {{ $labels.pod }} ({{ $labels.' + POSTGRES_SCOPE_LABEL + ' }}, {{ $externalLabels.region }}) has failed to archive WAL to object storage ' +
+        'without a single success for several minutes (every member archives what it writes or receives). On the primary, point-in-time recovery ' +
+        'and the DR site\'s fallback stop at the last archived segment; on any member, unarchived WAL piles up on its volume until it fills.',
       runbook: 'postgres-wal-archiving',
     },
     {

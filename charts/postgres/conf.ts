@@ -10,6 +10,7 @@ import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { parseQuantity } from '../../regions/quantity';
 import { BOOKINGS_DATABASE, POSTGRES_PORTS, POSTGRES_USERS } from './names';
+import { ARCHIVE_WAL_SCRIPT } from './archive';
 
 /** Where the pods mount the files of this module and the TLS Secret. */
 export const POSTGRES_PATHS = {
@@ -61,18 +62,8 @@ export function patroniManagedParameters(plan: RegionPlan, shard: ShardConfig): 
   };
 }
 
-/**
- * archive_command / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX,
- * credentials). Every member pushes (`archive_mode = always`), replicas and standby members too:
- * a segment the primary had not uploaded when it was lost reaches the bucket from the replicas
- * that received it, and the promoted replica, which never archives what it did not write itself
- * (Postgres' "Continuous Archiving in Standby"), leaves no hole in the archive for PITR to stop at.
- * A segment already archived is downloaded and compared, never uploaded twice:
- * WALG_PREVENT_WAL_OVERWRITE (walg.ts) succeeds on equal content ("already archived with equal
- * content, skipping") and refuses different content, which then stays in that member's pg_wal and
- * pages through the archive alert.
- */
-const WALG_ARCHIVE_COMMAND = 'wal-g wal-push "%p"';
+/** archive_command (charts/postgres/archive.ts: every member pushes) / restore_command through WAL-G (environment from the pod: WALG_*_PREFIX, credentials). */
+const WALG_ARCHIVE_COMMAND = `${POSTGRES_PATHS.configDir}/${ARCHIVE_WAL_SCRIPT} "%p"`;
 export const WALG_RESTORE_COMMAND = 'wal-g wal-fetch "%f" "%p"';
 
 /** Every parameter of postgresql.conf, in file order. Exported for tests and patroni.yml. */
@@ -95,7 +86,7 @@ export function postgresParameters(plan: RegionPlan, shard: ShardConfig): Record
     huge_pages: 'try',
     // always, on both sites and every member: a standby site archives what it receives, so the
     // shard's WAL is in a second bucket of its residency whichever site is active, and replicas
-    // archive what the primary may not have (WALG_ARCHIVE_COMMAND). The same on both sites: a
+    // archive what the primary may not have (archive.ts). The same on both sites: a
     // promotion changes no parameter that needs a restart.
     archive_mode: 'always',
     archive_command: WALG_ARCHIVE_COMMAND,

@@ -20,6 +20,7 @@ import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
 import type { HardenedContainerProps } from '../lib/hardened-pod';
 import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { ARCHIVE_WAL_SCRIPT, renderArchiveWalScript } from './archive';
 import { PATRONI_REST_USER } from './topology';
 import { BASE_BACKUP_SCRIPT, EXPORTER_QUERIES_FILE, renderExporterQueries, BASE_BACKUP_SCRIPT_ITEM, baseBackupContainer, renderBaseBackupScript, type BaseBackupOptions } from './backup';
 import { BASE_BACKUP_AGE_FUNCTION, BOOTSTRAP_PASSWORDS, renderBootstrapSql, renderPostBootstrapScript } from './bootstrap';
@@ -83,6 +84,7 @@ export class PostgresShard extends Construct {
         'bootstrap.sql': renderBootstrapSql(),
         'post-bootstrap.sh': renderPostBootstrapScript(POSTGRES_PATHS.configDir),
         [BASE_BACKUP_SCRIPT]: renderBaseBackupScript(),
+        [ARCHIVE_WAL_SCRIPT]: renderArchiveWalScript(POSTGRES_PORTS.patroni.port),
         [EXPORTER_QUERIES_FILE]: renderExporterQueries(BASE_BACKUP_AGE_FUNCTION),
       },
     });
@@ -182,6 +184,7 @@ export class PostgresShard extends Construct {
               { key: 'bootstrap.sql', path: 'bootstrap.sql', mode: 0o444 },
               { key: 'post-bootstrap.sh', path: 'post-bootstrap.sh', mode: 0o555 },
               BASE_BACKUP_SCRIPT_ITEM,
+              { key: ARCHIVE_WAL_SCRIPT, path: ARCHIVE_WAL_SCRIPT, mode: 0o555 },
             ],
           },
         },

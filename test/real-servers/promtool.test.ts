@@ -388,7 +388,8 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
       { interval: '1m', input_series: [stuck, replica(0), writes(500), ...others], alert_rule_test: [lagAlert('2m', false), lagAlert('5m', true)] },
       // Idle primary: nothing new to lose, however old the last segment.
       { interval: '1m', input_series: [stuck, replica(0), writes(0), ...others], alert_rule_test: [lagAlert('10m', false)] },
-      // A replica's archiver pushes nothing (only the lock holder archives): never judged.
+      // A replica archives only what it receives: its age says nothing about the RPO, never judged
+      // here (PostgresWalArchiveFailing covers a replica whose archiver fails).
       { interval: '1m', input_series: [stuck, replica(1), writes(500), ...others], alert_rule_test: [lagAlert('10m', false)] },
       // Healthy: archive_timeout switches segments, the age stays within the RPO.
       { interval: '1m', input_series: [pgSeries('pg_stat_archiver_last_archive_age', pgPod, '20 5 15 20 10 5 15 20 10 5 15 20 10 5 15'), replica(0), writes(500), ...others],

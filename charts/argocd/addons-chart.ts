@@ -118,13 +118,14 @@ export class PlatformAddonsChart extends GlobalChart {
       },
     });
     // cdk8s drops null values from props; a JSON patch keeps them, so Helm removes the default.
+    // (Patched at spec.source: an add-on that also syncs region files has spec.sources instead.)
+    if ((addon.unset ?? []).length > 0 && files.length > 0) throw new Error(`add-on ${addon.id}: unset and regionFiles together are not supported`);
     for (const path of addon.unset ?? []) {
       const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], addon.values);
       if (typeof parent !== 'object' || parent === null) {
         throw new Error(`add-on ${addon.id}: cannot unset ${path.join('.')}: ${path.slice(0, -1).join('.')} is not an object in its values`);
       }
-      const chartAt = files.length > 0 ? ['spec', 'sources', '0'] : ['spec', 'source'];
-      const pointer = [...chartAt, 'helm', 'valuesObject', ...path].map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+      const pointer = ['spec', 'source', 'helm', 'valuesObject', ...path].map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
       application.addJsonPatch(JsonPatch.add(`/${pointer}`, null));
     }
   }

@@ -101,8 +101,8 @@ export interface HardenedPodProps {
   readonly terminationGracePeriodSeconds?: number;
   /**
    * Pod label keys that tell revisions apart (`pod-template-hash` for Deployments,
-   * `rollouts-pod-template-hash` for Argo Rollouts), so a rollout spreads the new revision on
-   * its own instead of counting old pods. @default none
+   * `rollouts-pod-template-hash` for Argo Rollouts), so the soft host spread spreads the new
+   * revision on its own; the hard zone spread counts every revision (see zoneSpread). @default none
    */
   readonly spreadMatchLabelKeys?: readonly string[];
   /** Pod annotations (sidecar sizing, scrape settings). @default none */

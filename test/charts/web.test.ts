@@ -137,7 +137,7 @@ describe('WebChart: autoscaling and availability', () => {
     expect(vpa.spec.resourcePolicy.containerPolicies[0]).toMatchObject({ containerName: 'web', ...plan.global.workloads.web.vpa });
   });
 
-  it('spreads pods over zones per revision and budgets disruptions over the Rollout pods', () => {
+  it('spreads pods over zones (every revision counted) and hosts (per revision), and budgets disruptions over the Rollout pods', () => {
     // The hard zone spread counts every revision (as Karpenter does); the soft host spread each one.
     const [zone, host] = rollout.spec.template.spec.topologySpreadConstraints;
     expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });

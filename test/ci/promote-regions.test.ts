@@ -381,6 +381,22 @@ describe('promotion, run against a scratch remote and a fake Argo CD', () => {
     }
   }, 60_000);
 
+  it('stops at once when Argo CD refuses the token: no wait for the wave\'s deadline, no branch moved', async () => {
+    const s = scratch();
+    const fake = await fakeArgoCd(s, { token });
+    try {
+      const work = checkout(s, 'refused');
+      const started = Date.now();
+      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second, ARGOCD_AUTH_TOKEN: 'wrong', WAVE_TIMEOUT_SECONDS: '600' }));
+      expect(r.code, r.output).not.toBe(0);
+      expect(r.output).toContain('Argo CD refused the token reading');
+      expect(Date.now() - started).toBeLessThan(60_000);
+      for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.first);
+    } finally {
+      fake.server.close();
+    }
+  }, 90_000);
+
   it('stops at a wave that degrades: later waves keep running the previous commit', async () => {
     const s = scratch();
     const fake = await fakeArgoCd(s, { token, degrade: waves[1]!.applications[0] });

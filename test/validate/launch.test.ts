@@ -55,4 +55,27 @@ describe('npm run validate (the bundled launcher)', () => {
     expect(viaOther.status, viaOther.stderr).toBe(0);
     expect(viaOther.stdout).toBe(launch(WIRING).stdout);
   }, 180_000);
+
+  it('keeps V8\'s code cache for a run that validated a tree, not for --help or a usage error', () => {
+    expect(launch(['--help']).status).toBe(0);
+    const bundle = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'validate.cjs');
+    // A copy in a folder of its own inside the clone (the bundle finds the repository above itself),
+    // so no other test's validate writes its cache meanwhile.
+    const dir = fs.mkdtempSync(path.join(path.dirname(bundle), '..', 'validate-code-cache-test-'));
+    const runner = path.join(dir, 'run.cjs');
+    fs.copyFileSync(bundle, path.join(dir, 'validate.cjs'));
+    fs.writeFileSync(runner, `require(${JSON.stringify(path.join(REPO_ROOT, 'tools', 'bundle.cjs'))}).runBundle(__dirname + '/validate.cjs');\n`);
+    const run = (args: string[]) => spawnSync(process.execPath, [runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status;
+    const codeCache = () => fs.readdirSync(dir).filter((name) => name.endsWith('.v8'));
+    try {
+      expect(run([...WIRING, '--help'])).toBe(0);
+      expect(codeCache()).toEqual([]);
+      expect(run([...WIRING, '--no-such-flag'])).toBe(2);
+      expect(codeCache()).toEqual([]);
+      expect(run([...WIRING, 'dist'])).toBe(0);
+      expect(codeCache()).toEqual([`validate.${process.version}.v8`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

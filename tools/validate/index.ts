@@ -26,6 +26,7 @@ import { checkNamespacePodSecurity } from './policy/namespaces';
 import { checkPodSecurity } from './policy/pod-security';
 import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
 import { checkGatewayHosts } from './policy/istio';
+import { checkLimitRangeMax, checkQuotaHoldsWorkloads } from './policy/quotas';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -60,6 +61,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs,
+  checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 
 function toEntries(objects: LoadedObject[]): Entry[] {

@@ -1,0 +1,83 @@
+/**
+ * Rules `quota-holds-workloads` and `limit-range-max` on the rendered tree: a namespace's
+ * ResourceQuota admits what its workloads ask for at their maxima, and no container asks for more
+ * than its namespace's LimitRange allows one container. Both are what the API server would refuse
+ * (pods or claims), with nothing else in the YAML saying so. Run on the committed eu-central-1
+ * and eu-west-1 folders (a standby region and a serving one), changed one value at a time.
+ */
+import { describe, expect, it } from 'vitest';
+import { type LoadedObject, validateObjects } from '../../tools/validate';
+import { distObjects } from '../support/dist';
+
+const REGIONS = ['eu-central-1', 'eu-west-1'];
+
+function region(): LoadedObject[] {
+  const indexes = new Map<string, number>();
+  return distObjects()
+    .filter((o) => REGIONS.includes(o.folder))
+    .map((o) => {
+      const file = `${o.folder}/${o.file}`;
+      const index = indexes.get(file) ?? 0;
+      indexes.set(file, index + 1);
+      return { file, index, object: o.object, region: o.folder };
+    });
+}
+
+const find = (objects: LoadedObject[], folder: string, kind: string, name: string): any =>
+  objects.find((o) => o.region === folder && (o.object as any).kind === kind && (o.object as any).metadata.name === name)!.object;
+
+const findings = (objects: LoadedObject[]) =>
+  validateObjects(objects, { schemaDir: null }).findings.filter((f) => f.rule === 'quota-holds-workloads' || f.rule === 'limit-range-max');
+
+describe('quotas and LimitRanges hold the rendered workloads', () => {
+  it('finds nothing in the shipped tree', () => {
+    expect(findings(region())).toEqual([]);
+  });
+
+  it('finds a data quota too small for the Postgres DR site (the standby region, memory)', () => {
+    const objects = region();
+    // The DR site of shard 3 requests 2 x (16Gi Postgres + sidecars) in eu-central-1.
+    find(objects, 'eu-central-1', 'ResourceQuota', 'bookedbarber-data-quota').spec.hard['requests.memory'] = '32Gi';
+    const [f, ...rest] = findings(objects);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ file: 'eu-central-1/namespaces.yaml', rule: 'quota-holds-workloads', path: 'spec.hard["requests.memory"]' });
+    expect(f!.message).toContain('over the quota\'s 32Gi');
+    expect(f!.message).toContain('StatefulSet bookedbarber-postgres-shard-3-dr');
+    expect(f!.hint).toContain('regions/eu-central-1.yaml');
+  });
+
+  it('counts volume claims against requests.storage, and pods, CPU per quota', () => {
+    const objects = region();
+    const hard = find(objects, 'eu-west-1', 'ResourceQuota', 'bookedbarber-data-quota').spec.hard;
+    hard['requests.storage'] = '1Ti';
+    hard.pods = '5';
+    hard['requests.cpu'] = '4';
+    expect(findings(objects).map((f) => `${f.file} ${f.path}`).sort()).toEqual([
+      'eu-west-1/namespaces.yaml spec.hard.pods',
+      'eu-west-1/namespaces.yaml spec.hard["requests.cpu"]',
+      'eu-west-1/namespaces.yaml spec.hard["requests.storage"]',
+    ]);
+  });
+
+  it('counts a Rollout\'s second stack at release in the app namespace', () => {
+    const objects = region();
+    const quota = find(objects, 'eu-west-1', 'ResourceQuota', 'bookedbarber-app-quota').spec.hard;
+    const hpa = find(objects, 'eu-west-1', 'HorizontalPodAutoscaler', 'bookedbarber-api');
+    const web = find(objects, 'eu-west-1', 'HorizontalPodAutoscaler', 'bookedbarber-web');
+    // Room for each Rollout at its maximum once, not twice: a release would be refused.
+    quota.pods = String(hpa.spec.maxReplicas + web.spec.maxReplicas + 10);
+    expect(findings(objects).map((f) => `${f.rule} ${f.path}`)).toEqual(['quota-holds-workloads spec.hard.pods']);
+  });
+
+  it('finds a container over its namespace\'s LimitRange maximum', () => {
+    const objects = region();
+    const sts = find(objects, 'eu-west-1', 'StatefulSet', 'bookedbarber-postgres-shard-3');
+    const postgres = sts.spec.template.spec.containers.find((c: any) => c.name === 'postgres');
+    postgres.resources.limits.memory = '160Gi';
+    const out = findings(objects);
+    expect(out.filter((f) => f.rule === 'limit-range-max').map((f) => `${f.file} ${f.path}`)).toEqual([
+      'eu-west-1/postgres.yaml spec.template.spec (container postgres).resources.limits.memory',
+    ]);
+    expect(out.find((f) => f.rule === 'limit-range-max')!.message).toContain('over the 64Gi LimitRange');
+  });
+});

@@ -96,9 +96,9 @@ export class SourceFile {
         // Duplicate keys are reported below with both lines.
         if (error.code === 'DUPLICATE_KEY') continue;
         const offset = error.pos[0];
-        const explained = explainParseError(error.code, this.text, offset);
+        const explained = explainParseError(error.code, this.text, offset, error.message);
         if (explained) {
-          problems.push({ offset, ...explained });
+          problems.push({ ...explained, offset: explained.offset ?? offset });
         } else {
           // The parser's own words, with the line they are about (its column can be far from the cause).
           const start = this.text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;

@@ -254,10 +254,24 @@ export function duplicateKeys(doc: Document.Parsed, lineOf: (offset: number) => 
  * Friendlier words for the parser's own errors, by error code. Returns undefined for codes that
  * keep the parser's message.
  */
-export function explainParseError(code: string, text: string, offset: number): Omit<TextProblem, 'offset'> | undefined {
+export function explainParseError(code: string, text: string, offset: number, message = ''): (Omit<TextProblem, 'offset'> & { offset?: number }) | undefined {
   const lineEnd = text.indexOf('\n', offset);
   const line = text.slice(offset, lineEnd === -1 ? undefined : lineEnd).replace(/\r$/, '');
   switch (code) {
+    case 'MISSING_CHAR': {
+      // The parser notices a quote that never closes only at the end of the file: point at the
+      // line that opened it instead (the nearest line before with an odd number of that quote).
+      const quote = /closing (["'])quote/.exec(message)?.[1];
+      const opened = quote === undefined ? undefined : unclosedQuoteLine(text, offset, quote);
+      if (opened === undefined) return undefined;
+      const kind = quote === '"' ? 'double' : 'single';
+      return {
+        offset: opened.offset,
+        found: `a ${kind}-quoted value that never closes: ${JSON.stringify(opened.text.trim())} (YAML reads every line after it into the value)`,
+        expected: `a closing ${quote} at the end of the value`,
+        fix: `add the closing ${quote} at the end of the value on this line, or remove the opening one`,
+      };
+    }
     case 'MULTIPLE_DOCS':
       return {
         found: `a second YAML document: "${line.trim() || '---'}" starts one`,
@@ -273,6 +287,24 @@ export function explainParseError(code: string, text: string, offset: number): O
     default:
       return undefined;
   }
+}
+
+/**
+ * The line (offset of its start, and text) that opens the quoted value the parser found unclosed
+ * at `end`: the nearest line before it with an odd number of `quote` characters outside a comment
+ * (a doubled '' inside single quotes, and \" inside double quotes, are not quotes).
+ */
+function unclosedQuoteLine(text: string, end: number, quote: string): { offset: number; text: string } | undefined {
+  let lineEnd = Math.min(end, text.length);
+  while (lineEnd > 0) {
+    const start = text.lastIndexOf('\n', lineEnd - 1) + 1;
+    const line = text.slice(start, lineEnd).replace(/\r?\n?$/, '');
+    const code = line.replace(/(^|\s)#.*$/, '');
+    const bare = quote === '"' ? code.replace(/\\./g, '') : code.replace(/''/g, '');
+    if ((bare.split(quote).length - 1) % 2 === 1) return { offset: start, text: line };
+    lineEnd = start - 1;
+  }
+  return undefined;
 }
 
 /**

@@ -136,6 +136,17 @@ describe('YAML structure', () => {
     expect(issue.fix).toContain('replace the tab(s)');
   });
 
+  it('a quote that never closes is reported at the line that opened it, not at the end of the file', () => {
+    const line = lineOf('us-east-1.yaml', '  bucket: s3://bookedbarber-pitr-us-east-1');
+    for (const quote of ['"', "'"]) {
+      const dir = regionsWithText('us-east-1.yaml', '  bucket: s3://bookedbarber-pitr-us-east-1', `  bucket: ${quote}s3://bookedbarber-pitr-us-east-1`);
+      const issue = only(configError(dir).issues, 'us-east-1.yaml');
+      expect(issue.line, quote).toBe(line);
+      expect(issue.found).toBe(`a ${quote === '"' ? 'double' : 'single'}-quoted value that never closes: ${JSON.stringify(`bucket: ${quote}s3://bookedbarber-pitr-us-east-1`)} (YAML reads every line after it into the value)`);
+      expect(issue.fix).toBe(`add the closing ${quote} at the end of the value on this line, or remove the opening one`);
+    }
+  });
+
   it('billion laughs: alias expansion beyond the bound is refused at the alias, fast', () => {
     const laughs = ['lol0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i <= 9; i++) laughs.push(`lol${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);

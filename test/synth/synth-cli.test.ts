@@ -86,6 +86,14 @@ describe('npm run synth', () => {
     expect(tree['argocd/argocd.yaml']).toBe('someone else\n');
   });
 
+  it('renders a region named twice once', () => {
+    const out = copyOfDist();
+    const result = runSynth(['--out', out, '--region', 'eu-west-1', '--region', 'eu-west-1']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.match(/^synth: eu-west-1 /gm)).toHaveLength(1);
+    expect(readTree(out)['eu-west-1/namespaces.yaml']).toBe(committed['eu-west-1/namespaces.yaml']);
+  });
+
   it('rejects an unknown region (listing the known ones) and an unknown flag as usage errors (exit 2)', () => {
     const unknown = runSynth(['--out', copyOfDist(), '--region', 'mars-north-1']);
     expect(unknown.status).toBe(2);

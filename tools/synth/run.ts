@@ -362,7 +362,8 @@ function parseCommand(argv: readonly string[], root: string): Command | number {
     options: {
       regionsDir: args.values.regions ? path.resolve(args.values.regions) : path.join(root, 'regions'),
       distDir: outDir ? path.resolve(outDir) : path.join(root, 'dist'),
-      only: args.values.region,
+      // A region named twice is rendered once (the swap would otherwise meet its own folder).
+      only: args.values.region ? [...new Set(args.values.region)] : undefined,
       log: (line) => process.stdout.write(`synth: ${line}\n`),
       debug: args.values.debug ?? false,
     },

@@ -54,6 +54,9 @@ export const shardsHaveResidentDrSite: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
   for (const home of regions) {
     home.config.shards.forEach((shard, index) => {
+      // A shard whose residency is not its home region's is reported as such (invariants.ts):
+      // judging its DR site by that residency would only suggest moving the DR site too.
+      if (shard.residency !== home.config.residency) return;
       const path = ['shards', index, 'disasterRecovery', 'region'];
       const dr = shard.disasterRecovery.region;
       const site = byName.get(dr);

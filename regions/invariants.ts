@@ -139,7 +139,7 @@ const shardResidencyMatchesRegion: Invariant = ({ regions }) =>
               ['shards', index, 'residency'],
               JSON.stringify(shard.residency),
               `"${region.config.residency}", the residency of region ${region.config.name}`,
-              `home shard ${shard.id} in a region whose residency is "${shard.residency}"`,
+              `set shards[${index}].residency to "${region.config.residency}"; if the shard's data must live in "${shard.residency}", home shard ${shard.id} in a region of that residency instead`,
             ),
           ],
     ),
@@ -657,5 +657,10 @@ const INVARIANTS: readonly Invariant[] = [
 ];
 
 export function checkInvariants(model: LoadedModel): ConfigIssue[] {
+  // A region whose name is not its file's (a typo in name, a copied file) is judged by nothing
+  // else: every other check would read it as that other region (its zones, its KMS key, its
+  // load balancer) and suggest "fixes" that make it so.
+  const identity = regionNamesAreUniqueAndMatchFiles(model);
+  if (identity.length > 0) return identity;
   return INVARIANTS.flatMap((invariant) => invariant(model));
 }

@@ -47,12 +47,11 @@ describe('region invariants', () => {
     expect(issue.expected).toContain('inside the franchise ID space 1..100000');
   });
 
-  it('a shard whose residency differs from its region fails (and so does its EU DR site, outside the new residency)', () => {
-    const issues = issuesFor((f) => (f['eu-west-1.yaml'].shards[0].residency = 'us'));
-    expect(issues.map((i) => `${i.file.split('/').pop()} ${formatPath(i.path)}`)).toEqual(['eu-west-1.yaml shards[0].residency', 'eu-west-1.yaml shards[0].disasterRecovery.region']);
-    expect(issues[0].expected).toContain('"eu"');
-    expect(issues[1].found).toBe('"eu-central-1" (residency "eu")');
-    expect(issues[1].fix).toBe('set it to one of us-east-1, us-west-2');
+  it('a shard whose residency differs from its region fails once, with the typo\'s fix first (its DR site is not judged by the wrong residency)', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].shards[0].residency = 'us')));
+    expect(formatPath(issue.path)).toBe('shards[0].residency');
+    expect(issue.expected).toContain('"eu"');
+    expect(issue.fix).toBe('set shards[0].residency to "eu"; if the shard\'s data must live in "us", home shard 3 in a region of that residency instead');
   });
 
   it('duplicate shard ids fail', () => {
@@ -72,6 +71,12 @@ describe('region invariants', () => {
     expect(issues.some((i) => i.expected.includes('not used by'))).toBe(true);
     // Two files with one name are one problem (regions/load.ts): the fix is the copy's own name.
     expect(issues.some((i) => i.fix?.includes('set its name to "us-west-2"'))).toBe(true);
+  });
+
+  it('a typo in a region\'s name is the only problem reported: nothing judges the file as that other region', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].name = 'eu-west-2')));
+    expect(formatPath(issue.path)).toBe('name');
+    expect(issue.expected).toBe('the file name without .yaml ("eu-west-1")');
   });
 
   it('duplicate rollout waves fail', () => {

@@ -472,6 +472,39 @@ function labelValueProblem(value: string): Problem | undefined {
   return undefined;
 }
 
+/**
+ * An image's version: a tag that is a label value, never "latest" (it moves: the same config would
+ * run other code tomorrow), and without a digest or repository glued on (those have fields).
+ */
+function imageVersionProblem(value: string): Problem | undefined {
+  const at = value.indexOf('@');
+  if (at !== -1) {
+    return { detail: 'a digest after the tag (the digest has a field of its own)', fix: `write version: ${JSON.stringify(value.slice(0, at))} and digest: ${JSON.stringify(value.slice(at + 1))}` };
+  }
+  if (value.includes('/') || value.includes(':')) {
+    const tag = value.slice(Math.max(value.lastIndexOf(':'), value.lastIndexOf('/')) + 1);
+    return { detail: 'a repository or "name:" before the tag (the repository has a field of its own)', fix: `write version: ${JSON.stringify(tag)} (the tag alone)` };
+  }
+  if (value.toLowerCase() === 'latest') return { detail: '"latest" moves: the same config would pull other code tomorrow', fix: 'pin the release: its version tag, e.g. 2.14.3' };
+  return labelValueProblem(value);
+}
+
+/** An image repository: registry[:port]/path, lower case, without a tag or digest (they have fields). */
+function imageRepositoryProblem(value: string): Problem | undefined {
+  const scheme = /^[a-z]+:\/\//i.exec(value);
+  if (scheme) return { detail: `a URL scheme ${JSON.stringify(scheme[0])} (an image reference has none)`, fix: `write ${JSON.stringify(value.slice(scheme[0].length))}` };
+  const at = value.indexOf('@');
+  if (at !== -1) return { detail: 'a digest after the repository (the digest has a field of its own)', fix: `write repository: ${JSON.stringify(value.slice(0, at))} and digest: ${JSON.stringify(value.slice(at + 1))}` };
+  const slash = value.lastIndexOf('/');
+  const colon = value.lastIndexOf(':');
+  if (colon > slash && slash !== -1) {
+    return { detail: `the tag ${JSON.stringify(value.slice(colon + 1))} after the repository (the version has a field of its own)`, fix: `write repository: ${JSON.stringify(value.slice(0, colon).toLowerCase())} and put the tag in version${value.slice(colon + 1) === 'latest' ? ' (a pinned release, never "latest")' : ''}` };
+  }
+  if (value !== value.toLowerCase()) return { detail: 'upper-case letters (repository names are lower case)', fix: `write ${JSON.stringify(value.toLowerCase())}` };
+  if (slash === -1) return { detail: 'no registry or path (e.g. ghcr.io/<owner>/<image>)', fix: 'write the full repository: registry host, then the path' };
+  return undefined;
+}
+
 function httpsUrlProblem(text: string): Problem | undefined {
   if (/\s/.test(text)) return { detail: 'whitespace in a URL', fix: 'remove the spaces (percent-encode a space as %20)' };
   if (text.length > 2048) return { detail: `${text.length} characters`, fix: 'use a URL of at most 2048 characters' };
@@ -588,6 +621,8 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
   'dns-label': simple('an RFC 1123 label: at most 63 characters, a-z, 0-9 and "-", starting and ending with a letter or digit', (text) => labelProblem(text, 'name')),
   hostname: simple('an RFC 1123 host name: dot-separated labels of a-z, 0-9 and "-" (each at most 63 characters), at most 253 in all, ending with a top-level domain', hostnameProblem),
   'label-value': simple('a Kubernetes label value: at most 63 characters, A-Z a-z 0-9 - _ ., starting and ending with a letter or digit', labelValueProblem),
+  'image-version': simple('a release version tag (a Kubernetes label value: at most 63 characters, A-Z a-z 0-9 - _ .), never "latest", without repository or digest', imageVersionProblem),
+  'image-repository': simple('an image repository without tag or digest, lower case: registry[:port]/path, e.g. ghcr.io/bookedbarber/booking-api', imageRepositoryProblem),
   'https-url': simple('an https:// URL with a host name, no credentials, at most 2048 characters', httpsUrlProblem),
   email: simple('an e-mail address (RFC 5321/5322): mailbox@domain, plain ASCII, at most 254 characters', emailProblem),
   'host-port': simple('host:port, an RFC 1123 host name and a TCP port 1-65535', hostPortProblem),

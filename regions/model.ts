@@ -113,7 +113,7 @@ const RedisTier = (description: string) =>
 const Version = Type.String({
   pattern: '^(?!latest$)[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$',
   maxLength: 63,
-  format: 'label-value',
+  format: 'image-version',
   description:
     'Release version: the image tag and the app.kubernetes.io/version label (e.g. 2.14.3, 3.3-p3; never "latest"); a Kubernetes label value, so at most 63 characters starting and ending with a letter or digit',
 });
@@ -122,6 +122,7 @@ export const ImageRelease = Strict(
   {
     repository: Type.String({
       pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$',
+      format: 'image-repository',
       maxLength: 255,
       description: 'Image repository without tag, e.g. ghcr.io/bookedbarber/api (at most 255 characters: the OCI distribution limit of a repository name)',
     }),

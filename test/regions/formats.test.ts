@@ -192,3 +192,30 @@ describe('names, host names, URLs, e-mail, label values', () => {
     expect(explained.fix).toBe('type the plain letter \'o\': "franchise-ops@bookedbarber.com"');
   });
 });
+
+describe('image references (releases in global.yaml and versions.yaml)', () => {
+  const version = { format: 'image-version', pattern: '^(?!latest$)[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$', maxLength: 63 };
+  const repository = { format: 'image-repository', pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$', maxLength: 255 };
+
+  it('accepts a pinned tag and a lower-case repository, with or without a registry port', () => {
+    for (const v of ['2.14.3', '3.3-p3', 'v0.15.0']) expect(isValidFormat('image-version', v), v).toBe(true);
+    for (const r of ['ghcr.io/bookedbarber/booking-api', 'registry.internal:5000/team/app']) expect(isValidFormat('image-repository', r), r).toBe(true);
+  });
+
+  it.each([
+    ['latest', 'pin the release: its version tag, e.g. 2.14.3'],
+    ['2.14.3@sha256:abc', 'write version: "2.14.3" and digest: "sha256:abc"'],
+    ['booking-api:2.14.3', 'write version: "2.14.3" (the tag alone)'],
+  ])('version %s gets the fix to type', (text, fix) => {
+    expect(explainString(text, version, 'version').fix).toBe(fix);
+  });
+
+  it.each([
+    ['ghcr.io/BookedBarber/booking-api', 'write "ghcr.io/bookedbarber/booking-api"'],
+    ['ghcr.io/bookedbarber/booking-api:latest', 'write repository: "ghcr.io/bookedbarber/booking-api" and put the tag in version (a pinned release, never "latest")'],
+    ['ghcr.io/bookedbarber/booking-api@sha256:abc', 'write repository: "ghcr.io/bookedbarber/booking-api" and digest: "sha256:abc"'],
+    ['https://ghcr.io/bookedbarber/booking-api', 'write "ghcr.io/bookedbarber/booking-api"'],
+  ])('repository %s gets the fix to type', (text, fix) => {
+    expect(explainString(text, repository, 'repository').fix).toBe(fix);
+  });
+});

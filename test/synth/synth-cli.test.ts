@@ -101,5 +101,8 @@ describe('npm run synth', () => {
     const usage = runSynth(['--regoin', 'eu-west-1']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('usage: npm run synth');
+    const folder = runSynth(['--out', copyOfDist(), '--regions', '/nonexistent/regions']);
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toContain('--regions /nonexistent/regions: no such folder');
   });
 });

@@ -357,6 +357,11 @@ function parseCommand(argv: readonly string[], root: string): Command | number {
   // with --stdout) in CDK8S_OUTDIR, relative to where it runs, and lists the YAML it finds there.
   // It also deletes that folder before it runs us, so a failed `cdk8s synth` leaves it empty
   // where a failed `npm run synth` leaves it as it was.
+  // A --regions folder that is not there is a mistyped argument, not a broken config.
+  if (args.values.regions !== undefined && !fs.statSync(args.values.regions, { throwIfNoEntry: false })?.isDirectory()) {
+    process.stderr.write(`--regions ${args.values.regions}: no such folder (it holds global.yaml, versions.yaml and one <region>.yaml per region)\n${USAGE}`);
+    return 2;
+  }
   const outDir = args.values.out ?? process.env.CDK8S_OUTDIR;
   return {
     options: {

@@ -27,6 +27,7 @@ import { checkPodSecurity } from './policy/pod-security';
 import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
 import { checkGatewayHosts } from './policy/istio';
 import { checkLimitRangeMax, checkQuotaHoldsWorkloads } from './policy/quotas';
+import { checkHpaBounds } from './policy/scaling';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -49,7 +50,7 @@ const OBJECT_RULES: ObjectRule[] = [
   // best, kubernetes-models words type errors better than a crashed mapper does.
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
-  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts,
+  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -124,6 +125,7 @@ function run(
     }
   }
   timed('validation: rules', () => {
+    findings.push(...duplicateObjects(entries));
     const ctx = new Context([...entries, ...others]);
     for (const e of entries) {
       const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
@@ -142,6 +144,30 @@ function run(
   }
   flushCodeCaches();
   return { findings: sortFindings(dedupe(findings)), files, objects: entries.length, notes };
+}
+
+/**
+ * Rule `duplicate-object`: one object (group, kind, namespace, name) rendered twice in a region
+ * folder (or in the global one): the region's Application would hold two desired states for it.
+ */
+function duplicateObjects(entries: readonly Entry[]): RawFinding[] {
+  const first = new Map<string, Entry>();
+  const out: RawFinding[] = [];
+  for (const e of entries) {
+    const { apiVersion, kind, metadata } = e.obj;
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !isRecord(metadata) || typeof metadata.name !== 'string') continue;
+    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+    const key = `${e.region ?? ''} ${group}/${kind} ${typeof metadata.namespace === 'string' ? metadata.namespace : ''}/${metadata.name}`;
+    const seen = first.get(key);
+    if (!seen) {
+      first.set(key, e);
+      continue;
+    }
+    out.push({ file: e.file, index: e.index, object: e.id, path: 'metadata.name', rule: 'duplicate-object',
+      message: `${kind} ${metadata.name} is also in ${seen.file} (document ${seen.index + 1}): one object with two desired states, one overwriting the other on every sync`,
+      hint: 'keep one: each object belongs to exactly one file' });
+  }
+  return out;
 }
 
 /** Validates already-parsed objects (tests). The region comes from `region` or the file's folder. */

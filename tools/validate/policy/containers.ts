@@ -27,6 +27,9 @@ export function checkReadOnlyRootFs(e: Entry): RawFinding[] {
   });
 }
 
+/** A Kubernetes quantity (apimachinery resource.ParseQuantity): a decimal number, then a binary or decimal SI suffix or an exponent. */
+const QUANTITY = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$/;
+
 export function checkResources(e: Entry): RawFinding[] {
   return eachTemplate(e, (tpl, out) => {
     for (const c of containersOf(tpl, ['initContainers', 'containers'])) {
@@ -39,6 +42,15 @@ export function checkResources(e: Entry): RawFinding[] {
       if (limits.memory === undefined) missing.push(['limits.memory', 'without a memory limit one leaking pod can take the node down']);
       for (const [field, why] of missing) {
         out.push(finding(e, `${c.path}.resources.${field}`, 'resources', `${containerLabel(c)} has no resources.${field}`, `set it from the region's sizing; ${why}`));
+      }
+      // The API server parses every value as a quantity and refuses the object otherwise; the
+      // schemas type them only as int-or-string.
+      for (const [side, values] of [['requests', requests], ['limits', limits]] as const) {
+        for (const [name, value] of Object.entries(values)) {
+          if (typeof value === 'number' || (typeof value === 'string' && QUANTITY.test(value))) continue;
+          out.push(finding(e, `${c.path}.resources.${side}.${name}`, 'resources', `${containerLabel(c)} has resources.${side}.${name} ${JSON.stringify(value)}, which is not a Kubernetes quantity: the API server refuses the object`,
+            'write a number with an optional suffix and no space: 500m, 2, 512Mi, 10Gi'));
+        }
       }
     }
   });

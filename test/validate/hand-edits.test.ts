@@ -1,0 +1,59 @@
+/**
+ * `npm run validate` over a hand-edited tree: edits the upstream schemas accept (they type each
+ * field alone) but the API server or Argo CD refuses. One committed region folder, one edit at a time.
+ */
+import { describe, expect, it } from 'vitest';
+import { type LoadedObject, validateObjects } from '../../tools/validate';
+import { distObjects } from '../support/dist';
+
+function folder(name = 'eu-west-1'): LoadedObject[] {
+  const indexes = new Map<string, number>();
+  return distObjects()
+    .filter((o) => o.folder === name)
+    .map((o) => {
+      const file = `${o.folder}/${o.file}`;
+      const index = indexes.get(file) ?? 0;
+      indexes.set(file, index + 1);
+      return { file, index, object: o.object, region: o.folder };
+    });
+}
+
+const get = (objects: LoadedObject[], kind: string, name: string): any =>
+  objects.find((o) => (o.object as any).kind === kind && (o.object as any).metadata.name === name)!.object;
+
+const found = (objects: LoadedObject[]) => validateObjects(objects, { schemaDir: null }).findings.map((f) => `${f.rule} ${f.file} ${f.path}`);
+
+describe('hand edits the API server or Argo CD would refuse', () => {
+  it('the committed folder has none of these findings', () => {
+    expect(found(folder())).toEqual([]);
+  });
+
+  it('an autoscaler whose minimum is above its maximum, or whose maximum is 0', () => {
+    const objects = folder();
+    get(objects, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.maxReplicas = 0;
+    const web = get(objects, 'HorizontalPodAutoscaler', 'bookedbarber-web');
+    web.spec.maxReplicas = web.spec.minReplicas - 1;
+    expect(found(objects)).toEqual(expect.arrayContaining([
+      'hpa-bounds eu-west-1/api.yaml spec.maxReplicas',
+      'hpa-bounds eu-west-1/web.yaml spec.minReplicas',
+    ]));
+  });
+
+  it('a resource value that is not a Kubernetes quantity', () => {
+    for (const value of ['512 Mi', '1.5.0Mi', '2 cores']) {
+      const objects = folder();
+      const sts = get(objects, 'StatefulSet', 'bookedbarber-postgres-shard-3');
+      sts.spec.template.spec.containers[0].resources.limits.memory = value;
+      expect(found(objects).filter((f) => f.startsWith('resources ')), value).toEqual([
+        'resources eu-west-1/postgres.yaml spec.template.spec.containers[0].resources.limits.memory',
+      ]);
+    }
+  });
+
+  it('one object in two files', () => {
+    const objects = folder();
+    const copy = objects.find((o) => o.file === 'eu-west-1/web.yaml')!;
+    objects.push({ file: 'eu-west-1/api.yaml', index: 999, object: structuredClone(copy.object), region: 'eu-west-1' });
+    expect(found(objects).filter((f) => f.startsWith('duplicate-object '))).toEqual(['duplicate-object eu-west-1/api.yaml metadata.name']);
+  });
+});

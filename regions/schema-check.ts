@@ -195,10 +195,20 @@ function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
 
 /** What to write when a value has the wrong YAML type. */
 function typeFix(field: string, type: string, data: unknown): string {
+  if (field === '(document)') return 'write the file\'s fields as "key: value" lines (copy an existing region file to start from)';
   switch (type) {
     case 'integer':
-    case 'number':
-      return `write ${field} as a plain ${type}, without quotes`;
+    case 'number': {
+      if (typeof data === 'number') return type === 'integer' ? `write a whole number for ${field}` : `write ${field} as a plain number`;
+      if (typeof data === 'string') {
+        const digits = data.replace(/[\s_,]/g, '');
+        if (/^-?[0-9]+(\.[0-9]+)?$/.test(digits)) {
+          if (type === 'integer' && digits.includes('.')) return `write a whole number for ${field}`;
+          return digits === data.trim() ? `write ${digits}: a plain number, without quotes` : `write ${digits}: a plain number, without "_", "," or spaces`;
+        }
+      }
+      return `write a ${type === 'integer' ? 'whole number' : 'number'} for ${field}`;
+    }
     case 'string':
       return `write ${field} as text; quote it if YAML reads it as something else: "${String(data)}"`;
     case 'array':

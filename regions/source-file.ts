@@ -155,7 +155,9 @@ export class SourceFile {
         const value = isScalar(node) ? node.value : undefined;
         const head = typeof value === 'number' && !Number.isFinite(value) && found.startsWith('null') ? `${value}${found.slice(4)}` : found;
         shown = `${head} — ${surprise.found}`;
-        advice = fix ? `${fix} (${surprise.fix})` : surprise.fix;
+        // The surprise is the cause the reader cannot see: its fix is the one to type (the
+        // generic one, "write it as an integer", would only repeat the expected type).
+        advice = surprise.fix || fix;
       }
     }
     return { file: this.file, line, column: col, path, found: shown, expected, ...(advice ? { fix: advice } : {}) };

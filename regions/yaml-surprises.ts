@@ -332,7 +332,7 @@ export function explainScalar(node: Scalar, text: string, key: string | undefine
       }
       return { found: 'the value is empty, which YAML reads as null', fix: `write a value after "${field}:"` };
     }
-    return { found: `YAML reads ${source} as null; quote it if you mean the text: ${quoted(source)}`, fix: `write a value for ${field}` };
+    return { found: `${source} is YAML's "no value"; quote it if you mean the text: ${quoted(source)}`, fix: `write a value for ${field}` };
   }
   if (typeof value === 'number' && Number.isNaN(value)) {
     return { found: `YAML read ${source} as NaN ("not a number")`, fix: `write a number for ${field}, or quote ${quoted(source)} if you mean the text` };

@@ -147,6 +147,17 @@ describe('YAML structure', () => {
     }
   });
 
+  it('a number written the way people write numbers gets the number to type', () => {
+    const fixOf = (value: string) => only(configError(regionsWithText('us-east-1.yaml', 'rolloutWave: 1', `rolloutWave: ${value}`)).issues, 'us-east-1.yaml').fix;
+    expect(fixOf('1_000')).toBe('write 1000: a plain number, without "_", "," or spaces');
+    expect(fixOf('"1"')).toBe('write 1: a plain number, without quotes');
+    expect(fixOf('1.5')).toBe('write a whole number for rolloutWave');
+    // A YAML surprise is the cause to fix: its own advice, not the generic type's.
+    const none = only(configError(regionsWithText('us-east-1.yaml', 'rolloutWave: 1', 'rolloutWave: null')).issues, 'us-east-1.yaml');
+    expect(none.found).toBe('null — null is YAML\'s "no value"; quote it if you mean the text: "null"');
+    expect(none.fix).toBe('write a value for rolloutWave');
+  });
+
   it('billion laughs: alias expansion beyond the bound is refused at the alias, fast', () => {
     const laughs = ['lol0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i <= 9; i++) laughs.push(`lol${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);

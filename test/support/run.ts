@@ -2,6 +2,7 @@
  * Runs the project's command-line entry points in a child process, as a user would.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './regions';
 
@@ -33,4 +34,25 @@ export function runSynth(args: string[], env: Record<string, string> = {}): RunR
     timeout: 120_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * A copy of the prebuilt bundle `name` (synth, validate) in a folder of its own, run as its
+ * launcher runs it (tools/bundle.cjs runBundle): a test can watch that copy's V8 code cache
+ * without another test's run writing it meanwhile. The folder is inside the clone, since the
+ * bundle finds the repository and node_modules above itself. Build the bundle first (run its
+ * launcher once); `remove` when done.
+ */
+export function isolatedBundle(name: string): { dir: string; run: (args: string[]) => number | null; codeCaches: () => string[]; remove: () => void } {
+  const cache = path.join(REPO_ROOT, 'node_modules', '.cache');
+  const dir = fs.mkdtempSync(path.join(cache, `${name}-code-cache-test-`));
+  const runner = path.join(dir, 'run.cjs');
+  fs.copyFileSync(path.join(cache, 'bookedbarber', `${name}.cjs`), path.join(dir, `${name}.cjs`));
+  fs.writeFileSync(runner, `require(${JSON.stringify(path.join(REPO_ROOT, 'tools', 'bundle.cjs'))}).runBundle(__dirname + '/${name}.cjs');\n`);
+  return {
+    dir,
+    run: (args) => spawnSync(process.execPath, [runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status,
+    codeCaches: () => fs.readdirSync(dir).filter((file) => file.endsWith('.v8')),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/regions';
-import { runTsx } from '../support/run';
+import { isolatedBundle, runTsx } from '../support/run';
 
 const LAUNCH = path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs');
 const BUNDLE = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'synth.cjs');
@@ -48,26 +48,19 @@ describe('npm run synth (the bundled launcher)', () => {
 
   it('keeps V8\'s code cache for a run that wrote a synth, not for --help or a broken region file', () => {
     expect(launch(['--help']).status).toBe(0);
-    // A copy of the bundle in a folder of its own (inside the clone: the bundle finds the
-    // repository and node_modules above itself), so no other test's synth writes its cache.
-    const dir = fs.mkdtempSync(path.join(path.dirname(BUNDLE), '..', 'code-cache-test-'));
-    const runner = path.join(dir, 'run.cjs');
-    fs.copyFileSync(BUNDLE, path.join(dir, 'synth.cjs'));
-    fs.writeFileSync(runner, `require(${JSON.stringify(path.join(REPO_ROOT, 'tools', 'bundle.cjs'))}).runBundle(__dirname + '/synth.cjs');\n`);
-    const run = (args: string[]) => spawnSync(process.execPath, [runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status;
-    const codeCache = () => fs.readdirSync(dir).filter((name) => name.endsWith('.v8'));
+    const bundle = isolatedBundle('synth');
     try {
-      expect(run(['--help'])).toBe(0);
-      expect(codeCache()).toEqual([]);
-      const broken = path.join(dir, 'regions');
+      expect(bundle.run(['--help'])).toBe(0);
+      expect(bundle.codeCaches()).toEqual([]);
+      const broken = path.join(bundle.dir, 'regions');
       fs.cpSync(path.join(REPO_ROOT, 'regions'), broken, { recursive: true });
       fs.appendFileSync(path.join(broken, 'us-east-1.yaml'), 'noSuchField: 1\n');
-      expect(run(['--regions', broken, '--out', path.join(dir, 'out')])).toBe(1);
-      expect(codeCache()).toEqual([]);
-      expect(run(['--out', path.join(dir, 'out')])).toBe(0);
-      expect(codeCache()).toEqual([`synth.${process.version}.v8`]);
+      expect(bundle.run(['--regions', broken, '--out', path.join(bundle.dir, 'out')])).toBe(1);
+      expect(bundle.codeCaches()).toEqual([]);
+      expect(bundle.run(['--out', path.join(bundle.dir, 'out')])).toBe(0);
+      expect(bundle.codeCaches()).toEqual([`synth.${process.version}.v8`]);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      bundle.remove();
     }
   }, 180_000);
 });

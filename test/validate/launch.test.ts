@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../tools/repo-root';
 import { tempDir } from '../support/regions';
-import { runTsx } from '../support/run';
+import { isolatedBundle, runTsx } from '../support/run';
 
 const LAUNCH = path.join(REPO_ROOT, 'tools', 'validate', 'launch.cjs');
 const WIRING = ['--wiring', 'charts/wiring/connections.ts'];
@@ -58,24 +58,16 @@ describe('npm run validate (the bundled launcher)', () => {
 
   it('keeps V8\'s code cache for a run that validated a tree, not for --help or a usage error', () => {
     expect(launch(['--help']).status).toBe(0);
-    const bundle = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'validate.cjs');
-    // A copy in a folder of its own inside the clone (the bundle finds the repository above itself),
-    // so no other test's validate writes its cache meanwhile.
-    const dir = fs.mkdtempSync(path.join(path.dirname(bundle), '..', 'validate-code-cache-test-'));
-    const runner = path.join(dir, 'run.cjs');
-    fs.copyFileSync(bundle, path.join(dir, 'validate.cjs'));
-    fs.writeFileSync(runner, `require(${JSON.stringify(path.join(REPO_ROOT, 'tools', 'bundle.cjs'))}).runBundle(__dirname + '/validate.cjs');\n`);
-    const run = (args: string[]) => spawnSync(process.execPath, [runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status;
-    const codeCache = () => fs.readdirSync(dir).filter((name) => name.endsWith('.v8'));
+    const bundle = isolatedBundle('validate');
     try {
-      expect(run([...WIRING, '--help'])).toBe(0);
-      expect(codeCache()).toEqual([]);
-      expect(run([...WIRING, '--no-such-flag'])).toBe(2);
-      expect(codeCache()).toEqual([]);
-      expect(run([...WIRING, 'dist'])).toBe(0);
-      expect(codeCache()).toEqual([`validate.${process.version}.v8`]);
+      expect(bundle.run([...WIRING, '--help'])).toBe(0);
+      expect(bundle.codeCaches()).toEqual([]);
+      expect(bundle.run([...WIRING, '--no-such-flag'])).toBe(2);
+      expect(bundle.codeCaches()).toEqual([]);
+      expect(bundle.run([...WIRING, 'dist'])).toBe(0);
+      expect(bundle.codeCaches()).toEqual([`validate.${process.version}.v8`]);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      bundle.remove();
     }
   }, 180_000);
 });

@@ -15,6 +15,7 @@ import { JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ImageRelease, ShardConfig } from '../../regions/model';
+import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
@@ -44,10 +45,24 @@ export interface PostgresShardProps {
    * @default plan.versions.images.postgresExporter — every pin lives once in regions/versions.yaml
    */
   readonly exporterImage?: ImageRelease;
-  /** Time for Patroni to stop Postgres cleanly and hand over the leader lock. @default 60 */
+  /** Time for Patroni to stop Postgres cleanly and hand over the leader lock. @default postgresShutdownGraceSeconds() */
   readonly terminationGracePeriodSeconds?: number;
   /** The base-backup sidecar (charts/postgres/backup.ts). @default its own defaults */
   readonly baseBackup?: BaseBackupOptions;
+}
+
+/** gp3's baseline write throughput, MB/s: the classes set no other (regions/storage.ts). */
+const GP3_BASELINE_MB_PER_SECOND = 125;
+
+/**
+ * How long a stopping member may take before the kubelet kills it: Postgres' shutdown checkpoint
+ * writes every dirty buffer (at most shared_buffers) at the volume's throughput, then Patroni
+ * hands over the leader lock through the API server. Twice the checkpoint's worst case plus 15 s
+ * for the hand-over, and never under 60 s: a primary killed mid-checkpoint is a crash, with the
+ * lock left to expire (ttl) and crash recovery to follow. 4 GiB of shared_buffers: 81 s.
+ */
+export function postgresShutdownGraceSeconds(sharedBuffersMb: number): number {
+  return Math.max(60, Math.ceil((2 * sharedBuffersMb) / GP3_BASELINE_MB_PER_SECOND) + 15);
 }
 
 const port = (n: number) => k8s.IntOrString.fromNumber(n);
@@ -65,7 +80,7 @@ export class PostgresShard extends Construct {
     const { plan, shard } = props;
     const timing = props.timing ?? DEFAULT_PATRONI_TIMING;
     checkPatroniTiming(timing, plan.global.postgres.rtoSeconds);
-    const grace = props.terminationGracePeriodSeconds ?? 60;
+    const grace = props.terminationGracePeriodSeconds ?? postgresShutdownGraceSeconds(postgresSettings(plan.global).sharedBuffersMb);
     const names = postgresNames(plan, shard.id);
     this.names = names;
     const namespace = plan.namespaces.data;

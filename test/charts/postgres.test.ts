@@ -15,7 +15,7 @@ import { BASE_BACKUP_CONTAINER, checkBackupSchedule, renderBaseBackupScript } fr
 import { renderArchiveWalScript } from '../../charts/postgres/archive';
 import { PATRONI_LABELS, POSTGRES_USERS, postgresNames } from '../../charts/postgres/names';
 import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig, switchoverWorstCase } from '../../charts/postgres/patroni';
-import { PATRONI_RBAC_RULES, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
+import { PATRONI_RBAC_RULES, postgresShutdownGraceSeconds, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { find, newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
@@ -137,6 +137,21 @@ describe('postgresql.conf / pg_hba.conf / patroni.yml, rendered from the config'
     expect(env.WALG_PREVENT_WAL_OVERWRITE).toBe('true');
     const files = find(objects, 'ConfigMap', names.configMap, plan.namespaces.data);
     expect(files.data['archive-wal.sh']).toBe(renderArchiveWalScript(8008));
+  });
+
+  it('gives a stopping member time for its shutdown checkpoint and the lock hand-over, growing with shared_buffers', () => {
+    // 16Gi of memory: 4096MB of shared_buffers, written at gp3's 125 MB/s twice over, plus 15 s.
+    expect(podSpec.terminationGracePeriodSeconds).toBe(81);
+    // The sidecar outlives Patroni's last call to the API server.
+    expect(JSON.parse(sts.spec.template.metadata.annotations['proxy.istio.io/config']).terminationDrainDuration).toBe('76s');
+    const bigger = withGlobal((g) => {
+      g.postgres.resources.requests.memory = '48Gi';
+      g.postgres.resources.limits.memory = '48Gi';
+    });
+    const big = find(render(bigger), 'StatefulSet', names.statefulSet, plan.namespaces.data);
+    // 48Gi: 12288MB of shared_buffers, 2 x 12288 / 125 = 196.6 -> 197 s, plus 15.
+    expect(big.spec.template.spec.terminationGracePeriodSeconds).toBe(212);
+    expect(postgresShutdownGraceSeconds(100)).toBe(60);
   });
 
   it('turns TLS and SCRAM on, with the certificate from the mounted Secret', () => {

@@ -550,6 +550,45 @@ const regionDnsIsItsOwn: Invariant = ({ regions }) => {
 };
 
 /**
+ * Addresses that belong to one region and are easy to keep when a region file is copied: the
+ * east-west gateway every other region sends this region's cross-region traffic to (a copy's
+ * would send the new region's shards to the old region), and the IAM role external-dns assumes.
+ * A value naming another region and not its own is that slip; two regions with one gateway are
+ * one too, whatever the names.
+ */
+const regionAddressesAreTheirOwn: Invariant = ({ regions }) => {
+  const issues: ConfigIssue[] = [];
+  const names = regions.map((r) => r.config.name);
+  const namesOther = (value: string, own: string) => {
+    if (value.includes(own)) return undefined;
+    return names.find((n) => n !== own && value.includes(n));
+  };
+  const flagged = new Set<string>();
+  for (const region of regions) {
+    const { name, eastWestGateway } = region.config;
+    const other = namesOther(eastWestGateway, name);
+    if (other) {
+      flagged.add(name);
+      issues.push(region.source.issue(['eastWestGateway'], eastWestGateway, `the address of ${name}'s own east-west gateway (this one names ${other}: the other regions would send ${name}'s cross-region traffic there)`, `set it to ${name}'s gateway address, e.g. ${eastWestGateway.split(other).join(name)}`));
+    }
+    const role = region.config.dns?.externalDnsRoleArn;
+    const roleOther = role === undefined ? undefined : namesOther(role, name);
+    if (role !== undefined && roleOther) {
+      issues.push(region.source.issue(['dns', 'externalDnsRoleArn'], role, `the IAM role of ${name}'s external-dns (this one names ${roleOther})`, `set it to ${name}'s role, e.g. ${role.split(roleOther).join(name)}`));
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const region of regions) {
+    const { name, eastWestGateway } = region.config;
+    const other = seen.get(eastWestGateway);
+    if (other !== undefined && !flagged.has(name) && !flagged.has(other)) {
+      issues.push(region.source.issue(['eastWestGateway'], eastWestGateway, `a gateway of its own (regions/${other}.yaml has the same address)`, `set it to the address of ${name}'s east-west gateway load balancer`));
+    } else if (other === undefined) seen.set(eastWestGateway, name);
+  }
+  return issues;
+};
+
+/**
  * Redis needs room above maxmemory for replication buffers, fragmentation and the copy-on-write
  * of AOF rewrites: keep maxmemory at most 80 % of the container limit, or the kernel OOM-kills it.
  */
@@ -647,6 +686,7 @@ const INVARIANTS: readonly Invariant[] = [
   dnsFailoverWithinRto,
   publicHostsInDnsZone,
   regionDnsIsItsOwn,
+  regionAddressesAreTheirOwn,
   redisMemoryBelowLimit,
   storageClassesAreOurs,
   redisClassOnlyWhenPersisted,

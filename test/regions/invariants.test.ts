@@ -79,6 +79,21 @@ describe('region invariants', () => {
     expect(issue.expected).toBe('the file name without .yaml ("eu-west-1")');
   });
 
+  it('a copied region\'s east-west gateway and external-dns role that name the region it was copied from fail, with its own address', () => {
+    const issues = issuesFor((f) => {
+      f['us-east-1.yaml'].eastWestGateway = 'eastwest.us-west-2.bookedbarber.internal';
+      f['us-east-1.yaml'].dns.externalDnsRoleArn = 'arn:aws:iam::123456789012:role/bookedbarber-external-dns-us-west-2';
+    });
+    expect(issues.map((i) => `${i.file.split('/').pop()} ${formatPath(i.path)}`).sort()).toEqual(['us-east-1.yaml dns.externalDnsRoleArn', 'us-east-1.yaml eastWestGateway']);
+    expect(issues.find((i) => formatPath(i.path) === 'eastWestGateway')!.fix).toBe('set it to us-east-1\'s gateway address, e.g. eastwest.us-east-1.bookedbarber.internal');
+  });
+
+  it('two regions with one east-west gateway fail, naming the other file', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].eastWestGateway = f['us-east-1.yaml'].eastWestGateway = 'eastwest.shared.bookedbarber.internal')));
+    expect(formatPath(issue.path)).toBe('eastWestGateway');
+    expect(issue.expected).toBe('a gateway of its own (regions/us-east-1.yaml has the same address)');
+  });
+
   it('duplicate rollout waves fail', () => {
     const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].rolloutWave = 1)));
     expect(formatPath(issue.path)).toBe('rolloutWave');

@@ -314,7 +314,7 @@ function failOnFindings(report: ValidationReport): void {
   if (report.findings.length > 0) throw new ValidationFailed(formatReport(report));
 }
 
-const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [--out <dir>] [--debug]
+const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [--out <dir>] [--timings <file>] [--debug]
   --region <name>  render only this region (repeatable); other regions and dist/argocd stay as they are
   --regions <dir>  region files to read (default: regions)
   --out <dir>      output folder (default: $CDK8S_OUTDIR when set, else dist)

@@ -224,7 +224,7 @@ function checkout(s: Scratch, name: string): string {
  * OutOfSync/Progressing on the first answer about a new revision, then Synced and Healthy -
  * unless `degrade` names it, then it stays Degraded.
  */
-async function fakeArgoCd(s: Scratch, options: { token: string; degrade?: string; unavailable?: { app: string; requests: number } }): Promise<{ server: Server; url: string; calls: string[] }> {
+async function fakeArgoCd(s: Scratch, options: { token: string; degrade?: string; unavailable?: { app: string; requests: number; status?: number } }): Promise<{ server: Server; url: string; calls: string[] }> {
   const branchOf = new Map(rolloutWaves(shippedPlan()).flatMap((w) => w.applications.map((a) => [a, w.targetRevision] as const)));
   const seen = new Map<string, number>();
   const calls: string[] = [];
@@ -232,15 +232,16 @@ async function fakeArgoCd(s: Scratch, options: { token: string; degrade?: string
     const url = new URL(req.url ?? '/', 'http://x');
     const app = decodeURIComponent(url.pathname.replace('/api/v1/applications/', ''));
     calls.push(`${req.headers.authorization} ${url.pathname}${url.search}`);
-    // An outage: the first requests about one Application get 503 (curl retries each call).
+    // An outage: the first requests about one Application get 503, with a JSON body as Argo CD's.
     if (options.unavailable?.app === app && options.unavailable.requests > 0) {
       options.unavailable.requests--;
-      res.writeHead(503).end();
+      res.writeHead(options.unavailable.status ?? 503, { 'content-type': 'application/json' }).end('{"error":"unavailable","code":14}');
       return;
     }
     const branch = branchOf.get(app);
+    // As Argo CD answers: 401 for a bad token, 403 (not 404) for an Application that does not exist.
     if (req.headers.authorization !== `Bearer ${options.token}` || !branch) {
-      res.writeHead(branch ? 401 : 404).end();
+      res.writeHead(req.headers.authorization !== `Bearer ${options.token}` ? 401 : 403).end();
       return;
     }
     const revision = sh(s.dir, 'git', '--git-dir', s.origin, 'rev-parse', `refs/heads/${branch}`);
@@ -368,13 +369,27 @@ describe('promotion, run against a scratch remote and a fake Argo CD', () => {
 
   it('rides out Argo CD not answering: the wave waits and the promotion completes', async () => {
     const s = scratch();
-    // Four requests: one whole call of app_state (curl tries once and retries three times).
+    // Four polls in a row without an answer to use.
     const fake = await fakeArgoCd(s, { token, unavailable: { app: waves[1]!.applications[0]!, requests: 4 } });
     try {
       const work = checkout(s, 'outage');
       const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second }));
       expect(r.code, r.output).toBe(0);
-      expect(r.output).toContain(`could not read ${waves[1]!.applications[0]} from Argo CD; asking again`);
+      expect(r.output).toContain(`could not read ${waves[1]!.applications[0]} from Argo CD (down, not created yet, or not readable by the promotion account); asking again`);
+      for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.second);
+    } finally {
+      fake.server.close();
+    }
+  }, 60_000);
+
+  it('waits for an Application Argo CD answers 403 for (its answer for one not created yet)', async () => {
+    const s = scratch();
+    const fake = await fakeArgoCd(s, { token, unavailable: { app: waves[2]!.applications[0]!, requests: 2, status: 403 } });
+    try {
+      const work = checkout(s, 'not-yet');
+      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second }));
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toContain(`could not read ${waves[2]!.applications[0]} from Argo CD`);
       for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.second);
     } finally {
       fake.server.close();

@@ -1,10 +1,10 @@
 /**
  * The shard's archive_command script (charts/postgres/archive.ts), run by the real sh and curl
- * against a stand-in for Patroni's GET /leader and a stand-in `wal-g` that records its calls and
+ * against a stand-in for Patroni's GET /primary and a stand-in `wal-g` that records its calls and
  * answers as the real one does (success, WALG_PREVENT_WAL_OVERWRITE's refusal of other bytes, or
- * a storage error): every member pushes; a replica keeps the archive's copy of a segment whose
- * bytes differ, the lock holder never does; any other failure, and an unanswered Patroni, keep the
- * segment for a retry.
+ * a storage error): every member pushes; a member that receives WAL (replica, standby site's
+ * leader: GET /primary 503) keeps the archive's copy of a segment whose bytes differ, the primary
+ * never does; any other failure, and an unanswered Patroni, keep the segment for a retry.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ esac
 `,
     );
     chmodSync(path.join(dir, 'wal-g'), 0o755);
-    server = http.createServer((req, res) => res.writeHead(req.url === '/leader' ? leaderStatus : 404).end());
+    server = http.createServer((req, res) => res.writeHead(req.url === '/primary' ? leaderStatus : 404).end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -60,7 +60,7 @@ esac
       });
     });
 
-  it('the lock holder (primary or standby leader: GET /leader 200) pushes the segment, and any refusal fails', async () => {
+  it('the primary (GET /primary 200) pushes the segment, and any refusal fails', async () => {
     leaderStatus = 200;
     expect(await archive(port)).toMatchObject({ status: 0, pushed: `wal-push ${SEGMENT}` });
     const refused = await archive(port, 'differ');
@@ -68,12 +68,12 @@ esac
     expect(refused.stderr).toContain(WALG_CONTENTS_DIFFER);
   });
 
-  it('a replica (503) pushes the segment too: the archive gets what a lost primary never uploaded', async () => {
+  it('a replica or a standby site\'s leader (GET /primary 503) pushes the segment too: the archive gets what a lost primary never uploaded', async () => {
     leaderStatus = 503;
     expect(await archive(port)).toMatchObject({ status: 0, pushed: `wal-push ${SEGMENT}` });
   });
 
-  it('a replica keeps the archive\'s copy of a segment archived with other bytes (a timeline\'s last, partial segment)', async () => {
+  it('a receiving member keeps the archive\'s copy of a segment archived with other bytes (a timeline\'s last, partial segment)', async () => {
     leaderStatus = 503;
     const kept = await archive(port, 'differ');
     expect(kept).toMatchObject({ status: 0, pushed: `wal-push ${SEGMENT}` });

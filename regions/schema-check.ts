@@ -201,10 +201,18 @@ function typeFix(field: string, type: string, data: unknown): string {
     case 'number': {
       if (typeof data === 'number') return type === 'integer' ? `write a whole number for ${field}` : `write ${field} as a plain number`;
       if (typeof data === 'string') {
-        const digits = data.replace(/[\s_,]/g, '');
+        const text = data.trim();
+        // A decimal comma (0,999; 1,5): a point is YAML's decimal separator. Not a thousands
+        // separator, which groups three digits after a first group that is not 0.
+        const decimal = /^-?[0-9]+,[0-9]+$/.test(text) && !/^-?[1-9][0-9]{0,2}(,[0-9]{3})+$/.test(text);
+        if (decimal) {
+          const point = text.replace(',', '.');
+          return type === 'integer' ? `write a whole number for ${field}` : `write ${point}: a decimal point, not a comma`;
+        }
+        const digits = text.replace(/[\s_,]/g, '');
         if (/^-?[0-9]+(\.[0-9]+)?$/.test(digits)) {
           if (type === 'integer' && digits.includes('.')) return `write a whole number for ${field}`;
-          return digits === data.trim() ? `write ${digits}: a plain number, without quotes` : `write ${digits}: a plain number, without "_", "," or spaces`;
+          return digits === text ? `write ${digits}: a plain number, without quotes` : `write ${digits}: a plain number, without "_", "," or spaces`;
         }
       }
       return `write a ${type === 'integer' ? 'whole number' : 'number'} for ${field}`;

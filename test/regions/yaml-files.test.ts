@@ -152,6 +152,10 @@ describe('YAML structure', () => {
     expect(fixOf('1_000')).toBe('write 1000: a plain number, without "_", "," or spaces');
     expect(fixOf('"1"')).toBe('write 1: a plain number, without quotes');
     expect(fixOf('1.5')).toBe('write a whole number for rolloutWave');
+    expect(fixOf('1,000')).toBe('write 1000: a plain number, without "_", "," or spaces');
+    // A decimal comma is not a thousands separator (a number field: the SLO's success rate).
+    const rate = only(configError(regionsWithText('global.yaml', 'minSuccessRate: 0.999', 'minSuccessRate: "0,999"')).issues, 'global.yaml');
+    expect(rate.fix).toBe('write 0.999: a decimal point, not a comma');
     // A YAML surprise is the cause to fix: its own advice, not the generic type's.
     const none = only(configError(regionsWithText('us-east-1.yaml', 'rolloutWave: 1', 'rolloutWave: null')).issues, 'us-east-1.yaml');
     expect(none.found).toBe('null — null is YAML\'s "no value"; quote it if you mean the text: "null"');

@@ -13,7 +13,7 @@
  * The app namespace's quota is also checked, with the release arithmetic, from the region file
  * (regions/invariants.ts); this rule covers every namespace from what was rendered.
  */
-import { type DocObject, regionCapacity, type WorkloadCapacity } from '../../docs/region-doc';
+import { type DocObject, quantity, regionCapacity, type WorkloadCapacity } from '../../docs/region-doc';
 import type { Context } from '../context';
 import { child } from '../paths';
 import { Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from '../types';
@@ -21,12 +21,14 @@ import { Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } fro
 const RULE = 'quota-holds-workloads';
 const GIB = 1024 ** 3;
 
-/** The quantity in bytes or cores a quota entry states, or undefined when it does not parse. */
+/** The quantity in bytes or cores a quota or container entry states, or undefined when it has none or it does not parse. */
 function hardValue(value: unknown): number | undefined {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(String(value ?? '').trim());
-  if (!match) return undefined;
-  const suffix: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 1024, Mi: 1024 ** 2, Gi: GIB, Ti: 1024 ** 4, Pi: 1024 ** 5 };
-  return Number(match[1]) * suffix[match[2] ?? '']!;
+  if (value === undefined || value === null) return undefined;
+  try {
+    return quantity(value);
+  } catch {
+    return undefined; // not a quantity: the resources rule reports it
+  }
 }
 
 const show = {
@@ -67,15 +69,15 @@ export function checkQuotaHoldsWorkloads(e: Entry, ctx: Context): RawFinding[] {
   if (workloads.length === 0) return [];
   // A release runs a second stack beside a Rollout that keeps its stable side at full size.
   const pods = (w: WorkloadCapacity) => w.maxPods * (w.secondStackAtRelease ? 2 : 1);
-  const needs: Array<[key: string, needed: number, per: (w: WorkloadCapacity) => number, format: (n: number) => string]> = [
-    ['pods', 0, (w) => pods(w), show.pods],
-    ['requests.cpu', 0, (w) => pods(w) * w.pod.cpu, show.cpu],
-    ['requests.memory', 0, (w) => pods(w) * w.pod.memory, show.bytes],
+  const needs: Array<[key: string, per: (w: WorkloadCapacity) => number, format: (n: number) => string]> = [
+    ['pods', (w) => pods(w), show.pods],
+    ['requests.cpu', (w) => pods(w) * w.pod.cpu, show.cpu],
+    ['requests.memory', (w) => pods(w) * w.pod.memory, show.bytes],
     // Claims stay with a StatefulSet's ordinals; a second stack is never a StatefulSet.
-    ['requests.storage', 0, (w) => w.maxPods * w.pod.storage, show.bytes],
+    ['requests.storage', (w) => w.maxPods * w.pod.storage, show.bytes],
   ];
   const out: RawFinding[] = [];
-  for (const [key, , per, format] of needs) {
+  for (const [key, per, format] of needs) {
     const limit = hardValue(hard[key]);
     if (limit === undefined) continue;
     const needed = workloads.reduce((n, w) => n + per(w), 0);

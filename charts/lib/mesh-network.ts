@@ -24,6 +24,13 @@ export function meshNetwork(plan: RegionPlan): string {
 
 export const NETWORK_LABEL = 'topology.istio.io/network';
 
+/**
+ * The file of dist/<region> holding the region's mesh CA (charts/mesh-ca, without .yaml): the
+ * istiod add-on syncs it before its chart, and the region Application leaves it out.
+ */
+export const MESH_CA_COMPONENT = 'mesh-ca';
+export const MESH_CA_FILE = `${MESH_CA_COMPONENT}.yaml`;
+
 /** Remote key of the region's Istio intermediate CA (issued by the platform's shared root). */
 export function meshCaRemoteKey(plan: RegionPlan): string {
   return `${plan.global.platform.name}/istio/${plan.region.name}/cacerts`;

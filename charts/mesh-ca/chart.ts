@@ -17,13 +17,9 @@
 import type { Construct } from 'constructs';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { appLabels } from '../lib/metadata';
-import { meshCaRemoteKey } from '../lib/mesh-network';
+import { MESH_CA_COMPONENT, meshCaRemoteKey } from '../lib/mesh-network';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
-/** The chart's id, and so its file under dist/<region>/ (without .yaml). */
-const MESH_CA_COMPONENT = 'mesh-ca';
-/** The file of dist/<region> the istiod Application syncs, and the region Application leaves out. */
-export const MESH_CA_FILE = `${MESH_CA_COMPONENT}.yaml`;
 /** The Secret istiod reads its CA from (Istio's "plug in CA certificates"). */
 const MESH_CA_SECRET = 'cacerts';
 /**

@@ -279,6 +279,18 @@ describe('promotion, run against a scratch remote and a fake Argo CD', () => {
     return s;
   }
 
+  /** A promotion of `second` in a fresh scratch remote against a fake Argo CD (`fake` options), from a checkout named `name`. */
+  async function promoteAgainst(fake: Omit<Parameters<typeof fakeArgoCd>[1], 'token'>, name: string, extra: Record<string, string> = {}): Promise<{ s: Scratch; r: Run }> {
+    const s = scratch();
+    const argocd = await fakeArgoCd(s, { token, ...fake });
+    try {
+      const work = checkout(s, name);
+      return { s, r: await promote(work, env(s, work, argocd.url, { RUN_SHA: s.second, ...extra })) };
+    } finally {
+      argocd.server.close();
+    }
+  }
+
   function env(s: Scratch, work: string, server: string, extra: Record<string, string> = {}): Record<string, string> {
     const githubEnv = `${work}.env`;
     writeFileSync(githubEnv, '');
@@ -367,63 +379,35 @@ describe('promotion, run against a scratch remote and a fake Argo CD', () => {
     }
   });
 
-  it('rides out Argo CD not answering: the wave waits and the promotion completes', async () => {
-    const s = scratch();
-    // Four polls in a row without an answer to use.
-    const fake = await fakeArgoCd(s, { token, unavailable: { app: waves[1]!.applications[0]!, requests: 4 } });
-    try {
-      const work = checkout(s, 'outage');
-      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second }));
-      expect(r.code, r.output).toBe(0);
-      expect(r.output).toContain(`could not read ${waves[1]!.applications[0]} from Argo CD (down, not created yet, or not readable by the promotion account); asking again`);
-      for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.second);
-    } finally {
-      fake.server.close();
-    }
-  }, 60_000);
-
-  it('waits for an Application Argo CD answers 403 for (its answer for one not created yet)', async () => {
-    const s = scratch();
-    const fake = await fakeArgoCd(s, { token, unavailable: { app: waves[2]!.applications[0]!, requests: 2, status: 403 } });
-    try {
-      const work = checkout(s, 'not-yet');
-      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second }));
-      expect(r.code, r.output).toBe(0);
-      expect(r.output).toContain(`could not read ${waves[2]!.applications[0]} from Argo CD`);
-      for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.second);
-    } finally {
-      fake.server.close();
-    }
+  // Answers with nothing to use yet are asked again within the wave's deadline: an outage (four
+  // polls in a row of 503s) and Argo CD's 403 for an Application it has not created yet.
+  it.each([
+    ['rides out Argo CD not answering: the wave waits and the promotion completes', 1, 4, undefined, 'outage',
+      (app: string) => `could not read ${app} from Argo CD (down, not created yet, or not readable by the promotion account); asking again`],
+    ['waits for an Application Argo CD answers 403 for (its answer for one not created yet)', 2, 2, 403, 'not-yet',
+      (app: string) => `could not read ${app} from Argo CD`],
+  ] as const)('%s', async (_title, waveIndex, requests, status, name, message) => {
+    const app = waves[waveIndex]!.applications[0]!;
+    const { s, r } = await promoteAgainst({ unavailable: { app, requests, status } }, name);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(message(app));
+    for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.second);
   }, 60_000);
 
   it('stops at once when Argo CD refuses the token: no wait for the wave\'s deadline, no branch moved', async () => {
-    const s = scratch();
-    const fake = await fakeArgoCd(s, { token });
-    try {
-      const work = checkout(s, 'refused');
-      const started = Date.now();
-      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second, ARGOCD_AUTH_TOKEN: 'wrong', WAVE_TIMEOUT_SECONDS: '600' }));
-      expect(r.code, r.output).not.toBe(0);
-      expect(r.output).toContain('Argo CD refused the token reading');
-      expect(Date.now() - started).toBeLessThan(60_000);
-      for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.first);
-    } finally {
-      fake.server.close();
-    }
+    const started = Date.now();
+    const { s, r } = await promoteAgainst({}, 'refused', { ARGOCD_AUTH_TOKEN: 'wrong', WAVE_TIMEOUT_SECONDS: '600' });
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('Argo CD refused the token reading');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    for (const wave of waves.slice(1)) expect(branchHead(s, wave.targetRevision), wave.targetRevision).toBe(s.first);
   }, 90_000);
 
   it('stops at a wave that degrades: later waves keep running the previous commit', async () => {
-    const s = scratch();
-    const fake = await fakeArgoCd(s, { token, degrade: waves[1]!.applications[0] });
-    try {
-      const work = checkout(s, 'degraded');
-      const r = await promote(work, env(s, work, fake.url, { RUN_SHA: s.second }));
-      expect(r.code, r.output).not.toBe(0);
-      expect(r.output).toContain(`${waves[1]!.applications[0]} is Degraded`);
-      expect(branchHead(s, waves[1]!.targetRevision)).toBe(s.second);
-      for (const later of waves.slice(2)) expect(branchHead(s, later.targetRevision), later.targetRevision).toBe(s.first);
-    } finally {
-      fake.server.close();
-    }
+    const { s, r } = await promoteAgainst({ degrade: waves[1]!.applications[0] }, 'degraded');
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain(`${waves[1]!.applications[0]} is Degraded`);
+    expect(branchHead(s, waves[1]!.targetRevision)).toBe(s.second);
+    for (const later of waves.slice(2)) expect(branchHead(s, later.targetRevision), later.targetRevision).toBe(s.first);
   });
 });

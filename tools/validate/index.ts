@@ -28,6 +28,7 @@ import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
 import { checkGatewayHosts } from './policy/istio';
 import { checkLimitRangeMax, checkQuotaHoldsWorkloads } from './policy/quotas';
 import { checkHpaBounds } from './policy/scaling';
+import { duplicateObjects } from './policy/duplicates';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -144,30 +145,6 @@ function run(
   }
   flushCodeCaches();
   return { findings: sortFindings(dedupe(findings)), files, objects: entries.length, notes };
-}
-
-/**
- * Rule `duplicate-object`: one object (group, kind, namespace, name) rendered twice in a region
- * folder (or in the global one): the region's Application would hold two desired states for it.
- */
-function duplicateObjects(entries: readonly Entry[]): RawFinding[] {
-  const first = new Map<string, Entry>();
-  const out: RawFinding[] = [];
-  for (const e of entries) {
-    const { apiVersion, kind, metadata } = e.obj;
-    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !isRecord(metadata) || typeof metadata.name !== 'string') continue;
-    const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
-    const key = `${e.region ?? ''} ${group}/${kind} ${typeof metadata.namespace === 'string' ? metadata.namespace : ''}/${metadata.name}`;
-    const seen = first.get(key);
-    if (!seen) {
-      first.set(key, e);
-      continue;
-    }
-    out.push({ file: e.file, index: e.index, object: e.id, path: 'metadata.name', rule: 'duplicate-object',
-      message: `${kind} ${metadata.name} is also in ${seen.file} (document ${seen.index + 1}): one object with two desired states, one overwriting the other on every sync`,
-      hint: 'keep one: each object belongs to exactly one file' });
-  }
-  return out;
 }
 
 /** Validates already-parsed objects (tests). The region comes from `region` or the file's folder. */

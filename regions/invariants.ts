@@ -665,7 +665,6 @@ const INVARIANTS: readonly Invariant[] = [
   shardResidencyMatchesRegion,
   shardIdsAreUnique,
   autoscalingMinNotAboveMax,
-  regionNamesAreUniqueAndMatchFiles,
   clusterNamesAreUnique,
   rolloutWavesAreUnique,
   exactlyOnePrimaryRegion,
@@ -700,6 +699,7 @@ export function checkInvariants(model: LoadedModel): ConfigIssue[] {
   // A region whose name is not its file's (a typo in name, a copied file) is judged by nothing
   // else: every other check would read it as that other region (its zones, its KMS key, its
   // load balancer) and suggest "fixes" that make it so.
+  // (The identity check runs here, first, and not again in INVARIANTS.)
   const identity = regionNamesAreUniqueAndMatchFiles(model);
   if (identity.length > 0) return identity;
   return INVARIANTS.flatMap((invariant) => invariant(model));

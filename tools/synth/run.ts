@@ -352,23 +352,22 @@ function parseCommand(argv: readonly string[], root: string): Command | number {
     process.stdout.write(USAGE);
     return 0;
   }
-  // Paths given on the command line are relative to where it runs; defaults to the project.
-  // `cdk8s synth` passes its output folder (-o, cdk8s.yaml `output:`, default dist; a temp folder
-  // with --stdout) in CDK8S_OUTDIR, relative to where it runs, and lists the YAML it finds there.
-  // It also deletes that folder before it runs us, so a failed `cdk8s synth` leaves it empty
-  // where a failed `npm run synth` leaves it as it was.
   // A --regions folder that is not there is a mistyped argument, not a broken config.
   if (args.values.regions !== undefined && !fs.statSync(args.values.regions, { throwIfNoEntry: false })?.isDirectory()) {
     process.stderr.write(`--regions ${args.values.regions}: no such folder (it holds global.yaml, versions.yaml and one <region>.yaml per region)\n${USAGE}`);
     return 2;
   }
+  // Paths given on the command line are relative to where it runs; defaults to the project.
+  // `cdk8s synth` passes its output folder (-o, cdk8s.yaml `output:`, default dist; a temp folder
+  // with --stdout) in CDK8S_OUTDIR, relative to where it runs, and lists the YAML it finds there.
+  // It also deletes that folder before it runs us, so a failed `cdk8s synth` leaves it empty
+  // where a failed `npm run synth` leaves it as it was.
   const outDir = args.values.out ?? process.env.CDK8S_OUTDIR;
   return {
     options: {
       regionsDir: args.values.regions ? path.resolve(args.values.regions) : path.join(root, 'regions'),
       distDir: outDir ? path.resolve(outDir) : path.join(root, 'dist'),
-      // A region named twice is rendered once (the swap would otherwise meet its own folder).
-      only: args.values.region ? [...new Set(args.values.region)] : undefined,
+      only: args.values.region,
       log: (line) => process.stdout.write(`synth: ${line}\n`),
       debug: args.values.debug ?? false,
     },

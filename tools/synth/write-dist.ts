@@ -58,7 +58,8 @@ export function writeDist(files: readonly RenderedFile[], options: WriteOptions)
     } else {
       fs.mkdirSync(distDir, { recursive: true });
       fs.mkdirSync(retired, { recursive: true });
-      for (const folder of replace) {
+      // A folder named twice (`--region x --region x`) is swapped once: the second swap would meet its own result.
+      for (const folder of new Set(replace)) {
         swap(path.join(staging, folder), path.join(distDir, folder), path.join(retired, folder));
       }
     }

@@ -15,8 +15,11 @@
  * - pgbouncer_exporter: `pgbouncer_pools_client_waiting_connections{database,user}`;
  * - redis_exporter: `redis_memory_used_bytes`, `redis_memory_max_bytes` (0 without maxmemory),
  *   plus the `tier` target label the Redis PodMonitor copies from the pods;
- * - Argo Rollouts controller: `rollout_info{namespace,name,phase}` (phase Degraded once a
- *   release was aborted, manually or by a failed analysis, or missed its progress deadline).
+ * - Argo Rollouts controller v1.8 (controller/metrics/rollouts.go, calculatePhase):
+ *   `rollout_info{namespace,name,phase}` with the controller's own phases — `Abort` once a
+ *   release was aborted (a failed analysis or by hand), `Timeout` once it missed its progress
+ *   deadline (with progressDeadlineAbort it is rolled back too), `Error` while the new
+ *   ReplicaSet cannot be created, `InvalidSpec`; never Argo CD's health words (`Degraded`).
  * - postgres_exporter v0.15.0 (collector/pg_replication.go, the default metrics of
  *   cmd/postgres_exporter/postgres_exporter.go): `pg_replication_is_replica` (1 while
  *   pg_is_in_recovery(), so 0 on the primary only; absent while Postgres is down),
@@ -73,6 +76,7 @@ export interface AlertTuning {
   readonly redisMemoryFor?: string;
   /** @default '1m' */
   readonly rolloutAbortedFor?: string;
+  readonly rolloutBlockedFor?: string;
   /**
    * How long WAL archiving must fail without a single success. The archiver retries a failed
    * segment about once a minute, so 5 minutes are several failures in a row.
@@ -371,15 +375,28 @@ function deliveryAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
     {
       alert: 'RolloutAborted',
       // max: both controller replicas report the Rollouts they see.
-      expr: `max by (namespace, name) (${selector('rollout_info', eq({ namespace: plan.namespaces.app, phase: 'Degraded' }))}) > 0`,
+      expr: `max by (namespace, name) (${selector('rollout_info', [['namespace', '=', plan.namespaces.app], ['phase', '=~', 'Abort|Timeout']])}) > 0`,
       for: t.rolloutAbortedFor ?? '1m',
       severity: 'warning',
       team: 'platform',
       summary: 'Release of {{ $labels.name }} was aborted and rolled back',
       description:
-        'Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} is Degraded: its release was aborted (a failed analysis, a manual abort ' +
-        'or a missed progress deadline) and traffic went back to the stable version. The new version needs a look before it is retried.',
+        'The release of Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} was aborted (phase {{ $labels.phase }}: a failed analysis, ' +
+        'a manual abort or a missed progress deadline) and traffic went back to the stable version. The new version needs a look before it is retried.',
       runbook: 'rollout-aborted',
+    },
+    {
+      alert: 'RolloutBlocked',
+      // Neither rolled back nor progressing: the controller cannot act on the Rollout at all.
+      expr: `max by (namespace, name) (${selector('rollout_info', [['namespace', '=', plan.namespaces.app], ['phase', '=~', 'Error|InvalidSpec']])}) > 0`,
+      for: t.rolloutBlockedFor ?? '5m',
+      severity: 'warning',
+      team: 'platform',
+      summary: 'Argo Rollouts cannot act on {{ $labels.name }}',
+      description:
+        'Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} is in phase {{ $labels.phase }}: its spec is invalid or its new ReplicaSet ' +
+        'cannot be created (quota, admission). No release can start or finish until it is fixed; the running pods keep serving.',
+      runbook: 'rollout-blocked',
     },
   ];
 }

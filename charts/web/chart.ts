@@ -29,8 +29,6 @@ import { WebSmokeTest } from './smoke-test';
 
 /** Arguments of the web's traffic AnalysisTemplate (post-promotion). */
 const WEB_ANALYSIS_ARGS = {
-  /** Service whose traffic is judged: the active one, which carries every user request. */
-  serviceName: 'service-name',
   /** Pod template revision of the new stack (see withTemplateRevision). */
   revision: 'revision',
 } as const;
@@ -87,10 +85,7 @@ function blueGreenStrategy(props: {
     // After promotion the new stack carries every user request: silence is a failure.
     postPromotionAnalysis: {
       templates: [{ templateName: props.templateName }],
-      args: [
-        { name: WEB_ANALYSIS_ARGS.serviceName, value: props.activeService },
-        { name: WEB_ANALYSIS_ARGS.revision, value: props.revision },
-      ],
+      args: [{ name: WEB_ANALYSIS_ARGS.revision, value: props.revision }],
     },
     scaleDownDelaySeconds: props.scaleDownDelaySeconds,
     abortScaleDownDelaySeconds: props.abortScaleDownDelaySeconds,
@@ -132,16 +127,19 @@ export class WebChart extends RegionChart {
     new AnalysisTemplate(this, 'analysis', {
       metadata: meta(web.analysisTemplate, SYNC_WAVE.config),
       spec: {
-        args: [{ name: WEB_ANALYSIS_ARGS.serviceName }, { name: WEB_ANALYSIS_ARGS.revision }],
-        // Blue-green Services are the request path (the VirtualService routes to the active
-        // Service host), so the Service name scopes the traffic; the revision keeps requests
-        // still draining from the old stack out of the post-promotion measurement.
+        args: [{ name: WEB_ANALYSIS_ARGS.revision }],
+        // Scoped by the pods' canonical service and revision, as the API's analysis, never by
+        // destination_service_name: after promotion both the active and the preview Service
+        // select the new pods, and the sidecar names an inbound request after the first of
+        // them in istiod's order (creation time, then host name: "-preview" sorts first), not
+        // after the Service the request came through. The revision keeps requests still
+        // draining from the old stack out of the post-promotion measurement.
         metrics: releaseGateMetrics({
           prometheusUrl: names.monitoring.prometheusUrl,
           thresholds: delivery.analysis,
           selector: istioRequestSelector({
             destination_workload_namespace: ns,
-            destination_service_name: `{{args.${WEB_ANALYSIS_ARGS.serviceName}}}`,
+            destination_canonical_service: selector[LABELS.name],
             destination_canonical_revision: `{{args.${WEB_ANALYSIS_ARGS.revision}}}`,
           }),
         }),

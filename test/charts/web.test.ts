@@ -52,7 +52,7 @@ describe('WebChart: blue-green promotion', () => {
 
   it('analyses the new stack again on real traffic after promotion, failing closed when it sees none', () => {
     expect(blueGreen.postPromotionAnalysis.templates).toEqual([{ templateName: names.analysisTemplate }]);
-    expect(argsOf(blueGreen.postPromotionAnalysis)).toEqual({ 'service-name': names.activeService, revision });
+    expect(argsOf(blueGreen.postPromotionAnalysis)).toEqual({ revision });
   });
 
   it('keeps the old stack for scaleDownDelaySeconds from config, for an instant switch back', () => {
@@ -100,10 +100,10 @@ describe('WebChart: release analysis', () => {
   });
 
   it('declares its arguments', () => {
-    expect(template.spec.args).toEqual([{ name: 'service-name' }, { name: 'revision' }]);
+    expect(template.spec.args).toEqual([{ name: 'revision' }]);
   });
 
-  it('scopes every (balanced, parseable) query to the Service under test and the new revision, on server-side reports', () => {
+  it('scopes every (balanced, parseable) query to the web pods (canonical service, never a Service name) and the new revision, on server-side reports', () => {
     for (const m of template.spec.metrics) {
       const q: string = m.provider.prometheus.query;
       expect(m.provider.prometheus.address).toBe(plan.names.monitoring.prometheusUrl);
@@ -112,7 +112,8 @@ describe('WebChart: release analysis', () => {
       for (const s of selectors) {
         expect(s).toContain('reporter="destination"');
         expect(s).toContain(`destination_workload_namespace="${ns}"`);
-        expect(s).toContain('destination_service_name="{{args.service-name}}"');
+        expect(s).toContain('destination_canonical_service="web"');
+        expect(s).not.toContain('destination_service_name');
         expect(s).toContain('destination_canonical_revision="{{args.revision}}"');
       }
       expect(balanced(q)).toBe(true);

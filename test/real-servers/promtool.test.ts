@@ -6,7 +6,7 @@
  *   stay silent when they should not: each burn-rate tier at its burn rate (14.4× of a
  *   0.01 % budget = 0.144 % errors) and not below, nothing at 99.995 % success, the short
  *   window ending a page soon after the burn stops; p95 latency, replication lag, pool
- *   saturation, Redis memory, booking drop, payment success and aborted releases at their
+ * saturation, Redis memory, booking drop, payment success and aborted or blocked releases at their
  *   thresholds and not at them / below;
  * - issue #12 item 4: a total outage seen only at the ingress gateway (no destination series),
  *   no traffic at all, WAL archiving failing and behind the RPO (not when idle, not on a
@@ -26,7 +26,9 @@ import { stringify } from 'yaml';
 import { AlertsChart } from '../../charts/monitoring/alerts-chart';
 import { BOOKINGS_METRIC, PAYMENTS_METRIC } from '../../charts/monitoring/alerts';
 import { INGRESS_GATEWAY_JOB, POSTGRES_APP, POSTGRES_SCOPE_LABEL } from '../../charts/lib/monitoring-targets';
+import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { postgresNames } from '../../charts/postgres/names';
+import { WebChart } from '../../charts/web/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 import { tempDir } from '../support/regions';
@@ -477,15 +479,55 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
 
   // ------------------------------------------------------------------ delivery
 
-  it('warns when a release was aborted (Rollout Degraded), not while it is Healthy', () => {
+  it('warns when a release was aborted or timed out (the controller phases Abort, Timeout), and when the controller cannot act (Error, InvalidSpec); silent while it progresses or completed', () => {
     const rollout = (phase: string) => ({
       series: series('rollout_info', { namespace: app, name: 'bookedbarber-api', strategy: 'canary', traffic_router: 'Istio', phase, job: 'argo-rollouts-metrics' }),
       values: gauge(1, 10),
     });
+    const fires = (alertname: string, phase: string, fired: boolean) => ({
+      interval: '1m',
+      input_series: [rollout(phase)],
+      alert_rule_test: [{ eval_time: '8m', alertname, exp_alerts: fired ? [warning({ namespace: app, name: 'bookedbarber-api' })] : [] }],
+    });
     unitTest('bookedbarber-delivery', [
-      { interval: '1m', input_series: [rollout('Degraded')], alert_rule_test: [{ eval_time: '5m', alertname: 'RolloutAborted', exp_alerts: [warning({ namespace: app, name: 'bookedbarber-api' })] }] },
-      { interval: '1m', input_series: [rollout('Healthy')], alert_rule_test: [{ eval_time: '5m', alertname: 'RolloutAborted', exp_alerts: [] }] },
+      ...['Abort', 'Timeout'].map((phase) => fires('RolloutAborted', phase, true)),
+      ...['Completed', 'Progressing', 'Paused', 'Error', 'InvalidSpec'].map((phase) => fires('RolloutAborted', phase, false)),
+      ...['Error', 'InvalidSpec'].map((phase) => fires('RolloutBlocked', phase, true)),
+      ...['Completed', 'Progressing', 'Paused', 'Abort', 'Timeout'].map((phase) => fires('RolloutBlocked', phase, false)),
     ]);
+  });
+
+  it("judges the web release on the new pods' requests whichever of its two Services the sidecar names them by", () => {
+    // After promotion the active and the preview Service both select the new pods, and the
+    // sidecar labels an inbound request with the first of them in istiod's order (creation
+    // time, then host name), not with the Service the request came through.
+    const web = plan.names.web;
+    const objects = objectsOf(new WebChart(newApp(), { plan }));
+    const rollout = objects.find((o) => o.kind === 'Rollout' && o.metadata.name === web.rollout)!;
+    const template = objects.find((o) => o.kind === 'AnalysisTemplate' && o.metadata.name === web.analysisTemplate)!;
+    const args: Record<string, string> = Object.fromEntries(rollout.spec.strategy.blueGreen.postPromotionAnalysis.args.map((a: any) => [a.name, a.value]));
+    const query = (metric: string) =>
+      (template.spec.metrics as any[]).find((m) => m.name === metric).provider.prometheus.query.replace(/\{\{args\.([a-z-]+)\}\}/g, (_: string, k: string) => args[k]);
+    const revision = rollout.spec.template.metadata.labels[REVISION_LABEL];
+    const pods = (service: string, podRevision: string) => ({
+      reporter: 'destination', destination_workload_namespace: app, destination_canonical_service: 'web', destination_canonical_revision: podRevision, destination_service_name: service,
+    });
+    for (const service of [web.activeService, web.previewService]) {
+      unitTest('bookedbarber-delivery', [{
+        interval: '1m',
+        input_series: [
+          { series: series('istio_requests_total', { ...pods(service, revision), response_code: '200' }), values: counter(600, 10) },
+          // The old stack, still draining, fails: it must not count.
+          { series: series('istio_requests_total', { ...pods(service, 'old'), response_code: '503' }), values: counter(600, 10) },
+          { series: series('istio_request_duration_milliseconds_bucket', { ...pods(service, revision), le: '100' }), values: counter(600, 10) },
+          { series: series('istio_request_duration_milliseconds_bucket', { ...pods(service, revision), le: '+Inf' }), values: counter(600, 10) },
+        ],
+        promql_expr_test: [
+          { expr: query('success-rate'), eval_time: '5m', exp_samples: [{ labels: '{}', value: 1 }] },
+          { expr: query('latency-p95'), eval_time: '5m', exp_samples: [{ labels: '{}', value: 95 }] },
+        ],
+      }]);
+    }
   });
 
   // ------------------------------------------------------------------ business

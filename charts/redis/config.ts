@@ -37,7 +37,16 @@ export const REDIS_FILES = {
   sentinelConf: 'sentinel.conf',
   startRedis: 'start-redis.sh',
   startSentinel: 'start-sentinel.sh',
+  probe: 'probe.sh',
 } as const;
+
+/**
+ * In a pod's runtime folder (emptyDir, 0600): the password the server was started with, which
+ * the probes use when the mounted one is refused (it changed in the store, the server not yet).
+ */
+export const STARTED_PASSWORD_FILE = 'started-password';
+/** In a pod's runtime folder: written by the readiness probe once the replica's link was up since this start. */
+export const SYNCED_MARKER_FILE = 'synced';
 
 /** One directive: name, value (as Redis reads it) and why it is set. */
 export interface Directive {

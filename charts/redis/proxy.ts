@@ -44,7 +44,10 @@ export const PROXY_PASSWORD_ENV = 'REDIS_PASSWORD';
 
 const CONFIG_DIR = '/usr/local/etc/haproxy';
 
-/** The health checks that tell HAProxy whether a server is what a frontend needs. */
+/**
+ * The health checks that tell HAProxy whether a server is what a frontend needs: `expect`, a
+ * `tcp-check expect` pattern (`string …` or `rstring …`) on its INFO replication.
+ */
 function redisCheck(expect: string): string[] {
   return [
     '  option tcp-check',
@@ -52,7 +55,7 @@ function redisCheck(expect: string): string[] {
     `  tcp-check send "AUTH \${${PROXY_PASSWORD_ENV}}\\r\\n"`,
     '  tcp-check expect string +OK',
     '  tcp-check send "INFO replication\\r\\n"',
-    `  tcp-check expect string ${expect}`,
+    `  tcp-check expect ${expect}`,
     '  tcp-check send "QUIT\\r\\n"',
     '  tcp-check expect string +OK',
   ];
@@ -134,7 +137,7 @@ export function renderHaproxyConf(plan: RegionPlan): string {
     '# The pod that reports role:master; when two do (a restarted old master), the one a majority',
     '# of Sentinels names wins.',
     'backend redis_master',
-    ...redisCheck('role:master'),
+    ...redisCheck('string role:master'),
     ...pods.map((i) => `  use-server redis${i} if { srv_is_up(redis${i}) } { nbsrv(sentinels_name_${i}_master) ge 2 }`),
     ...pods.map((i) => `  server redis${i} ${t.podHost(i)}:${t.redisPort}`),
     '',
@@ -142,9 +145,11 @@ export function renderHaproxyConf(plan: RegionPlan): string {
     `  bind :${proxy.replicaPort}`,
     '  default_backend redis_replica',
     '',
+    '# Replicas whose own link to the master is up: one that lost it (failover, restart) answers',
+    '# a remote replica\'s PSYNC with -NOMASTERLINK.',
     'backend redis_replica',
     '  balance leastconn',
-    ...redisCheck('role:slave'),
+    ...redisCheck('rstring role:slave[[:print:][:space:]]*master_link_status:up'),
     ...pods.map((i) => `  server redis${i} ${t.podHost(i)}:${t.redisPort}`),
   );
   return `${lines.join('\n')}\n`;

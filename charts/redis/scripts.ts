@@ -12,6 +12,7 @@
  * Every setting comes from the environment (`REDIS_START_ENV` / `SENTINEL_START_ENV` name
  * them), so the real-server tests run these very scripts on loopback ports.
  */
+import { STARTED_PASSWORD_FILE, SYNCED_MARKER_FILE } from './config';
 
 /** Environment the Redis start script reads. */
 export const REDIS_START_ENV = {
@@ -176,6 +177,10 @@ else
 fi
 
 umask 077
+# The probes' fallback password (probe.sh), and a fresh start is not synced yet (the runtime
+# folder outlives a container restart).
+printf '%s\n' "$password" > "$${e.runtimeDir}/${STARTED_PASSWORD_FILE}"
+rm -f "$${e.runtimeDir}/${SYNCED_MARKER_FILE}"
 conf="$${e.runtimeDir}/redis.conf"
 {
   cat "$${e.template}"
@@ -211,6 +216,8 @@ read_password "$${e.passwordFile}"
 
 conf="$${e.runtimeDir}/sentinel.conf"
 if [ -s "$conf" ]; then
+  # With the password it was written with (started-password, kept beside it): the Secret may
+  # have changed since, and the rest of the tier still runs with the old one until it restarts.
   log "reusing $conf: a restarted container keeps what this Sentinel learnt"
   exec redis-server "$conf" --sentinel
 fi
@@ -243,6 +250,7 @@ until getent hosts "$host" > /dev/null 2>&1; do
 done
 
 umask 077
+printf '%s\n' "$password" > "$${e.runtimeDir}/${STARTED_PASSWORD_FILE}"
 awk -v h="$host" -v p="$port" '$1 == "sentinel" && $2 == "monitor" { $4 = h; $5 = p } { print }' "$${e.template}" > "$conf.tmp"
 {
   echo
@@ -258,11 +266,58 @@ exec redis-server "$conf" --sentinel
 `;
 }
 
+/** What a probe checks (probe.sh's first argument). */
+export type RedisProbeCheck =
+  /** Liveness and start-up: PONG, or LOADING (a large AOF loading is alive). */
+  | 'alive'
+  /** PONG (Sentinels). */
+  | 'serving'
+  /**
+   * Readiness of a Redis server: PONG, and a replica only once its link to the master has been
+   * up since this start (INFO's master_link_status is "up" only after the full sync is loaded).
+   * A replica answers PONG during its resync (replica-serve-stale-data), so PONG alone would let
+   * a rolling update restart the next pod, and the master, while every replica is still syncing.
+   * Once synced it stays ready through a broken link: a remote replica keeps serving stale
+   * session reads while the primary region is unreachable.
+   */
+  | 'synced';
+
 /**
- * Exec probe command: `redis-cli PING` against the local server with the mounted password.
- * Readiness wants PONG; liveness also accepts LOADING (a large AOF loading is alive).
+ * probe.sh CHECK PORT RUNTIME_DIR PASSWORD_FILE: asks the local server with the mounted password,
+ * then with the one it was started with. The mounted file changes in place when the password is
+ * rotated in the store, while the server keeps the one its start script wrote into its config
+ * until it restarts: probing with the mounted password alone would fail every pod of every tier
+ * within a minute of a rotation and restart them all at once.
  */
-export function redisProbeCommand(port: number, passwordFile: string, accept: readonly string[]): string[] {
-  const pattern = accept.join('|');
-  return ['sh', '-c', `REDISCLI_AUTH="$(cat ${passwordFile})" redis-cli -h 127.0.0.1 -p ${port} PING | grep -Eq '^(${pattern})'`];
+export function renderProbeScript(): string {
+  return `#!/bin/sh
+# probe.sh (rendered by charts/redis/scripts.ts): CHECK PORT RUNTIME_DIR PASSWORD_FILE.
+set -u
+check="$1"; port="$2"; run="$3"
+reply=''
+for file in "$4" "$run/${STARTED_PASSWORD_FILE}"; do
+  reply="$(REDISCLI_AUTH="$(cat "$file" 2>/dev/null)" redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null)" || reply=''
+  case "$reply" in
+    PONG* | LOADING*) break ;;
+  esac
+done
+case "$check:$reply" in
+  alive:PONG* | alive:LOADING* | serving:PONG*) exit 0 ;;
+  synced:PONG*) ;;
+  *) echo "PING: \${reply:-no answer}"; exit 1 ;;
+esac
+replication="$(REDISCLI_AUTH="$(cat "$file" 2>/dev/null)" redis-cli -h 127.0.0.1 -p "$port" INFO replication 2>/dev/null | tr -d '\r')" || replication=''
+case "$replication" in
+  *role:master*) exit 0 ;;
+  *master_link_status:up*) touch "$run/${SYNCED_MARKER_FILE}"; exit 0 ;;
+esac
+if [ -e "$run/${SYNCED_MARKER_FILE}" ]; then exit 0; fi
+echo "replica not synced with its master since it started"
+exit 1
+`;
+}
+
+/** Exec probe command: probe.sh (mounted from the tier's ConfigMap at `scriptPath`). */
+export function redisProbeCommand(scriptPath: string, check: RedisProbeCheck, port: number, runtimeDir: string, passwordFile: string): string[] {
+  return ['sh', scriptPath, check, String(port), runtimeDir, passwordFile];
 }

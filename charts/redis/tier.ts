@@ -21,7 +21,9 @@ import { LABELS } from '../lib/labels';
 import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { isPersistent, REDIS_FILES, REDIS_PATHS, renderRedisConf, renderSentinelConf } from './config';
-import { redisProbeCommand, REDIS_START_ENV, renderRedisStartScript, renderSentinelStartScript, SENTINEL_START_ENV } from './scripts';
+import {
+  redisProbeCommand, type RedisProbeCheck, REDIS_START_ENV, renderProbeScript, renderRedisStartScript, renderSentinelStartScript, SENTINEL_START_ENV,
+} from './scripts';
 
 /** Seconds a Redis or Sentinel pod gets to shut down (the master's `shutdown-timeout` fits in it). */
 const REDIS_GRACE_SECONDS = 30;
@@ -93,6 +95,7 @@ export class RedisTier extends Construct {
     const files: Record<string, string> = {
       [REDIS_FILES.redisConf]: renderRedisConf(plan, tier, props.primaryRegion),
       [REDIS_FILES.startRedis]: renderRedisStartScript(),
+      [REDIS_FILES.probe]: renderProbeScript(),
     };
     if (sentinelMode) {
       files[REDIS_FILES.sentinelConf] = renderSentinelConf(plan, tier);
@@ -128,17 +131,18 @@ export class RedisTier extends Construct {
     }
 
     // ---- Pods
-    const annotations = {
+    const annotations = (usedFiles: readonly string[]) => ({
       ...sidecarAnnotations(plan.global.mesh.sidecar),
       // The start script asks the Sentinels first; a master hands over on SIGTERM.
       ...shutdownSafeProxy(REDIS_GRACE_SECONDS - 5),
-      // Roll the pods when a rendered file changes (they copy the config only at start).
-      'bookedbarber.com/config-sha256': configHash(files),
+      // Roll the pods when a file they use changes (they copy the config only at start); only
+      // those: a redis.conf change must not restart the Sentinels that fail the master over.
+      'bookedbarber.com/config-sha256': configHash(Object.fromEntries(usedFiles.map((f) => [f, files[f]]))),
       // Istio merges the exporter's metrics into its own endpoint on 15020 (STRICT mTLS).
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': String(EXPORTER_PORT),
       'prometheus.io/path': '/metrics',
-    };
+    });
     const volumes: k8s.Volume[] = [
       { name: CONFIG_VOLUME, configMap: { name: t.configMap } },
       // 0440 + fsGroup: readable by the redis group only.
@@ -171,6 +175,8 @@ export class RedisTier extends Construct {
         env(REDIS_START_ENV.staleMasterWaitSeconds, String(staleMasterWaitSeconds())),
       );
     }
+    const probeScript = `${REDIS_PATHS.config}/${REDIS_FILES.probe}`;
+    const redisProbe = (check: RedisProbeCheck) => redisProbeCommand(probeScript, check, t.redisPort, REDIS_PATHS.runtime, PASSWORD_FILE);
     const redisContainer: HardenedContainerProps = {
       name: 'redis',
       image: plan.versions.images.redis,
@@ -179,9 +185,9 @@ export class RedisTier extends Construct {
       env: redisEnv,
       resources: t.config.resources,
       // Up to 5 min to start: the wait for a failover (start-redis.sh) plus loading a large AOF.
-      startupProbe: { exec: { command: redisProbeCommand(t.redisPort, PASSWORD_FILE, ['PONG', 'LOADING']) }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
-      livenessProbe: { exec: { command: redisProbeCommand(t.redisPort, PASSWORD_FILE, ['PONG', 'LOADING']) }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-      readinessProbe: { exec: { command: redisProbeCommand(t.redisPort, PASSWORD_FILE, ['PONG']) }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+      startupProbe: { exec: { command: redisProbe('alive') }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
+      livenessProbe: { exec: { command: redisProbe('alive') }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+      readinessProbe: { exec: { command: redisProbe('synced') }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
       writablePaths: persistent ? [REDIS_PATHS.runtime, '/tmp'] : [REDIS_PATHS.runtime, REDIS_PATHS.data, '/tmp'],
       volumeMounts: [...commonMounts, ...(persistent ? [{ name: DATA_VOLUME, mountPath: REDIS_PATHS.data }] : [])],
     };
@@ -198,7 +204,7 @@ export class RedisTier extends Construct {
       runAsUser: REDIS_RUN_AS_USER,
       // shutdown-timeout (10 s) for replicas to catch up, plus the final AOF fsync.
       terminationGracePeriodSeconds: REDIS_GRACE_SECONDS,
-      annotations,
+      annotations: annotations([REDIS_FILES.redisConf, REDIS_FILES.startRedis, REDIS_FILES.probe]),
       containers: [redisContainer, exporter(props, t.redisPort)],
       volumes,
       statefulSet: {
@@ -228,7 +234,7 @@ export class RedisTier extends Construct {
         env(SENTINEL_START_ENV.peersService, `${t.sentinelServiceHost}:${t.sentinelPort}`),
         env(SENTINEL_START_ENV.redisPeers, peers),
       ];
-      const ping = redisProbeCommand(t.sentinelPort, PASSWORD_FILE, ['PONG']);
+      const ping = redisProbeCommand(probeScript, 'serving', t.sentinelPort, REDIS_PATHS.sentinelRuntime, PASSWORD_FILE);
       this.sentinel = new HardenedWorkload(this, 'sentinel-workload', {
         kind: 'StatefulSet',
         name: t.sentinelStatefulSet,
@@ -240,7 +246,7 @@ export class RedisTier extends Construct {
         version: plan.versions.images.redis.version,
         serviceAccountName: redisServiceAccount(plan),
         runAsUser: REDIS_RUN_AS_USER,
-        annotations,
+        annotations: annotations([REDIS_FILES.sentinelConf, REDIS_FILES.startSentinel, REDIS_FILES.probe]),
         containers: [
           {
             name: 'sentinel',

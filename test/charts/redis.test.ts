@@ -143,6 +143,15 @@ describe('Redis tiers in the primary region', () => {
     expect(parseConf(renderRedisConf(plan, 'cache'))).toContainEqual(['maxmemory', String(2 * 1024 ** 3)]);
   });
 
+  it('rolls the Redis pods, not the Sentinels, when only redis.conf changes (a Sentinel restarted with its master loses a failover vote)', () => {
+    const t = redisTopology(east, 'cache');
+    const changed = render(withRedis((r) => ({ ...r, tiers: { ...r.tiers, cache: { ...r.tiers.cache, maxmemory: '2Gi' } } })));
+    const template = (objects: Obj[], name: string) => find(objects, 'StatefulSet', name, east.namespaces.data).spec.template;
+    const hash = (objects: Obj[], name: string) => template(objects, name).metadata.annotations['bookedbarber.com/config-sha256'];
+    expect(hash(changed, t.statefulSet)).not.toBe(hash(eastObjects, t.statefulSet));
+    expect(template(changed, t.sentinelStatefulSet)).toEqual(template(eastObjects, t.sentinelStatefulSet));
+  });
+
   it('never renders a password: config, scripts and env only reference the Secret from the ExternalSecret', () => {
     const text = JSON.stringify(eastObjects);
     expect(text).not.toMatch(/requirepass\s+[^$\s"]/);
@@ -181,7 +190,7 @@ describe('Redis tiers in the primary region', () => {
     expect(cfg).toMatch(/frontend redis_master\n {2}bind :6379/);
     expect(cfg).toMatch(/frontend redis_replica\n {2}bind :6380/);
     expect(cfg).toContain('tcp-check expect string role:master');
-    expect(cfg).toContain('tcp-check expect string role:slave');
+    expect(cfg).toContain('tcp-check expect rstring role:slave[[:print:][:space:]]*master_link_status:up');
     expect(cfg).toContain('on-marked-down shutdown-sessions');
     expect(cfg).toContain('AUTH ${REDIS_PASSWORD}');
     expect(cfg).toMatch(/use-server redis0 if \{ srv_is_up\(redis0\) \} \{ nbsrv\(sentinels_name_0_master\) ge 2 \}/);

@@ -367,7 +367,12 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
           sidecar: {
             // Dashboards are ConfigMaps labelled grafana_dashboard=1 in any namespace (the
             // monitoring chart renders ours as provisioned JSON).
-            dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL' },
+            // The sidecar writes each into the folder its grafana_folder annotation names, and
+            // Grafana's provider turns those directories into dashboard folders.
+            dashboards: {
+              enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL',
+              folderAnnotation: 'grafana_folder', provider: { foldersFromFilesStructure: true },
+            },
             // The scrape interval Grafana assumes for $__rate_interval (4 x it): set to ours, since the
             // chart falls back on a default when its own Prometheus is disabled.
             datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, url: names.monitoring.prometheusUrl, defaultDatasourceScrapeInterval: SCRAPE_INTERVAL },

@@ -9,8 +9,9 @@
  *   (`searchNamespace: ALL`; with a namespace list it must include the monitoring namespace);
  * - the queries name the Prometheus datasource by uid `prometheus`
  *   (`grafana.sidecar.datasources.uid`, the chart's default), pointed at the region's Prometheus;
- * - `grafana_folder` files them in one folder when the sidecar sets
- *   `folderAnnotation: grafana_folder` (otherwise Grafana's General folder).
+ * - `grafana_folder` files them in one folder: the sidecar sets `folderAnnotation:
+ *   grafana_folder` and its provider `foldersFromFilesStructure: true` (without both, Grafana's
+ *   General folder).
  *
  * The JSON is deterministic: fixed uids derived from the dashboard keys, `id: null`, no
  * timestamps or versions, keys sorted; a re-render changes nothing unless the config did.
@@ -29,8 +30,11 @@ import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 /** The label Grafana's dashboard sidecar selects ConfigMaps by (kube-prometheus-stack default). */
 export const GRAFANA_DASHBOARD_LABEL: Readonly<Record<string, string>> = { grafana_dashboard: '1' };
 
-/** Annotation naming the Grafana folder (honoured with the sidecar's `folderAnnotation: grafana_folder`). */
-const GRAFANA_FOLDER_ANNOTATION = 'grafana_folder';
+/**
+ * Annotation naming the Grafana folder: honoured when the sidecar sets `folderAnnotation` to it
+ * and the provider `foldersFromFilesStructure: true` (grafana chart values).
+ */
+export const GRAFANA_FOLDER_ANNOTATION = 'grafana_folder';
 
 /** Every dashboard, in the order they render. */
 const BUILDERS: ReadonlyArray<(plan: RegionPlan) => DashboardJson> = [

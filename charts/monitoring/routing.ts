@@ -140,7 +140,9 @@ export function alertmanagerConfigSpec(plan: RegionPlan, names: MonitoringNames,
       {
         sourceMatch: [{ name: 'severity', value: 'critical', matchType: SourceMatchType.VALUE_EQUALS }],
         targetMatch: [{ name: 'severity', value: 'warning', matchType: TargetMatchType.VALUE_EQUALS }],
-        equal: ['alertname', 'region'],
+        // And the labels that tell two alerts of one name apart (absent on both compares equal):
+        // a 7-day page for one mesh certificate must not mute the 30-day warning for another.
+        equal: ['alertname', 'region', 'service', 'certificate'],
       },
     ],
     receivers,

@@ -6,7 +6,7 @@
  */
 import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
-import { DashboardsChart, dashboardExpressions, GRAFANA_DASHBOARD_LABEL, provisionedDashboards } from '../../charts/dashboards/chart';
+import { DashboardsChart, dashboardExpressions, GRAFANA_DASHBOARD_LABEL, GRAFANA_FOLDER_ANNOTATION, provisionedDashboards } from '../../charts/dashboards/chart';
 import {
   dashboardUid,
   expandGrafanaMacros,
@@ -273,10 +273,13 @@ describe('DashboardsChart', () => {
     }
   });
 
-  it('matches what the kube-prometheus-stack add-on provisions: the sidecar label, every namespace, the datasource uid', () => {
+  it('matches what the kube-prometheus-stack add-on provisions: the sidecar label, every namespace, the folder annotation, the datasource uid', () => {
     const stack = platformAddons(plan).find((a) => a.id === 'kube-prometheus-stack')!;
     const sidecar = (stack.values.grafana as any).sidecar;
     expect(sidecar.dashboards).toMatchObject({ enabled: true, label: Object.keys(GRAFANA_DASHBOARD_LABEL)[0], labelValue: GRAFANA_DASHBOARD_LABEL.grafana_dashboard });
+    // The folder annotation works only with both settings (grafana chart values.yaml).
+    expect(sidecar.dashboards).toMatchObject({ folderAnnotation: GRAFANA_FOLDER_ANNOTATION, provider: { foldersFromFilesStructure: true } });
+    for (const { configMap } of dashboards) expect(configMap.metadata.annotations[GRAFANA_FOLDER_ANNOTATION]).toBe('bookedbarber');
     expect([undefined, 'ALL', plan.namespaces.monitoring]).toContain(sidecar.dashboards.searchNamespace);
     // The chart's default datasource uid is "prometheus" when the values leave it out.
     expect(sidecar.datasources.uid ?? 'prometheus').toBe(PROMETHEUS_DATASOURCE.uid);

@@ -188,11 +188,11 @@ describe('Alertmanager', () => {
     expect(byName['email-business'].emailConfigs[0]).toMatchObject({ to: am.businessEmail, from: am.emailFrom, smarthost: am.smarthost, requireTLS: true });
   });
 
-  it('mutes a warning while a critical alert of the same alertname and region fires', () => {
+  it('mutes a warning while a critical alert of the same alertname, region, service and certificate fires', () => {
     expect(amc.spec.inhibitRules).toEqual([{
       sourceMatch: [{ name: 'severity', value: 'critical', matchType: '=' }],
       targetMatch: [{ name: 'severity', value: 'warning', matchType: '=' }],
-      equal: ['alertname', 'region'],
+      equal: ['alertname', 'region', 'service', 'certificate'],
     }]);
   });
 

@@ -162,7 +162,7 @@ describeWithPrograms('Alertmanager routing on amtool and a real Alertmanager', [
     }
   });
 
-  it('on a real Alertmanager: a critical alert mutes the warning of the same alertname and region, nothing else', async () => {
+  it('on a real Alertmanager: a critical alert mutes the warning of the same alertname, region, service and certificate, nothing else', async () => {
     // This copy sends nowhere: every receiver endpoint is the discard port on loopback.
     const sink = 'http://127.0.0.1:9/';
     const { config: live } = nativeConfig((_name, kind, c) => {
@@ -184,8 +184,8 @@ describeWithPrograms('Alertmanager routing on amtool and a real Alertmanager', [
     ]);
     await waitFor(`Alertmanager on ${url}\n${server.output()}`, async () => ((await fetch(`${url}/-/ready`).catch(() => undefined))?.ok ? true : undefined));
 
-    const alert = (alertname: string, severity: string, alertRegion: string) => ({
-      labels: { alertname, severity, team: 'platform', region: alertRegion, service: 'api' },
+    const alert = (alertname: string, severity: string, alertRegion: string, labels: Record<string, string> = { service: 'api' }) => ({
+      labels: { alertname, severity, team: 'platform', region: alertRegion, ...labels },
       annotations: { summary: 'test' },
     });
     const post = await fetch(`${url}/api/v2/alerts`, {
@@ -196,15 +196,19 @@ describeWithPrograms('Alertmanager routing on amtool and a real Alertmanager', [
         alert('ApiErrorBudgetBurn', 'warning', region),
         alert('ApiErrorBudgetBurn', 'warning', 'eu-west-1'),
         alert('ApiLatencyP95High', 'warning', region),
+        // One certificate's page must not mute another's warning.
+        alert('MeshCertificateExpiring', 'critical', region, { certificate: 'intermediate' }),
+        alert('MeshCertificateExpiring', 'warning', region, { certificate: 'root' }),
       ]),
     });
     expect(post.status).toBe(200);
-    const state = await waitFor('the four alerts in the API', async () => {
+    const state = await waitFor('the six alerts in the API', async () => {
       const list = (await (await fetch(`${url}/api/v2/alerts`)).json()) as any[];
-      return list.length === 4 ? list : undefined;
+      return list.length === 6 ? list : undefined;
     });
     const status = (alertname: string, severity: string, alertRegion: string) =>
       state.find((a) => a.labels.alertname === alertname && a.labels.severity === severity && a.labels.region === alertRegion)!.status;
+    expect(status('MeshCertificateExpiring', 'warning', region).state).toBe('active');
     expect(status('ApiErrorBudgetBurn', 'warning', region).state).toBe('suppressed');
     expect(status('ApiErrorBudgetBurn', 'warning', region).inhibitedBy).toHaveLength(1);
     expect(status('ApiErrorBudgetBurn', 'critical', region).state).toBe('active');

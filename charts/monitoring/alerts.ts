@@ -77,6 +77,8 @@ export interface AlertTuning {
   /** @default '1m' */
   readonly rolloutAbortedFor?: string;
   readonly rolloutBlockedFor?: string;
+  /** Share of alert notifications failing (Prometheus → Alertmanager, Alertmanager → receiver) that alerts. @default 0.01 */
+  readonly notificationFailRatio?: number;
   /**
    * How long WAL archiving must fail without a single success. The archiver retries a failed
    * segment about once a minute, so 5 minutes are several failures in a row.
@@ -333,6 +335,78 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
  * Cluster-wide checks every region loads (standby regions too: their DR stream crosses regions
  * on the mesh's mTLS): the mesh CA certificates' expiry, and the cluster-metrics targets.
  */
+/**
+ * The alerting path itself (Prometheus v2.55 rules/group.go, notifier/notifier.go, cmd/prometheus;
+ * Alertmanager v0.28 notify/notify.go, config/coordinator.go): rules that fail to evaluate,
+ * alerts that do not reach an Alertmanager, a receiver that refuses notifications, a config
+ * reload that failed. Each of these silences other alerts without a sign. kube-prometheus-stack's
+ * default rules are off (defaultRules.create: false), so these are the only ones. Two replicas
+ * of each: one failing is still reported by the other, and critical notifications go to PagerDuty
+ * and Slack, so one receiver failing is reported through the other.
+ */
+function monitoringAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
+  const ns = plan.namespaces.monitoring;
+  const own = (metric: string) => selector(metric, eq({ namespace: ns }));
+  const failRatio = t.notificationFailRatio ?? 0.01;
+  return [
+    {
+      alert: 'PrometheusRuleEvaluationFailing',
+      expr: `sum by (namespace, pod, rule_group) (increase(${own('prometheus_rule_evaluation_failures_total')}[5m])) > 0`,
+      for: '15m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'Prometheus {{ $labels.pod }} fails to evaluate rules of {{ $labels.rule_group }}',
+      description:
+        'Rules of {{ $labels.rule_group }} in {{ $externalLabels.region }} keep failing to evaluate on {{ $labels.pod }}: their alerts cannot fire and their ' +
+        'recorded series (SLIs, the HPA\'s request rate) have gaps.',
+      runbook: 'alerting-pipeline',
+    },
+    {
+      alert: 'PrometheusAlertmanagerUnreachable',
+      // Errors out of all sent, per Prometheus (sent_total counts failed sends too); none discovered counts as unreachable.
+      expr:
+        `min by (namespace, pod) (rate(${own('prometheus_notifications_errors_total')}[5m]) / rate(${own('prometheus_notifications_sent_total')}[5m])) > ${promNumber(failRatio)}` +
+        `\nor\nmax by (namespace, pod) (max_over_time(${own('prometheus_notifications_alertmanagers_discovered')}[5m])) < 1`,
+      for: '10m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'Prometheus {{ $labels.pod }} cannot hand alerts to any Alertmanager',
+      description:
+        'Prometheus {{ $labels.pod }} in {{ $externalLabels.region }} fails to send alerts to every Alertmanager, or discovers none: the alerts it evaluates ' +
+        'reach nobody.',
+      runbook: 'alerting-pipeline',
+    },
+    {
+      alert: 'AlertmanagerNotificationsFailing',
+      expr:
+        `sum by (namespace, integration) (rate(${own('alertmanager_notifications_failed_total')}[5m]))\n` +
+        `/ sum by (namespace, integration) (rate(${own('alertmanager_notifications_total')}[5m])) > ${promNumber(failRatio)}`,
+      for: '5m',
+      severity: 'critical',
+      team: 'platform',
+      summary: 'Alertmanager fails to notify through {{ $labels.integration }}',
+      description:
+        'Notifications through {{ $labels.integration }} in {{ $externalLabels.region }} are failing ({{ $value | humanizePercentage }} of attempts): a revoked ' +
+        'key, a removed channel or the provider down. Alerts routed only there reach nobody.',
+      runbook: 'alerting-pipeline',
+    },
+    {
+      alert: 'MonitoringConfigReloadFailed',
+      expr:
+        `max by (namespace, pod) (max_over_time(${own('prometheus_config_last_reload_successful')}[5m])) == 0` +
+        `\nor\nmax by (namespace, pod) (max_over_time(${own('alertmanager_config_last_reload_successful')}[5m])) == 0`,
+      for: '10m',
+      severity: 'warning',
+      team: 'platform',
+      summary: '{{ $labels.pod }} rejected its new configuration',
+      description:
+        '{{ $labels.pod }} in {{ $externalLabels.region }} could not load the configuration prometheus-operator generated and runs with the previous one: ' +
+        'new rules, scrape targets or routes are not in effect.',
+      runbook: 'alerting-pipeline',
+    },
+  ];
+}
+
 function platformAlerts(t: AlertTuning): AlertDefinition[] {
   const warnLeft = durationToSeconds(t.certWarnLeft ?? '30d');
   const pageLeft = durationToSeconds(t.certPageLeft ?? '7d');
@@ -408,6 +482,6 @@ export function platformRuleGroups(plan: RegionPlan, tuning: AlertTuning = {}): 
     business: group('business', businessAlerts(plan, tuning)),
     data: group('data-tier', [...dataAlerts(plan, tuning), ...dataAvailabilityAlerts(plan, tuning)]),
     delivery: group('delivery', deliveryAlerts(plan, tuning)),
-    platform: group('platform', platformAlerts(tuning)),
+    platform: group('platform', [...platformAlerts(tuning), ...monitoringAlerts(plan, tuning)]),
   };
 }

@@ -477,6 +477,64 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
     }]);
   });
 
+  // ------------------------------------------------------------------ the alerting path
+
+  describeAlertingPath();
+
+  function describeAlertingPath(): void {
+    const mon = plan.namespaces.monitoring;
+    const critical = (extra: Record<string, string>) => ({ exp_labels: { ...extra, severity: 'critical', team: 'platform' } });
+    const prom = { namespace: mon, pod: 'prometheus-bookedbarber-0', job: 'prometheus-operated' };
+    const am = { namespace: mon, pod: 'alertmanager-bookedbarber-0', job: 'alertmanager-operated' };
+
+    it('pages when a rule group keeps failing to evaluate, not after a single failure', () => {
+      const failures = (values: string) => ({ series: series('prometheus_rule_evaluation_failures_total', { ...prom, rule_group: 'slo' }), values });
+      unitTest('bookedbarber-platform', [
+        { interval: '1m', input_series: [failures(counter(1, 40))], alert_rule_test: [{ eval_time: '30m', alertname: 'PrometheusRuleEvaluationFailing', exp_alerts: [critical({ namespace: mon, pod: prom.pod, rule_group: 'slo' })] }] },
+        // One failure at minute 2, then none: over by the time `for` would have passed.
+        { interval: '1m', input_series: [failures('0 0 1x40')], alert_rule_test: [{ eval_time: '30m', alertname: 'PrometheusRuleEvaluationFailing', exp_alerts: [] }] },
+      ]);
+    });
+
+    it('pages when a Prometheus fails to send alerts (2 % of sends) or discovers no Alertmanager; silent at 0.5 %', () => {
+      const sends = (errorsPerStep: number, discovered: number) => [
+        { series: series('prometheus_notifications_sent_total', { ...prom, alertmanager: 'http://10.0.4.1:9093/api/v2/alerts' }), values: counter(100, 40) },
+        { series: series('prometheus_notifications_errors_total', { ...prom, alertmanager: 'http://10.0.4.1:9093/api/v2/alerts' }), values: counter(errorsPerStep, 40) },
+        { series: series('prometheus_notifications_alertmanagers_discovered', prom), values: gauge(discovered, 40) },
+      ];
+      const test = (input: ReturnType<typeof sends>, fired: boolean) => ({
+        interval: '1m', input_series: input,
+        alert_rule_test: [{ eval_time: '30m', alertname: 'PrometheusAlertmanagerUnreachable', exp_alerts: fired ? [critical({ namespace: mon, pod: prom.pod })] : [] }],
+      });
+      unitTest('bookedbarber-platform', [test(sends(2, 2), true), test(sends(0, 0), true), test(sends(0.5, 2), false), test(sends(0, 2), false)]);
+    });
+
+    it('pages when one receiver integration fails (2 % of its notifications), naming it; silent while it delivers', () => {
+      const notify = (integration: string, failedPerStep: number) => [
+        { series: series('alertmanager_notifications_total', { ...am, integration }), values: counter(50, 40) },
+        { series: series('alertmanager_notifications_failed_total', { ...am, integration, reason: 'clientError' }), values: counter(failedPerStep, 40) },
+      ];
+      unitTest('bookedbarber-platform', [{
+        interval: '1m',
+        input_series: [...notify('pagerduty', 1), ...notify('slack', 0)],
+        alert_rule_test: [{ eval_time: '30m', alertname: 'AlertmanagerNotificationsFailing', exp_alerts: [critical({ namespace: mon, integration: 'pagerduty' })] }],
+      }]);
+    });
+
+    it('warns when Prometheus or Alertmanager rejected its new configuration, not while the last reload succeeded', () => {
+      const reload = (metric: string, labels: Record<string, string>, value: number) => ({ series: series(metric, labels), values: gauge(value, 40) });
+      const test = (value: number, fired: boolean) => ({
+        interval: '1m',
+        input_series: [reload('prometheus_config_last_reload_successful', prom, value), reload('alertmanager_config_last_reload_successful', am, value)],
+        alert_rule_test: [{
+          eval_time: '30m', alertname: 'MonitoringConfigReloadFailed',
+          exp_alerts: fired ? [warning({ namespace: mon, pod: prom.pod }), warning({ namespace: mon, pod: am.pod })] : [],
+        }],
+      });
+      unitTest('bookedbarber-platform', [test(0, true), test(1, false)]);
+    });
+  }
+
   // ------------------------------------------------------------------ delivery
 
   it('warns when a release was aborted or timed out (the controller phases Abort, Timeout), and when the controller cannot act (Error, InvalidSpec); silent while it progresses or completed', () => {

@@ -292,6 +292,8 @@ function jobsOf(entry: CatalogueEntry, plan: RegionPlan): string[] {
     case 'cadvisor-kubelet': return [KUBELET.job];
     case 'argo-rollouts': return ['argo-rollouts'];
     case 'prometheus': return ['*'];
+    case 'prometheus-self': return ['prometheus'];
+    case 'alertmanager': return ['alertmanager'];
     default: throw new Error(`no scrape job known for ${entry.file}`);
   }
 }

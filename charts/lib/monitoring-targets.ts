@@ -24,6 +24,7 @@
 import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { LABELS } from './labels';
+import { COLLECTOR_METRICS_PORT, JAEGER_ADMIN_PORT, TRACING_APPS } from './otel';
 
 /**
  * Port of the sidecar's pilot-agent that serves Istio's merged Prometheus endpoint
@@ -281,6 +282,13 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       jobLabel: 'app',
       why: 'istiod: expiry of the mesh CA certificates (root and this region\'s intermediate)',
     },
+    // The operator names the collector container's metrics port `metrics`.
+    meshed(TRACING_APPS.collector, namespaces.monitoring, { portName: 'metrics', port: COLLECTOR_METRICS_PORT, path: '/metrics' },
+      'the gateway collectors\' own metrics: spans refused or not forwarded to the samplers'),
+    meshed(TRACING_APPS.sampler, namespaces.monitoring, { portName: 'metrics', port: COLLECTOR_METRICS_PORT, path: '/metrics' },
+      'the sampling collectors\' own metrics: spans refused or not exported to Jaeger'),
+    meshed(TRACING_APPS.jaeger, namespaces.monitoring, { portName: 'http-admin', port: JAEGER_ADMIN_PORT, path: '/metrics' },
+      'Jaeger\'s own metrics (its admin port): the scrape shows it up'),
     operated('prometheus'),
     operated('alertmanager'),
   ];

@@ -36,6 +36,16 @@ export const OTEL_COLLECTOR_CR = 'otel';
 /** Service (in the monitoring namespace) every workload and sidecar sends spans to. */
 export const OTEL_COLLECTOR_SERVICE = `${OTEL_COLLECTOR_CR}-collector`;
 
+/**
+ * `app.kubernetes.io/name` of the tracing pipeline's pods (the operator keeps it on the collector
+ * pods): the traffic policies and the Prometheus scrape select them by it.
+ */
+export const TRACING_APPS = { collector: 'otel-collector', sampler: 'otel-sampler', jaeger: 'jaeger' } as const;
+/** The collectors' own metrics (telemetry.metrics Prometheus reader; operator Service `<cr>-collector-monitoring`). */
+export const COLLECTOR_METRICS_PORT = 8888;
+/** Jaeger all-in-one's admin server: health check (`/`) and Prometheus metrics (`/metrics`). */
+export const JAEGER_ADMIN_PORT = 14269;
+
 /** `otel-collector.<monitoring namespace>.svc.cluster.local`: the mesh's extension provider `service`. */
 export function otelCollectorHost(plan: RegionPlan): string {
   return serviceHost(OTEL_COLLECTOR_SERVICE, plan.namespaces.monitoring);

@@ -41,6 +41,7 @@ import { isServingRegion } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { alertRule, type AlertDefinition, type PromRuleGroup } from './rules';
 import { ISTIOD_MONITORING, KUBE_STATE_METRICS, KUBELET, POSTGRES_APP, POSTGRES_SCOPE_LABEL, REDIS_TIER_LABEL } from '../lib/monitoring-targets';
+import { TRACING_APPS } from '../lib/otel';
 import { durationToSeconds, eq, MIN_RATE_WINDOW_SECONDS, promDuration, promNumber, selector, sumRate } from '../lib/promql';
 import { postgresNames } from '../postgres/names';
 import { REDIS_TIERS, redisTopology, TIER_SLUG } from '../redis/topology';
@@ -79,6 +80,7 @@ export interface AlertTuning {
   readonly rolloutBlockedFor?: string;
   /** Share of alert notifications failing (Prometheus → Alertmanager, Alertmanager → receiver) that alerts. @default 0.01 */
   readonly notificationFailRatio?: number;
+  readonly tracingLossFor?: string;
   /**
    * How long WAL archiving must fail without a single success. The archiver retries a failed
    * segment about once a minute, so 5 minutes are several failures in a row.
@@ -407,6 +409,42 @@ function monitoringAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
   ];
 }
 
+/**
+ * The tracing pipeline (serving regions; OpenTelemetry Collector v0.115 exporterhelper and
+ * receiverhelper telemetry, named as its Prometheus reader writes them: no `_total` suffix). A
+ * send failure is counted after the exporter's retries gave up, so any is spans lost.
+ */
+function tracingAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
+  const ns = plan.namespaces.monitoring;
+  const own = (metric: string) => selector(metric, eq({ namespace: ns }));
+  return [
+    {
+      alert: 'TracingSpansLost',
+      expr:
+        `sum by (namespace, job) (rate(${own('otelcol_exporter_send_failed_spans')}[5m])) > 0` +
+        `\nor\nsum by (namespace, job) (rate(${own('otelcol_receiver_refused_spans')}[5m])) > 0`,
+      for: t.tracingLossFor ?? '10m',
+      severity: 'warning',
+      team: 'platform',
+      summary: 'The {{ $labels.job }} tier is losing spans',
+      description:
+        'The {{ $labels.job }} collectors in {{ $externalLabels.region }} keep failing to pass spans on (after retries) or refusing them (memory limit): ' +
+        'traces are missing, the slow and failed ones the sampler should keep included.',
+      runbook: 'tracing-pipeline',
+    },
+    {
+      alert: 'TracingTargetDown',
+      expr: `${selector('up', [['namespace', '=', ns], ['job', '=~', Object.values(TRACING_APPS).join('|')]])} == 0`,
+      for: '15m',
+      severity: 'warning',
+      team: 'platform',
+      summary: 'Prometheus cannot scrape {{ $labels.job }} pod {{ $labels.pod }}',
+      description: '{{ $labels.pod }} ({{ $labels.job }}, {{ $externalLabels.region }}) has failed every scrape for 15 minutes: it is down, or its span losses are not seen.',
+      runbook: 'tracing-pipeline',
+    },
+  ];
+}
+
 function platformAlerts(t: AlertTuning): AlertDefinition[] {
   const warnLeft = durationToSeconds(t.certWarnLeft ?? '30d');
   const pageLeft = durationToSeconds(t.certPageLeft ?? '7d');
@@ -482,6 +520,10 @@ export function platformRuleGroups(plan: RegionPlan, tuning: AlertTuning = {}): 
     business: group('business', businessAlerts(plan, tuning)),
     data: group('data-tier', [...dataAlerts(plan, tuning), ...dataAvailabilityAlerts(plan, tuning)]),
     delivery: group('delivery', deliveryAlerts(plan, tuning)),
-    platform: group('platform', [...platformAlerts(tuning), ...monitoringAlerts(plan, tuning)]),
+    platform: group('platform', [
+      ...platformAlerts(tuning),
+      ...monitoringAlerts(plan, tuning),
+      ...(isServingRegion(plan.region) ? tracingAlerts(plan, tuning) : []),
+    ]),
   };
 }

@@ -24,6 +24,7 @@
  */
 import type { Construct } from 'constructs';
 import { sidecarAnnotations } from '../lib/http-service';
+import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 import { decisionWaitSeconds, gatewayConfig, OtelCollector, samplerConfig } from './collector';
 import { Jaeger, type ElasticsearchStorage } from './jaeger';
@@ -63,6 +64,10 @@ export class TracingChart extends RegionChart {
     // Envoy is up (they dial the next tier at start).
     const podAnnotations = sidecarAnnotations(plan.global.mesh.sidecar);
 
+    // Istio merges each pod's own metrics into the sidecar's endpoint, which Prometheus scrapes
+    // (charts/lib/monitoring-targets.ts; stated here, not left to the operator's default ones).
+    const withMetrics = (app: string) => ({ ...podAnnotations, ...mergedMetricsAnnotations(meshedTarget(plan, app)) });
+
     new OtelCollector(this, 'gateway', {
       plan,
       names: names.collector,
@@ -70,7 +75,7 @@ export class TracingChart extends RegionChart {
       sizing: props.gateway ?? sizing.gateway,
       image,
       component: 'tracing',
-      podAnnotations,
+      podAnnotations: withMetrics(names.collector.app),
     });
     new OtelCollector(this, 'sampler', {
       plan,
@@ -79,14 +84,14 @@ export class TracingChart extends RegionChart {
       sizing: props.sampler ?? sizing.sampler,
       image,
       component: 'tracing',
-      podAnnotations,
+      podAnnotations: withMetrics(names.sampler.app),
     });
     new Jaeger(this, 'jaeger', {
       plan,
       names,
       resources: props.jaegerResources,
       elasticsearch: props.elasticsearch ?? elasticsearchFromConfig(plan),
-      podAnnotations,
+      podAnnotations: withMetrics(names.jaeger.app),
     });
   }
 }

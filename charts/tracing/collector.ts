@@ -131,8 +131,9 @@ const MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit
 const HEALTH_CHECK = { health_check: { endpoint: `0.0.0.0:${COLLECTOR_HEALTH_PORT}` } };
 
 /**
- * Own metrics on 8888 for Prometheus (the operator's `<cr>-collector-monitoring` Service).
- * Bound to all interfaces: since collector 0.111 the default is localhost only.
+ * Own metrics on 8888, which the sidecar's agent merges into its endpoint for Prometheus (the
+ * pods' prometheus.io/* annotations, a PodMonitor: charts/lib/monitoring-targets.ts). Bound to
+ * all interfaces: since collector 0.111 the default is localhost only.
  */
 const TELEMETRY = {
   metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host: '0.0.0.0', port: COLLECTOR_METRICS_PORT } } } }] },
@@ -326,7 +327,7 @@ export class OtelCollector extends Construct {
         readinessProbe: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
         // Traffic policy comes from the connection declaration (charts/wiring/), not the operator.
         networkPolicy: { enabled: false },
-        // Prometheus scrapes <cr>-collector-monitoring through a ServiceMonitor the monitoring chart renders.
+        // No operator ServiceMonitor: Prometheus scrapes the pods' merged sidecar endpoint (PodMonitor).
         observability: { metrics: { enableMetrics: false } },
         config: props.config,
       },

@@ -84,7 +84,7 @@ export interface JaegerProps {
   readonly elasticsearch?: ElasticsearchStorage;
   /** Jaeger pods with elasticsearch storage (stateless). @default `storage.elasticsearch.jaegerReplicas`, else 2 */
   readonly elasticsearchReplicas?: number;
-  /** Pod annotations (Istio sidecar sizing). @default none */
+  /** Pod annotations (Istio sidecar sizing, and the prometheus.io/* ones that make Istio merge the admin port's metrics). @default none */
   readonly podAnnotations?: Readonly<Record<string, string>>;
   /** Daily run time (cron, UTC) of the index cleaner. @default '15 0 * * *' */
   readonly indexCleanerSchedule?: string;
@@ -204,13 +204,8 @@ export class Jaeger extends Construct {
       writablePaths: ['/tmp'],
       volumeMounts: badger ? [{ name: 'data', mountPath: BADGER_MOUNT }] : undefined,
     };
-    const annotations = {
-      ...props.podAnnotations,
-      // Istio merges the app's metrics into its own endpoint (15020) from these.
-      'prometheus.io/scrape': 'true',
-      'prometheus.io/port': String(JAEGER_PORTS.admin),
-      'prometheus.io/path': '/metrics',
-    };
+    // The chart passes the sidecar sizing and the prometheus.io/* annotations of its scrape row.
+    const annotations = { ...props.podAnnotations };
     const common = {
       name: n.workload,
       namespace,

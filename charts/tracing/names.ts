@@ -16,12 +16,12 @@
  */
 import type { RegionPlan } from '../../regions/plan';
 import { serviceHost } from '../../regions/wiring';
-import { OTEL_COLLECTOR_CR, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from '../lib/otel';
+import { COLLECTOR_METRICS_PORT, JAEGER_ADMIN_PORT, OTEL_COLLECTOR_CR, OTLP_GRPC_PORT, OTLP_HTTP_PORT, TRACING_APPS } from '../lib/otel';
+
+export { COLLECTOR_METRICS_PORT };
 
 /** The collectors' health_check extension (the operator derives the probes from it). */
 export const COLLECTOR_HEALTH_PORT = 13133;
-/** The collectors' own metrics (operator Service `<cr>-collector-monitoring`, port name `monitoring`). */
-export const COLLECTOR_METRICS_PORT = 8888;
 
 /** Jaeger all-in-one ports. */
 export const JAEGER_PORTS = {
@@ -31,7 +31,7 @@ export const JAEGER_PORTS = {
   queryHttp: 16686,
   queryGrpc: 16685,
   /** Admin server: health check (`/`) and Prometheus metrics (`/metrics`). */
-  admin: 14269,
+  admin: JAEGER_ADMIN_PORT,
 } as const;
 
 /** Longest name the operator keeps untruncated. */
@@ -121,10 +121,10 @@ export function tracingNames(plan: RegionPlan): TracingNames {
   });
   return {
     namespace: plan.namespaces.monitoring,
-    collector: tier(OTEL_COLLECTOR_CR, 'otel-collector'),
-    sampler: tier(OTEL_SAMPLER_CR, 'otel-sampler'),
+    collector: tier(OTEL_COLLECTOR_CR, TRACING_APPS.collector),
+    sampler: tier(OTEL_SAMPLER_CR, TRACING_APPS.sampler),
     jaeger: {
-      app: 'jaeger',
+      app: TRACING_APPS.jaeger,
       workload: `${p}-jaeger`,
       serviceAccount: `${p}-jaeger`,
       headlessService: `${p}-jaeger-headless`,

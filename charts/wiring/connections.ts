@@ -310,6 +310,10 @@ function monitoringConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
         merged(p.ingressGateway),
         ...REDIS_TIERS.flatMap((tier) => redisTopology(plan, tier).mode === 'sentinel' ? [merged(p.redisServers(tier)), merged(p.redisSentinels(tier))] : [merged(p.redisServers(tier))]),
         ...(isPrimaryRegion(plan) ? [merged(p.sessionsProxy)] : []),
+        // The tracing pipeline's own metrics: spans it refused or failed to pass on.
+        merged(p.otelCollector),
+        merged(p.otelSampler),
+        merged(p.jaeger),
         tcp({ name: 'prometheus-to-argo-rollouts', from: p.prometheus, to: pods(p.argoRollouts, 8090, 'ServiceMonitor on the controller\'s metrics Service'), discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
           why: 'rollout_info: a release that was aborted and rolled back (RolloutAborted alert).' }),
       ]

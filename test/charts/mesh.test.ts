@@ -86,10 +86,11 @@ describe('MeshChart: policies generated from the declared connections (issue #10
   it('never names the sidecar agent\'s port in an AuthorizationPolicy (15020 bypasses Envoy; the NetworkPolicy guards it)', () => {
     for (const ap of allows) expect(ports(ap)).not.toContain('15020');
     // The meshed scrape targets: API, web, 3 Redis tiers x (server, sentinel), the sessions proxy,
-    // and PgBouncer and Postgres of every hosted site (shard 1's home site, shard 2's DR site).
+    // the two collector tiers and Jaeger, and PgBouncer and Postgres of every hosted site (shard
+    // 1's home site, shard 2's DR site).
     expect(plan.hostedShards.map((h) => `${h.config.id}/${h.site}`)).toEqual(['1/home', '2/dr']);
     expect(netpols.filter((np) => np.metadata.name.startsWith('allow-prometheus-to-') && np.metadata.name.endsWith('-ingress') && np.metadata.name !== 'allow-prometheus-to-prometheus-ingress' && np.metadata.name !== 'allow-prometheus-to-alertmanager-ingress')
-      .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(9 + 2 * plan.hostedShards.length).fill([15020]));
+      .map((np) => np.spec.ingress[0].ports.map((p: any) => p.port))).toEqual(Array(12 + 2 * plan.hostedShards.length).fill([15020]));
   });
 
   it('admits to each shard\'s Postgres only the pooler of that shard: one mesh identity per PgBouncer', () => {

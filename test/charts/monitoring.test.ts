@@ -22,6 +22,7 @@ import { StorageChart } from '../../charts/storage/chart';
 import { PgbouncerChart } from '../../charts/pgbouncer/chart';
 import { PostgresChart } from '../../charts/postgres/chart';
 import { RedisChart } from '../../charts/redis/chart';
+import { TracingChart } from '../../charts/tracing/chart';
 import { ServiceMonitorsChart } from '../../charts/monitoring/service-monitors-chart';
 import { WebChart } from '../../charts/web/chart';
 import type { RegionPlan } from '../../regions/plan';
@@ -263,6 +264,7 @@ describe('scrape targets (service-monitors chart)', () => {
       ...objectsOf(new PgbouncerChart(newApp(), { plan })),
       ...objectsOf(new PostgresChart(newApp(), { plan })),
       ...objectsOf(new RedisChart(newApp(), { plan })),
+      ...objectsOf(new TracingChart(newApp(), { plan })).map(asOperatorPods),
     ].filter((o) => ['Rollout', 'Deployment', 'StatefulSet'].includes(o.kind));
     const portsOf = (w: Obj) => (w.spec.template.spec.containers as any[]).flatMap((c) => c.ports ?? []) as { name: string; containerPort: number }[];
     // Our workloads; the ingress gateway's pods come from the istio/gateway add-on chart.
@@ -289,6 +291,22 @@ describe('scrape targets (service-monitors chart)', () => {
     expect(repoWebUrl('ssh://git@github.com/o/r.git')).toBe('https://github.com/o/r');
   });
 });
+
+/**
+ * An OpenTelemetryCollector as the Deployment the operator makes of it: the CR's labels and
+ * podAnnotations on the pods, its container's `metrics` port from the telemetry Prometheus reader
+ * (opentelemetry-operator internal/manifests/collector/container.go). Other objects unchanged.
+ */
+function asOperatorPods(o: Obj): Obj {
+  if (o.kind !== 'OpenTelemetryCollector') return o;
+  const reader = o.spec.config.service.telemetry.metrics.readers[0].pull.exporter.prometheus;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `${o.metadata.name}-collector`, namespace: o.metadata.namespace },
+    spec: { template: { metadata: { labels: o.metadata.labels, annotations: o.spec.podAnnotations }, spec: { containers: [{ name: 'otc-container', ports: [{ name: 'metrics', containerPort: reader.port }] }] } } },
+  };
+}
 
 describe('validation', () => {
   it('every region: the validator finds nothing in the monitoring, alerts and service-monitors charts', async () => {

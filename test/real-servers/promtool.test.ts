@@ -521,6 +521,19 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
       }]);
     });
 
+    it('warns when a tracing tier keeps losing spans (failed after retries, or refused), per tier; silent while none is lost', () => {
+      const tier = (job: string) => ({ namespace: mon, pod: `${job}-0`, job });
+      const lost = (failedPerStep: number, refusedPerStep: number) => [
+        { series: series('otelcol_exporter_send_failed_spans', { ...tier('otel-sampler'), exporter: 'otlp/jaeger' }), values: counter(failedPerStep, 40) },
+        { series: series('otelcol_receiver_refused_spans', { ...tier('otel-collector'), receiver: 'otlp', transport: 'grpc' }), values: counter(refusedPerStep, 40) },
+      ];
+      const test = (input: ReturnType<typeof lost>, jobs: string[]) => ({
+        interval: '1m', input_series: input,
+        alert_rule_test: [{ eval_time: '30m', alertname: 'TracingSpansLost', exp_alerts: jobs.map((job) => warning({ namespace: mon, job })) }],
+      });
+      unitTest('bookedbarber-platform', [test(lost(30, 0), ['otel-sampler']), test(lost(0, 30), ['otel-collector']), test(lost(0, 0), [])]);
+    });
+
     it('warns when Prometheus or Alertmanager rejected its new configuration, not while the last reload succeeded', () => {
       const reload = (metric: string, labels: Record<string, string>, value: number) => ({ series: series(metric, labels), values: gauge(value, 40) });
       const test = (value: number, fired: boolean) => ({

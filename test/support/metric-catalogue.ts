@@ -294,6 +294,7 @@ function jobsOf(entry: CatalogueEntry, plan: RegionPlan): string[] {
     case 'prometheus': return ['*'];
     case 'prometheus-self': return ['prometheus'];
     case 'alertmanager': return ['alertmanager'];
+    case 'otel-collector': return ['otel-collector', 'otel-sampler'];
     default: throw new Error(`no scrape job known for ${entry.file}`);
   }
 }

@@ -306,7 +306,7 @@ case "$check:$reply" in
   synced:PONG*) ;;
   *) echo "PING: \${reply:-no answer}"; exit 1 ;;
 esac
-replication="$(REDISCLI_AUTH="$(cat "$file" 2>/dev/null)" redis-cli -h 127.0.0.1 -p "$port" INFO replication 2>/dev/null | tr -d '\r')" || replication=''
+replication="$(REDISCLI_AUTH="$(cat "$file" 2>/dev/null)" redis-cli -h 127.0.0.1 -p "$port" INFO replication 2>/dev/null | tr -d '\\r')" || replication=''
 case "$replication" in
   *role:master*) exit 0 ;;
   *master_link_status:up*) touch "$run/${SYNCED_MARKER_FILE}"; exit 0 ;;

@@ -73,6 +73,12 @@ export interface ExternalTarget {
    * east-west gateway (`port` 15443) for a `*.global` host. NetworkPolicies see this port.
    */
   readonly through?: { readonly host: string; readonly port: number };
+  /**
+   * For a sidecar of another region: the SPIFFE ID its certificate carries. The client's
+   * ServiceEntry must name it in subjectAltNames, or the client accepts any workload of the
+   * shared root as the server.
+   */
+  readonly identity?: string;
 }
 
 /** The Kubernetes API server through the `kubernetes` Service in `default`. */
@@ -149,4 +155,9 @@ export function serviceHost(service: string, namespace: string): string {
 /** SPIFFE principal of a service account, as AuthorizationPolicy `source.principals` spells it. */
 export function principal(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** The SPIFFE ID in a workload's certificate (what a client checks with subjectAltNames). */
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${principal(trustDomain, namespace, serviceAccount)}`;
 }

@@ -8,7 +8,10 @@
  *   gateway, and a DestinationRule that makes the sidecar originate Istio mTLS (ISTIO_MUTUAL),
  *   so the connection is authenticated end to end, sidecar to sidecar, with the caller's own
  *   SPIFFE identity (what the home region's AuthorizationPolicies check). The shared root CA
- *   (cacerts, charts/mesh-ca) is what lets the two sidecars trust each other.
+ *   (cacerts, charts/mesh-ca) is what lets the two sidecars trust each other; the entry's
+ *   subjectAltNames name the one server identity the client accepts (Istio verifies the
+ *   server certificate against them: without, any workload of any region under the shared
+ *   root would pass as the server, and receive the client's credentials).
  * No `addresses`: Istio's DNS proxy allocates each imported host a virtual IP
  * (ISTIO_META_DNS_AUTO_ALLOCATE, set for the whole mesh by the istiod add-on), so the host
  * resolves inside the pods and the sidecar gets a listener for that address only, not a
@@ -23,7 +26,8 @@ import {
   ServiceEntrySpecLocation,
   ServiceEntrySpecResolution,
 } from '../../imports/istio-networking.istio.io';
-import { EAST_WEST_GATEWAY } from './mesh-network';
+import { spiffeId } from '../../regions/wiring';
+import { EAST_WEST_GATEWAY, TRUST_DOMAIN } from './mesh-network';
 
 /** The endpoint label by which Istio knows a workload speaks Istio mTLS. */
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
@@ -79,6 +83,8 @@ export interface GlobalServiceImportProps {
   readonly gatewayHost: string;
   /** Namespaces whose sidecars may reach the host. */
   readonly exportTo: readonly string[];
+  /** Namespace and ServiceAccount of the server pods in the home region (their certificate's SPIFFE ID). */
+  readonly server: { readonly namespace: string; readonly serviceAccount: string };
 }
 
 /** Another region: the global host is the home region's east-west gateway, over Istio mTLS. */
@@ -93,6 +99,9 @@ export class GlobalServiceImport extends Construct {
         location: ServiceEntrySpecLocation.MESH_UNDERSCORE_INTERNAL,
         resolution: ServiceEntrySpecResolution.DNS,
         ports: entryPorts(props.ports),
+        // The server's identity: ISTIO_MUTUAL without DestinationRule SANs verifies these
+        // (istio pilot/pkg/networking/core/cluster_tls.go buildUpstreamTLSSettings).
+        subjectAltNames: [spiffeId(TRUST_DOMAIN, props.server.namespace, props.server.serviceAccount)],
         endpoints: [
           {
             address: props.gatewayHost,

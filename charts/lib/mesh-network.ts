@@ -25,6 +25,12 @@ export function meshNetwork(plan: RegionPlan): string {
 export const NETWORK_LABEL = 'topology.istio.io/network';
 
 /**
+ * The mesh's trust domain. Istio's default; the Istio add-on must not change
+ * `meshConfig.trustDomain`, or every principal and subjectAltName stops matching.
+ */
+export const TRUST_DOMAIN = 'cluster.local';
+
+/**
  * The file of dist/<region> holding the region's mesh CA (charts/mesh-ca, without .yaml): the
  * istiod add-on syncs it before its chart, and the region Application leaves it out.
  */

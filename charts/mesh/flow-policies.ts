@@ -10,15 +10,11 @@ import { Construct } from 'constructs';
 import { AuthorizationPolicy, AuthorizationPolicySpecAction } from '../../imports/istio-security.istio.io';
 import { principal, type Peer } from '../../regions/wiring';
 import { type PeerFlow, type PolicyPort, SIDECAR_OWN_PORTS } from '../wiring/policies';
+import { TRUST_DOMAIN } from '../lib/mesh-network';
 
 /** Annotation on every generated policy: the connections it carries, for whoever reads the cluster. */
 export const FLOW_ANNOTATION = 'bookedbarber.com/flow';
 
-/**
- * The mesh's trust domain. Istio's default; the Istio add-on must not change
- * `meshConfig.trustDomain`, or every principal stops matching.
- */
-export const TRUST_DOMAIN = 'cluster.local';
 
 export interface FlowPoliciesProps {
   /** The client and server pods, their ports and the connections they carry. */

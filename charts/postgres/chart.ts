@@ -75,6 +75,8 @@ export class PostgresChart extends RegionChart {
       gatewayHost: active.eastWestGateway,
       // Only this site's Postgres pods stream from the active primary.
       exportTo: ['.'],
+      // The active site's members (each site's own ServiceAccount, named as its Patroni scope).
+      server: { namespace: plan.namespaces.data, serviceAccount: postgresScope(p, id, hosted.peer.site) },
     });
   }
 }

@@ -86,6 +86,8 @@ export class RedisChart extends RegionChart {
         gatewayHost: primary.eastWestGateway,
         // Replicas (here) replicate through it; the API (app namespace) writes sessions through it.
         exportTo: ['.', plan.namespaces.app],
+        // The primary region's sessions proxy pods.
+        server: { namespace: ns, serviceAccount: redisServiceAccount(plan) },
       });
     }
   }

@@ -59,6 +59,8 @@ export class ShardMapChart extends RegionChart {
         gatewayHost: route.activeGateway,
         // Only the API (app namespace) calls other regions' shards.
         exportTo: ['.'],
+        // The shard's pooler (one ServiceAccount per shard, named as its Deployment).
+        server: { namespace: plan.namespaces.data, serviceAccount: data.pgbouncer(route.shard) },
       });
     }
     new k8s.KubeConfigMap(this, 'shard-map', {

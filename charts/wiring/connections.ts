@@ -14,8 +14,8 @@
  * connections inside one pod (exporters reading their server over loopback or a socket).
  */
 import type { RegionPlan } from '../../regions/plan';
-import { type Connection, type Credential, type Peer, serviceHost } from '../../regions/wiring';
-import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
+import { type Connection, type Credential, type Peer, serviceHost, spiffeId } from '../../regions/wiring';
+import { EAST_WEST_GATEWAY, TRUST_DOMAIN } from '../lib/mesh-network';
 import { ISTIO_AGENT_METRICS_PORT, ISTIOD_MONITORING, KUBE_STATE_METRICS, KUBELET } from '../lib/monitoring-targets';
 import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, postgresGlobalHost, postgresNames } from '../postgres/names';
 import { activeBucketHost, activeSiteOf } from '../postgres/site-topology';
@@ -54,7 +54,10 @@ export function declaredConnections(plan: RegionPlan): Connection[] {
 
 const tcp = (c: Omit<Connection, 'protocol'>): Connection => ({ ...c, protocol: 'TCP' });
 /** A host of another region, reached through that region's east-west gateway. */
-const remote = (host: string, port: number, gateway: string) => ({ kind: 'external' as const, host, port, through: { host: gateway, port: EAST_WEST_GATEWAY.port } });
+/** A sidecar of another region, by its global name, through that region's east-west gateway; `server` is who must answer. */
+const remote = (host: string, port: number, gateway: string, server: Peer) => ({
+  kind: 'external' as const, host, port, through: { host: gateway, port: EAST_WEST_GATEWAY.port }, identity: spiffeId(TRUST_DOMAIN, server.namespace, server.serviceAccount),
+});
 const service = (host: string, port: number, server: Peer, podPort = port) => ({ kind: 'service' as const, host, port, server, podPort });
 const pods = (server: Peer, podPort: number, via: string) => ({ kind: 'pod' as const, server, podPort, via });
 const config = { kind: 'config' } as const;
@@ -89,7 +92,7 @@ function apiDatabaseConnections(plan: RegionPlan, p: RegionPeers): Connection[] 
       const why = `Franchises ${route.first}–${route.last} live on shard ${route.shard} (active in ${route.activeRegion}); the ${pool === 'rw' ? 'read-write' : 'read-only'} pool is database ${endpoint.database}.`;
       out.push(route.local
         ? tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: service(endpoint.host, endpoint.port, p.pgbouncer(route.shard)), discovery: config, credentials, why })
-        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: remote(endpoint.host, endpoint.port, route.activeGateway), discovery: config, credentials, why }));
+        : tcp({ name: `api-to-pgbouncer-shard-${route.shard}-${pool}`, from: p.api, to: remote(endpoint.host, endpoint.port, route.activeGateway, p.pgbouncer(route.shard)), discovery: config, credentials, why }));
     }
   }
   return out;
@@ -161,7 +164,7 @@ function crossSiteConnections(plan: RegionPlan, p: RegionPeers, hosted: HostedSh
   }
   const active = activeSiteOf(plan, hosted);
   return [
-    tcp({ name: `postgres-shard-${id}-stream-from-active-site`, from: p.postgres(id), to: remote(active.globalHost, pgPort, active.eastWestGateway),
+    tcp({ name: `postgres-shard-${id}-stream-from-active-site`, from: p.postgres(id), to: remote(active.globalHost, pgPort, active.eastWestGateway, p.remotePostgres(id)),
       discovery: { kind: 'config', names: active.globalHost },
       credentials: [{ secret: n.credentialsSecret, key: CREDENTIAL_PROPERTIES.replicationPassword, env: 'PATRONI_REPLICATION_PASSWORD', container: 'postgres' }],
       why: `This site is a Patroni standby cluster: its standby leader streams from the active primary in ${active.region} (standby_cluster.host).` }),
@@ -218,9 +221,9 @@ function redisConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
       out.push(
         tcp({ name: `api-to-redis-${slug}-read`, from: p.api, to: service(serviceHost(t.readService, t.namespace), t.redisPort, servers), discovery: config, credentials,
           why: 'Session reads from the local replicas of the primary region\'s session store.' }),
-        tcp({ name: `api-to-redis-${slug}-write`, from: p.api, to: remote(proxy.globalHost, proxy.masterPort, plan.primaryRegion.eastWestGateway), discovery: config, credentials,
+        tcp({ name: `api-to-redis-${slug}-write`, from: p.api, to: remote(proxy.globalHost, proxy.masterPort, plan.primaryRegion.eastWestGateway, p.sessionsProxy), discovery: config, credentials,
           why: 'Session writes go to the primary region\'s master through its sessions proxy.' }),
-        tcp({ name: `redis-${slug}-replicate-primary`, from: servers, to: remote(proxy.globalHost, proxy.replicaPort, plan.primaryRegion.eastWestGateway), discovery: config,
+        tcp({ name: `redis-${slug}-replicate-primary`, from: servers, to: remote(proxy.globalHost, proxy.replicaPort, plan.primaryRegion.eastWestGateway, p.sessionsProxy), discovery: config,
           why: 'The local session replicas replicate the primary region\'s master through its sessions proxy.' }),
       );
     }

@@ -187,6 +187,7 @@ describe('shard 3 promoted: activeRegion: eu-central-1', () => {
     const eu = declaredConnections(promoted.plan.regions.find((p) => p.region.name === 'eu-west-1')!);
     expect(eu.find((c) => c.name === 'api-to-pgbouncer-shard-3-rw')!.to).toEqual({
       kind: 'external', host: SHARD_3_AT_DR, port: 6432, through: { host: 'eastwest.eu-central-1.bookedbarber.internal', port: 15443 },
+      identity: 'spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-pgbouncer-shard-3',
     });
   });
 

@@ -118,7 +118,8 @@ describe('the shipped tree', () => {
         const c = connections.find((x) => x.name === `api-to-pgbouncer-shard-${route.shard}-rw`)!;
         // The active region's own east-west gateway (its region file), never another region's.
         expect(c.to).toEqual({ kind: 'external', host: `bookedbarber-pgbouncer-shard-${route.shard}.${route.homeRegion}.bookedbarber.global`, port: 6432,
-          through: { host: `eastwest.${route.homeRegion}.bookedbarber.internal`, port: 15443 } });
+          through: { host: `eastwest.${route.homeRegion}.bookedbarber.internal`, port: 15443 },
+          identity: `spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-pgbouncer-shard-${route.shard}` });
       }
       for (const hosted of plan.hostedShards) {
         const id = hosted.config.id;
@@ -131,7 +132,9 @@ describe('the shipped tree', () => {
           // The standby leader streams from the home site's global name through the home region's gateway.
           const stream = connections.find((x) => x.name === `postgres-shard-${id}-stream-from-active-site`)!;
           expect(stream.to).toEqual({ kind: 'external', host: `bookedbarber-postgres-shard-${id}.${hosted.homeRegion}.bookedbarber.global`, port: 5432,
-            through: { host: `eastwest.${hosted.homeRegion}.bookedbarber.internal`, port: 15443 } });
+            through: { host: `eastwest.${hosted.homeRegion}.bookedbarber.internal`, port: 15443 },
+            // The active site's members: the home site's ServiceAccount is the shard's name.
+            identity: `spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-postgres-shard-${id}${hosted.peer.site === 'dr' ? '-dr' : ''}` });
           const archive = connections.find((x) => x.name === `postgres-shard-${id}-to-active-site-archive`)!;
           expect(archive.to).toEqual({ kind: 'external', host: `bookedbarber-pitr-${hosted.homeRegion}.s3.${hosted.homeRegion}.amazonaws.com`, port: 443 });
         }
@@ -335,6 +338,17 @@ describe('one broken hop is caught on the connection that uses it', () => {
     expect(r.findings[0].message).toContain('no DestinationRule sets ISTIO_MUTUAL for bookedbarber-pgbouncer-shard-3.eu-west-1.bookedbarber.global');
   });
 
+  it('cross-region, caller side: the client must name the one server identity it accepts (subjectAltNames), and the right one', () => {
+    const entry = (o: Obj[]) => one(o, 'ServiceEntry', 'bookedbarber-pgbouncer-shard-3-eu-west-1', app);
+    const none = broken((o) => { delete entry(o).spec.subjectAltNames; });
+    expect(summary(none)).toEqual(['wiring-mtls us-east-1 api-to-pgbouncer-shard-3-rw', 'wiring-mtls us-east-1 api-to-pgbouncer-shard-3-ro']);
+    expect(none.findings[0].message).toContain('names no subjectAltNames');
+    expect(none.findings[0].hint).toBe('set subjectAltNames: [spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-pgbouncer-shard-3] on the ServiceEntry');
+    const wrong = broken((o) => { entry(o).spec.subjectAltNames = ['spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-pgbouncer-shard-2']; });
+    expect(summary(wrong)).toEqual(['wiring-mtls us-east-1 api-to-pgbouncer-shard-3-rw', 'wiring-mtls us-east-1 api-to-pgbouncer-shard-3-ro']);
+    expect(wrong.findings[0].message).toContain('which the client does not accept');
+  });
+
   it('cross-region, caller side: the NetworkPolicy must open the gateway\'s port 15443, not the service port', () => {
     const r = broken((o) => { one(o, 'NetworkPolicy', 'allow-api-external-egress', app).spec.egress[0].ports = [{ protocol: 'TCP', port: 6432 }]; });
     expect(summary(r)).toContain('wiring-egress us-east-1 api-to-pgbouncer-shard-2-rw');
@@ -388,6 +402,7 @@ describe('the session store promoted to another region (issue 11, item 5)', () =
       expect(replicate.to).toEqual({
         kind: 'external', host: 'bookedbarber-redis-sessions-proxy.us-west-2.bookedbarber.global', port: 6380,
         through: { host: promoted.get('us-west-2')!.region.eastWestGateway, port: 15443 },
+        identity: 'spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-redis',
       });
       expect(connections.map((c) => c.name)).not.toContain('remote-api-to-redis-sessions-proxy');
     }

@@ -148,7 +148,7 @@ export function peerAuthenticationMode(cluster: Cluster, pods: PodSet, port: num
 }
 
 /** TLS mode a client's DestinationRule sets for `host` (undefined: Istio's auto mTLS). */
-export function destinationRuleTls(cluster: Cluster, clientNs: string, hostNs: string, host: string, port: number): { mode: string; by: Entry } | undefined {
+export function destinationRuleTls(cluster: Cluster, clientNs: string, hostNs: string, host: string, port: number): { mode: string; subjectAltNames: string[]; by: Entry } | undefined {
   const candidates = [clientNs, hostNs, ROOT_NAMESPACE].flatMap((ns) =>
     cluster.in(ns, 'networking.istio.io', 'DestinationRule').filter((e) => {
       const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
@@ -162,7 +162,8 @@ export function destinationRuleTls(cluster: Cluster, clientNs: string, hostNs: s
   const tp = isRecord(dr.obj.spec) && isRecord(dr.obj.spec.trafficPolicy) ? dr.obj.spec.trafficPolicy : {};
   const portLevel = asArray(tp.portLevelSettings).filter(isRecord).find((p) => isRecord(p.port) && p.port.number === port);
   const tls = portLevel && isRecord(portLevel.tls) ? portLevel.tls : isRecord(tp.tls) ? tp.tls : undefined;
-  return tls && typeof tls.mode === 'string' ? { mode: tls.mode, by: dr } : undefined;
+  const subjectAltNames = tls ? asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string') : [];
+  return tls && typeof tls.mode === 'string' ? { mode: tls.mode, subjectAltNames, by: dr } : undefined;
 }
 
 // ------------------------------------------------------------------------------ AuthorizationPolicy

@@ -220,6 +220,7 @@ export class Walker {
       const tls = destinationRuleTls(this.cluster, client.namespace, namespaceOf(se.obj) ?? client.namespace, c.to.host, c.to.port);
       if (!viaSidecar) note(at('mtls', `${c.to.host} is a sidecar of another region (MESH_INTERNAL ${ref(se)}), and the client has no sidecar to speak Istio mTLS`, 'mesh the client'));
       else if (tls?.mode !== 'ISTIO_MUTUAL') note(at('mtls', `no DestinationRule sets ISTIO_MUTUAL for ${c.to.host}: the far region's gateway routes by the SNI of Istio mTLS, which the sidecar sends only then`, `add a DestinationRule for ${c.to.host} with tls.mode ISTIO_MUTUAL`, se));
+      else if (c.to.identity) note(this.serverIdentityHop(c.to.host, c.to.identity, se, tls.subjectAltNames, at));
     }
 
     // ---- the client's NetworkPolicy egress.
@@ -315,6 +316,23 @@ export class Walker {
     // known to speak Istio mTLS (label security.istio.io/tlsMode: istio, or a service account).
     const mtls = endpoints.some(({ ep }) => (isRecord(ep.labels) && ep.labels['security.istio.io/tlsMode'] === 'istio') || typeof ep.serviceAccount === 'string');
     if (!mtls) return at(`the endpoint of ${through.globalHost} in ${ref(endpoints[0].e)} is not marked as speaking Istio mTLS: the east-west gateway's passthrough cluster drops it and resets the connection`, 'label the endpoint security.istio.io/tlsMode: istio', endpoints[0].e);
+    return undefined;
+  }
+
+  /**
+   * The identity the client accepts from a sidecar of another region: the DestinationRule's
+   * subjectAltNames, else the ServiceEntry's (Istio's ISTIO_MUTUAL settings take the service's
+   * accounts when the rule names none). None means any certificate under the shared root passes.
+   */
+  private serverIdentityHop(host: string, identity: string, se: Entry, ruleSans: readonly string[], at: (hop: string, m: string, h: string, e?: Entry) => Broken): Broken | undefined {
+    const entrySans = asArray(isRecord(se.obj.spec) ? se.obj.spec.subjectAltNames : undefined).filter((s): s is string => typeof s === 'string');
+    const accepted = ruleSans.length > 0 ? ruleSans : entrySans;
+    if (accepted.length === 0) {
+      return at('mtls', `${ref(se)} names no subjectAltNames for ${host}: the client accepts any workload under the shared root CA as the server, and hands it its connection`, `set subjectAltNames: [${identity}] on the ServiceEntry`, se);
+    }
+    if (!accepted.includes(identity)) {
+      return at('mtls', `${host} is served by ${identity}, which the client does not accept (subjectAltNames ${accepted.join(', ')}): every handshake fails`, `set subjectAltNames: [${identity}]`, se);
+    }
     return undefined;
   }
 

@@ -41,6 +41,8 @@ export type HelmChartKey = keyof VersionsConfig['helmCharts'];
 export const ROOT_SYNC_WAVE = {
   /** AppProjects (and the root Application itself): every Application names one. */
   projects: -10,
+  /** Each region's node pools and StorageClasses (charts/lib/cluster-capacity.ts): every add-on runs on those nodes. */
+  capacity: -8,
   /** Charts that own CRDs and need nothing else: Istio CRDs, External Secrets, Argo Rollouts,
    *  VPA, the OpenTelemetry operator, external-dns. */
   crds: -6,

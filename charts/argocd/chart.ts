@@ -35,6 +35,7 @@ import {
   ROOT_SYNC_WAVE,
   WAVE_LABEL,
 } from './addon-catalog';
+import { CAPACITY_FILES } from '../lib/cluster-capacity';
 import { GlobalChart, type GlobalChartProps } from '../lib/global-chart';
 import { monitoringForeignNamespaces } from './monitoring-namespaces';
 import { LABELS } from '../lib/labels';
@@ -122,12 +123,23 @@ export interface RolloutWave {
   /** The git revision this wave's Applications track: main for the first wave, else its branch. */
   readonly targetRevision: string;
   readonly regions: readonly string[];
+  /** What the promotion workflow waits for: each region's Application and its capacity Application. */
   readonly applications: readonly string[];
 }
 
 /** The region Application of a region: `<platform>-<region>`. */
 function regionApplicationName(plan: PlatformPlan, region: string): string {
   return `${plan.global.platform.name}-${region}`;
+}
+
+/** The Application syncing a region's node pools and StorageClasses: `<platform>-<region>-capacity`. */
+export function capacityApplicationName(plan: PlatformPlan, region: string): string {
+  return `${regionApplicationName(plan, region)}-capacity`;
+}
+
+/** Files of dist/<region> the region Application leaves to others: the add-ons' (the mesh CA) and the capacity Application's. */
+export function filesSyncedElsewhere(plan: PlatformPlan): string[] {
+  return [...addonRegionFiles(plan), ...CAPACITY_FILES].sort();
 }
 
 /** The folder of the repository holding a region's rendered files (`{{.region}}` in the ApplicationSet). */
@@ -144,7 +156,7 @@ export function rolloutWaves(plan: PlatformPlan): RolloutWave[] {
       wave,
       targetRevision: index === 0 ? plan.global.git.targetRevision : `rollout/wave-${wave}`,
       regions,
-      applications: regions.map((r) => regionApplicationName(plan, r)),
+      applications: regions.flatMap((r) => [regionApplicationName(plan, r), capacityApplicationName(plan, r)]),
     };
   });
 }
@@ -255,6 +267,62 @@ export class ArgoCdChart extends GlobalChart {
 
     const waves = rolloutWaves(plan);
     const waveOf = (region: string) => waves.find((w) => w.regions.includes(region))!;
+    const elements = (app: (region: string) => string) => regions.map((r) => ({
+      region: r.region.name,
+      cluster: r.region.cluster.name,
+      server: r.region.cluster.server,
+      wave: String(r.region.rolloutWave),
+      targetRevision: waveOf(r.region.name).targetRevision,
+      app: app(r.region.name),
+    }));
+
+    // Node pools and StorageClasses first, each region at its wave's revision (a new node image
+    // rolls region by region like everything else). Not in the region Application: every add-on
+    // runs on nodes Karpenter launches from these pools, and the region Application syncs only
+    // after every add-on is Healthy, so on a new cluster the two would wait for each other.
+    new ApplicationSet(this, 'capacity', {
+      metadata: {
+        name: `${platform}-capacity`,
+        namespace,
+        labels: gitopsLabels('argocd-capacity', platform),
+        annotations: syncWave(ROOT_SYNC_WAVE.capacity),
+      },
+      spec: {
+        goTemplate: true,
+        goTemplateOptions: ['missingkey=error'],
+        generators: [{ list: { elements: elements((region) => capacityApplicationName(plan, region)) } }],
+        strategy: { type: 'AllAtOnce' },
+        syncPolicy: { preserveResourcesOnDeletion: true },
+        template: {
+          metadata: {
+            name: '{{.app}}',
+            labels: { [LABELS.partOf]: platform, [LABELS.region]: '{{.region}}', [WAVE_LABEL]: '{{.wave}}' },
+          },
+          spec: {
+            project: global.argocd.project,
+            source: {
+              repoUrl: global.git.repoURL,
+              targetRevision: '{{.targetRevision}}',
+              path: regionSourcePath('{{.region}}'),
+              directory: { recurse: false, include: globOf(CAPACITY_FILES) },
+            },
+            destination: { server: '{{.server}}', namespace: regionDestinationNamespaces(plan)[0]! },
+            revisionHistoryLimit: 10,
+            syncPolicy: {
+              // No prune: a node pool that disappears from git would drain every node it runs
+              // (and a StorageClass is referenced by live volumes); removing one is a reviewed,
+              // manual step. allowEmpty=false as for the regions.
+              automated: { prune: false, selfHeal: true, allowEmpty: false },
+              // No FailOnSharedResource: this Application takes over the pools a region
+              // Application synced before they moved here.
+              syncOptions: ['ServerSideApply=true'],
+              retry: { limit: RETRY.limit, backoff: { ...RETRY.backoff } },
+            },
+          },
+        },
+      },
+    });
+
     new ApplicationSet(this, 'regions', {
       metadata: {
         name: `${platform}-regions`,
@@ -271,14 +339,7 @@ export class ArgoCdChart extends GlobalChart {
             list: {
               // The promotion workflow reads these elements (wave, targetRevision, app) from this
               // file: the revisions it moves are exactly the ones Argo CD tracks.
-              elements: regions.map((r) => ({
-                region: r.region.name,
-                cluster: r.region.cluster.name,
-                server: r.region.cluster.server,
-                wave: String(r.region.rolloutWave),
-                targetRevision: waveOf(r.region.name).targetRevision,
-                app: regionApplicationName(plan, r.region.name),
-              })),
+              elements: elements((region) => regionApplicationName(plan, region)),
             },
           },
         ],
@@ -299,8 +360,9 @@ export class ArgoCdChart extends GlobalChart {
               targetRevision: '{{.targetRevision}}',
               path: regionSourcePath('{{.region}}'),
               // Only the manifests: generated docs next to them are not Kubernetes objects. Files an
-              // add-on syncs before its chart (istiod: the mesh CA) are that add-on's alone.
-              directory: { recurse: false, include: '*.yaml', ...(addonRegionFiles(plan).length > 0 ? { exclude: globOf(addonRegionFiles(plan)) } : {}) },
+              // add-on syncs before its chart (istiod: the mesh CA), and the node pools and
+              // StorageClasses (the capacity Applications), are synced by those alone.
+              directory: { recurse: false, include: '*.yaml', exclude: globOf(filesSyncedElsewhere(plan)) },
             },
             // Every object names its namespace; this one (allowed by the project) only makes
             // the Application's own destination valid.

@@ -19,6 +19,7 @@
  * first. Karpenter itself, its interruption queue (SQS) and the node IAM role are created with
  * the cluster, outside this repository (docs/nodes.md).
  */
+import { CAPACITY_COMPONENTS } from '../lib/cluster-capacity';
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { Ec2NodeClass } from '../../imports/ec2nodeclass-karpenter.k8s.aws';
@@ -49,7 +50,7 @@ const INSTANCE_REQUIREMENTS = [
 
 export class NodesChart extends RegionChart {
   constructor(scope: Construct, props: RegionChartProps) {
-    super(scope, 'nodes', props);
+    super(scope, CAPACITY_COMPONENTS.nodes, props);
     const { plan } = props;
     const { global, region } = plan;
     const pools = nodePoolNames(global.platform.name);

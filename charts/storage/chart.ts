@@ -15,6 +15,7 @@
  * means deleting the class (existing volumes keep their key; a PV names its class only by name)
  * and letting Argo CD re-create it. See docs/secrets.md, "Storage encryption".
  */
+import { CAPACITY_COMPONENTS } from '../lib/cluster-capacity';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { storageClasses, type ReclaimPolicy } from '../../regions/storage';
@@ -85,7 +86,7 @@ export class EncryptedStorageClass extends Construct {
 /** The region's two classes (regions/storage.ts), both with the region's KMS key. */
 export class StorageChart extends RegionChart {
   constructor(scope: Construct, props: RegionChartProps) {
-    super(scope, 'storage', props);
+    super(scope, CAPACITY_COMPONENTS.storage, props);
     const { plan } = props;
     for (const storageClass of storageClasses(plan.global)) {
       new EncryptedStorageClass(this, storageClass.name, {

@@ -72,7 +72,7 @@ describe('the mesh CA (dist/<region>/mesh-ca.yaml)', () => {
   it('is left out of the region Application, and every file left out is synced by one add-on of each region that renders it', () => {
     const taken = addonRegionFiles(plan);
     expect(taken).toEqual(['mesh-ca.yaml']);
-    expect(regionDirectory).toEqual({ include: '*.yaml', exclude: 'mesh-ca.yaml', recurse: false });
+    expect(regionDirectory).toEqual({ include: '*.yaml', exclude: '{mesh-ca.yaml,nodes.yaml,storage.yaml}', recurse: false });
     for (const region of plan.regions) {
       const name = region.region.name;
       const files = regionFiles(name);

@@ -16,7 +16,9 @@ import { DIST, distObjects } from '../support/dist';
 const objects = distObjects();
 const global = objects.filter((o) => o.folder === 'argocd');
 const regional = objects.filter((o) => o.folder !== 'argocd');
-const appSet = global.find((o) => o.object.kind === 'ApplicationSet')!.object;
+const appSetNamed = (name: string) => global.find((o) => o.object.kind === 'ApplicationSet' && o.object.metadata.name === name)!.object;
+const appSet = appSetNamed('bookedbarber-regions');
+const capacitySet = appSetNamed('bookedbarber-capacity');
 const projects = global.filter((o) => o.object.kind === 'AppProject').map((o) => o.object);
 const project = (name: string) => projects.find((p) => p.metadata.name === name)!;
 const plan = shippedPlan();
@@ -149,6 +151,30 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
   it('add-ons are applied in waves that all precede the region ApplicationSet', () => {
     for (const a of addons) expect(wave(a), a.metadata.name).toBeLessThan(wave(appSet));
     for (const p of projects) for (const a of addons) expect(wave(p)).toBeLessThan(wave(a));
+  });
+
+  it('syncs each region\'s node pools and StorageClasses before any add-on, in an Application of their own, never in the region Application', () => {
+    // Every add-on runs on nodes Karpenter launches from these pools; the region ApplicationSet
+    // comes after the add-ons are Healthy, so on a new cluster they would wait for each other.
+    for (const a of addons) expect(wave(capacitySet), a.metadata.name).toBeLessThan(wave(a));
+    const capacityFiles = regional.filter((o) => ['NodePool', 'EC2NodeClass', 'StorageClass'].includes(o.object.kind)).map((o) => o.file);
+    expect([...new Set(capacityFiles)].sort()).toEqual(['nodes.yaml', 'storage.yaml']);
+    const include = capacitySet.spec.template.spec.source.directory.include as string;
+    const exclude = appSet.spec.template.spec.source.directory.exclude as string;
+    const globFiles = (glob: string) => /^\{(.*)\}$/.exec(glob)?.[1]!.split(',') ?? [glob];
+    expect(globFiles(include)).toEqual(['nodes.yaml', 'storage.yaml']);
+    for (const file of globFiles(include)) expect(globFiles(exclude)).toContain(file);
+    // The same regions at the same revision as their region Application: a new node image rolls
+    // out wave by wave like everything else.
+    const capacity = capacitySet.spec.generators[0].list.elements as Array<Record<string, string>>;
+    expect(capacity.map(({ region, server, targetRevision, wave: w }) => ({ region, server, targetRevision, w })))
+      .toEqual(elements.map(({ region, server, targetRevision, wave: w }) => ({ region, server, targetRevision, w })));
+    expect(capacitySet.spec.template.spec.source).toMatchObject({ path: 'dist/{{.region}}', targetRevision: '{{.targetRevision}}' });
+    expect(capacitySet.spec.template.spec.project).toBe(plan.global.argocd.project);
+    // Never pruned automatically: a pool removed from git would drain every node it runs.
+    expect(capacitySet.spec.template.spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: true, allowEmpty: false });
+    expect(new Set(capacity.map((e) => e.app)).size).toBe(capacity.length);
+    for (const e of capacity) expect(elements.map((r) => r.app)).not.toContain(e.app);
   });
 
   it('the root Application applies every manifest of dist/argocd, itself included', () => {

@@ -18,7 +18,7 @@ import { newApp, objectsOf, shippedPlan } from '../support/charts';
 const plan = shippedPlan();
 const addonApps = objectsOf(new PlatformAddonsChart(newApp(), { plan })).filter((o) => o.kind === 'Application');
 const argocd = objectsOf(new ArgoCdChart(newApp(), { plan }));
-const appSet = argocd.find((o) => o.kind === 'ApplicationSet')!;
+const appSet = argocd.find((o) => o.kind === 'ApplicationSet' && o.metadata.name === `${plan.global.platform.name}-regions`)!;
 const elements = appSet.spec.generators[0].list.elements as Array<Record<string, string>>;
 const regionDirectory = appSet.spec.template.spec.source.directory;
 /** The revision the root Application (bootstrap.yaml) syncs dist/argocd, and so every add-on Application, from. */
@@ -69,7 +69,7 @@ describe('the mesh CA (dist/<region>/mesh-ca.yaml)', () => {
     expect(elements.filter((e) => e.targetRevision !== rootRevision).length).toBeGreaterThan(0);
   });
 
-  it('is left out of the region Application, and every file left out is synced by one add-on of each region that renders it', () => {
+  it('is left out of the region Application, and every file left out is synced by one add-on of each region that renders it (or by the capacity Application: nodes, storage)', () => {
     const taken = addonRegionFiles(plan);
     expect(taken).toEqual(['mesh-ca.yaml']);
     expect(regionDirectory).toEqual({ include: '*.yaml', exclude: '{mesh-ca.yaml,nodes.yaml,storage.yaml}', recurse: false });

@@ -221,6 +221,75 @@ function gitopsLabels(name: string, platform: string): Record<string, string> {
   return { [LABELS.name]: name, [LABELS.instance]: `${name}-${platform}`, [LABELS.component]: 'gitops' };
 }
 
+/**
+ * An ApplicationSet of one Application per region (`<platform>-<id>`), each syncing files of
+ * dist/<region> at the revision of the region's rollout wave (the promotion workflow reads
+ * these elements: the revisions it moves are exactly the ones Argo CD tracks).
+ */
+function regionApplicationSet(
+  scope: Construct,
+  plan: PlatformPlan,
+  props: {
+    readonly id: string;
+    readonly wave: number;
+    readonly app: (region: string) => string;
+    readonly directory: { readonly recurse: boolean; readonly include: string; readonly exclude?: string };
+    /** The Application template's ignoreDifferences and syncPolicy. */
+    readonly spec: Record<string, unknown>;
+  },
+): void {
+  const { global, regions } = plan;
+  const platform = global.platform.name;
+  const waves = rolloutWaves(plan);
+  const waveOf = (region: string) => waves.find((w) => w.regions.includes(region))!;
+  new ApplicationSet(scope, props.id, {
+    metadata: {
+      name: `${platform}-${props.id}`,
+      namespace: global.argocd.namespace,
+      labels: gitopsLabels(`argocd-${props.id}`, platform),
+      annotations: syncWave(props.wave),
+    },
+    spec: {
+      goTemplate: true,
+      goTemplateOptions: ['missingkey=error'],
+      generators: [
+        {
+          list: {
+            elements: regions.map((r) => ({
+              region: r.region.name,
+              cluster: r.region.cluster.name,
+              server: r.region.cluster.server,
+              wave: String(r.region.rolloutWave),
+              targetRevision: waveOf(r.region.name).targetRevision,
+              app: props.app(r.region.name),
+            })),
+          },
+        },
+      ],
+      // Every Application is created and updated at once; releases progress through the
+      // revision each wave tracks (see the file comment), not through the ApplicationSet.
+      strategy: { type: 'AllAtOnce' },
+      // Deleting the ApplicationSet (or a region from it) must never delete a live region.
+      syncPolicy: { preserveResourcesOnDeletion: true },
+      template: {
+        metadata: {
+          name: '{{.app}}',
+          labels: { [LABELS.partOf]: platform, [LABELS.region]: '{{.region}}', [WAVE_LABEL]: '{{.wave}}' },
+        },
+        spec: {
+          project: global.argocd.project,
+          source: { repoUrl: global.git.repoURL, targetRevision: '{{.targetRevision}}', path: regionSourcePath('{{.region}}'), directory: { ...props.directory } },
+          // Every object names its namespace; this one (allowed by the project) only makes the
+          // Application's own destination valid.
+          destination: { server: '{{.server}}', namespace: regionDestinationNamespaces(plan)[0]! },
+          revisionHistoryLimit: 10,
+          ...props.spec,
+        },
+      },
+    },
+  });
+}
+
 export class ArgoCdChart extends GlobalChart {
   constructor(scope: Construct, props: GlobalChartProps) {
     super(scope, 'argocd', props);
@@ -265,131 +334,58 @@ export class ArgoCdChart extends GlobalChart {
       },
     });
 
-    const waves = rolloutWaves(plan);
-    const waveOf = (region: string) => waves.find((w) => w.regions.includes(region))!;
-    const elements = (app: (region: string) => string) => regions.map((r) => ({
-      region: r.region.name,
-      cluster: r.region.cluster.name,
-      server: r.region.cluster.server,
-      wave: String(r.region.rolloutWave),
-      targetRevision: waveOf(r.region.name).targetRevision,
-      app: app(r.region.name),
-    }));
-
     // Node pools and StorageClasses first, each region at its wave's revision (a new node image
     // rolls region by region like everything else). Not in the region Application: every add-on
     // runs on nodes Karpenter launches from these pools, and the region Application syncs only
     // after every add-on is Healthy, so on a new cluster the two would wait for each other.
-    new ApplicationSet(this, 'capacity', {
-      metadata: {
-        name: `${platform}-capacity`,
-        namespace,
-        labels: gitopsLabels('argocd-capacity', platform),
-        annotations: syncWave(ROOT_SYNC_WAVE.capacity),
-      },
+    regionApplicationSet(this, plan, {
+      id: 'capacity',
+      wave: ROOT_SYNC_WAVE.capacity,
+      app: (region) => capacityApplicationName(plan, region),
+      directory: { recurse: false, include: globOf(CAPACITY_FILES) },
       spec: {
-        goTemplate: true,
-        goTemplateOptions: ['missingkey=error'],
-        generators: [{ list: { elements: elements((region) => capacityApplicationName(plan, region)) } }],
-        strategy: { type: 'AllAtOnce' },
-        syncPolicy: { preserveResourcesOnDeletion: true },
-        template: {
-          metadata: {
-            name: '{{.app}}',
-            labels: { [LABELS.partOf]: platform, [LABELS.region]: '{{.region}}', [WAVE_LABEL]: '{{.wave}}' },
-          },
-          spec: {
-            project: global.argocd.project,
-            source: {
-              repoUrl: global.git.repoURL,
-              targetRevision: '{{.targetRevision}}',
-              path: regionSourcePath('{{.region}}'),
-              directory: { recurse: false, include: globOf(CAPACITY_FILES) },
-            },
-            destination: { server: '{{.server}}', namespace: regionDestinationNamespaces(plan)[0]! },
-            revisionHistoryLimit: 10,
-            syncPolicy: {
-              // No prune: a node pool that disappears from git would drain every node it runs
-              // (and a StorageClass is referenced by live volumes); removing one is a reviewed,
-              // manual step. allowEmpty=false as for the regions.
-              automated: { prune: false, selfHeal: true, allowEmpty: false },
-              // No FailOnSharedResource: this Application takes over the pools a region
-              // Application synced before they moved here.
-              syncOptions: ['ServerSideApply=true'],
-              retry: { limit: RETRY.limit, backoff: { ...RETRY.backoff } },
-            },
-          },
+        syncPolicy: {
+          // No prune: a node pool that disappears from git would drain every node it runs (and a
+          // StorageClass is referenced by live volumes); removing one is a reviewed, manual step.
+          automated: { prune: false, selfHeal: true, allowEmpty: false },
+          // No FailOnSharedResource: this Application takes over the pools a region
+          // Application synced before they moved here.
+          syncOptions: ['ServerSideApply=true'],
+          retry: { limit: RETRY.limit, backoff: { ...RETRY.backoff } },
         },
       },
     });
 
-    new ApplicationSet(this, 'regions', {
-      metadata: {
-        name: `${platform}-regions`,
-        namespace,
-        labels: gitopsLabels('argocd-regions', platform),
-        // After every platform add-on: the region's objects need their CRDs and controllers.
-        annotations: syncWave(ROOT_SYNC_WAVE.regions),
-      },
+    // After every platform add-on: the region's objects need their CRDs and controllers.
+    regionApplicationSet(this, plan, {
+      id: 'regions',
+      wave: ROOT_SYNC_WAVE.regions,
+      app: (region) => regionApplicationName(plan, region),
+      // Only the manifests: generated docs next to them are not Kubernetes objects. Files an
+      // add-on syncs before its chart (istiod: the mesh CA), and the node pools and StorageClasses
+      // (the capacity Applications), are synced by those alone.
+      directory: { recurse: false, include: '*.yaml', exclude: globOf(filesSyncedElsewhere(plan)) },
       spec: {
-        goTemplate: true,
-        goTemplateOptions: ['missingkey=error'],
-        generators: [
-          {
-            list: {
-              // The promotion workflow reads these elements (wave, targetRevision, app) from this
-              // file: the revisions it moves are exactly the ones Argo CD tracks.
-              elements: elements((region) => regionApplicationName(plan, region)),
-            },
-          },
-        ],
-        // Every Application is created and updated at once; releases progress through the
-        // revision each wave tracks (see the file comment), not through the ApplicationSet.
-        strategy: { type: 'AllAtOnce' },
-        // Deleting the ApplicationSet (or a region from it) must never delete a live region.
-        syncPolicy: { preserveResourcesOnDeletion: true },
-        template: {
-          metadata: {
-            name: '{{.app}}',
-            labels: { [LABELS.partOf]: platform, [LABELS.region]: '{{.region}}', [WAVE_LABEL]: '{{.wave}}' },
-          },
-          spec: {
-            project: global.argocd.project,
-            source: {
-              repoUrl: global.git.repoURL,
-              targetRevision: '{{.targetRevision}}',
-              path: regionSourcePath('{{.region}}'),
-              // Only the manifests: generated docs next to them are not Kubernetes objects. Files an
-              // add-on syncs before its chart (istiod: the mesh CA), and the node pools and
-              // StorageClasses (the capacity Applications), are synced by those alone.
-              directory: { recurse: false, include: '*.yaml', exclude: globOf(filesSyncedElsewhere(plan)) },
-            },
-            // Every object names its namespace; this one (allowed by the project) only makes
-            // the Application's own destination valid.
-            destination: { server: '{{.server}}', namespace: regionDestinationNamespaces(plan)[0]! },
-            revisionHistoryLimit: 10,
-            ignoreDifferences: regionIgnoreDifferences(plan).map((rule) => ({
-              ...rule,
-              jsonPointers: rule.jsonPointers ? [...rule.jsonPointers] : undefined,
-              jqPathExpressions: rule.jqPathExpressions ? [...rule.jqPathExpressions] : undefined,
-            })),
-            syncPolicy: {
-              // allowEmpty=false: a dist/<region> that renders nothing never prunes a region.
-              automated: { prune: true, selfHeal: true, allowEmpty: false },
-              syncOptions: [
-                'ServerSideApply=true',
-                // Keep the live values of the ignored fields when a sync applies the object ...
-                'RespectIgnoreDifferences=true',
-                // ... and apply only what is OutOfSync, so a sync never re-applies the
-                // VirtualService mid-canary (Argo Rollouts' GitOps guidance).
-                'ApplyOutOfSyncOnly=true',
-                'PruneLast=true',
-                'FailOnSharedResource=true',
-              ],
-              // Automated sync does not retry a revision whose sync failed: retry generously.
-              retry: { limit: RETRY.limit, backoff: { ...RETRY.backoff } },
-            },
-          },
+        ignoreDifferences: regionIgnoreDifferences(plan).map((rule) => ({
+          ...rule,
+          jsonPointers: rule.jsonPointers ? [...rule.jsonPointers] : undefined,
+          jqPathExpressions: rule.jqPathExpressions ? [...rule.jqPathExpressions] : undefined,
+        })),
+        syncPolicy: {
+          // allowEmpty=false: a dist/<region> that renders nothing never prunes a region.
+          automated: { prune: true, selfHeal: true, allowEmpty: false },
+          syncOptions: [
+            'ServerSideApply=true',
+            // Keep the live values of the ignored fields when a sync applies the object ...
+            'RespectIgnoreDifferences=true',
+            // ... and apply only what is OutOfSync, so a sync never re-applies the
+            // VirtualService mid-canary (Argo Rollouts' GitOps guidance).
+            'ApplyOutOfSyncOnly=true',
+            'PruneLast=true',
+            'FailOnSharedResource=true',
+          ],
+          // Automated sync does not retry a revision whose sync failed: retry generously.
+          retry: { limit: RETRY.limit, backoff: { ...RETRY.backoff } },
         },
       },
     });

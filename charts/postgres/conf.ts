@@ -134,13 +134,16 @@ export function renderPostgresqlConf(plan: RegionPlan, shard: ShardConfig): stri
 /**
  * pg_hba.conf: TLS + SCRAM for every network login, each user only to the database it needs,
  * only from the mesh's inbound address; everything else rejected explicitly. The exporter and
- * Patroni use the pod-local unix socket (nothing on the network can reach it).
+ * Patroni (superuser, and its local replication connection) use the pod-local unix socket
+ * (nothing on the network can reach it).
  */
 export function renderPgHba(plan: RegionPlan, shard: ShardConfig): string {
   const u = POSTGRES_USERS;
   const rows: Array<[string, string, string, string | undefined, string]> = [
     ['local', 'all', u.superuser, undefined, 'scram-sha-256'],
     ['local', 'postgres', u.exporter, undefined, 'scram-sha-256'],
+    // Patroni reads its member's timeline over a local replication connection (use_unix_socket_repl).
+    ['local', 'replication', u.replication, undefined, 'scram-sha-256'],
   ];
   const network: Array<[string, string, string]> = [
     // Replicas stream from the primary; pg_rewind of a former primary reads the new one.

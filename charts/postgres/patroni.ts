@@ -110,7 +110,10 @@ export function patroniConfig(plan: RegionPlan, shard: ShardConfig, timing: Patr
         hba_file: params.hba_file,
       },
       use_unix_socket: true,
-      use_unix_socket_repl: false,
+      // Patroni's own replication connection to its member (IDENTIFY_SYSTEM: the timeline that
+      // decides whether a replica needs pg_rewind after a failover) over the socket: over TCP it
+      // goes to localhost, which pg_hba.conf does not admit (the network only from the sidecar).
+      use_unix_socket_repl: true,
       authentication: {
         superuser: { username: u.superuser },
         replication: { username: u.replication, ...replicationTls },

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postgresSettings } from '../../regions/capacity';
 import { BOOTSTRAP_PASSWORDS } from '../../charts/postgres/bootstrap';
 import { postgresParameters } from '../../charts/postgres/conf';
+import { patroniConfig } from '../../charts/postgres/patroni';
 import { BOOKINGS_DATABASE, POSTGRES_USERS } from '../../charts/postgres/names';
 import { regionPlan } from '../support/charts';
 import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
@@ -21,6 +22,8 @@ import {
   POSTGRES_PROGRAMS,
   psql,
   psqlOk,
+  connString,
+  runCommand,
   startShardPair,
   waitFor,
   type PgConn,
@@ -137,6 +140,19 @@ describeWithPrograms('Postgres on the rendered configuration (real server)', POS
       expect(results[i].code, what).not.toBe(0);
       expect(results[i].stderr, what).toMatch(message);
     });
+  });
+
+  it("admits Patroni's own replication connection to its member over the socket (the timeline pg_rewind decisions read), not over localhost", async () => {
+    // What Patroni opens with use_unix_socket_repl (patroni/postgresql/__init__.py get_replica_timeline).
+    const identify = (conn: PgConn) => runCommand(bins.psql, ['-X', '-A', '-t', '-q', '-d', `${connString(conn)} replication='true'`, '-c', 'IDENTIFY_SYSTEM']);
+    const socket = await identify(pair.replica.local(u.replication, PASSWORDS.replication, 'postgres'));
+    expect(socket.code, socket.stderr).toBe(0);
+    expect(socket.stdout.split('|')[1]).toMatch(/^\d+$/); // the timeline
+    // Without the socket Patroni would use TCP to localhost, which only the sidecar's address may reach.
+    const tcp = await identify({ ...mesh('replica', u.replication, PASSWORDS.replication, 'postgres'), host: '127.0.0.1', port: pair.replica.port });
+    expect(tcp.code).not.toBe(0);
+    expect(tcp.stderr).toMatch(/no pg_hba\.conf entry for replication connection from host "127\.0\.0\.1", user "standby"/);
+    expect((patroniConfig(plan, shard) as any).postgresql.use_unix_socket_repl).toBe(true);
   });
 
   it('runs the bootstrap the way PgBouncer relies on: auth_query finds the API role, never a superuser', async () => {

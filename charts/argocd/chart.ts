@@ -1,7 +1,8 @@
 /**
  * Argo CD objects in dist/argocd: what confines each Application (three AppProjects), the
- * ApplicationSet that generates one Application per region from the region model, and the root
- * Application that syncs dist/argocd itself (bootstrap.yaml).
+ * ApplicationSets that generate, per region of the model, its capacity Application (node pools,
+ * StorageClasses) and its region Application, and the root Application that syncs dist/argocd
+ * itself (bootstrap.yaml).
  *
  * Progressive region rollout is a git promotion, not a RollingSync:
  * - every region Application syncs automatically, with prune and self-heal, all the time;

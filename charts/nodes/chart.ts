@@ -27,7 +27,7 @@ import { NodePool } from '../../imports/nodepool-karpenter.sh';
 import type { RegionPlan } from '../../regions/plan';
 import { isServingRegion } from '../../regions/model';
 import { APP_TAINT, KARPENTER_LABELS, nodePoolNames } from '../lib/node-placement';
-import { appLabels } from '../lib/metadata';
+import { appLabels, KEEP_ON_PRUNE } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 import { nodePoolCpuLimits } from './sizing';
 
@@ -59,7 +59,7 @@ export class NodesChart extends RegionChart {
 
     new ApiObject(this, 'node-class', {
       ...Ec2NodeClass.GVK,
-      metadata: { name: pools.nodeClass, labels: appLabels(plan, 'nodes', 'node-class') },
+      metadata: { name: pools.nodeClass, labels: appLabels(plan, 'nodes', 'node-class'), annotations: { ...KEEP_ON_PRUNE } },
       spec: {
         role: nodeRoleName(plan),
         // A pinned AMI release (regions/versions.yaml): a new one rolls the nodes through drift.
@@ -89,7 +89,9 @@ export class NodesChart extends RegionChart {
     const capacity = (type: 'on-demand' | 'spot') => ({ key: KARPENTER_LABELS.capacityType, operator: 'In', values: [type] });
     const nodeClassRef = { group: Ec2NodeClass.GVK.apiVersion.split('/')[0]!, kind: Ec2NodeClass.GVK.kind, name: pools.nodeClass };
     const pool = (id: string, name: string, spec: Record<string, unknown>) =>
-      new ApiObject(this, id, { ...NodePool.GVK, metadata: { name, labels: appLabels(plan, 'nodes', 'node-pool') }, spec });
+      // Never pruned or deleted by Argo CD (KEEP_ON_PRUNE): a NodePool that goes drains every node
+      // it runs, and these moved from the region Application to the capacity one.
+      new ApiObject(this, id, { ...NodePool.GVK, metadata: { name, labels: appLabels(plan, 'nodes', 'node-pool'), annotations: { ...KEEP_ON_PRUNE } }, spec });
 
     pool('platform', pools.platform, {
       template: {

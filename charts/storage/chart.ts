@@ -19,7 +19,7 @@ import { CAPACITY_COMPONENTS } from '../lib/cluster-capacity';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { storageClasses, type ReclaimPolicy } from '../../regions/storage';
-import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { appLabels, KEEP_ON_PRUNE, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
 /** The AWS EBS CSI driver (the EKS add-on aws-ebs-csi-driver). */
@@ -66,7 +66,8 @@ export class EncryptedStorageClass extends Construct {
         name: props.name,
         labels: { ...props.labels },
         // Before anything that claims a volume: a PVC naming a class that does not exist yet waits.
-        annotations: { ...syncWave(SYNC_WAVE.namespaces), 'bookedbarber.com/purpose': props.purpose },
+        // Never pruned or deleted by Argo CD (KEEP_ON_PRUNE): live volumes name their class.
+        annotations: { ...syncWave(SYNC_WAVE.namespaces), 'bookedbarber.com/purpose': props.purpose, ...KEEP_ON_PRUNE },
       },
       provisioner: EBS_CSI_PROVISIONER,
       parameters: {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_KINDS, NAMESPACED_KINDS, rolloutWaves } from '../../charts/argocd/chart';
 import { STANDBY_REGION_ADDONS } from '../../charts/argocd/addon-catalog';
+import { keepsOnPrune } from '../../charts/lib/metadata';
 import { isServingRegion } from '../../regions/model';
 import { shippedPlan } from '../support/charts';
 import { DIST, distObjects } from '../support/dist';
@@ -157,8 +158,11 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
     // Every add-on runs on nodes Karpenter launches from these pools; the region ApplicationSet
     // comes after the add-ons are Healthy, so on a new cluster they would wait for each other.
     for (const a of addons) expect(wave(capacitySet), a.metadata.name).toBeLessThan(wave(a));
-    const capacityFiles = regional.filter((o) => ['NodePool', 'EC2NodeClass', 'StorageClass'].includes(o.object.kind)).map((o) => o.file);
-    expect([...new Set(capacityFiles)].sort()).toEqual(['nodes.yaml', 'storage.yaml']);
+    const capacityObjects = regional.filter((o) => ['NodePool', 'EC2NodeClass', 'StorageClass'].includes(o.object.kind));
+    expect([...new Set(capacityObjects.map((o) => o.file))].sort()).toEqual(['nodes.yaml', 'storage.yaml']);
+    // Never pruned or deleted, whichever Application tracks them: when they moved here from the
+    // region Application, that one saw them as extraneous (prune: true) before this took them over.
+    for (const { folder, object } of capacityObjects) expect(keepsOnPrune(object.metadata.annotations), `${folder} ${object.kind} ${object.metadata.name}`).toBe(true);
     const include = capacitySet.spec.template.spec.source.directory.include as string;
     const exclude = appSet.spec.template.spec.source.directory.exclude as string;
     const globFiles = (glob: string) => /^\{(.*)\}$/.exec(glob)?.[1]!.split(',') ?? [glob];

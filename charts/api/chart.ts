@@ -22,7 +22,7 @@ import { WorkloadAutoscaling } from '../lib/autoscaling';
 import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
 import {
-  configHash, httpContainerPorts, httpProbes, HttpService, istioRequestSelector, releaseGateMetrics, rolloutObject, sidecarAnnotations,
+  configHash, httpContainerPorts, httpProbes, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
 import { CredentialsFromStore } from '../lib/external-secret';
@@ -160,11 +160,7 @@ export class ApiChart extends RegionChart {
         metrics: releaseGateMetrics({
           prometheusUrl: names.monitoring.prometheusUrl,
           thresholds: global.delivery.api.analysis,
-          selector: istioRequestSelector({
-            destination_workload_namespace: ns,
-            destination_canonical_service: selector[LABELS.name],
-            destination_canonical_revision: `{{args.${CANARY_REVISION_ARG}}}`,
-          }),
+          selector: releaseRequestSelector({ namespace: ns, app: selector[LABELS.name]!, revisionArg: CANARY_REVISION_ARG }),
         }),
       },
     });

@@ -181,12 +181,24 @@ function rateWindow(interval: string): string {
 }
 
 /**
- * Label matchers for the requests a release gate judges. `reporter="destination"`: measured
- * by the server-side sidecar of the pods under test, so client retries and other callers'
- * sidecars do not blur it.
+ * Label matchers for the requests a release gate judges: those the new pods served.
+ * - `reporter="destination"`: measured by the server-side sidecar of the pods under test, so
+ *   client retries and other callers' sidecars do not blur it;
+ * - the app's canonical service (its pods' app.kubernetes.io/name), never
+ *   `destination_service_name`: canary and stable, or active and preview, Services select the
+ *   same pods at times, and the sidecar names an inbound request after the first of them in
+ *   istiod's order (creation time, then host name), not after the one it came through;
+ * - the canonical revision the AnalysisTemplate argument `revisionArg` carries
+ *   (withTemplateRevision): old pods still draining stay out.
  */
-export function istioRequestSelector(labels: Readonly<Record<string, string>>): string {
-  return [['reporter', 'destination'], ...Object.entries(labels)].map(([k, v]) => `${k}=${promString(v)}`).join(',');
+export function releaseRequestSelector(props: { readonly namespace: string; readonly app: string; readonly revisionArg: string }): string {
+  const labels = {
+    reporter: 'destination',
+    destination_workload_namespace: props.namespace,
+    destination_canonical_service: props.app,
+    destination_canonical_revision: `{{args.${props.revisionArg}}}`,
+  };
+  return Object.entries(labels).map(([k, v]) => `${k}=${promString(v)}`).join(',');
 }
 
 /**
@@ -222,7 +234,7 @@ export interface ReleaseGateProps {
   readonly prometheusUrl: string;
   /** Success rate, p95 latency, interval and count of the analysis, from config. */
   readonly thresholds: AnalysisThresholds;
-  /** PromQL label matchers of the requests under test (see istioRequestSelector). */
+  /** PromQL label matchers of the requests under test (see releaseRequestSelector). */
   readonly selector: string;
 }
 

@@ -235,7 +235,7 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       portName: 'metrics',
       path: '/metrics',
       honorLabels: true,
-      why: 'rollout_info: a release that was aborted and rolled back',
+      why: 'rollout_info: a release that was aborted and rolled back, or that the controller cannot act on',
     },
     {
       kind: 'meshed-pods',
@@ -288,7 +288,7 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
     meshed(TRACING_APPS.sampler, namespaces.monitoring, { portName: 'metrics', port: COLLECTOR_METRICS_PORT, path: '/metrics' },
       'the sampling collectors\' own metrics: spans refused or not exported to Jaeger'),
     meshed(TRACING_APPS.jaeger, namespaces.monitoring, { portName: 'http-admin', port: JAEGER_ADMIN_PORT, path: '/metrics' },
-      'Jaeger\'s own metrics (its admin port): the scrape shows it up'),
+      'Jaeger\'s own metrics (its admin port): whether it answers at all (TracingTargetDown)'),
     operated('prometheus'),
     operated('alertmanager'),
   ];

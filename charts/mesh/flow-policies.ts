@@ -15,7 +15,6 @@ import { TRUST_DOMAIN } from '../lib/mesh-network';
 /** Annotation on every generated policy: the connections it carries, for whoever reads the cluster. */
 export const FLOW_ANNOTATION = 'bookedbarber.com/flow';
 
-
 export interface FlowPoliciesProps {
   /** The client and server pods, their ports and the connections they carry. */
   readonly flow: PeerFlow;

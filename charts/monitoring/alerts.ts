@@ -42,7 +42,7 @@ import type { RegionPlan } from '../../regions/plan';
 import { alertRule, type AlertDefinition, type PromRuleGroup } from './rules';
 import { ISTIOD_MONITORING, KUBE_STATE_METRICS, KUBELET, POSTGRES_APP, POSTGRES_SCOPE_LABEL, REDIS_TIER_LABEL } from '../lib/monitoring-targets';
 import { TRACING_APPS } from '../lib/otel';
-import { durationToSeconds, eq, MIN_RATE_WINDOW_SECONDS, promDuration, promNumber, selector, sumRate } from '../lib/promql';
+import { durationToSeconds, eq, type Matcher, MIN_RATE_WINDOW_SECONDS, promDuration, promNumber, selector, sumRate } from '../lib/promql';
 import { postgresNames } from '../postgres/names';
 import { REDIS_TIERS, redisTopology, TIER_SLUG } from '../redis/topology';
 
@@ -77,9 +77,11 @@ export interface AlertTuning {
   readonly redisMemoryFor?: string;
   /** @default '1m' */
   readonly rolloutAbortedFor?: string;
+  /** @default '5m' */
   readonly rolloutBlockedFor?: string;
   /** Share of alert notifications failing (Prometheus → Alertmanager, Alertmanager → receiver) that alerts. @default 0.01 */
   readonly notificationFailRatio?: number;
+  /** How long spans must keep being lost before TracingSpansLost fires. @default '10m' */
   readonly tracingLossFor?: string;
   /**
    * How long WAL archiving must fail without a single success. The archiver retries a failed
@@ -320,7 +322,7 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
   }
   out.push({
     alert: 'DataTierTargetDown',
-    expr: `${selector('up', eq({ namespace: ns }))} == 0`,
+    expr: mergedTargetDown(eq({ namespace: ns })),
     for: t.targetDownFor ?? '5m',
     severity: 'critical',
     team: 'platform',
@@ -334,17 +336,14 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
 }
 
 /**
- * Cluster-wide checks every region loads (standby regions too: their DR stream crosses regions
- * on the mesh's mTLS): the mesh CA certificates' expiry, and the cluster-metrics targets.
- */
-/**
  * The alerting path itself (Prometheus v2.55 rules/group.go, notifier/notifier.go, cmd/prometheus;
  * Alertmanager v0.28 notify/notify.go, config/coordinator.go): rules that fail to evaluate,
  * alerts that do not reach an Alertmanager, a receiver that refuses notifications, a config
  * reload that failed. Each of these silences other alerts without a sign. kube-prometheus-stack's
- * default rules are off (defaultRules.create: false), so these are the only ones. Two replicas
- * of each: one failing is still reported by the other, and critical notifications go to PagerDuty
- * and Slack, so one receiver failing is reported through the other.
+ * default rules are off (defaultRules.create: false), so these are the only ones. Prometheus
+ * and Alertmanager run several replicas each: one failing is still reported by the others; and
+ * critical notifications go to PagerDuty and Slack, so one receiver failing is reported through
+ * the other.
  */
 function monitoringAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
   const ns = plan.namespaces.monitoring;
@@ -434,17 +433,23 @@ function tracingAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
     },
     {
       alert: 'TracingTargetDown',
-      expr: `${selector('up', [['namespace', '=', ns], ['job', '=~', Object.values(TRACING_APPS).join('|')]])} == 0`,
+      expr: mergedTargetDown([['namespace', '=', ns], ['job', '=~', Object.values(TRACING_APPS).join('|')]]),
       for: '15m',
       severity: 'warning',
       team: 'platform',
       summary: 'Prometheus cannot scrape {{ $labels.job }} pod {{ $labels.pod }}',
-      description: '{{ $labels.pod }} ({{ $labels.job }}, {{ $externalLabels.region }}) has failed every scrape for 15 minutes: it is down, or its span losses are not seen.',
+      description:
+        'The metrics of {{ $labels.pod }} ({{ $labels.job }}, {{ $externalLabels.region }}) have not been readable for 15 minutes: the pod, or the collector or ' +
+        'Jaeger in it, is down, and its span losses are not seen.',
       runbook: 'tracing-pipeline',
     },
   ];
 }
 
+/**
+ * Cluster-wide checks every region loads (standby regions too: their DR stream crosses regions
+ * on the mesh's mTLS): the mesh CA certificates' expiry, and the cluster-metrics targets.
+ */
 function platformAlerts(t: AlertTuning): AlertDefinition[] {
   const warnLeft = durationToSeconds(t.certWarnLeft ?? '30d');
   const pageLeft = durationToSeconds(t.certPageLeft ?? '7d');
@@ -511,6 +516,19 @@ function deliveryAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
       runbook: 'rollout-blocked',
     },
   ];
+}
+
+/**
+ * Scrape targets behind Istio's merged endpoint (the sidecar agent on 15020) that are down:
+ * `up == 0` (the pod or its sidecar is gone), or most scrapes of the application's own endpoint
+ * failing while the agent still answers 200 with Envoy's metrics (pilot-agent
+ * status/server.go: it only counts `istio_agent_scrape_failures_total{type="application"}`),
+ * which is what a crash-looping exporter or collector looks like. `matchers` select the targets.
+ */
+function mergedTargetDown(matchers: readonly Matcher[]): string {
+  const failed = `increase(${selector('istio_agent_scrape_failures_total', [...matchers, ['type', '=', 'application']])}[5m])`;
+  const scrapes = `increase(${selector('istio_agent_scrapes_total', matchers)}[5m])`;
+  return `${selector('up', matchers)} == 0\nor\n${failed} / ignoring(type) ${scrapes} > 0.5`;
 }
 
 /** Rule groups besides the SLOs: business, data tier, delivery. */

@@ -18,7 +18,7 @@ import { WorkloadAutoscaling } from '../lib/autoscaling';
 import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
 import {
-  analysisDurationSeconds, httpContainerPorts, httpProbes, HttpService, istioRequestSelector, releaseGateMetrics, rolloutObject, sidecarAnnotations,
+  analysisDurationSeconds, httpContainerPorts, httpProbes, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
@@ -128,20 +128,13 @@ export class WebChart extends RegionChart {
       metadata: meta(web.analysisTemplate, SYNC_WAVE.config),
       spec: {
         args: [{ name: WEB_ANALYSIS_ARGS.revision }],
-        // Scoped by the pods' canonical service and revision, as the API's analysis, never by
-        // destination_service_name: after promotion both the active and the preview Service
-        // select the new pods, and the sidecar names an inbound request after the first of
-        // them in istiod's order (creation time, then host name: "-preview" sorts first), not
-        // after the Service the request came through. The revision keeps requests still
-        // draining from the old stack out of the post-promotion measurement.
+        // The new pods' requests (after promotion both the active and the preview Service select
+        // them: see releaseRequestSelector); the revision keeps requests still draining from the
+        // old stack out of the post-promotion measurement.
         metrics: releaseGateMetrics({
           prometheusUrl: names.monitoring.prometheusUrl,
           thresholds: delivery.analysis,
-          selector: istioRequestSelector({
-            destination_workload_namespace: ns,
-            destination_canonical_service: selector[LABELS.name],
-            destination_canonical_revision: `{{args.${WEB_ANALYSIS_ARGS.revision}}}`,
-          }),
+          selector: releaseRequestSelector({ namespace: ns, app: selector[LABELS.name]!, revisionArg: WEB_ANALYSIS_ARGS.revision }),
         }),
       },
     });

@@ -318,7 +318,7 @@ function monitoringConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
         merged(p.otelSampler),
         merged(p.jaeger),
         tcp({ name: 'prometheus-to-argo-rollouts', from: p.prometheus, to: pods(p.argoRollouts, 8090, 'ServiceMonitor on the controller\'s metrics Service'), discovery: discovered('ServiceMonitor (Kubernetes endpoints discovery)'),
-          why: 'rollout_info: a release that was aborted and rolled back (RolloutAborted alert).' }),
+          why: 'rollout_info: a release that was aborted and rolled back, or that the controller cannot act on (RolloutAborted, RolloutBlocked).' }),
       ]
     : [];
   return [

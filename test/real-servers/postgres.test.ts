@@ -145,7 +145,10 @@ describeWithPrograms('Postgres on the rendered configuration (real server)', POS
   it("admits Patroni's own replication connection to its member over the socket (the timeline pg_rewind decisions read), not over localhost", async () => {
     // What Patroni opens with use_unix_socket_repl (patroni/postgresql/__init__.py get_replica_timeline).
     const identify = (conn: PgConn) => runCommand(bins.psql, ['-X', '-A', '-t', '-q', '-d', `${connString(conn)} replication='true'`, '-c', 'IDENTIFY_SYSTEM']);
-    const socket = await identify(pair.replica.local(u.replication, PASSWORDS.replication, 'postgres'));
+    // With Patroni's own replication settings (sslmode verify-ca: libpq uses no TLS on a socket).
+    const replication = (patroniConfig(plan, shard) as any).postgresql.authentication.replication;
+    expect(replication.username).toBe(u.replication);
+    const socket = await identify({ ...pair.replica.local(u.replication, PASSWORDS.replication, 'postgres'), sslmode: replication.sslmode, sslrootcert: pair.tls.ca });
     expect(socket.code, socket.stderr).toBe(0);
     expect(socket.stdout.split('|')[1]).toMatch(/^\d+$/); // the timeline
     // Without the socket Patroni would use TCP to localhost, which only the sidecar's address may reach.

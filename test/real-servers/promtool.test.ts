@@ -6,8 +6,8 @@
  *   stay silent when they should not: each burn-rate tier at its burn rate (14.4× of a
  *   0.01 % budget = 0.144 % errors) and not below, nothing at 99.995 % success, the short
  *   window ending a page soon after the burn stops; p95 latency, replication lag, pool
- * saturation, Redis memory, booking drop, payment success and aborted or blocked releases at their
- *   thresholds and not at them / below;
+ *   saturation, Redis memory, booking drop, payment success and aborted or blocked releases at
+ *   their thresholds and not at them / below; the alerting path and the tracing pipeline;
  * - issue #12 item 4: a total outage seen only at the ingress gateway (no destination series),
  *   no traffic at all, WAL archiving failing and behind the RPO (not when idle, not on a
  *   replica), a shard site without a primary, a Redis tier without a master or Sentinel
@@ -438,12 +438,18 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
     ]);
   });
 
-  it('pages when a data-tier scrape target is down for 5 minutes', () => {
+  it('pages when a data-tier scrape target is down for 5 minutes, or its exporter is (the sidecar agent still answers), not while it is read', () => {
     const labels = { namespace: data, job: plan.names.data.pgbouncerApp, pod: 'bookedbarber-pgbouncer-shard-1-abc', instance: '10.0.1.7:15020' };
-    const up = (v: number) => ({ series: series('up', labels), values: gauge(v, 10) });
+    const up = (v: number) => ({ series: series('up', labels), values: gauge(v, 20) });
+    // The merged endpoint answers 200 with Envoy's metrics and counts the application scrape that failed.
+    const agent = (failedPerScrape: number) => [
+      { series: series('istio_agent_scrapes_total', labels), values: counter(2, 20) },
+      { series: series('istio_agent_scrape_failures_total', { ...labels, type: 'application' }), values: counter(2 * failedPerScrape, 20) },
+    ];
     unitTest('bookedbarber-data-tier', [
       { interval: '1m', input_series: [up(0)], alert_rule_test: [{ eval_time: '3m', alertname: 'DataTierTargetDown', exp_alerts: [] }, { eval_time: '7m', alertname: 'DataTierTargetDown', exp_alerts: [page(labels)] }] },
-      { interval: '1m', input_series: [up(1)], alert_rule_test: [{ eval_time: '8m', alertname: 'DataTierTargetDown', exp_alerts: [] }] },
+      { interval: '1m', input_series: [up(1), ...agent(1)], alert_rule_test: [{ eval_time: '15m', alertname: 'DataTierTargetDown', exp_alerts: [page(labels)] }] },
+      { interval: '1m', input_series: [up(1), ...agent(0)], alert_rule_test: [{ eval_time: '15m', alertname: 'DataTierTargetDown', exp_alerts: [] }] },
     ]);
   });
 
@@ -532,6 +538,19 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
         alert_rule_test: [{ eval_time: '30m', alertname: 'TracingSpansLost', exp_alerts: jobs.map((job) => warning({ namespace: mon, job })) }],
       });
       unitTest('bookedbarber-platform', [test(lost(30, 0), ['otel-sampler']), test(lost(0, 30), ['otel-collector']), test(lost(0, 0), [])]);
+    });
+
+    it('warns when a collector or Jaeger pod cannot be read: gone, or its own endpoint failing behind a live sidecar agent', () => {
+      const pod = { namespace: mon, job: 'otel-sampler', pod: 'otel-sampler-collector-abc', instance: '10.0.5.9:15020' };
+      const up = (v: number) => ({ series: series('up', pod), values: gauge(v, 40) });
+      const agent = (failedPerScrape: number) => [
+        { series: series('istio_agent_scrapes_total', pod), values: counter(2, 40) },
+        { series: series('istio_agent_scrape_failures_total', { ...pod, type: 'application' }), values: counter(2 * failedPerScrape, 40) },
+      ];
+      const test = (input: Array<{ series: string; values: string }>, alerts: Array<{ exp_labels: Record<string, string> }>) => ({
+        interval: '1m', input_series: input, alert_rule_test: [{ eval_time: '30m', alertname: 'TracingTargetDown', exp_alerts: alerts }],
+      });
+      unitTest('bookedbarber-platform', [test([up(0)], [warning(pod)]), test([up(1), ...agent(1)], [warning(pod)]), test([up(1), ...agent(0)], [])]);
     });
 
     it('warns when Prometheus or Alertmanager rejected its new configuration, not while the last reload succeeded', () => {

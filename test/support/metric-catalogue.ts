@@ -283,6 +283,7 @@ function jobsOf(entry: CatalogueEntry, plan: RegionPlan): string[] {
   if (entry.metric.startsWith('citadel_')) return [ISTIOD_MONITORING.job];
   switch (entry.file.replace(/-v?[\d.x]+\.txt$|\.txt$/, '')) {
     case 'istio': return [names.api.app, names.web.app, INGRESS_GATEWAY_JOB];
+    case 'istio-agent': return scrapeTargets(plan).filter((t) => t.kind === 'meshed-pods').map((t) => t.name);
     case 'bookedbarber-api': return [names.api.app];
     case 'postgres-exporter': return [POSTGRES_APP];
     case 'bookedbarber-postgres-queries': return [POSTGRES_APP];

@@ -344,6 +344,10 @@ describe('one broken hop is caught on the connection that uses it', () => {
     expect(summary(none)).toEqual(['wiring-mtls us-east-1 api-to-pgbouncer-shard-3-rw', 'wiring-mtls us-east-1 api-to-pgbouncer-shard-3-ro']);
     expect(none.findings[0].message).toContain('names no subjectAltNames');
     expect(none.findings[0].hint).toBe('set subjectAltNames: [spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-pgbouncer-shard-3] on the ServiceEntry');
+    // A declaration without the identity cannot be judged: that is a finding too.
+    const undeclared = broken(() => {}, (region) => declared(region)?.map((c) => (c.to.kind === 'external' && c.to.identity ? { ...c, to: { ...c.to, identity: undefined } } : c)));
+    expect(undeclared.findings.filter((f) => f.rule === 'wiring-mtls').length).toBeGreaterThan(0);
+    expect(undeclared.findings.every((f) => f.rule === 'wiring-mtls' && f.message.includes('names no identity'))).toBe(true);
     const wrong = broken((o) => { entry(o).spec.subjectAltNames = ['spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-pgbouncer-shard-2']; });
     expect(summary(wrong)).toEqual(['wiring-mtls us-east-1 api-to-pgbouncer-shard-3-rw', 'wiring-mtls us-east-1 api-to-pgbouncer-shard-3-ro']);
     expect(wrong.findings[0].message).toContain('which the client does not accept');

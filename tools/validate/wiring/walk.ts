@@ -220,7 +220,8 @@ export class Walker {
       const tls = destinationRuleTls(this.cluster, client.namespace, namespaceOf(se.obj) ?? client.namespace, c.to.host, c.to.port);
       if (!viaSidecar) note(at('mtls', `${c.to.host} is a sidecar of another region (MESH_INTERNAL ${ref(se)}), and the client has no sidecar to speak Istio mTLS`, 'mesh the client'));
       else if (tls?.mode !== 'ISTIO_MUTUAL') note(at('mtls', `no DestinationRule sets ISTIO_MUTUAL for ${c.to.host}: the far region's gateway routes by the SNI of Istio mTLS, which the sidecar sends only then`, `add a DestinationRule for ${c.to.host} with tls.mode ISTIO_MUTUAL`, se));
-      else if (c.to.identity) note(this.serverIdentityHop(c.to.host, c.to.identity, se, tls.subjectAltNames, at));
+      else if (!c.to.identity) note(at('mtls', `the declaration names no identity for ${c.to.host}, a sidecar of another region: which certificate the client must accept cannot be checked`, 'declare the server (its namespace and ServiceAccount) on the connection', se));
+      else note(this.serverIdentityHop(c.to.host, c.to.identity, se, tls.subjectAltNames, at));
     }
 
     // ---- the client's NetworkPolicy egress.

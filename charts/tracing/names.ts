@@ -10,7 +10,8 @@
  * The collectors are OpenTelemetryCollector resources; the OpenTelemetry operator names what it
  * generates for a collector `<cr>` after the CR (internal/naming/main.go of the operator):
  * Deployment and Service `<cr>-collector`, Services `<cr>-collector-headless` and
- * `<cr>-collector-monitoring`, each truncated to 63 characters. The gateway CR is therefore
+ * `<cr>-collector-monitoring` (unused: Prometheus scrapes the pods' merged sidecar endpoint),
+ * each truncated to 63 characters. The gateway CR is therefore
  * named `otel`, so that its Service is `otel-collector`, the name the mesh's extension provider
  * and the SDKs' OTLP endpoint point at.
  */
@@ -49,11 +50,6 @@ function operatorHeadlessServiceName(cr: string): string {
   return `${operatorServiceName(cr)}-headless`;
 }
 
-/** The operator's Service exposing the collector's own metrics (port 8888, name `monitoring`). */
-function operatorMonitoringServiceName(cr: string): string {
-  return `${operatorServiceName(cr)}-monitoring`;
-}
-
 /**
  * The selector labels the operator puts on a collector's pods (and its Deployment selector):
  * immutable for the collector's lifetime, so spread constraints select on them.
@@ -80,7 +76,6 @@ export interface CollectorTierNames {
   readonly serviceAccount: string;
   readonly service: string;
   readonly headlessService: string;
-  readonly monitoringService: string;
 }
 
 export interface TracingNames {
@@ -117,7 +112,6 @@ export function tracingNames(plan: RegionPlan): TracingNames {
     serviceAccount: `${p}-${app}`,
     service: operatorServiceName(cr),
     headlessService: operatorHeadlessServiceName(cr),
-    monitoringService: operatorMonitoringServiceName(cr),
   });
   return {
     namespace: plan.namespaces.monitoring,

@@ -98,8 +98,13 @@ export function renderHaproxyConf(plan: RegionPlan): string {
     '  timeout client 1h',
     '  timeout server 1h',
     '  timeout check 2s',
-    // Check every second, two failures mark a server down.
-    '  default-server init-addr last,libc,none resolvers cluster check inter 1s fall 2 rise 1',
+    // Check every second, two failures mark a server down, and its open sessions are cut: no
+    // client stays on a demoted master (READONLY errors), and no remote replica stays on a pod
+    // that is no longer a linked replica (a promoted one would count it towards the master's
+    // min-replicas-to-write; one without a link serves it nothing). Cut streams reconnect to a
+    // linked replica and continue with a partial resync (replicas of one master share its
+    // replication ID).
+    '  default-server init-addr last,libc,none resolvers cluster check inter 1s fall 2 rise 1 on-marked-down shutdown-sessions',
     '',
     'listen health',
     `  bind :${PROXY_HEALTH_PORT}`,
@@ -138,18 +143,14 @@ export function renderHaproxyConf(plan: RegionPlan): string {
     'backend redis_master',
     ...redisCheck('string role:master'),
     ...pods.map((i) => `  use-server redis${i} if { srv_is_up(redis${i}) } { nbsrv(sentinels_name_${i}_master) ge 2 }`),
-    // A master marked down has its open sessions cut, so no client stays connected to a demoted
-    // master (it would get READONLY errors). Not on the replica port: a replica that lost its own
-    // link keeps the remote replicas chained to it, which resume when the link is back.
-    ...pods.map((i) => `  server redis${i} ${t.podHost(i)}:${t.redisPort} on-marked-down shutdown-sessions`),
+    ...pods.map((i) => `  server redis${i} ${t.podHost(i)}:${t.redisPort}`),
     '',
     'frontend redis_replica',
     `  bind :${proxy.replicaPort}`,
     '  default_backend redis_replica',
     '',
-    '# New connections only to replicas whose own link to the master is up: one that lost it',
-    '# (failover, restart) answers a remote replica\'s PSYNC with -NOMASTERLINK. Streams already',
-    '# attached stay (no shutdown-sessions): they resume when its link is back.',
+    '# Replicas whose own link to the master is up: one that lost it (failover, restart) answers',
+    '# a remote replica\'s PSYNC with -NOMASTERLINK.',
     'backend redis_replica',
     '  balance leastconn',
     ...redisCheck('rstring role:slave[[:print:][:space:]]*master_link_status:up'),

@@ -191,15 +191,9 @@ describe('Redis tiers in the primary region', () => {
     expect(cfg).toMatch(/frontend redis_replica\n {2}bind :6380/);
     expect(cfg).toContain('tcp-check expect string role:master');
     expect(cfg).toContain('tcp-check expect rstring role:slave[[:print:][:space:]]*master_link_status:up');
-    // A master marked down loses its sessions (no client left on a demoted master); a replica
-    // that lost its own link keeps the remote replicas chained to it.
-    const backend = (name: string) => cfg.split(/\n(?=backend |frontend |listen )/).find((b) => b.startsWith(`backend ${name}\n`))!;
-    const servers = (name: string) => backend(name).split('\n').filter((l) => l.startsWith('  server '));
-    expect(servers('redis_master').length).toBe(3);
-    for (const line of servers('redis_master')) expect(line).toMatch(/ on-marked-down shutdown-sessions$/);
-    expect(servers('redis_replica').length).toBe(3);
-    for (const line of servers('redis_replica')) expect(line).not.toContain('shutdown-sessions');
-    expect(cfg).not.toMatch(/default-server .*shutdown-sessions/);
+    // A server marked down loses its sessions: no client on a demoted master, no remote replica
+    // on a promoted or unlinked one (test/real-servers/redis.test.ts shows the second).
+    expect(cfg).toMatch(/default-server .* on-marked-down shutdown-sessions/);
     expect(cfg).toContain('AUTH ${REDIS_PASSWORD}');
     expect(cfg).toMatch(/use-server redis0 if \{ srv_is_up\(redis0\) \} \{ nbsrv\(sentinels_name_0_master\) ge 2 \}/);
     const exported = find(eastObjects, 'ServiceEntry', `${proxy.service}-global`, east.namespaces.data);

@@ -12,6 +12,7 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import {
   PodMonitor,
+  PodMonitorSpecPodMetricsEndpointsMetricRelabelingsAction as PodMetricRelabelAction,
   PodMonitorSpecPodMetricsEndpointsRelabelingsAction as PodRelabelAction,
   PodMonitorSpecPodMetricsEndpointsScheme,
   type PodMonitorSpecPodMetricsEndpointsRelabelings,
@@ -23,7 +24,7 @@ import { LABELS } from '../lib/labels';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { monitoringNames } from './names';
 import {
-  ISTIO_ENVOY_PROM_PORT_NAME, ISTIO_MERGED_METRICS_PATH, ISTIO_MERGED_METRICS_PORT, scrapeTargets,
+  ISTIO_ENVOY_PROM_PORT_NAME, ISTIO_MERGED_METRICS_PATH, ISTIO_MERGED_METRICS_PORT, ISTIO_UNREAD_METRICS, scrapeTargets,
   type MeshedPodsTarget, type ScrapeTarget, type ServiceTarget,
 } from '../lib/monitoring-targets';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
@@ -114,6 +115,8 @@ export class ServiceMonitorsChart extends RegionChart {
             scheme: PodMonitorSpecPodMetricsEndpointsScheme.HTTP,
             interval,
             relabelings: mergedEndpointRelabelings(target),
+            // Istio's size histograms: nobody reads them, and they are two of its three histograms.
+            metricRelabelings: [{ action: PodMetricRelabelAction.DROP, sourceLabels: ['__name__'], regex: ISTIO_UNREAD_METRICS.join('|') }],
           },
         ],
       },

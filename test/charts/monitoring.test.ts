@@ -292,6 +292,23 @@ describe('scrape targets (service-monitors chart)', () => {
   });
 });
 
+describe('what the PodMonitors keep', () => {
+  it('drops Istio\'s size histograms on every meshed pod after the scrape, and nothing the rules, dashboards or analyses read', () => {
+    const monitors = objectsOf(new ServiceMonitorsChart(newApp(), { plan })).filter((o) => o.kind === 'PodMonitor');
+    expect(monitors.length).toBe(scrapeTargets(plan).filter((t) => t.kind === 'meshed-pods').length);
+    for (const m of monitors) {
+      const [drop] = m.spec.podMetricsEndpoints[0].metricRelabelings;
+      expect(drop).toMatchObject({ action: 'drop', sourceLabels: ['__name__'] });
+      // Prometheus anchors relabel regexes.
+      const dropped = (name: string) => new RegExp(`^(?:${drop.regex})$`).test(name);
+      for (const name of ['istio_request_bytes_bucket', 'istio_response_bytes_sum', 'istio_response_bytes_count']) expect(dropped(name), name).toBe(true);
+      for (const name of ['istio_requests_total', 'istio_request_duration_milliseconds_bucket', 'istio_request_duration_milliseconds_count', 'bookedbarber_bookings_total', 'pg_replication_lag_seconds', 'istio_agent_scrape_failures_total']) {
+        expect(dropped(name), name).toBe(false);
+      }
+    }
+  });
+});
+
 /**
  * An OpenTelemetryCollector as the Deployment the operator makes of it: the CR's labels and
  * podAnnotations on the pods, its container's `metrics` port from the telemetry Prometheus reader

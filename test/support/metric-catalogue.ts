@@ -23,7 +23,9 @@ import { parseAllDocuments } from 'yaml';
 import { ruleFiles } from '../../charts/monitoring/alerts-chart';
 import { dashboardExpressions } from '../../charts/dashboards/chart';
 import { expandGrafanaMacros } from '../../charts/dashboards/kit';
-import { INGRESS_GATEWAY_JOB, ISTIOD_MONITORING, KUBE_STATE_METRICS_ALLOWLIST, KUBELET, POSTGRES_APP, scrapeTargets, type ScrapeTarget } from '../../charts/lib/monitoring-targets';
+import {
+  INGRESS_GATEWAY_JOB, ISTIO_UNREAD_METRICS, ISTIOD_MONITORING, KUBE_STATE_METRICS_ALLOWLIST, KUBELET, POSTGRES_APP, scrapeTargets, type ScrapeTarget,
+} from '../../charts/lib/monitoring-targets';
 import type { RegionPlan } from '../../regions/plan';
 import { shippedPlan } from './charts';
 import { DIST, distObjects } from './dist';
@@ -407,5 +409,6 @@ export function seriesForSelector(sel: Selector, plan: RegionPlan, catalogue: Re
 export function droppedByScrape(metric: string): string | undefined {
   if (metric.startsWith('kube_') && !(KUBE_STATE_METRICS_ALLOWLIST as readonly string[]).includes(metric)) return 'not in KUBE_STATE_METRICS_ALLOWLIST (--metric-allowlist)';
   if (metric.startsWith('container_') && !(KUBELET.keep as readonly string[]).includes(metric)) return 'not in KUBELET.keep (dropped after the scrape)';
+  if ((ISTIO_UNREAD_METRICS as readonly string[]).includes(metric)) return 'in ISTIO_UNREAD_METRICS (dropped after the scrape on every meshed PodMonitor)';
   return undefined;
 }

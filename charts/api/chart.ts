@@ -22,7 +22,7 @@ import { WorkloadAutoscaling } from '../lib/autoscaling';
 import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
 import {
-  configHash, httpContainerPorts, httpProbes, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
+  configHash, httpContainerPorts, httpProbes, HTTP_GRACE_SECONDS, httpShutdownAnnotations, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
 import { CredentialsFromStore } from '../lib/external-secret';
@@ -188,10 +188,12 @@ export class ApiChart extends RegionChart {
       version,
       serviceAccountName: api.serviceAccount,
       spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
+      terminationGracePeriodSeconds: HTTP_GRACE_SECONDS,
       // On-demand base nodes up to the HPA minimum, spot beyond (charts/lib/node-placement.ts).
       placement: 'app',
       annotations: {
         ...sidecarAnnotations(global.mesh.sidecar),
+        ...httpShutdownAnnotations(),
         // Istio merges the app's own metrics into the sidecar's :15020 endpoint Prometheus scrapes.
         ...mergedMetricsAnnotations(meshedTarget(props.plan, api.app)),
         'kubectl.kubernetes.io/default-container': CONTAINER,

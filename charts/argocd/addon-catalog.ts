@@ -72,7 +72,39 @@ export interface AddonNamespace {
   readonly enforce: PodSecurityLevel;
   /** Why the namespace needs more than "restricted" (required unless enforce is restricted). */
   readonly why?: string;
+  /** Further labels the namespace carries. @default none */
+  readonly labels?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The AWS Load Balancer Controller injects a readiness gate into pods of a labelled namespace
+ * that are targets of its load balancers: a new gateway pod counts as Ready (for the rollout and
+ * the PDB) only once the load balancer sends it traffic.
+ */
+const LB_READINESS_GATE = { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' } as const;
+
+/**
+ * How a gateway behind a load balancer stops: Envoy keeps accepting and draining for
+ * `drainSeconds` after SIGTERM (Istio's default is 5 s), longer than the load balancer takes to
+ * stop sending it new connections once its target is deregistered (deregistration delay), and
+ * the pod's grace period is longer than the drain.
+ */
+const GATEWAY_SHUTDOWN = { drainSeconds: 45, graceSeconds: 60, deregistrationDelaySeconds: 30 } as const;
+
+/** Values of the istio/gateway chart for the shutdown above. */
+function gatewayShutdownValues(): Record<string, unknown> {
+  return {
+    terminationGracePeriodSeconds: GATEWAY_SHUTDOWN.graceSeconds,
+    // Merged with the chart's default podAnnotations (inject template, merged metrics).
+    podAnnotations: { 'proxy.istio.io/config': JSON.stringify({ terminationDrainDuration: `${GATEWAY_SHUTDOWN.drainSeconds}s` }) },
+  };
+}
+
+/** Load balancer annotation: deregistered targets get `deregistrationDelaySeconds` to finish, then are closed. */
+const GATEWAY_TARGET_GROUP = {
+  'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes':
+    `deregistration_delay.timeout_seconds=${GATEWAY_SHUTDOWN.deregistrationDelaySeconds},deregistration_delay.connection_termination.enabled=true`,
+} as const;
 
 /**
  * Every add-on namespace. "restricted" unless a pod needs host access, which only the Istio CNI
@@ -81,13 +113,13 @@ export interface AddonNamespace {
  * it runs privileged (not istiod in istio-system, and we never relabel kube-system).
  */
 export const ADDON_NAMESPACES: readonly AddonNamespace[] = [
-  { name: 'istio-system', enforce: 'restricted' },
+  { name: 'istio-system', enforce: 'restricted', labels: LB_READINESS_GATE },
   {
     name: 'istio-cni',
     enforce: 'privileged',
     why: 'the istio-cni node agent installs the CNI plugin on the node (hostPath, host network, NET_ADMIN/SYS_ADMIN)',
   },
-  { name: 'istio-ingress', enforce: 'restricted' },
+  { name: 'istio-ingress', enforce: 'restricted', labels: LB_READINESS_GATE },
   { name: 'external-secrets', enforce: 'restricted' },
   { name: 'monitoring-system', enforce: 'restricted' },
   { name: 'argo-rollouts', enforce: 'restricted' },
@@ -596,6 +628,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
           sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
         },
         resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+        ...gatewayShutdownValues(),
         service: {
           type: 'LoadBalancer',
           annotations:
@@ -604,6 +637,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
                   'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
                   'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
                   'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+                  ...GATEWAY_TARGET_GROUP,
                 }
               : {},
         },
@@ -632,6 +666,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         topologySpreadConstraints: zoneSpread(EAST_WEST_GATEWAY.labels).map((c) => ({ ...c, whenUnsatisfiable: 'DoNotSchedule' })),
         securityContext: restrictedPod,
         resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+        ...gatewayShutdownValues(),
         service: {
           type: 'LoadBalancer',
           // Only the status port (load balancer health checks) and the passthrough port.
@@ -646,6 +681,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
                   'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
                   // Reached from the other regions' VPCs (peering / transit), not the internet.
                   'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+                  ...GATEWAY_TARGET_GROUP,
                 }
               : {},
         },

@@ -106,6 +106,7 @@ export class PlatformAddonsChart extends GlobalChart {
                   ...podSecurityLabels(ns.enforce),
                   // Istio multi-network: the control plane's namespace names the region's network.
                   ...(ns.name === region.names.mesh.rootNamespace ? { [NETWORK_LABEL]: meshNetwork(region) } : {}),
+                  ...ns.labels,
                   [LABELS.name]: ns.name,
                   [LABELS.partOf]: platform,
                   [LABELS.managedBy]: 'argocd',

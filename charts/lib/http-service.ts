@@ -15,6 +15,7 @@ import { type AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsCount, Ana
 import { Rollout, toJson_RolloutSpec, type RolloutSpec } from '../../imports/rollouts-argoproj.io';
 import type { AnalysisThresholds, GlobalConfig, ServiceWorkload } from '../../regions/model';
 import { durationToSeconds, MIN_RATE_WINDOW_SECONDS, promDuration, promString } from './promql';
+import { shutdownSafeProxy } from './metadata';
 
 // ------------------------------------------------------------------ ports, probes, Services
 
@@ -101,6 +102,21 @@ export function sidecarAnnotations(sidecar: GlobalConfig['mesh']['sidecar']): Re
     // ready, or the first connections fail outside the mesh's mTLS.
     'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts":true}',
   };
+}
+
+/**
+ * Seconds an API or web pod gets to stop. SIGTERM reaches the app and its sidecar at once, while
+ * callers' sidecars still route to the pod until its endpoint removal reaches them (Istio cannot
+ * bound that: istio/istio#7665). With Istio's default the sidecar exits after 5 s and takes the
+ * pod's outbound connections (Redis, PgBouncer, the collector) with it; `httpShutdownAnnotations`
+ * keeps it draining for all but the last five seconds. The app's half (keep serving ~10 s after
+ * SIGTERM, then finish in-flight requests) is its own contract: docs/rollouts.md.
+ */
+export const HTTP_GRACE_SECONDS = 30;
+
+/** The sidecar settings of an API or web pod: hold the app until Envoy is ready, drain for HTTP_GRACE_SECONDS - 5. */
+export function httpShutdownAnnotations(): Record<string, string> {
+  return shutdownSafeProxy(HTTP_GRACE_SECONDS - 5);
 }
 
 /** Istio reads `destination_canonical_revision` on its request metrics from this pod label. */

@@ -18,7 +18,7 @@ import { WorkloadAutoscaling } from '../lib/autoscaling';
 import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
 import {
-  analysisDurationSeconds, httpContainerPorts, httpProbes, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
+  analysisDurationSeconds, httpContainerPorts, httpProbes, HTTP_GRACE_SECONDS, httpShutdownAnnotations, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
@@ -155,10 +155,12 @@ export class WebChart extends RegionChart {
       version,
       serviceAccountName: web.serviceAccount,
       spreadMatchLabelKeys: ['rollouts-pod-template-hash'],
+      terminationGracePeriodSeconds: HTTP_GRACE_SECONDS,
       // On-demand base nodes up to the HPA minimum, spot beyond (charts/lib/node-placement.ts).
       placement: 'app',
       annotations: {
         ...sidecarAnnotations(global.mesh.sidecar),
+        ...httpShutdownAnnotations(),
         ...mergedMetricsAnnotations(meshedTarget(props.plan, web.app)),
         'kubectl.kubernetes.io/default-container': CONTAINER,
       },

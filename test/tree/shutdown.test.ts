@@ -11,11 +11,14 @@ const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
 
 describe('sidecar drain on shutdown', () => {
   const templates = distObjects()
-    .filter((d) => ['StatefulSet', 'Deployment'].includes(d.object.kind))
+    .filter((d) => ['StatefulSet', 'Deployment', 'Rollout'].includes(d.object.kind))
     .map((d) => ({ id: `${d.folder} ${d.object.kind} ${d.object.metadata.name}`, app: d.object.spec.template.metadata.labels['app.kubernetes.io/name'], tpl: d.object.spec.template }));
 
-  it('keeps the sidecar of Postgres, PgBouncer and every Redis pod up for most of the grace period, never past it', () => {
-    const data = templates.filter((t) => ['postgres', 'pgbouncer', 'redis'].includes(t.app));
+  it('keeps the sidecar of Postgres, PgBouncer, every Redis pod, the API and the web front end up for most of the grace period, never past it', () => {
+    // The API and web: callers keep routing to a stopping pod until its endpoint removal reaches
+    // them, and its outbound connections (Redis, PgBouncer, the collector) must outlive Istio's 5 s.
+    const data = templates.filter((t) => ['postgres', 'pgbouncer', 'redis', 'api', 'web'].includes(t.app));
+    expect(data.filter((t) => ['api', 'web'].includes(t.app)).length).toBe(8);
     expect(data.length).toBeGreaterThan(20);
     for (const t of data) {
       const config = JSON.parse(t.tpl.metadata.annotations['proxy.istio.io/config']);

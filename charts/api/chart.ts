@@ -22,7 +22,7 @@ import { WorkloadAutoscaling } from '../lib/autoscaling';
 import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
 import {
-  configHash, httpContainerPorts, httpProbes, HTTP_GRACE_SECONDS, httpShutdownAnnotations, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
+  configHash, httpContainerPorts, httpProbes, HTTP_DRAIN_SECONDS, HTTP_GRACE_SECONDS, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
 import { CredentialsFromStore } from '../lib/external-secret';
@@ -192,8 +192,7 @@ export class ApiChart extends RegionChart {
       // On-demand base nodes up to the HPA minimum, spot beyond (charts/lib/node-placement.ts).
       placement: 'app',
       annotations: {
-        ...sidecarAnnotations(global.mesh.sidecar),
-        ...httpShutdownAnnotations(),
+        ...sidecarAnnotations(global.mesh.sidecar, HTTP_DRAIN_SECONDS),
         // Istio merges the app's own metrics into the sidecar's :15020 endpoint Prometheus scrapes.
         ...mergedMetricsAnnotations(meshedTarget(props.plan, api.app)),
         'kubectl.kubernetes.io/default-container': CONTAINER,

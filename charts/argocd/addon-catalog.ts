@@ -84,23 +84,29 @@ export interface AddonNamespace {
 const LB_READINESS_GATE = { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' } as const;
 
 /**
- * How a gateway behind a load balancer stops: Envoy keeps accepting and draining for
- * `drainSeconds` after SIGTERM (Istio's default is 5 s), longer than the load balancer takes to
- * stop sending it new connections once its target is deregistered (deregistration delay), and
- * the pod's grace period is longer than the drain.
+ * How a gateway behind a load balancer stops. On SIGTERM its endpoint leaves the Service; the
+ * load balancer controller deregisters the target (`deregistrationLagSeconds`, our budget for
+ * the controller and the load balancer to act), which stops new connections, and the
+ * connections still open get `deregistrationDelaySeconds` before the load balancer resets them.
+ * Envoy must keep accepting and serving through both (Istio's default drain is 5 s), and the
+ * pod's grace period must outlast the drain.
  */
-const GATEWAY_SHUTDOWN = { drainSeconds: 45, graceSeconds: 60, deregistrationDelaySeconds: 30 } as const;
+const GATEWAY_SHUTDOWN = { drainSeconds: 45, graceSeconds: 60, deregistrationLagSeconds: 15, deregistrationDelaySeconds: 30 } as const;
 
 /** Values of the istio/gateway chart for the shutdown above. */
 function gatewayShutdownValues(): Record<string, unknown> {
+  const drain = `${GATEWAY_SHUTDOWN.drainSeconds}s`;
   return {
     terminationGracePeriodSeconds: GATEWAY_SHUTDOWN.graceSeconds,
     // Merged with the chart's default podAnnotations (inject template, merged metrics).
-    podAnnotations: { 'proxy.istio.io/config': JSON.stringify({ terminationDrainDuration: `${GATEWAY_SHUTDOWN.drainSeconds}s` }) },
+    // drainDuration is how long Envoy keeps accepting once draining starts (--drain-time-s;
+    // Istio's default 45 s); terminationDrainDuration how long pilot-agent waits before it stops
+    // Envoy. Both, so that raising one alone cannot stop the gateway accepting early.
+    podAnnotations: { 'proxy.istio.io/config': JSON.stringify({ drainDuration: drain, terminationDrainDuration: drain }) },
   };
 }
 
-/** Load balancer annotation: deregistered targets get `deregistrationDelaySeconds` to finish, then are closed. */
+/** Load balancer annotation: a deregistered target's open connections get `deregistrationDelaySeconds`, then are reset. */
 const GATEWAY_TARGET_GROUP = {
   'service.beta.kubernetes.io/aws-load-balancer-target-group-attributes':
     `deregistration_delay.timeout_seconds=${GATEWAY_SHUTDOWN.deregistrationDelaySeconds},deregistration_delay.connection_termination.enabled=true`,

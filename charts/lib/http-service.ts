@@ -93,14 +93,16 @@ export class HttpService extends Construct {
  * default, and regions/invariants.ts (quota = pods x (app + sidecar)) would count something
  * other than what runs.
  */
-export function sidecarAnnotations(sidecar: GlobalConfig['mesh']['sidecar']): Record<string, string> {
+export function sidecarAnnotations(sidecar: GlobalConfig['mesh']['sidecar'], drainSeconds?: number): Record<string, string> {
   return {
     'sidecar.istio.io/proxyCPU': sidecar.requests.cpu,
     'sidecar.istio.io/proxyMemory': sidecar.requests.memory,
     'sidecar.istio.io/proxyMemoryLimit': sidecar.limits.memory,
     // The app dials Redis, PgBouncer and the collector at start-up: hold it until Envoy is
-    // ready, or the first connections fail outside the mesh's mTLS.
-    'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts":true}',
+    // ready, or the first connections fail outside the mesh's mTLS. With `drainSeconds`, the
+    // sidecar also keeps the pod's network that long after SIGTERM (shutdownSafeProxy). One
+    // proxy config: a second annotation spread after this one would replace it whole.
+    ...(drainSeconds === undefined ? { 'proxy.istio.io/config': JSON.stringify({ holdApplicationUntilProxyStarts: true }) } : shutdownSafeProxy(drainSeconds)),
   };
 }
 
@@ -108,16 +110,13 @@ export function sidecarAnnotations(sidecar: GlobalConfig['mesh']['sidecar']): Re
  * Seconds an API or web pod gets to stop. SIGTERM reaches the app and its sidecar at once, while
  * callers' sidecars still route to the pod until its endpoint removal reaches them (Istio cannot
  * bound that: istio/istio#7665). With Istio's default the sidecar exits after 5 s and takes the
- * pod's outbound connections (Redis, PgBouncer, the collector) with it; `httpShutdownAnnotations`
- * keeps it draining for all but the last five seconds. The app's half (keep serving ~10 s after
+ * pod's outbound connections (Redis, PgBouncer, the collector) with it; HTTP_DRAIN_SECONDS keeps
+ * it draining for all but the last five seconds. The app's half (keep serving ~10 s after
  * SIGTERM, then finish in-flight requests) is its own contract: docs/rollouts.md.
  */
 export const HTTP_GRACE_SECONDS = 30;
-
-/** The sidecar settings of an API or web pod: hold the app until Envoy is ready, drain for HTTP_GRACE_SECONDS - 5. */
-export function httpShutdownAnnotations(): Record<string, string> {
-  return shutdownSafeProxy(HTTP_GRACE_SECONDS - 5);
-}
+/** How long an API or web pod's sidecar drains after SIGTERM (sidecarAnnotations' `drainSeconds`). */
+export const HTTP_DRAIN_SECONDS = HTTP_GRACE_SECONDS - 5;
 
 /** Istio reads `destination_canonical_revision` on its request metrics from this pod label. */
 export const REVISION_LABEL = 'service.istio.io/canonical-revision';

@@ -22,7 +22,7 @@ import { type ContainerResources, DEFAULT_RUN_AS_USER } from '../lib/hardened-po
 import { HardenedWorkload } from '../lib/hardened-workload';
 import { configHash, sidecarAnnotations } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
-import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { SYNC_WAVE, syncWave } from '../lib/metadata';
 import {
   PROXY_HEALTH_PORT, PROXY_METRICS_PORT, type RedisTopology, redisServiceAccount, redisTopology, REDIS_REPLICAS, SENTINEL_REPLICAS,
   sessionsProxyNames, type SessionsProxyNames,
@@ -69,10 +69,7 @@ export function renderHaproxyConf(plan: RegionPlan): string {
   const sentinels = Array.from({ length: SENTINEL_REPLICAS }, (_, i) => i);
   const lines: string[] = [
     `# haproxy.cfg of the Redis sessions proxy in ${plan.region.name}.`,
-    // The path in this rendered comment is this file's old name (before charts/ had a folder per
-    // component). Correcting it alone would change the config hash and restart every pod that
-    // mounts it, for a comment: it changes with the next real change to this output.
-    '# Rendered by charts/lib/redis-proxy.ts; the password comes from the environment.',
+    '# Rendered by charts/redis/proxy.ts; the password comes from the environment.',
     'global',
     '  log stdout format raw local0 notice',
     // Other regions' API pods (3 x up to 1,000, one pooled connection each, spread over the
@@ -208,8 +205,7 @@ export class SessionsProxy extends Construct {
       // HAProxy finishes the replication streams it carries before its sidecar goes.
       terminationGracePeriodSeconds: PROXY_GRACE_SECONDS,
       annotations: {
-        ...sidecarAnnotations(plan.global.mesh.sidecar),
-        ...shutdownSafeProxy(PROXY_GRACE_SECONDS - 5),
+        ...sidecarAnnotations(plan.global.mesh.sidecar, PROXY_GRACE_SECONDS - 5),
         'bookedbarber.com/config-sha256': configHash(data),
         'prometheus.io/scrape': 'true',
         'prometheus.io/port': String(PROXY_METRICS_PORT),

@@ -18,7 +18,7 @@ import type { ContainerResources, HardenedContainerProps } from '../lib/hardened
 import { HardenedWorkload } from '../lib/hardened-workload';
 import { configHash, sidecarAnnotations } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
-import { shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
+import { SYNC_WAVE, syncWave } from '../lib/metadata';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { isPersistent, REDIS_FILES, REDIS_PATHS, renderRedisConf, renderSentinelConf } from './config';
 import {
@@ -132,9 +132,8 @@ export class RedisTier extends Construct {
 
     // ---- Pods
     const annotations = (usedFiles: readonly string[]) => ({
-      ...sidecarAnnotations(plan.global.mesh.sidecar),
       // The start script asks the Sentinels first; a master hands over on SIGTERM.
-      ...shutdownSafeProxy(REDIS_GRACE_SECONDS - 5),
+      ...sidecarAnnotations(plan.global.mesh.sidecar, REDIS_GRACE_SECONDS - 5),
       // Roll the pods when a file they use changes (they copy the config only at start); only
       // those: a redis.conf change must not restart the Sentinels that fail the master over.
       'bookedbarber.com/config-sha256': configHash(Object.fromEntries(usedFiles.map((f) => [f, files[f]]))),

@@ -18,7 +18,7 @@ import { WorkloadAutoscaling } from '../lib/autoscaling';
 import { hardenedPodTemplate } from '../lib/hardened-pod';
 import { WorkloadDisruptionBudget } from '../lib/hardened-workload';
 import {
-  analysisDurationSeconds, httpContainerPorts, httpProbes, HTTP_GRACE_SECONDS, httpShutdownAnnotations, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
+  analysisDurationSeconds, httpContainerPorts, httpProbes, HTTP_DRAIN_SECONDS, HTTP_GRACE_SECONDS, HttpService, releaseGateMetrics, releaseRequestSelector, rolloutObject, sidecarAnnotations,
   withTemplateRevision,
 } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
@@ -159,8 +159,7 @@ export class WebChart extends RegionChart {
       // On-demand base nodes up to the HPA minimum, spot beyond (charts/lib/node-placement.ts).
       placement: 'app',
       annotations: {
-        ...sidecarAnnotations(global.mesh.sidecar),
-        ...httpShutdownAnnotations(),
+        ...sidecarAnnotations(global.mesh.sidecar, HTTP_DRAIN_SECONDS),
         ...mergedMetricsAnnotations(meshedTarget(props.plan, web.app)),
         'kubectl.kubernetes.io/default-container': CONTAINER,
       },

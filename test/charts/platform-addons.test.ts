@@ -162,24 +162,32 @@ describe('PlatformAddonsChart', () => {
     expect(v.autoscaling.minReplicas).toBeGreaterThanOrEqual(regionPlan('eu-west-1').region.zones.length);
   });
 
-  it('stops both gateways behind their load balancers without dropping connections: drain longer than the deregistration delay, grace longer than the drain; Ready only once registered', () => {
+  it('stops both gateways behind their load balancers without dropping connections: Envoy accepts and drains through the deregistration and its delay, the grace outlasts the drain; Ready only once registered', () => {
+    let checked = 0;
     for (const r of plan.regions) {
       for (const id of ['istio-ingressgateway', 'istio-eastwestgateway']) {
         const a = inRegion(r.region.name).find((x) => x.metadata.labels['bookedbarber.com/addon'] === id);
-        if (!a) continue; // a standby region has no ingress gateway
+        if (!a) continue; // a standby region has no ingress gateway (counted below)
+        checked++;
         const v = a.spec.source.helm.valuesObject;
-        const drain = Number(/^(\d+)s$/.exec(JSON.parse(v.podAnnotations['proxy.istio.io/config']).terminationDrainDuration)![1]);
+        const config = JSON.parse(v.podAnnotations['proxy.istio.io/config']);
+        const secondsOf = (d: string) => Number(/^(\d+)s$/.exec(d)![1]);
+        const drain = secondsOf(config.terminationDrainDuration);
+        // Envoy stops accepting when its own drain time (drainDuration) ends.
+        expect(secondsOf(config.drainDuration), `${r.region.name} ${id}`).toBeGreaterThanOrEqual(drain);
         const attributes = Object.fromEntries(String(v.service.annotations['service.beta.kubernetes.io/aws-load-balancer-target-group-attributes']).split(',').map((kv) => kv.split('=')));
         const deregistration = Number(attributes['deregistration_delay.timeout_seconds']);
-        // Istio's default drain is 5 s; the load balancer keeps sending new connections until
-        // the target is deregistered, and lets them run for the delay after.
-        expect(drain, `${r.region.name} ${id}`).toBeGreaterThan(deregistration);
+        // 15 s for the controller to deregister the target after the endpoint goes (new
+        // connections until then), then the delay for the open ones.
+        expect(drain, `${r.region.name} ${id}`).toBeGreaterThanOrEqual(15 + deregistration);
         expect(v.terminationGracePeriodSeconds, `${r.region.name} ${id}`).toBeGreaterThan(drain);
         expect(attributes['deregistration_delay.connection_termination.enabled']).toBe('true');
         const ns = inRegion(r.region.name).find((x) => x.spec.destination.namespace === a.spec.destination.namespace && x.spec.syncPolicy.syncOptions.includes('CreateNamespace=true'))!;
         expect(ns.spec.syncPolicy.managedNamespaceMetadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject'], `${r.region.name} ${id}`).toBe('enabled');
       }
     }
+    // An east-west gateway in every region, an ingress gateway in every serving one.
+    expect(checked).toBe(plan.regions.length + plan.regions.filter((r) => r.region.role !== 'standby').length);
   });
 
   it('joins the regions as one multi-network mesh: a network per region, DNS proxying for the *.global names, an east-west gateway (issue #11)', () => {

@@ -6,31 +6,32 @@ import { defineConfig } from 'vitest/config';
  * slow test site rather than compute), started first so that no long file starts last and the
  * run ends with one worker busy. Vitest's own order (slowest of the previous run first) needs
  * its results cache, which a fresh clone (CI) does not have; this list is that order, measured in a
- * fresh clone under `CI=true ./.ci/run` (2026-12-07).
+ * fresh clone under `CI=true ./.ci/run` (2026-12-07, at 029be86).
  */
 const LONGEST_FIRST = [
   'test/real-servers/redis-region-loss.test.ts',
   'test/real-servers/redis.test.ts',
-  'test/synth/no-raw-errors.test.ts',
-  'test/real-servers/postgres.test.ts',
-  'test/charts/web-smoke-suite.test.ts',
-  'test/charts/topology-job-script.test.ts',
-  'test/charts/promotion.test.ts',
-  'test/real-servers/postgres-restore.test.ts',
-  'test/corpus/corpus.test.ts',
   'test/real-servers/promtool.test.ts',
-  'test/real-servers/metric-names.test.ts',
-  'test/validate/schema-dedupe.test.ts',
-  'test/synth/no-raw-errors-regions.test.ts',
-  'test/real-servers/pgbouncer.test.ts',
-  'test/synth/synth-cli.test.ts',
-  'test/regions/yaml-files.test.ts',
   'test/ci/promote-regions.test.ts',
-  'test/real-servers/postgres-backup-age.test.ts',
-  'test/ci/security-scan.test.ts',
-  'test/diff/promotion.test.ts',
+  'test/real-servers/postgres.test.ts',
+  'test/synth/no-raw-errors.test.ts',
+  'test/charts/web-smoke-suite.test.ts',
+  'test/synth/synth-cli.test.ts',
+  'test/validate/launch.test.ts',
+  'test/real-servers/metric-names.test.ts',
+  'test/charts/topology-job-script.test.ts',
   'test/synth/launch.test.ts',
+  'test/real-servers/redis-probes.test.ts',
+  'test/real-servers/pgbouncer.test.ts',
+  'test/synth/no-raw-errors-regions.test.ts',
+  'test/validate/schema-dedupe.test.ts',
+  'test/real-servers/postgres-restore.test.ts',
   'test/imports.test.ts',
+  'test/charts/promotion.test.ts',
+  'test/ci/security-scan.test.ts',
+  'test/validate/tree.test.ts',
+  'test/real-servers/postgres-backup-age.test.ts',
+  'test/diff/promotion.test.ts',
 ];
 
 class LongestFirst extends BaseSequencer {

@@ -488,30 +488,32 @@ function platformAlerts(t: AlertTuning): AlertDefinition[] {
 }
 
 function deliveryAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
+  // max: both controller replicas report the Rollouts they see.
+  const inPhase = (phases: readonly string[]) =>
+    `max by (namespace, name) (${selector('rollout_info', [['namespace', '=', plan.namespaces.app], ['phase', '=~', phases.join('|')]])}) > 0`;
   return [
     {
       alert: 'RolloutAborted',
-      // max: both controller replicas report the Rollouts they see.
-      expr: `max by (namespace, name) (${selector('rollout_info', [['namespace', '=', plan.namespaces.app], ['phase', '=~', 'Abort|Timeout']])}) > 0`,
+      expr: inPhase(['Abort', 'Timeout']),
       for: t.rolloutAbortedFor ?? '1m',
       severity: 'warning',
       team: 'platform',
       summary: 'Release of {{ $labels.name }} was aborted and rolled back',
       description:
-        'The release of Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} was aborted (phase {{ $labels.phase }}: a failed analysis, ' +
+        'The release of Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} was aborted (a failed analysis, ' +
         'a manual abort or a missed progress deadline) and traffic went back to the stable version. The new version needs a look before it is retried.',
       runbook: 'rollout-aborted',
     },
     {
       alert: 'RolloutBlocked',
       // Neither rolled back nor progressing: the controller cannot act on the Rollout at all.
-      expr: `max by (namespace, name) (${selector('rollout_info', [['namespace', '=', plan.namespaces.app], ['phase', '=~', 'Error|InvalidSpec']])}) > 0`,
+      expr: inPhase(['Error', 'InvalidSpec']),
       for: t.rolloutBlockedFor ?? '5m',
       severity: 'warning',
       team: 'platform',
       summary: 'Argo Rollouts cannot act on {{ $labels.name }}',
       description:
-        'Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} is in phase {{ $labels.phase }}: its spec is invalid or its new ReplicaSet ' +
+        'Argo Rollout {{ $labels.name }} in {{ $externalLabels.region }} is stuck: its spec is invalid or its new ReplicaSet ' +
         'cannot be created (quota, admission). No release can start or finish until it is fixed; the running pods keep serving.',
       runbook: 'rollout-blocked',
     },

@@ -77,6 +77,23 @@ describe('PrometheusRules', () => {
     }
   });
 
+  it('names in its summary and description only labels its result carries (an aggregation keeps only its by-labels)', () => {
+    // Where every `or` branch is an outer `sum|max|min|avg by (...)`, the result has exactly those
+    // labels plus the rule's own; a `{{ $labels.x }}` outside them renders empty.
+    const problems: string[] = [];
+    for (const a of alerts) {
+      const branches = a.expr!.split(/\nor\n/);
+      const kept = branches.map((b) => /^(?:sum|max|min|avg) by \(([^)]*)\)/.exec(b.trim())?.[1]);
+      if (kept.some((k) => k === undefined)) continue;
+      const carried = new Set([...kept.flatMap((k) => k!.split(',').map((l) => l.trim())), ...Object.keys(a.labels ?? {})]);
+      const text = `${a.annotations?.summary ?? ''} ${a.annotations?.description ?? ''}`;
+      for (const [, label] of text.matchAll(/\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)/g)) {
+        if (!carried.has(label!)) problems.push(`${a.alert}: $labels.${label} (result keeps ${[...carried].join(', ')})`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('links runbooks that exist in this repository', () => {
     for (const runbook of runbooksOf(Object.values(ruleFiles(plan)).flat())) {
       const file = path.join(REPO_ROOT, RUNBOOK_DIR, `${runbook}.md`);

@@ -15,10 +15,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_FILES, REDIS_PATHS } from '../../charts/redis/config';
 import { PROXY_PASSWORD_ENV } from '../../charts/redis/proxy';
 import { REDIS_START_ENV } from '../../charts/redis/scripts';
-import { PROXY_HEALTH_PORT, PROXY_METRICS_PORT, REDIS_REPLICAS, redisTopology, SENTINEL_REPLICAS, sessionsProxyNames } from '../../charts/redis/topology';
+import { redisTopology, SENTINEL_REPLICAS, sessionsProxyNames } from '../../charts/redis/topology';
 import type { Obj } from '../support/charts';
 import { cleanup, describeWithPrograms, freePort, runCommand, type Server } from '../support/real-servers';
-import { chart, Cluster, filesOf, HAPROXY, info, once, plan, PROGRAMS, redisConfFor, until, withLogsOf } from '../support/redis';
+import { chart, Cluster, filesOf, HAPROXY, info, loopbackHaproxyCfg, once, plan, PROGRAMS, redisConfFor, until, withLogsOf } from '../support/redis';
 
 const cache = redisTopology(plan, 'cache');
 const objects: Obj[] = chart.toJson();
@@ -125,7 +125,6 @@ describeWithPrograms('Redis probes and the proxy replica check on the real serve
   }));
 
   it.skipIf(!HAPROXY)("sends the proxy's replica port only to replicas whose own link to the master is up", () => withLogs(async () => {
-    const sessions = redisTopology(plan, 'sessions');
     const proxy = sessionsProxyNames(plan, plan.region.name);
     const master = await startPod('proxy-master');
     const synced = await startPod('proxy-synced', master.port);
@@ -133,18 +132,10 @@ describeWithPrograms('Redis probes and the proxy replica check on the real serve
     await until('the replica to sync', 10000, async () => (await info(synced.port, cluster.password, 'replication')).master_link_status === 'up');
     const pods = [master, synced, unlinked];
     const replicaPort = await freePort();
-    let cfg = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === proxy.configMap)!.data['haproxy.cfg'] as string;
-    const replace = (from: string, to: string) => {
-      if (!cfg.includes(from)) throw new Error(`rendered haproxy.cfg has no "${from}" to rewrite`);
-      cfg = cfg.split(from).join(to);
-    };
-    for (let i = 0; i < REDIS_REPLICAS; i++) replace(`${sessions.podHost(i)}:${sessions.redisPort}`, `127.0.0.1:${pods[i].port}`);
-    // No Sentinels here: the master port is not under test.
-    for (let i = 0; i < SENTINEL_REPLICAS; i++) replace(`${sessions.sentinelPodHost(i)}:${sessions.sentinelPort}`, `127.0.0.1:${await freePort()}`);
-    replace(`bind :${proxy.masterPort}\n`, `bind 127.0.0.1:${await freePort()}\n`);
-    replace(`bind :${proxy.replicaPort}\n`, `bind 127.0.0.1:${replicaPort}\n`);
-    replace(`bind :${PROXY_HEALTH_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
-    replace(`bind :${PROXY_METRICS_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+    const rendered = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === proxy.configMap)!.data['haproxy.cfg'] as string;
+    // No Sentinels here (free ports nobody answers on): the master port is not under test.
+    const sentinels = await Promise.all(Array.from({ length: SENTINEL_REPLICAS }, () => freePort()));
+    const cfg = await loopbackHaproxyCfg(rendered, plan, { redis: pods.map((p) => p.port), sentinels, master: await freePort(), replica: replicaPort });
     cluster.exec('haproxy-replicas', HAPROXY!, ['-db', '-f', cluster.file('haproxy-replicas.cfg', cfg)], { [PROXY_PASSWORD_ENV]: cluster.password });
 
     const landsOn = async () => Number((await info(replicaPort, cluster.password, 'server')).tcp_port);

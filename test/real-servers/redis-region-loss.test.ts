@@ -9,13 +9,13 @@ import { parseConf, REDIS_FILES } from '../../charts/redis/config';
 import { PROXY_PASSWORD_ENV } from '../../charts/redis/proxy';
 import { REDIS_START_ENV, SENTINEL_START_ENV } from '../../charts/redis/scripts';
 import {
-  PROXY_HEALTH_PORT, PROXY_METRICS_PORT, redisClientEndpoints, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
+  redisClientEndpoints, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
 } from '../../charts/redis/topology';
 import { RedisChart } from '../../charts/redis/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { newApp, type Obj, planWithPrimary, regionPlan } from '../support/charts';
 import { cleanup, describeWithPrograms, freePort, onCleanup, type Server, stopServer } from '../support/real-servers';
-import { chart, Cluster, HAPROXY, info, once, pairs, plan, PROGRAMS, Resp, rewrite, until, withLogsOf } from '../support/redis';
+import { chart, Cluster, HAPROXY, info, loopbackHaproxyCfg, once, pairs, plan, PROGRAMS, Resp, rewrite, until, withLogsOf } from '../support/redis';
 
 // ------------------------------------------------------------------ losing the primary region
 
@@ -130,24 +130,11 @@ describeWithPrograms('losing the primary region: sessions promoted in a secondar
   };
   /** The region's rendered haproxy.cfg (from its chart's ConfigMap), pods and Sentinels rewritten to loopback ports. */
   const startProxy = async (prefix: string, c: RedisChart, p: RegionPlan, tier: { redis: number[]; sentinels: number[]; proxy: { master: number; replica: number } }) => {
-    const t = redisTopology(p, 'sessions');
     const names = sessionsProxyNames(p, p.region.name);
-    let cfg = (c.toJson() as Obj[]).find((o) => o.kind === 'ConfigMap' && o.metadata.name === names.configMap)!.data['haproxy.cfg'] as string;
-    const replace = (from: string, to: string) => {
-      if (!cfg.includes(from)) throw new Error(`rendered haproxy.cfg of ${p.region.name} has no "${from}" to rewrite`);
-      cfg = cfg.split(from).join(to);
-    };
-    for (let i = 0; i < 3; i++) {
-      replace(`tcp-check expect string ${t.podHost(i)}`, `tcp-check expect string ${tier.redis[i]}`);
-      replace(`${t.podHost(i)}:${t.redisPort}`, `127.0.0.1:${tier.redis[i]}`);
-      replace(`${t.sentinelPodHost(i)}:${t.sentinelPort}`, `127.0.0.1:${tier.sentinels[i]}`);
-    }
+    const rendered = (c.toJson() as Obj[]).find((o) => o.kind === 'ConfigMap' && o.metadata.name === names.configMap)!.data['haproxy.cfg'] as string;
     tier.proxy.master = await freePort();
     tier.proxy.replica = await freePort();
-    replace(`bind :${names.masterPort}\n`, `bind 127.0.0.1:${tier.proxy.master}\n`);
-    replace(`bind :${names.replicaPort}\n`, `bind 127.0.0.1:${tier.proxy.replica}\n`);
-    replace(`bind :${PROXY_HEALTH_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
-    replace(`bind :${PROXY_METRICS_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+    const cfg = await loopbackHaproxyCfg(rendered, p, { redis: tier.redis, sentinels: tier.sentinels, master: tier.proxy.master, replica: tier.proxy.replica });
     return cluster.exec(`${prefix}-haproxy`, HAPROXY!, ['-db', '-f', cluster.file(`${prefix}-haproxy.cfg`, cfg)], { [PROXY_PASSWORD_ENV]: cluster.password });
   };
   const replication = (port: number) => info(port, cluster.password, 'replication');

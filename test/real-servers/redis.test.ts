@@ -22,12 +22,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxmemoryBytes, REDIS_FILES, sentinelDirectives } from '../../charts/redis/config';
 import { PROXY_PASSWORD_ENV } from '../../charts/redis/proxy';
 import { REDIS_START_ENV, SENTINEL_START_ENV } from '../../charts/redis/scripts';
-import { PROXY_HEALTH_PORT, PROXY_METRICS_PORT, REDIS_TIERS, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames } from '../../charts/redis/topology';
+import { REDIS_TIERS, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames } from '../../charts/redis/topology';
 import { RedisChart } from '../../charts/redis/chart';
 import { newApp, type Obj, regionPlan } from '../support/charts';
 import { cleanup, describeWithPrograms, freePort, type Server } from '../support/real-servers';
 import {
-  chart, Cluster, expectRunsWithRenderedConfig, filesOf, HAPROXY, info, IN_CI, once, pairs, plan, PROGRAMS, redisConfFor, Resp, rewrite, until, withLogsOf,
+  chart, Cluster, expectRunsWithRenderedConfig, filesOf, HAPROXY, info, IN_CI, loopbackHaproxyCfg, once, pairs, plan, PROGRAMS, redisConfFor, Resp, rewrite, until, withLogsOf,
 } from '../support/redis';
 
 // ------------------------------------------------------------------ the tests
@@ -121,20 +121,8 @@ describeWithPrograms('rendered Redis config on the real servers', PROGRAMS, () =
     proxyPorts.master = await freePort();
     proxyPorts.replica = await freePort();
     const proxy = sessionsProxyNames(plan, plan.region.name);
-    let cfg = chart.toJson().find((o: Obj) => o.kind === 'ConfigMap' && o.metadata.name === proxy.configMap).data['haproxy.cfg'] as string;
-    const replace = (from: string, to: string) => {
-      if (!cfg.includes(from)) throw new Error(`rendered haproxy.cfg has no "${from}" to rewrite`);
-      cfg = cfg.split(from).join(to);
-    };
-    for (let i = 0; i < 3; i++) {
-      replace(`tcp-check expect string ${sessions.podHost(i)}`, `tcp-check expect string ${redisPorts[i]}`);
-      replace(`${sessions.podHost(i)}:${sessions.redisPort}`, `127.0.0.1:${redisPorts[i]}`);
-      replace(`${sessions.sentinelPodHost(i)}:${sessions.sentinelPort}`, `127.0.0.1:${sentinelPorts[i]}`);
-    }
-    replace(`bind :${proxy.masterPort}\n`, `bind 127.0.0.1:${proxyPorts.master}\n`);
-    replace(`bind :${proxy.replicaPort}\n`, `bind 127.0.0.1:${proxyPorts.replica}\n`);
-    replace(`bind :${PROXY_HEALTH_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
-    replace(`bind :${PROXY_METRICS_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+    const rendered = chart.toJson().find((o: Obj) => o.kind === 'ConfigMap' && o.metadata.name === proxy.configMap).data['haproxy.cfg'] as string;
+    const cfg = await loopbackHaproxyCfg(rendered, plan, { redis: redisPorts, sentinels: sentinelPorts, master: proxyPorts.master, replica: proxyPorts.replica });
     cluster.exec('haproxy', HAPROXY!, ['-db', '-f', cluster.file('haproxy.cfg', cfg)], { [PROXY_PASSWORD_ENV]: cluster.password });
 
     const westChart = new RedisChart(newApp(), { plan: regionPlan('us-west-2'), primaryRegion: { name: plan.region.name, eastWestGateway: plan.region.eastWestGateway } });

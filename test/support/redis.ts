@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { expect } from 'vitest';
 import { REDIS_FILES, redisDirectives } from '../../charts/redis/config';
 import { RedisChart } from '../../charts/redis/chart';
-import type { RedisTierKey } from '../../charts/redis/topology';
+import { PROXY_HEALTH_PORT, PROXY_METRICS_PORT, type RedisTierKey, redisTopology, sessionsProxyNames } from '../../charts/redis/topology';
+import type { RegionPlan } from '../../regions/plan';
 import { newApp, regionPlan } from './charts';
-import { findProgram, makeOwnedDir, makeTempDir, removeAtCleanup, type Server, serverUser, startServer, stopServer, waitFor, writeOwnedFile } from './real-servers';
+import { findProgram, freePort, makeOwnedDir, makeTempDir, removeAtCleanup, type Server, serverUser, startServer, stopServer, waitFor, writeOwnedFile } from './real-servers';
 
 // ------------------------------------------------------------------ programs, skip or fail
 
@@ -239,4 +240,33 @@ export async function withLogsOf(cluster: { logs(): string }, body: () => Promis
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${cluster.logs()}`);
   }
+}
+
+/**
+ * A region's rendered sessions-proxy haproxy.cfg on loopback: each Redis pod and Sentinel name
+ * rewritten to its port (the Sentinel check then expects a pod's port, the only thing that tells
+ * loopback pods apart), the master and replica listeners to `ports`, the health and metrics
+ * listeners to free ports. Fails on a rewrite that finds nothing (no silent no-op).
+ */
+export async function loopbackHaproxyCfg(
+  cfg: string,
+  p: RegionPlan,
+  ports: { readonly redis: readonly number[]; readonly sentinels: readonly number[]; readonly master: number; readonly replica: number },
+): Promise<string> {
+  const t = redisTopology(p, 'sessions');
+  const names = sessionsProxyNames(p, p.region.name);
+  const replace = (from: string, to: string) => {
+    if (!cfg.includes(from)) throw new Error(`rendered haproxy.cfg of ${p.region.name} has no "${from}" to rewrite`);
+    cfg = cfg.split(from).join(to);
+  };
+  ports.redis.forEach((port, i) => {
+    replace(`tcp-check expect string ${t.podHost(i)}`, `tcp-check expect string ${port}`);
+    replace(`${t.podHost(i)}:${t.redisPort}`, `127.0.0.1:${port}`);
+  });
+  ports.sentinels.forEach((port, i) => replace(`${t.sentinelPodHost(i)}:${t.sentinelPort}`, `127.0.0.1:${port}`));
+  replace(`bind :${names.masterPort}\n`, `bind 127.0.0.1:${ports.master}\n`);
+  replace(`bind :${names.replicaPort}\n`, `bind 127.0.0.1:${ports.replica}\n`);
+  replace(`bind :${PROXY_HEALTH_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+  replace(`bind :${PROXY_METRICS_PORT}\n`, `bind 127.0.0.1:${await freePort()}\n`);
+  return cfg;
 }

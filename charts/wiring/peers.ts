@@ -11,7 +11,6 @@ import { apiLoadTestNames } from '../api/load-test';
 import { webSmokeTestNames } from '../web/smoke-test';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
-import { pgbouncerNames } from '../pgbouncer/shard';
 import { PATRONI_LABELS, postgresNames, postgresScope } from '../postgres/names';
 import { hostedShard } from '../postgres/site-topology';
 import { redisServiceAccount, type RedisTierKey, TIER_SLUG } from '../redis/topology';
@@ -83,7 +82,9 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
     apiLoadTest: ours('api-load-test', namespaces.app, { ...apiLoadTestNames(plan).selectorLabels }, apiLoadTestNames(plan).serviceAccount),
     webSmokeTest: ours('web-smoke-test', namespaces.app, { ...webSmokeTestNames(plan).selectorLabels }, webSmokeTestNames(plan).serviceAccount),
     pgbouncer: (shardId) => ours(`pgbouncer-shard-${shardId}`, namespaces.data,
-      { [LABELS.name]: names.data.pgbouncerApp, [LABELS.instance]: `${names.data.pgbouncer(shardId)}-${plan.region.name}` }, pgbouncerNames(plan, shardId).serviceAccount),
+      { [LABELS.name]: names.data.pgbouncerApp, [LABELS.instance]: `${names.data.pgbouncer(shardId)}-${plan.region.name}` },
+      // One ServiceAccount per shard's pooler, named as its Deployment (charts/pgbouncer/shard.ts).
+      names.data.pgbouncer(shardId)),
     postgres: (shardId) => {
       const n = postgresNames(plan, shardId);
       return ours(`postgres-shard-${shardId}`, namespaces.data, { ...n.selectorLabels }, n.serviceAccount);

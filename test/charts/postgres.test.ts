@@ -13,7 +13,7 @@ import { regionLabels } from '../../charts/lib/metadata';
 import { patroniManagedParameters, postgresParameters } from '../../charts/postgres/conf';
 import { BASE_BACKUP_CONTAINER, checkBackupSchedule, renderBaseBackupScript } from '../../charts/postgres/backup';
 import { renderArchiveWalScript } from '../../charts/postgres/archive';
-import { PATRONI_LABELS, POSTGRES_USERS, postgresNames } from '../../charts/postgres/names';
+import { PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } from '../../charts/postgres/names';
 import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig, switchoverWorstCase } from '../../charts/postgres/patroni';
 import { PATRONI_RBAC_RULES, postgresShutdownGraceSeconds, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
 import { postgresSettings } from '../../regions/capacity';
@@ -130,13 +130,13 @@ describe('postgresql.conf / pg_hba.conf / patroni.yml, rendered from the config'
     expect(Number(c.archive_timeout)).toBeLessThanOrEqual(plan.global.postgres.rpoSeconds);
   });
 
-  it('archives from every member (test/real-servers/postgres-archive.test.ts), with WAL-G refusing to overwrite other bytes', () => {
+  it('ships archive.ts\'s script for Patroni\'s REST port to every member, with WAL-G refusing to overwrite other bytes (what the script does: test/real-servers/postgres-archive.test.ts)', () => {
     // One pod template for primary and replicas: the script ships with it, and WAL-G compares a
     // segment already archived instead of uploading it again (equal content succeeds).
     const env = Object.fromEntries(container('postgres').env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
     expect(env.WALG_PREVENT_WAL_OVERWRITE).toBe('true');
     const files = find(objects, 'ConfigMap', names.configMap, plan.namespaces.data);
-    expect(files.data['archive-wal.sh']).toBe(renderArchiveWalScript(8008));
+    expect(files.data['archive-wal.sh']).toBe(renderArchiveWalScript(POSTGRES_PORTS.patroni.port));
   });
 
   it('gives a stopping member time for its shutdown checkpoint and the lock hand-over, growing with shared_buffers', () => {

@@ -172,8 +172,7 @@ describe('.ci/run', () => {
   const script = readFileSync(ciRunPath, 'utf8');
 
   it('installs the same Debian packages as the workflow: a real-server test whose program is missing fails under CI', () => {
-    const ciRun = readFileSync(ciRunPath, 'utf8');
-    const fromCiRun = /^APT_PACKAGES=\(([^)]*)\)/m.exec(ciRun)?.[1]?.trim().split(/\s+/).sort();
+    const fromCiRun = /^APT_PACKAGES=\(([^)]*)\)/m.exec(script)?.[1]?.trim().split(/\s+/).sort();
     const installStep = steps.find((s) => typeof s.run === 'string' && /apt-get install/.test(s.run));
     const fromWorkflow = installStep?.run
       ?.slice(installStep.run.indexOf('apt-get install'))

@@ -3,6 +3,7 @@
  * refuses, and that every refusal says why and what to type instead. (Issue 15 item 2.)
  */
 import { describe, expect, it } from 'vitest';
+import { ImageRelease } from '../../regions/model';
 import { explainLookAlikes, explainString, isValidFormat, lookAlikes, parseCron, parseDuration, parseQuantityValue, withinFormatBound } from '../../regions/formats';
 
 describe('look-alike characters', () => {
@@ -194,8 +195,8 @@ describe('names, host names, URLs, e-mail, label values', () => {
 });
 
 describe('image references (releases in global.yaml and versions.yaml)', () => {
-  const version = { format: 'image-version', pattern: '^(?!latest$)[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$', maxLength: 63 };
-  const repository = { format: 'image-repository', pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$', maxLength: 255 };
+  // The model's own schemas, so the fixes are judged against what a region file is checked with.
+  const { version, repository } = ImageRelease.properties;
 
   it('accepts a pinned tag and a lower-case repository, with or without a registry port', () => {
     for (const v of ['2.14.3', '3.3-p3', 'v0.15.0']) expect(isValidFormat('image-version', v), v).toBe(true);

@@ -132,6 +132,8 @@ describe('dist/argocd: platform add-ons and bootstrap', () => {
       const inRegion = addons.filter((a) => a.metadata.labels['bookedbarber.com/region'] === r.region.name);
       expect(inRegion.length, r.region.name).toBe(isServingRegion(r.region) ? 12 : 6);
     }
+    // The file loop below must have something to check: istiod syncs the mesh CA as a second source.
+    expect(addons.some((a) => a.spec.sources)).toBe(true);
     for (const a of addons) {
       const p = project(a.spec.project);
       // One Helm chart, first; istiod also syncs a file of its region's folder (the mesh CA).

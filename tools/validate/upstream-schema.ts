@@ -17,7 +17,7 @@ import { cachedValidator, cachedValidators, cacheKey, fileSha1, readCache, sha1,
 import { REPO_ROOT } from '../repo-root';
 import { child, fromPointer } from './paths';
 import { shareRepeatedSubschemas } from './schema-dedupe';
-import { apiGroup, Entry, finding, isRecord, RawFinding } from './types';
+import { apiGroup, Entry, finding, isRecord, QUANTITY_PATTERN, RawFinding } from './types';
 
 const RULE = 'upstream-schema';
 /** Default location: the committed, generated copies of the pinned upstream files. */
@@ -114,17 +114,12 @@ function undeclaredAt(obj: unknown, node: OpenNode, depth = 0): boolean {
   return node.path[depth]! in obj && undeclaredAt(obj[node.path[depth]!], node, depth + 1);
 }
 
-/**
- * A Kubernetes quantity (apimachinery's grammar, as CRDs spell it): `500m`, `2Gi`, `1e3`. The
- * definitions file only says "string"; the API server refuses anything else.
- */
-const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 function strictDefinitions(defs: Record<string, unknown>): Record<string, unknown> {
   const out = Object.fromEntries(Object.entries(defs).map(([n, s]) => [n, strictSchema(s)]));
   out['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = { type: ['integer', 'string'] };
-  out['io.k8s.apimachinery.pkg.api.resource.Quantity'] = { type: ['string', 'number'], pattern: QUANTITY };
+  out['io.k8s.apimachinery.pkg.api.resource.Quantity'] = { type: ['string', 'number'], pattern: QUANTITY_PATTERN };
   return out;
 }
 

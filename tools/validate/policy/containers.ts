@@ -4,7 +4,7 @@
  * to the long-running controllers, whose pods must tell the Service when they are ready.
  */
 import { containerLabel, containersOf, podTemplates, PodTemplate } from '../pod-templates';
-import { Entry, finding, isRecord, RawFinding } from '../types';
+import { Entry, finding, isRecord, QUANTITY_PATTERN, RawFinding } from '../types';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -27,8 +27,8 @@ export function checkReadOnlyRootFs(e: Entry): RawFinding[] {
   });
 }
 
-/** A Kubernetes quantity (apimachinery resource.ParseQuantity): a decimal number, then a binary or decimal SI suffix or an exponent. */
-const QUANTITY = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$/;
+/** A Kubernetes quantity: the grammar the upstream schema layer checks built-in kinds with (one copy). */
+const QUANTITY = new RegExp(QUANTITY_PATTERN);
 
 export function checkResources(e: Entry): RawFinding[] {
   return eachTemplate(e, (tpl, out) => {

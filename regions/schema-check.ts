@@ -181,9 +181,9 @@ function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
       if (typeof error.data === 'string') {
         const lookAlike = explainLookAlikes(error.data);
         if (lookAlike) {
-          const digits = plainText(error.data).replace(/[\s_,]/g, '');
-          const number = (type === 'integer' || type === 'number') && /^-?[0-9]+(\.[0-9]+)?$/.test(digits);
-          return source.issue(path, lookAlike.found, `${error.message}${about}`, number ? `write ${digits}: a plain number, no spaces or quotes` : lookAlike.fix);
+          const number = type === 'integer' || type === 'number' ? numberFromText(field, type, plainText(error.data)) : undefined;
+          const fix = number === undefined ? lookAlike.fix : 'fix' in number ? number.fix : `write ${number.digits}: a plain number, no spaces or quotes`;
+          return source.issue(path, lookAlike.found, `${error.message}${about}`, fix);
         }
       }
       return source.issue(path, show(error.data), `${error.message ?? 'a valid value'}${about}`, typeFix(field, type, error.data));
@@ -191,6 +191,23 @@ function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
     default:
       return source.issue(path, show(error.data), `${error.message ?? 'a valid value'}${about}`, `correct ${field}: ${error.message ?? 'see the expected value'}`);
   }
+}
+
+/**
+ * A number typed as text (quoted, grouped with "_", "," or spaces): the plain digits to write, a
+ * fix of its own (a decimal comma, a fraction where a whole number belongs), or undefined when
+ * the text is no number.
+ */
+function numberFromText(field: string, type: 'integer' | 'number', raw: string): { digits: string } | { fix: string } | undefined {
+  const text = raw.trim();
+  // A decimal comma (0,999; 1,5): a point is YAML's decimal separator. Not a thousands
+  // separator, which groups three digits after a first group that is not 0.
+  const decimal = /^-?[0-9]+,[0-9]+$/.test(text) && !/^-?[1-9][0-9]{0,2}(,[0-9]{3})+$/.test(text);
+  if (decimal) return { fix: type === 'integer' ? `write a whole number for ${field}` : `write ${text.replace(',', '.')}: a decimal point, not a comma` };
+  const digits = text.replace(/[\s_,]/g, '');
+  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(digits)) return undefined;
+  if (type === 'integer' && digits.includes('.')) return { fix: `write a whole number for ${field}` };
+  return { digits };
 }
 
 /** What to write when a value has the wrong YAML type. */
@@ -201,18 +218,10 @@ function typeFix(field: string, type: string, data: unknown): string {
     case 'number': {
       if (typeof data === 'number') return type === 'integer' ? `write a whole number for ${field}` : `write ${field} as a plain number`;
       if (typeof data === 'string') {
-        const text = data.trim();
-        // A decimal comma (0,999; 1,5): a point is YAML's decimal separator. Not a thousands
-        // separator, which groups three digits after a first group that is not 0.
-        const decimal = /^-?[0-9]+,[0-9]+$/.test(text) && !/^-?[1-9][0-9]{0,2}(,[0-9]{3})+$/.test(text);
-        if (decimal) {
-          const point = text.replace(',', '.');
-          return type === 'integer' ? `write a whole number for ${field}` : `write ${point}: a decimal point, not a comma`;
-        }
-        const digits = text.replace(/[\s_,]/g, '');
-        if (/^-?[0-9]+(\.[0-9]+)?$/.test(digits)) {
-          if (type === 'integer' && digits.includes('.')) return `write a whole number for ${field}`;
-          return digits === text ? `write ${digits}: a plain number, without quotes` : `write ${digits}: a plain number, without "_", "," or spaces`;
+        const number = numberFromText(field, type, data);
+        if (number !== undefined) {
+          if ('fix' in number) return number.fix;
+          return number.digits === data.trim() ? `write ${number.digits}: a plain number, without quotes` : `write ${number.digits}: a plain number, without "_", "," or spaces`;
         }
       }
       return `write a ${type === 'integer' ? 'whole number' : 'number'} for ${field}`;

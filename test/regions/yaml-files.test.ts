@@ -156,6 +156,11 @@ describe('YAML structure', () => {
     // A decimal comma is not a thousands separator (a number field: the SLO's success rate).
     const rate = only(configError(regionsWithText('global.yaml', 'minSuccessRate: 0.999', 'minSuccessRate: "0,999"')).issues, 'global.yaml');
     expect(rate.fix).toBe('write 0.999: a decimal point, not a comma');
+    // The same with a look-alike digit (full-width 9): the look-alike is named, the number fix is the same.
+    const wide = only(configError(regionsWithText('global.yaml', 'minSuccessRate: 0.999', 'minSuccessRate: "0,99\uff19"')).issues, 'global.yaml');
+    expect(wide.fix).toBe('write 0.999: a decimal point, not a comma');
+    const half = only(configError(regionsWithText('us-east-1.yaml', 'rolloutWave: 1', 'rolloutWave: "1.\uff15"')).issues, 'us-east-1.yaml');
+    expect(half.fix).toBe('write a whole number for rolloutWave');
     // A YAML surprise is the cause to fix: its own advice, not the generic type's.
     const none = only(configError(regionsWithText('us-east-1.yaml', 'rolloutWave: 1', 'rolloutWave: null')).issues, 'us-east-1.yaml');
     expect(none.found).toBe('null — null is YAML\'s "no value"; quote it if you mean the text: "null"');

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from './regions';
+import type { LoadedObject } from '../../tools/validate';
 import type { Obj } from './charts';
 
 export const DIST = path.join(REPO_ROOT, 'dist');
@@ -51,4 +52,17 @@ export function distObjects(root = DIST): DistObject[] {
     parsed = { texts, objects };
   }
   return structuredClone(parsed.objects);
+}
+
+/** The committed objects of these dist/ folders as the validator loads them (file, index in the file, region). */
+export function distLoadedObjects(folders: readonly string[]): LoadedObject[] {
+  const indexes = new Map<string, number>();
+  return distObjects()
+    .filter((o) => folders.includes(o.folder))
+    .map((o) => {
+      const file = `${o.folder}/${o.file}`;
+      const index = indexes.get(file) ?? 0;
+      indexes.set(file, index + 1);
+      return { file, index, object: o.object, region: o.folder };
+    });
 }

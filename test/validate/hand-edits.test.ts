@@ -3,25 +3,14 @@
  * field alone) but the API server or Argo CD refuses. One committed region folder, one edit at a time.
  */
 import { describe, expect, it } from 'vitest';
-import { type LoadedObject, validateObjects } from '../../tools/validate';
-import { distObjects } from '../support/dist';
+import type { LoadedObject } from '../../tools/validate';
+import { distLoadedObjects } from '../support/dist';
+import { pick } from './fixtures/valid';
+import { check } from './helpers';
 
-function folder(name = 'eu-west-1'): LoadedObject[] {
-  const indexes = new Map<string, number>();
-  return distObjects()
-    .filter((o) => o.folder === name)
-    .map((o) => {
-      const file = `${o.folder}/${o.file}`;
-      const index = indexes.get(file) ?? 0;
-      indexes.set(file, index + 1);
-      return { file, index, object: o.object, region: o.folder };
-    });
-}
-
-const get = (objects: LoadedObject[], kind: string, name: string): any =>
-  objects.find((o) => (o.object as any).kind === kind && (o.object as any).metadata.name === name)!.object;
-
-const found = (objects: LoadedObject[]) => validateObjects(objects, { schemaDir: null }).findings.map((f) => `${f.rule} ${f.file} ${f.path}`);
+const folder = () => distLoadedObjects(['eu-west-1']);
+const get = (objects: LoadedObject[], kind: string, name: string): any => pick(objects, kind, name);
+const found = (objects: LoadedObject[]) => check(objects).map((f) => `${f.rule} ${f.file} ${f.path}`);
 
 describe('hand edits the API server or Argo CD would refuse', () => {
   it('the committed folder has none of these findings', () => {

@@ -6,28 +6,14 @@
  * and eu-west-1 folders (a standby region and a serving one), changed one value at a time.
  */
 import { describe, expect, it } from 'vitest';
-import { type LoadedObject, validateObjects } from '../../tools/validate';
-import { distObjects } from '../support/dist';
+import type { LoadedObject } from '../../tools/validate';
+import { distLoadedObjects } from '../support/dist';
+import { pick } from './fixtures/valid';
+import { check } from './helpers';
 
-const REGIONS = ['eu-central-1', 'eu-west-1'];
-
-function region(): LoadedObject[] {
-  const indexes = new Map<string, number>();
-  return distObjects()
-    .filter((o) => REGIONS.includes(o.folder))
-    .map((o) => {
-      const file = `${o.folder}/${o.file}`;
-      const index = indexes.get(file) ?? 0;
-      indexes.set(file, index + 1);
-      return { file, index, object: o.object, region: o.folder };
-    });
-}
-
-const find = (objects: LoadedObject[], folder: string, kind: string, name: string): any =>
-  objects.find((o) => o.region === folder && (o.object as any).kind === kind && (o.object as any).metadata.name === name)!.object;
-
-const findings = (objects: LoadedObject[]) =>
-  validateObjects(objects, { schemaDir: null }).findings.filter((f) => f.rule === 'quota-holds-workloads' || f.rule === 'limit-range-max');
+const region = () => distLoadedObjects(['eu-central-1', 'eu-west-1']);
+const find = (objects: LoadedObject[], folder: string, kind: string, name: string): any => pick(objects.filter((o) => o.region === folder), kind, name);
+const findings = (objects: LoadedObject[]) => check(objects).filter((f) => f.rule === 'quota-holds-workloads' || f.rule === 'limit-range-max');
 
 describe('quotas and LimitRanges hold the rendered workloads', () => {
   it('finds nothing in the shipped tree', () => {

@@ -62,7 +62,7 @@ describe('quotas and LimitRanges hold the rendered workloads', () => {
     postgres.resources.limits.memory = '160Gi';
     const out = findings(objects);
     expect(out.filter((f) => f.rule === 'limit-range-max').map((f) => `${f.file} ${f.path}`)).toEqual([
-      'eu-west-1/postgres.yaml spec.template.spec (container postgres).resources.limits.memory',
+      'eu-west-1/postgres.yaml spec.template.spec.containers[0].resources.limits.memory',
     ]);
     expect(out.find((f) => f.rule === 'limit-range-max')!.message).toContain('over the 64Gi LimitRange');
   });

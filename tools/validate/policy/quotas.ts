@@ -15,6 +15,7 @@
  */
 import { type DocObject, quantity, regionCapacity, type WorkloadCapacity } from '../../docs/region-doc';
 import type { Context } from '../context';
+import { containerLabel, containersOf } from '../pod-templates';
 import { child } from '../paths';
 import { Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from '../types';
 
@@ -102,18 +103,17 @@ export function checkLimitRangeMax(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
   for (const w of ctx.scope(e).workloadsIn(ns)) {
     if (w.entry.region !== e.region) continue;
-    const spec = isRecord(w.tpl.spec) ? w.tpl.spec : {};
-    const containers = [...(Array.isArray(spec.containers) ? spec.containers : []), ...(Array.isArray(spec.initContainers) ? spec.initContainers : [])];
-    for (const c of containers) {
-      if (!isRecord(c) || !isRecord(c.resources)) continue;
+    for (const c of containersOf(w.tpl, ['initContainers', 'containers'])) {
+      const resources = c.container.resources;
+      if (!isRecord(resources)) continue;
       for (const side of ['requests', 'limits'] as const) {
-        const asked = isRecord(c.resources[side]) ? c.resources[side] : {};
+        const asked = isRecord(resources[side]) ? resources[side] : {};
         for (const resource of ['cpu', 'memory']) {
           const value = hardValue(asked[resource]);
           const allowed = hardValue(max[resource]);
           if (value === undefined || allowed === undefined || value <= allowed * (1 + 1e-9)) continue;
-          out.push(finding(w.entry, `${w.tpl.path}.spec (container ${String(c.name ?? '?')}).resources.${side}.${resource}`, 'limit-range-max',
-            `container ${String(c.name ?? '?')} asks for ${String(asked[resource])} ${resource} (${side}), over the ${String(max[resource])} LimitRange ${nameOf(e.obj) ?? ''} allows one container in ${ns}: the API server refuses the pod`,
+          out.push(finding(w.entry, `${c.path}.resources.${side}.${resource}`, 'limit-range-max',
+            `${containerLabel(c)} asks for ${String(asked[resource])} ${resource} (${side}), over the ${String(max[resource])} LimitRange ${nameOf(e.obj) ?? ''} allows one container in ${ns}: the API server refuses the pod`,
             `lower the container's ${resource} at its source, or raise the namespace's maximum (regions/${e.region ?? '<region>'}.yaml, namespaces.*.containerDefaults.max${resource === 'cpu' ? 'Cpu' : 'Memory'})`));
         }
       }

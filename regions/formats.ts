@@ -260,7 +260,7 @@ export function parseDuration(text: string, format: string): number | Problem {
     const guess = inUnits(Number(text), units);
     return { detail: 'a number without a unit', fix: `add the unit: ${guess ? `${guess} if it is ${text} seconds` : `e.g. ${text}${units[0]}`}` };
   }
-  const parts = [...text.matchAll(/([0-9]+(?:\.[0-9]+)?)([a-zµ]+)/g)];
+  const parts = [...text.matchAll(/([0-9]+(?:\.[0-9]+)?)([a-z\u00b5]+)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
     return { detail: `not ${expectedUnits}`, fix: `write e.g. ${example}` };
   }

@@ -74,7 +74,9 @@ export const shardsHaveResidentDrSite: Invariant = ({ regions }) => {
             path,
             `${JSON.stringify(dr)} (residency "${site.config.residency}")`,
             `a region of the shard's residency "${shard.residency}": the standby and its WAL archive and base backups hold the shard's data`,
-            `set it to ${candidates}`,
+            // With no other region of the shard's residency, the DR region's own residency may be
+            // the slip (an edited or copied standby file): say where it is.
+            sameResidency.length > 0 ? `set it to ${candidates}` : `set it to ${candidates}; or, if ${dr} is in "${shard.residency}", correct residency at ${site.source.where(['residency'])}`,
           ),
         );
       }

@@ -108,7 +108,10 @@ const shardsCoverFranchiseSpace: Invariant = ({ global, regions }) => {
           [...s.path, 'first'],
           fmt(first),
           `first = ${next}, right after the previous shard; IDs ${first}..${Math.min(last, next - 1)} are already on ${where(previous)}`,
-          `set this first to ${next}, or end ${where(previous)} at ${first - 1}`,
+          last < next
+            ? // Moving first to `next` would put it past last: the whole range is taken (a copied shard).
+              `give shard ${s.shard.id} a range no other shard holds (all of ${first}..${last} is already on ${where(previous)}), or remove it if it is a copy`
+            : `set this first to ${next}, or end ${where(previous)} at ${first - 1}`,
         ),
       );
     }
@@ -121,7 +124,7 @@ const shardsCoverFranchiseSpace: Invariant = ({ global, regions }) => {
         [...previous.path, 'last'],
         fmt(previous.shard.franchises.last),
         `last = ${space.last}, the end of the franchise ID space; IDs ${next}..${space.last} belong to no shard`,
-        `extend ${where(previous)} to end at ${space.last}, or add a shard for ${next}..${space.last}`,
+        `add a shard for ${next}..${space.last} in a region of those franchises' residency, or extend ${where(previous)} (residency "${previous.shard.residency}") to end at ${space.last} if their data may live there`,
       ),
     );
   }
@@ -145,6 +148,12 @@ const shardResidencyMatchesRegion: Invariant = ({ regions }) =>
     ),
   );
 
+/**
+ * Two places holding one value that must be unique. Which of them is the mistake (the new or
+ * copied one) is not in the files, so the problem names both lines and says which one to change.
+ */
+const elsewhere = (region: LoadedRegion, path: readonly (string | number)[]) => region.source.where(path);
+
 const shardIdsAreUnique: Invariant = ({ regions }) => {
   const seen = new Map<number, string>();
   const issues: ConfigIssue[] = [];
@@ -155,9 +164,16 @@ const shardIdsAreUnique: Invariant = ({ regions }) => {
         const used = new Set(regions.flatMap((r) => r.config.shards.map((x) => x.id)));
         let free = 1;
         while (used.has(free)) free++;
-        issues.push(region.source.issue(['shards', index, 'id'], fmt(shard.id), `a shard id not used elsewhere (also in ${other})`, `give this shard an unused id, e.g. ${free}`));
+        issues.push(
+          region.source.issue(
+            ['shards', index, 'id'],
+            fmt(shard.id),
+            `a shard id no other shard uses (${other} has id ${shard.id} too)`,
+            `give the shard you added or copied an unused id, e.g. ${free}; a shard that already holds data keeps its id (its StatefulSet, volumes, backups and routing entries carry it)`,
+          ),
+        );
       } else {
-        seen.set(shard.id, region.source.file);
+        seen.set(shard.id, elsewhere(region, ['shards', index, 'id']));
       }
     });
   }
@@ -207,8 +223,16 @@ const clusterNamesAreUnique: Invariant = ({ regions }) => {
     for (const field of ['name', 'server'] as const) {
       const value = region.config.cluster[field];
       const other = seen.get(`${field}:${value}`);
-      if (other) issues.push(region.source.issue(['cluster', field], JSON.stringify(value), `a cluster ${field} not used by ${other}`, `set cluster.${field} to this region's own cluster (as registered in Argo CD)`));
-      else seen.set(`${field}:${value}`, region.source.file);
+      if (other) {
+        issues.push(
+          region.source.issue(
+            ['cluster', field],
+            JSON.stringify(value),
+            `a cluster ${field} no other region uses (${other} has it too)`,
+            `set cluster.${field} of the region you added or copied to that region's own cluster (as registered in Argo CD)`,
+          ),
+        );
+      } else seen.set(`${field}:${value}`, elsewhere(region, ['cluster', field]));
     }
   }
   return issues;
@@ -224,10 +248,15 @@ const rolloutWavesAreUnique: Invariant = ({ regions }) => {
     if (other) {
       const used = [...seen.keys(), ...regions.map((r) => r.config.rolloutWave)];
       issues.push(
-        region.source.issue(['rolloutWave'], fmt(wave), `a wave no other region uses (${other} is in wave ${wave})`, `set rolloutWave to ${Math.max(...used) + 1}`),
+        region.source.issue(
+          ['rolloutWave'],
+          fmt(wave),
+          `a wave no other region uses (${other} is in wave ${wave} too)`,
+          `give the region you added or edited a free wave, e.g. ${Math.max(...used) + 1} (released last); a region already serving keeps its wave and its rollout/wave-N branch`,
+        ),
       );
     } else {
-      seen.set(wave, region.config.name);
+      seen.set(wave, `${region.config.name} at ${elsewhere(region, ['rolloutWave'])}`);
     }
   }
   return issues;
@@ -535,16 +564,21 @@ const regionDnsIsItsOwn: Invariant = ({ regions }) => {
           ['dns', 'ingressLoadBalancer'],
           dns.ingressLoadBalancer,
           `the load balancer of this region's ingress gateway (a name ending in ${suffix})`,
-          `kubectl -n istio-ingress get svc istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].hostname}' on ${region.config.cluster.name}`,
+          `kubectl -n istio-ingress get svc istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].hostname}' on ${name}'s cluster`,
         ),
       );
     }
     const other = healthChecks.get(dns.healthCheckId);
     if (other !== undefined) {
       issues.push(
-        region.source.issue(['dns', 'healthCheckId'], dns.healthCheckId, `a health check of its own (${other} uses this one)`, 'use the ID of the Route 53 health check of this region\'s ingress'),
+        region.source.issue(
+          ['dns', 'healthCheckId'],
+          dns.healthCheckId,
+          `a health check of its own (${other} uses this one too)`,
+          'in the region you added or copied, use the ID of the Route 53 health check of that region\'s ingress',
+        ),
       );
-    } else healthChecks.set(dns.healthCheckId, name);
+    } else healthChecks.set(dns.healthCheckId, `${name} at ${elsewhere(region, ['dns', 'healthCheckId'])}`);
   }
   return issues;
 };

@@ -45,7 +45,11 @@ export function loadModel(dir: string, options: LoadOptions = {}): LoadedModel {
     ] as const
   )
     .filter(([, present]) => !present)
-    .map(([file, , expected]) => ({ file, line: 1, column: 1, path: [], found: 'no such file', expected }));
+    .map(([file, , expected]) => ({
+      file, line: 1, column: 1, path: [], found: 'no such file', expected,
+      // Every region file relies on both: a deleted one is restored, never rewritten from memory.
+      fix: `restore it from git (git checkout -- ${path.relative(process.cwd(), file) || file}), or point --regions at the folder that holds it`,
+    }));
   if (missing.length > 0 || folder.issues.some((i) => i.file === globalPath || i.file === versionsPath || i.file === dir)) {
     throw new ConfigError(sortIssues([...issues, ...missing]));
   }

@@ -784,7 +784,12 @@ export const Shard = Strict(
       },
       'Franchise ID range homed on this shard',
     ),
-    readReplicas: Type.Integer({ minimum: 0, maximum: 15, description: 'Streaming read replicas' }),
+    readReplicas: Count(
+      2,
+      15,
+      'Streaming read replicas, spread over zones with the primary; the read-only Service and PgBouncer\'s read pool route to them',
+      'with fewer, losing one zone (or promoting the only replica) leaves the read-only Service without an endpoint, and every read fails until a zonal volume comes back',
+    ),
     storage: Strict(
       {
         className: DnsLabel('StorageClass of the data volumes: one of ours (charts/storage), the Retain class (<platform>-gp3-retain)'),

@@ -164,6 +164,18 @@ function toIssue(source: SourceFile, error: ErrorObject): ConfigIssue {
       return source.issue(path, show(error.data), `at least ${limit}${about}`, `raise ${field} to ${limit} or more`);
     case 'exclusiveMinimum':
       return source.issue(path, show(error.data), `more than ${limit}${about}`, `raise ${field} above ${limit}`);
+    case 'uniqueItems': {
+      // ajv names the two equal items (in either order). Point at the repeat, not at the list.
+      const { i, j } = error.params as { i: number; j: number };
+      const [first, repeat] = [Math.min(i, j), Math.max(i, j)];
+      const items = Array.isArray(error.data) ? error.data : [];
+      return source.issue(
+        [...path, repeat],
+        `${show(items[repeat])}, the same as ${field}[${first}]`,
+        `each entry once${about}`,
+        `remove ${field}[${repeat}] or change it to the entry you meant`,
+      );
+    }
     case 'maxItems': {
       const n = Array.isArray(error.data) ? error.data.length : 0;
       return source.issue(path, `${n} entries`, `at most ${limit} entries${about}`, `remove ${n - (limit ?? 0)} of the entries of ${field}`);

@@ -176,7 +176,17 @@ export class SourceFile {
     const why = explainScalar(node, this.text, formatPath(path));
     // `yes`/`on` read as text matter only where a boolean was expected.
     if (why && typeof value === 'string' && !/boolean/i.test(expected)) return undefined;
+    // A number out of bounds (`maxReplicas: 1e9`) was meant as a number: say how YAML read it,
+    // but the fix is the bound's, not "quote it for the text".
+    if (why && typeof value === 'number' && Number.isFinite(value) && NUMERIC_BOUND.test(expected)) {
+      return { found: `YAML read ${this.text.slice(node.range![0], node.range![1])} as ${value}`, fix: '' };
+    }
     return why;
+  }
+
+  /** `file:line` of `path` (of its deepest existing node), for a problem that names a second place. */
+  where(path: FieldPath): string {
+    return `${this.file}:${this.lines.linePos(this.locate(path).offset).line}`;
   }
 
   private locate(path: FieldPath): { offset: number; node: unknown; exact: boolean } {
@@ -222,6 +232,9 @@ export class SourceFile {
     return (node as Node | undefined)?.range?.[0];
   }
 }
+
+/** An expected value that is a numeric bound (schema minimum/maximum, an invariant's `>= n`). */
+const NUMERIC_BOUND = /^(at most|at least|less than|more than|>=|<=) /;
 
 /**
  * YAML 1.2 core schema: `no`/`on` stay strings, `0755` is 755. `<<: *anchor` merges a mapping (the

@@ -80,6 +80,16 @@ describe('disaster recovery invariants', () => {
     expect(issues[1].fix).toBe('point a shard of residency "eu" at eu-central-1, or delete this file');
   });
 
+  it('when the DR region is the only one of the shard\'s residency and says another, its residency line is offered as the slip', () => {
+    const dir = regionsFolderWithText('eu-central-1.yaml', 'residency: eu', 'residency: us');
+    const issue = configError(dir).issues.find((i) => formatPath(i.path) === 'shards[0].disasterRecovery.region')!;
+    expect(issue.file).toBe(path.join(dir, 'eu-west-1.yaml'));
+    expect(issue.found).toBe('"eu-central-1" (residency "us")');
+    expect(issue.fix).toBe(
+      `set it to a new standby-only region file of residency "eu" (role: standby, see regions/eu-central-1.yaml); or, if eu-central-1 is in "eu", correct residency at ${dir}/eu-central-1.yaml:${lineOf('eu-central-1.yaml', 'residency: eu')}`,
+    );
+  });
+
   it('a shard without disasterRecovery fails the schema: the field is required', () => {
     const issues = issuesFor((f) => delete f['us-west-2.yaml'].shards[0].disasterRecovery);
     expect(where(issues)).toEqual(['us-west-2.yaml shards[0]']);

@@ -54,9 +54,28 @@ describe('region invariants', () => {
     expect(issue.fix).toBe('set shards[0].residency to "eu"; if the shard\'s data must live in "us", home shard 3 in a region of that residency instead');
   });
 
-  it('duplicate shard ids fail', () => {
+  it('duplicate shard ids fail, naming the other shard\'s line and which of the two to change', () => {
+    // The files cannot say which of the two is the slip: the problem points at one and names the
+    // other's line, and its fix never tells the reader to renumber a shard that holds data.
     const issue = only(issuesFor((f) => (f['us-west-2.yaml'].shards[0].id = 1)));
     expect(formatPath(issue.path)).toBe('shards[0].id');
+    expect(issue.expected).toMatch(/^a shard id no other shard uses \(\S+\/(us-east-1|us-west-2)\.yaml:\d+ has id 1 too\)$/);
+    expect(issue.fix).toMatch(/^give the shard you added or copied an unused id, e\.g\. 2; a shard that already holds data keeps its id/);
+  });
+
+  it('a shard whose whole range another shard holds (a copied shard) is told to take a range of its own, not a first past its last', () => {
+    const issues = issuesFor((f) => (f['us-west-2.yaml'].shards[0].franchises = { ...f['us-east-1.yaml'].shards[0].franchises }));
+    // (us-west-2's own old range is then on no shard: a problem of its own.)
+    const issue = only(issues.filter((i) => i.file.endsWith('us-west-2.yaml')));
+    expect(formatPath(issue.path)).toBe('shards[0].franchises.first');
+    expect(issue.fix).toMatch(/^give shard \d a range no other shard holds \(all of 1\.\.25000 is already on shard \d/);
+  });
+
+  it('a franchise range left without a shard suggests extending a neighbour only where the residency allows', () => {
+    const issue = only(issuesFor((f) => (f['ap-southeast-1.yaml'].shards[0].franchises.last = 99_000)));
+    expect(issue.fix).toBe(
+      `add a shard for 99001..100000 in a region of those franchises' residency, or extend shard 4 (${issue.file} shards[0]) (residency "apac") to end at 100000 if their data may live there`,
+    );
   });
 
   it('autoscaling min above max fails, naming both values', () => {
@@ -97,8 +116,10 @@ describe('region invariants', () => {
   it('duplicate rollout waves fail', () => {
     const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].rolloutWave = 1)));
     expect(formatPath(issue.path)).toBe('rolloutWave');
-    // The first wave after the last one in use (eu-central-1 5, ap-southeast-2 6).
-    expect(issue.fix).toBe('set rolloutWave to 7');
+    // The first wave after the last one in use (eu-central-1 5, ap-southeast-2 6), offered for
+    // whichever region was added or edited: the other one's line is named.
+    expect(issue.expected).toMatch(/^a wave no other region uses \((us-east-1|eu-west-1) at \S+\.yaml:\d+ is in wave 1 too\)$/);
+    expect(issue.fix).toBe('give the region you added or edited a free wave, e.g. 7 (released last); a region already serving keeps its wave and its rollout/wave-N branch');
   });
 
   it('duplicate cluster destinations fail', () => {
@@ -345,7 +366,7 @@ describe('region invariants', () => {
     expect(lb.fix).toContain('kubectl -n istio-ingress get svc istio-ingressgateway');
     const hc = only(issuesFor((f) => (f['eu-west-1.yaml'].dns.healthCheckId = f['us-east-1.yaml'].dns.healthCheckId)));
     expect(formatPath(hc.path)).toBe('dns.healthCheckId');
-    expect(hc.expected).toMatch(/a health check of its own \((us-east-1|eu-west-1) uses this one\)/);
+    expect(hc.expected).toMatch(/^a health check of its own \((us-east-1|eu-west-1) at \S+\.yaml:\d+ uses this one too\)$/);
   });
 
   it('a Redis maxmemory too close to the container limit fails', () => {

@@ -134,6 +134,7 @@ describe('loading regions/versions.yaml', () => {
     const [issue] = configError(dir).issues;
     expect(path.basename(issue!.file)).toBe('versions.yaml');
     expect(issue!.found).toBe('no such file');
+    expect(issue!.fix).toMatch(/^restore it from git \(git checkout -- \S*versions\.yaml\), or point --regions at the folder that holds it$/);
   });
 
   it('a chart that installs CRDs must install the release imports/ is generated from', () => {

@@ -67,6 +67,14 @@ describe('what YAML did to a value', () => {
     expect(inf.found).toMatch(/^Infinity — YAML read \.inf as infinity/);
   });
 
+  it('a number written in exponent notation past a numeric bound gets the bound\'s fix, not "quote it for the text"', () => {
+    const dir = regionsWithText('us-east-1.yaml', '    maxReplicas: 1000', '    maxReplicas: 1e9');
+    const issue = only(configError(dir).issues, 'us-east-1.yaml');
+    expect(formatPath(issue.path)).toBe('autoscaling.api.maxReplicas');
+    expect(issue.found).toBe('1000000000 — YAML read 1e9 as 1000000000');
+    expect(issue.fix).toBe('lower autoscaling.api.maxReplicas to 2000 or less');
+  });
+
   it('a leading zero is not octal (YAML 1.2): 0755 in a text field is the number 755, with the quoting fix', () => {
     const dir = regionsWithText('us-east-1.yaml', '  name: bookedbarber-us-east-1', '  name: 0755');
     const issue = configError(dir).issues.find((i) => formatPath(i.path) === 'cluster.name')!;

@@ -4,7 +4,7 @@
  * what the config must look like and which field to change.
  */
 import type { ConfigIssue } from './config-error';
-import { isServingRegion, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
+import { isServingRegion, QUOTA_CPU, QUOTA_MEMORY, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
 import {
   apiCanaryExtraWhy, apiPeakPods, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
@@ -371,7 +371,13 @@ const appQuotaHoldsPeak: Invariant = ({ global, regions }) =>
     ];
     for (const [field, value, needed, show] of checks) {
       if (parseQuantity(value) + 1e-9 < needed) {
-        issues.push(region.source.issue([...base, field], value, `>= ${show(needed)} for ${why}`, `set namespaces.app.quota.${field} to at least ${show(needed)}`));
+        // Past what the field may hold, raising the quota is no fix: the per-pod sizes in
+        // global.yaml (or the replica maxima) are what is off.
+        const max = field === 'requestsCpu' ? QUOTA_CPU.max : QUOTA_MEMORY.max;
+        const fix = needed > parseQuantity(max)
+          ? `this is past the field's maximum ${max}: lower the per-pod ${field === 'requestsCpu' ? 'requests' : field === 'requestsMemory' ? 'memory requests' : 'memory limits'} of workloads.api/web or mesh.sidecar in regions/global.yaml, or the autoscaling maxima`
+          : `set namespaces.app.quota.${field} to at least ${show(needed)}`;
+        issues.push(region.source.issue([...base, field], value, `>= ${show(needed)} for ${why}`, fix));
       }
     }
     return issues;

@@ -170,6 +170,13 @@ describe('region invariants', () => {
     expect(issue.fix).toBe('set namespaces.app.quota.requestsCpu to at least 1321');
   });
 
+  it('an app quota need past the field\'s maximum points at the per-pod sizes, not at a quota the schema refuses', () => {
+    // 2000 API pods x (8 + 0.1 sidecar) alone is 16,200 cores: no requestsCpu up to 10000 holds it.
+    const issues = issuesFor((f) => (f['global.yaml'].workloads.api.resources.requests.cpu = '8'));
+    const issue = issues.find((i) => i.file.endsWith('us-east-1.yaml') && formatPath(i.path) === 'namespaces.app.quota.requestsCpu')!;
+    expect(issue.fix).toBe('this is past the field\'s maximum 10000: lower the per-pod requests of workloads.api/web or mesh.sidecar in regions/global.yaml, or the autoscaling maxima');
+  });
+
   it('fewer minimum replicas than zones fails', () => {
     const issue = only(issuesFor((f) => (f['us-west-2.yaml'].autoscaling.web.minReplicas = 2)));
     expect(formatPath(issue.path)).toBe('autoscaling.web.minReplicas');

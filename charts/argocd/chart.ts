@@ -163,9 +163,9 @@ export function rolloutWaves(plan: PlatformPlan): RolloutWave[] {
 }
 
 /**
- * Fields in dist/<region> that a controller owns after Argo CD applied them. Ignored in the diff
- * (so the Application stays Synced and self-heal does not fight the controller) and, with
- * RespectIgnoreDifferences=true, kept at their live values whenever a sync applies the object.
+ * Fields in dist/<region> that a controller owns after Argo CD applied them. Ignored in the diff,
+ * so the Application stays Synced and self-heal does not fight the controller; with
+ * ApplyOutOfSyncOnly a sync applies such an object only when git changed it.
  */
 export function regionIgnoreDifferences(plan: PlatformPlan): IgnoreRule[] {
   const { names, namespaces } = plan.regions[0]!;
@@ -377,10 +377,13 @@ export class ArgoCdChart extends GlobalChart {
           automated: { prune: true, selfHeal: true, allowEmpty: false },
           syncOptions: [
             'ServerSideApply=true',
-            // Keep the live values of the ignored fields when a sync applies the object ...
-            'RespectIgnoreDifferences=true',
-            // ... and apply only what is OutOfSync, so a sync never re-applies the
-            // VirtualService mid-canary (Argo Rollouts' GitOps guidance).
+            // Apply only what is OutOfSync (the ignored fields do not count), so a sync never
+            // re-applies the VirtualService mid-canary (Argo Rollouts' GitOps guidance). Not
+            // RespectIgnoreDifferences: for a CRD it patches the live object in with a JSON merge
+            // patch, which copies a list whole, so the VirtualService's routes and the
+            // DestinationRule's subsets in git would never be applied again (rule
+            // argocd-ignored-list-kept). When git does change one of them, the apply resets the
+            // weights and subset hashes and Argo Rollouts puts them back at once.
             'ApplyOutOfSyncOnly=true',
             'PruneLast=true',
             'FailOnSharedResource=true',

@@ -60,7 +60,8 @@ describe('the region ApplicationSet', () => {
   it('syncs automatically with prune and self-heal, never from an empty folder, server-side, with retries and backoff', () => {
     const policy = template.spec.syncPolicy;
     expect(policy.automated).toEqual({ prune: true, selfHeal: true, allowEmpty: false });
-    expect(policy.syncOptions).toEqual(expect.arrayContaining(['ServerSideApply=true', 'RespectIgnoreDifferences=true', 'ApplyOutOfSyncOnly=true', 'PruneLast=true']));
+    expect(policy.syncOptions).toEqual(expect.arrayContaining(['ServerSideApply=true', 'ApplyOutOfSyncOnly=true', 'PruneLast=true']));
+    expect(policy.syncOptions).not.toContain('RespectIgnoreDifferences=true');
     expect(policy.retry.limit).toBeGreaterThanOrEqual(5);
     expect(policy.retry.backoff).toEqual({ duration: '15s', factor: 2, maxDuration: '5m' });
     // A RollingSync would strip `automated` from every generated Application.

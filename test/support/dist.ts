@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from './regions';
 import type { LoadedObject } from '../../tools/validate';
+import { regionOfRelative } from '../../tools/validate/load';
 import type { Obj } from './charts';
 
 export const DIST = path.join(REPO_ROOT, 'dist');
@@ -63,6 +64,7 @@ export function distLoadedObjects(folders: readonly string[]): LoadedObject[] {
       const file = `${o.folder}/${o.file}`;
       const index = indexes.get(file) ?? 0;
       indexes.set(file, index + 1);
-      return { file, index, object: o.object, region: o.folder };
+      // As the validator's loader reads a tree: the global folder belongs to no region.
+      return { file, index, object: o.object, region: regionOfRelative(file) };
     });
 }

@@ -40,10 +40,12 @@ describe('dist/argocd: the regions', () => {
     }
   });
 
-  it('syncs every region automatically with prune and self-heal, and respects the ignored differences', () => {
+  it('syncs every region automatically with prune and self-heal, applying only what is OutOfSync, never the live copy of an ignored list', () => {
     const spec = appSet.spec.template.spec;
     expect(spec.syncPolicy.automated).toMatchObject({ prune: true, selfHeal: true });
-    expect(spec.syncPolicy.syncOptions).toEqual(expect.arrayContaining(['RespectIgnoreDifferences=true', 'ServerSideApply=true']));
+    expect(spec.syncPolicy.syncOptions).toEqual(expect.arrayContaining(['ApplyOutOfSyncOnly=true', 'ServerSideApply=true']));
+    // The weights and subset hashes it ignores sit in lists of CRDs (rule argocd-ignored-list-kept).
+    expect(spec.syncPolicy.syncOptions).not.toContain('RespectIgnoreDifferences=true');
     expect(appSet.spec.strategy?.type ?? 'AllAtOnce').toBe('AllAtOnce');
   });
 

@@ -39,6 +39,26 @@ describe('hand edits the API server or Argo CD would refuse', () => {
     }
   });
 
+  it('an Application that would sync the live copy of a list it ignores in a CRD (RespectIgnoreDifferences)', () => {
+    // argo-cd controller/sync.go normalizeTargetResources: for a kind outside client-go's scheme
+    // the live values come in by JSON merge patch, which replaces a list whole.
+    const objects = distLoadedObjects(['argocd']);
+    expect(found(objects)).toEqual([]);
+    const regions = get(objects, 'ApplicationSet', 'bookedbarber-regions');
+    regions.spec.template.spec.syncPolicy.syncOptions.push('RespectIgnoreDifferences=true');
+    const rules = regions.spec.template.spec.ignoreDifferences;
+    const at = (kind: string) => rules.findIndex((r: any) => r.kind === kind);
+    // A list inside a built-in kind merges item by item (strategic merge): not this problem.
+    rules.push({ group: 'apps', kind: 'Deployment', name: 'x', jsonPointers: ['/spec/template/spec/containers/0/image'] });
+    rules.push({ group: 'argoproj.io', kind: 'Rollout', name: 'y', jsonPointers: ['/spec/replicas', '/spec/template/spec/containers/0/image'] });
+    expect(found(objects).filter((f) => f.startsWith('argocd-ignored-list-kept '))).toEqual([
+      `argocd-ignored-list-kept argocd/argocd.yaml spec.template.spec.ignoreDifferences[${at('VirtualService')}].jqPathExpressions[0]`,
+      `argocd-ignored-list-kept argocd/argocd.yaml spec.template.spec.ignoreDifferences[${at('VirtualService')}].jqPathExpressions[1]`,
+      `argocd-ignored-list-kept argocd/argocd.yaml spec.template.spec.ignoreDifferences[${at('DestinationRule')}].jqPathExpressions[0]`,
+      `argocd-ignored-list-kept argocd/argocd.yaml spec.template.spec.ignoreDifferences[${rules.length - 1}].jsonPointers[1]`,
+    ]);
+  });
+
   it('one object in two files', () => {
     const objects = folder();
     const copy = objects.find((o) => o.file === 'eu-west-1/web.yaml')!;

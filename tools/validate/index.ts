@@ -28,6 +28,7 @@ import { checkNoSecretData, checkSecretEnvLiteral } from './policy/secrets';
 import { checkGatewayHosts } from './policy/istio';
 import { checkLimitRangeMax, checkQuotaHoldsWorkloads } from './policy/quotas';
 import { checkHpaBounds } from './policy/scaling';
+import { checkIgnoredListKept } from './policy/argocd';
 import { duplicateObjects } from './policy/duplicates';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
@@ -51,7 +52,7 @@ const OBJECT_RULES: ObjectRule[] = [
   // best, kubernetes-models words type errors better than a crashed mapper does.
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
-  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds,
+  checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */

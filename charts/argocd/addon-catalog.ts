@@ -278,7 +278,10 @@ const restrictedContainer = {
 };
 const restrictedPod = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
 
-/** Spread replicas of an add-on Deployment across the region's zones. */
+/**
+ * Spread replicas of an add-on Deployment across the region's zones, as a preference: a hard
+ * spread would refuse every replacement and scale-up during a zone outage (charts/lib zoneSpread).
+ */
 function zoneSpread(matchLabels: Record<string, string>) {
   return [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels } }];
 }
@@ -627,7 +630,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         serviceAccount: { create: true, name: names.mesh.ingressServiceAccount },
         autoscaling: { enabled: true, minReplicas: Math.max(3, zones), maxReplicas: 30, targetCPUUtilizationPercentage: 70 },
         podDisruptionBudget: { maxUnavailable: 1 },
-        topologySpreadConstraints: zoneSpread(names.mesh.ingressSelector).map((c) => ({ ...c, whenUnsatisfiable: 'DoNotSchedule' })),
+        topologySpreadConstraints: zoneSpread(names.mesh.ingressSelector),
         // Pod Security "restricted" (with the sysctl that lets the proxy bind 80/443 as non-root).
         securityContext: {
           ...restrictedPod,
@@ -669,7 +672,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         env: { ISTIO_META_REQUESTED_NETWORK_VIEW: meshNetwork(region) },
         autoscaling: { enabled: true, minReplicas: Math.max(3, zones), maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
         podDisruptionBudget: { maxUnavailable: 1 },
-        topologySpreadConstraints: zoneSpread(EAST_WEST_GATEWAY.labels).map((c) => ({ ...c, whenUnsatisfiable: 'DoNotSchedule' })),
+        topologySpreadConstraints: zoneSpread(EAST_WEST_GATEWAY.labels),
         securityContext: restrictedPod,
         resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '1Gi' } },
         ...gatewayShutdownValues(),

@@ -102,9 +102,15 @@ export interface HardenedPodProps {
   /**
    * Pod label keys that tell revisions apart (`pod-template-hash` for Deployments,
    * `rollouts-pod-template-hash` for Argo Rollouts), so the soft host spread spreads the new
-   * revision on its own; the hard zone spread counts every revision (see zoneSpread). @default none
+   * revision on its own; the zone spread counts every revision (see zoneSpread). @default none
    */
   readonly spreadMatchLabelKeys?: readonly string[];
+  /**
+   * The pods' volumes pin each to a zone (a StatefulSet's volumeClaimTemplates): the zone spread
+   * is then a hard rule (see zoneSpread). @default false — a preference, so a zone outage never
+   * stops replacements or scale-up elsewhere
+   */
+  readonly zonePinnedByVolumes?: boolean;
   /** Pod annotations (sidecar sizing, scrape settings). @default none */
   readonly annotations?: Readonly<Record<string, string>>;
   /**
@@ -177,19 +183,26 @@ function renderContainer(c: HardenedContainerProps): k8s.Container {
 }
 
 /**
- * Zone spread is the point (a zone outage takes at most a third); host spread is best effort.
+ * Spread over zones (a zone outage takes about its share) and hosts (best effort).
  *
- * `matchLabelKeys` (the revision's hash: each revision spread on its own) only on the soft host
- * spread. Karpenter ignores the field (kubernetes-sigs/karpenter#1569, its compatibility page):
- * on the hard zone spread it would count every revision's pods where the scheduler counts one,
- * launch or nominate a node in a zone the scheduler then refuses, and leave a release's new pods
- * Pending. Counting all revisions together, both agree; a soft constraint Karpenter relaxes.
+ * The zone spread is a hard rule (DoNotSchedule) only for pods whose volumes pin them to a zone
+ * anyway (StatefulSets with volumeClaimTemplates: the first placement is the one that counts).
+ * For every other pod it is a preference: in a zone outage the lost zone's nodes stay registered
+ * (NotReady) and its evicted pods stay Terminating, which the scheduler does not count, so the
+ * lost zone holds 0 pods and a hard maxSkew 1 would refuse every replacement and every scale-up
+ * in the zones that still run (kube-scheduler podtopologyspread counts only non-terminating pods;
+ * Karpenter 1.0 likewise, and it cannot honour nodeTaintsPolicy). Scored, the spread still
+ * balances; Karpenter treats it as required until it cannot, then relaxes it.
+ *
+ * `matchLabelKeys` (the revision's hash: each revision spread on its own) only on the host spread:
+ * Karpenter ignores the field (kubernetes-sigs/karpenter#1569) and would count every revision's
+ * pods where the scheduler counts one.
  */
-export function zoneSpread(selectorLabels: Readonly<Record<string, string>>, matchLabelKeys?: readonly string[]): k8s.TopologySpreadConstraint[] {
+export function zoneSpread(selectorLabels: Readonly<Record<string, string>>, matchLabelKeys?: readonly string[], pinnedByVolumes = false): k8s.TopologySpreadConstraint[] {
   const selector = { matchLabels: { ...selectorLabels } };
   const keys = matchLabelKeys && matchLabelKeys.length > 0 ? [...matchLabelKeys] : undefined;
   return [
-    { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', labelSelector: selector },
+    { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: pinnedByVolumes ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: selector },
     { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector, matchLabelKeys: keys },
   ];
 }
@@ -240,7 +253,7 @@ export function hardenedPodTemplate(props: HardenedPodProps): k8s.PodTemplateSpe
       initContainers: props.initContainers?.map(renderContainer),
       containers: props.containers.map(renderContainer),
       volumes: volumes.length > 0 ? volumes : undefined,
-      topologySpreadConstraints: zoneSpread(props.selectorLabels, props.spreadMatchLabelKeys),
+      topologySpreadConstraints: zoneSpread(props.selectorLabels, props.spreadMatchLabelKeys, props.zonePinnedByVolumes),
       ...nodePlacement(props.placement ?? 'platform', props.partOf),
     },
   };

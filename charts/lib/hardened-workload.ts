@@ -128,7 +128,7 @@ export class HardenedWorkload extends Construct {
           selector,
           updateStrategy: { type: 'RollingUpdate' },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-          template: hardenedPodTemplate(props),
+          template: hardenedPodTemplate({ ...props, zonePinnedByVolumes: (sts.volumeClaimTemplates?.length ?? 0) > 0 }),
           volumeClaimTemplates: sts.volumeClaimTemplates?.map((claim) => ({ metadata: claim.metadata, spec: claim.spec })),
         },
       });

@@ -246,7 +246,7 @@ describe('ApiChart: pods', () => {
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     // The hard zone spread counts every revision (as Karpenter does); the soft host spread each one.
     const [zone, host] = rollout.spec.template.spec.topologySpreadConstraints;
-    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' });
     expect(zone.matchLabelKeys).toBeUndefined();
     expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['rollouts-pod-template-hash'] });
   });

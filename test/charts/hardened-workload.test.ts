@@ -66,10 +66,10 @@ describe('HardenedWorkload', () => {
     expect(Object.keys(deployment(objects).spec.selector.matchLabels)).not.toContain('app.kubernetes.io/version');
   });
 
-  it('spreads pods across zones (hard, every revision counted, as Karpenter counts them) and hosts (soft, per revision)', () => {
+  it('spreads pods across zones (preferred: hard only where volumes pin pods to a zone; every revision counted, as Karpenter counts them) and hosts (per revision)', () => {
     const [zone, host] = pod.spec.topologySpreadConstraints;
-    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule' });
-    // Karpenter ignores matchLabelKeys: on a hard constraint it would disagree with the scheduler.
+    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' });
+    // Karpenter ignores matchLabelKeys: it would disagree with the scheduler.
     expect(zone.matchLabelKeys).toBeUndefined();
     expect(zone.labelSelector.matchLabels).toEqual(deployment(objects).spec.selector.matchLabels);
     expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['pod-template-hash'] });
@@ -104,6 +104,8 @@ describe('HardenedWorkload', () => {
     expect(sts.spec.serviceName).toBe('demo-headless');
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('10Gi');
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+    // Its volumes pin each pod to a zone: the first placement must spread, so the zone spread is hard.
+    expect(sts.spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
   });
 
   describe('refuses unsafe props, naming the values', () => {

@@ -47,7 +47,7 @@ describe('PgBouncer Deployment per shard', () => {
 
   it('spreads the pods over zones and keeps a PDB', () => {
     const zone = pod.topologySpreadConstraints.find((c: any) => c.topologyKey === 'topology.kubernetes.io/zone');
-    expect(zone).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: names.selectorLabels } });
+    expect(zone).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: names.selectorLabels } });
     expect(find(objects, 'PodDisruptionBudget', names.deployment).spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: names.selectorLabels } });
   });
 

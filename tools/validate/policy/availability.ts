@@ -49,7 +49,7 @@ export function checkTopologySpread(e: Entry, ctx: Context): RawFinding[] {
       zone.length === 0
         ? `${why} but the pods are not spread across zones (no topologySpreadConstraint on ${ZONE_KEY})`
         : `the ${ZONE_KEY} spread constraint's labelSelector does not match the pod labels (${formatLabels(podLabels)})`,
-      `add { maxSkew: 1, topologyKey: ${ZONE_KEY}, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: <the pod's selector labels> } } (the shared PDB + spread construct in charts/lib)`));
+      `add { maxSkew: 1, topologyKey: ${ZONE_KEY}, whenUnsatisfiable: ScheduleAnyway (DoNotSchedule only where volumes pin the pods to a zone), labelSelector: { matchLabels: <the pod's selector labels> } } (zoneSpread in charts/lib/hardened-pod.ts)`));
   }
   return out;
 }

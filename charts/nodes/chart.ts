@@ -10,8 +10,9 @@
  *   minimum. Its CPU limit is what those pods request at the minimum, divided by
  *   `nodes.packingEfficiency`; the pods prefer on-demand nodes, so the scheduler fills it first.
  *   When every spot node is reclaimed at once, what runs on it keeps running.
- * - `app-burst` (spot, weight 10): the API and web beyond the minimum, spread over many instance
- *   types (Karpenter launches spot with the price-capacity-optimized strategy). A reclaimed node
+ * - `app-burst` (spot, on-demand when no spot is available; weight 10): the API and web beyond the
+ *   minimum, spread over many instance types (Karpenter launches spot with the
+ *   price-capacity-optimized strategy, and on-demand only when no spot offering is). A reclaimed node
  *   is drained within the two-minute notice (Karpenter's interruption queue, set up with the
  *   controller), well above the pods' 30 s termination grace.
  *
@@ -86,7 +87,7 @@ export class NodesChart extends RegionChart {
     });
 
     const zones = { key: 'topology.kubernetes.io/zone', operator: 'In', values: [...region.zones] };
-    const capacity = (type: 'on-demand' | 'spot') => ({ key: KARPENTER_LABELS.capacityType, operator: 'In', values: [type] });
+    const capacity = (...types: Array<'on-demand' | 'spot'>) => ({ key: KARPENTER_LABELS.capacityType, operator: 'In', values: types });
     const nodeClassRef = { group: Ec2NodeClass.GVK.apiVersion.split('/')[0]!, kind: Ec2NodeClass.GVK.kind, name: pools.nodeClass };
     const pool = (id: string, name: string, spec: Record<string, unknown>) =>
       // Never pruned or deleted by Argo CD (KEEP_ON_PRUNE): a NodePool that goes drains every node
@@ -114,11 +115,14 @@ export class NodesChart extends RegionChart {
 
     // Serving regions run the API and web; a standby region has no app pools.
     if (!isServingRegion(region)) return;
-    const appTemplate = (type: 'on-demand' | 'spot') => ({
-      metadata: { labels: { 'bookedbarber.com/node-pool': type === 'spot' ? 'app-burst' : 'app-base' } },
+    // The burst pool allows on-demand too: Karpenter launches spot while any spot offering is
+    // available and on-demand only when none is (karpenter-provider-aws getCapacityType), so a spot
+    // shortage in a zone during a spike slows nothing; the pool's CPU limit still bounds the cost.
+    const appTemplate = (pool: 'base' | 'burst') => ({
+      metadata: { labels: { 'bookedbarber.com/node-pool': pool === 'burst' ? 'app-burst' : 'app-base' } },
       spec: {
         nodeClassRef,
-        requirements: [capacity(type), zones, ...INSTANCE_REQUIREMENTS],
+        requirements: [pool === 'burst' ? capacity('spot', 'on-demand') : capacity('on-demand'), zones, ...INSTANCE_REQUIREMENTS],
         taints: [{ ...APP_TAINT }],
         // Expiry is forceful in Karpenter v1 (no disruption budget, PDBs only up to the grace
         // period): nodes are renewed by drift instead, when the AMI pin changes, within budgets.
@@ -129,7 +133,7 @@ export class NodesChart extends RegionChart {
     const budgets = [{ nodes: '10%' }];
     pool('app-base', pools.appBase, {
       weight: 100,
-      template: appTemplate('on-demand'),
+      template: appTemplate('base'),
       // Never consolidated: replacing an underutilized base node could move the minimum fleet to
       // cheaper spot, and deleting an empty one (after a release moved pods to spot) would leave
       // no on-demand room for the pods that return. The pool is small (limits.cpu) by design.
@@ -138,7 +142,7 @@ export class NodesChart extends RegionChart {
     });
     pool('app-burst', pools.appBurst, {
       weight: 10,
-      template: appTemplate('spot'),
+      template: appTemplate('burst'),
       disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: nodes.consolidateAfter, budgets },
       limits: { cpu: String(limits.appBurst) },
     });

@@ -318,9 +318,12 @@ export class OtelCollector extends Construct {
         topologySpreadConstraints: zoneSpread(this.selectorLabels, ['pod-template-hash']),
         // On-demand nodes only (charts/lib/node-placement.ts).
         affinity: nodePlacement('platform', props.plan.global.platform.name).affinity,
+        // One extra pod at a time: at the autoscaler's maximum a 25 % surge (10 samplers, 8
+        // collectors) went past the monitoring quota, so the surge pods were refused and the
+        // rollout stalled (rule quota-holds-workloads counts the surge). A full roll takes longer.
         deploymentUpdateStrategy: {
           type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: MaxSurge.fromString('25%'), maxUnavailable: MaxUnavailable.fromNumber(0) },
+          rollingUpdate: { maxSurge: MaxSurge.fromNumber(1), maxUnavailable: MaxUnavailable.fromNumber(0) },
         },
         // The operator builds the probes from the health_check extension; these tune them.
         livenessProbe: { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },

@@ -55,6 +55,17 @@ describe('quotas and LimitRanges hold the rendered workloads', () => {
     expect(findings(objects).map((f) => `${f.rule} ${f.path}`)).toEqual(['quota-holds-workloads spec.hard.pods']);
   });
 
+  it('counts a rolling update\'s surge at the autoscaler\'s maximum (a collector rolled at peak)', () => {
+    const objects = region();
+    const sampler = find(objects, 'eu-west-1', 'OpenTelemetryCollector', 'otel-sampler');
+    const max = sampler.spec.autoscaler.maxReplicas;
+    // A 25 % surge at the maximum: ceil(max / 4) more sampler pods, which the shipped quota cannot hold.
+    sampler.spec.deploymentUpdateStrategy.rollingUpdate.maxSurge = '25%';
+    const out = findings(objects);
+    expect(out.map((f) => `${f.file} ${f.path}`)).toContain('eu-west-1/namespaces.yaml spec.hard["requests.cpu"]');
+    expect(out.find((f) => f.path === 'spec.hard["requests.cpu"]')!.message).toContain(`OpenTelemetryCollector otel-sampler ${Math.round((max + Math.ceil(max / 4)) * 1.1 * 1000) / 1000} (${max + Math.ceil(max / 4)} pods)`);
+  });
+
   it('finds a container over its namespace\'s LimitRange maximum', () => {
     const objects = region();
     const sts = find(objects, 'eu-west-1', 'StatefulSet', 'bookedbarber-postgres-shard-3');

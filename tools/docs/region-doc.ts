@@ -82,6 +82,13 @@ export interface WorkloadCapacity {
    * without previewReplicaCount (the preview stack is as large as the active one).
    */
   readonly secondStackAtRelease: boolean;
+  /**
+   * Extra pods a rolling update runs at its maximum (a Deployment's or collector's maxSurge; a
+   * percentage of the maximum pods, rounded up, as the Deployment controller does; 25 % when
+   * unset). 0 for StatefulSets (replaced in place), operator StatefulSets and Rollouts, whose
+   * release is secondStackAtRelease.
+   */
+  readonly surgePods: number;
 }
 
 export interface CapacityRow {
@@ -149,6 +156,15 @@ function secondStack(o: DocObject): boolean {
   return false;
 }
 
+/** Pods a rolling update adds above `pods` (k8s.io/kubernetes deployment util ResolveFenceposts: a percentage rounds up). */
+export function surgeOf(strategy: any, pods: number): number {
+  if (strategy?.type === 'Recreate') return 0;
+  const surge = strategy?.rollingUpdate?.maxSurge ?? '25%';
+  if (typeof surge === 'number') return surge;
+  const percent = /^([0-9]+)%$/.exec(String(surge));
+  return percent ? Math.ceil((pods * Number(percent[1])) / 100) : Number(surge) || 0;
+}
+
 function podTemplateShape(template: any, claims: readonly any[] | undefined): PodShape {
   const main = containerRequests(template?.spec?.containers);
   // Native sidecars (init containers with restartPolicy Always) run for the pod's lifetime.
@@ -188,6 +204,7 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         tolerations: toleratedKeys(spec.template?.spec?.tolerations),
         nodeRequirements: requiredNodeLabels(spec.template?.spec?.affinity),
         secondStackAtRelease: secondStack(object),
+        surgePods: object.kind === 'Deployment' ? surgeOf(spec.strategy, hpa ? hpa.spec.maxReplicas : fixed) : 0,
       });
     } else if (object.kind === 'Prometheus' || object.kind === 'Alertmanager') {
       const pods = (spec.replicas ?? 1) * (object.kind === 'Prometheus' ? (spec.shards ?? 1) : 1);
@@ -204,6 +221,7 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         tolerations: toleratedKeys(spec.tolerations),
         nodeRequirements: requiredNodeLabels(spec.affinity),
         secondStackAtRelease: false,
+        surgePods: 0,
       });
     } else if (object.kind === 'OpenTelemetryCollector') {
       const auto = spec.autoscaler;
@@ -220,6 +238,8 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         tolerations: toleratedKeys(spec.tolerations),
         nodeRequirements: requiredNodeLabels(spec.affinity),
         secondStackAtRelease: false,
+        // The operator renders mode deployment as a Deployment with this strategy.
+        surgePods: (spec.mode ?? 'deployment') === 'deployment' ? surgeOf(spec.deploymentUpdateStrategy, auto ? (auto.maxReplicas ?? fixed) : fixed) : 0,
       });
     }
   }

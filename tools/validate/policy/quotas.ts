@@ -1,6 +1,7 @@
 /**
  * Rule `quota-holds-workloads`: a namespace's ResourceQuota admits what the workloads rendered
- * into it ask for at their maxima (HPA maxReplicas, a Rollout's second stack during a release,
+ * into it ask for at their maxima (HPA maxReplicas, a Rollout's second stack during a release, a
+ * rolling update's surge,
  * operator-managed Prometheus/Alertmanager/collector pods, each pod with its istio-proxy sidecar
  * from `sidecar.istio.io/proxyCPU`/`proxyMemory`, and the claims of their volume templates).
  * Otherwise the API server refuses the pods (or claims) that go over, and nothing in the rendered
@@ -68,8 +69,10 @@ export function checkQuotaHoldsWorkloads(e: Entry, ctx: Context): RawFinding[] {
   const ns = namespaceOf(e.obj) ?? '';
   const workloads = workloadsOf(e, ctx).filter((w) => w.namespace === ns);
   if (workloads.length === 0) return [];
-  // A release runs a second stack beside a Rollout that keeps its stable side at full size.
-  const pods = (w: WorkloadCapacity) => w.maxPods * (w.secondStackAtRelease ? 2 : 1);
+  // A release runs a second stack beside a Rollout that keeps its stable side at full size; a
+  // rolling update of a Deployment (or collector) at its maximum runs maxSurge pods more, and one
+  // sync may roll them all at once (a version bump).
+  const pods = (w: WorkloadCapacity) => w.maxPods * (w.secondStackAtRelease ? 2 : 1) + w.surgePods;
   const needs: Array<[key: string, per: (w: WorkloadCapacity) => number, format: (n: number) => string]> = [
     ['pods', (w) => pods(w), show.pods],
     ['requests.cpu', (w) => pods(w) * w.pod.cpu, show.cpu],

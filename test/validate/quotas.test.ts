@@ -43,6 +43,11 @@ describe('quotas and LimitRanges hold the rendered workloads', () => {
       'eu-west-1/namespaces.yaml spec.hard["requests.cpu"]',
       'eu-west-1/namespaces.yaml spec.hard["requests.storage"]',
     ]);
+    // The hint names the region file's own field, not a pattern to search for.
+    const pods = findings(objects).find((f) => f.path === 'spec.hard.pods')!;
+    expect(pods.message).toMatch(/^the workloads of namespace bookedbarber-data need \d+ pods at their maxima, over the quota's 5: the API server refuses what goes over \(largest: .*StatefulSet bookedbarber-postgres-shard-3 \(4 pods\)/);
+    expect(pods.hint).toMatch(/^raise namespaces\.data\.quota\.pods in regions\/eu-west-1\.yaml to at least \d+, or lower what the workloads ask for$/);
+    expect(findings(objects).find((f) => f.path === 'spec.hard["requests.storage"]')!.hint).toContain('namespaces.data.quota.requestsStorage in regions/eu-west-1.yaml');
   });
 
   it('counts a Rollout\'s second stack at release in the app namespace', () => {

@@ -15,6 +15,7 @@
  * (regions/invariants.ts); this rule covers every namespace from what was rendered.
  */
 import { type DocObject, quantity, regionCapacity, type WorkloadCapacity } from '../../docs/region-doc';
+import { NAMESPACE_ROLES } from '../../../regions/plan';
 import type { Context } from '../context';
 import { containerLabel, containersOf } from '../pod-templates';
 import { child } from '../paths';
@@ -87,13 +88,29 @@ export function checkQuotaHoldsWorkloads(e: Entry, ctx: Context): RawFinding[] {
     const needed = workloads.reduce((n, w) => n + per(w), 0);
     if (needed <= limit * (1 + 1e-9)) continue;
     const largest = [...workloads].sort((a, b) => per(b) - per(a)).filter((w) => per(w) > 0).slice(0, 3)
-      .map((w) => `${w.kind} ${w.name} ${format(per(w))} (${pods(w)} pods)`).join(', ');
+      .map((w) => (key === 'pods' ? `${w.kind} ${w.name} (${pods(w)} pods)` : `${w.kind} ${w.name} ${format(per(w))} (${pods(w)} pods)`)).join(', ');
+    const need = key === 'pods' ? `${format(needed)} pods` : `${format(needed)} of ${key}`;
     out.push(finding(e, child('spec.hard', key), RULE,
-      `the workloads of namespace ${ns} need ${format(needed)} of ${key} at their maxima, over the quota's ${String(hard[key])}: the API server refuses what goes over (largest: ${largest})`,
-      `raise the quota at its source (regions/${e.region ?? '<region>'}.yaml, namespaces.*.quota) to at least ${format(needed)}, or lower what the workloads ask for`));
+      `the workloads of namespace ${ns} need ${need} at their maxima, over the quota's ${String(hard[key])}: the API server refuses what goes over (largest: ${largest})`,
+      `raise ${quotaSource(e.region, ns, key)} to at least ${format(needed)}, or lower what the workloads ask for`));
   }
   return out;
 }
+
+/** The region file field a rendered quota entry comes from (charts/namespaces: `<platform>-<role>`, keys renamed). */
+function quotaSource(region: string | null | undefined, namespace: string, key: string): string {
+  const role = NAMESPACE_ROLES.find((r) => namespace.endsWith(`-${r}`));
+  const field = QUOTA_FIELDS[key];
+  const file = `regions/${region ?? '<region>'}.yaml`;
+  return role && field ? `namespaces.${role}.quota.${field} in ${file}` : `the quota at its source (${file}, namespaces.<role>.quota)`;
+}
+
+const QUOTA_FIELDS: Record<string, string> = {
+  pods: 'pods',
+  'requests.cpu': 'requestsCpu',
+  'requests.memory': 'requestsMemory',
+  'requests.storage': 'requestsStorage',
+};
 
 /** Rule `limit-range-max`: no container asks for more than its namespace's LimitRange allows one container. */
 export function checkLimitRangeMax(e: Entry, ctx: Context): RawFinding[] {

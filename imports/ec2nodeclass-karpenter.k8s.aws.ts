@@ -133,36 +133,12 @@ export interface Ec2NodeClassSpec {
   readonly blockDeviceMappings?: Ec2NodeClassSpecBlockDeviceMappings[];
 
   /**
-   * CapacityReservationSelectorTerms is a list of capacity reservation selector terms. Each term is ORed together to
-   * determine the set of eligible capacity reservations.
-   *
-   * @schema Ec2NodeClassSpec#capacityReservationSelectorTerms
-   */
-  readonly capacityReservationSelectorTerms?: Ec2NodeClassSpecCapacityReservationSelectorTerms[];
-
-  /**
-   * ConnectionTracking configures idle connection tracking timeouts for
-   * ENIs Karpenter provisions in the launch template. EFA-only interfaces
-   * are excluded. See ConnectionTracking.
-   *
-   * @schema Ec2NodeClassSpec#connectionTracking
-   */
-  readonly connectionTracking?: Ec2NodeClassSpecConnectionTracking;
-
-  /**
    * Context is a Reserved field in EC2 APIs
    * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet.html
    *
    * @schema Ec2NodeClassSpec#context
    */
   readonly context?: string;
-
-  /**
-   * CPUOptions defines the CPU options for the instance.
-   *
-   * @schema Ec2NodeClassSpec#cpuOptions
-   */
-  readonly cpuOptions?: Ec2NodeClassSpecCpuOptions;
 
   /**
    * DetailedMonitoring controls if detailed monitoring is enabled for instances that are launched
@@ -187,13 +163,6 @@ export interface Ec2NodeClassSpec {
    * @schema Ec2NodeClassSpec#instanceStorePolicy
    */
   readonly instanceStorePolicy?: Ec2NodeClassSpecInstanceStorePolicy;
-
-  /**
-   * IPPrefixCount sets the number of IPv4 prefixes to be automatically assigned to the network interface.
-   *
-   * @schema Ec2NodeClassSpec#ipPrefixCount
-   */
-  readonly ipPrefixCount?: number;
 
   /**
    * Kubelet defines args to be used when configuring kubelet on provisioned nodes.
@@ -225,36 +194,25 @@ export interface Ec2NodeClassSpec {
   readonly metadataOptions?: Ec2NodeClassSpecMetadataOptions;
 
   /**
-   * NetworkInterfaces specifies the network interface configurations to be attached to provisioned instances.
-   *
-   * @schema Ec2NodeClassSpec#networkInterfaces
-   */
-  readonly networkInterfaces?: Ec2NodeClassSpecNetworkInterfaces[];
-
-  /**
-   * PlacementGroupSelector defines the name or the id of the placement to resolve with the nodeclass.
-   *
-   * @schema Ec2NodeClassSpec#placementGroupSelector
-   */
-  readonly placementGroupSelector?: Ec2NodeClassSpecPlacementGroupSelector;
-
-  /**
-   * Role is the AWS identity that nodes use.
+   * Role is the AWS identity that nodes use. This field is immutable.
    * This field is mutually exclusive from instanceProfile.
+   * Marking this field as immutable avoids concerns around terminating managed instance profiles from running instances.
+   * This field may be made mutable in the future, assuming the correct garbage collection and drift handling is implemented
+   * for the old instance profiles on an update.
    *
    * @schema Ec2NodeClassSpec#role
    */
   readonly role?: string;
 
   /**
-   * SecurityGroupSelectorTerms is a list of security group selector terms. The terms are ORed.
+   * SecurityGroupSelectorTerms is a list of or security group selector terms. The terms are ORed.
    *
    * @schema Ec2NodeClassSpec#securityGroupSelectorTerms
    */
   readonly securityGroupSelectorTerms: Ec2NodeClassSpecSecurityGroupSelectorTerms[];
 
   /**
-   * SubnetSelectorTerms is a list of subnet selector terms. The terms are ORed.
+   * SubnetSelectorTerms is a list of or subnet selector terms. The terms are ORed.
    *
    * @schema Ec2NodeClassSpec#subnetSelectorTerms
    */
@@ -288,18 +246,12 @@ export function toJson_Ec2NodeClassSpec(obj: Ec2NodeClassSpec | undefined): Reco
     'amiSelectorTerms': obj.amiSelectorTerms?.map(y => toJson_Ec2NodeClassSpecAmiSelectorTerms(y)),
     'associatePublicIPAddress': obj.associatePublicIpAddress,
     'blockDeviceMappings': obj.blockDeviceMappings?.map(y => toJson_Ec2NodeClassSpecBlockDeviceMappings(y)),
-    'capacityReservationSelectorTerms': obj.capacityReservationSelectorTerms?.map(y => toJson_Ec2NodeClassSpecCapacityReservationSelectorTerms(y)),
-    'connectionTracking': toJson_Ec2NodeClassSpecConnectionTracking(obj.connectionTracking),
     'context': obj.context,
-    'cpuOptions': toJson_Ec2NodeClassSpecCpuOptions(obj.cpuOptions),
     'detailedMonitoring': obj.detailedMonitoring,
     'instanceProfile': obj.instanceProfile,
     'instanceStorePolicy': obj.instanceStorePolicy,
-    'ipPrefixCount': obj.ipPrefixCount,
     'kubelet': toJson_Ec2NodeClassSpecKubelet(obj.kubelet),
     'metadataOptions': toJson_Ec2NodeClassSpecMetadataOptions(obj.metadataOptions),
-    'networkInterfaces': obj.networkInterfaces?.map(y => toJson_Ec2NodeClassSpecNetworkInterfaces(y)),
-    'placementGroupSelector': toJson_Ec2NodeClassSpecPlacementGroupSelector(obj.placementGroupSelector),
     'role': obj.role,
     'securityGroupSelectorTerms': obj.securityGroupSelectorTerms?.map(y => toJson_Ec2NodeClassSpecSecurityGroupSelectorTerms(y)),
     'subnetSelectorTerms': obj.subnetSelectorTerms?.map(y => toJson_Ec2NodeClassSpecSubnetSelectorTerms(y)),
@@ -334,8 +286,6 @@ export enum Ec2NodeClassSpecAmiFamily {
   WINDOWS2019 = "Windows2019",
   /** Windows2022 */
   WINDOWS2022 = "Windows2022",
-  /** Windows2025 */
-  WINDOWS2025 = "Windows2025",
 }
 
 /**
@@ -348,7 +298,7 @@ export interface Ec2NodeClassSpecAmiSelectorTerms {
   /**
    * Alias specifies which EKS optimized AMI to select.
    * Each alias consists of a family and an AMI version, specified as "family@version".
-   * Valid families include: al2, al2023, bottlerocket, windows2019, windows2022, windows2025.
+   * Valid families include: al2, al2023, bottlerocket, windows2019, and windows2022.
    * The version can either be pinned to a specific AMI release, with that AMIs version format (ex: "al2023@v20240625" or "bottlerocket@v1.10.0").
    * The version can also be set to "latest" for any family. Setting the version to latest will result in drift when a new AMI is released. This is **not** recommended for production environments.
    * Note: The Windows families do **not** support version pinning, and only latest may be used.
@@ -381,14 +331,7 @@ export interface Ec2NodeClassSpecAmiSelectorTerms {
   readonly owner?: string;
 
   /**
-   * SSMParameter is the name (or ARN) of the SSM parameter containing the Image ID.
-   *
-   * @schema Ec2NodeClassSpecAmiSelectorTerms#ssmParameter
-   */
-  readonly ssmParameter?: string;
-
-  /**
-   * Tags is a map of key/value tags used to select amis.
+   * Tags is a map of key/value tags used to select subnets
    * Specifying '*' for a value selects all values for a given tag key.
    *
    * @schema Ec2NodeClassSpecAmiSelectorTerms#tags
@@ -407,7 +350,6 @@ export function toJson_Ec2NodeClassSpecAmiSelectorTerms(obj: Ec2NodeClassSpecAmi
     'id': obj.id,
     'name': obj.name,
     'owner': obj.owner,
-    'ssmParameter': obj.ssmParameter,
     'tags': ((obj.tags) === undefined) ? undefined : (Object.entries(obj.tags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
   };
   // filter undefined values
@@ -452,144 +394,6 @@ export function toJson_Ec2NodeClassSpecBlockDeviceMappings(obj: Ec2NodeClassSpec
     'deviceName': obj.deviceName,
     'ebs': toJson_Ec2NodeClassSpecBlockDeviceMappingsEbs(obj.ebs),
     'rootVolume': obj.rootVolume,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * @schema Ec2NodeClassSpecCapacityReservationSelectorTerms
- */
-export interface Ec2NodeClassSpecCapacityReservationSelectorTerms {
-  /**
-   * ID is the capacity reservation id in EC2
-   *
-   * @schema Ec2NodeClassSpecCapacityReservationSelectorTerms#id
-   */
-  readonly id?: string;
-
-  /**
-   * InstanceMatchCriteria specifies how instances are matched to capacity reservations.
-   *
-   * @schema Ec2NodeClassSpecCapacityReservationSelectorTerms#instanceMatchCriteria
-   */
-  readonly instanceMatchCriteria?: Ec2NodeClassSpecCapacityReservationSelectorTermsInstanceMatchCriteria;
-
-  /**
-   * Owner is the owner id for the ami.
-   *
-   * @schema Ec2NodeClassSpecCapacityReservationSelectorTerms#ownerID
-   */
-  readonly ownerId?: string;
-
-  /**
-   * Tags is a map of key/value tags used to select capacity reservations.
-   * Specifying '*' for a value selects all values for a given tag key.
-   *
-   * @schema Ec2NodeClassSpecCapacityReservationSelectorTerms#tags
-   */
-  readonly tags?: { [key: string]: string };
-}
-
-/**
- * Converts an object of type 'Ec2NodeClassSpecCapacityReservationSelectorTerms' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_Ec2NodeClassSpecCapacityReservationSelectorTerms(obj: Ec2NodeClassSpecCapacityReservationSelectorTerms | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'id': obj.id,
-    'instanceMatchCriteria': obj.instanceMatchCriteria,
-    'ownerID': obj.ownerId,
-    'tags': ((obj.tags) === undefined) ? undefined : (Object.entries(obj.tags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * ConnectionTracking configures idle connection tracking timeouts for
- * ENIs Karpenter provisions in the launch template. EFA-only interfaces
- * are excluded. See ConnectionTracking.
- *
- * @schema Ec2NodeClassSpecConnectionTracking
- */
-export interface Ec2NodeClassSpecConnectionTracking {
-  /**
-   * TCPEstablishedTimeout is the timeout (in seconds) for idle TCP connections
-   * in an established state.
-   * Value must be between 60 and 432,000 (5 days).
-   * If unset, EC2 applies its default which is 350 seconds for Nitro v6
-   * instance types (excluding P6e-GB200) and 432,000 seconds for other
-   * instance types.
-   *
-   * @schema Ec2NodeClassSpecConnectionTracking#tcpEstablishedTimeout
-   */
-  readonly tcpEstablishedTimeout?: number;
-
-  /**
-   * UDPStreamTimeout is the timeout (in seconds) for idle UDP "stream" flows
-   * that have seen more than one request-response transaction.
-   * Value must be between 60 and 180.
-   * If unset, EC2 applies its default of 180 seconds.
-   *
-   * @schema Ec2NodeClassSpecConnectionTracking#udpStreamTimeout
-   */
-  readonly udpStreamTimeout?: number;
-
-  /**
-   * UDPTimeout is the timeout (in seconds) for idle UDP flows that have seen
-   * traffic only in a single direction or a single request-response transaction.
-   * Value must be between 30 and 60.
-   * If unset, EC2 applies its default of 30 seconds.
-   *
-   * @schema Ec2NodeClassSpecConnectionTracking#udpTimeout
-   */
-  readonly udpTimeout?: number;
-}
-
-/**
- * Converts an object of type 'Ec2NodeClassSpecConnectionTracking' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_Ec2NodeClassSpecConnectionTracking(obj: Ec2NodeClassSpecConnectionTracking | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'tcpEstablishedTimeout': obj.tcpEstablishedTimeout,
-    'udpStreamTimeout': obj.udpStreamTimeout,
-    'udpTimeout': obj.udpTimeout,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * CPUOptions defines the CPU options for the instance.
- *
- * @schema Ec2NodeClassSpecCpuOptions
- */
-export interface Ec2NodeClassSpecCpuOptions {
-  /**
-   * NestedVirtualization enables or disables nested virtualization on the instance.
-   * When enabled, Karpenter filters instance types to only those reporting
-   * "nested-virtualization" in ProcessorInfo.SupportedFeatures from DescribeInstanceTypes.
-   *
-   * @schema Ec2NodeClassSpecCpuOptions#nestedVirtualization
-   */
-  readonly nestedVirtualization?: Ec2NodeClassSpecCpuOptionsNestedVirtualization;
-}
-
-/**
- * Converts an object of type 'Ec2NodeClassSpecCpuOptions' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_Ec2NodeClassSpecCpuOptions(obj: Ec2NodeClassSpecCpuOptions | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'nestedVirtualization': obj.nestedVirtualization,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -826,87 +630,6 @@ export function toJson_Ec2NodeClassSpecMetadataOptions(obj: Ec2NodeClassSpecMeta
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * NetworkInterface specifies the configuration for a network interface to be attached
- * to provisioned instances.
- *
- * @schema Ec2NodeClassSpecNetworkInterfaces
- */
-export interface Ec2NodeClassSpecNetworkInterfaces {
-  /**
-   * DeviceIndex is the device index for the network interface attachment.
-   *
-   * @schema Ec2NodeClassSpecNetworkInterfaces#deviceIndex
-   */
-  readonly deviceIndex: number;
-
-  /**
-   * InterfaceType is the type of network interface. Valid values are "interface" and "efa-only".
-   *
-   * @schema Ec2NodeClassSpecNetworkInterfaces#interfaceType
-   */
-  readonly interfaceType: Ec2NodeClassSpecNetworkInterfacesInterfaceType;
-
-  /**
-   * NetworkCardIndex is the index of the network card to attach the interface to.
-   *
-   * @schema Ec2NodeClassSpecNetworkInterfaces#networkCardIndex
-   */
-  readonly networkCardIndex: number;
-}
-
-/**
- * Converts an object of type 'Ec2NodeClassSpecNetworkInterfaces' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_Ec2NodeClassSpecNetworkInterfaces(obj: Ec2NodeClassSpecNetworkInterfaces | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'deviceIndex': obj.deviceIndex,
-    'interfaceType': obj.interfaceType,
-    'networkCardIndex': obj.networkCardIndex,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * PlacementGroupSelector defines the name or the id of the placement to resolve with the nodeclass.
- *
- * @schema Ec2NodeClassSpecPlacementGroupSelector
- */
-export interface Ec2NodeClassSpecPlacementGroupSelector {
-  /**
-   * ID is the placement group id in EC2
-   *
-   * @schema Ec2NodeClassSpecPlacementGroupSelector#id
-   */
-  readonly id?: string;
-
-  /**
-   * Name is the placement group name in EC2
-   *
-   * @schema Ec2NodeClassSpecPlacementGroupSelector#name
-   */
-  readonly name?: string;
-}
-
-/**
- * Converts an object of type 'Ec2NodeClassSpecPlacementGroupSelector' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_Ec2NodeClassSpecPlacementGroupSelector(obj: Ec2NodeClassSpecPlacementGroupSelector | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'id': obj.id,
-    'name': obj.name,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
  * SecurityGroupSelectorTerm defines selection logic for a security group used by Karpenter to launch nodes.
  * If multiple fields are used for selection, the requirements are ANDed.
  *
@@ -929,7 +652,7 @@ export interface Ec2NodeClassSpecSecurityGroupSelectorTerms {
   readonly name?: string;
 
   /**
-   * Tags is a map of key/value tags used to select security groups.
+   * Tags is a map of key/value tags used to select subnets
    * Specifying '*' for a value selects all values for a given tag key.
    *
    * @schema Ec2NodeClassSpecSecurityGroupSelectorTerms#tags
@@ -1039,7 +762,7 @@ export interface Ec2NodeClassSpecBlockDeviceMappingsEbs {
   readonly iops?: number;
 
   /**
-   * Identifier (key ID, key alias, key ARN, or alias ARN) of the customer managed KMS key to use for EBS encryption.
+   * KMSKeyID (ARN) of the symmetric Key Management Service (KMS) CMK used for encryption.
    *
    * @schema Ec2NodeClassSpecBlockDeviceMappingsEbs#kmsKeyID
    */
@@ -1059,17 +782,6 @@ export interface Ec2NodeClassSpecBlockDeviceMappingsEbs {
    * @schema Ec2NodeClassSpecBlockDeviceMappingsEbs#throughput
    */
   readonly throughput?: number;
-
-  /**
-   * VolumeInitializationRate specifies the Amazon EBS Provisioned Rate for Volume Initialization,
-   * in MiB/s, at which to download the snapshot blocks from Amazon S3 to the volume. This is also known as volume
-   * initialization. Specifying a volume initialization rate ensures that the volume is initialized at a
-   * predictable and consistent rate after creation. Only allowed if SnapshotID is set.
-   * Valid Range: Minimum value of 100. Maximum value of 300.
-   *
-   * @schema Ec2NodeClassSpecBlockDeviceMappingsEbs#volumeInitializationRate
-   */
-  readonly volumeInitializationRate?: number;
 
   /**
    * VolumeSize in `Gi`, `G`, `Ti`, or `T`. You must specify either a snapshot ID or
@@ -1111,7 +823,6 @@ export function toJson_Ec2NodeClassSpecBlockDeviceMappingsEbs(obj: Ec2NodeClassS
     'kmsKeyID': obj.kmsKeyId,
     'snapshotID': obj.snapshotId,
     'throughput': obj.throughput,
-    'volumeInitializationRate': obj.volumeInitializationRate,
     'volumeSize': obj.volumeSize,
     'volumeType': obj.volumeType,
   };
@@ -1119,32 +830,6 @@ export function toJson_Ec2NodeClassSpecBlockDeviceMappingsEbs(obj: Ec2NodeClassS
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * InstanceMatchCriteria specifies how instances are matched to capacity reservations.
- *
- * @schema Ec2NodeClassSpecCapacityReservationSelectorTermsInstanceMatchCriteria
- */
-export enum Ec2NodeClassSpecCapacityReservationSelectorTermsInstanceMatchCriteria {
-  /** open */
-  OPEN = "open",
-  /** targeted */
-  TARGETED = "targeted",
-}
-
-/**
- * NestedVirtualization enables or disables nested virtualization on the instance.
- * When enabled, Karpenter filters instance types to only those reporting
- * "nested-virtualization" in ProcessorInfo.SupportedFeatures from DescribeInstanceTypes.
- *
- * @schema Ec2NodeClassSpecCpuOptionsNestedVirtualization
- */
-export enum Ec2NodeClassSpecCpuOptionsNestedVirtualization {
-  /** enabled */
-  ENABLED = "enabled",
-  /** disabled */
-  DISABLED = "disabled",
-}
 
 /**
  * HTTPEndpoint enables or disables the HTTP metadata endpoint on provisioned
@@ -1203,18 +888,6 @@ export enum Ec2NodeClassSpecMetadataOptionsHttpTokens {
 }
 
 /**
- * InterfaceType is the type of network interface. Valid values are "interface" and "efa-only".
- *
- * @schema Ec2NodeClassSpecNetworkInterfacesInterfaceType
- */
-export enum Ec2NodeClassSpecNetworkInterfacesInterfaceType {
-  /** interface */
-  INTERFACE = "interface",
-  /** efa-only */
-  EFA_HYPHEN_ONLY = "efa-only",
-}
-
-/**
  * VolumeType of the block device.
  * For more information, see Amazon EBS volume types (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html)
  * in the Amazon Elastic Compute Cloud User Guide.
@@ -1222,6 +895,754 @@ export enum Ec2NodeClassSpecNetworkInterfacesInterfaceType {
  * @schema Ec2NodeClassSpecBlockDeviceMappingsEbsVolumeType
  */
 export enum Ec2NodeClassSpecBlockDeviceMappingsEbsVolumeType {
+  /** standard */
+  STANDARD = "standard",
+  /** io1 */
+  IO1 = "io1",
+  /** io2 */
+  IO2 = "io2",
+  /** gp2 */
+  GP2 = "gp2",
+  /** sc1 */
+  SC1 = "sc1",
+  /** st1 */
+  ST1 = "st1",
+  /** gp3 */
+  GP3 = "gp3",
+}
+
+
+/**
+ * EC2NodeClass is the Schema for the EC2NodeClass API
+ *
+ * @schema EC2NodeClassV1Beta1
+ */
+export class Ec2NodeClassV1Beta1 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "EC2NodeClassV1Beta1"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'karpenter.k8s.aws/v1beta1',
+    kind: 'EC2NodeClass',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "EC2NodeClassV1Beta1".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: Ec2NodeClassV1Beta1Props = {}): any {
+    return {
+      ...Ec2NodeClassV1Beta1.GVK,
+      ...toJson_Ec2NodeClassV1Beta1Props(props),
+    };
+  }
+
+  /**
+   * Defines a "EC2NodeClassV1Beta1" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: Ec2NodeClassV1Beta1Props = {}) {
+    super(scope, id, {
+      ...Ec2NodeClassV1Beta1.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...Ec2NodeClassV1Beta1.GVK,
+      ...toJson_Ec2NodeClassV1Beta1Props(resolved),
+    };
+  }
+}
+
+/**
+ * EC2NodeClass is the Schema for the EC2NodeClass API
+ *
+ * @schema EC2NodeClassV1Beta1
+ */
+export interface Ec2NodeClassV1Beta1Props {
+  /**
+   * @schema EC2NodeClassV1Beta1#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * EC2NodeClassSpec is the top level specification for the AWS Karpenter Provider.
+   * This will contain configuration necessary to launch instances in AWS.
+   *
+   * @schema EC2NodeClassV1Beta1#spec
+   */
+  readonly spec?: Ec2NodeClassV1Beta1Spec;
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1Props(obj: Ec2NodeClassV1Beta1Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_Ec2NodeClassV1Beta1Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * EC2NodeClassSpec is the top level specification for the AWS Karpenter Provider.
+ * This will contain configuration necessary to launch instances in AWS.
+ *
+ * @schema Ec2NodeClassV1Beta1Spec
+ */
+export interface Ec2NodeClassV1Beta1Spec {
+  /**
+   * AMIFamily is the AMI family that instances use.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#amiFamily
+   */
+  readonly amiFamily: Ec2NodeClassV1Beta1SpecAmiFamily;
+
+  /**
+   * AMISelectorTerms is a list of or ami selector terms. The terms are ORed.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#amiSelectorTerms
+   */
+  readonly amiSelectorTerms?: Ec2NodeClassV1Beta1SpecAmiSelectorTerms[];
+
+  /**
+   * AssociatePublicIPAddress controls if public IP addresses are assigned to instances that are launched with the nodeclass.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#associatePublicIPAddress
+   */
+  readonly associatePublicIpAddress?: boolean;
+
+  /**
+   * BlockDeviceMappings to be applied to provisioned nodes.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#blockDeviceMappings
+   */
+  readonly blockDeviceMappings?: Ec2NodeClassV1Beta1SpecBlockDeviceMappings[];
+
+  /**
+   * Context is a Reserved field in EC2 APIs
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet.html
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#context
+   */
+  readonly context?: string;
+
+  /**
+   * DetailedMonitoring controls if detailed monitoring is enabled for instances that are launched
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#detailedMonitoring
+   */
+  readonly detailedMonitoring?: boolean;
+
+  /**
+   * InstanceProfile is the AWS entity that instances use.
+   * This field is mutually exclusive from role.
+   * The instance profile should already have a role assigned to it that Karpenter
+   * has PassRole permission on for instance launch using this instanceProfile to succeed.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#instanceProfile
+   */
+  readonly instanceProfile?: string;
+
+  /**
+   * InstanceStorePolicy specifies how to handle instance-store disks.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#instanceStorePolicy
+   */
+  readonly instanceStorePolicy?: Ec2NodeClassV1Beta1SpecInstanceStorePolicy;
+
+  /**
+   * MetadataOptions for the generated launch template of provisioned nodes.
+   *
+   * This specifies the exposure of the Instance Metadata Service to
+   * provisioned EC2 nodes. For more information,
+   * see Instance Metadata and User Data
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-metadata.html)
+   * in the Amazon Elastic Compute Cloud User Guide.
+   *
+   * Refer to recommended, security best practices
+   * (https://aws.github.io/aws-eks-best-practices/security/docs/iam/#restrict-access-to-the-instance-profile-assigned-to-the-worker-node)
+   * for limiting exposure of Instance Metadata and User Data to pods.
+   * If omitted, defaults to httpEndpoint enabled, with httpProtocolIPv6
+   * disabled, with httpPutResponseLimit of 1, and with httpTokens
+   * required.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#metadataOptions
+   */
+  readonly metadataOptions?: Ec2NodeClassV1Beta1SpecMetadataOptions;
+
+  /**
+   * Role is the AWS identity that nodes use. This field is immutable.
+   * This field is mutually exclusive from instanceProfile.
+   * Marking this field as immutable avoids concerns around terminating managed instance profiles from running instances.
+   * This field may be made mutable in the future, assuming the correct garbage collection and drift handling is implemented
+   * for the old instance profiles on an update.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#role
+   */
+  readonly role?: string;
+
+  /**
+   * SecurityGroupSelectorTerms is a list of or security group selector terms. The terms are ORed.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#securityGroupSelectorTerms
+   */
+  readonly securityGroupSelectorTerms: Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms[];
+
+  /**
+   * SubnetSelectorTerms is a list of or subnet selector terms. The terms are ORed.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#subnetSelectorTerms
+   */
+  readonly subnetSelectorTerms: Ec2NodeClassV1Beta1SpecSubnetSelectorTerms[];
+
+  /**
+   * Tags to be applied on ec2 resources like instances and launch templates.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#tags
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * UserData to be applied to the provisioned nodes.
+   * It must be in the appropriate format based on the AMIFamily in use. Karpenter will merge certain fields into
+   * this UserData to ensure nodes are being provisioned with the correct configuration.
+   *
+   * @schema Ec2NodeClassV1Beta1Spec#userData
+   */
+  readonly userData?: string;
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1Spec(obj: Ec2NodeClassV1Beta1Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'amiFamily': obj.amiFamily,
+    'amiSelectorTerms': obj.amiSelectorTerms?.map(y => toJson_Ec2NodeClassV1Beta1SpecAmiSelectorTerms(y)),
+    'associatePublicIPAddress': obj.associatePublicIpAddress,
+    'blockDeviceMappings': obj.blockDeviceMappings?.map(y => toJson_Ec2NodeClassV1Beta1SpecBlockDeviceMappings(y)),
+    'context': obj.context,
+    'detailedMonitoring': obj.detailedMonitoring,
+    'instanceProfile': obj.instanceProfile,
+    'instanceStorePolicy': obj.instanceStorePolicy,
+    'metadataOptions': toJson_Ec2NodeClassV1Beta1SpecMetadataOptions(obj.metadataOptions),
+    'role': obj.role,
+    'securityGroupSelectorTerms': obj.securityGroupSelectorTerms?.map(y => toJson_Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms(y)),
+    'subnetSelectorTerms': obj.subnetSelectorTerms?.map(y => toJson_Ec2NodeClassV1Beta1SpecSubnetSelectorTerms(y)),
+    'tags': ((obj.tags) === undefined) ? undefined : (Object.entries(obj.tags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'userData': obj.userData,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * AMIFamily is the AMI family that instances use.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecAmiFamily
+ */
+export enum Ec2NodeClassV1Beta1SpecAmiFamily {
+  /** AL2 */
+  AL2 = "AL2",
+  /** AL2023 */
+  AL2023 = "AL2023",
+  /** Bottlerocket */
+  BOTTLEROCKET = "Bottlerocket",
+  /** Ubuntu */
+  UBUNTU = "Ubuntu",
+  /** Custom */
+  CUSTOM = "Custom",
+  /** Windows2019 */
+  WINDOWS2019 = "Windows2019",
+  /** Windows2022 */
+  WINDOWS2022 = "Windows2022",
+}
+
+/**
+ * AMISelectorTerm defines selection logic for an ami used by Karpenter to launch nodes.
+ * If multiple fields are used for selection, the requirements are ANDed.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecAmiSelectorTerms
+ */
+export interface Ec2NodeClassV1Beta1SpecAmiSelectorTerms {
+  /**
+   * ID is the ami id in EC2
+   *
+   * @schema Ec2NodeClassV1Beta1SpecAmiSelectorTerms#id
+   */
+  readonly id?: string;
+
+  /**
+   * Name is the ami name in EC2.
+   * This value is the name field, which is different from the name tag.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecAmiSelectorTerms#name
+   */
+  readonly name?: string;
+
+  /**
+   * Owner is the owner for the ami.
+   * You can specify a combination of AWS account IDs, "self", "amazon", and "aws-marketplace"
+   *
+   * @schema Ec2NodeClassV1Beta1SpecAmiSelectorTerms#owner
+   */
+  readonly owner?: string;
+
+  /**
+   * Tags is a map of key/value tags used to select subnets
+   * Specifying '*' for a value selects all values for a given tag key.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecAmiSelectorTerms#tags
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1SpecAmiSelectorTerms' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1SpecAmiSelectorTerms(obj: Ec2NodeClassV1Beta1SpecAmiSelectorTerms | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'id': obj.id,
+    'name': obj.name,
+    'owner': obj.owner,
+    'tags': ((obj.tags) === undefined) ? undefined : (Object.entries(obj.tags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappings
+ */
+export interface Ec2NodeClassV1Beta1SpecBlockDeviceMappings {
+  /**
+   * The device name (for example, /dev/sdh or xvdh).
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappings#deviceName
+   */
+  readonly deviceName?: string;
+
+  /**
+   * EBS contains parameters used to automatically set up EBS volumes when an instance is launched.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappings#ebs
+   */
+  readonly ebs?: Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs;
+
+  /**
+   * RootVolume is a flag indicating if this device is mounted as kubelet root dir. You can
+   * configure at most one root volume in BlockDeviceMappings.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappings#rootVolume
+   */
+  readonly rootVolume?: boolean;
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1SpecBlockDeviceMappings' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1SpecBlockDeviceMappings(obj: Ec2NodeClassV1Beta1SpecBlockDeviceMappings | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'deviceName': obj.deviceName,
+    'ebs': toJson_Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs(obj.ebs),
+    'rootVolume': obj.rootVolume,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * InstanceStorePolicy specifies how to handle instance-store disks.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecInstanceStorePolicy
+ */
+export enum Ec2NodeClassV1Beta1SpecInstanceStorePolicy {
+  /** RAID0 */
+  RAID0 = "RAID0",
+}
+
+/**
+ * MetadataOptions for the generated launch template of provisioned nodes.
+ *
+ * This specifies the exposure of the Instance Metadata Service to
+ * provisioned EC2 nodes. For more information,
+ * see Instance Metadata and User Data
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-metadata.html)
+ * in the Amazon Elastic Compute Cloud User Guide.
+ *
+ * Refer to recommended, security best practices
+ * (https://aws.github.io/aws-eks-best-practices/security/docs/iam/#restrict-access-to-the-instance-profile-assigned-to-the-worker-node)
+ * for limiting exposure of Instance Metadata and User Data to pods.
+ * If omitted, defaults to httpEndpoint enabled, with httpProtocolIPv6
+ * disabled, with httpPutResponseLimit of 1, and with httpTokens
+ * required.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecMetadataOptions
+ */
+export interface Ec2NodeClassV1Beta1SpecMetadataOptions {
+  /**
+   * HTTPEndpoint enables or disables the HTTP metadata endpoint on provisioned
+   * nodes. If metadata options is non-nil, but this parameter is not specified,
+   * the default state is "enabled".
+   *
+   * If you specify a value of "disabled", instance metadata will not be accessible
+   * on the node.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecMetadataOptions#httpEndpoint
+   */
+  readonly httpEndpoint?: Ec2NodeClassV1Beta1SpecMetadataOptionsHttpEndpoint;
+
+  /**
+   * HTTPProtocolIPv6 enables or disables the IPv6 endpoint for the instance metadata
+   * service on provisioned nodes. If metadata options is non-nil, but this parameter
+   * is not specified, the default state is "disabled".
+   *
+   * @schema Ec2NodeClassV1Beta1SpecMetadataOptions#httpProtocolIPv6
+   */
+  readonly httpProtocolIPv6?: Ec2NodeClassV1Beta1SpecMetadataOptionsHttpProtocolIPv6;
+
+  /**
+   * HTTPPutResponseHopLimit is the desired HTTP PUT response hop limit for
+   * instance metadata requests. The larger the number, the further instance
+   * metadata requests can travel. Possible values are integers from 1 to 64.
+   * If metadata options is non-nil, but this parameter is not specified, the
+   * default value is 2.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecMetadataOptions#httpPutResponseHopLimit
+   */
+  readonly httpPutResponseHopLimit?: number;
+
+  /**
+   * HTTPTokens determines the state of token usage for instance metadata
+   * requests. If metadata options is non-nil, but this parameter is not
+   * specified, the default state is "required".
+   *
+   * If the state is optional, one can choose to retrieve instance metadata with
+   * or without a signed token header on the request. If one retrieves the IAM
+   * role credentials without a token, the version 1.0 role credentials are
+   * returned. If one retrieves the IAM role credentials using a valid signed
+   * token, the version 2.0 role credentials are returned.
+   *
+   * If the state is "required", one must send a signed token header with any
+   * instance metadata retrieval requests. In this state, retrieving the IAM
+   * role credentials always returns the version 2.0 credentials; the version
+   * 1.0 credentials are not available.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecMetadataOptions#httpTokens
+   */
+  readonly httpTokens?: Ec2NodeClassV1Beta1SpecMetadataOptionsHttpTokens;
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1SpecMetadataOptions' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1SpecMetadataOptions(obj: Ec2NodeClassV1Beta1SpecMetadataOptions | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'httpEndpoint': obj.httpEndpoint,
+    'httpProtocolIPv6': obj.httpProtocolIPv6,
+    'httpPutResponseHopLimit': obj.httpPutResponseHopLimit,
+    'httpTokens': obj.httpTokens,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * SecurityGroupSelectorTerm defines selection logic for a security group used by Karpenter to launch nodes.
+ * If multiple fields are used for selection, the requirements are ANDed.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms
+ */
+export interface Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms {
+  /**
+   * ID is the security group id in EC2
+   *
+   * @schema Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms#id
+   */
+  readonly id?: string;
+
+  /**
+   * Name is the security group name in EC2.
+   * This value is the name field, which is different from the name tag.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms#name
+   */
+  readonly name?: string;
+
+  /**
+   * Tags is a map of key/value tags used to select subnets
+   * Specifying '*' for a value selects all values for a given tag key.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms#tags
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms(obj: Ec2NodeClassV1Beta1SpecSecurityGroupSelectorTerms | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'id': obj.id,
+    'name': obj.name,
+    'tags': ((obj.tags) === undefined) ? undefined : (Object.entries(obj.tags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * SubnetSelectorTerm defines selection logic for a subnet used by Karpenter to launch nodes.
+ * If multiple fields are used for selection, the requirements are ANDed.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecSubnetSelectorTerms
+ */
+export interface Ec2NodeClassV1Beta1SpecSubnetSelectorTerms {
+  /**
+   * ID is the subnet id in EC2
+   *
+   * @schema Ec2NodeClassV1Beta1SpecSubnetSelectorTerms#id
+   */
+  readonly id?: string;
+
+  /**
+   * Tags is a map of key/value tags used to select subnets
+   * Specifying '*' for a value selects all values for a given tag key.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecSubnetSelectorTerms#tags
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1SpecSubnetSelectorTerms' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1SpecSubnetSelectorTerms(obj: Ec2NodeClassV1Beta1SpecSubnetSelectorTerms | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'id': obj.id,
+    'tags': ((obj.tags) === undefined) ? undefined : (Object.entries(obj.tags).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * EBS contains parameters used to automatically set up EBS volumes when an instance is launched.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs
+ */
+export interface Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs {
+  /**
+   * DeleteOnTermination indicates whether the EBS volume is deleted on instance termination.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#deleteOnTermination
+   */
+  readonly deleteOnTermination?: boolean;
+
+  /**
+   * Encrypted indicates whether the EBS volume is encrypted. Encrypted volumes can only
+   * be attached to instances that support Amazon EBS encryption. If you are creating
+   * a volume from a snapshot, you can't specify an encryption value.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#encrypted
+   */
+  readonly encrypted?: boolean;
+
+  /**
+   * IOPS is the number of I/O operations per second (IOPS). For gp3, io1, and io2 volumes,
+   * this represents the number of IOPS that are provisioned for the volume. For
+   * gp2 volumes, this represents the baseline performance of the volume and the
+   * rate at which the volume accumulates I/O credits for bursting.
+   *
+   * The following are the supported values for each volume type:
+   *
+   * * gp3: 3,000-16,000 IOPS
+   *
+   * * io1: 100-64,000 IOPS
+   *
+   * * io2: 100-64,000 IOPS
+   *
+   * For io1 and io2 volumes, we guarantee 64,000 IOPS only for Instances built
+   * on the Nitro System (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html#ec2-nitro-instances).
+   * Other instance families guarantee performance up to 32,000 IOPS.
+   *
+   * This parameter is supported for io1, io2, and gp3 volumes only. This parameter
+   * is not supported for gp2, st1, sc1, or standard volumes.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#iops
+   */
+  readonly iops?: number;
+
+  /**
+   * KMSKeyID (ARN) of the symmetric Key Management Service (KMS) CMK used for encryption.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#kmsKeyID
+   */
+  readonly kmsKeyId?: string;
+
+  /**
+   * SnapshotID is the ID of an EBS snapshot
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#snapshotID
+   */
+  readonly snapshotId?: string;
+
+  /**
+   * Throughput to provision for a gp3 volume, with a maximum of 1,000 MiB/s.
+   * Valid Range: Minimum value of 125. Maximum value of 1000.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#throughput
+   */
+  readonly throughput?: number;
+
+  /**
+   * VolumeSize in `Gi`, `G`, `Ti`, or `T`. You must specify either a snapshot ID or
+   * a volume size. The following are the supported volumes sizes for each volume
+   * type:
+   *
+   * * gp2 and gp3: 1-16,384
+   *
+   * * io1 and io2: 4-16,384
+   *
+   * * st1 and sc1: 125-16,384
+   *
+   * * standard: 1-1,024
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#volumeSize
+   */
+  readonly volumeSize?: string;
+
+  /**
+   * VolumeType of the block device.
+   * For more information, see Amazon EBS volume types (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html)
+   * in the Amazon Elastic Compute Cloud User Guide.
+   *
+   * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs#volumeType
+   */
+  readonly volumeType?: Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbsVolumeType;
+}
+
+/**
+ * Converts an object of type 'Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs(obj: Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbs | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'deleteOnTermination': obj.deleteOnTermination,
+    'encrypted': obj.encrypted,
+    'iops': obj.iops,
+    'kmsKeyID': obj.kmsKeyId,
+    'snapshotID': obj.snapshotId,
+    'throughput': obj.throughput,
+    'volumeSize': obj.volumeSize,
+    'volumeType': obj.volumeType,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * HTTPEndpoint enables or disables the HTTP metadata endpoint on provisioned
+ * nodes. If metadata options is non-nil, but this parameter is not specified,
+ * the default state is "enabled".
+ *
+ * If you specify a value of "disabled", instance metadata will not be accessible
+ * on the node.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecMetadataOptionsHttpEndpoint
+ */
+export enum Ec2NodeClassV1Beta1SpecMetadataOptionsHttpEndpoint {
+  /** enabled */
+  ENABLED = "enabled",
+  /** disabled */
+  DISABLED = "disabled",
+}
+
+/**
+ * HTTPProtocolIPv6 enables or disables the IPv6 endpoint for the instance metadata
+ * service on provisioned nodes. If metadata options is non-nil, but this parameter
+ * is not specified, the default state is "disabled".
+ *
+ * @schema Ec2NodeClassV1Beta1SpecMetadataOptionsHttpProtocolIPv6
+ */
+export enum Ec2NodeClassV1Beta1SpecMetadataOptionsHttpProtocolIPv6 {
+  /** enabled */
+  ENABLED = "enabled",
+  /** disabled */
+  DISABLED = "disabled",
+}
+
+/**
+ * HTTPTokens determines the state of token usage for instance metadata
+ * requests. If metadata options is non-nil, but this parameter is not
+ * specified, the default state is "required".
+ *
+ * If the state is optional, one can choose to retrieve instance metadata with
+ * or without a signed token header on the request. If one retrieves the IAM
+ * role credentials without a token, the version 1.0 role credentials are
+ * returned. If one retrieves the IAM role credentials using a valid signed
+ * token, the version 2.0 role credentials are returned.
+ *
+ * If the state is "required", one must send a signed token header with any
+ * instance metadata retrieval requests. In this state, retrieving the IAM
+ * role credentials always returns the version 2.0 credentials; the version
+ * 1.0 credentials are not available.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecMetadataOptionsHttpTokens
+ */
+export enum Ec2NodeClassV1Beta1SpecMetadataOptionsHttpTokens {
+  /** required */
+  REQUIRED = "required",
+  /** optional */
+  OPTIONAL = "optional",
+}
+
+/**
+ * VolumeType of the block device.
+ * For more information, see Amazon EBS volume types (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html)
+ * in the Amazon Elastic Compute Cloud User Guide.
+ *
+ * @schema Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbsVolumeType
+ */
+export enum Ec2NodeClassV1Beta1SpecBlockDeviceMappingsEbsVolumeType {
   /** standard */
   STANDARD = "standard",
   /** io1 */

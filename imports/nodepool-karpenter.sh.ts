@@ -112,26 +112,10 @@ export interface NodePoolSpec {
 
   /**
    * Limits define a set of bounds for provisioning capacity.
-   * Limits other than limits.nodes is not supported when replicas is set.
    *
    * @schema NodePoolSpec#limits
    */
   readonly limits?: { [key: string]: NodePoolSpecLimits };
-
-  /**
-   * Replicas is the desired number of nodes for the NodePool. When specified, the NodePool will
-   * maintain this fixed number of replicas rather than scaling based on pod demand.
-   * When replicas is set:
-   * - The following fields are ignored:
-   * * disruption.consolidationPolicy
-   * * disruption.consolidateAfter
-   * - Only limits.nodes is supported; other resource limits (e.g., CPU, memory) must not be specified.
-   * - Weight is not supported.
-   * Note: This field is alpha.
-   *
-   * @schema NodePoolSpec#replicas
-   */
-  readonly replicas?: number;
 
   /**
    * Template contains the template of possibilities for the provisioning logic to launch a NodeClaim with.
@@ -146,7 +130,6 @@ export interface NodePoolSpec {
    * numerical weight indicates that this nodepool will be ordered
    * ahead of other nodepools with lower weights. A nodepool with no weight
    * will be treated as if it is a nodepool with a weight of 0.
-   * Weight is not supported when replicas is set.
    *
    * @schema NodePoolSpec#weight
    */
@@ -162,7 +145,6 @@ export function toJson_NodePoolSpec(obj: NodePoolSpec | undefined): Record<strin
   const result = {
     'disruption': toJson_NodePoolSpecDisruption(obj.disruption),
     'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
-    'replicas': obj.replicas,
     'template': toJson_NodePoolSpecTemplate(obj.template),
     'weight': obj.weight,
   };
@@ -191,7 +173,6 @@ export interface NodePoolSpecDisruption {
    * ConsolidateAfter is the duration the controller will wait
    * before attempting to terminate nodes that are underutilized.
    * Refer to ConsolidationPolicy for how underutilization is considered.
-   * When replicas is set, ConsolidateAfter is simply ignored
    *
    * @schema NodePoolSpecDisruption#consolidateAfter
    */
@@ -199,9 +180,7 @@ export interface NodePoolSpecDisruption {
 
   /**
    * ConsolidationPolicy describes which nodes Karpenter can disrupt through its consolidation
-   * algorithm. This policy defaults to "WhenEmptyOrUnderutilized" if not specified.
-   * Valid values: "WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced".
-   * When replicas is set, ConsolidationPolicy is simply ignored.
+   * algorithm. This policy defaults to "WhenEmptyOrUnderutilized" if not specified
    *
    * @schema NodePoolSpecDisruption#consolidationPolicy
    */
@@ -308,7 +287,7 @@ export interface NodePoolSpecDisruptionBudgets {
   readonly nodes: string;
 
   /**
-   * reasons is a list of disruption methods that this budget applies to. If Reasons is not set, this budget applies to all methods.
+   * Reasons is a list of disruption methods that this budget applies to. If Reasons is not set, this budget applies to all methods.
    * Otherwise, this will apply to each reason defined.
    * allowed reasons are Underutilized, Empty, and Drifted.
    *
@@ -346,9 +325,7 @@ export function toJson_NodePoolSpecDisruptionBudgets(obj: NodePoolSpecDisruption
 
 /**
  * ConsolidationPolicy describes which nodes Karpenter can disrupt through its consolidation
- * algorithm. This policy defaults to "WhenEmptyOrUnderutilized" if not specified.
- * Valid values: "WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced".
- * When replicas is set, ConsolidationPolicy is simply ignored.
+ * algorithm. This policy defaults to "WhenEmptyOrUnderutilized" if not specified
  *
  * @schema NodePoolSpecDisruptionConsolidationPolicy
  */
@@ -357,8 +334,6 @@ export enum NodePoolSpecDisruptionConsolidationPolicy {
   WHEN_EMPTY = "WhenEmpty",
   /** WhenEmptyOrUnderutilized */
   WHEN_EMPTY_OR_UNDERUTILIZED = "WhenEmptyOrUnderutilized",
-  /** Balanced */
-  BALANCED = "Balanced",
 }
 
 /**
@@ -366,7 +341,7 @@ export enum NodePoolSpecDisruptionConsolidationPolicy {
  */
 export interface NodePoolSpecTemplateMetadata {
   /**
-   * annotations is an unstructured key value map stored with a resource that may be
+   * Annotations is an unstructured key value map stored with a resource that may be
    * set by external tools to store and retrieve arbitrary metadata. They are not
    * queryable and should be preserved when modifying objects.
    * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations
@@ -376,7 +351,7 @@ export interface NodePoolSpecTemplateMetadata {
   readonly annotations?: { [key: string]: string };
 
   /**
-   * labels is a map of string keys and values that can be used to organize and categorize
+   * Map of string keys and values that can be used to organize and categorize
    * (scope and select) objects. May match selectors of replication controllers
    * and services.
    * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels
@@ -434,7 +409,7 @@ export interface NodePoolSpecTemplateSpec {
   readonly requirements: NodePoolSpecTemplateSpecRequirements[];
 
   /**
-   * startupTaints are taints that are applied to nodes upon startup which are expected to be removed automatically
+   * StartupTaints are taints that are applied to nodes upon startup which are expected to be removed automatically
    * within a short period of time, typically by a DaemonSet that tolerates the taint. These are commonly used by
    * daemonsets to allow initialization and enforce startup ordering.  StartupTaints are ignored for provisioning
    * purposes in that pods are not required to tolerate a StartupTaint in order to have nodes provisioned for them.
@@ -444,7 +419,7 @@ export interface NodePoolSpecTemplateSpec {
   readonly startupTaints?: NodePoolSpecTemplateSpecStartupTaints[];
 
   /**
-   * taints will be applied to the NodeClaim's node.
+   * Taints will be applied to the NodeClaim's node.
    *
    * @schema NodePoolSpecTemplateSpec#taints
    */
@@ -548,7 +523,7 @@ export function toJson_NodePoolSpecTemplateSpecNodeClassRef(obj: NodePoolSpecTem
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * A node selector requirement is a selector that contains values, a key, an operator that relates the key and values
+ * A node selector requirement with min values is a selector that contains values, a key, an operator that relates the key and values
  * and minValues that represent the requirement to have at least that many values.
  *
  * @schema NodePoolSpecTemplateSpecRequirements
@@ -571,7 +546,7 @@ export interface NodePoolSpecTemplateSpecRequirements {
 
   /**
    * Represents a key's relationship to a set of values.
-   * Valid operators are In, NotIn, Exists, DoesNotExist. Gt, Lt, Gte, and Lte.
+   * Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
    *
    * @schema NodePoolSpecTemplateSpecRequirements#operator
    */
@@ -580,7 +555,7 @@ export interface NodePoolSpecTemplateSpecRequirements {
   /**
    * An array of string values. If the operator is In or NotIn,
    * the values array must be non-empty. If the operator is Exists or DoesNotExist,
-   * the values array must be empty. If the operator is Gt, Lt, Gte, or Lte, the values
+   * the values array must be empty. If the operator is Gt or Lt, the values
    * array must have a single element, which will be interpreted as an integer.
    * This array is replaced during a strategic merge patch.
    *
@@ -631,6 +606,7 @@ export interface NodePoolSpecTemplateSpecStartupTaints {
 
   /**
    * TimeAdded represents the time at which the taint was added.
+   * It is only written for NoExecute taints.
    *
    * @schema NodePoolSpecTemplateSpecStartupTaints#timeAdded
    */
@@ -686,6 +662,7 @@ export interface NodePoolSpecTemplateSpecTaints {
 
   /**
    * TimeAdded represents the time at which the taint was added.
+   * It is only written for NoExecute taints.
    *
    * @schema NodePoolSpecTemplateSpecTaints#timeAdded
    */
@@ -718,15 +695,11 @@ export function toJson_NodePoolSpecTemplateSpecTaints(obj: NodePoolSpecTemplateS
 
 /**
  * Represents a key's relationship to a set of values.
- * Valid operators are In, NotIn, Exists, DoesNotExist. Gt, Lt, Gte, and Lte.
+ * Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
  *
  * @schema NodePoolSpecTemplateSpecRequirementsOperator
  */
 export enum NodePoolSpecTemplateSpecRequirementsOperator {
-  /** Gte */
-  GTE = "Gte",
-  /** Lte */
-  LTE = "Lte",
   /** In */
   IN = "In",
   /** NotIn */
@@ -765,6 +738,892 @@ export enum NodePoolSpecTemplateSpecStartupTaintsEffect {
  * @schema NodePoolSpecTemplateSpecTaintsEffect
  */
 export enum NodePoolSpecTemplateSpecTaintsEffect {
+  /** NoSchedule */
+  NO_SCHEDULE = "NoSchedule",
+  /** PreferNoSchedule */
+  PREFER_NO_SCHEDULE = "PreferNoSchedule",
+  /** NoExecute */
+  NO_EXECUTE = "NoExecute",
+}
+
+
+/**
+ * NodePool is the Schema for the NodePools API
+ *
+ * @schema NodePoolV1Beta1
+ */
+export class NodePoolV1Beta1 extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "NodePoolV1Beta1"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'karpenter.sh/v1beta1',
+    kind: 'NodePool',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "NodePoolV1Beta1".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: NodePoolV1Beta1Props): any {
+    return {
+      ...NodePoolV1Beta1.GVK,
+      ...toJson_NodePoolV1Beta1Props(props),
+    };
+  }
+
+  /**
+   * Defines a "NodePoolV1Beta1" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: NodePoolV1Beta1Props) {
+    super(scope, id, {
+      ...NodePoolV1Beta1.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...NodePoolV1Beta1.GVK,
+      ...toJson_NodePoolV1Beta1Props(resolved),
+    };
+  }
+}
+
+/**
+ * NodePool is the Schema for the NodePools API
+ *
+ * @schema NodePoolV1Beta1
+ */
+export interface NodePoolV1Beta1Props {
+  /**
+   * @schema NodePoolV1Beta1#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * NodePoolSpec is the top level nodepool specification. Nodepools
+   * launch nodes in response to pods that are unschedulable. A single nodepool
+   * is capable of managing a diverse set of nodes. Node properties are determined
+   * from a combination of nodepool and pod scheduling constraints.
+   *
+   * @schema NodePoolV1Beta1#spec
+   */
+  readonly spec: NodePoolV1Beta1Spec;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1Props' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1Props(obj: NodePoolV1Beta1Props | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_NodePoolV1Beta1Spec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * NodePoolSpec is the top level nodepool specification. Nodepools
+ * launch nodes in response to pods that are unschedulable. A single nodepool
+ * is capable of managing a diverse set of nodes. Node properties are determined
+ * from a combination of nodepool and pod scheduling constraints.
+ *
+ * @schema NodePoolV1Beta1Spec
+ */
+export interface NodePoolV1Beta1Spec {
+  /**
+   * Disruption contains the parameters that relate to Karpenter's disruption logic
+   *
+   * @schema NodePoolV1Beta1Spec#disruption
+   */
+  readonly disruption?: NodePoolV1Beta1SpecDisruption;
+
+  /**
+   * Limits define a set of bounds for provisioning capacity.
+   *
+   * @schema NodePoolV1Beta1Spec#limits
+   */
+  readonly limits?: { [key: string]: NodePoolV1Beta1SpecLimits };
+
+  /**
+   * Template contains the template of possibilities for the provisioning logic to launch a NodeClaim with.
+   * NodeClaims launched from this NodePool will often be further constrained than the template specifies.
+   *
+   * @schema NodePoolV1Beta1Spec#template
+   */
+  readonly template: NodePoolV1Beta1SpecTemplate;
+
+  /**
+   * Weight is the priority given to the nodepool during scheduling. A higher
+   * numerical weight indicates that this nodepool will be ordered
+   * ahead of other nodepools with lower weights. A nodepool with no weight
+   * will be treated as if it is a nodepool with a weight of 0.
+   *
+   * @schema NodePoolV1Beta1Spec#weight
+   */
+  readonly weight?: number;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1Spec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1Spec(obj: NodePoolV1Beta1Spec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'disruption': toJson_NodePoolV1Beta1SpecDisruption(obj.disruption),
+    'limits': ((obj.limits) === undefined) ? undefined : (Object.entries(obj.limits).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
+    'template': toJson_NodePoolV1Beta1SpecTemplate(obj.template),
+    'weight': obj.weight,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Disruption contains the parameters that relate to Karpenter's disruption logic
+ *
+ * @schema NodePoolV1Beta1SpecDisruption
+ */
+export interface NodePoolV1Beta1SpecDisruption {
+  /**
+   * Budgets is a list of Budgets.
+   * If there are multiple active budgets, Karpenter uses
+   * the most restrictive value. If left undefined,
+   * this will default to one budget with a value to 10%.
+   *
+   * @schema NodePoolV1Beta1SpecDisruption#budgets
+   */
+  readonly budgets?: NodePoolV1Beta1SpecDisruptionBudgets[];
+
+  /**
+   * ConsolidateAfter is the duration the controller will wait
+   * before attempting to terminate nodes that are underutilized.
+   * Refer to ConsolidationPolicy for how underutilization is considered.
+   *
+   * @schema NodePoolV1Beta1SpecDisruption#consolidateAfter
+   */
+  readonly consolidateAfter?: string;
+
+  /**
+   * ConsolidationPolicy describes which nodes Karpenter can disrupt through its consolidation
+   * algorithm. This policy defaults to "WhenUnderutilized" if not specified
+   *
+   * @schema NodePoolV1Beta1SpecDisruption#consolidationPolicy
+   */
+  readonly consolidationPolicy?: NodePoolV1Beta1SpecDisruptionConsolidationPolicy;
+
+  /**
+   * ExpireAfter is the duration the controller will wait
+   * before terminating a node, measured from when the node is created. This
+   * is useful to implement features like eventually consistent node upgrade,
+   * memory leak protection, and disruption testing.
+   *
+   * @schema NodePoolV1Beta1SpecDisruption#expireAfter
+   */
+  readonly expireAfter?: string;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecDisruption' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecDisruption(obj: NodePoolV1Beta1SpecDisruption | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'budgets': obj.budgets?.map(y => toJson_NodePoolV1Beta1SpecDisruptionBudgets(y)),
+    'consolidateAfter': obj.consolidateAfter,
+    'consolidationPolicy': obj.consolidationPolicy,
+    'expireAfter': obj.expireAfter,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema NodePoolV1Beta1SpecLimits
+ */
+export class NodePoolV1Beta1SpecLimits {
+  public static fromNumber(value: number): NodePoolV1Beta1SpecLimits {
+    return new NodePoolV1Beta1SpecLimits(value);
+  }
+  public static fromString(value: string): NodePoolV1Beta1SpecLimits {
+    return new NodePoolV1Beta1SpecLimits(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * Template contains the template of possibilities for the provisioning logic to launch a NodeClaim with.
+ * NodeClaims launched from this NodePool will often be further constrained than the template specifies.
+ *
+ * @schema NodePoolV1Beta1SpecTemplate
+ */
+export interface NodePoolV1Beta1SpecTemplate {
+  /**
+   * @schema NodePoolV1Beta1SpecTemplate#metadata
+   */
+  readonly metadata?: NodePoolV1Beta1SpecTemplateMetadata;
+
+  /**
+   * NodeClaimSpec describes the desired state of the NodeClaim
+   *
+   * @schema NodePoolV1Beta1SpecTemplate#spec
+   */
+  readonly spec: NodePoolV1Beta1SpecTemplateSpec;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplate(obj: NodePoolV1Beta1SpecTemplate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': toJson_NodePoolV1Beta1SpecTemplateMetadata(obj.metadata),
+    'spec': toJson_NodePoolV1Beta1SpecTemplateSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Budget defines when Karpenter will restrict the
+ * number of Node Claims that can be terminating simultaneously.
+ *
+ * @schema NodePoolV1Beta1SpecDisruptionBudgets
+ */
+export interface NodePoolV1Beta1SpecDisruptionBudgets {
+  /**
+   * Duration determines how long a Budget is active since each Schedule hit.
+   * Only minutes and hours are accepted, as cron does not work in seconds.
+   * If omitted, the budget is always active.
+   * This is required if Schedule is set.
+   * This regex has an optional 0s at the end since the duration.String() always adds
+   * a 0s at the end.
+   *
+   * @schema NodePoolV1Beta1SpecDisruptionBudgets#duration
+   */
+  readonly duration?: string;
+
+  /**
+   * Nodes dictates the maximum number of NodeClaims owned by this NodePool
+   * that can be terminating at once. This is calculated by counting nodes that
+   * have a deletion timestamp set, or are actively being deleted by Karpenter.
+   * This field is required when specifying a budget.
+   * This cannot be of type intstr.IntOrString since kubebuilder doesn't support pattern
+   * checking for int nodes for IntOrString nodes.
+   * Ref: https://github.com/kubernetes-sigs/controller-tools/blob/55efe4be40394a288216dab63156b0a64fb82929/pkg/crd/markers/validation.go#L379-L388
+   *
+   * @schema NodePoolV1Beta1SpecDisruptionBudgets#nodes
+   */
+  readonly nodes: string;
+
+  /**
+   * Schedule specifies when a budget begins being active, following
+   * the upstream cronjob syntax. If omitted, the budget is always active.
+   * Timezones are not supported.
+   * This field is required if Duration is set.
+   *
+   * @schema NodePoolV1Beta1SpecDisruptionBudgets#schedule
+   */
+  readonly schedule?: string;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecDisruptionBudgets' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecDisruptionBudgets(obj: NodePoolV1Beta1SpecDisruptionBudgets | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'nodes': obj.nodes,
+    'schedule': obj.schedule,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * ConsolidationPolicy describes which nodes Karpenter can disrupt through its consolidation
+ * algorithm. This policy defaults to "WhenUnderutilized" if not specified
+ *
+ * @schema NodePoolV1Beta1SpecDisruptionConsolidationPolicy
+ */
+export enum NodePoolV1Beta1SpecDisruptionConsolidationPolicy {
+  /** WhenEmpty */
+  WHEN_EMPTY = "WhenEmpty",
+  /** WhenUnderutilized */
+  WHEN_UNDERUTILIZED = "WhenUnderutilized",
+}
+
+/**
+ * @schema NodePoolV1Beta1SpecTemplateMetadata
+ */
+export interface NodePoolV1Beta1SpecTemplateMetadata {
+  /**
+   * Annotations is an unstructured key value map stored with a resource that may be
+   * set by external tools to store and retrieve arbitrary metadata. They are not
+   * queryable and should be preserved when modifying objects.
+   * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations
+   *
+   * @schema NodePoolV1Beta1SpecTemplateMetadata#annotations
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * Map of string keys and values that can be used to organize and categorize
+   * (scope and select) objects. May match selectors of replication controllers
+   * and services.
+   * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels
+   *
+   * @schema NodePoolV1Beta1SpecTemplateMetadata#labels
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateMetadata' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateMetadata(obj: NodePoolV1Beta1SpecTemplateMetadata | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * NodeClaimSpec describes the desired state of the NodeClaim
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpec
+ */
+export interface NodePoolV1Beta1SpecTemplateSpec {
+  /**
+   * Kubelet defines args to be used when configuring kubelet on provisioned nodes.
+   * They are a subset of the upstream types, recognizing not all options may be supported.
+   * Wherever possible, the types and names should reflect the upstream kubelet types.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpec#kubelet
+   */
+  readonly kubelet?: NodePoolV1Beta1SpecTemplateSpecKubelet;
+
+  /**
+   * NodeClassRef is a reference to an object that defines provider specific configuration
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpec#nodeClassRef
+   */
+  readonly nodeClassRef: NodePoolV1Beta1SpecTemplateSpecNodeClassRef;
+
+  /**
+   * Requirements are layered with GetLabels and applied to every node.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpec#requirements
+   */
+  readonly requirements: NodePoolV1Beta1SpecTemplateSpecRequirements[];
+
+  /**
+   * Resources models the resource requirements for the NodeClaim to launch
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpec#resources
+   */
+  readonly resources?: NodePoolV1Beta1SpecTemplateSpecResources;
+
+  /**
+   * StartupTaints are taints that are applied to nodes upon startup which are expected to be removed automatically
+   * within a short period of time, typically by a DaemonSet that tolerates the taint. These are commonly used by
+   * daemonsets to allow initialization and enforce startup ordering.  StartupTaints are ignored for provisioning
+   * purposes in that pods are not required to tolerate a StartupTaint in order to have nodes provisioned for them.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpec#startupTaints
+   */
+  readonly startupTaints?: NodePoolV1Beta1SpecTemplateSpecStartupTaints[];
+
+  /**
+   * Taints will be applied to the NodeClaim's node.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpec#taints
+   */
+  readonly taints?: NodePoolV1Beta1SpecTemplateSpecTaints[];
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpec(obj: NodePoolV1Beta1SpecTemplateSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'kubelet': toJson_NodePoolV1Beta1SpecTemplateSpecKubelet(obj.kubelet),
+    'nodeClassRef': toJson_NodePoolV1Beta1SpecTemplateSpecNodeClassRef(obj.nodeClassRef),
+    'requirements': obj.requirements?.map(y => toJson_NodePoolV1Beta1SpecTemplateSpecRequirements(y)),
+    'resources': toJson_NodePoolV1Beta1SpecTemplateSpecResources(obj.resources),
+    'startupTaints': obj.startupTaints?.map(y => toJson_NodePoolV1Beta1SpecTemplateSpecStartupTaints(y)),
+    'taints': obj.taints?.map(y => toJson_NodePoolV1Beta1SpecTemplateSpecTaints(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Kubelet defines args to be used when configuring kubelet on provisioned nodes.
+ * They are a subset of the upstream types, recognizing not all options may be supported.
+ * Wherever possible, the types and names should reflect the upstream kubelet types.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecKubelet
+ */
+export interface NodePoolV1Beta1SpecTemplateSpecKubelet {
+  /**
+   * clusterDNS is a list of IP addresses for the cluster DNS server.
+   * Note that not all providers may use all addresses.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#clusterDNS
+   */
+  readonly clusterDns?: string[];
+
+  /**
+   * CPUCFSQuota enables CPU CFS quota enforcement for containers that specify CPU limits.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#cpuCFSQuota
+   */
+  readonly cpuCfsQuota?: boolean;
+
+  /**
+   * EvictionHard is the map of signal names to quantities that define hard eviction thresholds
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#evictionHard
+   */
+  readonly evictionHard?: { [key: string]: string };
+
+  /**
+   * EvictionMaxPodGracePeriod is the maximum allowed grace period (in seconds) to use when terminating pods in
+   * response to soft eviction thresholds being met.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#evictionMaxPodGracePeriod
+   */
+  readonly evictionMaxPodGracePeriod?: number;
+
+  /**
+   * EvictionSoft is the map of signal names to quantities that define soft eviction thresholds
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#evictionSoft
+   */
+  readonly evictionSoft?: { [key: string]: string };
+
+  /**
+   * EvictionSoftGracePeriod is the map of signal names to quantities that define grace periods for each eviction signal
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#evictionSoftGracePeriod
+   */
+  readonly evictionSoftGracePeriod?: { [key: string]: string };
+
+  /**
+   * ImageGCHighThresholdPercent is the percent of disk usage after which image
+   * garbage collection is always run. The percent is calculated by dividing this
+   * field value by 100, so this field must be between 0 and 100, inclusive.
+   * When specified, the value must be greater than ImageGCLowThresholdPercent.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#imageGCHighThresholdPercent
+   */
+  readonly imageGcHighThresholdPercent?: number;
+
+  /**
+   * ImageGCLowThresholdPercent is the percent of disk usage before which image
+   * garbage collection is never run. Lowest disk usage to garbage collect to.
+   * The percent is calculated by dividing this field value by 100,
+   * so the field value must be between 0 and 100, inclusive.
+   * When specified, the value must be less than imageGCHighThresholdPercent
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#imageGCLowThresholdPercent
+   */
+  readonly imageGcLowThresholdPercent?: number;
+
+  /**
+   * KubeReserved contains resources reserved for Kubernetes system components.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#kubeReserved
+   */
+  readonly kubeReserved?: { [key: string]: string };
+
+  /**
+   * MaxPods is an override for the maximum number of pods that can run on
+   * a worker node instance.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#maxPods
+   */
+  readonly maxPods?: number;
+
+  /**
+   * PodsPerCore is an override for the number of pods that can run on a worker node
+   * instance based on the number of cpu cores. This value cannot exceed MaxPods, so, if
+   * MaxPods is a lower value, that value will be used.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#podsPerCore
+   */
+  readonly podsPerCore?: number;
+
+  /**
+   * SystemReserved contains resources reserved for OS system daemons and kernel memory.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecKubelet#systemReserved
+   */
+  readonly systemReserved?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpecKubelet' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpecKubelet(obj: NodePoolV1Beta1SpecTemplateSpecKubelet | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'clusterDNS': obj.clusterDns?.map(y => y),
+    'cpuCFSQuota': obj.cpuCfsQuota,
+    'evictionHard': ((obj.evictionHard) === undefined) ? undefined : (Object.entries(obj.evictionHard).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'evictionMaxPodGracePeriod': obj.evictionMaxPodGracePeriod,
+    'evictionSoft': ((obj.evictionSoft) === undefined) ? undefined : (Object.entries(obj.evictionSoft).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'evictionSoftGracePeriod': ((obj.evictionSoftGracePeriod) === undefined) ? undefined : (Object.entries(obj.evictionSoftGracePeriod).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'imageGCHighThresholdPercent': obj.imageGcHighThresholdPercent,
+    'imageGCLowThresholdPercent': obj.imageGcLowThresholdPercent,
+    'kubeReserved': ((obj.kubeReserved) === undefined) ? undefined : (Object.entries(obj.kubeReserved).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'maxPods': obj.maxPods,
+    'podsPerCore': obj.podsPerCore,
+    'systemReserved': ((obj.systemReserved) === undefined) ? undefined : (Object.entries(obj.systemReserved).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * NodeClassRef is a reference to an object that defines provider specific configuration
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecNodeClassRef
+ */
+export interface NodePoolV1Beta1SpecTemplateSpecNodeClassRef {
+  /**
+   * API version of the referent
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecNodeClassRef#apiVersion
+   */
+  readonly apiVersion?: string;
+
+  /**
+   * Kind of the referent; More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecNodeClassRef#kind
+   */
+  readonly kind?: string;
+
+  /**
+   * Name of the referent; More info: http://kubernetes.io/docs/user-guide/identifiers#names
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecNodeClassRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpecNodeClassRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpecNodeClassRef(obj: NodePoolV1Beta1SpecTemplateSpecNodeClassRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersion': obj.apiVersion,
+    'kind': obj.kind,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A node selector requirement with min values is a selector that contains values, a key, an operator that relates the key and values
+ * and minValues that represent the requirement to have at least that many values.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecRequirements
+ */
+export interface NodePoolV1Beta1SpecTemplateSpecRequirements {
+  /**
+   * The label key that the selector applies to.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecRequirements#key
+   */
+  readonly key: string;
+
+  /**
+   * This field is ALPHA and can be dropped or replaced at any time
+   * MinValues is the minimum number of unique values required to define the flexibility of the specific requirement.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecRequirements#minValues
+   */
+  readonly minValues?: number;
+
+  /**
+   * Represents a key's relationship to a set of values.
+   * Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecRequirements#operator
+   */
+  readonly operator: NodePoolV1Beta1SpecTemplateSpecRequirementsOperator;
+
+  /**
+   * An array of string values. If the operator is In or NotIn,
+   * the values array must be non-empty. If the operator is Exists or DoesNotExist,
+   * the values array must be empty. If the operator is Gt or Lt, the values
+   * array must have a single element, which will be interpreted as an integer.
+   * This array is replaced during a strategic merge patch.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecRequirements#values
+   */
+  readonly values?: string[];
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpecRequirements' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpecRequirements(obj: NodePoolV1Beta1SpecTemplateSpecRequirements | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'minValues': obj.minValues,
+    'operator': obj.operator,
+    'values': obj.values?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Resources models the resource requirements for the NodeClaim to launch
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecResources
+ */
+export interface NodePoolV1Beta1SpecTemplateSpecResources {
+  /**
+   * Requests describes the minimum required resources for the NodeClaim to launch
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecResources#requests
+   */
+  readonly requests?: { [key: string]: NodePoolV1Beta1SpecTemplateSpecResourcesRequests };
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpecResources' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpecResources(obj: NodePoolV1Beta1SpecTemplateSpecResources | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'requests': ((obj.requests) === undefined) ? undefined : (Object.entries(obj.requests).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1]?.value }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The node this Taint is attached to has the "effect" on
+ * any pod that does not tolerate the Taint.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecStartupTaints
+ */
+export interface NodePoolV1Beta1SpecTemplateSpecStartupTaints {
+  /**
+   * Required. The effect of the taint on pods
+   * that do not tolerate the taint.
+   * Valid effects are NoSchedule, PreferNoSchedule and NoExecute.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecStartupTaints#effect
+   */
+  readonly effect: NodePoolV1Beta1SpecTemplateSpecStartupTaintsEffect;
+
+  /**
+   * Required. The taint key to be applied to a node.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecStartupTaints#key
+   */
+  readonly key: string;
+
+  /**
+   * TimeAdded represents the time at which the taint was added.
+   * It is only written for NoExecute taints.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecStartupTaints#timeAdded
+   */
+  readonly timeAdded?: Date;
+
+  /**
+   * The taint value corresponding to the taint key.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecStartupTaints#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpecStartupTaints' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpecStartupTaints(obj: NodePoolV1Beta1SpecTemplateSpecStartupTaints | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'effect': obj.effect,
+    'key': obj.key,
+    'timeAdded': obj.timeAdded?.toISOString(),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The node this Taint is attached to has the "effect" on
+ * any pod that does not tolerate the Taint.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecTaints
+ */
+export interface NodePoolV1Beta1SpecTemplateSpecTaints {
+  /**
+   * Required. The effect of the taint on pods
+   * that do not tolerate the taint.
+   * Valid effects are NoSchedule, PreferNoSchedule and NoExecute.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecTaints#effect
+   */
+  readonly effect: NodePoolV1Beta1SpecTemplateSpecTaintsEffect;
+
+  /**
+   * Required. The taint key to be applied to a node.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecTaints#key
+   */
+  readonly key: string;
+
+  /**
+   * TimeAdded represents the time at which the taint was added.
+   * It is only written for NoExecute taints.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecTaints#timeAdded
+   */
+  readonly timeAdded?: Date;
+
+  /**
+   * The taint value corresponding to the taint key.
+   *
+   * @schema NodePoolV1Beta1SpecTemplateSpecTaints#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'NodePoolV1Beta1SpecTemplateSpecTaints' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_NodePoolV1Beta1SpecTemplateSpecTaints(obj: NodePoolV1Beta1SpecTemplateSpecTaints | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'effect': obj.effect,
+    'key': obj.key,
+    'timeAdded': obj.timeAdded?.toISOString(),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Represents a key's relationship to a set of values.
+ * Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecRequirementsOperator
+ */
+export enum NodePoolV1Beta1SpecTemplateSpecRequirementsOperator {
+  /** In */
+  IN = "In",
+  /** NotIn */
+  NOT_IN = "NotIn",
+  /** Exists */
+  EXISTS = "Exists",
+  /** DoesNotExist */
+  DOES_NOT_EXIST = "DoesNotExist",
+  /** Gt */
+  GT = "Gt",
+  /** Lt */
+  LT = "Lt",
+}
+
+/**
+ * @schema NodePoolV1Beta1SpecTemplateSpecResourcesRequests
+ */
+export class NodePoolV1Beta1SpecTemplateSpecResourcesRequests {
+  public static fromNumber(value: number): NodePoolV1Beta1SpecTemplateSpecResourcesRequests {
+    return new NodePoolV1Beta1SpecTemplateSpecResourcesRequests(value);
+  }
+  public static fromString(value: string): NodePoolV1Beta1SpecTemplateSpecResourcesRequests {
+    return new NodePoolV1Beta1SpecTemplateSpecResourcesRequests(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * Required. The effect of the taint on pods
+ * that do not tolerate the taint.
+ * Valid effects are NoSchedule, PreferNoSchedule and NoExecute.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecStartupTaintsEffect
+ */
+export enum NodePoolV1Beta1SpecTemplateSpecStartupTaintsEffect {
+  /** NoSchedule */
+  NO_SCHEDULE = "NoSchedule",
+  /** PreferNoSchedule */
+  PREFER_NO_SCHEDULE = "PreferNoSchedule",
+  /** NoExecute */
+  NO_EXECUTE = "NoExecute",
+}
+
+/**
+ * Required. The effect of the taint on pods
+ * that do not tolerate the taint.
+ * Valid effects are NoSchedule, PreferNoSchedule and NoExecute.
+ *
+ * @schema NodePoolV1Beta1SpecTemplateSpecTaintsEffect
+ */
+export enum NodePoolV1Beta1SpecTemplateSpecTaintsEffect {
   /** NoSchedule */
   NO_SCHEDULE = "NoSchedule",
   /** PreferNoSchedule */

@@ -284,15 +284,26 @@ const exactlyOnePrimaryRegion: Invariant = ({ global, regions }) => {
   );
 };
 
-/** AWS zone names start with their region (us-east-1a); anything else is a copy-paste slip. */
+/**
+ * AWS zone names are their region and one letter, a to f (no region has more than six zones:
+ * us-east-1 has a-f); anything else is a copy-paste slip or a typo, and the zone count feeds the
+ * zone-outage capacity checks, so a zone that does not exist must not count.
+ */
 const zonesBelongToRegion: Invariant = ({ regions }) =>
   regions.flatMap((region) =>
     region.config.provider !== 'aws'
       ? []
       : region.config.zones.flatMap((zone, index) =>
-          new RegExp(`^${region.config.name}[a-z]$`).test(zone)
+          new RegExp(`^${region.config.name}[a-f]$`).test(zone)
             ? []
-            : [region.source.issue(['zones', index], JSON.stringify(zone), `a zone of ${region.config.name}, e.g. ${region.config.name}a`, `use a zone of ${region.config.name}: ${region.config.name} followed by one letter`)],
+            : [
+                region.source.issue(
+                  ['zones', index],
+                  JSON.stringify(zone),
+                  `a zone of ${region.config.name}, e.g. ${region.config.name}a`,
+                  `use a zone of ${region.config.name}: ${region.config.name} followed by one letter from a to f (aws ec2 describe-availability-zones --region ${region.config.name})`,
+                ),
+              ],
         ),
   );
 

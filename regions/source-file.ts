@@ -91,13 +91,17 @@ export class SourceFile {
     }
     const problems: TextProblem[] = [...refused];
     const generic: TextProblem[] = [];
+    let explainedFrom = Infinity;
     if (refused.length === 0) {
       for (const error of this.doc.errors) {
         // Duplicate keys are reported below with both lines.
         if (error.code === 'DUPLICATE_KEY') continue;
         const offset = error.pos[0];
-        const explained = explainParseError(error.code, this.text, offset, error.message);
+        // After the first parse error, what the parser says about the lines it no longer reads
+        // is echo: a second indentation explanation would be about a line that is fine.
+        const explained = error.code === 'BLOCK_AS_IMPLICIT_KEY' && explainedFrom !== Infinity ? undefined : explainParseError(error.code, this.text, offset, error.message);
         if (explained) {
+          explainedFrom = Math.min(explainedFrom, offset);
           problems.push({ ...explained, offset: explained.offset ?? offset });
         } else {
           // The parser's own words, with the line they are about (its column can be far from the cause).
@@ -107,7 +111,9 @@ export class SourceFile {
           generic.push({ offset, found: `${error.message.split('\n')[0]}, at ${JSON.stringify(line.trim())}`, expected: 'valid YAML', fix: 'correct the YAML syntax at this line (often the line above it: a value on the key line and an indented block below it)' });
         }
       }
-      // One syntax slip makes the parser report every line after it: the first error is the one to fix.
+      // One syntax slip makes the parser report every line after it: the first error is the one to
+      // fix, and what follows an error explained above (e.g. a line indented too deep) is its echo.
+      for (let i = generic.length - 1; i >= 0; i--) if (generic[i]!.offset >= explainedFrom) generic.splice(i, 1);
       if (generic.length > 0) {
         const [first, ...rest] = generic.sort((x, y) => x.offset - y.offset);
         problems.push(rest.length > 0 ? { ...first!, found: `${first!.found} (and ${rest.length} more parse error${rest.length > 1 ? 's' : ''} after it, most likely caused by this one)` } : first!);

@@ -278,6 +278,44 @@ export function explainParseError(code: string, text: string, offset: number, me
         expected: 'one YAML document per file (a "---" is allowed only on the first line)',
         fix: 'delete this "---" line so both parts form one document, or move the part after it to a file of its own',
       };
+    case 'BLOCK_AS_IMPLICIT_KEY': {
+      // `key: value` followed by lines indented deeper: YAML tries to read them as part of the
+      // value and fails at the value. One deeper line is a mis-indented key: point at it. A whole
+      // block (a list, or several lines) is the key's real value: the slip is the value written on
+      // the key line.
+      const start = text.lastIndexOf('\n', offset - 1) + 1;
+      const keyLine = text.slice(start, lineEnd === -1 ? undefined : lineEnd).replace(/\r$/, '');
+      const head = /^((?: *- )*)( *)([^:#\s-][^:#]*): +([^#\s][^#]*?)\s*(?:#.*)?$/.exec(keyLine);
+      if (!head) return undefined;
+      const column = head[1]!.length + head[2]!.length;
+      const [key, value] = [head[3]!.trim(), head[4]!];
+      const deeper: Array<{ offset: number; body: string; indent: number }> = [];
+      for (let next = lineEnd === -1 ? -1 : lineEnd + 1; next !== -1 && next < text.length; ) {
+        const end = text.indexOf('\n', next);
+        const body = text.slice(next, end === -1 ? undefined : end).replace(/\r$/, '');
+        if (body.trim() !== '' && !body.trim().startsWith('#')) {
+          const indent = /^ */.exec(body)![0].length;
+          if (indent <= column) break;
+          deeper.push({ offset: next, body, indent });
+        }
+        next = end === -1 ? -1 : end + 1;
+      }
+      if (deeper.length === 0) return undefined;
+      if (deeper.length === 1 && !deeper[0]!.body.trimStart().startsWith('- ')) {
+        return {
+          offset: deeper[0]!.offset,
+          found: `this line is indented ${deeper[0]!.indent} spaces, deeper than "${key}:" on the line above (${column}), which already has a value: YAML reads it as part of that value`,
+          expected: `a key of the same mapping as "${key}", indented ${column} spaces like it`,
+          fix: `indent this line by ${column} spaces, as "${key}:" above it`,
+        };
+      }
+      return {
+        offset: start,
+        found: `"${key}:" has a value on its line (${value}) and an indented block below it (${deeper.length} line${deeper.length > 1 ? 's' : ''})`,
+        expected: `either a value after "${key}:" or an indented block below it, not both`,
+        fix: `delete "${value}" after "${key}:" if the block below is its value; otherwise un-indent the block`,
+      };
+    }
     case 'TAB_AS_INDENT':
       return {
         found: 'a tab in the indentation',

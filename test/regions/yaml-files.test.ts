@@ -38,13 +38,31 @@ function only(issues: readonly ConfigIssue[], file: string): ConfigIssue {
 }
 
 describe('what YAML did to a value', () => {
-  it('one syntax slip is one problem: the first parse error, its line quoted, the ones it caused counted, no guessed keys judged', () => {
-    // A value on the key line with the block still below it: the parser then trips over every line after.
+  it('one syntax slip is one problem: a value on the key line with its block still below it, named at the key line, no guessed keys judged', () => {
+    // The parser then trips over every line after: those are its echo, not problems of their own.
     const dir = regionsWithText('us-west-2.yaml', 'shards:', 'shards: null');
     const issue = only(configError(dir).issues, 'us-west-2.yaml');
     expect(issue.line).toBe(lineOf('us-west-2.yaml', 'shards:'));
-    expect(issue.found).toMatch(/, at "shards: null" \(and \d+ more parse errors after it, most likely caused by this one\)$/);
+    expect(issue.found).toMatch(/^"shards:" has a value on its line \(null\) and an indented block below it \(\d+ lines\)$/);
+    expect(issue.fix).toBe('delete "null" after "shards:" if the block below is its value; otherwise un-indent the block');
+  });
+
+  it('one key indented deeper than the key above it is reported at that line, with the indent to use', () => {
+    const dir = regionsWithText('us-west-2.yaml', '    maxReplicas: 1000', '     maxReplicas: 1000');
+    const issue = only(configError(dir).issues, 'us-west-2.yaml');
+    expect(issue.line).toBe(lineOf('us-west-2.yaml', '    maxReplicas: 1000'));
+    expect(issue.found).toBe('this line is indented 5 spaces, deeper than "minReplicas:" on the line above (4), which already has a value: YAML reads it as part of that value');
+    expect(issue.fix).toBe('indent this line by 4 spaces, as "minReplicas:" above it');
+  });
+
+  it('a parse error no rule explains keeps the parser\'s words, with the line it is about quoted', () => {
+    const dir = regionsWithText('us-west-2.yaml', '    maxReplicas: 1000', '    maxReplicas: [1000');
+    const issue = only(configError(dir).issues, 'us-west-2.yaml');
+    expect(issue.found).toBe('Flow sequence in block collection must be sufficiently indented and end with a ], at "web:"');
     expect(issue.fix).toContain('often the line above it');
+    // Several parse errors from one slip: the first is reported, the rest counted as its echo.
+    const open = only(configError(regionsWithText('ap-southeast-1.yaml', '  web:', '  web: {')).issues, 'ap-southeast-1.yaml');
+    expect(open.found).toMatch(/ \(and 2 more parse errors after it, most likely caused by this one\)$/);
   });
 
 

@@ -64,6 +64,38 @@ describe('npm run synth (the bundled launcher)', () => {
     }
   }, 180_000);
 
+  it('drops undefined fields in the generated toJson functions as their own code does: same keys, same order, one pass', () => {
+    const { dropUndefined, withFastUndefinedFilter } = require('../../tools/bundle.cjs') as {
+      dropUndefined: (o: object) => object;
+      withFastUndefinedFilter: (code: string) => string;
+    };
+    // What `cdk8s import` generates (imports/*.ts), run as written.
+    const generated = (o: object) => Object.entries(o).reduce((r: any, i) => (i[1] === undefined ? r : { ...r, [i[0]]: i[1] }), {});
+    const reads: string[] = [];
+    const cases: object[] = [
+      {},
+      { b: 1, a: undefined, c: null, d: 0, e: '', f: false, g: [undefined], h: { x: undefined } },
+      { z: 1, 10: 'ten', 2: 'two', y: 2 },
+      JSON.parse('{"__proto__": {"polluted": true}, "a": 1}'),
+      Object.defineProperty({ first: 1 }, 'counted', { enumerable: true, get: () => (reads.push('counted'), 2) }),
+      Object.defineProperty({ shown: 1 }, 'hidden', { enumerable: false, value: 3 }),
+    ];
+    for (const input of cases) {
+      const expected = generated(input);
+      const actual = dropUndefined(input);
+      expect(Object.keys(actual)).toEqual(Object.keys(expected));
+      expect(actual).toStrictEqual(expected);
+      expect(Object.getPrototypeOf(actual)).toBe(Object.prototype);
+    }
+    expect(reads).toEqual(['counted', 'counted']);
+    // The rewrite keeps "use strict" first and touches only the exact generated shape.
+    const code = '"use strict";var f=obj=>Object.entries(obj.labels).reduce((r,i)=>i[1]===void 0?r:{...r,[i[0]]:i[1]},{}),g=o=>Object.entries(o).reduce((r,i)=>i[1]===void 0?r:{...r,[i[0]]:i[1]?.value},{});';
+    const rewritten = withFastUndefinedFilter(code);
+    expect(rewritten.startsWith('"use strict";var __dropUndefined=function dropUndefined(')).toBe(true);
+    expect(rewritten).toContain('var f=obj=>__dropUndefined(obj.labels),g=o=>Object.entries(o).reduce(');
+    expect(withFastUndefinedFilter('"use strict";var x=1;')).toBe('"use strict";var x=1;');
+  });
+
   it('builds a bundle of ASCII without comments or indentation, so start-up reads and keeps it as a one-byte string', () => {
     // One character outside ASCII (a comment's typographic quote, a regex literal's µ) makes V8
     // hold the whole 4 MB source as UTF-16 and decode it slowly on every run.

@@ -69,21 +69,32 @@ describe('npm run synth', () => {
     expect(fs.readdirSync(path.dirname(out))).toEqual(['dist']);
   });
 
-  it('--region renders just that region and leaves every other file as it was', () => {
+  it('--region writes just that region\'s folder (stale files in it removed) when the rest of dist is what a full synth writes', () => {
     const out = copyOfDist();
-    fs.writeFileSync(path.join(out, 'eu-west-1', 'namespaces.yaml'), 'stale\n');
     fs.writeFileSync(path.join(out, 'eu-west-1', 'removed-component.yaml'), 'stale\n');
-    fs.writeFileSync(path.join(out, 'us-east-1', 'namespaces.yaml'), 'someone else\n');
-    fs.writeFileSync(path.join(out, 'argocd', 'argocd.yaml'), 'someone else\n');
+    fs.writeFileSync(path.join(out, 'eu-west-1', 'namespaces.yaml'), 'hand edit\n');
     const result = runSynth(['--out', out, '--region', 'eu-west-1']);
-    expect(result.status).toBe(0);
+    expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^synth: eu-west-1 /m);
     expect(result.stdout).not.toMatch(/^synth: us-east-1 /m);
-    const tree = readTree(out);
-    expect(tree['eu-west-1/namespaces.yaml']).toBe(committed['eu-west-1/namespaces.yaml']);
-    expect(tree['eu-west-1/removed-component.yaml']).toBeUndefined();
-    expect(tree['us-east-1/namespaces.yaml']).toBe('someone else\n');
-    expect(tree['argocd/argocd.yaml']).toBe('someone else\n');
+    expect(readTree(out)).toEqual(committed);
+  });
+
+  it('--region refuses a change that also changes another region or dist/argocd, naming those files, and writes nothing', () => {
+    // A shard's PgBouncer lives at its home and at its DR site: eu-west-1's shard 3 has its DR
+    // site in eu-central-1, so writing eu-west-1 alone would leave that folder stale.
+    const regions = regionsWith((f) => (f['eu-west-1.yaml'].shards[0].pgbouncer.replicas += 1));
+    const out = copyOfDist();
+    const result = runSynth(['--out', out, '--regions', regions, '--region', 'eu-west-1']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('--region eu-west-1: this change also changes files outside that folder, which --region would leave stale:');
+    expect(result.stderr).toMatch(/^ {2}dist\/eu-central-1\/pgbouncer\.yaml$/m);
+    expect(result.stderr).toContain('fix: run npm run synth without --region');
+    expect(readTree(out)).toEqual(committed);
+    // Naming every folder the change touches writes them.
+    const changed = [...result.stderr.matchAll(/^ {2}dist\/([^/]+)\//gm)].map((m) => m[1]!);
+    const both = runSynth(['--out', out, '--regions', regions, ...['eu-west-1', ...new Set(changed)].flatMap((r) => ['--region', r])]);
+    expect(both.status, both.stderr).toBe(0);
   });
 
   it('renders a region named twice once', () => {

@@ -88,7 +88,7 @@ function chartBeingBuilt(app: App): string | undefined {
  * report, or a one-line internal error (its stack trace only with `debug`). Never a raw message.
  */
 export function failureMessage(error: unknown, options: { readonly debug?: boolean } = {}): string {
-  if (error instanceof ConfigError || error instanceof ValidationFailed || error instanceof UsageError || error instanceof ThreadFailed) return error.message;
+  if (error instanceof ConfigError || error instanceof ValidationFailed || error instanceof UsageError || error instanceof ThreadFailed || error instanceof OtherFoldersChanged) return error.message;
   const internal = error instanceof InternalError ? error : new InternalError('synth', error);
   if (!options.debug) return internal.message;
   const stack = internal.cause instanceof Error && internal.cause.stack ? internal.cause.stack : String(internal.cause);
@@ -208,7 +208,8 @@ export function synth(lazyDefinition: LazyDefinition, options: SynthOptions): Sy
 export async function synthInParallel(lazyDefinition: LazyDefinition, options: SynthOptions, script: string): Promise<SynthResult> {
   const validate = options.validate !== false;
   // The worker starts first: it loads its code while this thread reads and checks the config.
-  const share = wantsWorker(options.only ? options.only.length : 2)
+  // --region renders everything but writes one folder (synthSelected): one thread.
+  const share = !options.only && wantsWorker(2)
     ? startShare(script, { distDir: options.distDir, only: options.only, validate, debug: options.debug })
     : undefined;
   let config: CheckedConfig;
@@ -283,11 +284,73 @@ let workerTimings: Timings | undefined;
 
 function synthPlan(plan: PlatformPlan, lazyDefinition: LazyDefinition, options: SynthOptions): SynthResult {
   const definition = load(lazyDefinition);
+  if (options.only) return synthSelected(definition, plan, options.only, options);
   const files = renderAll(definition, plan, options);
   const report = validateFiles(definition, plan, files, options);
   if (report) failOnFindings(report);
   timed('write + swap', () => writeDist(files, { distDir: options.distDir, replace: options.only ? [...options.only] : 'all' }));
   return { files };
+}
+
+/**
+ * `--region`: writes only the selected folders, and only when that leaves dist/ as a full synth
+ * would. Every region and dist/argocd are rendered and validated as in a full run; when the change
+ * also alters another folder (a shard's DR site in another region, the other regions' mesh
+ * imports or shard map, dist/argocd), nothing is written and the folders are named: writing one
+ * region of such a change would leave dist/ inconsistent, though each file on its own is valid.
+ */
+function synthSelected(definition: SynthDefinition, plan: PlatformPlan, only: readonly string[], options: SynthOptions): SynthResult {
+  const names = selectedRegions(plan, only);
+  const log = (line: string) => {
+    if (names.includes(line.split(' ')[0]!)) options.log?.(line);
+  };
+  const all = renderAll(definition, plan, { log });
+  const report = validateFiles(definition, plan, all, { ...options, only: undefined });
+  if (report) failOnFindings(report);
+  const changed = timed('write + swap', () => changedOutside(options.distDir, all, names));
+  if (changed.length > 0) throw new OtherFoldersChanged(names, changed);
+  const files = all.filter((f) => names.includes(f.path.split('/')[0]!));
+  timed('write + swap', () => writeDist(files, { distDir: options.distDir, replace: [...names] }));
+  return { files };
+}
+
+/** Files of `distDir` outside `selected` that a full synth would write, change or remove. */
+function changedOutside(distDir: string, rendered: readonly RenderedFile[], selected: readonly string[]): string[] {
+  const outside = (rel: string) => !selected.includes(rel.split('/')[0]!);
+  const expected = new Map(rendered.filter((f) => outside(f.path)).map((f) => [f.path, f.content]));
+  const changed: string[] = [];
+  for (const [rel, content] of expected) {
+    const file = path.join(distDir, rel);
+    let current: string | undefined;
+    try {
+      current = fs.readFileSync(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === undefined) changed.push(`${rel} (new)`);
+    else if (current !== content) changed.push(rel);
+  }
+  // A folder or file the full synth would remove (a region deleted from regions/, a chart gone).
+  const folders = fs.existsSync(distDir) ? fs.readdirSync(distDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+  for (const folder of folders.filter((f) => outside(`${f}/`)).sort()) {
+    for (const name of fs.readdirSync(path.join(distDir, folder)).sort()) {
+      const rel = `${folder}/${name}`;
+      if (!expected.has(rel)) changed.push(`${rel} (removed)`);
+    }
+  }
+  return changed.sort();
+}
+
+class OtherFoldersChanged extends Error {
+  constructor(selected: readonly string[], changed: readonly string[]) {
+    const shown = changed.slice(0, 12);
+    super([
+      `--region ${selected.join(', ')}: this change also changes files outside ${selected.length > 1 ? 'those folders' : 'that folder'}, which --region would leave stale:`,
+      ...shown.map((f) => `  dist/${f}`),
+      ...(changed.length > shown.length ? [`  ... and ${changed.length - shown.length} more`] : []),
+      `fix: run npm run synth without --region (or add the other regions' --region flags), then review the whole diff`,
+    ].join('\n'));
+  }
 }
 
 /**
@@ -315,7 +378,8 @@ function failOnFindings(report: ValidationReport): void {
 }
 
 const USAGE = `usage: npm run synth -- [--region <name>]... [--regions <dir>] [--out <dir>] [--timings <file>] [--debug]
-  --region <name>  render only this region (repeatable); other regions and dist/argocd stay as they are
+  --region <name>  write only this region's folder (repeatable); refused when the change also changes
+                   another region or dist/argocd (everything is still rendered and validated)
   --regions <dir>  region files to read (default: regions)
   --out <dir>      output folder (default: $CDK8S_OUTDIR when set, else dist)
   --debug          with an internal error (a generator bug), print its stack trace

@@ -68,6 +68,8 @@ describe('quotas and LimitRanges hold the rendered workloads', () => {
     sampler.spec.deploymentUpdateStrategy.rollingUpdate.maxSurge = '25%';
     const out = findings(objects);
     expect(out.map((f) => `${f.file} ${f.path}`)).toContain('eu-west-1/namespaces.yaml spec.hard["requests.cpu"]');
+    // The value to type is rounded up to whole cores, so it holds the need.
+    expect(out.find((f) => f.path === 'spec.hard["requests.cpu"]')!.hint).toMatch(/^raise namespaces\.monitoring\.quota\.requestsCpu in regions\/eu-west-1\.yaml to at least \d+, or lower/);
     expect(out.find((f) => f.path === 'spec.hard["requests.cpu"]')!.message).toContain(`OpenTelemetryCollector otel-sampler ${Math.round((max + Math.ceil(max / 4)) * 1.1 * 1000) / 1000} (${max + Math.ceil(max / 4)} pods)`);
   });
 

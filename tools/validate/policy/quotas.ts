@@ -92,10 +92,17 @@ export function checkQuotaHoldsWorkloads(e: Entry, ctx: Context): RawFinding[] {
     const need = key === 'pods' ? `${format(needed)} pods` : `${format(needed)} of ${key}`;
     out.push(finding(e, child('spec.hard', key), RULE,
       `the workloads of namespace ${ns} need ${need} at their maxima, over the quota's ${String(hard[key])}: the API server refuses what goes over (largest: ${largest})`,
-      `raise ${quotaSource(e.region, ns, key)} to at least ${format(needed)}, or lower what the workloads ask for`));
+      `raise ${quotaSource(e.region, ns, key)} to at least ${typed[key as keyof typeof typed]?.(needed) ?? format(needed)}, or lower what the workloads ask for`));
   }
   return out;
 }
+
+/** A value to type into the region file: whole cores and GiB, rounded up so it holds the need. */
+const typed = {
+  'requests.cpu': (n: number) => String(Math.ceil(n - 1e-9)),
+  'requests.memory': (n: number) => `${Math.ceil(n / GIB - 1e-9)}Gi`,
+  'requests.storage': (n: number) => `${Math.ceil(n / GIB - 1e-9)}Gi`,
+};
 
 /** The region file field a rendered quota entry comes from (charts/namespaces: `<platform>-<role>`, keys renamed). */
 function quotaSource(region: string | null | undefined, namespace: string, key: string): string {

@@ -230,6 +230,15 @@ describe('the diff: monthly estimate line and cost-increase risk', () => {
     expect(renderMarkdown(result)).toContain('monthly estimate at max scale: $989 → $1,015 (+2.7 %)');
   });
 
+  it('flags a changed region without a price table instead of leaving it out of the estimate', () => {
+    const result = diffTrees(tree(region(20)), tree(region(24)), { from: 'a', to: 'b' }, { prices: () => undefined });
+    expect(result.costs).toEqual([{ region: REGION, riskIncreasePercent: 0, unpriced: true }]);
+    expect(result.risks.filter((r) => r.rule.startsWith('cost-'))).toEqual([
+      { rule: 'cost-unknown', region: REGION, object: 'monthly estimate at max scale', detail: `not estimated: no price table (pricing.regions.${REGION} in regions/global.yaml)` },
+    ]);
+    expect(renderMarkdown(result)).toContain(`monthly estimate at max scale: not estimated (no price table: pricing.regions.${REGION} in regions/global.yaml)`);
+  });
+
   it('has no cost lines without prices or without changes', () => {
     expect(diffTrees(tree(region(20)), tree(region(24)), { from: 'a', to: 'b' }).costs).toEqual([]);
     expect(diffTrees(tree(region(20)), tree(region(20)), { from: 'a', to: 'b' }, { prices: lookup }).costs).toEqual([]);

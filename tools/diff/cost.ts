@@ -19,6 +19,8 @@ export interface CostChange {
   readonly after?: number;
   /** The threshold the risk flag used, in %. */
   readonly riskIncreasePercent: number;
+  /** The region has no price table (pricing.regions in regions/global.yaml): not estimated. */
+  readonly unpriced?: true;
 }
 
 export type PriceLookup = (region: string) => RegionPrices | undefined;
@@ -55,13 +57,21 @@ function regionApplications(files: readonly TreeFile[], region: string): DocObje
   return addonApplications(region, Object.values(objectsFromFiles(narrowed)).flat());
 }
 
-/** Estimates of `regions` on both sides; regions without a price table are left out. */
+/**
+ * Estimates of `regions` on both sides. A region without a price table that the change leaves in
+ * place is listed as unpriced (a reviewer must see that its cost is missing, not read a total
+ * without it); one it removes is left out.
+ */
 export function costChanges(filesA: readonly TreeFile[], filesB: readonly TreeFile[], regions: readonly string[], prices: PriceLookup): CostChange[] {
-  const priced = [...new Set(regions)].filter((r) => !GLOBAL_FOLDERS.has(r)).sort(compareText).flatMap((region) => {
+  const named = [...new Set(regions)].filter((r) => !GLOBAL_FOLDERS.has(r)).sort(compareText);
+  const priced = named.flatMap((region) => {
     const p = prices(region);
     return p ? [{ region, p }] : [];
   });
-  if (priced.length === 0) return [];
+  const unpriced: CostChange[] = named
+    .filter((region) => !prices(region) && filesB.some((f) => f.path.startsWith(`${region}/`)))
+    .map((region) => ({ region, riskIncreasePercent: 0, unpriced: true }));
+  if (priced.length === 0) return unpriced;
   const cache = new Map<string, FileObjects>();
   const identical = identicalPaths(filesA, filesB);
   const read = (side: 'a' | 'b') => (f: TreeFile): FileObjects => {
@@ -81,7 +91,7 @@ export function costChanges(filesA: readonly TreeFile[], filesB: readonly TreeFi
       riskIncreasePercent: p.riskIncreasePercent,
     });
   }
-  return out;
+  return [...out, ...unpriced].sort((x, y) => compareText(x.region, y.region));
 }
 
 /** Percent change with one decimal and a sign, fixed formatting: +12.5 %, -3 %, 0 %. */
@@ -96,6 +106,15 @@ export function formatPercent(before: number, after: number): string {
 export function costRisks(changes: readonly CostChange[], formatUsd: (n: number) => string): Risk[] {
   const risks: Risk[] = [];
   for (const c of changes) {
+    if (c.unpriced) {
+      risks.push({
+        rule: 'cost-unknown',
+        region: c.region,
+        object: 'monthly estimate at max scale',
+        detail: `not estimated: no price table (pricing.regions.${c.region} in regions/global.yaml)`,
+      });
+      continue;
+    }
     if (c.after === undefined) continue;
     const before = c.before ?? 0;
     const over = before === 0 ? c.after > 0 : ((c.after - before) / before) * 100 > c.riskIncreasePercent;

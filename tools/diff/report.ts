@@ -9,6 +9,7 @@ import { RISK_RULES, show, type RiskRule } from './risks';
 
 /** `monthly estimate at max scale: $X → $Y (+n %)`; `(none)` for a side without the region. */
 export function costLine(c: CostChange): string {
+  if (c.unpriced) return `monthly estimate at max scale: not estimated (no price table: pricing.regions.${c.region} in regions/global.yaml)`;
   const side = (v: number | undefined) => (v === undefined ? '(none)' : formatUsd(v));
   const pct = c.before !== undefined && c.after !== undefined ? ` (${formatPercent(c.before, c.after)})` : '';
   return `monthly estimate at max scale: ${side(c.before)} → ${side(c.after)}${pct}`;

@@ -16,6 +16,7 @@ export const RISK_RULES = {
   'image-version': 'Image or version changed',
   replicas: 'Replicas or autoscaling bounds changed',
   'cost-increase': 'Monthly estimate at max scale raised by more than pricing.riskIncreasePercent',
+  'cost-unknown': 'Region changed or added without a price table: its cost is not estimated',
   'security-context': 'securityContext weakened',
   'network-policy': 'NetworkPolicy removed or widened',
   'authorization-policy': 'AuthorizationPolicy removed or widened',

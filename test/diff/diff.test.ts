@@ -364,3 +364,25 @@ describe('command line', () => {
     expect(list).not.toMatch(/bookedbarber-diff-/);
   });
 });
+
+describe('franchise IDs moved between shards', () => {
+  const map = (...shards: Array<[number, number, number]>) =>
+    cm('bookedbarber-shard-map', { 'shard-map.json': JSON.stringify({ format: 2, shards: shards.map(([shard, first, last]) => ({ shard, first, last, readWrite: { host: `pgbouncer-${shard}` } })) }, null, 2) });
+  const withMap = (m: Obj) => ({ ...base(), 'us-east-1/shard-map.yaml': [m] });
+
+  it('flags each moved range with both shards (their rows must be copied first), merging adjacent IDs', () => {
+    // Shard 1 gives 41..50 to shard 2; shard 3 is gone and its IDs go to shard 2.
+    const r = diff(withMap(map([1, 1, 50], [2, 51, 80], [3, 81, 100])), withMap(map([1, 1, 40], [2, 41, 100])));
+    expect(r.risks.filter((x) => x.rule === 'shard-topology').map((x) => x.detail)).toEqual([
+      'franchises 41..50: shard 1 → shard 2 (their rows must be copied to the new shard before this syncs)',
+      'franchises 81..100: shard 3 → shard 2 (their rows must be copied to the new shard before this syncs)',
+    ]);
+  });
+
+  it('says nothing when only the hosts or unrelated fields of the map change', () => {
+    const before = map([1, 1, 50], [2, 51, 100]);
+    const after = clone(before);
+    after.data['shard-map.json'] = after.data['shard-map.json'].replace('"format": 2', '"format": 3');
+    expect(diff(withMap(before), withMap(after)).risks.filter((x) => x.rule === 'shard-topology')).toEqual([]);
+  });
+});

@@ -61,7 +61,7 @@ describe('npm run diff: shipped tree → shard 3 promoted to eu-central-1', () =
     expect(result.code).toBe(0);
     const text = result.stdout;
     const heading = `**${RISK_RULES['shard-topology']}**`;
-    expect(heading).toBe('**Postgres shard promoted or demoted, or its writes routed to another region**');
+    expect(heading).toBe('**Postgres shard promoted or demoted, its writes routed to another region, or franchise IDs moved to another shard**');
     const risksAt = text.indexOf('## Risks');
     expect(risksAt).toBeGreaterThan(0);
     // The first rule heading under ## Risks is the shard-topology one, followed by its lines.

@@ -9,7 +9,7 @@ import { ARGOCD_SYNC_OPTIONS, KEEP_ON_PRUNE_OPTIONS } from '../../charts/lib/met
 
 export const RISK_RULES = {
   // First: a regional failover of a shard moves where its writes go, in every region at once.
-  'shard-topology': 'Postgres shard promoted or demoted, or its writes routed to another region',
+  'shard-topology': 'Postgres shard promoted or demoted, its writes routed to another region, or franchise IDs moved to another shard',
   'stateful-deleted': 'StatefulSet, PersistentVolumeClaim or Namespace deleted or replaced',
   'stateful-prune': 'Argo CD may now prune or delete stateful data (Prune=false / Delete=false removed)',
   'volume-claim-templates': 'volumeClaimTemplates changed (Kubernetes refuses the update)',
@@ -346,6 +346,49 @@ function shardWriteHosts(o: KubeObject | undefined): Map<number, string> {
   return hosts;
 }
 
+/** Franchise ranges of every shard in a routing-map ConfigMap: [first, last, shard]. */
+function franchiseRanges(o: KubeObject | undefined): Array<[number, number, number]> {
+  const ranges: Array<[number, number, number]> = [];
+  const data = get(o, 'data');
+  if (!isObj(data)) return ranges;
+  for (const text of Object.values(data)) {
+    if (typeof text !== 'string' || !text.includes('"shards"')) continue;
+    try {
+      const shards = get(JSON.parse(text), 'shards');
+      if (!Array.isArray(shards)) continue;
+      for (const s of shards) {
+        const [first, last, shard] = [get(s, 'first'), get(s, 'last'), get(s, 'shard')];
+        if (typeof first === 'number' && typeof last === 'number' && typeof shard === 'number') ranges.push([first, last, shard]);
+      }
+    } catch {
+      // Not JSON: not a routing map.
+    }
+  }
+  return ranges;
+}
+
+/**
+ * Franchise IDs whose shard changes between two routing maps, as `a..b: shard X → shard Y`
+ * (adjacent IDs with the same move merged). Their rows are on the old shard: the API reads and
+ * writes the new one as soon as the map syncs, so the data must be copied first.
+ */
+function franchiseMoves(before: Array<[number, number, number]>, after: Array<[number, number, number]>): string[] {
+  if (before.length === 0 || after.length === 0) return [];
+  const owner = (ranges: Array<[number, number, number]>, id: number) => ranges.find(([f, l]) => f <= id && id <= l)?.[2];
+  const cuts = [...new Set([...before, ...after].flatMap(([f, l]) => [f, l + 1]))].sort((a, b) => a - b);
+  const moves: Array<{ first: number; last: number; from?: number; to?: number }> = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [first, last] = [cuts[i]!, cuts[i + 1]! - 1];
+    const [from, to] = [owner(before, first), owner(after, first)];
+    if (from === to) continue;
+    const prev = moves[moves.length - 1];
+    if (prev && prev.last + 1 === first && prev.from === from && prev.to === to) prev.last = last;
+    else moves.push({ first, last, from, to });
+  }
+  const shard = (n: number | undefined) => (n === undefined ? 'no shard' : `shard ${n}`);
+  return moves.map((m) => `franchises ${m.first}..${m.last}: ${shard(m.from)} → ${shard(m.to)} (their rows must be copied to the new shard before this syncs)`);
+}
+
 /**
  * A promotion moves a shard's writes to another region: the topology Job of a site flips between
  * primary and standby leader, and the routing maps send the shard's read-write pool elsewhere.
@@ -367,6 +410,7 @@ function shardTopologyRisks(d: ObjectDelta): string[] {
     const was = before.get(shard);
     if (was !== undefined && was !== host) out.push(`shard ${shard} writes: ${was} → ${host}`);
   }
+  out.push(...franchiseMoves(franchiseRanges(d.before), franchiseRanges(d.after)));
   return out;
 }
 

@@ -87,7 +87,7 @@ export class PostgresShard extends Construct {
     const labels = names.selectorLabels;
     const meta = (name: string, wave?: number) => ({ name, namespace, labels: { ...labels }, ...(wave === undefined ? {} : { annotations: syncWave(wave) }) });
 
-    this.identity(names, meta, props.backupIdentity);
+    this.identity(names, meta, membersOf(plan, shard), props.backupIdentity);
     const credentials = this.credentials(plan, names, namespace);
     if (!props.backupIdentity) new BackupStorageCredentials(this, 'BackupStorage', { plan, names, labels });
     new k8s.KubeConfigMap(this, 'Files', {
@@ -170,7 +170,7 @@ export class PostgresShard extends Construct {
 
     // The home site runs a primary and its read replicas; a DR site its standby leader and
     // cascade replicas (disasterRecovery.members), which become primary and replicas on promotion.
-    const replicas = siteOf(plan, shard.id) === 'dr' ? shard.disasterRecovery.members : 1 + shard.readReplicas;
+    const replicas = membersOf(plan, shard);
     this.workload = new HardenedWorkload(this, 'Members', {
       kind: 'StatefulSet',
       name: names.statefulSet,
@@ -244,14 +244,14 @@ export class PostgresShard extends Construct {
     );
   }
 
-  private identity(names: PostgresShardNames, meta: (name: string, wave?: number) => k8s.ObjectMeta, backup?: BackupIdentity): void {
+  private identity(names: PostgresShardNames, meta: (name: string, wave?: number) => k8s.ObjectMeta, members: number, backup?: BackupIdentity): void {
     const sa = meta(names.serviceAccount, SYNC_WAVE.config);
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: { ...sa, annotations: { ...sa.annotations, ...backup?.serviceAccountAnnotations } },
       // Only the Postgres pods mount a token (Patroni); anything else using this account gets none.
       automountServiceAccountToken: false,
     });
-    new k8s.KubeRole(this, 'Role', { metadata: meta(names.role, SYNC_WAVE.config), rules: PATRONI_RBAC_RULES.map((r) => ({ ...r, apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) });
+    new k8s.KubeRole(this, 'Role', { metadata: meta(names.role, SYNC_WAVE.config), rules: patroniRbacRules(names.scope, names.statefulSet, members) });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: meta(names.role, SYNC_WAVE.config),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: names.role },
@@ -307,17 +307,32 @@ export class PostgresShard extends Construct {
   }
 }
 
+/** Pods of a shard site: its primary and read replicas at home, disasterRecovery.members at a DR site. */
+function membersOf(plan: RegionPlan, shard: ShardConfig): number {
+  return siteOf(plan, shard.id) === 'dr' ? shard.disasterRecovery.members : 1 + shard.readReplicas;
+}
+
+/** The ConfigMaps Patroni keeps its cluster state in (`<scope>-<key>`; initialize and history live in config). */
+export const PATRONI_CONFIGMAPS = ['leader', 'config', 'failover', 'sync'] as const;
+
 /**
  * Patroni's rights with ConfigMaps as its store, from its own code (patroni/dcs/kubernetes.py):
- * list+watch pods and ConfigMaps for its caches, create/patch the `<scope>-leader|config|failover
- * |sync` ConfigMaps, get the leader ConfigMap after a conflicting update, patch its own pod
- * (role label, status annotation). Not granted: endpoints and services (only used with
+ * list+watch pods and ConfigMaps for its caches (by label selector, so by no name), create its
+ * ConfigMaps (a create names none), get and patch only `<scope>-leader|config|failover|sync`, and
+ * patch only the site's own pods (role label, status annotation: touch_member patches
+ * `self._name`). Every rule that can be narrowed to names is: the namespace also holds PgBouncer,
+ * Redis and other shards, whose pods and ConfigMaps (scripts they run) a broader patch right would
+ * let a compromised Postgres pod rewrite. Not granted: endpoints and services (only used with
  * use_endpoints), delete/deletecollection (only `patronictl remove`, an operator's job), update.
  */
-export const PATRONI_RBAC_RULES = [
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'patch'] },
-] as const;
+export function patroniRbacRules(scope: string, statefulSet: string, members: number): k8s.PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch', 'create'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'], resourceNames: PATRONI_CONFIGMAPS.map((key) => `${scope}-${key}`) },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['patch'], resourceNames: Array.from({ length: members }, (_, i) => `${statefulSet}-${i}`) },
+  ];
+}
 
 /**
  * Marks a Service whose selector names a label a controller sets on running pods (Patroni's

@@ -15,7 +15,7 @@ import { BASE_BACKUP_CONTAINER, checkBackupSchedule, renderBaseBackupScript } fr
 import { renderArchiveWalScript } from '../../charts/postgres/archive';
 import { PATRONI_LABELS, POSTGRES_PORTS, POSTGRES_USERS, postgresNames } from '../../charts/postgres/names';
 import { checkPatroniTiming, DEFAULT_PATRONI_TIMING, failoverWorstCase, patroniConfig, switchoverWorstCase } from '../../charts/postgres/patroni';
-import { PATRONI_RBAC_RULES, postgresShutdownGraceSeconds, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
+import { postgresShutdownGraceSeconds, RUNTIME_SELECTOR_ANNOTATION } from '../../charts/postgres/shard';
 import { postgresSettings } from '../../regions/capacity';
 import type { RegionPlan } from '../../regions/plan';
 import { find, newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
@@ -215,13 +215,20 @@ describe('automatic failover within the RTO', () => {
 });
 
 describe('RBAC: what Patroni needs and no more', () => {
-  it('grants configmaps and pods verbs only, bound to the Postgres ServiceAccount alone', () => {
+  it('grants configmaps and pods verbs only, writes only to its own ConfigMaps and pods, bound to the Postgres ServiceAccount alone', () => {
     const role = find(objects, 'Role', names.role, plan.namespaces.data);
+    // patroni/dcs/kubernetes.py: label-selected caches and creates name nothing; every get and
+    // patch names Patroni's own <scope>-leader|config|failover|sync and touch_member its own pod.
+    // The namespace also holds PgBouncer, Redis and other shards: nothing else is writable.
+    const sts = find(objects, 'StatefulSet', names.statefulSet, plan.namespaces.data);
+    const pods = Array.from({ length: sts.spec.replicas }, (_, i) => `${sts.metadata.name}-${i}`);
+    expect(pods).toEqual(['bookedbarber-postgres-shard-1-0', 'bookedbarber-postgres-shard-1-1', 'bookedbarber-postgres-shard-1-2', 'bookedbarber-postgres-shard-1-3']);
     expect(role.rules).toEqual([
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'patch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch', 'create'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'], resourceNames: ['leader', 'config', 'failover', 'sync'].map((k) => `bookedbarber-postgres-shard-1-${k}`) },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['patch'], resourceNames: pods },
     ]);
-    expect(role.rules).toEqual(PATRONI_RBAC_RULES);
     const verbs = role.rules.flatMap((r: any) => r.verbs);
     for (const forbidden of ['delete', 'deletecollection', 'update', '*', 'escalate', 'bind']) expect(verbs).not.toContain(forbidden);
     expect(role.rules.flatMap((r: any) => r.resources)).not.toContain('secrets');

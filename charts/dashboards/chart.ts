@@ -5,8 +5,10 @@
  *
  * Provisioning contract with the kube-prometheus-stack add-on (charts/argocd/addon-catalog.ts):
  * - Grafana's dashboard sidecar loads every ConfigMap labelled `grafana_dashboard: "1"`
- *   (`grafana.sidecar.dashboards.label`/`labelValue`) from every namespace
- *   (`searchNamespace: ALL`; with a namespace list it must include the monitoring namespace);
+ *   (`grafana.sidecar.dashboards.label`/`labelValue`) in the monitoring namespace
+ *   (`searchNamespace`, `resource: configmap`), which it may read through the monitoring chart's
+ *   Role (charts/monitoring/rbac.ts; its own RBAC is namespaced: the chart's ClusterRole would
+ *   read every Secret of the cluster);
  * - the queries name the Prometheus datasource by uid `prometheus`
  *   (`grafana.sidecar.datasources.uid`, the chart's default), pointed at the region's Prometheus;
  * - `grafana_folder` files them in one folder: the sidecar sets `folderAnnotation:

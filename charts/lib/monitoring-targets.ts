@@ -152,6 +152,13 @@ export const POSTGRES_APP = 'postgres';
 export const POSTGRES_SCOPE_LABEL = 'patroni_scope';
 export const PATRONI_SCOPE_POD_LABEL = 'cluster-name';
 
+/**
+ * Grafana of the kube-prometheus-stack release (charts/argocd/addon-catalog.ts): its namespace
+ * and ServiceAccount (the grafana subchart's fullname, `<release>-grafana`), which the dashboards
+ * chart lets read its ConfigMaps.
+ */
+export const GRAFANA = { namespace: 'monitoring-system', serviceAccount: 'kube-prometheus-stack-grafana' } as const;
+
 /** kube-state-metrics of the kube-prometheus-stack release (charts/argocd/addon-catalog.ts). */
 export const KUBE_STATE_METRICS = {
   namespace: 'monitoring-system',

@@ -22,7 +22,7 @@ import { appLabels } from '../lib/metadata';
 import { RegionAlertmanager, type RegionAlertmanagerProps } from './alertmanager';
 import { monitoringNames } from './names';
 import { RegionPrometheus, type RegionPrometheusProps } from './prometheus';
-import { PrometheusRbac } from './rbac';
+import { GrafanaDashboardReader, PrometheusRbac } from './rbac';
 import { scrapeTargets, type ScrapeTarget } from '../lib/monitoring-targets';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 
@@ -62,6 +62,11 @@ export class MonitoringChart extends RegionChart {
       targets: props.targets ?? scrapeTargets(plan),
       labels: appLabels(plan, 'prometheus', 'monitoring'),
       roleName: `${plan.global.platform.name}-prometheus-discovery`,
+    });
+    new GrafanaDashboardReader(this, 'grafana-reader', {
+      namespace: plan.namespaces.monitoring,
+      name: `${plan.global.platform.name}-grafana-dashboards`,
+      labels: appLabels(plan, 'grafana', 'monitoring'),
     });
     this.prometheus = new RegionPrometheus(this, 'prometheus', { ...props.prometheus, plan, names });
     this.alertmanager = new RegionAlertmanager(this, 'alertmanager', { ...props.alertmanager, plan, names });

@@ -14,7 +14,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ScrapeTarget } from '../lib/monitoring-targets';
-import { scrapedNamespaces } from '../lib/monitoring-targets';
+import { GRAFANA, scrapedNamespaces } from '../lib/monitoring-targets';
 import { SYNC_WAVE, syncWave } from '../lib/metadata';
 
 const READ = ['get', 'list', 'watch'];
@@ -88,5 +88,23 @@ export class PrometheusRbac extends Construct {
       });
     }
     this.namespaces = namespaces;
+  }
+}
+
+/**
+ * Grafana's dashboard sidecar (kube-prometheus-stack, rbac.namespaced) lists and watches the
+ * dashboards' ConfigMaps in the monitoring namespace and reads nothing else there: a Role in every
+ * region (Grafana runs in each, with or without dashboards), bound to its ServiceAccount.
+ */
+export class GrafanaDashboardReader extends Construct {
+  constructor(scope: Construct, id: string, props: { readonly namespace: string; readonly name: string; readonly labels: Record<string, string> }) {
+    super(scope, id);
+    const metadata = { name: props.name, namespace: props.namespace, labels: { ...props.labels }, annotations: syncWave(SYNC_WAVE.config) };
+    new k8s.KubeRole(this, 'role', { metadata, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] });
+    new k8s.KubeRoleBinding(this, 'binding', {
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: props.name },
+      subjects: [{ kind: 'ServiceAccount', name: GRAFANA.serviceAccount, namespace: GRAFANA.namespace }],
+    });
   }
 }

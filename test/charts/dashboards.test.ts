@@ -280,7 +280,9 @@ describe('DashboardsChart', () => {
     // The folder annotation works only with both settings (grafana chart values.yaml).
     expect(sidecar.dashboards).toMatchObject({ folderAnnotation: GRAFANA_FOLDER_ANNOTATION, provider: { foldersFromFilesStructure: true } });
     for (const { configMap } of dashboards) expect(configMap.metadata.annotations[GRAFANA_FOLDER_ANNOTATION]).toBe('bookedbarber');
-    expect([undefined, 'ALL', plan.namespaces.monitoring]).toContain(sidecar.dashboards.searchNamespace);
+    // The sidecar looks where the dashboards are, and reads ConfigMaps only.
+    expect(sidecar.dashboards).toMatchObject({ searchNamespace: plan.namespaces.monitoring, resource: 'configmap' });
+    for (const { configMap } of dashboards) expect(configMap.metadata.namespace).toBe(plan.namespaces.monitoring);
     // The chart's default datasource uid is "prometheus" when the values leave it out.
     expect(sidecar.datasources.uid ?? 'prometheus').toBe(PROMETHEUS_DATASOURCE.uid);
     expect(sidecar.datasources.url).toBe(plan.names.monitoring.prometheusUrl);

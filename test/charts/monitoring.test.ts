@@ -103,8 +103,9 @@ describe('Prometheus', () => {
 });
 
 describe('Prometheus RBAC', () => {
-  const roles = objects.filter((o) => o.kind === 'Role');
-  const bindings = objects.filter((o) => o.kind === 'RoleBinding');
+  const discovery = (o: { metadata: { name: string } }) => o.metadata.name === `${plan.global.platform.name}-prometheus-discovery`;
+  const roles = objects.filter((o) => o.kind === 'Role' && discovery(o));
+  const bindings = objects.filter((o) => o.kind === 'RoleBinding' && discovery(o));
 
   it('has no cluster-wide permission at all', () => {
     expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
@@ -122,6 +123,18 @@ describe('Prometheus RBAC', () => {
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: plan.names.monitoring.prometheusServiceAccount, namespace: ns }]);
     }
+  });
+
+  it('lets Grafana\'s dashboard sidecar read ConfigMaps in the monitoring namespace and nothing else (its own RBAC is namespaced)', () => {
+    const others = objects.filter((o) => (o.kind === 'Role' || o.kind === 'RoleBinding') && !discovery(o));
+    expect(others.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      `Role ${ns}/bookedbarber-grafana-dashboards`,
+      `RoleBinding ${ns}/bookedbarber-grafana-dashboards`,
+    ]);
+    expect(others[0]!.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]);
+    // The grafana subchart's ServiceAccount (<release>-grafana) in the add-on's namespace.
+    expect(others[1]!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kube-prometheus-stack-grafana', namespace: 'monitoring-system' }]);
+    expect(others[1]!.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bookedbarber-grafana-dashboards' });
   });
 
   it('reads only pods where it discovers pods, Services and EndpointSlices only where it scrapes Services', () => {

@@ -226,7 +226,11 @@ describe('PlatformAddonsChart', () => {
     const stack = values('us-east-1', 'kube-prometheus-stack');
     expect(stack.crds.enabled).toBe(true);
     expect(stack.grafana.enabled).toBe(true);
-    expect(stack.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', searchNamespace: 'ALL' });
+    // Namespaced RBAC: the grafana chart's ClusterRole would read every ConfigMap and Secret of the
+    // cluster (templates/clusterrole.yaml, whenever a sidecar is on); the sidecar reads only our
+    // dashboards' ConfigMaps, through the monitoring chart's Role.
+    expect(stack.grafana.rbac).toEqual({ namespaced: true });
+    expect(stack.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', searchNamespace: regionPlan('us-east-1').namespaces.monitoring, resource: 'configmap' });
     expect(stack.grafana.sidecar.datasources.url).toBe(regionPlan('us-east-1').names.monitoring.prometheusUrl);
     expect(stack.grafana.admin.existingSecret).toBe('grafana-admin');
     const [externalSecret] = stack.extraManifests;

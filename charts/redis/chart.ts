@@ -54,11 +54,16 @@ export class RedisChart extends RegionChart {
       [LABELS.component]: component,
     });
 
-    new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name: redisServiceAccount(plan), namespace: ns, labels: labels('identity'), annotations: syncWave(SYNC_WAVE.config) },
-      // Nothing here calls the Kubernetes API.
-      automountServiceAccountToken: false,
-    });
+    const proxy = sessionsProxyNames(plan, primary.name);
+    // One identity per tier and one for the sessions proxy (where it runs); nothing here calls
+    // the Kubernetes API.
+    const accounts = [...REDIS_TIERS.map((tier) => redisServiceAccount(plan, tier)), ...(isPrimaryRegion(plan) ? [proxy.serviceAccount] : [])];
+    for (const name of accounts) {
+      new k8s.KubeServiceAccount(this, `service-account-${name}`, {
+        metadata: { name, namespace: ns, labels: labels('identity'), annotations: syncWave(SYNC_WAVE.config) },
+        automountServiceAccountToken: false,
+      });
+    }
 
     const tiers = {} as Record<RedisTierKey, RedisTier>;
     for (const tier of REDIS_TIERS) {
@@ -66,7 +71,6 @@ export class RedisChart extends RegionChart {
     }
     this.tiers = tiers;
 
-    const proxy = sessionsProxyNames(plan, primary.name);
     const meta = (name: string) => ({ name, namespace: ns, labels: labels('sessions-replication'), annotations: syncWave(SYNC_WAVE.config) });
     if (isPrimaryRegion(plan)) {
       const selector = proxySelectorLabels(plan);
@@ -87,7 +91,7 @@ export class RedisChart extends RegionChart {
         // Replicas (here) replicate through it; the API (app namespace) writes sessions through it.
         exportTo: ['.', plan.namespaces.app],
         // The primary region's sessions proxy pods.
-        server: { namespace: ns, serviceAccount: redisServiceAccount(plan) },
+        server: { namespace: ns, serviceAccount: proxy.serviceAccount },
       });
     }
   }

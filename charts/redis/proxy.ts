@@ -24,7 +24,7 @@ import { configHash, sidecarAnnotations } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
 import { SYNC_WAVE, syncWave } from '../lib/metadata';
 import {
-  PROXY_HEALTH_PORT, PROXY_METRICS_PORT, type RedisTopology, redisServiceAccount, redisTopology, REDIS_REPLICAS, SENTINEL_REPLICAS,
+  PROXY_HEALTH_PORT, PROXY_METRICS_PORT, type RedisTopology, redisTopology, REDIS_REPLICAS, SENTINEL_REPLICAS,
   sessionsProxyNames, type SessionsProxyNames,
 } from './topology';
 
@@ -200,7 +200,7 @@ export class SessionsProxy extends Construct {
       region: plan.region.name,
       partOf: plan.global.platform.name,
       version: image.version,
-      serviceAccountName: redisServiceAccount(plan),
+      serviceAccountName: this.names.serviceAccount,
       runAsUser: DEFAULT_RUN_AS_USER,
       // HAProxy finishes the replication streams it carries before its sidecar goes.
       terminationGracePeriodSeconds: PROXY_GRACE_SECONDS,

@@ -199,7 +199,7 @@ export class RedisTier extends Construct {
       region: plan.region.name,
       partOf: plan.global.platform.name,
       version: plan.versions.images.redis.version,
-      serviceAccountName: redisServiceAccount(plan),
+      serviceAccountName: redisServiceAccount(plan, tier),
       runAsUser: REDIS_RUN_AS_USER,
       // shutdown-timeout (10 s) for replicas to catch up, plus the final AOF fsync.
       terminationGracePeriodSeconds: REDIS_GRACE_SECONDS,
@@ -243,7 +243,7 @@ export class RedisTier extends Construct {
         region: plan.region.name,
         partOf: plan.global.platform.name,
         version: plan.versions.images.redis.version,
-        serviceAccountName: redisServiceAccount(plan),
+        serviceAccountName: redisServiceAccount(plan, tier),
         runAsUser: REDIS_RUN_AS_USER,
         annotations: annotations([REDIS_FILES.sentinelConf, REDIS_FILES.startSentinel, REDIS_FILES.probe]),
         containers: [

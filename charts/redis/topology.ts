@@ -111,11 +111,17 @@ export interface SessionsProxyNames {
   readonly globalHost: string;
   readonly masterPort: number;
   readonly replicaPort: number;
+  /** The proxy pods' service account (their mesh identity). */
+  readonly serviceAccount: string;
 }
 
-/** The service account every Redis, Sentinel and proxy pod runs as (their mesh identity). */
-export function redisServiceAccount(plan: RegionPlan): string {
-  return `${plan.global.platform.name}-redis`;
+/**
+ * The service account of one tier's Redis servers and Sentinels: their mesh identity. One per
+ * tier, so a cache or rate-limit pod is not a sessions pod to the AuthorizationPolicies of
+ * another tier (each tier's policies allow its own identity only).
+ */
+export function redisServiceAccount(plan: RegionPlan, tier: RedisTierKey): string {
+  return `${plan.global.platform.name}-redis-${TIER_SLUG[tier]}`;
 }
 
 export function isPrimaryRegion(plan: RegionPlan): boolean {
@@ -168,6 +174,8 @@ export function sessionsProxyNames(plan: RegionPlan, primaryRegion: string): Ses
   const name = `${p}-redis-sessions-proxy`;
   return {
     deployment: name,
+    // Its own identity: the sessions servers allow it, no other tier's pods.
+    serviceAccount: name,
     service: name,
     configMap: name,
     localHost: `${name}.${plan.namespaces.data}.svc.cluster.local`,

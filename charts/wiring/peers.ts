@@ -13,7 +13,7 @@ import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { PATRONI_LABELS, postgresNames, postgresScope } from '../postgres/names';
 import { hostedShard } from '../postgres/site-topology';
-import { redisServiceAccount, type RedisTierKey, TIER_SLUG } from '../redis/topology';
+import { redisServiceAccount, type RedisTierKey, sessionsProxyNames, TIER_SLUG } from '../redis/topology';
 import { tracingNames } from '../tracing/names';
 
 const ours = (name: string, namespace: string, podLabels: Record<string, string>, serviceAccount: string, meshed = true): Peer => ({
@@ -70,10 +70,10 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
   const { names, namespaces } = plan;
   const tracing = tracingNames(plan);
   const byName = (name: string) => ({ [LABELS.name]: name });
-  // Every Redis pod runs as one service account; the component label tells servers, Sentinels
-  // and the proxy of each tier apart (charts/redis/tier.ts).
-  const redisPeer = (component: string) =>
-    ours(`redis-${component}`, namespaces.data, { ...byName(names.data.redisApp), [LABELS.component]: component }, redisServiceAccount(plan));
+  // Each tier's servers and Sentinels run as the tier's service account, the sessions proxy as its
+  // own; the component label tells servers and Sentinels apart (charts/redis/tier.ts).
+  const redisPeer = (component: string, serviceAccount: string) =>
+    ours(`redis-${component}`, namespaces.data, { ...byName(names.data.redisApp), [LABELS.component]: component }, serviceAccount);
   return {
     ingressGateway: addon('ingress-gateway', names.mesh.ingressNamespace, { ...names.mesh.ingressSelector }, names.mesh.ingressServiceAccount, true,
       'istio/gateway chart: label istio=ingressgateway, service account istio-ingressgateway, injected by its own pod template'),
@@ -99,9 +99,9 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       return addon(`remote-postgres-shard-${shardId}`, namespaces.data, { [PATRONI_LABELS.scope]: scope }, scope, true,
         `the shard's ${other.site} site in ${other.region}: same namespace, its own service account (${scope}) under the shared root`);
     },
-    redisServers: (tier) => redisPeer(`${TIER_SLUG[tier]}-server`),
-    redisSentinels: (tier) => redisPeer(`${TIER_SLUG[tier]}-sentinel`),
-    sessionsProxy: redisPeer('sessions-proxy'),
+    redisServers: (tier) => redisPeer(`${TIER_SLUG[tier]}-server`, redisServiceAccount(plan, tier)),
+    redisSentinels: (tier) => redisPeer(`${TIER_SLUG[tier]}-sentinel`, redisServiceAccount(plan, tier)),
+    sessionsProxy: redisPeer('sessions-proxy', sessionsProxyNames(plan, plan.region.name).serviceAccount),
     // prometheus-operator's pods run outside the mesh (their callers are add-ons outside it too).
     prometheus: ours('prometheus', namespaces.monitoring, byName('prometheus'), names.monitoring.prometheusServiceAccount, false),
     alertmanager: ours('alertmanager', namespaces.monitoring, byName('alertmanager'), 'alertmanager', false),
@@ -122,7 +122,7 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       'istio/gateway chart as the east-west gateway add-on (charts/argocd/addon-catalog.ts)'),
     remoteApi: addon('remote-api', namespaces.app, byName(names.api.app), names.api.serviceAccount, true,
       'the API of every other region: the same namespace and service account, so the same SPIFFE identity under the shared root'),
-    remoteSessionReplicas: addon('remote-redis-sessions', namespaces.data, { ...byName(names.data.redisApp), [LABELS.component]: `${TIER_SLUG.sessions}-server` }, redisServiceAccount(plan), true,
+    remoteSessionReplicas: addon('remote-redis-sessions', namespaces.data, { ...byName(names.data.redisApp), [LABELS.component]: `${TIER_SLUG.sessions}-server` }, redisServiceAccount(plan, 'sessions'), true,
       'the session replicas of every other region (same namespace and service account)'),
     namespacePods: (namespace) => ours(`${namespace}-pods`, namespace, {}, 'default'),
   };

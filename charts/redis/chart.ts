@@ -55,10 +55,9 @@ export class RedisChart extends RegionChart {
     });
 
     const proxy = sessionsProxyNames(plan, primary.name);
-    // One identity per tier and one for the sessions proxy (where it runs); nothing here calls
+    // One identity per tier (the sessions proxy runs as the sessions tier); nothing here calls
     // the Kubernetes API.
-    const accounts = [...REDIS_TIERS.map((tier) => redisServiceAccount(plan, tier)), ...(isPrimaryRegion(plan) ? [proxy.serviceAccount] : [])];
-    for (const name of accounts) {
+    for (const name of REDIS_TIERS.map((tier) => redisServiceAccount(plan, tier))) {
       new k8s.KubeServiceAccount(this, `service-account-${name}`, {
         metadata: { name, namespace: ns, labels: labels('identity'), annotations: syncWave(SYNC_WAVE.config) },
         automountServiceAccountToken: false,

@@ -111,17 +111,21 @@ export interface SessionsProxyNames {
   readonly globalHost: string;
   readonly masterPort: number;
   readonly replicaPort: number;
-  /** The proxy pods' service account (their mesh identity). */
+  /** The proxy pods' service account: the sessions tier's (their mesh identity). */
   readonly serviceAccount: string;
 }
 
 /**
  * The service account of one tier's Redis servers and Sentinels: their mesh identity. One per
  * tier, so a cache or rate-limit pod is not a sessions pod to the AuthorizationPolicies of
- * another tier (each tier's policies allow its own identity only).
+ * another tier (each tier's policies allow its own identity only). The sessions tier (and its
+ * proxy, part of the same data path) keeps the name all tiers once shared: its identity crosses
+ * regions (the proxy's SAN in the other regions' imports, the remote replicas' principal here),
+ * and regions sync in rollout waves, so renaming it would break session replication between
+ * one wave and the next.
  */
 export function redisServiceAccount(plan: RegionPlan, tier: RedisTierKey): string {
-  return `${plan.global.platform.name}-redis-${TIER_SLUG[tier]}`;
+  return tier === 'sessions' ? `${plan.global.platform.name}-redis` : `${plan.global.platform.name}-redis-${TIER_SLUG[tier]}`;
 }
 
 export function isPrimaryRegion(plan: RegionPlan): boolean {
@@ -174,8 +178,8 @@ export function sessionsProxyNames(plan: RegionPlan, primaryRegion: string): Ses
   const name = `${p}-redis-sessions-proxy`;
   return {
     deployment: name,
-    // Its own identity: the sessions servers allow it, no other tier's pods.
-    serviceAccount: name,
+    // The sessions tier's identity (see redisServiceAccount): it carries that tier's data only.
+    serviceAccount: redisServiceAccount(plan, 'sessions'),
     service: name,
     configMap: name,
     localHost: `${name}.${plan.namespaces.data}.svc.cluster.local`,

@@ -128,7 +128,7 @@ describe('MeshChart: policies generated from the declared connections (issue #10
       `allow-remote-api-to-pgbouncer-shard-1 cluster.local/ns/${app}/sa/bookedbarber-api 6432`,
       `allow-remote-api-to-redis-sessions-proxy cluster.local/ns/${app}/sa/bookedbarber-api 6379`,
       `allow-remote-postgres-shard-1-to-postgres-shard-1 cluster.local/ns/${namespaces.data}/sa/bookedbarber-postgres-shard-1-dr 5432`,
-      `allow-remote-redis-sessions-to-redis-sessions-proxy cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis-sessions 6380`,
+      `allow-remote-redis-sessions-to-redis-sessions-proxy cluster.local/ns/${namespaces.data}/sa/bookedbarber-redis 6380`,
     ]);
     const gateway = find(objects, 'Gateway', 'cross-network-gateway', 'istio-system');
     expect(gateway.spec.servers).toEqual([{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' },

@@ -92,20 +92,21 @@ describe('Redis tiers in the primary region', () => {
       expect(EVICTION_POLICY[tier]).toBe(redisConf.get('maxmemory-policy'));
     });
 
-    it('runs each tier as its own identity and the sessions proxy as another, none with an API token', () => {
-      // One identity per tier: the mesh's AuthorizationPolicies of one tier then admit no pod of another.
+    it('runs each tier as its own identity (the sessions proxy as the sessions tier), none with an API token', () => {
+      // One identity per tier: the mesh's AuthorizationPolicies of one tier then admit no pod of
+      // another. The sessions tier keeps the shared name it had: it crosses regions.
       const accounts = eastObjects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort();
-      expect(accounts).toEqual(['bookedbarber-redis-cache', 'bookedbarber-redis-rate-limit', 'bookedbarber-redis-sessions', 'bookedbarber-redis-sessions-proxy']);
+      expect(accounts).toEqual(['bookedbarber-redis', 'bookedbarber-redis-cache', 'bookedbarber-redis-rate-limit']);
       for (const o of eastObjects.filter((x) => x.kind === 'ServiceAccount')) expect(o.automountServiceAccountToken).toBe(false);
       const workloads = eastObjects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Deployment');
       const runsAs = Object.fromEntries(workloads.map((w) => [w.metadata.name, w.spec.template.spec.serviceAccountName]));
       expect(runsAs).toMatchObject({
         'bookedbarber-redis-cache': 'bookedbarber-redis-cache',
         'bookedbarber-redis-cache-sentinel': 'bookedbarber-redis-cache',
-        'bookedbarber-redis-sessions': 'bookedbarber-redis-sessions',
-        'bookedbarber-redis-sessions-sentinel': 'bookedbarber-redis-sessions',
+        'bookedbarber-redis-sessions': 'bookedbarber-redis',
+        'bookedbarber-redis-sessions-sentinel': 'bookedbarber-redis',
         'bookedbarber-redis-rate-limit': 'bookedbarber-redis-rate-limit',
-        'bookedbarber-redis-sessions-proxy': 'bookedbarber-redis-sessions-proxy',
+        'bookedbarber-redis-sessions-proxy': 'bookedbarber-redis',
       });
     });
 

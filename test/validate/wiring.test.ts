@@ -406,7 +406,7 @@ describe('the session store promoted to another region (issue 11, item 5)', () =
       expect(replicate.to).toEqual({
         kind: 'external', host: 'bookedbarber-redis-sessions-proxy.us-west-2.bookedbarber.global', port: 6380,
         through: { host: promoted.get('us-west-2')!.region.eastWestGateway, port: 15443 },
-        identity: 'spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-redis-sessions-proxy',
+        identity: 'spiffe://cluster.local/ns/bookedbarber-data/sa/bookedbarber-redis',
       });
       expect(connections.map((c) => c.name)).not.toContain('remote-api-to-redis-sessions-proxy');
     }

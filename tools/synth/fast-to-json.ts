@@ -55,10 +55,20 @@ function resolveSanitized(value: any, sortKeys: boolean): any {
   if (Array.isArray(value)) return value.map((item) => resolveSanitized(item, sortKeys));
   if (value.constructor == Object) {
     const keys = Object.keys(value);
-    const resolved = keys.map((key) => resolveSanitized(value[key], sortKeys));
-    const order = sortKeys ? keys.map((key, i) => [key, i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : keys.map((key, i) => [key, i] as const);
+    const n = keys.length;
+    const resolved = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) resolved[i] = resolveSanitized(value[keys[i]!], sortKeys);
     const out: Record<string, unknown> = {};
-    for (const [key, i] of order) if (resolved[i] != null) out[key] = resolved[i];
+    // Sorted order by index, not by [key, index] pairs (an allocation per key of every object);
+    // most key lists are short and often already sorted.
+    let sorted = true;
+    if (sortKeys) for (let i = 1; i < n && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+    if (sorted) {
+      for (let i = 0; i < n; i++) if (resolved[i] != null) out[keys[i]!] = resolved[i];
+    } else {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+      for (const i of order) if (resolved[i] != null) out[keys[i]!] = resolved[i];
+    }
     return out;
   }
   // Left unresolved by cdk8s (not a plain object of this realm): its sanitizeValue goes on.

@@ -55,10 +55,14 @@ export function nodePlacement(placement: Placement, platform: string): { affinit
       nodeAffinity: {
         ...affinity.nodeAffinity,
         // NodePool weights only order the nodes Karpenter launches; kube-scheduler places a pod
-        // on any node that fits. Preferring on-demand makes it fill room on the base nodes
-        // first (after a release, a scale-up or a reclaimed spot node) before spot.
+        // on any node that fits. Preferring the base pool makes it fill room on the base nodes
+        // first (after a release, a scale-up or a reclaimed spot node). The preference names the
+        // pool, not on-demand capacity: Karpenter treats a preference as required until it cannot
+        // place the pod (scheduling/preferences.go Relax), and the burst pool may launch
+        // on-demand when spot runs out, so "prefer on-demand" would make every burst node
+        // on-demand while spot is plentiful.
         preferredDuringSchedulingIgnoredDuringExecution: [
-          { weight: 100, preference: { matchExpressions: [{ key: KARPENTER_LABELS.capacityType, operator: 'In', values: ['on-demand'] }] } },
+          { weight: 100, preference: { matchExpressions: [{ key: KARPENTER_LABELS.nodePool, operator: 'In', values: [pools.appBase] }] } },
         ],
       },
     },

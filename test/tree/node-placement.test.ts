@@ -45,9 +45,13 @@ describe('node placement over the rendered tree', () => {
       expect(requiredTerms(spec), where).toEqual([
         { matchExpressions: [{ key: 'karpenter.sh/nodepool', operator: 'In', values: ['bookedbarber-app-base', 'bookedbarber-app-burst'] }] },
       ]);
-      // The scheduler fills room on on-demand base nodes before spot (NodePool weights only order new nodes).
+      // The scheduler fills room on the base pool's nodes first (NodePool weights only order new
+      // nodes). The preference names the pool, never on-demand capacity: Karpenter holds a
+      // preference as required until it cannot place the pod, and the burst pool also allows
+      // on-demand (for a spot shortage), so preferring on-demand would launch every burst node
+      // on-demand while spot is there.
       expect(spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution, where).toEqual([
-        { weight: 100, preference: { matchExpressions: [{ key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] }] } },
+        { weight: 100, preference: { matchExpressions: [{ key: 'karpenter.sh/nodepool', operator: 'In', values: ['bookedbarber-app-base'] }] } },
       ]);
     }
   });

@@ -89,12 +89,23 @@ describe('npm run synth', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('--region eu-west-1: this change also changes files outside that folder, which --region would leave stale:');
     expect(result.stderr).toMatch(/^ {2}dist\/eu-central-1\/pgbouncer\.yaml$/m);
-    expect(result.stderr).toContain('fix: run npm run synth without --region');
+    expect(result.stderr).toContain('fix: run npm run synth without --region, or add --region eu-central-1, then review the whole diff');
     expect(readTree(out)).toEqual(committed);
-    // Naming every folder the change touches writes them.
-    const changed = [...result.stderr.matchAll(/^ {2}dist\/([^/]+)\//gm)].map((m) => m[1]!);
-    const both = runSynth(['--out', out, '--regions', regions, ...['eu-west-1', ...new Set(changed)].flatMap((r) => ['--region', r])]);
+    // Naming every folder the change touches writes exactly what a full synth writes.
+    const both = runSynth(['--out', out, '--regions', regions, '--region', 'eu-west-1', '--region', 'eu-central-1']);
     expect(both.status, both.stderr).toBe(0);
+    const full = path.join(tempDir('bb-full-'), 'dist');
+    expect(runSynth(['--out', full, '--regions', regions]).status).toBe(0);
+    expect(readTree(out)).toEqual(readTree(full));
+  });
+
+  it('--region names dist/argocd as a reason to run a full synth (it has no --region of its own)', () => {
+    // A new rollout wave moves the region's Applications in dist/argocd.
+    const regions = regionsWith((f) => (f['eu-west-1.yaml'].rolloutWave = 9));
+    const result = runSynth(['--out', copyOfDist(), '--regions', regions, '--region', 'eu-west-1']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^ {2}dist\/argocd\/argocd\.yaml$/m);
+    expect(result.stderr).toContain('fix: run npm run synth without --region (dist/argocd changes too), then review the whole diff');
   });
 
   it('renders a region named twice once', () => {

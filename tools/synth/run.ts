@@ -307,7 +307,7 @@ function synthSelected(definition: SynthDefinition, plan: PlatformPlan, only: re
   const all = renderAll(definition, plan, { log });
   const report = validateFiles(definition, plan, all, { ...options, only: undefined });
   if (report) failOnFindings(report);
-  const changed = timed('write + swap', () => changedOutside(options.distDir, all, names));
+  const changed = timed('compare with dist (--region)', () => changedOutside(options.distDir, all, names));
   if (changed.length > 0) throw new OtherFoldersChanged(names, changed);
   const files = all.filter((f) => names.includes(f.path.split('/')[0]!));
   timed('write + swap', () => writeDist(files, { distDir: options.distDir, replace: [...names] }));
@@ -344,11 +344,16 @@ function changedOutside(distDir: string, rendered: readonly RenderedFile[], sele
 class OtherFoldersChanged extends Error {
   constructor(selected: readonly string[], changed: readonly string[]) {
     const shown = changed.slice(0, 12);
+    // dist/argocd has no --region of its own: only a full synth writes it.
+    const others = [...new Set(changed.map((f) => f.split('/')[0]!))];
+    const fix = others.includes(GLOBAL_FOLDER)
+      ? `run npm run synth without --region (dist/${GLOBAL_FOLDER} changes too), then review the whole diff`
+      : `run npm run synth without --region, or add ${others.map((r) => `--region ${r}`).join(' ')}, then review the whole diff`;
     super([
       `--region ${selected.join(', ')}: this change also changes files outside ${selected.length > 1 ? 'those folders' : 'that folder'}, which --region would leave stale:`,
       ...shown.map((f) => `  dist/${f}`),
       ...(changed.length > shown.length ? [`  ... and ${changed.length - shown.length} more`] : []),
-      `fix: run npm run synth without --region (or add the other regions' --region flags), then review the whole diff`,
+      `fix: ${fix}`,
     ].join('\n'));
   }
 }

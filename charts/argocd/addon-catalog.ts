@@ -407,15 +407,16 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
           securityContext: { ...restrictedPod, runAsUser: 472, runAsGroup: 472, fsGroup: 472 },
           containerSecurityContext: { ...restrictedContainer, readOnlyRootFilesystem: false },
           admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
-          // A Role in its own namespace, not the chart's default ClusterRole: with any sidecar on,
-          // that grants get/list/watch on every ConfigMap and Secret of the cluster (grafana chart
+          // A Role in its own namespace (ConfigMaps and Secrets of monitoring-system, for the
+          // datasource sidecar), not the chart's default ClusterRole: with any sidecar on, that
+          // grants get/list/watch on every ConfigMap and Secret of the cluster (grafana chart
           // templates/clusterrole.yaml), so a Grafana compromise would read the mesh CA key and
-          // every database credential. The dashboards chart grants it our dashboards' ConfigMaps.
+          // every database credential. The monitoring chart's Role lets it read the ConfigMaps
+          // of the monitoring namespace (charts/monitoring/rbac.ts GrafanaDashboardReader).
           rbac: { namespaced: true },
           sidecar: {
             // Dashboards are ConfigMaps labelled grafana_dashboard=1 in the monitoring namespace
-            // only (the dashboards chart renders ours as provisioned JSON, and the Role to read
-            // them there); ConfigMaps only, never Secrets.
+            // only (the dashboards chart renders ours as provisioned JSON); ConfigMaps only.
             // The sidecar writes each into the folder its grafana_folder annotation names, and
             // Grafana's provider turns those directories into dashboard folders.
             dashboards: {

@@ -13,7 +13,7 @@ import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY } from '../lib/mesh-network';
 import { PATRONI_LABELS, postgresNames, postgresScope } from '../postgres/names';
 import { hostedShard } from '../postgres/site-topology';
-import { redisServiceAccount, type RedisTierKey, sessionsProxyNames, TIER_SLUG } from '../redis/topology';
+import { redisServiceAccount, type RedisTierKey, TIER_SLUG } from '../redis/topology';
 import { tracingNames } from '../tracing/names';
 
 const ours = (name: string, namespace: string, podLabels: Record<string, string>, serviceAccount: string, meshed = true): Peer => ({
@@ -101,7 +101,8 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
     },
     redisServers: (tier) => redisPeer(`${TIER_SLUG[tier]}-server`, redisServiceAccount(plan, tier)),
     redisSentinels: (tier) => redisPeer(`${TIER_SLUG[tier]}-sentinel`, redisServiceAccount(plan, tier)),
-    sessionsProxy: redisPeer('sessions-proxy', sessionsProxyNames(plan, plan.region.name).serviceAccount),
+    // The proxy runs as the sessions tier (charts/redis/topology.ts sessionsProxyNames).
+    sessionsProxy: redisPeer('sessions-proxy', redisServiceAccount(plan, 'sessions')),
     // prometheus-operator's pods run outside the mesh (their callers are add-ons outside it too).
     prometheus: ours('prometheus', namespaces.monitoring, byName('prometheus'), names.monitoring.prometheusServiceAccount, false),
     alertmanager: ours('alertmanager', namespaces.monitoring, byName('alertmanager'), 'alertmanager', false),

@@ -9,6 +9,7 @@ import { addonProjectName } from '../../charts/argocd/chart';
 import { ADDON_NAMESPACES, type HelmChartKey, platformAddons, REQUESTS_PER_SECOND_METRIC, ROOT_SYNC_WAVE, STANDBY_REGION_ADDONS } from '../../charts/argocd/addon-catalog';
 import { ADDON_LABEL, PlatformAddonsChart } from '../../charts/argocd/addons-chart';
 import { isServingRegion } from '../../regions/model';
+import { GRAFANA } from '../../charts/lib/monitoring-targets';
 import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 
 const plan = shippedPlan();
@@ -230,6 +231,11 @@ describe('PlatformAddonsChart', () => {
     // cluster (templates/clusterrole.yaml, whenever a sidecar is on); the sidecar reads only our
     // dashboards' ConfigMaps, through the monitoring chart's Role.
     expect(stack.grafana.rbac).toEqual({ namespaced: true });
+    // The identity the monitoring chart's Role binds is this release's Grafana: the subchart's
+    // fullname <release>-grafana (no override), in the add-on's namespace.
+    const spec = platformAddons(regionPlan('us-east-1')).find((a) => a.id === 'kube-prometheus-stack')!;
+    expect(GRAFANA).toEqual({ namespace: spec.namespace, serviceAccount: `${spec.releaseName}-grafana` });
+    expect(stack.grafana.fullnameOverride ?? stack.grafana.nameOverride ?? stack.grafana.serviceAccount).toBeUndefined();
     expect(stack.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', searchNamespace: regionPlan('us-east-1').namespaces.monitoring, resource: 'configmap' });
     expect(stack.grafana.sidecar.datasources.url).toBe(regionPlan('us-east-1').names.monitoring.prometheusUrl);
     expect(stack.grafana.admin.existingSecret).toBe('grafana-admin');

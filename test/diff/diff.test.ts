@@ -379,6 +379,15 @@ describe('franchise IDs moved between shards', () => {
     ]);
   });
 
+  it('words IDs that come into or leave the franchise space for what they are', () => {
+    const r = diff(withMap(map([1, 1, 50], [2, 51, 100])), withMap(map([1, 1, 40], [2, 51, 120])));
+    // (Risks of one object are listed by their text.)
+    expect(r.risks.filter((x) => x.rule === 'shard-topology').map((x) => x.detail)).toEqual([
+      'franchises 101..120: no shard → shard 2 (new franchise IDs: nothing to copy)',
+      'franchises 41..50: shard 1 → no shard (their rows stay on the old shard, which the API no longer reads for them)',
+    ]);
+  });
+
   it('says nothing when only the hosts or unrelated fields of the map change', () => {
     const before = map([1, 1, 50], [2, 51, 100]);
     const after = clone(before);

@@ -98,7 +98,7 @@ describe('npm run synth (the bundled launcher)', () => {
 
   it('builds a bundle of ASCII without comments or indentation, so start-up reads and keeps it as a one-byte string', () => {
     // One character outside ASCII (a comment's typographic quote, a regex literal's µ) makes V8
-    // hold the whole 4 MB source as UTF-16 and decode it slowly on every run.
+    // hold the whole source (megabytes) as UTF-16 and decode it slowly on every run.
     expect(launch(['--help']).status).toBe(0);
     const text = fs.readFileSync(BUNDLE, 'latin1');
     const outside = text.search(/[^\x00-\x7f]/);

@@ -386,7 +386,13 @@ function franchiseMoves(before: Array<[number, number, number]>, after: Array<[n
     else moves.push({ first, last, from, to });
   }
   const shard = (n: number | undefined) => (n === undefined ? 'no shard' : `shard ${n}`);
-  return moves.map((m) => `franchises ${m.first}..${m.last}: ${shard(m.from)} → ${shard(m.to)} (their rows must be copied to the new shard before this syncs)`);
+  const why = (m: (typeof moves)[number]) =>
+    m.from === undefined
+      ? 'new franchise IDs: nothing to copy'
+      : m.to === undefined
+        ? 'their rows stay on the old shard, which the API no longer reads for them'
+        : 'their rows must be copied to the new shard before this syncs';
+  return moves.map((m) => `franchises ${m.first}..${m.last}: ${shard(m.from)} → ${shard(m.to)} (${why(m)})`);
 }
 
 /**

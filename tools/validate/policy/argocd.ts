@@ -3,14 +3,19 @@
  * live value of every ignored field when it syncs, by patching the live object into the one it
  * applies (argo-cd controller/sync.go, normalizeTargetResources). For a kind outside client-go's
  * built-in scheme (any CRD: VirtualService, DestinationRule, Rollout) that patch is a JSON merge
- * patch (RFC 7386), which replaces a list as a whole: ignoring one field inside a list item
+ * patch (RFC 7386) in the pinned v2.14 (later releases merge CRDs by their OpenAPI schema and
+ * still treat a list without map keys, as Istio's are, as one value), which replaces a list whole: ignoring one field inside a list item
  * (`.spec.http[].route[].weight`) makes every sync apply the live list, so a change in git to
  * anything else in that list (a route's timeout, retries, a subset) never reaches the cluster,
  * while the diff keeps showing it and self-heal syncs again and again.
  */
 import { apiGroup, Entry, finding, isRecord, RawFinding } from '../types';
 
-/** API groups of client-go's scheme: their objects are patched by strategic merge, list by list. */
+/**
+ * API groups of client-go's scheme: their objects are patched by strategic merge, list by list
+ * where the list has a merge key (containers, webhooks). A built-in list without one (an
+ * Ingress's rules) is replaced whole too; no rule here ignores one, and this rule does not judge it.
+ */
 const BUILT_IN_GROUPS = new Set([
   '', 'admissionregistration.k8s.io', 'apps', 'autoscaling', 'batch', 'certificates.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io',
   'events.k8s.io', 'flowcontrol.apiserver.k8s.io', 'networking.k8s.io', 'node.k8s.io', 'policy', 'rbac.authorization.k8s.io',

@@ -151,11 +151,13 @@ const shardResidencyMatchesRegion: Invariant = ({ regions }) =>
 /**
  * Two places holding one value that must be unique. Which of them is the mistake (the new or
  * copied one) is not in the files, so the problem names both lines and says which one to change.
+ * Located only when a problem names it: a line number needs the file's YAML document, which a
+ * clean run (its files from the parse cache) never parses.
  */
-const elsewhere = (region: LoadedRegion, path: readonly (string | number)[]) => region.source.where(path);
+const elsewhere = (region: LoadedRegion, path: readonly (string | number)[]) => () => region.source.where(path);
 
 const shardIdsAreUnique: Invariant = ({ regions }) => {
-  const seen = new Map<number, string>();
+  const seen = new Map<number, () => string>();
   const issues: ConfigIssue[] = [];
   for (const region of regions) {
     region.config.shards.forEach((shard, index) => {
@@ -168,7 +170,7 @@ const shardIdsAreUnique: Invariant = ({ regions }) => {
           region.source.issue(
             ['shards', index, 'id'],
             fmt(shard.id),
-            `a shard id no other shard uses (${other} has id ${shard.id} too)`,
+            `a shard id no other shard uses (${other()} has id ${shard.id} too)`,
             `give the shard you added or copied an unused id, e.g. ${free}; a shard that already holds data keeps its id (its StatefulSet, volumes, backups and routing entries carry it)`,
           ),
         );
@@ -218,7 +220,7 @@ const regionNamesAreUniqueAndMatchFiles: Invariant = ({ regions }) => {
 
 const clusterNamesAreUnique: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, () => string>();
   for (const region of regions) {
     for (const field of ['name', 'server'] as const) {
       const value = region.config.cluster[field];
@@ -228,7 +230,7 @@ const clusterNamesAreUnique: Invariant = ({ regions }) => {
           region.source.issue(
             ['cluster', field],
             JSON.stringify(value),
-            `a cluster ${field} no other region uses (${other} has it too)`,
+            `a cluster ${field} no other region uses (${other()} has it too)`,
             `set cluster.${field} of the region you added or copied to that region's own cluster (as registered in Argo CD)`,
           ),
         );
@@ -241,7 +243,7 @@ const clusterNamesAreUnique: Invariant = ({ regions }) => {
 /** Rollout waves order regions one after another: two regions in one wave would release together. */
 const rolloutWavesAreUnique: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
-  const seen = new Map<number, string>();
+  const seen = new Map<number, { name: string; where: () => string }>();
   for (const region of regions) {
     const wave = region.config.rolloutWave;
     const other = seen.get(wave);
@@ -251,12 +253,12 @@ const rolloutWavesAreUnique: Invariant = ({ regions }) => {
         region.source.issue(
           ['rolloutWave'],
           fmt(wave),
-          `a wave no other region uses (${other} is in wave ${wave} too)`,
+          `a wave no other region uses (${other.name} at ${other.where()} is in wave ${wave} too)`,
           `give the region you added or edited a free wave, e.g. ${Math.max(...used) + 1} (released last); a region already serving keeps its wave and its rollout/wave-N branch`,
         ),
       );
     } else {
-      seen.set(wave, `${region.config.name} at ${elsewhere(region, ['rolloutWave'])}`);
+      seen.set(wave, { name: region.config.name, where: elsewhere(region, ['rolloutWave']) });
     }
   }
   return issues;
@@ -568,7 +570,7 @@ const publicHostsInDnsZone: Invariant = ({ global }) => {
  */
 const regionDnsIsItsOwn: Invariant = ({ regions }) => {
   const issues: ConfigIssue[] = [];
-  const healthChecks = new Map<string, string>();
+  const healthChecks = new Map<string, { name: string; where: () => string }>();
   for (const region of servingRegions(regions)) {
     const { name, provider, dns } = region.config;
     if (provider !== 'aws') {
@@ -591,11 +593,11 @@ const regionDnsIsItsOwn: Invariant = ({ regions }) => {
         region.source.issue(
           ['dns', 'healthCheckId'],
           dns.healthCheckId,
-          `a health check of its own (${other} uses this one too)`,
+          `a health check of its own (${other.name} at ${other.where()} uses this one too)`,
           'in the region you added or copied, use the ID of the Route 53 health check of that region\'s ingress',
         ),
       );
-    } else healthChecks.set(dns.healthCheckId, `${name} at ${elsewhere(region, ['dns', 'healthCheckId'])}`);
+    } else healthChecks.set(dns.healthCheckId, { name, where: elsewhere(region, ['dns', 'healthCheckId']) });
   }
   return issues;
 };

@@ -142,6 +142,8 @@ export class PostgresShard extends Construct {
         { name: 'files', mountPath: POSTGRES_PATHS.configDir, readOnly: true },
         { name: 'tls', mountPath: POSTGRES_PATHS.tlsDir, readOnly: true },
         { name: 'socket', mountPath: POSTGRES_PATHS.socketDir },
+        // Patroni's API token, in this container only (see API_TOKEN_VOLUME).
+        { name: API_TOKEN_VOLUME.name, mountPath: SERVICE_ACCOUNT_PATH, readOnly: true },
         ...walg.volumeMounts,
       ],
     };
@@ -181,8 +183,10 @@ export class PostgresShard extends Construct {
       partOf: plan.global.platform.name,
       version: plan.versions.images.spilo.version,
       serviceAccountName: names.serviceAccount,
-      // Patroni keeps its lock and the role labels through the Kubernetes API.
-      automountServiceAccountToken: true,
+      // Patroni keeps its lock and the role labels through the Kubernetes API, with a token
+      // mounted into its own container only (API_TOKEN_VOLUME): the exporter, which Prometheus
+      // reaches over the network, and the backup sidecar get none.
+      automountServiceAccountToken: false,
       runAsUser: SPILO_UID,
       terminationGracePeriodSeconds: grace,
       annotations: { ...shutdownSafeProxy(grace - 5), ...mergedMetricsAnnotations(meshedTarget(plan, POSTGRES_APP)) },
@@ -208,6 +212,7 @@ export class PostgresShard extends Construct {
         // Root-owned and group-readable (fsGroup): the only key mode Postgres accepts for a file it does not own.
         { name: 'tls', secret: { secretName: names.tlsSecret, defaultMode: 0o640 } },
         { name: 'socket', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+        API_TOKEN_VOLUME,
         ...walg.volumes,
       ],
       statefulSet: {
@@ -306,6 +311,26 @@ export class PostgresShard extends Construct {
     });
   }
 }
+
+/** Where in-cluster clients (Patroni's patroni/dcs/kubernetes.py) read their token, CA and namespace. */
+export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * What automountServiceAccountToken would mount into every container (the kubelet's projected
+ * kube-api-access volume: a bound token it refreshes, the cluster CA, the namespace), as a volume
+ * one container mounts. Patroni re-reads the token file (its K8sConfig token refresh).
+ */
+export const API_TOKEN_VOLUME: k8s.Volume = {
+  name: 'kube-api-access',
+  projected: {
+    defaultMode: 0o444,
+    sources: [
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { downwardApi: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+    ],
+  },
+};
 
 /** Pods of a shard site: its primary and read replicas at home, disasterRecovery.members at a DR site. */
 function membersOf(plan: RegionPlan, shard: ShardConfig): number {

@@ -214,6 +214,25 @@ describe('automatic failover within the RTO', () => {
   });
 });
 
+describe('the Kubernetes API token', () => {
+  it('is mounted into the postgres container (Patroni) only, where in-cluster clients read it: the exporter and backup sidecar get none', () => {
+    const sts = find(objects, 'StatefulSet', names.statefulSet, plan.namespaces.data);
+    const spec = sts.spec.template.spec;
+    expect(spec.automountServiceAccountToken).toBe(false);
+    const volume = spec.volumes.find((v: any) => v.name === 'kube-api-access');
+    expect(volume.projected.sources).toEqual([
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+    ]);
+    const mounting = spec.containers.filter((c: any) => (c.volumeMounts ?? []).some((m: any) => m.name === 'kube-api-access')).map((c: any) => c.name);
+    expect(mounting).toEqual(['postgres']);
+    const mount = spec.containers[0].volumeMounts.find((m: any) => m.name === 'kube-api-access');
+    // patroni/dcs/kubernetes.py SERVICE_TOKEN_FILENAME and SERVICE_CERT_FILENAME live here.
+    expect(mount).toEqual({ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
+  });
+});
+
 describe('RBAC: what Patroni needs and no more', () => {
   it('grants configmaps and pods verbs only, writes only to its own ConfigMaps and pods, bound to the Postgres ServiceAccount alone', () => {
     const role = find(objects, 'Role', names.role, plan.namespaces.data);
@@ -238,7 +257,8 @@ describe('RBAC: what Patroni needs and no more', () => {
     expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
     // Only the Postgres pods mount a token; the account itself does not hand one out.
     expect(podSpec.serviceAccountName).toBe(names.serviceAccount);
-    expect(podSpec.automountServiceAccountToken).toBe(true);
+    // (its token is a projected volume of the postgres container: 'the Kubernetes API token' above)
+    expect(podSpec.volumes.map((v: any) => v.name)).toContain('kube-api-access');
     expect(find(objects, 'ServiceAccount', names.serviceAccount).automountServiceAccountToken).toBe(false);
   });
 });

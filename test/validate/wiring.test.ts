@@ -302,9 +302,21 @@ describe('one broken hop is caught on the connection that uses it', () => {
     expect(r.findings[0].message).toContain(`nothing renders Secret ${app}/bookedbarber-api-database`);
   });
 
-  it('credentials: the Kubernetes API refuses pods without a token', () => {
-    const r = broken((o) => { one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1').spec.template.spec.automountServiceAccountToken = false; });
-    expect(summary(r)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
+  it('credentials: the Kubernetes API refuses pods without a token (Patroni\'s is a projected token in its own container)', () => {
+    const postgres = (o: any[]) => one(o, 'StatefulSet', 'bookedbarber-postgres-shard-1').spec.template.spec;
+    // Not mounted where in-cluster clients read it ...
+    const moved = broken((o) => {
+      const mount = postgres(o).containers.find((c: any) => c.name === 'postgres').volumeMounts.find((m: any) => m.name === 'kube-api-access');
+      mount.mountPath = '/var/run/secrets/token';
+    });
+    expect(summary(moved)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
+    expect(moved.findings[0].hint).toContain('mount a projected serviceAccountToken volume at /var/run/secrets/kubernetes.io/serviceaccount');
+    // ... or a projected volume without a token.
+    const noToken = broken((o) => {
+      const volume = postgres(o).volumes.find((v: any) => v.name === 'kube-api-access');
+      volume.projected.sources = volume.projected.sources.filter((s: any) => !s.serviceAccountToken);
+    });
+    expect(summary(noToken)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
   });
 
   it('Gateway TLS: the certificate must be where the gateway workload runs, not where the Gateway is', () => {

@@ -487,10 +487,19 @@ export class Walker {
     return undefined;
   }
 
-  /** The Kubernetes API wants a token: mounted, and bound to some Role. */
+  /**
+   * The Kubernetes API wants a token: mounted (by automountServiceAccountToken, or a projected
+   * serviceAccountToken volume a container mounts where in-cluster clients read it), and bound to
+   * some Role.
+   */
   private apiTokenHop(client: PodSet, at: (hop: string, m: string, h: string) => Broken): Broken | undefined {
     const spec = client.path === '' ? {} : templateSpec(client);
-    if (spec.automountServiceAccountToken === false) return at('credentials', 'the pods do not mount a service account token, so the Kubernetes API refuses them', 'set automountServiceAccountToken: true on the pod (only where the API is needed)');
+    const tokenVolumes = new Set(client.volumes.filter((v) => isRecord(v.projected) && asArray(v.projected.sources).some((s) => isRecord(s) && isRecord(s.serviceAccountToken))).map((v) => v.name));
+    const projected = client.containers.some((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && tokenVolumes.has(m.name) && m.mountPath === SERVICE_ACCOUNT_DIR));
+    if (spec.automountServiceAccountToken === false && !projected) {
+      return at('credentials', 'the pods do not mount a service account token, so the Kubernetes API refuses them',
+        `set automountServiceAccountToken: true on the pod, or mount a projected serviceAccountToken volume at ${SERVICE_ACCOUNT_DIR} in the container that calls the API`);
+    }
     const bound = [...this.cluster.all('rbac.authorization.k8s.io', 'RoleBinding'), ...this.cluster.all('rbac.authorization.k8s.io', 'ClusterRoleBinding')].some((b) =>
       asArray(b.obj.subjects).some((s) => isRecord(s) && s.kind === 'ServiceAccount' && s.name === client.serviceAccount && (s.namespace ?? namespaceOf(b.obj)) === client.namespace));
     if (!bound) return at('credentials', `no RoleBinding grants ServiceAccount ${client.namespace}/${client.serviceAccount} anything`, 'bind a Role with the verbs the client needs');
@@ -499,6 +508,9 @@ export class Walker {
 }
 
 const rendered = (c: Connection) => !c.from.addon;
+
+/** Where in-cluster Kubernetes clients read their token (client-go, the Python client, Patroni). */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function templateSpec(pods: PodSet): KubeObject {
   let node: unknown = pods.entry.obj;

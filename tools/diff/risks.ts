@@ -329,42 +329,34 @@ function expectedRole(o: KubeObject | undefined): string | undefined {
   return undefined;
 }
 
-/** Read-write host of every shard in a routing-map ConfigMap (any JSON value with a `shards` list). */
-function shardWriteHosts(o: KubeObject | undefined): Map<number, string> {
-  const hosts = new Map<number, string>();
+/** The shard entries of a routing-map ConfigMap (any JSON data value with a `shards` list). */
+function routingShards(o: KubeObject | undefined): unknown[] {
   const data = get(o, 'data');
-  if (!isObj(data)) return hosts;
+  if (!isObj(data)) return [];
+  const out: unknown[] = [];
   for (const text of Object.values(data)) {
     if (typeof text !== 'string' || !text.includes('"shards"')) continue;
     try {
       const shards = get(JSON.parse(text), 'shards');
-      if (Array.isArray(shards)) for (const s of shards) hosts.set(Number(get(s, 'shard')), String(get(s, 'readWrite', 'host')));
+      if (Array.isArray(shards)) out.push(...shards);
     } catch {
       // Not JSON: not a routing map.
     }
   }
-  return hosts;
+  return out;
 }
 
-/** Franchise ranges of every shard in a routing-map ConfigMap: [first, last, shard]. */
+/** Read-write host of every shard in a routing map. */
+function shardWriteHosts(o: KubeObject | undefined): Map<number, string> {
+  return new Map(routingShards(o).map((s) => [Number(get(s, 'shard')), String(get(s, 'readWrite', 'host'))]));
+}
+
+/** Franchise ranges of every shard in a routing map: [first, last, shard]. */
 function franchiseRanges(o: KubeObject | undefined): Array<[number, number, number]> {
-  const ranges: Array<[number, number, number]> = [];
-  const data = get(o, 'data');
-  if (!isObj(data)) return ranges;
-  for (const text of Object.values(data)) {
-    if (typeof text !== 'string' || !text.includes('"shards"')) continue;
-    try {
-      const shards = get(JSON.parse(text), 'shards');
-      if (!Array.isArray(shards)) continue;
-      for (const s of shards) {
-        const [first, last, shard] = [get(s, 'first'), get(s, 'last'), get(s, 'shard')];
-        if (typeof first === 'number' && typeof last === 'number' && typeof shard === 'number') ranges.push([first, last, shard]);
-      }
-    } catch {
-      // Not JSON: not a routing map.
-    }
-  }
-  return ranges;
+  return routingShards(o).flatMap((s) => {
+    const [first, last, shard] = [get(s, 'first'), get(s, 'last'), get(s, 'shard')];
+    return typeof first === 'number' && typeof last === 'number' && typeof shard === 'number' ? [[first, last, shard] as [number, number, number]] : [];
+  });
 }
 
 /**

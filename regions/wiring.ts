@@ -86,6 +86,11 @@ export interface KubernetesApiTarget {
   readonly kind: 'kubernetes-api';
   /** Port of the API server endpoints behind the Service (443 on EKS). */
   readonly port: number;
+  /**
+   * The container of the client pods that calls the API, when only it gets a token (a projected
+   * volume): the check looks for the token there. @default any container (automounted tokens reach all)
+   */
+  readonly container?: string;
 }
 
 export type Target = ServiceTarget | PodTarget | ExternalTarget | KubernetesApiTarget;

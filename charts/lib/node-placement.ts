@@ -10,7 +10,7 @@
  * Platform pods *require* on-demand capacity (node affinity on Karpenter's well-known
  * `karpenter.sh/capacity-type` label), so a spot pool added later could never take a database;
  * they do not tolerate the app taint, so they never fill the API's base pool either. App pods
- * tolerate the taint, require one of the two app pools and prefer on-demand nodes. The add-ons
+ * tolerate the taint, require one of the two app pools and prefer the base pool. The add-ons
  * (Helm charts) carry no affinity: the taint keeps them off the app pools, so among Karpenter's
  * nodes only the platform pool (on-demand) can run them.
  */

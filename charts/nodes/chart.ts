@@ -8,7 +8,7 @@
  *   through the PodDisruptionBudgets, so a data node never rolls on its own schedule.
  * - `app-base` (on-demand, weight 100, never consolidated): the API and web up to their HPA
  *   minimum. Its CPU limit is what those pods request at the minimum, divided by
- *   `nodes.packingEfficiency`; the pods prefer on-demand nodes, so the scheduler fills it first.
+ *   `nodes.packingEfficiency`; the pods prefer this pool, so Karpenter and the scheduler fill it first.
  *   When every spot node is reclaimed at once, what runs on it keeps running.
  * - `app-burst` (spot, on-demand when no spot is available; weight 10): the API and web beyond the
  *   minimum, spread over many instance types (Karpenter launches spot with the

@@ -134,7 +134,7 @@ function siteConnections(plan: RegionPlan, p: RegionPeers): Connection[] {
         why: 'Streaming replication and pg_rewind from the replicas to the primary.' }),
       tcp({ name: `postgres-shard-${shard.id}-patroni-api`, from: postgres, to: pods(postgres, POSTGRES_PORTS.patroni.port, 'Patroni: each member\'s api_url (pod IP) in the DCS'), discovery: discovered('Patroni reads the members\' REST API addresses from the Kubernetes API'),
         why: 'Patroni members compare WAL positions over the REST API during a leader race.' }),
-      tcp({ name: `postgres-shard-${shard.id}-to-kubernetes-api`, from: postgres, to: { kind: 'kubernetes-api', port: KUBE_API_PORT }, discovery: discovered('in-cluster config (KUBERNETES_SERVICE_HOST)'),
+      tcp({ name: `postgres-shard-${shard.id}-to-kubernetes-api`, from: postgres, to: { kind: 'kubernetes-api', port: KUBE_API_PORT, container: 'postgres' }, discovery: discovered('in-cluster config (KUBERNETES_SERVICE_HOST)'),
         why: 'Patroni keeps the leader lock and the member state in the Kubernetes API (ConfigMaps, pod labels).' }),
       tcp({ name: `postgres-shard-${shard.id}-to-object-storage`, from: postgres, to: s3, discovery: { kind: 'config', names: objectStorage.endpoint },
         credentials: [...walgCredentials(plan, n, 'postgres'), ...walgCredentials(plan, n, BASE_BACKUP_CONTAINER)],

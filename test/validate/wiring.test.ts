@@ -310,13 +310,30 @@ describe('one broken hop is caught on the connection that uses it', () => {
       mount.mountPath = '/var/run/secrets/token';
     });
     expect(summary(moved)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
-    expect(moved.findings[0].hint).toContain('mount a projected serviceAccountToken volume at /var/run/secrets/kubernetes.io/serviceaccount');
-    // ... or a projected volume without a token.
-    const noToken = broken((o) => {
-      const volume = postgres(o).volumes.find((v: any) => v.name === 'kube-api-access');
-      volume.projected.sources = volume.projected.sources.filter((s: any) => !s.serviceAccountToken);
+    expect(moved.findings[0].hint).toContain('mount a projected volume at /var/run/secrets/kubernetes.io/serviceaccount in container postgres, with a serviceAccountToken (path: token, no audience) and kube-root-ca.crt\'s ca.crt');
+    // ... or a projected volume without a token, without the cluster CA, or for another audience.
+    const volume = (o: any[]) => postgres(o).volumes.find((v: any) => v.name === 'kube-api-access');
+    for (const [what, edit] of [
+      ['no token', (o: any[]) => { volume(o).projected.sources = volume(o).projected.sources.filter((s: any) => !s.serviceAccountToken); }],
+      ['no CA', (o: any[]) => { volume(o).projected.sources = volume(o).projected.sources.filter((s: any) => !s.configMap); }],
+      ['another audience', (o: any[]) => { volume(o).projected.sources[0].serviceAccountToken.audience = 'vault'; }],
+      // The token in the exporter (reached over the network) and not in Patroni's container.
+      ['another container', (o: any[]) => {
+        const [pg, exporter] = postgres(o).containers;
+        exporter.volumeMounts = [...(exporter.volumeMounts ?? []), pg.volumeMounts.find((m: any) => m.name === 'kube-api-access')];
+        pg.volumeMounts = pg.volumeMounts.filter((m: any) => m.name !== 'kube-api-access');
+      }],
+    ] as const) {
+      expect(summary(broken(edit)), what).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
+    }
+    // A pod that leaves the field unset takes its ServiceAccount's, which mounts nothing here.
+    const unset = broken((o) => {
+      const spec = postgres(o);
+      delete spec.automountServiceAccountToken;
+      spec.containers[0].volumeMounts = spec.containers[0].volumeMounts.filter((m: any) => m.name !== 'kube-api-access');
     });
-    expect(summary(noToken)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
+    expect(summary(unset)).toEqual(['wiring-credentials us-east-1 postgres-shard-1-to-kubernetes-api']);
+    expect(unset.findings[0].message).toContain('ServiceAccount bookedbarber-postgres-shard-1 does not mount its token into pods');
   });
 
   it('Gateway TLS: the certificate must be where the gateway workload runs, not where the Gateway is', () => {

@@ -286,7 +286,7 @@ export class Walker {
     // ---- credentials.
     if (rendered) {
       for (const cred of c.credentials ?? []) note(this.credentialHop(client, cred, at));
-      if (c.to.kind === 'kubernetes-api') note(this.apiTokenHop(client, at));
+      if (c.to.kind === 'kubernetes-api') note(this.apiTokenHop(client, c.to.container, at));
     }
     return problems[0];
   }
@@ -488,17 +488,36 @@ export class Walker {
   }
 
   /**
-   * The Kubernetes API wants a token: mounted (by automountServiceAccountToken, or a projected
-   * serviceAccountToken volume a container mounts where in-cluster clients read it), and bound to
-   * some Role.
+   * The Kubernetes API wants a token: mounted, and bound to some Role. Mounted means automounted
+   * (the pod's automountServiceAccountToken, else its ServiceAccount's, default true: every
+   * container gets it), or a projected volume the calling container mounts where in-cluster
+   * clients read it, holding the token (`token`, for the API server's own audience) and the CA
+   * (`ca.crt` from kube-root-ca.crt): without the CA, Patroni's and client-go's in-cluster config
+   * refuses to start.
    */
-  private apiTokenHop(client: PodSet, at: (hop: string, m: string, h: string) => Broken): Broken | undefined {
-    const spec = client.path === '' ? {} : templateSpec(client);
-    const tokenVolumes = new Set(client.volumes.filter((v) => isRecord(v.projected) && asArray(v.projected.sources).some((s) => isRecord(s) && isRecord(s.serviceAccountToken))).map((v) => v.name));
-    const projected = client.containers.some((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && tokenVolumes.has(m.name) && m.mountPath === SERVICE_ACCOUNT_DIR));
-    if (spec.automountServiceAccountToken === false && !projected) {
-      return at('credentials', 'the pods do not mount a service account token, so the Kubernetes API refuses them',
-        `set automountServiceAccountToken: true on the pod, or mount a projected serviceAccountToken volume at ${SERVICE_ACCOUNT_DIR} in the container that calls the API`);
+  private apiTokenHop(client: PodSet, container: string | undefined, at: (hop: string, m: string, h: string) => Broken): Broken | undefined {
+    // An operator's pods (Prometheus: spec.podMetadata has no spec): the custom resource's own
+    // spec carries the pod's fields, and the operator copies them over.
+    const template = client.path === '' ? {} : templateSpec(client);
+    const spec = client.path === 'spec.podMetadata' && isRecord(client.entry.obj.spec) ? client.entry.obj.spec : template;
+    const account = this.cluster.in(client.namespace, '', 'ServiceAccount').find((e) => nameOf(e.obj) === client.serviceAccount);
+    const automount = spec.automountServiceAccountToken ?? (account?.obj.automountServiceAccountToken as boolean | undefined) ?? true;
+    const projectedHint = `mount a projected volume at ${SERVICE_ACCOUNT_DIR} in ${container ? `container ${container}` : 'the container that calls the API'}, with a serviceAccountToken (path: token, no audience) and kube-root-ca.crt's ca.crt`;
+    if (!automount) {
+      const calling = client.containers.filter((c) => container === undefined || c.name === container);
+      const volume = (name: unknown) => client.volumes.find((v) => v.name === name);
+      const mounted = calling.flatMap((c) => asArray(c.volumeMounts).filter(isRecord).filter((m) => m.mountPath === SERVICE_ACCOUNT_DIR).map((m) => volume(m.name)));
+      const sources = mounted.flatMap((v) => (isRecord(v?.projected) ? asArray(v.projected.sources).filter(isRecord) : []));
+      const token = sources.map((s) => s.serviceAccountToken).find(isRecord);
+      const ca = sources.some((s) => isRecord(s.configMap) && s.configMap.name === 'kube-root-ca.crt' && asArray(s.configMap.items).some((i) => isRecord(i) && i.key === 'ca.crt' && i.path === 'ca.crt'));
+      if (!token) {
+        const why = spec.automountServiceAccountToken === false ? 'the pods do not mount a service account token' : `ServiceAccount ${client.serviceAccount} does not mount its token into pods (automountServiceAccountToken: false) and the pod does not override it`;
+        return at('credentials', `${why}${container ? ` into container ${container}` : ''}, so the Kubernetes API refuses them`, `set automountServiceAccountToken: true on the pod, or ${projectedHint}`);
+      }
+      if (token.path !== 'token' || (token.audience !== undefined && token.audience !== '')) {
+        return at('credentials', `the projected token is at ${String(token.path)}${token.audience ? ` for audience ${String(token.audience)}` : ''}: in-cluster clients read ${SERVICE_ACCOUNT_DIR}/token, and the API server accepts only its own audience`, projectedHint);
+      }
+      if (!ca) return at('credentials', `the projected volume at ${SERVICE_ACCOUNT_DIR} has no ca.crt: in-cluster clients refuse to start without the cluster CA`, projectedHint);
     }
     const bound = [...this.cluster.all('rbac.authorization.k8s.io', 'RoleBinding'), ...this.cluster.all('rbac.authorization.k8s.io', 'ClusterRoleBinding')].some((b) =>
       asArray(b.obj.subjects).some((s) => isRecord(s) && s.kind === 'ServiceAccount' && s.name === client.serviceAccount && (s.namespace ?? namespaceOf(b.obj)) === client.namespace));

@@ -3,7 +3,7 @@
  * booking-drop alert makes) and payment success against its threshold.
  */
 import type { RegionPlan } from '../../regions/plan';
-import { atLeast, buildDashboard, eq, num, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
+import { atLeast, buildDashboard, eq, ne, num, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
 import { BUSINESS } from './metrics';
 
 const BUSINESS_METRICS = 'business-metrics';
@@ -16,8 +16,10 @@ export function businessMetricsDashboard(plan: RegionPlan): DashboardJson {
   const sameHourLastWeek = `sum(increase(${bookings}[1h] offset 1w))`;
   const payments = (by: string, window: string, ...extra: string[]) =>
     `sum${by ? ` by (${by}) ` : ''}(rate(${series(BUSINESS.payments, ...extra)}[${window}]))`;
+  // Declined cards are the bank's answer, not a failure: out of the denominator, as
+  // PaymentSuccessLow counts them (charts/monitoring/alerts.ts), so panel and alert agree.
   const successRatio = (by: string, window: string) =>
-    `${payments(by, window, eq(BUSINESS.paymentOutcomeLabel, BUSINESS.paymentSuccess))} / ${payments(by, window)}`;
+    `${payments(by, window, eq(BUSINESS.paymentOutcomeLabel, BUSINESS.paymentSuccess))} / ${payments(by, window, ne(BUSINESS.paymentOutcomeLabel, BUSINESS.paymentDeclined))}`;
   const pct = (v: number) => `${num(v * 100)} %`;
 
   return buildDashboard({

@@ -11,6 +11,7 @@ import {
   atLeast, buildDashboard, eq, nre, num, re, series, statPanel, tablePanel, timeseriesPanel, type DashboardJson, type Step,
 } from './kit';
 import { BUSINESS, HTTP_SERVER, ISTIO } from './metrics';
+import { SLI } from '../monitoring/slo';
 
 const FRANCHISE_HEALTH = 'franchise-health';
 
@@ -34,6 +35,12 @@ export function franchiseHealthDashboard(plan: RegionPlan): DashboardJson {
   const rate = (window: string, by = '', ...extra: string[]) =>
     `sum${by ? ` by (${by}) ` : ''}(rate(${series(ISTIO.requests, ...api, ...extra)}[${window}]))`;
   const availability = (window: string, by = '') => `${rate(window, by, nre('response_code', FAILED_RESPONSE_CODES))} / ${rate(window, by)}`;
+  // The 30-day figures read the recorded 5-minute SLI (charts/monitoring/slo.ts, the same
+  // requests and failures): the raw series over 30 days is 86,400 samples each at a 30 s scrape,
+  // and an API of up to 1,000 pods has thousands of series, past Prometheus' query.max-samples
+  // (50 million). The mean of the 5-minute rates weighs each window by its traffic, as the rate does.
+  const recorded = (metric: string) => `avg_over_time(${series(metric, eq('service', names.api.app))}[${SLO_WINDOW}])`;
+  const availability30d = `1 - ${recorded(SLI.errors)} / ${recorded(SLI.requests)}`;
   const burnRate = (window: string) => `(1 - ${availability(window)}) / ${num(1 - slo)}`;
   const bookingsPerMinute = (window: string, by = '') =>
     `sum${by ? ` by (${by}) ` : ''}(rate(${series(BUSINESS.bookingsCreated)}[${window}])) * 60`;
@@ -54,7 +61,7 @@ export function franchiseHealthDashboard(plan: RegionPlan): DashboardJson {
           statPanel({
             title: `Availability (${SLO_WINDOW})`,
             description: `Share of API requests answered without a server error over ${SLO_WINDOW}; red below the ${sloText} objective.`,
-            queries: [{ expr: availability(SLO_WINDOW), instant: true }],
+            queries: [{ expr: availability30d, instant: true }],
             unit: 'percentunit',
             decimals: 3,
             steps: atLeast(slo),
@@ -62,7 +69,7 @@ export function franchiseHealthDashboard(plan: RegionPlan): DashboardJson {
           statPanel({
             title: `Error budget remaining (${SLO_WINDOW})`,
             description: `Share of the ${SLO_WINDOW} error budget (${num((1 - slo) * 100)} % of requests may fail) not yet spent. Below zero the objective is missed.`,
-            queries: [{ expr: `1 - (1 - ${availability(SLO_WINDOW)}) / ${num(1 - slo)}`, instant: true }],
+            queries: [{ expr: `1 - (1 - (${availability30d})) / ${num(1 - slo)}`, instant: true }],
             unit: 'percentunit',
             decimals: 1,
             steps: [[null, 'red'], [0, 'orange'], [0.25, 'green']],

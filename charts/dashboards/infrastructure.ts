@@ -3,8 +3,9 @@
  * against the recovery point objective, PgBouncer pools, Redis memory and Sentinel failovers.
  */
 import type { RegionPlan } from '../../regions/plan';
-import { anyOf, below, buildDashboard, eq, ne, re, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
+import { anyOf, below, buildDashboard, eq, ne, nre, re, series, statPanel, timeseriesPanel, type DashboardJson } from './kit';
 import { DATA_TIER, KUBE } from './metrics';
+import { REDIS_TIER_LABEL } from '../lib/monitoring-targets';
 
 const INFRASTRUCTURE = 'infrastructure';
 
@@ -22,6 +23,7 @@ export function infrastructureDashboard(plan: RegionPlan): DashboardJson {
   const memoryUsed = `sum by (${byWorkload}) (${series(KUBE.containerMemoryWorkingSet, ...containers)})`;
   const declared = (metric: string, resource: string) => `sum by (${byWorkload}) (${series(metric, ours, eq('resource', resource))})`;
   const data = eq('namespace', namespaces.data);
+  const cacheLeftOut = nre(REDIS_TIER_LABEL, 'cache');
   const pool = (metric: string) => `sum by (region, database) (${series(metric, data)})`;
 
   return buildDashboard({
@@ -121,17 +123,17 @@ export function infrastructureDashboard(plan: RegionPlan): DashboardJson {
         title: 'Redis',
         panels: [
           timeseriesPanel({
-            title: 'Redis memory used / maxmemory',
-            description: 'Memory used as a share of maxmemory per Redis pod. The cache evicts near 100 %; the sessions tier (noeviction) rejects writes.',
+            title: 'Redis memory used / maxmemory (sessions, rate limits)',
+            description: 'Memory used as a share of maxmemory per Redis pod of the tiers that must not fill: the sessions tier (noeviction) rejects writes when full. The cache (allkeys-lru) runs near 100 % by design and is left out, as RedisMemoryPressure leaves it out; red at its 90 %.',
             queries: [
               {
-                expr: `max by (region, pod) (${series(DATA_TIER.redisMemoryUsed, data)}) / max by (region, pod) (${series(DATA_TIER.redisMemoryMax, data)} > 0)`,
+                expr: `max by (region, pod) (${series(DATA_TIER.redisMemoryUsed, data, cacheLeftOut)}) / max by (region, pod) (${series(DATA_TIER.redisMemoryMax, data, cacheLeftOut)} > 0)`,
                 legend: '{{pod}} {{region}}',
               },
             ],
             unit: 'percentunit',
             min: 0,
-            steps: [[null, 'green'], [0.85, 'orange'], [0.95, 'red']],
+            steps: [[null, 'green'], [0.8, 'orange'], [0.9, 'red']],
           }),
           timeseriesPanel({
             title: 'Sentinel failovers (last hour)',

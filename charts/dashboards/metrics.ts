@@ -51,6 +51,8 @@ export const BUSINESS = {
   /** Label of `payments` naming how a payment ended, and its value for a successful one. */
   paymentOutcomeLabel: 'outcome',
   paymentSuccess: 'success',
+  /** A card the bank declined: not a failure of ours, left out of the success ratio (as the alert does). */
+  paymentDeclined: 'declined',
 } as const;
 
 export const KUBE = {

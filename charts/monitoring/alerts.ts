@@ -322,14 +322,19 @@ function dataAvailabilityAlerts(plan: RegionPlan, t: AlertTuning): AlertDefiniti
   }
   out.push({
     alert: 'DataTierTargetDown',
-    expr: mergedTargetDown(eq({ namespace: ns })),
+    // The exporters answer (up 1, the scrape succeeds) while the database they watch is down:
+    // postgres_exporter, redis_exporter and pgbouncer_exporter then report pg_up, redis_up and
+    // pgbouncer_up as 0, which only this catches for a replica (the leader and master alerts
+    // cover a lost primary).
+    expr: `${mergedTargetDown(eq({ namespace: ns }))}\nor\n${['pg_up', 'redis_up', 'pgbouncer_up'].map((m) => `${selector(m, eq({ namespace: ns }))} == 0`).join('\nor\n')}`,
     for: t.targetDownFor ?? '5m',
     severity: 'critical',
     team: 'platform',
     summary: 'Prometheus cannot scrape {{ $labels.job }} pod {{ $labels.pod }}',
     description:
-      'The metrics endpoint of {{ $labels.pod }} ({{ $labels.job }}, {{ $externalLabels.region }}) has failed every scrape for minutes: the pod is down or its ' +
-      'exporter is, and every data-tier alert about it (lag, archiving, leader, pools, Redis) is blind.',
+      'The metrics endpoint of {{ $labels.pod }} ({{ $labels.job }}, {{ $externalLabels.region }}) has failed every scrape for minutes, or its exporter ' +
+      'answers but cannot reach the Postgres, Redis or PgBouncer it watches: the pod, its exporter or its server is down, and every data-tier alert ' +
+      'about it (lag, archiving, leader, pools, Redis) is blind.',
     runbook: 'scrape-target-down',
   });
   return out;

@@ -214,7 +214,8 @@ function sloAlerts(plan: RegionPlan, s: SloService, tuning: SloAlertTuning): Ale
         `Requests to ${s.service} in {{ $externalLabels.region }} fail (5xx or no response) fast enough to spend the 30-day error budget ` +
         `of the ${objective} objective at {{ $value | humanize }}× the sustainable rate (threshold: ${spec}). ` +
         (severity === 'critical' ? 'Franchises are failing to book now.' : 'The budget will be gone before the period ends if this continues.'),
-      runbook: 'error-budget-burn',
+      // The edge's own page covers the gateway's failures; error-budget-burn walks API/web releases.
+      runbook: s.alertPrefix === 'Edge' ? 'edge-no-traffic' : 'error-budget-burn',
     };
   };
   const ceiling = promNumber(s.latencyThresholdMs ?? 0);

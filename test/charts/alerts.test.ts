@@ -77,6 +77,14 @@ describe('PrometheusRules', () => {
     }
   });
 
+  it('links every alert to a runbook that covers it by name (EdgeErrorBudgetBurn to the edge page, not the API/web release one)', () => {
+    for (const a of alerts) {
+      const file = a.annotations!.runbook_url!.split('/').pop()!;
+      const text = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'runbooks', file), 'utf8');
+      expect(text.includes(a.alert!), `${a.alert} -> ${file}`).toBe(true);
+    }
+  });
+
   it('names in its summary and description only labels its result carries (an aggregation keeps only its by-labels)', () => {
     // Where every `or` branch is an outer `sum|max|min|avg by (...)`, the result has exactly those
     // labels plus the rule's own; a `{{ $labels.x }}` outside them renders empty.

@@ -453,6 +453,21 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
     ]);
   });
 
+  it('pages when an exporter answers but the Postgres, Redis or PgBouncer it watches is down (pg_up, redis_up, pgbouncer_up 0), not while it is up', () => {
+    const target = (metric: string, job: string, pod: string, v: number) => ({ series: series(metric, { namespace: data, job, pod, instance: '10.0.1.8:15020' }), values: gauge(v, 20) });
+    const down = (metric: string, job: string, pod: string) => ({
+      interval: '1m',
+      input_series: [target(metric, job, pod, 0)],
+      alert_rule_test: [{ eval_time: '7m', alertname: 'DataTierTargetDown', exp_alerts: [page({ namespace: data, job, pod, instance: '10.0.1.8:15020' })] }],
+    });
+    unitTest('bookedbarber-data-tier', [
+      down('pg_up', 'postgres', 'bookedbarber-postgres-shard-1-2'),
+      down('redis_up', plan.names.data.redisApp, 'bookedbarber-redis-sessions-1'),
+      down('pgbouncer_up', plan.names.data.pgbouncerApp, 'bookedbarber-pgbouncer-shard-1-abc'),
+      { interval: '1m', input_series: [target('pg_up', 'postgres', 'bookedbarber-postgres-shard-1-2', 1)], alert_rule_test: [{ eval_time: '15m', alertname: 'DataTierTargetDown', exp_alerts: [] }] },
+    ]);
+  });
+
   // ------------------------------------------------------------------ platform
 
   it('warns 30 days before a mesh CA certificate expires and pages at 7 days, per certificate; silent at 90 days', () => {

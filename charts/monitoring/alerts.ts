@@ -426,13 +426,15 @@ function tracingAlerts(plan: RegionPlan, t: AlertTuning): AlertDefinition[] {
       alert: 'TracingSpansLost',
       expr:
         `sum by (namespace, job) (rate(${own('otelcol_exporter_send_failed_spans')}[5m])) > 0` +
+        // A full sending queue drops spans before any send is tried (exporterhelper's own count).
+        `\nor\nsum by (namespace, job) (rate(${own('otelcol_exporter_enqueue_failed_spans')}[5m])) > 0` +
         `\nor\nsum by (namespace, job) (rate(${own('otelcol_receiver_refused_spans')}[5m])) > 0`,
       for: t.tracingLossFor ?? '10m',
       severity: 'warning',
       team: 'platform',
       summary: 'The {{ $labels.job }} tier is losing spans',
       description:
-        'The {{ $labels.job }} collectors in {{ $externalLabels.region }} keep failing to pass spans on (after retries) or refusing them (memory limit): ' +
+        'The {{ $labels.job }} collectors in {{ $externalLabels.region }} keep failing to pass spans on (after retries, or their sending queue is full) or refusing them (memory limit): ' +
         'traces are missing, the slow and failed ones the sampler should keep included.',
       runbook: 'tracing-pipeline',
     },

@@ -553,6 +553,9 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
         alert_rule_test: [{ eval_time: '30m', alertname: 'TracingSpansLost', exp_alerts: jobs.map((job) => warning({ namespace: mon, job })) }],
       });
       unitTest('bookedbarber-platform', [test(lost(30, 0), ['otel-sampler']), test(lost(0, 30), ['otel-collector']), test(lost(0, 0), [])]);
+      // A full sending queue drops spans before any send (the gateway's per-sampler queues).
+      const queueFull = [{ series: series('otelcol_exporter_enqueue_failed_spans', { ...tier('otel-collector'), exporter: 'loadbalancing' }), values: counter(30, 40) }];
+      unitTest('bookedbarber-platform', [test(queueFull as ReturnType<typeof lost>, ['otel-collector'])]);
     });
 
     it('warns when a collector or Jaeger pod cannot be read: gone, or its own endpoint failing behind a live sidecar agent', () => {

@@ -23,11 +23,11 @@
  * test clusters and is a single point of failure: see jaeger.ts.
  */
 import type { Construct } from 'constructs';
-import { sidecarAnnotations } from '../lib/http-service';
+import { HTTP_DRAIN_SECONDS, sidecarAnnotations } from '../lib/http-service';
 import { meshedTarget, mergedMetricsAnnotations } from '../lib/monitoring-targets';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
 import { decisionWaitSeconds, gatewayConfig, OtelCollector, samplerConfig } from './collector';
-import { Jaeger, type ElasticsearchStorage } from './jaeger';
+import { Jaeger, JAEGER_GRACE_SECONDS, type ElasticsearchStorage } from './jaeger';
 import { tracingSizing, type CollectorTierSizing } from './sizing';
 import { elasticsearchFromConfig, tracingNames } from './names';
 import type { ContainerResources } from '../lib/hardened-pod';
@@ -62,11 +62,15 @@ export class TracingChart extends RegionChart {
     const image = plan.versions.images.otelCollector;
     // Every pod here is meshed: size its sidecar from config, and hold the exporters until
     // Envoy is up (they dial the next tier at start).
-    const podAnnotations = sidecarAnnotations(plan.global.mesh.sidecar);
-
+    // The sidecar drains most of the grace period (as the API's): a stopping collector or Jaeger
+    // still flushes its queues (to the samplers, to Jaeger, to Elasticsearch) through it, which
+    // Istio's default 5 s would cut on every scale-down.
     // Istio merges each pod's own metrics into the sidecar's endpoint, which Prometheus scrapes
     // (charts/lib/monitoring-targets.ts; stated here, not left to the operator's default ones).
-    const withMetrics = (app: string) => ({ ...podAnnotations, ...mergedMetricsAnnotations(meshedTarget(plan, app)) });
+    const withMetrics = (app: string, drainSeconds = HTTP_DRAIN_SECONDS) => ({
+      ...sidecarAnnotations(plan.global.mesh.sidecar, drainSeconds),
+      ...mergedMetricsAnnotations(meshedTarget(plan, app)),
+    });
 
     new OtelCollector(this, 'gateway', {
       plan,
@@ -91,7 +95,7 @@ export class TracingChart extends RegionChart {
       names,
       resources: props.jaegerResources,
       elasticsearch: props.elasticsearch ?? elasticsearchFromConfig(plan),
-      podAnnotations: withMetrics(names.jaeger.app),
+      podAnnotations: withMetrics(names.jaeger.app, JAEGER_GRACE_SECONDS - 5),
     });
   }
 }

@@ -54,6 +54,9 @@ const JAEGER_QUEUE_SPANS = 100_000;
 /** Concurrent bulk requests of one Jaeger pod to the cluster. */
 const ES_BULK_WORKERS = 4;
 
+/** Seconds a Jaeger pod gets to stop (its sidecar drains all but the last five, charts/tracing/chart.ts). */
+export const JAEGER_GRACE_SECONDS = 60;
+
 /** An external Elasticsearch (or OpenSearch) cluster for `storage.type: elasticsearch`. */
 export interface ElasticsearchStorage {
   /** Cluster URL, e.g. https://traces.es.internal:9200. */
@@ -215,8 +218,8 @@ export class Jaeger extends Construct {
       version: plan.versions.images.jaeger.version,
       serviceAccountName: n.serviceAccount,
       runAsUser: JAEGER_USER,
-      // Badger flushes its memtables on SIGTERM.
-      terminationGracePeriodSeconds: 60,
+      // Badger flushes its memtables on SIGTERM; with Elasticsearch, the queue drains to it.
+      terminationGracePeriodSeconds: JAEGER_GRACE_SECONDS,
       annotations,
       containers: [container],
     };

@@ -29,4 +29,23 @@ describe('sidecar drain on shutdown', () => {
       expect(drain, t.id).toBeLessThan(grace);
     }
   });
+
+  it('keeps the sidecar of the tracing tiers up while they flush their queues on a scale-down (collectors, samplers, Jaeger)', () => {
+    const tracing = distObjects().flatMap((d) => {
+      if (d.object.kind === 'OpenTelemetryCollector') {
+        // The operator's pods: the CR's podAnnotations; no terminationGracePeriodSeconds is Kubernetes' 30 s.
+        return [{ id: `${d.folder} ${d.object.metadata.name}`, annotations: d.object.spec.podAnnotations, grace: d.object.spec.terminationGracePeriodSeconds ?? 30 }];
+      }
+      if (d.object.kind === 'Deployment' && d.object.spec.template.metadata.labels['app.kubernetes.io/name'] === 'jaeger') {
+        return [{ id: `${d.folder} jaeger`, annotations: d.object.spec.template.metadata.annotations, grace: d.object.spec.template.spec.terminationGracePeriodSeconds }];
+      }
+      return [];
+    });
+    expect(tracing.length).toBe(12);
+    for (const t of tracing) {
+      const drain = seconds(JSON.parse(t.annotations['proxy.istio.io/config']).terminationDrainDuration);
+      expect(drain, t.id).toBeGreaterThanOrEqual(t.grace - 10);
+      expect(drain, t.id).toBeLessThan(t.grace);
+    }
+  });
 });

@@ -9,6 +9,8 @@
  *   stable/canary subsets are the ones Argo Rollouts shifts weight between);
  * - mesh-wide Telemetry: trace sampling from config, access logs for failures only.
  */
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME } from '@opentelemetry/semantic-conventions';
+import { ATTR_CLOUD_REGION } from '../lib/otel';
 import { regionNamespaces, serving } from '../../regions/plan';
 import { isServingRegion } from '../../regions/model';
 import { postgresGlobalHost } from '../postgres/names';
@@ -362,10 +364,12 @@ export class MeshChart extends RegionChart {
           {
             providers: [{ name: provider }],
             randomSamplingPercentage: global.mesh.traceSamplingPercent,
-            // Spans from four regions meet in one trace store: tag where they come from.
+            // Spans from four regions meet in one trace store: tag where they come from, with the
+            // keys the SDKs and the gateway's resource processor use (semantic conventions), so
+            // one query finds both the app's and Envoy's spans.
             customTags: {
-              'cloud.region': { literal: { value: region.name } },
-              'deployment.environment': { literal: { value: global.platform.environment } },
+              [ATTR_CLOUD_REGION]: { literal: { value: region.name } },
+              [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: { literal: { value: global.platform.environment } },
             },
           },
         ],

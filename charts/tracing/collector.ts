@@ -159,7 +159,9 @@ export function gatewayConfig(plan: RegionPlan, names: TracingNames): OpenTeleme
     processors: {
       memory_limiter: MEMORY_LIMITER,
       'resource/region': { attributes: resourceAttributes(plan) },
-      batch: { send_batch_size: 1024, timeout: '1s' },
+      // At most 2,048 spans a request: an unbounded batch after a backlog could pass the next
+      // tier's 4 MiB gRPC message limit and be refused whole.
+      batch: { send_batch_size: 1024, send_batch_max_size: 2048, timeout: '1s' },
     },
     exporters: {
       loadbalancing: {
@@ -197,7 +199,9 @@ export function samplerConfig(plan: RegionPlan, names: TracingNames, sizing: Tra
         decision_cache: { sampled_cache_size: SAMPLED_DECISION_CACHE },
         policies: tailSamplingPolicies(tracing),
       },
-      batch: { send_batch_size: 1024, timeout: '1s' },
+      // At most 2,048 spans a request: an unbounded batch after a backlog could pass the next
+      // tier's 4 MiB gRPC message limit and be refused whole.
+      batch: { send_batch_size: 1024, send_batch_max_size: 2048, timeout: '1s' },
     },
     exporters: {
       'otlp/jaeger': {
@@ -215,6 +219,14 @@ export function samplerConfig(plan: RegionPlan, names: TracingNames, sizing: Tra
       pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'tail_sampling', 'batch'], exporters: ['otlp/jaeger'] } },
     },
   };
+}
+
+/**
+ * Go's threads at the requested cores: with no CPU limit the operator leaves GOMAXPROCS unset,
+ * and Go takes the node's core count, running dozens of threads on a one-core share.
+ */
+function goMaxProcs(cpuRequest: string): string {
+  return String(Math.max(1, Math.ceil(parseQuantity(cpuRequest))));
 }
 
 /** Go's soft memory limit at 80 % of the container limit, so the GC works before the kernel kills. */
@@ -310,7 +322,7 @@ export class OtelCollector extends Construct {
           requests: { cpu: Requests.fromString(r.requests.cpu), memory: Requests.fromString(r.requests.memory) },
           limits: { memory: Limits.fromString(r.limits.memory), ...(r.limits.cpu ? { cpu: Limits.fromString(r.limits.cpu) } : {}) },
         },
-        env: [{ name: 'GOMEMLIMIT', value: goMemLimit(r.limits.memory) }],
+        env: [{ name: 'GOMEMLIMIT', value: goMemLimit(r.limits.memory) }, { name: 'GOMAXPROCS', value: goMaxProcs(r.requests.cpu) }],
         securityContext: COLLECTOR_SECURITY_CONTEXT,
         podSecurityContext: COLLECTOR_POD_SECURITY_CONTEXT,
         podAnnotations: props.podAnnotations ? { ...props.podAnnotations } : undefined,

@@ -305,6 +305,12 @@ describe('MeshChart: Sidecar and Telemetry', () => {
     expect(t.spec.tracing).toHaveLength(1);
     expect(t.spec.tracing[0].randomSamplingPercentage).toBe(global.mesh.traceSamplingPercent);
     expect(t.spec.tracing[0].providers).toEqual([{ name: 'otel-tracing' }]);
+    // Envoy's spans carry the region and environment under the keys the SDKs set
+    // (OTEL_RESOURCE_ATTRIBUTES, semantic conventions): one query finds both.
+    expect(t.spec.tracing[0].customTags).toEqual({
+      'cloud.region': { literal: { value: plan.region.name } },
+      'deployment.environment.name': { literal: { value: global.platform.environment } },
+    });
     const changed = { ...plan, global: { ...global, mesh: { ...global.mesh, traceSamplingPercent: 2.5 } } };
     expect(find(render(changed), 'Telemetry', 'mesh-default').spec.tracing[0].randomSamplingPercentage).toBe(2.5);
   });

@@ -195,7 +195,10 @@ describe('collector tiers', () => {
         expect(cr.spec.podSecurityContext.runAsUser).toBeGreaterThan(0);
         expect(cr.spec.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
         expect(cr.spec.resources.limits.memory).toEqual(expect.any(String));
-        expect(cr.spec.env).toEqual([{ name: 'GOMEMLIMIT', value: expect.stringMatching(/^[0-9]+MiB$/) }]);
+        // GOMAXPROCS at the requested cores (one here; no CPU limit: Go would take the node's).
+        expect(cr.spec.resources.requests.cpu).toBe('1');
+        expect(cr.spec.env).toEqual([{ name: 'GOMEMLIMIT', value: expect.stringMatching(/^[0-9]+MiB$/) }, { name: 'GOMAXPROCS', value: '1' }]);
+        expect(cr.spec.config.processors.batch).toMatchObject({ send_batch_size: 1024, send_batch_max_size: 2048 });
       });
 
       it('uses its own token-less ServiceAccount, keeps app.kubernetes.io/name for the traffic policies, and stays owned by git', () => {

@@ -85,6 +85,20 @@ function run(label: string, command: string, args: readonly string[], work: stri
   };
 }
 
+/**
+ * Why `npm test` failed, in one line: vitest's FAIL lines (the failed tests by file and name),
+ * and where its whole output is kept (outside the bench's work folder, which is removed): a
+ * failure under a loaded machine must be findable after the run.
+ */
+function failedTestsNote(r: Run): string {
+  const plain = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const failed = [...new Set(plain.split('\n').filter((l) => /^ FAIL /.test(l)).map((l) => l.slice(6).trim()))];
+  const log = path.join(os.tmpdir(), `bench-npm-test-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  fs.writeFileSync(log, plain);
+  const shown = failed.slice(0, 3).join('; ') || (r.note ?? `exit ${r.status}`);
+  return `exit ${r.status}: ${shown}${failed.length > 3 ? ` (and ${failed.length - 3} more)` : ''}; whole output: ${log}`;
+}
+
 /** The best (lowest wall time) of `repeat` runs; peak RSS is the maximum over the runs. */
 function best(repeat: number, once: (i: number) => Run): Run {
   return bestOf(Array.from({ length: repeat }, (_, i) => once(i)));
@@ -387,6 +401,7 @@ function main(): number {
     if (values.tests) {
       log('npm test (one run; minutes)');
       tests = run('npm test', 'npm', ['test'], work);
+      if (!tests.ok) tests = { ...tests, note: failedTestsNote(tests) };
     }
 
     const rows = [

@@ -59,22 +59,26 @@ describe('pr-diff workflow', () => {
 
   it('installs, synths, checks dist/, diffs against the base, writes the summary, then comments', () => {
     const index = (re: RegExp) => steps.findIndex((s) => (typeof s.run === 'string' && re.test(s.run)) || (typeof s.with?.script === 'string' && re.test(s.with.script as string)));
-    const order = [/npm ci/, /npm run synth/, /git status --porcelain -- dist/, /npm run -s diff -- "origin\/\$\{BASE_REF\}" --out diff\.md/, /GITHUB_STEP_SUMMARY/, /bookedbarber-diff/];
+    // The base side is the base branch's committed dist/, not a render sharing this PR's
+    // node_modules (a cdk8s bump that changes the YAML would show as no change).
+    const order = [/npm ci/, /npm run synth/, /git status --porcelain -- dist/, /git archive "origin\/\$\{BASE_REF\}" dist \| tar -x -C "\$RUNNER_TEMP\/base"\n\s*npm run -s diff -- --from "\$RUNNER_TEMP\/base\/dist" --to dist --out diff\.md/, /GITHUB_STEP_SUMMARY/, /bookedbarber-diff/];
     const found = order.map(index);
     expect(found.every((i) => i >= 0), String(found)).toBe(true);
     expect([...found].sort((a, b) => a - b)).toEqual(found);
     expect(text).toContain('BASE_REF: ${{ github.base_ref }}');
   });
 
-  it('comments only on pull requests from this repository (a fork\'s token cannot write; the summary has the report)', () => {
+  it('comments only on pull requests from this repository and not Dependabot\'s (their tokens cannot write; the summary has the report)', () => {
     const comment = steps[steps.length - 1]!;
-    expect(comment.if).toBe('${{ github.event.pull_request.head.repo.full_name == github.repository }}');
+    expect(comment.if).toBe("${{ github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]' }}");
     expect(steps.filter((s) => s.if !== undefined)).toEqual([comment]);
   });
 
   it('updates one comment found by the hidden marker', () => {
     const script = String(steps[steps.length - 1].with?.script);
     expect(script).toContain("'<!-- bookedbarber-diff -->'");
+    // Only its own comment: another bot quoting the marker keeps its comment.
+    expect(script).toContain("c.user?.login === 'github-actions[bot]'");
     expect(script).toContain('updateComment');
     expect(script).toContain('createComment');
   });

@@ -65,6 +65,8 @@ describe('promote-regions.yml: triggers, privileges, pins', () => {
     expect(job.if).toContain("github.event.workflow_run.conclusion == 'success'");
     expect(job.if).toContain("github.event.workflow_run.event == 'push'");
     expect(job.if).toContain('github.event.workflow_run.head_repository.full_name == github.repository');
+    // A manual run uses the workflow file of the ref it starts from: only main's may push.
+    expect(job.if).toContain("(github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main')");
   });
 
   it('grants nothing by default and only contents: write (and actions: read, for CI runs) to the one job that pushes', () => {

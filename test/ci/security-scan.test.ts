@@ -110,9 +110,15 @@ function runScript(script: string, cwd: string, env: Record<string, string>) {
 describeWorkflowSchemaCheck(workflowPath);
 
 describe('security-scan.yml', () => {
-  it('runs on every pull request', () => {
-    expect(Object.keys(workflow.on)).toEqual(['pull_request']);
+  it('runs on every pull request, on every push to main (code scanning needs the base branch\'s own analysis) and weekly (new CVEs in unchanged images)', () => {
+    expect(Object.keys(workflow.on)).toEqual(['pull_request', 'push', 'schedule']);
     expect(workflow.on['pull_request']).toBeNull(); // no branch or path filter: every PR
+    expect(workflow.on['push']).toEqual({ branches: ['main'] });
+    expect(workflow.on['schedule']).toHaveLength(1);
+    // Results are uploaded for main's own runs too, not only for this repository's PRs.
+    const uploads = allSteps.filter((s) => typeof s.if === 'string' && s.if.includes('hashFiles'));
+    expect(uploads.length).toBe(3);
+    for (const s of uploads) expect(s.if).toContain("github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository");
   });
 
   it('pins every action to a verified 40-hex commit SHA with the version in a comment', () => {

@@ -136,6 +136,9 @@ describe('ci.yml', () => {
 
   it('cancels superseded runs and bounds every job', () => {
     expect(workflow.concurrency?.group).toBeTruthy();
+    // One group per commit on main: GitHub keeps one pending run per group and replaces it, and a
+    // promotion needs each commit's own green run.
+    expect(workflow.concurrency?.group).toBe('${{ github.workflow }}-${{ github.event.pull_request.number || github.sha }}');
     expect(workflow.concurrency?.['cancel-in-progress']).toBeTruthy();
     for (const [id, job] of jobs) {
       expect(job['timeout-minutes'], `job ${id} timeout-minutes`).toBeTypeOf('number');

@@ -740,6 +740,20 @@ const ReplicaBounds = (description: string) =>
     description,
   );
 
+/**
+ * The ResourceQuota key each `namespaces.<role>.quota` field becomes (charts/namespaces), in one
+ * place: the chart writes the quota from it and the validator's quota findings name the field
+ * to raise from it.
+ */
+export const QUOTA_HARD_KEYS = {
+  requestsCpu: 'requests.cpu',
+  requestsMemory: 'requests.memory',
+  limitsMemory: 'limits.memory',
+  pods: 'pods',
+  persistentVolumeClaims: 'persistentvolumeclaims',
+  requestsStorage: 'requests.storage',
+} as const;
+
 const NamespaceSizing = (description: string) =>
   Strict(
     {

@@ -82,6 +82,12 @@ export interface ExternalTarget {
 }
 
 /** The Kubernetes API server through the `kubernetes` Service in `default`. */
+/**
+ * Where in-cluster Kubernetes clients (client-go, the Python client, Patroni) read their service
+ * account token, the cluster CA and the namespace: the path a pod's API token must be mounted at.
+ */
+export const IN_CLUSTER_TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 export interface KubernetesApiTarget {
   readonly kind: 'kubernetes-api';
   /** Port of the API server endpoints behind the Service (443 on EKS). */

@@ -7,7 +7,7 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import type { NamespaceSizing } from '../../regions/model';
+import { QUOTA_HARD_KEYS, type NamespaceSizing } from '../../regions/model';
 import { NAMESPACE_ROLES } from '../../regions/plan';
 import { appLabels, KEEP_ON_PRUNE, SYNC_WAVE, syncWave } from '../lib/metadata';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
@@ -74,12 +74,7 @@ export class NamespacesChart extends RegionChart {
       metadata: meta(`${namespace}-quota`, SYNC_WAVE.guardrails),
       spec: {
         hard: {
-          'requests.cpu': q(quota.requestsCpu),
-          'requests.memory': q(quota.requestsMemory),
-          'limits.memory': q(quota.limitsMemory),
-          pods: q(String(quota.pods)),
-          persistentvolumeclaims: q(String(quota.persistentVolumeClaims)),
-          'requests.storage': q(quota.requestsStorage),
+          ...Object.fromEntries(Object.entries(QUOTA_HARD_KEYS).map(([field, key]) => [key, q(String(quota[field as keyof typeof QUOTA_HARD_KEYS]))])),
           // Traffic enters through the Istio ingress gateway only: no per-namespace cloud
           // load balancers or node ports that would bypass the mesh and its policies.
           'services.loadbalancers': q('0'),

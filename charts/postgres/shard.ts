@@ -16,6 +16,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ImageRelease, ShardConfig } from '../../regions/model';
 import { postgresSettings } from '../../regions/capacity';
+import { IN_CLUSTER_TOKEN_DIR } from '../../regions/wiring';
 import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
@@ -143,7 +144,7 @@ export class PostgresShard extends Construct {
         { name: 'tls', mountPath: POSTGRES_PATHS.tlsDir, readOnly: true },
         { name: 'socket', mountPath: POSTGRES_PATHS.socketDir },
         // Patroni's API token, in this container only (see API_TOKEN_VOLUME).
-        { name: API_TOKEN_VOLUME.name, mountPath: SERVICE_ACCOUNT_PATH, readOnly: true },
+        { name: API_TOKEN_VOLUME.name, mountPath: IN_CLUSTER_TOKEN_DIR, readOnly: true },
         ...walg.volumeMounts,
       ],
     };
@@ -311,9 +312,6 @@ export class PostgresShard extends Construct {
     });
   }
 }
-
-/** Where in-cluster clients (Patroni's patroni/dcs/kubernetes.py) read their token, CA and namespace. */
-export const SERVICE_ACCOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
  * What automountServiceAccountToken would mount into every container (the kubelet's projected

@@ -5,6 +5,7 @@
  * Argo Rollouts, prometheus-adapter, Grafana, kube-dns, istiod) from how their Helm charts
  * install them (charts/argocd/addon-catalog.ts pins the charts and values).
  */
+import { GRAFANA } from '../lib/monitoring-targets';
 import type { RegionPlan } from '../../regions/plan';
 import type { Peer } from '../../regions/wiring';
 import { apiLoadTestNames } from '../api/load-test';
@@ -113,7 +114,7 @@ export function regionPeers(plan: RegionPlan): RegionPeers {
       'argo-rollouts chart: controller pods labelled app.kubernetes.io/name=argo-rollouts, namespace not injected'),
     prometheusAdapter: addon('prometheus-adapter', 'prometheus-adapter', byName('prometheus-adapter'), 'prometheus-adapter', false,
       'prometheus-adapter chart: pods labelled app.kubernetes.io/name=prometheus-adapter, namespace not injected'),
-    grafana: addon('grafana', 'monitoring-system', byName('grafana'), 'kube-prometheus-stack-grafana', false,
+    grafana: addon('grafana', GRAFANA.namespace, byName('grafana'), GRAFANA.serviceAccount, false,
       'kube-prometheus-stack chart (grafana subchart): pods labelled app.kubernetes.io/name=grafana, namespace not injected'),
     kubeStateMetrics: addon('kube-state-metrics', 'monitoring-system', byName('kube-state-metrics'), 'kube-prometheus-stack-kube-state-metrics', false,
       'kube-prometheus-stack chart (kube-state-metrics subchart): pods labelled app.kubernetes.io/name=kube-state-metrics, namespace not injected'),

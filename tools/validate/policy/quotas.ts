@@ -15,6 +15,7 @@
  * (regions/invariants.ts); this rule covers every namespace from what was rendered.
  */
 import { type DocObject, quantity, regionCapacity, type WorkloadCapacity } from '../../docs/region-doc';
+import { QUOTA_HARD_KEYS } from '../../../regions/model';
 import { NAMESPACE_ROLES } from '../../../regions/plan';
 import type { Context } from '../context';
 import { containerLabel, containersOf } from '../pod-templates';
@@ -112,12 +113,8 @@ function quotaSource(region: string | null | undefined, namespace: string, key: 
   return role && field ? `namespaces.${role}.quota.${field} in ${file}` : `the quota at its source (${file}, namespaces.<role>.quota)`;
 }
 
-const QUOTA_FIELDS: Record<string, string> = {
-  pods: 'pods',
-  'requests.cpu': 'requestsCpu',
-  'requests.memory': 'requestsMemory',
-  'requests.storage': 'requestsStorage',
-};
+/** The region file's quota field of each ResourceQuota key (the chart's table, read backwards). */
+const QUOTA_FIELDS: Record<string, string> = Object.fromEntries(Object.entries(QUOTA_HARD_KEYS).map(([field, key]) => [key, field]));
 
 /** Rule `limit-range-max`: no container asks for more than its namespace's LimitRange allows one container. */
 export function checkLimitRangeMax(e: Entry, ctx: Context): RawFinding[] {

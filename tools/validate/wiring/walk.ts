@@ -12,7 +12,7 @@
  * Every NetworkPolicy or AuthorizationPolicy rule that lets a connection through is recorded, so
  * the reverse check can name the rules that serve none.
  */
-import { type Connection, type Credential, type Peer, principal } from '../../../regions/wiring';
+import { type Connection, type Credential, IN_CLUSTER_TOKEN_DIR, type Peer, principal } from '../../../regions/wiring';
 import { asArray, Entry, isRecord, KubeObject, nameOf, namespaceOf } from '../types';
 import type { Cluster, PodSet, ServiceInfo, ServicePort } from './cluster';
 import {
@@ -502,11 +502,11 @@ export class Walker {
     const spec = client.path === 'spec.podMetadata' && isRecord(client.entry.obj.spec) ? client.entry.obj.spec : template;
     const account = this.cluster.in(client.namespace, '', 'ServiceAccount').find((e) => nameOf(e.obj) === client.serviceAccount);
     const automount = spec.automountServiceAccountToken ?? (account?.obj.automountServiceAccountToken as boolean | undefined) ?? true;
-    const projectedHint = `mount a projected volume at ${SERVICE_ACCOUNT_DIR} in ${container ? `container ${container}` : 'the container that calls the API'}, with a serviceAccountToken (path: token, no audience) and kube-root-ca.crt's ca.crt`;
+    const projectedHint = `mount a projected volume at ${IN_CLUSTER_TOKEN_DIR} in ${container ? `container ${container}` : 'the container that calls the API'}, with a serviceAccountToken (path: token, no audience) and kube-root-ca.crt's ca.crt`;
     if (!automount) {
       const calling = client.containers.filter((c) => container === undefined || c.name === container);
       const volume = (name: unknown) => client.volumes.find((v) => v.name === name);
-      const mounted = calling.flatMap((c) => asArray(c.volumeMounts).filter(isRecord).filter((m) => m.mountPath === SERVICE_ACCOUNT_DIR).map((m) => volume(m.name)));
+      const mounted = calling.flatMap((c) => asArray(c.volumeMounts).filter(isRecord).filter((m) => m.mountPath === IN_CLUSTER_TOKEN_DIR).map((m) => volume(m.name)));
       const sources = mounted.flatMap((v) => (isRecord(v?.projected) ? asArray(v.projected.sources).filter(isRecord) : []));
       const token = sources.map((s) => s.serviceAccountToken).find(isRecord);
       const ca = sources.some((s) => isRecord(s.configMap) && s.configMap.name === 'kube-root-ca.crt' && asArray(s.configMap.items).some((i) => isRecord(i) && i.key === 'ca.crt' && i.path === 'ca.crt'));
@@ -515,9 +515,9 @@ export class Walker {
         return at('credentials', `${why}${container ? ` into container ${container}` : ''}, so the Kubernetes API refuses them`, `set automountServiceAccountToken: true on the pod, or ${projectedHint}`);
       }
       if (token.path !== 'token' || (token.audience !== undefined && token.audience !== '')) {
-        return at('credentials', `the projected token is at ${String(token.path)}${token.audience ? ` for audience ${String(token.audience)}` : ''}: in-cluster clients read ${SERVICE_ACCOUNT_DIR}/token, and the API server accepts only its own audience`, projectedHint);
+        return at('credentials', `the projected token is at ${String(token.path)}${token.audience ? ` for audience ${String(token.audience)}` : ''}: in-cluster clients read ${IN_CLUSTER_TOKEN_DIR}/token, and the API server accepts only its own audience`, projectedHint);
       }
-      if (!ca) return at('credentials', `the projected volume at ${SERVICE_ACCOUNT_DIR} has no ca.crt: in-cluster clients refuse to start without the cluster CA`, projectedHint);
+      if (!ca) return at('credentials', `the projected volume at ${IN_CLUSTER_TOKEN_DIR} has no ca.crt: in-cluster clients refuse to start without the cluster CA`, projectedHint);
     }
     const bound = [...this.cluster.all('rbac.authorization.k8s.io', 'RoleBinding'), ...this.cluster.all('rbac.authorization.k8s.io', 'ClusterRoleBinding')].some((b) =>
       asArray(b.obj.subjects).some((s) => isRecord(s) && s.kind === 'ServiceAccount' && s.name === client.serviceAccount && (s.namespace ?? namespaceOf(b.obj)) === client.namespace));
@@ -528,8 +528,6 @@ export class Walker {
 
 const rendered = (c: Connection) => !c.from.addon;
 
-/** Where in-cluster Kubernetes clients read their token (client-go, the Python client, Patroni). */
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function templateSpec(pods: PodSet): KubeObject {
   let node: unknown = pods.entry.obj;

@@ -174,7 +174,8 @@ describeWithPrograms('losing the primary region: sessions promoted in a secondar
     return out;
   };
 
-  beforeAll(async () => {
+  // On failure the servers' logs go with the message (a start that fails says why).
+  beforeAll(() => withLogsOf({ logs: () => cluster?.logs() ?? '' }, async () => {
     if (!HAPROXY) return;
     cluster = new Cluster();
     for (const region of [east, west]) {
@@ -216,7 +217,7 @@ describeWithPrograms('losing the primary region: sessions promoted in a secondar
       for (const port of [...west.redis, eu.port]) if (!(await follows(port, link.port))) return false;
       return true;
     });
-  }, 90000);
+  }), 90000);
 
   afterAll(async () => {
     await cleanup();

@@ -68,7 +68,8 @@ describeWithPrograms('rendered Redis config on the real servers', PROGRAMS, () =
   const proxyPorts = { master: 0, replica: 0 };
   let remoteReplicaPort = 0;
 
-  beforeAll(async () => {
+  // On failure the servers' logs go with the message (a start that fails says why).
+  beforeAll(() => withLogsOf({ logs: () => cluster?.logs() ?? '' }, async () => {
     cluster = new Cluster();
     startRedis = script(REDIS_FILES.startRedis);
     startSentinel = script(REDIS_FILES.startSentinel);
@@ -109,7 +110,7 @@ describeWithPrograms('rendered Redis config on the real servers', PROGRAMS, () =
       return true;
     });
     if (HAPROXY) await startProxyAndRemoteReplica();
-  }, 45000);
+  }), 45000);
 
   /**
    * The primary's sessions proxy (rendered haproxy.cfg: pod and Sentinel names rewritten to their

@@ -107,11 +107,18 @@ export function writeOwnedFile(file: string, content: string, mode = 0o644, user
  * A TCP port free on 127.0.0.1 right now, below Linux's ephemeral range (32768-60999): a port the
  * kernel hands out with listen(0) is also what it hands out next as the source port of some
  * client connection (another test file's, running in parallel), which then takes it before our
- * server binds it. Random in 20000-32767, checked by binding, so parallel files rarely collide.
+ * server binds it. Checked by binding, and never handed out twice by this process.
+ *
+ * Each vitest worker draws from its own slice of 20000-32767 (VITEST_POOL_ID): a port is reserved
+ * seconds before its server binds it (the Sentinels start after the Redis pods replicate), and a
+ * check by binding cannot see another worker's reservation. Shared, a second worker could take
+ * the port in that window; the first server then failed to bind, and once the other test killed
+ * its server the port refused connections (a CI run: "every Sentinel to know ...: ECONNREFUSED").
  */
 export async function freePort(): Promise<number> {
+  const { first, size } = portSlice(process.env.VITEST_POOL_ID);
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12768);
+    const port = first + Math.floor(Math.random() * size);
     const free = await new Promise<boolean>((resolve) => {
       const srv = net.createServer();
       srv.unref();
@@ -123,8 +130,20 @@ export async function freePort(): Promise<number> {
       return port;
     }
   }
-  throw new Error('no free TCP port in 20000-32767 on 127.0.0.1 after 100 tries');
+  throw new Error(`no free TCP port in ${first}-${first + size - 1} on 127.0.0.1 after 100 tries`);
 }
+
+/** Ports 20000-32767 in PORT_SLICES slices, one a worker (pool IDs 1..n); all of them outside vitest. */
+export function portSlice(poolId: string | undefined): { first: number; size: number } {
+  const id = Number(poolId);
+  if (!Number.isInteger(id) || id < 1) return { first: PORT_RANGE.first, size: PORT_RANGE.size };
+  const size = Math.floor(PORT_RANGE.size / PORT_SLICES);
+  return { first: PORT_RANGE.first + ((id - 1) % PORT_SLICES) * size, size };
+}
+
+const PORT_RANGE = { first: 20000, size: 12768 };
+/** More than any worker count we run (vitest.config.mts: 5, VITEST_MAX_WORKERS); 798 ports each. */
+const PORT_SLICES = 16;
 
 /** Ports this process already handed out (a server may not have bound its port yet). */
 const handedOut = new Set<number>();

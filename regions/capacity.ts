@@ -9,6 +9,30 @@ import { parseQuantity } from './quantity';
 /** The seed system's promise: every shard accepts at least this many client connections. */
 export const MIN_CLIENT_CONNECTIONS_PER_SHARD = 2000;
 
+/**
+ * Headroom on the API's connections to a shard: each API pod's sidecar (and each east-west
+ * gateway) picks a PgBouncer pod per connection on its own, so the pods left after a failure
+ * never hold exactly equal shares.
+ */
+export const CLIENT_SPREAD_MARGIN_PERCENT = 5;
+
+/**
+ * Console connections of each PgBouncer pod's own exporter (one). PgBouncer counts them against
+ * max_client_conn like any client (src/client.c: get_active_client_count() includes them; only
+ * the refusal skips the admin database), so they come off what the pod holds for the API.
+ */
+export const PGBOUNCER_ADMIN_CLIENTS_PER_POD = 1;
+
+/**
+ * How an API pod's `postgres.apiPoolPerPod` connections to one shard split over its two
+ * endpoints, the read-write and the read-only database of the same PgBouncer (one client limit
+ * for both): rendered into the shard map, which the API's pools must honour. The odd one goes to
+ * read-write, whose transactions wait on locks and commits.
+ */
+export function apiPoolSplit(apiPoolPerPod: number): { readonly readWrite: number; readonly readOnly: number } {
+  return { readWrite: Math.ceil(apiPoolPerPod / 2), readOnly: Math.floor(apiPoolPerPod / 2) };
+}
+
 export interface PostgresSettings {
   readonly maxConnections: number;
   /** postgresql.conf memory settings, in whole megabytes. */
@@ -57,7 +81,24 @@ export const RELEASE_GATE_JOBS = {
   webSmokeTest: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
 } as const;
 
-export const PGBOUNCER_ROLLOUT = { maxSurge: 1, maxUnavailable: 0, disruptionBudgetMaxUnavailable: 1 } as const;
+/**
+ * How a shard's PgBouncer Deployment rolls, and what the server budget is split for. PgBouncer
+ * >= 1.23 takes SIGTERM as "super safe shutdown": it keeps serving the clients it has, with its
+ * server pool, until they disconnect (doc/usage.md, Signals); the API's pooled connections never
+ * do, so a replaced pod holds its pool until the grace period ends. The Deployment controller does
+ * not count terminating pods against maxSurge and starts the next pod meanwhile. minReadySeconds
+ * past the grace period lets the next old pod go only after the previous one is gone: one pod at
+ * most drains beside replicas + maxSurge (`drainingPods`).
+ */
+export const PGBOUNCER_ROLLOUT = {
+  maxSurge: 1,
+  maxUnavailable: 0,
+  disruptionBudgetMaxUnavailable: 1,
+  /** Clients hold transactions at most query_wait_timeout; time to finish them on a drain. */
+  graceSeconds: 45,
+  minReadySeconds: 50,
+  drainingPods: 1,
+} as const;
 
 /**
  * Largest jump between consecutive canary weights, 0 → steps → 100 (50 % for [10, 50]): at that
@@ -104,7 +145,9 @@ export interface ShardClientDemand {
   readonly regions: ReadonlyArray<{ readonly region: string; readonly apiPods: number; readonly clients: number }>;
   /** Every client connection that can reach the shard at once. */
   readonly clients: number;
-  /** What the shard's PgBouncer must accept: `clients`, and at least MIN_CLIENT_CONNECTIONS_PER_SHARD. */
+  /** `clients` plus CLIENT_SPREAD_MARGIN_PERCENT, rounded up. */
+  readonly withMargin: number;
+  /** What the shard's PgBouncer must accept: `withMargin`, and at least MIN_CLIENT_CONNECTIONS_PER_SHARD. */
   readonly required: number;
 }
 
@@ -120,7 +163,8 @@ export function shardClientDemand(global: GlobalConfig, servingRegions: Readonly
     return { region: r.name, apiPods, clients: apiPods * global.postgres.apiPoolPerPod };
   });
   const clients = regions.reduce((sum, r) => sum + r.clients, 0);
-  return { regions, clients, required: Math.max(clients, MIN_CLIENT_CONNECTIONS_PER_SHARD) };
+  const withMargin = Math.ceil((clients * (100 + CLIENT_SPREAD_MARGIN_PERCENT)) / 100);
+  return { regions, clients, withMargin, required: Math.max(withMargin, MIN_CLIENT_CONNECTIONS_PER_SHARD) };
 }
 
 export interface ShardPools {
@@ -128,7 +172,7 @@ export interface ShardPools {
   readonly maxClientConnectionsPerReplica: number;
   /** shards[].pgbouncer.replicas: the pods of the Deployment outside a rollout. */
   readonly replicas: number;
-  /** Pods that can run during a rolling update (replicas + maxSurge), each with a full server pool. */
+  /** Pods that can hold a full server pool during a rolling update: replicas + maxSurge + the one draining. */
   readonly rolloutPods: number;
   /** Server connections one PgBouncer pod opens per database (read-write to the primary, read-only to the replicas). */
   readonly poolSizePerReplica: number;
@@ -140,7 +184,7 @@ export interface ShardPools {
 
 /**
  * PgBouncer pool sizes from the Postgres limit: every PgBouncer pod that can exist at once
- * (replicas + maxSurge during a rollout) gets an equal share of what Postgres can give them
+ * (replicas + maxSurge + the pod still draining during a rollout, PGBOUNCER_ROLLOUT) gets an equal share of what Postgres can give them
  * (max_connections - reserved), so even mid-rollout they never open more than Postgres allows.
  * The read-only pool goes through the replicas' Service, which may land all pods on one replica,
  * so it gets the same size rather than `readReplicas` times more.
@@ -148,7 +192,7 @@ export interface ShardPools {
 export function shardPools(global: GlobalConfig, shard: ShardConfig): ShardPools {
   const serverBudget = postgresSettings(global).maxConnections - global.postgres.reservedConnections;
   const replicas = shard.pgbouncer.replicas;
-  const rolloutPods = replicas + PGBOUNCER_ROLLOUT.maxSurge;
+  const rolloutPods = replicas + PGBOUNCER_ROLLOUT.maxSurge + PGBOUNCER_ROLLOUT.drainingPods;
   const poolSizePerReplica = Math.floor(serverBudget / rolloutPods);
   return {
     maxClientConnectionsPerReplica: shard.pgbouncer.maxClientConnectionsPerReplica,
@@ -165,7 +209,7 @@ export interface ShardClientCapacity {
   readonly podsLost: number;
   /** Pods left after that: the ones that must hold every client. */
   readonly podsLeft: number;
-  /** podsLeft x max_client_conn. */
+  /** podsLeft x (max_client_conn - the exporter's console connection). */
   readonly clients: number;
 }
 
@@ -179,5 +223,5 @@ export function shardClientCapacity(shard: ShardConfig, zones: number): ShardCli
   const replicas = shard.pgbouncer.replicas;
   const podsLost = Math.min(replicas, Math.max(PGBOUNCER_ROLLOUT.disruptionBudgetMaxUnavailable, Math.ceil(replicas / Math.max(1, zones))));
   const podsLeft = replicas - podsLost;
-  return { podsLost, podsLeft, clients: podsLeft * shard.pgbouncer.maxClientConnectionsPerReplica };
+  return { podsLost, podsLeft, clients: podsLeft * (shard.pgbouncer.maxClientConnectionsPerReplica - PGBOUNCER_ADMIN_CLIENTS_PER_POD) };
 }

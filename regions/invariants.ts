@@ -7,7 +7,7 @@ import type { ConfigIssue } from './config-error';
 import { isServingRegion, QUOTA_CPU, QUOTA_MEMORY, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
 import {
-  apiCanaryExtraWhy, apiPeakPods, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
+  apiCanaryExtraWhy, apiPeakPods, CLIENT_SPREAD_MARGIN_PERCENT, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ADMIN_CLIENTS_PER_POD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
 } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
@@ -457,7 +457,8 @@ const workloadSizesFit: Invariant = ({ global, regions }) => {
  * Connection budget, client side: every serving region's API reaches every shard (the shard map
  * in regions/router.ts), so a shard's PgBouncer must accept the clients of all of them at once:
  * each region's API pods at autoscaling.api.maxReplicas plus what the canary adds, x
- * postgres.apiPoolPerPod, and at least the 2,000 clients the platform promises per shard. It must
+ * postgres.apiPoolPerPod, plus a margin for uneven spread, and at least the 2,000 clients the
+ * platform promises per shard; each PgBouncer pod's own exporter takes one of its clients. It must
  * do so one failure down (a zone outage or a drain), and so must the DR site, which gets the same
  * clients after a promotion with the same shard config.
  */
@@ -476,13 +477,13 @@ const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) => {
       const field = `shards[${index}].pgbouncer`;
       const fix =
         capacity.podsLeft > 0
-          ? `short by ${demand.required - capacity.clients}: set ${field}.maxClientConnectionsPerReplica to ${Math.ceil(demand.required / capacity.podsLeft)}, add PgBouncer replicas, or lower postgres.apiPoolPerPod`
+          ? `short by ${demand.required - capacity.clients}: set ${field}.maxClientConnectionsPerReplica to ${Math.ceil(demand.required / capacity.podsLeft) + PGBOUNCER_ADMIN_CLIENTS_PER_POD}, add PgBouncer replicas, or lower postgres.apiPoolPerPod`
           : `a zone outage takes every PgBouncer pod (${shard.pgbouncer.replicas} replicas in ${zones} zone(s)): run the shard's sites in regions with more zones`;
       return [
         region.source.issue(
           ['shards', index, 'pgbouncer', 'maxClientConnectionsPerReplica'],
-          `${shard.pgbouncer.maxClientConnectionsPerReplica} x (${shard.pgbouncer.replicas} replicas - ${capacity.podsLost} a zone outage or drain may take) = ${capacity.clients}`,
-          `>= ${demand.required} client connections to shard ${shard.id}: every serving region's API reaches it, ${perRegion} = ${apiPods} API pods (autoscaling.api.maxReplicas + ${apiCanaryExtraWhy(global.config)}) x postgres.apiPoolPerPod (${pool}) = ${demand.clients}, and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
+          `(${shard.pgbouncer.maxClientConnectionsPerReplica} - ${PGBOUNCER_ADMIN_CLIENTS_PER_POD} for the exporter) x (${shard.pgbouncer.replicas} replicas - ${capacity.podsLost} a zone outage or drain may take) = ${capacity.clients}`,
+          `>= ${demand.required} client connections to shard ${shard.id}: every serving region's API reaches it, ${perRegion} = ${apiPods} API pods (autoscaling.api.maxReplicas + ${apiCanaryExtraWhy(global.config)}) x postgres.apiPoolPerPod (${pool}) = ${demand.clients}, + ${CLIENT_SPREAD_MARGIN_PERCENT} % for uneven spread = ${demand.withMargin}, and at least ${MIN_CLIENT_CONNECTIONS_PER_SHARD} per shard`,
           fix,
         ),
       ];
@@ -492,7 +493,7 @@ const pgbouncerHoldsApiPools: Invariant = ({ global, regions }) => {
 
 /**
  * Connection budget, server side: every PgBouncer pod that can exist at once, replicas + maxSurge
- * during a rollout, opens up to its pool per Postgres instance; together they stay within
+ * + the one still draining during a rollout, opens up to its pool per Postgres instance; together they stay within
  * max_connections - reserved (shardPools splits the budget over that many), and each still gets a
  * usable pool.
  */
@@ -502,12 +503,12 @@ const pgbouncerFitsPostgres: Invariant = ({ global, regions }) =>
       const pools = shardPools(global.config, shard);
       const minimum = 10;
       if (pools.poolSizePerReplica >= minimum && pools.serverConnections <= pools.serverBudget) return [];
-      const { maxSurge } = PGBOUNCER_ROLLOUT;
-      const maxReplicas = Math.floor(pools.serverBudget / minimum) - maxSurge;
+      const { maxSurge, drainingPods } = PGBOUNCER_ROLLOUT;
+      const maxReplicas = Math.floor(pools.serverBudget / minimum) - maxSurge - drainingPods;
       return [
         region.source.issue(
           ['shards', index, 'pgbouncer', 'replicas'],
-          `${shard.pgbouncer.replicas} (+ maxSurge ${maxSurge} during a rollout = ${pools.rolloutPods} PgBouncer pods, ${pools.poolSizePerReplica} server connections each)`,
+          `${shard.pgbouncer.replicas} (+ maxSurge ${maxSurge} + ${drainingPods} draining during a rollout = ${pools.rolloutPods} PgBouncer pods, ${pools.poolSizePerReplica} server connections each)`,
           `few enough PgBouncer pods that each of the ${pools.rolloutPods} a rollout can run gets >= ${minimum} server connections of the ${pools.serverBudget} Postgres allows (max_connections ${postgresSettings(global.config).maxConnections} - reservedConnections ${global.config.postgres.reservedConnections})`,
           maxReplicas >= 2
             ? `set shards[${index}].pgbouncer.replicas to ${maxReplicas} or fewer, or give Postgres more memory (max_connections follows it)`

@@ -675,9 +675,9 @@ export const GlobalConfig = Strict(
           description: 'Page when a site\'s newest base backup is older than this: the schedule\'s longest gap plus the time a backup may take (6 h) plus a margin',
         }),
         apiPoolPerPod: Count(
-          1,
+          2,
           50,
-          "Database connections each API pod opens to each shard (every region's API reaches every shard)",
+          "Database connections each API pod opens to each shard (every region's API reaches every shard), split over the shard's read-write and read-only endpoints, at least one each (the shard map tells the API each pool's size)",
           "2,000 API pods x 4 regions x 50 is 400,000 clients per shard, beyond what PgBouncer's client capacity can hold",
         ),
         walRetrieveRetryIntervalSeconds: Type.Integer({

@@ -12,6 +12,7 @@ import type { ImageRelease, ShardConfig } from '../../regions/model';
 import type { RegionPlan } from '../../regions/plan';
 import { CredentialsFromStore } from '../lib/external-secret';
 import { HardenedWorkload } from '../lib/hardened-workload';
+import { configHash } from '../lib/http-service';
 import { LABELS } from '../lib/labels';
 import { appLabels, shutdownSafeProxy, SYNC_WAVE, syncWave } from '../lib/metadata';
 import {
@@ -24,8 +25,7 @@ import {
 } from './config';
 import { PGBOUNCER_EXPORTER_RESOURCES, PGBOUNCER_UID } from './images';
 
-/** Clients hold transactions at most query_wait_timeout; give them time to finish on a drain. */
-const PGBOUNCER_GRACE_SECONDS = 45;
+const PGBOUNCER_GRACE_SECONDS = PGBOUNCER_ROLLOUT.graceSeconds;
 import { CREDENTIAL_PROPERTIES, postgresNames } from '../postgres/names';
 
 export interface PgbouncerShardProps {
@@ -102,9 +102,10 @@ export class PgbouncerShard extends Construct {
       automountServiceAccountToken: false,
     });
 
+    const config = { 'pgbouncer.ini': renderPgbouncerIni(plan, shard, props.pools) };
     new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: names.configMap, namespace, labels: { ...labels }, annotations: syncWave(SYNC_WAVE.config) },
-      data: { 'pgbouncer.ini': renderPgbouncerIni(plan, shard, props.pools) },
+      data: config,
     });
     // The same passwords Postgres was bootstrapped with (the shard's credentials entry).
     const auth = new CredentialsFromStore(this, 'Auth', {
@@ -133,7 +134,15 @@ export class PgbouncerShard extends Construct {
       version: plan.versions.images.pgbouncer.version,
       serviceAccountName: names.serviceAccount,
       runAsUser: PGBOUNCER_UID,
-      annotations: { ...shutdownSafeProxy(PGBOUNCER_GRACE_SECONDS - 5), ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)) },
+      annotations: {
+        ...shutdownSafeProxy(PGBOUNCER_GRACE_SECONDS - 5),
+        ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)),
+        // PgBouncer reads pgbouncer.ini at start (and on SIGHUP, which nothing sends): a changed
+        // file rolls the pods, one at a time (PGBOUNCER_ROLLOUT), or the new pool sizes and
+        // limits would wait for the next restart. (userlist.txt needs none: the auth_file is
+        // reloaded when it changes, docs/secrets.md.)
+        'bookedbarber.com/config-sha256': configHash(config),
+      },
       terminationGracePeriodSeconds: PGBOUNCER_GRACE_SECONDS,
       // What a drain may take; the connection invariants count the pods left (regions/capacity.ts).
       maxUnavailable: PGBOUNCER_ROLLOUT.disruptionBudgetMaxUnavailable,
@@ -173,10 +182,12 @@ export class PgbouncerShard extends Construct {
     });
 
     // The rollout the server budget is split for (shardPools: max_connections - reserved over
-    // replicas + maxSurge pods): a fixed count, not the workload default's percentage, so the
-    // invariant and the Deployment cannot disagree.
+    // replicas + maxSurge + one draining pod): a fixed count, not the workload default's
+    // percentage, so the invariant and the Deployment cannot disagree; minReadySeconds past the
+    // grace period so that a replaced pod has stopped before the next one drains.
     // (Patched before KubeDeployment converts its props, hence IntOrString values.)
     this.workload.apiObject.addJsonPatch(
+      JsonPatch.add('/spec/minReadySeconds', PGBOUNCER_ROLLOUT.minReadySeconds),
       JsonPatch.replace('/spec/strategy/rollingUpdate/maxSurge', k8s.IntOrString.fromNumber(PGBOUNCER_ROLLOUT.maxSurge)),
       JsonPatch.replace('/spec/strategy/rollingUpdate/maxUnavailable', k8s.IntOrString.fromNumber(PGBOUNCER_ROLLOUT.maxUnavailable)),
     );

@@ -6,6 +6,7 @@
  */
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { apiPoolSplit } from '../../regions/capacity';
 import { API_DATABASE_SECRET_DIR, API_DATABASE_USER, shardPasswordKey } from '../api/client';
 import { GlobalServiceImport } from '../lib/global-service';
 import { appLabels, SYNC_WAVE, syncWave } from '../lib/metadata';
@@ -22,6 +23,9 @@ const login = (shard: number) => ({ user: API_DATABASE_USER, passwordFile: `${AP
 
 function shardMapJson(props: RegionChartProps): string {
   const { plan } = props;
+  // The size of each of the API's pools to a shard: the client budget (regions/capacity.ts) counts
+  // exactly these, so the API must not open more.
+  const pools = apiPoolSplit(plan.global.postgres.apiPoolPerPod);
   const document = {
     format: SHARD_MAP_FORMAT,
     region: plan.region.name,
@@ -33,8 +37,8 @@ function shardMapJson(props: RegionChartProps): string {
       homeRegion: r.homeRegion,
       activeRegion: r.activeRegion,
       local: r.local,
-      readWrite: { host: r.readWrite.host, port: r.readWrite.port, database: r.readWrite.database, ...login(r.shard) },
-      readOnly: { host: r.readOnly.host, port: r.readOnly.port, database: r.readOnly.database, ...login(r.shard) },
+      readWrite: { host: r.readWrite.host, port: r.readWrite.port, database: r.readWrite.database, maxConnections: pools.readWrite, ...login(r.shard) },
+      readOnly: { host: r.readOnly.host, port: r.readOnly.port, database: r.readOnly.database, maxConnections: pools.readOnly, ...login(r.shard) },
     })),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

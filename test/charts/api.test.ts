@@ -133,11 +133,11 @@ describe('ApiChart: traffic routing and rollback', () => {
     // The sizes shipped before instant abort became the default: API 1000 + 50 % step = 1500 pods
     // (+ 2 x 200 web) = 1900 pods; CPU 1500 x 0.6 + 400 x 0.3 = 1020; memory requests
     // 1500 x 640Mi + 400 x 384Mi = 1088Gi (rounded up), limits 1500 x 1280Mi + 400 x 768Mi = 2175Gi;
-    // PgBouncer 4 x 1500 x 2 = 12,000 clients = (3 - 1) x 6000.
+    // PgBouncer 4 x 1500 x 2 = 12,000 clients, + 5 % = 12,600 = (3 - 1) x (6301 - 1 for the exporter).
     const oldSizes = (files: RegionFiles) => {
       for (const name of REGIONS) {
         files[`${name}.yaml`].namespaces.app.quota = { ...files[`${name}.yaml`].namespaces.app.quota, requestsCpu: '1100', requestsMemory: '1150Gi', limitsMemory: '2300Gi', pods: 2000 };
-        files[`${name}.yaml`].shards[0].pgbouncer.maxClientConnectionsPerReplica = 6000;
+        files[`${name}.yaml`].shards[0].pgbouncer.maxClientConnectionsPerReplica = 6301;
       }
     };
     const dynamic = (files: RegionFiles) => {
@@ -145,7 +145,7 @@ describe('ApiChart: traffic routing and rollback', () => {
     };
     // The shipped sizes pass with dynamic too (they hold more than it needs) ...
     expect(() => loadPlan(regionsWith(dynamic))).not.toThrow();
-    // ... the old ones only with dynamic: instant needs 2400 pods and 16,000 clients per shard.
+    // ... the old ones only with dynamic: instant needs 2400 pods and 16,800 clients per shard.
     const instantError = configError(regionsWith(oldSizes));
     expect(instantError.issues.map((i) => formatPath(i.path))).toContain('namespaces.app.quota.pods');
     expect(instantError.issues.map((i) => formatPath(i.path))).toContain('shards[0].pgbouncer.maxClientConnectionsPerReplica');

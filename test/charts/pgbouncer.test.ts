@@ -58,8 +58,32 @@ describe('PgBouncer Deployment per shard', () => {
       type: 'RollingUpdate',
       rollingUpdate: { maxSurge: PGBOUNCER_ROLLOUT.maxSurge, maxUnavailable: PGBOUNCER_ROLLOUT.maxUnavailable },
     });
-    expect(PGBOUNCER_ROLLOUT).toEqual({ maxSurge: 1, maxUnavailable: 0, disruptionBudgetMaxUnavailable: 1 });
+    expect(PGBOUNCER_ROLLOUT).toMatchObject({ maxSurge: 1, maxUnavailable: 0, disruptionBudgetMaxUnavailable: 1, drainingPods: 1 });
     expect(find(objects, 'PodDisruptionBudget', names.deployment).spec.maxUnavailable).toBe(PGBOUNCER_ROLLOUT.disruptionBudgetMaxUnavailable);
+  });
+
+  // PgBouncer >= 1.23 drains on SIGTERM ("super safe shutdown": it serves the clients it has, with
+  // its server pool, until they leave), and the API's pooled connections stay until the grace
+  // period ends. A new pod counts as available only after minReadySeconds; past the grace period,
+  // the next old pod is told to go only once the previous one is gone: one draining pod at most.
+  it('lets at most one replaced pod drain at a time (minReadySeconds past the grace period)', () => {
+    expect(deployment.spec.minReadySeconds).toBeGreaterThan(pod.terminationGracePeriodSeconds);
+    expect([deployment.spec.minReadySeconds, pod.terminationGracePeriodSeconds]).toEqual([50, 45]);
+  });
+
+  it('rolls the pods when pgbouncer.ini changes (PgBouncer reads it at start), and only then', () => {
+    const hashOf = (maxClients: number, reserve = 0) => {
+      const withMax = <T extends { config: typeof shard }>(h: T): T =>
+        h.config.id === shard.id ? { ...h, config: { ...h.config, pgbouncer: { ...h.config.pgbouncer, maxClientConnectionsPerReplica: maxClients } } } : h;
+      const p = { ...plan, hostedShards: plan.hostedShards.map(withMax) };
+      const rendered = objectsOf(new PgbouncerChart(newApp(), { plan: p, pools: { reservePoolSize: reserve } }));
+      return find(rendered, 'Deployment', names.deployment, plan.namespaces.data).spec.template.metadata.annotations['bookedbarber.com/config-sha256'];
+    };
+    const shipped = deployment.spec.template.metadata.annotations['bookedbarber.com/config-sha256'];
+    expect(shipped).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashOf(shard.pgbouncer.maxClientConnectionsPerReplica)).toBe(shipped);
+    expect(hashOf(shard.pgbouncer.maxClientConnectionsPerReplica + 1)).not.toBe(shipped);
+    expect(hashOf(shard.pgbouncer.maxClientConnectionsPerReplica, 5)).not.toBe(shipped);
   });
 
   it('exposes port 6432 as tcp-pgbouncer with appProtocol tcp (Istio proxies it as TCP)', () => {
@@ -98,12 +122,13 @@ describe('pgbouncer.ini, rendered from the config', () => {
     expect(Number(c.default_pool_size)).toBe(pools.poolSizePerReplica);
     expect(Number(c.max_db_connections)).toBe(pools.poolSizePerReplica);
     expect(Number(c.reserve_pool_size)).toBe(0);
-    // Every pod a rollout can run (replicas + the rendered maxSurge) stays within what Postgres
-    // gives PgBouncer, on the primary (bookings) and on any one replica (bookings_ro).
-    const rolloutPods = deployment.spec.replicas + deployment.spec.strategy.rollingUpdate.maxSurge;
+    // Every pod a rollout can run (replicas + the rendered maxSurge + the one replaced pod still
+    // draining) stays within what Postgres gives PgBouncer, on the primary (bookings) and on any
+    // one replica (bookings_ro).
+    const rolloutPods = deployment.spec.replicas + deployment.spec.strategy.rollingUpdate.maxSurge + 1;
     expect(rolloutPods * Number(c.max_db_connections)).toBeLessThanOrEqual(pools.serverBudget);
-    // The shipped numbers: max_connections 400 - 13 reserved = 387 over 3 + 1 pods = 96 each.
-    expect([pools.serverBudget, rolloutPods, Number(c.default_pool_size)]).toEqual([387, 4, 96]);
+    // The shipped numbers: max_connections 400 - 13 reserved = 387 over 3 + 1 + 1 pods = 77 each.
+    expect([pools.serverBudget, rolloutPods, Number(c.default_pool_size)]).toEqual([387, 5, 77]);
   });
 
   it('accepts every client of every serving region one zone outage or drain down, and at least 2,000 per shard', () => {
@@ -115,16 +140,18 @@ describe('pgbouncer.ini, rendered from the config', () => {
     expect(demand.regions.map((r) => `${r.region} ${r.apiPods} ${r.clients}`)).toEqual([
       'us-east-1 2000 4000', 'us-west-2 2000 4000', 'eu-west-1 2000 4000', 'ap-southeast-1 2000 4000',
     ]);
-    expect(demand.required).toBe(16000);
+    // + 5 % for uneven spread over the pods (each client's sidecar picks one on its own).
+    expect([demand.clients, demand.required]).toEqual([16000, 16800]);
     // Every site's rendered PgBouncer (home and DR) holds them with one pod of three gone.
     for (const region of platform.regions) {
       const deployments = objectsOf(new PgbouncerChart(newApp(), { plan: region })).filter((o) => o.kind === 'Deployment');
       region.hostedShards.forEach((h, i) => {
         const rendered = Object.fromEntries(renderPgbouncerIni(region, h.config).split('\n').filter((l) => / = /.test(l) && !l.startsWith(';')).map((l) => l.split(' = ')));
         const podsLeft = deployments[i].spec.replicas - shardClientCapacity(h.config, region.region.zones.length).podsLost;
-        expect(podsLeft * Number(rendered.max_client_conn), `${region.region.name} shard ${h.config.id} ${h.site}`).toBeGreaterThanOrEqual(demand.required);
-        // Shipped: 3 pods in 3 zones, one lost, 2 x 8000 = 16,000, exactly the demand.
-        expect([podsLeft, rendered.max_client_conn], `${region.region.name} shard ${h.config.id} ${h.site}`).toEqual([2, '8000']);
+        // Each pod's exporter holds one console connection, which counts against max_client_conn.
+        expect(podsLeft * (Number(rendered.max_client_conn) - 1), `${region.region.name} shard ${h.config.id} ${h.site}`).toBeGreaterThanOrEqual(demand.required);
+        // Shipped: 3 pods in 3 zones, one lost, 2 x (8500 - 1) = 16,998 for 16,800.
+        expect([podsLeft, rendered.max_client_conn], `${region.region.name} shard ${h.config.id} ${h.site}`).toEqual([2, '8500']);
       });
     }
   });
@@ -139,7 +166,7 @@ describe('pgbouncer.ini, rendered from the config', () => {
     const c = ini(plan, shard, { reservePoolSize: 5 });
     expect(Number(c.default_pool_size) + Number(c.reserve_pool_size)).toBe(pools.poolSizePerReplica);
     expect(Number(c.max_db_connections)).toBe(pools.poolSizePerReplica);
-    expect(() => pgbouncerPools(plan, shard, { reservePoolSize: pools.poolSizePerReplica })).toThrow(/reservePoolSize \(96\) must be >= 0 and < the pool size per PgBouncer pod \(96\)/);
+    expect(() => pgbouncerPools(plan, shard, { reservePoolSize: pools.poolSizePerReplica })).toThrow(/reservePoolSize \(77\) must be >= 0 and < the pool size per PgBouncer pod \(77\)/);
   });
 
   it('routes bookings to the read-write Service and bookings_ro to the read-only Service', () => {

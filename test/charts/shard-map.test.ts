@@ -32,4 +32,19 @@ describe('ShardMapChart', () => {
     expect(map.shards[0].readWrite).toMatchObject({ host: 'bookedbarber-pgbouncer-shard-1.bookedbarber-data.svc.cluster.local', database: 'bookings' });
     expect(map.shards[0].readOnly.database).toBe('bookings_ro');
   });
+
+  // The client budget of every shard's PgBouncer (regions/capacity.ts) counts each API pod's
+  // postgres.apiPoolPerPod connections to the shard; both endpoints share one PgBouncer client limit.
+  it('tells the API the size of each pool, which together are postgres.apiPoolPerPod per shard', () => {
+    const poolsOf = (apiPoolPerPod: number) => {
+      const shipped = regionPlan('us-east-1');
+      const plan = { ...shipped, global: { ...shipped.global, postgres: { ...shipped.global.postgres, apiPoolPerPod } } };
+      const map = JSON.parse(objectsOf(new ShardMapChart(newApp(), { plan })).find((o) => o.kind === 'ConfigMap')!.data['shard-map.json']);
+      return [...new Set(map.shards.map((s: any) => `${s.readWrite.maxConnections}+${s.readOnly.maxConnections}`))];
+    };
+    expect(regionPlan('us-east-1').global.postgres.apiPoolPerPod).toBe(2);
+    expect(poolsOf(2)).toEqual(['1+1']);
+    expect(poolsOf(5)).toEqual(['3+2']);
+    expect(poolsOf(10)).toEqual(['5+5']);
+  });
 });

@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument, type Document } from 'yaml';
-import { shardClientCapacity, shardClientDemand } from '../../regions/capacity';
+import { PGBOUNCER_ADMIN_CLIENTS_PER_POD, shardClientCapacity, shardClientDemand } from '../../regions/capacity';
 import { GLOBAL_FILE, regionFiles, VERSIONS_FILE } from '../../regions/load';
 import { RegionConfig, type GlobalConfig, type ServingRegionConfig, type ShardConfig } from '../../regions/model';
 
@@ -151,12 +151,13 @@ export function writeSyntheticRegions(sourceDir: string, outDir: string, count: 
       const zones = Math.min(zonesOf(template), zonesOf(partner));
       const shardJs = (doc.toJS() as { shards: ShardConfig[] }).shards[0];
       if (shardClientCapacity(shardJs, zones).clients < demand) {
-        // Add PgBouncer pods until the pods left one failure down can hold every client within the bound.
+        // Add PgBouncer pods until the pods left one failure down can hold every client within the
+        // bound, beside each pod's exporter (one console connection, which max_client_conn counts).
         let replicas = shardJs.pgbouncer.replicas;
         const left = () => shardClientCapacity({ ...shardJs, pgbouncer: { ...shardJs.pgbouncer, replicas } }, zones).podsLeft;
-        while (left() * MAX_CLIENT_CONNECTIONS_PER_REPLICA < demand) replicas++;
+        while (left() * (MAX_CLIENT_CONNECTIONS_PER_REPLICA - PGBOUNCER_ADMIN_CLIENTS_PER_POD) < demand) replicas++;
         doc.setIn(['shards', 0, 'pgbouncer', 'replicas'], replicas);
-        doc.setIn(['shards', 0, 'pgbouncer', 'maxClientConnectionsPerReplica'], Math.ceil(demand / left()));
+        doc.setIn(['shards', 0, 'pgbouncer', 'maxClientConnectionsPerReplica'], Math.ceil(demand / left()) + PGBOUNCER_ADMIN_CLIENTS_PER_POD);
       }
       shard++;
     }

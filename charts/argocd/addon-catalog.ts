@@ -715,6 +715,11 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
         replicas: 2,
         podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
         prometheus: { url: prometheus.url, port: prometheus.port },
+        // The adapter's query for a Pods metric names every pod the HPA selects (pod=~"a|b|...");
+        // at a release peak (~2,000 API pods) that is ~70 KB, which a GET carries in the URL:
+        // past Envoy's 60 KiB header limit and most proxies' (prometheus-adapter#668). POST puts
+        // it in the body (cmd/adapter/adapter.go, --prometheus-verb; Prometheus takes both).
+        extraArguments: ['--prometheus-verb=POST'],
         podSecurityContext: restrictedPod,
         securityContext: restrictedContainer,
         rules: {

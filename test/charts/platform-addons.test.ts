@@ -221,6 +221,9 @@ describe('PlatformAddonsChart', () => {
     expect(rule.resources.overrides).toEqual({ namespace: { resource: 'namespace' }, pod: { resource: 'pod' } });
     expect(rule.metricsQuery).toContain('rate(<<.Series>>{<<.LabelMatchers>>');
     expect(`${adapter.prometheus.url}:${adapter.prometheus.port}`).toBe(regionPlan('us-west-2').names.monitoring.prometheusUrl);
+    // A Pods metric query names every selected pod (pod=~"a|b|..."): ~2,000 API pods at a release
+    // peak is ~70 KB, past the URL limits of proxies (Envoy 60 KiB). POST carries it in the body.
+    expect(adapter.extraArguments).toEqual(['--prometheus-verb=POST']);
   });
 
   it('brings Grafana with the dashboard sidecar, its admin credentials from External Secrets, and the CRDs', () => {

@@ -125,13 +125,29 @@ export interface ServiceTarget extends TargetCommon {
    */
   readonly rbacFromAddon?: boolean;
   /**
-   * Service label whose value becomes `job` (ServiceMonitor jobLabel).
-   * @default the Service's name (prometheus-operator's default)
+   * Service label whose value becomes `job` (ServiceMonitor jobLabel); the selector must hold it.
+   * @default the Service's name (prometheus-operator's default): `serviceName`
    */
   readonly jobLabel?: string;
+  /** The name of the Service the selector finds: the `job` of its series when there is no jobLabel. */
+  readonly serviceName?: string;
 }
 
 export type ScrapeTarget = MeshedPodsTarget | ServiceTarget;
+
+/**
+ * The `job` label of a target's series, as prometheus-operator sets it: a PodMonitor's jobLabel
+ * (the pods' app.kubernetes.io/name, charts/monitoring/service-monitors-chart.ts) is the target's
+ * name; a ServiceMonitor's is its jobLabel's value on the Service, else the Service's name.
+ */
+export function jobOf(target: ScrapeTarget): string {
+  if (target.kind === 'meshed-pods') return target.podSelector[LABELS.name] ?? target.name;
+  const job = target.jobLabel ? target.serviceSelector[target.jobLabel] : target.serviceName;
+  if (job === undefined) {
+    throw new Error(`scrape target ${target.name}: ${target.jobLabel ? `its selector has no ${target.jobLabel} (the jobLabel)` : 'neither jobLabel nor serviceName'}`);
+  }
+  return job;
+}
 
 /** Exporter sidecars of the data tier: their standard ports (prometheus/docs/default-port-allocations). */
 const EXPORTER_PORTS = {
@@ -224,6 +240,7 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
     namespace: namespaces.monitoring,
     // prometheus-operator labels the governing Services it creates this way.
     serviceSelector: { [`operated-${kind}`]: 'true' },
+    serviceName: `${kind}-operated`,
     portName: 'web',
     path: '/metrics',
     why: `${kind}'s own metrics (self-monitoring for the dashboards)`,
@@ -249,6 +266,8 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       namespace: ARGO_ROLLOUTS_NAMESPACE,
       // The argo-rollouts Helm chart's metrics Service (controller.metrics.enabled).
       serviceSelector: { [LABELS.name]: 'argo-rollouts', [LABELS.component]: 'rollouts-controller' },
+      // The chart's templates/controller/metrics-service.yaml: `<fullname>-metrics`.
+      serviceName: 'argo-rollouts-metrics',
       portName: 'metrics',
       path: '/metrics',
       honorLabels: true,

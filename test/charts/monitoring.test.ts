@@ -15,7 +15,7 @@ import { LABELS } from '../../charts/lib/labels';
 import { namespaceSelector, operatorPodSelector, PROMETHEUS_SELECTOR_LABEL, repoWebUrl } from '../../charts/monitoring/names';
 import { discoveryRules } from '../../charts/monitoring/rbac';
 import { RECEIVER_SECRET_KEYS } from '../../charts/monitoring/routing';
-import { mergedMetricsAnnotations, scrapeTargets, type MeshedPodsTarget } from '../../charts/lib/monitoring-targets';
+import { jobOf, mergedMetricsAnnotations, scrapeTargets, type MeshedPodsTarget } from '../../charts/lib/monitoring-targets';
 import { MonitoringChart, retentionSize } from '../../charts/monitoring/chart';
 import { NamespacesChart } from '../../charts/namespaces/chart';
 import { StorageChart } from '../../charts/storage/chart';
@@ -295,6 +295,28 @@ describe('scrape targets (service-monitors chart)', () => {
         expect(portsOf(w).map((p) => p.containerPort), `${w.kind} ${w.metadata.name}`).toContain(port);
         if (port === t.app.port) expect(annotations, `${w.kind} ${w.metadata.name}`).toMatchObject(mergedMetricsAnnotations(t));
       }
+    }
+  });
+
+  // prometheus-operator: a ServiceMonitor without jobLabel gives its series job=<Service name>;
+  // with one, the value of that label on the Service. Rules and the metric catalogue (test/support/
+  // metric-catalogue.ts) must expect the job the series really carry.
+  it('knows the job each target\'s series carry, as prometheus-operator sets it', () => {
+    const plan = regionPlan('us-east-1');
+    const rendered = objectsOf(new ServiceMonitorsChart(newApp(), { plan }));
+    const jobs = Object.fromEntries(scrapeTargets(plan).map((t) => [t.name, jobOf(t)]));
+    expect(jobs).toMatchObject({
+      prometheus: 'prometheus-operated', alertmanager: 'alertmanager-operated', 'argo-rollouts': 'argo-rollouts-metrics',
+      'kube-state-metrics': 'kube-state-metrics', kubelet: 'kubelet', istiod: 'istiod', api: 'api', pgbouncer: 'pgbouncer',
+    });
+    for (const t of scrapeTargets(plan)) {
+      const sorted = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort());
+      const selector = sorted(t.kind === 'service' ? t.serviceSelector : t.podSelector);
+      const monitor = rendered.find((o) => (o.kind === 'ServiceMonitor' || o.kind === 'PodMonitor') && sorted(o.spec.selector.matchLabels) === selector)!;
+      expect(monitor, t.name).toBeDefined();
+      const label = monitor.spec.jobLabel;
+      if (label) expect((t.kind === 'service' ? t.serviceSelector : t.podSelector)[label] ?? t.name, t.name).toBe(jobs[t.name]);
+      else expect(t.kind === 'service' && t.serviceName, t.name).toBe(jobs[t.name]);
     }
   });
 

@@ -24,7 +24,7 @@ import { ruleFiles } from '../../charts/monitoring/alerts-chart';
 import { dashboardExpressions } from '../../charts/dashboards/chart';
 import { expandGrafanaMacros } from '../../charts/dashboards/kit';
 import {
-  INGRESS_GATEWAY_JOB, ISTIO_UNREAD_METRICS, ISTIOD_MONITORING, KUBE_STATE_METRICS_ALLOWLIST, KUBELET, POSTGRES_APP, scrapeTargets, type ScrapeTarget,
+  INGRESS_GATEWAY_JOB, ISTIO_UNREAD_METRICS, ISTIOD_MONITORING, jobOf, KUBE_STATE_METRICS_ALLOWLIST, KUBELET, POSTGRES_APP, scrapeTargets, type ScrapeTarget,
 } from '../../charts/lib/monitoring-targets';
 import type { RegionPlan } from '../../regions/plan';
 import { shippedPlan } from './charts';
@@ -305,7 +305,7 @@ function jobsOf(entry: CatalogueEntry, plan: RegionPlan): string[] {
 /** Labels a scrape of this target puts on every series, fixed ones with their value. */
 function targetLabels(t: ScrapeTarget): { fixed: Record<string, string>; free: string[] } {
   const honor = t.kind === 'service' && t.honorLabels;
-  const fixed: Record<string, string> = { job: t.name, instance: '10.0.0.1:9090', endpoint: 'metrics' };
+  const fixed: Record<string, string> = { job: jobOf(t), instance: '10.0.0.1:9090', endpoint: 'metrics' };
   if (!honor) Object.assign(fixed, { namespace: t.namespace, pod: `${t.name}-0`, container: t.kind === 'meshed-pods' ? 'istio-proxy' : t.name });
   if (t.kind === 'service') fixed.service = t.name;
   const free = t.kind === 'meshed-pods' ? (t.targetLabelsFromPod ?? []).map((c) => c.targetLabel) : [];

@@ -24,6 +24,7 @@ import {
   type PgbouncerPoolOptions,
 } from './config';
 import { PGBOUNCER_EXPORTER_RESOURCES, PGBOUNCER_UID } from './images';
+import { PGBOUNCER_RUN_SCRIPT, renderPgbouncerRunScript } from './run-script';
 
 const PGBOUNCER_GRACE_SECONDS = PGBOUNCER_ROLLOUT.graceSeconds;
 import { CREDENTIAL_PROPERTIES, postgresNames } from '../postgres/names';
@@ -102,7 +103,7 @@ export class PgbouncerShard extends Construct {
       automountServiceAccountToken: false,
     });
 
-    const config = { 'pgbouncer.ini': renderPgbouncerIni(plan, shard, props.pools) };
+    const config = { 'pgbouncer.ini': renderPgbouncerIni(plan, shard, props.pools), [PGBOUNCER_RUN_SCRIPT]: renderPgbouncerRunScript() };
     new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: names.configMap, namespace, labels: { ...labels }, annotations: syncWave(SYNC_WAVE.config) },
       data: config,
@@ -137,10 +138,9 @@ export class PgbouncerShard extends Construct {
       annotations: {
         ...shutdownSafeProxy(PGBOUNCER_GRACE_SECONDS - 5),
         ...mergedMetricsAnnotations(meshedTarget(plan, plan.names.data.pgbouncerApp)),
-        // PgBouncer reads pgbouncer.ini at start (and on SIGHUP, which nothing sends): a changed
-        // file rolls the pods, one at a time (PGBOUNCER_ROLLOUT), or the new pool sizes and
-        // limits would wait for the next restart. (userlist.txt needs none: the auth_file is
-        // reloaded when it changes, docs/secrets.md.)
+        // PgBouncer reads pgbouncer.ini at start: a changed file (or run script) rolls the pods,
+        // one at a time (PGBOUNCER_ROLLOUT), or the new pool sizes and limits would wait for the
+        // next restart. (A rotated userlist.txt needs no roll: run-pgbouncer.sh reloads it.)
         'bookedbarber.com/config-sha256': configHash(config),
       },
       terminationGracePeriodSeconds: PGBOUNCER_GRACE_SECONDS,
@@ -150,7 +150,9 @@ export class PgbouncerShard extends Construct {
         {
           name: 'pgbouncer',
           image: plan.versions.images.pgbouncer,
-          command: ['/usr/bin/pgbouncer', `${PGBOUNCER_PATHS.configDir}/pgbouncer.ini`],
+          // PgBouncer under run-pgbouncer.sh: stop signals forwarded, SIGHUP when the auth_file
+          // Secret changes (PgBouncer >= 1.17 reads it only at start and on a reload).
+          command: ['sh', `${PGBOUNCER_PATHS.configDir}/${PGBOUNCER_RUN_SCRIPT}`, '/usr/bin/pgbouncer', `${PGBOUNCER_PATHS.configDir}/pgbouncer.ini`, PGBOUNCER_PATHS.authDir],
           ports: [{ name: 'tcp-pgbouncer', containerPort: listenPort }],
           resources: plan.global.pgbouncer.resources,
           livenessProbe: { tcpSocket: { port: port(listenPort) }, periodSeconds: 10, failureThreshold: 3 },

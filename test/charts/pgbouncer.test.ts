@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PgbouncerChart, pgbouncerPools, renderPgbouncerIni } from '../../charts/pgbouncer/chart';
 import { PGBOUNCER_AUTH_QUERY } from '../../charts/pgbouncer/config';
+import { renderPgbouncerRunScript } from '../../charts/pgbouncer/run-script';
 import { PostgresChart } from '../../charts/postgres/chart';
 import { regionPeers } from '../../charts/wiring/peers';
 import { pgbouncerNames, PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
@@ -84,6 +85,17 @@ describe('PgBouncer Deployment per shard', () => {
     expect(hashOf(shard.pgbouncer.maxClientConnectionsPerReplica)).toBe(shipped);
     expect(hashOf(shard.pgbouncer.maxClientConnectionsPerReplica + 1)).not.toBe(shipped);
     expect(hashOf(shard.pgbouncer.maxClientConnectionsPerReplica, 5)).not.toBe(shipped);
+  });
+
+  // PgBouncer >= 1.17 reads auth_file only at start and on a reload; the script sends SIGHUP when
+  // the Secret volume changes (test/real-servers/pgbouncer.test.ts runs it).
+  it('runs PgBouncer under the rendered run-pgbouncer.sh, which watches the folder auth_file is in', () => {
+    const c = pod.containers.find((x: any) => x.name === 'pgbouncer');
+    expect(c.command).toEqual(['sh', '/etc/pgbouncer/conf/run-pgbouncer.sh', '/usr/bin/pgbouncer', '/etc/pgbouncer/conf/pgbouncer.ini', '/etc/pgbouncer/auth']);
+    expect(find(objects, 'ConfigMap', names.configMap).data['run-pgbouncer.sh']).toBe(renderPgbouncerRunScript());
+    expect(ini().auth_file).toBe('/etc/pgbouncer/auth/userlist.txt');
+    expect(c.volumeMounts).toContainEqual({ name: 'auth', mountPath: '/etc/pgbouncer/auth', readOnly: true });
+    expect(pod.volumes.find((v: any) => v.name === 'auth').secret.secretName).toBe(names.authSecret);
   });
 
   it('exposes port 6432 as tcp-pgbouncer with appProtocol tcp (Istio proxies it as TCP)', () => {

@@ -16,10 +16,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_PASSWORDS } from '../../charts/postgres/bootstrap';
 import { CREDENTIAL_PROPERTIES, POSTGRES_USERS } from '../../charts/postgres/names';
 import { exporterConnectionTemplate, pgbouncerPools, PGBOUNCER_AUTH_QUERY, PGBOUNCER_MAX_PREPARED_STATEMENTS, PGBOUNCER_STATS_USER, renderPgbouncerIni, userlistTemplate } from '../../charts/pgbouncer/config';
+import { PGBOUNCER_RUN_SCRIPT, renderPgbouncerRunScript } from '../../charts/pgbouncer/run-script';
 import { PGBOUNCER_AUTH_KEYS } from '../../charts/pgbouncer/shard';
 import { regionPlan } from '../support/charts';
 import { MESH_SOURCE, shardPairOptions } from '../support/postgres-pair';
@@ -28,6 +29,7 @@ import {
   describeWithPrograms,
   findProgram,
   freePort,
+  kubeletVolume,
   POSTGRES_PROGRAMS,
   psql,
   psqlOk,
@@ -36,9 +38,11 @@ import {
   runCommand,
   startServer,
   startShardPair,
+  updateKubeletVolume,
   waitFor,
   writeOwnedFile,
   type PgConn,
+  type Server,
   type ShardPair,
 } from '../support/real-servers';
 
@@ -129,6 +133,18 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
 
   /** The rendered ini with hosts, ports and paths rewritten, minus settings this PgBouncer predates. */
   async function startBouncer(name: string, overrides: Readonly<Record<string, string>> = {}): Promise<number> {
+    return (await startBouncerProcess(name, overrides)).port;
+  }
+
+  /**
+   * PgBouncer on the rewritten rendered ini, run plainly or, with `supervised`, the way the pod
+   * runs it: under the rendered run-pgbouncer.sh watching `authDir` (every `intervalSeconds`).
+   */
+  async function startBouncerProcess(
+    name: string,
+    overrides: Readonly<Record<string, string>> = {},
+    supervised?: { readonly authDir: string; readonly intervalSeconds: number },
+  ): Promise<{ port: number; server: Server }> {
     const at = await freePort();
     const rendered = readSettings(ini);
     // Only hosts and ports: the Services become the "sidecars" in front of primary and replica.
@@ -143,14 +159,16 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
       ...overrides,
     });
     const iniFile = writeOwnedFile(path.join(pair.dir, `${name}.ini`), loaded);
-    const bouncer = startServer(name, bins.pgbouncer, [iniFile]);
+    const bouncer = supervised
+      ? startServer(name, 'sh', [writeOwnedFile(path.join(pair.dir, `${name}-${PGBOUNCER_RUN_SCRIPT}`), renderPgbouncerRunScript()), bins.pgbouncer, iniFile, supervised.authDir, String(supervised.intervalSeconds)])
+      : startServer(name, bins.pgbouncer, [iniFile]);
     const state = await waitFor(`${name} to accept logins`, async () => {
       if (bouncer.child.exitCode !== null) return 'exited';
       const r = await psql(bins.psql, client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at), 'SELECT 1');
       return r.code === 0 ? 'up' : undefined;
     });
     if (state === 'exited') throw new Error(`${name} exited:\n${bouncer.output()}`);
-    return at;
+    return { port: at, server: bouncer };
   }
 
   beforeAll(async () => {
@@ -169,6 +187,65 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
   afterAll(cleanup, 30000);
 
   const admin = (): PgConn => ({ host: '127.0.0.1', port, user: PGBOUNCER_STATS_USER, password: STATS_PASSWORD, dbname: 'pgbouncer', sslmode: 'disable' });
+
+  /** userlist.txt with `statsPassword` for the stats user (the auth_user's password as bootstrapped). */
+  const userlistWith = (statsPassword: string) => renderGoTemplate(userlistTemplate({ pgbouncerPassword: PGBOUNCER_AUTH_KEYS.pgbouncerPassword, statsPassword: PGBOUNCER_AUTH_KEYS.statsPassword }), {
+    [PGBOUNCER_AUTH_KEYS.pgbouncerPassword]: secretOf(CREDENTIAL_PROPERTIES.pgbouncerPassword),
+    [PGBOUNCER_AUTH_KEYS.statsPassword]: statsPassword,
+  });
+  /** Whether the stats user gets into the admin console of the PgBouncer at `at` with `password`. */
+  const statsLogin = async (at: number, password: string) =>
+    (await psql(bins.psql, { host: '127.0.0.1', port: at, user: PGBOUNCER_STATS_USER, password, dbname: 'pgbouncer', sslmode: 'disable' }, 'SHOW VERSION')).code === 0;
+
+  // A rotated auth_user or stats password reaches the pods as a new userlist.txt in the Secret
+  // volume; PgBouncer >= 1.17 reads its auth_file only at start and on a reload (SIGHUP/RELOAD).
+  describe('a rotated userlist.txt (Secret volume, swapped as the kubelet does)', () => {
+    const NEW_STATS_PASSWORD = 'rotated-stats-pw';
+
+    it('is never read by a plain PgBouncer (the premise: no automatic auth_file reload)', async () => {
+      const authDir = kubeletVolume(path.join(pair.dir, 'auth-plain'), { 'userlist.txt': userlistWith(STATS_PASSWORD) });
+      const { port: at } = await startBouncerProcess('pgbouncer-plain-auth', { auth_file: path.join(authDir, 'userlist.txt') });
+      expect(await statsLogin(at, STATS_PASSWORD)).toBe(true);
+      updateKubeletVolume(authDir, { 'userlist.txt': userlistWith(NEW_STATS_PASSWORD) });
+      // Longer than the supervised case below needs.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect([await statsLogin(at, NEW_STATS_PASSWORD), await statsLogin(at, STATS_PASSWORD)]).toEqual([false, true]);
+    }, 30000);
+
+    it('is reloaded by the rendered run-pgbouncer.sh within its interval, and the old password stops working', async () => {
+      const authDir = kubeletVolume(path.join(pair.dir, 'auth-supervised'), { 'userlist.txt': userlistWith(STATS_PASSWORD) });
+      const { port: at, server } = await startBouncerProcess('pgbouncer-supervised', { auth_file: path.join(authDir, 'userlist.txt') }, { authDir, intervalSeconds: 1 });
+      expect(await statsLogin(at, STATS_PASSWORD)).toBe(true);
+      updateKubeletVolume(authDir, { 'userlist.txt': userlistWith(NEW_STATS_PASSWORD) });
+      await waitFor('the supervised PgBouncer to accept the rotated stats password', async () => ((await statsLogin(at, NEW_STATS_PASSWORD)) ? true : undefined), 10000, 250);
+      expect(await statsLogin(at, STATS_PASSWORD)).toBe(false);
+      expect(server.output()).toContain(`${PGBOUNCER_RUN_SCRIPT}: ${authDir} changed: reloading PgBouncer (SIGHUP)`);
+      // Clients keep working through the reload (the API's login goes through auth_query).
+      expect(await psqlOk(bins.psql, client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at), 'SELECT 1')).toBe('1');
+    }, 30000);
+
+    it('passes the container\'s SIGTERM on to PgBouncer and exits with its status once it has stopped', async () => {
+      const authDir = kubeletVolume(path.join(pair.dir, 'auth-stop'), { 'userlist.txt': userlistWith(STATS_PASSWORD) });
+      const { port: at, server } = await startBouncerProcess('pgbouncer-stop', { auth_file: path.join(authDir, 'userlist.txt') }, { authDir, intervalSeconds: 1 });
+      // SIGTERM to the shell only (the kubelet signals the container's first process).
+      process.kill(server.child.pid!, 'SIGTERM');
+      const code = await Promise.race([server.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10000))]);
+      // PgBouncer's own status: before 1.23 SIGTERM is "fast exit", exit(1) (src/main.c
+      // handle_sigterm); since, a shutdown that waits for clients (none here), then exit 0.
+      expect(server.output()).toMatch(/got SIGTERM/);
+      expect(code, server.output()).toBe(versionNumber(installed) < versionNumber('1.23.0') ? 1 : 0);
+      expect(await statsLogin(at, STATS_PASSWORD)).toBe(false);
+    }, 30000);
+
+    it('passes SIGINT on too, and its status is PgBouncer\'s (a safe shutdown with no clients: 0)', async () => {
+      const authDir = kubeletVolume(path.join(pair.dir, 'auth-interrupt'), { 'userlist.txt': userlistWith(STATS_PASSWORD) });
+      const { server } = await startBouncerProcess('pgbouncer-interrupt', { auth_file: path.join(authDir, 'userlist.txt') }, { authDir, intervalSeconds: 1 });
+      process.kill(server.child.pid!, 'SIGINT');
+      const code = await Promise.race([server.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10000))]);
+      expect(server.output()).toMatch(/got SIGINT/);
+      expect(code, server.output()).toBe(0);
+    }, 30000);
+  });
 
   it('accepts the rendered ini: pooling mode and sizes as rendered from capacity.ts', async () => {
     const rows = await psqlOk(bins.psql, admin(), 'SHOW CONFIG');

@@ -13,7 +13,7 @@
  *   `startForwarder`) must keep serving while a client waits.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -350,6 +350,35 @@ export function makeOwnedDir(dir: string, user: RunAs = serverUser()): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (user.switched) chownSync(dir, user.uid, user.gid);
   return dir;
+}
+
+/**
+ * A folder laid out as the kubelet writes a Secret or ConfigMap volume (its AtomicWriter): the
+ * files in a hidden versioned folder, `..data` linking to it, and each file a link through
+ * `..data`. An update (updateKubeletVolume) writes a new version and swaps `..data` in one rename.
+ */
+export function kubeletVolume(dir: string, files: Readonly<Record<string, string>>, user: RunAs = serverUser()): string {
+  makeOwnedDir(dir, user);
+  writeVolumeVersion(dir, files, user);
+  for (const name of Object.keys(files)) symlinkSync(path.join('..data', name), path.join(dir, name));
+  return dir;
+}
+
+/** The kubelet's update of a volume made by kubeletVolume (same file names, new contents). */
+export function updateKubeletVolume(dir: string, files: Readonly<Record<string, string>>, user: RunAs = serverUser()): void {
+  writeVolumeVersion(dir, files, user);
+}
+
+let volumeVersions = 0;
+
+function writeVolumeVersion(dir: string, files: Readonly<Record<string, string>>, user: RunAs): void {
+  volumeVersions += 1;
+  const version = `..${process.pid}_${volumeVersions}`;
+  makeOwnedDir(path.join(dir, version), user);
+  for (const [name, content] of Object.entries(files)) writeOwnedFile(path.join(dir, version, name), content, 0o600, user);
+  const tmp = path.join(dir, '..data_tmp');
+  symlinkSync(version, tmp);
+  renameSync(tmp, path.join(dir, '..data'));
 }
 
 // ------------------------------------------------------------------ config files

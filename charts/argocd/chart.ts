@@ -218,6 +218,13 @@ export function globOf(files: readonly string[]): string {
 
 const RETRY = { limit: 10, backoff: { duration: '15s', factor: 2, maxDuration: '5m' } } as const;
 
+/**
+ * The field of a generated Application its ApplicationSet leaves as it finds it: auto-sync, so
+ * that pausing one region holds. (A change to the template's `automated` therefore reaches
+ * existing Applications only by `argocd app set`; docs/argocd.md.)
+ */
+export const AUTOMATED_SYNC_POINTER = '/spec/syncPolicy/automated';
+
 function gitopsLabels(name: string, platform: string): Record<string, string> {
   return { [LABELS.name]: name, [LABELS.instance]: `${name}-${platform}`, [LABELS.component]: 'gitops' };
 }
@@ -272,6 +279,12 @@ function regionApplicationSet(
       strategy: { type: 'AllAtOnce' },
       // Deleting the ApplicationSet (or a region from it) must never delete a live region.
       syncPolicy: { preserveResourcesOnDeletion: true },
+      // What pauses one region (a restore, a fence): `argocd app set <app> --sync-policy none`
+      // removes the Application's `automated`, which the controller would otherwise put back on
+      // its next reconcile (it keeps generated Applications equal to the template). Only that
+      // field: syncOptions and retry still follow the template. Upstream's "Allow temporarily
+      // toggling auto-sync" (applicationset/Controlling-Resource-Modification.md).
+      ignoreApplicationDifferences: [{ jsonPointers: [AUTOMATED_SYNC_POINTER] }],
       template: {
         metadata: {
           name: '{{.app}}',

@@ -69,6 +69,17 @@ describe('the region ApplicationSet', () => {
     expect(appSet.spec.syncPolicy.preserveResourcesOnDeletion).toBe(true);
   });
 
+  // A restore or a fence pauses one region with `argocd app set <app> --sync-policy none`, which
+  // removes `automated`; without this rule the ApplicationSet controller puts it back on its next
+  // reconcile. Only that field: syncOptions and retry keep following the template.
+  it('lets one region be paused: every ApplicationSet leaves its Applications\' auto-sync as it finds it, and nothing else', () => {
+    for (const set of objects.filter((o) => o.kind === 'ApplicationSet')) {
+      expect(set.spec.ignoreApplicationDifferences, set.metadata.name).toEqual([{ jsonPointers: ['/spec/syncPolicy/automated'] }]);
+      expect(set.spec.template.spec.syncPolicy.automated, set.metadata.name).toMatchObject({ selfHeal: true });
+    }
+    expect(objects.filter((o) => o.kind === 'ApplicationSet').map((o) => o.metadata.name).sort()).toEqual(['bookedbarber-capacity', 'bookedbarber-regions']);
+  });
+
   it('releases wave 1 from main first, every later wave from its own branch that the promotion workflow moves', () => {
     const waves = rolloutWaves(plan);
     expect(waves.map((w) => [w.wave, w.targetRevision])).toEqual([

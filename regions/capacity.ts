@@ -6,6 +6,23 @@
 import type { GlobalConfig, ServingRegionConfig, ShardConfig } from './model';
 import { parseQuantity } from './quantity';
 
+/**
+ * Memory a Redis master uses beyond maxmemory, which eviction does not see (evict.c,
+ * freeMemoryGetNotCountedMemory: replica output buffers and the replication backlog): the
+ * backlog we render (charts/redis/config.ts repl-backlog-size) and the replica output buffer's
+ * hard limit (redis.conf's default `client-output-buffer-limit replica 256mb 64mb 60`, which we
+ * keep) during a full sync. Plus a share of the limit for fragmentation and the copy-on-write of
+ * the fork that every full sync and AOF rewrite starts.
+ */
+export const REDIS_MEMORY_HEADROOM = { replBacklogMib: 64, replicaOutputBufferMib: 256, forkAndFragmentationPercent: 10, maxmemoryPercent: 80 } as const;
+
+/** The largest maxmemory a Redis container with this memory limit (bytes) keeps safe, in bytes. */
+export function redisMaxmemoryCeiling(limitBytes: number): number {
+  const h = REDIS_MEMORY_HEADROOM;
+  const buffers = (h.replBacklogMib + h.replicaOutputBufferMib) * 1024 ** 2;
+  return Math.min((limitBytes * h.maxmemoryPercent) / 100, limitBytes - buffers - (limitBytes * h.forkAndFragmentationPercent) / 100);
+}
+
 /** The seed system's promise: every shard accepts at least this many client connections. */
 export const MIN_CLIENT_CONNECTIONS_PER_SHARD = 2000;
 

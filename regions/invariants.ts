@@ -7,7 +7,7 @@ import type { ConfigIssue } from './config-error';
 import { isServingRegion, QUOTA_CPU, QUOTA_MEMORY, type GlobalConfig, type RegionConfig, type ServingRegionConfig } from './model';
 import type { VersionsConfig } from './versions-model';
 import {
-  apiCanaryExtraWhy, apiPeakPods, CLIENT_SPREAD_MARGIN_PERCENT, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ADMIN_CLIENTS_PER_POD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
+  apiCanaryExtraWhy, apiPeakPods, CLIENT_SPREAD_MARGIN_PERCENT, REDIS_MEMORY_HEADROOM, redisMaxmemoryCeiling, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ADMIN_CLIENTS_PER_POD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
 } from './capacity';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
@@ -643,8 +643,10 @@ const regionAddressesAreTheirOwn: Invariant = ({ regions }) => {
 };
 
 /**
- * Redis needs room above maxmemory for replication buffers, fragmentation and the copy-on-write
- * of AOF rewrites: keep maxmemory at most 80 % of the container limit, or the kernel OOM-kills it.
+ * Redis needs room above maxmemory for what eviction does not count (the replication backlog and
+ * a syncing replica's output buffer), fragmentation and the copy-on-write of a fork: keep
+ * maxmemory at most 80 % of the container limit and below the limit less all of that
+ * (redisMaxmemoryCeiling), or the kernel OOM-kills the master in the middle of a full sync.
  */
 const redisMemoryBelowLimit: Invariant = ({ global }) =>
   (['cache', 'sessions', 'rateLimit'] as const).flatMap((tier) => {
@@ -652,9 +654,16 @@ const redisMemoryBelowLimit: Invariant = ({ global }) =>
     const limit = parseQuantity(t.resources.limits.memory);
     const max = parseQuantity(t.maxmemory);
     const issues: ConfigIssue[] = [];
-    if (max > 0.8 * limit) {
+    const ceiling = redisMaxmemoryCeiling(limit);
+    if (max > ceiling) {
+      const h = REDIS_MEMORY_HEADROOM;
       issues.push(
-        global.source.issue(['redis', 'tiers', tier, 'maxmemory'], t.maxmemory, `<= 80 % of resources.limits.memory (${t.resources.limits.memory}), leaving room for buffers and fork copy-on-write`, `lower maxmemory to ${Math.floor((0.8 * limit) / 1024 ** 2)}Mi or raise the limit`),
+        global.source.issue(
+          ['redis', 'tiers', tier, 'maxmemory'],
+          t.maxmemory,
+          `<= ${Math.floor(ceiling / 1024 ** 2)}Mi for a ${t.resources.limits.memory} limit: at most ${h.maxmemoryPercent} %, and leaving room for what eviction does not count (${h.replBacklogMib}Mi replication backlog + ${h.replicaOutputBufferMib}Mi output buffer of a syncing replica) and ${h.forkAndFragmentationPercent} % for fragmentation and fork copy-on-write`,
+          `lower maxmemory to ${Math.floor(ceiling / 1024 ** 2)}Mi or raise resources.limits.memory`,
+        ),
       );
     }
     const persistent = tier === 'sessions';

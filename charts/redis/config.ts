@@ -13,6 +13,7 @@
  * the 7.2 image we run.
  */
 import type { RegionPlan } from '../../regions/plan';
+import { REDIS_MEMORY_HEADROOM } from '../../regions/capacity';
 import { parseQuantity } from '../../regions/quantity';
 import {
   type PrimaryRegionRef, primaryRegionOf, type RedisTierKey, redisTopology, SENTINEL_QUORUM, SENTINEL_TIMING, sessionsProxyNames,
@@ -127,7 +128,7 @@ export function redisDirectives(plan: RegionPlan, tier: RedisTierKey, primary?: 
     { name: 'replica-serve-stale-data', value: 'yes', why: 'A replica that lost its master keeps answering reads (sessions stay readable while a failover or a cross-region outage lasts).' },
     { name: 'repl-diskless-sync', value: 'yes', why: 'Stream the snapshot to replicas straight from memory: no disk I/O on the master.' },
     { name: 'repl-diskless-sync-delay', value: '5' },
-    { name: 'repl-backlog-size', value: '64mb', why: 'Room for a replica that was away for a failover (or a cross-region blip) to resume by partial sync instead of a full copy.' },
+    { name: 'repl-backlog-size', value: `${REDIS_MEMORY_HEADROOM.replBacklogMib}mb`, why: 'Room for a replica that was away for a failover (or a cross-region blip) to resume by partial sync instead of a full copy.' },
     { name: 'repl-timeout', value: '60' },
   );
   if (!persistent) {

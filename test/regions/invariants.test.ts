@@ -381,7 +381,19 @@ describe('region invariants', () => {
   it('a Redis maxmemory too close to the container limit fails', () => {
     const issue = only(issuesFor((f) => (f['global.yaml'].redis.tiers.cache.maxmemory = '4Gi')));
     expect(formatPath(issue.path)).toBe('redis.tiers.cache.maxmemory');
-    expect(issue.fix).toBe('lower maxmemory to 3276Mi or raise the limit');
+    // 4Gi: 80 % is 3276Mi, below 4096 - 64 - 256 - 409.6 = 3366Mi.
+    expect(issue.fix).toBe('lower maxmemory to 3276Mi or raise resources.limits.memory');
+  });
+
+  // Eviction does not count a syncing replica's output buffer (hard limit 256mb by default) or the
+  // backlog: on a small container 80 % leaves too little (the shipped rate-limit tier had 768Mi of 1Gi).
+  it('a Redis maxmemory that leaves no room for replication buffers and a fork fails, though under 80 %', () => {
+    const issue = only(issuesFor((f) => (f['global.yaml'].redis.tiers.rateLimit.maxmemory = '768Mi')));
+    expect(formatPath(issue.path)).toBe('redis.tiers.rateLimit.maxmemory');
+    // 1Gi: 1024 - 64 - 256 - 102.4 = 601.6Mi, below 80 % (819Mi).
+    expect(issue.expected).toBe('<= 601Mi for a 1Gi limit: at most 80 %, and leaving room for what eviction does not count (64Mi replication backlog + 256Mi output buffer of a syncing replica) and 10 % for fragmentation and fork copy-on-write');
+    expect(issue.fix).toBe('lower maxmemory to 601Mi or raise resources.limits.memory');
+    expect(issuesFor((f) => (f['global.yaml'].redis.tiers.rateLimit.maxmemory = '600Mi'))).toEqual([]);
   });
 
   it('only the sessions tier has persistent storage', () => {

@@ -14,7 +14,7 @@ import type { SourceFile } from './source-file';
 import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
 import { routeBudgetsHold } from './route-budget-invariants';
 import { derivedLimitsHold } from './derived-invariants';
-import { kmsKeyInRegion, redisClassOnlyWhenPersisted, storageClassesAreOurs } from './storage-invariants';
+import { backupKmsKeyOnlyForS3, kmsKeyInRegion, redisClassOnlyWhenPersisted, storageClassesAreOurs } from './storage-invariants';
 
 export interface LoadedGlobal {
   readonly source: SourceFile;
@@ -753,6 +753,7 @@ const INVARIANTS: readonly Invariant[] = [
   storageClassesAreOurs,
   redisClassOnlyWhenPersisted,
   kmsKeyInRegion,
+  backupKmsKeyOnlyForS3,
   chartCrdsMatchImports,
   releasedTogetherShareVersion,
   derivedLimitsHold,

@@ -88,6 +88,10 @@ const SlackChannel = (description: string) =>
   Type.String({ pattern: '^#[a-z0-9_-]+$', maxLength: 81, description: `${description} (# and a Slack channel name: at most 80 characters of a-z 0-9 - _)` });
 
 /** A count with its bound and where the bound comes from (in the description). */
+/** A KMS key ARN or alias ARN (the region part is checked against the region by the invariants). */
+const KMS_KEY_ARN_PATTERN =
+  '^arn:aws:kms:[a-z]{2}-[a-z]+-[0-9]:[0-9]{12}:(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]+)$';
+
 const Count = (min: number, max: number, description: string, why: string) =>
   Type.Integer({ minimum: min, maximum: max, description: `${description} (${min} to ${max}: ${why})` });
 
@@ -919,8 +923,7 @@ export const RegionConfig = Strict(
     storage: Strict(
       {
         kmsKeyArn: Type.String({
-          pattern:
-            '^arn:aws:kms:[a-z]{2}-[a-z]+-[0-9]:[0-9]{12}:(key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]+)$',
+          pattern: KMS_KEY_ARN_PATTERN,
           maxLength: 2048,
           description:
             'KMS key (key ARN or alias ARN, in this region: its region part must be the region name) every persistent volume of the region is encrypted with: kmsKeyId of our StorageClasses (charts/storage). Created outside Kubernetes; the EBS CSI driver\'s role needs kms:CreateGrant, Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey on it',
@@ -936,6 +939,14 @@ export const RegionConfig = Strict(
           format: 'bucket-url',
           description: 'Object-storage bucket (in this region, for residency) holding WAL archives and base backups',
         }),
+        kmsKeyArn: Type.Optional(
+          Type.String({
+            pattern: KMS_KEY_ARN_PATTERN,
+            maxLength: 2048,
+            description:
+              "KMS key (in this region) WAL-G encrypts every WAL segment and base backup with (SSE-KMS: WALG_S3_SSE=aws:kms, WALG_S3_SSE_KMS_ID); s3:// buckets only. Default: storage.kmsKeyArn. The Postgres pods' identity needs kms:GenerateDataKey and kms:Decrypt on it, and the shard's DR site (which reads this bucket) kms:Decrypt",
+          }),
+        ),
       },
       'Point-in-time recovery storage of the region',
     ),

@@ -56,18 +56,36 @@ export const redisClassOnlyWhenPersisted: Invariant = ({ global }) =>
       : [],
   );
 
-/** The KMS key of a region is in that region: EBS encrypts only with keys of the volume's region. */
+/**
+ * The KMS keys of a region are in that region: EBS encrypts only with keys of the volume's region,
+ * and S3 (SSE-KMS) only with keys of the bucket's region, which is the region's (residency).
+ */
 export const kmsKeyInRegion: Invariant = ({ regions }) =>
   regions.flatMap((r) => {
-    const arn = r.config.storage.kmsKeyArn;
-    const keyRegion = kmsKeyRegion(arn);
-    if (keyRegion === r.config.name) return [];
-    return [
-      r.source.issue(
-        ['storage', 'kmsKeyArn'],
-        `${JSON.stringify(arn)} (region ${keyRegion ?? 'none'})`,
-        `a KMS key in ${r.config.name}: EBS volumes there can only be encrypted with a key of their own region`,
-        `use the ARN of the ${r.config.name} key, arn:aws:kms:${r.config.name}:<account>:key/<id> (a multi-Region key: its replica in ${r.config.name})`,
-      ),
+    const keys = [
+      { path: ['storage', 'kmsKeyArn'], arn: r.config.storage.kmsKeyArn, what: 'EBS volumes there can only be encrypted with a key of their own region' },
+      ...(r.config.backup.kmsKeyArn !== undefined
+        ? [{ path: ['backup', 'kmsKeyArn'], arn: r.config.backup.kmsKeyArn, what: 'S3 encrypts the backup bucket (in this region) only with a key of its own region' }]
+        : []),
     ];
+    return keys.flatMap(({ path, arn, what }) => {
+      const keyRegion = kmsKeyRegion(arn);
+      if (keyRegion === r.config.name) return [];
+      return [
+        r.source.issue(
+          path,
+          `${JSON.stringify(arn)} (region ${keyRegion ?? 'none'})`,
+          `a KMS key in ${r.config.name}: ${what}`,
+          `use the ARN of the ${r.config.name} key, arn:aws:kms:${r.config.name}:<account>:key/<id> (a multi-Region key: its replica in ${r.config.name})`,
+        ),
+      ];
+    });
   });
+
+/** SSE-KMS is S3's: a gs:// bucket is encrypted by its own bucket settings (CMEK), not by WAL-G. */
+export const backupKmsKeyOnlyForS3: Invariant = ({ regions }) =>
+  regions.flatMap((r) =>
+    r.config.backup.kmsKeyArn !== undefined && !r.config.backup.bucket.startsWith('s3://')
+      ? [r.source.issue(['backup', 'kmsKeyArn'], JSON.stringify(r.config.backup.kmsKeyArn), `absent for a ${r.config.backup.bucket.split('://')[0]}:// bucket: WAL-G's SSE-KMS applies to S3 only`, 'remove backup.kmsKeyArn and set the bucket\'s default encryption key in its own settings')]
+      : [],
+  );

@@ -322,6 +322,18 @@ describe('backups and point-in-time recovery', () => {
     expect(walg(sidecar)).toEqual(walg(container('postgres')));
   });
 
+  // The archive is a full copy of every shard's data; a bucket policy demanding aws:kms would
+  // refuse unencrypted uploads (WAL-G v3.0.3: WALG_S3_SSE, WALG_S3_SSE_KMS_ID).
+  it('encrypts every object WAL-G writes with the region\'s KMS key (SSE-KMS): backup.kmsKeyArn, else the volume key', () => {
+    for (const c of [container('postgres'), sidecar]) {
+      expect([env(c).WALG_S3_SSE, env(c).WALG_S3_SSE_KMS_ID]).toEqual(['aws:kms', plan.region.storage.kmsKeyArn]);
+    }
+    const own = 'arn:aws:kms:us-east-1:123456789012:alias/bookedbarber-pitr';
+    const withKey = { ...plan, region: { ...plan.region, backup: { ...plan.region.backup, kmsKeyArn: own } } };
+    const pod = find(render(withKey), 'StatefulSet', names.statefulSet).spec.template.spec;
+    for (const c of pod.containers.filter((x: any) => ['postgres', 'base-backup'].includes(x.name))) expect(env(c).WALG_S3_SSE_KMS_ID).toBe(own);
+  });
+
   it('uses workload identity instead of keys when given (IRSA role annotation, no key ExternalSecret)', () => {
     const irsa = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/bookedbarber-pitr-us-east-1' };
     const withIdentity = render(plan, { backupIdentity: { serviceAccountAnnotations: irsa } });

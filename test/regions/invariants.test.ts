@@ -472,6 +472,20 @@ describe('storage invariants (encrypted StorageClasses, issue #14 item 1)', () =
     expect(issue.expected).toBe('a KMS key in eu-central-1: EBS volumes there can only be encrypted with a key of their own region');
     expect(issue.fix).toContain('arn:aws:kms:eu-central-1:<account>:key/<id>');
   });
+
+  it('a backup KMS key of another region fails (S3 encrypts only with its bucket region\'s keys), and a gs:// bucket takes none', () => {
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].backup.kmsKeyArn = f['us-east-1.yaml'].storage.kmsKeyArn)));
+    expect(issue.file).toMatch(/us-west-2\.yaml$/);
+    expect(formatPath(issue.path)).toBe('backup.kmsKeyArn');
+    expect(issue.expected).toBe('a KMS key in us-west-2: S3 encrypts the backup bucket (in this region) only with a key of its own region');
+    expect(issuesFor((f) => (f['us-west-2.yaml'].backup.kmsKeyArn = 'arn:aws:kms:us-west-2:123456789012:alias/bookedbarber-pitr'))).toEqual([]);
+    const gs = only(issuesFor((f) => {
+      f['us-west-2.yaml'].backup.bucket = 'gs://bookedbarber-pitr-us-west-2';
+      f['us-west-2.yaml'].backup.kmsKeyArn = 'arn:aws:kms:us-west-2:123456789012:alias/bookedbarber-pitr';
+    }));
+    expect(formatPath(gs.path)).toBe('backup.kmsKeyArn');
+    expect(gs.fix).toBe("remove backup.kmsKeyArn and set the bucket's default encryption key in its own settings");
+  });
 });
 
 describe('secret refresh interval (issue #14 item 4)', () => {

@@ -80,15 +80,6 @@ export function postgresSettings(global: GlobalConfig): PostgresSettings {
 }
 
 /**
- * How a shard's PgBouncer Deployment rolls and how many of its pods may be gone, set once here:
- * charts/pgbouncer renders these numbers and the connection invariants count with them.
- *
- * - `maxSurge`: pods a rolling update adds above `replicas` (maxUnavailable 0, so none of the
- *   old ones leave before a new one is ready). During a rollout `replicas + maxSurge` pods each
- *   hold a full server pool, so the server budget is split over that many, not over `replicas`.
- * - `disruptionBudgetMaxUnavailable`: the PodDisruptionBudget; a drain takes at most this many.
- */
-/**
  * What the release-gate Jobs request (charts/api/load-test.ts: k6; charts/web/smoke-test.ts: the
  * Node.js smoke suite). They run in the app namespace during a release, beside both stacks, so
  * the app quota must hold them at the release peak too (appQuotaHoldsPeak).
@@ -99,13 +90,21 @@ export const RELEASE_GATE_JOBS = {
 } as const;
 
 /**
- * How a shard's PgBouncer Deployment rolls, and what the server budget is split for. PgBouncer
- * >= 1.23 takes SIGTERM as "super safe shutdown": it keeps serving the clients it has, with its
- * server pool, until they disconnect (doc/usage.md, Signals); the API's pooled connections never
- * do, so a replaced pod holds its pool until the grace period ends. The Deployment controller does
- * not count terminating pods against maxSurge and starts the next pod meanwhile. minReadySeconds
- * past the grace period lets the next old pod go only after the previous one is gone: one pod at
- * most drains beside replicas + maxSurge (`drainingPods`).
+ * How a shard's PgBouncer Deployment rolls and how many of its pods may be gone, set once here:
+ * charts/pgbouncer renders these numbers and the connection invariants count with them.
+ *
+ * - `maxSurge`: pods a rolling update adds above `replicas` (maxUnavailable 0, so none of the
+ *   old ones leave before a new one is ready), each with a full server pool.
+ * - `drainingPods`: a replaced pod still stopping. The Deployment controller does not count
+ *   terminating pods against maxSurge and starts the next pod meanwhile. A stopping pod gets
+ *   PgBouncer's safe shutdown (run-pgbouncer.sh: transactions in flight finish, then it exits),
+ *   so it holds server connections only while a transaction is open, at most the grace period;
+ *   minReadySeconds past the grace period lets the next old pod go only after the previous one
+ *   is gone, so at most one is counted, with a whole pool. The server budget is split over
+ *   `replicas + maxSurge + drainingPods`.
+ * - `disruptionBudgetMaxUnavailable`: the PodDisruptionBudget; a drain takes at most this many
+ *   at once (an evicted pod's open transactions end within seconds, before its replacement is
+ *   up, so evictions in a row do not stack whole pools).
  */
 export const PGBOUNCER_ROLLOUT = {
   maxSurge: 1,

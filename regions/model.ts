@@ -944,7 +944,7 @@ export const RegionConfig = Strict(
             pattern: KMS_KEY_ARN_PATTERN,
             maxLength: 2048,
             description:
-              "KMS key (in this region) WAL-G encrypts every WAL segment and base backup with (SSE-KMS: WALG_S3_SSE=aws:kms, WALG_S3_SSE_KMS_ID); s3:// buckets only. Default: storage.kmsKeyArn. The Postgres pods' identity needs kms:GenerateDataKey and kms:Decrypt on it, and the shard's DR site (which reads this bucket) kms:Decrypt",
+              "KMS key (in this region) WAL-G encrypts every WAL segment and base backup with (SSE-KMS: WALG_S3_SSE=aws:kms, WALG_S3_SSE_KMS_ID); s3:// buckets only. Without it the bucket's default encryption applies. Grant first, then set it: the Postgres pods' identity needs kms:GenerateDataKey and kms:Decrypt on it (or every upload fails once a member restarts), and the shard's DR site (which reads this bucket) kms:Decrypt",
           }),
         ),
       },

@@ -129,8 +129,11 @@ export interface ServiceTarget extends TargetCommon {
    * @default the Service's name (prometheus-operator's default): `serviceName`
    */
   readonly jobLabel?: string;
-  /** The name of the Service the selector finds: the `job` of its series when there is no jobLabel. */
-  readonly serviceName?: string;
+  /**
+   * The name of the Service the selector finds: the `service` label of its series, and their
+   * `job` when there is no jobLabel (prometheus-operator's defaults).
+   */
+  readonly serviceName: string;
 }
 
 export type ScrapeTarget = MeshedPodsTarget | ServiceTarget;
@@ -285,6 +288,8 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       name: 'kube-state-metrics',
       namespace: KUBE_STATE_METRICS.namespace,
       serviceSelector: { ...KUBE_STATE_METRICS.serviceSelector },
+      // The subchart's fullname: <release>-kube-state-metrics.
+      serviceName: 'kube-prometheus-stack-kube-state-metrics',
       portName: KUBE_STATE_METRICS.portName,
       path: '/metrics',
       jobLabel: LABELS.name,
@@ -297,6 +302,9 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       name: 'kubelet',
       namespace: KUBELET.namespace,
       serviceSelector: { ...KUBELET.serviceSelector },
+      // The Service prometheus-operator keeps for the kubelets: the chart's --kubelet-service,
+      // <fullname>-kubelet (templates/prometheus-operator/deployment.yaml).
+      serviceName: 'kube-prometheus-stack-kubelet',
       portName: KUBELET.portName,
       path: '/metrics/cadvisor',
       jobLabel: LABELS.name,
@@ -313,6 +321,7 @@ export function scrapeTargets(plan: RegionPlan): ScrapeTarget[] {
       namespace: names.mesh.rootNamespace,
       // The istio/istiod chart's Service (labels app=istiod, istio=pilot).
       serviceSelector: { app: 'istiod', istio: 'pilot' },
+      serviceName: 'istiod',
       portName: ISTIOD_MONITORING.portName,
       path: '/metrics',
       jobLabel: 'app',

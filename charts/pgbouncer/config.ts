@@ -102,7 +102,7 @@ export function renderPgbouncerIni(plan: RegionPlan, shard: ShardConfig, options
     ['max_prepared_statements', PGBOUNCER_MAX_PREPARED_STATEMENTS],
     ['max_client_conn', pools.maxClientConn],
     '; Per pod and database: the shard\'s server budget (max_connections - reserved) / the PgBouncer pods',
-    '; that can run at once (replicas + maxSurge during a rollout).',
+    '; that can run at once (replicas + maxSurge + the one stopping, during a rollout).',
     ['default_pool_size', pools.defaultPoolSize],
     ['reserve_pool_size', pools.reservePoolSize],
     ['reserve_pool_timeout', 3],

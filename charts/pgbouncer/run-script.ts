@@ -7,10 +7,18 @@
  * admin user) or a signal, so a rotated auth_user password would reach PgBouncer only at the
  * next restart, and new server logins would fail from the moment Postgres has the new one.
  *
- * The script starts PgBouncer, forwards the container's stop signals to it (SIGTERM: its "super
- * safe shutdown"), exits with its status, and sends it SIGHUP when the files of the watched
- * folder change (the kubelet swaps a Secret volume's files atomically; the checksum of the
- * files sees the new content whatever the layout). test/real-servers/pgbouncer.test.ts runs it.
+ * The script starts PgBouncer, stops it on the container's SIGTERM (or SIGINT) with PgBouncer's
+ * *safe* shutdown (SIGINT: the transactions in flight finish, then it exits and releases its
+ * server connections), exits with its status, and sends it SIGHUP when the files of the watched
+ * folder change (the kubelet swaps a Secret volume's files atomically; the checksum of the files
+ * sees the new content whatever the layout). test/real-servers/pgbouncer.test.ts runs it.
+ *
+ * Why not PgBouncer's own SIGTERM: since 1.23 that is a "super safe shutdown", which waits for
+ * every client to disconnect. The API's pooled connections never do, so a stopping pod kept its
+ * whole server pool until the kubelet killed it at the end of the grace period, mid-transaction,
+ * while its replacement already had its own pool (the server budget, regions/capacity.ts,
+ * counted one such pod; a node drain could stack several). With SIGINT the pool is gone within
+ * a transaction's time, and clients see their connection close between transactions.
  */
 
 /** Seconds between two looks at the auth folder; the kubelet's own Secret sync takes ~1 min. */
@@ -33,14 +41,26 @@ log() { echo "${PGBOUNCER_RUN_SCRIPT}: $*" >&2; }
 # The content of every file in the folder (through the kubelet's ..data link).
 state() { cat "$watched"/* 2>/dev/null | cksum; }
 
+# Stop signals, caught before PgBouncer starts (PID 1 ignores a signal it has no handler for):
+# PgBouncer's safe shutdown (SIGINT), its server connections released as transactions finish.
+pid=''
+stopping=''
+stop() {
+  stopping=1
+  if [ -n "$pid" ]; then kill -INT "$pid" 2>/dev/null || true; fi
+}
+trap stop TERM INT
+
 "$binary" "$config" &
 pid=$!
+if [ -n "$stopping" ]; then kill -INT "$pid" 2>/dev/null || true; fi
 
 # The watcher: a subshell, so that the main shell only ever waits for PgBouncer.
 (
+  trap - TERM INT
   seen="$(state)"
   while kill -0 "$pid" 2>/dev/null; do
-    sleep "$interval"
+    sleep "$interval" || true
     now="$(state)"
     if [ "$now" != "$seen" ]; then
       seen="$now"
@@ -51,9 +71,7 @@ pid=$!
 ) &
 watcher=$!
 
-# Stop signals go to PgBouncer; this shell keeps waiting until PgBouncer has exited.
-trap 'kill -TERM "$pid" 2>/dev/null || true' TERM
-trap 'kill -INT "$pid" 2>/dev/null || true' INT
+# This shell keeps waiting until PgBouncer has exited, and exits with its status.
 status=0
 while :; do
   if wait "$pid"; then status=0; else status=$?; fi

@@ -40,11 +40,6 @@ function scheme(plan: RegionPlan): 's3' | 'gs' {
   return plan.region.backup.bucket.startsWith('gs://') ? 'gs' : 's3';
 }
 
-/** The KMS key of the region's backups: backup.kmsKeyArn, else the region's volume key. */
-export function backupKmsKey(plan: RegionPlan): string {
-  return plan.region.backup.kmsKeyArn ?? plan.region.storage.kmsKeyArn;
-}
-
 /** Where WAL-G reaches the region's bucket. */
 export interface ObjectStorageEndpoint {
   /** Host WAL-G connects to (TLS SNI): the bucket's virtual-hosted name on the regional endpoint. */
@@ -105,10 +100,13 @@ export function walgEnvironment(plan: RegionPlan, names: PostgresShardNames, ide
     { name: 'WALG_PREVENT_WAL_OVERWRITE', value: 'true' },
     // Residency: the bucket and its endpoint are in the shard's own region.
     ...(kind === 's3' ? [{ name: 'AWS_REGION', value: plan.region.name }, { name: 'AWS_ENDPOINT', value: objectStorageEndpoint(plan).endpoint }] : []),
-    // Every object WAL-G writes encrypted with the region's KMS key (SSE-KMS), whatever the
-    // bucket's default: the archive is a full copy of every shard's data, and a bucket policy that
-    // demands aws:kms would otherwise refuse each upload (archiving stops, pg_wal grows).
-    ...(kind === 's3' ? [{ name: 'WALG_S3_SSE', value: 'aws:kms' }, { name: 'WALG_S3_SSE_KMS_ID', value: backupKmsKey(plan) }] : []),
+    // With backup.kmsKeyArn, every object WAL-G writes is encrypted with that key (SSE-KMS),
+    // whatever the bucket's default (a bucket policy demanding aws:kms refuses anything else).
+    // Opt-in: WAL-G's identity needs kms:GenerateDataKey on the key before the pods restart with
+    // it, or every wal-push fails; without it the bucket's default encryption applies.
+    ...(kind === 's3' && plan.region.backup.kmsKeyArn !== undefined
+      ? [{ name: 'WALG_S3_SSE', value: 'aws:kms' }, { name: 'WALG_S3_SSE_KMS_ID', value: plan.region.backup.kmsKeyArn }]
+      : []),
   ];
   if (identity) return { env, volumes: [], volumeMounts: [] };
   if (kind === 's3') {

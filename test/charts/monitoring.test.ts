@@ -309,6 +309,12 @@ describe('scrape targets (service-monitors chart)', () => {
       prometheus: 'prometheus-operated', alertmanager: 'alertmanager-operated', 'argo-rollouts': 'argo-rollouts-metrics',
       'kube-state-metrics': 'kube-state-metrics', kubelet: 'kubelet', istiod: 'istiod', api: 'api', pgbouncer: 'pgbouncer',
     });
+    // The `service` label is the Service's name, whatever the job.
+    const services = Object.fromEntries(scrapeTargets(plan).flatMap((t) => (t.kind === 'service' ? [[t.name, t.serviceName]] : [])));
+    expect(services).toEqual({
+      'argo-rollouts': 'argo-rollouts-metrics', 'kube-state-metrics': 'kube-prometheus-stack-kube-state-metrics', kubelet: 'kube-prometheus-stack-kubelet',
+      istiod: 'istiod', prometheus: 'prometheus-operated', alertmanager: 'alertmanager-operated',
+    });
     for (const t of scrapeTargets(plan)) {
       const sorted = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort());
       const selector = sorted(t.kind === 'service' ? t.serviceSelector : t.podSelector);

@@ -14,7 +14,7 @@
  * is skipped with the reason in its title (Debian bookworm ships PgBouncer 1.18.0, older than
  * max_prepared_statements, so the prepared-statement proof does not run there).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_PASSWORDS } from '../../charts/postgres/bootstrap';
@@ -224,16 +224,17 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
       expect(await psqlOk(bins.psql, client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at), 'SELECT 1')).toBe('1');
     }, 30000);
 
-    it('passes the container\'s SIGTERM on to PgBouncer and exits with its status once it has stopped', async () => {
+    it('stops PgBouncer on the container\'s SIGTERM with its safe shutdown (SIGINT) and exits with its status', async () => {
       const authDir = kubeletVolume(path.join(pair.dir, 'auth-stop'), { 'userlist.txt': userlistWith(STATS_PASSWORD) });
       const { port: at, server } = await startBouncerProcess('pgbouncer-stop', { auth_file: path.join(authDir, 'userlist.txt') }, { authDir, intervalSeconds: 1 });
       // SIGTERM to the shell only (the kubelet signals the container's first process).
       process.kill(server.child.pid!, 'SIGTERM');
       const code = await Promise.race([server.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10000))]);
-      // PgBouncer's own status: before 1.23 SIGTERM is "fast exit", exit(1) (src/main.c
-      // handle_sigterm); since, a shutdown that waits for clients (none here), then exit 0.
-      expect(server.output()).toMatch(/got SIGTERM/);
-      expect(code, server.output()).toBe(versionNumber(installed) < versionNumber('1.23.0') ? 1 : 0);
+      // Not PgBouncer's own SIGTERM (before 1.23 an immediate exit(1), since a shutdown that
+      // waits for every client to leave): its safe shutdown, in every version, then exit 0.
+      expect(server.output()).toMatch(/got SIGINT/);
+      expect(server.output()).not.toMatch(/got SIGTERM/);
+      expect(code, server.output()).toBe(0);
       expect(await statsLogin(at, STATS_PASSWORD)).toBe(false);
     }, 30000);
 
@@ -244,6 +245,39 @@ describeWithPrograms('PgBouncer on the rendered pgbouncer.ini (real server)', [.
       const code = await Promise.race([server.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10000))]);
       expect(server.output()).toMatch(/got SIGINT/);
       expect(code, server.output()).toBe(0);
+    }, 30000);
+
+    // The point of the safe shutdown: a transaction in flight when the pod is told to stop
+    // commits, and then PgBouncer goes (releasing its server connections) without waiting for
+    // the client to disconnect, which a pooled API connection never does.
+    it('lets a transaction in flight at SIGTERM commit, then exits without waiting for the client to leave', async () => {
+      const authDir = kubeletVolume(path.join(pair.dir, 'auth-in-flight'), { 'userlist.txt': userlistWith(STATS_PASSWORD) });
+      const { port: at, server } = await startBouncerProcess('pgbouncer-in-flight', { auth_file: path.join(authDir, 'userlist.txt') }, { authDir, intervalSeconds: 1 });
+      const rw = client(data.readWriteDatabase, u.api, secretOf(CREDENTIAL_PROPERTIES.apiPassword), at);
+      await psqlOk(bins.psql, client(data.readWriteDatabase), 'CREATE TABLE IF NOT EXISTS in_flight (id int PRIMARY KEY)');
+      // An interactive session: BEGIN and a write now, COMMIT after the stop signal.
+      const session = spawn(bins.psql, ['-X', '-v', 'ON_ERROR_STOP=1', '-h', rw.host, '-p', String(rw.port), '-U', rw.user, '-d', rw.dbname], {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPASSWORD: rw.password, PGSSLMODE: 'disable' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      session.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      session.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const sessionExit = new Promise<number | null>((r) => session.on('exit', r));
+      session.stdin.write('BEGIN;\nINSERT INTO in_flight VALUES (1);\n');
+      await waitFor('the session\'s INSERT', async () => (out.includes('INSERT 0 1') ? true : undefined), 10000, 100);
+      process.kill(server.child.pid!, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 1500));
+      // Still running: the transaction holds its server connection.
+      expect(server.child.exitCode, server.output()).toBeNull();
+      session.stdin.write('COMMIT;\n');
+      const code = await Promise.race([server.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10000))]);
+      // The client never disconnected; PgBouncer went anyway once the transaction was over.
+      expect(code, server.output()).toBe(0);
+      expect(out).toContain('COMMIT');
+      session.stdin.end();
+      await sessionExit;
+      expect(await psqlOk(bins.psql, client(data.readWriteDatabase), 'SELECT count(*) FROM in_flight WHERE id = 1')).toBe('1');
     }, 30000);
   });
 

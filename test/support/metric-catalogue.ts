@@ -307,7 +307,7 @@ function targetLabels(t: ScrapeTarget): { fixed: Record<string, string>; free: s
   const honor = t.kind === 'service' && t.honorLabels;
   const fixed: Record<string, string> = { job: jobOf(t), instance: '10.0.0.1:9090', endpoint: 'metrics' };
   if (!honor) Object.assign(fixed, { namespace: t.namespace, pod: `${t.name}-0`, container: t.kind === 'meshed-pods' ? 'istio-proxy' : t.name });
-  if (t.kind === 'service') fixed.service = t.name;
+  if (t.kind === 'service') fixed.service = t.serviceName;
   const free = t.kind === 'meshed-pods' ? (t.targetLabelsFromPod ?? []).map((c) => c.targetLabel) : [];
   return { fixed, free };
 }

@@ -34,6 +34,8 @@ import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
 } from './references';
+import { checkIstioDestinations, checkIstioGatewayHosts } from './istio-routes';
+import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
 import { formatReport, sortFindings } from './report';
 import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
 import { resolveSchemaDir, upstreamSchemas } from './upstream-schema';
@@ -53,6 +55,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -63,7 +66,7 @@ const OBJECT_RULES_AFTER_UPSTREAM = OBJECT_RULES.filter((rule) => !COVERED_BY_UP
 const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
-  checkStorageClassRefs,
+  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

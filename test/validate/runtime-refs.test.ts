@@ -1,0 +1,111 @@
+/**
+ * Layer 4 references a running cluster relies on and no schema states (tools/validate/
+ * istio-routes.ts, pod-template-refs.ts): each hand edit below applies cleanly and then breaks at
+ * run time (a 503, a 404, a pod never created or never ready). One committed region folder, one
+ * edit at a time; each must give exactly its finding.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LoadedObject } from '../../tools/validate';
+import { distLoadedObjects } from '../support/dist';
+import { pick } from './fixtures/valid';
+import { check } from './helpers';
+
+const folder = () => distLoadedObjects(['eu-west-1']);
+const get = (objects: LoadedObject[], kind: string, name: string): any => pick(objects, kind, name);
+const RULES = ['ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector'];
+const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
+const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
+
+describe('runtime references of the rendered objects', () => {
+  it('the committed folders have none of these findings', () => {
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2']) expect(found(distLoadedObjects([region, 'argocd'])), region).toEqual([]);
+  });
+
+  describe('Istio routes', () => {
+    it('a route to a subset no DestinationRule defines (503 once Argo Rollouts shifts weight to it)', () => {
+      const objects = folder();
+      const vs = get(objects, 'VirtualService', 'bookedbarber-api');
+      const route = vs.spec.http.findIndex((r: any) => r.route.some((d: any) => d.destination.subset === 'canary'));
+      const dest = vs.spec.http[route].route.findIndex((d: any) => d.destination.subset === 'canary');
+      vs.spec.http[route].route[dest].destination.subset = 'canry';
+      expect(found(objects)).toEqual([`ref-istio-subset eu-west-1/mesh.yaml spec.http[${route}].route[${dest}].destination.subset`]);
+      expect(check(objects).find((f) => f.rule === 'ref-istio-subset')!.hint).toBe('did you mean canary?');
+    });
+
+    it('a DestinationRule whose host is mistyped: the routes\' subsets are defined for no host', () => {
+      const objects = folder();
+      get(objects, 'DestinationRule', 'bookedbarber-api').spec.host = API_HOST.replace('api', 'apl');
+      const subsets = found(objects);
+      expect(subsets.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(subsets.map((f) => f.split(' ')[0]))).toEqual(new Set(['ref-istio-subset']));
+    });
+
+    it('a destination port the Service does not have, and a host that is no Service', () => {
+      const objects = folder();
+      const web = get(objects, 'VirtualService', 'bookedbarber-web');
+      web.spec.http[0].route[0].destination.port.number = 8081;
+      const api = get(objects, 'VirtualService', 'bookedbarber-api');
+      api.spec.http[0].route[0].destination.host = 'bookedbarber-apii.bookedbarber-app.svc.cluster.local';
+      expect(found(objects)).toEqual(expect.arrayContaining([
+        'ref-istio-destination eu-west-1/mesh.yaml spec.http[0].route[0].destination.port.number',
+        'ref-istio-destination eu-west-1/mesh.yaml spec.http[0].route[0].destination.host',
+      ]));
+    });
+
+    it('a public host the Gateway does not serve: the route is never reached, and the Gateway\'s host has no route (404)', () => {
+      const objects = folder();
+      const api = get(objects, 'VirtualService', 'bookedbarber-api');
+      const i = api.spec.hosts.indexOf('api.bookedbarber.com');
+      api.spec.hosts[i] = 'api.bookedbarber.co';
+      const issues = found(objects);
+      expect(issues).toContain(`ref-istio-gateway-host eu-west-1/mesh.yaml spec.hosts[${i}]`);
+      expect(issues.filter((f) => f.startsWith('ref-istio-gateway-host') && f.includes('spec.servers'))).not.toEqual([]);
+    });
+  });
+
+  describe('pod templates', () => {
+    it('a mount whose volume was removed (the API server refuses the pod)', () => {
+      const objects = folder();
+      const pod = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec;
+      pod.volumes = pod.volumes.filter((v: any) => v.name !== 'ca');
+      const mount = pod.containers[0].volumeMounts.findIndex((m: any) => m.name === 'ca');
+      expect(found(objects)).toEqual([`ref-volume-mount eu-west-1/pgbouncer.yaml spec.template.spec.containers[0].volumeMounts[${mount}].name`]);
+    });
+
+    it('a probe on a port the container does not have, by number and by name', () => {
+      const objects = folder();
+      const c = get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec.containers[0];
+      c.readinessProbe.httpGet.port = 8081;
+      c.livenessProbe.httpGet.port = 'htpp';
+      expect(found(objects).sort()).toEqual([
+        'ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[0].livenessProbe.httpGet.port',
+        'ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[0].readinessProbe.httpGet.port',
+      ]);
+    });
+
+    it('a key the ConfigMap does not hold, and one the ExternalSecret does not write (CreateContainerConfigError)', () => {
+      const objects = folder();
+      const api = get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec.containers[0];
+      const cm = api.env.findIndex((e: any) => e.valueFrom?.configMapKeyRef);
+      api.env[cm].valueFrom.configMapKeyRef.key += 'X';
+      const exporter = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec.containers[1];
+      exporter.env[0].valueFrom.secretKeyRef.key = 'exporter_connection';
+      expect(found(objects).sort()).toEqual([
+        `ref-config-key eu-west-1/api.yaml spec.template.spec.containers[0].env[${cm}].valueFrom.configMapKeyRef.key`,
+        'ref-config-key eu-west-1/pgbouncer.yaml spec.template.spec.containers[1].env[0].valueFrom.secretKeyRef.key',
+      ]);
+      // Optional references may name keys that are not there.
+      exporter.env[0].valueFrom.secretKeyRef.optional = true;
+      api.env[cm].valueFrom.configMapKeyRef.optional = true;
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('a selector that does not select the workload\'s own pods (a Rollout goes InvalidSpec)', () => {
+      const objects = folder();
+      const rollout = get(objects, 'Rollout', 'bookedbarber-api');
+      const key = Object.keys(rollout.spec.selector.matchLabels)[0]!;
+      rollout.spec.selector.matchLabels[key] = 'other';
+      expect(found(objects)).toEqual(['ref-workload-selector eu-west-1/api.yaml spec.selector']);
+    });
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Layer 4 — Istio routing references, within one region folder: what a VirtualService routes to
+ * must exist, or the route answers 503 (no such host, port or subset: Envoy has no cluster for it)
+ * and a Gateway's host with no route answers 404. The CRD schemas allow all of these; Istio's
+ * webhook does too (`istioctl analyze` reports some as IST0101/IST0162). Rules:
+ *
+ * - `ref-istio-destination`: a route's destination host is a rendered Service (any of Istio's short
+ *   forms, resolved from the VirtualService's namespace) or a ServiceEntry host, and its port is
+ *   one of theirs;
+ * - `ref-istio-subset`: a destination's subset is defined by a DestinationRule of that host;
+ * - `ref-istio-gateway-host`: a VirtualService names Gateways that exist, and each of its hosts is
+ *   served by one of them or, routed in the mesh, is a service there; every host a Gateway serves
+ *   (outside AUTO_PASSTHROUGH) is routed by a VirtualService bound to it.
+ */
+import { type Scope, specOf } from './context';
+import { child, item } from './paths';
+import { closest } from './suggest';
+import { asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
+import type { Context } from './context';
+
+const ISTIO = 'networking.istio.io';
+const CLUSTER_DOMAIN = 'svc.cluster.local';
+
+/** Services and ServiceEntry hosts of a scope, by fully qualified host, with their ports. */
+interface Destinations {
+  readonly ports: Map<string, Set<number>>;
+  /** FQDN → subsets defined for it by DestinationRules. */
+  readonly subsets: Map<string, Set<string>>;
+}
+const destinationsOf = new WeakMap<Scope, Destinations>();
+
+function destinations(scope: Scope): Destinations {
+  let known = destinationsOf.get(scope);
+  if (known) return known;
+  const ports = new Map<string, Set<number>>();
+  const subsets = new Map<string, Set<string>>();
+  const add = (host: string, list: unknown, field: string) => {
+    const set = ports.get(host) ?? new Set<number>();
+    for (const p of asArray(list)) if (isRecord(p) && typeof p[field] === 'number') set.add(p[field] as number);
+    ports.set(host, set);
+  };
+  for (const e of scope.entries) {
+    if (isKind(e.obj, '', 'Service')) add(`${nameOf(e.obj)}.${namespaceOf(e.obj) ?? 'default'}.${CLUSTER_DOMAIN}`, specOf(e.obj).ports, 'port');
+    else if (isKind(e.obj, ISTIO, 'ServiceEntry')) for (const h of asArray(specOf(e.obj).hosts)) if (typeof h === 'string') add(h, specOf(e.obj).ports, 'number');
+  }
+  for (const e of scope.entries) {
+    if (!isKind(e.obj, ISTIO, 'DestinationRule')) continue;
+    const host = specOf(e.obj).host;
+    if (typeof host !== 'string') continue;
+    const fqdn = qualify(host, namespaceOf(e.obj) ?? 'default');
+    const set = subsets.get(fqdn) ?? new Set<string>();
+    for (const s of asArray(specOf(e.obj).subsets)) if (isRecord(s) && typeof s.name === 'string') set.add(s.name);
+    subsets.set(fqdn, set);
+  }
+  known = { ports, subsets };
+  destinationsOf.set(scope, known);
+  return known;
+}
+
+/**
+ * Istio's reading of a host from a config in `ns`: `name` → `name.ns.svc.cluster.local`,
+ * `name.other` and `name.other.svc` likewise; anything else (an FQDN, a ServiceEntry host) as is.
+ */
+export function qualify(host: string, ns: string): string {
+  if (host.endsWith(`.${CLUSTER_DOMAIN}`)) return host;
+  const parts = host.split('.');
+  if (parts.length === 1) return `${host}.${ns}.${CLUSTER_DOMAIN}`;
+  if (parts.length === 2) return `${host}.${CLUSTER_DOMAIN}`;
+  if (parts.length === 3 && parts[2] === 'svc') return `${host}.cluster.local`;
+  return host;
+}
+
+/** Every route destination of a VirtualService, with its path. */
+function routeDestinations(spec: Record<string, any>): Array<{ path: string; destination: Record<string, any> }> {
+  const out: Array<{ path: string; destination: Record<string, any> }> = [];
+  for (const kind of ['http', 'tcp', 'tls'] as const) {
+    asArray(spec[kind]).forEach((route, i) => {
+      if (!isRecord(route)) return;
+      asArray(route.route).forEach((r, j) => {
+        if (isRecord(r) && isRecord(r.destination)) out.push({ path: `${item(`${item(`spec.${kind}`, i)}.route`, j)}.destination`, destination: r.destination });
+      });
+      if (kind === 'http' && isRecord(route.mirror)) out.push({ path: `${item('spec.http', i)}.mirror`, destination: route.mirror });
+    });
+  }
+  return out;
+}
+
+export function checkIstioDestinations(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, ISTIO, 'VirtualService')) return [];
+  const ns = namespaceOf(e.obj) ?? 'default';
+  const known = destinations(ctx.scope(e));
+  const out: RawFinding[] = [];
+  for (const { path, destination } of routeDestinations(specOf(e.obj))) {
+    if (typeof destination.host !== 'string') continue;
+    const fqdn = qualify(destination.host, ns);
+    const ports = known.ports.get(fqdn);
+    if (!ports) {
+      const guess = closest(fqdn, [...known.ports.keys()]);
+      out.push(finding(e, child(path, 'host'), 'ref-istio-destination', `destination host ${destination.host} (${fqdn}) is no Service or ServiceEntry host rendered in this region: Envoy has no cluster for it and the route answers 503`,
+        guess ? `did you mean ${guess}?` : 'route to a rendered Service (name.namespace.svc.cluster.local) or declare the host in a ServiceEntry'));
+      continue;
+    }
+    const port = isRecord(destination.port) ? destination.port.number : undefined;
+    if (typeof port === 'number' && ports.size > 0 && !ports.has(port)) {
+      out.push(finding(e, `${path}.port.number`, 'ref-istio-destination', `${fqdn} has no port ${port} (its ports: ${[...ports].sort((a, b) => a - b).join(', ')}): the route answers 503`,
+        `use one of the Service's ports (the port, not the container's targetPort)`));
+    }
+    if (typeof destination.subset === 'string') {
+      const defined = known.subsets.get(fqdn);
+      if (!defined?.has(destination.subset)) {
+        const guess = defined ? closest(destination.subset, [...defined]) : undefined;
+        out.push(finding(e, `${path}.subset`, 'ref-istio-subset', `subset ${destination.subset} of ${fqdn} is defined by no DestinationRule${defined ? ` (its subsets: ${[...defined].join(', ') || 'none'})` : ' (none has that host)'}: traffic sent to it answers 503`,
+          guess ? `did you mean ${guess}?` : `define the subset in the DestinationRule of host ${fqdn}`));
+      }
+    }
+  }
+  return out;
+}
+
+/** A Gateway server host (`ns/host`, `./host`, `*\/host`, `host`, wildcards) against a VirtualService host. */
+function hostMatches(gatewayHost: string, host: string): boolean {
+  const bare = gatewayHost.includes('/') ? gatewayHost.slice(gatewayHost.indexOf('/') + 1) : gatewayHost;
+  if (bare === '*' || bare === host) return true;
+  if (bare.startsWith('*.')) return host.endsWith(bare.slice(1));
+  if (host.startsWith('*.')) return bare.endsWith(host.slice(1));
+  return false;
+}
+
+/** The hosts a Gateway routes by VirtualService (AUTO_PASSTHROUGH servers route by SNI alone). */
+function routedHosts(gateway: Entry): string[] {
+  return asArray(specOf(gateway.obj).servers).flatMap((s) => {
+    if (!isRecord(s) || (isRecord(s.tls) && s.tls.mode === 'AUTO_PASSTHROUGH')) return [];
+    return asArray(s.hosts).filter((h): h is string => typeof h === 'string');
+  });
+}
+
+function gatewayOf(scope: Scope, ref: string, ns: string): Entry | undefined {
+  const [gwNs, name] = ref.includes('/') ? ref.split('/', 2) : [ns, ref];
+  return scope.named(gwNs!, ISTIO, 'Gateway', name!);
+}
+
+export function checkIstioGatewayHosts(e: Entry, ctx: Context): RawFinding[] {
+  const scope = ctx.scope(e);
+  const ns = namespaceOf(e.obj) ?? 'default';
+  const out: RawFinding[] = [];
+  if (isKind(e.obj, ISTIO, 'VirtualService')) {
+    const spec = specOf(e.obj);
+    const refs = asArray(spec.gateways).filter((g): g is string => typeof g === 'string');
+    const inMesh = refs.length === 0 || refs.includes('mesh');
+    const gateways: Entry[] = [];
+    refs.forEach((ref, i) => {
+      if (ref === 'mesh') return;
+      const gw = gatewayOf(scope, ref, ns);
+      if (gw) gateways.push(gw);
+      else out.push(finding(e, item('spec.gateways', i), 'ref-istio-gateway-host', `Gateway ${ref} is not rendered in this region: the VirtualService is bound to nothing there`, 'name a rendered Gateway as namespace/name'));
+    });
+    const known = destinations(scope);
+    asArray(spec.hosts).forEach((host, i) => {
+      if (typeof host !== 'string') return;
+      if (gateways.some((gw) => routedHosts(gw).some((h) => hostMatches(h, host)))) return;
+      if (inMesh && known.ports.has(qualify(host, ns))) return;
+      const served = gateways.flatMap(routedHosts);
+      out.push(finding(e, item('spec.hosts', i), 'ref-istio-gateway-host', `host ${host} is served by none of the VirtualService's gateways${served.length ? ` (they serve ${served.join(', ')})` : ''}${inMesh ? ' and is no service in the mesh' : ''}: requests for it never reach this route`,
+        closest(host, served.map((h) => h.slice(h.indexOf('/') + 1))) ? `did you mean ${closest(host, served.map((h) => h.slice(h.indexOf('/') + 1)))}?` : 'list the host on the Gateway, or route a host it serves'));
+    });
+  } else if (isKind(e.obj, ISTIO, 'Gateway')) {
+    const name = nameOf(e.obj);
+    const bound = scope.entries.filter((v) => isKind(v.obj, ISTIO, 'VirtualService') && asArray(specOf(v.obj).gateways).some((g) => typeof g === 'string' && gatewayOf(scope, g, namespaceOf(v.obj) ?? 'default') === e));
+    asArray(specOf(e.obj).servers).forEach((server, i) => {
+      if (!isRecord(server) || (isRecord(server.tls) && server.tls.mode === 'AUTO_PASSTHROUGH')) return;
+      asArray(server.hosts).forEach((h, j) => {
+        if (typeof h !== 'string') return;
+        const routed = bound.some((v) => asArray(specOf(v.obj).hosts).some((host) => typeof host === 'string' && hostMatches(h, host)));
+        if (!routed) {
+          out.push(finding(e, item(`${item('spec.servers', i)}.hosts`, j), 'ref-istio-gateway-host', `Gateway ${name} serves ${h}, but no VirtualService bound to it routes that host: requests for it answer 404`,
+            'route the host in a VirtualService that names this Gateway (namespace/name), or remove it from the server'));
+        }
+      });
+    });
+  }
+  return out;
+}

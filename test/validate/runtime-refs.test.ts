@@ -9,10 +9,14 @@ import type { LoadedObject } from '../../tools/validate';
 import { distLoadedObjects } from '../support/dist';
 import { pick } from './fixtures/valid';
 import { check } from './helpers';
+import { cronProblem } from '../../tools/validate/policy/cron';
 
 const folder = () => distLoadedObjects(['eu-west-1']);
 const get = (objects: LoadedObject[], kind: string, name: string): any => pick(objects, kind, name);
-const RULES = ['ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector'];
+const RULES = [
+  'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
+  'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule',
+];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
 
@@ -106,6 +110,46 @@ describe('runtime references of the rendered objects', () => {
       const key = Object.keys(rollout.spec.selector.matchLabels)[0]!;
       rollout.spec.selector.matchLabels[key] = 'other';
       expect(found(objects)).toEqual(['ref-workload-selector eu-west-1/api.yaml spec.selector']);
+    });
+  });
+
+  describe('monitoring and releases', () => {
+    it('a PodMonitor that selects no rendered pod, or names a port they do not have (Prometheus scrapes nothing)', () => {
+      const objects = folder();
+      get(objects, 'PodMonitor', 'bookedbarber-api').spec.selector.matchLabels['app.kubernetes.io/name'] = 'apl';
+      get(objects, 'PodMonitor', 'bookedbarber-pgbouncer').spec.podMetricsEndpoints[0].port = 'http-envoy-promm';
+      expect(found(objects).sort()).toEqual([
+        'ref-monitor-target eu-west-1/service-monitors.yaml spec.podMetricsEndpoints[0].port',
+        'ref-monitor-target eu-west-1/service-monitors.yaml spec.selector',
+      ]);
+    });
+
+    it('an Alertmanager route to a receiver the config does not define, also nested (the operator refuses the config)', () => {
+      const objects = folder();
+      const config = objects.find((o: any) => o.object.kind === 'AlertmanagerConfig')!.object as any;
+      config.spec.route.routes[0].receiver = 'pagerdutty';
+      expect(found(objects)).toEqual(['ref-alertmanager-receiver eu-west-1/monitoring.yaml spec.route.routes[0].receiver']);
+      expect(check(objects).find((f) => f.rule === 'ref-alertmanager-receiver')!.hint).toBe('did you mean pagerduty?');
+    });
+
+    it('a Rollout setting weights on a route the VirtualService does not name, or labelling a subset it lacks', () => {
+      const objects = folder();
+      const istio = get(objects, 'Rollout', 'bookedbarber-api').spec.strategy.canary.trafficRouting.istio;
+      istio.virtualService.routes[1] = 'main';
+      istio.destinationRule.canarySubsetName = 'next';
+      expect(found(objects).sort()).toEqual([
+        'ref-rollout eu-west-1/api.yaml spec.strategy.canary.trafficRouting.istio.destinationRule.canarySubsetName',
+        'ref-rollout eu-west-1/api.yaml spec.strategy.canary.trafficRouting.istio.virtualService.routes[1]',
+      ]);
+    });
+
+    it('a CronJob schedule the API server refuses', () => {
+      const objects = folder();
+      const cron = objects.find((o: any) => o.object.kind === 'CronJob')!;
+      (cron.object as any).spec.schedule = '15 0 * *';
+      expect(found(objects)).toEqual([`cron-schedule ${cron.file} spec.schedule`]);
+      for (const bad of ['60 * * * *', '0 24 * * *', '0 0 0 * *', '0 0 * 13 *', '0 0 * * 8', '*/0 * * * *', '5-1 * * * *', '@often']) expect(cronProblem(bad), bad).toBeDefined();
+      for (const good of ['15 0 * * *', '*/5 1-5,7 1,15 jan-mar MON-FRI', '0 0 * * 7', '@daily', 'CRON_TZ=UTC 0 3 * * *']) expect(cronProblem(good), good).toBeUndefined();
     });
   });
 });

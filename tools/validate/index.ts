@@ -34,7 +34,9 @@ import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
 } from './references';
-import { checkIstioDestinations, checkIstioGatewayHosts } from './istio-routes';
+import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting } from './istio-routes';
+import { checkAlertmanagerReceivers, checkPodMonitorTargets } from './monitoring-refs';
+import { checkCronSchedule } from './policy/cron';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
 import { formatReport, sortFindings } from './report';
 import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
@@ -55,7 +57,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -66,7 +68,7 @@ const OBJECT_RULES_AFTER_UPSTREAM = OBJECT_RULES.filter((rule) => !COVERED_BY_UP
 const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
-  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts,
+  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -180,3 +180,53 @@ export function checkIstioGatewayHosts(e: Entry, ctx: Context): RawFinding[] {
   }
   return out;
 }
+
+/**
+ * `ref-rollout`, traffic routing: the VirtualService(s) and named routes an Argo Rollout sets
+ * weights on, and the DestinationRule and subsets it labels, exist (the controller stops the
+ * release with "route not found" or a missing subset otherwise: nothing progresses).
+ */
+export function checkRolloutTrafficRouting(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'argoproj.io', 'Rollout')) return [];
+  const canary = isRecord(specOf(e.obj).strategy) && isRecord(specOf(e.obj).strategy.canary) ? specOf(e.obj).strategy.canary : undefined;
+  const istio = canary && isRecord(canary.trafficRouting) && isRecord(canary.trafficRouting.istio) ? canary.trafficRouting.istio : undefined;
+  if (!istio) return [];
+  const scope = ctx.scope(e);
+  const ns = namespaceOf(e.obj) ?? 'default';
+  const base = 'spec.strategy.canary.trafficRouting.istio';
+  const out: RawFinding[] = [];
+  const services: Array<[string, Record<string, any>]> = [];
+  if (isRecord(istio.virtualService)) services.push([`${base}.virtualService`, istio.virtualService]);
+  asArray(istio.virtualServices).forEach((v, i) => { if (isRecord(v)) services.push([item(`${base}.virtualServices`, i), v]); });
+  for (const [path, ref] of services) {
+    if (typeof ref.name !== 'string') continue;
+    const [vsNs, vsName] = ref.name.includes('/') ? ref.name.split('/', 2) : [ns, ref.name];
+    const vs = scope.named(vsNs!, ISTIO, 'VirtualService', vsName!);
+    if (!vs) {
+      out.push(finding(e, `${path}.name`, 'ref-rollout', `VirtualService ${ref.name} is not rendered in namespace ${vsNs}`, 'name the VirtualService that routes this Rollout\'s Service'));
+      continue;
+    }
+    const named = asArray(specOf(vs.obj).http).map((r) => (isRecord(r) ? r.name : undefined)).filter((n): n is string => typeof n === 'string');
+    asArray(ref.routes).forEach((route, i) => {
+      if (typeof route !== 'string' || named.includes(route)) return;
+      const guess = closest(route, named);
+      out.push(finding(e, item(`${path}.routes`, i), 'ref-rollout', `VirtualService ${vsName} has no http route named ${route} (its routes: ${named.join(', ') || 'none named'}): the release cannot set weights`,
+        guess ? `did you mean ${guess}?` : 'name the route in the VirtualService, or list one of its names'));
+    });
+  }
+  if (isRecord(istio.destinationRule) && typeof istio.destinationRule.name === 'string') {
+    const dr = scope.named(ns, ISTIO, 'DestinationRule', istio.destinationRule.name);
+    const path = `${base}.destinationRule`;
+    if (!dr) out.push(finding(e, `${path}.name`, 'ref-rollout', `DestinationRule ${istio.destinationRule.name} is not rendered in namespace ${ns}`, 'name the DestinationRule whose subsets split the Rollout\'s pods'));
+    else {
+      const subsets = asArray(specOf(dr.obj).subsets).map((s) => (isRecord(s) ? s.name : undefined)).filter((n): n is string => typeof n === 'string');
+      for (const field of ['canarySubsetName', 'stableSubsetName'] as const) {
+        const name = istio.destinationRule[field];
+        if (typeof name === 'string' && !subsets.includes(name)) {
+          out.push(finding(e, `${path}.${field}`, 'ref-rollout', `DestinationRule ${istio.destinationRule.name} defines no subset ${name} (its subsets: ${subsets.join(', ') || 'none'})`, 'define the subset in the DestinationRule, or name one of its subsets'));
+        }
+      }
+    }
+  }
+  return out;
+}

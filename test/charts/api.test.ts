@@ -15,6 +15,8 @@ import { NamespacesChart } from '../../charts/namespaces/chart';
 import { StorageChart } from '../../charts/storage/chart';
 import { RedisChart } from '../../charts/redis/chart';
 import { ShardMapChart } from '../../charts/shard-map/chart';
+import { MeshChart } from '../../charts/mesh/chart';
+import { WebChart } from '../../charts/web/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';
@@ -375,12 +377,17 @@ describe('ApiChart output and the validator', () => {
     const p = shippedPlan().regions.find((r) => r.region.name === region)!;
     const app = newApp();
     // The Redis chart renders the tiers' client Secrets the API reads.
-    const charts = [new NamespacesChart(app, { plan: p }), new StorageChart(app, { plan: p }), new RedisChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []), new ApiChart(app, { plan: p })];
+    // The mesh chart renders the VirtualService and DestinationRule the Rollout's traffic routing
+    // names (and, for the web front end's routes beside them, the web chart its Services).
+    const charts = [
+      new NamespacesChart(app, { plan: p }), new StorageChart(app, { plan: p }), new RedisChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []),
+      new MeshChart(app, { plan: p }), new WebChart(app, { plan: p }), new ApiChart(app, { plan: p }),
+    ];
     const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${region}/${c.node.id}.yaml`, index, object, region })));
     return { report: validateObjects(loaded, {}), loaded, plan: p };
   };
 
-  it('passes every schema, policy and reference rule in every region next to the shard map it mounts (no findings)', () => {
+  it('passes every schema, policy and reference rule in every region next to the shard map it mounts and the routes the mesh renders for it (no findings)', () => {
     for (const region of REGIONS) {
       const { report, loaded } = validate(region, true);
       expect(report.findings).toEqual([]);

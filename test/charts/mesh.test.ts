@@ -369,7 +369,10 @@ describe('MeshChart output and the validator', () => {
       const list = [...objectsOf(new NamespacesChart(app, { plan: p })), ...objectsOf(new MeshChart(app, { plan: p }))];
       const loaded = list.map((object, index) => ({ file: `dist/${p.region.name}/mesh.yaml`, index, object, region: p.region.name }));
       const report = validateObjects(loaded, { schemaDir: undefined });
-      expect(report.findings).toEqual([]);
+      // The routes lead to other charts' Services (API, web): that they exist, with their ports,
+      // is checked on the whole tree (test/validate/runtime-refs.test.ts).
+      const otherChartsServices = (f: { rule: string }) => f.rule === 'ref-istio-destination' || f.rule === 'ref-istio-gateway-host';
+      expect(report.findings.filter((f) => !otherChartsServices(f))).toEqual([]);
       expect(report.objects).toBe(list.length);
     }
   });

@@ -1,7 +1,7 @@
 /**
  * PromQL checks shared by the chart tests.
  */
-import { parser } from '@prometheus-io/lezer-promql';
+import { promqlErrorOffsets } from '../../tools/validate/policy/promql';
 
 /** Brackets, braces and parentheses balance and nest; double-quoted strings close. */
 export function balanced(query: string): boolean {
@@ -21,8 +21,4 @@ export function balanced(query: string): boolean {
 }
 
 /** Positions where Prometheus' own grammar (lezer-promql) fails to parse the query. */
-export function promqlErrors(query: string): number[] {
-  const errors: number[] = [];
-  parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
-  return errors;
-}
+export const promqlErrors = promqlErrorOffsets;

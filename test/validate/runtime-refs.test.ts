@@ -15,7 +15,7 @@ const folder = () => distLoadedObjects(['eu-west-1']);
 const get = (objects: LoadedObject[], kind: string, name: string): any => pick(objects, kind, name);
 const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
-  'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule',
+  'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -76,15 +76,13 @@ describe('runtime references of the rendered objects', () => {
       expect(found(objects)).toEqual([`ref-volume-mount eu-west-1/pgbouncer.yaml spec.template.spec.containers[0].volumeMounts[${mount}].name`]);
     });
 
-    it('a probe on a port the container does not have, by number and by name', () => {
+    it('a probe on a port name the container does not have (a number is not judged: it needs no declaration)', () => {
       const objects = folder();
       const c = get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec.containers[0];
-      c.readinessProbe.httpGet.port = 8081;
       c.livenessProbe.httpGet.port = 'htpp';
-      expect(found(objects).sort()).toEqual([
-        'ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[0].livenessProbe.httpGet.port',
-        'ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[0].readinessProbe.httpGet.port',
-      ]);
+      c.readinessProbe.httpGet.port = 8081;
+      expect(found(objects)).toEqual(['ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[0].livenessProbe.httpGet.port']);
+      expect(check(objects).find((f) => f.rule === 'ref-probe-port')!.hint).toBe('did you mean http?');
     });
 
     it('a key the ConfigMap does not hold, and one the ExternalSecret does not write (CreateContainerConfigError)', () => {
@@ -141,6 +139,16 @@ describe('runtime references of the rendered objects', () => {
         'ref-rollout eu-west-1/api.yaml spec.strategy.canary.trafficRouting.istio.destinationRule.canarySubsetName',
         'ref-rollout eu-west-1/api.yaml spec.strategy.canary.trafficRouting.istio.virtualService.routes[1]',
       ]);
+    });
+
+    it('an alert expression that does not parse as PromQL (the rule is refused and never evaluates)', () => {
+      const objects = folder();
+      const entry = objects.find((o: any) => o.object.kind === 'PrometheusRule' && o.object.spec.groups.some((g: any) => g.rules.some((r: any) => r.alert)))!;
+      const rules = (entry.object as any).spec.groups;
+      const g = rules.findIndex((x: any) => x.rules.some((r: any) => r.alert));
+      const r = rules[g].rules.findIndex((x: any) => x.alert);
+      rules[g].rules[r].expr = `${rules[g].rules[r].expr})`;
+      expect(found(objects)).toEqual([`promql-syntax ${entry.file} spec.groups[${g}].rules[${r}].expr`]);
     });
 
     it('a CronJob schedule the API server refuses', () => {

@@ -37,6 +37,7 @@ import {
 import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting } from './istio-routes';
 import { checkAlertmanagerReceivers, checkPodMonitorTargets } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
+import { checkPromqlSyntax } from './policy/promql';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
 import { formatReport, sortFindings } from './report';
 import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
@@ -57,7 +58,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */

@@ -4,8 +4,9 @@
  *
  * - `ref-volume-mount`: a volumeMount names a volume of the pod (the API server refuses the pod,
  *   so the controller never creates it: pkg/apis/core/validation validateVolumeMounts);
- * - `ref-probe-port`: an HTTP or TCP probe's port, by name or number, is one of the container's
- *   ports (a wrong one fails forever: readiness never passes, liveness restarts the container);
+ * - `ref-probe-port`: an HTTP, TCP or gRPC probe's port given by name is one of the container's
+ *   named ports (the kubelet cannot resolve it otherwise: readiness never passes, liveness
+ *   restarts the container); a number needs no declaration and is not judged;
  * - `ref-config-key`: a configMapKeyRef / secretKeyRef key (and a volume's items[].key) exists in
  *   the ConfigMap rendered here, or among the keys the ExternalSecret producing the Secret writes
  *   (CreateContainerConfigError otherwise), unless the reference is optional;
@@ -43,7 +44,6 @@ export function checkProbePorts(e: Entry): RawFinding[] {
     for (const c of containersOf(tpl)) {
       const ports = asArray(c.container.ports).filter(isRecord);
       const names = new Set(ports.map((p) => p.name).filter((n): n is string => typeof n === 'string'));
-      const numbers = new Set(ports.map((p) => p.containerPort).filter((n): n is number => typeof n === 'number'));
       for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
         const spec = c.container[probe];
         if (!isRecord(spec)) continue;
@@ -51,15 +51,16 @@ export function checkProbePorts(e: Entry): RawFinding[] {
           const h = spec[handler];
           if (!isRecord(h) || h.port === undefined) continue;
           const port = h.port;
-          // A name must be declared (the kubelet resolves it from the container's ports). A number
-          // the container does not declare while it declares others is the usual typo; a
-          // container that declares no port at all is not judged by number.
-          const ok = typeof port === 'string' ? names.has(port) : numbers.has(port as number) || numbers.size === 0;
+          // A name must be declared: the kubelet resolves it from the container's ports and fails
+          // the probe when it cannot. A number needs no declaration (containerPort is
+          // informational; the OpenTelemetry operator probes its health port undeclared), so it
+          // is not judged.
+          const ok = typeof port !== 'string' || names.has(port);
           if (ok) continue;
           const path = `${child(c.path, probe)}.${handler}.port`;
           const what = probe === 'readinessProbe' ? 'the pod never becomes ready' : probe === 'livenessProbe' ? 'the kubelet restarts the container again and again' : 'the container never starts';
-          out.push(finding(e, path, 'ref-probe-port', `${probe} ${handler} port ${JSON.stringify(port)} is not one of container ${String(c.container.name)}'s ports (${[...names, ...numbers].join(', ') || 'none'}): ${what}`,
-            typeof port === 'string' && closest(port, [...names]) ? `did you mean ${closest(port, [...names])}?` : 'probe a port the container declares (by its name or number)'));
+          out.push(finding(e, path, 'ref-probe-port', `${probe} ${handler} port ${JSON.stringify(port)} is not one of container ${String(c.container.name)}'s ports (${[...names].join(', ') || 'none named'}): ${what}`,
+            typeof port === 'string' && closest(port, [...names]) ? `did you mean ${closest(port, [...names])}?` : 'name one of the container\'s ports, or give the number'));
         }
       }
     }

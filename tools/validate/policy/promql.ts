@@ -1,0 +1,35 @@
+/**
+ * Rule `promql-syntax`: every alerting and recording rule's `expr` of a PrometheusRule parses as
+ * PromQL, with Prometheus' own grammar (@prometheus-io/lezer-promql, what its UI parses with).
+ * The CRD types `expr` as a string; prometheus-operator's webhook (when installed) refuses the
+ * object, else Prometheus refuses the rule file at reload and keeps the old rules: the alert is
+ * silently gone either way.
+ */
+import { parser } from '@prometheus-io/lezer-promql';
+import { item } from '../paths';
+import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
+
+/** Offsets where the query does not parse, empty when it does. */
+export function promqlErrorOffsets(query: string): number[] {
+  const errors: number[] = [];
+  parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
+  return errors;
+}
+
+export function checkPromqlSyntax(e: Entry): RawFinding[] {
+  if (!isKind(e.obj, 'monitoring.coreos.com', 'PrometheusRule')) return [];
+  const out: RawFinding[] = [];
+  asArray(isRecord(e.obj.spec) ? e.obj.spec.groups : undefined).forEach((group, g) => {
+    if (!isRecord(group)) return;
+    asArray(group.rules).forEach((rule, r) => {
+      if (!isRecord(rule) || typeof rule.expr !== 'string') return;
+      const errors = promqlErrorOffsets(rule.expr);
+      if (errors.length === 0) return;
+      const at = errors[0]!;
+      const name = typeof rule.alert === 'string' ? `alert ${rule.alert}` : typeof rule.record === 'string' ? `recording rule ${rule.record}` : 'rule';
+      out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.expr`, 'promql-syntax', `${name}: the expression does not parse as PromQL at offset ${at} (near ${JSON.stringify(rule.expr.slice(Math.max(0, at - 10), at + 10))}): the rule is refused and never evaluates`,
+        'fix the expression (promtool check rules on the extracted groups names the error)'));
+    });
+  });
+  return out;
+}

@@ -15,7 +15,7 @@ const folder = () => distLoadedObjects(['eu-west-1']);
 const get = (objects: LoadedObject[], kind: string, name: string): any => pick(objects, kind, name);
 const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
-  'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax',
+  'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -158,6 +158,26 @@ describe('runtime references of the rendered objects', () => {
       expect(found(objects)).toEqual([`cron-schedule ${cron.file} spec.schedule`]);
       for (const bad of ['60 * * * *', '0 24 * * *', '0 0 0 * *', '0 0 * 13 *', '0 0 * * 8', '*/0 * * * *', '5-1 * * * *', '@often']) expect(cronProblem(bad), bad).toBeDefined();
       for (const good of ['15 0 * * *', '*/5 1-5,7 1,15 jan-mar MON-FRI', '0 0 * * 7', '@daily', 'CRON_TZ=UTC 0 3 * * *']) expect(cronProblem(good), good).toBeUndefined();
+    });
+  });
+
+  // A path that names no folder is a ComparisonError: the Application silently stops syncing.
+  describe('Argo CD sources', () => {
+    it('a folder that is not rendered, a prefix the other sources do not use, and another region\'s folder', () => {
+      const objects = distLoadedObjects(['argocd']);
+      expect(found(objects)).toEqual([]);
+      get(objects, 'Application', 'bookedbarber-root').spec.source.path = 'dist/argo';
+      get(objects, 'ApplicationSet', 'bookedbarber-regions').spec.template.spec.source.path = 'dists/{{.region}}';
+      const istiod = get(objects, 'Application', 'bookedbarber-us-east-1-istiod');
+      const i = istiod.spec.sources.findIndex((src: any) => src.path);
+      istiod.spec.sources[i].path = 'dist/us-west-2';
+      const issues = check(objects).filter((f) => f.rule === 'ref-argocd-path');
+      expect(issues.map((f) => `${f.file} ${f.object} ${f.path}`).sort()).toEqual([
+        'argocd/argocd.yaml ApplicationSet argocd/bookedbarber-regions spec.template.spec.source.path',
+        'argocd/bootstrap.yaml Application argocd/bookedbarber-root spec.source.path',
+        `argocd/platform-addons.yaml Application argocd/bookedbarber-us-east-1-istiod spec.sources[${i}].path`,
+      ]);
+      expect(issues.map((f) => f.hint).sort()).toEqual(['did you mean dist/argocd?', 'did you mean dist/{{.region}}?', 'use dist/us-east-1']);
     });
   });
 });

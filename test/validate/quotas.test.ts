@@ -50,6 +50,19 @@ describe('quotas and LimitRanges hold the rendered workloads', () => {
     expect(findings(objects).find((f) => f.path === 'spec.hard["requests.storage"]')!.hint).toContain('namespaces.data.quota.requestsStorage in regions/eu-west-1.yaml');
   });
 
+  // The API server refuses a pod whose memory limits go over limits.memory, like any other key:
+  // an HPA scale-up under load would stop there.
+  it('counts memory limits against limits.memory (the sidecar\'s limit from its annotation included)', () => {
+    const objects = region();
+    find(objects, 'eu-west-1', 'ResourceQuota', 'bookedbarber-app-quota').spec.hard['limits.memory'] = '100Gi';
+    const issues = findings(objects);
+    expect(issues.map((f) => `${f.file} ${f.path}`)).toEqual(['eu-west-1/namespaces.yaml spec.hard["limits.memory"]']);
+    // API: 2 stacks x 1000 pods x (1Gi + the sidecar's 256Mi); web: 2 x 200 x (512Mi + 256Mi); the
+    // release-gate Jobs are not counted here (the region invariants hold them).
+    expect(issues[0]!.message).toMatch(/^the workloads of namespace bookedbarber-app need 2800(\.\d)?Gi of limits\.memory at their maxima/);
+    expect(issues[0]!.hint).toContain('namespaces.app.quota.limitsMemory in regions/eu-west-1.yaml');
+  });
+
   it('counts a Rollout\'s second stack at release in the app namespace', () => {
     const objects = region();
     const quota = find(objects, 'eu-west-1', 'ResourceQuota', 'bookedbarber-app-quota').spec.hard;

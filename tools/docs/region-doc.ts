@@ -60,6 +60,8 @@ export interface PodShape {
   readonly cpu: number;
   readonly memory: number;
   readonly storage: number;
+  /** Sum of the containers' memory limits (the sidecar's from its annotation): what a quota's limits.memory counts. */
+  readonly limitsMemory: number;
 }
 
 export interface WorkloadCapacity {
@@ -117,19 +119,25 @@ function sidecarInjected(annotations: Annotations, labels: Annotations): boolean
 }
 
 /** The istio-proxy sidecar's requests, from the pod annotations (none: no sidecar counted). */
-function proxyRequests(annotations: Annotations, labels: Annotations): { cpu: number; memory: number } {
-  if (!annotations || !sidecarInjected(annotations, labels)) return { cpu: 0, memory: 0 };
-  return { cpu: quantity(annotations['sidecar.istio.io/proxyCPU']), memory: quantity(annotations['sidecar.istio.io/proxyMemory']) };
+function proxyRequests(annotations: Annotations, labels: Annotations): { cpu: number; memory: number; limitsMemory: number } {
+  if (!annotations || !sidecarInjected(annotations, labels)) return { cpu: 0, memory: 0, limitsMemory: 0 };
+  return {
+    cpu: quantity(annotations['sidecar.istio.io/proxyCPU']),
+    memory: quantity(annotations['sidecar.istio.io/proxyMemory']),
+    limitsMemory: quantity(annotations['sidecar.istio.io/proxyMemoryLimit']),
+  };
 }
 
-function containerRequests(containers: readonly any[] | undefined): { cpu: number; memory: number } {
+function containerRequests(containers: readonly any[] | undefined): { cpu: number; memory: number; limitsMemory: number } {
   let cpu = 0;
   let memory = 0;
+  let limitsMemory = 0;
   for (const c of containers ?? []) {
     cpu += quantity(c?.resources?.requests?.cpu);
     memory += quantity(c?.resources?.requests?.memory);
+    limitsMemory += quantity(c?.resources?.limits?.memory);
   }
-  return { cpu, memory };
+  return { cpu, memory, limitsMemory };
 }
 
 /** The `In` expressions of a pod's first required nodeSelectorTerm, by label key. */
@@ -171,7 +179,7 @@ function podTemplateShape(template: any, claims: readonly any[] | undefined): Po
   const sidecars = containerRequests((template?.spec?.initContainers ?? []).filter((c: any) => c?.restartPolicy === 'Always'));
   const proxy = proxyRequests(template?.metadata?.annotations, template?.metadata?.labels);
   const storage = (claims ?? []).reduce((n: number, c: any) => n + quantity(c?.spec?.resources?.requests?.storage), 0);
-  return { cpu: main.cpu + sidecars.cpu + proxy.cpu, memory: main.memory + sidecars.memory + proxy.memory, storage };
+  return { cpu: main.cpu + sidecars.cpu + proxy.cpu, memory: main.memory + sidecars.memory + proxy.memory, storage, limitsMemory: main.limitsMemory + sidecars.limitsMemory + proxy.limitsMemory };
 }
 
 const POD_KINDS = new Set(['Deployment', 'StatefulSet', 'Rollout']);
@@ -217,7 +225,7 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         scaling: 'operator',
         minPods: pods,
         maxPods: pods,
-        pod: { cpu: main.cpu + extra.cpu + proxy.cpu, memory: main.memory + extra.memory + proxy.memory, storage },
+        pod: { cpu: main.cpu + extra.cpu + proxy.cpu, memory: main.memory + extra.memory + proxy.memory, storage, limitsMemory: main.limitsMemory + extra.limitsMemory + proxy.limitsMemory },
         tolerations: toleratedKeys(spec.tolerations),
         nodeRequirements: requiredNodeLabels(spec.affinity),
         secondStackAtRelease: false,
@@ -234,7 +242,7 @@ export function regionCapacity(objects: RegionObjects): RegionCapacity {
         scaling: auto ? 'HPA' : 'operator',
         minPods: auto ? (auto.minReplicas ?? fixed) : fixed,
         maxPods: auto ? (auto.maxReplicas ?? fixed) : fixed,
-        pod: { cpu: main.cpu + proxy.cpu, memory: main.memory + proxy.memory, storage: spec.mode === 'statefulset' ? storage : 0 },
+        pod: { cpu: main.cpu + proxy.cpu, memory: main.memory + proxy.memory, storage: spec.mode === 'statefulset' ? storage : 0, limitsMemory: main.limitsMemory + proxy.limitsMemory },
         tolerations: toleratedKeys(spec.tolerations),
         nodeRequirements: requiredNodeLabels(spec.affinity),
         secondStackAtRelease: false,

@@ -79,6 +79,7 @@ export function checkQuotaHoldsWorkloads(e: Entry, ctx: Context): RawFinding[] {
     ['pods', (w) => pods(w), show.pods],
     ['requests.cpu', (w) => pods(w) * w.pod.cpu, show.cpu],
     ['requests.memory', (w) => pods(w) * w.pod.memory, show.bytes],
+    ['limits.memory', (w) => pods(w) * w.pod.limitsMemory, show.bytes],
     // Claims stay with a StatefulSet's ordinals; a second stack is never a StatefulSet.
     ['requests.storage', (w) => w.maxPods * w.pod.storage, show.bytes],
   ];
@@ -103,6 +104,7 @@ const typed = {
   'requests.cpu': (n: number) => String(Math.ceil(n - 1e-9)),
   'requests.memory': (n: number) => `${Math.ceil(n / GIB - 1e-9)}Gi`,
   'requests.storage': (n: number) => `${Math.ceil(n / GIB - 1e-9)}Gi`,
+  'limits.memory': (n: number) => `${Math.ceil(n / GIB - 1e-9)}Gi`,
 };
 
 /** The region file field a rendered quota entry comes from (charts/namespaces: `<platform>-<role>`, keys renamed). */

@@ -156,8 +156,11 @@ describe('runtime references of the rendered objects', () => {
       const cron = objects.find((o: any) => o.object.kind === 'CronJob')!;
       (cron.object as any).spec.schedule = '15 0 * *';
       expect(found(objects)).toEqual([`cron-schedule ${cron.file} spec.schedule`]);
-      for (const bad of ['60 * * * *', '0 24 * * *', '0 0 0 * *', '0 0 * 13 *', '0 0 * * 8', '*/0 * * * *', '5-1 * * * *', '@often']) expect(cronProblem(bad), bad).toBeDefined();
-      for (const good of ['15 0 * * *', '*/5 1-5,7 1,15 jan-mar MON-FRI', '0 0 * * 7', '@daily', 'CRON_TZ=UTC 0 3 * * *']) expect(cronProblem(good), good).toBeUndefined();
+      const bad = ['60 * * * *', '0 24 * * *', '0 0 0 * *', '0 0 * 13 *', '0 0 * * 7', '*/0 * * * *', '5-1 * * * *', '@often', '0 0 L * *', 'CRON_TZ=UTC 0 3 * * *', '@every 1 hour'];
+      for (const b of bad) expect(cronProblem(b), b).toBeDefined();
+      expect(cronProblem('0 0 L * *')).toBe('day of month: "L" is not a number');
+      expect(cronProblem('TZ=Europe/Paris 0 3 * * *')).toContain('spec.timeZone');
+      for (const good of ['15 0 * * *', '*/5 1-5,7 1,15 jan-mar MON-FRI', '0 0 ? * 0', '@daily', '@every 1h30m']) expect(cronProblem(good), good).toBeUndefined();
     });
   });
 
@@ -178,6 +181,48 @@ describe('runtime references of the rendered objects', () => {
         `argocd/platform-addons.yaml Application argocd/bookedbarber-us-east-1-istiod spec.sources[${i}].path`,
       ]);
       expect(issues.map((f) => f.hint).sort()).toEqual(['did you mean dist/argocd?', 'did you mean dist/{{.region}}?', 'use dist/us-east-1']);
+    });
+  });
+
+  // The validator blocks synth: configurations that work on a cluster must pass (review of these rules).
+  describe('what works on a cluster passes', () => {
+    it('Istio: a VirtualService host *, a Rollout naming its VirtualService as name.namespace', () => {
+      const objects = folder();
+      get(objects, 'VirtualService', 'bookedbarber-web').spec.hosts = ['*'];
+      get(objects, 'Rollout', 'bookedbarber-api').spec.strategy.canary.trafficRouting.istio.virtualService.name = 'bookedbarber-api.bookedbarber-app';
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('Istio: but a dotted short name is taken as written (no cluster), and a Gateway host of another namespace binds nothing', () => {
+      const objects = folder();
+      const web = get(objects, 'VirtualService', 'bookedbarber-web');
+      web.spec.http[0].route[0].destination.host = 'bookedbarber-web.bookedbarber-app';
+      expect(found(objects)).toEqual(['ref-istio-destination eu-west-1/mesh.yaml spec.http[0].route[0].destination.host']);
+      const again = folder();
+      const gw = get(again, 'Gateway', 'bookedbarber-public');
+      gw.spec.servers = gw.spec.servers.map((srv: any) => ({ ...srv, hosts: srv.hosts.map((h: string) => h.replace(/^\.\//, 'istio-system/')) }));
+      expect(found(again).filter((f) => f.startsWith('ref-istio-gateway-host')).length).toBeGreaterThan(0);
+      const rollout = get(again, 'Rollout', 'bookedbarber-api').spec.strategy.canary.trafficRouting.istio;
+      rollout.virtualService.name = 'bookedbarber-app/bookedbarber-api';
+      expect(found(again)).toContain('ref-rollout eu-west-1/api.yaml spec.strategy.canary.trafficRouting.istio.virtualService.name');
+    });
+
+    it('monitoring: a PodMonitor over any namespace; secrets: keys a template from elsewhere writes', () => {
+      const objects = folder();
+      const monitor = get(objects, 'PodMonitor', 'bookedbarber-api');
+      monitor.spec.namespaceSelector = { any: true };
+      const exporter = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec.containers[1];
+      exporter.env[0].valueFrom.secretKeyRef.key = 'dsn';
+      const es = objects.find((o: any) => o.object.kind === 'ExternalSecret' && o.object.spec.target?.name === exporter.env[0].valueFrom.secretKeyRef.name)!.object as any;
+      es.spec.target.template.templateFrom = [{ literal: 'dsn: {{ .x }}' }];
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('Argo CD: a path written ./dist/argocd/, and a template parameter with spaces', () => {
+      const objects = distLoadedObjects(['argocd']);
+      get(objects, 'Application', 'bookedbarber-root').spec.source.path = './dist/argocd/';
+      get(objects, 'ApplicationSet', 'bookedbarber-regions').spec.template.spec.source.path = 'dist/{{ .region }}';
+      expect(found(objects)).toEqual([]);
     });
   });
 });

@@ -4,9 +4,9 @@
  * and a Gateway's host with no route answers 404. The CRD schemas allow all of these; Istio's
  * webhook does too (`istioctl analyze` reports some as IST0101/IST0162). Rules:
  *
- * - `ref-istio-destination`: a route's destination host is a rendered Service (any of Istio's short
- *   forms, resolved from the VirtualService's namespace) or a ServiceEntry host, and its port is
- *   one of theirs;
+ * - `ref-istio-destination`: a route's destination host is a rendered Service (its FQDN, or a
+ *   short name without a dot, which Istio resolves in the VirtualService's namespace) or a
+ *   ServiceEntry host, and its port is one of theirs;
  * - `ref-istio-subset`: a destination's subset is defined by a DestinationRule of that host;
  * - `ref-istio-gateway-host`: a VirtualService names Gateways that exist, and each of its hosts is
  *   served by one of them or, routed in the mesh, is a service there; every host a Gateway serves
@@ -58,16 +58,12 @@ function destinations(scope: Scope): Destinations {
 }
 
 /**
- * Istio's reading of a host from a config in `ns`: `name` → `name.ns.svc.cluster.local`,
- * `name.other` and `name.other.svc` likewise; anything else (an FQDN, a ServiceEntry host) as is.
+ * Istio's reading of a host from a config in `ns` (pilot/pkg/model ResolveShortnameToFQDN): a
+ * name without a dot → `name.ns.svc.cluster.local`; anything with a dot is taken as written
+ * (`name.other` is not expanded, and matches no Service).
  */
 export function qualify(host: string, ns: string): string {
-  if (host.endsWith(`.${CLUSTER_DOMAIN}`)) return host;
-  const parts = host.split('.');
-  if (parts.length === 1) return `${host}.${ns}.${CLUSTER_DOMAIN}`;
-  if (parts.length === 2) return `${host}.${CLUSTER_DOMAIN}`;
-  if (parts.length === 3 && parts[2] === 'svc') return `${host}.cluster.local`;
-  return host;
+  return host.includes('.') || host === '*' ? host : `${host}.${ns}.${CLUSTER_DOMAIN}`;
 }
 
 /** Every route destination of a VirtualService, with its path. */
@@ -117,10 +113,17 @@ export function checkIstioDestinations(e: Entry, ctx: Context): RawFinding[] {
   return out;
 }
 
-/** A Gateway server host (`ns/host`, `./host`, `*\/host`, `host`, wildcards) against a VirtualService host. */
-function hostMatches(gatewayHost: string, host: string): boolean {
-  const bare = gatewayHost.includes('/') ? gatewayHost.slice(gatewayHost.indexOf('/') + 1) : gatewayHost;
-  if (bare === '*' || bare === host) return true;
+/**
+ * A Gateway server host (`ns/host`, `./host`, `*\/host`, `host`, wildcards) against a
+ * VirtualService host: the namespace part says which namespaces' VirtualServices it takes (`.`
+ * the Gateway's own, `*` or none any); a VirtualService host `*` takes every host.
+ */
+function hostMatches(gatewayHost: string, host: string, gatewayNs: string, vsNs: string): boolean {
+  const slash = gatewayHost.indexOf('/');
+  const nsPart = slash === -1 ? '*' : gatewayHost.slice(0, slash);
+  if (nsPart !== '*' && (nsPart === '.' ? gatewayNs : nsPart) !== vsNs) return false;
+  const bare = slash === -1 ? gatewayHost : gatewayHost.slice(slash + 1);
+  if (bare === '*' || host === '*' || bare === host) return true;
   if (bare.startsWith('*.')) return host.endsWith(bare.slice(1));
   if (host.startsWith('*.')) return bare.endsWith(host.slice(1));
   return false;
@@ -157,7 +160,7 @@ export function checkIstioGatewayHosts(e: Entry, ctx: Context): RawFinding[] {
     const known = destinations(scope);
     asArray(spec.hosts).forEach((host, i) => {
       if (typeof host !== 'string') return;
-      if (gateways.some((gw) => routedHosts(gw).some((h) => hostMatches(h, host)))) return;
+      if (gateways.some((gw) => routedHosts(gw).some((h) => hostMatches(h, host, namespaceOf(gw.obj) ?? 'default', ns)))) return;
       if (inMesh && known.ports.has(qualify(host, ns))) return;
       const served = gateways.flatMap(routedHosts);
       out.push(finding(e, item('spec.hosts', i), 'ref-istio-gateway-host', `host ${host} is served by none of the VirtualService's gateways${served.length ? ` (they serve ${served.join(', ')})` : ''}${inMesh ? ' and is no service in the mesh' : ''}: requests for it never reach this route`,
@@ -170,7 +173,7 @@ export function checkIstioGatewayHosts(e: Entry, ctx: Context): RawFinding[] {
       if (!isRecord(server) || (isRecord(server.tls) && server.tls.mode === 'AUTO_PASSTHROUGH')) return;
       asArray(server.hosts).forEach((h, j) => {
         if (typeof h !== 'string') return;
-        const routed = bound.some((v) => asArray(specOf(v.obj).hosts).some((host) => typeof host === 'string' && hostMatches(h, host)));
+        const routed = bound.some((v) => asArray(specOf(v.obj).hosts).some((host) => typeof host === 'string' && hostMatches(h, host, namespaceOf(e.obj) ?? 'default', namespaceOf(v.obj) ?? 'default')));
         if (!routed) {
           out.push(finding(e, item(`${item('spec.servers', i)}.hosts`, j), 'ref-istio-gateway-host', `Gateway ${name} serves ${h}, but no VirtualService bound to it routes that host: requests for it answer 404`,
             'route the host in a VirtualService that names this Gateway (namespace/name), or remove it from the server'));
@@ -200,10 +203,13 @@ export function checkRolloutTrafficRouting(e: Entry, ctx: Context): RawFinding[]
   asArray(istio.virtualServices).forEach((v, i) => { if (isRecord(v)) services.push([item(`${base}.virtualServices`, i), v]); });
   for (const [path, ref] of services) {
     if (typeof ref.name !== 'string') continue;
-    const [vsNs, vsName] = ref.name.includes('/') ? ref.name.split('/', 2) : [ns, ref.name];
-    const vs = scope.named(vsNs!, ISTIO, 'VirtualService', vsName!);
+    // Argo Rollouts reads `name` or `name.namespace` (utils/istio GetVirtualServiceNamespaceName).
+    const short = ref.name.replace(/\.svc\.cluster\.local$|\.cluster\.local$/, '');
+    const dot = short.lastIndexOf('.');
+    const [vsName, vsNs] = dot === -1 ? [short, ns] : [short.slice(0, dot), short.slice(dot + 1)];
+    const vs = scope.named(vsNs, ISTIO, 'VirtualService', vsName);
     if (!vs) {
-      out.push(finding(e, `${path}.name`, 'ref-rollout', `VirtualService ${ref.name} is not rendered in namespace ${vsNs}`, 'name the VirtualService that routes this Rollout\'s Service'));
+      out.push(finding(e, `${path}.name`, 'ref-rollout', `VirtualService ${vsName} is not rendered in namespace ${vsNs}${ref.name.includes('/') ? ' (Argo Rollouts reads name or name.namespace, not namespace/name)' : ''}`, 'name the VirtualService that routes this Rollout\'s Service, as name or name.namespace'));
       continue;
     }
     const named = asArray(specOf(vs.obj).http).map((r) => (isRecord(r) ? r.name : undefined)).filter((n): n is string => typeof n === 'string');

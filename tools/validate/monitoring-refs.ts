@@ -20,12 +20,25 @@ import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } fr
 /** Ports the Istio sidecar injector adds to every meshed pod (its merged Prometheus endpoint). */
 const INJECTED_PORTS: readonly string[] = ['http-envoy-prom'];
 
-/** Pods an operator creates from a custom resource, with the labels they get: the OpenTelemetry operator keeps the resource's own. */
+/**
+ * Pods the OpenTelemetry operator creates from a collector resource, with the labels they get: the
+ * resource's own and its podLabels, then the operator's selector labels over them
+ * (internal/manifests/manifestutils/labels.go: it keeps an app.kubernetes.io/name that is set).
+ */
 function operatorPods(ctx: Context, e: Entry, ns: string): Array<Record<string, unknown>> {
-  return ctx.scope(e).find(ns, 'opentelemetry.io', 'OpenTelemetryCollector').map((c) => ({
-    ...(isRecord(c.obj.metadata) && isRecord(c.obj.metadata.labels) ? c.obj.metadata.labels : {}),
-    ...(isRecord(specOf(c.obj).podLabels) ? specOf(c.obj).podLabels : {}),
-  }));
+  return ctx.scope(e).find(ns, 'opentelemetry.io', 'OpenTelemetryCollector').map((c) => {
+    const own = isRecord(c.obj.metadata) && isRecord(c.obj.metadata.labels) ? c.obj.metadata.labels : {};
+    const name = String(isRecord(c.obj.metadata) ? c.obj.metadata.name : '');
+    return {
+      ...own,
+      ...(isRecord(specOf(c.obj).podLabels) ? specOf(c.obj).podLabels : {}),
+      'app.kubernetes.io/managed-by': 'opentelemetry-operator',
+      'app.kubernetes.io/instance': `${ns}.${name}`,
+      'app.kubernetes.io/part-of': 'opentelemetry',
+      'app.kubernetes.io/component': 'opentelemetry-collector',
+      'app.kubernetes.io/name': typeof own['app.kubernetes.io/name'] === 'string' ? own['app.kubernetes.io/name'] : `${name}-collector`,
+    };
+  });
 }
 
 export function checkPodMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
@@ -33,7 +46,10 @@ export function checkPodMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
   const spec = specOf(e.obj);
   const scope = ctx.scope(e);
   const own = namespaceOf(e.obj) ?? '';
-  const names = isRecord(spec.namespaceSelector) && Array.isArray(spec.namespaceSelector.matchNames) ? spec.namespaceSelector.matchNames.filter((n): n is string => typeof n === 'string') : [own];
+  // namespaceSelector: `any: true` is every namespace; matchNames (non-empty) those; else its own.
+  const selector = isRecord(spec.namespaceSelector) ? spec.namespaceSelector : {};
+  const listed = Array.isArray(selector.matchNames) ? selector.matchNames.filter((n): n is string => typeof n === 'string') : [];
+  const names = selector.any === true ? [...scope.namespaces] : listed.length > 0 ? listed : [own];
   const judged = names.filter((ns) => scope.namespaces.has(ns));
   if (judged.length === 0) return [];
   const workloads = judged.flatMap((ns) => scope.workloadsIn(ns)).filter((w) => labelSelectorMatches(spec.selector, w.podLabels));
@@ -42,7 +58,8 @@ export function checkPodMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
     return [finding(e, 'spec.selector', 'ref-monitor-target', `PodMonitor selects no pod rendered in ${judged.join(', ')}: Prometheus scrapes nothing for it`,
       'use the labels of the pods it should scrape (app.kubernetes.io/name of the workload)')];
   }
-  if (operated.length > 0) return []; // the operator's pods: their ports are not rendered here
+  // Pods an operator creates (collectors, Prometheus, Alertmanager): their ports are not rendered here.
+  if (operated.length > 0 || workloads.some((w) => containersOf(w.tpl).length === 0)) return [];
   const ports = new Set<string>(INJECTED_PORTS);
   for (const w of workloads) for (const c of containersOf(w.tpl)) for (const p of asArray(c.container.ports)) if (isRecord(p) && typeof p.name === 'string') ports.add(p.name);
   const out: RawFinding[] = [];

@@ -82,12 +82,18 @@ function keysOf(ctx: Context, e: Entry, kind: 'ConfigMap' | 'Secret', name: stri
     const target = isRecord(spec.target) ? spec.target : {};
     const produced = typeof target.name === 'string' && target.name ? target.name : nameOf(es.obj);
     if (produced !== name) continue;
-    const keys = new Set<string>();
-    for (const d of asArray(spec.data)) if (isRecord(d) && typeof d.secretKey === 'string') keys.add(d.secretKey);
     const template = isRecord(target.template) ? target.template : undefined;
-    if (template && isRecord(template.data)) for (const k of Object.keys(template.data)) keys.add(k);
-    // dataFrom (whole remote objects) or a template merged with everything fetched: keys not known here.
-    if (asArray(spec.dataFrom).length > 0) return undefined;
+    // Keys not known here: whole remote objects (dataFrom), templateFrom, or a Secret the
+    // ExternalSecret merges into (creationPolicy Merge keeps the keys already there).
+    if (asArray(spec.dataFrom).length > 0 || (template && asArray(template.templateFrom).length > 0) || target.creationPolicy === 'Merge') return undefined;
+    const keys = new Set<string>();
+    const templated = template && isRecord(template.data) ? Object.keys(template.data) : [];
+    for (const k of templated) keys.add(k);
+    // With template data, the fetched keys are written only under mergePolicy Merge (ESO's
+    // default, Replace, writes the template's keys alone); without it, they are the Secret.
+    if (templated.length === 0 || template?.mergePolicy === 'Merge') {
+      for (const d of asArray(spec.data)) if (isRecord(d) && typeof d.secretKey === 'string') keys.add(d.secretKey);
+    }
     return keys;
   }
   return undefined;
@@ -117,11 +123,20 @@ export function checkConfigKeys(e: Entry, ctx: Context): RawFinding[] {
     asArray(tpl.spec.volumes).forEach((v, i) => {
       if (!isRecord(v)) return;
       const p = item(at(tpl, 'spec.volumes'), i);
-      for (const [kind, field, nameField] of [['ConfigMap', 'configMap', 'name'], ['Secret', 'secret', 'secretName']] as const) {
-        const src = v[field];
-        if (!isRecord(src)) continue;
+      const items = (src: unknown, kind: 'ConfigMap' | 'Secret', nameField: string, path: string) => {
+        if (!isRecord(src)) return;
         asArray(src.items).forEach((it, k) => {
-          if (isRecord(it)) check(kind, src, nameField, it.key, `${item(`${p}.${field}.items`, k)}.key`);
+          if (isRecord(it)) check(kind, src, nameField, it.key, `${item(`${path}.items`, k)}.key`);
+        });
+      };
+      items(v.configMap, 'ConfigMap', 'name', `${p}.configMap`);
+      items(v.secret, 'Secret', 'secretName', `${p}.secret`);
+      if (isRecord(v.projected)) {
+        asArray(v.projected.sources).forEach((s, j) => {
+          if (!isRecord(s)) return;
+          const sp = item(`${p}.projected.sources`, j);
+          items(s.configMap, 'ConfigMap', 'name', `${sp}.configMap`);
+          items(s.secret, 'Secret', 'name', `${sp}.secret`);
         });
       }
     });

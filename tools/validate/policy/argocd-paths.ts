@@ -7,6 +7,7 @@
  * (`{{.region}}` stands for each) or the global folder; an Application labelled with a region
  * syncs that region's folder, never another's.
  */
+import * as posix from 'node:path/posix';
 import type { Context } from '../context';
 import { specOf } from '../context';
 import { child, item } from '../paths';
@@ -30,11 +31,19 @@ function sourcesOf(e: Entry): PathSource[] {
   const base = app ? 'spec' : 'spec.template.spec';
   const out: PathSource[] = [];
   const add = (s: unknown, field: string) => {
-    if (isRecord(s) && typeof s.path === 'string' && typeof s.repoURL === 'string') out.push({ entry: e, path: s.path, field: child(field, 'path'), repo: s.repoURL });
+    if (isRecord(s) && typeof s.path === 'string' && typeof s.repoURL === 'string') {
+      // Argo CD cleans the path (`./dist/x/` is `dist/x`) and compares repository URLs normalised.
+      out.push({ entry: e, path: posix.normalize(s.path).replace(/^\.\//, '').replace(/\/+$/, ''), field: child(field, 'path'), repo: normaliseRepo(s.repoURL) });
+    }
   };
   add(spec.source, `${base}.source`);
   asArray(spec.sources).forEach((s, i) => add(s, item(`${base}.sources`, i)));
   return out;
+}
+
+/** A repository URL as Argo CD compares them: lower case, without `.git` or a trailing slash. */
+function normaliseRepo(url: string): string {
+  return url.trim().toLowerCase().replace(/\/+$/, '').replace(/\.git$/, '');
 }
 
 interface Tree {
@@ -73,7 +82,9 @@ function tree(ctx: Context): Tree {
   }
   const globalFile = global[0]?.file ?? 'argocd/x.yaml';
   const globalFolder = split(split(globalFile)[0])[1] || 'argocd';
-  const repo = mostCommon(sources.map((s) => s.repo));
+  // This repository: the one the root Application syncs the global folder from; else the most used.
+  const root = sources.find((s) => split(s.path)[1] === globalFolder);
+  const repo = root?.repo ?? mostCommon(sources.map((s) => s.repo));
   const prefix = mostCommon(sources.filter((s) => s.repo === repo).map((s) => split(s.path)[0]));
   known = { sources, repo, prefix, regions, globalFolder };
   treeOf.set(ctx, known);
@@ -96,7 +107,7 @@ export function checkArgoSourcePaths(e: Entry, ctx: Context): RawFinding[] {
       out.push(finding(e, s.field, 'ref-argocd-path', `path ${s.path} is outside ${t.prefix}/, where every other source of this repository reads: Argo CD finds no such folder and stops syncing (ComparisonError)`, `did you mean ${expected}?`));
       continue;
     }
-    if (folder === '{{.region}}') continue;
+    if (folder.includes('{{')) continue; // a generator parameter: the regions checked above
     if (!folders.includes(folder)) {
       const guess = closest(folder, folders);
       out.push(finding(e, s.field, 'ref-argocd-path', `path ${s.path} names no rendered folder (${t.prefix}/<region> for ${[...t.regions].join(', ')}, or ${t.prefix}/${t.globalFolder}): Argo CD stops syncing (ComparisonError)`,

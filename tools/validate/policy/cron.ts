@@ -1,12 +1,15 @@
 /**
  * Rule `cron-schedule`: a CronJob's schedule is one the API server accepts (five fields, each a
- * `*`, a number in range, a range, a list or a step, names for months and days of the week, or one
- * of the @-macros; pkg/apis/batch/validation validateScheduleFormat parses it with robfig/cron's
- * standard parser). The schema types it as a plain string; a bad one refuses the object and fails
- * the whole sync.
+ * `*` or `?`, a number in range, a range, a list or a step, names for months and days of the week
+ * (0-6), one of the @-macros or `@every <duration>`; pkg/apis/batch/validation
+ * validateScheduleFormat parses it with robfig/cron's standard parser and refuses a TZ= or
+ * CRON_TZ= prefix on new objects: the time zone goes in spec.timeZone). The schema types it as a
+ * plain string; a bad one refuses the object and fails the whole sync.
  */
 import { Entry, finding, isKind, isRecord, RawFinding } from '../types';
 
+/** A Go duration (time.ParseDuration), what `@every` takes. */
+const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|\u00b5s|ms|s|m|h))+$/;
 const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -15,7 +18,7 @@ const FIELDS: ReadonlyArray<{ name: string; min: number; max: number; names?: re
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
   { name: 'month', min: 1, max: 12, names: MONTHS, nameBase: 1 },
-  { name: 'day of week', min: 0, max: 7, names: DAYS, nameBase: 0 },
+  { name: 'day of week', min: 0, max: 6, names: DAYS, nameBase: 0 },
 ];
 
 function value(text: string, f: (typeof FIELDS)[number]): number | undefined {
@@ -26,8 +29,10 @@ function value(text: string, f: (typeof FIELDS)[number]): number | undefined {
 
 /** Why a schedule is refused, or undefined when it is fine. */
 export function cronProblem(schedule: string): string | undefined {
-  const text = schedule.trim().replace(/^(TZ|CRON_TZ)=\S+\s+/, '');
-  if (text.startsWith('@')) return MACROS.has(text) ? undefined : `${text} is not a schedule macro (${[...MACROS].join(', ')})`;
+  const text = schedule.trim();
+  if (text.includes('TZ')) return 'a TZ= or CRON_TZ= prefix is refused for new CronJobs: set spec.timeZone instead';
+  if (text.startsWith('@every ')) return GO_DURATION.test(text.slice(7).trim()) ? undefined : `${JSON.stringify(text.slice(7).trim())} is not a duration (e.g. 90m, 1h30m)`;
+  if (text.startsWith('@')) return MACROS.has(text) ? undefined : `${text} is not a schedule macro (${[...MACROS].join(', ')}, @every <duration>)`;
   const parts = text.split(/\s+/);
   if (parts.length !== 5) return `${parts.length} fields, not 5 (minute hour day-of-month month day-of-week)`;
   for (const [i, part] of parts.entries()) {
@@ -39,7 +44,8 @@ export function cronProblem(schedule: string): string | undefined {
       const ends = range!.split('-');
       if (ends.length > 2) return `${f.name}: ${JSON.stringify(range)} is not a range`;
       const nums = ends.map((x) => value(x, f));
-      if (nums.some((n) => n === undefined || n < f.min || n > f.max)) return `${f.name}: ${JSON.stringify(range)} is outside ${f.min}-${f.max}`;
+      if (nums.some((n) => n === undefined)) return `${f.name}: ${JSON.stringify(range)} is not a number${f.names ? ' or name' : ''}`;
+      if (nums.some((n) => n! < f.min || n! > f.max)) return `${f.name}: ${JSON.stringify(range)} is outside ${f.min}-${f.max}`;
       if (nums.length === 2 && nums[0]! > nums[1]!) return `${f.name}: ${JSON.stringify(range)} runs backwards`;
     }
   }

@@ -1,6 +1,8 @@
 /**
  * Rule `promql-syntax`: every alerting and recording rule's `expr` of a PrometheusRule parses as
- * PromQL, with Prometheus' own grammar (@prometheus-io/lezer-promql, what its UI parses with).
+ * PromQL, with the grammar of Prometheus' own UI (@prometheus-io/lezer-promql). Syntax only:
+ * types and arities (`rate(x)` without a range) are promtool's to judge, which CI runs on every
+ * region's rules (test/real-servers/promtool.test.ts).
  * The CRD types `expr` as a string; prometheus-operator's webhook (when installed) refuses the
  * object, else Prometheus refuses the rule file at reload and keeps the old rules: the alert is
  * silently gone either way.
@@ -27,7 +29,7 @@ export function checkPromqlSyntax(e: Entry): RawFinding[] {
       if (errors.length === 0) return;
       const at = errors[0]!;
       const name = typeof rule.alert === 'string' ? `alert ${rule.alert}` : typeof rule.record === 'string' ? `recording rule ${rule.record}` : 'rule';
-      out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.expr`, 'promql-syntax', `${name}: the expression does not parse as PromQL at offset ${at} (near ${JSON.stringify(rule.expr.slice(Math.max(0, at - 10), at + 10))}): the rule is refused and never evaluates`,
+      out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.expr`, 'promql-syntax', `${name}: the expression is not PromQL syntax at offset ${at} (near ${JSON.stringify(rule.expr.slice(Math.max(0, at - 10), at + 10))}): the rule is refused and never evaluates`,
         'fix the expression (promtool check rules on the extracted groups names the error)'));
     });
   });

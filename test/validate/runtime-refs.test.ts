@@ -16,6 +16,7 @@ const get = (objects: LoadedObject[], kind: string, name: string): any => pick(o
 const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
+  'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -181,6 +182,39 @@ describe('runtime references of the rendered objects', () => {
         `argocd/platform-addons.yaml Application argocd/bookedbarber-us-east-1-istiod spec.sources[${i}].path`,
       ]);
       expect(issues.map((f) => f.hint).sort()).toEqual(['did you mean dist/argocd?', 'did you mean dist/{{.region}}?', 'use dist/us-east-1']);
+    });
+  });
+
+  // A second round of hand edits (validator mutation review): grants to nothing, mTLS weakened,
+  // budgets that block every drain, a rolling update that stops every pod.
+  describe('access, mTLS and disruption', () => {
+    it('a RoleBinding to a Role that is not rendered, or for a ServiceAccount that is not (Patroni loses its lock)', () => {
+      const objects = folder();
+      const binding = get(objects, 'RoleBinding', 'bookedbarber-postgres-shard-3-patroni');
+      binding.roleRef.name += '-x';
+      binding.subjects[0].name = 'bookedbarber-postgres-shard3';
+      expect(found(objects).sort()).toEqual(['ref-rbac eu-west-1/postgres.yaml roleRef.name', 'ref-rbac eu-west-1/postgres.yaml subjects[0].name']);
+    });
+
+    it('a PeerAuthentication that accepts plaintext, or a mesh root that leaves the mode unset (PERMISSIVE)', () => {
+      const objects = folder();
+      const pas = objects.filter((o: any) => o.object.kind === 'PeerAuthentication').map((o: any) => o.object);
+      const data = pas.find((p: any) => p.metadata.namespace === 'bookedbarber-data');
+      const root = pas.find((p: any) => p.metadata.namespace === 'istio-system');
+      data.spec.mtls.mode = 'PERMISSIVE';
+      delete root.spec.mtls;
+      expect(found(objects)).toEqual(['mesh-mtls-strict eu-west-1/mesh.yaml spec.mtls.mode', 'mesh-mtls-strict eu-west-1/mesh.yaml spec.mtls.mode']);
+    });
+
+    it('a budget that allows no eviction, and a rolling update that may stop every pod', () => {
+      const objects = folder();
+      get(objects, 'PodDisruptionBudget', 'bookedbarber-redis-cache').spec.maxUnavailable = 0;
+      const pooler = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3');
+      pooler.spec.strategy.rollingUpdate.maxUnavailable = '100%';
+      expect(found(objects).sort()).toEqual([
+        'disruption-allowed eu-west-1/pgbouncer.yaml spec.strategy.rollingUpdate.maxUnavailable',
+        'disruption-allowed eu-west-1/redis.yaml spec.maxUnavailable',
+      ]);
     });
   });
 

@@ -39,6 +39,9 @@ import { checkAlertmanagerReceivers, checkPodMonitorTargets } from './monitoring
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoSourcePaths } from './policy/argocd-paths';
+import { checkMtlsStrict } from './policy/mtls';
+import { checkDisruptionAllowed } from './policy/disruption';
+import { checkRbacRefs } from './rbac-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
 import { formatReport, sortFindings } from './report';
 import { describeObject, Entry, isRecord, LoadedObject, RawFinding, ValidateOptions, ValidationReport } from './types';
@@ -59,7 +62,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -70,7 +73,7 @@ const OBJECT_RULES_AFTER_UPSTREAM = OBJECT_RULES.filter((rule) => !COVERED_BY_UP
 const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
-  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths,
+  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -16,7 +16,7 @@ const get = (objects: LoadedObject[], kind: string, name: string): any => pick(o
 const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
-  'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed',
+  'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -214,6 +214,32 @@ describe('runtime references of the rendered objects', () => {
       expect(found(objects).sort()).toEqual([
         'disruption-allowed eu-west-1/pgbouncer.yaml spec.strategy.rollingUpdate.maxUnavailable',
         'disruption-allowed eu-west-1/redis.yaml spec.maxUnavailable',
+      ]);
+    });
+  });
+
+  describe('where pods may run', () => {
+    it('a required NodePool that is not rendered, or one whose taints the pods do not tolerate (Pending forever)', () => {
+      const objects = folder();
+      const pod = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec;
+      pod.affinity = { ...(pod.affinity ?? {}), nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'karpenter.sh/nodepool', operator: 'In', values: ['bookedbarber-platfrom'] }] }] } } };
+      expect(found(objects)).toEqual(['ref-scheduling eu-west-1/pgbouncer.yaml spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values']);
+      expect(check(objects).find((f) => f.rule === 'ref-scheduling')!.hint).toBe('did you mean bookedbarber-platform?');
+      // The app pools are tainted: a pod required there must tolerate it.
+      pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values = ['bookedbarber-app-base'];
+      expect(found(objects)).toEqual(['ref-scheduling eu-west-1/pgbouncer.yaml spec.template.spec.tolerations']);
+      pod.tolerations = [{ key: 'bookedbarber.com/app', operator: 'Equal', value: 'true', effect: 'NoSchedule' }];
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('a NodePool naming an EC2NodeClass that is not rendered, and a PriorityClass that does not exist', () => {
+      const objects = folder();
+      const pool = objects.find((o: any) => o.object.kind === 'NodePool')!;
+      (pool.object as any).spec.template.spec.nodeClassRef.name = 'bookedbarber-x';
+      get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec.priorityClassName = 'bookedbarber-critical';
+      expect(found(objects).sort()).toEqual([
+        'ref-scheduling eu-west-1/api.yaml spec.template.spec.priorityClassName',
+        `ref-scheduling ${pool.file} spec.template.spec.nodeClassRef.name`,
       ]);
     });
   });

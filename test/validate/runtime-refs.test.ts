@@ -16,7 +16,7 @@ const get = (objects: LoadedObject[], kind: string, name: string): any => pick(o
 const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
-  'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling',
+  'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -241,6 +241,24 @@ describe('runtime references of the rendered objects', () => {
         'ref-scheduling eu-west-1/api.yaml spec.template.spec.priorityClassName',
         `ref-scheduling ${pool.file} spec.template.spec.nodeClassRef.name`,
       ]);
+    });
+  });
+
+  // Argo CD refuses a sync its AppProject does not permit: the region or add-on stops syncing.
+  describe('Argo CD destinations', () => {
+    it('a destination the project does not list, a mistyped server, and a namespace of the region the project does not permit', () => {
+      const objects = distLoadedObjects(['us-east-1', 'argocd']);
+      expect(found(objects)).toEqual([]);
+      get(objects, 'ApplicationSet', 'bookedbarber-regions').spec.template.spec.destination.namespace = 'bookedbarber-ap';
+      const rollouts = get(objects, 'Application', 'bookedbarber-us-east-1-argo-rollouts');
+      rollouts.spec.destination.server = rollouts.spec.destination.server.replace('us-east-1', 'us-east-2');
+      const project = get(objects, 'AppProject', 'bookedbarber');
+      project.spec.destinations = project.spec.destinations.filter((d: any) => !(d.name === 'bookedbarber-us-east-1' && d.namespace === 'bookedbarber-data'));
+      const issues = check(objects).filter((f) => f.rule === 'argocd-destination');
+      // The template's namespace fails for every region; the add-on's server; us-east-1's data namespace (capacity and regions sets).
+      expect(issues.filter((f) => f.object === 'ApplicationSet argocd/bookedbarber-regions' && f.message.startsWith('destination ')).length).toBe(6);
+      expect(issues.filter((f) => f.object === 'Application argocd/bookedbarber-us-east-1-argo-rollouts').map((f) => f.path)).toEqual(['spec.destination']);
+      expect(issues.some((f) => f.message.startsWith('objects of us-east-1 live in namespace bookedbarber-data'))).toBe(true);
     });
   });
 

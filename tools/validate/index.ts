@@ -39,6 +39,7 @@ import { checkAlertmanagerReceivers, checkPodMonitorTargets } from './monitoring
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoSourcePaths } from './policy/argocd-paths';
+import { checkArgoDestinations } from './policy/argocd-destinations';
 import { checkMtlsStrict } from './policy/mtls';
 import { checkDisruptionAllowed } from './policy/disruption';
 import { checkRbacRefs } from './rbac-refs';
@@ -74,7 +75,7 @@ const OBJECT_RULES_AFTER_UPSTREAM = OBJECT_RULES.filter((rule) => !COVERED_BY_UP
 const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
-  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs,
+  checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -1,0 +1,71 @@
+/**
+ * Rule `argocd-destination`: Argo CD syncs only what the Application's AppProject permits. An
+ * Application names a rendered AppProject (or `default`), its destination is one of the project's
+ * destinations, and, for the region Applications (an ApplicationSet's template, one per list
+ * element), every namespace the region folder's objects live in is a permitted destination on
+ * that region's cluster. Otherwise Argo CD refuses the sync ("is not permitted in project"): the
+ * region stops syncing. Patterns in the project (`*`, globs) match as Argo CD's glob does.
+ */
+import type { Context } from '../context';
+import { specOf } from '../context';
+import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from '../types';
+
+interface Destination { readonly server?: string; readonly name?: string; readonly namespace?: string }
+
+/** Argo CD's glob (`*` any run of characters, `?` one), anchored. */
+function glob(pattern: string | undefined, value: string | undefined): boolean {
+  if (pattern === undefined || value === undefined) return false;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.split('?').map((q) => q.replace(/[.+^${}()|[\]\\/]/g, '\\$&')).join('.')).join('.*')}$`);
+  return re.test(value);
+}
+
+function permitted(project: Entry, dest: Destination): boolean {
+  return asArray(specOf(project.obj).destinations).some((d) => {
+    if (!isRecord(d)) return false;
+    const cluster = (dest.server !== undefined && glob(d.server as string | undefined, dest.server)) || (dest.name !== undefined && glob(d.name as string | undefined, dest.name));
+    return cluster && glob((d.namespace as string | undefined) ?? '*', dest.namespace ?? '');
+  });
+}
+
+/** The template with one list element's values filled in (`{{.key}}`, goTemplate). */
+function fill(text: unknown, element: Record<string, unknown>): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  return text.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => String(element[k] ?? ''));
+}
+
+export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
+  if (e.region !== null) return [];
+  const app = isKind(e.obj, 'argoproj.io', 'Application');
+  const set = isKind(e.obj, 'argoproj.io', 'ApplicationSet');
+  if (!app && !set) return [];
+  const spec = app ? specOf(e.obj) : isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : {};
+  const base = app ? 'spec' : 'spec.template.spec';
+  const globals = ctx.entries.filter((x) => x.region === null);
+  const projectName = typeof spec.project === 'string' ? spec.project : 'default';
+  const project = globals.find((x) => isKind(x.obj, 'argoproj.io', 'AppProject') && isRecord(x.obj.metadata) && x.obj.metadata.name === projectName);
+  if (!project) {
+    return projectName === 'default' ? [] : [finding(e, `${base}.project`, 'argocd-destination', `AppProject ${projectName} is not rendered: Argo CD refuses the Application`, 'name a rendered AppProject')];
+  }
+  const destination = isRecord(spec.destination) ? spec.destination : {};
+  const elements: Array<Record<string, unknown>> = app
+    ? [{}]
+    : asArray(specOf(e.obj).generators).flatMap((g) => (isRecord(g) && isRecord(g.list) ? asArray(g.list.elements).filter(isRecord) : []));
+  const out: RawFinding[] = [];
+  for (const element of elements) {
+    const dest: Destination = { server: fill(destination.server, element), name: fill(destination.name, element), namespace: fill(destination.namespace, element) };
+    const where = set ? ` (element ${String(element.region ?? JSON.stringify(element))})` : '';
+    if (!permitted(project, dest)) {
+      out.push(finding(e, `${base}.destination`, 'argocd-destination', `destination ${dest.server ?? dest.name} namespace ${dest.namespace ?? '(none)'}${where} is not a destination of AppProject ${projectName}: Argo CD refuses the sync`, `add it to the AppProject's destinations, or fix the destination`));
+      continue;
+    }
+    // A region Application: every namespace its folder's objects live in must be permitted there.
+    const region = typeof element.region === 'string' ? element.region : undefined;
+    if (!region) continue;
+    const namespaces = new Set(ctx.entries.filter((x) => x.region === region).map((x) => namespaceOf(x.obj)).filter((n): n is string => !!n));
+    for (const ns of [...namespaces].sort()) {
+      if (permitted(project, { ...dest, namespace: ns })) continue;
+      out.push(finding(e, `${base}.destination`, 'argocd-destination', `objects of ${region} live in namespace ${ns}, which AppProject ${projectName} does not permit on ${dest.server ?? dest.name}: Argo CD refuses the region's sync`, `add ${ns} on that cluster to the AppProject's destinations`));
+    }
+  }
+  return out;
+}

@@ -15,10 +15,12 @@
  */
 import { type Context, specOf } from './context';
 import { child, item } from './paths';
-import { at, containersOf, podTemplates } from './pod-templates';
+import { containersOf, podTemplates } from './pod-templates';
+import { podRefs } from './references';
 import { labelSelectorMatches } from './selectors';
 import { closest } from './suggest';
-import { asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
+import { producedSecretName, writtenKeys } from './external-secrets';
+import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from './types';
 
 export function checkVolumeMounts(e: Entry): RawFinding[] {
   const out: RawFinding[] = [];
@@ -77,69 +79,24 @@ function keysOf(ctx: Context, e: Entry, kind: 'ConfigMap' | 'Secret', name: stri
     if (!cm) return undefined;
     return new Set([...Object.keys(isRecord(cm.obj.data) ? cm.obj.data : {}), ...Object.keys(isRecord(cm.obj.binaryData) ? cm.obj.binaryData : {})]);
   }
-  for (const es of scope.find(ns, 'external-secrets.io', 'ExternalSecret')) {
-    const spec = specOf(es.obj);
-    const target = isRecord(spec.target) ? spec.target : {};
-    const produced = typeof target.name === 'string' && target.name ? target.name : nameOf(es.obj);
-    if (produced !== name) continue;
-    const template = isRecord(target.template) ? target.template : undefined;
-    // Keys not known here: whole remote objects (dataFrom), templateFrom, or a Secret the
-    // ExternalSecret merges into (creationPolicy Merge keeps the keys already there).
-    if (asArray(spec.dataFrom).length > 0 || (template && asArray(template.templateFrom).length > 0) || target.creationPolicy === 'Merge') return undefined;
-    const keys = new Set<string>();
-    const templated = template && isRecord(template.data) ? Object.keys(template.data) : [];
-    for (const k of templated) keys.add(k);
-    // With template data, the fetched keys are written only under mergePolicy Merge (ESO's
-    // default, Replace, writes the template's keys alone); without it, they are the Secret.
-    if (templated.length === 0 || template?.mergePolicy === 'Merge') {
-      for (const d of asArray(spec.data)) if (isRecord(d) && typeof d.secretKey === 'string') keys.add(d.secretKey);
-    }
-    return keys;
-  }
-  return undefined;
+  const es = scope.find(ns, 'external-secrets.io', 'ExternalSecret').find((x) => producedSecretName(x) === name);
+  return es ? writtenKeys(es) : undefined;
 }
 
 export function checkConfigKeys(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
-  const check = (kind: 'ConfigMap' | 'Secret', ref: unknown, nameField: string, key: unknown, path: string) => {
-    if (!isRecord(ref) || ref.optional === true || typeof ref[nameField] !== 'string' || typeof key !== 'string') return;
-    const keys = keysOf(ctx, e, kind, ref[nameField] as string);
-    if (!keys || keys.has(key)) return;
-    const guess = closest(key, [...keys]);
-    out.push(finding(e, path, 'ref-config-key', `${kind} ${String(ref[nameField])} has no key ${key}${kind === 'Secret' ? ' (the keys its ExternalSecret writes)' : ''}: the container cannot start (CreateContainerConfigError)`,
-      guess ? `did you mean ${guess}?` : `use one of ${[...keys].sort().join(', ') || 'its keys'}, or mark the reference optional: true`));
-  };
   for (const tpl of podTemplates(e.obj)) {
-    for (const c of containersOf(tpl)) {
-      asArray(c.container.env).forEach((env, j) => {
-        if (!isRecord(env) || !isRecord(env.valueFrom)) return;
-        const vp = `${item(`${c.path}.env`, j)}.valueFrom`;
-        const cm = env.valueFrom.configMapKeyRef;
-        const sec = env.valueFrom.secretKeyRef;
-        if (isRecord(cm)) check('ConfigMap', cm, 'name', cm.key, `${vp}.configMapKeyRef.key`);
-        if (isRecord(sec)) check('Secret', sec, 'name', sec.key, `${vp}.secretKeyRef.key`);
-      });
-    }
-    asArray(tpl.spec.volumes).forEach((v, i) => {
-      if (!isRecord(v)) return;
-      const p = item(at(tpl, 'spec.volumes'), i);
-      const items = (src: unknown, kind: 'ConfigMap' | 'Secret', nameField: string, path: string) => {
-        if (!isRecord(src)) return;
-        asArray(src.items).forEach((it, k) => {
-          if (isRecord(it)) check(kind, src, nameField, it.key, `${item(`${path}.items`, k)}.key`);
-        });
-      };
-      items(v.configMap, 'ConfigMap', 'name', `${p}.configMap`);
-      items(v.secret, 'Secret', 'secretName', `${p}.secret`);
-      if (isRecord(v.projected)) {
-        asArray(v.projected.sources).forEach((s, j) => {
-          if (!isRecord(s)) return;
-          const sp = item(`${p}.projected.sources`, j);
-          items(s.configMap, 'ConfigMap', 'name', `${sp}.configMap`);
-          items(s.secret, 'Secret', 'name', `${sp}.secret`);
-        });
+    for (const ref of podRefs(tpl)) {
+      if (ref.kind === 'ServiceAccount' || ref.optional || typeof ref.name !== 'string' || ref.keys.length === 0) continue;
+      const keys = keysOf(ctx, e, ref.kind, ref.name);
+      if (!keys) continue;
+      for (const { key, path } of ref.keys) {
+        if (typeof key !== 'string' || keys.has(key)) continue;
+        const guess = closest(key, [...keys]);
+        out.push(finding(e, path, 'ref-config-key', `${ref.kind} ${ref.name} has no key ${key}${ref.kind === 'Secret' ? ' (the keys its ExternalSecret writes)' : ''}: the container cannot start (CreateContainerConfigError)`,
+          guess ? `did you mean ${guess}?` : `use one of ${[...keys].sort().join(', ') || 'its keys'}, or mark the reference optional: true`));
       }
-    });
+    }
   }
   return out;
 }

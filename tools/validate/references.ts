@@ -7,6 +7,7 @@ import { Context, Scope, specOf } from './context';
 import { child, item } from './paths';
 import { at, containersOf, podTemplates, PodTemplate } from './pod-templates';
 import { formatLabels, labelSelectorMatches, mapSelectorMatches } from './selectors';
+import { producedSecretName } from './external-secrets';
 import { closest } from './suggest';
 import { apiGroup, asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
 
@@ -136,13 +137,28 @@ export function checkPdbSelector(e: Entry, ctx: Context): RawFinding[] {
 
 // ---------------------------------------------------------------- ref-config
 
-interface NamedRef { kind: 'ConfigMap' | 'Secret' | 'ServiceAccount'; name: unknown; path: string; optional: boolean }
+/**
+ * A ConfigMap, Secret or ServiceAccount a pod names, where, and the keys it reads from it (an
+ * env var's key, a volume's items[].key), each with its path.
+ */
+export interface NamedRef {
+  kind: 'ConfigMap' | 'Secret' | 'ServiceAccount';
+  name: unknown;
+  path: string;
+  optional: boolean;
+  keys: Array<{ key: unknown; path: string }>;
+}
 
-function podRefs(tpl: PodTemplate): NamedRef[] {
+/** Every ConfigMap, Secret and ServiceAccount a pod template names (ref-config, ref-config-key). */
+export function podRefs(tpl: PodTemplate): NamedRef[] {
   const refs: NamedRef[] = [];
   const spec = tpl.spec;
-  const add = (kind: NamedRef['kind'], src: unknown, nameField: string, path: string) => {
-    if (isRecord(src)) refs.push({ kind, name: src[nameField], path: child(path, nameField), optional: src.optional === true });
+  const add = (kind: NamedRef['kind'], src: unknown, nameField: string, path: string, keyField?: string) => {
+    if (!isRecord(src)) return;
+    const keys = keyField
+      ? [{ key: src[keyField], path: child(path, keyField) }]
+      : asArray(src.items).flatMap((it, k) => (isRecord(it) ? [{ key: it.key, path: `${item(`${path}.items`, k)}.key` }] : []));
+    refs.push({ kind, name: src[nameField], path: child(path, nameField), optional: src.optional === true, keys });
   };
   asArray(spec.volumes).forEach((v, i) => {
     if (!isRecord(v)) return;
@@ -168,13 +184,13 @@ function podRefs(tpl: PodTemplate): NamedRef[] {
     asArray(c.container.env).forEach((env, j) => {
       if (!isRecord(env) || !isRecord(env.valueFrom)) return;
       const vp = `${item(`${c.path}.env`, j)}.valueFrom`;
-      add('ConfigMap', env.valueFrom.configMapKeyRef, 'name', `${vp}.configMapKeyRef`);
-      add('Secret', env.valueFrom.secretKeyRef, 'name', `${vp}.secretKeyRef`);
+      add('ConfigMap', env.valueFrom.configMapKeyRef, 'name', `${vp}.configMapKeyRef`, 'key');
+      add('Secret', env.valueFrom.secretKeyRef, 'name', `${vp}.secretKeyRef`, 'key');
     });
   }
   asArray(spec.imagePullSecrets).forEach((s, i) => add('Secret', s, 'name', item(at(tpl, 'spec.imagePullSecrets'), i)));
   const sa = spec.serviceAccountName ?? spec.serviceAccount;
-  if (sa !== undefined) refs.push({ kind: 'ServiceAccount', name: sa, path: at(tpl, spec.serviceAccountName !== undefined ? 'spec.serviceAccountName' : 'spec.serviceAccount'), optional: false });
+  if (sa !== undefined) refs.push({ kind: 'ServiceAccount', name: sa, path: at(tpl, spec.serviceAccountName !== undefined ? 'spec.serviceAccountName' : 'spec.serviceAccount'), optional: false, keys: [] });
   return refs;
 }
 
@@ -182,8 +198,7 @@ function podRefs(tpl: PodTemplate): NamedRef[] {
 function secretNames(scope: Scope, ns: string): Set<string> {
   const names = new Set(scope.find(ns, '', 'Secret').map((s) => nameOf(s.obj)).filter((n): n is string => !!n));
   for (const es of scope.find(ns, 'external-secrets.io', 'ExternalSecret')) {
-    const target = specOf(es.obj).target;
-    const name = isRecord(target) && typeof target.name === 'string' && target.name ? target.name : nameOf(es.obj);
+    const name = producedSecretName(es);
     if (name) names.add(name);
   }
   return names;

@@ -13,6 +13,7 @@
  * the reverse check can name the rules that serve none.
  */
 import { type Connection, type Credential, IN_CLUSTER_TOKEN_DIR, type Peer, principal } from '../../../regions/wiring';
+import { producedSecretName, writtenKeys } from '../external-secrets';
 import { asArray, Entry, isRecord, KubeObject, nameOf, namespaceOf } from '../types';
 import type { Cluster, PodSet, ServiceInfo, ServicePort } from './cluster';
 import {
@@ -462,20 +463,13 @@ export class Walker {
 
   /** The Secret exists in the client's namespace: an ExternalSecret (from a rendered store) or a cert-manager Certificate writes it. */
   private secretSource(client: PodSet, secret: string, key: string, at: (hop: string, m: string, h: string, e?: Entry) => Broken): Broken | undefined {
-    const es = this.cluster.in(client.namespace, 'external-secrets.io', 'ExternalSecret').find((e) => {
-      const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
-      const target = isRecord(spec.target) && typeof spec.target.name === 'string' ? spec.target.name : nameOf(e.obj);
-      return target === secret;
-    });
+    const es = this.cluster.in(client.namespace, 'external-secrets.io', 'ExternalSecret').find((e) => producedSecretName(e) === secret);
     const cert = this.cluster.in(client.namespace, 'cert-manager.io', 'Certificate').find((e) => isRecord(e.obj.spec) && e.obj.spec.secretName === secret);
     if (cert) return ['tls.crt', 'tls.key', 'ca.crt'].includes(key) ? undefined : at('credentials', `${ref(cert)} writes ${secret} but not key ${key}`, 'read tls.crt, tls.key or ca.crt');
     if (!es) return at('credentials', `nothing renders Secret ${client.namespace}/${secret}: no ExternalSecret (or Certificate) in ${client.namespace} targets it`, `add an ExternalSecret in ${client.namespace} with target.name ${secret}`);
     const spec = es.obj.spec as KubeObject;
-    const keys = new Set<string>([
-      ...asArray(spec.data).filter(isRecord).map((d) => d.secretKey).filter((k): k is string => typeof k === 'string'),
-      ...Object.keys(isRecord(spec.target) && isRecord(spec.target.template) && isRecord(spec.target.template.data) ? spec.target.template.data : {}),
-    ]);
-    if (asArray(spec.dataFrom).length === 0 && !keys.has(key)) return at('credentials', `${ref(es)} writes ${secret} without key ${key} (keys: ${[...keys].join(', ') || 'none'})`, `add a data entry with secretKey ${key}`, es);
+    const keys = writtenKeys(es);
+    if (keys && !keys.has(key)) return at('credentials', `${ref(es)} writes ${secret} without key ${key} (keys: ${[...keys].join(', ') || 'none'})`, `add a data entry with secretKey ${key}`, es);
     const store = isRecord(spec.secretStoreRef) ? spec.secretStoreRef : {};
     const kind = store.kind === 'SecretStore' ? 'SecretStore' : 'ClusterSecretStore';
     const stores = kind === 'SecretStore' ? this.cluster.in(client.namespace, 'external-secrets.io', kind) : this.cluster.all('external-secrets.io', kind);

@@ -15,9 +15,13 @@ interface Destination { readonly server?: string; readonly name?: string; readon
 /** Argo CD's glob (`*` any run of characters, `?` one), anchored. */
 function glob(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === undefined || value === undefined) return false;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.split('?').map((q) => q.replace(/[.+^${}()|[\]\\/]/g, '\\$&')).join('.')).join('.*')}$`);
+  let re = globs.get(pattern);
+  if (!re) globs.set(pattern, (re = new RegExp(`^${pattern.split('*').map((p) => p.split('?').map((q) => q.replace(/[.+^${}()|[\]\\/]/g, '\\$&')).join('.')).join('.*')}$`)));
   return re.test(value);
 }
+
+/** Compiled globs by pattern: a project's few patterns are matched against every namespace of every region. */
+const globs = new Map<string, RegExp>();
 
 function permitted(project: Entry, dest: Destination): boolean {
   return asArray(specOf(project.obj).destinations).some((d) => {

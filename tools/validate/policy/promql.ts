@@ -11,10 +11,19 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { item } from '../paths';
 import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
 
+/**
+ * Parses already judged, by their text: the regions' rule files repeat the same expressions
+ * (each serving region renders the same groups), and parsing was the validator's costliest rule.
+ */
+const parsed = new Map<string, readonly number[]>();
+
 /** Offsets where the query does not parse, empty when it does. */
-export function promqlErrorOffsets(query: string): number[] {
+export function promqlErrorOffsets(query: string): readonly number[] {
+  const known = parsed.get(query);
+  if (known) return known;
   const errors: number[] = [];
   parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
+  parsed.set(query, errors);
   return errors;
 }
 

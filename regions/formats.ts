@@ -574,6 +574,33 @@ function bucketProblem(text: string): Problem | undefined {
   return undefined;
 }
 
+/** An IPv4 CIDR block as a network address and prefix, e.g. 10.20.0.0/16. */
+export interface Cidr {
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * A VPC CIDR block: AWS takes /16 to /28 and only the network address (10.20.0.0/16, not
+ * 10.20.1.0/16); the same text is valid in a Service's loadBalancerSourceRanges.
+ */
+export function parseCidr(text: string): Cidr | Problem {
+  const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\/([0-9]{1,2})$/.exec(text);
+  if (!m) return { detail: 'not an IPv4 CIDR block a.b.c.d/prefix', fix: 'write the block as the VPC shows it, e.g. 10.20.0.0/16' };
+  const octets = m.slice(1, 5).map(Number);
+  if (octets.some((o, i) => o > 255 || /^0[0-9]/.test(m[i + 1]!))) return { detail: 'an address part above 255 or with a leading zero', fix: 'write each of the four parts as 0-255 without leading zeros' };
+  const prefix = Number(m[5]);
+  if (prefix < 16 || prefix > 28) return { detail: `prefix /${prefix} (a VPC CIDR block is /16 to /28)`, fix: 'use the VPC\'s CIDR block, /16 to /28' };
+  const address = ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!;
+  const size = 2 ** (32 - prefix);
+  const network = address - (address % size);
+  if (network !== address) {
+    const n = [network >>> 24, (network >>> 16) & 255, (network >>> 8) & 255, network & 255].join('.');
+    return { detail: `host bits set: the block of ${text} starts at ${n}`, fix: `write ${n}/${prefix} (the VPC's block), or the prefix it really has` };
+  }
+  return { first: network, last: network + size - 1 };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The registry
 
@@ -628,6 +655,7 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
   'host-port': simple('host:port, an RFC 1123 host name and a TCP port 1-65535', hostPortProblem),
   'git-ref': simple('a git branch or tag name (git check-ref-format)', gitRefProblem),
   date: simple('a calendar date YYYY-MM-DD', dateProblem),
+  'ipv4-cidr': simple('an IPv4 CIDR block of a VPC: the network address and a prefix of /16 to /28, e.g. 10.20.0.0/16', (text) => asProblem(parseCidr(text))),
   'bucket-url': simple('s3://<bucket>[/prefix] or gs://<bucket>[/prefix], the bucket name 3-63 characters of a-z 0-9 . -', bucketProblem),
 };
 

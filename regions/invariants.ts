@@ -9,6 +9,7 @@ import type { VersionsConfig } from './versions-model';
 import {
   apiCanaryExtraWhy, apiPeakPods, CLIENT_SPREAD_MARGIN_PERCENT, REDIS_MEMORY_HEADROOM, redisMaxmemoryCeiling, MIN_CLIENT_CONNECTIONS_PER_SHARD, PGBOUNCER_ADMIN_CLIENTS_PER_POD, PGBOUNCER_ROLLOUT, postgresSettings, RELEASE_GATE_JOBS, shardClientCapacity, shardClientDemand, shardPools,
 } from './capacity';
+import { parseCidr, type Cidr } from './formats';
 import { parseQuantity } from './quantity';
 import type { SourceFile } from './source-file';
 import { backupBucketsAreDistinct, drSiteWithinRpo, regionRoleShape, shardsHaveResidentDrSite, standbyRegionsHostDrSites } from './disaster-recovery-invariants';
@@ -260,6 +261,35 @@ const rolloutWavesAreUnique: Invariant = ({ regions }) => {
     } else {
       seen.set(wave, { name: region.config.name, where: elsewhere(region, ['rolloutWave']) });
     }
+  }
+  return issues;
+};
+
+/**
+ * VPC CIDR blocks are disjoint, within a region and across regions: peering and transit gateway
+ * routes cannot reach two VPCs through one block, and an east-west gateway admitting another
+ * region's block would also admit (or, routed locally, never see) the overlapping one.
+ */
+const vpcCidrsAreDisjoint: Invariant = ({ regions }) => {
+  const issues: ConfigIssue[] = [];
+  const seen: { block: string; range: Cidr; region: string; where: () => string }[] = [];
+  for (const region of regions) {
+    region.config.vpcCidrs.forEach((block, index) => {
+      const range = parseCidr(block);
+      if (!('first' in range)) return; // the schema reported it
+      const other = seen.find((s) => s.range.first <= range.last && range.first <= s.range.last);
+      if (other) {
+        const owner = other.region === region.config.name ? 'this region' : other.region;
+        issues.push(
+          region.source.issue(
+            ['vpcCidrs', index],
+            block,
+            `a block that overlaps no other VPC block (${other.block} of ${owner} at ${other.where()} overlaps it)`,
+            `use the block the region's VPC really has; VPCs that are peered or share a transit gateway need disjoint blocks, so a copied region file needs its own`,
+          ),
+        );
+      } else seen.push({ block, range, region: region.config.name, where: elsewhere(region, ['vpcCidrs', index]) });
+    });
   }
   return issues;
 };
@@ -730,6 +760,7 @@ const INVARIANTS: readonly Invariant[] = [
   autoscalingMinNotAboveMax,
   clusterNamesAreUnique,
   rolloutWavesAreUnique,
+  vpcCidrsAreDisjoint,
   exactlyOnePrimaryRegion,
   zonesBelongToRegion,
   namespaceSizingIsConsistent,

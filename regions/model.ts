@@ -155,6 +155,10 @@ const Duration = (description: string, min: string, max: string, why: string) =>
 const Hostname = (description: string) =>
   Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]{2,}$', maxLength: 253, format: 'hostname', description: `${description} (RFC 1123 host name)` });
 
+/** A VPC's IPv4 CIDR block (regions/formats.ts parseCidr). */
+const VpcCidr = (description: string) =>
+  Type.String({ pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$', maxLength: 18, format: 'ipv4-cidr', description: `${description} (IPv4 CIDR block, /16 to /28)` });
+
 /** An https URL (RFC 3986, parsed): at most 2048 characters, the limit browsers and most servers share. */
 const HttpsUrl = (description: string) =>
   Type.String({ pattern: '^https://\\S+$', maxLength: 2048, format: 'https-url', description: `${description} (https URL, at most 2048 characters)` });
@@ -878,6 +882,12 @@ export const RegionConfig = Strict(
     eastWestGateway: Hostname(
       'Address other regions reach this region\'s Istio east-west gateway at (mTLS on 15443), for cross-region shard traffic',
     ),
+    vpcCidrs: Type.Array(VpcCidr('A CIDR block of the region\'s VPC'), {
+      minItems: 1,
+      maxItems: 5,
+      uniqueItems: true,
+      description: 'The CIDR blocks of the region\'s VPC its pods send from (the primary block, and a secondary one if pods get addresses from it): every other region\'s east-west gateway load balancer admits exactly these (an internal AWS NLB admits only its own VPC by default). No two regions may overlap: peered VPCs and transit gateway routes need distinct blocks. At most 5, the AWS default per VPC',
+    }),
     dns: Type.Optional(Strict(
       {
         ingressLoadBalancer: Type.Optional(

@@ -3,6 +3,7 @@
  * functions so tests can call them without synthesising and charts never recompute (or
  * disagree about) a name.
  */
+import { parseCidr } from './formats';
 import { shardRoutes, type ShardRoute } from './router';
 import { isServingRegion, type GlobalConfig, type NamespaceRole, type RegionConfig, type ServingRegionConfig, type ShardConfig } from './model';
 import type { VersionsConfig } from './versions-model';
@@ -22,6 +23,8 @@ export interface RegionPlan {
   readonly shardRoutes: readonly ShardRoute[];
   /** The primary region (owner of the session data set), as every region sees it. */
   readonly primaryRegion: { readonly name: string; readonly eastWestGateway: string };
+  /** The VPC CIDR blocks of every other region, in address order: what this region's east-west gateway admits. */
+  readonly peerVpcCidrs: readonly string[];
   /**
    * The Postgres sites this region runs: the home site of every shard homed here and the DR
    * site of every shard whose disasterRecovery.region is here, in shard order.
@@ -257,6 +260,15 @@ function hostedShards(model: CheckedConfig, regionName: string): HostedShard[] {
   return sites.sort((a, b) => a.config.id - b.config.id);
 }
 
+/** Every other region's VPC blocks, in address order (vpcCidrsAreDisjoint: no two overlap). */
+function peerVpcCidrs(model: CheckedConfig, self: string): string[] {
+  const start = (block: string) => {
+    const range = parseCidr(block);
+    return 'first' in range ? range.first : 0;
+  };
+  return model.regions.filter((other) => other.config.name !== self).flatMap((other) => other.config.vpcCidrs).sort((a, b) => start(a) - start(b));
+}
+
 export function buildPlan(model: CheckedConfig): PlatformPlan {
   const { global, versions } = model;
   // exactlyOnePrimaryRegion guarantees there is one.
@@ -271,6 +283,7 @@ export function buildPlan(model: CheckedConfig): PlatformPlan {
       names: platformNames(global),
       shardRoutes: [] as ShardRoute[],
       primaryRegion: { name: primary.name, eastWestGateway: primary.eastWestGateway },
+      peerVpcCidrs: peerVpcCidrs(model, loaded.config.name),
       hostedShards: hostedShards(model, loaded.config.name),
     }))
     .sort((a, b) => a.region.rolloutWave - b.region.rolloutWave);

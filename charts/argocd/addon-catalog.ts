@@ -113,6 +113,19 @@ const GATEWAY_TARGET_GROUP = {
 } as const;
 
 /**
+ * Load balancer health checks of the gateways: Istio's readiness endpoint on the status port, not
+ * the controller's default (a TCP connect to the traffic port). /healthz/ready answers 200 only
+ * once Envoy holds its configuration from istiod and stops when it starts draining, so a target
+ * takes traffic when it can route it; a TCP connect succeeds on a listener that has nothing to route to yet.
+ * The status port is the chart's `status-port` (15021) on every gateway pod.
+ */
+export const GATEWAY_HEALTH_CHECK = {
+  'service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol': 'http',
+  'service.beta.kubernetes.io/aws-load-balancer-healthcheck-port': '15021',
+  'service.beta.kubernetes.io/aws-load-balancer-healthcheck-path': '/healthz/ready',
+} as const;
+
+/**
  * Every add-on namespace. "restricted" unless a pod needs host access, which only the Istio CNI
  * node agent does: it writes the CNI config and binary into the node (hostPath), runs in the
  * host network namespace and needs NET_ADMIN/SYS_ADMIN. It gets its own namespace so that only
@@ -425,7 +438,14 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
             },
             // The scrape interval Grafana assumes for $__rate_interval (4 x it): set to ours, since the
             // chart falls back on a default when its own Prometheus is disabled.
-            datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, url: names.monitoring.prometheusUrl, defaultDatasourceScrapeInterval: SCRAPE_INTERVAL },
+            datasources: {
+              enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, url: names.monitoring.prometheusUrl, defaultDatasourceScrapeInterval: SCRAPE_INTERVAL,
+              // The chart adds an Alertmanager data source by default, at its own Alertmanager's
+              // address (<release>-alertmanager.monitoring-system:9093, templates/grafana/
+              // configmaps-datasources.yaml), which is off here: ours is the monitoring chart's, and
+              // only Prometheus may reach it. Left on, Grafana would show a data source that always fails.
+              alertmanager: { enabled: false },
+            },
             securityContext: restrictedContainer,
           },
         },
@@ -654,6 +674,7 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
                   'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
                   'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
                   ...GATEWAY_TARGET_GROUP,
+                  ...GATEWAY_HEALTH_CHECK,
                 }
               : {},
         },
@@ -698,8 +719,14 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
                   // Reached from the other regions' VPCs (peering / transit), not the internet.
                   'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
                   ...GATEWAY_TARGET_GROUP,
+                  ...GATEWAY_HEALTH_CHECK,
                 }
               : {},
+          // Who may connect: the other regions' VPCs. An internal load balancer admits only its
+          // own VPC's block unless told otherwise (AWS Load Balancer Controller, Service
+          // annotations: "The VPC CIDR will be used if ... scheme is internal"), and no caller of
+          // this gateway is in its own VPC: every cross-region connection would time out.
+          loadBalancerSourceRanges: [...region.peerVpcCidrs],
         },
       },
       ignoreDifferences: [],

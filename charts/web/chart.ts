@@ -48,10 +48,29 @@ export interface WebChartProps extends RegionChartProps {
    * @default 5 — as the API: a few rollback targets without many idle ReplicaSets
    */
   readonly revisionHistoryLimit?: number;
-  /** Seconds the new stack may take to become available before the release is aborted. @default 600 */
+  /**
+   * Seconds without progress before the release is aborted (`progressDeadlineAbort`).
+   * @default webProgressDeadlineSeconds: 600, or more when the smoke-test Job may run longer
+   */
   readonly progressDeadlineSeconds?: number;
   /** Seconds an aborted preview stack stays up (for its logs) before it is scaled down. @default 30 */
   readonly abortScaleDownDelaySeconds?: number;
+}
+
+/** Time for Argo Rollouts to create the AnalysisRun and its Job, and to record the Job's result. */
+export const SMOKE_TEST_RESULT_MARGIN_SECONDS = 120;
+
+/**
+ * The web Rollout's progress deadline. Its clock does not stop for a blue-green pre-promotion
+ * analysis with automatic promotion (argo-rollouts rollout/sync.go: only a canary step or a
+ * RolloutPaused condition is "indefinite", and the blue-green controller adds no pause when
+ * autoPromotionEnabled is set without autoPromotionSeconds): from the moment the preview stack is
+ * available, the smoke-test Job has progressDeadlineSeconds to finish, or the release is aborted
+ * as TimedOut while the suite still runs. So the deadline outlasts the Job's own (600 s at least:
+ * the time a new stack may take to become available).
+ */
+export function webProgressDeadlineSeconds(smokeJobDeadlineSeconds: number): number {
+  return Math.max(600, smokeJobDeadlineSeconds + SMOKE_TEST_RESULT_MARGIN_SECONDS);
 }
 
 /**
@@ -188,7 +207,7 @@ export class WebChart extends RegionChart {
       spec: {
         // No replicas: the HPA owns them.
         revisionHistoryLimit: props.revisionHistoryLimit ?? 5,
-        progressDeadlineSeconds: props.progressDeadlineSeconds ?? 600,
+        progressDeadlineSeconds: props.progressDeadlineSeconds ?? webProgressDeadlineSeconds(smokeTest.jobDeadlineSeconds),
         progressDeadlineAbort: true,
         selector: { matchLabels: { ...selector } },
         strategy: {

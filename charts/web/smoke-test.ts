@@ -94,8 +94,18 @@ export interface WebSmokeTestProps {
   readonly wave?: number;
 }
 
+/**
+ * Seconds the smoke-test Job may run: the suite's own deadline plus time to schedule its pod
+ * (possibly on a new node), pull the image and start the sidecar.
+ */
+export function smokeTestJobDeadlineSeconds(plan: RegionPlan): number {
+  return plan.global.delivery.web.smokeTest.deadlineSeconds + 300;
+}
+
 export class WebSmokeTest extends Construct {
   readonly templateName: string;
+  /** The Job's activeDeadlineSeconds (smokeTestJobDeadlineSeconds). */
+  readonly jobDeadlineSeconds: number;
 
   constructor(scope: Construct, id: string, props: WebSmokeTestProps) {
     super(scope, id);
@@ -117,10 +127,10 @@ export class WebSmokeTest extends Construct {
       mountPath: SUITE_DIR,
       resources: RELEASE_GATE_JOBS.webSmokeTest,
       writablePaths: ['/tmp'],
-      // The suite's own deadline, plus time to pull the image and start the sidecar.
-      activeDeadlineSeconds: plan.global.delivery.web.smokeTest.deadlineSeconds + 300,
+      activeDeadlineSeconds: smokeTestJobDeadlineSeconds(plan),
       wave: props.wave,
     });
     this.templateName = gate.templateName;
+    this.jobDeadlineSeconds = smokeTestJobDeadlineSeconds(plan);
   }
 }

@@ -211,6 +211,28 @@ describe('PlatformAddonsChart', () => {
     }
   });
 
+  it('admits the other regions\' VPCs, and only those, at each east-west load balancer (an internal NLB admits its own VPC by default)', () => {
+    // The shipped blocks (regions/*.yaml vpcCidrs), written out: us-east-1 10.10, us-west-2 10.20,
+    // eu-west-1 10.30, eu-central-1 10.40, ap-southeast-1 10.50, ap-southeast-2 10.60.
+    expect(values('us-east-1', 'istio-eastwestgateway').service.loadBalancerSourceRanges).toEqual(['10.20.0.0/16', '10.30.0.0/16', '10.40.0.0/16', '10.50.0.0/16', '10.60.0.0/16']);
+    expect(values('eu-central-1', 'istio-eastwestgateway').service.loadBalancerSourceRanges).toEqual(['10.10.0.0/16', '10.20.0.0/16', '10.30.0.0/16', '10.50.0.0/16', '10.60.0.0/16']);
+    // The internet-facing ingress gateway is not restricted.
+    expect(values('us-east-1', 'istio-ingressgateway').service.loadBalancerSourceRanges).toBeUndefined();
+  });
+
+  it('health-checks both gateways at Istio\'s readiness endpoint, not by a TCP connect to the traffic port', () => {
+    for (const r of plan.regions) {
+      for (const id of ['istio-ingressgateway', 'istio-eastwestgateway']) {
+        if (id === 'istio-ingressgateway' && r.region.role === 'standby') continue;
+        expect(values(r.region.name, id).service.annotations, `${r.region.name} ${id}`).toMatchObject({
+          'service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol': 'http',
+          'service.beta.kubernetes.io/aws-load-balancer-healthcheck-port': '15021',
+          'service.beta.kubernetes.io/aws-load-balancer-healthcheck-path': '/healthz/ready',
+        });
+      }
+    }
+  });
+
   it('serves the requests-per-second Pods metric the API HPA scales on from Istio request metrics', () => {
     const adapter = values('us-west-2', 'prometheus-adapter');
     expect(adapter.rules.default).toBe(false);
@@ -241,6 +263,9 @@ describe('PlatformAddonsChart', () => {
     expect(stack.grafana.fullnameOverride ?? stack.grafana.nameOverride ?? stack.grafana.serviceAccount).toBeUndefined();
     expect(stack.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', searchNamespace: regionPlan('us-east-1').namespaces.monitoring, resource: 'configmap' });
     expect(stack.grafana.sidecar.datasources.url).toBe(regionPlan('us-east-1').names.monitoring.prometheusUrl);
+    // No data source at the chart's own Alertmanager address (off here; ours admits Prometheus only).
+    expect(stack.alertmanager.enabled).toBe(false);
+    expect(stack.grafana.sidecar.datasources.alertmanager).toEqual({ enabled: false });
     expect(stack.grafana.admin.existingSecret).toBe('grafana-admin');
     const [externalSecret] = stack.extraManifests;
     expect(externalSecret).toMatchObject({

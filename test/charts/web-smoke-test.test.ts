@@ -31,6 +31,19 @@ describe('web smoke test: the AnalysisTemplate', () => {
     expect(job.spec.activeDeadlineSeconds).toBe(plan.global.delivery.web.smokeTest.deadlineSeconds + 300);
   });
 
+  it('ends before the Rollout\'s progress deadline, which keeps running during a pre-promotion analysis with automatic promotion', () => {
+    const rollout = find(objects, 'Rollout', plan.names.web.rollout, plan.namespaces.app);
+    // Shipped: a 300 s suite, a 600 s Job, the deadline 600 + 120 s for Argo Rollouts to create the Job and record its end.
+    expect([job.spec.activeDeadlineSeconds, rollout.spec.progressDeadlineSeconds]).toEqual([600, 720]);
+    expect(rollout.spec).toMatchObject({ progressDeadlineAbort: true, strategy: { blueGreen: { autoPromotionEnabled: true } } });
+    // A longer suite moves the deadline with it: 1500 + 300 = 1800 s for the Job, 1920 s.
+    const { delivery } = plan.global;
+    const longSuite = { ...plan, global: { ...plan.global, delivery: { ...delivery, web: { ...delivery.web, smokeTest: { ...delivery.web.smokeTest, deadlineSeconds: 1500 } } } } };
+    const longObjects = objectsOf(new WebChart(newApp(), { plan: longSuite }));
+    expect(find(longObjects, 'AnalysisTemplate', n.analysisTemplate, plan.namespaces.app).spec.metrics[0].provider.job.spec.activeDeadlineSeconds).toBe(1800);
+    expect(find(longObjects, 'Rollout', plan.names.web.rollout, plan.namespaces.app).spec.progressDeadlineSeconds).toBe(1920);
+  });
+
   it('runs the shipped suite with its plan, from the ConfigMap, in the pinned Node.js image', () => {
     const [c] = pod.spec.containers;
     expect(pod.spec.containers).toHaveLength(1);

@@ -172,6 +172,7 @@ describe('disaster recovery invariants', () => {
         zones: ['eu-north-1a', 'eu-north-1b', 'eu-north-1c'],
         rolloutWave: 7,
         eastWestGateway: 'eastwest.eu-north-1.bookedbarber.internal',
+        vpcCidrs: ['10.70.0.0/16'],
         cluster: { name: 'bookedbarber-eu-north-1', server: 'https://api.eu-north-1.k8s.bookedbarber.internal' },
         backup: { bucket: 's3://bookedbarber-pitr-eu-north-1' },
         storage: { kmsKeyArn: 'arn:aws:kms:eu-north-1:123456789012:alias/bookedbarber-ebs' },

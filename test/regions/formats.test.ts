@@ -165,6 +165,13 @@ describe('names, host names, URLs, e-mail, label values', () => {
     ['bucket-url', 's3://bookedbarber-pitr-us-east-1', true],
     ['bucket-url', 's3://ab', false],
     ['bucket-url', 's3://Bookedbarber_pitr', false],
+    ['ipv4-cidr', '10.20.0.0/16', true],
+    ['ipv4-cidr', '172.31.240.0/20', true],
+    ['ipv4-cidr', '10.20.1.0/16', false],
+    ['ipv4-cidr', '10.0.0.0/8', false],
+    ['ipv4-cidr', '10.256.0.0/16', false],
+    ['ipv4-cidr', '10.020.0.0/16', false],
+    ['ipv4-cidr', '10.20.0.0', false],
     ['cron', '15 2 * * *', true],
     ['duration', '5m', true],
   ])('%s %s: %s', (format, text, valid) => {
@@ -179,6 +186,8 @@ describe('names, host names, URLs, e-mail, label values', () => {
       ['https-url', 'http://prices.example.com/', 'plain text', 'write "https://prices.example.com/"'],
       ['label-value', '2.14.3-', 'starts or ends', 'start and end it with a letter or digit'],
       ['host-port', 'smtp.bookedbarber.com:70000', 'port 70000', 'use the relay\'s port'],
+      ['ipv4-cidr', '10.20.1.0/16', 'host bits set: the block of 10.20.1.0/16 starts at 10.20.0.0', 'write 10.20.0.0/16'],
+      ['ipv4-cidr', '10.0.0.0/8', 'prefix /8', '/16 to /28'],
     ];
     for (const [format, text, detail, fix] of cases) {
       const explained = explainString(text, { format }, 'the.field');

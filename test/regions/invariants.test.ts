@@ -122,6 +122,23 @@ describe('region invariants', () => {
     expect(issue.fix).toBe('give the region you added or edited a free wave, e.g. 7 (released last); a region already serving keeps its wave and its rollout/wave-N branch');
   });
 
+  it('a VPC block overlapping another region\'s fails, naming the other file and line', () => {
+    // A copied region file keeps the block of the region it was copied from, or a wider one covers it.
+    const issue = only(issuesFor((f) => (f['us-west-2.yaml'].vpcCidrs = ['10.10.128.0/17'])));
+    expect(issue.file).toMatch(/us-west-2\.yaml$/);
+    expect(formatPath(issue.path)).toBe('vpcCidrs[0]');
+    expect(issue.found).toBe('10.10.128.0/17');
+    expect(issue.expected).toMatch(/^a block that overlaps no other VPC block \(10\.10\.0\.0\/16 of us-east-1 at \S+us-east-1\.yaml:\d+ overlaps it\)$/);
+    expect(issue.fix).toContain('disjoint blocks');
+  });
+
+  it('two overlapping blocks of one region fail; adjacent blocks pass', () => {
+    const issue = only(issuesFor((f) => (f['eu-west-1.yaml'].vpcCidrs = ['10.30.0.0/16', '10.30.64.0/18'])));
+    expect(formatPath(issue.path)).toBe('vpcCidrs[1]');
+    expect(issue.expected).toContain('10.30.0.0/16 of this region');
+    expect(issuesFor((f) => (f['eu-west-1.yaml'].vpcCidrs = ['10.30.0.0/16', '10.31.0.0/16']))).toEqual([]);
+  });
+
   it('duplicate cluster destinations fail', () => {
     const issues = issuesFor((f) => (f['eu-west-1.yaml'].cluster = { ...f['us-east-1.yaml'].cluster }));
     expect(issues.map((i) => formatPath(i.path))).toEqual(['cluster.name', 'cluster.server']);

@@ -162,6 +162,8 @@ export function writeSyntheticRegions(sourceDir: string, outDir: string, count: 
       shard++;
     }
     doc.set('rolloutWave', i + 1);
+    // VPC blocks are disjoint across regions: one /16 each (10.<n>.0.0/16, up to 128 regions).
+    doc.set('vpcCidrs', doc.createNode([`10.${offset + i + 1}.0.0/16`], { flow: true }));
     // Route 53 health checks are one per region: give each synthetic region its own ID.
     if (doc.hasIn(['dns', 'healthCheckId'])) doc.setIn(['dns', 'healthCheckId'], `00000000-0000-4000-8000-${String(offset + i + 1).padStart(12, '0')}`);
     fs.writeFileSync(path.join(outDir, `${name}.yaml`), doc.toString());

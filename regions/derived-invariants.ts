@@ -16,6 +16,7 @@ import { GlobalConfig, RegionConfig } from './model';
 import type { SourceFile } from './source-file';
 import { solveUnitPrices } from './pricing';
 import { DEFAULT_PATRONI_TIMING, failoverWorstCase } from './failover-timing';
+import { BASE_BACKUP_TIMEOUT_SECONDS, longestScheduleGapSeconds } from './backup-schedule';
 
 /** Kubernetes object names of label-named kinds (Service, Namespace) and label values. */
 export const DNS_LABEL_MAX = 63;
@@ -311,6 +312,84 @@ const workloadPortIsNotMetricsPort: Invariant = ({ global }) =>
       ),
     );
 
+/**
+ * Ports the Istio sidecar itself listens on in every meshed pod (istio.io, Application
+ * Requirements, "Ports used by Istio"). An app port among them cannot be bound next to the proxy,
+ * and the generated AuthorizationPolicies leave the proxy's own ports out (charts/wiring/policies.ts).
+ */
+export const ISTIO_SIDECAR_PORTS: readonly number[] = [15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090];
+
+/** The API and web containers are meshed: their HTTP port must not be one the sidecar holds. */
+const workloadPortIsNotSidecars: Invariant = ({ global }) =>
+  (['api', 'web'] as const)
+    .filter((w) => ISTIO_SIDECAR_PORTS.includes(global.config.workloads[w].port))
+    .map((w) =>
+      global.source.issue(
+        ['workloads', w, 'port'],
+        String(global.config.workloads[w].port),
+        `a port the Istio sidecar does not use (it holds ${ISTIO_SIDECAR_PORTS.join(', ')} in every meshed pod): the ${w} could not bind it, and no policy would admit its callers`,
+        'use another port, e.g. 8080',
+      ),
+    );
+
+/**
+ * A release gate that can fail: Argo Rollouts fails an analysis only when more measurements
+ * failed than failureLimit, so with failureLimit >= count every release passes.
+ */
+const analysisCanFail: Invariant = ({ global }) =>
+  (['api', 'web'] as const)
+    .filter((w) => global.config.delivery[w].analysis.failureLimit >= global.config.delivery[w].analysis.count)
+    .map((w) => {
+      const { count, failureLimit } = global.config.delivery[w].analysis;
+      return global.source.issue(
+        ['delivery', w, 'analysis', 'failureLimit'],
+        String(failureLimit),
+        `below count (${count}): an analysis fails only when more than failureLimit of its ${count} measurements failed, so this gate passes every release, however bad`,
+        `set delivery.${w}.analysis.failureLimit to ${Math.min(1, count - 1)}${count > 1 ? ` (at most ${count - 1})` : ''}, or raise count`,
+      );
+    });
+
+/**
+ * The staleness alert allows the longest gap between two scheduled base backups plus the time a
+ * backup may take; a shorter threshold pages every cycle while nothing is wrong.
+ */
+const backupAgeAllowsSchedule: Invariant = ({ global }) => {
+  const { baseBackupSchedule, baseBackupMaxAgeHours } = global.config.postgres;
+  const gap = longestScheduleGapSeconds(baseBackupSchedule);
+  if (gap === undefined) return []; // the schedule's format is reported by the schema check
+  const needed = gap + BASE_BACKUP_TIMEOUT_SECONDS;
+  if (baseBackupMaxAgeHours * 3600 > needed) return [];
+  const hours = (seconds: number) => `${Math.round((seconds / 3600) * 10) / 10} h`;
+  const schedule = `the schedule "${baseBackupSchedule}"`;
+  return [
+    global.source.issue(
+      ['postgres', 'baseBackupMaxAgeHours'],
+      String(baseBackupMaxAgeHours),
+      Number.isFinite(gap)
+        ? `more than ${hours(needed)}: ${schedule} leaves up to ${hours(gap)} between base backups and one may take ${hours(BASE_BACKUP_TIMEOUT_SECONDS)}, so a shorter threshold pages (PostgresBaseBackupStale) every cycle while backups are fine`
+        : `a threshold the schedule can meet: ${schedule} runs less than twice in two years`,
+      Number.isFinite(gap) && needed < 35 * 24 * 3600
+        ? `set postgres.baseBackupMaxAgeHours to ${Math.floor(needed / 3600) + 1}, or schedule backups more often`
+        : 'schedule base backups at least every few days (e.g. "15 2 * * *", daily)',
+    ),
+  ];
+};
+
+/** The web and the API answer on their own hosts: one name cannot route to both. */
+const ingressHostsDiffer: Invariant = ({ global }) => {
+  const { webHost, apiHost } = global.config.ingress;
+  return webHost !== apiHost
+    ? []
+    : [
+        global.source.issue(
+          ['ingress', 'apiHost'],
+          apiHost,
+          `a host other than ingress.webHost (${webHost}): both VirtualServices would claim it on the ingress gateway and its DNS records would point at both`,
+          `use the API's own host, e.g. api.${webHost.split('.').slice(1).join('.')}`,
+        ),
+      ];
+};
+
 /** Every invariant of this file, registered in regions/invariants.ts. */
 export const derivedLimitsHold: Invariant = (model: LoadedModel) =>
   [
@@ -324,4 +403,8 @@ export const derivedLimitsHold: Invariant = (model: LoadedModel) =>
     pricesAreSolvable,
     failoverWithinRto,
     workloadPortIsNotMetricsPort,
+    workloadPortIsNotSidecars,
+    analysisCanFail,
+    backupAgeAllowsSchedule,
+    ingressHostsDiffer,
   ].flatMap((invariant) => invariant(model));

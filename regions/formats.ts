@@ -437,8 +437,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 function labelProblem(label: string, what: string): Problem | undefined {
   if (label === '') return { detail: `an empty ${what} (two dots in a row, or a dot at an end)`, fix: 'remove the extra dot' };
   if (label.length > 63) return { detail: `the ${what} "${label.slice(0, 20)}..." has ${label.length} characters (RFC 1123: at most 63)`, fix: `shorten it to 63 characters` };
-  if (/[A-Z]/.test(label)) return { detail: `upper-case letters in "${label}"`, fix: `write it in lower case: "${label.toLowerCase()}"` };
-  if (/_/.test(label)) return { detail: `"_" in "${label}" (RFC 1123 allows a-z, 0-9 and "-")`, fix: `write "${label.replace(/_/g, '-')}"` };
+  // The fix is a label that passes, not one step towards it (Bookedbarber_TLS: lower case and "-" at once).
+  const repaired = label.toLowerCase().replace(/_/g, '-');
+  const passes = DNS_LABEL.test(repaired);
+  if (/[A-Z]/.test(label)) return { detail: `upper-case letters in "${label}"`, fix: passes && repaired !== label.toLowerCase() ? `write "${repaired}" (lower case, "-" for "_")` : `write it in lower case: "${label.toLowerCase()}"` };
+  if (/_/.test(label)) return { detail: `"_" in "${label}" (RFC 1123 allows a-z, 0-9 and "-")`, fix: `write "${repaired}"` };
   if (/^-|-$/.test(label)) return { detail: `"${label}" starts or ends with "-"`, fix: `remove the "-" at the ${label.startsWith('-') ? 'start' : 'end'}` };
   if (!DNS_LABEL.test(label)) {
     const bad = [...label].find((c) => !/[a-z0-9-]/.test(c));
@@ -601,6 +604,29 @@ export function parseCidr(text: string): Cidr | Problem {
   return { first: network, last: network + size - 1 };
 }
 
+/** Characters a request path may carry unencoded (the model's pattern): printable ASCII but space " ' \ `. */
+const PATH_CHAR = /[!#-&(-\[\]-_a-~]/;
+
+function requestPathProblem(text: string): Problem | undefined {
+  if (!text.startsWith('/')) return { detail: 'not starting with "/"', fix: `write "/${text.replace(/^\/*/, '')}"` };
+  const bad = [...text].find((c) => !PATH_CHAR.test(c));
+  if (bad !== undefined) {
+    const encoded = [...Buffer.from(bad, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    return { detail: `${JSON.stringify(bad)} at position ${[...text].indexOf(bad) + 1}, which a request line cannot carry as it is`, fix: `percent-encode it: "${text.split(bad).join(encoded)}"` };
+  }
+  return undefined;
+}
+
+function regionUrlTemplateProblem(text: string): Problem | undefined {
+  const scheme = /^(https?):\/\//.exec(text);
+  if (!scheme) return { detail: 'no http:// or https:// at the start', fix: `write "https://${text.replace(/^[a-z]*:?\/*/i, '')}"` };
+  if (!text.includes('{region}')) return { detail: 'no {region} in it: every region would write to the same cluster', fix: 'put {region} where the region name goes in the host, e.g. "https://traces-{region}.bookedbarber.internal:9200"' };
+  const bad = [...text].find((c) => !/[!-~]/.test(c));
+  if (bad !== undefined) return { detail: `${JSON.stringify(bad)} in the URL`, fix: 'remove it (a URL has no spaces or non-ASCII characters)' };
+  if (/\/[^/]/.test(text.slice(scheme[0].length))) return { detail: 'a path after the host', fix: 'write the scheme, host and port only (Jaeger adds the index path)' };
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The registry
 
@@ -656,6 +682,8 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
   'git-ref': simple('a git branch or tag name (git check-ref-format)', gitRefProblem),
   date: simple('a calendar date YYYY-MM-DD', dateProblem),
   'ipv4-cidr': simple('an IPv4 CIDR block of a VPC: the network address and a prefix of /16 to /28, e.g. 10.20.0.0/16', (text) => asProblem(parseCidr(text))),
+  'request-path': simple('an HTTP request path: "/" then printable ASCII (no space, quotes, backslash or backquote: percent-encode them)', requestPathProblem),
+  'region-url-template': simple('an http(s) URL of scheme, host and optional port with {region} where the region name goes, e.g. https://traces-{region}.bookedbarber.internal:9200', regionUrlTemplateProblem),
   'bucket-url': simple('s3://<bucket>[/prefix] or gs://<bucket>[/prefix], the bucket name 3-63 characters of a-z 0-9 . -', bucketProblem),
 };
 

@@ -175,7 +175,7 @@ const RegionName = (description: string) =>
  * A path (and query) requested by a release test: printable ASCII (RFC 3986: anything else is
  * percent-encoded), no whitespace, quotes or backslashes (it is rendered into scripts).
  */
-const RequestPath = (description: string) => Type.String({ pattern: '^/[!#-&(-\\[\\]-_a-~]*$', maxLength: 512, description: `${description} (printable ASCII; percent-encode anything else)` });
+const RequestPath = (description: string) => Type.String({ pattern: '^/[!#-&(-\\[\\]-_a-~]*$', maxLength: 512, format: 'request-path', description: `${description} (printable ASCII; percent-encode anything else)` });
 
 /** Text a response must contain: one line, short enough to read in a failure message; no control or invisible characters. */
 const Marker = (description: string) =>
@@ -596,6 +596,7 @@ export const GlobalConfig = Strict(
                       urlTemplate: Type.String({
                         pattern: '^https?://[!-.0-~]*\\{region\\}[!-.0-~]*(:[0-9]+)?/?$',
                         maxLength: 2048,
+                        format: 'region-url-template',
                         description:
                           'URL of the region\'s own Elasticsearch/OpenSearch cluster, {region} replaced by the region name (each region stores its traces in its own cluster: residency, no cross-region dependency)',
                       }),

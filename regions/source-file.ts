@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { formatPath, show, type ConfigIssue, type FieldPath } from './config-error';
 import { cachedParse, keepParse } from './parse-cache';
-import { aliasExpansion, conflictMarkers, duplicateKeys, explainParseError, explainScalar, foreignTags, tooDeep, versionDirective, type TextProblem } from './yaml-surprises';
+import { aliasExpansion, conflictMarkers, duplicateKeys, explainParseError, explainScalar, foreignTags, tooDeep, unicodeIndentation, versionDirective, type TextProblem } from './yaml-surprises';
 
 /**
  * The largest region file read: 256 KiB. The shipped files are 2–13 KiB, so this is 20 times
@@ -110,6 +110,13 @@ export class SourceFile {
           const line = this.text.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
           generic.push({ offset, found: `${error.message.split('\n')[0]}, at ${JSON.stringify(line.trim())}`, expected: 'valid YAML', fix: 'correct the YAML syntax at this line (often the line above it: a value on the key line and an indented block below it)' });
         }
+      }
+      // A no-break space indenting a line is what the parser stumbled on, not what it says (only
+      // when it did stumble: the same character inside a block scalar is text).
+      const oddIndent = generic.length > 0 ? unicodeIndentation(this.text) : undefined;
+      if (oddIndent) {
+        problems.push(oddIndent);
+        explainedFrom = Math.min(explainedFrom, oddIndent.offset);
       }
       // One syntax slip makes the parser report every line after it: the first error is the one to
       // fix, and what follows an error explained above (e.g. a line indented too deep) is its echo.

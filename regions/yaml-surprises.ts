@@ -9,6 +9,7 @@
  * `0o755`). A `%YAML 1.1` line would switch the parser back to 1.1 rules and is refused.
  */
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Document, type Node, type Scalar } from 'yaml';
+import { lookAlikes } from './formats';
 
 /**
  * Flow collections (`[`, `{`) nested deeper than this are refused before parsing: the parser
@@ -111,6 +112,23 @@ export function tooDeep(text: string): TextProblem | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * A space that is not U+0020 at the start of a line (a no-break space pasted from a chat or a web
+ * page looks the same in an editor). YAML indents with spaces only: the parser reads the line as
+ * content and reports something about compact mappings far from the cause.
+ */
+export function unicodeIndentation(text: string): TextProblem | undefined {
+  const m = /^[ \t]*([\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff])/m.exec(text);
+  if (!m) return undefined;
+  const [{ label }] = lookAlikes(m[1]!);
+  return {
+    offset: m.index,
+    found: `the character ${label} in the indentation, at column ${m[0].length}`,
+    expected: 'indentation with plain spaces (U+0020) only',
+    fix: 'retype the indentation of this line with spaces (delete it and indent again)',
+  };
 }
 
 /** A `%YAML 1.1` (or other non-1.2) directive: it would make `yes` a boolean and `0755` octal. */

@@ -23,6 +23,7 @@
  */
 import type { k8s } from 'cdk8s-plus-28';
 import type { RegionPlan } from '../../regions/plan';
+import { BASE_BACKUP_TIMEOUT_SECONDS } from '../../regions/backup-schedule';
 import type { HardenedContainerProps } from '../lib/hardened-pod';
 import { POSTGRES_PATHS } from './conf';
 import { CREDENTIAL_PROPERTIES, POSTGRES_PORTS, POSTGRES_USERS, type PostgresShardNames } from './names';
@@ -64,7 +65,7 @@ pg_base_backup:
 export const BASE_BACKUP_STATE_DIR = '/tmp/base-backup';
 
 export interface BaseBackupOptions {
-  /** Longest one `wal-g backup-push` may run before it is stopped. @default 21600 (6 h) */
+  /** Longest one `wal-g backup-push` may run before it is stopped. @default BASE_BACKUP_TIMEOUT_SECONDS (6 h) */
   readonly timeoutSeconds?: number;
   /**
    * @default { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } } — idle
@@ -226,7 +227,7 @@ export function baseBackupContainer(plan: RegionPlan, names: PostgresShardNames,
     env: [
       { name: 'BASE_BACKUP_SCHEDULE', value: pg.baseBackupSchedule },
       { name: 'RETAIN_FULL_BACKUPS', value: String(pg.retainFullBackups) },
-      { name: 'BACKUP_TIMEOUT_SECONDS', value: String(options.timeoutSeconds ?? 21600) },
+      { name: 'BACKUP_TIMEOUT_SECONDS', value: String(options.timeoutSeconds ?? BASE_BACKUP_TIMEOUT_SECONDS) },
       { name: 'PATRONI_URL', value: `http://127.0.0.1:${POSTGRES_PORTS.patroni.port}` },
       { name: 'PGDATA', value: POSTGRES_PATHS.dataDir },
       { name: 'PGHOST', value: POSTGRES_PATHS.socketDir },

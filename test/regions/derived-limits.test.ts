@@ -94,6 +94,55 @@ describe('derived limits', () => {
     at(issuesFor((f) => (f['global.yaml'].workloads.web.port = WORKLOAD_METRICS_PORT)), 'global.yaml', 'workloads.web.port');
   });
 
+  it('a workload port the Istio sidecar holds is refused at workloads.<w>.port (its policies would silently drop the port)', () => {
+    for (const port of [15090, 15021, 15006]) {
+      const issue = at(issuesFor((f) => (f['global.yaml'].workloads.api.port = port)), 'global.yaml', 'workloads.api.port');
+      expect(issue.found).toBe(String(port));
+      expect(issue.fix).toBe('use another port, e.g. 8080');
+    }
+    at(issuesFor((f) => (f['global.yaml'].workloads.web.port = 15000)), 'global.yaml', 'workloads.web.port');
+    expect(issuesFor((f) => (f['global.yaml'].workloads.api.port = 15100))).toEqual([]);
+  });
+
+  it('an analysis whose failureLimit reaches its count (it could never fail a release) is refused at failureLimit', () => {
+    for (const w of ['api', 'web'] as const) {
+      const issue = at(issuesFor((f) => (f['global.yaml'].delivery[w].analysis.failureLimit = f['global.yaml'].delivery[w].analysis.count)), 'global.yaml', `delivery.${w}.analysis.failureLimit`);
+      expect(issue.found).toBe('5');
+      expect(issue.expected).toContain('below count (5)');
+      expect(issue.fix).toBe(`set delivery.${w}.analysis.failureLimit to 1 (at most 4), or raise count`);
+    }
+    expect(issuesFor((f) => (f['global.yaml'].delivery.api.analysis.failureLimit = 4))).toEqual([]);
+  });
+
+  it('a base backup age threshold the schedule cannot meet is refused: the longest gap plus the 6 h a backup may take', () => {
+    // Daily at 02:15: 24 h + 6 h = 30 h, so 30 pages every day and 31 (shipped) does not.
+    const daily = at(issuesFor((f) => (f['global.yaml'].postgres.baseBackupMaxAgeHours = 30)), 'global.yaml', 'postgres.baseBackupMaxAgeHours');
+    expect(daily.expected).toContain('more than 30 h: the schedule "15 2 * * *" leaves up to 24 h between base backups');
+    expect(daily.fix).toBe('set postgres.baseBackupMaxAgeHours to 31, or schedule backups more often');
+    // Mondays and Thursdays: the longest gap is Thursday to Monday, 96 h; 102 h needed.
+    const twice = issuesFor((f) => {
+      f['global.yaml'].postgres.baseBackupSchedule = '0 3 * * 1,4';
+      f['global.yaml'].postgres.baseBackupMaxAgeHours = 100;
+    });
+    expect(at(twice, 'global.yaml', 'postgres.baseBackupMaxAgeHours').fix).toBe('set postgres.baseBackupMaxAgeHours to 103, or schedule backups more often');
+    expect(issuesFor((f) => {
+      f['global.yaml'].postgres.baseBackupSchedule = '0 3 * * 1,4';
+      f['global.yaml'].postgres.baseBackupMaxAgeHours = 103;
+    })).toEqual([]);
+    // Both day fields restricted: either matches (cron), so the 1st and every Sunday.
+    const either = at(issuesFor((f) => {
+      f['global.yaml'].postgres.baseBackupSchedule = '0 3 1 * 0';
+      f['global.yaml'].postgres.baseBackupMaxAgeHours = 24;
+    }), 'global.yaml', 'postgres.baseBackupMaxAgeHours');
+    expect(either.expected).toMatch(/leaves up to 168 h between base backups/);
+  });
+
+  it('one host for the web and the API is refused at ingress.apiHost', () => {
+    const issue = at(issuesFor((f) => (f['global.yaml'].ingress.apiHost = f['global.yaml'].ingress.webHost)), 'global.yaml', 'ingress.apiHost');
+    expect(issue.found).toBe('book.bookedbarber.com');
+    expect(issue.fix).toBe('use the API\'s own host, e.g. api.bookedbarber.com');
+  });
+
   it('LONGEST_DASHBOARD_KEY is the longest key of the rendered dashboards', () => {
     const text = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'us-east-1', 'dashboards.yaml'), 'utf8');
     const keys = [...new Set([...text.matchAll(/bookedbarber-([a-z0-9-]+)\.json/g)].map((m) => m[1]!))];

@@ -172,6 +172,13 @@ describe('names, host names, URLs, e-mail, label values', () => {
     ['ipv4-cidr', '10.256.0.0/16', false],
     ['ipv4-cidr', '10.020.0.0/16', false],
     ['ipv4-cidr', '10.20.0.0', false],
+    ['request-path', '/readyz', true],
+    ['request-path', '/locations/search?q=new+york', true],
+    ['request-path', 'readyz', false],
+    ['request-path', '/book a chair', false],
+    ['region-url-template', 'https://traces-{region}.bookedbarber.internal:9200', true],
+    ['region-url-template', 'https://traces.bookedbarber.internal:9200', false],
+    ['region-url-template', 'traces-{region}.bookedbarber.internal:9200', false],
     ['cron', '15 2 * * *', true],
     ['duration', '5m', true],
   ])('%s %s: %s', (format, text, valid) => {
@@ -182,12 +189,17 @@ describe('names, host names, URLs, e-mail, label values', () => {
     const cases: Array<[string, string, string, string]> = [
       ['hostname', 'https://Book.bookedbarber.com/', 'a URL, not a host name', 'write the host name only: "book.bookedbarber.com"'],
       ['dns-label', 'BookedBarber', 'upper-case letters', 'write it in lower case: "bookedbarber"'],
+      // One fix that passes, not lower case first and the "_" on the next run.
+      ['dns-label', 'Bookedbarber_Public_TLS', 'upper-case letters', 'write "bookedbarber-public-tls" (lower case, "-" for "_")'],
       ['email', 'Ops <ops@bookedbarber.com>', 'a display name', 'write the address only: "ops@bookedbarber.com"'],
       ['https-url', 'http://prices.example.com/', 'plain text', 'write "https://prices.example.com/"'],
       ['label-value', '2.14.3-', 'starts or ends', 'start and end it with a letter or digit'],
       ['host-port', 'smtp.bookedbarber.com:70000', 'port 70000', 'use the relay\'s port'],
       ['ipv4-cidr', '10.20.1.0/16', 'host bits set: the block of 10.20.1.0/16 starts at 10.20.0.0', 'write 10.20.0.0/16'],
       ['ipv4-cidr', '10.0.0.0/8', 'prefix /8', '/16 to /28'],
+      ['request-path', 'readyz', 'not starting with "/"', 'write "/readyz"'],
+      ['request-path', '/book a chair', '" " at position 6', 'percent-encode it: "/book%20a%20chair"'],
+      ['region-url-template', 'https://traces.bookedbarber.internal:9200', 'no {region} in it', 'put {region} where the region name goes'],
     ];
     for (const [format, text, detail, fix] of cases) {
       const explained = explainString(text, { format }, 'the.field');

@@ -162,6 +162,14 @@ describe('YAML structure', () => {
     expect(issue.fix).toContain('replace the tab(s)');
   });
 
+  it('a no-break space in the indentation is named, at its line, instead of the parser\'s words', () => {
+    const dir = regionsWithText('us-west-2.yaml', '    minReplicas: 50', '\u00a0   minReplicas: 50');
+    const issue = only(configError(dir).issues, 'us-west-2.yaml');
+    expect(issue.line).toBe(lineOf('us-west-2.yaml', '    minReplicas: 50'));
+    expect(issue.found).toBe('the character U+00A0 NO-BREAK SPACE in the indentation, at column 1');
+    expect(issue.fix).toContain('with spaces');
+  });
+
   it('a quote that never closes is reported at the line that opened it, not at the end of the file', () => {
     const line = lineOf('us-east-1.yaml', '  bucket: s3://bookedbarber-pitr-us-east-1');
     for (const quote of ['"', "'"]) {

@@ -17,6 +17,7 @@ const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
+  'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -241,6 +242,38 @@ describe('runtime references of the rendered objects', () => {
         'ref-scheduling eu-west-1/api.yaml spec.template.spec.priorityClassName',
         `ref-scheduling ${pool.file} spec.template.spec.nodeClassRef.name`,
       ]);
+    });
+  });
+
+  describe('volumes, first sync and protocols', () => {
+    it('a StorageClass that creates unencrypted volumes (no parameter, "false", or a value older drivers do not read as true)', () => {
+      for (const value of [undefined, 'false', 'True']) {
+        const objects = folder();
+        const params = get(objects, 'StorageClass', 'bookedbarber-gp3-retain').parameters;
+        if (value === undefined) delete params.encrypted;
+        else params.encrypted = value;
+        expect(found(objects), String(value)).toEqual(['storage-encrypted eu-west-1/storage.yaml parameters.encrypted']);
+      }
+    });
+
+    it('an object in an earlier sync wave than its Namespace (refused on a first sync: namespace not found)', () => {
+      const objects = folder();
+      const quota = objects.find((o: any) => o.object.kind === 'ResourceQuota' && o.object.metadata.namespace === 'bookedbarber-data')!;
+      (quota.object as any).metadata.annotations['argocd.argoproj.io/sync-wave'] = '-30';
+      expect(found(objects)).toEqual([`sync-wave-order ${quota.file} metadata.annotations["argocd.argoproj.io/sync-wave"]`]);
+      // The same wave is fine: Argo CD applies Namespaces first within a wave.
+      (quota.object as any).metadata.annotations['argocd.argoproj.io/sync-wave'] = '-20';
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('a meshed Service port that does not say its protocol (name prefix or appProtocol)', () => {
+      const objects = folder();
+      const service = get(objects, 'Service', 'bookedbarber-pgbouncer-shard-3');
+      service.spec.ports[0].name = 'pgbouncer';
+      delete service.spec.ports[0].appProtocol;
+      expect(found(objects)).toEqual(['mesh-port-protocol eu-west-1/pgbouncer.yaml spec.ports[0]']);
+      service.spec.ports[0].appProtocol = 'tcp';
+      expect(found(objects)).toEqual([]);
     });
   });
 

@@ -42,6 +42,9 @@ import { checkArgoSourcePaths } from './policy/argocd-paths';
 import { checkArgoDestinations } from './policy/argocd-destinations';
 import { checkMtlsStrict } from './policy/mtls';
 import { checkDisruptionAllowed } from './policy/disruption';
+import { checkStorageEncrypted } from './policy/storage';
+import { checkSyncWaveOrder } from './policy/sync-waves';
+import { checkMeshPortProtocol } from './policy/mesh-protocol';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -64,7 +67,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -76,6 +79,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
+  checkSyncWaveOrder, checkMeshPortProtocol,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

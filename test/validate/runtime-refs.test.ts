@@ -17,7 +17,7 @@ const RULES = [
   'ref-istio-destination', 'ref-istio-subset', 'ref-istio-gateway-host', 'ref-volume-mount', 'ref-probe-port', 'ref-config-key', 'ref-workload-selector',
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
-  'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol',
+  'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -274,6 +274,30 @@ describe('runtime references of the rendered objects', () => {
       expect(found(objects)).toEqual(['mesh-port-protocol eu-west-1/pgbouncer.yaml spec.ports[0]']);
       service.spec.ports[0].appProtocol = 'tcp';
       expect(found(objects)).toEqual([]);
+    });
+  });
+
+  describe('Redis master names', () => {
+    it('the API asks its Sentinels for a master they do not monitor (the lookup answers nil: no sessions)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      expect(found(objects)).toEqual([]);
+      get(objects, 'ConfigMap', 'bookedbarber-api-config').data.REDIS_SESSIONS_MASTER_NAME = 'session';
+      expect(found(objects)).toEqual(['ref-redis-master us-east-1/api.yaml data.REDIS_SESSIONS_MASTER_NAME']);
+      expect(check(objects).find((f) => f.rule === 'ref-redis-master')!.hint).toBe('use sessions');
+    });
+
+    it('a Sentinel directive, or a pod\'s REDIS_MASTER_NAME, naming a master the configuration does not monitor', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const conf = objects.find((o: any) => o.object.kind === 'ConfigMap' && Object.values(o.object.data ?? {}).some((v: any) => /sentinel monitor cache /.test(v)))!;
+      const [key, text] = Object.entries((conf.object as any).data).find(([, v]: any) => /sentinel monitor cache /.test(v))! as [string, string];
+      (conf.object as any).data[key] = text.replace('sentinel failover-timeout cache', 'sentinel failover-timeout cahce');
+      const sentinel = get(objects, 'StatefulSet', 'bookedbarber-redis-cache-sentinel');
+      const env = sentinel.spec.template.spec.containers.flatMap((c: any) => c.env ?? []).find((v: any) => v.name === 'REDIS_MASTER_NAME');
+      env.value = 'caches';
+      const issues = found(objects).sort();
+      expect(issues).toContain(`ref-redis-master ${conf.file} data["${key}"]`);
+      expect(issues.filter((i) => i.startsWith('ref-redis-master us-east-1/redis.yaml spec.template.spec.containers')).length).toBe(1);
+      expect(issues).toHaveLength(2);
     });
   });
 

@@ -45,6 +45,7 @@ import { checkDisruptionAllowed } from './policy/disruption';
 import { checkStorageEncrypted } from './policy/storage';
 import { checkSyncWaveOrder } from './policy/sync-waves';
 import { checkMeshPortProtocol } from './policy/mesh-protocol';
+import { checkRedisMasterNames } from './redis-refs';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -79,7 +80,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

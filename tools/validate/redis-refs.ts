@@ -1,0 +1,117 @@
+/**
+ * Rule `ref-redis-master`: a Redis client that finds its master through Sentinel asks for it by
+ * name, and Sentinel knows only the names it monitors. Checked where the names are written:
+ *  - a Sentinel configuration (a ConfigMap value with `sentinel monitor <name> ...` lines) names
+ *    in every other `sentinel <directive> <name>` line a master it monitors: Sentinel refuses to
+ *    start on any other ("No such master with specified name"), and the pod crash-loops;
+ *  - a client's `<X>_MASTER_NAME` beside `<X>_SENTINELS` (host:port list) in a ConfigMap, and a
+ *    pod's literal `REDIS_MASTER_NAME` env next to its own Sentinel configuration, name a master the
+ *    Sentinels behind those hosts monitor: otherwise `SENTINEL get-master-addr-by-name` answers
+ *    nil and the client never connects (the sessions tier is down for every API pod).
+ */
+import type { Context, Scope } from './context';
+import { specOf } from './context';
+import { child, item } from './paths';
+import { containersOf, podTemplates, PodTemplate } from './pod-templates';
+import { podRefs } from './references';
+import { mapSelectorMatches } from './selectors';
+import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from './types';
+
+const MONITOR = /^\s*sentinel\s+monitor\s+(\S+)/gm;
+/** Directives that name a master (redis.conf / sentinel.conf of Redis 7). */
+const NAMED = /^\s*sentinel\s+(down-after-milliseconds|failover-timeout|parallel-syncs|auth-pass|auth-user|notification-script|client-reconfig-script|config-epoch|leader-epoch|known-replica|known-sentinel|rename-command|master-reboot-down-after-period|master-reboot-period)\s+(\S+)/gm;
+
+/** Master names a text monitors. */
+function monitored(text: string): string[] {
+  return [...text.matchAll(MONITOR)].map((m) => m[1]!);
+}
+
+/** The master names monitored by the Sentinel configurations the pods of `tpl` mount. */
+function monitoredBy(scope: Scope, ns: string, tpl: PodTemplate): string[] {
+  const names: string[] = [];
+  for (const ref of podRefs(tpl)) {
+    if (ref.kind !== 'ConfigMap' || typeof ref.name !== 'string') continue;
+    const cm = scope.named(ns, '', 'ConfigMap', ref.name);
+    const data = cm && isRecord(cm.obj.data) ? cm.obj.data : {};
+    for (const value of Object.values(data)) if (typeof value === 'string') names.push(...monitored(value));
+  }
+  return names;
+}
+
+/** `name.ns[.svc[.cluster.local]]` (or a bare name in `clientNs`) as a Service, or undefined. */
+function serviceOf(host: string, clientNs: string): { name: string; namespace: string } | undefined {
+  const parts = host.split('.');
+  if (parts.length === 1) return { name: parts[0]!, namespace: clientNs };
+  if (parts.length === 2 || (parts.length === 3 && parts[2] === 'svc') || (parts.length === 5 && host.endsWith('.svc.cluster.local'))) return { name: parts[0]!, namespace: parts[1]! };
+  return undefined;
+}
+
+/** What the Sentinels behind `hosts` monitor; undefined when none of them is a rendered Service with pods. */
+function monitoredBehind(scope: Scope, hosts: string[], clientNs: string): string[] | undefined {
+  let found: string[] | undefined;
+  for (const host of hosts) {
+    const svc = serviceOf(host.replace(/:\d+$/, ''), clientNs);
+    const service = svc && scope.named(svc.namespace, '', 'Service', svc.name);
+    const selector = service ? specOf(service.obj).selector : undefined;
+    if (!svc || !isRecord(selector) || Object.keys(selector).length === 0) continue;
+    for (const w of scope.workloadsIn(svc.namespace)) {
+      if (!mapSelectorMatches(selector, w.podLabels)) continue;
+      found = [...(found ?? []), ...monitoredBy(scope, svc.namespace, w.tpl)];
+    }
+  }
+  return found;
+}
+
+function checkSentinelConfig(e: Entry): RawFinding[] {
+  if (!isKind(e.obj, '', 'ConfigMap') || !isRecord(e.obj.data)) return [];
+  const out: RawFinding[] = [];
+  for (const [key, value] of Object.entries(e.obj.data)) {
+    if (typeof value !== 'string') continue;
+    const names = monitored(value);
+    if (names.length === 0) continue;
+    for (const m of value.matchAll(NAMED)) {
+      if (names.includes(m[2]!)) continue;
+      out.push(finding(e, child('data', key), 'ref-redis-master', `"sentinel ${m[1]} ${m[2]}" names a master this configuration does not monitor (it monitors ${names.join(', ')}): Sentinel refuses to start ("No such master with specified name")`,
+        `use the monitored name${names.length > 1 ? ' it is about' : ` ${names[0]}`}`));
+    }
+  }
+  return out;
+}
+
+function checkClientMasterNames(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, '', 'ConfigMap') || !isRecord(e.obj.data)) return [];
+  const data = e.obj.data;
+  const ns = namespaceOf(e.obj) ?? '';
+  const out: RawFinding[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const m = /^(.*)_MASTER_NAME$/.exec(key);
+    const sentinels = m ? data[`${m[1]}_SENTINELS`] : undefined;
+    if (!m || typeof value !== 'string' || typeof sentinels !== 'string') continue;
+    const names = monitoredBehind(ctx.scope(e), sentinels.split(',').map((h) => h.trim()).filter(Boolean), ns);
+    if (names === undefined || names.includes(value)) continue;
+    out.push(finding(e, child('data', key), 'ref-redis-master', `master name "${value}" is not monitored by the Sentinels at ${m[1]}_SENTINELS (${sentinels}), which monitor ${names.length > 0 ? names.join(', ') : 'nothing'}: the client's lookup answers nil and it never connects`,
+      names.length === 1 ? `use ${names[0]}` : 'use the name their "sentinel monitor" line gives'));
+  }
+  return out;
+}
+
+function checkPodMasterName(e: Entry, ctx: Context): RawFinding[] {
+  const out: RawFinding[] = [];
+  for (const tpl of podTemplates(e.obj)) {
+    const names = monitoredBy(ctx.scope(e), namespaceOf(e.obj) ?? '', tpl);
+    if (names.length === 0) continue;
+    for (const ref of containersOf(tpl)) {
+      asArray(ref.container.env).forEach((env, i) => {
+        if (!isRecord(env) || env.name !== 'REDIS_MASTER_NAME' || typeof env.value !== 'string' || names.includes(env.value)) return;
+        out.push(finding(e, `${item(`${ref.path}.env`, i)}.value`, 'ref-redis-master', `REDIS_MASTER_NAME "${env.value}" is not the master its Sentinel configuration monitors (${names.join(', ')}): its scripts ask for and authenticate to a master that does not exist`,
+          names.length === 1 ? `use ${names[0]}` : 'use the monitored name'));
+      });
+    }
+  }
+  return out;
+}
+
+export function checkRedisMasterNames(e: Entry, ctx: Context): RawFinding[] {
+  return [...checkSentinelConfig(e), ...checkClientMasterNames(e, ctx), ...checkPodMasterName(e, ctx)];
+}
+

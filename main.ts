@@ -18,6 +18,7 @@ import { PlatformAddonsChart } from './charts/argocd/addons-chart';
 import { PostgresChart } from './charts/postgres/chart';
 import { RedisChart } from './charts/redis/chart';
 import { ServiceMonitorsChart } from './charts/monitoring/service-monitors-chart';
+import { SecretStoreChart } from './charts/secret-store/chart';
 import { ShardMapChart } from './charts/shard-map/chart';
 import { StorageChart } from './charts/storage/chart';
 import { TracingChart } from './charts/tracing/chart';
@@ -36,6 +37,8 @@ export const definition: SynthDefinition = {
     new MeshChart(app, { plan });
     // The shared root CA of the mesh: synced by the istiod add-on before istiod starts, not by the region.
     new MeshCaChart(app, { plan });
+    // The store every ExternalSecret reads through: synced with External Secrets, before any of them.
+    new SecretStoreChart(app, { plan });
     if (isServingRegion(plan.region)) new ShardMapChart(app, { plan });
     new PostgresChart(app, { plan });
     new PgbouncerChart(app, { plan });

@@ -15,6 +15,7 @@ const LONGEST_FIRST = [
   'test/ci/promote-regions.test.ts',
   'test/real-servers/postgres.test.ts',
   'test/synth/no-raw-errors.test.ts',
+  'test/synth/no-raw-errors-global.test.ts',
   'test/charts/web-smoke-suite.test.ts',
   'test/synth/synth-cli.test.ts',
   'test/validate/launch.test.ts',

@@ -638,10 +638,18 @@ export const GlobalConfig = Strict(
     ),
     secretStore: Strict(
       {
-        kind: Type.Union([Type.Literal('ClusterSecretStore'), Type.Literal('SecretStore')], {
-          description: 'Kind of the External Secrets store every credential is read from',
+        kind: Type.Literal('ClusterSecretStore', {
+          description: 'Kind of the External Secrets store every credential is read from: one ClusterSecretStore per cluster, rendered here, serves the ExternalSecrets of every namespace',
         }),
-        name: DnsLabel('Name of that store (installed with External Secrets, outside this repository)'),
+        name: DnsLabel('Name of that store (a ClusterSecretStore rendered into every region, dist/<region>/secret-store.yaml)'),
+        vault: Strict(
+          {
+            server: HttpsUrl('Address of the HashiCorp Vault every region reads credentials from, e.g. https://vault.bookedbarber.internal:8200'),
+            kvMount: DnsLabel('Path of the KV version 2 secrets engine holding the credentials (e.g. secret): the remote keys (bookedbarber/...) are read under it'),
+            role: DnsLabel('Vault role of the Kubernetes auth method that External Secrets logs in as (bound to its ServiceAccount external-secrets/external-secrets)'),
+          },
+          'The Vault behind the store. External Secrets logs in with its own ServiceAccount token through a Kubernetes auth method mounted per cluster at kubernetes-<cluster.name> (each cluster has its own token issuer)',
+        ),
         refreshIntervalSeconds: Type.Integer({
           minimum: 60,
           maximum: 3600,

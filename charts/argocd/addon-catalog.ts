@@ -17,6 +17,7 @@ import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model'
 import { secretRefreshInterval } from '../lib/external-secret';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, MESH_CA_FILE, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
+import { EXTERNAL_SECRETS_IDENTITY, SECRET_STORE_FILE } from '../secret-store/chart';
 import { KUBE_STATE_METRICS_ALLOWLIST, KUBELET } from '../lib/monitoring-targets';
 import { dnsEndpointNamespace, EXTERNAL_DNS, externalDnsOwnerId, PUBLIC_DNS_APP } from '../lib/public-dns';
 import { MIN_RATE_WINDOW_SECONDS, promDuration, SCRAPE_INTERVAL } from '../lib/promql';
@@ -181,6 +182,8 @@ export const ADDON_CLUSTER_KINDS: ReadonlyArray<{ group: string; kind: string }>
   { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
   { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
   { group: 'apiregistration.k8s.io', kind: 'APIService' },
+  // The region's store, synced with External Secrets (charts/secret-store).
+  { group: 'external-secrets.io', kind: 'ClusterSecretStore' },
 ];
 
 /**
@@ -337,10 +340,13 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
     {
       id: 'external-secrets',
       ...source('externalSecrets'),
-      releaseName: 'external-secrets',
-      namespace: 'external-secrets',
+      releaseName: EXTERNAL_SECRETS_IDENTITY.name,
+      namespace: EXTERNAL_SECRETS_IDENTITY.namespace,
       wave: ROOT_SYNC_WAVE.crds,
       prune: false,
+      // The region's ClusterSecretStore (charts/secret-store), after the chart's objects: every
+      // ExternalSecret of the cluster, from the next wave on, reads through it.
+      regionFiles: [SECRET_STORE_FILE],
       values: {
         installCRDs: true,
         replicaCount: 2,

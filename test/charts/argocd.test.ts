@@ -185,6 +185,7 @@ describe('the AppProjects', () => {
       'APIService',
       'ClusterRole',
       'ClusterRoleBinding',
+      'ClusterSecretStore',
       'CustomResourceDefinition',
       'MutatingWebhookConfiguration',
       'Namespace',

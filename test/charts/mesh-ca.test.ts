@@ -71,15 +71,15 @@ describe('the mesh CA (dist/<region>/mesh-ca.yaml)', () => {
 
   it('is left out of the region Application, and every file left out is synced by one add-on of each region that renders it (or by the capacity Application: nodes, storage)', () => {
     const taken = addonRegionFiles(plan);
-    expect(taken).toEqual(['mesh-ca.yaml']);
-    expect(regionDirectory).toEqual({ include: '*.yaml', exclude: '{mesh-ca.yaml,nodes.yaml,storage.yaml}', recurse: false });
+    expect(taken).toEqual(['mesh-ca.yaml', 'secret-store.yaml']);
+    expect(regionDirectory).toEqual({ include: '*.yaml', exclude: '{mesh-ca.yaml,nodes.yaml,secret-store.yaml,storage.yaml}', recurse: false });
     for (const region of plan.regions) {
       const name = region.region.name;
       const files = regionFiles(name);
       for (const file of taken) {
         expect(files, name).toContain(file);
         const owners = platformAddons(region).filter((a) => a.regionFiles?.includes(file));
-        expect(owners.map((a) => a.id), `${name} ${file}`).toEqual(['istiod']);
+        expect(owners.map((a) => a.id), `${name} ${file}`).toEqual([file === 'mesh-ca.yaml' ? 'istiod' : 'external-secrets']);
       }
     }
     expect(globOf(['a.yaml', 'b.yaml'])).toBe('{a.yaml,b.yaml}');

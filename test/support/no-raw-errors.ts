@@ -54,14 +54,18 @@ function shippedFilesParsedOnce(dir: string, texts: Readonly<Record<string, stri
   };
 }
 
-export function runBoundaryCases(targets: ReadonlyArray<{ file: string; schema: TSchema }>): Outcome & { cases: number } {
+/**
+ * `part`: every `of`-th case from the `index`-th, so that two test files run the halves of one long
+ * list on two workers (each case is independent; together the parts are the whole list).
+ */
+export function runBoundaryCases(targets: ReadonlyArray<{ file: string; schema: TSchema }>, part: { index: number; of: number } = { index: 0, of: 1 }): Outcome & { cases: number } {
   const dir = tempDir('bb-boundary-');
   const texts: Record<string, string> = {};
   for (const name of fs.readdirSync(REGIONS_DIR).filter((n) => n.endsWith('.yaml'))) {
     texts[name] = fs.readFileSync(path.join(REGIONS_DIR, name), 'utf8');
     fs.writeFileSync(path.join(dir, name), texts[name]!);
   }
-  return runCases(dir, texts, targets, shippedFilesParsedOnce(dir, texts));
+  return runCases(dir, texts, targets, shippedFilesParsedOnce(dir, texts), part);
 }
 
 function runCases(
@@ -69,8 +73,9 @@ function runCases(
   texts: Readonly<Record<string, string>>,
   targets: ReadonlyArray<{ file: string; schema: TSchema }>,
   readSource: (file: string) => SourceFile,
+  part: { index: number; of: number },
 ): Outcome & { cases: number } {
-  const cases: BoundaryCase[] = targets.flatMap((t) => boundaryCases(t.file, t.schema, parse(texts[t.file]!)));
+  const cases: BoundaryCase[] = targets.flatMap((t) => boundaryCases(t.file, t.schema, parse(texts[t.file]!))).filter((_, i) => i % part.of === part.index);
   let rendered = 0;
   let located = 0;
   const raw: string[] = [];

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_KINDS, NAMESPACED_KINDS, rolloutWaves } from '../../charts/argocd/chart';
-import { STANDBY_REGION_ADDONS } from '../../charts/argocd/addon-catalog';
+import { addonRegionFiles, STANDBY_REGION_ADDONS } from '../../charts/argocd/addon-catalog';
 import { keepsOnPrune } from '../../charts/lib/metadata';
 import { isServingRegion } from '../../regions/model';
 import { shippedPlan } from '../support/charts';
@@ -113,12 +113,22 @@ describe('dist/argocd: the AppProjects', () => {
     for (const e of elements) expect(allowed(e.server!, appSet.spec.template.spec.destination.namespace)).toBe(true);
   });
 
-  it('the AppProject allows every kind rendered under dist/<region>, and nothing more', () => {
-    const rendered = new Set(regional.map((o) => `${group(o.object.apiVersion)}/${o.object.kind}`));
+  it('the AppProject allows every kind rendered under dist/<region>, and nothing more; the platform project every kind of the files add-ons sync', () => {
+    // Files an add-on Application syncs (the mesh CA with istiod, the store with External Secrets) belong to the platform project.
+    const byAddons = new Set(addonRegionFiles(plan));
+    const own = regional.filter((o) => !byAddons.has(o.file));
+    const rendered = new Set(own.map((o) => `${group(o.object.apiVersion)}/${o.object.kind}`));
     const allowed = new Set([...NAMESPACED_KINDS, ...CLUSTER_KINDS].map((k) => `${k.group}/${k.kind}`));
     expect([...rendered].sort()).toEqual([...allowed].sort());
-    const clusterScoped = new Set(regional.filter((o) => !o.object.metadata.namespace).map((o) => o.object.kind));
+    const clusterScoped = new Set(own.filter((o) => !o.object.metadata.namespace).map((o) => o.object.kind));
     expect([...clusterScoped].sort()).toEqual(CLUSTER_KINDS.map((k) => k.kind).sort());
+    const platform = project('bookedbarber-platform').spec;
+    const synced = regional.filter((o) => byAddons.has(o.file));
+    expect(new Set(synced.map((o) => o.file))).toEqual(byAddons);
+    for (const o of synced) {
+      const list = o.object.metadata.namespace ? platform.namespaceResourceWhitelist : platform.clusterResourceWhitelist;
+      expect(list, `${o.file} ${o.object.kind}`).toContainEqual({ group: group(o.object.apiVersion), kind: o.object.kind });
+    }
   });
 });
 

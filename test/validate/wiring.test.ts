@@ -169,6 +169,13 @@ describe('one broken hop is caught on the connection that uses it', () => {
     expect(r.findings[0].message).toContain('never names otel-collector.bookedbarber-monitoring.svc.cluster.local');
   });
 
+  it('an ExternalSecret reading through a store the region does not render is a broken credentials hop (its Secret is never written)', () => {
+    const r = broken((o) => { one(o, 'ExternalSecret', 'bookedbarber-api-database').spec.secretStoreRef.name = 'bookedbarber-vualt'; });
+    expect(r.findings.length).toBeGreaterThan(0);
+    expect(r.findings[0].message).toContain('reads through ClusterSecretStore bookedbarber-vualt, which is not rendered (the cluster\'s store: bookedbarber-vault)');
+    expect(r.findings[0].hint).toBe('set secretStoreRef.name to bookedbarber-vault');
+  });
+
   it('name resolution: a Service whose selector matches no pod has no endpoints', () => {
     const r = broken((o) => { one(o, 'Service', 'bookedbarber-pgbouncer-shard-1').spec.selector['app.kubernetes.io/name'] = 'pgbouncr'; });
     expect(summary(r)).toEqual(['wiring-resolve us-east-1 api-to-pgbouncer-shard-1-rw', 'wiring-resolve us-east-1 api-to-pgbouncer-shard-1-ro', 'wiring-resolve us-east-1 remote-api-to-pgbouncer-shard-1']);

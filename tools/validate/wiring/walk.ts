@@ -474,9 +474,11 @@ export class Walker {
     const kind = store.kind === 'SecretStore' ? 'SecretStore' : 'ClusterSecretStore';
     const stores = kind === 'SecretStore' ? this.cluster.in(client.namespace, 'external-secrets.io', kind) : this.cluster.all('external-secrets.io', kind);
     if (!stores.some((s) => nameOf(s.obj) === store.name)) {
-      // The store (provider, address, auth) is installed with External Secrets, outside this
-      // repository (regions/global.yaml secretStore): a prerequisite, stated once per run.
-      this.prerequisites.add(`${kind} ${String(store.name)} is not rendered here: it must exist in the cluster (installed with External Secrets) before these Secrets can sync`);
+      // A region renders its store (charts/secret-store): naming another one is a broken hop.
+      // Validating objects without it (a chart alone), its existence is a prerequisite, stated once.
+      const rendered = stores.map((s) => String(nameOf(s.obj)));
+      if (rendered.length > 0) return at('credentials', `${ref(es)} reads through ${kind} ${String(store.name)}, which is not rendered (the cluster's store: ${rendered.join(', ')}): External Secrets never writes ${secret}`, `set secretStoreRef.name to ${rendered[0]}`, es);
+      this.prerequisites.add(`${kind} ${String(store.name)} is not rendered here: it must exist in the cluster before these Secrets can sync (a region renders it in secret-store.yaml)`);
     }
     return undefined;
   }

@@ -81,6 +81,20 @@ export const shardsHaveResidentDrSite: Invariant = ({ regions }) => {
         );
       }
       const active = shard.activeRegion;
+      // Promoted, the DR site takes the shard's writes: a leader and at least one replica, so that
+      // Patroni has a failover target and the read-only endpoint a member (the home site keeps two
+      // read replicas; a DR site may run leaner until it is promoted, not after).
+      const promotedMinimum = 2;
+      if (active === dr && active !== home.config.name && shard.disasterRecovery.members < promotedMinimum) {
+        issues.push(
+          home.source.issue(
+            ['shards', index, 'disasterRecovery', 'members'],
+            String(shard.disasterRecovery.members),
+            `at least ${promotedMinimum} while the DR site takes the shard's writes (activeRegion ${dr}): a leader and a replica; a single member is the shard's only copy in the region, with no failover target and no read endpoint`,
+            `set disasterRecovery.members to ${promotedMinimum} in the same change (the standby site grows its replicas from its standby leader before the promotion takes effect)`,
+          ),
+        );
+      }
       if (active !== undefined && active !== home.config.name && active !== dr) {
         issues.push(
           home.source.issue(

@@ -114,6 +114,17 @@ describe('disaster recovery invariants', () => {
     expect(issues[0].fix).toBe('set it to one of us-west-2, or add regions/us-east-2.yaml');
   });
 
+  it('a promoted DR site of one member fails at disasterRecovery.members; one of one member that is not promoted loads', () => {
+    const issues = issuesFor((f) => {
+      f['eu-west-1.yaml'].shards[0].disasterRecovery.members = 1;
+      f['eu-west-1.yaml'].shards[0].activeRegion = 'eu-central-1';
+    });
+    expect(where(issues)).toEqual(['eu-west-1.yaml shards[0].disasterRecovery.members']);
+    expect(issues[0]!.found).toBe('1');
+    expect(issues[0]!.fix).toMatch(/^set disasterRecovery.members to 2 in the same change/);
+    expect(() => loadModel(regionsWith((f) => (f['eu-west-1.yaml'].shards[0].disasterRecovery.members = 1)))).not.toThrow();
+  });
+
   it('an activeRegion that is neither the home region nor the DR site fails; either of those two loads', () => {
     const issues = issuesFor((f) => (f['eu-west-1.yaml'].shards[0].activeRegion = 'us-east-1'));
     expect(where(issues)).toEqual(['eu-west-1.yaml shards[0].activeRegion']);

@@ -375,6 +375,26 @@ const backupAgeAllowsSchedule: Invariant = ({ global }) => {
   ];
 };
 
+/**
+ * The API's release gate is no looser than the latency SLO it protects: a canary slower than the
+ * SLO's p95 (monitoring.slo.latencyP95Ms, what the latency alerts page on) must fail its analysis,
+ * not be promoted to every user and page afterwards.
+ */
+const apiGateWithinLatencySlo: Invariant = ({ global }) => {
+  const gate = global.config.delivery.api.analysis.maxLatencyP95Ms;
+  const slo = global.config.monitoring.slo.latencyP95Ms;
+  return gate <= slo
+    ? []
+    : [
+        global.source.issue(
+          ['delivery', 'api', 'analysis', 'maxLatencyP95Ms'],
+          String(gate),
+          `at most monitoring.slo.latencyP95Ms (${slo} ms): a canary between ${slo} and ${gate} ms passes the gate, reaches every user and breaks the latency SLO`,
+          `set delivery.api.analysis.maxLatencyP95Ms to ${slo} (or loosen the SLO itself)`,
+        ),
+      ];
+};
+
 /** The web and the API answer on their own hosts: one name cannot route to both. */
 const ingressHostsDiffer: Invariant = ({ global }) => {
   const { webHost, apiHost } = global.config.ingress;
@@ -407,4 +427,5 @@ export const derivedLimitsHold: Invariant = (model: LoadedModel) =>
     analysisCanFail,
     backupAgeAllowsSchedule,
     ingressHostsDiffer,
+    apiGateWithinLatencySlo,
   ].flatMap((invariant) => invariant(model));

@@ -137,6 +137,13 @@ describe('derived limits', () => {
     expect(either.expected).toMatch(/leaves up to 168 h between base backups/);
   });
 
+  it('an API release gate looser than the latency SLO is refused at its maxLatencyP95Ms', () => {
+    const issue = at(issuesFor((f) => (f['global.yaml'].monitoring.slo.latencyP95Ms = 50)), 'global.yaml', 'delivery.api.analysis.maxLatencyP95Ms');
+    expect(issue.found).toBe('100');
+    expect(issue.fix).toBe('set delivery.api.analysis.maxLatencyP95Ms to 50 (or loosen the SLO itself)');
+    expect(issuesFor((f) => (f['global.yaml'].delivery.api.analysis.maxLatencyP95Ms = 80))).toEqual([]);
+  });
+
   it('one host for the web and the API is refused at ingress.apiHost', () => {
     const issue = at(issuesFor((f) => (f['global.yaml'].ingress.apiHost = f['global.yaml'].ingress.webHost)), 'global.yaml', 'ingress.apiHost');
     expect(issue.found).toBe('book.bookedbarber.com');

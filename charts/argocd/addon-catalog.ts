@@ -17,7 +17,7 @@ import type { HelmChartPin, VersionsConfig } from '../../regions/versions-model'
 import { secretRefreshInterval } from '../lib/external-secret';
 import { LABELS } from '../lib/labels';
 import { EAST_WEST_GATEWAY, MESH_CA_FILE, meshNetwork, NETWORK_LABEL } from '../lib/mesh-network';
-import { EXTERNAL_SECRETS_IDENTITY, SECRET_STORE_FILE } from '../secret-store/chart';
+import { EXTERNAL_SECRETS_IDENTITY, SECRET_STORE_FILE } from '../lib/secret-store';
 import { KUBE_STATE_METRICS_ALLOWLIST, KUBELET } from '../lib/monitoring-targets';
 import { dnsEndpointNamespace, EXTERNAL_DNS, externalDnsOwnerId, PUBLIC_DNS_APP } from '../lib/public-dns';
 import { MIN_RATE_WINDOW_SECONDS, promDuration, SCRAPE_INTERVAL } from '../lib/promql';

@@ -16,23 +16,12 @@
  */
 import type { Construct } from 'constructs';
 import { ClusterSecretStoreV1Beta1, ClusterSecretStoreV1Beta1SpecProviderVaultVersion } from '../../imports/clustersecretstore-external-secrets.io';
-import type { RegionPlan } from '../../regions/plan';
 import { appLabels } from '../lib/metadata';
+import { EXTERNAL_SECRETS_IDENTITY, SECRET_STORE_COMPONENT, vaultAuthMountPath } from '../lib/secret-store';
 import { RegionChart, type RegionChartProps } from '../lib/region-chart';
-
-export const SECRET_STORE_COMPONENT = 'secret-store';
-export const SECRET_STORE_FILE = `${SECRET_STORE_COMPONENT}.yaml`;
-
-/** The External Secrets controller's identity (the add-on's release name, its ServiceAccount). */
-export const EXTERNAL_SECRETS_IDENTITY = { name: 'external-secrets', namespace: 'external-secrets' } as const;
 
 /** Sync wave of the store inside the External Secrets Application: after the chart's objects (0). */
 const SECRET_STORE_SYNC_WAVE = 1;
-
-/** Where in Vault this cluster's Kubernetes auth method is mounted. */
-export function vaultAuthMountPath(plan: RegionPlan): string {
-  return `kubernetes-${plan.region.cluster.name}`;
-}
 
 export class SecretStoreChart extends RegionChart {
   constructor(scope: Construct, props: RegionChartProps) {

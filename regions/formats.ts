@@ -609,10 +609,12 @@ const PATH_CHAR = /[!#-&(-\[\]-_a-~]/;
 
 function requestPathProblem(text: string): Problem | undefined {
   if (!text.startsWith('/')) return { detail: 'not starting with "/"', fix: `write "/${text.replace(/^\/*/, '')}"` };
-  const bad = [...text].find((c) => !PATH_CHAR.test(c));
+  const chars = [...text];
+  const bad = chars.find((c) => !PATH_CHAR.test(c));
   if (bad !== undefined) {
-    const encoded = [...Buffer.from(bad, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-    return { detail: `${JSON.stringify(bad)} at position ${[...text].indexOf(bad) + 1}, which a request line cannot carry as it is`, fix: `percent-encode it: "${text.split(bad).join(encoded)}"` };
+    // Every character that cannot stay, encoded at once: the fix passes on the next run.
+    const encode = (c: string) => (PATH_CHAR.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+    return { detail: `${JSON.stringify(bad)} at position ${chars.indexOf(bad) + 1}, which a request line cannot carry as it is`, fix: `percent-encode it: "${chars.map(encode).join('')}"` };
   }
   return undefined;
 }
@@ -624,6 +626,13 @@ function regionUrlTemplateProblem(text: string): Problem | undefined {
   const bad = [...text].find((c) => !/[!-~]/.test(c));
   if (bad !== undefined) return { detail: `${JSON.stringify(bad)} in the URL`, fix: 'remove it (a URL has no spaces or non-ASCII characters)' };
   if (/\/[^/]/.test(text.slice(scheme[0].length))) return { detail: 'a path after the host', fix: 'write the scheme, host and port only (Jaeger adds the index path)' };
+  return undefined;
+}
+
+function pemCertificateProblem(text: string): Problem | undefined {
+  if (!text.startsWith('-----BEGIN CERTIFICATE-----\n')) return { detail: 'not starting with a "-----BEGIN CERTIFICATE-----" line', fix: 'paste the CA certificate as PEM in a literal block (caCertificate: |), from its BEGIN line' };
+  if (!/\n-----END CERTIFICATE-----\n?$/.test(text)) return { detail: 'not ending with a "-----END CERTIFICATE-----" line', fix: 'paste the whole certificate, up to and including its END line' };
+  if (!/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+\n-----END CERTIFICATE-----\n?$/.test(text)) return { detail: 'more than one certificate, or characters that are not base64 between BEGIN and END', fix: 'give the one CA certificate that signed Vault\'s certificate, as PEM' };
   return undefined;
 }
 
@@ -684,6 +693,7 @@ export const FORMATS: Readonly<Record<string, FormatDefinition>> = {
   'ipv4-cidr': simple('an IPv4 CIDR block of a VPC: the network address and a prefix of /16 to /28, e.g. 10.20.0.0/16', (text) => asProblem(parseCidr(text))),
   'request-path': simple('an HTTP request path: "/" then printable ASCII (no space, quotes, backslash or backquote: percent-encode them)', requestPathProblem),
   'region-url-template': simple('an http(s) URL of scheme, host and optional port with {region} where the region name goes, e.g. https://traces-{region}.bookedbarber.internal:9200', regionUrlTemplateProblem),
+  'pem-certificate': simple('one PEM certificate: a -----BEGIN CERTIFICATE----- line, base64 lines, an -----END CERTIFICATE----- line', pemCertificateProblem),
   'bucket-url': simple('s3://<bucket>[/prefix] or gs://<bucket>[/prefix], the bucket name 3-63 characters of a-z 0-9 . -', bucketProblem),
 };
 

@@ -647,6 +647,14 @@ export const GlobalConfig = Strict(
             server: HttpsUrl('Address of the HashiCorp Vault every region reads credentials from, e.g. https://vault.bookedbarber.internal:8200'),
             kvMount: DnsLabel('Path of the KV version 2 secrets engine holding the credentials (e.g. secret): the remote keys (bookedbarber/...) are read under it'),
             role: DnsLabel('Vault role of the Kubernetes auth method that External Secrets logs in as (bound to its ServiceAccount external-secrets/external-secrets)'),
+            caCertificate: Type.Optional(
+              Type.String({
+                pattern: '^-----BEGIN CERTIFICATE-----\\n[A-Za-z0-9+/=\\n]+\\n-----END CERTIFICATE-----\\n?$',
+                maxLength: 20000,
+                format: 'pem-certificate',
+                description: 'PEM certificate of the CA that signed Vault\'s TLS certificate, when that is a private CA (External Secrets otherwise checks it against the public roots of its image): a literal block (caCertificate: |) holding one BEGIN/END CERTIFICATE block',
+              }),
+            ),
           },
           'The Vault behind the store. External Secrets logs in with its own ServiceAccount token through a Kubernetes auth method mounted per cluster at kubernetes-<cluster.name> (each cluster has its own token issuer)',
         ),
@@ -893,9 +901,9 @@ export const RegionConfig = Strict(
     ),
     vpcCidrs: Type.Array(VpcCidr('A CIDR block of the region\'s VPC'), {
       minItems: 1,
-      maxItems: 5,
+      maxItems: 50,
       uniqueItems: true,
-      description: 'The CIDR blocks of the region\'s VPC its pods send from (the primary block, and a secondary one if pods get addresses from it): every other region\'s east-west gateway load balancer admits exactly these (an internal AWS NLB admits only its own VPC by default). No two regions may overlap: peered VPCs and transit gateway routes need distinct blocks. At most 5, the AWS default per VPC',
+      description: 'The CIDR blocks of the region\'s VPC its pods send from (the primary block, and a secondary one if pods get addresses from it): every other region\'s east-west gateway load balancer admits only these (loadBalancerSourceRanges; without them, depending on the AWS Load Balancer Controller\'s version, its security group admits any routable address, or only the load balancer\'s own VPC, where no caller of it is). No two regions may overlap: peered VPCs and transit gateway routes need distinct blocks. At most 50, the AWS quota of blocks per VPC (5 by default)',
     }),
     dns: Type.Optional(Strict(
       {

@@ -728,10 +728,12 @@ export function platformAddons(region: RegionPlan): AddonSpec[] {
                   ...GATEWAY_HEALTH_CHECK,
                 }
               : {},
-          // Who may connect: the other regions' VPCs. An internal load balancer admits only its
-          // own VPC's block unless told otherwise (AWS Load Balancer Controller, Service
-          // annotations: "The VPC CIDR will be used if ... scheme is internal"), and no caller of
-          // this gateway is in its own VPC: every cross-region connection would time out.
+          // Who may connect: the other regions' VPCs, and nothing else. Without source ranges the
+          // AWS Load Balancer Controller's NLB security group (v2.6+) admits, depending on its
+          // version, 0.0.0.0/0 or, for an internal scheme, only the load balancer's own VPC, where
+          // no caller of this gateway is (pkg/service/model_build_managed_sg.go
+          // buildCIDRsFromSourceRanges). Controllers before v2.6 ignore the ranges for ip targets
+          // without client IP preservation.
           loadBalancerSourceRanges: [...region.peerVpcCidrs],
         },
       },

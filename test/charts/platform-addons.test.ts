@@ -211,7 +211,7 @@ describe('PlatformAddonsChart', () => {
     }
   });
 
-  it('admits the other regions\' VPCs, and only those, at each east-west load balancer (an internal NLB admits its own VPC by default)', () => {
+  it('admits the other regions\' VPCs, and only those, at each east-west load balancer (without source ranges the controller admits any routable address, or only the own VPC, by version)', () => {
     // The shipped blocks (regions/*.yaml vpcCidrs), written out: us-east-1 10.10, us-west-2 10.20,
     // eu-west-1 10.30, eu-central-1 10.40, ap-southeast-1 10.50, ap-southeast-2 10.60.
     expect(values('us-east-1', 'istio-eastwestgateway').service.loadBalancerSourceRanges).toEqual(['10.20.0.0/16', '10.30.0.0/16', '10.40.0.0/16', '10.50.0.0/16', '10.60.0.0/16']);

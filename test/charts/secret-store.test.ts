@@ -17,10 +17,19 @@ const plan = shippedPlan();
 describe('the secret store (dist/<region>/secret-store.yaml)', () => {
   it('is a Vault ClusterSecretStore named as every ExternalSecret names it, logging in through the cluster\'s own Kubernetes auth mount as External Secrets', () => {
     for (const region of plan.regions) {
-      const objects = objectsOf(new SecretStoreChart(newApp(), { plan: region }));
-      expect(objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`)).toEqual(['external-secrets.io/v1beta1 ClusterSecretStore bookedbarber-vault']);
+      const all = objectsOf(new SecretStoreChart(newApp(), { plan: region }));
+      expect(all.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`)).toEqual([
+        'rbac.authorization.k8s.io/v1 ClusterRoleBinding bookedbarber-external-secrets-token-review',
+        'external-secrets.io/v1beta1 ClusterSecretStore bookedbarber-vault',
+      ]);
+      // Vault reviews the login token with the token itself: External Secrets may call TokenReview, before the store's first login.
+      const [binding, store] = all;
+      expect(binding!.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' });
+      expect(binding!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'external-secrets', namespace: 'external-secrets' }]);
+      expect(Number(binding!.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThan(Number(store!.metadata.annotations['argocd.argoproj.io/sync-wave']));
+      const objects = [store!];
       expect(objects[0]!.spec.provider.vault).toEqual({
-        server: 'https://vault.bookedbarber.internal:8200',
+        server: 'https://vault.bookedbarber.com:8200',
         path: 'secret',
         version: 'v2',
         auth: { kubernetes: { mountPath: `kubernetes-bookedbarber-${region.region.name}`, role: 'external-secrets', serviceAccountRef: { name: 'external-secrets', namespace: 'external-secrets' } } },
@@ -28,6 +37,14 @@ describe('the secret store (dist/<region>/secret-store.yaml)', () => {
       // After the chart's objects (no wave: 0), so External Secrets' webhook answers when it is applied.
       expect(objects[0]!.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '1', 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' });
     }
+  });
+
+  it('trusts a private CA when one is configured (caBundle: the PEM, base64)', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2E=\n-----END CERTIFICATE-----\n';
+    const region = plan.regions[0]!;
+    const secretStore = { ...region.global.secretStore, vault: { ...region.global.secretStore.vault, caCertificate: pem } };
+    const [, store] = objectsOf(new SecretStoreChart(newApp(), { plan: { ...region, global: { ...region.global, secretStore } } }));
+    expect(Buffer.from(store!.spec.provider.vault.caBundle, 'base64').toString('utf8')).toBe(pem);
   });
 
   it('is synced by the External Secrets Application, whose ServiceAccount it names, in the wave before the first ExternalSecret', () => {

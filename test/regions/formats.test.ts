@@ -198,6 +198,8 @@ describe('names, host names, URLs, e-mail, label values', () => {
       ['ipv4-cidr', '10.20.1.0/16', 'host bits set: the block of 10.20.1.0/16 starts at 10.20.0.0', 'write 10.20.0.0/16'],
       ['ipv4-cidr', '10.0.0.0/8', 'prefix /8', '/16 to /28'],
       ['request-path', 'readyz', 'not starting with "/"', 'write "/readyz"'],
+      ['request-path', '/book a "chair"', '" " at position 6', 'percent-encode it: "/book%20a%20%22chair%22"'],
+      ['pem-certificate', 'MIIBszCCAVmgAwIBAgIUQ2E=', 'not starting with a "-----BEGIN CERTIFICATE-----" line', 'literal block'],
       ['request-path', '/book a chair', '" " at position 6', 'percent-encode it: "/book%20a%20chair"'],
       ['region-url-template', 'https://traces.bookedbarber.internal:9200', 'no {region} in it', 'put {region} where the region name goes'],
     ];

@@ -266,6 +266,29 @@ describe('runtime references of the rendered objects', () => {
       expect(found(objects)).toEqual([]);
     });
 
+    it('hooks by their phase: a PostSync hook in an early wave is fine, a PreSync hook in a namespace the folder creates is not', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const job = objects.find((o: any) => o.object.kind === 'Job' && o.object.metadata.name === 'bookedbarber-postgres-shard-1-topology')!;
+      const annotations = (job.object as any).metadata.annotations;
+      annotations['argocd.argoproj.io/sync-wave'] = '-30';
+      expect(found(objects)).toEqual([]);
+      annotations['argocd.argoproj.io/hook'] = 'PreSync';
+      expect(found(objects)).toEqual([`sync-wave-order ${job.file} metadata.annotations["argocd.argoproj.io/hook"]`]);
+    });
+
+    it('a protocol Istio does not read: an unknown appProtocol (read instead of the name); Kubernetes\' own and well-known ports pass', () => {
+      const objects = folder();
+      const port = get(objects, 'Service', 'bookedbarber-pgbouncer-shard-3').spec.ports[0];
+      port.appProtocol = 'postgresql';
+      expect(found(objects)).toEqual(['mesh-port-protocol eu-west-1/pgbouncer.yaml spec.ports[0]']);
+      port.appProtocol = 'kubernetes.io/h2c';
+      expect(found(objects)).toEqual([]);
+      delete port.appProtocol;
+      port.name = 'db';
+      port.port = 3306;
+      expect(found(objects)).toEqual([]);
+    });
+
     it('a meshed Service port that does not say its protocol (name prefix or appProtocol)', () => {
       const objects = folder();
       const service = get(objects, 'Service', 'bookedbarber-pgbouncer-shard-3');
@@ -284,6 +307,18 @@ describe('runtime references of the rendered objects', () => {
       get(objects, 'ConfigMap', 'bookedbarber-api-config').data.REDIS_SESSIONS_MASTER_NAME = 'session';
       expect(found(objects)).toEqual(['ref-redis-master us-east-1/api.yaml data.REDIS_SESSIONS_MASTER_NAME']);
       expect(check(objects).find((f) => f.rule === 'ref-redis-master')!.hint).toBe('use sessions');
+    });
+
+    it('as Redis reads them: a directive in capitals, and a client naming its Sentinels by an absolute name (trailing dot)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const config = get(objects, 'ConfigMap', 'bookedbarber-api-config').data;
+      config.REDIS_SESSIONS_SENTINELS = config.REDIS_SESSIONS_SENTINELS.replace(':26379', '.:26379');
+      config.REDIS_SESSIONS_MASTER_NAME = 'session';
+      expect(found(objects)).toEqual(['ref-redis-master us-east-1/api.yaml data.REDIS_SESSIONS_MASTER_NAME']);
+      config.REDIS_SESSIONS_MASTER_NAME = 'sessions';
+      const conf = objects.find((o: any) => o.object.kind === 'ConfigMap' && /sentinel monitor cache /.test((o.object as any).data?.['sentinel.conf'] ?? ''))!;
+      (conf.object as any).data['sentinel.conf'] = (conf.object as any).data['sentinel.conf'].replace('sentinel failover-timeout cache', 'SENTINEL FAILOVER-TIMEOUT cahce');
+      expect(found(objects)).toEqual([`ref-redis-master ${conf.file} data["sentinel.conf"]`]);
     });
 
     it('a Sentinel directive, or a pod\'s REDIS_MASTER_NAME, naming a master the configuration does not monitor', () => {

@@ -15,11 +15,12 @@ import { child, item } from './paths';
 import { containersOf, podTemplates, PodTemplate } from './pod-templates';
 import { podRefs } from './references';
 import { mapSelectorMatches } from './selectors';
+import { parseServiceHost } from './wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from './types';
 
-const MONITOR = /^\s*sentinel\s+monitor\s+(\S+)/gm;
-/** Directives that name a master (redis.conf / sentinel.conf of Redis 7). */
-const NAMED = /^\s*sentinel\s+(down-after-milliseconds|failover-timeout|parallel-syncs|auth-pass|auth-user|notification-script|client-reconfig-script|config-epoch|leader-epoch|known-replica|known-sentinel|rename-command|master-reboot-down-after-period|master-reboot-period)\s+(\S+)/gm;
+const MONITOR = /^\s*sentinel\s+monitor\s+(\S+)/gim;
+/** Directives that name a master (sentinel.conf of Redis 7; Redis reads them case-insensitively, known-slave is known-replica's old name). */
+const NAMED = /^\s*sentinel\s+(down-after-milliseconds|failover-timeout|parallel-syncs|auth-pass|auth-user|notification-script|client-reconfig-script|config-epoch|leader-epoch|known-replica|known-slave|known-sentinel|rename-command|master-reboot-down-after-period)\s+(\S+)/gim;
 
 /** Master names a text monitors. */
 function monitored(text: string): string[] {
@@ -38,19 +39,11 @@ function monitoredBy(scope: Scope, ns: string, tpl: PodTemplate): string[] {
   return names;
 }
 
-/** `name.ns[.svc[.cluster.local]]` (or a bare name in `clientNs`) as a Service, or undefined. */
-function serviceOf(host: string, clientNs: string): { name: string; namespace: string } | undefined {
-  const parts = host.split('.');
-  if (parts.length === 1) return { name: parts[0]!, namespace: clientNs };
-  if (parts.length === 2 || (parts.length === 3 && parts[2] === 'svc') || (parts.length === 5 && host.endsWith('.svc.cluster.local'))) return { name: parts[0]!, namespace: parts[1]! };
-  return undefined;
-}
-
 /** What the Sentinels behind `hosts` monitor; undefined when none of them is a rendered Service with pods. */
 function monitoredBehind(scope: Scope, hosts: string[], clientNs: string): string[] | undefined {
   let found: string[] | undefined;
   for (const host of hosts) {
-    const svc = serviceOf(host.replace(/:\d+$/, ''), clientNs);
+    const svc = parseServiceHost(host.replace(/:\d+$/, ''), clientNs);
     const service = svc && scope.named(svc.namespace, '', 'Service', svc.name);
     const selector = service ? specOf(service.obj).selector : undefined;
     if (!svc || !isRecord(selector) || Object.keys(selector).length === 0) continue;

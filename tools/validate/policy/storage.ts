@@ -20,7 +20,7 @@ export function checkStorageEncrypted(e: Entry): RawFinding[] {
   const encrypted = parameters.encrypted;
   if (encrypted === 'true') return [];
   return [
-    finding(e, 'parameters.encrypted', 'storage-encrypted', `${encrypted === undefined ? 'no encrypted parameter' : `encrypted ${JSON.stringify(encrypted)}`}: the EBS volumes of this class are created unencrypted, and a volume cannot be encrypted later`,
+    finding(e, 'parameters.encrypted', 'storage-encrypted', `${encrypted === undefined ? 'no encrypted parameter' : `encrypted ${JSON.stringify(encrypted)}`}: the EBS volumes of this class are created unencrypted (unless the account encrypts EBS by default, and then with the aws/ebs key, not the region's), and a volume cannot be re-keyed later`,
       'set parameters.encrypted: "true", exactly (with kmsKeyId, the region\'s key: storage.kmsKeyArn)'),
   ];
 }

@@ -59,12 +59,14 @@ function addonPods(peer: Peer): PodSet {
 }
 
 /** `svc.ns.svc.cluster.local`, `svc.ns.svc`, `svc.ns` or `svc` (client namespace). */
-function parseServiceHost(host: string, clientNs: string): { name: string; namespace: string } | undefined {
-  const parts = host.split('.');
-  if (parts.length === 1) return { name: parts[0], namespace: clientNs };
-  if (parts.length === 2) return { name: parts[0], namespace: parts[1] };
-  if (host.endsWith('.svc.cluster.local') && parts.length === 5) return { name: parts[0], namespace: parts[1] };
-  if (host.endsWith('.svc') && parts.length === 3) return { name: parts[0], namespace: parts[1] };
+export function parseServiceHost(host: string, clientNs: string): { name: string; namespace: string } | undefined {
+  // An absolute name (a trailing dot) is the same Service. (`name.ns.svc.cluster` is not: no search
+  // domain completes it to a Service name.)
+  const parts = host.replace(/\.$/, '').split('.');
+  const name = parts[0]!;
+  if (parts.length === 1) return { name, namespace: clientNs };
+  if (parts.length === 2) return { name, namespace: parts[1]! };
+  if (parts[2] === 'svc' && (parts.length === 3 || (parts.length === 5 && parts[3] === 'cluster' && parts[4] === 'local'))) return { name, namespace: parts[1]! };
   return undefined;
 }
 

@@ -18,6 +18,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -333,6 +334,61 @@ describe('runtime references of the rendered objects', () => {
       expect(issues).toContain(`ref-redis-master ${conf.file} data["${key}"]`);
       expect(issues.filter((i) => i.startsWith('ref-redis-master us-east-1/redis.yaml spec.template.spec.containers')).length).toBe(1);
       expect(issues).toHaveLength(2);
+    });
+  });
+
+  describe('third mutation round', () => {
+    const api = (objects: LoadedObject[]) => get(objects, 'Rollout', 'bookedbarber-api');
+    const apiContainer = (objects: LoadedObject[]) => api(objects).spec.template.spec.containers.find((c: any) => c.name === 'api');
+
+    it('a memory limit below its request (the API server refuses the pods), and memory in milli-units', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const c = apiContainer(objects);
+      c.resources.limits.memory = '256Mi';
+      const at = `spec.template.spec.containers[${api(objects).spec.template.spec.containers.indexOf(c)}].resources`;
+      expect(found(objects)).toEqual([`resources us-east-1/api.yaml ${at}.requests.memory`]);
+      c.resources.limits.memory = c.resources.requests.memory;
+      c.resources.requests.memory = '512m';
+      expect(found(objects)).toEqual([`resources us-east-1/api.yaml ${at}.requests.memory`]);
+      expect(check(objects).find((f) => f.rule === 'resources')!.hint).toBe('memory is in bytes: write Mi or Gi (512Mi), not m (milli)');
+    });
+
+    it('what Argo Rollouts refuses (InvalidSpec): a weight above 100, two actions in one step, one Service as active and preview', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const steps = api(objects).spec.strategy.canary.steps;
+      const i = steps.findIndex((st: any) => st.setWeight !== undefined);
+      steps[i].setWeight = 150;
+      const j = steps.findIndex((st: any) => st.analysis !== undefined);
+      steps[j].setWeight = 10;
+      const web = get(objects, 'Rollout', 'bookedbarber-web');
+      web.spec.strategy.blueGreen.previewService = web.spec.strategy.blueGreen.activeService;
+      expect(found(objects).sort()).toEqual([
+        `rollout-spec us-east-1/api.yaml spec.strategy.canary.steps[${i}].setWeight`,
+        `rollout-spec us-east-1/api.yaml spec.strategy.canary.steps[${j}]`,
+        'rollout-spec us-east-1/web.yaml spec.strategy.blueGreen.previewService',
+      ].sort());
+    });
+
+    it('a variable set twice in one container (the kubelet keeps the last)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const env = apiContainer(objects).env;
+      env[1].name = env[0].name;
+      expect(found(objects)).toEqual([expect.stringMatching(/^env-unique us-east-1\/api\.yaml spec\.template\.spec\.containers\[\d+\]\.env\[1\]\.name$/)]);
+    });
+
+    it('an HPA container metric for a container its target does not have (the HPA never scales down)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      get(objects, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.metrics[0].containerResource.container = 'app';
+      expect(found(objects)).toEqual(['ref-scale-target us-east-1/api.yaml spec.metrics[0].containerResource.container']);
+    });
+
+    it('rules and monitors no Prometheus selects (never loaded, never scraped)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      delete get(objects, 'PodMonitor', 'bookedbarber-api').metadata.labels['bookedbarber.com/prometheus'];
+      expect(found(objects)).toEqual(['ref-prometheus-selects us-east-1/service-monitors.yaml metadata.labels']);
+      const rules = objects.filter((o: any) => o.object.kind === 'PrometheusRule').length;
+      get(objects, 'Prometheus', 'bookedbarber').spec.ruleSelector.matchLabels['bookedbarber.com/prometheus'] = 'bookedbarber-main';
+      expect(found(objects).filter((f) => f.includes('alerts.yaml') || f.includes('monitoring.yaml')).length).toBe(rules);
     });
   });
 

@@ -20,7 +20,7 @@ import { checkKubernetesTypes } from './kubernetes-types';
 import { loadTree, regionOfFile, regionOfRelative } from './load';
 import { checkMetadata } from './metadata';
 import { checkPdb, checkTopologySpread } from './policy/availability';
-import { checkImagePinned, checkProbes, checkReadOnlyRootFs, checkResources } from './policy/containers';
+import { checkEnvUnique, checkImagePinned, checkProbes, checkReadOnlyRootFs, checkResources } from './policy/containers';
 import { checkLabels } from './policy/labels';
 import { checkNamespacePodSecurity } from './policy/namespaces';
 import { checkPodSecurity } from './policy/pod-security';
@@ -35,7 +35,7 @@ import {
   checkStorageClassRefs,
 } from './references';
 import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting } from './istio-routes';
-import { checkAlertmanagerReceivers, checkPodMonitorTargets } from './monitoring-refs';
+import { checkAlertmanagerReceivers, checkPodMonitorTargets, checkPrometheusSelects } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoSourcePaths } from './policy/argocd-paths';
@@ -43,6 +43,7 @@ import { checkArgoDestinations } from './policy/argocd-destinations';
 import { checkMtlsStrict } from './policy/mtls';
 import { checkDisruptionAllowed } from './policy/disruption';
 import { checkStorageEncrypted } from './policy/storage';
+import { checkRolloutSpec } from './policy/rollouts';
 import { checkSyncWaveOrder } from './policy/sync-waves';
 import { checkMeshPortProtocol } from './policy/mesh-protocol';
 import { checkRedisMasterNames } from './redis-refs';
@@ -68,7 +69,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -80,7 +81,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

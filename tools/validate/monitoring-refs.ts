@@ -89,3 +89,52 @@ export function checkAlertmanagerReceivers(e: Entry): RawFinding[] {
   visit(spec.route, 'spec.route');
   return out;
 }
+
+/** What a Prometheus selects each monitoring kind by (prometheus-operator's PrometheusSpec). */
+const SELECTED_BY: Record<string, { selector: string; namespaceSelector: string }> = {
+  PrometheusRule: { selector: 'ruleSelector', namespaceSelector: 'ruleNamespaceSelector' },
+  ServiceMonitor: { selector: 'serviceMonitorSelector', namespaceSelector: 'serviceMonitorNamespaceSelector' },
+  PodMonitor: { selector: 'podMonitorSelector', namespaceSelector: 'podMonitorNamespaceSelector' },
+};
+
+/**
+ * Whether a namespace selector of a Prometheus picks `ns`, as prometheus-operator reads it: unset,
+ * its own namespace only; empty, every namespace; else the Namespace's labels, which always include
+ * kubernetes.io/metadata.name (the API server sets it). A namespace not rendered here has only that
+ * label as far as this tree knows: `undefined` when the selector asks for more.
+ */
+function namespacePicked(selector: unknown, ns: string, own: string, ctx: Context, e: Entry): boolean | undefined {
+  if (selector === undefined || selector === null) return ns === own;
+  const namespace = ctx.scope(e).named('', '', 'Namespace', ns);
+  const rendered = namespace && isRecord(namespace.obj.metadata) && isRecord(namespace.obj.metadata.labels) ? namespace.obj.metadata.labels : {};
+  const labels = { ...rendered, 'kubernetes.io/metadata.name': ns };
+  if (labelSelectorMatches(selector, labels)) return true;
+  return namespace ? false : undefined;
+}
+
+/**
+ * Rule `ref-prometheus-selects`: every PrometheusRule, ServiceMonitor and PodMonitor of a region
+ * is picked up by a Prometheus of the region (its label selector and namespace selector for that
+ * kind). One that is not applies cleanly and does nothing: a rule file never loaded is a region
+ * without those alerts; a monitor never read leaves its targets unscraped (the SLO alerts and the
+ * canary analysis see no data). Not judged where the region renders no Prometheus.
+ */
+export function checkPrometheusSelects(e: Entry, ctx: Context): RawFinding[] {
+  const by = isRecord(e.obj) && e.obj.apiVersion === 'monitoring.coreos.com/v1' ? SELECTED_BY[String(e.obj.kind)] : undefined;
+  if (!by || e.region === null) return [];
+  const ns = namespaceOf(e.obj) ?? '';
+  const labels = isRecord(e.obj.metadata) && isRecord(e.obj.metadata.labels) ? e.obj.metadata.labels : {};
+  const prometheuses = ctx.scope(e).entries.filter((x) => x.region === e.region && isKind(x.obj, 'monitoring.coreos.com', 'Prometheus'));
+  if (prometheuses.length === 0) return [];
+  const verdicts = prometheuses.map((p) => {
+    const spec = specOf(p.obj);
+    const selector = spec[by.selector];
+    // An unset selector selects nothing of that kind.
+    if (selector === undefined || selector === null || !labelSelectorMatches(selector, labels)) return false;
+    return namespacePicked(spec[by.namespaceSelector], ns, namespaceOf(p.obj) ?? '', ctx, e);
+  });
+  if (verdicts.some((v) => v !== false)) return [];
+  const names = prometheuses.map((p) => `${namespaceOf(p.obj)}/${String(isRecord(p.obj.metadata) ? p.obj.metadata.name : '?')}`).join(', ');
+  return [finding(e, 'metadata.labels', 'ref-prometheus-selects', `no Prometheus of the region (${names}) selects this ${String(e.obj.kind)} by its ${by.selector} and ${by.namespaceSelector}: it is never ${e.obj.kind === 'PrometheusRule' ? 'loaded, and its alerts never fire' : 'read, and its targets are never scraped'}`,
+    `give it the labels the Prometheus ${by.selector} asks for, in a namespace its ${by.namespaceSelector} picks (or fix the Prometheus' selectors)`)];
+}

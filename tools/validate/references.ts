@@ -115,10 +115,28 @@ function targetRef(e: Entry, ctx: Context, field: string): RawFinding[] {
   const path = `spec.${field}`;
   if (!isRecord(ref) || typeof ref.kind !== 'string' || typeof ref.name !== 'string') return [];
   const scope = ctx.scope(e);
-  if (scope.named(nsOf(e), apiGroup(ref.apiVersion), ref.kind, ref.name)) return [];
+  const target = scope.named(nsOf(e), apiGroup(ref.apiVersion), ref.kind, ref.name);
+  if (target) return containerMetrics(e, target);
   const sameName = scope.entries.filter((x) => nsOf(x) === nsOf(e) && nameOf(x.obj) === ref.name).map((x) => `${String(x.obj.apiVersion)} ${String(x.obj.kind)}`);
   return [finding(e, `${path}.name`, 'ref-scale-target', `${path} points at ${String(ref.apiVersion)} ${ref.kind} ${ref.name}, which is not rendered in namespace ${nsOf(e)}`,
     sameName.length ? `an object named ${ref.name} exists as ${sameName.join(', ')}: fix apiVersion/kind` : 'fix the name, or render the target')];
+}
+
+/**
+ * An HPA's ContainerResource metric names a container of the target's pods: for any other name
+ * the metric cannot be computed, and the HPA, missing a metric, never scales down.
+ */
+function containerMetrics(e: Entry, target: Entry): RawFinding[] {
+  if (!isKind(e.obj, 'autoscaling', 'HorizontalPodAutoscaler')) return [];
+  const names = new Set(podTemplates(target.obj).flatMap((tpl) => containersOf(tpl, ['containers']).map((c) => c.container.name)));
+  const out: RawFinding[] = [];
+  asArray(specOf(e.obj).metrics).forEach((m, i) => {
+    const container = isRecord(m) && isRecord(m.containerResource) ? m.containerResource.container : undefined;
+    if (typeof container !== 'string' || names.has(container)) return;
+    out.push(finding(e, `${item('spec.metrics', i)}.containerResource.container`, 'ref-scale-target', `container ${container} is not a container of ${String(target.obj.kind)} ${String(nameOf(target.obj))}'s pods (${[...names].join(', ')}): the metric cannot be computed, and the HPA never scales down`,
+      `name one of ${[...names].join(', ')}`));
+  });
+  return out;
 }
 
 export function checkScaleTarget(e: Entry, ctx: Context): RawFinding[] {

@@ -4,7 +4,8 @@
  * to the long-running controllers, whose pods must tell the Service when they are ready.
  */
 import { containerLabel, containersOf, podTemplates, PodTemplate } from '../pod-templates';
-import { Entry, finding, isRecord, QUANTITY_PATTERN, RawFinding } from '../types';
+import { quantity } from '../../docs/region-doc';
+import { asArray, Entry, finding, isRecord, QUANTITY_PATTERN, RawFinding } from '../types';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -29,6 +30,17 @@ export function checkReadOnlyRootFs(e: Entry): RawFinding[] {
 
 /** A Kubernetes quantity: the grammar the upstream schema layer checks built-in kinds with (one copy). */
 const QUANTITY = new RegExp(QUANTITY_PATTERN);
+/** Less memory than any process starts in: a unit slip (m for milli instead of Mi). */
+const MIN_MEMORY_BYTES = 1024 * 1024;
+
+/** A quantity's value (bytes, or cores for CPU), as Kubernetes reads it; NaN for a form the comparisons leave alone (1e3, Ei). */
+function bytes(value: unknown): number {
+  try {
+    return quantity(value);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export function checkResources(e: Entry): RawFinding[] {
   return eachTemplate(e, (tpl, out) => {
@@ -45,13 +57,45 @@ export function checkResources(e: Entry): RawFinding[] {
       }
       // The API server parses every value as a quantity and refuses the object otherwise; the
       // schemas type them only as int-or-string.
+      const valid = (value: unknown) => typeof value === 'number' || (typeof value === 'string' && QUANTITY.test(value));
       for (const [side, values] of [['requests', requests], ['limits', limits]] as const) {
         for (const [name, value] of Object.entries(values)) {
-          if (typeof value === 'number' || (typeof value === 'string' && QUANTITY.test(value))) continue;
-          out.push(finding(e, `${c.path}.resources.${side}.${name}`, 'resources', `${containerLabel(c)} has resources.${side}.${name} ${JSON.stringify(value)}, which is not a Kubernetes quantity: the API server refuses the object`,
-            'write a number with an optional suffix and no space: 500m, 2, 512Mi, 10Gi'));
+          if (!valid(value)) {
+            out.push(finding(e, `${c.path}.resources.${side}.${name}`, 'resources', `${containerLabel(c)} has resources.${side}.${name} ${JSON.stringify(value)}, which is not a Kubernetes quantity: the API server refuses the object`,
+              'write a number with an optional suffix and no space: 500m, 2, 512Mi, 10Gi'));
+          } else if (name === 'memory' && bytes(value) < MIN_MEMORY_BYTES) {
+            // `512m` is 0.512 bytes: valid, and nothing like what was meant.
+            out.push(finding(e, `${c.path}.resources.${side}.memory`, 'resources', `${containerLabel(c)} has resources.${side}.memory ${JSON.stringify(value)}, ${bytes(value)} bytes: ${side === 'requests' ? 'the scheduler reserves nothing and the node overcommits' : 'the container is killed as it starts'}`,
+              'memory is in bytes: write Mi or Gi (512Mi), not m (milli)'));
+          }
         }
       }
+      // The API server refuses a request above its limit (pods of the workload are never created).
+      for (const name of Object.keys(requests)) {
+        const [request, limit] = [requests[name], limits[name]];
+        if (limit === undefined || !valid(request) || !valid(limit) || !(bytes(request) > bytes(limit))) continue;
+        out.push(finding(e, `${c.path}.resources.requests.${name}`, 'resources', `${containerLabel(c)} requests ${String(request)} ${name}, above its limit ${String(limit)}: the API server refuses its pods ("must be less than or equal to ${name} limit")`,
+          `lower the request to at most ${String(limit)}, or raise the limit`));
+      }
+    }
+  });
+}
+
+/**
+ * Rule `env-unique`: a container's env names each variable once. The API server accepts a
+ * repeated name and the kubelet keeps the last, so an edit that renames one variable onto
+ * another silently replaces it (and drops the one renamed).
+ */
+export function checkEnvUnique(e: Entry): RawFinding[] {
+  return eachTemplate(e, (tpl, out) => {
+    for (const c of containersOf(tpl)) {
+      const first = new Map<string, number>();
+      asArray(c.container.env).forEach((env, i) => {
+        if (!isRecord(env) || typeof env.name !== 'string') return;
+        const seen = first.get(env.name);
+        if (seen === undefined) first.set(env.name, i);
+        else out.push(finding(e, `${c.path}.env[${i}].name`, 'env-unique', `${containerLabel(c)} sets ${env.name} twice (env[${seen}] and env[${i}]): the kubelet keeps the last, so env[${seen}] is silently ignored`, 'keep one entry per variable'));
+      });
     }
   });
 }

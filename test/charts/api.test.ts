@@ -15,6 +15,8 @@ import { NamespacesChart } from '../../charts/namespaces/chart';
 import { StorageChart } from '../../charts/storage/chart';
 import { RedisChart } from '../../charts/redis/chart';
 import { ShardMapChart } from '../../charts/shard-map/chart';
+import { PgbouncerChart } from '../../charts/pgbouncer/chart';
+import { PostgresChart } from '../../charts/postgres/chart';
 import { MeshChart } from '../../charts/mesh/chart';
 import { WebChart } from '../../charts/web/chart';
 import type { RegionPlan } from '../../regions/plan';
@@ -382,6 +384,8 @@ describe('ApiChart output and the validator', () => {
     const charts = [
       new NamespacesChart(app, { plan: p }), new StorageChart(app, { plan: p }), new RedisChart(app, { plan: p }), ...(withShardMap ? [new ShardMapChart(app, { plan: p })] : []),
       new MeshChart(app, { plan: p }), new WebChart(app, { plan: p }), new ApiChart(app, { plan: p }),
+      // The shard map's addresses are the PgBouncer Services (ref-config-endpoint), which pool Postgres.
+      ...(withShardMap ? [new PgbouncerChart(app, { plan: p }), new PostgresChart(app, { plan: p })] : []),
     ];
     const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${region}/${c.node.id}.yaml`, index, object, region })));
     return { report: validateObjects(loaded, {}), loaded, plan: p };

@@ -18,7 +18,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -287,7 +287,7 @@ describe('runtime references of the rendered objects', () => {
       delete port.appProtocol;
       port.name = 'db';
       port.port = 3306;
-      expect(found(objects)).toEqual([]);
+      expect(found(objects).filter((f) => f.startsWith('mesh-port-protocol'))).toEqual([]);
     });
 
     it('a meshed Service port that does not say its protocol (name prefix or appProtocol)', () => {
@@ -380,6 +380,28 @@ describe('runtime references of the rendered objects', () => {
       const objects = distLoadedObjects(['us-east-1']);
       get(objects, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.metrics[0].containerResource.container = 'app';
       expect(found(objects)).toEqual(['ref-scale-target us-east-1/api.yaml spec.metrics[0].containerResource.container']);
+    });
+
+    it('an address in a ConfigMap whose Service, port or mesh name does not exist (the shard map, the Sentinels)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const map = get(objects, 'ConfigMap', 'bookedbarber-shard-map').data;
+      const json = JSON.parse(map['shard-map.json']);
+      json.shards[0].readWrite.port = 5432;
+      map['shard-map.json'] = JSON.stringify(json);
+      expect(found(objects)).toEqual(['ref-config-endpoint us-east-1/shard-map.yaml data["shard-map.json"]']);
+      expect(check(objects).find((f) => f.rule === 'ref-config-endpoint')!.message).toMatch(/^bookedbarber-pgbouncer-shard-1\.bookedbarber-data\.svc\.cluster\.local:5432: Service bookedbarber-data\/bookedbarber-pgbouncer-shard-1 has no port 5432/);
+      json.shards[0].readWrite.port = 6432;
+      json.shards[0].readWrite.host = json.shards[0].readWrite.host.replace('shard-1', 'shard1');
+      json.shards[1].readOnly.host = json.shards[1].readOnly.host.replace('shard-2', 'shard2');
+      map['shard-map.json'] = JSON.stringify(json);
+      const messages = check(objects).filter((f) => f.rule === 'ref-config-endpoint').map((f) => f.message);
+      expect(messages).toHaveLength(2);
+      expect(messages[0]).toContain('no Service bookedbarber-data/bookedbarber-pgbouncer-shard1 is rendered');
+      expect(messages[1]).toContain('no ServiceEntry declares bookedbarber-pgbouncer-shard2.us-west-2.bookedbarber.global');
+      const fresh = distLoadedObjects(['us-east-1']);
+      const config = get(fresh, 'ConfigMap', 'bookedbarber-api-config').data;
+      config.REDIS_CACHE_SENTINELS = config.REDIS_CACHE_SENTINELS.replace(':26379', ':6379');
+      expect(found(fresh)).toEqual(['ref-config-endpoint us-east-1/api.yaml data.REDIS_CACHE_SENTINELS']);
     });
 
     it('rules and monitors no Prometheus selects (never loaded, never scraped)', () => {

@@ -47,6 +47,7 @@ import { checkRolloutSpec } from './policy/rollouts';
 import { checkSyncWaveOrder } from './policy/sync-waves';
 import { checkMeshPortProtocol } from './policy/mesh-protocol';
 import { checkRedisMasterNames } from './redis-refs';
+import { checkConfigEndpoints } from './config-endpoints';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -81,7 +82,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkConfigEndpoints,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

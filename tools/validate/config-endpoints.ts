@@ -1,0 +1,86 @@
+/**
+ * Rule `ref-config-endpoint`: an address a ConfigMap hands a client names a port its server
+ * listens on. Checked where the address is spelt out in the data: `name.ns.svc.cluster.local:port`
+ * anywhere in a value, and `{"host": ..., "port": ...}` in a JSON value (the shard map). A
+ * cluster Service must be rendered with that port; a mesh name of a ServiceEntry (another
+ * region's shard, `*.global`) must be a host of a ServiceEntry with that port. Otherwise every
+ * client that reads the address gets connection refused, or a DNS failure, at the first request.
+ * (The wiring check proves that a declared connection's host is named in the client's
+ * configuration; this one checks the port written beside it, and every address, declared or not.)
+ * Namespaces this folder does not render (an add-on's) are not judged.
+ */
+import type { Context, Scope } from './context';
+import { specOf } from './context';
+import { child } from './paths';
+import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
+
+const SERVICE_ADDRESS = /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local\.?:([0-9]{1,5})\b/g;
+const CLUSTER_HOST = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local\.?$/;
+
+interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `{host, port}` pairs anywhere in a JSON document. */
+function jsonAddresses(node: unknown, out: Address[] = []): Address[] {
+  if (Array.isArray(node)) node.forEach((n) => jsonAddresses(n, out));
+  else if (isRecord(node)) {
+    if (typeof node.host === 'string' && typeof node.port === 'number') out.push({ host: node.host, port: node.port });
+    Object.values(node).forEach((n) => jsonAddresses(n, out));
+  }
+  return out;
+}
+
+/** Why `address` does not reach a listening port, or undefined when it does (or is not ours to judge). */
+function problem(scope: Scope, address: Address): string | undefined {
+  const local = CLUSTER_HOST.exec(address.host);
+  if (local) {
+    const [, name, ns] = local;
+    if (!scope.namespaces.has(ns!)) return undefined;
+    const service = scope.named(ns!, '', 'Service', name!);
+    if (!service) return `no Service ${ns}/${name} is rendered: ${address.host} does not resolve`;
+    const ports = asArray(specOf(service.obj).ports).filter(isRecord).map((p) => Number(p.port));
+    return ports.includes(address.port) ? undefined : `Service ${ns}/${name} has no port ${address.port} (its ports: ${ports.join(', ')}): connection refused`;
+  }
+  const entries = scope.entries.filter((x) => isKind(x.obj, 'networking.istio.io', 'ServiceEntry'));
+  const hosts = (x: Entry) => asArray(specOf(x.obj).hosts).filter((h): h is string => typeof h === 'string');
+  const owner = entries.find((x) => hosts(x).includes(address.host));
+  if (owner) {
+    const ports = asArray(specOf(owner.obj).ports).filter(isRecord).map((p) => Number(p.number));
+    return ports.includes(address.port) ? undefined : `ServiceEntry ${String(nameOf(owner.obj))} (${address.host}) has no port ${address.port} (its ports: ${ports.join(', ')}): the sidecar has no route for it`;
+  }
+  // A name in a mesh-only domain the ServiceEntries use, that none of them declares: a typo.
+  const domain = address.host.split('.').slice(-2).join('.');
+  if (entries.some((x) => hosts(x).some((h) => h.endsWith(`.${domain}`) && domain.includes('.') && h.endsWith('.global')))) {
+    return `no ServiceEntry declares ${address.host}: no DNS server knows the mesh's names, so it never resolves`;
+  }
+  return undefined;
+}
+
+export function checkConfigEndpoints(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, '', 'ConfigMap') || !isRecord(e.obj.data) || e.region === null) return [];
+  const scope = ctx.scope(e);
+  const out: RawFinding[] = [];
+  for (const [key, value] of Object.entries(e.obj.data)) {
+    if (typeof value !== 'string') continue;
+    const addresses: Address[] = [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) }));
+    const text = value.trim();
+    if (text.startsWith('{') || text.startsWith('[')) {
+      try {
+        addresses.push(...jsonAddresses(JSON.parse(text)));
+      } catch {
+        // not JSON after all: the addresses in its text are checked above
+      }
+    }
+    const seen = new Set<string>();
+    for (const address of addresses) {
+      const id = `${address.host}:${address.port}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const why = problem(scope, address);
+      if (why) out.push(finding(e, child('data', key), 'ref-config-endpoint', `${id}: ${why}`, 'name the Service (or ServiceEntry host) and a port it really serves'));
+    }
+  }
+  return out;
+}

@@ -19,6 +19,7 @@ const RULES = [
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
+  'dns-region', 'patroni-namespace', 'drain-grace',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -402,6 +403,42 @@ describe('runtime references of the rendered objects', () => {
       const config = get(fresh, 'ConfigMap', 'bookedbarber-api-config').data;
       config.REDIS_CACHE_SENTINELS = config.REDIS_CACHE_SENTINELS.replace(':26379', ':6379');
       expect(found(fresh)).toEqual(['ref-config-endpoint us-east-1/api.yaml data.REDIS_CACHE_SENTINELS']);
+    });
+
+    it('a DNS record of another region (its set identifier, its load balancer)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const ep = get(objects, 'DNSEndpoint', 'bookedbarber-dns-api').spec.endpoints[0];
+      ep.setIdentifier = 'us-west-2';
+      ep.targets[0] = ep.targets[0].replace('.elb.us-east-1.', '.elb.us-west-2.');
+      expect(found(objects).sort()).toEqual(['dns-region us-east-1/dns.yaml spec.endpoints[0].setIdentifier', 'dns-region us-east-1/dns.yaml spec.endpoints[0].targets[0]']);
+    });
+
+    it('Patroni told to keep its lock in another namespace, and a grace period shorter than the sidecar\'s drain', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const postgres = get(objects, 'StatefulSet', 'bookedbarber-postgres-shard-1').spec.template.spec;
+      const c = postgres.containers.findIndex((x: any) => (x.env ?? []).some((v: any) => v.name === 'PATRONI_KUBERNETES_NAMESPACE'));
+      const i = postgres.containers[c].env.findIndex((v: any) => v.name === 'PATRONI_KUBERNETES_NAMESPACE');
+      postgres.containers[c].env[i] = { name: 'PATRONI_KUBERNETES_NAMESPACE', value: 'bookedbarber-app' };
+      api(objects).spec.template.spec.terminationGracePeriodSeconds = 10;
+      expect(found(objects).sort()).toEqual([
+        'drain-grace us-east-1/api.yaml spec.template.spec.terminationGracePeriodSeconds',
+        `patroni-namespace us-east-1/postgres.yaml spec.template.spec.containers[${c}].env[${i}].value`,
+      ]);
+    });
+
+    it('a Sentinel quorum above the Sentinels that could vote (no failover ever)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const conf = objects.find((o: any) => o.object.kind === 'ConfigMap' && /sentinel monitor cache /.test((o.object as any).data?.['sentinel.conf'] ?? ''))!;
+      (conf.object as any).data['sentinel.conf'] = (conf.object as any).data['sentinel.conf'].replace(/(sentinel monitor cache \S+ 6379) 2/, '$1 4');
+      expect(found(objects)).toEqual(['ref-redis-master us-east-1/redis.yaml spec.replicas']);
+    });
+
+    it('two regions of an ApplicationSet on one cluster', () => {
+      const objects = distLoadedObjects(['us-east-1', 'argocd']);
+      const set = get(objects, 'ApplicationSet', 'bookedbarber-capacity');
+      const [first, second] = set.spec.generators[0].list.elements;
+      second.server = first.server;
+      expect(found(objects).filter((f) => f.includes('spec.generators'))).toEqual(['argocd-destination argocd/argocd.yaml spec.generators']);
     });
 
     it('rules and monitors no Prometheus selects (never loaded, never scraped)', () => {

@@ -44,6 +44,7 @@ import { checkMtlsStrict } from './policy/mtls';
 import { checkDisruptionAllowed } from './policy/disruption';
 import { checkStorageEncrypted } from './policy/storage';
 import { checkRolloutSpec } from './policy/rollouts';
+import { checkDnsRegion, checkDrainGrace, checkPatroniNamespace } from './policy/region-consistency';
 import { checkSyncWaveOrder } from './policy/sync-waves';
 import { checkMeshPortProtocol } from './policy/mesh-protocol';
 import { checkRedisMasterNames } from './redis-refs';
@@ -70,7 +71,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */

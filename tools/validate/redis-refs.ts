@@ -88,11 +88,38 @@ function checkClientMasterNames(e: Entry, ctx: Context): RawFinding[] {
   return out;
 }
 
+/** `sentinel monitor <name> <host> <port> <quorum>` quorums in the Sentinel configurations `tpl` mounts. */
+function quorumsBy(scope: Scope, ns: string, tpl: PodTemplate): Array<{ name: string; quorum: number }> {
+  const out: Array<{ name: string; quorum: number }> = [];
+  for (const ref of podRefs(tpl)) {
+    if (ref.kind !== 'ConfigMap' || typeof ref.name !== 'string') continue;
+    const cm = scope.named(ns, '', 'ConfigMap', ref.name);
+    for (const value of Object.values(cm && isRecord(cm.obj.data) ? cm.obj.data : {})) {
+      if (typeof value !== 'string') continue;
+      for (const m of value.matchAll(/^\s*sentinel\s+monitor\s+(\S+)\s+\S+\s+\S+\s+([0-9]+)/gim)) out.push({ name: m[1]!, quorum: Number(m[2]) });
+    }
+  }
+  return out;
+}
+
+/** Whether the pods run Sentinel itself (a container port 26379 or named for it), not only read its configuration. */
+function runsSentinel(tpl: PodTemplate): boolean {
+  return containersOf(tpl, ['containers']).some((c) => asArray(c.container.ports).some((p) => isRecord(p) && (p.containerPort === 26379 || (typeof p.name === 'string' && p.name.includes('sentinel')))));
+}
+
 function checkPodMasterName(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
+  const replicas = isRecord(e.obj.spec) && typeof e.obj.spec.replicas === 'number' ? e.obj.spec.replicas : undefined;
   for (const tpl of podTemplates(e.obj)) {
     const names = monitoredBy(ctx.scope(e), namespaceOf(e.obj) ?? '', tpl);
     if (names.length === 0) continue;
+    // The Sentinels that read this configuration are this workload's pods: fewer of them than the
+    // quorum can never agree that the master is down, and no failover ever happens.
+    for (const { name, quorum } of quorumsBy(ctx.scope(e), namespaceOf(e.obj) ?? '', tpl)) {
+      if (replicas === undefined || !tpl.longRunning || quorum <= replicas || !runsSentinel(tpl)) continue;
+      out.push(finding(e, 'spec.replicas', 'ref-redis-master', `${replicas} pods read "sentinel monitor ${name} ... ${quorum}": a quorum of ${quorum} Sentinels is never reached, so ${name}'s master is never failed over`,
+        `lower the quorum to a majority of ${replicas} (${Math.floor(replicas / 2) + 1}), or run ${quorum} or more Sentinels`));
+    }
     for (const ref of containersOf(tpl)) {
       asArray(ref.container.env).forEach((env, i) => {
         if (!isRecord(env) || env.name !== 'REDIS_MASTER_NAME' || typeof env.value !== 'string' || names.includes(env.value)) return;

@@ -55,6 +55,19 @@ export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
     ? [{}]
     : asArray(specOf(e.obj).generators).flatMap((g) => (isRecord(g) && isRecord(g.list) ? asArray(g.list.elements).filter(isRecord) : []));
   const out: RawFinding[] = [];
+  // One cluster per region: two elements on one server (or cluster name) sync two regions' objects
+  // into one cluster, where they fight, and leave the other region's cluster without them.
+  for (const key of ['server', 'cluster'] as const) {
+    const first = new Map<string, string>();
+    for (const element of elements) {
+      const value = element[key];
+      if (typeof value !== 'string') continue;
+      const other = first.get(value);
+      if (other !== undefined) {
+        out.push(finding(e, 'spec.generators', 'argocd-destination', `elements ${other} and ${String(element.region ?? JSON.stringify(element))} have the same ${key} ${value}: both regions sync into one cluster`, `give ${String(element.region ?? 'the element')} its own cluster (regions/<region>.yaml cluster.${key === 'server' ? 'server' : 'name'})`));
+      } else first.set(value, String(element.region ?? JSON.stringify(element)));
+    }
+  }
   for (const element of elements) {
     const dest: Destination = { server: fill(destination.server, element), name: fill(destination.name, element), namespace: fill(destination.namespace, element) };
     const where = set ? ` (element ${String(element.region ?? JSON.stringify(element))})` : '';

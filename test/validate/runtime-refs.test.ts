@@ -19,7 +19,7 @@ const RULES = [
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
-  'dns-region', 'patroni-namespace', 'drain-grace',
+  'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -439,6 +439,20 @@ describe('runtime references of the rendered objects', () => {
       const [first, second] = set.spec.generators[0].list.elements;
       second.server = first.server;
       expect(found(objects).filter((f) => f.includes('spec.generators'))).toEqual(['argocd-destination argocd/argocd.yaml spec.generators']);
+    });
+
+    it('an alert severity no route matches (case matters: no page), and a retention the volume cannot hold', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const rules = objects.find((o: any) => o.object.kind === 'PrometheusRule' && o.object.metadata.name === 'bookedbarber-business')!;
+      const first = (rules.object as any).spec.groups[0].rules.find((r: any) => r.labels?.severity === 'critical');
+      const [g, r] = [0, (rules.object as any).spec.groups[0].rules.indexOf(first)];
+      first.labels.severity = 'Critical';
+      get(objects, 'Prometheus', 'bookedbarber').spec.retentionSize = '600GB';
+      expect(found(objects).sort()).toEqual([
+        `alert-severity ${rules.file} spec.groups[${g}].rules[${r}].labels.severity`,
+        'prometheus-retention us-east-1/monitoring.yaml spec.retentionSize',
+      ]);
+      expect(check(objects).find((f) => f.rule === 'alert-severity')!.hint).toBe('did you mean critical?');
     });
 
     it('rules and monitors no Prometheus selects (never loaded, never scraped)', () => {

@@ -35,7 +35,7 @@ import {
   checkStorageClassRefs,
 } from './references';
 import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting } from './istio-routes';
-import { checkAlertmanagerReceivers, checkPodMonitorTargets, checkPrometheusSelects } from './monitoring-refs';
+import { checkAlertmanagerReceivers, checkAlertSeverity, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoSourcePaths } from './policy/argocd-paths';
@@ -71,7 +71,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace, checkPrometheusRetention,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -83,7 +83,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkConfigEndpoints,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkConfigEndpoints,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

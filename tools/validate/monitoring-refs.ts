@@ -138,3 +138,77 @@ export function checkPrometheusSelects(e: Entry, ctx: Context): RawFinding[] {
   return [finding(e, 'metadata.labels', 'ref-prometheus-selects', `no Prometheus of the region (${names}) selects this ${String(e.obj.kind)} by its ${by.selector} and ${by.namespaceSelector}: it is never ${e.obj.kind === 'PrometheusRule' ? 'loaded, and its alerts never fire' : 'read, and its targets are never scraped'}`,
     `give it the labels the Prometheus ${by.selector} asks for, in a namespace its ${by.namespaceSelector} picks (or fix the Prometheus' selectors)`)];
 }
+
+/** The values of `label` the routes of an AlertmanagerConfig match (nested routes too): `=` values and `=~` patterns. */
+function routedValues(route: unknown, label: string, out: { equal: Set<string>; patterns: RegExp[] }): void {
+  if (!isRecord(route)) return;
+  for (const m of asArray(route.matchers)) {
+    if (!isRecord(m) || m.name !== label || typeof m.value !== 'string') continue;
+    const type = m.matchType ?? (m.regex === true ? '=~' : '=');
+    if (type === '=') out.equal.add(m.value);
+    else if (type === '=~') {
+      try {
+        out.patterns.push(new RegExp(`^(?:${m.value})$`));
+      } catch {
+        // not a pattern Alertmanager would load either: judged elsewhere
+      }
+    }
+  }
+  for (const r of asArray(route.routes)) routedValues(r, label, out);
+}
+
+/**
+ * Rule `alert-severity`: every alert's `severity` label is a value the region's Alertmanager
+ * routes match. Matchers compare exactly (`Critical` is not `critical`): an alert whose severity
+ * no route names falls to the default receiver, and the page it was meant to send never goes out.
+ * Not judged where the region renders no AlertmanagerConfig that routes on severity.
+ */
+export function checkAlertSeverity(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'monitoring.coreos.com', 'PrometheusRule') || e.region === null) return [];
+  const routed = { equal: new Set<string>(), patterns: [] as RegExp[] };
+  for (const config of ctx.scope(e).entries) {
+    if (config.region === e.region && isKind(config.obj, 'monitoring.coreos.com', 'AlertmanagerConfig')) routedValues(specOf(config.obj).route, 'severity', routed);
+  }
+  if (routed.equal.size === 0 && routed.patterns.length === 0) return [];
+  const known = [...routed.equal].sort();
+  const out: RawFinding[] = [];
+  asArray(specOf(e.obj).groups).forEach((group, g) => {
+    asArray(isRecord(group) ? group.rules : undefined).forEach((rule, r) => {
+      if (!isRecord(rule) || typeof rule.alert !== 'string') return;
+      const severity = isRecord(rule.labels) ? rule.labels.severity : undefined;
+      if (typeof severity === 'string' && (routed.equal.has(severity) || routed.patterns.some((p) => p.test(severity)))) return;
+      const guess = typeof severity === 'string' ? closest(severity, known) : undefined;
+      out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.labels.severity`, 'alert-severity', `alert ${rule.alert} has severity ${JSON.stringify(severity ?? null)}, which no Alertmanager route matches (${known.join(', ')}): it goes to the default receiver only, and pages no one`,
+        guess ? `did you mean ${guess}?` : `use one of ${known.join(', ')}`));
+    });
+  });
+  return out;
+}
+
+/** Prometheus' byte sizes (units.Base2Bytes: KB is 1024 bytes). */
+const PROMETHEUS_BYTES: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5, EB: 1024 ** 6 };
+/** Kubernetes storage quantities of a volume claim. */
+const KUBE_BYTES: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+/** The share of its volume the blocks may fill: the WAL, the head chunks and compaction's temporary copy are not counted in retentionSize. */
+const RETENTION_SHARE = 0.9;
+
+/**
+ * Rule `prometheus-retention`: a Prometheus' retentionSize fits its volume with room for what
+ * retention does not count (WAL, head, a compaction's copy). Above it, the disk fills before
+ * retention deletes anything: Prometheus crash-loops and the region has no metrics or alerts.
+ */
+export function checkPrometheusRetention(e: Entry): RawFinding[] {
+  if (!isKind(e.obj, 'monitoring.coreos.com', 'Prometheus')) return [];
+  const spec = specOf(e.obj);
+  const size = typeof spec.retentionSize === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(B|KB|MB|GB|TB|PB|EB)$/.exec(spec.retentionSize) : null;
+  const claim = isRecord(spec.storage) && isRecord(spec.storage.volumeClaimTemplate) ? specOf(spec.storage.volumeClaimTemplate) : {};
+  const request = isRecord(claim.resources) && isRecord(claim.resources.requests) ? claim.resources.requests.storage : undefined;
+  const volume = typeof request === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(request) : null;
+  if (!size || !volume) return [];
+  const retained = Number(size[1]) * PROMETHEUS_BYTES[size[2]!]!;
+  const capacity = Number(volume[1]) * KUBE_BYTES[volume[2] ?? '']!;
+  if (retained <= capacity * RETENTION_SHARE) return [];
+  const most = Math.floor((capacity * RETENTION_SHARE) / 1024 ** 3);
+  return [finding(e, 'spec.retentionSize', 'prometheus-retention', `retentionSize ${String(spec.retentionSize)} is ${Math.round((retained / capacity) * 100)} % of its ${String(request)} volume: with the WAL, the head and a compaction's copy on top, the disk fills before retention deletes anything, and Prometheus stops`,
+    `lower it to at most ${most}GB (${Math.round(RETENTION_SHARE * 100)} % of the volume), or grow the volume`)];
+}

@@ -32,6 +32,14 @@ function jsonAddresses(node: unknown, out: Address[] = []): Address[] {
   return out;
 }
 
+/** The ServiceEntries of a scope, found once (every address of every ConfigMap asks). */
+const serviceEntries = new WeakMap<Scope, Entry[]>();
+function serviceEntriesOf(scope: Scope): Entry[] {
+  let known = serviceEntries.get(scope);
+  if (!known) serviceEntries.set(scope, (known = scope.entries.filter((x) => isKind(x.obj, 'networking.istio.io', 'ServiceEntry'))));
+  return known;
+}
+
 /** Why `address` does not reach a listening port, or undefined when it does (or is not ours to judge). */
 function problem(scope: Scope, address: Address): string | undefined {
   const local = CLUSTER_HOST.exec(address.host);
@@ -43,7 +51,7 @@ function problem(scope: Scope, address: Address): string | undefined {
     const ports = asArray(specOf(service.obj).ports).filter(isRecord).map((p) => Number(p.port));
     return ports.includes(address.port) ? undefined : `Service ${ns}/${name} has no port ${address.port} (its ports: ${ports.join(', ')}): connection refused`;
   }
-  const entries = scope.entries.filter((x) => isKind(x.obj, 'networking.istio.io', 'ServiceEntry'));
+  const entries = serviceEntriesOf(scope);
   const hosts = (x: Entry) => asArray(specOf(x.obj).hosts).filter((h): h is string => typeof h === 'string');
   const owner = entries.find((x) => hosts(x).includes(address.host));
   if (owner) {
@@ -64,9 +72,10 @@ export function checkConfigEndpoints(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
   for (const [key, value] of Object.entries(e.obj.data)) {
     if (typeof value !== 'string') continue;
-    const addresses: Address[] = [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) }));
+    // Cheap tests first: the dashboards are megabytes of JSON without an address.
+    const addresses: Address[] = value.includes('.svc.cluster.local') ? [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) })) : [];
     const text = value.trim();
-    if (text.startsWith('{') || text.startsWith('[')) {
+    if ((text.startsWith('{') || text.startsWith('[')) && text.includes('"host"')) {
       try {
         addresses.push(...jsonAddresses(JSON.parse(text)));
       } catch {

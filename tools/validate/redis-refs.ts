@@ -27,16 +27,35 @@ function monitored(text: string): string[] {
   return [...text.matchAll(MONITOR)].map((m) => m[1]!);
 }
 
+/** `sentinel monitor` lines of a ConfigMap's values, read once per ConfigMap (every pod mounting it asks). */
+const monitorsOf = new WeakMap<Entry, Array<{ name: string; quorum: number }>>();
+function configMonitors(cm: Entry): Array<{ name: string; quorum: number }> {
+  let known = monitorsOf.get(cm);
+  if (!known) {
+    known = [];
+    for (const value of Object.values(isRecord(cm.obj.data) ? cm.obj.data : {})) {
+      if (typeof value !== 'string' || !/sentinel/i.test(value)) continue;
+      for (const m of value.matchAll(/^\s*sentinel\s+monitor\s+(\S+)(?:\s+\S+\s+\S+\s+([0-9]+))?/gim)) known.push({ name: m[1]!, quorum: m[2] === undefined ? Number.NaN : Number(m[2]) });
+    }
+    monitorsOf.set(cm, known);
+  }
+  return known;
+}
+
 /** The master names monitored by the Sentinel configurations the pods of `tpl` mount. */
 function monitoredBy(scope: Scope, ns: string, tpl: PodTemplate): string[] {
-  const names: string[] = [];
+  return mountedMonitors(scope, ns, tpl).map((m) => m.name);
+}
+
+/** The `sentinel monitor` lines of the ConfigMaps the pods of `tpl` mount. */
+function mountedMonitors(scope: Scope, ns: string, tpl: PodTemplate): Array<{ name: string; quorum: number }> {
+  const out: Array<{ name: string; quorum: number }> = [];
   for (const ref of podRefs(tpl)) {
     if (ref.kind !== 'ConfigMap' || typeof ref.name !== 'string') continue;
     const cm = scope.named(ns, '', 'ConfigMap', ref.name);
-    const data = cm && isRecord(cm.obj.data) ? cm.obj.data : {};
-    for (const value of Object.values(data)) if (typeof value === 'string') names.push(...monitored(value));
+    if (cm) out.push(...configMonitors(cm));
   }
-  return names;
+  return out;
 }
 
 /** What the Sentinels behind `hosts` monitor; undefined when none of them is a rendered Service with pods. */
@@ -59,7 +78,7 @@ function checkSentinelConfig(e: Entry): RawFinding[] {
   if (!isKind(e.obj, '', 'ConfigMap') || !isRecord(e.obj.data)) return [];
   const out: RawFinding[] = [];
   for (const [key, value] of Object.entries(e.obj.data)) {
-    if (typeof value !== 'string') continue;
+    if (typeof value !== 'string' || !/sentinel\s+monitor/i.test(value)) continue;
     const names = monitored(value);
     if (names.length === 0) continue;
     for (const m of value.matchAll(NAMED)) {
@@ -88,20 +107,6 @@ function checkClientMasterNames(e: Entry, ctx: Context): RawFinding[] {
   return out;
 }
 
-/** `sentinel monitor <name> <host> <port> <quorum>` quorums in the Sentinel configurations `tpl` mounts. */
-function quorumsBy(scope: Scope, ns: string, tpl: PodTemplate): Array<{ name: string; quorum: number }> {
-  const out: Array<{ name: string; quorum: number }> = [];
-  for (const ref of podRefs(tpl)) {
-    if (ref.kind !== 'ConfigMap' || typeof ref.name !== 'string') continue;
-    const cm = scope.named(ns, '', 'ConfigMap', ref.name);
-    for (const value of Object.values(cm && isRecord(cm.obj.data) ? cm.obj.data : {})) {
-      if (typeof value !== 'string') continue;
-      for (const m of value.matchAll(/^\s*sentinel\s+monitor\s+(\S+)\s+\S+\s+\S+\s+([0-9]+)/gim)) out.push({ name: m[1]!, quorum: Number(m[2]) });
-    }
-  }
-  return out;
-}
-
 /** Whether the pods run Sentinel itself (a container port 26379 or named for it), not only read its configuration. */
 function runsSentinel(tpl: PodTemplate): boolean {
   return containersOf(tpl, ['containers']).some((c) => asArray(c.container.ports).some((p) => isRecord(p) && (p.containerPort === 26379 || (typeof p.name === 'string' && p.name.includes('sentinel')))));
@@ -115,8 +120,8 @@ function checkPodMasterName(e: Entry, ctx: Context): RawFinding[] {
     if (names.length === 0) continue;
     // The Sentinels that read this configuration are this workload's pods: fewer of them than the
     // quorum can never agree that the master is down, and no failover ever happens.
-    for (const { name, quorum } of quorumsBy(ctx.scope(e), namespaceOf(e.obj) ?? '', tpl)) {
-      if (replicas === undefined || !tpl.longRunning || quorum <= replicas || !runsSentinel(tpl)) continue;
+    for (const { name, quorum } of mountedMonitors(ctx.scope(e), namespaceOf(e.obj) ?? '', tpl)) {
+      if (replicas === undefined || !tpl.longRunning || !(quorum > replicas) || !runsSentinel(tpl)) continue;
       out.push(finding(e, 'spec.replicas', 'ref-redis-master', `${replicas} pods read "sentinel monitor ${name} ... ${quorum}": a quorum of ${quorum} Sentinels is never reached, so ${name}'s master is never failed over`,
         `lower the quorum to a majority of ${replicas} (${Math.floor(replicas / 2) + 1}), or run ${quorum} or more Sentinels`));
     }

@@ -16,6 +16,7 @@ const LONGEST_FIRST = [
   'test/real-servers/postgres.test.ts',
   'test/synth/no-raw-errors.test.ts',
   'test/synth/no-raw-errors-global.test.ts',
+  'test/validate/runtime-refs.test.ts',
   'test/charts/web-smoke-suite.test.ts',
   'test/synth/synth-cli.test.ts',
   'test/validate/launch.test.ts',

@@ -40,7 +40,8 @@ function sameTexts(a: ReturnType<typeof yamlTexts>, b: ReturnType<typeof yamlTex
   return a.length === b.length && a.every((x, i) => x.folder === b[i]!.folder && x.file === b[i]!.file && x.text === b[i]!.text);
 }
 
-export function distObjects(root = DIST): DistObject[] {
+/** The parsed tree, shared: callers copy what they take. */
+function parsedTree(root: string): DistObject[] {
   const texts = yamlTexts(root);
   if (!parsed || !sameTexts(parsed.texts, texts)) {
     const objects: DistObject[] = [];
@@ -52,14 +53,18 @@ export function distObjects(root = DIST): DistObject[] {
     }
     parsed = { texts, objects };
   }
-  return structuredClone(parsed.objects);
+  return parsed.objects;
+}
+
+export function distObjects(root = DIST): DistObject[] {
+  return structuredClone(parsedTree(root));
 }
 
 /** The committed objects of these dist/ folders as the validator loads them (file, index in the file, region). */
 export function distLoadedObjects(folders: readonly string[]): LoadedObject[] {
   const indexes = new Map<string, number>();
-  return distObjects()
-    .filter((o) => folders.includes(o.folder))
+  // Only the folders asked for are copied (a test edits its copy): not the whole tree each time.
+  return structuredClone(parsedTree(DIST).filter((o) => folders.includes(o.folder)))
     .map((o) => {
       const file = `${o.folder}/${o.file}`;
       const index = indexes.get(file) ?? 0;

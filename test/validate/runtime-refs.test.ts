@@ -455,6 +455,30 @@ describe('runtime references of the rendered objects', () => {
       expect(check(objects).find((f) => f.rule === 'alert-severity')!.hint).toBe('did you mean critical?');
     });
 
+    it('what works on a cluster passes these rules (review of the third round)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      // An operator's Service (prometheus-operated) named in a ConfigMap.
+      get(objects, 'ConfigMap', 'bookedbarber-api-config').data.EXTRA_URL = 'http://prometheus-operated.bookedbarber-monitoring.svc.cluster.local:9090';
+      // The injected sidecar as an HPA container metric.
+      get(objects, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.metrics[0].containerResource.container = 'istio-proxy';
+      // A severity meant for the default receiver.
+      const rules = objects.find((o: any) => o.object.kind === 'PrometheusRule' && o.object.metadata.name === 'bookedbarber-business')!;
+      (rules.object as any).spec.groups[0].rules.find((r: any) => r.alert).labels.severity = 'info';
+      // Two records of one region, told apart by identifier.
+      get(objects, 'DNSEndpoint', 'bookedbarber-dns-api').spec.endpoints[0].setIdentifier = 'us-east-1-blue';
+      // A namespace the kubelet expands, a variable extended from its earlier value, a zero request.
+      const postgres = get(objects, 'StatefulSet', 'bookedbarber-postgres-shard-1').spec.template.spec;
+      const pc = postgres.containers.find((x: any) => (x.env ?? []).some((v: any) => v.name === 'PATRONI_KUBERNETES_NAMESPACE'));
+      pc.env.push({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+      pc.env = pc.env.map((v: any) => (v.name === 'PATRONI_KUBERNETES_NAMESPACE' ? { name: v.name, value: '$(POD_NAMESPACE)' } : v));
+      const c = apiContainer(objects);
+      c.env.push({ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' }, { name: 'NODE_OPTIONS', value: '$(NODE_OPTIONS) --enable-source-maps' });
+      c.resources.requests.memory = '0';
+      // A canary step that scales the canary while it sets the weight.
+      api(objects).spec.strategy.canary.steps[0].setCanaryScale = { weight: 10 };
+      expect(found(objects)).toEqual([]);
+    });
+
     it('rules and monitors no Prometheus selects (never loaded, never scraped)', () => {
       const objects = distLoadedObjects(['us-east-1']);
       delete get(objects, 'PodMonitor', 'bookedbarber-api').metadata.labels['bookedbarber.com/prometheus'];

@@ -14,6 +14,9 @@ import { specOf } from './context';
 import { child } from './paths';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
 
+/** Resources whose operator creates Services this tree does not render. */
+const OPERATED: ReadonlyArray<[string, string]> = [['monitoring.coreos.com', 'Prometheus'], ['monitoring.coreos.com', 'Alertmanager'], ['opentelemetry.io', 'OpenTelemetryCollector']];
+
 const SERVICE_ADDRESS = /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local\.?:([0-9]{1,5})\b/g;
 const CLUSTER_HOST = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local\.?$/;
 
@@ -47,13 +50,22 @@ function problem(scope: Scope, address: Address): string | undefined {
     const [, name, ns] = local;
     if (!scope.namespaces.has(ns!)) return undefined;
     const service = scope.named(ns!, '', 'Service', name!);
-    if (!service) return `no Service ${ns}/${name} is rendered: ${address.host} does not resolve`;
-    const ports = asArray(specOf(service.obj).ports).filter(isRecord).map((p) => Number(p.port));
+    if (!service) {
+      // Operators create Services from what is rendered (prometheus-operated, an OpenTelemetry
+      // collector's): in a namespace holding such a resource, an unrendered name is not judged.
+      if (OPERATED.some(([group, kind]) => scope.find(ns!, group, kind).length > 0)) return undefined;
+      return `no Service ${ns}/${name} is rendered: ${address.host} does not resolve`;
+    }
+    const spec = specOf(service.obj);
+    // A headless Service resolves to the pods themselves (any port they listen on), an ExternalName one elsewhere.
+    if (spec.clusterIP === 'None' || spec.type === 'ExternalName') return undefined;
+    const ports = asArray(spec.ports).filter(isRecord).map((p) => Number(p.port));
     return ports.includes(address.port) ? undefined : `Service ${ns}/${name} has no port ${address.port} (its ports: ${ports.join(', ')}): connection refused`;
   }
   const entries = serviceEntriesOf(scope);
   const hosts = (x: Entry) => asArray(specOf(x.obj).hosts).filter((h): h is string => typeof h === 'string');
-  const owner = entries.find((x) => hosts(x).includes(address.host));
+  const matches = (pattern: string) => pattern === address.host || (pattern.startsWith('*.') && address.host.endsWith(pattern.slice(1)));
+  const owner = entries.find((x) => hosts(x).some(matches));
   if (owner) {
     const ports = asArray(specOf(owner.obj).ports).filter(isRecord).map((p) => Number(p.number));
     return ports.includes(address.port) ? undefined : `ServiceEntry ${String(nameOf(owner.obj))} (${address.host}) has no port ${address.port} (its ports: ${ports.join(', ')}): the sidecar has no route for it`;

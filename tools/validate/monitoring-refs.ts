@@ -158,9 +158,10 @@ function routedValues(route: unknown, label: string, out: { equal: Set<string>; 
 }
 
 /**
- * Rule `alert-severity`: every alert's `severity` label is a value the region's Alertmanager
- * routes match. Matchers compare exactly (`Critical` is not `critical`): an alert whose severity
- * no route names falls to the default receiver, and the page it was meant to send never goes out.
+ * Rule `alert-severity`: an alert's `severity` label that is a slip of a value the region's
+ * Alertmanager routes match (`Critical`, `critcal` beside `critical`). Matchers compare exactly:
+ * the alert falls to the default receiver, and the page it was meant to send never goes out. A
+ * severity no route is near (info, none: meant for the default receiver) is not judged.
  * Not judged where the region renders no AlertmanagerConfig that routes on severity.
  */
 export function checkAlertSeverity(e: Entry, ctx: Context): RawFinding[] {
@@ -176,10 +177,13 @@ export function checkAlertSeverity(e: Entry, ctx: Context): RawFinding[] {
     asArray(isRecord(group) ? group.rules : undefined).forEach((rule, r) => {
       if (!isRecord(rule) || typeof rule.alert !== 'string') return;
       const severity = isRecord(rule.labels) ? rule.labels.severity : undefined;
-      if (typeof severity === 'string' && (routed.equal.has(severity) || routed.patterns.some((p) => p.test(severity)))) return;
-      const guess = typeof severity === 'string' ? closest(severity, known) : undefined;
-      out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.labels.severity`, 'alert-severity', `alert ${rule.alert} has severity ${JSON.stringify(severity ?? null)}, which no Alertmanager route matches (${known.join(', ')}): it goes to the default receiver only, and pages no one`,
-        guess ? `did you mean ${guess}?` : `use one of ${known.join(', ')}`));
+      if (typeof severity !== 'string' || routed.equal.has(severity) || routed.patterns.some((p) => p.test(severity))) return;
+      // A severity meant for the default receiver (info, none) is a choice; one a letter or a case
+      // away from a routed value is a slip: that alert was meant to page.
+      const guess = closest(severity, known) ?? known.find((k) => k.toLowerCase() === severity.toLowerCase());
+      if (!guess) return;
+      out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.labels.severity`, 'alert-severity', `alert ${rule.alert} has severity ${JSON.stringify(severity)}, which no Alertmanager route matches (matchers compare exactly; routed: ${known.join(', ')}): it goes to the default receiver only, and pages no one`,
+        `did you mean ${guess}?`));
     });
   });
   return out;
@@ -189,13 +193,14 @@ export function checkAlertSeverity(e: Entry, ctx: Context): RawFinding[] {
 const PROMETHEUS_BYTES: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5, EB: 1024 ** 6 };
 /** Kubernetes storage quantities of a volume claim. */
 const KUBE_BYTES: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
-/** The share of its volume the blocks may fill: the WAL, the head chunks and compaction's temporary copy are not counted in retentionSize. */
+/** The share of its volume retentionSize may claim: only whole blocks are deleted, so the WAL growing between truncations and a compaction's copy need room beyond it. */
 const RETENTION_SHARE = 0.9;
 
 /**
- * Rule `prometheus-retention`: a Prometheus' retentionSize fits its volume with room for what
- * retention does not count (WAL, head, a compaction's copy). Above it, the disk fills before
- * retention deletes anything: Prometheus crash-loops and the region has no metrics or alerts.
+ * Rule `prometheus-retention`: a Prometheus' retentionSize leaves room on its volume: retention
+ * deletes whole blocks only, so the WAL growing between truncations and a compaction's temporary
+ * copy need space beyond it. Without it the disk fills first: Prometheus crash-loops and the
+ * region has no metrics or alerts.
  */
 export function checkPrometheusRetention(e: Entry): RawFinding[] {
   if (!isKind(e.obj, 'monitoring.coreos.com', 'Prometheus')) return [];
@@ -209,6 +214,6 @@ export function checkPrometheusRetention(e: Entry): RawFinding[] {
   const capacity = Number(volume[1]) * KUBE_BYTES[volume[2] ?? '']!;
   if (retained <= capacity * RETENTION_SHARE) return [];
   const most = Math.floor((capacity * RETENTION_SHARE) / 1024 ** 3);
-  return [finding(e, 'spec.retentionSize', 'prometheus-retention', `retentionSize ${String(spec.retentionSize)} is ${Math.round((retained / capacity) * 100)} % of its ${String(request)} volume: with the WAL, the head and a compaction's copy on top, the disk fills before retention deletes anything, and Prometheus stops`,
+  return [finding(e, 'spec.retentionSize', 'prometheus-retention', `retentionSize ${String(spec.retentionSize)} is ${Math.round((retained / capacity) * 100)} % of its ${String(request)} volume: retention deletes whole blocks only, so the WAL between truncations and a compaction's copy fill the disk first, and Prometheus stops`,
     `lower it to at most ${most}GB (${Math.round(RETENTION_SHARE * 100)} % of the volume), or grow the volume`)];
 }

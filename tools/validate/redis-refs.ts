@@ -120,10 +120,16 @@ function checkPodMasterName(e: Entry, ctx: Context): RawFinding[] {
     if (names.length === 0) continue;
     // The Sentinels that read this configuration are this workload's pods: fewer of them than the
     // quorum can never agree that the master is down, and no failover ever happens.
-    for (const { name, quorum } of mountedMonitors(ctx.scope(e), namespaceOf(e.obj) ?? '', tpl)) {
+    const ns = namespaceOf(e.obj) ?? '';
+    for (const { name, quorum } of mountedMonitors(ctx.scope(e), ns, tpl)) {
       if (replicas === undefined || !tpl.longRunning || !(quorum > replicas) || !runsSentinel(tpl)) continue;
-      out.push(finding(e, 'spec.replicas', 'ref-redis-master', `${replicas} pods read "sentinel monitor ${name} ... ${quorum}": a quorum of ${quorum} Sentinels is never reached, so ${name}'s master is never failed over`,
-        `lower the quorum to a majority of ${replicas} (${Math.floor(replicas / 2) + 1}), or run ${quorum} or more Sentinels`));
+      // Every Sentinel of the namespace monitoring this master votes (one StatefulSet per zone is three workloads).
+      const sentinels = ctx.scope(e).workloadsIn(ns)
+        .filter((w) => w.tpl.longRunning && runsSentinel(w.tpl) && mountedMonitors(ctx.scope(e), ns, w.tpl).some((m) => m.name === name))
+        .reduce((n, w) => n + (isRecord(w.entry.obj.spec) && typeof w.entry.obj.spec.replicas === 'number' ? w.entry.obj.spec.replicas : 1), 0);
+      if (quorum <= sentinels) continue;
+      out.push(finding(e, 'spec.replicas', 'ref-redis-master', `${sentinels} Sentinel pod(s) in ${ns} monitor ${name} with a quorum of ${quorum} ("sentinel monitor ${name} ... ${quorum}"): the quorum is never reached, so ${name}'s master is never failed over`,
+        `lower the quorum to a majority of ${sentinels} (${Math.floor(sentinels / 2) + 1}), or run ${quorum} or more Sentinels`));
     }
     for (const ref of containersOf(tpl)) {
       asArray(ref.container.env).forEach((env, i) => {

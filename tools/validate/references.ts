@@ -128,7 +128,12 @@ function targetRef(e: Entry, ctx: Context, field: string): RawFinding[] {
  */
 function containerMetrics(e: Entry, target: Entry): RawFinding[] {
   if (!isKind(e.obj, 'autoscaling', 'HorizontalPodAutoscaler')) return [];
-  const names = new Set(podTemplates(target.obj).flatMap((tpl) => containersOf(tpl, ['containers']).map((c) => c.container.name)));
+  const templates = podTemplates(target.obj);
+  const names = new Set(templates.flatMap((tpl) => containersOf(tpl, ['containers']).map((c) => c.container.name)));
+  // A target without a template here (a Rollout's workloadRef) is not judged; the Istio sidecar
+  // is added at admission, so it is a container of every meshed pod though no template names it.
+  if (names.size === 0) return [];
+  names.add('istio-proxy');
   const out: RawFinding[] = [];
   asArray(specOf(e.obj).metrics).forEach((m, i) => {
     const container = isRecord(m) && isRecord(m.containerResource) ? m.containerResource.container : undefined;

@@ -63,7 +63,7 @@ export function checkResources(e: Entry): RawFinding[] {
           if (!valid(value)) {
             out.push(finding(e, `${c.path}.resources.${side}.${name}`, 'resources', `${containerLabel(c)} has resources.${side}.${name} ${JSON.stringify(value)}, which is not a Kubernetes quantity: the API server refuses the object`,
               'write a number with an optional suffix and no space: 500m, 2, 512Mi, 10Gi'));
-          } else if (name === 'memory' && bytes(value) < MIN_MEMORY_BYTES) {
+          } else if (name === 'memory' && bytes(value) > 0 && bytes(value) < MIN_MEMORY_BYTES) {
             // `512m` is 0.512 bytes: valid, and nothing like what was meant.
             out.push(finding(e, `${c.path}.resources.${side}.memory`, 'resources', `${containerLabel(c)} has resources.${side}.memory ${JSON.stringify(value)}, ${bytes(value)} bytes: ${side === 'requests' ? 'the scheduler reserves nothing and the node overcommits' : 'the container is killed as it starts'}`,
               'memory is in bytes: write Mi or Gi (512Mi), not m (milli)'));
@@ -93,7 +93,8 @@ export function checkEnvUnique(e: Entry): RawFinding[] {
       asArray(c.container.env).forEach((env, i) => {
         if (!isRecord(env) || typeof env.name !== 'string') return;
         const seen = first.get(env.name);
-        if (seen === undefined) first.set(env.name, i);
+        // NAME=$(NAME) more appends to the earlier value (the kubelet expands it): not a slip.
+        if (seen === undefined || (typeof env.value === 'string' && env.value.includes(`$(${env.name})`))) first.set(env.name, seen ?? i);
         else out.push(finding(e, `${c.path}.env[${i}].name`, 'env-unique', `${containerLabel(c)} sets ${env.name} twice (env[${seen}] and env[${i}]): the kubelet keeps the last, so env[${seen}] is silently ignored`, 'keep one entry per variable'));
       });
     }

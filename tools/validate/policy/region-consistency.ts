@@ -1,10 +1,11 @@
 /**
  * Small rules about values that must agree with where an object runs, each a hand edit that
  * applies cleanly and fails only in the cluster:
- *  - `dns-region`: a DNSEndpoint of a region folder answers for that region: its records'
- *    setIdentifier and `aws/region` are the folder's region, and a load balancer target
- *    (`*.elb.<region>.amazonaws.com`) is in it. Another region's values make two regions'
- *    external-dns fight over one record, or send this region's users elsewhere.
+ *  - `dns-region`: a DNSEndpoint of a region folder answers for that region: a record's
+ *    setIdentifier names no other region, its `aws/region` is the folder's, and a load balancer
+ *    target (`*.elb.<region>.amazonaws.com`, `*.<region>.elb.amazonaws.com`) is in it. Another
+ *    region's values make two regions' external-dns overwrite one record, or send this region's
+ *    users elsewhere.
  *  - `patroni-namespace`: Patroni's `PATRONI_KUBERNETES_NAMESPACE`, given literally, is the pod's
  *    own namespace: Patroni keeps its leader lock and member state there, under the Role bound in
  *    the pod's namespace; elsewhere it has no rights and the shard gets no leader.
@@ -16,6 +17,9 @@ import { item } from '../paths';
 import { containersOf, podTemplates, at } from '../pod-templates';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from '../types';
 
+/** A cloud region id inside a text (us-east-1, ap-southeast-2). */
+const REGION_TOKEN = /\b[a-z]{2}-[a-z]+-[0-9]\b/;
+
 export function checkDnsRegion(e: Entry): RawFinding[] {
   if (!isKind(e.obj, 'externaldns.k8s.io', 'DNSEndpoint') || e.region === null) return [];
   const region = e.region;
@@ -23,8 +27,10 @@ export function checkDnsRegion(e: Entry): RawFinding[] {
   asArray(isRecord(e.obj.spec) ? e.obj.spec.endpoints : undefined).forEach((ep, i) => {
     if (!isRecord(ep)) return;
     const base = item('spec.endpoints', i);
-    if (typeof ep.setIdentifier === 'string' && ep.setIdentifier !== region) {
-      out.push(finding(e, `${base}.setIdentifier`, 'dns-region', `setIdentifier ${ep.setIdentifier} in ${region}'s folder: ${ep.setIdentifier}'s external-dns owns that record, and the two fight over it`, `use ${region}`));
+    // An identifier naming another region (us-east-1-blue is this region's; us-west-2 is not).
+    const named = typeof ep.setIdentifier === 'string' ? REGION_TOKEN.exec(ep.setIdentifier)?.[0] : undefined;
+    if (named !== undefined && named !== region) {
+      out.push(finding(e, `${base}.setIdentifier`, 'dns-region', `setIdentifier ${String(ep.setIdentifier)} in ${region}'s folder: ${named} writes a record of that name and identifier too, and each region's external-dns overwrites the other's (Route 53 keeps one record per name, type and identifier)`, `use ${region}`));
     }
     asArray(ep.providerSpecific).forEach((p, j) => {
       if (isRecord(p) && p.name === 'aws/region' && typeof p.value === 'string' && p.value !== region) {
@@ -32,7 +38,8 @@ export function checkDnsRegion(e: Entry): RawFinding[] {
       }
     });
     asArray(ep.targets).forEach((t, j) => {
-      const m = typeof t === 'string' ? /\.elb\.([a-z0-9-]+)\.amazonaws\.com\.?$/.exec(t) : null;
+      // NLB names (…elb.<region>.amazonaws.com) and ALB/classic ones (….<region>.elb.amazonaws.com).
+      const m = typeof t === 'string' ? /\.elb\.([a-z0-9-]+)\.amazonaws\.com\.?$/.exec(t) ?? /\.([a-z]{2}-[a-z]+-[0-9])\.elb\.amazonaws\.com\.?$/.exec(t) : null;
       if (m && m[1] !== region) {
         out.push(finding(e, item(`${base}.targets`, j), 'dns-region', `a load balancer in ${m[1]} as ${region}'s target: ${region}'s users are sent to another region, and its health check no longer watches what it answers with`, `use ${region}'s ingress load balancer (regions/${region}.yaml dns.ingressLoadBalancer)`));
       }
@@ -48,7 +55,8 @@ export function checkPatroniNamespace(e: Entry): RawFinding[] {
   for (const tpl of podTemplates(e.obj)) {
     for (const c of containersOf(tpl)) {
       asArray(c.container.env).forEach((env, i) => {
-        if (!isRecord(env) || env.name !== 'PATRONI_KUBERNETES_NAMESPACE' || typeof env.value !== 'string' || env.value === ns) return;
+        // $(VAR) is expanded by the kubelet from the container's other variables: not judged.
+        if (!isRecord(env) || env.name !== 'PATRONI_KUBERNETES_NAMESPACE' || typeof env.value !== 'string' || env.value === ns || env.value.includes('$(')) return;
         out.push(finding(e, `${item(`${c.path}.env`, i)}.value`, 'patroni-namespace', `Patroni would keep its leader lock in namespace ${env.value}, not its own (${ns}), where its Role does not reach: the cluster gets no leader`,
           'take it from the downward API (valueFrom.fieldRef metadata.namespace), or write the pod\'s namespace'));
       });

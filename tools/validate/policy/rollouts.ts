@@ -2,14 +2,17 @@
  * Rule `rollout-spec`: what Argo Rollouts' own validation refuses and the CRD schema lets
  * through (argo-rollouts pkg/apis/rollouts/validation/validation.go). A Rollout it refuses goes
  * InvalidSpec: the release stops where it is, and the controller does nothing more with it.
- *  - a canary step sets exactly one of its actions, and a weight within 0..maxTrafficWeight (100);
+ *  - a canary step sets an action, at most one of setWeight, pause, experiment and analysis, and a
+ *    weight within 0..maxTrafficWeight (100);
  *  - blue-green's active and preview Services differ, and so do a canary's stable and canary ones.
  */
 import { item } from '../paths';
 import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
 
-/** The actions a canary step may set, one per step (validation.go: "Step must have one of ..."). */
+/** The actions a canary step may set (validation.go: "Step must have one of the following set"). */
 const STEP_ACTIONS = ['setWeight', 'pause', 'experiment', 'analysis', 'setCanaryScale', 'setHeaderRoute', 'setMirrorRoute', 'plugin'];
+/** Of which a step may set only one (validation.go hasMultipleStepsType); setCanaryScale goes with any. */
+const EXCLUSIVE_ACTIONS = ['setWeight', 'pause', 'experiment', 'analysis'];
 
 export function checkRolloutSpec(e: Entry): RawFinding[] {
   if (!isKind(e.obj, 'argoproj.io', 'Rollout')) return [];
@@ -21,7 +24,7 @@ export function checkRolloutSpec(e: Entry): RawFinding[] {
   }
   const canary = isRecord(strategy.canary) ? strategy.canary : undefined;
   if (!canary) return out;
-  if (typeof canary.stableService === 'string' && canary.stableService === canary.canaryService) {
+  if (typeof canary.stableService === 'string' && canary.stableService !== '' && canary.stableService === canary.canaryService) {
     out.push(finding(e, 'spec.strategy.canary.canaryService', 'rollout-spec', `the canary Service is the stable one (${canary.stableService}): Argo Rollouts refuses the Rollout (InvalidSpec)`, 'name the canary Service, a Service of its own'));
   }
   const routing = isRecord(canary.trafficRouting) ? canary.trafficRouting : {};
@@ -29,9 +32,12 @@ export function checkRolloutSpec(e: Entry): RawFinding[] {
   asArray(canary.steps).forEach((step, i) => {
     if (!isRecord(step)) return;
     const at = item('spec.strategy.canary.steps', i);
-    const set = STEP_ACTIONS.filter((a) => step[a] !== undefined && step[a] !== null);
-    if (set.length !== 1) {
-      out.push(finding(e, at, 'rollout-spec', set.length === 0 ? 'a step that sets none of its actions' : `a step that sets ${set.join(' and ')} at once`, `give each step exactly one of ${STEP_ACTIONS.join(', ')}: Argo Rollouts refuses the Rollout otherwise`));
+    const present = (a: string) => step[a] !== undefined && step[a] !== null;
+    const exclusive = EXCLUSIVE_ACTIONS.filter(present);
+    if (!STEP_ACTIONS.some(present)) {
+      out.push(finding(e, at, 'rollout-spec', 'a step that sets none of its actions: Argo Rollouts refuses the Rollout (InvalidSpec)', `give it one of ${STEP_ACTIONS.join(', ')}`));
+    } else if (exclusive.length > 1) {
+      out.push(finding(e, at, 'rollout-spec', `a step that sets ${exclusive.join(' and ')} at once: Argo Rollouts refuses the Rollout (InvalidSpec)`, `split it into steps of one of ${EXCLUSIVE_ACTIONS.join(', ')} each`));
     }
     const weight = step.setWeight;
     if (typeof weight === 'number' && (weight < 0 || weight > max)) {

@@ -37,6 +37,33 @@ function fill(text: unknown, element: Record<string, unknown>): string | undefin
   return text.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, k: string) => String(element[k] ?? ''));
 }
 
+/** The AppProjects by name and each region folder's namespaces, found once per run (every Application asks). */
+interface Index {
+  readonly projects: ReadonlyMap<string, Entry>;
+  readonly namespacesOf: ReadonlyMap<string, ReadonlySet<string>>;
+}
+const indexes = new WeakMap<Context, Index>();
+function indexOf(ctx: Context): Index {
+  let known = indexes.get(ctx);
+  if (known) return known;
+  const projects = new Map<string, Entry>();
+  const namespacesOf = new Map<string, Set<string>>();
+  for (const x of ctx.entries) {
+    if (x.region === null) {
+      if (isKind(x.obj, 'argoproj.io', 'AppProject') && isRecord(x.obj.metadata) && typeof x.obj.metadata.name === 'string' && !projects.has(x.obj.metadata.name)) projects.set(x.obj.metadata.name, x);
+      continue;
+    }
+    const ns = namespaceOf(x.obj);
+    if (!ns) continue;
+    let set = namespacesOf.get(x.region);
+    if (!set) namespacesOf.set(x.region, (set = new Set()));
+    set.add(ns);
+  }
+  known = { projects, namespacesOf };
+  indexes.set(ctx, known);
+  return known;
+}
+
 export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
   if (e.region !== null) return [];
   const app = isKind(e.obj, 'argoproj.io', 'Application');
@@ -44,9 +71,9 @@ export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
   if (!app && !set) return [];
   const spec = app ? specOf(e.obj) : isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : {};
   const base = app ? 'spec' : 'spec.template.spec';
-  const globals = ctx.entries.filter((x) => x.region === null);
+  const { projects, namespacesOf } = indexOf(ctx);
   const projectName = typeof spec.project === 'string' ? spec.project : 'default';
-  const project = globals.find((x) => isKind(x.obj, 'argoproj.io', 'AppProject') && isRecord(x.obj.metadata) && x.obj.metadata.name === projectName);
+  const project = projects.get(projectName);
   if (!project) {
     return projectName === 'default' ? [] : [finding(e, `${base}.project`, 'argocd-destination', `AppProject ${projectName} is not rendered: Argo CD refuses the Application`, 'name a rendered AppProject')];
   }
@@ -78,8 +105,7 @@ export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
     // A region Application: every namespace its folder's objects live in must be permitted there.
     const region = typeof element.region === 'string' ? element.region : undefined;
     if (!region) continue;
-    const namespaces = new Set(ctx.entries.filter((x) => x.region === region).map((x) => namespaceOf(x.obj)).filter((n): n is string => !!n));
-    for (const ns of [...namespaces].sort()) {
+    for (const ns of [...(namespacesOf.get(region) ?? [])].sort()) {
       if (permitted(project, { ...dest, namespace: ns })) continue;
       out.push(finding(e, `${base}.destination`, 'argocd-destination', `objects of ${region} live in namespace ${ns}, which AppProject ${projectName} does not permit on ${dest.server ?? dest.name}: Argo CD refuses the region's sync`, `add ${ns} on that cluster to the AppProject's destinations`));
     }

@@ -20,6 +20,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
+  'ref-alertmanager-secret', 'ref-dashboard-label',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -453,6 +454,19 @@ describe('runtime references of the rendered objects', () => {
         'prometheus-retention us-east-1/monitoring.yaml spec.retentionSize',
       ]);
       expect(check(objects).find((f) => f.rule === 'alert-severity')!.hint).toBe('did you mean critical?');
+    });
+
+    it('a receiver key its Secret does not hold (prometheus-operator refuses the whole config), and a dashboard the sidecar never loads', () => {
+      const objects = distLoadedObjects(['us-east-1', 'argocd']);
+      const receivers = get(objects, 'AlertmanagerConfig', 'bookedbarber-alerting').spec.receivers;
+      const pagerduty = receivers.findIndex((r: any) => r.pagerdutyConfigs);
+      receivers[pagerduty].pagerdutyConfigs[0].routingKey.key = 'pagerduty-key';
+      delete get(objects, 'ConfigMap', 'bookedbarber-dashboard-business-metrics').metadata.labels.grafana_dashboard;
+      expect(found(objects).sort()).toEqual([
+        `ref-alertmanager-secret us-east-1/monitoring.yaml spec.receivers[${pagerduty}].pagerdutyConfigs[0].routingKey.key`,
+        'ref-dashboard-label us-east-1/dashboards.yaml metadata.labels',
+      ]);
+      expect(check(objects).find((f) => f.rule === 'ref-alertmanager-secret')!.hint).toBe('read one of pagerduty-routing-key, slack-business-webhook-url, slack-webhook-url, smtp-password');
     });
 
     it('what works on a cluster passes these rules (review of the third round)', () => {

@@ -35,7 +35,7 @@ import {
   checkStorageClassRefs,
 } from './references';
 import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting } from './istio-routes';
-import { checkAlertmanagerReceivers, checkAlertSeverity, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects } from './monitoring-refs';
+import { checkAlertmanagerReceivers, checkAlertmanagerSecrets, checkAlertSeverity, checkDashboardLabel, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoSourcePaths } from './policy/argocd-paths';
@@ -83,7 +83,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkConfigEndpoints,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -15,6 +15,7 @@ import { child, item } from './paths';
 import { containersOf } from './pod-templates';
 import { labelSelectorMatches } from './selectors';
 import { closest } from './suggest';
+import { producedSecretName, writtenKeys } from './external-secrets';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from './types';
 
 /** Ports the Istio sidecar injector adds to every meshed pod (its merged Prometheus endpoint). */
@@ -216,4 +217,101 @@ export function checkPrometheusRetention(e: Entry): RawFinding[] {
   const most = Math.floor((capacity * RETENTION_SHARE) / 1024 ** 3);
   return [finding(e, 'spec.retentionSize', 'prometheus-retention', `retentionSize ${String(spec.retentionSize)} is ${Math.round((retained / capacity) * 100)} % of its ${String(request)} volume: retention deletes whole blocks only, so the WAL between truncations and a compaction's copy fill the disk first, and Prometheus stops`,
     `lower it to at most ${most}GB (${Math.round(RETENTION_SHARE * 100)} % of the volume), or grow the volume`)];
+}
+
+/** The `{name, key}` Secret selectors anywhere under a node, with their paths. */
+function secretSelectors(node: unknown, path: string, out: Array<{ name: string; key: string; path: string }> = []): Array<{ name: string; key: string; path: string }> {
+  if (Array.isArray(node)) node.forEach((n, i) => secretSelectors(n, item(path, i), out));
+  else if (isRecord(node)) {
+    const keys = Object.keys(node);
+    if (typeof node.name === 'string' && typeof node.key === 'string' && keys.every((k) => k === 'name' || k === 'key' || k === 'optional')) out.push({ name: node.name, key: node.key, path });
+    else for (const [k, v] of Object.entries(node)) secretSelectors(v, child(path, k), out);
+  }
+  return out;
+}
+
+/**
+ * Rule `ref-alertmanager-secret`: every Secret key an AlertmanagerConfig's receivers read (a
+ * PagerDuty routing key, a Slack webhook, an SMTP password: SecretKeySelectors) is written by the
+ * ExternalSecret that produces that Secret in its namespace. prometheus-operator refuses the whole
+ * config otherwise, and none of its receivers is notified. Secrets not produced by a rendered
+ * ExternalSecret (or whose keys cannot be known) are not judged.
+ */
+export function checkAlertmanagerSecrets(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'monitoring.coreos.com', 'AlertmanagerConfig')) return [];
+  const ns = namespaceOf(e.obj) ?? '';
+  const producers = ctx.scope(e).find(ns, 'external-secrets.io', 'ExternalSecret');
+  const out: RawFinding[] = [];
+  for (const ref of secretSelectors(specOf(e.obj).receivers, 'spec.receivers')) {
+    const es = producers.find((p) => producedSecretName(p) === ref.name);
+    const keys = es ? writtenKeys(es) : undefined;
+    if (!keys || keys.has(ref.key)) continue;
+    const guess = closest(ref.key, [...keys]);
+    out.push(finding(e, `${ref.path}.key`, 'ref-alertmanager-secret', `key ${ref.key} is not written into Secret ${ref.name} (its ExternalSecret writes ${[...keys].sort().join(', ')}): prometheus-operator refuses the whole AlertmanagerConfig, and no receiver is notified`,
+      guess ? `did you mean ${guess}?` : `read one of ${[...keys].sort().join(', ')}`));
+  }
+  return out;
+}
+
+interface DashboardSidecar {
+  readonly label: string;
+  readonly labelValue: string;
+  readonly namespace?: string;
+  readonly folderAnnotation?: string;
+}
+
+/** Sidecar settings by region, found once per run (every ConfigMap of the region asks). */
+const sidecars = new WeakMap<Context, Map<string, DashboardSidecar | undefined>>();
+
+/** The Grafana dashboard sidecar of a region, as its kube-prometheus-stack Application configures it. */
+function dashboardSidecar(ctx: Context, e: Entry): DashboardSidecar | undefined {
+  let byRegion = sidecars.get(ctx);
+  if (!byRegion) sidecars.set(ctx, (byRegion = new Map()));
+  const region = String(e.region);
+  if (!byRegion.has(region)) byRegion.set(region, findDashboardSidecar(ctx, e));
+  return byRegion.get(region);
+}
+
+function findDashboardSidecar(ctx: Context, e: Entry): DashboardSidecar | undefined {
+  for (const app of ctx.scope(e).entries) {
+    if (app.region !== null || !isKind(app.obj, 'argoproj.io', 'Application')) continue;
+    const labels = isRecord(app.obj.metadata) && isRecord(app.obj.metadata.labels) ? app.obj.metadata.labels : {};
+    if (labels['bookedbarber.com/region'] !== e.region) continue;
+    const sources = [specOf(app.obj).source, ...asArray(specOf(app.obj).sources)];
+    for (const source of sources) {
+      const values = isRecord(source) && isRecord(source.helm) && isRecord(source.helm.valuesObject) ? source.helm.valuesObject : undefined;
+      const dashboards = values && isRecord(values.grafana) && isRecord(values.grafana.sidecar) && isRecord(values.grafana.sidecar.dashboards) ? values.grafana.sidecar.dashboards : undefined;
+      if (!dashboards || dashboards.enabled !== true || typeof dashboards.label !== 'string') continue;
+      return {
+        label: dashboards.label,
+        labelValue: typeof dashboards.labelValue === 'string' ? dashboards.labelValue : '1',
+        namespace: typeof dashboards.searchNamespace === 'string' ? dashboards.searchNamespace : undefined,
+        folderAnnotation: typeof dashboards.folderAnnotation === 'string' ? dashboards.folderAnnotation : undefined,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Rule `ref-dashboard-label`: a dashboard ConfigMap (one carrying the sidecar's folder annotation)
+ * carries the label the Grafana dashboard sidecar watches, in the namespace it searches, as the
+ * region's kube-prometheus-stack values set them. Otherwise the sidecar never loads it: the
+ * dashboard the runbooks link to is missing from Grafana.
+ */
+export function checkDashboardLabel(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, '', 'ConfigMap') || e.region === null) return [];
+  const annotations = isRecord(e.obj.metadata) && isRecord(e.obj.metadata.annotations) ? e.obj.metadata.annotations : {};
+  const labels = isRecord(e.obj.metadata) && isRecord(e.obj.metadata.labels) ? e.obj.metadata.labels : {};
+  const sidecar = dashboardSidecar(ctx, e);
+  if (!sidecar || !sidecar.folderAnnotation || annotations[sidecar.folderAnnotation] === undefined) return [];
+  const out: RawFinding[] = [];
+  if (labels[sidecar.label] !== sidecar.labelValue) {
+    out.push(finding(e, 'metadata.labels', 'ref-dashboard-label', `a dashboard (annotated ${sidecar.folderAnnotation}) without the label ${sidecar.label}: "${sidecar.labelValue}" the Grafana sidecar watches: it is never loaded`, `add the label ${sidecar.label}: "${sidecar.labelValue}"`));
+  }
+  const ns = namespaceOf(e.obj);
+  if (sidecar.namespace && sidecar.namespace !== 'ALL' && ns !== sidecar.namespace) {
+    out.push(finding(e, 'metadata.namespace', 'ref-dashboard-label', `a dashboard in namespace ${String(ns)}, where the Grafana sidecar does not look (it searches ${sidecar.namespace}): it is never loaded`, `move it to ${sidecar.namespace}`));
+  }
+  return out;
 }

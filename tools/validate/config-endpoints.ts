@@ -12,13 +12,13 @@
 import type { Context, Scope } from './context';
 import { specOf } from './context';
 import { child } from './paths';
+import { parseServiceHost } from './wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
 
 /** Resources whose operator creates Services this tree does not render. */
 const OPERATED: ReadonlyArray<[string, string]> = [['monitoring.coreos.com', 'Prometheus'], ['monitoring.coreos.com', 'Alertmanager'], ['opentelemetry.io', 'OpenTelemetryCollector']];
 
 const SERVICE_ADDRESS = /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local\.?:([0-9]{1,5})\b/g;
-const CLUSTER_HOST = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local\.?$/;
 
 interface Address {
   readonly host: string;
@@ -45,9 +45,10 @@ function serviceEntriesOf(scope: Scope): Entry[] {
 
 /** Why `address` does not reach a listening port, or undefined when it does (or is not ours to judge). */
 function problem(scope: Scope, address: Address): string | undefined {
-  const local = CLUSTER_HOST.exec(address.host);
+  // Cluster names only in their full form: a short `a.b` in a JSON value may be any outside host.
+  const local = /\.svc\.cluster\.local\.?$/.test(address.host) ? parseServiceHost(address.host, '') : undefined;
   if (local) {
-    const [, name, ns] = local;
+    const { name, namespace: ns } = local;
     if (!scope.namespaces.has(ns!)) return undefined;
     const service = scope.named(ns!, '', 'Service', name!);
     if (!service) {

@@ -15,6 +15,7 @@ import { child, item } from './paths';
 import { containersOf } from './pod-templates';
 import { labelSelectorMatches } from './selectors';
 import { closest } from './suggest';
+import { quantityOrNaN } from './quantities';
 import { producedSecretName, writtenKeys } from './external-secrets';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from './types';
 
@@ -192,8 +193,6 @@ export function checkAlertSeverity(e: Entry, ctx: Context): RawFinding[] {
 
 /** Prometheus' byte sizes (units.Base2Bytes: KB is 1024 bytes). */
 const PROMETHEUS_BYTES: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5, EB: 1024 ** 6 };
-/** Kubernetes storage quantities of a volume claim. */
-const KUBE_BYTES: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
 /** The share of its volume retentionSize may claim: only whole blocks are deleted, so the WAL growing between truncations and a compaction's copy need room beyond it. */
 const RETENTION_SHARE = 0.9;
 
@@ -209,10 +208,9 @@ export function checkPrometheusRetention(e: Entry): RawFinding[] {
   const size = typeof spec.retentionSize === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(B|KB|MB|GB|TB|PB|EB)$/.exec(spec.retentionSize) : null;
   const claim = isRecord(spec.storage) && isRecord(spec.storage.volumeClaimTemplate) ? specOf(spec.storage.volumeClaimTemplate) : {};
   const request = isRecord(claim.resources) && isRecord(claim.resources.requests) ? claim.resources.requests.storage : undefined;
-  const volume = typeof request === 'string' ? /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(request) : null;
-  if (!size || !volume) return [];
+  const capacity = typeof request === 'string' ? quantityOrNaN(request) : Number.NaN;
+  if (!size || !(capacity > 0)) return [];
   const retained = Number(size[1]) * PROMETHEUS_BYTES[size[2]!]!;
-  const capacity = Number(volume[1]) * KUBE_BYTES[volume[2] ?? '']!;
   if (retained <= capacity * RETENTION_SHARE) return [];
   const most = Math.floor((capacity * RETENTION_SHARE) / 1024 ** 3);
   return [finding(e, 'spec.retentionSize', 'prometheus-retention', `retentionSize ${String(spec.retentionSize)} is ${Math.round((retained / capacity) * 100)} % of its ${String(request)} volume: retention deletes whole blocks only, so the WAL between truncations and a compaction's copy fill the disk first, and Prometheus stops`,

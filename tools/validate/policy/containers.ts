@@ -4,7 +4,7 @@
  * to the long-running controllers, whose pods must tell the Service when they are ready.
  */
 import { containerLabel, containersOf, podTemplates, PodTemplate } from '../pod-templates';
-import { quantity } from '../../docs/region-doc';
+import { quantityOrNaN } from '../quantities';
 import { asArray, Entry, finding, isRecord, QUANTITY_PATTERN, RawFinding } from '../types';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -33,14 +33,7 @@ const QUANTITY = new RegExp(QUANTITY_PATTERN);
 /** Less memory than any process starts in: a unit slip (m for milli instead of Mi). */
 const MIN_MEMORY_BYTES = 1024 * 1024;
 
-/** A quantity's value (bytes, or cores for CPU), as Kubernetes reads it; NaN for a form the comparisons leave alone (1e3, Ei). */
-function bytes(value: unknown): number {
-  try {
-    return quantity(value);
-  } catch {
-    return Number.NaN;
-  }
-}
+const bytes = quantityOrNaN;
 
 export function checkResources(e: Entry): RawFinding[] {
   return eachTemplate(e, (tpl, out) => {

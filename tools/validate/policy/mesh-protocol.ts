@@ -10,6 +10,7 @@
  */
 import type { Context } from '../context';
 import { item } from '../paths';
+import { namespaceInjects } from '../wiring/cluster';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from '../types';
 
 /** protocol.Parse (pkg/config/protocol/instance.go), case-insensitive. */
@@ -28,8 +29,7 @@ export function istioReadsProtocol(name: string, fromAppProtocol: boolean): bool
 }
 
 function meshed(namespace: Entry | undefined): boolean {
-  const labels = namespace && isRecord(namespace.obj.metadata) && isRecord(namespace.obj.metadata.labels) ? namespace.obj.metadata.labels : {};
-  return labels['istio-injection'] === 'enabled' || typeof labels['istio.io/rev'] === 'string';
+  return namespaceInjects(namespace && isRecord(namespace.obj.metadata) && isRecord(namespace.obj.metadata.labels) ? namespace.obj.metadata.labels : {});
 }
 
 export function checkMeshPortProtocol(e: Entry, ctx: Context): RawFinding[] {

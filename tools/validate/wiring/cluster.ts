@@ -231,6 +231,11 @@ function renderedService(e: Entry): ServiceInfo | undefined {
   };
 }
 
+/** Whether Istio's injection webhook adds a sidecar to a namespace's pods, by the namespace's labels. */
+export function namespaceInjects(labels: Readonly<Record<string, unknown>>): boolean {
+  return labels['istio-injection'] === 'enabled' || (labels['istio.io/rev'] !== undefined && labels['istio-injection'] !== 'disabled');
+}
+
 export class Cluster {
   readonly pods: PodSet[] = [];
   readonly services: ServiceInfo[] = [];
@@ -301,8 +306,7 @@ export class Cluster {
    */
   isMeshed(pods: PodSet): boolean {
     if (pods.injectOverride !== undefined) return pods.injectOverride;
-    const ns = this.namespaceLabels.get(pods.namespace) ?? {};
-    return ns['istio-injection'] === 'enabled' || (ns['istio.io/rev'] !== undefined && ns['istio-injection'] !== 'disabled');
+    return namespaceInjects(this.namespaceLabels.get(pods.namespace) ?? {});
   }
 
   podsMatching(namespace: string, selector: Readonly<Record<string, string>>, runtimeKeys: readonly string[] = []): PodSet[] {

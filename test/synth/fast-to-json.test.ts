@@ -79,10 +79,34 @@ describe('fast-to-json: cdk8s ApiObject.toJson, in one pass', () => {
     expect(ours).toBe(theirs);
   });
 
+  it('renders metadata as cdk8s does: keys sorted, empty arrays and objects dropped, extra fields resolved', () => {
+    const o = objectWith({ spec: { list: [], map: {} } });
+    o.metadata.addAnnotation('z.example.com/empty', '');
+    o.metadata.addLabel('lazy', Lazy.any({ produce: () => 'produced' }) as unknown as string);
+    o.metadata.add('generateName', Lazy.any({ produce: () => 'gen-' }));
+    o.metadata.add('emptyList', []);
+    o.metadata.add('nested', { gone: {}, none: [], kept: { v: new Quantityish(3) } });
+    o.metadata.addFinalizers('example.com/keep');
+    const bare = objectWith({});
+    (bare.metadata as unknown as { labels: object }).labels = {};
+    for (const object of [o, bare]) {
+      const { theirs, ours } = bothWays(object);
+      expect(ours).toBe(theirs);
+    }
+    const { theirs } = bothWays(o);
+    expect(theirs).toContain('"generateName":"gen-"');
+    expect(theirs).toContain('"nested":{"kept":{"v":{"value":3}}}');
+    expect(theirs).not.toContain('emptyList');
+    expect(theirs).toContain('"spec":{"list":[],"map":{}}');
+    expect(bothWays(bare).theirs).not.toContain('labels');
+  });
+
   it('produces each Lazy as often and in the order cdk8s does', () => {
     const order: string[] = [];
     const lazy = (name: string) => Lazy.any({ produce: () => (order.push(name), name) });
     const o = objectWith({ spec: { b: lazy('b'), a: lazy('a'), list: [lazy('l1'), lazy('l2')] } });
+    o.metadata.addLabel('m', lazy('m') as unknown as string);
+    o.metadata.add('extra', lazy('extra'));
     const { theirs } = bothWays(o);
     const theirOrder = order.splice(0, order.length / 2);
     const ours = order.splice(0);

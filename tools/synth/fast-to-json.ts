@@ -9,6 +9,8 @@
  * built-in resolvers (LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver, in that
  * order, as `new App()` makes them); any other App, and anything unexpected, takes cdk8s' own
  * code. Same order of evaluation (a Lazy is produced when cdk8s would produce it), same errors.
+ * The metadata (cdk8s' `ApiObjectMetadataDefinition.toJson()`: the same resolve, then keys always
+ * sorted and empty arrays and objects dropped) goes through the same pass.
  *
  * Installed by `useFastToJson()` on ApiObject.prototype, so the generated L1 classes, whose
  * `toJson()` maps the result of `super.toJson()`, get it too. test/synth/fast-to-json.test.ts
@@ -43,58 +45,97 @@ function replaced(value: any): any {
 }
 
 /**
- * `sanitizeValue(resolve([], value, obj), { sortKeys })` in one pass: a plain object's values
- * are resolved in their own order (as `resolve` does), then written in sorted key order without
+ * How sanitizeValue is asked to clean: `sortKeys` (true unless CDK8S_DISABLE_SORT, for the body;
+ * always for metadata) and `filterEmpty` (drop empty arrays and objects: metadata only).
+ */
+interface Sanitize {
+  readonly sortKeys: boolean;
+  readonly filterEmpty: boolean;
+}
+
+/**
+ * `sanitizeValue(resolve([], value, obj), options)` in one pass: a plain object's values are
+ * resolved in their own order (as `resolve` does), then written in sorted key order without
  * null/undefined ones (as `sanitizeValue` does); array items keep their place (undefined too).
  */
-function resolveSanitized(value: any, sortKeys: boolean): any {
+function resolveSanitized(value: any, options: Sanitize): any {
   if (value == null) return undefined;
   value = replaced(value);
   if (value == null) return undefined;
   if (typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => resolveSanitized(item, sortKeys));
+  if (Array.isArray(value)) {
+    if (options.filterEmpty && value.length === 0) return undefined;
+    return value.map((item) => resolveSanitized(item, options));
+  }
   if (value.constructor == Object) {
     const keys = Object.keys(value);
     const n = keys.length;
     const resolved = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) resolved[i] = resolveSanitized(value[keys[i]!], sortKeys);
+    for (let i = 0; i < n; i++) resolved[i] = resolveSanitized(value[keys[i]!], options);
     const out: Record<string, unknown> = {};
     // Sorted order by index, not by [key, index] pairs (an allocation per key of every object);
     // most key lists are short and often already sorted.
     let sorted = true;
-    if (sortKeys) for (let i = 1; i < n && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+    let written = 0;
+    if (options.sortKeys) for (let i = 1; i < n && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
     if (sorted) {
-      for (let i = 0; i < n; i++) if (resolved[i] != null) out[keys[i]!] = resolved[i];
+      for (let i = 0; i < n; i++) if (resolved[i] != null) (out[keys[i]!] = resolved[i], written++);
     } else {
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
-      for (const i of order) if (resolved[i] != null) out[keys[i]!] = resolved[i];
+      for (const i of order) if (resolved[i] != null) (out[keys[i]!] = resolved[i], written++);
     }
-    return out;
+    return options.filterEmpty && written === 0 ? undefined : out;
   }
   // Left unresolved by cdk8s (not a plain object of this realm): its sanitizeValue goes on.
-  return sanitized(value, sortKeys);
+  return sanitized(value, options);
 }
 
 /** cdk8s' sanitizeValue (lib/_util.js, not exported), for what its resolve leaves as it is. */
-function sanitized(value: any, sortKeys: boolean): any {
+function sanitized(value: any, options: Sanitize): any {
   if (value == null) return undefined;
   if (typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => sanitized(item, sortKeys));
+  if (Array.isArray(value)) {
+    if (options.filterEmpty && value.length === 0) return undefined;
+    return value.map((item) => sanitized(item, options));
+  }
   if (value.constructor.name !== 'Object') throw new Error(`can't render non-simple object of type '${value.constructor.name}'`);
   const out: Record<string, unknown> = {};
-  for (const key of sortKeys ? Object.keys(value).sort() : Object.keys(value)) {
-    const item = sanitized(value[key], sortKeys);
+  for (const key of options.sortKeys ? Object.keys(value).sort() : Object.keys(value)) {
+    const item = sanitized(value[key], options);
     if (item != null) out[key] = item;
   }
-  return out;
+  return options.filterEmpty && Object.keys(out).length === 0 ? undefined : out;
+}
+
+const BODY: Sanitize = { sortKeys: true, filterEmpty: false };
+const BODY_UNSORTED: Sanitize = { sortKeys: false, filterEmpty: false };
+/** ApiObjectMetadataDefinition.toJson: `sanitizeValue(.., { filterEmptyArrays, filterEmptyObjects })`, keys sorted. */
+const METADATA: Sanitize = { sortKeys: true, filterEmpty: true };
+
+/**
+ * cdk8s' `ApiObjectMetadataDefinition.toJson()` (lib/metadata.js) in one pass: the same object
+ * of its fields, resolved and sanitized with its options. Its fields are private in the types only.
+ */
+function metadataJson(metadata: ApiObject['metadata']): unknown {
+  const m = metadata as unknown as {
+    _additionalAttributes: object; name?: string; namespace?: string; annotations: object; finalizers: string[]; ownerReferences: object[]; labels: object;
+  };
+  return resolveSanitized({
+    ...m._additionalAttributes,
+    name: m.name,
+    namespace: m.namespace,
+    annotations: m.annotations,
+    finalizers: m.finalizers,
+    ownerReferences: m.ownerReferences,
+    labels: m.labels,
+  }, METADATA);
 }
 
 function fastToJson(this: ApiObject): unknown {
   if (!builtInResolvers(App.of(this) as App)) return cdk8sToJson.call(this);
   try {
-    const data = { ...(this as unknown as { props: object }).props, metadata: this.metadata.toJson() };
-    const sortKeys = process.env.CDK8S_DISABLE_SORT ? false : true;
-    const json = resolveSanitized(data, sortKeys);
+    const data = { ...(this as unknown as { props: object }).props, metadata: metadataJson(this.metadata) };
+    const json = resolveSanitized(data, process.env.CDK8S_DISABLE_SORT ? BODY_UNSORTED : BODY);
     const patched = JsonPatch.apply(json, ...(this as unknown as { patches: JsonPatch[] }).patches);
     // apiVersion, kind and metadata first, then the rest (cdk8s' order).
     const result: Record<string, unknown> = {};

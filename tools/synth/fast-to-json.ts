@@ -60,6 +60,9 @@ interface Sanitize {
  */
 function resolveSanitized(value: any, options: Sanitize): any {
   if (value == null) return undefined;
+  // Most values: no resolver touches a string, number or boolean (no Lazy, no resolve(), no .value).
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return value;
   value = replaced(value);
   if (value == null) return undefined;
   if (typeof value !== 'object') return value;
@@ -70,17 +73,22 @@ function resolveSanitized(value: any, options: Sanitize): any {
   if (value.constructor == Object) {
     const keys = Object.keys(value);
     const n = keys.length;
-    const resolved = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) resolved[i] = resolveSanitized(value[keys[i]!], options);
     const out: Record<string, unknown> = {};
-    // Sorted order by index, not by [key, index] pairs (an allocation per key of every object);
-    // most key lists are short and often already sorted.
-    let sorted = true;
     let written = 0;
+    // Most key lists are short and already sorted (cdk8s' generated classes write them so): then
+    // resolving in their order is writing in sorted order, in one loop.
+    let sorted = true;
     if (options.sortKeys) for (let i = 1; i < n && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
     if (sorted) {
-      for (let i = 0; i < n; i++) if (resolved[i] != null) (out[keys[i]!] = resolved[i], written++);
+      for (let i = 0; i < n; i++) {
+        const item = resolveSanitized(value[keys[i]!], options);
+        if (item != null) (out[keys[i]!] = item, written++);
+      }
     } else {
+      // Resolved in their own order, written by sorted index (not [key, index] pairs: an
+      // allocation per key).
+      const resolved = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) resolved[i] = resolveSanitized(value[keys[i]!], options);
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
       for (const i of order) if (resolved[i] != null) (out[keys[i]!] = resolved[i], written++);
     }

@@ -20,7 +20,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -504,6 +504,48 @@ describe('runtime references of the rendered objects', () => {
   });
 
   // Argo CD refuses a sync its AppProject does not permit: the region or add-on stops syncing.
+  describe('analysis arguments between a Rollout and its templates', () => {
+    const apiSteps = (objects: LoadedObject[]) => get(objects, 'Rollout', 'bookedbarber-api').spec.strategy.canary.steps as any[];
+    const healthSteps = (objects: LoadedObject[]) => apiSteps(objects).map((s, i) => (s.analysis?.args ? i : -1)).filter((i) => i >= 0);
+
+    it('an argument the Rollout misspells: dropped by Argo Rollouts, and the template\'s own is left without a value', () => {
+      const objects = folder();
+      const [first] = healthSteps(objects);
+      apiSteps(objects)[first!].analysis.args[0].name = 'canary_revision';
+      const at = `spec.strategy.canary.steps[${first}].analysis`;
+      expect(found(objects).sort()).toEqual([`ref-analysis-args eu-west-1/api.yaml ${at}`, `ref-analysis-args eu-west-1/api.yaml ${at}.args[0].name`]);
+      const messages = check(objects).filter((f) => f.rule === 'ref-analysis-args').map((f) => `${f.message} | ${f.hint}`);
+      expect(messages.join('\n')).toContain('"args.canary-revision was not resolved"');
+      expect(messages.join('\n')).toContain('name one of the declared arguments (canary-revision)');
+    });
+
+    it('a template argument renamed: its metrics name one it no longer declares, and no step passes the new one', () => {
+      const objects = folder();
+      get(objects, 'AnalysisTemplate', 'bookedbarber-web-release-health').spec.args[0].name = 'rev';
+      const issues = found(objects);
+      expect(issues).toEqual(expect.arrayContaining([
+        'ref-analysis-args eu-west-1/web.yaml spec.metrics[0].provider.prometheus.query',
+        'ref-analysis-args eu-west-1/web.yaml spec.strategy.blueGreen.postPromotionAnalysis',
+        'ref-analysis-args eu-west-1/web.yaml spec.strategy.blueGreen.postPromotionAnalysis.args[0].name',
+      ]));
+      expect(check(objects).find((f) => f.path === 'spec.metrics[0].provider.prometheus.query')!.message).toContain('failed to resolve {{args.revision}}');
+    });
+
+    it('two templates of one analysis with one argument at two values (Argo Rollouts refuses the AnalysisRun)', () => {
+      const objects = folder();
+      const template = get(objects, 'AnalysisTemplate', 'bookedbarber-api-canary-health');
+      template.spec.args[0].value = 'stable';
+      const entry = objects.find((o) => o.object === template)!;
+      const copy = structuredClone(template);
+      copy.metadata.name = 'bookedbarber-api-canary-health-copy';
+      copy.spec.args[0].value = 'canary';
+      objects.push({ ...entry, index: entry.index + 1000, object: copy });
+      const [first] = healthSteps(objects);
+      apiSteps(objects)[first!].analysis.templates.push({ templateName: 'bookedbarber-api-canary-health-copy' });
+      expect(found(objects)).toEqual([`ref-analysis-args eu-west-1/api.yaml spec.strategy.canary.steps[${first}].analysis.templates`]);
+    });
+  });
+
   describe('Argo CD destinations', () => {
     it('a destination the project does not list, a mistyped server, and a namespace of the region the project does not permit', () => {
       const objects = distLoadedObjects(['us-east-1', 'argocd']);
@@ -552,6 +594,17 @@ describe('runtime references of the rendered objects', () => {
       exporter.env[0].valueFrom.secretKeyRef.key = 'dsn';
       const es = objects.find((o: any) => o.object.kind === 'ExternalSecret' && o.object.spec.target?.name === exporter.env[0].valueFrom.secretKeyRef.name)!.object as any;
       es.spec.target.template.templateFrom = [{ literal: 'dsn: {{ .x }}' }];
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('analysis arguments: passed by valueFrom, a template default not passed, a tag with spaces, a step without arguments', () => {
+      const objects = folder();
+      const steps = get(objects, 'Rollout', 'bookedbarber-api').spec.strategy.canary.steps as any[];
+      const withArgs = steps.filter((s) => s.analysis?.args);
+      withArgs[0].analysis.args[0] = { name: 'canary-revision', valueFrom: { podTemplateHashValue: 'Latest' } };
+      const template = get(objects, 'AnalysisTemplate', 'bookedbarber-api-canary-health');
+      template.spec.args.push({ name: 'window', value: '2m' });
+      template.spec.metrics[0].provider.prometheus.query = template.spec.metrics[0].provider.prometheus.query.replace('{{args.canary-revision}}', '{{ args.canary-revision }}').replace('[2m]', '[{{args.window}}]');
       expect(found(objects)).toEqual([]);
     });
 

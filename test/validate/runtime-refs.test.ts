@@ -20,7 +20,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -546,6 +546,32 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('pod affinity selectors', () => {
+    const shard = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'StatefulSet' && o.spec.template.spec.affinity?.podAntiAffinity)!;
+    const anti = (sts: any) => sts.spec.template.spec.affinity.podAntiAffinity;
+
+    it('a Postgres shard\'s anti-affinity with a misspelt cluster-name: nothing keeps its members apart', () => {
+      const objects = folder();
+      const sts = shard(objects);
+      const term = anti(sts).requiredDuringSchedulingIgnoredDuringExecution[0];
+      term.labelSelector.matchLabels['cluster-name'] += 'x';
+      const base = 'spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]';
+      expect(found(objects)).toEqual([`ref-affinity-selector eu-west-1/postgres.yaml ${base}.labelSelector`]);
+      expect(check(objects).find((f) => f.rule === 'ref-affinity-selector')!.message).toContain('replicas may share a node');
+    });
+
+    it('a term without a labelSelector, and a required podAffinity to pods that do not exist', () => {
+      const objects = folder();
+      const sts = shard(objects);
+      delete anti(sts).preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector;
+      sts.spec.template.spec.affinity.podAffinity = { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'pgbouncr' } } }] };
+      expect(found(objects).sort()).toEqual([
+        'ref-affinity-selector eu-west-1/postgres.yaml spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector',
+        'ref-affinity-selector eu-west-1/postgres.yaml spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm',
+      ]);
+    });
+  });
+
   describe('Argo CD destinations', () => {
     it('a destination the project does not list, a mistyped server, and a namespace of the region the project does not permit', () => {
       const objects = distLoadedObjects(['us-east-1', 'argocd']);
@@ -605,6 +631,17 @@ describe('runtime references of the rendered objects', () => {
       const template = get(objects, 'AnalysisTemplate', 'bookedbarber-api-canary-health');
       template.spec.args.push({ name: 'window', value: '2m' });
       template.spec.metrics[0].provider.prometheus.query = template.spec.metrics[0].provider.prometheus.query.replace('{{args.canary-revision}}', '{{ args.canary-revision }}').replace('[2m]', '[{{args.window}}]');
+      expect(found(objects)).toEqual([]);
+    });
+
+    it('affinity: a term selecting another workload\'s pods, with matchExpressions, or pods of another namespace', () => {
+      const objects = folder();
+      const sts = objects.map((o) => o.object as any).find((o) => o.kind === 'StatefulSet' && o.spec.template.spec.affinity?.podAntiAffinity)!;
+      const term = sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+      term.labelSelector = { matchExpressions: [{ key: 'application', operator: 'In', values: ['spilo'] }] };
+      const pgbouncer = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template;
+      sts.spec.template.spec.affinity.podAffinity = { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: pgbouncer.metadata.labels } } }] };
+      sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.push({ weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', namespaces: ['istio-system'], labelSelector: { matchLabels: { app: 'istio-ingressgateway' } } } });
       expect(found(objects)).toEqual([]);
     });
 

@@ -30,6 +30,7 @@ import { checkLimitRangeMax, checkQuotaHoldsWorkloads } from './policy/quotas';
 import { checkHpaBounds } from './policy/scaling';
 import { checkIgnoredListKept } from './policy/argocd';
 import { duplicateObjects } from './policy/duplicates';
+import { checkWalgPrefixes } from './policy/walg-prefixes';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -151,6 +152,7 @@ function run(
   }
   timed('validation: rules', () => {
     findings.push(...duplicateObjects(entries));
+    findings.push(...checkWalgPrefixes(entries, [...entries, ...others]));
     const ctx = new Context([...entries, ...others]);
     for (const e of entries) {
       const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;

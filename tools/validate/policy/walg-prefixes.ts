@@ -1,0 +1,107 @@
+/**
+ * Rule `walg-prefix`, over the whole tree (every region folder in view, not one at a time): where
+ * each Postgres cluster's WAL archive and base backups live in object storage (WAL-G's
+ * `WALG_S3_PREFIX`) and where a standby reads them back.
+ *  - Two workloads writing one prefix (two shards, or a shard and its DR site in another region):
+ *    their WAL segments and backups interleave under one name (WAL-G keys segments by timeline and
+ *    number, and every cluster starts at timeline 1), so a point-in-time restore replays another
+ *    cluster's history. The containers of one workload (Spilo and its base-backup sidecar) share
+ *    their cluster's prefix, as they must: one of them elsewhere parts the backups from their WAL.
+ *  - A standby's `restore_command` (`WALG_S3_PREFIX=... wal-g wal-fetch`, in Patroni's
+ *    standby_cluster: the DR site's files and its topology Job) reads a prefix no cluster of
+ *    another region writes: a typo, or a cluster of its own region (its home is elsewhere). Once
+ *    streaming from the home falls behind, it finds no WAL to catch up with. A prefix no cluster
+ *    writes is judged when a workload of another region writing to that bucket is in view (a
+ *    `--region` synth sees one region only).
+ */
+import { child, item } from '../paths';
+import { containersOf, podTemplates } from '../pod-templates';
+import { asArray, Entry, isRecord, nameOf, namespaceOf, RawFinding } from '../types';
+
+const RULE = 'walg-prefix';
+const VARIABLE = 'WALG_S3_PREFIX';
+/** `WALG_S3_PREFIX=<prefix>` in a command line (JSON-escaped quotes end it too). */
+const IN_COMMAND = /WALG_S3_PREFIX=([^\s"'\\]+)/g;
+
+interface Use {
+  readonly entry: Entry;
+  readonly path: string;
+  readonly prefix: string;
+  /** The workload (region, kind, namespace, name) whose containers write it, or the object that names it. */
+  readonly owner: string;
+}
+
+const ownerOf = (e: Entry) => `${e.region ?? ''} ${String(e.obj.kind)} ${namespaceOf(e.obj) ?? ''}/${nameOf(e.obj) ?? ''}`;
+const bucketOf = (prefix: string) => prefix.replace(/^(s3:\/\/[^/]+).*$/, '$1');
+/** `us-east-1: StatefulSet ns/name`, for messages. */
+const where = (u: Use) => u.owner.replace(/^(\S*) /, (_, region: string) => (region ? `${region}: ` : ''));
+
+/** Literal WALG_S3_PREFIX values of containers: what each workload writes. */
+function writers(e: Entry): Use[] {
+  const out: Use[] = [];
+  for (const tpl of podTemplates(e.obj)) {
+    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
+      asArray(container.env).forEach((env, i) => {
+        if (isRecord(env) && env.name === VARIABLE && typeof env.value === 'string' && env.value !== '') {
+          out.push({ entry: e, path: `${item(`${path}.env`, i)}.value`, prefix: env.value, owner: ownerOf(e) });
+        }
+      });
+    }
+  }
+  return out;
+}
+
+/** Prefixes named in command lines (Patroni's restore_command: a ConfigMap's data, or an env value's JSON). */
+function readers(e: Entry): Use[] {
+  const out: Use[] = [];
+  const visit = (node: unknown, path: string): void => {
+    if (typeof node === 'string') {
+      if (node.includes(`${VARIABLE}=`)) for (const m of node.matchAll(IN_COMMAND)) out.push({ entry: e, path, prefix: m[1]!, owner: ownerOf(e) });
+    } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
+    else if (isRecord(node)) for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
+  };
+  if (e.obj.kind === 'ConfigMap') visit(e.obj.data, 'data');
+  else visit(e.obj.spec, 'spec');
+  return out;
+}
+
+/** `judged`: the objects findings are reported on; `all`: every object in view (judged ones included). */
+export function checkWalgPrefixes(judged: readonly Entry[], all: readonly Entry[]): RawFinding[] {
+  // Workloads and ConfigMaps carry it; a ConfigMap only when a value names it (dashboards are megabytes).
+  const inView = all.filter((e) => (e.obj.kind === 'ConfigMap'
+    ? isRecord(e.obj.data) && Object.values(e.obj.data).some((v) => typeof v === 'string' && v.includes(VARIABLE))
+    : podTemplates(e.obj).length > 0));
+  const written = inView.flatMap(writers);
+  const isJudged = new Set(judged);
+  const out: RawFinding[] = [];
+  const report = (u: Use, message: string, hint: string) => {
+    if (isJudged.has(u.entry)) out.push({ file: u.entry.file, index: u.entry.index, object: u.entry.id, path: u.path, rule: RULE, message, hint });
+  };
+  for (const w of written) {
+    const first = written.find((o) => o.owner === w.owner);
+    if (first && first.prefix !== w.prefix) {
+      report(w, `${where(w)}: this container uses ${w.prefix} and ${first.path} uses ${first.prefix}: the base backups and the WAL they need end up apart, and no restore finds both`,
+        `use one prefix in every container of the workload (${first.prefix})`);
+      continue;
+    }
+    const others = [...new Set(written.filter((o) => o.prefix === w.prefix && o.owner !== w.owner).map(where))];
+    if (others.length > 0) {
+      report(w, `${where(w)} archives WAL and base backups to ${w.prefix}, which ${others.join(' and ')} also writes: two clusters' histories under one name, and a point-in-time restore replays the wrong one`,
+        'give each Postgres cluster (each shard, and each DR site) a prefix of its own');
+    }
+  }
+  for (const r of inView.flatMap(readers)) {
+    // A standby's home is in another region (a DR site of the same data residency).
+    if (written.some((w) => w.prefix === r.prefix && w.entry.region !== r.entry.region)) continue;
+    const local = [...new Set(written.filter((w) => w.prefix === r.prefix).map(where))];
+    if (local.length > 0) {
+      report(r, `the restore command reads ${r.prefix}, the archive of ${local.join(' and ')} in this same region: a standby must read its home cluster's, in the home region`,
+        'name the prefix the home cluster (in its region folder) writes');
+    } else if (written.some((w) => w.entry.region !== r.entry.region && bucketOf(w.prefix) === bucketOf(r.prefix))) {
+      const near = [...new Set(written.filter((w) => bucketOf(w.prefix) === bucketOf(r.prefix)).map((w) => w.prefix))].sort();
+      report(r, `the restore command reads ${r.prefix}, which no cluster writes (in that bucket: ${near.join(', ')}): once streaming from the home falls behind, the standby finds no WAL to catch up with`,
+        'name the prefix the home cluster writes (its WALG_S3_PREFIX)');
+    }
+  }
+  return out;
+}

@@ -5,6 +5,7 @@
  * edit at a time; each must give exactly its finding.
  */
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { LoadedObject } from '../../tools/validate';
 import { distLoadedObjects } from '../support/dist';
 import { pick } from './fixtures/valid';
@@ -20,7 +21,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -572,6 +573,39 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('Patroni labels', () => {
+    const files = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['patroni.yml'])!;
+    const config = (cm: any) => parse(cm.data['patroni.yml']);
+    const members = (objects: LoadedObject[], cm: any) => objects.map((o) => o.object as any)
+      .find((o) => o.kind === 'StatefulSet' && o.spec.template.spec.volumes?.some((v: any) => v.configMap?.name === cm.metadata.name || v.projected?.sources?.some((s: any) => s.configMap?.name === cm.metadata.name)))!;
+
+    it('the primary Service selecting primary where this Patroni writes master: no endpoints, every write fails', () => {
+      const objects = folder();
+      const cm = files(objects);
+      const sts = members(objects, cm);
+      const scope = config(cm).scope;
+      const rw = objects.map((o) => o.object as any).find((o) => o.kind === 'Service' && o.spec.selector?.['spilo-role'] === 'master' && o.spec.selector['cluster-name'] === scope)!;
+      rw.spec.selector['spilo-role'] = 'primary';
+      expect(found(objects)).toEqual([`ref-patroni-labels eu-west-1/postgres.yaml spec.selector.spilo-role`]);
+      expect(check(objects).find((f) => f.rule === 'ref-patroni-labels')!.message).toBe(`spilo-role: primary is a value Patroni never writes (ConfigMap ${cm.metadata.name} labels its members master or replica): the Service has no endpoints`);
+      expect(sts.spec.template.metadata.labels['cluster-name']).toBe(scope);
+    });
+
+    it('the scope edited in patroni.yml, and the pods\' cluster-name edited: members Patroni never sees', () => {
+      const objects = folder();
+      const cm = files(objects);
+      const text: string = cm.data['patroni.yml'];
+      const scope = config(cm).scope;
+      cm.data['patroni.yml'] = text.replace(`"scope": "${scope}"`, `"scope": "${scope}-x"`);
+      expect(found(objects)).toEqual(['ref-patroni-labels eu-west-1/postgres.yaml spec.template.metadata.labels']);
+      const again = folder();
+      members(again, files(again)).spec.template.metadata.labels['application'] = 'spillo';
+      // The StatefulSet's own selector and anti-affinity break too (their rules say so); Patroni's view is this rule's.
+      expect(found(again)).toContain('ref-patroni-labels eu-west-1/postgres.yaml spec.template.metadata.labels');
+      expect(check(again).find((f) => f.rule === 'ref-patroni-labels')!.hint).toBe('label the pods application: spilo, or set scope and kubernetes.labels in ' + files(again).metadata.name + ' to what the pods carry');
+    });
+  });
+
   describe('Argo CD destinations', () => {
     it('a destination the project does not list, a mistyped server, and a namespace of the region the project does not permit', () => {
       const objects = distLoadedObjects(['us-east-1', 'argocd']);
@@ -643,6 +677,21 @@ describe('runtime references of the rendered objects', () => {
       sts.spec.template.spec.affinity.podAffinity = { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: pgbouncer.metadata.labels } } }] };
       sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.push({ weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', namespaces: ['istio-system'], labelSelector: { matchLabels: { app: 'istio-ingressgateway' } } } });
       expect(found(objects)).toEqual([]);
+    });
+
+    it('Patroni: label values as the file sets them (primary), and a file without all three values is not judged', () => {
+      const objects = folder();
+      for (const o of objects.map((x) => x.object as any)) {
+        if (o.kind === 'ConfigMap' && o.data?.['patroni.yml']) o.data['patroni.yml'] = o.data['patroni.yml'].replace(/"leader_label_value": "master"/, '"leader_label_value": "primary"').replace(/"standby_leader_label_value": "master"/, '"standby_leader_label_value": "primary"');
+        if (o.kind === 'Service' && o.spec.selector?.['spilo-role'] === 'master') o.spec.selector['spilo-role'] = 'primary';
+      }
+      expect(found(objects)).toEqual([]);
+      const again = folder();
+      for (const o of again.map((x) => x.object as any)) {
+        if (o.kind === 'ConfigMap' && o.data?.['patroni.yml']) o.data['patroni.yml'] = o.data['patroni.yml'].replace(/\s*"follower_label_value": "replica",?/, '');
+        if (o.kind === 'Service' && o.spec.selector?.['spilo-role'] === 'replica') o.spec.selector['spilo-role'] = 'follower';
+      }
+      expect(found(again)).toEqual([]);
     });
 
     it('Argo CD: a path written ./dist/argocd/, and a template parameter with spaces', () => {

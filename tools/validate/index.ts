@@ -52,6 +52,7 @@ import { checkRedisMasterNames } from './redis-refs';
 import { checkConfigEndpoints } from './config-endpoints';
 import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
+import { checkPatroniLabels } from './patroni-labels';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -87,7 +88,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

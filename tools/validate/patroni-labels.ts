@@ -1,0 +1,127 @@
+/**
+ * Rule `ref-patroni-labels`: the labels Patroni's Kubernetes DCS works with agree with the pods
+ * and Services rendered around it. A pod template that mounts a ConfigMap key `patroni.yml` (the
+ * configuration Patroni starts with) is a Patroni member; its `kubernetes` section says
+ *  - which pods are members: Patroni lists the pods carrying `labels` plus `scope_label: scope`
+ *    (patroni/dcs/kubernetes.py, `_label_selector`). A pod template without them (a `cluster-name`
+ *    edited on the pods, or `scope` edited in the file) is a member Patroni never sees: no
+ *    replica is known, failover has no candidate;
+ *  - which value Patroni writes into `role_label` on each member: `leader_label_value`,
+ *    `standby_leader_label_value` (a DR site's leader), `follower_label_value`. A Service
+ *    selecting that label with another value (Patroni 4 says `primary` where 3 said `master`;
+ *    whichever this file sets is what counts) has no endpoints: the shard's writes or reads fail.
+ * The values are judged only where the file sets all three (Patroni's defaults changed between
+ * releases). The Services judged are those of the member pods' namespace whose other selector keys
+ * match the members' labels.
+ */
+import { parse } from 'yaml';
+import { type Context, specOf } from './context';
+import { child } from './paths';
+import { at, podTemplates, type PodTemplate } from './pod-templates';
+import { formatLabels } from './selectors';
+import { asArray, Entry, finding, isKind, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
+
+const RULE = 'ref-patroni-labels';
+const FILE = /(^|\/)patroni\.ya?ml$/;
+
+interface PatroniLabels {
+  readonly configMap: string;
+  readonly scope?: string;
+  readonly scopeLabel: string;
+  readonly labels: Record<string, string>;
+  readonly roleLabel: string;
+  /** The role values Patroni writes, when the file sets all three. */
+  readonly roleValues?: readonly string[];
+}
+
+const parsed = new WeakMap<Entry, PatroniLabels | null>();
+
+/** The `kubernetes` section of a ConfigMap's patroni.yml (Patroni's defaults where unset), or null. */
+function patroniOf(cm: Entry): PatroniLabels | null {
+  if (parsed.has(cm)) return parsed.get(cm)!;
+  let found: PatroniLabels | null = null;
+  const data = isRecord(cm.obj.data) ? cm.obj.data : {};
+  for (const [key, text] of Object.entries(data)) {
+    if (!FILE.test(key) || typeof text !== 'string') continue;
+    let config: unknown;
+    try {
+      config = parse(text);
+    } catch {
+      continue; // another rule's concern: this one needs the values
+    }
+    if (!isRecord(config)) continue;
+    const k8s = isRecord(config.kubernetes) ? config.kubernetes : {};
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const values = [str(k8s.leader_label_value), str(k8s.standby_leader_label_value), str(k8s.follower_label_value)];
+    found = {
+      configMap: String(cm.obj.metadata?.name),
+      scope: str(config.scope),
+      scopeLabel: str(k8s.scope_label) ?? 'cluster-name',
+      labels: Object.fromEntries(Object.entries(isRecord(k8s.labels) ? k8s.labels : {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
+      roleLabel: str(k8s.role_label) ?? 'role',
+      roleValues: values.every((v) => v !== undefined) ? [...new Set(values as string[])] : undefined,
+    };
+    break;
+  }
+  parsed.set(cm, found);
+  return found;
+}
+
+/** ConfigMaps a pod template mounts (volumes and projected sources). */
+function mountedConfigMaps(tpl: PodTemplate): string[] {
+  const names: string[] = [];
+  for (const v of asArray(tpl.spec.volumes).filter(isRecord)) {
+    if (isRecord(v.configMap) && typeof v.configMap.name === 'string') names.push(v.configMap.name);
+    for (const s of asArray(isRecord(v.projected) ? v.projected.sources : undefined).filter(isRecord)) {
+      if (isRecord(s.configMap) && typeof s.configMap.name === 'string') names.push(s.configMap.name);
+    }
+  }
+  return names;
+}
+
+function patroniOfTemplate(tpl: PodTemplate, ns: string, ctx: Context, e: Entry): PatroniLabels | undefined {
+  for (const name of mountedConfigMaps(tpl)) {
+    const cm = ctx.scope(e).named(ns, '', 'ConfigMap', name);
+    const p = cm ? patroniOf(cm) : null;
+    if (p) return p;
+  }
+  return undefined;
+}
+
+export function checkPatroniLabels(e: Entry, ctx: Context): RawFinding[] {
+  const ns = namespaceOf(e.obj) ?? '';
+  if (isKind(e.obj, '', 'Service')) return checkService(e, ns, ctx);
+  const out: RawFinding[] = [];
+  for (const tpl of podTemplates(e.obj)) {
+    const p = patroniOfTemplate(tpl, ns, ctx, e);
+    if (!p) continue;
+    const labels = labelsOf(tpl.metadata);
+    const wanted: Record<string, string> = { ...p.labels, ...(p.scope !== undefined ? { [p.scopeLabel]: p.scope } : {}) };
+    const missing = Object.entries(wanted).filter(([k, v]) => labels[k] !== v);
+    if (missing.length === 0) continue;
+    out.push(finding(e, at(tpl, 'metadata.labels'), RULE,
+      `Patroni (ConfigMap ${p.configMap}) finds its members by ${formatLabels(wanted)}, and these pods have ${missing.map(([k]) => `${k}=${labels[k] === undefined ? '(none)' : String(labels[k])}`).join(', ')}: a member Patroni never sees (no replica known, no failover candidate)`,
+      `label the pods ${missing.map(([k, v]) => `${k}: ${v}`).join(', ')}, or set scope and kubernetes.labels in ${p.configMap} to what the pods carry`));
+  }
+  return out;
+}
+
+function checkService(e: Entry, ns: string, ctx: Context): RawFinding[] {
+  const selector = isRecord(specOf(e.obj).selector) ? specOf(e.obj).selector as Record<string, unknown> : undefined;
+  if (!selector) return [];
+  const out: RawFinding[] = [];
+  const judged = new Set<string>();
+  for (const w of ctx.scope(e).workloadsIn(ns)) {
+    const p = patroniOfTemplate(w.tpl, ns, ctx, w.entry);
+    if (!p || !p.roleValues || !(p.roleLabel in selector) || judged.has(p.roleLabel)) continue;
+    // This Service is for these members: its other keys match their labels.
+    if (!Object.entries(selector).every(([k, v]) => k === p.roleLabel || w.podLabels[k] === v)) continue;
+    judged.add(p.roleLabel);
+    const value = selector[p.roleLabel];
+    if (typeof value === 'string' && p.roleValues.includes(value)) continue;
+    out.push(finding(e, child('spec.selector', p.roleLabel), RULE,
+      `${p.roleLabel}: ${String(value)} is a value Patroni never writes (ConfigMap ${p.configMap} labels its members ${p.roleValues.join(' or ')}): the Service has no endpoints`,
+      `select one of ${p.roleValues.join(', ')}`));
+  }
+  return out;
+}

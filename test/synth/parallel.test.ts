@@ -13,7 +13,7 @@ import type { PlatformPlan } from '../../regions/plan';
 import { answerShare, shareRegions, wantsWorker } from '../../tools/synth/parallel';
 import type { RenderedFile } from '../../tools/synth/render';
 import { failureMessage, renderAll } from '../../tools/synth/run';
-import { mergeReports, validateRendered, validateRenderedRegions } from '../../tools/validate';
+import { mergeReports, treeFindings, validateRendered, validateRenderedRegions } from '../../tools/validate';
 import { REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
 import { readTree } from '../support/tree';
 
@@ -60,18 +60,35 @@ describe('sharing the regions between two threads', () => {
       if (file === 'us-east-1/web.yaml') for (const d of docs) if (d.kind === 'Rollout') d.spec.replica = 3;
       if (file === 'us-west-2/namespaces.yaml') return docs.filter((d) => d.kind !== 'Namespace' || !d.metadata.name.endsWith('-app'));
       if (file.startsWith('argocd/')) for (const d of docs) if (d.kind === 'Application') d.spec.destination.namespac = 'x';
+      // A whole-tree rule: us-east-1's shard 1 archiving to us-west-2's shard-2 prefix. Seen whole: two
+      // writers of one prefix. Seen from us-east-1 alone, it would instead look as if its DR site of
+      // shard 2 restored from a cluster of its own region.
+      if (file === 'us-east-1/postgres.yaml') {
+        for (const d of docs) {
+          if (d.kind !== 'StatefulSet' || d.metadata.name !== 'bookedbarber-postgres-shard-1') continue;
+          for (const c of d.spec.template.spec.containers) for (const env of c.env ?? []) if (env.name === 'WALG_S3_PREFIX') env.value = 's3://bookedbarber-pitr-us-west-2/shard-2';
+        }
+      }
       return docs;
     });
     const root = '/dist';
     const whole = validateRendered(root, tree, { connections });
     expect(whole.findings.length).toBeGreaterThan(10);
+    // Its two containers and shard 2's two in us-west-2; and us-west-2's DR site of shard 1 (files and topology Job) now reads a prefix nobody writes.
+    expect(whole.findings.filter((f) => f.rule === 'walg-prefix').map((f) => `${f.file} ${f.object}`)).toEqual([
+      ...Array(2).fill('/dist/us-east-1/postgres.yaml StatefulSet bookedbarber-data/bookedbarber-postgres-shard-1'),
+      '/dist/us-west-2/postgres.yaml ConfigMap bookedbarber-data/bookedbarber-postgres-shard-1-dr-files',
+      ...Array(2).fill('/dist/us-west-2/postgres.yaml StatefulSet bookedbarber-data/bookedbarber-postgres-shard-2'),
+      '/dist/us-west-2/postgres.yaml Job bookedbarber-data/bookedbarber-postgres-shard-1-dr-topology',
+    ]);
     const regions = plan.regions.map((r) => r.region.name);
     for (const [mine, theirs] of [shareRegions(plan, regions, { global: true }), [regions.slice(0, 1), regions.slice(1)], [[], regions]]) {
       const inFolders = (names: readonly string[]) => tree.filter((f) => names.includes(f.path.split('/')[0]!));
       const global = tree.filter((f) => f.path.startsWith('argocd/'));
-      const main = validateRendered(root, [...inFolders(mine), ...global], { connections });
-      const worker = validateRenderedRegions(root, inFolders(theirs), global, { connections });
-      const merged = mergeReports([main, worker]);
+      // As synthInParallel: each thread without the whole-tree rules, then those over both shares.
+      const main = validateRendered(root, [...inFolders(mine), ...global], { connections, treeRules: false });
+      const worker = validateRenderedRegions(root, inFolders(theirs), global, { connections, treeRules: false });
+      const merged = mergeReports([main, worker, treeFindings(root, tree)]);
       expect(merged.findings).toEqual(whole.findings);
       expect([merged.files, merged.objects]).toEqual([whole.files, whole.objects]);
       expect([...merged.notes].sort()).toEqual([...whole.notes].sort());

@@ -516,7 +516,7 @@ describe('runtime references of the rendered objects', () => {
       const at = `spec.strategy.canary.steps[${first}].analysis`;
       expect(found(objects).sort()).toEqual([`ref-analysis-args eu-west-1/api.yaml ${at}`, `ref-analysis-args eu-west-1/api.yaml ${at}.args[0].name`]);
       const messages = check(objects).filter((f) => f.rule === 'ref-analysis-args').map((f) => `${f.message} | ${f.hint}`);
-      expect(messages.join('\n')).toContain('"args.canary-revision was not resolved"');
+      expect(messages.join('\n')).toContain('Argo Rollouts refuses the Rollout (InvalidSpec: args.canary-revision was not resolved)');
       expect(messages.join('\n')).toContain('name one of the declared arguments (canary-revision)');
     });
 
@@ -666,6 +666,17 @@ describe('runtime references of the rendered objects', () => {
       template.spec.args.push({ name: 'window', value: '2m' });
       template.spec.metrics[0].provider.prometheus.query = template.spec.metrics[0].provider.prometheus.query.replace('{{args.canary-revision}}', '{{ args.canary-revision }}').replace('[2m]', '[{{args.window}}]');
       expect(found(objects)).toEqual([]);
+      // An argument declared only by a template the named one nests (spec.templates), and one passed without a value (it resolves to "").
+      const again = folder();
+      const health = get(again, 'AnalysisTemplate', 'bookedbarber-api-canary-health');
+      const entry = again.find((o) => o.object === health)!;
+      const nested = { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate', metadata: { ...health.metadata, name: 'bookedbarber-api-extra' }, spec: { args: [{ name: 'service' }], metrics: [] } };
+      again.push({ ...entry, index: entry.index + 1000, object: nested });
+      health.spec.templates = [{ templateName: 'bookedbarber-api-extra' }];
+      const healthSteps = (get(again, 'Rollout', 'bookedbarber-api').spec.strategy.canary.steps as any[]).filter((x) => x.analysis?.args);
+      for (const step of healthSteps) step.analysis.args.push({ name: 'service', value: 'api' });
+      healthSteps[0].analysis.args[0] = { name: 'canary-revision' };
+      expect(found(again)).toEqual([]);
     });
 
     it('affinity: a term selecting another workload\'s pods, with matchExpressions, or pods of another namespace', () => {
@@ -676,6 +687,12 @@ describe('runtime references of the rendered objects', () => {
       const pgbouncer = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template;
       sts.spec.template.spec.affinity.podAffinity = { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: pgbouncer.metadata.labels } } }] };
       sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.push({ weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', namespaces: ['istio-system'], labelSelector: { matchLabels: { app: 'istio-ingressgateway' } } } });
+      // A Job's pods (no long-running workload) and a label only the controller sets.
+      const job = objects.map((o) => o.object as any).find((o) => o.kind === 'Job' && o.metadata.namespace === sts.metadata.namespace)!;
+      sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.push(
+        { weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: job.spec.template.metadata.labels } } },
+        { weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchExpressions: [{ key: 'controller-revision-hash', operator: 'Exists' }] } } },
+      );
       expect(found(objects)).toEqual([]);
     });
 

@@ -65,6 +65,18 @@ describe('WAL-G prefixes across the tree', () => {
     expect(found(objects).map((f) => f.file).sort()).toEqual(['eu-west-1/postgres.yaml', 'eu-west-1/postgres.yaml', 'us-east-1/postgres.yaml', 'us-east-1/postgres.yaml']);
   });
 
+  it('on Google Cloud Storage too (WALG_GS_PREFIX, gs://), and a restore command quoting its prefix', () => {
+    const objects = distLoadedObjects(['us-east-1', 'us-west-2']);
+    for (const cluster of [SHARD_1, DR]) {
+      for (const env of prefixes(shard(objects, 'us-east-1', cluster))) Object.assign(env, { name: 'WALG_GS_PREFIX', value: 'gs://bookedbarber-pitr/shard-1' });
+    }
+    expect(found(objects).map((f) => f.object)).toEqual([...Array(2).fill(`StatefulSet bookedbarber-data/${SHARD_1}`), ...Array(2).fill(`StatefulSet bookedbarber-data/${DR}`)]);
+    const again = distLoadedObjects(['us-east-1', 'us-west-2']);
+    const { job } = standbyConfigs(again, 'us-east-1', DR);
+    job.value = job.value.replace('WALG_S3_PREFIX=s3://bookedbarber-pitr-us-west-2/shard-2 ', "WALG_S3_PREFIX='s3://bookedbarber-pitr-us-west-2/shard-9' ");
+    expect(found(again).map((f) => f.message)).toEqual([expect.stringContaining('reads s3://bookedbarber-pitr-us-west-2/shard-9, which no cluster writes')]);
+  });
+
   it('the base-backup sidecar writing elsewhere than Spilo archives WAL', () => {
     const objects = distLoadedObjects(['us-east-1']);
     const [, sidecar] = prefixes(shard(objects, 'us-east-1', SHARD_1));
@@ -90,7 +102,7 @@ describe('WAL-G prefixes across the tree', () => {
     ]);
     expect(found(objects).map((f) => f.message)).toContain('the restore command reads s3://bookedbarber-pitr-us-west-2/shard-3, which no cluster writes (in that bucket: '
       + 's3://bookedbarber-pitr-us-west-2/shard-1, s3://bookedbarber-pitr-us-west-2/shard-2): once streaming from the home falls behind, the standby finds no WAL to catch up with');
-    // A --region synth sees us-east-1 alone: the home's bucket is not in view, nothing to judge.
+    // `npm run validate dist/us-east-1` sees us-east-1 alone: the home's bucket is not in view, nothing to judge.
     const alone = distLoadedObjects(['us-east-1']);
     const same = standbyConfigs(alone, 'us-east-1', DR).job;
     same.value = same.value.replace('pitr-us-west-2/shard-2', 'pitr-us-west-2/shard-3');

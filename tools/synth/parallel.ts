@@ -29,7 +29,7 @@ export interface ShareRequest {
   readonly debug?: boolean;
 }
 
-/** What a worker answers: its files (without documents) and its report, or what went wrong. */
+/** What a worker answers: its files (with their documents when validating) and its report, or what went wrong. */
 export interface ShareReply {
   readonly files?: readonly RenderedFile[];
   readonly report?: ValidationReport;
@@ -173,9 +173,10 @@ export function answerShare(
     const global = files.filter((f) => f.path.startsWith('argocd/'));
     const own = files.filter((f) => !f.path.startsWith('argocd/'));
     const report = request.validate
-      ? timed('validation', () => validateRenderedRegions(request.distDir, own, global, { connections, contextDir: request.only ? request.distDir : undefined }))
+      ? timed('validation', () => validateRenderedRegions(request.distDir, own, global, { connections, contextDir: request.only ? request.distDir : undefined, treeRules: false }))
       : undefined;
-    return { files: own.map(({ path, content, objects }) => ({ path, content, objects })), report, timings: timings(), log };
+    // The documents go back when validating: the main thread runs the whole-tree rules over both shares.
+    return { files: own.map(({ path, content, objects, documents }) => ({ path, content, objects, ...(request.validate ? { documents } : {}) })), report, timings: timings(), log };
   } catch (error) {
     return { failure: describeFailure(error) };
   }

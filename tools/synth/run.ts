@@ -15,7 +15,7 @@ import { regionPrices } from '../../regions/pricing';
 import type { Connection } from '../../regions/wiring';
 import { type DocObject, objectsFromDocuments, regionDocFromObjects } from '../docs/region-doc';
 import { record, timed, timings, type Timings } from '../timings';
-import { formatReport, mergeReports, validateRendered, type ValidationReport } from '../validate';
+import { formatReport, mergeReports, treeFindings, validateRendered, type ValidationReport } from '../validate';
 import { serveShare, shareRegions, startShare, wantsWorker, type ShareRequest } from './parallel';
 import { appObjects, renderApp, type RenderedFile } from './render';
 import { writeDist } from './write-dist';
@@ -234,7 +234,7 @@ export async function synthInParallel(lazyDefinition: LazyDefinition, options: S
     const definition = load(lazyDefinition);
     const lines: string[] = [];
     const files = renderAll(definition, plan, { ...options, share: { regions: mine, global }, log: (line) => lines.push(line) });
-    const report = validateFiles(definition, plan, files, options);
+    const report = validateFiles(definition, plan, files, options, { treeRules: false });
     const started = performance.now();
     const reply = await answer;
     record('waiting for the worker thread', performance.now() - started);
@@ -247,8 +247,8 @@ export async function synthInParallel(lazyDefinition: LazyDefinition, options: S
     };
     const theirLines = (reply.log ?? []).filter((line) => theirs.includes(line.split(' ')[0]!));
     for (const line of [...lines, ...theirLines].sort((a, b) => rank(a) - rank(b))) options.log?.(line);
-    if (report && reply.report) failOnFindings(mergeReports([report, reply.report]));
     const all = [...files, ...(reply.files ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (report && reply.report) failOnFindings(mergeReports([report, reply.report, timed('validation', () => treeFindings(options.distDir, all))]));
     timed('write + swap', () => writeDist(all, { distDir: options.distDir, replace: options.only ? [...options.only] : 'all' }));
     return { files: all };
   } catch (error) {
@@ -364,7 +364,9 @@ class OtherFoldersChanged extends Error {
  * (test/synth/in-memory-validation.test.ts), so synth never parses its own output.
  * undefined when the run does not validate.
  */
-function validateFiles(definition: SynthDefinition, plan: PlatformPlan, files: readonly RenderedFile[], options: SynthOptions): ValidationReport | undefined {
+function validateFiles(
+  definition: SynthDefinition, plan: PlatformPlan, files: readonly RenderedFile[], options: SynthOptions, extra: { treeRules?: boolean } = {},
+): ValidationReport | undefined {
   if (options.validate === false) return undefined;
   try {
     return timed('validation', () => validateRendered(options.distDir, files, {
@@ -372,6 +374,7 @@ function validateFiles(definition: SynthDefinition, plan: PlatformPlan, files: r
       // A --region run renders only its folders; the rest of dist/ (the mesh settings in argocd/)
       // is what the cluster will run next to them.
       contextDir: options.only ? options.distDir : undefined,
+      ...extra,
     }));
   } catch (error) {
     throw new InternalError('the validator', error);

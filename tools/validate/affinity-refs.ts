@@ -10,15 +10,45 @@
  *    through alone only when it matches its own term); preferred: no effect.
  * A null labelSelector matches no pod (k8s.io/api core/v1 PodAffinityTerm). Judged only for terms
  * scoped to the pod's own namespace (no `namespaces` beyond it, no `namespaceSelector`): pods of
- * other namespaces may be add-ons this tree does not render.
+ * other namespaces may be add-ons this tree does not render. The pods counted are every pod
+ * template of the namespace (Jobs and CronJobs too) and the pods prometheus-operator makes; a
+ * namespace with an OpenTelemetryCollector (whose pods the operator labels) is not judged, nor a
+ * selector on a label a controller adds to pods (pod-template-hash, job-name, ...).
  */
-import type { Context } from './context';
+import { type Context, operatorManagedPodLabels, type Scope } from './context';
 import { item } from './paths';
 import { at, podTemplates } from './pod-templates';
 import { formatLabels, labelSelectorMatches } from './selectors';
 import { asArray, Entry, finding, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-affinity-selector';
+
+/** Labels controllers add to the pods they make (not in any template): a selector on one is not judged. */
+const CONTROLLER_LABELS = new Set([
+  'pod-template-hash', 'rollouts-pod-template-hash', 'controller-revision-hash', 'pod-template-generation', 'statefulset.kubernetes.io/pod-name',
+  'apps.kubernetes.io/pod-index', 'job-name', 'batch.kubernetes.io/job-name', 'controller-uid', 'batch.kubernetes.io/controller-uid',
+]);
+
+/** The labels of every pod a namespace can have, or undefined when an operator makes pods this cannot label. */
+const podLabelsByNamespace = new WeakMap<Scope, Map<string, Array<Record<string, unknown>> | undefined>>();
+
+function podLabelsIn(scope: Scope, ns: string): Array<Record<string, unknown>> | undefined {
+  let byNs = podLabelsByNamespace.get(scope);
+  if (!byNs) podLabelsByNamespace.set(scope, (byNs = new Map()));
+  if (byNs.has(ns)) return byNs.get(ns);
+  const inNs = scope.entries.filter((e) => (namespaceOf(e.obj) ?? '') === ns);
+  const labels = inNs.some((e) => e.obj.kind === 'OpenTelemetryCollector')
+    ? undefined
+    : inNs.flatMap((e) => [...podTemplates(e.obj).map((tpl) => labelsOf(tpl.metadata)), ...[operatorManagedPodLabels(e.obj)].filter((l): l is Record<string, unknown> => l !== undefined)]);
+  byNs.set(ns, labels);
+  return labels;
+}
+
+/** The label keys a selector names. */
+function selectorKeys(selector: unknown): string[] {
+  if (!isRecord(selector)) return [];
+  return [...Object.keys(isRecord(selector.matchLabels) ? selector.matchLabels : {}), ...asArray(selector.matchExpressions).filter(isRecord).map((x) => String(x.key))];
+}
 
 interface Term {
   readonly path: string;
@@ -49,7 +79,8 @@ export function checkAffinitySelectors(e: Entry, ctx: Context): RawFinding[] {
   const templates = podTemplates(e.obj).filter((tpl) => isRecord(tpl.spec.affinity));
   if (templates.length === 0) return [];
   const ns = namespaceOf(e.obj) ?? '';
-  const pods = ctx.scope(e).workloadsIn(ns);
+  const pods = podLabelsIn(ctx.scope(e), ns);
+  if (!pods) return [];
   const out: RawFinding[] = [];
   for (const tpl of templates) {
     const own = labelsOf(tpl.metadata);
@@ -58,7 +89,8 @@ export function checkAffinitySelectors(e: Entry, ctx: Context): RawFinding[] {
       if (term.namespaceSelector !== undefined && term.namespaceSelector !== null) continue;
       if (namespaces.some((n) => n !== ns)) continue;
       const selector = term.labelSelector;
-      if (labelSelectorMatches(selector, own) || pods.some((w) => labelSelectorMatches(selector, w.podLabels))) continue;
+      if (selectorKeys(selector).some((k) => CONTROLLER_LABELS.has(k))) continue;
+      if (labelSelectorMatches(selector, own) || pods.some((labels) => labelSelectorMatches(selector, labels))) continue;
       const what = anti
         ? 'the scheduler finds nothing to keep these pods apart from, so replicas may share a node (or a zone) and fall together'
         : required

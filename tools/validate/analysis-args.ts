@@ -1,20 +1,27 @@
 /**
  * Rule `ref-analysis-args`: the arguments between an Argo Rollout and the AnalysisTemplates it
  * runs, as Argo Rollouts merges them when it creates an AnalysisRun (argo-rollouts
- * utils/analysis/helpers.go: flattenArgs, MergeArgs, ResolveArgs; utils/template/template.go for
- * `{{args.x}}`). Each of these applies cleanly, and then stops every release at its analysis:
- *  - a template argument without a value (or valueFrom) that the Rollout does not pass: "args.X was
- *    not resolved", no AnalysisRun is created and the rollout stays degraded at that step;
+ * utils/analysis/helpers.go: flattenArgs, MergeArgs, ResolveArgs; utils/analysis/factory.go:
+ * BuildArgumentsForRolloutAnalysisRun; utils/template/template.go for `{{args.x}}`). The
+ * controller builds every analysis of a Rollout up front (pkg/apis/rollouts/validation/
+ * validation_references.go): each of these applies cleanly, and then the whole Rollout is refused
+ * (InvalidSpec) and no release proceeds:
+ *  - a template argument without a value (or valueFrom) that the analysis does not pass: "args.X
+ *    was not resolved" (an argument the analysis passes always resolves, to "" without a value);
  *  - two templates of one analysis declaring one argument with different values: "Argument X
  *    specified multiple times with different values";
- *  - an argument the Rollout passes that none of the analysis' templates declares: Argo Rollouts
- *    drops it without a word (MergeArgs only fills declared ones), so a misspelt name measures with
- *    the template's default, or leaves the declared one unresolved;
- *  - a metric naming `{{args.X}}` its template does not declare: "failed to resolve {{args.X}}" on
- *    every measurement, and the analysis fails (the release is aborted and rolled back).
- * A template that is not rendered is ref-rollout's finding; its arguments are then unknown here.
+ *  - a metric naming `{{args.X}}` its template does not declare: refused up front for a step or
+ *    blue-green analysis, and "failed to resolve {{args.X}}" on every measurement of a background
+ *    one (the analysis fails, the release is aborted).
+ * And one Argo Rollouts accepts in silence: an argument the analysis passes that none of its
+ * templates declares is dropped (MergeArgs only fills declared ones), so a misspelt name measures
+ * with the template's default.
+ * The templates of an analysis are those it names and, recursively, those they name in
+ * spec.templates (rollout/analysis.go getAnalysisTemplatesFromRefs), each once, namespaced ones
+ * before cluster ones (flattenArgs' order). A template that is not rendered is ref-rollout's
+ * finding; arguments it might declare are then unknown here.
  */
-import type { Context } from './context';
+import type { Context, Scope } from './context';
 import { child, item } from './paths';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
 
@@ -53,6 +60,30 @@ function analysesOf(spec: Record<string, any>): Array<{ path: string; analysis: 
   return out;
 }
 
+/** The templates an analysis runs (nested ones too, each once, namespaced first), and whether one was not found. */
+function templatesOf(refs: unknown, scope: Scope, ns: string): { templates: Entry[]; complete: boolean } {
+  const namespaced: Entry[] = [];
+  const cluster: Entry[] = [];
+  let complete = true;
+  const visit = (list: unknown) => {
+    for (const ref of asArray(list).filter(isRecord)) {
+      if (typeof ref.templateName !== 'string') continue;
+      const isCluster = ref.clusterScope === true;
+      const entry = isCluster ? scope.named('', 'argoproj.io', 'ClusterAnalysisTemplate', ref.templateName) : scope.named(ns, 'argoproj.io', 'AnalysisTemplate', ref.templateName);
+      if (!entry) {
+        complete = false;
+        continue;
+      }
+      const into = isCluster ? cluster : namespaced;
+      if (into.includes(entry)) continue;
+      into.push(entry);
+      visit(isRecord(entry.obj.spec) ? entry.obj.spec.templates : undefined);
+    }
+  };
+  visit(refs);
+  return { templates: [...namespaced, ...cluster], complete };
+}
+
 export function checkAnalysisArgs(e: Entry, ctx: Context): RawFinding[] {
   if (isKind(e.obj, 'argoproj.io', 'AnalysisTemplate') || isKind(e.obj, 'argoproj.io', 'ClusterAnalysisTemplate')) return undeclaredInMetrics(e);
   if (!isKind(e.obj, 'argoproj.io', 'Rollout') || !isRecord(e.obj.spec)) return [];
@@ -60,18 +91,14 @@ export function checkAnalysisArgs(e: Entry, ctx: Context): RawFinding[] {
   const ns = typeof e.obj.metadata?.namespace === 'string' ? e.obj.metadata.namespace : '';
   const out: RawFinding[] = [];
   for (const { path, analysis } of analysesOf(e.obj.spec)) {
-    const refs = asArray(analysis.templates).filter(isRecord).filter((t) => typeof t.templateName === 'string');
-    const templates = refs.map((t) => (t.clusterScope === true
-      ? scope.named('', 'argoproj.io', 'ClusterAnalysisTemplate', t.templateName)
-      : scope.named(ns, 'argoproj.io', 'AnalysisTemplate', t.templateName)));
-    const found = templates.filter((t): t is Entry => t !== undefined);
+    const { templates: found, complete } = templatesOf(analysis.templates, scope, ns);
     // flattenArgs: the templates' arguments in order; one name, two different values, is refused.
     const declared = new Map<string, Argument & { template: string }>();
     for (const template of found) {
       for (const arg of argumentsOf(isRecord(template.obj.spec) ? template.obj.spec.args : undefined)) {
         const before = declared.get(arg.name);
         if (before && before.value !== undefined && arg.value !== undefined && before.value !== arg.value) {
-          out.push(finding(e, `${path}.templates`, RULE, `templates ${before.template} and ${nameOf(template.obj)} both declare argument ${arg.name}, with values ${JSON.stringify(before.value)} and ${JSON.stringify(arg.value)}: Argo Rollouts refuses to create the AnalysisRun`,
+          out.push(finding(e, `${path}.templates`, RULE, `templates ${before.template} and ${nameOf(template.obj)} both declare argument ${arg.name}, with values ${JSON.stringify(before.value)} and ${JSON.stringify(arg.value)}: Argo Rollouts refuses the Rollout (InvalidSpec)`,
             `give ${arg.name} one value in both templates, or pass it from the Rollout and drop the templates' values`));
         } else if (!before || before.value === undefined) declared.set(arg.name, { ...arg, template: nameOf(template.obj) ?? '?' }); // a value is never replaced
       }
@@ -79,15 +106,15 @@ export function checkAnalysisArgs(e: Entry, ctx: Context): RawFinding[] {
     const passed = argumentsOf(analysis.args);
     asArray(analysis.args).forEach((raw, i) => {
       const arg = isRecord(raw) && typeof raw.name === 'string' ? raw.name : undefined;
-      if (arg === undefined || declared.has(arg) || found.length < templates.length) return;
+      if (arg === undefined || declared.has(arg) || !complete) return;
       const names = [...declared.keys()];
       out.push(finding(e, child(item(`${path}.args`, i), 'name'), RULE, `argument ${arg} is declared by none of the analysis' templates (${found.map((t) => nameOf(t.obj)).join(', ')}): Argo Rollouts drops it without a word`,
         names.length ? `name one of the declared arguments (${names.join(', ')}), or remove it` : 'remove it, or declare it in the template (spec.args)'));
     });
-    // MergeArgs + ResolveArgs: every declared argument ends with a value.
+    // MergeArgs + ResolveArgs: every declared argument ends with a value (one passed always has one).
     for (const [name, arg] of declared) {
-      if (arg.resolved || passed.some((p) => p.name === name && p.resolved)) continue;
-      out.push(finding(e, path, RULE, `template ${arg.template} declares argument ${name} without a value, and this analysis does not pass it: "args.${name} was not resolved", no AnalysisRun is created and the release stops here`,
+      if (arg.resolved || passed.some((p) => p.name === name)) continue;
+      out.push(finding(e, path, RULE, `template ${arg.template} declares argument ${name} without a value, and this analysis does not pass it: Argo Rollouts refuses the Rollout (InvalidSpec: args.${name} was not resolved), and no release proceeds`,
         `pass it: args: [{name: ${name}, value: ...}] (or valueFrom), or give the template's argument a default value`));
     }
   }
@@ -106,7 +133,7 @@ function undeclaredInMetrics(e: Entry): RawFinding[] {
     if (typeof node === 'string') {
       const missing = [...new Set([...node.matchAll(TAG)].map((m) => m[1]!.trim()).filter((tag) => tag.startsWith('args.') && !declared.has(tag.slice(5))))];
       for (const tag of missing) {
-        out.push(finding(e, path, RULE, `{{${tag}}} names an argument the template does not declare (${[...declared].join(', ') || 'it declares none'}): every measurement fails with "failed to resolve {{${tag}}}" and the analysis fails`,
+        out.push(finding(e, path, RULE, `{{${tag}}} names an argument the template does not declare (${[...declared].join(', ') || 'it declares none'}): a Rollout running it as a step or blue-green analysis is refused (InvalidSpec), and as background analysis every measurement fails ("failed to resolve {{${tag}}}")`,
           `declare ${tag.slice(5)} in spec.args (and pass it from the Rollout), or name a declared one`));
       }
     } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));

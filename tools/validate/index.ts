@@ -53,6 +53,7 @@ import { checkConfigEndpoints } from './config-endpoints';
 import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
 import { checkPatroniLabels } from './patroni-labels';
+import { checkPgbouncerBudget } from './pgbouncer-budget';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -88,7 +89,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 
@@ -153,7 +154,7 @@ function run(
   }
   timed('validation: rules', () => {
     findings.push(...duplicateObjects(entries));
-    findings.push(...checkWalgPrefixes(entries, [...entries, ...others]));
+    if (options.treeRules !== false) findings.push(...treeRuleFindings(entries, [...entries, ...others]));
     const ctx = new Context([...entries, ...others]);
     for (const e of entries) {
       const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
@@ -213,6 +214,22 @@ export function validateRenderedRegions(
     ? loadTree(path.normalize(options.contextDir)).objects.filter((o) => (o.region === undefined ? regionOfFile(o.file) : o.region) === null)
     : [];
   return run(objects, options, [], files.filter((f) => f.path.endsWith('.yaml')).length, context, loaded(alongside));
+}
+
+/** The rules that need every region folder in view at once (ValidateOptions.treeRules). */
+function treeRuleFindings(judged: readonly Entry[], all: readonly Entry[]): RawFinding[] {
+  return checkWalgPrefixes(judged, all);
+}
+
+/**
+ * The whole-tree rules over rendered files from memory, as part of a parallel synth: each thread
+ * validated its regions with `treeRules: false`, and this sees all of them.
+ */
+export function treeFindings(root: string, files: readonly { readonly path: string; readonly documents?: readonly unknown[] }[]): ValidationReport {
+  const objects = files.filter((f) => f.path.endsWith('.yaml')).flatMap((f) =>
+    (f.documents ?? []).map((object, index) => ({ file: path.join(root, f.path).split(path.sep).join('/'), index, object, region: regionOfRelative(f.path) })));
+  const entries = toEntries(objects);
+  return { findings: sortFindings(dedupe(timed('validation: rules', () => treeRuleFindings(entries, entries)))), files: 0, objects: 0, notes: [] };
 }
 
 /** One report from the reports of the threads of a parallel synth (each judged other files). */

@@ -53,6 +53,12 @@ export interface ValidateOptions {
    * folder, and the mesh settings it relies on live in the current dist/argocd.
    */
   contextDir?: string;
+  /**
+   * Rules over the whole tree (every region folder at once: `walg-prefix`). false: left to the
+   * caller, which sees only part of the tree (one thread of a parallel synth) and runs
+   * treeFindings over all of it afterwards.
+   */
+  treeRules?: boolean;
 }
 
 /** A parsed Kubernetes object. The YAML is untrusted, so every field access is defensive. */

@@ -1,8 +1,9 @@
 /**
  * Rule `walg-prefix`, over the whole tree (every region folder in view, not one at a time): where
  * each Postgres cluster's WAL archive and base backups live in object storage (WAL-G's
- * `WALG_S3_PREFIX`) and where a standby reads them back.
- *  - Two workloads writing one prefix (two shards, or a shard and its DR site in another region):
+ * `WALG_S3_PREFIX`, or `WALG_GS_PREFIX` on Google Cloud Storage) and where a standby reads them
+ * back.
+ *  - Two StatefulSets writing one prefix (two shards, or a shard and its DR site in another region):
  *    their WAL segments and backups interleave under one name (WAL-G keys segments by timeline and
  *    number, and every cluster starts at timeline 1), so a point-in-time restore replays another
  *    cluster's history. The containers of one workload (Spilo and its base-backup sidecar) share
@@ -11,17 +12,22 @@
  *    standby_cluster: the DR site's files and its topology Job) reads a prefix no cluster of
  *    another region writes: a typo, or a cluster of its own region (its home is elsewhere). Once
  *    streaming from the home falls behind, it finds no WAL to catch up with. A prefix no cluster
- *    writes is judged when a workload of another region writing to that bucket is in view (a
- *    `--region` synth sees one region only).
+ *    writes is judged when a workload of another region writing to that bucket is in view
+ *    (`npm run validate dist/<region>` sees one region only).
+ * Writers are StatefulSets (Spilo): a Job or CronJob naming a prefix may only read it (a restore)
+ * or back up the cluster it belongs to, and is not judged. Literal values only (not valueFrom).
+ * In a parallel synth each thread sees part of the tree: the main thread runs this over both
+ * shares afterwards (ValidateOptions.treeRules).
  */
 import { child, item } from '../paths';
 import { containersOf, podTemplates } from '../pod-templates';
-import { asArray, Entry, isRecord, nameOf, namespaceOf, RawFinding } from '../types';
+import { asArray, Entry, isKind, isRecord, nameOf, namespaceOf, RawFinding } from '../types';
 
 const RULE = 'walg-prefix';
-const VARIABLE = 'WALG_S3_PREFIX';
-/** `WALG_S3_PREFIX=<prefix>` in a command line (JSON-escaped quotes end it too). */
-const IN_COMMAND = /WALG_S3_PREFIX=([^\s"'\\]+)/g;
+const VARIABLES = new Set(['WALG_S3_PREFIX', 'WALG_GS_PREFIX']);
+/** `WALG_S3_PREFIX=<prefix>` (or GS) in a command line, quoted or not (JSON-escaped quotes end it too). */
+const IN_COMMAND = /WALG_(?:S3|GS)_PREFIX=['"]?([^\s"'\\]+)/g;
+const MENTION = /WALG_(?:S3|GS)_PREFIX/;
 
 interface Use {
   readonly entry: Entry;
@@ -32,17 +38,19 @@ interface Use {
 }
 
 const ownerOf = (e: Entry) => `${e.region ?? ''} ${String(e.obj.kind)} ${namespaceOf(e.obj) ?? ''}/${nameOf(e.obj) ?? ''}`;
-const bucketOf = (prefix: string) => prefix.replace(/^(s3:\/\/[^/]+).*$/, '$1');
+/** `s3://bucket` (or gs://) of a prefix. */
+const bucketOf = (prefix: string) => prefix.replace(/^([a-z0-9]+:\/\/[^/]+).*$/, '$1');
 /** `us-east-1: StatefulSet ns/name`, for messages. */
 const where = (u: Use) => u.owner.replace(/^(\S*) /, (_, region: string) => (region ? `${region}: ` : ''));
 
-/** Literal WALG_S3_PREFIX values of containers: what each workload writes. */
+/** Literal WALG_S3_PREFIX (or GS) values of a StatefulSet's containers: what it writes. */
 function writers(e: Entry): Use[] {
   const out: Use[] = [];
+  if (!isKind(e.obj, 'apps', 'StatefulSet')) return out;
   for (const tpl of podTemplates(e.obj)) {
     for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
       asArray(container.env).forEach((env, i) => {
-        if (isRecord(env) && env.name === VARIABLE && typeof env.value === 'string' && env.value !== '') {
+        if (isRecord(env) && VARIABLES.has(String(env.name)) && typeof env.value === 'string' && env.value !== '') {
           out.push({ entry: e, path: `${item(`${path}.env`, i)}.value`, prefix: env.value, owner: ownerOf(e) });
         }
       });
@@ -56,7 +64,7 @@ function readers(e: Entry): Use[] {
   const out: Use[] = [];
   const visit = (node: unknown, path: string): void => {
     if (typeof node === 'string') {
-      if (node.includes(`${VARIABLE}=`)) for (const m of node.matchAll(IN_COMMAND)) out.push({ entry: e, path, prefix: m[1]!, owner: ownerOf(e) });
+      if (MENTION.test(node)) for (const m of node.matchAll(IN_COMMAND)) out.push({ entry: e, path, prefix: m[1]!, owner: ownerOf(e) });
     } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
     else if (isRecord(node)) for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
   };
@@ -69,7 +77,7 @@ function readers(e: Entry): Use[] {
 export function checkWalgPrefixes(judged: readonly Entry[], all: readonly Entry[]): RawFinding[] {
   // Workloads and ConfigMaps carry it; a ConfigMap only when a value names it (dashboards are megabytes).
   const inView = all.filter((e) => (e.obj.kind === 'ConfigMap'
-    ? isRecord(e.obj.data) && Object.values(e.obj.data).some((v) => typeof v === 'string' && v.includes(VARIABLE))
+    ? isRecord(e.obj.data) && Object.values(e.obj.data).some((v) => typeof v === 'string' && MENTION.test(v))
     : podTemplates(e.obj).length > 0));
   const written = inView.flatMap(writers);
   const isJudged = new Set(judged);
@@ -100,7 +108,7 @@ export function checkWalgPrefixes(judged: readonly Entry[], all: readonly Entry[
     } else if (written.some((w) => w.entry.region !== r.entry.region && bucketOf(w.prefix) === bucketOf(r.prefix))) {
       const near = [...new Set(written.filter((w) => bucketOf(w.prefix) === bucketOf(r.prefix)).map((w) => w.prefix))].sort();
       report(r, `the restore command reads ${r.prefix}, which no cluster writes (in that bucket: ${near.join(', ')}): once streaming from the home falls behind, the standby finds no WAL to catch up with`,
-        'name the prefix the home cluster writes (its WALG_S3_PREFIX)');
+        'name the prefix the home cluster writes (its WALG_S3_PREFIX or WALG_GS_PREFIX)');
     }
   }
   return out;

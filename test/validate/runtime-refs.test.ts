@@ -21,7 +21,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -606,6 +606,31 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('PgBouncer against what Postgres admits', () => {
+    const pgbouncer = (objects: LoadedObject[]) => get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3');
+    const ini = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['pgbouncer.ini']?.includes('shard 3'))!;
+
+    it('more PgBouncer replicas than the server budget was divided by: "too many clients" at the busiest hour', () => {
+      const objects = folder();
+      pgbouncer(objects).spec.replicas = 6;
+      // Its two databases point at the rw and the ro Service.
+      expect(found(objects)).toEqual(['pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas', 'pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas']);
+      expect(check(objects).find((f) => f.rule === 'pgbouncer-server-budget')!.message).toMatch(/^the PgBouncer pods in front of Service bookedbarber-data\/bookedbarber-postgres-shard-3\S* can open 616 server connections \(8 pods \(6 replicas \+ maxSurge 1 \+ 1 stopping\) × 77 per pod\), and Postgres admits 397 \(max_connections 400 - 3 reserved\)/);
+    });
+
+    it('a larger max_db_connections in pgbouncer.ini, or a lower max_connections in the shard\'s postgresql.conf', () => {
+      const objects = folder();
+      const cm = ini(objects);
+      cm.data['pgbouncer.ini'] = cm.data['pgbouncer.ini'].replace(/^max_db_connections = \d+$/m, 'max_db_connections = 120').replace(/^default_pool_size = \d+$/m, 'default_pool_size = 120');
+      expect(found(objects)).toEqual(['pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas', 'pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas']);
+      const again = folder();
+      for (const o of again.map((x) => x.object as any)) {
+        if (o.kind === 'ConfigMap' && o.data?.['postgresql.conf']?.includes('shard 3')) o.data['postgresql.conf'] = o.data['postgresql.conf'].replace(/^max_connections = \d+$/m, 'max_connections = 300');
+      }
+      expect(found(again)).toContain('pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas');
+    });
+  });
+
   describe('Argo CD destinations', () => {
     it('a destination the project does not list, a mistyped server, and a namespace of the region the project does not permit', () => {
       const objects = distLoadedObjects(['us-east-1', 'argocd']);
@@ -709,6 +734,13 @@ describe('runtime references of the rendered objects', () => {
         if (o.kind === 'Service' && o.spec.selector?.['spilo-role'] === 'replica') o.spec.selector['spilo-role'] = 'follower';
       }
       expect(found(again)).toEqual([]);
+    });
+
+    it('PgBouncer: pools within the budget however they are written (no cap but a pool size, per-database pool_size)', () => {
+      const objects = folder();
+      const cm = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['pgbouncer.ini']?.includes('shard 3'))!;
+      cm.data['pgbouncer.ini'] = cm.data['pgbouncer.ini'].replace(/^max_db_connections = \d+$/m, 'max_db_connections = 0').replace(/^(bookings = .*)$/m, '$1 pool_size=50');
+      expect(found(objects)).toEqual([]);
     });
 
     it('Argo CD: a path written ./dist/argocd/, and a template parameter with spaces', () => {

@@ -14,12 +14,12 @@
  * releases). The Services judged are those of the member pods' namespace whose other selector keys
  * match the members' labels.
  */
-import { parse } from 'yaml';
 import { type Context, specOf } from './context';
 import { child } from './paths';
 import { at, podTemplates, type PodTemplate } from './pod-templates';
 import { formatLabels } from './selectors';
-import { asArray, Entry, finding, isKind, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
+import { type MountedFile, mountedFiles, parsedYaml } from './mounted-files';
+import { Entry, finding, isKind, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-patroni-labels';
 const FILE = /(^|\/)patroni\.ya?ml$/;
@@ -34,58 +34,34 @@ interface PatroniLabels {
   readonly roleValues?: readonly string[];
 }
 
-const parsed = new WeakMap<Entry, PatroniLabels | null>();
-
-/** The `kubernetes` section of a ConfigMap's patroni.yml (Patroni's defaults where unset), or null. */
-function patroniOf(cm: Entry): PatroniLabels | null {
-  if (parsed.has(cm)) return parsed.get(cm)!;
-  let found: PatroniLabels | null = null;
-  const data = isRecord(cm.obj.data) ? cm.obj.data : {};
-  for (const [key, text] of Object.entries(data)) {
-    if (!FILE.test(key) || typeof text !== 'string') continue;
-    let config: unknown;
-    try {
-      config = parse(text);
-    } catch {
-      continue; // another rule's concern: this one needs the values
-    }
-    if (!isRecord(config)) continue;
-    const k8s = isRecord(config.kubernetes) ? config.kubernetes : {};
-    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const values = [str(k8s.leader_label_value), str(k8s.standby_leader_label_value), str(k8s.follower_label_value)];
-    found = {
-      configMap: String(cm.obj.metadata?.name),
-      scope: str(config.scope),
-      scopeLabel: str(k8s.scope_label) ?? 'cluster-name',
-      labels: Object.fromEntries(Object.entries(isRecord(k8s.labels) ? k8s.labels : {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
-      roleLabel: str(k8s.role_label) ?? 'role',
-      roleValues: values.every((v) => v !== undefined) ? [...new Set(values as string[])] : undefined,
-    };
-    break;
-  }
-  parsed.set(cm, found);
-  return found;
+/** The `kubernetes` section of a patroni.yml (Patroni's defaults where unset), or undefined. */
+function patroniOf(file: MountedFile): PatroniLabels | undefined {
+  const config = parsedYaml(file.text);
+  if (!isRecord(config)) return undefined;
+  const k8s = isRecord(config.kubernetes) ? config.kubernetes : {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const values = [str(k8s.leader_label_value), str(k8s.standby_leader_label_value), str(k8s.follower_label_value)];
+  return {
+    configMap: String(file.configMap.obj.metadata?.name),
+    scope: str(config.scope),
+    scopeLabel: str(k8s.scope_label) ?? 'cluster-name',
+    labels: Object.fromEntries(Object.entries(isRecord(k8s.labels) ? k8s.labels : {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
+    roleLabel: str(k8s.role_label) ?? 'role',
+    roleValues: values.every((v) => v !== undefined) ? [...new Set(values as string[])] : undefined,
+  };
 }
 
-/** ConfigMaps a pod template mounts (volumes and projected sources). */
-function mountedConfigMaps(tpl: PodTemplate): string[] {
-  const names: string[] = [];
-  for (const v of asArray(tpl.spec.volumes).filter(isRecord)) {
-    if (isRecord(v.configMap) && typeof v.configMap.name === 'string') names.push(v.configMap.name);
-    for (const s of asArray(isRecord(v.projected) ? v.projected.sources : undefined).filter(isRecord)) {
-      if (isRecord(s.configMap) && typeof s.configMap.name === 'string') names.push(s.configMap.name);
-    }
-  }
-  return names;
-}
+const ofTemplate = new WeakMap<PodTemplate, PatroniLabels | null>();
 
+/** The Patroni configuration a pod template mounts, if any (every Service asks for every workload of its namespace). */
 function patroniOfTemplate(tpl: PodTemplate, ns: string, ctx: Context, e: Entry): PatroniLabels | undefined {
-  for (const name of mountedConfigMaps(tpl)) {
-    const cm = ctx.scope(e).named(ns, '', 'ConfigMap', name);
-    const p = cm ? patroniOf(cm) : null;
-    if (p) return p;
+  if (ofTemplate.has(tpl)) return ofTemplate.get(tpl) ?? undefined;
+  let found: PatroniLabels | undefined;
+  for (const file of mountedFiles(tpl, ns, ctx, e)) {
+    if (FILE.test(file.key) && (found = patroniOf(file))) break;
   }
-  return undefined;
+  ofTemplate.set(tpl, found ?? null);
+  return found;
 }
 
 export function checkPatroniLabels(e: Entry, ctx: Context): RawFinding[] {

@@ -15,11 +15,10 @@
  * Patroni's patroni.yml), minus the reserved slots. Other clients of the server (Patroni,
  * exporters, backups) come on top: this is the bound PgBouncer alone must keep.
  */
-import { parse } from 'yaml';
 import { type Context, specOf } from './context';
-import { podTemplates, type PodTemplate } from './pod-templates';
+import { mountedFiles, parsedYaml } from './mounted-files';
 import { mapSelectorMatches } from './selectors';
-import { asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
+import { Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
 import { parseServiceHost } from './wiring/walk';
 
 const RULE = 'pgbouncer-server-budget';
@@ -70,26 +69,6 @@ function perPod(ini: Ini, params: Map<string, string>): number {
   return cap > 0 ? Math.min(cap, pool) : pool;
 }
 
-function mounts(tpl: PodTemplate): string[] {
-  const names: string[] = [];
-  for (const v of asArray(tpl.spec.volumes).filter(isRecord)) {
-    if (isRecord(v.configMap) && typeof v.configMap.name === 'string') names.push(v.configMap.name);
-    for (const s of asArray(isRecord(v.projected) ? v.projected.sources : undefined).filter(isRecord)) {
-      if (isRecord(s.configMap) && typeof s.configMap.name === 'string') names.push(s.configMap.name);
-    }
-  }
-  return names;
-}
-
-/** The values of the mounted ConfigMaps' keys matching `key`. */
-function mountedFiles(tpl: PodTemplate, ns: string, ctx: Context, e: Entry, key: RegExp): string[] {
-  return mounts(tpl).flatMap((name) => {
-    const cm = ctx.scope(e).named(ns, '', 'ConfigMap', name);
-    const data = cm && isRecord(cm.obj.data) ? cm.obj.data : {};
-    return Object.entries(data).filter(([k, v]) => key.test(k) && typeof v === 'string').map(([, v]) => v as string);
-  });
-}
-
 /** Pods of a workload a rolling update can run at once (HPA maxReplicas or replicas, + maxSurge, + one stopping). */
 function podsAtOnce(e: Entry, ctx: Context): { pods: number; how: string } {
   const spec = specOf(e.obj);
@@ -105,78 +84,98 @@ function podsAtOnce(e: Entry, ctx: Context): { pods: number; how: string } {
   return { pods: replicas + surge + 1, how: `${hpa ? `HPA maxReplicas ${replicas}` : `${replicas} replicas`} + maxSurge ${surge} + 1 stopping` };
 }
 
-/** What a Postgres server admits to ordinary roles, from the files its pods mount. */
+/** What a Postgres server admits to ordinary roles, from the files its pods mount (per Service entry). */
+const admittedBy = new WeakMap<Entry, { admits: number; how: string } | null>();
+
 function admitted(service: Entry, ctx: Context): { admits: number; how: string } | undefined {
+  if (admittedBy.has(service)) return admittedBy.get(service) ?? undefined;
   const ns = namespaceOf(service.obj) ?? '';
   const selector = isRecord(specOf(service.obj).selector) ? specOf(service.obj).selector as Record<string, unknown> : undefined;
-  if (!selector) return undefined;
   const annotations = isRecord(service.obj.metadata?.annotations) ? service.obj.metadata.annotations : {};
   const runtime = new Set(String(annotations['bookedbarber.com/runtime-selector-labels'] ?? '').split(',').map((k) => k.trim()));
-  const fixed = Object.fromEntries(Object.entries(selector).filter(([k]) => !runtime.has(k)));
+  const fixed = Object.fromEntries(Object.entries(selector ?? {}).filter(([k]) => !runtime.has(k)));
   const maxima: number[] = [];
   let reserved = 3;
   let reservedPg16 = 0;
-  for (const w of ctx.scope(service).workloadsIn(ns).filter((x) => mapSelectorMatches(fixed, x.podLabels))) {
-    for (const conf of mountedFiles(w.tpl, ns, ctx, w.entry, /(^|\/)postgresql(\.base)?\.conf$/)) {
-      const setting = (name: string) => new RegExp(`^\\s*${name}\\s*=\\s*'?(\\d+)'?`, 'm').exec(conf)?.[1];
-      if (setting('max_connections')) maxima.push(Number(setting('max_connections')));
-      if (setting('superuser_reserved_connections')) reserved = Number(setting('superuser_reserved_connections'));
-      if (setting('reserved_connections')) reservedPg16 = Number(setting('reserved_connections'));
-    }
-    for (const text of mountedFiles(w.tpl, ns, ctx, w.entry, /(^|\/)patroni\.ya?ml$/)) {
-      let config: any;
-      try {
-        config = parse(text);
-      } catch {
-        continue;
-      }
-      for (const params of [config?.bootstrap?.dcs?.postgresql?.parameters, config?.postgresql?.parameters]) {
-        if (isRecord(params) && Number.isInteger(Number(params.max_connections))) maxima.push(Number(params.max_connections));
+  const servers = selector ? ctx.scope(service).workloadsIn(ns).filter((x) => mapSelectorMatches(fixed, x.podLabels)) : [];
+  for (const w of servers) {
+    for (const file of mountedFiles(w.tpl, ns, ctx, w.entry)) {
+      if (/(^|\/)postgresql(\.base)?\.conf$/.test(file.key)) {
+        const setting = (name: string) => new RegExp(`^\\s*${name}\\s*=\\s*'?(\\d+)'?`, 'm').exec(file.text)?.[1];
+        if (setting('max_connections')) maxima.push(Number(setting('max_connections')));
+        if (setting('superuser_reserved_connections')) reserved = Number(setting('superuser_reserved_connections'));
+        if (setting('reserved_connections')) reservedPg16 = Number(setting('reserved_connections'));
+      } else if (/(^|\/)patroni\.ya?ml$/.test(file.key)) {
+        const config = parsedYaml(file.text) as any;
+        for (const params of [config?.bootstrap?.dcs?.postgresql?.parameters, config?.postgresql?.parameters]) {
+          if (isRecord(params) && Number.isInteger(Number(params.max_connections))) maxima.push(Number(params.max_connections));
+        }
       }
     }
   }
-  if (maxima.length === 0) return undefined;
-  const max = Math.min(...maxima);
-  return { admits: max - reserved - reservedPg16, how: `max_connections ${max} - ${reserved + reservedPg16} reserved` };
+  const max = maxima.length ? Math.min(...maxima) : undefined;
+  const result = max === undefined ? null : { admits: max - reserved - reservedPg16, how: `max_connections ${max} - ${reserved + reservedPg16} reserved` };
+  admittedBy.set(service, result);
+  return result ?? undefined;
+}
+
+/** A PgBouncer workload: its server connections per pod for each Service its databases name. */
+interface Pooler {
+  readonly entry: Entry;
+  readonly perService: Map<string, { service: Entry; perPod: number }>;
+}
+
+const inisByText = new Map<string, Ini>();
+const poolersByScope = new WeakMap<object, Map<string, Pooler[]>>();
+
+/** The PgBouncer workloads of a namespace (a pod template mounting a pgbouncer.ini), once per scope. */
+function poolersIn(ns: string, ctx: Context, e: Entry): Pooler[] {
+  const scope = ctx.scope(e);
+  let byNs = poolersByScope.get(scope);
+  if (!byNs) poolersByScope.set(scope, (byNs = new Map()));
+  let list = byNs.get(ns);
+  if (list) return list;
+  list = [];
+  for (const w of scope.workloadsIn(ns)) {
+    if (!isKind(w.entry.obj, 'apps', 'Deployment') && !isKind(w.entry.obj, 'apps', 'StatefulSet')) continue;
+    const perService = new Map<string, { service: Entry; perPod: number }>();
+    for (const file of mountedFiles(w.tpl, ns, ctx, w.entry)) {
+      if (!INI_KEY.test(file.key)) continue;
+      let ini = inisByText.get(file.text);
+      if (!ini) inisByText.set(file.text, (ini = parseIni(file.text)));
+      for (const db of ini.databases) {
+        const target = db.params.get('host') ? parseServiceHost(db.params.get('host')!, ns) : undefined;
+        const service = target ? scope.named(target.namespace, '', 'Service', target.name) : undefined;
+        if (!service) continue;
+        const key = `${target!.namespace}/${target!.name}`;
+        perService.set(key, { service, perPod: (perService.get(key)?.perPod ?? 0) + perPod(ini, db.params) });
+      }
+    }
+    if (perService.size > 0) list.push({ entry: w.entry, perService });
+  }
+  byNs.set(ns, list);
+  return list;
 }
 
 export function checkPgbouncerBudget(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, 'apps', 'Deployment') && !isKind(e.obj, 'apps', 'StatefulSet')) return [];
   const ns = namespaceOf(e.obj) ?? '';
-  const tpl = podTemplates(e.obj)[0];
-  if (!tpl) return [];
-  const inis = mountedFiles(tpl, ns, ctx, e, INI_KEY).map(parseIni);
-  if (inis.length === 0) return [];
+  const poolers = poolersIn(ns, ctx, e);
+  const me = poolers.find((p) => p.entry === e);
+  if (!me) return [];
   const out: RawFinding[] = [];
-  // Server connections per Service, for all PgBouncer workloads of the namespace pointing at it.
-  const mine = new Map<string, { service: Entry; perPod: number }>();
-  for (const ini of inis) {
-    for (const db of ini.databases) {
-      const target = db.params.get('host') ? parseServiceHost(db.params.get('host')!, ns) : undefined;
-      const service = target ? ctx.scope(e).named(target.namespace, '', 'Service', target.name) : undefined;
-      if (!service) continue;
-      const key = `${target!.namespace}/${target!.name}`;
-      mine.set(key, { service, perPod: (mine.get(key)?.perPod ?? 0) + perPod(ini, db.params) });
-    }
-  }
-  for (const [key, { service, perPod: own }] of mine) {
+  const mePods = podsAtOnce(e, ctx);
+  for (const [key, { service, perPod: own }] of me.perService) {
     const server = admitted(service, ctx);
     if (!server) continue;
-    const mePods = podsAtOnce(e, ctx);
     let total = mePods.pods * own;
     const others: string[] = [];
-    for (const w of ctx.scope(e).workloadsIn(ns)) {
-      if (w.entry === e || (!isKind(w.entry.obj, 'apps', 'Deployment') && !isKind(w.entry.obj, 'apps', 'StatefulSet'))) continue;
-      const theirs = mountedFiles(w.tpl, ns, ctx, w.entry, INI_KEY).map(parseIni)
-        .flatMap((ini) => ini.databases.filter((db) => {
-          const t = db.params.get('host') ? parseServiceHost(db.params.get('host')!, ns) : undefined;
-          return t !== undefined && `${t.namespace}/${t.name}` === key;
-        }).map((db) => perPod(ini, db.params)))
-        .reduce((a, b) => a + b, 0);
-      if (theirs === 0) continue;
-      const p = podsAtOnce(w.entry, ctx);
-      total += p.pods * theirs;
-      others.push(`${nameOf(w.entry.obj)} ${p.pods} × ${theirs}`);
+    for (const other of poolers) {
+      const theirs = other.entry === e ? undefined : other.perService.get(key);
+      if (!theirs) continue;
+      const p = podsAtOnce(other.entry, ctx);
+      total += p.pods * theirs.perPod;
+      others.push(`${nameOf(other.entry.obj)} ${p.pods} × ${theirs.perPod}`);
     }
     if (total <= server.admits) continue;
     out.push(finding(e, 'spec.replicas', RULE,

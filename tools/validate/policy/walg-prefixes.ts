@@ -21,7 +21,7 @@
  */
 import { child, item } from '../paths';
 import { containersOf, podTemplates } from '../pod-templates';
-import { asArray, Entry, isKind, isRecord, nameOf, namespaceOf, RawFinding } from '../types';
+import { asArray, Entry, isKind, isRecord, nameOf, namespaceOf, pushTo, RawFinding } from '../types';
 
 const RULE = 'walg-prefix';
 const VARIABLES = new Set(['WALG_S3_PREFIX', 'WALG_GS_PREFIX']);
@@ -59,17 +59,25 @@ function writers(e: Entry): Use[] {
   return out;
 }
 
-/** Prefixes named in command lines (Patroni's restore_command: a ConfigMap's data, or an env value's JSON). */
+/**
+ * Prefixes named in command lines (Patroni's restore_command): a ConfigMap's values, and the
+ * command, args and env values of a workload's containers (a JSON configuration in an env var).
+ */
 function readers(e: Entry): Use[] {
   const out: Use[] = [];
-  const visit = (node: unknown, path: string): void => {
-    if (typeof node === 'string') {
-      if (MENTION.test(node)) for (const m of node.matchAll(IN_COMMAND)) out.push({ entry: e, path, prefix: m[1]!, owner: ownerOf(e) });
-    } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
-    else if (isRecord(node)) for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
+  const scan = (text: unknown, path: string) => {
+    if (typeof text === 'string' && MENTION.test(text)) for (const m of text.matchAll(IN_COMMAND)) out.push({ entry: e, path, prefix: m[1]!, owner: ownerOf(e) });
   };
-  if (e.obj.kind === 'ConfigMap') visit(e.obj.data, 'data');
-  else visit(e.obj.spec, 'spec');
+  if (e.obj.kind === 'ConfigMap') {
+    if (isRecord(e.obj.data)) for (const [k, v] of Object.entries(e.obj.data)) scan(v, child('data', k));
+    return out;
+  }
+  for (const tpl of podTemplates(e.obj)) {
+    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
+      for (const field of ['command', 'args'] as const) asArray(container[field]).forEach((v, i) => scan(v, item(`${path}.${field}`, i)));
+      asArray(container.env).forEach((env, i) => scan(isRecord(env) ? env.value : undefined, `${item(`${path}.env`, i)}.value`));
+    }
+  }
   return out;
 }
 
@@ -85,28 +93,38 @@ export function checkWalgPrefixes(judged: readonly Entry[], all: readonly Entry[
   const report = (u: Use, message: string, hint: string) => {
     if (isJudged.has(u.entry)) out.push({ file: u.entry.file, index: u.entry.index, object: u.entry.id, path: u.path, rule: RULE, message, hint });
   };
+  const byPrefix = new Map<string, Use[]>();
+  const byBucket = new Map<string, Use[]>();
+  const firstOf = new Map<string, Use>();
   for (const w of written) {
-    const first = written.find((o) => o.owner === w.owner);
-    if (first && first.prefix !== w.prefix) {
+    pushTo(byPrefix, w.prefix, w);
+    pushTo(byBucket, bucketOf(w.prefix), w);
+    if (!firstOf.has(w.owner)) firstOf.set(w.owner, w);
+  }
+  for (const w of written) {
+    const first = firstOf.get(w.owner)!;
+    if (first.prefix !== w.prefix) {
       report(w, `${where(w)}: this container uses ${w.prefix} and ${first.path} uses ${first.prefix}: the base backups and the WAL they need end up apart, and no restore finds both`,
         `use one prefix in every container of the workload (${first.prefix})`);
       continue;
     }
-    const others = [...new Set(written.filter((o) => o.prefix === w.prefix && o.owner !== w.owner).map(where))];
+    const others = [...new Set(byPrefix.get(w.prefix)!.filter((o) => o.owner !== w.owner).map(where))];
     if (others.length > 0) {
       report(w, `${where(w)} archives WAL and base backups to ${w.prefix}, which ${others.join(' and ')} also writes: two clusters' histories under one name, and a point-in-time restore replays the wrong one`,
         'give each Postgres cluster (each shard, and each DR site) a prefix of its own');
     }
   }
   for (const r of inView.flatMap(readers)) {
+    const same = byPrefix.get(r.prefix) ?? [];
     // A standby's home is in another region (a DR site of the same data residency).
-    if (written.some((w) => w.prefix === r.prefix && w.entry.region !== r.entry.region)) continue;
-    const local = [...new Set(written.filter((w) => w.prefix === r.prefix).map(where))];
+    if (same.some((w) => w.entry.region !== r.entry.region)) continue;
+    const local = [...new Set(same.map(where))];
+    const bucket = byBucket.get(bucketOf(r.prefix)) ?? [];
     if (local.length > 0) {
       report(r, `the restore command reads ${r.prefix}, the archive of ${local.join(' and ')} in this same region: a standby must read its home cluster's, in the home region`,
         'name the prefix the home cluster (in its region folder) writes');
-    } else if (written.some((w) => w.entry.region !== r.entry.region && bucketOf(w.prefix) === bucketOf(r.prefix))) {
-      const near = [...new Set(written.filter((w) => bucketOf(w.prefix) === bucketOf(r.prefix)).map((w) => w.prefix))].sort();
+    } else if (bucket.some((w) => w.entry.region !== r.entry.region)) {
+      const near = [...new Set(bucket.map((w) => w.prefix))].sort();
       report(r, `the restore command reads ${r.prefix}, which no cluster writes (in that bucket: ${near.join(', ')}): once streaming from the home falls behind, the standby finds no WAL to catch up with`,
         'name the prefix the home cluster writes (its WALG_S3_PREFIX or WALG_GS_PREFIX)');
     }

@@ -615,18 +615,21 @@ describe('runtime references of the rendered objects', () => {
       pgbouncer(objects).spec.replicas = 6;
       // Its two databases point at the rw and the ro Service.
       expect(found(objects)).toEqual(['pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas', 'pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas']);
-      expect(check(objects).find((f) => f.rule === 'pgbouncer-server-budget')!.message).toMatch(/^the PgBouncer pods in front of Service bookedbarber-data\/bookedbarber-postgres-shard-3\S* can open 616 server connections \(8 pods \(6 replicas \+ maxSurge 1 \+ 1 stopping\) × 77 per pod\), and Postgres admits 397 \(max_connections 400 - 3 reserved\)/);
+      expect(check(objects).find((f) => f.rule === 'pgbouncer-server-budget')!.message).toMatch(/^the PgBouncer pods in front of Service bookedbarber-data\/bookedbarber-postgres-shard-3\S* can open 616 server connections \(8 pods \(6 replicas \+ maxSurge 1 \+ 1 stopping\) × 77 per pod\), and Postgres admits 397 \(max_connections 400 \(Patroni\) - 3 reserved\)/);
     });
 
-    it('a larger max_db_connections in pgbouncer.ini, or a lower max_connections in the shard\'s postgresql.conf', () => {
+    it('a larger max_db_connections in pgbouncer.ini, or a lower max_connections in Patroni\'s cluster-wide parameters', () => {
       const objects = folder();
       const cm = ini(objects);
       cm.data['pgbouncer.ini'] = cm.data['pgbouncer.ini'].replace(/^max_db_connections = \d+$/m, 'max_db_connections = 120').replace(/^default_pool_size = \d+$/m, 'default_pool_size = 120');
       expect(found(objects)).toEqual(['pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas', 'pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas']);
+      // Patroni passes bootstrap.dcs' max_connections on the command line: the same edit in postgresql.conf changes nothing.
+      const files = (objects: LoadedObject[]) => objects.map((x) => x.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['postgresql.conf']?.includes('shard 3'))!;
+      const confOnly = folder();
+      files(confOnly).data['postgresql.conf'] = files(confOnly).data['postgresql.conf'].replace(/^max_connections = \d+$/m, 'max_connections = 300');
+      expect(found(confOnly)).toEqual([]);
       const again = folder();
-      for (const o of again.map((x) => x.object as any)) {
-        if (o.kind === 'ConfigMap' && o.data?.['postgresql.conf']?.includes('shard 3')) o.data['postgresql.conf'] = o.data['postgresql.conf'].replace(/^max_connections = \d+$/m, 'max_connections = 300');
-      }
+      files(again).data['patroni.yml'] = files(again).data['patroni.yml'].replace('"max_connections": 400', '"max_connections": 300');
       expect(found(again)).toContain('pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas');
     });
   });
@@ -741,6 +744,31 @@ describe('runtime references of the rendered objects', () => {
       const cm = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['pgbouncer.ini']?.includes('shard 3'))!;
       cm.data['pgbouncer.ini'] = cm.data['pgbouncer.ini'].replace(/^max_db_connections = \d+$/m, 'max_db_connections = 0').replace(/^(bookings = .*)$/m, '$1 pool_size=50');
       expect(found(objects)).toEqual([]);
+      // Five pods replaced only after the old ones are gone (Recreate: no surge, none stopping beside them); a database's own cap 0 is the global one.
+      const again = folder();
+      const deployment = get(again, 'Deployment', 'bookedbarber-pgbouncer-shard-3');
+      deployment.spec.replicas = 5;
+      deployment.spec.strategy = { type: 'Recreate' };
+      const ini = again.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['pgbouncer.ini']?.includes('shard 3'))!;
+      ini.data['pgbouncer.ini'] = ini.data['pgbouncer.ini'].replace(/^(bookings = .*)$/m, '$1 max_db_connections=0');
+      expect(found(again)).toEqual([]);
+      deployment.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+      expect(found(again)).toContain('pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas');
+    });
+
+    it('Patroni: a workload mounting only another key of the files ConfigMap, and pods whose env overrides the scope', () => {
+      const objects = folder();
+      const files = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['patroni.yml'])!;
+      const other = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec;
+      other.volumes.push({ name: 'conf', configMap: { name: files.metadata.name, items: [{ key: 'postgresql.conf', path: 'postgresql.conf' }] } });
+      expect(found(objects)).toEqual([]);
+      const again = folder();
+      const cm = again.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['patroni.yml'])!;
+      const scope = parse(cm.data['patroni.yml']).scope;
+      cm.data['patroni.yml'] = cm.data['patroni.yml'].replace(`"scope": "${scope}"`, '"scope": "from-the-env"');
+      const member = again.map((o) => o.object as any).find((o) => o.kind === 'StatefulSet' && o.spec.template.spec.volumes?.some((v: any) => v.configMap?.name === cm.metadata.name))!;
+      member.spec.template.spec.containers[0].env.push({ name: 'PATRONI_SCOPE', value: scope });
+      expect(found(again)).toEqual([]);
     });
 
     it('Argo CD: a path written ./dist/argocd/, and a template parameter with spaces', () => {

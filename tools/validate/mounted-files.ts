@@ -8,16 +8,30 @@ import type { PodTemplate } from './pod-templates';
 import { parse } from 'yaml';
 import { asArray, type Entry, isRecord } from './types';
 
-/** Names of the ConfigMaps a pod template mounts. */
-export function mountedConfigMaps(tpl: PodTemplate): string[] {
-  const names: string[] = [];
+/** A ConfigMap a pod template mounts, and the keys it mounts (`items`; undefined: all of them). */
+interface Mount {
+  readonly name: string;
+  readonly keys?: readonly string[];
+}
+
+function mountOf(source: Record<string, any>): Mount | undefined {
+  if (typeof source.name !== 'string') return undefined;
+  const items = asArray(source.items).filter(isRecord);
+  return { name: source.name, keys: items.length > 0 ? items.map((i) => String(i.key)) : undefined };
+}
+
+/** The ConfigMaps a pod template mounts (volumes and projected sources). */
+function mountedConfigMaps(tpl: PodTemplate): Mount[] {
+  const mounts: Mount[] = [];
   for (const v of asArray(tpl.spec.volumes).filter(isRecord)) {
-    if (isRecord(v.configMap) && typeof v.configMap.name === 'string') names.push(v.configMap.name);
+    const direct = isRecord(v.configMap) ? mountOf(v.configMap) : undefined;
+    if (direct) mounts.push(direct);
     for (const s of asArray(isRecord(v.projected) ? v.projected.sources : undefined).filter(isRecord)) {
-      if (isRecord(s.configMap) && typeof s.configMap.name === 'string') names.push(s.configMap.name);
+      const projected = isRecord(s.configMap) ? mountOf(s.configMap) : undefined;
+      if (projected) mounts.push(projected);
     }
   }
-  return names;
+  return mounts;
 }
 
 export interface MountedFile {
@@ -28,17 +42,19 @@ export interface MountedFile {
 
 const byTemplate = new WeakMap<object, WeakMap<PodTemplate, MountedFile[]>>();
 
-/** Every key of every ConfigMap the template mounts (in the workload's namespace), as text. */
+/** Every key the template mounts of a ConfigMap (in the workload's namespace, `items` honoured), as text. */
 export function mountedFiles(tpl: PodTemplate, ns: string, ctx: Context, e: Entry): MountedFile[] {
   const scope = ctx.scope(e);
   let cache = byTemplate.get(scope);
   if (!cache) byTemplate.set(scope, (cache = new WeakMap()));
   let files = cache.get(tpl);
   if (!files) {
-    files = mountedConfigMaps(tpl).flatMap((name) => {
+    files = mountedConfigMaps(tpl).flatMap(({ name, keys }) => {
       const cm = scope.named(ns, '', 'ConfigMap', name);
       const data = cm && isRecord(cm.obj.data) ? cm.obj.data : {};
-      return Object.entries(data).filter(([, v]) => typeof v === 'string').map(([key, text]) => ({ configMap: cm!, key, text: text as string }));
+      return Object.entries(data)
+        .filter(([key, v]) => typeof v === 'string' && (!keys || keys.includes(key)))
+        .map(([key, text]) => ({ configMap: cm!, key, text: text as string }));
     });
     cache.set(tpl, files);
   }

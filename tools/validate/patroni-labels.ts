@@ -11,15 +11,17 @@
  *    selecting that label with another value (Patroni 4 says `primary` where 3 said `master`;
  *    whichever this file sets is what counts) has no endpoints: the shard's writes or reads fail.
  * The values are judged only where the file sets all three (Patroni's defaults changed between
- * releases). The Services judged are those of the member pods' namespace whose other selector keys
- * match the members' labels.
+ * releases: master in 3.x, primary in 4.x). The Services judged are those of the member pods'
+ * namespace whose other selector keys match the members' labels. Not judged: pods whose env
+ * overrides these settings (PATRONI_SCOPE, PATRONI_KUBERNETES_LABELS, ..._ROLE_LABEL, ...: Patroni
+ * reads its environment over the file), and Citus clusters (their selector adds the group label).
  */
 import { type Context, specOf } from './context';
 import { child } from './paths';
-import { at, podTemplates, type PodTemplate } from './pod-templates';
+import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
 import { formatLabels } from './selectors';
 import { type MountedFile, mountedFiles, parsedYaml } from './mounted-files';
-import { Entry, finding, isKind, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
+import { asArray, Entry, finding, isKind, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-patroni-labels';
 const FILE = /(^|\/)patroni\.ya?ml$/;
@@ -37,7 +39,7 @@ interface PatroniLabels {
 /** The `kubernetes` section of a patroni.yml (Patroni's defaults where unset), or undefined. */
 function patroniOf(file: MountedFile): PatroniLabels | undefined {
   const config = parsedYaml(file.text);
-  if (!isRecord(config)) return undefined;
+  if (!isRecord(config) || config.citus !== undefined) return undefined;
   const k8s = isRecord(config.kubernetes) ? config.kubernetes : {};
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const values = [str(k8s.leader_label_value), str(k8s.standby_leader_label_value), str(k8s.follower_label_value)];
@@ -53,11 +55,18 @@ function patroniOf(file: MountedFile): PatroniLabels | undefined {
 
 const ofTemplate = new WeakMap<PodTemplate, PatroniLabels | null>();
 
+/** Environment variables through which Patroni takes these settings over the file (patroni/config.py). */
+const OVERRIDES = /^PATRONI_(SCOPE|KUBERNETES_(LABELS|SCOPE_LABEL|ROLE_LABEL|LEADER_LABEL_VALUE|STANDBY_LEADER_LABEL_VALUE|FOLLOWER_LABEL_VALUE))$/;
+
+function overridden(tpl: PodTemplate): boolean {
+  return containersOf(tpl, ['containers']).some(({ container }) => asArray(container.env).some((env) => isRecord(env) && OVERRIDES.test(String(env.name))));
+}
+
 /** The Patroni configuration a pod template mounts, if any (every Service asks for every workload of its namespace). */
 function patroniOfTemplate(tpl: PodTemplate, ns: string, ctx: Context, e: Entry): PatroniLabels | undefined {
   if (ofTemplate.has(tpl)) return ofTemplate.get(tpl) ?? undefined;
   let found: PatroniLabels | undefined;
-  for (const file of mountedFiles(tpl, ns, ctx, e)) {
+  if (!overridden(tpl)) for (const file of mountedFiles(tpl, ns, ctx, e)) {
     if (FILE.test(file.key) && (found = patroniOf(file))) break;
   }
   ofTemplate.set(tpl, found ?? null);

@@ -1,19 +1,26 @@
 /**
  * Rule `pgbouncer-server-budget`: the PgBouncer pods in front of a Postgres server can never open
  * more server connections than that server admits. Under load each PgBouncer pod fills its pool up
- * to `max_db_connections` for each database (`pool_size`/`default_pool_size` plus
- * `reserve_pool_size` when that is 0); Postgres admits `max_connections` minus
+ * to `max_db_connections` for each database; Postgres admits `max_connections` minus
  * `superuser_reserved_connections` (and `reserved_connections`) to ordinary roles and refuses the
  * rest ("FATAL: sorry, too many clients already"): a booking fails at the busiest hour, every hour
  * that is busy enough.
  *
- * Counted: at least one user's pool per database and pod, up to max_db_connections; every PgBouncer workload of the region (a pod template mounting a ConfigMap key
- * `pgbouncer.ini`) whose `[databases]` point at one Service, with its pods as a rolling update can
- * run them: the HPA's maxReplicas (else spec.replicas) plus maxSurge, plus one still stopping (the
- * Deployment controller does not count terminating pods, which hold their connections until they
- * close). Admitted: the smallest max_connections the server's files set (postgresql.conf,
- * Patroni's patroni.yml), minus the reserved slots. Other clients of the server (Patroni,
- * exporters, backups) come on top: this is the bound PgBouncer alone must keep.
+ * Counted, per pod and database: at least one user's pool (`pool_size` or `default_pool_size`, +
+ * `reserve_pool_size`), capped by `max_db_connections` (a database's own 0 means the global one;
+ * the global 0, no cap); every PgBouncer workload of the namespace (a pod template mounting a
+ * `pgbouncer.ini`) whose `[databases]` name the Service; its pods as a rolling update can run them:
+ * the HPA's maxReplicas (else spec.replicas), plus maxSurge and one still stopping for a
+ * Deployment's RollingUpdate (the controller does not count terminating pods, which hold their
+ * connections until they close); a StatefulSet or a Recreate Deployment replaces a pod after the
+ * old one is gone. An ini with `%include` is not judged (the included file is not in view).
+ * Admitted: where the server's pods mount a patroni.yml, the max_connections of its
+ * bootstrap.dcs parameters (Patroni passes the cluster-wide value on the command line; default
+ * 100), else its postgresql.conf's (last occurrence, default 100); reserved slots likewise.
+ * Other clients of the server (Patroni, exporters, backups) and the minutes after a failover (the
+ * promoted replica keeps its read-only pools a while) come on top: this is the bound PgBouncer
+ * alone must keep. The config's own check (regions/invariants.ts) keeps
+ * postgres.reservedConnections of headroom for those; a hand edit of dist/ is judged here.
  */
 import { type Context, specOf } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
@@ -29,15 +36,16 @@ interface Ini {
   readonly databases: Array<{ readonly name: string; readonly params: Map<string, string> }>;
 }
 
-/** pgbouncer.ini: `[section]`, `key = value`, `;` or `#` comments. */
-function parseIni(text: string): Ini {
+/** pgbouncer.ini: `[section]`, `key = value`, `;` or `#` comments; undefined with `%include`. */
+function parseIni(text: string): Ini | undefined {
   const settings = new Map<string, string>();
-  const databases: Ini['databases'] = [];
+  const databases = new Map<string, Map<string, string>>();
   let section = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
+    if (line.startsWith('%include')) return undefined;
+    const header = /^\[([^\]]+)\]\s*([;#].*)?$/.exec(line);
     if (header) {
       section = header[1]!.trim().toLowerCase();
       continue;
@@ -50,10 +58,10 @@ function parseIni(text: string): Ini {
     else if (section === 'databases') {
       const params = new Map<string, string>();
       for (const m of value.matchAll(/(\w+)\s*=\s*('(?:[^']|'')*'|\S+)/g)) params.set(m[1]!.toLowerCase(), m[2]!.replace(/^'|'$/g, ''));
-      databases.push({ name: key, params });
+      databases.set(key, params); // a name given twice: PgBouncer keeps the last
     }
   }
-  return { settings, databases };
+  return { settings, databases: [...databases].map(([name, params]) => ({ name, params })) };
 }
 
 const int = (v: string | undefined, fallback: number) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : fallback);
@@ -64,12 +72,15 @@ const int = (v: string | undefined, fallback: number) => (v !== undefined && /^\
  * pool 20, reserve 0, no cap). More users only add pools, up to the cap: a lower bound.
  */
 function perPod(ini: Ini, params: Map<string, string>): number {
-  const cap = int(params.get('max_db_connections') ?? ini.settings.get('max_db_connections'), 0);
-  const pool = int(params.get('pool_size') ?? ini.settings.get('default_pool_size'), 20) + int(params.get('reserve_pool') ?? ini.settings.get('reserve_pool_size'), 0);
+  const own = int(params.get('max_db_connections'), 0);
+  const cap = own > 0 ? own : int(ini.settings.get('max_db_connections'), 0);
+  // reserve_pool_size per database since PgBouncer 1.24 (reserve_pool before, still read).
+  const reserve = params.get('reserve_pool_size') ?? params.get('reserve_pool') ?? ini.settings.get('reserve_pool_size');
+  const pool = int(params.get('pool_size') ?? ini.settings.get('default_pool_size'), 20) + int(reserve, 0);
   return cap > 0 ? Math.min(cap, pool) : pool;
 }
 
-/** Pods of a workload a rolling update can run at once (HPA maxReplicas or replicas, + maxSurge, + one stopping). */
+/** Pods of a workload a rolling update can run at once (see the rule's comment). */
 function podsAtOnce(e: Entry, ctx: Context): { pods: number; how: string } {
   const spec = specOf(e.obj);
   const ns = namespaceOf(e.obj) ?? '';
@@ -78,10 +89,12 @@ function podsAtOnce(e: Entry, ctx: Context): { pods: number; how: string } {
     return isRecord(ref) && ref.kind === e.obj.kind && ref.name === nameOf(e.obj);
   });
   const replicas = hpa && typeof specOf(hpa.obj).maxReplicas === 'number' ? specOf(hpa.obj).maxReplicas as number : typeof spec.replicas === 'number' ? spec.replicas : 1;
+  const counted = hpa ? `HPA maxReplicas ${replicas}` : `${replicas} replicas`;
+  if (!isKind(e.obj, 'apps', 'Deployment') || (isRecord(spec.strategy) && spec.strategy.type === 'Recreate')) return { pods: replicas, how: counted };
   const rolling = isRecord(spec.strategy) && isRecord(spec.strategy.rollingUpdate) ? spec.strategy.rollingUpdate : {};
-  const surgeRaw = spec.strategy?.type === 'Recreate' ? 0 : rolling.maxSurge ?? '25%';
+  const surgeRaw = rolling.maxSurge ?? '25%';
   const surge = typeof surgeRaw === 'number' ? surgeRaw : /^\d+%$/.test(String(surgeRaw)) ? Math.ceil((replicas * Number(String(surgeRaw).slice(0, -1))) / 100) : 0;
-  return { pods: replicas + surge + 1, how: `${hpa ? `HPA maxReplicas ${replicas}` : `${replicas} replicas`} + maxSurge ${surge} + 1 stopping` };
+  return { pods: replicas + surge + 1, how: `${counted} + maxSurge ${surge} + 1 stopping` };
 }
 
 /** What a Postgres server admits to ordinary roles, from the files its pods mount (per Service entry). */
@@ -94,27 +107,31 @@ function admitted(service: Entry, ctx: Context): { admits: number; how: string }
   const annotations = isRecord(service.obj.metadata?.annotations) ? service.obj.metadata.annotations : {};
   const runtime = new Set(String(annotations['bookedbarber.com/runtime-selector-labels'] ?? '').split(',').map((k) => k.trim()));
   const fixed = Object.fromEntries(Object.entries(selector ?? {}).filter(([k]) => !runtime.has(k)));
-  const maxima: number[] = [];
-  let reserved = 3;
-  let reservedPg16 = 0;
+  // Patroni's cluster-wide parameters (on the command line) win over its local ones and custom_conf.
+  let fromPatroni: Record<string, unknown> | undefined;
+  let fromConf: Record<string, number> | undefined;
   const servers = selector ? ctx.scope(service).workloadsIn(ns).filter((x) => mapSelectorMatches(fixed, x.podLabels)) : [];
   for (const w of servers) {
     for (const file of mountedFiles(w.tpl, ns, ctx, w.entry)) {
-      if (/(^|\/)postgresql(\.base)?\.conf$/.test(file.key)) {
-        const setting = (name: string) => new RegExp(`^\\s*${name}\\s*=\\s*'?(\\d+)'?`, 'm').exec(file.text)?.[1];
-        if (setting('max_connections')) maxima.push(Number(setting('max_connections')));
-        if (setting('superuser_reserved_connections')) reserved = Number(setting('superuser_reserved_connections'));
-        if (setting('reserved_connections')) reservedPg16 = Number(setting('reserved_connections'));
-      } else if (/(^|\/)patroni\.ya?ml$/.test(file.key)) {
+      if (/(^|\/)patroni\.ya?ml$/.test(file.key)) {
         const config = parsedYaml(file.text) as any;
-        for (const params of [config?.bootstrap?.dcs?.postgresql?.parameters, config?.postgresql?.parameters]) {
-          if (isRecord(params) && Number.isInteger(Number(params.max_connections))) maxima.push(Number(params.max_connections));
-        }
+        const dcs = config?.bootstrap?.dcs?.postgresql?.parameters;
+        fromPatroni ??= { ...(isRecord(config?.postgresql?.parameters) ? config.postgresql.parameters : {}), ...(isRecord(dcs) ? dcs : {}) };
+      } else if (/(^|\/)postgresql(\.base)?\.conf$/.test(file.key)) {
+        fromConf ??= Object.fromEntries([...file.text.matchAll(/^\s*(\w+)\s*=\s*'?(\d+)'?/gm)].map((m) => [m[1]!, Number(m[2])]));
       }
     }
   }
-  const max = maxima.length ? Math.min(...maxima) : undefined;
-  const result = max === undefined ? null : { admits: max - reserved - reservedPg16, how: `max_connections ${max} - ${reserved + reservedPg16} reserved` };
+  const value = (name: string, fallback: number) => {
+    const p = fromPatroni?.[name];
+    if (p !== undefined && Number.isInteger(Number(p))) return Number(p);
+    return fromConf?.[name] ?? fallback; // the last line of a conf wins, as in Postgres
+  };
+  const result = !fromPatroni && !fromConf ? null : (() => {
+    const max = fromPatroni ? (Number.isInteger(Number(fromPatroni.max_connections)) ? Number(fromPatroni.max_connections) : 100) : value('max_connections', 100);
+    const reserved = value('superuser_reserved_connections', 3) + value('reserved_connections', 0);
+    return { admits: max - reserved, how: `max_connections ${max}${fromPatroni ? ' (Patroni)' : ''} - ${reserved} reserved` };
+  })();
   admittedBy.set(service, result);
   return result ?? undefined;
 }
@@ -125,7 +142,7 @@ interface Pooler {
   readonly perService: Map<string, { service: Entry; perPod: number }>;
 }
 
-const inisByText = new Map<string, Ini>();
+const inisByText = new Map<string, Ini | undefined>();
 const poolersByScope = new WeakMap<object, Map<string, Pooler[]>>();
 
 /** The PgBouncer workloads of a namespace (a pod template mounting a pgbouncer.ini), once per scope. */
@@ -141,9 +158,11 @@ function poolersIn(ns: string, ctx: Context, e: Entry): Pooler[] {
     const perService = new Map<string, { service: Entry; perPod: number }>();
     for (const file of mountedFiles(w.tpl, ns, ctx, w.entry)) {
       if (!INI_KEY.test(file.key)) continue;
-      let ini = inisByText.get(file.text);
-      if (!ini) inisByText.set(file.text, (ini = parseIni(file.text)));
+      if (!inisByText.has(file.text)) inisByText.set(file.text, parseIni(file.text));
+      const ini = inisByText.get(file.text);
+      if (!ini) continue;
       for (const db of ini.databases) {
+        if (db.params.get('host')?.includes(',')) continue; // several hosts: PgBouncer spreads over them
         const target = db.params.get('host') ? parseServiceHost(db.params.get('host')!, ns) : undefined;
         const service = target ? scope.named(target.namespace, '', 'Service', target.name) : undefined;
         if (!service) continue;

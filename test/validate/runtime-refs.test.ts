@@ -21,7 +21,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'ref-probe-port',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -82,13 +82,19 @@ describe('runtime references of the rendered objects', () => {
       expect(found(objects)).toEqual([`ref-volume-mount eu-west-1/pgbouncer.yaml spec.template.spec.containers[0].volumeMounts[${mount}].name`]);
     });
 
-    it('a probe on a port name the container does not have (a number is not judged: it needs no declaration)', () => {
+    it('a probe on a port name the container does not have (a number only where the container declares its ports)', () => {
       const objects = folder();
       const c = get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec.containers[0];
       c.livenessProbe.httpGet.port = 'htpp';
-      c.readinessProbe.httpGet.port = 8081;
       expect(found(objects)).toEqual(['ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[0].livenessProbe.httpGet.port']);
       expect(check(objects).find((f) => f.rule === 'ref-probe-port')!.hint).toBe('did you mean http?');
+      // A container that declares no ports: a number needs no declaration (containerPort is informational).
+      const again = folder();
+      const bare = get(again, 'Rollout', 'bookedbarber-api').spec.template.spec.containers[0];
+      bare.readinessProbe.httpGet.port = bare.ports[0].containerPort + 1;
+      bare.livenessProbe.httpGet.port = bare.ports[0].containerPort;
+      delete bare.ports;
+      expect(found(again).filter((f) => f.startsWith('ref-probe-port'))).toEqual([]);
     });
 
     it('a key the ConfigMap does not hold, and one the ExternalSecret does not write (CreateContainerConfigError)', () => {
@@ -631,6 +637,32 @@ describe('runtime references of the rendered objects', () => {
       const again = folder();
       files(again).data['patroni.yml'] = files(again).data['patroni.yml'].replace('"max_connections": 400', '"max_connections": 300');
       expect(found(again)).toContain('pgbouncer-server-budget eu-west-1/pgbouncer.yaml spec.replicas');
+    });
+  });
+
+  describe('fourth mutation round: ports', () => {
+    it('a liveness probe moved off the API\'s declared port (the kubelet restarts every pod)', () => {
+      const objects = folder();
+      const api = get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec;
+      const i = api.containers.findIndex((c: any) => c.name === 'api');
+      const probe = api.containers[i].livenessProbe.httpGet;
+      const declared = api.containers[i].ports.map((p: any) => p.containerPort);
+      probe.port = 8081;
+      expect(declared).not.toContain(8081);
+      expect(found(objects)).toEqual([`ref-probe-port eu-west-1/api.yaml spec.template.spec.containers[${i}].livenessProbe.httpGet.port`]);
+    });
+
+    it('PgBouncer\'s listen_port and Patroni\'s REST API moved off the ports their pods declare', () => {
+      const objects = folder();
+      const ini = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['pgbouncer.ini']?.includes('shard 3'))!;
+      ini.data['pgbouncer.ini'] = ini.data['pgbouncer.ini'].replace(/^listen_port = 6432$/m, 'listen_port = 6433');
+      const files = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['patroni.yml'])!;
+      files.data['patroni.yml'] = files.data['patroni.yml'].replace('"listen": "0.0.0.0:8008"', '"listen": "0.0.0.0:8009"');
+      const issues = found(objects);
+      expect(issues).toContain('listen-port eu-west-1/pgbouncer.yaml spec.template.spec.containers');
+      expect(issues).toContain('listen-port eu-west-1/postgres.yaml spec.template.spec.containers');
+      expect(check(objects).filter((f) => f.rule === 'listen-port').map((f) => f.message)).toContain(
+        `PgBouncer (listen_port) listens on 6433 (ConfigMap ${ini.metadata.name} pgbouncer.ini), and the pod declares ${[...new Set(get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)))].sort((a: any, b: any) => a - b).join(', ')}: Services, probes and policies reach it on those, and nothing answers`);
     });
   });
 

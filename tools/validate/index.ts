@@ -54,6 +54,7 @@ import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
 import { checkPatroniLabels } from './patroni-labels';
 import { checkPgbouncerBudget } from './pgbouncer-budget';
+import { checkListenPorts } from './listen-ports';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -89,7 +90,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

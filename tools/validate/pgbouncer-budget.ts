@@ -31,13 +31,13 @@ import { parseServiceHost } from './wiring/walk';
 const RULE = 'pgbouncer-server-budget';
 const INI_KEY = /(^|\/)pgbouncer\.ini$/;
 
-interface Ini {
+export interface Ini {
   readonly settings: Map<string, string>;
   readonly databases: Array<{ readonly name: string; readonly params: Map<string, string> }>;
 }
 
 /** pgbouncer.ini: `[section]`, `key = value`, `;` or `#` comments; undefined with `%include`. */
-function parseIni(text: string): Ini | undefined {
+export function parseIni(text: string): Ini | undefined {
   const settings = new Map<string, string>();
   const databases = new Map<string, Map<string, string>>();
   let section = '';

@@ -21,7 +21,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'ref-probe-port',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'ref-probe-port', 'argocd-directory-glob',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -663,6 +663,28 @@ describe('runtime references of the rendered objects', () => {
       expect(issues).toContain('listen-port eu-west-1/postgres.yaml spec.template.spec.containers');
       expect(check(objects).filter((f) => f.rule === 'listen-port').map((f) => f.message)).toContain(
         `PgBouncer (listen_port) listens on 6433 (ConfigMap ${ini.metadata.name} pgbouncer.ini), and the pod declares ${[...new Set(get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)))].sort((a: any, b: any) => a - b).join(', ')}: Services, probes and policies reach it on those, and nothing answers`);
+    });
+  });
+
+  describe('fourth mutation round: Argo CD directory globs', () => {
+    const setWith = (objects: LoadedObject[], key: 'include' | 'exclude') => objects.map((o) => o.object as any)
+      .find((o) => o.kind === 'ApplicationSet' && o.spec.template.spec.source?.directory?.[key]?.startsWith('{'))!;
+
+    it('an include naming storage.yml (Argo CD syncs no StorageClass; the PVCs stay Pending), and an exclude naming a file that is not there', () => {
+      const objects = distLoadedObjects(['us-east-1', 'eu-west-1', 'argocd']);
+      const nodes = setWith(objects, 'include');
+      nodes.spec.template.spec.source.directory.include = nodes.spec.template.spec.source.directory.include.replace('storage.yaml', 'storage.yml');
+      const apps = setWith(objects, 'exclude');
+      apps.spec.template.spec.source.directory.exclude = apps.spec.template.spec.source.directory.exclude.replace('mesh-ca.yaml', 'meshca.yaml');
+      expect(found(objects)).toEqual([
+        'argocd-directory-glob argocd/argocd.yaml spec.template.spec.source.directory.include',
+        'argocd-directory-glob argocd/argocd.yaml spec.template.spec.source.directory.exclude',
+      ]);
+      expect(check(objects).filter((f) => f.rule === 'argocd-directory-glob').map((f) => f.hint)).toEqual(['did you mean storage.yaml?', 'did you mean mesh-ca.yaml?']);
+      // The argocd folder alone: no region folder in view, nothing to judge.
+      const alone = distLoadedObjects(['argocd']);
+      setWith(alone, 'include').spec.template.spec.source.directory.include = '{nodes.yaml,storage.yml}';
+      expect(found(alone)).toEqual([]);
     });
   });
 

@@ -39,7 +39,7 @@ import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRout
 import { checkAlertmanagerReceivers, checkAlertmanagerSecrets, checkAlertSeverity, checkDashboardLabel, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
-import { checkArgoSourcePaths } from './policy/argocd-paths';
+import { checkArgoDirectoryGlobs, checkArgoSourcePaths } from './policy/argocd-paths';
 import { checkArgoDestinations } from './policy/argocd-destinations';
 import { checkMtlsStrict } from './policy/mtls';
 import { checkDisruptionAllowed } from './policy/disruption';
@@ -90,7 +90,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -118,3 +118,86 @@ export function checkArgoSourcePaths(e: Entry, ctx: Context): RawFinding[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------- argocd-directory-glob
+
+/**
+ * Rule `argocd-directory-glob`: each file a source's `directory.include` or `directory.exclude`
+ * names matches a file of the folder it reads. Argo CD applies silently what a glob selects: an
+ * include naming no file syncs nothing of it (the StorageClasses of `storage.yaml` never reach the
+ * cluster, the PVCs stay Pending), an exclude naming no file excludes nothing (two Applications
+ * then manage the same objects, each pruning or overwriting the other's). Each alternative of a
+ * `{a,b}` list is judged on its own, against the files of every folder in view that the path
+ * reads (a `{{.region}}` path: each region's).
+ */
+export function checkArgoDirectoryGlobs(e: Entry, ctx: Context): RawFinding[] {
+  if (e.region !== null) return [];
+  const app = isKind(e.obj, 'argoproj.io', 'Application');
+  if (!app && !isKind(e.obj, 'argoproj.io', 'ApplicationSet')) return [];
+  const spec = app ? specOf(e.obj) : isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : {};
+  const base = app ? 'spec' : 'spec.template.spec';
+  const sources: Array<[unknown, string]> = [[spec.source, `${base}.source`], ...asArray(spec.sources).map((s, i): [unknown, string] => [s, item(`${base}.sources`, i)])];
+  const t = tree(ctx);
+  const out: RawFinding[] = [];
+  for (const [source, field] of sources) {
+    if (!isRecord(source) || typeof source.path !== 'string' || !isRecord(source.directory)) continue;
+    if (normaliseRepo(String(source.repoURL ?? '')) !== t.repo) continue;
+    const folder = split(posix.normalize(source.path).replace(/\/+$/, ''))[1];
+    const folders = folder.includes('{{') ? [...t.regions] : [folder];
+    for (const key of ['include', 'exclude'] as const) {
+      const pattern = source.directory[key];
+      if (typeof pattern !== 'string' || pattern === '') continue;
+      // The files of every folder the source reads that is in view (a folder may lack a file others have).
+      const files = [...new Set(folders.flatMap((f) => filesIn(ctx, f, t.globalFolder)))].sort();
+      if (files.length === 0) continue;
+      for (const alternative of alternatives(pattern)) {
+        const test = globRegExp(alternative);
+        if (files.some((name) => test.test(name))) continue;
+        out.push(finding(e, `${field}.directory.${key}`, 'argocd-directory-glob',
+          `${key} ${JSON.stringify(alternative)} matches no file of ${source.path} (${files.join(', ')}): ${key === 'include' ? 'Argo CD syncs nothing of it, silently' : 'it excludes nothing, and another Application syncs the same objects'}`,
+          closest(alternative, files) ? `did you mean ${closest(alternative, files)}?` : 'name a file of the folder'));
+      }
+    }
+  }
+  return out;
+}
+
+/** The alternatives of a `{a,b,c}` glob (without nested braces), else the glob itself. */
+function alternatives(pattern: string): string[] {
+  const m = /^\{([^{}]*)\}$/.exec(pattern);
+  return m ? m[1]!.split(',') : [pattern];
+}
+
+/** A glob as Argo CD matches a file name (`*`, `?`, `{a,b}`; never across `/`). */
+function globRegExp(glob: string): RegExp {
+  let out = '';
+  for (const c of glob) {
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '{') out += '(?:';
+    else if (c === '}') out += ')';
+    else if (c === ',') out += '|';
+    else out += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+const filesOf = new WeakMap<Context, Map<string, string[]>>();
+
+/** Names of the files of a rendered folder in view (a region, or the global one). */
+function filesIn(ctx: Context, folder: string, globalFolder: string): string[] {
+  let byFolder = filesOf.get(ctx);
+  if (!byFolder) {
+    byFolder = new Map();
+    for (const x of ctx.entries) {
+      const key = x.region ?? globalFolder;
+      const name = x.file.slice(x.file.lastIndexOf('/') + 1);
+      const list = byFolder.get(key) ?? [];
+      if (!list.includes(name)) list.push(name);
+      byFolder.set(key, list);
+    }
+    for (const list of byFolder.values()) list.sort();
+    filesOf.set(ctx, byFolder);
+  }
+  return byFolder.get(folder) ?? [];
+}

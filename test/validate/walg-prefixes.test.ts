@@ -115,4 +115,21 @@ describe('WAL-G prefixes across the tree', () => {
     job.value = job.value.replace('s3://bookedbarber-pitr-us-west-2/shard-2', prefixes(shard(objects, 'us-east-1', DR))[0].value);
     expect(found(objects).map((f) => f.message)).toEqual([expect.stringContaining(`the archive of us-east-1: StatefulSet bookedbarber-data/${DR} in this same region`)]);
   });
+
+  it('s3-region: AWS_REGION edited away from the endpoint\'s region, in Spilo\'s env and in a restore command', () => {
+    const objects = distLoadedObjects(['us-east-1']);
+    const env = shard(objects, 'us-east-1', SHARD_1).spec.template.spec.containers[0].env;
+    const region = env.find((e: any) => e.name === 'AWS_REGION');
+    expect(env.find((e: any) => e.name === 'AWS_ENDPOINT').value).toBe('https://s3.us-east-1.amazonaws.com');
+    region.value = 'us-west-2';
+    const { files } = standbyConfigs(objects, 'us-east-1', DR);
+    const key = restoreKey(files);
+    files.data[key] = files.data[key].replace('AWS_REGION=us-west-2', 'AWS_REGION=us-east-1');
+    const issues = check(objects).filter((f) => f.rule === 's3-region');
+    expect(issues.map((f) => `${f.object} ${f.path.startsWith('data') ? 'data' : f.path}`)).toEqual([
+      `ConfigMap bookedbarber-data/${DR}-files data`,
+      `StatefulSet bookedbarber-data/${SHARD_1} spec.template.spec.containers[0].env[${env.indexOf(region)}].value`,
+    ]);
+    expect(issues[1]!.message).toBe('AWS_REGION us-west-2 and AWS_ENDPOINT https://s3.us-east-1.amazonaws.com (region us-east-1) disagree: S3 refuses requests signed for another region, and every WAL upload or fetch fails');
+  });
 });

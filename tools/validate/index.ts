@@ -30,7 +30,7 @@ import { checkLimitRangeMax, checkQuotaHoldsWorkloads } from './policy/quotas';
 import { checkHpaBounds } from './policy/scaling';
 import { checkIgnoredListKept } from './policy/argocd';
 import { duplicateObjects } from './policy/duplicates';
-import { checkWalgPrefixes } from './policy/walg-prefixes';
+import { checkS3Region, checkWalgPrefixes } from './policy/walg-prefixes';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -77,7 +77,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace, checkPrometheusRetention,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace, checkPrometheusRetention, checkS3Region,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */

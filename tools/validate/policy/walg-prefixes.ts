@@ -60,25 +60,31 @@ function writers(e: Entry): Use[] {
 }
 
 /**
- * Prefixes named in command lines (Patroni's restore_command): a ConfigMap's values, and the
- * command, args and env values of a workload's containers (a JSON configuration in an env var).
+ * The texts of an object a command line can be in: a ConfigMap's values, and the command, args and
+ * env values of a workload's containers (Patroni's restore_command, in a JSON configuration).
  */
-function readers(e: Entry): Use[] {
-  const out: Use[] = [];
-  const scan = (text: unknown, path: string) => {
-    if (typeof text === 'string' && MENTION.test(text)) for (const m of text.matchAll(IN_COMMAND)) out.push({ entry: e, path, prefix: m[1]!, owner: ownerOf(e) });
+function readersOf(e: Entry): Array<{ text: string; path: string }> {
+  const out: Array<{ text: string; path: string }> = [];
+  const add = (text: unknown, path: string) => {
+    if (typeof text === 'string' && text.includes('=')) out.push({ text, path });
   };
   if (e.obj.kind === 'ConfigMap') {
-    if (isRecord(e.obj.data)) for (const [k, v] of Object.entries(e.obj.data)) scan(v, child('data', k));
+    if (isRecord(e.obj.data)) for (const [k, v] of Object.entries(e.obj.data)) add(v, child('data', k));
     return out;
   }
   for (const tpl of podTemplates(e.obj)) {
     for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
-      for (const field of ['command', 'args'] as const) asArray(container[field]).forEach((v, i) => scan(v, item(`${path}.${field}`, i)));
-      asArray(container.env).forEach((env, i) => scan(isRecord(env) ? env.value : undefined, `${item(`${path}.env`, i)}.value`));
+      for (const field of ['command', 'args'] as const) asArray(container[field]).forEach((v, i) => add(v, item(`${path}.${field}`, i)));
+      asArray(container.env).forEach((env, i) => add(isRecord(env) ? env.value : undefined, `${item(`${path}.env`, i)}.value`));
     }
   }
   return out;
+}
+
+/** Prefixes named in command lines (Patroni's restore_command). */
+function readers(e: Entry): Use[] {
+  return readersOf(e).filter((r) => MENTION.test(r.text))
+    .flatMap((r) => [...r.text.matchAll(IN_COMMAND)].map((m) => ({ entry: e, path: r.path, prefix: m[1]!, owner: ownerOf(e) })));
 }
 
 /** `judged`: the objects findings are reported on; `all`: every object in view (judged ones included). */
@@ -127,6 +133,45 @@ export function checkWalgPrefixes(judged: readonly Entry[], all: readonly Entry[
       const near = [...new Set(bucket.map((w) => w.prefix))].sort();
       report(r, `the restore command reads ${r.prefix}, which no cluster writes (in that bucket: ${near.join(', ')}): once streaming from the home falls behind, the standby finds no WAL to catch up with`,
         'name the prefix the home cluster writes (its WALG_S3_PREFIX or WALG_GS_PREFIX)');
+    }
+  }
+  return out;
+}
+
+/** The region of an AWS S3 endpoint (`https://s3.us-east-1.amazonaws.com`, `s3-us-east-1`, dualstack). */
+function endpointRegion(endpoint: string): string | undefined {
+  return /^(?:https?:\/\/)?s3[.-](?:dualstack\.)?([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/?$/.exec(endpoint.trim())?.[1];
+}
+
+/**
+ * Rule `s3-region`: where a container (or a command line) gives WAL-G both `AWS_REGION` and an
+ * S3 `AWS_ENDPOINT`, they name one region. WAL-G signs each request for AWS_REGION; the regional
+ * endpoint refuses a signature made for another region, so archiving (or the DR site's
+ * wal-fetch) fails on every segment, and pg_wal fills up behind it.
+ */
+export function checkS3Region(e: Entry): RawFinding[] {
+  const out: RawFinding[] = [];
+  const judge = (region: string | undefined, endpoint: string | undefined, path: string) => {
+    const expected = endpoint ? endpointRegion(endpoint) : undefined;
+    if (region === undefined || expected === undefined || region === expected) return;
+    out.push({ file: e.file, index: e.index, object: e.id, path, rule: 's3-region',
+      message: `AWS_REGION ${region} and AWS_ENDPOINT ${endpoint} (region ${expected}) disagree: S3 refuses requests signed for another region, and every WAL upload or fetch fails`,
+      hint: `set AWS_REGION to ${expected}, or point AWS_ENDPOINT at the bucket's region` });
+  };
+  for (const tpl of podTemplates(e.obj)) {
+    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
+      const env = asArray(container.env).filter(isRecord);
+      const index = env.findIndex((x) => x.name === 'AWS_REGION');
+      const value = (name: string) => env.find((x) => x.name === name && typeof x.value === 'string')?.value as string | undefined;
+      if (index >= 0) judge(value('AWS_REGION'), value('AWS_ENDPOINT'), `${item(`${path}.env`, asArray(container.env).indexOf(env[index]!))}.value`);
+    }
+  }
+  // Command lines (a restore_command: `WALG_S3_PREFIX=... AWS_REGION=... AWS_ENDPOINT=... wal-g wal-fetch`).
+  for (const r of readersOf(e)) {
+    if (!r.text.includes('AWS_REGION=')) continue;
+    for (const line of r.text.split('\n')) {
+      if (!line.includes('AWS_REGION=')) continue;
+      judge(/AWS_REGION=['"]?([a-z0-9-]+)/.exec(line)?.[1], /AWS_ENDPOINT=['"]?([^\s"'\\]+)/.exec(line)?.[1], r.path);
     }
   }
   return out;

@@ -688,6 +688,19 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fourth mutation round: DestinationRule subsets', () => {
+    it('a subset pinned by hand to a version no pod carries: no endpoints, 503 for every request routed to it', () => {
+      const objects = folder();
+      const pod = get(objects, 'Rollout', 'bookedbarber-api').spec.template.metadata.labels;
+      const dr = get(objects, 'DestinationRule', 'bookedbarber-api');
+      const i = dr.spec.subsets.findIndex((x: any) => x.name === 'stable');
+      dr.spec.subsets[i].labels['app.kubernetes.io/version'] = '0.0.1';
+      expect(pod['app.kubernetes.io/version']).not.toBe('0.0.1');
+      expect(found(objects)).toEqual([`ref-istio-subset eu-west-1/mesh.yaml spec.subsets[${i}].labels`]);
+      expect(check(objects).find((f) => f.rule === 'ref-istio-subset')!.message).toContain('no pod of Service bookedbarber-app/bookedbarber-api carries');
+    });
+  });
+
   describe('Argo CD destinations', () => {
     it('a destination the project does not list, a mistyped server, and a namespace of the region the project does not permit', () => {
       const objects = distLoadedObjects(['us-east-1', 'argocd']);
@@ -823,6 +836,13 @@ describe('runtime references of the rendered objects', () => {
       const member = again.map((o) => o.object as any).find((o) => o.kind === 'StatefulSet' && o.spec.template.spec.volumes?.some((v: any) => v.configMap?.name === cm.metadata.name))!;
       member.spec.template.spec.containers[0].env.push({ name: 'PATRONI_SCOPE', value: scope });
       expect(found(again)).toEqual([]);
+    });
+
+    it('a subset selecting the label Argo Rollouts adds to the pods it makes (rollouts-pod-template-hash)', () => {
+      const objects = folder();
+      const dr = get(objects, 'DestinationRule', 'bookedbarber-api');
+      for (const subset of dr.spec.subsets) subset.labels['rollouts-pod-template-hash'] = '5f7d9c8b6';
+      expect(found(objects)).toEqual([]);
     });
 
     it('Argo CD: a path written ./dist/argocd/, and a template parameter with spaces', () => {

@@ -35,7 +35,7 @@ import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
 } from './references';
-import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting } from './istio-routes';
+import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkSubsetLabels } from './istio-routes';
 import { checkAlertmanagerReceivers, checkAlertmanagerSecrets, checkAlertSeverity, checkDashboardLabel, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
@@ -90,7 +90,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs, checkSubsetLabels,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

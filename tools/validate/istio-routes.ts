@@ -236,3 +236,44 @@ export function checkRolloutTrafficRouting(e: Entry, ctx: Context): RawFinding[]
   }
   return out;
 }
+
+/** Labels controllers put on pods that no template carries: a subset may select by them. */
+const INJECTED_POD_LABELS = new Set(['rollouts-pod-template-hash', 'pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name']);
+
+/**
+ * `ref-istio-subset`, the other side: a DestinationRule subset of a rendered Service selects some
+ * of that Service's pods. Istio makes a subset's endpoints the Service's endpoints whose pods carry
+ * the subset's labels; a label no pod carries (a version pinned by hand, a typo) leaves the subset
+ * empty, and every request routed to it answers 503 (no healthy upstream). Labels controllers add
+ * to pods (`rollouts-pod-template-hash`, which Argo Rollouts sets on the subsets it manages) are
+ * not judged; nor are Services whose pods this tree does not render.
+ */
+export function checkSubsetLabels(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, ISTIO, 'DestinationRule')) return [];
+  const host = specOf(e.obj).host;
+  if (typeof host !== 'string') return [];
+  const fqdn = qualify(host, namespaceOf(e.obj) ?? 'default');
+  const m = /^([^.]+)\.([^.]+)\.svc\.cluster\.local$/.exec(fqdn);
+  if (!m) return [];
+  const scope = ctx.scope(e);
+  const service = scope.named(m[2]!, '', 'Service', m[1]!);
+  const selector = service && isRecord(specOf(service.obj).selector) ? specOf(service.obj).selector as Record<string, unknown> : undefined;
+  if (!service || !selector || Object.keys(selector).length === 0) return [];
+  const annotations = isRecord(service.obj.metadata?.annotations) ? service.obj.metadata.annotations : {};
+  const runtime = new Set(String(annotations['bookedbarber.com/runtime-selector-labels'] ?? '').split(',').map((k) => k.trim()));
+  const matches = (labels: Record<string, unknown>, wanted: Record<string, unknown>, skip: Set<string>) =>
+    Object.entries(wanted).every(([k, v]) => skip.has(k) || labels[k] === v);
+  const pods = scope.workloadsIn(m[2]!).filter((w) => matches(w.podLabels, selector, runtime));
+  if (pods.length === 0) return [];
+  const out: RawFinding[] = [];
+  asArray(specOf(e.obj).subsets).forEach((s, i) => {
+    if (!isRecord(s) || !isRecord(s.labels)) return;
+    const labels = s.labels as Record<string, unknown>;
+    if (pods.some((w) => matches(w.podLabels, labels, INJECTED_POD_LABELS))) return;
+    const carried = [...new Set(pods.flatMap((w) => Object.keys(labels).filter((k) => !INJECTED_POD_LABELS.has(k)).map((k) => `${k}=${String(w.podLabels[k] ?? '(none)')}`)))];
+    out.push(finding(e, `${item('spec.subsets', i)}.labels`, 'ref-istio-subset',
+      `subset ${String(s.name)} selects ${Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`).join(',')}, which no pod of Service ${m[2]}/${m[1]} carries (theirs: ${carried.join(', ')}): the subset has no endpoints, and traffic routed to it answers 503`,
+      'select labels the Service\'s pods carry (Argo Rollouts adds rollouts-pod-template-hash itself)'));
+  });
+  return out;
+}

@@ -688,6 +688,16 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fourth mutation round: addresses in libpq keyword form', () => {
+    it('a PgBouncer database on a port its Postgres Service does not serve (every server connection refused)', () => {
+      const objects = folder();
+      const ini = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['pgbouncer.ini']?.includes('shard 3'))!;
+      ini.data['pgbouncer.ini'] = ini.data['pgbouncer.ini'].replace(/^(bookings = host=\S+) port=5432/m, '$1 port=5433');
+      expect(found(objects)).toEqual([`ref-config-endpoint eu-west-1/pgbouncer.yaml data["pgbouncer.ini"]`]);
+      expect(check(objects).find((f) => f.rule === 'ref-config-endpoint')!.message).toMatch(/:5433: Service bookedbarber-data\/\S+ has no port 5433 \(its ports: 5432, 8008\): connection refused$/);
+    });
+  });
+
   describe('fourth mutation round: DestinationRule subsets', () => {
     it('a subset pinned by hand to a version no pod carries: no endpoints, 503 for every request routed to it', () => {
       const objects = folder();

@@ -1,7 +1,8 @@
 /**
  * Rule `ref-config-endpoint`: an address a ConfigMap hands a client names a port its server
  * listens on. Checked where the address is spelt out in the data: `name.ns.svc.cluster.local:port`
- * anywhere in a value, and `{"host": ..., "port": ...}` in a JSON value (the shard map). A
+ * anywhere in a value, `host=... port=...` on one line (libpq's keyword form: pgbouncer.ini's
+ * databases), and `{"host": ..., "port": ...}` in a JSON value (the shard map). A
  * cluster Service must be rendered with that port; a mesh name of a ServiceEntry (another
  * region's shard, `*.global`) must be a host of a ServiceEntry with that port. Otherwise every
  * client that reads the address gets connection refused, or a DNS failure, at the first request.
@@ -19,6 +20,8 @@ import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from '.
 const OPERATED: ReadonlyArray<[string, string]> = [['monitoring.coreos.com', 'Prometheus'], ['monitoring.coreos.com', 'Alertmanager'], ['opentelemetry.io', 'OpenTelemetryCollector']];
 
 const SERVICE_ADDRESS = /\b([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local\.?:([0-9]{1,5})\b/g;
+/** libpq's keyword form (`host=X port=Y`, pgbouncer.ini's [databases], a DSN): host and port on one line. */
+const KEYWORD_ADDRESS = /\bhost=([a-z0-9][-a-z0-9.]*\.svc\.cluster\.local)\.?\s+(?:\S+\s+)*?port=([0-9]{1,5})\b/g;
 
 interface Address {
   readonly host: string;
@@ -87,6 +90,9 @@ export function checkConfigEndpoints(e: Entry, ctx: Context): RawFinding[] {
     if (typeof value !== 'string') continue;
     // Cheap tests first: the dashboards are megabytes of JSON without an address.
     const addresses: Address[] = value.includes('.svc.cluster.local') ? [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) })) : [];
+    if (value.includes('host=')) {
+      for (const line of value.split('\n')) for (const m of line.matchAll(KEYWORD_ADDRESS)) addresses.push({ host: m[1]!, port: Number(m[2]) });
+    }
     const text = value.trim();
     if ((text.startsWith('{') || text.startsWith('[')) && text.includes('"host"')) {
       try {

@@ -688,6 +688,16 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fourth mutation round: the sessions proxy', () => {
+    it('its health check asking the Sentinels for a master they do not monitor (no server ever up)', () => {
+      const objects = distLoadedObjects(['us-east-1']);
+      const cm = objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.data?.['haproxy.cfg'])!;
+      cm.data['haproxy.cfg'] = cm.data['haproxy.cfg'].replace('get-master-addr-by-name sessions', 'get-master-addr-by-name session');
+      expect(found(objects)).toEqual(['ref-redis-master us-east-1/redis.yaml data["haproxy.cfg"]']);
+      expect(check(objects).find((f) => f.rule === 'ref-redis-master')!.hint).toBe('use sessions');
+    });
+  });
+
   describe('fourth mutation round: addresses in libpq keyword form', () => {
     it('a PgBouncer database on a port its Postgres Service does not serve (every server connection refused)', () => {
       const objects = folder();

@@ -7,7 +7,9 @@
  *  - a client's `<X>_MASTER_NAME` beside `<X>_SENTINELS` (host:port list) in a ConfigMap, and a
  *    pod's literal `REDIS_MASTER_NAME` env next to its own Sentinel configuration, name a master the
  *    Sentinels behind those hosts monitor: otherwise `SENTINEL get-master-addr-by-name` answers
- *    nil and the client never connects (the sessions tier is down for every API pod).
+ *    nil and the client never connects (the sessions tier is down for every API pod);
+ *  - a proxy's health check asking the Sentinels for a master by name (haproxy's tcp-check) names
+ *    one they monitor: otherwise no backend server is ever up.
  */
 import type { Context, Scope } from './context';
 import { specOf } from './context';
@@ -143,6 +145,36 @@ function checkPodMasterName(e: Entry, ctx: Context): RawFinding[] {
 }
 
 export function checkRedisMasterNames(e: Entry, ctx: Context): RawFinding[] {
-  return [...checkSentinelConfig(e), ...checkClientMasterNames(e, ctx), ...checkPodMasterName(e, ctx)];
+  return [...checkSentinelConfig(e), ...checkClientMasterNames(e, ctx), ...checkPodMasterName(e, ctx), ...checkHealthCheckMasterNames(e, ctx)];
+}
+
+/** `SENTINEL get-master-addr-by-name <name>` with a literal name (a shell `$3` is not judged). */
+const LOOKUP = /SENTINEL\s+get-master-addr-by-name\s+([A-Za-z0-9_.-]+)/i;
+
+/**
+ * A proxy's health check that asks Sentinels for a master by name (haproxy's `tcp-check send
+ * "SENTINEL get-master-addr-by-name <name>"`, its `server` lines in the same backend being the
+ * Sentinel pods): a name they do not monitor answers nil, no server is ever up, and the proxy in
+ * front of the tier (the sessions proxy) refuses every client.
+ */
+function checkHealthCheckMasterNames(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, '', 'ConfigMap') || !isRecord(e.obj.data)) return [];
+  const ns = namespaceOf(e.obj) ?? '';
+  const out: RawFinding[] = [];
+  for (const [key, value] of Object.entries(e.obj.data)) {
+    if (typeof value !== 'string' || !/get-master-addr-by-name/i.test(value)) continue;
+    // haproxy's sections: a backend's lines until the next section keyword.
+    for (const block of value.split(/^\s*(?=(?:backend|listen|frontend|defaults|global|resolvers)\b)/m)) {
+      const name = LOOKUP.exec(block)?.[1];
+      if (!name) continue;
+      // A pod of a headless Service (`pod.svc.ns.svc.cluster.local`) is reached through that Service's pods.
+      const hosts = [...block.matchAll(/^\s*server\s+\S+\s+(\S+)/gm)].map((m) => m[1]!.replace(/:\d+$/, '').replace(/^[^.]+\.(?=[^.]+\.[^.]+\.svc\.cluster\.local$)/, ''));
+      const names = monitoredBehind(ctx.scope(e), hosts, ns);
+      if (!names || names.includes(name)) continue;
+      out.push(finding(e, child('data', key), 'ref-redis-master', `the health check asks for master "${name}", which the Sentinels of its servers (${[...new Set(hosts)].join(', ')}) do not monitor (they monitor ${[...new Set(names)].join(', ') || 'nothing'}): no server is ever up, and the proxy refuses every client`,
+        names.length > 0 ? `use ${[...new Set(names)][0]}` : 'use the name their "sentinel monitor" line gives'));
+    }
+  }
+  return out;
 }
 

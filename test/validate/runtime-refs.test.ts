@@ -461,6 +461,9 @@ describe('runtime references of the rendered objects', () => {
         'prometheus-retention us-east-1/monitoring.yaml spec.retentionSize',
       ]);
       expect(check(objects).find((f) => f.rule === 'alert-severity')!.hint).toBe('did you mean critical?');
+      // An abbreviation of one routed value is a slip too.
+      first.labels.severity = 'crit';
+      expect(check(objects).filter((f) => f.rule === 'alert-severity').map((f) => f.hint)).toEqual(['did you mean critical?']);
     });
 
     it('a receiver key its Secret does not hold (prometheus-operator refuses the whole config), and a dashboard the sidecar never loads', () => {

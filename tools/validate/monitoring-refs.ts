@@ -161,7 +161,7 @@ function routedValues(route: unknown, label: string, out: { equal: Set<string>; 
 
 /**
  * Rule `alert-severity`: an alert's `severity` label that is a slip of a value the region's
- * Alertmanager routes match (`Critical`, `critcal` beside `critical`). Matchers compare exactly:
+ * Alertmanager routes match (`Critical`, `critcal`, `crit` beside `critical`). Matchers compare exactly:
  * the alert falls to the default receiver, and the page it was meant to send never goes out. A
  * severity no route is near (info, none: meant for the default receiver) is not judged.
  * Not judged where the region renders no AlertmanagerConfig that routes on severity.
@@ -182,7 +182,9 @@ export function checkAlertSeverity(e: Entry, ctx: Context): RawFinding[] {
       if (typeof severity !== 'string' || routed.equal.has(severity) || routed.patterns.some((p) => p.test(severity))) return;
       // A severity meant for the default receiver (info, none) is a choice; one a letter or a case
       // away from a routed value is a slip: that alert was meant to page.
-      const guess = closest(severity, known) ?? known.find((k) => k.toLowerCase() === severity.toLowerCase());
+      const guess = closest(severity, known) ?? known.find((k) => k.toLowerCase() === severity.toLowerCase())
+        // An abbreviation (`crit`, `warn`): the start of one routed value, three letters or more.
+        ?? (severity.length >= 3 ? [known.filter((k) => k.toLowerCase().startsWith(severity.toLowerCase()))].find((l) => l.length === 1)?.[0] : undefined);
       if (!guess) return;
       out.push(finding(e, `${item(`${item('spec.groups', g)}.rules`, r)}.labels.severity`, 'alert-severity', `alert ${rule.alert} has severity ${JSON.stringify(severity)}, which no Alertmanager route matches (matchers compare exactly; routed: ${known.join(', ')}): it goes to the default receiver only, and pages no one`,
         `did you mean ${guess}?`));

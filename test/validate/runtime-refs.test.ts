@@ -21,7 +21,7 @@ const RULES = [
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
   'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
-  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'ref-probe-port', 'argocd-directory-glob',
+  'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'ref-probe-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
 const found = (objects: LoadedObject[]) => check(objects).filter((f) => RULES.includes(f.rule)).map((f) => `${f.rule} ${f.file} ${f.path}`);
 const API_HOST = 'bookedbarber-api.bookedbarber-app.svc.cluster.local';
@@ -708,6 +708,19 @@ describe('runtime references of the rendered objects', () => {
       ini.data['pgbouncer.ini'] = ini.data['pgbouncer.ini'].replace(/^(bookings = host=\S+) port=5432/m, '$1 port=5433');
       expect(found(objects)).toEqual([`ref-config-endpoint eu-west-1/pgbouncer.yaml data["pgbouncer.ini"]`]);
       expect(check(objects).find((f) => f.rule === 'ref-config-endpoint')!.message).toMatch(/:5433: Service bookedbarber-data\/\S+ has no port 5433 \(its ports: 5432, 8008\): connection refused$/);
+    });
+  });
+
+  describe('fourth mutation round: Argo CD source repositories', () => {
+    it('a region set\'s repoURL with a typo (its AppProject refuses it: no region syncs); the same URL without .git, in capitals, passes', () => {
+      const objects = distLoadedObjects(['argocd']);
+      const set = get(objects, 'ApplicationSet', 'bookedbarber-regions');
+      const url: string = set.spec.template.spec.source.repoURL;
+      set.spec.template.spec.source.repoURL = url.replace('bookedbarber-gitops', 'bookedbarber-gitop');
+      expect(found(objects)).toEqual(['argocd-source-repo argocd/argocd.yaml spec.template.spec.source.repoURL']);
+      expect(check(objects).find((f) => f.rule === 'argocd-source-repo')!.hint).toBe(`did you mean ${url}?`);
+      set.spec.template.spec.source.repoURL = url.replace(/\.git$/, '').toUpperCase().replace('HTTPS', 'https');
+      expect(found(objects)).toEqual([]);
     });
   });
 

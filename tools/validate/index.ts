@@ -40,7 +40,7 @@ import { checkAlertmanagerReceivers, checkAlertmanagerSecrets, checkAlertSeverit
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoDirectoryGlobs, checkArgoSourcePaths } from './policy/argocd-paths';
-import { checkArgoDestinations } from './policy/argocd-destinations';
+import { checkArgoDestinations, checkArgoSourceRepos } from './policy/argocd-destinations';
 import { checkMtlsStrict } from './policy/mtls';
 import { checkDisruptionAllowed } from './policy/disruption';
 import { checkStorageEncrypted } from './policy/storage';
@@ -90,7 +90,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs, checkSubsetLabels,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -112,3 +112,40 @@ export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
   }
   return out;
 }
+
+/** A repository URL as Argo CD compares them (git.NormalizeGitURL): lower case, no `.git`, no trailing slash. */
+function normalisedRepo(url: string): string {
+  return url.trim().toLowerCase().replace(/\/+$/, '').replace(/\.git$/, '');
+}
+
+/**
+ * Rule `argocd-source-repo`: every source of an Application (or an ApplicationSet's template) is a
+ * repository its AppProject permits (`sourceRepos`, globs as Argo CD matches them, `!` denying).
+ * A repoURL it does not permit (a typo in the repository's name) is refused: "application repo ...
+ * is not permitted in project", and the Application, for a region set every region's, stops
+ * syncing. Not judged: the `default` project (not rendered here) and templated values.
+ */
+export function checkArgoSourceRepos(e: Entry, ctx: Context): RawFinding[] {
+  if (e.region !== null) return [];
+  const app = isKind(e.obj, 'argoproj.io', 'Application');
+  if (!app && !isKind(e.obj, 'argoproj.io', 'ApplicationSet')) return [];
+  const spec = app ? specOf(e.obj) : isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : {};
+  const base = app ? 'spec' : 'spec.template.spec';
+  const project = typeof spec.project === 'string' ? indexOf(ctx).projects.get(spec.project) : undefined;
+  if (!project) return [];
+  const patterns = asArray(specOf(project.obj).sourceRepos).filter((p): p is string => typeof p === 'string');
+  const allows = (repo: string) => {
+    const url = normalisedRepo(repo);
+    if (patterns.some((p) => p.startsWith('!') && glob(normalisedRepo(p.slice(1)), url))) return false;
+    return patterns.some((p) => !p.startsWith('!') && (p === '*' || glob(normalisedRepo(p), url)));
+  };
+  const out: RawFinding[] = [];
+  const sources: Array<[unknown, string]> = [[spec.source, `${base}.source`], ...asArray(spec.sources).map((s, i): [unknown, string] => [s, `${base}.sources[${i}]`])];
+  for (const [source, path] of sources) {
+    if (!isRecord(source) || typeof source.repoURL !== 'string' || source.repoURL.includes('{{') || allows(source.repoURL)) continue;
+    const allowed = patterns.filter((p) => !p.startsWith('!'));
+    out.push(finding(e, `${path}.repoURL`, 'argocd-source-repo', `repository ${source.repoURL} is not one AppProject ${String(spec.project)} permits (sourceRepos: ${allowed.join(', ') || 'none'}): Argo CD refuses the Application, and it stops syncing`,
+      allowed.length === 1 && !allowed[0]!.includes('*') ? `did you mean ${allowed[0]}?` : 'name a permitted repository, or add it to the project\'s sourceRepos'));
+  }
+  return out;
+}

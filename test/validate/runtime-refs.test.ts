@@ -711,6 +711,24 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fourth mutation round: addresses outside ConfigMaps', () => {
+    it('an analysis querying Prometheus on a port its pods do not serve, and the load test aimed at a port the canary Service lacks (each aborts every release)', () => {
+      const objects = folder();
+      const health = get(objects, 'AnalysisTemplate', 'bookedbarber-api-canary-health');
+      health.spec.metrics[0].provider.prometheus.address = health.spec.metrics[0].provider.prometheus.address.replace(':9090', ':9091');
+      const load = get(objects, 'AnalysisTemplate', 'bookedbarber-api-load-test');
+      const text = JSON.stringify(load.spec);
+      const target = /http:\/\/[a-z0-9-]+\.bookedbarber-app\.svc\.cluster\.local:8080/.exec(text)![0];
+      Object.assign(load.spec, JSON.parse(text.split(target).join(target.replace(':8080', ':80'))));
+      const issues = check(objects).filter((f) => f.rule === 'ref-config-endpoint');
+      expect(issues.map((f) => f.path)).toEqual([
+        'spec.metrics[0].provider.prometheus.address',
+        expect.stringMatching(/^spec\.metrics\[\d+\]\.provider\.job\.spec\.template\.spec\.containers\[\d+\]\.(env\[\d+\]\.value|args\[\d+\]|command\[\d+\])$/),
+      ]);
+      expect(issues[0]!.message).toBe('prometheus-operated.bookedbarber-monitoring.svc.cluster.local:9091: prometheus-operated (prometheus-operator\'s Service in bookedbarber-monitoring) reaches pods that listen on 8080, 9090, not 9091: connection refused');
+    });
+  });
+
   describe('fourth mutation round: Argo CD source repositories', () => {
     it('a region set\'s repoURL with a typo (its AppProject refuses it: no region syncs); the same URL without .git, in capitals, passes', () => {
       const objects = distLoadedObjects(['argocd']);

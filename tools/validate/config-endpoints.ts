@@ -1,6 +1,6 @@
 /**
- * Rule `ref-config-endpoint`: an address a ConfigMap hands a client names a port its server
- * listens on. Checked where the address is spelt out in the data: `name.ns.svc.cluster.local:port`
+ * Rule `ref-config-endpoint`: an address a ConfigMap, a container's env, args or command, or an
+ * AnalysisTemplate's metric provider hands a client names a port its server listens on. Checked where the address is spelt out in the data: `name.ns.svc.cluster.local:port`
  * anywhere in a value, `host=... port=...` on one line (libpq's keyword form: pgbouncer.ini's
  * databases), and `{"host": ..., "port": ...}` in a JSON value (the shard map). A
  * cluster Service must be rendered with that port; a mesh name of a ServiceEntry (another
@@ -12,7 +12,8 @@
  */
 import type { Context, Scope } from './context';
 import { specOf } from './context';
-import { child } from './paths';
+import { child, item } from './paths';
+import { containersOf, podTemplates } from './pod-templates';
 import { parseServiceHost } from './wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
 
@@ -46,6 +47,18 @@ function serviceEntriesOf(scope: Scope): Entry[] {
   return known;
 }
 
+/** The ports behind prometheus-operator's governing Service `name` in `ns`, when such a resource is rendered there. */
+function operatedPorts(scope: Scope, ns: string, name: string): number[] | undefined {
+  if (name === 'prometheus-operated') {
+    const prometheuses = scope.find(ns, 'monitoring.coreos.com', 'Prometheus');
+    if (prometheuses.length === 0) return undefined;
+    const thanos = prometheuses.some((p) => isRecord(specOf(p.obj).thanos));
+    return [8080, 9090, ...(thanos ? [10901, 10902] : [])];
+  }
+  if (name === 'alertmanager-operated') return scope.find(ns, 'monitoring.coreos.com', 'Alertmanager').length > 0 ? [8080, 9093, 9094] : undefined;
+  return undefined;
+}
+
 /** Why `address` does not reach a listening port, or undefined when it does (or is not ours to judge). */
 function problem(scope: Scope, address: Address): string | undefined {
   // Cluster names only in their full form: a short `a.b` in a JSON value may be any outside host.
@@ -55,8 +68,13 @@ function problem(scope: Scope, address: Address): string | undefined {
     if (!scope.namespaces.has(ns!)) return undefined;
     const service = scope.named(ns!, '', 'Service', name!);
     if (!service) {
-      // Operators create Services from what is rendered (prometheus-operated, an OpenTelemetry
-      // collector's): in a namespace holding such a resource, an unrendered name is not judged.
+      // prometheus-operator's governing Services: headless, so the pods' own ports count
+      // (pkg/prometheus/common.go BuildStatefulSetService, pkg/alertmanager/statefulset.go: web
+      // 9090 / 9093 and the mesh 9094, the config reloader's 8080, a Thanos sidecar's 10901/10902).
+      const operated = operatedPorts(scope, ns!, name!);
+      if (operated) return operated.includes(address.port) ? undefined : `${name} (prometheus-operator's Service in ${ns}) reaches pods that listen on ${operated.join(', ')}, not ${address.port}: connection refused`;
+      // Operators create Services from what is rendered (an OpenTelemetry collector's): in a
+      // namespace holding such a resource, another unrendered name is not judged.
       if (OPERATED.some(([group, kind]) => scope.find(ns!, group, kind).length > 0)) return undefined;
       return `no Service ${ns}/${name} is rendered: ${address.host} does not resolve`;
     }
@@ -82,19 +100,52 @@ function problem(scope: Scope, address: Address): string | undefined {
   return undefined;
 }
 
+/** The texts of an object that hand a client an address, with their paths. */
+function addressTexts(e: Entry): Array<{ path: string; text: string; json: boolean }> {
+  const out: Array<{ path: string; text: string; json: boolean }> = [];
+  if (isKind(e.obj, '', 'ConfigMap')) {
+    if (isRecord(e.obj.data)) for (const [key, value] of Object.entries(e.obj.data)) if (typeof value === 'string') out.push({ path: child('data', key), text: value, json: true });
+    return out;
+  }
+  // Container env values, args and commands (a Job's target URL, a client's DSN).
+  for (const tpl of podTemplates(e.obj)) {
+    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
+      asArray(container.env).forEach((env, i) => {
+        if (isRecord(env) && typeof env.value === 'string') out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, json: true });
+      });
+      for (const field of ['command', 'args'] as const) {
+        asArray(container[field]).forEach((v, i) => {
+          if (typeof v === 'string') out.push({ path: item(`${path}.${field}`, i), text: v, json: false });
+        });
+      }
+    }
+  }
+  // An analysis' metric providers (a Prometheus address, a web metric's URL).
+  if (isKind(e.obj, 'argoproj.io', 'AnalysisTemplate') || isKind(e.obj, 'argoproj.io', 'ClusterAnalysisTemplate')) {
+    const visit = (node: unknown, path: string): void => {
+      if (typeof node === 'string') out.push({ path, text: node, json: false });
+      else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
+      else if (isRecord(node)) for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
+    };
+    visit(specOf(e.obj).metrics, 'spec.metrics');
+  }
+  return out;
+}
+
 export function checkConfigEndpoints(e: Entry, ctx: Context): RawFinding[] {
-  if (!isKind(e.obj, '', 'ConfigMap') || !isRecord(e.obj.data) || e.region === null) return [];
+  if (e.region === null || !isRecord(e.obj)) return [];
+  const texts = addressTexts(e);
+  if (texts.length === 0) return [];
   const scope = ctx.scope(e);
   const out: RawFinding[] = [];
-  for (const [key, value] of Object.entries(e.obj.data)) {
-    if (typeof value !== 'string') continue;
+  for (const { path, text: value, json } of texts) {
     // Cheap tests first: the dashboards are megabytes of JSON without an address.
     const addresses: Address[] = value.includes('.svc.cluster.local') ? [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) })) : [];
     if (value.includes('host=')) {
       for (const line of value.split('\n')) for (const m of line.matchAll(KEYWORD_ADDRESS)) addresses.push({ host: m[1]!, port: Number(m[2]) });
     }
     const text = value.trim();
-    if ((text.startsWith('{') || text.startsWith('[')) && text.includes('"host"')) {
+    if (json && (text.startsWith('{') || text.startsWith('[')) && text.includes('"host"')) {
       try {
         addresses.push(...jsonAddresses(JSON.parse(text)));
       } catch {
@@ -107,7 +158,7 @@ export function checkConfigEndpoints(e: Entry, ctx: Context): RawFinding[] {
       if (seen.has(id)) continue;
       seen.add(id);
       const why = problem(scope, address);
-      if (why) out.push(finding(e, child('data', key), 'ref-config-endpoint', `${id}: ${why}`, 'name the Service (or ServiceEntry host) and a port it really serves'));
+      if (why) out.push(finding(e, path, 'ref-config-endpoint', `${id}: ${why}`, 'name the Service (or ServiceEntry host) and a port it really serves'));
     }
   }
   return out;

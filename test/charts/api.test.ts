@@ -19,6 +19,8 @@ import { PgbouncerChart } from '../../charts/pgbouncer/chart';
 import { PostgresChart } from '../../charts/postgres/chart';
 import { MeshChart } from '../../charts/mesh/chart';
 import { WebChart } from '../../charts/web/chart';
+import { MonitoringChart } from '../../charts/monitoring/chart';
+import { TracingChart } from '../../charts/tracing/chart';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
 import { find, newApp, objectsOf, regionPlan, shippedPlan, type Obj } from '../support/charts';
@@ -386,6 +388,9 @@ describe('ApiChart output and the validator', () => {
       new MeshChart(app, { plan: p }), new WebChart(app, { plan: p }), new ApiChart(app, { plan: p }),
       // The shard map's addresses are the PgBouncer Services (ref-config-endpoint), which pool Postgres.
       ...(withShardMap ? [new PgbouncerChart(app, { plan: p }), new PostgresChart(app, { plan: p })] : []),
+      // The canary analysis queries Prometheus and the pods export traces to the collector
+      // (ref-config-endpoint): the resources behind those operator-made Services.
+      new MonitoringChart(app, { plan: p }), new TracingChart(app, { plan: p }),
     ];
     const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${region}/${c.node.id}.yaml`, index, object, region })));
     return { report: validateObjects(loaded, {}), loaded, plan: p };

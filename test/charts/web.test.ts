@@ -8,6 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { REVISION_LABEL } from '../../charts/lib/http-service';
 import { NamespacesChart } from '../../charts/namespaces/chart';
 import { WebChart } from '../../charts/web/chart';
+import { ApiChart } from '../../charts/api/chart';
+import { MonitoringChart } from '../../charts/monitoring/chart';
+import { TracingChart } from '../../charts/tracing/chart';
+import { StorageChart } from '../../charts/storage/chart';
+import { RedisChart } from '../../charts/redis/chart';
+import { ShardMapChart } from '../../charts/shard-map/chart';
+import { MeshChart } from '../../charts/mesh/chart';
+import { PgbouncerChart } from '../../charts/pgbouncer/chart';
+import { PostgresChart } from '../../charts/postgres/chart';
 import { webSmokeTestNames } from '../../charts/web/smoke-test';
 import type { RegionPlan } from '../../regions/plan';
 import { validateObjects } from '../../tools/validate';
@@ -159,7 +168,14 @@ describe('WebChart output and the validator', () => {
     for (const region of REGIONS) {
       const p = shippedPlan().regions.find((r) => r.region.name === region)!;
       const app = newApp();
-      const charts = [new NamespacesChart(app, { plan: p }), new WebChart(app, { plan: p })];
+      // What its env names (ref-config-endpoint): the API's Service (with what the API needs
+      // itself: the mesh routes, the Redis client Secrets, the shard map and its PgBouncers), and
+      // the resources behind Prometheus' and the trace collector's operator-made Services.
+      const charts = [
+        new NamespacesChart(app, { plan: p }), new StorageChart(app, { plan: p }), new RedisChart(app, { plan: p }), new ShardMapChart(app, { plan: p }),
+        new MeshChart(app, { plan: p }), new WebChart(app, { plan: p }), new ApiChart(app, { plan: p }), new PgbouncerChart(app, { plan: p }), new PostgresChart(app, { plan: p }),
+        new MonitoringChart(app, { plan: p }), new TracingChart(app, { plan: p }),
+      ];
       const loaded = charts.flatMap((c) => objectsOf(c).map((object, index) => ({ file: `dist/${region}/${c.node.id}.yaml`, index, object, region })));
       const report = validateObjects(loaded, {});
       expect(report.findings).toEqual([]);

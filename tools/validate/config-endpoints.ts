@@ -49,14 +49,14 @@ function serviceEntriesOf(scope: Scope): Entry[] {
 
 /** The ports behind prometheus-operator's governing Service `name` in `ns`, when such a resource is rendered there. */
 function operatedPorts(scope: Scope, ns: string, name: string): number[] | undefined {
-  if (name === 'prometheus-operated') {
-    const prometheuses = scope.find(ns, 'monitoring.coreos.com', 'Prometheus');
-    if (prometheuses.length === 0) return undefined;
-    const thanos = prometheuses.some((p) => isRecord(specOf(p.obj).thanos));
-    return [8080, 9090, ...(thanos ? [10901, 10902] : [])];
-  }
-  if (name === 'alertmanager-operated') return scope.find(ns, 'monitoring.coreos.com', 'Alertmanager').length > 0 ? [8080, 9093, 9094] : undefined;
-  return undefined;
+  const kind = name === 'prometheus-operated' ? 'Prometheus' : name === 'alertmanager-operated' ? 'Alertmanager' : undefined;
+  const resources = kind ? scope.find(ns, 'monitoring.coreos.com', kind) : [];
+  if (resources.length === 0) return undefined;
+  const own = kind === 'Prometheus' ? [8080, 9090] : [8080, 9093, 9094];
+  const thanos = resources.some((p) => isRecord(specOf(p.obj).thanos)) ? [10901, 10902] : [];
+  // Containers added to the resource (kube-rbac-proxy, an oauth proxy) listen beside them.
+  const extra = resources.flatMap((r) => asArray(specOf(r.obj).containers).filter(isRecord).flatMap((c) => asArray(c.ports).filter(isRecord).map((p) => Number(p.containerPort))));
+  return [...new Set([...own, ...thanos, ...extra])].sort((a, b) => a - b);
 }
 
 /** Why `address` does not reach a listening port, or undefined when it does (or is not ours to judge). */

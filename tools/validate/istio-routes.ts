@@ -238,7 +238,12 @@ export function checkRolloutTrafficRouting(e: Entry, ctx: Context): RawFinding[]
 }
 
 /** Labels controllers put on pods that no template carries: a subset may select by them. */
-const INJECTED_POD_LABELS = new Set(['rollouts-pod-template-hash', 'pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name']);
+const INJECTED_POD_LABELS = new Set([
+  'rollouts-pod-template-hash', 'pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name',
+  // Istio's own: the injector's, and those it adds to every endpoint (AugmentLabels: locality, cluster, network, node).
+  'security.istio.io/tlsMode', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision',
+  'topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone', 'topology.istio.io/cluster', 'topology.istio.io/network', 'kubernetes.io/hostname',
+]);
 
 /**
  * `ref-istio-subset`, the other side: a DestinationRule subset of a rendered Service selects some
@@ -269,7 +274,7 @@ export function checkSubsetLabels(e: Entry, ctx: Context): RawFinding[] {
   asArray(specOf(e.obj).subsets).forEach((s, i) => {
     if (!isRecord(s) || !isRecord(s.labels)) return;
     const labels = s.labels as Record<string, unknown>;
-    if (pods.some((w) => matches(w.podLabels, labels, INJECTED_POD_LABELS))) return;
+    if (pods.some((w) => matches(w.podLabels, labels, new Set([...INJECTED_POD_LABELS, ...runtime])))) return;
     const carried = [...new Set(pods.flatMap((w) => Object.keys(labels).filter((k) => !INJECTED_POD_LABELS.has(k)).map((k) => `${k}=${String(w.podLabels[k] ?? '(none)')}`)))];
     out.push(finding(e, `${item('spec.subsets', i)}.labels`, 'ref-istio-subset',
       `subset ${String(s.name)} selects ${Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`).join(',')}, which no pod of Service ${m[2]}/${m[1]} carries (theirs: ${carried.join(', ')}): the subset has no endpoints, and traffic routed to it answers 503`,

@@ -7,50 +7,71 @@
  *  - `pgbouncer.ini`: `listen_port` of `[pgbouncer]` (default 6432);
  *  - `patroni.yml`: the port of `postgresql.listen` (Postgres) and of `restapi.listen` (Patroni's
  *    REST API, which its probes and peers call).
- * A pod that declares no ports at all is not judged (containerPort is informational there).
+ * Judged in the containers that mount the file, when they declare ports (containerPort is
+ * informational otherwise); Patroni's PATRONI_POSTGRESQL_LISTEN / PATRONI_RESTAPI_LISTEN env wins
+ * over the file, as Patroni reads it; a listen address without a port is Postgres' 5432.
  */
 import type { Context } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
 import { parseIni } from './pgbouncer-budget';
-import { at, containersOf, podTemplates } from './pod-templates';
+import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'listen-port';
 
-/** The port of a `host:port` listen address (`*:5432`, `0.0.0.0:8008`, `[::]:5432`). */
-function portOf(listen: unknown): number | undefined {
+/** The port of a Patroni listen address (`*:5432`, `0.0.0.0:8008`, `host1,host2:5432`; none: `fallback`). */
+function portOf(listen: unknown, fallback?: number): number | undefined {
   if (typeof listen !== 'string') return undefined;
-  const m = /:(\d+)$/.exec(listen.split(',')[0]!.trim());
-  return m ? Number(m[1]) : undefined;
+  const m = /:(\d+)\s*$/.exec(listen);
+  return m ? Number(m[1]) : fallback;
+}
+
+/** The containers that mount ConfigMap `name` (through a volume or a projected source). */
+function mountingContainers(tpl: PodTemplate, name: string): Array<Record<string, any>> {
+  const volumes = new Set(asArray(tpl.spec.volumes).filter(isRecord).filter((v) => (isRecord(v.configMap) && v.configMap.name === name)
+    || asArray(isRecord(v.projected) ? v.projected.sources : undefined).some((src) => isRecord(src) && isRecord(src.configMap) && src.configMap.name === name)).map((v) => v.name));
+  return containersOf(tpl, ['containers', 'initContainers']).map((c) => c.container)
+    .filter((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && volumes.has(m.name)));
+}
+
+/** The last literal value of env `name` among containers (Patroni reads its environment over the file). */
+function envOf(containers: Array<Record<string, any>>, name: string): string | undefined {
+  let value: string | undefined;
+  for (const c of containers) for (const env of asArray(c.env)) if (isRecord(env) && env.name === name && typeof env.value === 'string') value = env.value;
+  return value;
 }
 
 export function checkListenPorts(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
   const ns = namespaceOf(e.obj) ?? '';
   for (const tpl of podTemplates(e.obj)) {
-    const declared = containersOf(tpl, ['containers', 'initContainers']).flatMap(({ container }) => asArray(container.ports).filter(isRecord).map((p) => p.containerPort)).filter((n): n is number => typeof n === 'number');
-    if (declared.length === 0) continue;
-    const listens: Array<{ port: number; what: string; where: string }> = [];
     for (const file of mountedFiles(tpl, ns, ctx, e)) {
-      if (/(^|\/)pgbouncer\.ini$/.test(file.key)) {
+      const isIni = /(^|\/)pgbouncer\.ini$/.test(file.key);
+      if (!isIni && !/(^|\/)patroni\.ya?ml$/.test(file.key)) continue;
+      // The program runs in a container mounting the file: judged when those declare their ports.
+      const containers = mountingContainers(tpl, String(file.configMap.obj.metadata?.name));
+      const declared = containers.flatMap((c) => asArray(c.ports).filter(isRecord).map((p) => p.containerPort)).filter((n): n is number => typeof n === 'number');
+      if (declared.length === 0) continue;
+      const where = `${String(file.configMap.obj.metadata?.name)} ${file.key}`;
+      const listens: Array<{ port: number; what: string }> = [];
+      if (isIni) {
         const ini = parseIni(file.text);
         const raw = ini?.settings.get('listen_port');
-        if (ini) listens.push({ port: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 6432, what: 'PgBouncer (listen_port)', where: `${String(file.configMap.obj.metadata?.name)} ${file.key}` });
-      } else if (/(^|\/)patroni\.ya?ml$/.test(file.key)) {
+        if (ini) listens.push({ port: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 6432, what: 'PgBouncer (listen_port)' });
+      } else {
         const config = parsedYaml(file.text);
         if (!isRecord(config)) continue;
-        const pg = isRecord(config.postgresql) ? portOf(config.postgresql.listen) : undefined;
-        const api = isRecord(config.restapi) ? portOf(config.restapi.listen) : undefined;
-        const where = `${String(file.configMap.obj.metadata?.name)} ${file.key}`;
-        if (pg !== undefined) listens.push({ port: pg, what: 'Postgres (postgresql.listen)', where });
-        if (api !== undefined) listens.push({ port: api, what: 'Patroni\'s REST API (restapi.listen)', where });
+        const pg = portOf(envOf(containers, 'PATRONI_POSTGRESQL_LISTEN') ?? (isRecord(config.postgresql) ? config.postgresql.listen : undefined), 5432);
+        const api = portOf(envOf(containers, 'PATRONI_RESTAPI_LISTEN') ?? (isRecord(config.restapi) ? config.restapi.listen : undefined));
+        if (pg !== undefined) listens.push({ port: pg, what: 'Postgres (postgresql.listen)' });
+        if (api !== undefined) listens.push({ port: api, what: 'Patroni\'s REST API (restapi.listen)' });
       }
-    }
-    for (const l of listens) {
-      if (declared.includes(l.port)) continue;
-      out.push(finding(e, at(tpl, 'spec.containers'), RULE,
-        `${l.what} listens on ${l.port} (ConfigMap ${l.where}), and the pod declares ${[...new Set(declared)].sort((a, b) => a - b).join(', ')}: Services, probes and policies reach it on those, and nothing answers`,
-        `make the file listen on the declared port, or declare ${l.port} (and move the Service, probes and policies with it)`));
+      for (const l of listens) {
+        if (declared.includes(l.port)) continue;
+        out.push(finding(e, at(tpl, 'spec.containers'), RULE,
+          `${l.what} listens on ${l.port} (ConfigMap ${where}), and the containers that mount it declare ${[...new Set(declared)].sort((a, b) => a - b).join(', ')}: Services, probes and policies reach it on those, and nothing answers`,
+          `make the file listen on the declared port, or declare ${l.port} (and move the Service, probes and policies with it)`));
+      }
     }
   }
   return out;

@@ -55,17 +55,15 @@ export function checkProbePorts(e: Entry): RawFinding[] {
           const port = h.port;
           // A name must be declared: the kubelet resolves it from the container's ports and fails
           // the probe when it cannot. A number needs no declaration (containerPort is
-          // informational; the OpenTelemetry operator probes its health port undeclared), so it
-          // is judged only in a container that declares its ports: then a number none of them has
-          // is a port nothing was said to listen on (a probe moved off the app's port).
-          const numbers = ports.map((p) => p.containerPort).filter((n): n is number => typeof n === 'number');
-          const ok = typeof port === 'string' ? names.has(port) : numbers.length === 0 || numbers.includes(port);
+          // informational; the OpenTelemetry operator probes its health port 13133 undeclared
+          // beside the declared OTLP ports, the same shape as a probe moved off the app's port),
+          // so it is not judged.
+          const ok = typeof port !== 'string' || names.has(port);
           if (ok) continue;
           const path = `${child(c.path, probe)}.${handler}.port`;
           const what = probe === 'readinessProbe' ? 'the pod never becomes ready' : probe === 'livenessProbe' ? 'the kubelet restarts the container again and again' : 'the container never starts';
-          const declared = typeof port === 'string' ? [...names].join(', ') || 'none named' : numbers.join(', ');
-          out.push(finding(e, path, 'ref-probe-port', `${probe} ${handler} port ${JSON.stringify(port)} is not one of container ${String(c.container.name)}'s ports (${declared}): ${what}`,
-            typeof port === 'string' && closest(port, [...names]) ? `did you mean ${closest(port, [...names])}?` : typeof port === 'string' ? 'name one of the container\'s ports, or give the number' : 'probe a port the container declares (containerPort), or declare the one it listens on'));
+          out.push(finding(e, path, 'ref-probe-port', `${probe} ${handler} port ${JSON.stringify(port)} is not one of container ${String(c.container.name)}'s ports (${[...names].join(', ') || 'none named'}): ${what}`,
+            typeof port === 'string' && closest(port, [...names]) ? `did you mean ${closest(port, [...names])}?` : 'name one of the container\'s ports, or give the number'));
         }
       }
     }

@@ -149,7 +149,7 @@ export function checkRedisMasterNames(e: Entry, ctx: Context): RawFinding[] {
 }
 
 /** `SENTINEL get-master-addr-by-name <name>` with a literal name (a shell `$3` is not judged). */
-const LOOKUP = /SENTINEL\s+get-master-addr-by-name\s+([A-Za-z0-9_.-]+)/i;
+const LOOKUP = /SENTINEL\\?\s+get-master-addr-by-name\\?\s+([A-Za-z0-9_.-]+)/i;
 
 /**
  * A proxy's health check that asks Sentinels for a master by name (haproxy's `tcp-check send
@@ -164,13 +164,14 @@ function checkHealthCheckMasterNames(e: Entry, ctx: Context): RawFinding[] {
   for (const [key, value] of Object.entries(e.obj.data)) {
     if (typeof value !== 'string' || !/get-master-addr-by-name/i.test(value)) continue;
     // haproxy's sections: a backend's lines until the next section keyword.
-    for (const block of value.split(/^\s*(?=(?:backend|listen|frontend|defaults|global|resolvers)\b)/m)) {
+    for (const block of value.split(/^\s*(?=(?:backend|listen|frontend|defaults|global|resolvers|peers|ring|userlist|program|cache|http-errors|mailers)\b)/m)) {
       const name = LOOKUP.exec(block)?.[1];
       if (!name) continue;
       // A pod of a headless Service (`pod.svc.ns.svc.cluster.local`) is reached through that Service's pods.
       const hosts = [...block.matchAll(/^\s*server\s+\S+\s+(\S+)/gm)].map((m) => m[1]!.replace(/:\d+$/, '').replace(/^[^.]+\.(?=[^.]+\.[^.]+\.svc\.cluster\.local$)/, ''));
+      // Sentinels whose master is configured another way (env, not a mounted file) are not judged.
       const names = monitoredBehind(ctx.scope(e), hosts, ns);
-      if (!names || names.includes(name)) continue;
+      if (!names?.length || names.includes(name)) continue;
       out.push(finding(e, child('data', key), 'ref-redis-master', `the health check asks for master "${name}", which the Sentinels of its servers (${[...new Set(hosts)].join(', ')}) do not monitor (they monitor ${[...new Set(names)].join(', ') || 'nothing'}): no server is ever up, and the proxy refuses every client`,
         names.length > 0 ? `use ${[...new Set(names)][0]}` : 'use the name their "sentinel monitor" line gives'));
     }

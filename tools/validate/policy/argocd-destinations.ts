@@ -9,6 +9,7 @@
 import type { Context } from '../context';
 import { specOf } from '../context';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from '../types';
+import { argoGlob } from './argocd-glob';
 
 interface Destination { readonly server?: string; readonly name?: string; readonly namespace?: string }
 
@@ -113,9 +114,17 @@ export function checkArgoDestinations(e: Entry, ctx: Context): RawFinding[] {
   return out;
 }
 
-/** A repository URL as Argo CD compares them (git.NormalizeGitURL): lower case, no `.git`, no trailing slash. */
+/**
+ * A repository URL as Argo CD compares them (util/git NormalizeGitURL): lower case, an scp-like
+ * `git@host:org/repo` as `git@host/org/repo`, without `ssh://` and without `.git`. A trailing
+ * slash stays.
+ */
 function normalisedRepo(url: string): string {
-  return url.trim().toLowerCase().replace(/\/+$/, '').replace(/\.git$/, '');
+  let repo = url.trim().toLowerCase();
+  const ssh = repo.startsWith('ssh://') || /^[\w.-]+@[\w.-]+:/.test(repo);
+  if (ssh && !repo.startsWith('ssh://')) repo = repo.replace(':', '/');
+  repo = repo.replace(/^ssh:\/\//, '');
+  return repo.endsWith('.git') ? repo.slice(0, -4) : repo;
 }
 
 /**
@@ -134,10 +143,12 @@ export function checkArgoSourceRepos(e: Entry, ctx: Context): RawFinding[] {
   const project = typeof spec.project === 'string' ? indexOf(ctx).projects.get(spec.project) : undefined;
   if (!project) return [];
   const patterns = asArray(specOf(project.obj).sourceRepos).filter((p): p is string => typeof p === 'string');
+  // AppProject.IsSourcePermitted: patterns normalised like the URL, matched as globs with `/` as separator.
+  const matches = (pattern: string, url: string) => pattern === '*' || argoGlob(normalisedRepo(pattern), '/').test(url);
   const allows = (repo: string) => {
     const url = normalisedRepo(repo);
-    if (patterns.some((p) => p.startsWith('!') && glob(normalisedRepo(p.slice(1)), url))) return false;
-    return patterns.some((p) => !p.startsWith('!') && (p === '*' || glob(normalisedRepo(p), url)));
+    if (patterns.some((p) => p.startsWith('!') && matches(p.slice(1), url))) return false;
+    return patterns.some((p) => !p.startsWith('!') && matches(p, url));
   };
   const out: RawFinding[] = [];
   const sources: Array<[unknown, string]> = [[spec.source, `${base}.source`], ...asArray(spec.sources).map((s, i): [unknown, string] => [s, `${base}.sources[${i}]`])];

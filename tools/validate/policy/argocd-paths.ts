@@ -14,6 +14,7 @@ import { child, item } from '../paths';
 import { closest } from '../suggest';
 import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
 import { LABELS } from './label-rules';
+import { argoGlob, braceAlternatives } from './argocd-glob';
 
 interface PathSource {
   readonly entry: Entry;
@@ -127,8 +128,9 @@ export function checkArgoSourcePaths(e: Entry, ctx: Context): RawFinding[] {
  * include naming no file syncs nothing of it (the StorageClasses of `storage.yaml` never reach the
  * cluster, the PVCs stay Pending), an exclude naming no file excludes nothing (two Applications
  * then manage the same objects, each pruning or overwriting the other's). Each alternative of a
- * `{a,b}` list is judged on its own, against the files of every folder in view that the path
- * reads (a `{{.region}}` path: each region's).
+ * `{a,b}` list (expanded: `{a,b}.yaml`) is judged on its own, as Argo CD matches it (a gobwas
+ * glob on the path relative to the folder: the file name, without recurse), against the files of
+ * every folder in view that the path reads (a `{{.region}}` path: each region's).
  */
 export function checkArgoDirectoryGlobs(e: Entry, ctx: Context): RawFinding[] {
   if (e.region !== null) return [];
@@ -150,8 +152,8 @@ export function checkArgoDirectoryGlobs(e: Entry, ctx: Context): RawFinding[] {
       // The files of every folder the source reads that is in view (a folder may lack a file others have).
       const files = [...new Set(folders.flatMap((f) => filesIn(ctx, f, t.globalFolder)))].sort();
       if (files.length === 0) continue;
-      for (const alternative of alternatives(pattern)) {
-        const test = globRegExp(alternative);
+      for (const alternative of braceAlternatives(pattern)) {
+        const test = argoGlob(alternative);
         if (files.some((name) => test.test(name))) continue;
         out.push(finding(e, `${field}.directory.${key}`, 'argocd-directory-glob',
           `${key} ${JSON.stringify(alternative)} matches no file of ${source.path} (${files.join(', ')}): ${key === 'include' ? 'Argo CD syncs nothing of it, silently' : 'it excludes nothing, and another Application syncs the same objects'}`,
@@ -160,26 +162,6 @@ export function checkArgoDirectoryGlobs(e: Entry, ctx: Context): RawFinding[] {
     }
   }
   return out;
-}
-
-/** The alternatives of a `{a,b,c}` glob (without nested braces), else the glob itself. */
-function alternatives(pattern: string): string[] {
-  const m = /^\{([^{}]*)\}$/.exec(pattern);
-  return m ? m[1]!.split(',') : [pattern];
-}
-
-/** A glob as Argo CD matches a file name (`*`, `?`, `{a,b}`; never across `/`). */
-function globRegExp(glob: string): RegExp {
-  let out = '';
-  for (const c of glob) {
-    if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else if (c === '{') out += '(?:';
-    else if (c === '}') out += ')';
-    else if (c === ',') out += '|';
-    else out += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
 }
 
 const filesOf = new WeakMap<Context, Map<string, string[]>>();

@@ -160,10 +160,15 @@ export function checkS3Region(e: Entry): RawFinding[] {
   };
   for (const tpl of podTemplates(e.obj)) {
     for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
-      const env = asArray(container.env).filter(isRecord);
-      const index = env.findIndex((x) => x.name === 'AWS_REGION');
-      const value = (name: string) => env.find((x) => x.name === name && typeof x.value === 'string')?.value as string | undefined;
-      if (index >= 0) judge(value('AWS_REGION'), value('AWS_ENDPOINT'), `${item(`${path}.env`, asArray(container.env).indexOf(env[index]!))}.value`);
+      // The kubelet keeps the last of a repeated variable.
+      const all = asArray(container.env).map((x) => (isRecord(x) ? x : {}));
+      const last = (name: string) => {
+        for (let i = all.length - 1; i >= 0; i--) if (all[i]!.name === name) return i;
+        return -1;
+      };
+      const value = (i: number) => (i >= 0 && typeof all[i]!.value === 'string' ? all[i]!.value as string : undefined);
+      const region = last('AWS_REGION');
+      if (region >= 0) judge(value(region), value(last('AWS_ENDPOINT')), `${item(`${path}.env`, region)}.value`);
     }
   }
   // Command lines (a restore_command: `WALG_S3_PREFIX=... AWS_REGION=... AWS_ENDPOINT=... wal-g wal-fetch`).

@@ -10,6 +10,7 @@ import type { Context } from '../context';
 import { specOf } from '../context';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from '../types';
 import { argoGlob } from './argocd-glob';
+import { applicationSpecOf, sourcesOf } from './argocd-spec';
 
 interface Destination { readonly server?: string; readonly name?: string; readonly namespace?: string }
 
@@ -135,11 +136,9 @@ function normalisedRepo(url: string): string {
  * syncing. Not judged: the `default` project (not rendered here) and templated values.
  */
 export function checkArgoSourceRepos(e: Entry, ctx: Context): RawFinding[] {
-  if (e.region !== null) return [];
-  const app = isKind(e.obj, 'argoproj.io', 'Application');
-  if (!app && !isKind(e.obj, 'argoproj.io', 'ApplicationSet')) return [];
-  const spec = app ? specOf(e.obj) : isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : {};
-  const base = app ? 'spec' : 'spec.template.spec';
+  const application = e.region === null ? applicationSpecOf(e) : undefined;
+  if (!application) return [];
+  const { spec } = application;
   const project = typeof spec.project === 'string' ? indexOf(ctx).projects.get(spec.project) : undefined;
   if (!project) return [];
   const patterns = asArray(specOf(project.obj).sourceRepos).filter((p): p is string => typeof p === 'string');
@@ -151,8 +150,7 @@ export function checkArgoSourceRepos(e: Entry, ctx: Context): RawFinding[] {
     return patterns.some((p) => !p.startsWith('!') && matches(p, url));
   };
   const out: RawFinding[] = [];
-  const sources: Array<[unknown, string]> = [[spec.source, `${base}.source`], ...asArray(spec.sources).map((s, i): [unknown, string] => [s, `${base}.sources[${i}]`])];
-  for (const [source, path] of sources) {
+  for (const [source, path] of sourcesOf(application)) {
     if (!isRecord(source) || typeof source.repoURL !== 'string' || source.repoURL.includes('{{') || allows(source.repoURL)) continue;
     const allowed = patterns.filter((p) => !p.startsWith('!'));
     out.push(finding(e, `${path}.repoURL`, 'argocd-source-repo', `repository ${source.repoURL} is not one AppProject ${String(spec.project)} permits (sourceRepos: ${allowed.join(', ') || 'none'}): Argo CD refuses the Application, and it stops syncing`,

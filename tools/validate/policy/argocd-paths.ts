@@ -15,6 +15,7 @@ import { closest } from '../suggest';
 import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
 import { LABELS } from './label-rules';
 import { argoGlob, braceAlternatives } from './argocd-glob';
+import { applicationSpecOf, sourcesOf as applicationSources } from './argocd-spec';
 
 interface PathSource {
   readonly entry: Entry;
@@ -133,12 +134,9 @@ export function checkArgoSourcePaths(e: Entry, ctx: Context): RawFinding[] {
  * every folder in view that the path reads (a `{{.region}}` path: each region's).
  */
 export function checkArgoDirectoryGlobs(e: Entry, ctx: Context): RawFinding[] {
-  if (e.region !== null) return [];
-  const app = isKind(e.obj, 'argoproj.io', 'Application');
-  if (!app && !isKind(e.obj, 'argoproj.io', 'ApplicationSet')) return [];
-  const spec = app ? specOf(e.obj) : isRecord(specOf(e.obj).template) ? specOf(specOf(e.obj).template) : {};
-  const base = app ? 'spec' : 'spec.template.spec';
-  const sources: Array<[unknown, string]> = [[spec.source, `${base}.source`], ...asArray(spec.sources).map((s, i): [unknown, string] => [s, item(`${base}.sources`, i)])];
+  const application = e.region === null ? applicationSpecOf(e) : undefined;
+  if (!application) return [];
+  const sources = applicationSources(application);
   const t = tree(ctx);
   const out: RawFinding[] = [];
   for (const [source, field] of sources) {

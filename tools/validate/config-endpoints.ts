@@ -100,6 +100,9 @@ function problem(scope: Scope, address: Address): string | undefined {
   return undefined;
 }
 
+/** Whether a text can hold an address judged here (most env values and args cannot). */
+const mayAddress = (text: string) => text.includes('.svc.cluster.local') || text.includes('host=') || text.includes('"host"');
+
 /** The texts of an object that hand a client an address, with their paths. */
 function addressTexts(e: Entry): Array<{ path: string; text: string; json: boolean }> {
   const out: Array<{ path: string; text: string; json: boolean }> = [];
@@ -111,11 +114,11 @@ function addressTexts(e: Entry): Array<{ path: string; text: string; json: boole
   for (const tpl of podTemplates(e.obj)) {
     for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
       asArray(container.env).forEach((env, i) => {
-        if (isRecord(env) && typeof env.value === 'string') out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, json: true });
+        if (isRecord(env) && typeof env.value === 'string' && mayAddress(env.value)) out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, json: true });
       });
       for (const field of ['command', 'args'] as const) {
         asArray(container[field]).forEach((v, i) => {
-          if (typeof v === 'string') out.push({ path: item(`${path}.${field}`, i), text: v, json: false });
+          if (typeof v === 'string' && mayAddress(v)) out.push({ path: item(`${path}.${field}`, i), text: v, json: false });
         });
       }
     }
@@ -123,7 +126,9 @@ function addressTexts(e: Entry): Array<{ path: string; text: string; json: boole
   // An analysis' metric providers (a Prometheus address, a web metric's URL).
   if (isKind(e.obj, 'argoproj.io', 'AnalysisTemplate') || isKind(e.obj, 'argoproj.io', 'ClusterAnalysisTemplate')) {
     const visit = (node: unknown, path: string): void => {
-      if (typeof node === 'string') out.push({ path, text: node, json: false });
+      if (typeof node === 'string') {
+        if (mayAddress(node)) out.push({ path, text: node, json: false });
+      }
       else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
       else if (isRecord(node)) for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
     };

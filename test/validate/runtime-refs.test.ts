@@ -717,6 +717,22 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fourth mutation round: ServiceMonitors', () => {
+    it('Alertmanager\'s ServiceMonitor on a port name its operator-made Service does not have, and one selecting no Service (where no other operator makes Services)', () => {
+      const objects = folder();
+      const monitor = get(objects, 'ServiceMonitor', 'bookedbarber-alertmanager');
+      monitor.spec.endpoints[0].port = 'http-web';
+      expect(found(objects)).toEqual(['ref-monitor-target eu-west-1/service-monitors.yaml spec.endpoints[0].port']);
+      expect(check(objects).find((f) => f.rule === 'ref-monitor-target')!.message).toBe('port http-web is no port of the Services it selects (alertmanager-operated: tcp-mesh, udp-mesh, web): Prometheus finds no target');
+      monitor.spec.endpoints[0].port = 'web';
+      monitor.spec.selector.matchLabels = { 'operated-alertmanagr': 'true' };
+      // The namespace holds OpenTelemetry collectors, whose operator makes Services with labels of its own: not judged.
+      expect(found(objects)).toEqual([]);
+      const withoutCollectors = objects.filter((o) => (o.object as any).kind !== 'OpenTelemetryCollector');
+      expect(found(withoutCollectors)).toContain('ref-monitor-target eu-west-1/service-monitors.yaml spec.selector');
+    });
+  });
+
   describe('fourth mutation round: Argo CD source repositories', () => {
     it('a region set\'s repoURL with a typo (its AppProject refuses it: no region syncs); the same URL without .git, in capitals, passes', () => {
       const objects = distLoadedObjects(['argocd']);

@@ -36,7 +36,7 @@ import {
   checkStorageClassRefs,
 } from './references';
 import { checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkSubsetLabels } from './istio-routes';
-import { checkAlertmanagerReceivers, checkAlertmanagerSecrets, checkAlertSeverity, checkDashboardLabel, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects } from './monitoring-refs';
+import { checkAlertmanagerReceivers, checkAlertmanagerSecrets, checkAlertSeverity, checkDashboardLabel, checkPodMonitorTargets, checkPrometheusRetention, checkPrometheusSelects, checkServiceMonitorTargets } from './monitoring-refs';
 import { checkCronSchedule } from './policy/cron';
 import { checkPromqlSyntax } from './policy/promql';
 import { checkArgoDirectoryGlobs, checkArgoSourcePaths } from './policy/argocd-paths';
@@ -90,7 +90,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos, checkServiceMonitorTargets,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

@@ -315,3 +315,72 @@ export function checkDashboardLabel(e: Entry, ctx: Context): RawFinding[] {
   }
   return out;
 }
+
+/**
+ * The Services prometheus-operator makes for the resources of a namespace (pkg/prometheus/
+ * common.go BuildStatefulSetService, pkg/alertmanager/statefulset.go makeStatefulSetService): their
+ * labels and port names. The operator may add labels of its own configuration: these are the ones
+ * it always sets.
+ */
+function operatedServices(ctx: Context, e: Entry, ns: string): Array<{ labels: Record<string, unknown>; ports: string[]; name: string }> {
+  const scope = ctx.scope(e);
+  const out: Array<{ labels: Record<string, unknown>; ports: string[]; name: string }> = [];
+  const prometheuses = scope.find(ns, 'monitoring.coreos.com', 'Prometheus');
+  if (prometheuses.length > 0) {
+    const names = prometheuses.map((p) => (typeof specOf(p.obj).portName === 'string' ? specOf(p.obj).portName as string : 'web'));
+    out.push({ name: 'prometheus-operated', labels: { 'operated-prometheus': 'true' }, ports: [...new Set([...names, ...(prometheuses.some((p) => isRecord(specOf(p.obj).thanos)) ? ['grpc'] : [])])] });
+  }
+  const alertmanagers = scope.find(ns, 'monitoring.coreos.com', 'Alertmanager');
+  if (alertmanagers.length > 0) {
+    const names = alertmanagers.map((a) => (typeof specOf(a.obj).portName === 'string' ? specOf(a.obj).portName as string : 'web'));
+    out.push({ name: 'alertmanager-operated', labels: { 'operated-alertmanager': 'true' }, ports: [...new Set([...names, 'tcp-mesh', 'udp-mesh'])] });
+  }
+  return out;
+}
+
+/**
+ * `ref-monitor-target` for a ServiceMonitor: it selects Services of the namespaces it names (by
+ * their labels), and each endpoint's `port` is a port name of one of them. Otherwise Prometheus
+ * discovers no target: the dashboards and alerts built on those metrics go quiet (an absent()
+ * alert, if any, is all that notices). Judged in the namespaces this tree renders, with the
+ * Services prometheus-operator makes there; one selecting an OpenTelemetry collector's Services
+ * (made by its operator, ports not rendered here) is not judged, nor "selects nothing" in a
+ * namespace where that operator makes Services.
+ */
+export function checkServiceMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'monitoring.coreos.com', 'ServiceMonitor')) return [];
+  const spec = specOf(e.obj);
+  const scope = ctx.scope(e);
+  const own = namespaceOf(e.obj) ?? '';
+  const selector = isRecord(spec.namespaceSelector) ? spec.namespaceSelector : {};
+  const listed = Array.isArray(selector.matchNames) ? selector.matchNames.filter((n): n is string => typeof n === 'string') : [];
+  const names = selector.any === true ? [...scope.namespaces] : listed.length > 0 ? listed : [own];
+  const judged = names.filter((ns) => scope.namespaces.has(ns));
+  if (judged.length === 0 || judged.length < names.length) return [];
+  // The OpenTelemetry operator makes Services too, labelled like its pods (operatorPods), ports unknown here.
+  const collectors = judged.flatMap((ns) => operatorPods(ctx, e, ns)).filter((labels) => labelSelectorMatches(spec.selector, labels));
+  if (collectors.length > 0) return [];
+  const unknownMakers = judged.some((ns) => scope.find(ns, 'opentelemetry.io', 'OpenTelemetryCollector').length > 0);
+  const services = judged.flatMap((ns) => [
+    ...scope.find(ns, '', 'Service').map((s) => ({
+      name: String(s.obj.metadata?.name),
+      labels: isRecord(s.obj.metadata?.labels) ? s.obj.metadata.labels as Record<string, unknown> : {},
+      ports: asArray(specOf(s.obj).ports).filter(isRecord).map((p) => p.name).filter((n): n is string => typeof n === 'string'),
+    })),
+    ...operatedServices(ctx, e, ns),
+  ]).filter((s) => labelSelectorMatches(spec.selector, s.labels));
+  if (services.length === 0) {
+    if (unknownMakers) return []; // an operator's Service may carry labels not modelled here
+    return [finding(e, 'spec.selector', 'ref-monitor-target', `ServiceMonitor selects no Service rendered (or made by prometheus-operator) in ${judged.join(', ')}: Prometheus scrapes nothing for it`,
+      'use the labels of the Service it should scrape')];
+  }
+  const ports = [...new Set(services.flatMap((s) => s.ports))].sort();
+  const out: RawFinding[] = [];
+  asArray(spec.endpoints).forEach((ep, i) => {
+    if (!isRecord(ep) || typeof ep.port !== 'string' || ports.includes(ep.port)) return;
+    const guess = closest(ep.port, ports);
+    out.push(finding(e, `${item('spec.endpoints', i)}.port`, 'ref-monitor-target', `port ${ep.port} is no port of the Services it selects (${services.map((s) => s.name).join(', ')}: ${ports.join(', ') || 'none named'}): Prometheus finds no target`,
+      guess ? `did you mean ${guess}?` : `name one of ${ports.join(', ')}`));
+  });
+  return out;
+}

@@ -17,17 +17,11 @@
  */
 import { type Context, operatorManagedPodLabels, type Scope } from './context';
 import { item } from './paths';
-import { at, podTemplates } from './pod-templates';
+import { at, CONTROLLER_POD_LABELS, podTemplates } from './pod-templates';
 import { formatLabels, labelSelectorMatches } from './selectors';
 import { asArray, Entry, finding, isRecord, labelsOf, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-affinity-selector';
-
-/** Labels controllers add to the pods they make (not in any template): a selector on one is not judged. */
-const CONTROLLER_LABELS = new Set([
-  'pod-template-hash', 'rollouts-pod-template-hash', 'controller-revision-hash', 'pod-template-generation', 'statefulset.kubernetes.io/pod-name',
-  'apps.kubernetes.io/pod-index', 'job-name', 'batch.kubernetes.io/job-name', 'controller-uid', 'batch.kubernetes.io/controller-uid',
-]);
 
 /** The labels of every pod a namespace can have, or undefined when an operator makes pods this cannot label. */
 const podLabelsByNamespace = new WeakMap<Scope, Map<string, Array<Record<string, unknown>> | undefined>>();
@@ -89,7 +83,7 @@ export function checkAffinitySelectors(e: Entry, ctx: Context): RawFinding[] {
       if (term.namespaceSelector !== undefined && term.namespaceSelector !== null) continue;
       if (namespaces.some((n) => n !== ns)) continue;
       const selector = term.labelSelector;
-      if (selectorKeys(selector).some((k) => CONTROLLER_LABELS.has(k))) continue;
+      if (selectorKeys(selector).some((k) => CONTROLLER_POD_LABELS.has(k))) continue;
       if (labelSelectorMatches(selector, own) || pods.some((labels) => labelSelectorMatches(selector, labels))) continue;
       const what = anti
         ? 'the scheduler finds nothing to keep these pods apart from, so replicas may share a node (or a zone) and fall together'

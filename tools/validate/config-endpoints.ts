@@ -13,7 +13,7 @@
 import type { Context, Scope } from './context';
 import { specOf } from './context';
 import { child, item } from './paths';
-import { containersOf, podTemplates } from './pod-templates';
+import { containerTexts } from './pod-templates';
 import { parseServiceHost } from './wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
 
@@ -111,18 +111,7 @@ function addressTexts(e: Entry): Array<{ path: string; text: string; json: boole
     return out;
   }
   // Container env values, args and commands (a Job's target URL, a client's DSN).
-  for (const tpl of podTemplates(e.obj)) {
-    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
-      asArray(container.env).forEach((env, i) => {
-        if (isRecord(env) && typeof env.value === 'string' && mayAddress(env.value)) out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, json: true });
-      });
-      for (const field of ['command', 'args'] as const) {
-        asArray(container[field]).forEach((v, i) => {
-          if (typeof v === 'string' && mayAddress(v)) out.push({ path: item(`${path}.${field}`, i), text: v, json: false });
-        });
-      }
-    }
-  }
+  for (const t of containerTexts(e.obj)) if (mayAddress(t.text)) out.push({ path: t.path, text: t.text, json: t.env });
   // An analysis' metric providers (a Prometheus address, a web metric's URL).
   if (isKind(e.obj, 'argoproj.io', 'AnalysisTemplate') || isKind(e.obj, 'argoproj.io', 'ClusterAnalysisTemplate')) {
     const visit = (node: unknown, path: string): void => {

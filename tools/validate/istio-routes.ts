@@ -17,6 +17,9 @@ import { child, item } from './paths';
 import { closest } from './suggest';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
 import type { Context } from './context';
+import { runtimeSelectorKeys, templateSelector } from './references';
+import { mapSelectorMatches } from './selectors';
+import { CONTROLLER_POD_LABELS } from './pod-templates';
 
 const ISTIO = 'networking.istio.io';
 const CLUSTER_DOMAIN = 'svc.cluster.local';
@@ -239,7 +242,7 @@ export function checkRolloutTrafficRouting(e: Entry, ctx: Context): RawFinding[]
 
 /** Labels controllers put on pods that no template carries: a subset may select by them. */
 const INJECTED_POD_LABELS = new Set([
-  'rollouts-pod-template-hash', 'pod-template-hash', 'controller-revision-hash', 'statefulset.kubernetes.io/pod-name',
+  ...CONTROLLER_POD_LABELS,
   // Istio's own: the injector's, and those it adds to every endpoint (AugmentLabels: locality, cluster, network, node).
   'security.istio.io/tlsMode', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision',
   'topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone', 'topology.istio.io/cluster', 'topology.istio.io/network', 'kubernetes.io/hostname',
@@ -264,11 +267,10 @@ export function checkSubsetLabels(e: Entry, ctx: Context): RawFinding[] {
   const service = scope.named(m[2]!, '', 'Service', m[1]!);
   const selector = service && isRecord(specOf(service.obj).selector) ? specOf(service.obj).selector as Record<string, unknown> : undefined;
   if (!service || !selector || Object.keys(selector).length === 0) return [];
-  const annotations = isRecord(service.obj.metadata?.annotations) ? service.obj.metadata.annotations : {};
-  const runtime = new Set(String(annotations['bookedbarber.com/runtime-selector-labels'] ?? '').split(',').map((k) => k.trim()));
+  const runtime = runtimeSelectorKeys(service);
   const matches = (labels: Record<string, unknown>, wanted: Record<string, unknown>, skip: Set<string>) =>
     Object.entries(wanted).every(([k, v]) => skip.has(k) || labels[k] === v);
-  const pods = scope.workloadsIn(m[2]!).filter((w) => matches(w.podLabels, selector, runtime));
+  const pods = scope.workloadsIn(m[2]!).filter((w) => mapSelectorMatches(templateSelector(service), w.podLabels));
   if (pods.length === 0) return [];
   const out: RawFinding[] = [];
   asArray(specOf(e.obj).subsets).forEach((s, i) => {

@@ -14,7 +14,7 @@
 import type { Context } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
 import { parseIni } from './pgbouncer-budget';
-import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
+import { at, containersOf, podTemplates } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'listen-port';
@@ -24,14 +24,6 @@ function portOf(listen: unknown, fallback?: number): number | undefined {
   if (typeof listen !== 'string') return undefined;
   const m = /:(\d+)\s*$/.exec(listen);
   return m ? Number(m[1]) : fallback;
-}
-
-/** The containers that mount ConfigMap `name` (through a volume or a projected source). */
-function mountingContainers(tpl: PodTemplate, name: string): Array<Record<string, any>> {
-  const volumes = new Set(asArray(tpl.spec.volumes).filter(isRecord).filter((v) => (isRecord(v.configMap) && v.configMap.name === name)
-    || asArray(isRecord(v.projected) ? v.projected.sources : undefined).some((src) => isRecord(src) && isRecord(src.configMap) && src.configMap.name === name)).map((v) => v.name));
-  return containersOf(tpl, ['containers', 'initContainers']).map((c) => c.container)
-    .filter((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && volumes.has(m.name)));
 }
 
 /** The last literal value of env `name` among containers (Patroni reads its environment over the file). */
@@ -49,7 +41,8 @@ export function checkListenPorts(e: Entry, ctx: Context): RawFinding[] {
       const isIni = /(^|\/)pgbouncer\.ini$/.test(file.key);
       if (!isIni && !/(^|\/)patroni\.ya?ml$/.test(file.key)) continue;
       // The program runs in a container mounting the file: judged when those declare their ports.
-      const containers = mountingContainers(tpl, String(file.configMap.obj.metadata?.name));
+      const containers = containersOf(tpl, ['containers', 'initContainers']).map((c) => c.container)
+        .filter((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && m.name === file.volume));
       const declared = containers.flatMap((c) => asArray(c.ports).filter(isRecord).map((p) => p.containerPort)).filter((n): n is number => typeof n === 'number');
       if (declared.length === 0) continue;
       const where = `${String(file.configMap.obj.metadata?.name)} ${file.key}`;

@@ -10,7 +10,7 @@
  *   names one of its receivers; prometheus-operator refuses the whole config otherwise, and no
  *   alert of that config reaches anyone.
  */
-import { type Context, specOf } from './context';
+import { type Context, type Scope, specOf } from './context';
 import { child, item } from './paths';
 import { containersOf } from './pod-templates';
 import { labelSelectorMatches } from './selectors';
@@ -43,15 +43,21 @@ function operatorPods(ctx: Context, e: Entry, ns: string): Array<Record<string, 
   });
 }
 
+/**
+ * The namespaces a PodMonitor or ServiceMonitor looks in (namespaceSelector: `any: true` every
+ * namespace of the scope, a non-empty matchNames those, else the monitor's own).
+ */
+function monitoredNamespaces(e: Entry, scope: Scope): string[] {
+  const selector = isRecord(specOf(e.obj).namespaceSelector) ? specOf(e.obj).namespaceSelector : {};
+  const listed = Array.isArray(selector.matchNames) ? selector.matchNames.filter((n: unknown): n is string => typeof n === 'string') : [];
+  return selector.any === true ? [...scope.namespaces] : listed.length > 0 ? listed : [namespaceOf(e.obj) ?? ''];
+}
+
 export function checkPodMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, 'monitoring.coreos.com', 'PodMonitor')) return [];
   const spec = specOf(e.obj);
   const scope = ctx.scope(e);
-  const own = namespaceOf(e.obj) ?? '';
-  // namespaceSelector: `any: true` is every namespace; matchNames (non-empty) those; else its own.
-  const selector = isRecord(spec.namespaceSelector) ? spec.namespaceSelector : {};
-  const listed = Array.isArray(selector.matchNames) ? selector.matchNames.filter((n): n is string => typeof n === 'string') : [];
-  const names = selector.any === true ? [...scope.namespaces] : listed.length > 0 ? listed : [own];
+  const names = monitoredNamespaces(e, scope);
   const judged = names.filter((ns) => scope.namespaces.has(ns));
   if (judged.length === 0) return [];
   const workloads = judged.flatMap((ns) => scope.workloadsIn(ns)).filter((w) => labelSelectorMatches(spec.selector, w.podLabels));
@@ -351,10 +357,7 @@ export function checkServiceMonitorTargets(e: Entry, ctx: Context): RawFinding[]
   if (!isKind(e.obj, 'monitoring.coreos.com', 'ServiceMonitor')) return [];
   const spec = specOf(e.obj);
   const scope = ctx.scope(e);
-  const own = namespaceOf(e.obj) ?? '';
-  const selector = isRecord(spec.namespaceSelector) ? spec.namespaceSelector : {};
-  const listed = Array.isArray(selector.matchNames) ? selector.matchNames.filter((n): n is string => typeof n === 'string') : [];
-  const names = selector.any === true ? [...scope.namespaces] : listed.length > 0 ? listed : [own];
+  const names = monitoredNamespaces(e, scope);
   const judged = names.filter((ns) => scope.namespaces.has(ns));
   if (judged.length === 0 || judged.length < names.length) return [];
   // The OpenTelemetry operator makes Services too, labelled like its pods (operatorPods), ports unknown here.

@@ -12,22 +12,24 @@ import { asArray, type Entry, isRecord } from './types';
 interface Mount {
   readonly name: string;
   readonly keys?: readonly string[];
+  /** The pod's volume that mounts it. */
+  readonly volume: string;
 }
 
-function mountOf(source: Record<string, any>): Mount | undefined {
+function mountOf(source: Record<string, any>, volume: string): Mount | undefined {
   if (typeof source.name !== 'string') return undefined;
   const items = asArray(source.items).filter(isRecord);
-  return { name: source.name, keys: items.length > 0 ? items.map((i) => String(i.key)) : undefined };
+  return { name: source.name, keys: items.length > 0 ? items.map((i) => String(i.key)) : undefined, volume };
 }
 
 /** The ConfigMaps a pod template mounts (volumes and projected sources). */
 function mountedConfigMaps(tpl: PodTemplate): Mount[] {
   const mounts: Mount[] = [];
   for (const v of asArray(tpl.spec.volumes).filter(isRecord)) {
-    const direct = isRecord(v.configMap) ? mountOf(v.configMap) : undefined;
+    const direct = isRecord(v.configMap) ? mountOf(v.configMap, String(v.name)) : undefined;
     if (direct) mounts.push(direct);
     for (const s of asArray(isRecord(v.projected) ? v.projected.sources : undefined).filter(isRecord)) {
-      const projected = isRecord(s.configMap) ? mountOf(s.configMap) : undefined;
+      const projected = isRecord(s.configMap) ? mountOf(s.configMap, String(v.name)) : undefined;
       if (projected) mounts.push(projected);
     }
   }
@@ -38,6 +40,8 @@ export interface MountedFile {
   readonly configMap: Entry;
   readonly key: string;
   readonly text: string;
+  /** The pod's volume it comes through (containers mount that volume to read it). */
+  readonly volume: string;
 }
 
 const byTemplate = new WeakMap<object, WeakMap<PodTemplate, MountedFile[]>>();
@@ -49,12 +53,12 @@ export function mountedFiles(tpl: PodTemplate, ns: string, ctx: Context, e: Entr
   if (!cache) byTemplate.set(scope, (cache = new WeakMap()));
   let files = cache.get(tpl);
   if (!files) {
-    files = mountedConfigMaps(tpl).flatMap(({ name, keys }) => {
+    files = mountedConfigMaps(tpl).flatMap(({ name, keys, volume }) => {
       const cm = scope.named(ns, '', 'ConfigMap', name);
       const data = cm && isRecord(cm.obj.data) ? cm.obj.data : {};
       return Object.entries(data)
         .filter(([key, v]) => typeof v === 'string' && (!keys || keys.includes(key)))
-        .map(([key, text]) => ({ configMap: cm!, key, text: text as string }));
+        .map(([key, text]) => ({ configMap: cm!, key, text: text as string, volume }));
     });
     cache.set(tpl, files);
   }

@@ -24,6 +24,7 @@
  */
 import { type Context, specOf } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
+import { templateSelector } from './references';
 import { mapSelectorMatches } from './selectors';
 import { Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
 import { parseServiceHost } from './wiring/walk';
@@ -103,10 +104,8 @@ const admittedBy = new WeakMap<Entry, { admits: number; how: string } | null>();
 function admitted(service: Entry, ctx: Context): { admits: number; how: string } | undefined {
   if (admittedBy.has(service)) return admittedBy.get(service) ?? undefined;
   const ns = namespaceOf(service.obj) ?? '';
-  const selector = isRecord(specOf(service.obj).selector) ? specOf(service.obj).selector as Record<string, unknown> : undefined;
-  const annotations = isRecord(service.obj.metadata?.annotations) ? service.obj.metadata.annotations : {};
-  const runtime = new Set(String(annotations['bookedbarber.com/runtime-selector-labels'] ?? '').split(',').map((k) => k.trim()));
-  const fixed = Object.fromEntries(Object.entries(selector ?? {}).filter(([k]) => !runtime.has(k)));
+  const selector = isRecord(specOf(service.obj).selector) ? specOf(service.obj).selector : undefined;
+  const fixed = templateSelector(service);
   // Patroni's cluster-wide parameters (on the command line) win over its local ones and custom_conf.
   let fromPatroni: Record<string, unknown> | undefined;
   let fromConf: Record<string, number> | undefined;

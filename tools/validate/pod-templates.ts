@@ -76,3 +76,34 @@ export function containerLabel(ref: ContainerRef): string {
   const name = typeof ref.container.name === 'string' ? ref.container.name : '?';
   return `${ref.kind === 'containers' ? 'container' : ref.kind === 'initContainers' ? 'init container' : 'ephemeral container'} "${name}"`;
 }
+
+/**
+ * Labels controllers put on the pods they make, which no pod template carries (ReplicaSets,
+ * Argo Rollouts, StatefulSets, DaemonSets, Jobs): a selector on one of them is about running pods.
+ */
+export const CONTROLLER_POD_LABELS: ReadonlySet<string> = new Set([
+  'pod-template-hash', 'rollouts-pod-template-hash', 'controller-revision-hash', 'pod-template-generation', 'statefulset.kubernetes.io/pod-name',
+  'apps.kubernetes.io/pod-index', 'job-name', 'batch.kubernetes.io/job-name', 'controller-uid', 'batch.kubernetes.io/controller-uid',
+]);
+
+/**
+ * The literal texts the containers (init ones too) of an object's pod templates are given: env
+ * values (`env: true`), command and args, each with its path. Rules that read addresses or
+ * command lines in them start here.
+ */
+export function containerTexts(obj: KubeObject): Array<{ path: string; text: string; env: boolean }> {
+  const out: Array<{ path: string; text: string; env: boolean }> = [];
+  for (const tpl of podTemplates(obj)) {
+    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
+      asArray(container.env).forEach((env, i) => {
+        if (isRecord(env) && typeof env.value === 'string') out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, env: true });
+      });
+      for (const field of ['command', 'args'] as const) {
+        asArray(container[field]).forEach((v, i) => {
+          if (typeof v === 'string') out.push({ path: item(`${path}.${field}`, i), text: v, env: false });
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -90,13 +90,24 @@ export function checkNamespaceRef(e: Entry, ctx: Context): RawFinding[] {
  */
 export const RUNTIME_SELECTOR_ANNOTATION = 'bookedbarber.com/runtime-selector-labels';
 
+/** The keys a Service's annotation lists as set at run time (RUNTIME_SELECTOR_ANNOTATION). */
+export function runtimeSelectorKeys(service: Entry): Set<string> {
+  const annotations = isRecord(service.obj.metadata) && isRecord(service.obj.metadata.annotations) ? service.obj.metadata.annotations : {};
+  return new Set(String(annotations[RUNTIME_SELECTOR_ANNOTATION] ?? '').split(',').map((k) => k.trim()).filter(Boolean));
+}
+
+/** A Service's selector without its run-time keys: what its pod templates must carry. */
+export function templateSelector(service: Entry): Record<string, unknown> {
+  const selector = isRecord(specOf(service.obj).selector) ? specOf(service.obj).selector as Record<string, unknown> : {};
+  const runtime = runtimeSelectorKeys(service);
+  return Object.fromEntries(Object.entries(selector).filter(([k]) => !runtime.has(k)));
+}
+
 export function checkServiceSelector(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, '', 'Service')) return [];
   const spec = specOf(e.obj);
   if (spec.type === 'ExternalName' || !isRecord(spec.selector) || Object.keys(spec.selector).length === 0) return [];
-  const annotations = isRecord(e.obj.metadata) && isRecord(e.obj.metadata.annotations) ? e.obj.metadata.annotations : {};
-  const runtime = new Set(String(annotations[RUNTIME_SELECTOR_ANNOTATION] ?? '').split(',').map((k) => k.trim()).filter(Boolean));
-  const selector = Object.fromEntries(Object.entries(spec.selector).filter(([k]) => !runtime.has(k)));
+  const selector = templateSelector(e);
   if (Object.keys(selector).length === 0) {
     return [finding(e, 'spec.selector', 'ref-service-selector', `every selector key is listed in ${RUNTIME_SELECTOR_ANNOTATION}, so nothing ties the Service to a workload`,
       'keep the workload\'s selector labels in the selector and list only the controller-set keys in the annotation')];

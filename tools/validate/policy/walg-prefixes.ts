@@ -20,7 +20,7 @@
  * shares afterwards (ValidateOptions.treeRules).
  */
 import { child, item } from '../paths';
-import { containersOf, podTemplates } from '../pod-templates';
+import { containersOf, containerTexts, podTemplates } from '../pod-templates';
 import { asArray, Entry, isKind, isRecord, nameOf, namespaceOf, pushTo, RawFinding } from '../types';
 
 const RULE = 'walg-prefix';
@@ -72,12 +72,7 @@ function readersOf(e: Entry): Array<{ text: string; path: string }> {
     if (isRecord(e.obj.data)) for (const [k, v] of Object.entries(e.obj.data)) add(v, child('data', k));
     return out;
   }
-  for (const tpl of podTemplates(e.obj)) {
-    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
-      for (const field of ['command', 'args'] as const) asArray(container[field]).forEach((v, i) => add(v, item(`${path}.${field}`, i)));
-      asArray(container.env).forEach((env, i) => add(isRecord(env) ? env.value : undefined, `${item(`${path}.env`, i)}.value`));
-    }
-  }
+  for (const t of containerTexts(e.obj)) add(t.text, t.path);
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { check, breakOne, expectOnly } from './helpers';
+import { checkInRepo as check, breakOneInRepo as breakOne, expectOnly } from './helpers';
 import { NS, pick, validObjects } from './fixtures/valid';
 
 const API = 'bookedbarber-api';

@@ -29,6 +29,28 @@ describe('normalise', () => {
     expect(Object.keys(out.items[0])).toEqual(['name', 'value']);
   });
 
+  it('never changes its input, and hands back what is already in form instead of a copy (only the changed path is new)', () => {
+    const input = {
+      apiVersion: 'v1', kind: 'K', metadata: { name: 'n', labels: { a: '1' } },
+      spec: { settled: { a: [1, { b: 2 }], c: 'x' }, items: [{ value: 'v', name: 'n', gone: undefined }, { name: 'm' }] },
+    };
+    const before = structuredClone(input);
+    const out = canonical(input) as any;
+    expect(input).toEqual(before);
+    expect(Object.keys(input.spec.items[0]!)).toEqual(['value', 'name', 'gone']);
+    expect(out).not.toBe(input);
+    expect(out.metadata).toBe(input.metadata);
+    expect(out.spec.settled).toBe(input.spec.settled);
+    expect(out.spec.items).not.toBe(input.spec.items);
+    expect(Object.keys(out.spec.items[0])).toEqual(['name', 'value']);
+    expect(out.spec.items[1]).toBe(input.spec.items[1]);
+    const settled = { apiVersion: 'v1', kind: 'K', metadata: { name: 'n', namespace: 's', labels: {} }, data: { a: 1, b: [] } };
+    expect(canonical(settled)).toBe(settled);
+    // The metadata order: name, namespace, labels, annotations first; a misplaced one is reordered.
+    const reordered = canonical({ apiVersion: 'v1', kind: 'K', metadata: { namespace: 's', name: 'n' } }) as any;
+    expect(Object.keys(reordered.metadata)).toEqual(['name', 'namespace']);
+  });
+
   it('quotes strings that YAML 1.1 (Kubernetes) would read as booleans or numbers', () => {
     const text = toYamlFile([obj('ConfigMap', 'c', 'x', { data: { a: 'on', b: 'yes', c: '1.28', d: '0755', e: 'plain' } })], ['header']);
     expect(text).toContain('a: "on"');

@@ -20,20 +20,12 @@ const PLAIN = /^[A-Za-z][A-Za-z0-9_./-]*$/;
 
 /**
  * Whether the library writes `text` as is: letters first, and no implicit type of the schema
- * (`yes`, `On`, `null`, and floats without digits before the exponent: `e1`, `E-7`). Judged once
- * per text: the same names and values recur in every object.
+ * (`yes`, `On`, `null`, and floats without digits before the exponent: `e1`, `E-7`). Callers
+ * keep what it decided (lineTexts, writtenKeys): the same names and values recur in every object.
  */
 function isPlain(text: string): boolean {
-  let plain = plainTexts.get(text);
-  if (plain === undefined) {
-    plain = PLAIN.test(text) && !IMPLICIT.some((test) => test.test(text));
-    if (plainTexts.size >= 50_000) plainTexts.clear(); // bounded memory on generated input
-    plainTexts.set(text, plain);
-  }
-  return plain;
+  return PLAIN.test(text) && !IMPLICIT.some((test) => test.test(text));
 }
-
-const plainTexts = new Map<string, boolean>();
 
 /** One line of printable ASCII: no escapes, no block style, no folding (lineWidth 0). */
 const PRINTABLE_LINE = /^[\x20-\x7e]+$/;
@@ -86,8 +78,23 @@ function libraryValue(value: unknown, indent: string): string {
  */
 const written = new Map<string, string>();
 
+/**
+ * A one-line string's text as a value, whatever the indent (plain or quoted): the same values
+ * recur in every object (names, quantities, ports as strings), and one lookup replaces the
+ * regular expressions that judge them.
+ */
+const lineTexts = new Map<string, string>();
+
 function scalar(value: unknown, indent: string): string {
-  if (typeof value === 'string') return isPlain(value) ? value : (lineString(value) ?? libraryValue(value, indent));
+  if (typeof value === 'string') {
+    const known = lineTexts.get(value);
+    if (known !== undefined) return known;
+    const text = isPlain(value) ? value : lineString(value);
+    if (text === undefined) return libraryValue(value, indent);
+    if (lineTexts.size >= 50_000) lineTexts.clear(); // bounded memory on generated input
+    lineTexts.set(value, text);
+    return text;
+  }
   if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value === null) return 'null';
@@ -97,21 +104,31 @@ function scalar(value: unknown, indent: string): string {
 const NOT_SIMPLE = new Error('a key the emitter leaves to the library');
 const writtenKeys = new Map<string, string>();
 
+/** A key's text, plain or as the library wrote it: looked up once per key name. */
 function key(name: string): string {
-  if (isPlain(name)) return name;
-  // `---:` is quoted at the top level only (plainString's implicitKey rule depends on the indent).
-  if (DOCUMENT_MARKER.test(name)) throw NOT_SIMPLE;
   const known = writtenKeys.get(name);
   if (known !== undefined) return known;
-  const text = stringify({ [name]: 0 }, OPTIONS);
-  // An explicit `? key` (a multi-line key): not a shape synth renders; the library writes the document.
-  if (!text.endsWith(': 0\n') || text.startsWith('? ') || text.slice(0, -4).includes('\n')) throw NOT_SIMPLE;
-  writtenKeys.set(name, text.slice(0, -4));
-  return text.slice(0, -4);
+  let text = name;
+  if (!isPlain(name)) {
+    // `---:` is quoted at the top level only (plainString's implicitKey rule depends on the indent).
+    if (DOCUMENT_MARKER.test(name)) throw NOT_SIMPLE;
+    const written = stringify({ [name]: 0 }, OPTIONS);
+    // An explicit `? key` (a multi-line key): not a shape synth renders; the library writes the document.
+    if (!written.endsWith(': 0\n') || written.startsWith('? ') || written.slice(0, -4).includes('\n')) throw NOT_SIMPLE;
+    text = written.slice(0, -4);
+  }
+  if (writtenKeys.size >= 50_000) writtenKeys.clear(); // bounded memory on generated input
+  writtenKeys.set(name, text);
+  return text;
 }
 
 const isCollection = (v: unknown): v is object => v !== null && typeof v === 'object';
-const isEmpty = (v: object) => (Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0);
+/** Without listing the keys: the first own enumerable key answers. */
+function isEmpty(v: object): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
+}
 
 /** Lines of a non-empty mapping at `indent`. */
 function mapping(map: Record<string, unknown>, indent: string, out: string[]): void {

@@ -44,6 +44,7 @@ export function sortObjects<T extends KubeObject>(objects: readonly T[]): T[] {
 
 const TOP_FIRST = ['apiVersion', 'kind', 'metadata'];
 const METADATA_FIRST = ['name', 'namespace', 'labels', 'annotations'];
+const NAME_FIRST = ['name'];
 
 function orderKeys(keys: string[], first: readonly string[]): string[] {
   let leading: string[] | undefined;
@@ -67,19 +68,59 @@ function orderKeys(keys: string[], first: readonly string[]): string[] {
 /**
  * Keys in a fixed order: apiVersion/kind/metadata first at the top, name/namespace/labels/
  * annotations first in metadata, `name` first in any list item (containers, ports, env), the
- * rest sorted. Undefined values are dropped.
+ * rest sorted. Undefined values are dropped. Nothing is changed in place: a value already in
+ * canonical form (most of what cdk8s renders: its keys come sorted) is returned as it is, not
+ * copied, and so is any part of it already in form (less to allocate and to collect at 64
+ * regions; the result may share parts with the input).
  */
 export function canonical(value: unknown, level: 'top' | 'metadata' | 'inner' = 'top'): unknown {
-  if (Array.isArray(value)) return value.map((item) => canonical(item, 'inner'));
   if (value === null || typeof value !== 'object') return value;
-  const input = value as Record<string, unknown>;
-  const keys = Object.keys(input).filter((k) => input[k] !== undefined);
-  const ordered = level === 'top' ? orderKeys(keys, TOP_FIRST) : level === 'metadata' ? orderKeys(keys, METADATA_FIRST) : orderKeys(keys, ['name']);
-  const out: Record<string, unknown> = {};
-  for (const key of ordered) {
-    out[key] = canonical(input[key], level === 'top' && key === 'metadata' ? 'metadata' : 'inner');
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = canonical(value[i], 'inner');
+      if (out) out[i] = item;
+      else if (item !== value[i]) (out = value.slice(0, i))[i] = item;
+    }
+    return out ?? value;
   }
-  return out;
+  const input = value as Record<string, unknown>;
+  const keys = Object.keys(input);
+  const first = level === 'top' ? TOP_FIRST : level === 'metadata' ? METADATA_FIRST : NAME_FIRST;
+  const ordered = inOrder(input, keys, first) ? keys : orderKeys(keys.filter((k) => input[k] !== undefined), first);
+  let out: Record<string, unknown> | undefined;
+  if (ordered !== keys) out = {};
+  for (let i = 0; i < ordered.length; i++) {
+    const key = ordered[i]!;
+    const v = input[key];
+    const c = canonical(v, level === 'top' && key === 'metadata' ? 'metadata' : 'inner');
+    if (out) out[key] = c;
+    else if (c !== v) {
+      // The first changed value: copy what came before it, then go on writing.
+      out = {};
+      for (let j = 0; j < i; j++) out[ordered[j]!] = input[ordered[j]!];
+      out[key] = c;
+    }
+  }
+  return out ?? input;
+}
+
+/** Whether `keys` are already in canonical order (`first` keys leading in their order, the rest sorted) with no undefined value. */
+function inOrder(input: Record<string, unknown>, keys: readonly string[], first: readonly string[]): boolean {
+  let rank = -1;
+  let previous: string | undefined;
+  for (const key of keys) {
+    if (input[key] === undefined) return false;
+    const r = first.indexOf(key);
+    if (r >= 0) {
+      if (r < rank || previous !== undefined) return false;
+      rank = r;
+    } else {
+      if (previous !== undefined && previous > key) return false;
+      previous = key;
+    }
+  }
+  return true;
 }
 
 /** The objects of a file as it holds them: install order, canonical keys (what its YAML parses back to). */

@@ -15,6 +15,7 @@
  * exports `codeCacheWorthy()` writes it only when that says the run was a full one.
  */
 'use strict';
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -69,7 +70,7 @@ function prepareBundle({ name, entry, launcher, external = [] }) {
   for (const file of [...Object.keys(result.metafile.inputs), 'package-lock.json']) inputs[file] = stamp(file);
   fs.writeFileSync(tmp, withFastUndefinedFilter(fs.readFileSync(tmp, 'latin1')), 'latin1');
   fs.renameSync(tmp, bundle);
-  fs.rmSync(codeCacheOf(bundle), { force: true });
+  removeCodeCaches(bundle);
   fs.writeFileSync(keyFile, JSON.stringify({ ...owners, inputs }));
   return bundle;
 }
@@ -111,8 +112,22 @@ function bundlePath(name) {
   return path.join(CACHE, `${name}.cjs`);
 }
 
+/**
+ * The code cache of `bundle` for this Node version and this process's flags: V8 rejects a cache
+ * made under other flags (`node --max-semi-space-size=64` vs plain `node`), so runs with and
+ * without a flag would otherwise replace each other's cache on every run and both start cold.
+ */
 function codeCacheOf(bundle) {
-  return `${bundle.slice(0, -'.cjs'.length)}.${process.version}.v8`;
+  const flags = process.execArgv.length === 0 ? '' : `.${crypto.createHash('sha256').update(process.execArgv.join('\0')).digest('hex').slice(0, 8)}`;
+  return `${bundle.slice(0, -'.cjs'.length)}.${process.version}${flags}.v8`;
+}
+
+/** Every code cache of `bundle` (all Node versions and flags): stale once the bundle is rebuilt. */
+function removeCodeCaches(bundle) {
+  const base = path.basename(bundle, '.cjs');
+  for (const file of fs.readdirSync(path.dirname(bundle))) {
+    if (file.startsWith(`${base}.`) && file.endsWith('.v8')) fs.rmSync(path.join(path.dirname(bundle), file), { force: true });
+  }
 }
 
 /**

@@ -41,9 +41,9 @@ export function runSynth(args: string[], env: Record<string, string> = {}): RunR
  * launcher runs it (tools/bundle.cjs runBundle): a test can watch that copy's V8 code cache
  * without another test's run writing it meanwhile. The folder is inside the clone, since the
  * bundle finds the repository and node_modules above itself. Build the bundle first (run its
- * launcher once); `remove` when done.
+ * launcher once); `remove` when done. `nodeFlags` go to node itself (before the script).
  */
-export function isolatedBundle(name: string): { dir: string; run: (args: string[]) => number | null; codeCaches: () => string[]; remove: () => void } {
+export function isolatedBundle(name: string): { dir: string; run: (args: string[], nodeFlags?: string[]) => number | null; codeCaches: () => string[]; remove: () => void } {
   const cache = path.join(REPO_ROOT, 'node_modules', '.cache');
   const dir = fs.mkdtempSync(path.join(cache, `${name}-code-cache-test-`));
   const runner = path.join(dir, 'run.cjs');
@@ -51,7 +51,7 @@ export function isolatedBundle(name: string): { dir: string; run: (args: string[
   fs.writeFileSync(runner, `require(${JSON.stringify(path.join(REPO_ROOT, 'tools', 'bundle.cjs'))}).runBundle(__dirname + '/${name}.cjs');\n`);
   return {
     dir,
-    run: (args) => spawnSync(process.execPath, [runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status,
+    run: (args, nodeFlags = []) => spawnSync(process.execPath, [...nodeFlags, runner, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }).status,
     codeCaches: () => fs.readdirSync(dir).filter((file) => file.endsWith('.v8')),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

@@ -59,6 +59,16 @@ describe('npm run synth (the bundled launcher)', () => {
       expect(bundle.codeCaches()).toEqual([]);
       expect(bundle.run(['--out', path.join(bundle.dir, 'out')])).toBe(0);
       expect(bundle.codeCaches()).toEqual([`synth.${process.version}.v8`]);
+      // Under other V8 flags (which make V8 reject the cache) a cache of their own: the plain
+      // one is neither rewritten nor replaced, so runs with and without the flag both stay warm.
+      const plain = path.join(bundle.dir, `synth.${process.version}.v8`);
+      const before = fs.readFileSync(plain);
+      expect(bundle.run(['--out', path.join(bundle.dir, 'out')], ['--max-semi-space-size=64'])).toBe(0);
+      const caches = bundle.codeCaches();
+      expect(caches).toHaveLength(2);
+      expect(caches).toContain(`synth.${process.version}.v8`);
+      expect(caches.find((c) => c !== `synth.${process.version}.v8`)).toMatch(new RegExp(`^synth\\.${process.version.replace(/\./g, '\\.')}\\.[0-9a-f]{8}\\.v8$`));
+      expect(fs.readFileSync(plain).equals(before)).toBe(true);
     } finally {
       bundle.remove();
     }

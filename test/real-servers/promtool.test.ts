@@ -34,16 +34,24 @@ import { newApp, objectsOf, regionPlan, shippedPlan } from '../support/charts';
 import { tempDir } from '../support/regions';
 import { describeWithPrograms } from '../support/real-servers';
 
-/** PrometheusRule name → rule file text (`groups:`), as prometheus-operator writes it. */
-function ruleFiles(plan: RegionPlan, withAnnotations = true): Record<string, string> {
+/** A PrometheusRule's spec.groups, as prometheus-operator writes them to a rule file. */
+type RuleGroups = { name: string; rules: Record<string, unknown>[] }[];
+
+/** PrometheusRule name → its groups (without the rules' annotations when `withAnnotations` is false). */
+function ruleGroups(plan: RegionPlan, withAnnotations = true): Record<string, RuleGroups> {
   const objects = objectsOf(new AlertsChart(newApp(), { plan })).filter((o) => o.kind === 'PrometheusRule');
   return Object.fromEntries(objects.map((o) => {
     const groups = (o.spec.groups as any[]).map((g) => ({
       ...g,
       rules: (g.rules as any[]).map((r) => (withAnnotations ? r : Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'annotations')))),
     }));
-    return [o.metadata.name as string, stringify({ groups })];
+    return [o.metadata.name as string, groups];
   }));
+}
+
+/** PrometheusRule name → rule file text (`groups:`), as prometheus-operator writes it. */
+function ruleFiles(plan: RegionPlan, withAnnotations = true): Record<string, string> {
+  return Object.fromEntries(Object.entries(ruleGroups(plan, withAnnotations)).map(([name, groups]) => [name, stringify({ groups })]));
 }
 
 /** `name{k="v",...}` as promtool's series notation reads it. */
@@ -69,14 +77,27 @@ describeWithPrograms('PrometheusRules on promtool', ['promtool'], (bins) => {
   const app = plan.namespaces.app;
   const data = plan.namespaces.data;
 
-  /** The annotation-free rule files, rendered once for every unit test below (the plan does not change). */
-  let unitRuleFiles: Record<string, string> | undefined;
+  /** The annotation-free rule groups, rendered once for every unit test below (the plan does not change). */
+  let unitRuleGroups: Record<string, RuleGroups> | undefined;
 
-  /** Writes the annotation-free rule files and one test file, runs promtool test rules. */
+  /**
+   * Runs promtool test rules on `ruleFile` (annotation-free) with these tests. The file keeps
+   * every recording rule of every group (in order: what the alerts and promql_expr_tests read)
+   * and, of its alerting rules, those the tests name: promtool evaluates every rule of the file
+   * at every step, and the alerts a test does not name are never compared (several fire on
+   * absent series all along, which costs most of the CPU over the long tests). No rule reads
+   * another alert's ALERTS series; `check rules` above still judges the whole files.
+   */
   function unitTest(ruleFile: string, tests: UnitTest[], evaluationInterval = '1m'): void {
     const dir = tempDir('bb-promtool-');
-    unitRuleFiles ??= ruleFiles(plan, false);
-    for (const [name, text] of Object.entries(unitRuleFiles)) fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
+    unitRuleGroups ??= ruleGroups(plan, false);
+    const groups = unitRuleGroups[ruleFile];
+    expect(groups, `no PrometheusRule ${ruleFile}`).toBeDefined();
+    const named = new Set(tests.flatMap((t) => (t.alert_rule_test ?? []).map((a) => a.alertname)));
+    const alerts = new Set(groups!.flatMap((g) => g.rules.map((r) => r.alert as string | undefined)).filter((a) => a !== undefined));
+    for (const alert of named) expect(alerts.has(alert), `${ruleFile} has no alert ${alert}`).toBe(true);
+    const kept = groups!.map((g) => ({ ...g, rules: g.rules.filter((r) => r.alert === undefined || named.has(r.alert as string)) }));
+    fs.writeFileSync(path.join(dir, `${ruleFile}.yaml`), stringify({ groups: kept }));
     fs.writeFileSync(path.join(dir, 'test.yaml'), stringify({ rule_files: [`${ruleFile}.yaml`], evaluation_interval: evaluationInterval, tests }));
     const r = promtool(['test', 'rules', 'test.yaml'], dir);
     expect(r.status, r.output).toBe(0);

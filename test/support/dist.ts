@@ -29,31 +29,59 @@ function yamlTexts(root: string): Array<{ folder: string; file: string; text: st
 }
 
 /**
- * The last tree parsed, by folder, file and text (not by root: a fresh synth of the shipped
- * regions is the committed tree again): whole-tree tests parse the same 3 MB of YAML (~1.5 s of
- * CPU each), and with `isolate: false` a worker runs several of them. The files are read on
- * every call and parsed again when any of them differs; each caller gets its own deep copy.
+ * Each file's text and its parse, by `<folder>/<file>` (not by root: a fresh synth of the
+ * shipped regions is the committed tree again, and a changed tree, such as a promotion, differs
+ * from it in a few files): whole-tree tests parse the same 3 MB of YAML (~1.5 s of CPU each), and
+ * with `isolate: false` a worker runs several of them. The files are read on every call and a
+ * file is parsed again only when its text differs from the one kept; each caller gets its own
+ * deep copy.
  */
-let parsed: { texts: ReturnType<typeof yamlTexts>; objects: DistObject[] } | undefined;
+const parsedFiles = new Map<string, { text: string; objects: DistObject[] }>();
 
-function sameTexts(a: ReturnType<typeof yamlTexts>, b: ReturnType<typeof yamlTexts>): boolean {
-  return a.length === b.length && a.every((x, i) => x.folder === b[i]!.folder && x.file === b[i]!.file && x.text === b[i]!.text);
+function parseFile(folder: string, file: string, text: string): DistObject[] {
+  const key = `${folder}/${file}`;
+  const kept = parsedFiles.get(key);
+  if (kept?.text === text) return kept.objects;
+  const objects: DistObject[] = [];
+  for (const doc of parseAllDocuments(text, { version: '1.1' })) {
+    const object = doc.toJS() as Obj | null;
+    if (object) objects.push({ folder, file, object });
+  }
+  parsedFiles.set(key, { text, objects });
+  return objects;
 }
 
 /** The parsed tree, shared: callers copy what they take. */
 function parsedTree(root: string): DistObject[] {
-  const texts = yamlTexts(root);
-  if (!parsed || !sameTexts(parsed.texts, texts)) {
-    const objects: DistObject[] = [];
-    for (const { folder, file, text } of texts) {
-      for (const doc of parseAllDocuments(text, { version: '1.1' })) {
+  return yamlTexts(root).flatMap(({ folder, file, text }) => parseFile(folder, file, text));
+}
+
+/**
+ * Objects of a tree, in distObjects' order: at least every one whose YAML document mentions one
+ * of `words` (a file already parsed whole gives all its objects, and is not parsed again). A
+ * document whose kind is one of the words always mentions it, so filtering the result by kind
+ * gives what filtering distObjects() would, without parsing the documents that cannot match.
+ * Each caller gets its own copy.
+ */
+export function distObjectsMentioning(words: readonly string[], root = DIST): DistObject[] {
+  const out: DistObject[] = [];
+  for (const { folder, file, text } of yamlTexts(root)) {
+    if (!words.some((w) => text.includes(w))) continue;
+    const kept = parsedFiles.get(`${folder}/${file}`);
+    if (kept?.text === text) {
+      out.push(...structuredClone(kept.objects));
+      continue;
+    }
+    // Documents start at a `---` line (never inside a block scalar: its lines are indented).
+    for (const chunk of text.split(/^(?=---[ \t]*$)/m)) {
+      if (!words.some((w) => chunk.includes(w))) continue;
+      for (const doc of parseAllDocuments(chunk, { version: '1.1' })) {
         const object = doc.toJS() as Obj | null;
-        if (object) objects.push({ folder, file, object });
+        if (object) out.push({ folder, file, object });
       }
     }
-    parsed = { texts, objects };
   }
-  return parsed.objects;
+  return out;
 }
 
 export function distObjects(root = DIST): DistObject[] {

@@ -28,7 +28,7 @@ import {
 } from '../../charts/lib/monitoring-targets';
 import type { RegionPlan } from '../../regions/plan';
 import { shippedPlan } from './charts';
-import { DIST, distObjects } from './dist';
+import { DIST, distObjectsMentioning } from './dist';
 import { REPO_ROOT } from './regions';
 
 export const METRICS_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'metrics');
@@ -140,8 +140,9 @@ export function platformExpressions(plans: readonly RegionPlan[] = shippedPlan()
     }
     for (const d of dashboardExpressions(plan)) add(`${region} dashboard ${d.dashboard} "${d.panel}" ${d.refId}`, dashboardQuery(d.expr));
   }
-  // Analysis templates and the adapter: as rendered (dist/), the args filled from the Rollouts.
-  const objects = distObjects();
+  // Analysis templates and the adapter: as rendered (dist/), the args filled from the Rollouts
+  // (only the documents that can be one of them are parsed, not all of dist/).
+  const objects = distObjectsMentioning(['Rollout', 'AnalysisTemplate']);
   const args = new Map<string, string>();
   for (const { object } of objects) {
     if (object.kind !== 'Rollout') continue;

@@ -30,6 +30,17 @@ function run(label, args) {
   return false;
 }
 
+/**
+ * The node flags `npm run <name>` starts its launcher with (package.json: `node <flags> <file>`):
+ * V8's code cache is kept per set of flags (tools/bundle.cjs), so warming it with other flags
+ * would leave the first real run cold.
+ */
+function nodeFlags(name) {
+  const script = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts[name] ?? '';
+  const words = script.split(/\s+/).filter(Boolean);
+  return words[0] === 'node' ? words.slice(1).filter((w) => w.startsWith('--')) : [];
+}
+
 if (!fs.existsSync(path.join(ROOT, 'node_modules', 'esbuild'))) {
   // `npm ci --omit=...` or an install still in progress: nothing to warm with.
   process.stdout.write('prepare: skipped (dependencies not installed)\n');
@@ -37,7 +48,7 @@ if (!fs.existsSync(path.join(ROOT, 'node_modules', 'esbuild'))) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bookedbarber-prepare-'));
   try {
     const tree = path.join(out, 'dist');
-    if (run('synth bundle, code cache and validators warmed', [path.join(ROOT, 'tools', 'synth', 'launch.cjs'), '--out', tree])) {
+    if (run('synth bundle, code cache and validators warmed', [...nodeFlags('synth'), path.join(ROOT, 'tools', 'synth', 'launch.cjs'), '--out', tree])) {
       run('diff bundle built', [path.join(ROOT, 'tools', 'diff', 'launch.cjs'), '--from', tree, '--to', tree]);
       run('validate bundle built', [path.join(ROOT, 'tools', 'validate', 'launch.cjs'), '--wiring', 'charts/wiring/connections.ts', tree]);
     }

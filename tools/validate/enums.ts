@@ -52,6 +52,9 @@ const CONTAINER: Table = {
   'lifecycle.preStop.httpGet.scheme': HTTP_SCHEMES,
 };
 
+/** In 1.28 only init containers take a restartPolicy, and only `Always` (sidecars). */
+const INIT_CONTAINER: Table = { restartPolicy: ['Always'] };
+
 const hpaScaling = (dir: 'scaleUp' | 'scaleDown'): Table => ({
   [`spec.behavior.${dir}.selectPolicy`]: SCALING_POLICY.selectPolicy,
   [`spec.behavior.${dir}.policies[].type`]: SCALING_POLICY.policyType,
@@ -103,23 +106,59 @@ const OBJECT: Record<string, Table> = {
   },
 };
 
-/** Calls `cb` for each value at `pattern` (`a.b[].c`; a trailing `[]` visits each element). */
-function visit(node: unknown, segs: string[], path: string, cb: (value: unknown, path: string) => void): void {
-  if (segs.length === 0) {
-    cb(node, path);
-    return;
-  }
-  const [seg, ...rest] = segs;
-  const isList = seg.endsWith('[]');
-  const key = isList ? seg.slice(0, -2) : seg;
-  if (!isRecord(node) || node[key] === undefined || node[key] === null) return;
-  const p = child(path, key);
-  if (isList) asArray(node[key]).forEach((el, i) => visit(el, rest, item(p, i), cb));
-  else visit(node[key], rest, p, cb);
+/** A table's pattern, split once: its keys (`[]`: visit each element) and the allowed values. */
+interface Pattern {
+  readonly segs: readonly { readonly key: string; readonly list: boolean }[];
+  readonly allowed: string[];
 }
 
-function checkValue(e: Entry, value: unknown, path: string, allowed: string[], out: RawFinding[]): void {
+const compiled = new WeakMap<Table, Pattern[]>();
+
+function patterns(table: Table): Pattern[] {
+  let list = compiled.get(table);
+  if (!list) {
+    list = Object.entries(table).map(([pattern, allowed]) => ({
+      segs: pattern.split('.').map((seg) => (seg.endsWith('[]') ? { key: seg.slice(0, -2), list: true } : { key: seg, list: false })),
+      allowed,
+    }));
+    compiled.set(table, list);
+  }
+  return list;
+}
+
+/**
+ * Calls `cb` for each value at `segs` (from `i`); `parts` holds the keys and indexes walked so
+ * far, turned into a path only for a value that fails (every object is visited, few fail).
+ */
+function visit(node: unknown, segs: Pattern['segs'], i: number, parts: (string | number)[], cb: (value: unknown, parts: readonly (string | number)[]) => void): void {
+  if (i === segs.length) {
+    cb(node, parts);
+    return;
+  }
+  const { key, list } = segs[i]!;
+  if (!isRecord(node)) return;
+  const value = node[key];
+  if (value === undefined || value === null) return;
+  parts.push(key);
+  if (list) {
+    const items = asArray(value);
+    for (let j = 0; j < items.length; j++) {
+      parts.push(j);
+      visit(items[j], segs, i + 1, parts, cb);
+      parts.pop();
+    }
+  } else visit(value, segs, i + 1, parts, cb);
+  parts.pop();
+}
+
+/** `base` followed by the walked keys and indexes, as paths.ts writes them. */
+function pathOf(base: string, parts: readonly (string | number)[]): string {
+  return parts.reduce<string>((p, part) => (typeof part === 'number' ? item(p, part) : child(p, part)), base);
+}
+
+function checkValue(e: Entry, value: unknown, path: string | (() => string), allowed: string[], out: RawFinding[]): void {
   if (typeof value === 'string' && allowed.includes(value)) return;
+  if (typeof path !== 'string') path = path();
   const field = path.replace(/^.*\./, '').replace(/\[\d+\]$/, '');
   const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
   const list = allowed.map((a) => (a === '' ? '""' : a)).join(', ');
@@ -128,8 +167,8 @@ function checkValue(e: Entry, value: unknown, path: string, allowed: string[], o
 }
 
 function applyTable(e: Entry, root: unknown, base: string, table: Table, out: RawFinding[]): void {
-  for (const [pattern, allowed] of Object.entries(table)) {
-    visit(root, pattern.split('.'), base, (value, path) => checkValue(e, value, path, allowed, out));
+  for (const { segs, allowed } of patterns(table)) {
+    visit(root, segs, 0, [], (value, parts) => checkValue(e, value, () => pathOf(base, parts), allowed, out));
   }
 }
 
@@ -158,8 +197,7 @@ export function checkEnums(e: Entry): RawFinding[] {
     applyTable(e, tpl.spec, at(tpl, 'spec'), POD_SPEC, out);
     for (const ref of containersOf(tpl)) {
       applyTable(e, ref.container, ref.path, CONTAINER, out);
-      // In 1.28 only init containers take a restartPolicy, and only `Always` (sidecars).
-      if (ref.kind === 'initContainers') applyTable(e, ref.container, ref.path, { restartPolicy: ['Always'] }, out);
+      if (ref.kind === 'initContainers') applyTable(e, ref.container, ref.path, INIT_CONTAINER, out);
     }
   }
   return out;

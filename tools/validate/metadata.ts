@@ -63,10 +63,12 @@ function checkLabels(e: Entry, meta: unknown, metaPath: string, out: RawFinding[
       continue;
     }
     for (const [key, value] of Object.entries(map)) {
-      const p = child(mapPath, key);
       const keyProblem = labelKeyProblem(key);
-      if (keyProblem) out.push(finding(e, p, 'schema-metadata', `invalid ${field === 'labels' ? 'label' : 'annotation'} key "${key}": ${keyProblem}`, 'use `prefix.example.com/name` with a short, lowercase prefix'));
       const valueProblem = field === 'labels' ? labelValueProblem(value) : typeof value === 'string' ? undefined : `value ${JSON.stringify(value)} is not a string`;
+      // Most keys and values are fine: the path is written only for a finding.
+      if (!keyProblem && !valueProblem) continue;
+      const p = child(mapPath, key);
+      if (keyProblem) out.push(finding(e, p, 'schema-metadata', `invalid ${field === 'labels' ? 'label' : 'annotation'} key "${key}": ${keyProblem}`, 'use `prefix.example.com/name` with a short, lowercase prefix'));
       if (valueProblem) {
         out.push(finding(e, p, 'schema-metadata', `invalid ${field === 'labels' ? 'label' : 'annotation'} ${valueProblem}`,
           typeof value === 'string' ? 'shorten it or move it to an annotation' : 'quote the value in the chart (e.g. version: "1.2") so it renders as a string'));

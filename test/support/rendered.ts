@@ -40,17 +40,25 @@ function regionsKey(): string {
     .join('\0\0');
 }
 
-let shipped: { key: string; files: RenderedFile[]; objects?: RenderedObject[] } | undefined;
+let shipped: { key: string; files: RenderedFile[]; progress: string[]; objects?: RenderedObject[] } | undefined;
 
 function shippedRender(): NonNullable<typeof shipped> {
   const key = regionsKey();
-  if (shipped?.key !== key) shipped = { key, files: renderAll(definition, loadPlan(REGIONS_DIR), {}) };
+  if (shipped?.key !== key) {
+    const progress: string[] = [];
+    shipped = { key, files: renderAll(definition, loadPlan(REGIONS_DIR), { log: (line) => progress.push(line) }), progress };
+  }
   return shipped;
 }
 
 /** `renderAll(definition, loadPlan(REGIONS_DIR), {})`: every file of the shipped render (a copy of its own). */
 export function renderShipped(): RenderedFile[] {
   return structuredClone(shippedRender().files);
+}
+
+/** The progress lines (`log`) of that render, in order, as synth prints them after `synth: `. */
+export function shippedProgress(): string[] {
+  return [...shippedRender().progress];
 }
 
 export function renderedObjects(): RenderedObject[] {

@@ -12,9 +12,10 @@ import { loadPlan } from '../../regions/load';
 import type { PlatformPlan } from '../../regions/plan';
 import { answerShare, shareRegions, wantsWorker } from '../../tools/synth/parallel';
 import type { RenderedFile } from '../../tools/synth/render';
-import { failureMessage, renderAll } from '../../tools/synth/run';
+import { failureMessage } from '../../tools/synth/run';
 import { mergeReports, treeFindings, validateRendered, validateRenderedRegions } from '../../tools/validate';
 import { REGIONS_DIR, REPO_ROOT, tempDir } from '../support/regions';
+import { renderShipped, shippedProgress } from '../support/rendered';
 import { readTree } from '../support/tree';
 
 type Obj = Record<string, any>;
@@ -26,7 +27,9 @@ const progress: string[] = [];
 
 beforeAll(() => {
   plan = loadPlan(REGIONS_DIR);
-  files = renderAll(definition, plan, { log: (line) => progress.push(`synth: ${line}`) });
+  // renderAll(definition, plan, { log }), made once per worker (test/support/rendered.ts).
+  files = renderShipped();
+  progress.push(...shippedProgress().map((line) => `synth: ${line}`));
 });
 
 const connections = (region: string) => {

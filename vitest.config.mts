@@ -65,6 +65,11 @@ export default defineConfig({
     testTimeout: 60000,
     pool: 'forks',
     isolate: false,
+    // Young generation up to 64 MB a semi-space (16 by default), as `npm run synth` runs: the
+    // tests render and validate whole trees and keep them, so most of what they allocate survives
+    // a scavenge; 5 % less CPU over the heaviest in-process files (4 files, alternating runs,
+    // 2026-12-07: 39.9-40.8 s vs 41.8-42.9 s user+sys).
+    execArgv: ['--max-semi-space-size=64'],
     maxWorkers: process.env.VITEST_MAX_WORKERS ? Number(process.env.VITEST_MAX_WORKERS) : 5,
     sequence: { sequencer: LongestFirst },
     // Transformed TypeScript kept between runs (node_modules/.experimental-vitest-cache, keyed

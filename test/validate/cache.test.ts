@@ -95,6 +95,34 @@ describe('the validator cache', () => {
     expect(readCache('validator-short-string.js')).toBe(entry);
   });
 
+  it("keeps a code cache per set of node flags (V8 rejects one made under other flags), so runs with and without a flag keep each other's", () => {
+    const code = 'module.exports = 42;';
+    const v8Files = () => fs.readdirSync(cacheDir()).filter((n) => n.startsWith('flags-module.') && n.endsWith('.v8')).sort();
+    const saved = [...process.execArgv];
+    try {
+      process.execArgv.length = 0;
+      expect(runCommonJs('flags-module', code, require, 'flags-module.js')).toBe(42);
+      flushCodeCaches();
+      const plain = v8Files();
+      expect(plain).toHaveLength(1);
+      process.execArgv.push('--max-semi-space-size=64');
+      expect(runCommonJs('flags-module', code, require, 'flags-module.js')).toBe(42);
+      flushCodeCaches();
+      const both = v8Files();
+      expect(both).toHaveLength(2);
+      expect(both).toContain(plain[0]);
+      // The same flags again: their cache is found and accepted, nothing is written.
+      const written = fs.statSync(path.join(cacheDir(), both.find((n) => n !== plain[0])!)).mtimeMs;
+      expect(runCommonJs('flags-module', code, require, 'flags-module.js')).toBe(42);
+      flushCodeCaches();
+      expect(v8Files()).toEqual(both);
+      expect(fs.statSync(path.join(cacheDir(), both.find((n) => n !== plain[0])!)).mtimeMs).toBe(written);
+    } finally {
+      process.execArgv.length = 0;
+      process.execArgv.push(...saved);
+    }
+  });
+
   const DAY = 24 * 60 * 60 * 1000;
   const age = (name: string, days: number) => {
     const when = (Date.now() - days * DAY) / 1000;

@@ -138,16 +138,26 @@ function pruneCache(dir: string): void {
 const pendingCodeCaches = new Map<string, vm.Script>();
 
 /**
+ * This process's node flags as part of a code cache's name (empty without flags), as
+ * tools/bundle.cjs names the bundles' caches: V8 rejects a cache made under other flags, so
+ * `npm run synth` (`node --max-semi-space-size=64`) and `npm run validate` (plain `node`) would
+ * otherwise replace each other's validator caches on every run and both compile them anew.
+ */
+function nodeFlagsTag(): string {
+  return process.execArgv.length === 0 ? '' : `.${createHash('sha256').update(process.execArgv.join('\0')).digest('hex').slice(0, 8)}`;
+}
+
+/**
  * Runs CommonJS code (cached under `name`) and returns its exports. V8's code cache for it
- * is kept next to it (`name.<hash of the code>.<node version>.v8`): parsing and compiling
- * multi-MB generated code is most of its load time.
+ * is kept next to it (`name.<hash of the code>.<node version>[.<node flags>].v8`): parsing and
+ * compiling multi-MB generated code is most of its load time.
  */
 export function runCommonJs(name: string, code: string, req: NodeRequire, filename: string, codeSha: string = sha1(code)): any {
   // Keyed by the code itself, not only by `name`: V8 checks a code cache against the source's
   // length alone, and the code under one name can differ between two writers (two synth threads
   // compiling the same schema with differently numbered ajv functions). `codeSha` is sha1(code),
   // given by a caller that knows it (cachedStandalone: written into the entry with the code).
-  const v8Name = `${name}.${codeSha.slice(0, 16)}.${process.version}.v8`;
+  const v8Name = `${name}.${codeSha.slice(0, 16)}.${process.version}${nodeFlagsTag()}.v8`;
   const cachedData = readCacheBytes(v8Name);
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
   const script = new vm.Script(wrapped, { filename, cachedData });

@@ -150,7 +150,7 @@ describe('shard 3 promoted: activeRegion: eu-central-1', () => {
 
   it('the wiring check is not vacuous: the promoted tree fails against the unpromoted declarations', () => {
     const plans = new Map(shipped.plan.regions.map((p) => [p.region.name, p]));
-    const report = validateTree(promoted.out, { schemaDir: null, connections: (region) => (plans.has(region) ? declaredConnections(plans.get(region)!) : undefined) });
+    const report = validateTree(promoted.out, { connections: (region) => (plans.has(region) ? declaredConnections(plans.get(region)!) : undefined) });
     const wiring = report.findings.filter((f) => f.rule.startsWith('wiring-')).map((f) => f.message.split(' (')[0]);
     // e.g. the remote APIs still sent to eu-west-1's gateway, which no longer passes shard 3 through.
     expect(wiring).toContain('us-east-1 api-to-pgbouncer-shard-3-rw');

@@ -1,0 +1,115 @@
+/**
+ * Rule `ref-config-file`: the files pgbouncer.ini names (auth_file, auth_hba_file and the TLS key,
+ * certificate and CA files) must be where the PgBouncer container mounts them. The ini, the
+ * Secret and the volume are written in different places of a chart; a folder renamed in one of
+ * them applies cleanly, and PgBouncer then cannot open the file: without its auth_file it has no
+ * users to check logins against, without a TLS file it cannot set up TLS.
+ *
+ * Judged for each container that mounts the ini (mounted-files.ts):
+ * - a path under one of its mounts must be a file that volume holds: an `items` path of a
+ *   ConfigMap or Secret volume (or projected source), or a key of a rendered ConfigMap mounted
+ *   whole (a Secret mounted whole holds keys this tree does not show: not judged);
+ * - a path under none of its mounts is judged only when it lies beside them (under the folder
+ *   holding a mount, e.g. /etc/pgbouncer/): elsewhere it may be a file of the image itself
+ *   (/etc/ssl/certs/...).
+ */
+import * as path from 'node:path';
+import type { Context } from './context';
+import { mountedFiles } from './mounted-files';
+import { parseIni } from './pgbouncer-budget';
+import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
+import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
+
+const RULE = 'ref-config-file';
+const INI_KEY = /(^|\/)pgbouncer\.ini$/;
+/** pgbouncer.ini's settings that name a file PgBouncer reads (not logfile/pidfile, which it writes). */
+const FILE_SETTINGS = [
+  'auth_file', 'auth_hba_file',
+  'client_tls_key_file', 'client_tls_cert_file', 'client_tls_ca_file',
+  'server_tls_key_file', 'server_tls_cert_file', 'server_tls_ca_file',
+];
+
+interface Mount {
+  readonly mountPath: string;
+  readonly subPath?: string;
+  readonly volume: string;
+}
+
+/** The files a volume of the template holds, or undefined when this tree cannot tell (a Secret mounted whole, a claim). */
+function volumeFiles(tpl: PodTemplate, name: string, ns: string, ctx: Context, e: Entry): Set<string> | undefined {
+  const volume = asArray(tpl.spec.volumes).filter(isRecord).find((v) => v.name === name);
+  if (!volume) return undefined;
+  const sources: Array<{ kind: 'configMap' | 'secret'; source: Record<string, any> }> = [];
+  if (isRecord(volume.configMap)) sources.push({ kind: 'configMap', source: volume.configMap });
+  else if (isRecord(volume.secret)) sources.push({ kind: 'secret', source: volume.secret });
+  else if (isRecord(volume.projected)) {
+    for (const s of asArray(volume.projected.sources).filter(isRecord)) {
+      if (isRecord(s.configMap)) sources.push({ kind: 'configMap', source: s.configMap });
+      else if (isRecord(s.secret)) sources.push({ kind: 'secret', source: s.secret });
+      else return undefined; // downward API, service account token: files of their own
+    }
+  } else return undefined;
+  const files = new Set<string>();
+  for (const { kind, source } of sources) {
+    const items = asArray(source.items).filter(isRecord);
+    if (items.length > 0) {
+      for (const i of items) if (typeof i.path === 'string') files.add(i.path);
+      continue;
+    }
+    if (kind === 'secret') return undefined;
+    const cm = ctx.scope(e).named(ns, '', 'ConfigMap', String(source.name));
+    if (!cm) return undefined; // made elsewhere: not ours to judge
+    for (const key of Object.keys(isRecord(cm.obj.data) ? cm.obj.data : {})) files.add(key);
+    for (const key of Object.keys(isRecord(cm.obj.binaryData) ? cm.obj.binaryData : {})) files.add(key);
+  }
+  return files;
+}
+
+/** What PgBouncer cannot do without the file. */
+const consequence = (setting: string) => (setting.startsWith('auth') ? 'it has no users (or no HBA rules) to check logins against, and logins fail' : 'it cannot set up TLS with it');
+
+const under = (file: string, dir: string) => file.startsWith(`${dir.replace(/\/+$/, '')}/`);
+
+export function checkConfigFilePaths(e: Entry, ctx: Context): RawFinding[] {
+  const out: RawFinding[] = [];
+  const ns = namespaceOf(e.obj) ?? '';
+  for (const tpl of podTemplates(e.obj)) {
+    for (const file of mountedFiles(tpl, ns, ctx, e)) {
+      if (!INI_KEY.test(file.key)) continue;
+      const ini = parseIni(file.text);
+      if (!ini) continue;
+      const named = FILE_SETTINGS.map((setting) => ({ setting, value: ini.settings.get(setting) }))
+        .filter((s): s is { setting: string; value: string } => typeof s.value === 'string' && s.value.startsWith('/'));
+      if (named.length === 0) continue;
+      const where = `ConfigMap ${String(file.configMap.obj.metadata?.name)} ${file.key}`;
+      for (const { container, path: containerPath } of containersOf(tpl, ['containers', 'initContainers'])) {
+        const mounts: Mount[] = asArray(container.volumeMounts).filter(isRecord)
+          .map((m) => ({ mountPath: String(m.mountPath), subPath: typeof m.subPath === 'string' && m.subPath !== '' ? m.subPath : undefined, volume: String(m.name) }));
+        if (!mounts.some((m) => m.volume === file.volume)) continue;
+        for (const { setting, value } of named) {
+          const target = path.posix.normalize(value);
+          // The deepest mount holding the path decides (a mount inside another hides that part of it).
+          const holding = mounts.filter((m) => (m.subPath ? target === m.mountPath : under(target, m.mountPath)))
+            .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+          const name = String(container.name);
+          if (!holding) {
+            const beside = mounts.filter((m) => under(target, path.posix.dirname(m.mountPath)) && path.posix.dirname(m.mountPath) !== '/');
+            if (beside.length === 0) continue;
+            out.push(finding(e, `${containerPath}.volumeMounts`, RULE,
+              `${setting} = ${value} (${where}) is in none of the folders container ${name} mounts (${beside.map((m) => m.mountPath).join(', ')}): PgBouncer cannot open it, ${consequence(setting)}`,
+              `point ${setting} at a file of one of those mounts, or mount the file at ${path.posix.dirname(value)}`));
+            continue;
+          }
+          const files = volumeFiles(tpl, holding.volume, ns, ctx, e);
+          if (!files) continue;
+          const wanted = holding.subPath ?? target.slice(holding.mountPath.replace(/\/+$/, '').length + 1);
+          if (files.has(wanted)) continue;
+          out.push(finding(e, at(tpl, 'spec.volumes'), RULE,
+            `${setting} = ${value} (${where}): volume ${holding.volume}, mounted at ${holding.mountPath} in container ${name}, holds ${[...files].sort().join(', ') || 'no file'}, not ${wanted}: PgBouncer cannot open it, ${consequence(setting)}`,
+            `add ${wanted} to the volume's items (or the key to its ConfigMap/Secret), or point ${setting} at ${[...files].sort().map((f) => `${holding.mountPath.replace(/\/+$/, '')}/${f}`).join(' or ')}`));
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -653,6 +653,34 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fourth mutation round: Redis and Sentinel ports (m20)', () => {
+    const tier = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'bookedbarber-redis-cache')!;
+    const listenFindings = (objects: LoadedObject[]) => check(objects).filter((f) => f.rule === 'listen-port').map((f) => `${f.object}: ${f.message.split(' (ConfigMap')[0]}`);
+
+    it('redis.conf and sentinel.conf moved off the declared ports: each judged in the pods that start from it, though both pods mount both files', () => {
+      const objects = folder();
+      const cm = tier(objects);
+      cm.data['redis.conf'] = cm.data['redis.conf'].replace(/^port 6379$/m, 'port 6380');
+      cm.data['sentinel.conf'] = cm.data['sentinel.conf'].replace(/^port 26379$/m, 'port 26380');
+      expect(listenFindings(objects).sort()).toEqual([
+        'StatefulSet bookedbarber-data/bookedbarber-redis-cache-sentinel: Sentinel (sentinel.conf port) listens on 26380',
+        'StatefulSet bookedbarber-data/bookedbarber-redis-cache: Redis (redis.conf port) listens on 6380',
+      ]);
+    });
+
+    it('working variants: the shipped files (each pod declares its own file\'s port, not the other\'s), port 0 (no TCP), a container that names neither file', () => {
+      expect(listenFindings(folder())).toEqual([]);
+      const off = folder();
+      tier(off).data['redis.conf'] = tier(off).data['redis.conf'].replace(/^port 6379$/m, 'port 0');
+      expect(listenFindings(off)).toEqual([]);
+      const unnamed = folder();
+      tier(unnamed).data['redis.conf'] = tier(unnamed).data['redis.conf'].replace(/^port 6379$/m, 'port 6380');
+      const redis = unnamed.map((o) => o.object as any).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'bookedbarber-redis-cache')!;
+      for (const c of redis.spec.template.spec.containers) c.env = (c.env ?? []).filter((e: any) => !String(e.value ?? '').endsWith('/redis.conf'));
+      expect(listenFindings(unnamed)).toEqual([]);
+    });
+  });
+
   describe('fourth mutation round: Argo CD directory globs', () => {
     const setWith = (objects: LoadedObject[], key: 'include' | 'exclude') => objects.map((o) => o.object as any)
       .find((o) => o.kind === 'ApplicationSet' && o.spec.template.spec.source?.directory?.[key]?.startsWith('{'))!;

@@ -6,7 +6,10 @@
  * Judged where the program is certain from the file a pod mounts (ConfigMap `items` honoured):
  *  - `pgbouncer.ini`: `listen_port` of `[pgbouncer]` (default 6432);
  *  - `patroni.yml`: the port of `postgresql.listen` (Postgres) and of `restapi.listen` (Patroni's
- *    REST API, which its probes and peers call).
+ *    REST API, which its probes and peers call);
+ *  - `redis.conf` and `sentinel.conf`: the last `port` directive (defaults 6379 and 26379; `port 0`,
+ *    no TCP at all, is not judged). One ConfigMap often holds both and is mounted by the Redis and
+ *    the Sentinel containers alike: each file's port is judged against every port those declare.
  * Judged in the containers that mount the file, when they declare ports (containerPort is
  * informational otherwise); Patroni's PATRONI_POSTGRESQL_LISTEN / PATRONI_RESTAPI_LISTEN env wins
  * over the file, as Patroni reads it; a listen address without a port is Postgres' 5432.
@@ -26,6 +29,28 @@ function portOf(listen: unknown, fallback?: number): number | undefined {
   return m ? Number(m[1]) : fallback;
 }
 
+/** The port a redis.conf or sentinel.conf makes the server listen on: its last `port` directive (Redis keeps the last), or `fallback`. */
+function redisPort(text: string, fallback: number): number {
+  let port = fallback;
+  for (const line of text.split('\n')) {
+    const m = /^\s*port\s+(\d+)\s*$/i.exec(line);
+    if (m) port = Number(m[1]);
+  }
+  return port;
+}
+
+/** Whether a container's env values, args or command name the path it mounts `key` of `volume` at. */
+function namesFile(container: Record<string, any>, volume: string, key: string): boolean {
+  const paths = asArray(container.volumeMounts).filter(isRecord).filter((m) => m.name === volume && typeof m.mountPath === 'string')
+    .map((m) => (typeof m.subPath === 'string' && m.subPath !== '' ? (m.subPath === key ? String(m.mountPath) : undefined) : `${String(m.mountPath).replace(/\/+$/, '')}/${key}`))
+    .filter((p): p is string => p !== undefined);
+  const texts = [
+    ...asArray(container.env).filter(isRecord).map((e) => e.value),
+    ...asArray(container.args), ...asArray(container.command),
+  ].filter((t): t is string => typeof t === 'string');
+  return paths.some((p) => texts.some((t) => t.includes(p)));
+}
+
 /** The last literal value of env `name` among containers (Patroni reads its environment over the file). */
 function envOf(containers: Array<Record<string, any>>, name: string): string | undefined {
   let value: string | undefined;
@@ -39,15 +64,23 @@ export function checkListenPorts(e: Entry, ctx: Context): RawFinding[] {
   for (const tpl of podTemplates(e.obj)) {
     for (const file of mountedFiles(tpl, ns, ctx, e)) {
       const isIni = /(^|\/)pgbouncer\.ini$/.test(file.key);
-      if (!isIni && !/(^|\/)patroni\.ya?ml$/.test(file.key)) continue;
+      const redis = /(^|\/)redis\.conf$/.test(file.key) ? 'redis' : /(^|\/)sentinel\.conf$/.test(file.key) ? 'sentinel' : undefined;
+      if (!isIni && !redis && !/(^|\/)patroni\.ya?ml$/.test(file.key)) continue;
       // The program runs in a container mounting the file: judged when those declare their ports.
+      // redis.conf and sentinel.conf often share a ConfigMap that the Redis and the Sentinel pods
+      // both mount: there, only the containers naming the file's path (in env, args or command:
+      // the file they start from) run that program.
       const containers = containersOf(tpl, ['containers', 'initContainers']).map((c) => c.container)
-        .filter((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && m.name === file.volume));
+        .filter((c) => asArray(c.volumeMounts).some((m) => isRecord(m) && m.name === file.volume))
+        .filter((c) => !redis || namesFile(c, file.volume, file.key));
       const declared = containers.flatMap((c) => asArray(c.ports).filter(isRecord).map((p) => p.containerPort)).filter((n): n is number => typeof n === 'number');
       if (declared.length === 0) continue;
       const where = `${String(file.configMap.obj.metadata?.name)} ${file.key}`;
       const listens: Array<{ port: number; what: string }> = [];
-      if (isIni) {
+      if (redis) {
+        const port = redisPort(file.text, redis === 'redis' ? 6379 : 26379);
+        if (port !== 0) listens.push({ port, what: redis === 'redis' ? 'Redis (redis.conf port)' : 'Sentinel (sentinel.conf port)' });
+      } else if (isIni) {
         const ini = parseIni(file.text);
         const raw = ini?.settings.get('listen_port');
         if (ini) listens.push({ port: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 6432, what: 'PgBouncer (listen_port)' });

@@ -61,7 +61,7 @@ describe('ref-config-file: the files pgbouncer.ini names are mounted', () => {
     expect(findings.map((f) => f.hint).join('\n')).toContain('point auth_file at /etc/pgbouncer/auth/users.txt');
   });
 
-  it('working variants: a file of the image outside the mounts, a Secret mounted whole, a file mounted by subPath, a projected volume', () => {
+  it('working variants: a file of the image outside the mounts, a Secret mounted whole, a file mounted by subPath, a sidecar mounting the ini alone, a projected volume', () => {
     const outside = folder();
     editIni(outside, CA, 'server_tls_ca_file = /etc/ssl/certs/ca-certificates.crt');
     expect(found(outside)).toEqual([]);
@@ -77,6 +77,12 @@ describe('ref-config-file: the files pgbouncer.ini names are mounted', () => {
     auth.subPath = 'userlist.txt';
     editIni(subPath, AUTH, 'auth_file = /etc/pgbouncer/userlist.txt');
     expect(found(subPath)).toEqual([]);
+
+    // A sidecar mounting the ini alone (a config reloader): PgBouncer itself mounts the files.
+    const sidecar = folder();
+    const config = pgbouncer(sidecar).volumeMounts.find((m: any) => m.name === 'config');
+    pod(sidecar).containers.push({ ...structuredClone(pgbouncer(sidecar)), name: 'reloader', ports: [], volumeMounts: [structuredClone(config)] });
+    expect(found(sidecar)).toEqual([]);
 
     const projected = folder();
     const ca = volume(projected, 'ca');

@@ -5,7 +5,8 @@
  * them applies cleanly, and PgBouncer then cannot open the file: without its auth_file it has no
  * users to check logins against, without a TLS file it cannot set up TLS.
  *
- * Judged for each container that mounts the ini (mounted-files.ts):
+ * Judged over the containers that mount the ini (mounted-files.ts), a finding when none of them
+ * can open the file (a sidecar mounting the ini alone need not mount what it names):
  * - a path under one of its mounts must be a file that volume holds: an `items` path of a
  *   ConfigMap or Secret volume (or projected source), or a key of a rendered ConfigMap mounted
  *   whole (a Secret mounted whole holds keys this tree does not show: not judged);
@@ -82,32 +83,45 @@ export function checkConfigFilePaths(e: Entry, ctx: Context): RawFinding[] {
         .filter((s): s is { setting: string; value: string } => typeof s.value === 'string' && s.value.startsWith('/'));
       if (named.length === 0) continue;
       const where = `ConfigMap ${String(file.configMap.obj.metadata?.name)} ${file.key}`;
-      for (const { container, path: containerPath } of containersOf(tpl, ['containers', 'initContainers'])) {
-        const mounts: Mount[] = asArray(container.volumeMounts).filter(isRecord)
-          .map((m) => ({ mountPath: String(m.mountPath), subPath: typeof m.subPath === 'string' && m.subPath !== '' ? m.subPath : undefined, volume: String(m.name) }));
-        if (!mounts.some((m) => m.volume === file.volume)) continue;
-        for (const { setting, value } of named) {
-          const target = path.posix.normalize(value);
+      // Every container mounting the ini, with its mounts: PgBouncer is one of them, and a sidecar
+      // mounting the ini alone (a config reloader) need not mount the files it names.
+      const readers = containersOf(tpl, ['containers', 'initContainers']).map(({ container, path: containerPath }) => ({
+        name: String(container.name),
+        containerPath,
+        mounts: asArray(container.volumeMounts).filter(isRecord)
+          .map((m): Mount => ({ mountPath: String(m.mountPath), subPath: typeof m.subPath === 'string' && m.subPath !== '' ? m.subPath : undefined, volume: String(m.name) })),
+      })).filter((r) => r.mounts.some((m) => m.volume === file.volume));
+      for (const { setting, value } of named) {
+        const target = path.posix.normalize(value);
+        const problems: RawFinding[] = [];
+        let found = false;
+        for (const { name, containerPath, mounts } of readers) {
           // The deepest mount holding the path decides (a mount inside another hides that part of it).
           const holding = mounts.filter((m) => (m.subPath ? target === m.mountPath : under(target, m.mountPath)))
             .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-          const name = String(container.name);
           if (!holding) {
-            const beside = mounts.filter((m) => under(target, path.posix.dirname(m.mountPath)) && path.posix.dirname(m.mountPath) !== '/');
-            if (beside.length === 0) continue;
-            out.push(finding(e, `${containerPath}.volumeMounts`, RULE,
+            const beside = mounts.filter((m) => path.posix.dirname(m.mountPath) !== '/' && under(target, path.posix.dirname(m.mountPath)));
+            if (beside.length === 0) {
+              found = true; // maybe the image's own file
+              continue;
+            }
+            problems.push(finding(e, `${containerPath}.volumeMounts`, RULE,
               `${setting} = ${value} (${where}) is in none of the folders container ${name} mounts (${beside.map((m) => m.mountPath).join(', ')}): PgBouncer cannot open it, ${consequence(setting)}`,
               `point ${setting} at a file of one of those mounts, or mount the file at ${path.posix.dirname(value)}`));
             continue;
           }
           const files = volumeFiles(tpl, holding.volume, ns, ctx, e);
-          if (!files) continue;
           const wanted = holding.subPath ?? target.slice(holding.mountPath.replace(/\/+$/, '').length + 1);
-          if (files.has(wanted)) continue;
-          out.push(finding(e, at(tpl, 'spec.volumes'), RULE,
+          if (!files || files.has(wanted)) {
+            found = true;
+            continue;
+          }
+          problems.push(finding(e, at(tpl, 'spec.volumes'), RULE,
             `${setting} = ${value} (${where}): volume ${holding.volume}, mounted at ${holding.mountPath} in container ${name}, holds ${[...files].sort().join(', ') || 'no file'}, not ${wanted}: PgBouncer cannot open it, ${consequence(setting)}`,
             `add ${wanted} to the volume's items (or the key to its ConfigMap/Secret), or point ${setting} at ${[...files].sort().map((f) => `${holding.mountPath.replace(/\/+$/, '')}/${f}`).join(' or ')}`));
         }
+        // A finding only when no container mounting the ini can open the file.
+        if (!found) out.push(...problems);
       }
     }
   }

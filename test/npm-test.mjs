@@ -24,8 +24,13 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const TSC_CACHE = path.join(root, 'node_modules', '.cache', 'tsc');
 /** Where the key of the last passing typecheck is kept. */
 const PASSED = path.join(TSC_CACHE, 'npm-test.passed');
-/** What tsconfig.json includes (its `include`), plus the JSON files those may import (resolveJsonModule). */
-const SOURCE_ROOTS = ['charts', 'regions', 'tools', 'test', 'imports'];
+/**
+ * What tsconfig.json includes, read from its `include` (a file, or a glob under a folder: that folder,
+ * with the JSON files beside the sources, which they may import: resolveJsonModule).
+ */
+const INCLUDED = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8')).include;
+const SOURCE_ROOTS = INCLUDED.filter((p) => p.includes('*')).map((p) => p.split('/')[0]);
+const SOURCE_FILES = INCLUDED.filter((p) => !p.includes('*'));
 const SOURCE_FILE = /\.(ts|mts|cts|json)$/;
 
 /** The files under `dir` tsc may read, sorted (no node_modules, no dist). */
@@ -48,7 +53,7 @@ function sourceFiles(dir) {
 function typecheckKey() {
   const hash = createHash('sha256');
   const files = [
-    'tsconfig.json', 'package-lock.json', 'main.ts', 'vitest.config.mts', path.join('node_modules', 'typescript', 'package.json'),
+    'tsconfig.json', 'package-lock.json', ...SOURCE_FILES, path.join('node_modules', 'typescript', 'package.json'),
     ...SOURCE_ROOTS.flatMap((dir) => sourceFiles(path.join(root, dir)).map((file) => path.relative(root, file))),
   ];
   for (const file of files) {

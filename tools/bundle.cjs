@@ -113,13 +113,18 @@ function bundlePath(name) {
 }
 
 /**
- * The code cache of `bundle` for this Node version and this process's flags: V8 rejects a cache
- * made under other flags (`node --max-semi-space-size=64` vs plain `node`), so runs with and
- * without a flag would otherwise replace each other's cache on every run and both start cold.
+ * This process's node flags as part of a V8 code cache's name (empty without flags): V8 rejects a
+ * cache made under other flags (`node --max-semi-space-size=64` vs plain `node`), so runs with
+ * and without a flag would otherwise replace each other's cache on every run and both start
+ * cold. The bundles' caches and the validator's (tools/validate/cache.ts) are named with it.
  */
+function nodeFlagsTag() {
+  return process.execArgv.length === 0 ? '' : `.${crypto.createHash('sha256').update(process.execArgv.join('\0')).digest('hex').slice(0, 8)}`;
+}
+
+/** The code cache of `bundle` for this Node version and this process's flags. */
 function codeCacheOf(bundle) {
-  const flags = process.execArgv.length === 0 ? '' : `.${crypto.createHash('sha256').update(process.execArgv.join('\0')).digest('hex').slice(0, 8)}`;
-  return `${bundle.slice(0, -'.cjs'.length)}.${process.version}${flags}.v8`;
+  return `${bundle.slice(0, -'.cjs'.length)}.${process.version}${nodeFlagsTag()}.v8`;
 }
 
 /** Every code cache of `bundle` (all Node versions and flags): stale once the bundle is rebuilt. */
@@ -190,4 +195,4 @@ function orSources(command, attempt) {
   }
 }
 
-module.exports = { bundlePath, dropUndefined, orSources, prepareBundle, runBundle, runSources, withFastUndefinedFilter };
+module.exports = { bundlePath, dropUndefined, nodeFlagsTag, orSources, prepareBundle, runBundle, runSources, withFastUndefinedFilter };

@@ -16,17 +16,14 @@ export function checkInRepo(objects: LoadedObject[]): Finding[] {
   return validateObjects(objects, { schemaDir: null }).findings;
 }
 
-/** Builds the valid set, lets the test break one thing, and returns the findings (every layer). */
-export function breakOne(mutate: (objects: LoadedObject[]) => LoadedObject[] | void): Finding[] {
+/** Builds the valid set, lets the test break one thing, and returns the findings (every layer, or `judge`'s). */
+export function breakOne(mutate: (objects: LoadedObject[]) => LoadedObject[] | void, judge: (objects: LoadedObject[]) => Finding[] = check): Finding[] {
   const objects = validObjects();
-  return check(mutate(objects) ?? objects);
+  return judge(mutate(objects) ?? objects);
 }
 
 /** breakOne with the in-repo layers only. */
-export function breakOneInRepo(mutate: (objects: LoadedObject[]) => LoadedObject[] | void): Finding[] {
-  const objects = validObjects();
-  return checkInRepo(mutate(objects) ?? objects);
-}
+export const breakOneInRepo = (mutate: (objects: LoadedObject[]) => LoadedObject[] | void): Finding[] => breakOne(mutate, checkInRepo);
 
 /** Asserts that exactly these findings (rule + path) fired, nothing else. */
 export function expectOnly(findings: Finding[], rule: string, paths: string[]): void {

@@ -137,15 +137,9 @@ function pruneCache(dir: string): void {
 /** Scripts whose V8 code cache is missing or stale: written by flushCodeCaches(). */
 const pendingCodeCaches = new Map<string, vm.Script>();
 
-/**
- * This process's node flags as part of a code cache's name (empty without flags), as
- * tools/bundle.cjs names the bundles' caches: V8 rejects a cache made under other flags, so
- * `npm run synth` (`node --max-semi-space-size=64`) and `npm run validate` (plain `node`) would
- * otherwise replace each other's validator caches on every run and both compile them anew.
- */
-function nodeFlagsTag(): string {
-  return process.execArgv.length === 0 ? '' : `.${createHash('sha256').update(process.execArgv.join('\0')).digest('hex').slice(0, 8)}`;
-}
+/** This process's node flags in a code cache's name, as the bundles' caches are named (tools/bundle.cjs). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { nodeFlagsTag } = require('../bundle.cjs') as { nodeFlagsTag: () => string };
 
 /**
  * Runs CommonJS code (cached under `name`) and returns its exports. V8's code cache for it

@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type { Context } from './context';
-import { mountedFiles } from './mounted-files';
+import { mountedFiles, volumeSources } from './mounted-files';
 import { parseIni } from './pgbouncer-budget';
 import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
@@ -40,16 +40,9 @@ interface Mount {
 function volumeFiles(tpl: PodTemplate, name: string, ns: string, ctx: Context, e: Entry): Set<string> | undefined {
   const volume = asArray(tpl.spec.volumes).filter(isRecord).find((v) => v.name === name);
   if (!volume) return undefined;
-  const sources: Array<{ kind: 'configMap' | 'secret'; source: Record<string, any> }> = [];
-  if (isRecord(volume.configMap)) sources.push({ kind: 'configMap', source: volume.configMap });
-  else if (isRecord(volume.secret)) sources.push({ kind: 'secret', source: volume.secret });
-  else if (isRecord(volume.projected)) {
-    for (const s of asArray(volume.projected.sources).filter(isRecord)) {
-      if (isRecord(s.configMap)) sources.push({ kind: 'configMap', source: s.configMap });
-      else if (isRecord(s.secret)) sources.push({ kind: 'secret', source: s.secret });
-      else return undefined; // downward API, service account token: files of their own
-    }
-  } else return undefined;
+  const sources = volumeSources(volume);
+  // A claim, an emptyDir, a downward API or token source: files of their own.
+  if (sources.some((s) => s.kind === 'other')) return undefined;
   const files = new Set<string>();
   for (const { kind, source } of sources) {
     const items = asArray(source.items).filter(isRecord);

@@ -17,7 +17,7 @@
 import type { Context } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
 import { parseIni } from './pgbouncer-budget';
-import { at, containersOf, podTemplates } from './pod-templates';
+import { at, containersOf, podTemplates, textsOfContainer } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'listen-port';
@@ -44,10 +44,7 @@ function namesFile(container: Record<string, any>, volume: string, key: string):
   const paths = asArray(container.volumeMounts).filter(isRecord).filter((m) => m.name === volume && typeof m.mountPath === 'string')
     .map((m) => (typeof m.subPath === 'string' && m.subPath !== '' ? (m.subPath === key ? String(m.mountPath) : undefined) : `${String(m.mountPath).replace(/\/+$/, '')}/${key}`))
     .filter((p): p is string => p !== undefined);
-  const texts = [
-    ...asArray(container.env).filter(isRecord).map((e) => e.value),
-    ...asArray(container.args), ...asArray(container.command),
-  ].filter((t): t is string => typeof t === 'string');
+  const texts = textsOfContainer(container, '').map((t) => t.text);
   return paths.some((p) => texts.some((t) => t.includes(p)));
 }
 

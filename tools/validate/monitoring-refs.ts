@@ -53,12 +53,17 @@ function monitoredNamespaces(e: Entry, scope: Scope): string[] {
   return selector.any === true ? [...scope.namespaces] : listed.length > 0 ? listed : [namespaceOf(e.obj) ?? ''];
 }
 
+/** A monitor's scope, the namespaces it looks in (`names`) and those of them this tree renders (`judged`). */
+function monitorView(e: Entry, ctx: Context): { scope: Scope; names: string[]; judged: string[] } {
+  const scope = ctx.scope(e);
+  const names = monitoredNamespaces(e, scope);
+  return { scope, names, judged: names.filter((ns) => scope.namespaces.has(ns)) };
+}
+
 export function checkPodMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, 'monitoring.coreos.com', 'PodMonitor')) return [];
   const spec = specOf(e.obj);
-  const scope = ctx.scope(e);
-  const names = monitoredNamespaces(e, scope);
-  const judged = names.filter((ns) => scope.namespaces.has(ns));
+  const { scope, judged } = monitorView(e, ctx);
   if (judged.length === 0) return [];
   const workloads = judged.flatMap((ns) => scope.workloadsIn(ns)).filter((w) => labelSelectorMatches(spec.selector, w.podLabels));
   const operated = judged.flatMap((ns) => operatorPods(ctx, e, ns)).filter((labels) => labelSelectorMatches(spec.selector, labels));
@@ -356,9 +361,7 @@ function operatedServices(ctx: Context, e: Entry, ns: string): Array<{ labels: R
 export function checkServiceMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, 'monitoring.coreos.com', 'ServiceMonitor')) return [];
   const spec = specOf(e.obj);
-  const scope = ctx.scope(e);
-  const names = monitoredNamespaces(e, scope);
-  const judged = names.filter((ns) => scope.namespaces.has(ns));
+  const { scope, names, judged } = monitorView(e, ctx);
   if (judged.length === 0 || judged.length < names.length) return [];
   // The OpenTelemetry operator makes Services too, labelled like its pods (operatorPods), ports unknown here.
   const collectors = judged.flatMap((ns) => operatorPods(ctx, e, ns)).filter((labels) => labelSelectorMatches(spec.selector, labels));

@@ -22,18 +22,21 @@ function mountOf(source: Record<string, any>, volume: string): Mount | undefined
   return { name: source.name, keys: items.length > 0 ? items.map((i) => String(i.key)) : undefined, volume };
 }
 
+/**
+ * What a pod volume is made of: its ConfigMap or Secret, or each source of a projected volume
+ * (`other`: a downward API, a service account token, or a volume of another type).
+ */
+export function volumeSources(volume: Record<string, any>): Array<{ kind: 'configMap' | 'secret' | 'other'; source: Record<string, any> }> {
+  const one = (v: Record<string, any>) => (isRecord(v.configMap) ? { kind: 'configMap' as const, source: v.configMap }
+    : isRecord(v.secret) ? { kind: 'secret' as const, source: v.secret } : { kind: 'other' as const, source: v });
+  return isRecord(volume.projected) ? asArray(volume.projected.sources).filter(isRecord).map(one) : [one(volume)];
+}
+
 /** The ConfigMaps a pod template mounts (volumes and projected sources). */
 function mountedConfigMaps(tpl: PodTemplate): Mount[] {
-  const mounts: Mount[] = [];
-  for (const v of asArray(tpl.spec.volumes).filter(isRecord)) {
-    const direct = isRecord(v.configMap) ? mountOf(v.configMap, String(v.name)) : undefined;
-    if (direct) mounts.push(direct);
-    for (const s of asArray(isRecord(v.projected) ? v.projected.sources : undefined).filter(isRecord)) {
-      const projected = isRecord(s.configMap) ? mountOf(s.configMap, String(v.name)) : undefined;
-      if (projected) mounts.push(projected);
-    }
-  }
-  return mounts;
+  return asArray(tpl.spec.volumes).filter(isRecord).flatMap((v) => volumeSources(v)
+    .filter((s) => s.kind === 'configMap').map((s) => mountOf(s.source, String(v.name)))
+    .filter((m): m is Mount => m !== undefined));
 }
 
 export interface MountedFile {

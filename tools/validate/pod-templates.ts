@@ -87,23 +87,26 @@ export const CONTROLLER_POD_LABELS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The literal texts the containers (init ones too) of an object's pod templates are given: env
- * values (`env: true`), command and args, each with its path. Rules that read addresses or
- * command lines in them start here.
+ * The literal texts one container is given: env values (`env: true`), command and args, each with
+ * its path under `path` (the container's own).
  */
-export function containerTexts(obj: KubeObject): Array<{ path: string; text: string; env: boolean }> {
+export function textsOfContainer(container: Record<string, any>, path: string): Array<{ path: string; text: string; env: boolean }> {
   const out: Array<{ path: string; text: string; env: boolean }> = [];
-  for (const tpl of podTemplates(obj)) {
-    for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
-      asArray(container.env).forEach((env, i) => {
-        if (isRecord(env) && typeof env.value === 'string') out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, env: true });
-      });
-      for (const field of ['command', 'args'] as const) {
-        asArray(container[field]).forEach((v, i) => {
-          if (typeof v === 'string') out.push({ path: item(`${path}.${field}`, i), text: v, env: false });
-        });
-      }
-    }
+  asArray(container.env).forEach((env, i) => {
+    if (isRecord(env) && typeof env.value === 'string') out.push({ path: `${item(`${path}.env`, i)}.value`, text: env.value, env: true });
+  });
+  for (const field of ['command', 'args'] as const) {
+    asArray(container[field]).forEach((v, i) => {
+      if (typeof v === 'string') out.push({ path: item(`${path}.${field}`, i), text: v, env: false });
+    });
   }
   return out;
+}
+
+/**
+ * The literal texts the containers (init ones too) of an object's pod templates are given
+ * (textsOfContainer). Rules that read addresses or command lines in them start here.
+ */
+export function containerTexts(obj: KubeObject): Array<{ path: string; text: string; env: boolean }> {
+  return podTemplates(obj).flatMap((tpl) => containersOf(tpl, ['initContainers', 'containers']).flatMap(({ container, path }) => textsOfContainer(container, path)));
 }

@@ -1,9 +1,11 @@
 /**
  * The committed dist/ tree as objects, for whole-tree tests.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { version as YAML_VERSION } from 'yaml/package.json';
 import { REPO_ROOT } from './regions';
 import type { LoadedObject } from '../../tools/validate';
 import { regionOfRelative } from '../../tools/validate/load';
@@ -38,15 +40,49 @@ function yamlTexts(root: string): Array<{ folder: string; file: string; text: st
  */
 const parsedFiles = new Map<string, { text: string; objects: DistObject[] }>();
 
+/**
+ * Parses kept on disk too, so the five workers, and the next run, read the tree's ~1,800 objects
+ * as JSON instead of each parsing its YAML again: by the hash of the text and the parser's
+ * version and options, so a changed file or parser is parsed anew. Only a parse JSON keeps
+ * exactly is kept (plain objects, arrays, strings, finite numbers, booleans, null: no Date of a
+ * YAML 1.1 timestamp); any cache error only costs the parse.
+ */
+const PARSE_CACHE = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'test-dist-parses');
+
+function jsonExact(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.entries(value).every(([key, v]) => key !== '__proto__' && jsonExact(v));
+}
+
+function parseDocuments(text: string): Obj[] {
+  const file = path.join(PARSE_CACHE, `${createHash('sha256').update(`yaml ${YAML_VERSION} version 1.1\0${text}`).digest('hex')}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Obj[];
+  } catch {
+    // Not kept yet (or unreadable): parse.
+  }
+  const objects = parseAllDocuments(text, { version: '1.1' }).map((doc) => doc.toJS() as Obj | null).filter((o): o is Obj => o !== null);
+  if (jsonExact(objects)) {
+    try {
+      fs.mkdirSync(PARSE_CACHE, { recursive: true });
+      const temp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(temp, JSON.stringify(objects));
+      fs.renameSync(temp, file);
+    } catch {
+      // Only speed is lost.
+    }
+  }
+  return objects;
+}
+
 function parseFile(folder: string, file: string, text: string): DistObject[] {
   const key = `${folder}/${file}`;
   const kept = parsedFiles.get(key);
   if (kept?.text === text) return kept.objects;
-  const objects: DistObject[] = [];
-  for (const doc of parseAllDocuments(text, { version: '1.1' })) {
-    const object = doc.toJS() as Obj | null;
-    if (object) objects.push({ folder, file, object });
-  }
+  const objects = parseDocuments(text).map((object) => ({ folder, file, object }));
   parsedFiles.set(key, { text, objects });
   return objects;
 }

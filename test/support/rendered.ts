@@ -1,16 +1,19 @@
 /**
- * A fresh in-memory render of the shipped regions, read back from the YAML synth writes (YAML
- * 1.1, as Argo CD reads it): for checks over the whole tree that must not depend on the
- * committed dist/, which may lag the source during a change.
+ * A fresh in-memory render of the shipped regions: for checks over the whole tree that must not
+ * depend on the committed dist/, which may lag the source during a change.
  *
- * The render (and its read-back) is made once per worker while regions/ stays the same: a
- * dozen test files check the same shipped render, at ~1 s of CPU (read back: ~2 s) each. Each
- * caller gets its own deep copy, so what one file does with it cannot reach another; the key is
- * the content of every entry of regions/, so an edit there renders anew.
+ * The objects are the documents each YAML file was written from (`RenderedFile.documents`), not
+ * a parse of its text: test/synth/in-memory-validation.test.ts proves every file parses back
+ * (YAML 1.1, as Argo CD reads it) to exactly those documents, and parsing the whole render again
+ * cost ~2 s of CPU in every worker that asked for it.
+ *
+ * The render is made once per worker while regions/ stays the same: a dozen test files check the
+ * same shipped render, at ~1 s of CPU each. Each caller gets its own deep copy, so what one file
+ * does with it cannot reach another; the key is the content of every entry of regions/, so an
+ * edit there renders anew.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { definition } from '../../main';
 import { loadPlan } from '../../regions/load';
 import type { RenderedFile } from '../../tools/synth/render';
@@ -63,13 +66,10 @@ export function shippedProgress(): string[] {
 
 export function renderedObjects(): RenderedObject[] {
   const render = shippedRender();
-  render.objects ??= render.files.flatMap((f) =>
-    f.path.endsWith('.yaml')
-      ? parseAllDocuments(f.content, { version: '1.1' })
-          .map((d) => d.toJS() as Obj | null)
-          .filter((o): o is Obj => o !== null)
-          .map((object) => ({ folder: f.path.split('/')[0]!, file: f.path, object, where: `${f.path} ${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}` }))
-      : [],
-  );
+  render.objects ??= render.files.flatMap((f) => {
+    if (!f.path.endsWith('.yaml')) return [];
+    if (f.documents === undefined) throw new Error(`test setup: ${f.path} was rendered without its documents`);
+    return (f.documents as Obj[]).map((object) => ({ folder: f.path.split('/')[0]!, file: f.path, object, where: `${f.path} ${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}` }));
+  });
   return structuredClone(render.objects);
 }

@@ -343,8 +343,21 @@ function main(): number {
 
     log('synth 16 synthetic regions');
     const synth16 = run('npm run synth (16 synthetic regions)', 'npm', ['run', '-s', 'synth', '--', '--regions', r16, '--out', path.join(work, 'out-16')], work);
-    log(`synth ${big} synthetic regions`);
-    const synthBig = run(`npm run synth (${big} synthetic regions)`, 'npm', ['run', '-s', 'synth', '--', '--regions', rBig, '--out', path.join(work, `out-${big}`), ...timingsArgs('big')], work);
+    // Target 3 divides the 64-region time by the shipped regions' time: as for targets 1 and 2,
+    // both are measured in rounds, a synth of the shipped regions beside each 64-region synth, so
+    // that a slow minute slows both; each is the best of its runs. Three rounds at most: a
+    // 64-region synth takes 7-12 s here.
+    const bigRounds = Math.min(repeat, 3);
+    log(`synth ${big} synthetic regions, in ${bigRounds} rounds with a synth of the ${shippedLabel} beside each (best of ${bigRounds} each)`);
+    const bigRuns: Run[] = [];
+    const besideRuns: Run[] = [];
+    for (let i = 0; i < bigRounds; i++) {
+      besideRuns.push(run(`npm run synth (${shippedLabel}), beside the ${big}-region runs`, 'npm', ['run', '-s', 'synth', '--', '--out', path.join(work, `out-shipped-beside-${i}`)], work));
+      bigRuns.push(run(`npm run synth (${big} synthetic regions)`, 'npm', ['run', '-s', 'synth', '--', '--regions', rBig, '--out', path.join(work, `out-${big}-${i}`), ...timingsArgs(`big-${i}`)], work));
+    }
+    const synthBig = bestOf(bigRuns);
+    const shippedBeside = bestOf(besideRuns);
+    const bigFastest = fastestIndex(bigRuns);
 
     // The 64-region trees for the diff.
     let diffNote = '';
@@ -352,7 +365,7 @@ function main(): number {
     let treeOk = false;
     if (big === 64) {
       treeOk = synthBig.ok;
-      if (treeOk) fs.renameSync(path.join(work, 'out-64'), tree64);
+      if (treeOk) fs.renameSync(path.join(work, `out-64-${bigFastest}`), tree64);
       diffNote = 'the 64-region synth';
     } else {
       log('two 32-region synths with disjoint names, for the 64-region diff trees');
@@ -406,7 +419,7 @@ function main(): number {
 
     const rows = [
       ['command', 'wall ms', 'peak RSS MB', 'status'],
-      ...[baseline, floorNpm, floorBundle, synthShipped, synthTwoThreads, ...[prepare, cold, warm, unprepared].filter((m): m is Run => m !== undefined), synth16, synthBig, ...diffRows, ...(tests ? [tests] : [])].map((m) => [
+      ...[baseline, floorNpm, floorBundle, synthShipped, synthTwoThreads, ...[prepare, cold, warm, unprepared].filter((m): m is Run => m !== undefined), synth16, shippedBeside, synthBig, ...diffRows, ...(tests ? [tests] : [])].map((m) => [
         m.label,
         fmt(m.wallMs),
         fmt(m.peakRssMb, 1),
@@ -431,8 +444,8 @@ function main(): number {
         `${fmt(cold.wallMs)} ms = ${fmt(ratio(cold, baseline), 2)}x (limit 5x = ${fmt(5 * b)} ms); second run ${fmt(warm.wallMs)} ms = ${fmt(ratio(warm, baseline), 2)}x; ` +
         `npm ci's prepare step took ${fmt(prepare.wallMs)} ms${prepare.ok ? '' : ` and failed: ${prepare.note}`}; without it (npm ci --ignore-scripts, every cache cold) the first synth takes ${fmt(unprepared.wallMs)} ms = ${fmt(ratio(unprepared, baseline), 2)}x${cold.ok ? '' : `; failed: ${cold.note}`}`);
     } else target(2, 'first npm run synth in a fresh clone (git clone + npm ci), <= 5x baseline', false, `no clone (${cloneHow})`);
-    const bigNumbers = `${big} regions ${fmt(synthBig.wallMs)} ms = ${fmt(ratio(synthBig, synthShipped), 2)}x the shipped regions (limit 6x = ${fmt(6 * synthShipped.wallMs)} ms), peak RSS ${fmt(synthBig.peakRssMb)} MiB (limit 1024)${synthBig.ok ? '' : `; failed: ${synthBig.note}`}`;
-    if (big === 64) target(3, '64 synthetic regions <= 6x shipped, peak <= 1 GiB', synthBig.ok && ratio(synthBig, synthShipped) <= 6 && synthBig.peakRssMb <= 1024, bigNumbers);
+    const bigNumbers = `${big} regions ${fmt(synthBig.wallMs)} ms = ${fmt(ratio(synthBig, shippedBeside), 2)}x the shipped regions synthesised beside them, ${fmt(shippedBeside.wallMs)} ms (limit 6x = ${fmt(6 * shippedBeside.wallMs)} ms; best of ${bigRounds} rounds each), peak RSS ${fmt(synthBig.peakRssMb)} MiB (limit 1024)${synthBig.ok && shippedBeside.ok ? '' : `; failed: ${synthBig.note ?? shippedBeside.note}`}`;
+    if (big === 64) target(3, '64 synthetic regions <= 6x shipped, peak <= 1 GiB', synthBig.ok && shippedBeside.ok && ratio(synthBig, shippedBeside) <= 6 && synthBig.peakRssMb <= 1024, bigNumbers);
     else target(3, '64 synthetic regions <= 6x shipped, peak <= 1 GiB', false, `64 regions cannot be synthesised: the region model allows at most ${maxSet} (rolloutWave unique, 1 to ${maxSet}); measured instead: ${bigNumbers}`);
     if (diffTypical && diffAll) {
       target(4, 'npm run diff over two 64-region trees, <= 2 s PR-like, <= 10 s every object', diffTypical.ok && diffAll.ok && diffTypical.wallMs <= 2000 && diffAll.wallMs <= 10000,
@@ -444,7 +457,7 @@ function main(): number {
     process.stdout.write(`${lines.join('\n')}\n`);
 
     if (hasTimings) {
-      const bigTimings = readTimings(path.join(work, 'timings-big.json'));
+      const bigTimings = readTimings(path.join(work, `timings-big-${bigFastest}.json`));
       if (shippedTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${shippedLabel} (npm run synth -- --timings)`, shippedTimings, synthShipped.wallMs));
       const twoThreadTimings = readTimings(path.join(work, `timings-shipped-2t-${fastestIndex(twoThreadRuns)}.json`));
       if (twoThreadTimings) process.stdout.write(phaseTables(`Where synth spends its time, ${shippedLabel}, two threads (BOOKEDBARBER_THREADS=2)`, twoThreadTimings, synthTwoThreads.wallMs));

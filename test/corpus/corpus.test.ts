@@ -10,9 +10,9 @@
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { definition } from '../../main';
-import { main } from '../../tools/synth/run';
-import { REPO_ROOT, tempDir } from '../support/regions';
+import { tempDir } from '../support/regions';
 import { runSynth } from '../support/run';
+import { synthInProcess } from '../support/synth-in-process';
 import { readTree, writeTree } from '../support/tree';
 import { judge, loadCases, regionsForCase } from './corpus';
 
@@ -24,22 +24,6 @@ function outFolder(): { dir: string; before: Record<string, string> } {
   const dir = path.join(tempDir('bb-corpus-out-'), 'out');
   writeTree(dir, { 'us-east-1/namespaces.yaml': 'kept: as it was\n', 'argocd/argocd.yaml': 'kept: too\n' });
   return { dir, before: readTree(dir) };
-}
-
-function runInProcess(args: string[]): { status: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const status = main(definition, args, REPO_ROOT);
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
 }
 
 const tally = { passed: 0, pending: 0 };
@@ -65,7 +49,7 @@ describe('the broken-config corpus', () => {
     it(title, () => {
       const regions = regionsForCase(c);
       const out = outFolder();
-      const result = runInProcess(['--regions', regions, '--out', out.dir]);
+      const result = synthInProcess(definition, ['--regions', regions, '--out', out.dir]);
       const problems = judge(c, regions, result, JSON.stringify(readTree(out.dir)) === JSON.stringify(out.before));
       expect(problems, `${problems.join('; ')}\n--- stderr ---\n${result.stderr.slice(0, 3000)}`).toEqual([]);
       tally.passed++;

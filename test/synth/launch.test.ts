@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/regions';
-import { isolatedBundle, runTsx } from '../support/run';
+import { definition } from '../../main';
+import { isolatedBundle } from '../support/run';
+import { synthInProcess } from '../support/synth-in-process';
 
 const LAUNCH = path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs');
 const BUNDLE = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 'synth.cjs');
@@ -21,10 +23,14 @@ describe('npm run synth (the bundled launcher)', () => {
   // test/synth/parallel.test.ts (the bundle runs on two threads).
   it('answers a wrong flag and --help as the sources do', () => {
     const usage = launch(['--no-such-flag']);
-    const sources = runTsx('tools/synth/cli.ts', ['--no-such-flag']);
+    const sources = synthInProcess(definition, ['--no-such-flag']);
     expect(usage.status).toBe(2);
-    expect([usage.status, usage.stderr]).toEqual([sources.status, sources.stderr]);
-    expect(launch(['--help']).stdout).toBe(runTsx('tools/synth/cli.ts', ['--help']).stdout);
+    expect(usage.stderr).toContain("Unknown option '--no-such-flag'");
+    expect([usage.status, usage.stdout, usage.stderr]).toEqual([sources.status, sources.stdout, sources.stderr]);
+    const help = launch(['--help']);
+    const sourcesHelp = synthInProcess(definition, ['--help']);
+    expect(help.stdout).toContain('--region');
+    expect([help.status, help.stdout, help.stderr]).toEqual([sourcesHelp.status, sourcesHelp.stdout, sourcesHelp.stderr]);
   }, 180_000);
 
   it('rebuilds the bundle when a source file changes, and only then', () => {

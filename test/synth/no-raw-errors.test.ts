@@ -11,9 +11,10 @@ import { Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { definition } from '../../main';
 import { GlobalConfig } from '../../regions/model';
-import { main, type SynthDefinition } from '../../tools/synth/run';
+import type { SynthDefinition } from '../../tools/synth/run';
 import { runBoundaryCases } from '../support/no-raw-errors';
-import { REPO_ROOT, tempDir } from '../support/regions';
+import { tempDir } from '../support/regions';
+import { synthInProcess } from '../support/synth-in-process';
 import { readTree, writeTree } from '../support/tree';
 
 describe('global.yaml at its boundaries', () => {
@@ -42,19 +43,10 @@ describe('a chart that throws anyway (a generator bug)', () => {
     const out = path.join(tempDir('bb-internal-'), 'out');
     writeTree(out, { 'us-east-1/namespaces.yaml': 'kept\n' });
     const before = readTree(out);
-    let stderr = '';
-    const write = process.stderr.write;
-    const stdout = process.stdout.write;
-    process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      const status = main(broken, ['--out', out, ...extra], REPO_ROOT);
-      return { status, stderr, out, before };
-    } finally {
-      process.stderr.write = write;
-      process.stdout.write = stdout;
-    }
+    const { status, stderr } = synthInProcess(broken, ['--out', out, ...extra]);
+    return { status, stderr, out, before };
   }
+
 
   it('is reported as a one-line internal error naming the chart and region, without a stack trace', () => {
     const run = runWithBrokenChart([]);

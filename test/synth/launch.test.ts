@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/regions';
 import { definition } from '../../main';
+import { REPO_ROOT } from '../support/regions';
 import { isolatedBundle } from '../support/run';
 import { synthInProcess } from '../support/synth-in-process';
 

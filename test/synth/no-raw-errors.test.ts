@@ -47,7 +47,6 @@ describe('a chart that throws anyway (a generator bug)', () => {
     return { status, stderr, out, before };
   }
 
-
   it('is reported as a one-line internal error naming the chart and region, without a stack trace', () => {
     const run = runWithBrokenChart([]);
     expect(run.status).toBe(1);

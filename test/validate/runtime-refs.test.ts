@@ -549,6 +549,32 @@ describe('runtime references of the rendered objects', () => {
       apiSteps(objects)[first!].analysis.templates.push({ templateName: 'bookedbarber-api-canary-health-copy' });
       expect(found(objects)).toEqual([`ref-analysis-args eu-west-1/api.yaml spec.strategy.canary.steps[${first}].analysis.templates`]);
     });
+
+    it('a canary revision the new pods do not carry: the gate measures none of their requests', () => {
+      const objects = folder();
+      const [first] = healthSteps(objects);
+      apiSteps(objects)[first!].analysis.args[0].value = '2.14.2-0000000000';
+      expect(found(objects)).toEqual([`ref-analysis-args eu-west-1/api.yaml spec.strategy.canary.steps[${first}].analysis.args[0].value`]);
+      const issue = check(objects).find((f) => f.rule === 'ref-analysis-args')!;
+      expect(issue.message).toContain('bookedbarber-api-canary-health select requests by (destination_canonical_revision)');
+      expect(issue.message).toContain('the gate measures none of the new pods\' requests');
+      const label = get(objects, 'Rollout', 'bookedbarber-api').spec.template.metadata.labels['service.istio.io/canonical-revision'];
+      expect(issue.hint).toBe(`pass ${JSON.stringify(label)}, the pod template's service.istio.io/canonical-revision label (derive both from one value)`);
+    });
+
+    it('the pods\' revision label edited by hand: each step passing the old one; both edited alike, or no label (Istio falls back), nothing', () => {
+      const objects = folder();
+      const labels = get(objects, 'Rollout', 'bookedbarber-api').spec.template.metadata.labels;
+      labels['service.istio.io/canonical-revision'] = 'hand-edited';
+      const steps = healthSteps(objects);
+      expect(steps.length).toBeGreaterThanOrEqual(2);
+      expect(found(objects).sort()).toEqual(steps.map((i) => `ref-analysis-args eu-west-1/api.yaml spec.strategy.canary.steps[${i}].analysis.args[0].value`).sort());
+      for (const i of steps) apiSteps(objects)[i].analysis.args[0].value = 'hand-edited';
+      expect(found(objects)).toEqual([]);
+      delete labels['service.istio.io/canonical-revision'];
+      apiSteps(objects)[steps[0]!].analysis.args[0].value = 'anything';
+      expect(found(objects)).toEqual([]);
+    });
   });
 
   describe('pod affinity selectors', () => {

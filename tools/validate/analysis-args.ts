@@ -16,6 +16,12 @@
  * And one Argo Rollouts accepts in silence: an argument the analysis passes that none of its
  * templates declares is dropped (MergeArgs only fills declared ones), so a misspelt name measures
  * with the template's default.
+ * And one that measures the wrong pods: an argument the templates' queries match Istio's
+ * `destination_canonical_revision` on (`destination_canonical_revision="{{args.X}}"`), passed as
+ * a value other than the Rollout's own pods' `service.istio.io/canonical-revision` label, which
+ * Istio reports as that revision: the gate sees none of the new pods' requests (no data: judged on
+ * nothing, or, where no data fails the condition, every release rolled back). Judged only where
+ * the pod template carries that label (without it Istio falls back to other labels).
  * The templates of an analysis are those it names and, recursively, those they name in
  * spec.templates (rollout/analysis.go getAnalysisTemplatesFromRefs), each once, namespaced ones
  * before cluster ones (flattenArgs' order). A template that is not rendered is ref-rollout's
@@ -111,6 +117,7 @@ export function checkAnalysisArgs(e: Entry, ctx: Context): RawFinding[] {
       out.push(finding(e, child(item(`${path}.args`, i), 'name'), RULE, `argument ${arg} is declared by none of the analysis' templates (${found.map((t) => nameOf(t.obj)).join(', ')}): Argo Rollouts drops it without a word`,
         names.length ? `name one of the declared arguments (${names.join(', ')}), or remove it` : 'remove it, or declare it in the template (spec.args)'));
     });
+    out.push(...revisionMismatches(e, path, analysis, found));
     // MergeArgs + ResolveArgs: every declared argument ends with a value (one passed always has one).
     for (const [name, arg] of declared) {
       if (arg.resolved || passed.some((p) => p.name === name)) continue;
@@ -118,6 +125,34 @@ export function checkAnalysisArgs(e: Entry, ctx: Context): RawFinding[] {
         `pass it: args: [{name: ${name}, value: ...}] (or valueFrom), or give the template's argument a default value`));
     }
   }
+  return out;
+}
+
+/** The pod label Istio reports as `destination_canonical_revision` on its request metrics. */
+const REVISION_LABEL = 'service.istio.io/canonical-revision';
+/** A PromQL matcher of that revision on an argument: `destination_canonical_revision="{{args.X}}"`. */
+const REVISION_MATCHER = /destination_canonical_revision\s*=\s*"\{\{\s*args\.([^}\s]+)\s*\}\}"/g;
+
+/** Prometheus queries of a template's metrics. */
+function queriesOf(template: Entry): string[] {
+  const spec = isRecord(template.obj.spec) ? template.obj.spec : {};
+  return asArray(spec.metrics).filter(isRecord).map((m) => (isRecord(m.provider) && isRecord(m.provider.prometheus) ? m.provider.prometheus.query : undefined)).filter((q): q is string => typeof q === 'string');
+}
+
+/** Arguments passed as a revision the Rollout's pods do not carry, to templates that select requests by it. */
+function revisionMismatches(e: Entry, path: string, analysis: Record<string, any>, templates: readonly Entry[]): RawFinding[] {
+  const labels = e.obj.spec?.template?.metadata?.labels;
+  const revision = isRecord(labels) ? labels[REVISION_LABEL] : undefined;
+  if (typeof revision !== 'string') return [];
+  const out: RawFinding[] = [];
+  asArray(analysis.args).forEach((raw, i) => {
+    if (!isRecord(raw) || typeof raw.name !== 'string' || typeof raw.value !== 'string' || raw.value === revision) return;
+    const selecting = templates.filter((t) => queriesOf(t).some((q) => [...q.matchAll(REVISION_MATCHER)].some((m) => m[1] === raw.name)));
+    if (selecting.length === 0) return;
+    out.push(finding(e, child(item(`${path}.args`, i), 'value'), RULE,
+      `argument ${raw.name} is ${JSON.stringify(raw.value)}, the revision ${selecting.map((t) => nameOf(t.obj)).join(', ')} select requests by (destination_canonical_revision), but this Rollout's pods carry ${REVISION_LABEL}: ${revision}, which Istio reports instead: the gate measures none of the new pods' requests (no data: a release judged on nothing, or, where no data fails the condition, every release rolled back)`,
+      `pass ${JSON.stringify(revision)}, the pod template's ${REVISION_LABEL} label (derive both from one value)`));
+  });
   return out;
 }
 

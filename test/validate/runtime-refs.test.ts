@@ -556,7 +556,7 @@ describe('runtime references of the rendered objects', () => {
       apiSteps(objects)[first!].analysis.args[0].value = '2.14.2-0000000000';
       expect(found(objects)).toEqual([`ref-analysis-args eu-west-1/api.yaml spec.strategy.canary.steps[${first}].analysis.args[0].value`]);
       const issue = check(objects).find((f) => f.rule === 'ref-analysis-args')!;
-      expect(issue.message).toContain('bookedbarber-api-canary-health select requests by (destination_canonical_revision)');
+      expect(issue.message).toContain('bookedbarber-api-canary-health selects requests by (destination_canonical_revision)');
       expect(issue.message).toContain('the gate measures none of the new pods\' requests');
       const label = get(objects, 'Rollout', 'bookedbarber-api').spec.template.metadata.labels['service.istio.io/canonical-revision'];
       expect(issue.hint).toBe(`pass ${JSON.stringify(label)}, the pod template's service.istio.io/canonical-revision label (derive both from one value)`);

@@ -150,7 +150,7 @@ function revisionMismatches(e: Entry, path: string, analysis: Record<string, any
     const selecting = templates.filter((t) => queriesOf(t).some((q) => [...q.matchAll(REVISION_MATCHER)].some((m) => m[1] === raw.name)));
     if (selecting.length === 0) return;
     out.push(finding(e, child(item(`${path}.args`, i), 'value'), RULE,
-      `argument ${raw.name} is ${JSON.stringify(raw.value)}, the revision ${selecting.map((t) => nameOf(t.obj)).join(', ')} select requests by (destination_canonical_revision), but this Rollout's pods carry ${REVISION_LABEL}: ${revision}, which Istio reports instead: the gate measures none of the new pods' requests (no data: a release judged on nothing, or, where no data fails the condition, every release rolled back)`,
+      `argument ${raw.name} is ${JSON.stringify(raw.value)}, the revision ${selecting.map((t) => nameOf(t.obj)).join(' and ')} select${selecting.length === 1 ? 's' : ''} requests by (destination_canonical_revision), but this Rollout's pods carry ${REVISION_LABEL}: ${revision}, which Istio reports instead: the gate measures none of the new pods' requests (no data: a release judged on nothing, or, where no data fails the condition, every release rolled back)`,
       `pass ${JSON.stringify(revision)}, the pod template's ${REVISION_LABEL} label (derive both from one value)`));
   });
   return out;

@@ -35,7 +35,7 @@ function stamp(file) {
  */
 function prepareBundle({ name, entry, launcher, external = [] }) {
   const bundle = bundlePath(name);
-  const keyFile = path.join(CACHE, `${name}.key.json`);
+  const keyFile = keyPath(name);
   const owners = { node: process.version, bundler: stamp(__filename), launcher: stamp(launcher) };
   let key;
   try {
@@ -127,12 +127,26 @@ function codeCacheOf(bundle) {
   return `${bundle.slice(0, -'.cjs'.length)}.${process.version}${nodeFlagsTag()}.v8`;
 }
 
-/** Every code cache of `bundle` (all Node versions and flags): stale once the bundle is rebuilt. */
-function removeCodeCaches(bundle) {
+/** Every code cache of `bundle` (all Node versions and flags). */
+function codeCachesOf(bundle) {
   const base = path.basename(bundle, '.cjs');
-  for (const file of fs.readdirSync(path.dirname(bundle))) {
-    if (file.startsWith(`${base}.`) && file.endsWith('.v8')) fs.rmSync(path.join(path.dirname(bundle), file), { force: true });
-  }
+  return fs.readdirSync(path.dirname(bundle)).filter((file) => file.startsWith(`${base}.`) && file.endsWith('.v8')).map((file) => path.join(path.dirname(bundle), file));
+}
+
+/** Its code caches are stale once `bundle` is rebuilt. */
+function removeCodeCaches(bundle) {
+  for (const file of codeCachesOf(bundle)) fs.rmSync(file, { force: true });
+}
+
+/** The key file of the bundle `name`: its inputs' sizes and times when it was built (prepareBundle). */
+function keyPath(name) {
+  return path.join(CACHE, `${name}.key.json`);
+}
+
+/** The files the bundle `name` is in the cache: the bundle, its key file and its code caches (those that exist). */
+function bundleFiles(name) {
+  const bundle = bundlePath(name);
+  return [bundle, keyPath(name), ...(fs.existsSync(CACHE) ? codeCachesOf(bundle) : [])].filter((file) => fs.existsSync(file));
 }
 
 /**
@@ -195,4 +209,4 @@ function orSources(command, attempt) {
   }
 }
 
-module.exports = { bundlePath, dropUndefined, nodeFlagsTag, orSources, prepareBundle, runBundle, runSources, withFastUndefinedFilter };
+module.exports = { bundleFiles, bundlePath, dropUndefined, nodeFlagsTag, orSources, prepareBundle, runBundle, runSources, withFastUndefinedFilter };

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definition } from '../../main';
 import { REPO_ROOT } from '../support/regions';
-import { isolatedBundle } from '../support/run';
+import { isolatedBundle, keptBundle } from '../support/run';
 import { synthInProcess } from '../support/synth-in-process';
 
 const LAUNCH = path.join(REPO_ROOT, 'tools', 'synth', 'launch.cjs');
@@ -17,29 +17,6 @@ const BUNDLE = path.join(REPO_ROOT, 'node_modules', '.cache', 'bookedbarber', 's
 
 const launch = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
   spawnSync(process.execPath, [LAUNCH, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env });
-
-/**
- * The bundle `name` with its key file and V8 code caches, put back by `restore()`. A test that
- * touches a source makes the launcher rebuild the shared bundle and drop its caches; with the
- * source's time restored, the bundle as it was (same sources, same bytes) is current again, and
- * the other files' runs need neither a second rebuild nor a cold start.
- */
-function keepBundle(name: string): { restore: () => void } {
-  const dir = path.dirname(BUNDLE);
-  const ours = (file: string) => file === `${name}.cjs` || file === `${name}.key.json` || (file.startsWith(`${name}.`) && file.endsWith('.v8'));
-  const saved = new Map(fs.readdirSync(dir).filter(ours).map((file) => [file, fs.readFileSync(path.join(dir, file))]));
-  return {
-    restore: () => {
-      for (const file of fs.readdirSync(dir).filter((f) => ours(f) && !saved.has(f))) fs.rmSync(path.join(dir, file), { force: true });
-      // Written aside and renamed: another file's launcher may read the bundle meanwhile.
-      for (const [file, bytes] of saved) {
-        const temp = path.join(dir, `${file}.${process.pid}.restore`);
-        fs.writeFileSync(temp, bytes);
-        fs.renameSync(temp, path.join(dir, file));
-      }
-    },
-  };
-}
 
 describe('npm run synth (the bundled launcher)', () => {
   // That the bundle writes byte for byte what the sources render, and prints the same progress, is
@@ -66,7 +43,7 @@ describe('npm run synth (the bundled launcher)', () => {
     // Touch a chart (its content unchanged): the launcher must not trust the old bundle.
     const source = path.join(REPO_ROOT, 'charts', 'web', 'smoke-test.ts');
     const { atime, mtime } = fs.statSync(source);
-    const kept = keepBundle('synth');
+    const kept = keptBundle('synth');
     try {
       fs.utimesSync(source, atime, new Date(mtime.getTime() + 5000));
       expect(launch(['--help']).status).toBe(0);

@@ -17,12 +17,11 @@
 import * as path from 'node:path';
 import type { Context } from './context';
 import { mountedFiles, volumeSources } from './mounted-files';
-import { parseIni } from './pgbouncer-budget';
+import { parseIni, PGBOUNCER_INI } from './pgbouncer-budget';
 import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-config-file';
-const INI_KEY = /(^|\/)pgbouncer\.ini$/;
 /** pgbouncer.ini's settings that name a file PgBouncer reads (not logfile/pidfile, which it writes). */
 const FILE_SETTINGS = [
   'auth_file', 'auth_hba_file',
@@ -69,7 +68,7 @@ export function checkConfigFilePaths(e: Entry, ctx: Context): RawFinding[] {
   const ns = namespaceOf(e.obj) ?? '';
   for (const tpl of podTemplates(e.obj)) {
     for (const file of mountedFiles(tpl, ns, ctx, e)) {
-      if (!INI_KEY.test(file.key)) continue;
+      if (!PGBOUNCER_INI.test(file.key)) continue;
       const ini = parseIni(file.text);
       if (!ini) continue;
       const named = FILE_SETTINGS.map((setting) => ({ setting, value: ini.settings.get(setting) }))

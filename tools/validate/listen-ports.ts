@@ -16,7 +16,7 @@
  */
 import type { Context } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
-import { parseIni } from './pgbouncer-budget';
+import { parseIni, PGBOUNCER_INI } from './pgbouncer-budget';
 import { at, containersOf, podTemplates, textsOfContainer } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
@@ -60,7 +60,7 @@ export function checkListenPorts(e: Entry, ctx: Context): RawFinding[] {
   const ns = namespaceOf(e.obj) ?? '';
   for (const tpl of podTemplates(e.obj)) {
     for (const file of mountedFiles(tpl, ns, ctx, e)) {
-      const isIni = /(^|\/)pgbouncer\.ini$/.test(file.key);
+      const isIni = PGBOUNCER_INI.test(file.key);
       const redis = /(^|\/)redis\.conf$/.test(file.key) ? 'redis' : /(^|\/)sentinel\.conf$/.test(file.key) ? 'sentinel' : undefined;
       if (!isIni && !redis && !/(^|\/)patroni\.ya?ml$/.test(file.key)) continue;
       // The program runs in a container mounting the file: judged when those declare their ports.

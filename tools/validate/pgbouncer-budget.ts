@@ -30,7 +30,8 @@ import { Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } fro
 import { parseServiceHost } from './wiring/walk';
 
 const RULE = 'pgbouncer-server-budget';
-const INI_KEY = /(^|\/)pgbouncer\.ini$/;
+/** A ConfigMap key holding PgBouncer's configuration (the rules reading pgbouncer.ini share it). */
+export const PGBOUNCER_INI = /(^|\/)pgbouncer\.ini$/;
 
 export interface Ini {
   readonly settings: Map<string, string>;
@@ -156,7 +157,7 @@ function poolersIn(ns: string, ctx: Context, e: Entry): Pooler[] {
     if (!isKind(w.entry.obj, 'apps', 'Deployment') && !isKind(w.entry.obj, 'apps', 'StatefulSet')) continue;
     const perService = new Map<string, { service: Entry; perPod: number }>();
     for (const file of mountedFiles(w.tpl, ns, ctx, w.entry)) {
-      if (!INI_KEY.test(file.key)) continue;
+      if (!PGBOUNCER_INI.test(file.key)) continue;
       if (!inisByText.has(file.text)) inisByText.set(file.text, parseIni(file.text));
       const ini = inisByText.get(file.text);
       if (!ini) continue;

@@ -9,8 +9,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { describeWorkflowSchemaCheck } from '../support/workflow-lint';
+import { parseAllCached } from '../support/yaml-cache';
 
 const root = resolve(__dirname, '..', '..');
 const workflowPath = join(root, '.github', 'workflows', 'security-scan.yml');
@@ -69,11 +70,12 @@ function yamlFiles(dir: string): string[] {
 
 /**
  * Every document of every YAML file of dist/ (`toJSON()`), parsed once for the tests below that
- * read them all (3 MB of YAML, ~1.5 s of CPU a parse); nothing changes what they return.
+ * read them all (3 MB of YAML, ~1.5 s of CPU a parse; across runs kept as JSON: yaml-cache.ts);
+ * nothing changes what they return.
  */
 let distDocuments: Array<{ file: string; json: unknown }> | undefined;
 function documentsOfDist(): Array<{ file: string; json: unknown }> {
-  distDocuments ??= yamlFiles(dist).flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => ({ file, json: doc.toJSON() as unknown })));
+  distDocuments ??= yamlFiles(dist).flatMap((file) => parseAllCached(readFileSync(file, 'utf8')).map((json) => ({ file, json })));
   return distDocuments;
 }
 

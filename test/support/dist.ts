@@ -1,16 +1,14 @@
 /**
  * The committed dist/ tree as objects, for whole-tree tests.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { version as YAML_VERSION } from 'yaml/package.json';
 import { REPO_ROOT } from './regions';
 import type { LoadedObject } from '../../tools/validate';
-import { readCache, writeCache } from '../../tools/validate/cache';
 import { regionOfRelative } from '../../tools/validate/load';
 import type { Obj } from './charts';
+import { parseAllCached } from './yaml-cache';
 
 export const DIST = path.join(REPO_ROOT, 'dist');
 
@@ -37,39 +35,13 @@ function yamlTexts(root: string): Array<{ folder: string; file: string; text: st
  * from it in a few files): whole-tree tests parse the same 3 MB of YAML (~1.5 s of CPU each), and
  * with `isolate: false` a worker runs several of them. The files are read on every call and a
  * file is parsed again only when its text differs from the one kept; each caller gets its own
- * deep copy.
+ * deep copy. Across workers and runs the parses are kept on disk (./yaml-cache.ts).
  */
 const parsedFiles = new Map<string, { text: string; objects: DistObject[] }>();
 
-/**
- * Parses kept on disk too, in the validator's content-keyed cache (tools/validate/cache.ts: atomic
- * writes, entries unused for two weeks pruned), so the five workers, and the next run, read the
- * tree's ~1,800 objects as JSON instead of each parsing its YAML again (~1.9 s -> 0.15 s a
- * worker): by the hash of the text and the parser's version and options, so a changed file or
- * parser is parsed anew. Only a parse JSON keeps exactly is kept (plain objects, arrays, strings,
- * finite numbers, booleans, null: no Date of a YAML 1.1 timestamp).
- */
-function jsonExact(value: unknown): boolean {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-  if (Array.isArray(value)) return value.every(jsonExact);
-  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  return Object.entries(value).every(([key, v]) => key !== '__proto__' && jsonExact(v));
-}
-
+/** A file's objects (its empty documents dropped), parsed as YAML 1.1 as the validator's loader reads dist/. */
 function parseDocuments(text: string): Obj[] {
-  const name = `dist-parse.${createHash('sha256').update(`yaml ${YAML_VERSION} version 1.1\0${text}`).digest('hex')}.json`;
-  const kept = readCache(name);
-  if (kept !== undefined) {
-    try {
-      return JSON.parse(kept) as Obj[];
-    } catch {
-      // Unreadable: parse again (and write it anew).
-    }
-  }
-  const objects = parseAllDocuments(text, { version: '1.1' }).map((doc) => doc.toJS() as Obj | null).filter((o): o is Obj => o !== null);
-  if (jsonExact(objects)) writeCache(name, JSON.stringify(objects));
-  return objects;
+  return parseAllCached(text, '1.1').filter((o): o is Obj => o !== null);
 }
 
 function parseFile(folder: string, file: string, text: string): DistObject[] {

@@ -12,11 +12,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { shareRepeatedSubschemas } from '../../tools/validate/schema-dedupe';
 import { DEFAULT_SCHEMA_DIR, strictSchema } from '../../tools/validate/upstream-schema';
 import { renderShipped } from '../support/rendered';
+import { parseAllCached } from '../support/yaml-cache';
 
 const ajvOptions = { strict: false, allErrors: true, validateFormats: false, validateSchema: false, unicodeRegExp: false } as const;
 /** The reference: ajv as it comes (refs inlined where it likes). */
@@ -25,10 +25,10 @@ const referenceAjv = () => new Ajv(ajvOptions);
 const sharedAjv = () => new Ajv({ ...ajvOptions, inlineRefs: false });
 
 type Doc = Record<string, any>;
-/** Parsed once per file for all tests here (6 MB of YAML). */
+/** Parsed once per file for all tests here (6 MB of YAML; across runs kept as JSON: yaml-cache.ts). */
 const parsed = new Map<string, Doc[]>();
 function docsOf(file: string): Doc[] {
-  if (!parsed.has(file)) parsed.set(file, Array.from(parseAllDocuments(fs.readFileSync(path.join(DEFAULT_SCHEMA_DIR, file), 'utf8')), (d) => d.toJS() as Doc));
+  if (!parsed.has(file)) parsed.set(file, parseAllCached(fs.readFileSync(path.join(DEFAULT_SCHEMA_DIR, file), 'utf8')) as Doc[]);
   return parsed.get(file)!;
 }
 

@@ -14,10 +14,11 @@ import { definition } from '../../main';
 import { loadPlan } from '../../regions/load';
 import type { PlatformPlan } from '../../regions/plan';
 import { synth } from '../../tools/synth/run';
-import { validateTree } from '../../tools/validate';
-import type { Obj } from '../support/charts';
+import type { RenderedFile } from '../../tools/synth/render';
+import { validateRendered } from '../../tools/validate';
+import { shippedPlan, type Obj } from '../support/charts';
 import { distObjects, type DistObject } from '../support/dist';
-import { regionsWith, REGIONS_DIR, tempDir } from '../support/regions';
+import { regionsWith, tempDir } from '../support/regions';
 
 const SERVING = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1'];
 const SHARD_3_AT_DR = 'bookedbarber-pgbouncer-shard-3.eu-central-1.bookedbarber.global';
@@ -33,7 +34,9 @@ const promotedRegions = () => regionsWith((f) => (f['eu-west-1.yaml'].shards[0].
 
 interface Rendered {
   readonly plan: PlatformPlan;
+  /** The files synth wrote (under `out`), with the documents each was written from. */
   readonly out: string;
+  readonly files: readonly RenderedFile[];
   readonly objects: DistObject[];
   /** The synth error, if it refused to write (it validates, wiring check included, first). */
   readonly error?: Error;
@@ -41,43 +44,56 @@ interface Rendered {
 
 function render(regionsDir: string): Rendered {
   const out = path.join(tempDir('bb-promotion-'), 'dist');
+  const plan = loadPlan(regionsDir);
   try {
-    synth(definition, { regionsDir, distDir: out });
+    const { files } = synth(definition, { regionsDir, distDir: out });
+    // The documents each file was written from: what its YAML parses back to
+    // (test/synth/in-memory-validation.test.ts), without parsing 3 MB of it again.
+    const objects = files.flatMap((f) => (f.documents ?? []).map((object) => ({ folder: f.path.split('/')[0]!, file: f.path.split('/')[1]!, object: object as Obj })));
+    return { plan, out, files, objects };
   } catch (error) {
-    return { plan: loadPlan(regionsDir), out, objects: [], error: error as Error };
+    return { plan, out, files: [], objects: [], error: error as Error };
   }
-  return { plan: loadPlan(regionsDir), out, objects: distObjects(out) };
 }
 
-function one(tree: Rendered, region: string, kind: string, name: string): Obj {
+/** The validator over a rendered tree (from the documents synth wrote), with `plan`'s declared connections. */
+function validateAgainst(tree: Rendered, plan: PlatformPlan) {
+  const plans = new Map(plan.regions.map((p) => [p.region.name, p]));
+  return validateRendered(tree.out, tree.files, { connections: (region) => (plans.has(region) ? declaredConnections(plans.get(region)!) : undefined) });
+}
+
+/** What the assertions read: a tree's objects. */
+type Tree = { readonly objects: DistObject[] };
+
+function one(tree: Tree, region: string, kind: string, name: string): Obj {
   const found = tree.objects.filter((d) => d.folder === region && d.object.kind === kind && d.object.metadata.name === name);
   if (found.length !== 1) throw new Error(`${found.length} ${kind} ${name} in ${region}`);
   return found[0].object;
 }
 
-const has = (tree: Rendered, region: string, kind: string, name: string) =>
+const has = (tree: Tree, region: string, kind: string, name: string) =>
   tree.objects.some((d) => d.folder === region && d.object.kind === kind && d.object.metadata.name === name);
 
 /** EXPECTED_ROLE and DESIRED_CONFIG (parsed) of a site's topology Job. */
-function topology(tree: Rendered, region: string, job: string): { role: string; config: any } {
+function topology(tree: Tree, region: string, job: string): { role: string; config: any } {
   const container = one(tree, region, 'Job', job).spec.template.spec.containers.find((c: any) => c.name === 'topology');
   const env = (name: string) => container.env.find((e: any) => e.name === name)?.value;
   return { role: env('EXPECTED_ROLE'), config: JSON.parse(env('DESIRED_CONFIG')) };
 }
 
 /** bootstrap.dcs of the site's patroni.yml (what a site that starts from nothing runs). */
-function bootstrapDcs(tree: Rendered, region: string, scope: string): any {
+function bootstrapDcs(tree: Tree, region: string, scope: string): any {
   return parse(one(tree, region, 'ConfigMap', `${scope}-files`).data['patroni.yml']).bootstrap.dcs;
 }
 
 /** Shard 3's entry of a region's shard map. */
-function shard3Route(tree: Rendered, region: string): any {
+function shard3Route(tree: Tree, region: string): any {
   const map = JSON.parse(one(tree, region, 'ConfigMap', 'bookedbarber-shard-map').data['shard-map.json']);
   return map.shards.find((s: any) => s.shard === 3);
 }
 
 /** Hosts the region's east-west gateway passes through to it (empty when it has none). */
-function exported(tree: Rendered, region: string): string[] {
+function exported(tree: Tree, region: string): string[] {
   return tree.objects
     .filter((d) => d.folder === region && d.object.kind === 'Gateway' && d.object.metadata.name === 'cross-network-gateway')
     .flatMap((d) => d.object.spec.servers.flatMap((s: any) => s.hosts));
@@ -91,23 +107,20 @@ const standbyOf = (host: string, slot: string, bucketRegion: string) => ({
   restore_command: `WALG_S3_PREFIX=s3://bookedbarber-pitr-${bucketRegion}/shard-3 AWS_REGION=${bucketRegion} AWS_ENDPOINT=https://s3.${bucketRegion}.amazonaws.com wal-g wal-fetch "%f" "%p"`,
 });
 
-let shipped: Rendered;
+/** The shipped regions: the committed tree, which is what synth renders from them (test/tree/in-sync.test.ts). */
+let shipped: { plan: PlatformPlan; objects: DistObject[] };
 let promoted: Rendered;
 
 beforeAll(() => {
-  shipped = render(REGIONS_DIR);
+  shipped = { plan: shippedPlan(), objects: distObjects() };
   promoted = render(promotedRegions());
 }, 120_000);
 
 afterAll(() => {
-  for (const tree of [shipped, promoted]) if (tree) fs.rmSync(path.dirname(tree.out), { recursive: true, force: true });
+  if (promoted) fs.rmSync(path.dirname(promoted.out), { recursive: true, force: true });
 });
 
 describe('shard 3 as shipped: the home site (eu-west-1) takes writes, the DR site (eu-central-1) follows', () => {
-  it('renders and passes validation', () => {
-    expect(shipped.error).toBeUndefined();
-  });
-
   it('the home site is primary and keeps a slot for the DR site\'s standby leader', () => {
     expect(topology(shipped, 'eu-west-1', HOME_JOB)).toEqual({ role: 'primary', config: { standby_cluster: null, slots: { standby_dr_site: { type: 'physical' } }, failsafe_mode: true } });
   });
@@ -141,16 +154,14 @@ describe('shard 3 as shipped: the home site (eu-west-1) takes writes, the DR sit
 describe('shard 3 promoted: activeRegion: eu-central-1', () => {
   it('renders and passes validation, the wiring check included (synth refuses to write otherwise)', () => {
     expect(promoted.error?.message).toBeUndefined();
-    const plans = new Map(promoted.plan.regions.map((p) => [p.region.name, p]));
-    const report = validateTree(promoted.out, { connections: (region) => (plans.has(region) ? declaredConnections(plans.get(region)!) : undefined) });
+    const report = validateAgainst(promoted, promoted.plan);
     expect(report.findings).toEqual([]);
     expect(report.notes.filter((n) => n.includes('wiring check off'))).toEqual([]);
     expect(report.files).toBeGreaterThan(0);
   }, 60_000);
 
   it('the wiring check is not vacuous: the promoted tree fails against the unpromoted declarations', () => {
-    const plans = new Map(shipped.plan.regions.map((p) => [p.region.name, p]));
-    const report = validateTree(promoted.out, { connections: (region) => (plans.has(region) ? declaredConnections(plans.get(region)!) : undefined) });
+    const report = validateAgainst(promoted, shipped.plan);
     const wiring = report.findings.filter((f) => f.rule.startsWith('wiring-')).map((f) => f.message.split(' (')[0]);
     // e.g. the remote APIs still sent to eu-west-1's gateway, which no longer passes shard 3 through.
     expect(wiring).toContain('us-east-1 api-to-pgbouncer-shard-3-rw');

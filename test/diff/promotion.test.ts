@@ -10,14 +10,16 @@ import { definition } from '../../main';
 import { run } from '../../tools/diff/cli';
 import { RISK_RULES } from '../../tools/diff/risks';
 import { synth } from '../../tools/synth/run';
-import { regionsWith, REGIONS_DIR, tempDir } from '../support/regions';
+import { DIST } from '../support/dist';
+import { regionsWith, tempDir } from '../support/regions';
 
 const SHARD_3_AT_DR = 'bookedbarber-pgbouncer-shard-3.eu-central-1.bookedbarber.global';
 const SHARD_3_AT_HOME = 'bookedbarber-pgbouncer-shard-3.eu-west-1.bookedbarber.global';
 const LOCAL_PGBOUNCER_3 = 'bookedbarber-pgbouncer-shard-3.bookedbarber-data.svc.cluster.local';
 
 const root = tempDir('bb-diff-promotion-');
-const shippedOut = path.join(root, 'shipped');
+/** The shipped regions' tree: the committed one (what synth renders from them, test/tree/in-sync.test.ts). */
+const shippedOut = DIST;
 const promotedOut = path.join(root, 'promoted');
 
 async function diff(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -39,7 +41,6 @@ const PROMOTION_RISKS = [
 
 beforeAll(() => {
   // Validation of both trees is covered elsewhere (test/charts/promotion.test.ts); here only the diff.
-  synth(definition, { regionsDir: REGIONS_DIR, distDir: shippedOut, validate: false });
   synth(definition, { regionsDir: regionsWith((f) => (f['eu-west-1.yaml'].shards[0].activeRegion = 'eu-central-1')), distDir: promotedOut, validate: false });
 }, 120_000);
 

@@ -17,8 +17,9 @@ import { synth } from '../../tools/synth/run';
 import type { RenderedFile } from '../../tools/synth/render';
 import { validateRendered } from '../../tools/validate';
 import { shippedPlan, type Obj } from '../support/charts';
-import { distObjects, type DistObject } from '../support/dist';
+import type { DistObject } from '../support/dist';
 import { regionsWith, tempDir } from '../support/regions';
+import { renderedObjects } from '../support/rendered';
 
 const SERVING = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1'];
 const SHARD_3_AT_DR = 'bookedbarber-pgbouncer-shard-3.eu-central-1.bookedbarber.global';
@@ -107,12 +108,12 @@ const standbyOf = (host: string, slot: string, bucketRegion: string) => ({
   restore_command: `WALG_S3_PREFIX=s3://bookedbarber-pitr-${bucketRegion}/shard-3 AWS_REGION=${bucketRegion} AWS_ENDPOINT=https://s3.${bucketRegion}.amazonaws.com wal-g wal-fetch "%f" "%p"`,
 });
 
-/** The shipped regions: the committed tree, which is what synth renders from them (test/tree/in-sync.test.ts). */
+/** The shipped regions, rendered once per worker for every file that reads them (test/support/rendered.ts). */
 let shipped: { plan: PlatformPlan; objects: DistObject[] };
 let promoted: Rendered;
 
 beforeAll(() => {
-  shipped = { plan: shippedPlan(), objects: distObjects() };
+  shipped = { plan: shippedPlan(), objects: renderedObjects().map((o) => ({ folder: o.folder, file: path.basename(o.file), object: o.object })) };
   promoted = render(promotedRegions());
 }, 120_000);
 

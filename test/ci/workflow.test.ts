@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { lintWorkflow } from '../support/workflow-lint';
 
 const root = resolve(__dirname, '..', '..');
 const workflowPath = join(root, '.github', 'workflows', 'ci.yml');
 const ciRunPath = join(root, '.ci', 'run');
-const validator = join(root, 'node_modules', '.bin', 'action-validator');
 
 interface Step {
   name?: string;
@@ -39,12 +39,6 @@ const workflow = parse(workflowText) as Workflow;
 const jobs = Object.entries(workflow.jobs);
 const steps = jobs.flatMap(([, job]) => job.steps ?? []);
 
-function lint(file: string): { status: number | null; output: string } {
-  const r = spawnSync(validator, [file], { cwd: root, encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
 /** Index of the first step whose `run` script matches, or -1. */
 function stepIndex(pattern: RegExp): number {
   return steps.findIndex((s) => typeof s.run === 'string' && pattern.test(s.run));
@@ -64,7 +58,7 @@ describe('workflow schema check (action-validator)', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('accepts .github/workflows/ci.yml', () => {
-    const r = lint(workflowPath);
+    const r = lintWorkflow(workflowPath);
     expect(r.status, r.output).toBe(0);
   });
 
@@ -90,7 +84,7 @@ describe('workflow schema check (action-validator)', () => {
     breakIt(broken);
     const file = join(tmp, `ci-${_label.replace(/\W+/g, '-')}.yml`);
     writeFileSync(file, stringify(broken));
-    const r = lint(file);
+    const r = lintWorkflow(file);
     expect(r.status, r.output).not.toBe(0);
     expect(r.output).toContain('"errors"');
     expect(r.output).toMatch(mentions);

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -406,6 +406,40 @@ describe('runtime references of the rendered objects', () => {
       const config = get(fresh, 'ConfigMap', 'bookedbarber-api-config').data;
       config.REDIS_CACHE_SENTINELS = config.REDIS_CACHE_SENTINELS.replace(':26379', ':6379');
       expect(found(fresh)).toEqual(['ref-config-endpoint us-east-1/api.yaml data.REDIS_CACHE_SENTINELS']);
+    });
+
+    it('traces exported over HTTP to the collector\'s gRPC port, or to a port its Service does not have', () => {
+      const objects = folder();
+      const env = (o: LoadedObject[], kind: string, name: string) => {
+        const container = get(o, kind, name).spec.template.spec.containers[0];
+        const i = container.env.findIndex((v: any) => v.name === 'OTEL_EXPORTER_OTLP_ENDPOINT');
+        return { vars: container.env, i, path: `spec.template.spec.containers[0].env[${i}].value` };
+      };
+      const web = env(objects, 'Rollout', 'bookedbarber-web');
+      expect(web.vars.find((v: any) => v.name === 'OTEL_EXPORTER_OTLP_PROTOCOL').value).toBe('http/protobuf');
+      web.vars[web.i].value = web.vars[web.i].value.replace(':4318', ':4317');
+      expect(found(objects)).toEqual([`otlp-protocol eu-west-1/web.yaml ${web.path}`]);
+      const finding = check(objects).find((f) => f.rule === 'otlp-protocol')!;
+      expect(finding.message).toMatch(/^OTEL_EXPORTER_OTLP_PROTOCOL is http\/protobuf \(HTTP\/1\.1\), but OTEL_EXPORTER_OTLP_ENDPOINT names port 4317 \(otlp-grpc, appProtocol grpc\) of bookedbarber-monitoring\/otel-collector/);
+      expect(finding.hint).toBe('send http/protobuf to port 4318 (otlp-http, appProtocol http), or set OTEL_EXPORTER_OTLP_PROTOCOL to what port 4317 speaks');
+      // The protocol switched to gRPC as well: the pair agrees again.
+      web.vars.find((v: any) => v.name === 'OTEL_EXPORTER_OTLP_PROTOCOL').value = 'grpc';
+      expect(found(objects)).toEqual([]);
+      // A signal's own variable wins over the general one.
+      web.vars.push({ name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', value: 'http/json' }, { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: web.vars[web.i].value + '/v1/traces' });
+      expect(found(objects)).toEqual([`otlp-protocol eu-west-1/web.yaml spec.template.spec.containers[0].env[${web.vars.length - 1}].value`]);
+      // A signal's protocol applies to the general endpoint when the signal has none of its own.
+      const other = folder();
+      const api = env(other, 'Rollout', 'bookedbarber-api');
+      api.vars.push({ name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', value: 'grpc' });
+      expect(found(other)).toEqual([`otlp-protocol eu-west-1/api.yaml ${api.path}`]);
+      expect(check(other).find((f) => f.rule === 'otlp-protocol')!.message).toMatch(/^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is grpc \(gRPC \(HTTP\/2\)\), but OTEL_EXPORTER_OTLP_ENDPOINT names port 4318 \(otlp-http, appProtocol http\)/);
+      // A port the operator's Service does not have: nothing listens there.
+      const fresh = folder();
+      const unported = env(fresh, 'Rollout', 'bookedbarber-api');
+      unported.vars[unported.i].value = unported.vars[unported.i].value.replace(':4318', ':4319');
+      expect(found(fresh)).toEqual([`ref-config-endpoint eu-west-1/api.yaml ${unported.path}`]);
+      expect(check(fresh).find((f) => f.rule === 'ref-config-endpoint')!.message).toContain("otel-collector (opentelemetry-operator's Service in bookedbarber-monitoring, from the collector's receivers) has no port 4319 (its ports: 4317, 4318)");
     });
 
     it('a DNS record of another region (its set identifier, its load balancer)', () => {

@@ -14,6 +14,7 @@ import type { Context, Scope } from './context';
 import { specOf } from './context';
 import { child, item } from './paths';
 import { containerTexts } from './pod-templates';
+import { collectorServices } from './wiring/cluster';
 import { parseServiceHost } from './wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, RawFinding } from './types';
 
@@ -73,8 +74,15 @@ function problem(scope: Scope, address: Address): string | undefined {
       // 9090 / 9093 and the mesh 9094, the config reloader's 8080, a Thanos sidecar's 10901/10902).
       const operated = operatedPorts(scope, ns!, name!);
       if (operated) return operated.includes(address.port) ? undefined : `${name} (prometheus-operator's Service in ${ns}) reaches pods that listen on ${operated.join(', ')}, not ${address.port}: connection refused`;
-      // Operators create Services from what is rendered (an OpenTelemetry collector's): in a
-      // namespace holding such a resource, another unrendered name is not judged.
+      // opentelemetry-operator's Services, from the collector's receivers (wiring/cluster.ts): a
+      // headless one resolves to the pods, which listen on the same ports.
+      const collector = scope.find(ns!, 'opentelemetry.io', 'OpenTelemetryCollector').flatMap(collectorServices).find((svc) => svc.name === name);
+      if (collector) {
+        const ports = [...new Set([...collector.ports.map((p) => p.port), ...(collector.headless ? [8888] : [])])].sort((a, b) => a - b);
+        return ports.includes(address.port) ? undefined : `${name} (opentelemetry-operator's Service in ${ns}, from the collector's receivers) has no port ${address.port} (its ports: ${ports.join(', ')}): connection refused`;
+      }
+      // Operators create Services from what is rendered: in a namespace holding such a resource,
+      // another unrendered name is not judged.
       if (OPERATED.some(([group, kind]) => scope.find(ns!, group, kind).length > 0)) return undefined;
       return `no Service ${ns}/${name} is rendered: ${address.host} does not resolve`;
     }

@@ -50,6 +50,7 @@ import { checkSyncWaveOrder } from './policy/sync-waves';
 import { checkMeshPortProtocol } from './policy/mesh-protocol';
 import { checkRedisMasterNames } from './redis-refs';
 import { checkConfigEndpoints } from './config-endpoints';
+import { checkOtlpProtocol } from './otlp-exporters';
 import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
 import { checkPatroniLabels } from './patroni-labels';
@@ -90,7 +91,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints, checkOtlpProtocol,
   checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkConfigFilePaths, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos, checkServiceMonitorTargets,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];

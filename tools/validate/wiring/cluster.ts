@@ -150,26 +150,8 @@ function endpointPort(v: unknown, fallback: number): number {
   return m ? Number(m[1]) : fallback;
 }
 
-/**
- * Pods and Services opentelemetry-operator creates for an OpenTelemetryCollector
- * (internal/manifests/collector): pods labelled with the CR's labels plus its selector labels,
- * Services `<name>-collector` (receiver ports: OTLP as `otlp-grpc`/appProtocol grpc and
- * `otlp-http`/appProtocol http), `<name>-collector-headless` (same ports, no ClusterIP) and
- * `<name>-collector-monitoring` (`monitoring` 8888).
- */
-function collectorPods(e: Entry): { pods: PodSet; services: ServiceInfo[] } | undefined {
-  const ns = namespaceOf(e.obj);
-  const name = nameOf(e.obj);
-  if (!ns || !name) return undefined;
-  const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
-  const selector = {
-    'app.kubernetes.io/component': 'opentelemetry-collector',
-    'app.kubernetes.io/instance': `${ns}.${name}`.slice(0, 63),
-    'app.kubernetes.io/managed-by': 'opentelemetry-operator',
-    'app.kubernetes.io/part-of': 'opentelemetry',
-  };
-  // The operator copies the CR's labels to the pods but never overrides its own selector labels.
-  const labels = { ...strings(labelsOf(e.obj.metadata)), ...selector };
+/** The OTLP receiver ports the operator gives an OpenTelemetryCollector's Services (from its config). */
+function collectorReceiverPorts(spec: Record<string, any>): ServicePort[] {
   const config = isRecord(spec.config) ? spec.config : {};
   const otlp = isRecord(config.receivers) && isRecord(config.receivers.otlp) && isRecord(config.receivers.otlp.protocols) ? config.receivers.otlp.protocols : {};
   const receiverPorts: ServicePort[] = [];
@@ -181,6 +163,52 @@ function collectorPods(e: Entry): { pods: PodSet; services: ServiceInfo[] } | un
     const port = endpointPort(isRecord(otlp.http) ? otlp.http.endpoint : undefined, 4318);
     receiverPorts.push({ name: 'otlp-http', port, targetPort: port, protocol: 'TCP', appProtocol: 'http' });
   }
+  return receiverPorts;
+}
+
+const COLLECTOR_SELECTOR = (ns: string, name: string) => ({
+  'app.kubernetes.io/component': 'opentelemetry-collector',
+  'app.kubernetes.io/instance': `${ns}.${name}`.slice(0, 63),
+  'app.kubernetes.io/managed-by': 'opentelemetry-operator',
+  'app.kubernetes.io/part-of': 'opentelemetry',
+});
+
+/**
+ * The Services opentelemetry-operator creates for an OpenTelemetryCollector
+ * (internal/manifests/collector): `<name>-collector` (receiver ports: OTLP as `otlp-grpc`/
+ * appProtocol grpc and `otlp-http`/appProtocol http), `<name>-collector-headless` (same ports, no
+ * ClusterIP) and `<name>-collector-monitoring` (`monitoring` 8888). Clients call them by these names.
+ */
+export function collectorServices(e: Entry): ServiceInfo[] {
+  const ns = namespaceOf(e.obj);
+  const name = nameOf(e.obj);
+  if (!ns || !name || !isKind(e.obj, 'opentelemetry.io', 'OpenTelemetryCollector')) return [];
+  const receiverPorts = collectorReceiverPorts(isRecord(e.obj.spec) ? e.obj.spec : {});
+  const selector = COLLECTOR_SELECTOR(ns, name);
+  const base = `${name}-collector`;
+  const svc = (svcName: string, ports: ServicePort[], headless: boolean): ServiceInfo => ({
+    origin: 'opentelemetry-operator', namespace: ns, name: svcName, selector, runtimeKeys: [], headless, ports,
+  });
+  return [
+    svc(base, receiverPorts, false),
+    svc(`${base}-headless`, receiverPorts, true),
+    svc(`${base}-monitoring`, [{ name: 'monitoring', port: 8888, targetPort: 8888, protocol: 'TCP' }], false),
+  ];
+}
+
+/**
+ * Pods and Services opentelemetry-operator creates for an OpenTelemetryCollector: pods labelled
+ * with the CR's labels plus its selector labels, listening on the receivers' ports and 8888, and
+ * the Services of collectorServices.
+ */
+function collectorPods(e: Entry): { pods: PodSet; services: ServiceInfo[] } | undefined {
+  const ns = namespaceOf(e.obj);
+  const name = nameOf(e.obj);
+  if (!ns || !name) return undefined;
+  const spec = isRecord(e.obj.spec) ? e.obj.spec : {};
+  // The operator copies the CR's labels to the pods but never overrides its own selector labels.
+  const labels = { ...strings(labelsOf(e.obj.metadata)), ...COLLECTOR_SELECTOR(ns, name) };
+  const receiverPorts = collectorReceiverPorts(spec);
   const annotations = strings(spec.podAnnotations);
   const pods: PodSet = {
     entry: e,
@@ -194,18 +222,7 @@ function collectorPods(e: Entry): { pods: PodSet; services: ServiceInfo[] } | un
     ports: [...receiverPorts.map((p) => ({ name: p.name, port: p.port, protocol: 'TCP' })), { name: 'monitoring', port: 8888, protocol: 'TCP' }],
     injectOverride: injectOverride(labels, annotations),
   };
-  const base = `${name}-collector`;
-  const svc = (svcName: string, ports: ServicePort[], headless: boolean): ServiceInfo => ({
-    origin: 'opentelemetry-operator', namespace: ns, name: svcName, selector, runtimeKeys: [], headless, ports,
-  });
-  return {
-    pods,
-    services: [
-      svc(base, receiverPorts, false),
-      svc(`${base}-headless`, receiverPorts, true),
-      svc(`${base}-monitoring`, [{ name: 'monitoring', port: 8888, targetPort: 8888, protocol: 'TCP' }], false),
-    ],
-  };
+  return { pods, services: collectorServices(e) };
 }
 
 function renderedService(e: Entry): ServiceInfo | undefined {

@@ -31,6 +31,7 @@ import { checkHpaBounds } from './policy/scaling';
 import { checkIgnoredListKept } from './policy/argocd';
 import { duplicateObjects } from './policy/duplicates';
 import { checkS3Region, checkWalgPrefixes } from './policy/walg-prefixes';
+import { checkStandbySlots } from './policy/standby-slots';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -221,7 +222,7 @@ export function validateRenderedRegions(
 
 /** The rules that need every region folder in view at once (ValidateOptions.treeRules). */
 function treeRuleFindings(judged: readonly Entry[], all: readonly Entry[]): RawFinding[] {
-  return checkWalgPrefixes(judged, all);
+  return [...checkWalgPrefixes(judged, all), ...checkStandbySlots(judged, all)];
 }
 
 /**

@@ -8,7 +8,8 @@
  * appProtocol grpc, `otlp-http` appProtocol http). Sent to the other one, every export fails (the
  * gRPC server refuses HTTP/1.1, the HTTP server does not speak gRPC) and every span is lost, with
  * nothing failing in the pod but a log line. The port is read as Istio reads it (appProtocol, else
- * the port name); a port whose protocol is not said, a protocol not given literally or an address
+ * the port name), and judged only when it is said to speak the other transport (gRPC against
+ * HTTP): a port said to be TCP, or not said at all, a protocol not given literally or an address
  * outside the folder is not judged. That the port exists at all is ref-config-endpoint's.
  */
 import type { Context, Scope } from './context';
@@ -21,11 +22,15 @@ import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './ty
 
 const SIGNALS = ['TRACES', 'METRICS', 'LOGS'] as const;
 
-/** What an OTLP protocol needs of the port: what Istio calls the protocol it speaks there. */
-const SPEAKS: Readonly<Record<string, { readonly wants: readonly string[]; readonly is: string }>> = {
-  grpc: { wants: ['grpc', 'http2'], is: 'gRPC (HTTP/2)' },
-  'http/protobuf': { wants: ['http'], is: 'HTTP/1.1' },
-  'http/json': { wants: ['http'], is: 'HTTP/1.1' },
+/**
+ * Each OTLP protocol: what it is, the port protocols (as Istio names them) of the other OTLP
+ * transport, which refuse it, and those that speak it. A port said to be plain TCP (or any other
+ * protocol) carries either, and is not judged.
+ */
+const SPEAKS: Readonly<Record<string, { readonly is: string; readonly refusedBy: readonly string[]; readonly wants: readonly string[] }>> = {
+  grpc: { is: 'gRPC (HTTP/2)', refusedBy: ['http'], wants: ['grpc', 'http2'] },
+  'http/protobuf': { is: 'HTTP/1.1', refusedBy: ['grpc', 'grpc-web'], wants: ['http'] },
+  'http/json': { is: 'HTTP/1.1', refusedBy: ['grpc', 'grpc-web'], wants: ['http'] },
 };
 
 /** The ports of Service `name` in `ns` as a client reaches them: rendered, or the collector operator's. */
@@ -85,7 +90,7 @@ export function checkOtlpProtocol(e: Entry, ctx: Context): RawFinding[] {
         const port = target?.ports.find((p) => p.port === Number(url.port));
         if (!target || !port) continue;
         const spoken = istioProtocol(port);
-        if (spoken === 'auto' || speaks.wants.includes(spoken)) continue;
+        if (!speaks.refusedBy.includes(spoken)) continue;
         const right = target.ports.find((p) => speaks.wants.includes(istioProtocol(p)));
         out.push(finding(e, `${item(`${path}.env`, endpoint.index)}.value`, 'otlp-protocol',
           `${protocolVar} is ${protocol} (${speaks.is}), but ${endpointVar} names port ${describePort(port)} of ${target.what}, which speaks ${spoken}: every export is refused and what it carries (spans, metrics or logs) is lost`,

@@ -40,10 +40,14 @@ interface SlotSource {
   readonly slots: readonly string[];
 }
 
-/** Permanent physical slots of a Patroni `slots` section (null or absent: none). */
+/**
+ * Permanent physical slots of a Patroni `slots` section (null or absent: none). A slot whose value
+ * is not a mapping (`name: 0`, as Patroni's own tests write it) is physical; a null one is removed
+ * (what a PATCH of /config does with it).
+ */
 function physicalSlots(slots: unknown): string[] {
   if (!isRecord(slots)) return [];
-  return Object.entries(slots).filter(([, v]) => isRecord(v) && (v.type === undefined || v.type === 'physical')).map(([k]) => k).sort();
+  return Object.entries(slots).filter(([, v]) => v !== null && (!isRecord(v) || v.type === undefined || v.type === 'physical')).map(([k]) => k).sort();
 }
 
 function standbyOf(config: Record<string, unknown>, entry: Entry, path: string): Standby | undefined {

@@ -713,6 +713,29 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fifth mutation round: an exporter told to listen elsewhere', () => {
+    it('a --web.listen-address off the declared port (its probes fail: the pod, PgBouncer too, leaves its Services); a second address on it is fine', () => {
+      const objects = folder();
+      const sts = get(objects, 'Deployment', 'bookedbarber-pgbouncer-shard-3').spec.template.spec;
+      const c = sts.containers.findIndex((x: any) => x.name === 'exporter');
+      expect(sts.containers[c].args).toEqual(['--web.listen-address=:9127']);
+      sts.containers[c].args = ['--web.listen-address=:9187'];
+      expect(found(objects)).toEqual([`listen-port eu-west-1/pgbouncer.yaml spec.template.spec.containers[${c}].args[0]`]);
+      expect(check(objects).find((f) => f.rule === 'listen-port')!.message).toBe(
+        'container "exporter" listens on 9187 (web.listen-address :9187), and declares 9127: its probes, Service and scrapes go there, and nothing answers (a failing probe takes the whole pod out of its Services)');
+      // Two arguments, and Go's single dash: the same flag.
+      sts.containers[c].args = ['-web.listen-address', '0.0.0.0:9188'];
+      expect(found(objects)).toEqual([`listen-port eu-west-1/pgbouncer.yaml spec.template.spec.containers[${c}].args[0]`]);
+      // The toolkit listens on every address given: one of them declared is enough.
+      sts.containers[c].args = ['--web.listen-address=:9187', '--web.listen-address=:9127'];
+      expect(found(objects)).toEqual([]);
+      // The env form, without the flag.
+      sts.containers[c].args = [];
+      sts.containers[c].env.push({ name: 'PGBOUNCER_EXPORTER_WEB_LISTEN_ADDRESS', value: ':9100' });
+      expect(found(objects)).toEqual([`listen-port eu-west-1/pgbouncer.yaml spec.template.spec.containers[${c}].env[${sts.containers[c].env.length - 1}].value`]);
+    });
+  });
+
   describe('fourth mutation round: Redis and Sentinel ports (m20)', () => {
     const tier = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'bookedbarber-redis-cache')!;
     const listenFindings = (objects: LoadedObject[]) => check(objects).filter((f) => f.rule === 'listen-port').map((f) => `${f.object}: ${f.message.split(' (ConfigMap')[0]}`);

@@ -13,11 +13,19 @@
  * Judged in the containers that mount the file, when they declare ports (containerPort is
  * informational otherwise); Patroni's PATRONI_POSTGRESQL_LISTEN / PATRONI_RESTAPI_LISTEN env wins
  * over the file, as Patroni reads it; a listen address without a port is Postgres' 5432.
+ *
+ * And a container's own command line: `--web.listen-address` (Prometheus' exporter toolkit, which
+ * postgres_exporter, pgbouncer_exporter, redis_exporter and the other exporters share, as
+ * `--web.listen-address=:9127` or two arguments), or its `*_WEB_LISTEN_ADDRESS` env form, names a
+ * port the container declares, when it declares any: the exporter's probes, its Service and the
+ * scrapes go to the declared one, and a failing probe takes the whole pod (the server beside it
+ * too) out of its Services.
  */
 import type { Context } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
 import { parseIni, PGBOUNCER_INI } from './pgbouncer-budget';
-import { at, containersOf, podTemplates, textsOfContainer } from './pod-templates';
+import { item } from './paths';
+import { at, containerLabel, containersOf, podTemplates, textsOfContainer } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'listen-port';
@@ -96,6 +104,53 @@ export function checkListenPorts(e: Entry, ctx: Context): RawFinding[] {
           `make the file listen on the declared port, or declare ${l.port} (and move the Service, probes and policies with it)`));
       }
     }
+    for (const ref of containersOf(tpl, ['containers', 'initContainers'])) {
+      const declared = asArray(ref.container.ports).filter(isRecord).map((p) => p.containerPort).filter((n): n is number => typeof n === 'number');
+      if (declared.length === 0) continue;
+      for (const flag of listenFlags(ref.container, ref.path)) {
+        if (flag.ports.some((p) => declared.includes(p))) continue;
+        const ports = [...new Set(flag.ports)].join(', ');
+        out.push(finding(e, flag.path, RULE,
+          `${containerLabel(ref)} listens on ${ports} (${flag.what}), and declares ${[...new Set(declared)].sort((a, b) => a - b).join(', ')}: its probes, Service and scrapes go there, and nothing answers (a failing probe takes the whole pod out of its Services)`,
+          `listen on the declared port (${declared[0]}), or declare ${ports} and move the probes, Service and scrape with it`));
+      }
+    }
   }
+  return out;
+}
+
+/** The port of a `host:port` listen address (`:9127`, `0.0.0.0:9127`, `[::]:9127`). */
+const addressPort = (address: string) => {
+  const m = /:(\d+)$/.exec(address.trim());
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * The ports a container's command line or env make an exporter listen on: `--web.listen-address`
+ * (or `-web.listen-address`, as Go's flag package also reads it; with `=` or as two arguments), and
+ * env `<PREFIX>_WEB_LISTEN_ADDRESS` when no flag is given. The exporter toolkit takes the flag more than once and listens
+ * on every address given, so the command line is one finding at most: when none of its ports is
+ * declared (reported at the last).
+ */
+function listenFlags(container: Record<string, any>, path: string): Array<{ ports: number[]; path: string; what: string }> {
+  const out: Array<{ ports: number[]; path: string; what: string }> = [];
+  const argv = [...asArray(container.command).map((v, i) => ({ v, path: item(`${path}.command`, i) })), ...asArray(container.args).map((v, i) => ({ v, path: item(`${path}.args`, i) }))];
+  const given: Array<{ port: number; path: string; what: string }> = [];
+  argv.forEach(({ v, path: at }, i) => {
+    if (typeof v !== 'string') return;
+    const m = /^--?web\.listen-address(?:=(.*))?$/.exec(v);
+    if (!m) return;
+    const value = m[1] ?? (typeof argv[i + 1]?.v === 'string' ? String(argv[i + 1]!.v) : undefined);
+    const port = value === undefined ? undefined : addressPort(value);
+    if (port !== undefined) given.push({ port, path: at, what: `web.listen-address ${value}` });
+  });
+  const last = given[given.length - 1];
+  if (last) return [{ ports: given.map((g) => g.port), path: last.path, what: given.map((g) => g.what).join(', ') }];
+  // The env form only counts without the flag (a flag given wins over its variable).
+  asArray(container.env).forEach((v, i) => {
+    if (!isRecord(v) || typeof v.name !== 'string' || !v.name.endsWith('_WEB_LISTEN_ADDRESS') || typeof v.value !== 'string') return;
+    const port = addressPort(v.value);
+    if (port !== undefined) out.push({ ports: [port], path: `${item(`${path}.env`, i)}.value`, what: `${v.name} ${v.value}` });
+  });
   return out;
 }

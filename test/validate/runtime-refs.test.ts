@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -733,6 +733,31 @@ describe('runtime references of the rendered objects', () => {
       sts.containers[c].args = [];
       sts.containers[c].env.push({ name: 'PGBOUNCER_EXPORTER_WEB_LISTEN_ADDRESS', value: ':9100' });
       expect(found(objects)).toEqual([`listen-port eu-west-1/pgbouncer.yaml spec.template.spec.containers[${c}].env[${sts.containers[c].env.length - 1}].value`]);
+    });
+  });
+
+  describe('fifth mutation round: where alerts go', () => {
+    it('Prometheus sending alerts to a port name or a Service the Alertmanager does not have (every alert fires to no one)', () => {
+      const objects = folder();
+      const am = get(objects, 'Prometheus', 'bookedbarber').spec.alerting.alertmanagers[0];
+      expect(am).toMatchObject({ name: 'alertmanager-operated', port: 'web' });
+      am.port = 'http-web';
+      expect(found(objects)).toEqual(['ref-alertmanager-endpoint eu-west-1/monitoring.yaml spec.alerting.alertmanagers[0].port']);
+      const byPort = check(objects).find((f) => f.rule === 'ref-alertmanager-endpoint')!;
+      expect(byPort.message).toBe('Service bookedbarber-monitoring/alertmanager-operated has no port "http-web" (its ports: web 9093, tcp-mesh 9094, udp-mesh 9094): Prometheus keeps only the endpoints of that port, finds no Alertmanager, and every alert fires to no one');
+      expect(byPort.hint).toBe('name one of its ports (web, tcp-mesh, udp-mesh)');
+      am.port = 9093;
+      expect(found(objects)).toEqual([]);
+      am.name = 'bookedbarber-alertmanager';
+      expect(found(objects)).toEqual(['ref-alertmanager-endpoint eu-west-1/monitoring.yaml spec.alerting.alertmanagers[0].name']);
+    });
+
+    it('an Alertmanager whose configuration names an AlertmanagerConfig that is not rendered (no routes, no receivers)', () => {
+      const objects = folder();
+      const spec = get(objects, 'Alertmanager', 'bookedbarber').spec;
+      spec.alertmanagerConfiguration.name = 'bookedbarber-alerts';
+      expect(found(objects)).toEqual(['ref-alertmanager-config eu-west-1/monitoring.yaml spec.alertmanagerConfiguration.name']);
+      expect(check(objects).find((f) => f.rule === 'ref-alertmanager-config')!.hint).toBe('did you mean bookedbarber-alerting?');
     });
   });
 

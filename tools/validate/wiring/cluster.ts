@@ -143,6 +143,11 @@ function operatorPods(e: Entry): { pods: PodSet; services: ServiceInfo[] } | und
   return { pods, services: [service] };
 }
 
+/** The governing Service prometheus-operator creates for a Prometheus or an Alertmanager (`<kind>-operated`), by the ports operatorPods gives it. */
+export function prometheusOperatorServices(e: Entry): ServiceInfo[] {
+  return operatorPods(e)?.services ?? [];
+}
+
 /** `0.0.0.0:4317` → 4317. */
 function endpointPort(v: unknown, fallback: number): number {
   if (typeof v !== 'string') return fallback;

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -758,6 +758,48 @@ describe('runtime references of the rendered objects', () => {
       spec.alertmanagerConfiguration.name = 'bookedbarber-alerts';
       expect(found(objects)).toEqual(['ref-alertmanager-config eu-west-1/monitoring.yaml spec.alertmanagerConfiguration.name']);
       expect(check(objects).find((f) => f.rule === 'ref-alertmanager-config')!.hint).toBe('did you mean bookedbarber-alerting?');
+    });
+  });
+
+  describe('fifth mutation round: recorded series', () => {
+    /** The PrometheusRule (and its path) whose rule matches. */
+    const ruleWhere = (objects: LoadedObject[], match: (rule: any) => boolean) => {
+      for (const o of objects) {
+        const obj = o.object as any;
+        if (obj.kind !== 'PrometheusRule') continue;
+        for (const [g, group] of obj.spec.groups.entries()) {
+          for (const [r, rule] of group.rules.entries()) if (match(rule)) return { obj, rule, file: o.file, path: `spec.groups[${g}].rules[${r}]` };
+        }
+      }
+      throw new Error('no such rule');
+    };
+
+    it('an alert reading a recorded series no rule records (it never fires), and a recording rule renamed under the alerts reading it', () => {
+      const objects = folder();
+      const alert = ruleWhere(objects, (r) => r.alert === 'ApiErrorBudgetBurn' && r.expr.includes('service:istio_request_success:ratio_rate1h'));
+      alert.rule.expr = alert.rule.expr.replace('service:istio_request_success:ratio_rate1h', 'service:istio_request_success:ratio_rate_1h');
+      expect(found(objects)).toEqual([`ref-recorded-series ${alert.file} ${alert.path}.expr`]);
+      const f = check(objects).find((x) => x.rule === 'ref-recorded-series')!;
+      expect(f.message).toBe('alert ApiErrorBudgetBurn reads service:istio_request_success:ratio_rate_1h, which no recording rule of the region records (a colon marks a recorded series): it never exists, so the alert never fires');
+      expect(f.hint).toBe('did you mean service:istio_request_success:ratio_rate1h?');
+      const fresh = folder();
+      for (const o of fresh) {
+        const obj = o.object as any;
+        if (obj.kind !== 'PrometheusRule') continue;
+        for (const g of obj.spec.groups) for (const r of g.rules) if (r.record === 'service:istio_request_success:ratio_rate1h') r.record = 'service:istio_request_success:ratio_rate_1h';
+      }
+      expect(found(fresh).length).toBeGreaterThanOrEqual(2);
+      expect(new Set(found(fresh).map((x) => x.split(' ')[0]))).toEqual(new Set(['ref-recorded-series']));
+    });
+
+    it('a canary analysis querying a recorded series that does not exist (no data: every release aborted)', () => {
+      const objects = folder();
+      const template = objects.find((o) => (o.object as any).kind === 'AnalysisTemplate' && (o.object as any).spec.metrics.some((m: any) => m.provider?.prometheus))!;
+      const metrics = (template.object as any).spec.metrics;
+      const m = metrics.findIndex((x: any) => x.provider?.prometheus);
+      metrics[m].provider.prometheus.query = 'sum(service:istio_requests:rate2m{service="api"})';
+      expect(found(objects)).toEqual([`ref-recorded-series ${template.file} spec.metrics[${m}].provider.prometheus.query`]);
+      expect(check(objects).find((x) => x.rule === 'ref-recorded-series')!.message).toMatch(/^analysis metric \S+ reads service:istio_requests:rate2m, which no recording rule of the region records .*: it never exists, so the analysis finds no data and the release is aborted$/);
     });
   });
 

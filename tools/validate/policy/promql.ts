@@ -11,20 +11,43 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { item } from '../paths';
 import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
 
-/**
- * Parses already judged, by their text: the regions' rule files repeat the same expressions
- * (each serving region renders the same groups), and parsing was the validator's costliest rule.
- */
-const parsed = new Map<string, readonly number[]>();
+/** What one parse of a query tells: where it does not parse, and the metric names its selectors read. */
+interface Parsed {
+  readonly errors: readonly number[];
+  readonly metrics: readonly string[];
+}
 
-/** Offsets where the query does not parse, empty when it does. */
-export function promqlErrorOffsets(query: string): readonly number[] {
+/**
+ * Parses already made, by their text: the regions' rule files repeat the same expressions (each
+ * serving region renders the same groups), and parsing was the validator's costliest rule.
+ */
+const parsed = new Map<string, Parsed>();
+
+function parse(query: string): Parsed {
   const known = parsed.get(query);
   if (known) return known;
   const errors: number[] = [];
-  parser.parse(query).iterate({ enter: (node) => { if (node.type.isError) errors.push(node.from); } });
-  parsed.set(query, errors);
-  return errors;
+  const metrics = new Set<string>();
+  parser.parse(query).iterate({
+    enter: (node) => {
+      if (node.type.isError) errors.push(node.from);
+      // A selector's metric name (`name{...}`); function names and label names are other nodes.
+      else if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') metrics.add(query.slice(node.from, node.to));
+    },
+  });
+  const result = { errors, metrics: [...metrics] };
+  parsed.set(query, result);
+  return result;
+}
+
+/** Offsets where the query does not parse, empty when it does. */
+export function promqlErrorOffsets(query: string): readonly number[] {
+  return parse(query).errors;
+}
+
+/** The metric names the query's selectors read (`{__name__=...}` matchers are not read). */
+export function promqlMetricNames(query: string): readonly string[] {
+  return parse(query).metrics;
 }
 
 export function checkPromqlSyntax(e: Entry): RawFinding[] {

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -800,6 +800,44 @@ describe('runtime references of the rendered objects', () => {
       metrics[m].provider.prometheus.query = 'sum(service:istio_requests:rate2m{service="api"})';
       expect(found(objects)).toEqual([`ref-recorded-series ${template.file} spec.metrics[${m}].provider.prometheus.query`]);
       expect(check(objects).find((x) => x.rule === 'ref-recorded-series')!.message).toMatch(/^analysis metric \S+ reads service:istio_requests:rate2m, which no recording rule of the region records .*: it never exists, so the analysis finds no data and the release is aborted$/);
+    });
+  });
+
+  describe('fifth mutation round: the mesh\'s tracing provider', () => {
+    const withGlobal = () => distLoadedObjects(['us-east-1', 'argocd']);
+    const istiod = (objects: LoadedObject[]) => {
+      const o = objects.find((x) => (x.object as any).kind === 'Application' && (x.object as any).metadata.name === 'bookedbarber-us-east-1-istiod')!;
+      const sources = (o.object as any).spec.sources;
+      const s = sources.findIndex((x: any) => x.chart === 'istiod');
+      return { file: o.file, provider: sources[s].helm.valuesObject.meshConfig.extensionProviders[0], path: `spec.sources[${s}].helm.valuesObject.meshConfig.extensionProviders[0]` };
+    };
+
+    it('a Telemetry naming a tracing provider istiod does not have (no sidecar sends a span)', () => {
+      const objects = withGlobal();
+      const telemetry = get(objects, 'Telemetry', 'mesh-default');
+      expect(telemetry.spec.tracing[0].providers[0].name).toBe(istiod(objects).provider.name);
+      telemetry.spec.tracing[0].providers[0].name = 'otel';
+      expect(found(objects)).toEqual(['ref-mesh-provider us-east-1/mesh.yaml spec.tracing[0].providers[0].name']);
+      expect(check(objects).find((f) => f.rule === 'ref-mesh-provider')!.hint).toBe('name one of istiod\'s meshConfig.extensionProviders (otel-tracing), or add it to the istiod Application\'s values');
+      // Without the global folder (npm run validate dist/us-east-1) istiod's providers are not in view.
+      const alone = distLoadedObjects(['us-east-1']);
+      get(alone, 'Telemetry', 'mesh-default').spec.tracing[0].providers[0].name = 'otel';
+      expect(found(alone)).toEqual([]);
+    });
+
+    it('istiod\'s OpenTelemetry provider sending gRPC to the collector\'s HTTP receiver, or HTTP to its gRPC one', () => {
+      const objects = withGlobal();
+      const { file, provider, path } = istiod(objects);
+      expect(provider.opentelemetry).toEqual({ port: 4317, service: 'otel-collector.bookedbarber-monitoring.svc.cluster.local' });
+      provider.opentelemetry.port = 4318;
+      expect(found(objects)).toEqual([`otlp-protocol ${file} ${path}.opentelemetry.port`]);
+      const f = check(objects).find((x) => x.rule === 'otlp-protocol')!;
+      expect(f.message).toBe('extension provider otel-tracing (us-east-1) sends OTLP over gRPC (it has no http section) to port 4318 (otlp-http) of bookedbarber-monitoring/otel-collector (opentelemetry-operator\'s Service), which speaks http: every sidecar\'s export is refused, and no span reaches the collector');
+      expect(f.hint).toBe('use port 4317 (otlp-grpc), or add an http section to export over HTTP');
+      provider.opentelemetry.http = { path: '/v1/traces', timeout: '5s' };
+      expect(found(objects)).toEqual([]);
+      provider.opentelemetry.port = 4317;
+      expect(found(objects)).toEqual([`otlp-protocol ${file} ${path}.opentelemetry.port`]);
     });
   });
 

@@ -101,10 +101,15 @@ export class Context {
 
   /** Region folder + global objects; the global folder alone for global objects. */
   scope(e: Entry): Scope {
-    const key = e.region ?? '';
+    return this.regionScope(e.region);
+  }
+
+  /** What scope() gives an object of `region` (null: the global folder alone): for a global object that acts on one region. */
+  regionScope(region: string | null): Scope {
+    const key = region ?? '';
     let s = this.scopes.get(key);
     if (!s) {
-      s = new Scope(this.entries.filter((x) => x.region === null || x.region === e.region));
+      s = new Scope(this.entries.filter((x) => x.region === null || x.region === region));
       this.scopes.set(key, s);
     }
     return s;

@@ -54,6 +54,7 @@ import { checkConfigEndpoints } from './config-endpoints';
 import { checkOtlpProtocol } from './otlp-exporters';
 import { checkAlertmanagerConfigRef, checkAlertmanagerEndpoints } from './alertmanager-refs';
 import { checkRecordedSeries } from './policy/recorded-series';
+import { checkMeshProviders, checkMeshTracingTransport } from './policy/mesh-tracing';
 import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
 import { checkPatroniLabels } from './patroni-labels';
@@ -94,7 +95,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints, checkOtlpProtocol, checkAlertmanagerEndpoints, checkAlertmanagerConfigRef, checkRecordedSeries,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints, checkOtlpProtocol, checkAlertmanagerEndpoints, checkAlertmanagerConfigRef, checkRecordedSeries, checkMeshProviders, checkMeshTracingTransport,
   checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkConfigFilePaths, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos, checkServiceMonitorTargets,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];

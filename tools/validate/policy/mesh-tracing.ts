@@ -1,0 +1,118 @@
+/**
+ * The mesh's tracing: istiod's `meshConfig.extensionProviders` (the values of a region's istiod
+ * Argo CD Application) against the region that uses them.
+ *
+ * - `ref-mesh-provider`: every tracing provider a Telemetry names is an extension provider of its
+ *   region's istiod. istiod ignores a name it does not know (it logs it): no sidecar sends a span.
+ * - `otlp-protocol` (with the SDK exporters' rule, otlp-exporters.ts): an `opentelemetry` provider
+ *   sends OTLP over gRPC, or over HTTP when it has an `http` section (Istio's
+ *   OpenTelemetryTracingProvider; Envoy's tracer has a grpc_service and an http_service), to
+ *   `service`:`port`: a port said to speak the other transport (the collector's `otlp-http` for
+ *   gRPC) refuses every export.
+ *
+ * The region of an istiod Application is its `bookedbarber.com/region` label (the global folder's
+ * Applications are one per region); an Application with values not given as an object, or a
+ * region with no such Application in view, is not judged.
+ */
+import type { Context, Scope } from '../context';
+import { specOf } from '../context';
+import { child, item } from '../paths';
+import { closest } from '../suggest';
+import { collectorServices, type ServicePort } from '../wiring/cluster';
+import { istioProtocol } from '../wiring/istio';
+import { parseServiceHost } from '../wiring/walk';
+import { asArray, Entry, finding, isKind, isRecord, labelsOf, RawFinding } from '../types';
+
+const REGION_LABEL = 'bookedbarber.com/region';
+
+interface Provider {
+  readonly entry: Entry;
+  readonly path: string;
+  readonly value: Record<string, unknown>;
+}
+
+/** An Application's sources (`spec.sources`, or the one `spec.source`), with their paths. */
+function sourcesOf(e: Entry): Array<{ s: unknown; at: string }> {
+  const spec = specOf(e.obj);
+  return spec.sources !== undefined ? asArray(spec.sources).map((s, i) => ({ s, at: item('spec.sources', i) })) : [{ s: spec.source, at: 'spec.source' }];
+}
+
+const isIstiod = (e: Entry) => isKind(e.obj, 'argoproj.io', 'Application') && sourcesOf(e).some(({ s }) => isRecord(s) && s.chart === 'istiod');
+
+/** The extension providers of an istiod Application's values, with their paths. */
+function providersOf(e: Entry): Provider[] {
+  if (!isIstiod(e)) return [];
+  const out: Provider[] = [];
+  for (const { s, at } of sourcesOf(e)) {
+    if (!isRecord(s) || s.chart !== 'istiod' || !isRecord(s.helm) || !isRecord(s.helm.valuesObject)) continue;
+    const mesh = s.helm.valuesObject.meshConfig;
+    asArray(isRecord(mesh) ? mesh.extensionProviders : undefined).forEach((p, i) => {
+      if (isRecord(p)) out.push({ entry: e, path: item(`${at}.helm.valuesObject.meshConfig.extensionProviders`, i), value: p });
+    });
+  }
+  return out;
+}
+
+/** The istiod extension providers of `region`, or undefined when no istiod Application of it is in view. */
+function regionProviders(ctx: Context, region: string): Provider[] | undefined {
+  const istiod = ctx.regionScope(null).entries.filter((e) => isIstiod(e) && labelsOf(e.obj.metadata)[REGION_LABEL] === region);
+  return istiod.length > 0 ? istiod.flatMap(providersOf) : undefined;
+}
+
+export function checkMeshProviders(e: Entry, ctx: Context): RawFinding[] {
+  if (!isKind(e.obj, 'telemetry.istio.io', 'Telemetry') || e.region === null) return [];
+  const providers = regionProviders(ctx, e.region);
+  if (!providers) return [];
+  const names = providers.map((p) => String(p.value.name));
+  const out: RawFinding[] = [];
+  asArray(specOf(e.obj).tracing).forEach((t, i) => {
+    asArray(isRecord(t) ? t.providers : undefined).forEach((p, j) => {
+      if (!isRecord(p) || typeof p.name !== 'string' || names.includes(p.name)) return;
+      const guess = closest(p.name, names);
+      out.push(finding(e, child(item(`${item('spec.tracing', i)}.providers`, j), 'name'), 'ref-mesh-provider',
+        `tracing provider ${p.name} is not an extension provider of this region's istiod (${names.length > 0 ? names.join(', ') : 'none'}): istiod ignores it, and no sidecar sends a span`,
+        guess ? `did you mean ${guess}?` : `name one of istiod's meshConfig.extensionProviders (${names.join(', ')}), or add it to the istiod Application's values`));
+    });
+  });
+  return out;
+}
+
+/** The ports of Service `name` in `ns` of a region: rendered, or the collector operator's. */
+function servicePorts(scope: Scope, ns: string, name: string): { ports: ServicePort[]; what: string } | undefined {
+  const rendered = scope.named(ns, '', 'Service', name);
+  if (rendered) {
+    const ports = asArray(specOf(rendered.obj).ports).filter(isRecord).map((p) => ({
+      name: typeof p.name === 'string' ? p.name : undefined, port: Number(p.port), targetPort: p.targetPort ?? p.port, protocol: String(p.protocol ?? 'TCP'),
+      appProtocol: typeof p.appProtocol === 'string' ? p.appProtocol : undefined,
+    }));
+    return { ports, what: `Service ${ns}/${name}` };
+  }
+  const collector = scope.find(ns, 'opentelemetry.io', 'OpenTelemetryCollector').flatMap(collectorServices).find((s) => s.name === name);
+  return collector ? { ports: [...collector.ports], what: `${ns}/${name} (opentelemetry-operator's Service)` } : undefined;
+}
+
+export function checkMeshTracingTransport(e: Entry, ctx: Context): RawFinding[] {
+  if (e.region !== null || !isKind(e.obj, 'argoproj.io', 'Application')) return [];
+  const region = labelsOf(e.obj.metadata)[REGION_LABEL];
+  if (typeof region !== 'string') return [];
+  const scope = ctx.regionScope(region);
+  const out: RawFinding[] = [];
+  for (const p of providersOf(e)) {
+    const otel = p.value.opentelemetry;
+    if (!isRecord(otel) || typeof otel.service !== 'string' || typeof otel.port !== 'number') continue;
+    const service = parseServiceHost(otel.service, 'istio-system');
+    if (!service || !scope.namespaces.has(service.namespace)) continue;
+    const target = servicePorts(scope, service.namespace, service.name);
+    const port = target?.ports.find((x) => x.port === otel.port);
+    if (!target || !port) continue;
+    const http = isRecord(otel.http);
+    const spoken = istioProtocol(port);
+    const refused = http ? ['grpc', 'grpc-web'].includes(spoken) : spoken === 'http';
+    if (!refused) continue;
+    const right = target.ports.find((x) => (http ? istioProtocol(x) === 'http' : ['grpc', 'http2'].includes(istioProtocol(x))));
+    out.push(finding(e, child(`${p.path}.opentelemetry`, 'port'), 'otlp-protocol',
+      `extension provider ${String(p.value.name)} (${region}) sends OTLP over ${http ? 'HTTP (it has an http section)' : 'gRPC (it has no http section)'} to port ${port.port}${port.name ? ` (${port.name})` : ''} of ${target.what}, which speaks ${spoken}: every sidecar's export is refused, and no span reaches the collector`,
+      right ? `use port ${right.port}${right.name ? ` (${right.name})` : ''}${http ? '' : ', or add an http section to export over HTTP'}` : 'point it at a port that speaks its transport'));
+  }
+  return out;
+}

@@ -841,6 +841,21 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fifth mutation round: addresses in a collector\'s configuration', () => {
+    it('the sampler exporting to a Jaeger port that does not exist, and the load-balancing resolver to a port the samplers do not listen on', () => {
+      const objects = folder();
+      const sampler = get(objects, 'OpenTelemetryCollector', 'otel-sampler').spec.config.exporters;
+      const name = Object.keys(sampler).find((k) => /jaeger/.test(k))!;
+      sampler[name].endpoint = sampler[name].endpoint.replace(':4317', ':4319');
+      expect(found(objects)).toEqual([`ref-config-endpoint eu-west-1/tracing.yaml spec.config.exporters["${name}"].endpoint`]);
+      const fresh = folder();
+      const resolver = get(fresh, 'OpenTelemetryCollector', 'otel').spec.config.exporters.loadbalancing.resolver.dns;
+      resolver.port = '4320';
+      expect(found(fresh)).toEqual(['ref-config-endpoint eu-west-1/tracing.yaml spec.config.exporters.loadbalancing.resolver.dns.port']);
+      expect(check(fresh).find((f) => f.rule === 'ref-config-endpoint')!.message).toContain('has no port 4320 (its ports: 4317, 8888)');
+    });
+  });
+
   describe('fourth mutation round: Redis and Sentinel ports (m20)', () => {
     const tier = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'bookedbarber-redis-cache')!;
     const listenFindings = (objects: LoadedObject[]) => check(objects).filter((f) => f.rule === 'listen-port').map((f) => `${f.object}: ${f.message.split(' (ConfigMap')[0]}`);

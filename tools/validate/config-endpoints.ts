@@ -1,6 +1,8 @@
 /**
- * Rule `ref-config-endpoint`: an address a ConfigMap, a container's env, args or command, or an
- * AnalysisTemplate's metric provider hands a client names a port its server listens on. Checked where the address is spelt out in the data: `name.ns.svc.cluster.local:port`
+ * Rule `ref-config-endpoint`: an address a ConfigMap, a container's env, args or command, an
+ * AnalysisTemplate's metric provider or an OpenTelemetry collector's configuration (its exporters'
+ * endpoints, a load-balancing resolver's hostname and port) hands a client names a port its
+ * server listens on. Checked where the address is spelt out in the data: `name.ns.svc.cluster.local:port`
  * anywhere in a value, `host=... port=...` on one line (libpq's keyword form: pgbouncer.ini's
  * databases), and `{"host": ..., "port": ...}` in a JSON value (the shard map). A
  * cluster Service must be rendered with that port; a mesh name of a ServiceEntry (another
@@ -111,9 +113,9 @@ function problem(scope: Scope, address: Address): string | undefined {
 /** Whether a text can hold an address judged here (most env values and args cannot). */
 const mayAddress = (text: string) => text.includes('.svc.cluster.local') || text.includes('host=') || text.includes('"host"');
 
-/** The texts of an object that hand a client an address, with their paths. */
-function addressTexts(e: Entry): Array<{ path: string; text: string; json: boolean }> {
-  const out: Array<{ path: string; text: string; json: boolean }> = [];
+/** The texts of an object that hand a client an address, with their paths (and addresses given as `{hostname, port}`). */
+function addressTexts(e: Entry): Array<{ path: string; text: string; json: boolean; address?: Address }> {
+  const out: Array<{ path: string; text: string; json: boolean; address?: Address }> = [];
   if (isKind(e.obj, '', 'ConfigMap')) {
     if (isRecord(e.obj.data)) for (const [key, value] of Object.entries(e.obj.data)) if (typeof value === 'string') out.push({ path: child('data', key), text: value, json: true });
     return out;
@@ -131,6 +133,21 @@ function addressTexts(e: Entry): Array<{ path: string; text: string; json: boole
     };
     visit(specOf(e.obj).metrics, 'spec.metrics');
   }
+  // An OpenTelemetry collector's own configuration: its exporters' endpoints (`host:port`) and
+  // the load-balancing exporter's DNS resolver (`hostname` and `port` apart).
+  if (isKind(e.obj, 'opentelemetry.io', 'OpenTelemetryCollector')) {
+    const visit = (node: unknown, path: string): void => {
+      if (typeof node === 'string') {
+        if (mayAddress(node)) out.push({ path, text: node, json: false });
+      } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
+      else if (isRecord(node)) {
+        const port = typeof node.port === 'number' ? node.port : typeof node.port === 'string' && /^\d+$/.test(node.port) ? Number(node.port) : undefined;
+        if (typeof node.hostname === 'string' && port !== undefined) out.push({ path: child(path, 'port'), text: '', json: false, address: { host: node.hostname, port } });
+        for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
+      }
+    };
+    visit(specOf(e.obj).config, 'spec.config');
+  }
   return out;
 }
 
@@ -140,9 +157,9 @@ export function checkConfigEndpoints(e: Entry, ctx: Context): RawFinding[] {
   if (texts.length === 0) return [];
   const scope = ctx.scope(e);
   const out: RawFinding[] = [];
-  for (const { path, text: value, json } of texts) {
+  for (const { path, text: value, json, address: given } of texts) {
     // Cheap tests first: the dashboards are megabytes of JSON without an address.
-    const addresses: Address[] = value.includes('.svc.cluster.local') ? [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) })) : [];
+    const addresses: Address[] = given ? [given] : value.includes('.svc.cluster.local') ? [...value.matchAll(SERVICE_ADDRESS)].map((m) => ({ host: `${m[1]}.${m[3]}.svc.cluster.local`, port: Number(m[5]) })) : [];
     if (value.includes('host=')) {
       for (const line of value.split('\n')) for (const m of line.matchAll(KEYWORD_ADDRESS)) addresses.push({ host: m[1]!, port: Number(m[2]) });
     }

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -853,6 +853,32 @@ describe('runtime references of the rendered objects', () => {
       resolver.port = '4320';
       expect(found(fresh)).toEqual(['ref-config-endpoint eu-west-1/tracing.yaml spec.config.exporters.loadbalancing.resolver.dns.port']);
       expect(check(fresh).find((f) => f.rule === 'ref-config-endpoint')!.message).toContain('has no port 4320 (its ports: 4317, 8888)');
+    });
+  });
+
+  describe('fifth mutation round: a collector\'s own configuration', () => {
+    it('a pipeline listing a processor, and the service an extension, that are not defined (the collector does not start); a pipeline without a receiver', () => {
+      const objects = folder();
+      const config = get(objects, 'OpenTelemetryCollector', 'otel').spec.config;
+      const p = config.service.pipelines.traces.processors.indexOf('resource/region');
+      config.service.pipelines.traces.processors[p] = 'resource';
+      config.service.extensions = ['health_check', 'pprof'];
+      expect(found(objects).sort()).toEqual([
+        'otel-pipeline eu-west-1/tracing.yaml spec.config.service.extensions[1]',
+        `otel-pipeline eu-west-1/tracing.yaml spec.config.service.pipelines.traces.processors[${p}]`,
+      ]);
+      expect(check(objects).find((f) => f.path.endsWith(`processors[${p}]`))!.hint).toBe('did you mean resource/region?');
+      const fresh = folder();
+      get(fresh, 'OpenTelemetryCollector', 'otel-sampler').spec.config.service.pipelines.traces.receivers = [];
+      expect(found(fresh)).toEqual(['otel-pipeline eu-west-1/tracing.yaml spec.config.service.pipelines.traces.receivers']);
+    });
+
+    it('the load-balancing exporter resolving the samplers\' ClusterIP Service instead of the headless one (traces split across samplers)', () => {
+      const objects = folder();
+      const dns = get(objects, 'OpenTelemetryCollector', 'otel').spec.config.exporters.loadbalancing.resolver.dns;
+      dns.hostname = dns.hostname.replace('-collector-headless.', '-collector.');
+      expect(found(objects)).toEqual(['otel-lb-headless eu-west-1/tracing.yaml spec.config.exporters.loadbalancing.resolver.dns.hostname']);
+      expect(check(objects).find((f) => f.rule === 'otel-lb-headless')!.hint).toBe('resolve the headless otel-sampler-collector-headless instead');
     });
   });
 

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -879,6 +879,44 @@ describe('runtime references of the rendered objects', () => {
       dns.hostname = dns.hostname.replace('-collector-headless.', '-collector.');
       expect(found(objects)).toEqual(['otel-lb-headless eu-west-1/tracing.yaml spec.config.exporters.loadbalancing.resolver.dns.hostname']);
       expect(check(objects).find((f) => f.rule === 'otel-lb-headless')!.hint).toBe('resolve the headless otel-sampler-collector-headless instead');
+    });
+  });
+
+  describe('fifth mutation round: a file a command names', () => {
+    /** The canary load test's k6 container (a Job run by an AnalysisTemplate) and where it is. */
+    const k6 = (objects: LoadedObject[]) => {
+      const o = objects.find((x) => (x.object as any).kind === 'AnalysisTemplate' && JSON.stringify(x.object).includes('k6 run'))!;
+      const metrics = (o.object as any).spec.metrics;
+      const m = metrics.findIndex((x: any) => x.provider?.job);
+      const spec = metrics[m].provider.job.spec.template.spec;
+      const c = spec.containers.findIndex((x: any) => x.name === 'k6');
+      const textAt = spec.containers[c].command ? 'command' : 'args';
+      const t = spec.containers[c][textAt].findIndex((x: string) => x.includes('k6 run'));
+      return { file: o.file, container: spec.containers[c], path: `spec.metrics[${m}].provider.job.spec.template.spec.containers[${c}].${textAt}[${t}]` };
+    };
+
+    it('the load test script\'s volume mounted elsewhere, and a script name the volume does not hold (every canary aborts)', () => {
+      const objects = folder();
+      const { file, container, path } = k6(objects);
+      container.volumeMounts.find((v: any) => v.mountPath === '/scripts').mountPath = '/scripts/k6';
+      expect(found(objects)).toEqual([`ref-config-file ${file} ${path}`]);
+      expect(check(objects).find((f) => f.rule === 'ref-config-file')!.hint).toBe('name /scripts/k6/load-test.js, or mount volume script at /scripts');
+      const fresh = folder();
+      const again = k6(fresh);
+      const at = again.path.match(/\[(\d+)\]$/)![1]!;
+      const list = again.container[again.path.includes('.command[') ? 'command' : 'args'];
+      list[Number(at)] = list[Number(at)].replace('/scripts/load-test.js', '/scripts/loadtest.js');
+      expect(found(fresh)).toEqual([`ref-config-file ${again.file} ${again.path}`]);
+      expect(check(fresh).find((f) => f.rule === 'ref-config-file')!.message).toContain('container "k6" names /scripts/loadtest.js, and volume script mounted at /scripts holds load-test.js, not loadtest.js');
+    });
+
+    it('the load test ending its sidecar on the health-check port (the Job never completes, the analysis times out)', () => {
+      const objects = folder();
+      const { file, container, path } = k6(objects);
+      const list = container[path.includes('.command[') ? 'command' : 'args'];
+      const i = Number(path.match(/\[(\d+)\]$/)![1]);
+      list[i] = list[i].replace('127.0.0.1:15020/quitquitquit', '127.0.0.1:15021/quitquitquit');
+      expect(found(objects)).toEqual([`sidecar-quit-port ${file} ${path}`]);
     });
   });
 

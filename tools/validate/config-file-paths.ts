@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import type { Context } from './context';
 import { mountedFiles, volumeSources } from './mounted-files';
 import { parseIni, PGBOUNCER_INI } from './pgbouncer-budget';
-import { at, containersOf, podTemplates, type PodTemplate } from './pod-templates';
+import { at, containerLabel, containersOf, podTemplates, textsOfContainer, type PodTemplate } from './pod-templates';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-config-file';
@@ -114,6 +114,64 @@ export function checkConfigFilePaths(e: Entry, ctx: Context): RawFinding[] {
         }
         // A finding only when no container mounting the ini can open the file.
         if (!found) out.push(...problems);
+      }
+    }
+  }
+  return out;
+}
+
+/** Absolute paths in a command line or an env value (not the path part of a URL, not `//`). */
+const PATH_IN_TEXT = /(?:^|[\s'"=:(,])(\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+)/g;
+
+/**
+ * And the files a container's own command, args and env values name (a script it runs, a file it
+ * reads: `k6 run /scripts/load-test.js`), two ways:
+ * - a path under one of the container's mounts is a file of that volume, when the tree shows the
+ *   volume's files (as above);
+ * - a path under none of its mounts whose file name is a file one of its volumes holds, mounted
+ *   elsewhere: the mount or the path moved without the other (`/scripts/load-test.js` with the
+ *   script volume at `/scripts/k6`). Other paths may be the image's own files, and are not judged.
+ * The program then fails on the missing file: the Job's pod fails, the container crash-loops.
+ */
+export function checkCommandFilePaths(e: Entry, ctx: Context): RawFinding[] {
+  const out: RawFinding[] = [];
+  const ns = namespaceOf(e.obj) ?? '';
+  for (const tpl of podTemplates(e.obj)) {
+    for (const ref of containersOf(tpl, ['containers', 'initContainers'])) {
+      const mounts = asArray(ref.container.volumeMounts).filter(isRecord)
+        .map((m): Mount => ({ mountPath: String(m.mountPath), subPath: typeof m.subPath === 'string' && m.subPath !== '' ? m.subPath : undefined, volume: String(m.name) }));
+      if (mounts.length === 0) continue;
+      const files = new Map<string, Set<string> | undefined>();
+      const filesOf = (volume: string) => {
+        if (!files.has(volume)) files.set(volume, volumeFiles(tpl, volume, ns, ctx, e));
+        return files.get(volume);
+      };
+      const seen = new Set<string>();
+      for (const t of textsOfContainer(ref.container, ref.path)) {
+        if (!t.text.includes('/')) continue;
+        for (const m of t.text.matchAll(PATH_IN_TEXT)) {
+          const target = path.posix.normalize(m[1]!);
+          if (seen.has(`${t.path} ${target}`)) continue;
+          seen.add(`${t.path} ${target}`);
+          const holding = mounts.filter((x) => (x.subPath ? target === x.mountPath : under(target, x.mountPath)))
+            .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+          if (holding) {
+            const held = filesOf(holding.volume);
+            const wanted = holding.subPath ?? target.slice(holding.mountPath.replace(/\/+$/, '').length + 1);
+            if (!held || held.has(wanted) || [...held].some((f) => f.startsWith(`${wanted}/`))) continue;
+            out.push(finding(e, t.path, RULE,
+              `${containerLabel(ref)} names ${target}, and volume ${holding.volume} mounted at ${holding.mountPath} holds ${[...held].sort().join(', ') || 'no file'}, not ${wanted}: the program finds no such file`,
+              `name one of ${[...held].sort().map((f) => `${holding.mountPath.replace(/\/+$/, '')}/${f}`).join(', ')}, or add ${wanted} to the volume`));
+            continue;
+          }
+          const base = path.posix.basename(target);
+          const elsewhere = mounts.find((x) => !x.subPath && filesOf(x.volume)?.has(base));
+          if (!elsewhere) continue;
+          const actual = `${elsewhere.mountPath.replace(/\/+$/, '')}/${base}`;
+          out.push(finding(e, t.path, RULE,
+            `${containerLabel(ref)} names ${target}, which none of its mounts holds; its volume ${elsewhere.volume} holds ${base}, mounted at ${actual}: the program finds no such file`,
+            `name ${actual}, or mount volume ${elsewhere.volume} at ${path.posix.dirname(target)}`));
+        }
       }
     }
   }

@@ -56,12 +56,13 @@ import { checkAlertmanagerConfigRef, checkAlertmanagerEndpoints } from './alertm
 import { checkRecordedSeries } from './policy/recorded-series';
 import { checkMeshProviders, checkMeshTracingTransport } from './policy/mesh-tracing';
 import { checkOtelLoadBalancing, checkOtelPipelines } from './policy/otel-pipeline';
+import { checkSidecarQuitPort } from './policy/sidecar-quit';
 import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
 import { checkPatroniLabels } from './patroni-labels';
 import { checkPgbouncerBudget } from './pgbouncer-budget';
 import { checkListenPorts } from './listen-ports';
-import { checkConfigFilePaths } from './config-file-paths';
+import { checkCommandFilePaths, checkConfigFilePaths } from './config-file-paths';
 import { checkRbacRefs } from './rbac-refs';
 import { checkSchedulingRefs } from './scheduling-refs';
 import { checkConfigKeys, checkProbePorts, checkVolumeMounts, checkWorkloadSelector } from './pod-template-refs';
@@ -84,7 +85,7 @@ const OBJECT_RULES: ObjectRule[] = [
   checkEnums, checkKubernetesTypes, checkKnownFields, checkMetadata,
   checkLabels, checkPodSecurity, checkReadOnlyRootFs, checkResources, checkProbes, checkImagePinned,
   checkNoSecretData, checkSecretEnvLiteral, checkNamespacePodSecurity, checkGatewayHosts, checkHpaBounds, checkIgnoredListKept,
-  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace, checkPrometheusRetention, checkS3Region, checkOtelPipelines,
+  checkVolumeMounts, checkProbePorts, checkWorkloadSelector, checkAlertmanagerReceivers, checkCronSchedule, checkPromqlSyntax, checkMtlsStrict, checkDisruptionAllowed, checkStorageEncrypted, checkRolloutSpec, checkEnvUnique, checkDnsRegion, checkPatroniNamespace, checkDrainGrace, checkPrometheusRetention, checkS3Region, checkOtelPipelines, checkSidecarQuitPort,
 ];
 
 /** The in-repo schema layers that the upstream schemas cover: field names and built-in types. */
@@ -97,7 +98,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
   checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints, checkOtlpProtocol, checkAlertmanagerEndpoints, checkAlertmanagerConfigRef, checkRecordedSeries, checkMeshProviders, checkMeshTracingTransport, checkOtelLoadBalancing,
-  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkConfigFilePaths, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos, checkServiceMonitorTargets,
+  checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkConfigFilePaths, checkCommandFilePaths, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos, checkServiceMonitorTargets,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];
 

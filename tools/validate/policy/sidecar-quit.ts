@@ -1,0 +1,29 @@
+/**
+ * Rule `sidecar-quit-port`: a Job's container that ends its Istio sidecar itself (a pod with a
+ * sidecar completes only when every container has exited) posts `/quitquitquit` to the port the
+ * sidecar serves it on: pilot-agent's 15020 (which stops Envoy and itself; Envoy's admin port
+ * 15000 has one too). 15021 serves health checks only, 15090 Envoy's statistics: the call fails
+ * (and is usually `|| true`), the sidecar keeps running, the Job never completes, and whatever
+ * waits on it (a canary analysis, a sync hook, a backup) times out. Literal addresses of the pod
+ * itself (127.0.0.1, localhost, [::1]) in command, args and env values.
+ */
+import { containerTexts } from '../pod-templates';
+import { Entry, finding, RawFinding } from '../types';
+
+const QUIT = /\b(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)\/quitquitquit\b/g;
+/** pilot-agent's status port and Envoy's admin port: both take /quitquitquit. */
+const QUIT_PORTS = new Set([15020, 15000]);
+
+export function checkSidecarQuitPort(e: Entry): RawFinding[] {
+  const out: RawFinding[] = [];
+  for (const t of containerTexts(e.obj)) {
+    if (!t.text.includes('quitquitquit')) continue;
+    for (const m of t.text.matchAll(QUIT)) {
+      const port = Number(m[1]);
+      if (QUIT_PORTS.has(port)) continue;
+      out.push(finding(e, t.path, 'sidecar-quit-port', `${m[0]}: the Istio sidecar takes /quitquitquit on pilot-agent's port 15020, not ${port}: the sidecar keeps running after the main container exits, the pod never completes, and whatever waits on it times out`,
+        `post to http://127.0.0.1:15020/quitquitquit`));
+    }
+  }
+  return out;
+}

@@ -57,11 +57,11 @@ export function checkOtlpProtocol(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
   for (const tpl of templates) {
     for (const { container, path } of containersOf(tpl, ['initContainers', 'containers'])) {
+      if (!asArray(container.env).some((v) => isRecord(v) && typeof v.name === 'string' && v.name.startsWith('OTEL_EXPORTER_OTLP_'))) continue;
       const env = new Map<string, { value: string; index: number }>();
       asArray(container.env).forEach((v, index) => {
         if (isRecord(v) && typeof v.name === 'string' && typeof v.value === 'string') env.set(v.name, { value: v.value, index });
       });
-      if (![...env.keys()].some((k) => k.startsWith('OTEL_EXPORTER_OTLP_'))) continue;
       // Each signal's exporter: its own endpoint and protocol variables, else the general ones.
       const exporters = new Map<string, { endpointVar: string; protocolVar: string }>();
       for (const signal of SIGNALS) {

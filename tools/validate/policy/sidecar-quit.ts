@@ -7,8 +7,8 @@
  * waits on it (a canary analysis, a sync hook, a backup) times out. Literal addresses of the pod
  * itself (127.0.0.1, localhost, [::1]) in command, args and env values.
  */
-import { containerTexts } from '../pod-templates';
-import { Entry, finding, RawFinding } from '../types';
+import { containersOf, podTemplates, textsOfContainer } from '../pod-templates';
+import { asArray, Entry, finding, isRecord, RawFinding } from '../types';
 
 const QUIT = /\b(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)\/quitquitquit\b/g;
 /** pilot-agent's status port and Envoy's admin port: both take /quitquitquit. */
@@ -16,7 +16,12 @@ const QUIT_PORTS = new Set([15020, 15000]);
 
 export function checkSidecarQuitPort(e: Entry): RawFinding[] {
   const out: RawFinding[] = [];
-  for (const t of containerTexts(e.obj)) {
+  // Most containers never mention it: looked for before their texts are listed with their paths.
+  const mentions = (c: Record<string, any>) => [...asArray(c.command), ...asArray(c.args), ...asArray(c.env).map((v) => (isRecord(v) ? v.value : undefined))]
+    .some((v) => typeof v === 'string' && v.includes('quitquitquit'));
+  const texts = podTemplates(e.obj).flatMap((tpl) => containersOf(tpl, ['initContainers', 'containers']))
+    .filter(({ container }) => mentions(container)).flatMap(({ container, path }) => textsOfContainer(container, path));
+  for (const t of texts) {
     if (!t.text.includes('quitquitquit')) continue;
     for (const m of t.text.matchAll(QUIT)) {
       const port = Number(m[1]);

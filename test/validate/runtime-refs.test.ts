@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -917,6 +917,21 @@ describe('runtime references of the rendered objects', () => {
       const i = Number(path.match(/\[(\d+)\]$/)![1]);
       list[i] = list[i].replace('127.0.0.1:15020/quitquitquit', '127.0.0.1:15021/quitquitquit');
       expect(found(objects)).toEqual([`sidecar-quit-port ${file} ${path}`]);
+    });
+  });
+
+  describe('fifth mutation round: the HPA\'s custom metric', () => {
+    it('a metric name the region\'s prometheus-adapter does not serve (the API scales on CPU alone)', () => {
+      const objects = distLoadedObjects(['us-east-1', 'argocd']);
+      const metrics = get(objects, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.metrics;
+      const i = metrics.findIndex((m: any) => m.type === 'Pods');
+      metrics[i].pods.metric.name = 'istio_requests_per_sec';
+      expect(found(objects)).toEqual([`ref-hpa-metric us-east-1/api.yaml spec.metrics[${i}].pods.metric.name`]);
+      expect(check(objects).find((f) => f.rule === 'ref-hpa-metric')!.hint).toBe('did you mean istio_requests_per_second?');
+      // Without the global folder the adapter's rules are not in view.
+      const alone = distLoadedObjects(['us-east-1']);
+      get(alone, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.metrics[i].pods.metric.name = 'istio_requests_per_sec';
+      expect(found(alone)).toEqual([]);
     });
   });
 

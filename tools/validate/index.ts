@@ -57,6 +57,7 @@ import { checkRecordedSeries } from './policy/recorded-series';
 import { checkMeshProviders, checkMeshTracingTransport } from './policy/mesh-tracing';
 import { checkOtelLoadBalancing, checkOtelPipelines } from './policy/otel-pipeline';
 import { checkSidecarQuitPort } from './policy/sidecar-quit';
+import { checkHpaMetrics } from './policy/hpa-metrics';
 import { checkAnalysisArgs } from './analysis-args';
 import { checkAffinitySelectors } from './affinity-refs';
 import { checkPatroniLabels } from './patroni-labels';
@@ -97,7 +98,7 @@ const CONTEXT_RULES: ContextRule[] = [
   checkTopologySpread, checkPdb,
   checkNamespaceRef, checkServiceSelector, checkScaleTarget, checkPdbSelector, checkConfigRefs, checkStatefulSetService, checkRolloutRefs,
   checkStorageClassRefs, checkConfigKeys, checkIstioDestinations, checkIstioGatewayHosts, checkRolloutTrafficRouting, checkPodMonitorTargets, checkArgoSourcePaths, checkRbacRefs, checkSchedulingRefs, checkArgoDestinations,
-  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints, checkOtlpProtocol, checkAlertmanagerEndpoints, checkAlertmanagerConfigRef, checkRecordedSeries, checkMeshProviders, checkMeshTracingTransport, checkOtelLoadBalancing,
+  checkSyncWaveOrder, checkMeshPortProtocol, checkRedisMasterNames, checkPrometheusSelects, checkAlertSeverity, checkAlertmanagerSecrets, checkDashboardLabel, checkConfigEndpoints, checkOtlpProtocol, checkAlertmanagerEndpoints, checkAlertmanagerConfigRef, checkRecordedSeries, checkMeshProviders, checkMeshTracingTransport, checkOtelLoadBalancing, checkHpaMetrics,
   checkAnalysisArgs, checkAffinitySelectors, checkPatroniLabels, checkPgbouncerBudget, checkListenPorts, checkConfigFilePaths, checkCommandFilePaths, checkArgoDirectoryGlobs, checkSubsetLabels, checkArgoSourceRepos, checkServiceMonitorTargets,
   checkQuotaHoldsWorkloads, checkLimitRangeMax,
 ];

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric', 'ref-script-env',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -932,6 +932,17 @@ describe('runtime references of the rendered objects', () => {
       const alone = distLoadedObjects(['us-east-1']);
       get(alone, 'HorizontalPodAutoscaler', 'bookedbarber-api').spec.metrics[i].pods.metric.name = 'istio_requests_per_sec';
       expect(found(alone)).toEqual([]);
+    });
+  });
+
+  describe('fifth mutation round: a script\'s environment', () => {
+    it('bootstrap.sql reading a password variable the Spilo container no longer sets (a new shard is never initialised)', () => {
+      const objects = folder();
+      const spec = get(objects, 'StatefulSet', 'bookedbarber-postgres-shard-3').spec.template.spec;
+      const c = spec.containers.findIndex((x: any) => (x.env ?? []).some((v: any) => v.name === 'PGBOUNCER_AUTH_PASSWORD'));
+      spec.containers[c].env.find((v: any) => v.name === 'PGBOUNCER_AUTH_PASSWORD').name = 'PGBOUNCER_PASSWORD';
+      expect(found(objects)).toEqual([`ref-script-env eu-west-1/postgres.yaml spec.template.spec.containers[${c}].env`]);
+      expect(check(objects).find((f) => f.rule === 'ref-script-env')!.message).toMatch(/^bootstrap\.sql \(ConfigMap bookedbarber-postgres-shard-3-files\) reads PGBOUNCER_AUTH_PASSWORD from the environment/);
     });
   });
 

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric', 'ref-script-env',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric', 'ref-script-env', 'pod-dns-name',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -943,6 +943,20 @@ describe('runtime references of the rendered objects', () => {
       spec.containers[c].env.find((v: any) => v.name === 'PGBOUNCER_AUTH_PASSWORD').name = 'PGBOUNCER_PASSWORD';
       expect(found(objects)).toEqual([`ref-script-env eu-west-1/postgres.yaml spec.template.spec.containers[${c}].env`]);
       expect(check(objects).find((f) => f.rule === 'ref-script-env')!.message).toMatch(/^bootstrap\.sql \(ConfigMap bookedbarber-postgres-shard-3-files\) reads PGBOUNCER_AUTH_PASSWORD from the environment/);
+    });
+  });
+
+  describe('fifth mutation round: a pod\'s own DNS name', () => {
+    it('Redis announcing itself through the ClusterIP Service instead of its StatefulSet\'s headless one (Sentinel hands out a name that never resolves)', () => {
+      const objects = folder();
+      const spec = get(objects, 'StatefulSet', 'bookedbarber-redis-cache').spec.template.spec;
+      const c = spec.containers.findIndex((x: any) => (x.env ?? []).some((v: any) => v.name === 'REDIS_ANNOUNCE_HOST'));
+      const i = spec.containers[c].env.findIndex((v: any) => v.name === 'REDIS_ANNOUNCE_HOST');
+      spec.containers[c].env[i].value = spec.containers[c].env[i].value.replace('bookedbarber-redis-cache-headless.', 'bookedbarber-redis-cache.');
+      expect(found(objects)).toEqual([`pod-dns-name eu-west-1/redis.yaml spec.template.spec.containers[${c}].env[${i}].value`]);
+      const f = check(objects).find((x) => x.rule === 'pod-dns-name')!;
+      expect(f.message).toContain('its pods are named through bookedbarber-redis-cache-headless (the StatefulSet\'s serviceName), not bookedbarber-redis-cache');
+      expect(f.hint).toBe('use $(POD_NAME).bookedbarber-redis-cache-headless.bookedbarber-data.svc.cluster.local');
     });
   });
 

@@ -19,7 +19,7 @@ const RULES = [
   'ref-monitor-target', 'ref-alertmanager-receiver', 'ref-rollout', 'cron-schedule', 'promql-syntax', 'ref-argocd-path',
   'ref-rbac', 'mesh-mtls-strict', 'disruption-allowed', 'ref-scheduling', 'argocd-destination',
   'storage-encrypted', 'sync-wave-order', 'mesh-port-protocol', 'ref-redis-master',
-  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric', 'ref-script-env', 'pod-dns-name',
+  'resources', 'rollout-spec', 'env-unique', 'ref-scale-target', 'ref-prometheus-selects', 'ref-config-endpoint', 'otlp-protocol', 'ref-alertmanager-endpoint', 'ref-alertmanager-config', 'ref-recorded-series', 'ref-mesh-provider', 'otel-pipeline', 'otel-lb-headless', 'ref-config-file', 'sidecar-quit-port', 'ref-hpa-metric', 'ref-script-env', 'pod-dns-name', 'prometheus-discovery-rbac',
   'dns-region', 'patroni-namespace', 'drain-grace', 'alert-severity', 'prometheus-retention',
   'ref-alertmanager-secret', 'ref-dashboard-label', 'ref-analysis-args', 'ref-affinity-selector', 'ref-patroni-labels', 'pgbouncer-server-budget', 'listen-port', 'argocd-directory-glob', 'argocd-source-repo',
 ];
@@ -957,6 +957,23 @@ describe('runtime references of the rendered objects', () => {
       const f = check(objects).find((x) => x.rule === 'pod-dns-name')!;
       expect(f.message).toContain('its pods are named through bookedbarber-redis-cache-headless (the StatefulSet\'s serviceName), not bookedbarber-redis-cache');
       expect(f.hint).toBe('use $(POD_NAME).bookedbarber-redis-cache-headless.bookedbarber-data.svc.cluster.local');
+    });
+  });
+
+  describe('fifth mutation round: what Prometheus may discover', () => {
+    it('the discovery Role of a scraped namespace granting endpoints instead of EndpointSlices (its targets are never scraped)', () => {
+      const objects = folder();
+      const role = objects.map((o) => o.object as any).find((o) => o.kind === 'Role' && o.metadata.namespace === 'argo-rollouts' && o.metadata.name === 'bookedbarber-prometheus-discovery')!;
+      const rule = role.rules.find((r: any) => r.resources.includes('endpointslices'));
+      rule.apiGroups = [''];
+      rule.resources = ['endpoints'];
+      expect(found(objects)).toEqual(['prometheus-discovery-rbac eu-west-1/monitoring.yaml spec.serviceAccountName']);
+      expect(check(objects).find((f) => f.rule === 'prometheus-discovery-rbac')!.message).toMatch(/^ServiceAccount bookedbarber-monitoring\/prometheus may not list and watch discovery\.k8s\.io endpointslices in argo-rollouts, where ServiceMonitor \S+'s targets are \(serviceDiscoveryRole EndpointSlice\)/);
+      // Without the RoleBinding nothing is granted there.
+      const fresh = folder();
+      const i = fresh.findIndex((o) => (o.object as any).kind === 'RoleBinding' && (o.object as any).metadata.namespace === 'argo-rollouts' && (o.object as any).metadata.name === 'bookedbarber-prometheus-discovery');
+      fresh.splice(i, 1);
+      expect(found(fresh)).toEqual(['prometheus-discovery-rbac eu-west-1/monitoring.yaml spec.serviceAccountName']);
     });
   });
 

@@ -125,6 +125,17 @@ function namespacePicked(selector: unknown, ns: string, own: string, ctx: Contex
   return namespace ? false : undefined;
 }
 
+/** Whether Prometheus `prometheus` picks up the monitoring object `e` (a PrometheusRule, ServiceMonitor or PodMonitor) by its selectors for that kind. */
+export function prometheusSelects(prometheus: Entry, e: Entry, ctx: Context): boolean {
+  const by = SELECTED_BY[String(e.obj.kind)];
+  if (!by) return false;
+  const spec = specOf(prometheus.obj);
+  const selector = spec[by.selector];
+  const labels = isRecord(e.obj.metadata) && isRecord(e.obj.metadata.labels) ? e.obj.metadata.labels : {};
+  if (selector === undefined || selector === null || !labelSelectorMatches(selector, labels)) return false;
+  return namespacePicked(spec[by.namespaceSelector], namespaceOf(e.obj) ?? '', namespaceOf(prometheus.obj) ?? '', ctx, e) !== false;
+}
+
 /**
  * Rule `ref-prometheus-selects`: every PrometheusRule, ServiceMonitor and PodMonitor of a region
  * is picked up by a Prometheus of the region (its label selector and namespace selector for that

@@ -832,7 +832,7 @@ describe('runtime references of the rendered objects', () => {
       provider.opentelemetry.port = 4318;
       expect(found(objects)).toEqual([`otlp-protocol ${file} ${path}.opentelemetry.port`]);
       const f = check(objects).find((x) => x.rule === 'otlp-protocol')!;
-      expect(f.message).toBe('extension provider otel-tracing (us-east-1) sends OTLP over gRPC (it has no http section) to port 4318 (otlp-http) of bookedbarber-monitoring/otel-collector (opentelemetry-operator\'s Service), which speaks http: every sidecar\'s export is refused, and no span reaches the collector');
+      expect(f.message).toBe('extension provider otel-tracing (us-east-1) sends OTLP over gRPC (it has no http section) to port 4318 (otlp-http) of bookedbarber-monitoring/otel-collector (opentelemetry-operator\'s Service for the collector\'s receivers), which speaks http: every sidecar\'s export is refused, and no span reaches the collector');
       expect(f.hint).toBe('use port 4317 (otlp-grpc), or add an http section to export over HTTP');
       provider.opentelemetry.http = { path: '/v1/traces', timeout: '5s' };
       expect(found(objects)).toEqual([]);

@@ -18,22 +18,9 @@
 import type { Context } from './context';
 import { child, item } from './paths';
 import { closest } from './suggest';
-import { prometheusOperatorServices, type ServicePort } from './wiring/cluster';
+import { knownService } from './service-ports';
+import { prometheusOperatorServices } from './wiring/cluster';
 import { asArray, Entry, finding, isKind, isRecord, nameOf, namespaceOf, RawFinding } from './types';
-
-/** The ports of Service `name` in `ns`: a rendered one's, or prometheus-operator's governing Service's. */
-function servicePorts(ctx: Context, e: Entry, ns: string, name: string): ServicePort[] | undefined {
-  const scope = ctx.scope(e);
-  const rendered = scope.named(ns, '', 'Service', name);
-  if (rendered) {
-    return asArray(isRecord(rendered.obj.spec) ? rendered.obj.spec.ports : undefined).filter(isRecord).map((p) => ({
-      name: typeof p.name === 'string' ? p.name : undefined, port: Number(p.port), targetPort: p.targetPort ?? p.port, protocol: String(p.protocol ?? 'TCP'),
-    }));
-  }
-  const operated = [...scope.find(ns, 'monitoring.coreos.com', 'Alertmanager'), ...scope.find(ns, 'monitoring.coreos.com', 'Prometheus')]
-    .flatMap(prometheusOperatorServices).find((s) => s.name === name);
-  return operated ? [...operated.ports] : undefined;
-}
 
 export function checkAlertmanagerEndpoints(e: Entry, ctx: Context): RawFinding[] {
   if (!isKind(e.obj, 'monitoring.coreos.com', 'Prometheus') || e.region === null) return [];
@@ -44,7 +31,7 @@ export function checkAlertmanagerEndpoints(e: Entry, ctx: Context): RawFinding[]
     const at = item('spec.alerting.alertmanagers', i);
     const ns = typeof am.namespace === 'string' ? am.namespace : namespaceOf(e.obj) ?? '';
     if (!ctx.scope(e).namespaces.has(ns)) return;
-    const ports = servicePorts(ctx, e, ns, am.name);
+    const ports = knownService(ctx.scope(e), ns, am.name)?.ports;
     if (!ports) {
       const known = [
         ...ctx.scope(e).find(ns, '', 'Service').map((s) => nameOf(s.obj) ?? ''),

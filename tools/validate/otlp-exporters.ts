@@ -12,10 +12,11 @@
  * HTTP): a port said to be TCP, or not said at all, a protocol not given literally or an address
  * outside the folder is not judged. That the port exists at all is ref-config-endpoint's.
  */
-import type { Context, Scope } from './context';
+import type { Context } from './context';
 import { containersOf, podTemplates } from './pod-templates';
 import { item } from './paths';
-import { collectorServices, type ServicePort } from './wiring/cluster';
+import { knownService } from './service-ports';
+import type { ServicePort } from './wiring/cluster';
 import { istioProtocol } from './wiring/istio';
 import { parseServiceHost } from './wiring/walk';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
@@ -32,21 +33,6 @@ const SPEAKS: Readonly<Record<string, { readonly is: string; readonly refusedBy:
   'http/protobuf': { is: 'HTTP/1.1', refusedBy: ['grpc', 'grpc-web'], wants: ['http'] },
   'http/json': { is: 'HTTP/1.1', refusedBy: ['grpc', 'grpc-web'], wants: ['http'] },
 };
-
-/** The ports of Service `name` in `ns` as a client reaches them: rendered, or the collector operator's. */
-function servicePorts(scope: Scope, ns: string, name: string): { ports: ServicePort[]; what: string } | undefined {
-  const rendered = scope.named(ns, '', 'Service', name);
-  if (rendered) {
-    const spec = isRecord(rendered.obj.spec) ? rendered.obj.spec : {};
-    const ports = asArray(spec.ports).filter(isRecord).map((p) => ({
-      name: typeof p.name === 'string' ? p.name : undefined, port: Number(p.port), targetPort: p.targetPort ?? p.port, protocol: String(p.protocol ?? 'TCP'),
-      appProtocol: typeof p.appProtocol === 'string' ? p.appProtocol : undefined,
-    }));
-    return { ports, what: `Service ${ns}/${name}` };
-  }
-  const collector = scope.find(ns, 'opentelemetry.io', 'OpenTelemetryCollector').flatMap(collectorServices).find((s) => s.name === name);
-  return collector ? { ports: [...collector.ports], what: `${ns}/${name} (opentelemetry-operator's Service for the collector's receivers)` } : undefined;
-}
 
 const describePort = (p: ServicePort) => `${p.port}${p.name ? ` (${p.name}${p.appProtocol ? `, appProtocol ${p.appProtocol}` : ''})` : p.appProtocol ? ` (appProtocol ${p.appProtocol})` : ''}`;
 
@@ -86,7 +72,7 @@ export function checkOtlpProtocol(e: Entry, ctx: Context): RawFinding[] {
         if (!service) continue;
         const scope = ctx.scope(e);
         if (!scope.namespaces.has(service.namespace)) continue;
-        const target = servicePorts(scope, service.namespace, service.name);
+        const target = knownService(scope, service.namespace, service.name);
         const port = target?.ports.find((p) => p.port === Number(url.port));
         if (!target || !port) continue;
         const spoken = istioProtocol(port);

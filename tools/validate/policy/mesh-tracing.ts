@@ -14,11 +14,11 @@
  * Applications are one per region); an Application with values not given as an object, or a
  * region with no such Application in view, is not judged.
  */
-import type { Context, Scope } from '../context';
+import type { Context } from '../context';
 import { specOf } from '../context';
 import { child, item } from '../paths';
 import { closest } from '../suggest';
-import { collectorServices, type ServicePort } from '../wiring/cluster';
+import { knownService } from '../service-ports';
 import { istioProtocol } from '../wiring/istio';
 import { parseServiceHost } from '../wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, labelsOf, RawFinding } from '../types';
@@ -77,20 +77,6 @@ export function checkMeshProviders(e: Entry, ctx: Context): RawFinding[] {
   return out;
 }
 
-/** The ports of Service `name` in `ns` of a region: rendered, or the collector operator's. */
-function servicePorts(scope: Scope, ns: string, name: string): { ports: ServicePort[]; what: string } | undefined {
-  const rendered = scope.named(ns, '', 'Service', name);
-  if (rendered) {
-    const ports = asArray(specOf(rendered.obj).ports).filter(isRecord).map((p) => ({
-      name: typeof p.name === 'string' ? p.name : undefined, port: Number(p.port), targetPort: p.targetPort ?? p.port, protocol: String(p.protocol ?? 'TCP'),
-      appProtocol: typeof p.appProtocol === 'string' ? p.appProtocol : undefined,
-    }));
-    return { ports, what: `Service ${ns}/${name}` };
-  }
-  const collector = scope.find(ns, 'opentelemetry.io', 'OpenTelemetryCollector').flatMap(collectorServices).find((s) => s.name === name);
-  return collector ? { ports: [...collector.ports], what: `${ns}/${name} (opentelemetry-operator's Service)` } : undefined;
-}
-
 export function checkMeshTracingTransport(e: Entry, ctx: Context): RawFinding[] {
   if (e.region !== null || !isKind(e.obj, 'argoproj.io', 'Application')) return [];
   const region = labelsOf(e.obj.metadata)[REGION_LABEL];
@@ -102,7 +88,7 @@ export function checkMeshTracingTransport(e: Entry, ctx: Context): RawFinding[] 
     if (!isRecord(otel) || typeof otel.service !== 'string' || typeof otel.port !== 'number') continue;
     const service = parseServiceHost(otel.service, 'istio-system');
     if (!service || !scope.namespaces.has(service.namespace)) continue;
-    const target = servicePorts(scope, service.namespace, service.name);
+    const target = knownService(scope, service.namespace, service.name);
     const port = target?.ports.find((x) => x.port === otel.port);
     if (!target || !port) continue;
     const http = isRecord(otel.http);

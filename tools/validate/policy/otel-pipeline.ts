@@ -12,7 +12,7 @@ import type { Context } from '../context';
 import { specOf } from '../context';
 import { child, item } from '../paths';
 import { closest } from '../suggest';
-import { collectorServices } from '../wiring/cluster';
+import { knownService } from '../service-ports';
 import { parseServiceHost } from '../wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, namespaceOf, RawFinding } from '../types';
 
@@ -72,11 +72,10 @@ export function checkOtelLoadBalancing(e: Entry, ctx: Context): RawFinding[] {
     const service = typeof hostname === 'string' ? parseServiceHost(hostname, namespaceOf(e.obj) ?? '') : undefined;
     const scope = ctx.scope(e);
     if (!service || !scope.namespaces.has(service.namespace)) continue;
-    const rendered = scope.named(service.namespace, '', 'Service', service.name);
-    const operated = scope.find(service.namespace, 'opentelemetry.io', 'OpenTelemetryCollector').flatMap(collectorServices).find((s) => s.name === service.name);
-    const headless = rendered ? specOf(rendered.obj).clusterIP === 'None' : operated?.headless;
-    if (headless !== false) continue;
-    const alternative = operated && !operated.headless ? `${operated.name}-headless` : undefined;
+    const target = knownService(scope, service.namespace, service.name);
+    if (!target || target.headless) continue;
+    // opentelemetry-operator makes a headless twin of each collector Service.
+    const alternative = knownService(scope, service.namespace, `${service.name}-headless`)?.headless ? `${service.name}-headless` : undefined;
     out.push(finding(e, `${child('spec.config.exporters', name)}.resolver.dns.hostname`, 'otel-lb-headless',
       `the ${name} exporter resolves ${String(hostname)}, a Service with a cluster IP: one address, so the exporter cannot send all spans of a trace to one backend, and the samplers decide on fragments of traces`,
       alternative ? `resolve the headless ${alternative} instead` : 'resolve a headless Service (clusterIP: None) of the backends'));

@@ -792,6 +792,16 @@ describe('runtime references of the rendered objects', () => {
       expect(new Set(found(fresh).map((x) => x.split(' ')[0]))).toEqual(new Set(['ref-recorded-series']));
     });
 
+    it('the API\'s rule of a recorded series renamed while the web\'s keeps the name (the API\'s alerts read a series nobody records)', () => {
+      const objects = folder();
+      const record = ruleWhere(objects, (r) => r.record === 'service:istio_request_success:ratio_rate1h' && r.labels?.service === 'api');
+      record.rule.record = 'service:istio_request_success:ratio_rate_1h';
+      const alert = ruleWhere(objects, (r) => r.alert === 'ApiErrorBudgetBurn' && r.expr.includes('service:istio_request_success:ratio_rate1h{service="api"}'));
+      expect(found(objects)).toContain(`ref-recorded-series ${alert.file} ${alert.path}.expr`);
+      const f = check(objects).find((x) => x.rule === 'ref-recorded-series' && x.path === `${alert.path}.expr`)!;
+      expect(f.message).toMatch(/^alert ApiErrorBudgetBurn reads service:istio_request_success:ratio_rate1h\{service="api"\}, and the region's recording rules of service:istio_request_success:ratio_rate1h set service to [^:]*web[^:]*: no such series is recorded, so the alert never fires$/);
+    });
+
     it('a canary analysis querying a recorded series that does not exist (no data: every release aborted)', () => {
       const objects = folder();
       const template = objects.find((o) => (o.object as any).kind === 'AnalysisTemplate' && (o.object as any).spec.metrics.some((m: any) => m.provider?.prometheus))!;

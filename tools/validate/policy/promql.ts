@@ -11,10 +11,16 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { item } from '../paths';
 import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
 
-/** What one parse of a query tells: where it does not parse, and the metric names its selectors read. */
+/** A vector selector with a metric name: the name and its equality matchers (`label="value"`). */
+export interface Selector {
+  readonly name: string;
+  readonly equals: Readonly<Record<string, string>>;
+}
+
+/** What one parse of a query tells: where it does not parse, and the selectors that name a metric. */
 interface Parsed {
   readonly errors: readonly number[];
-  readonly metrics: readonly string[];
+  readonly selectors: readonly Selector[];
 }
 
 /**
@@ -23,19 +29,40 @@ interface Parsed {
  */
 const parsed = new Map<string, Parsed>();
 
+/** A PromQL double-quoted string's value (Go's escapes are JSON's for what rules write), else undefined. */
+function stringValue(literal: string): string | undefined {
+  if (!literal.startsWith('"')) return undefined;
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
+}
+
 function parse(query: string): Parsed {
   const known = parsed.get(query);
   if (known) return known;
   const errors: number[] = [];
-  const metrics = new Set<string>();
+  const selectors: Selector[] = [];
+  const text = (n: { from: number; to: number } | null | undefined) => (n ? query.slice(n.from, n.to) : undefined);
   parser.parse(query).iterate({
     enter: (node) => {
       if (node.type.isError) errors.push(node.from);
-      // A selector's metric name (`name{...}`); function names and label names are other nodes.
-      else if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') metrics.add(query.slice(node.from, node.to));
+      else if (node.name === 'VectorSelector') {
+        // The metric name (`name{...}`); function and label names are other nodes.
+        const name = text(node.node.getChild('Identifier'));
+        if (!name) return;
+        const equals: Record<string, string> = {};
+        for (const m of node.node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
+          const label = text(m.getChild('LabelName'));
+          const value = stringValue(text(m.getChild('StringLiteral')) ?? '');
+          if (label && value !== undefined && m.getChild('MatchOp')?.getChild('EqlSingle')) equals[label] = value;
+        }
+        selectors.push({ name, equals });
+      }
     },
   });
-  const result = { errors, metrics: [...metrics] };
+  const result = { errors, selectors };
   parsed.set(query, result);
   return result;
 }
@@ -45,9 +72,9 @@ export function promqlErrorOffsets(query: string): readonly number[] {
   return parse(query).errors;
 }
 
-/** The metric names the query's selectors read (`{__name__=...}` matchers are not read). */
-export function promqlMetricNames(query: string): readonly string[] {
-  return parse(query).metrics;
+/** The selectors of the query that name a metric (`{__name__=...}` ones are not read), with their equality matchers. */
+export function promqlSelectors(query: string): readonly Selector[] {
+  return parse(query).selectors;
 }
 
 export function checkPromqlSyntax(e: Entry): RawFinding[] {

@@ -920,6 +920,18 @@ describe('runtime references of the rendered objects', () => {
       expect(check(fresh).find((f) => f.rule === 'ref-config-file')!.message).toContain('container "k6" names /scripts/loadtest.js, and volume script mounted at /scripts holds load-test.js, not loadtest.js');
     });
 
+    it('the shard map naming a password file the API\'s secret volume does not hold (the API has no password for that shard)', () => {
+      const objects = folder();
+      const map = get(objects, 'ConfigMap', 'bookedbarber-shard-map').data;
+      const json = JSON.parse(map['shard-map.json']);
+      const file = json.shards[0].readWrite.passwordFile as string;
+      expect(file).toMatch(/\/shard-\d+$/);
+      json.shards[0].readWrite.passwordFile = file.replace(/shard-(\d+)$/, 'shard$1');
+      map['shard-map.json'] = JSON.stringify(json);
+      expect(found(objects)).toContain('ref-config-file eu-west-1/shard-map.yaml data["shard-map.json"]');
+      expect(check(objects).find((f) => f.rule === 'ref-config-file')!.message).toMatch(/^shard-map\.json of ConfigMap bookedbarber-shard-map, read by container "api" of Rollout bookedbarber-app\/bookedbarber-api: names \S+\/shard\d+, and volume \S+ mounted at \S+ holds .*shard-\d+.*, not shard\d+: the program finds no such file$/);
+    });
+
     it('the load test ending its sidecar on the health-check port (the Job never completes, the analysis times out)', () => {
       const objects = folder();
       const { file, container, path } = k6(objects);

@@ -8,17 +8,20 @@
  * Judged over the containers that mount the ini (mounted-files.ts), a finding when none of them
  * can open the file (a sidecar mounting the ini alone need not mount what it names):
  * - a path under one of its mounts must be a file that volume holds: an `items` path of a
- *   ConfigMap or Secret volume (or projected source), or a key of a rendered ConfigMap mounted
- *   whole (a Secret mounted whole holds keys this tree does not show: not judged);
+ *   ConfigMap or Secret volume (or projected source), a key of a rendered ConfigMap mounted
+ *   whole, or a key the rendered ExternalSecret producing a Secret mounted whole writes (a Secret
+ *   whose keys this tree does not show is not judged);
  * - a path under none of its mounts is judged only when it lies beside them (under the folder
  *   holding a mount, e.g. /etc/pgbouncer/): elsewhere it may be a file of the image itself
  *   (/etc/ssl/certs/...).
  */
 import * as path from 'node:path';
 import type { Context } from './context';
+import { producedSecretName, writtenKeys } from './external-secrets';
 import { mountedFiles, volumeSources } from './mounted-files';
 import { parseIni, PGBOUNCER_INI } from './pgbouncer-budget';
 import { at, containerLabel, containersOf, podTemplates, textsOfContainer, type PodTemplate } from './pod-templates';
+import { child } from './paths';
 import { asArray, Entry, finding, isRecord, namespaceOf, RawFinding } from './types';
 
 const RULE = 'ref-config-file';
@@ -49,7 +52,15 @@ function volumeFiles(tpl: PodTemplate, name: string, ns: string, ctx: Context, e
       for (const i of items) if (typeof i.path === 'string') files.add(i.path);
       continue;
     }
-    if (kind === 'secret') return undefined;
+    if (kind === 'secret') {
+      // A Secret mounted whole holds the keys the ExternalSecret producing it writes, when that is rendered and its keys can be known.
+      const name = String(source.secretName ?? source.name);
+      const producer = ctx.scope(e).find(ns, 'external-secrets.io', 'ExternalSecret').find((es) => producedSecretName(es) === name);
+      const keys = producer ? writtenKeys(producer) : undefined;
+      if (!keys) return undefined;
+      for (const key of keys) files.add(key);
+      continue;
+    }
     const cm = ctx.scope(e).named(ns, '', 'ConfigMap', String(source.name));
     if (!cm) return undefined; // made elsewhere: not ours to judge
     for (const key of Object.keys(isRecord(cm.obj.data) ? cm.obj.data : {})) files.add(key);
@@ -124,19 +135,23 @@ export function checkConfigFilePaths(e: Entry, ctx: Context): RawFinding[] {
 const PATH_IN_TEXT = /(?:^|[\s'"=:(,])(\/(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+)/g;
 
 /**
- * And the files a container's own command, args and env values name (a script it runs, a file it
- * reads: `k6 run /scripts/load-test.js`), two ways:
- * - a path under one of the container's mounts is a file of that volume, when the tree shows the
- *   volume's files (as above);
- * - a path under none of its mounts whose file name is a file one of its volumes holds, mounted
- *   elsewhere: the mount or the path moved without the other (`/scripts/load-test.js` with the
- *   script volume at `/scripts/k6`). Other paths may be the image's own files, and are not judged.
- * The program then fails on the missing file: the Job's pod fails, the container crash-loops.
+ * And the files a container is told to read elsewhere: its own command, args and env values (a
+ * script it runs: `k6 run /scripts/load-test.js`), and the files it mounts from ConfigMaps (a path
+ * a config file names: the shard map's passwordFile).
+ * - A path under one of the container's mounts is a file of that volume, when the tree shows the
+ *   volume's files (as above).
+ * - In its own texts only: a path under none of its mounts whose file name is a file one of its
+ *   volumes holds, mounted elsewhere, is a mount or a path moved without the other
+ *   (`/scripts/load-test.js` with the script volume at `/scripts/k6`). Other paths may be the
+ *   image's own files, and are not judged.
+ * The program then fails on the missing file: the Job's pod fails, the container crash-loops, the
+ * client has no password.
  */
 export function checkCommandFilePaths(e: Entry, ctx: Context): RawFinding[] {
   const out: RawFinding[] = [];
   const ns = namespaceOf(e.obj) ?? '';
   for (const tpl of podTemplates(e.obj)) {
+    const mountedTexts = mountedFiles(tpl, ns, ctx, e);
     for (const ref of containersOf(tpl, ['containers', 'initContainers'])) {
       const mounts = asArray(ref.container.volumeMounts).filter(isRecord)
         .map((m): Mount => ({ mountPath: String(m.mountPath), subPath: typeof m.subPath === 'string' && m.subPath !== '' ? m.subPath : undefined, volume: String(m.name) }));
@@ -146,29 +161,39 @@ export function checkCommandFilePaths(e: Entry, ctx: Context): RawFinding[] {
         if (!files.has(volume)) files.set(volume, volumeFiles(tpl, volume, ns, ctx, e));
         return files.get(volume);
       };
+      const texts: Array<{ text: string; report: (message: string, hint: string) => RawFinding; own: boolean }> = [
+        ...textsOfContainer(ref.container, ref.path).map((t) => ({ text: t.text, own: true, report: (message: string, hint: string) => finding(e, t.path, RULE, message, hint) })),
+        ...mountedTexts.filter((f) => mounts.some((m) => m.volume === f.volume)).map((f) => ({
+          text: f.text,
+          own: false,
+          report: (message: string, hint: string) => finding(f.configMap, child('data', f.key), RULE, `${f.key} of ConfigMap ${String(f.configMap.obj.metadata?.name)}, read by ${containerLabel(ref)} of ${String(e.obj.kind)} ${ns}/${String(e.obj.metadata?.name)}: ${message}`, hint),
+        })),
+      ];
       const seen = new Set<string>();
-      for (const t of textsOfContainer(ref.container, ref.path)) {
+      for (const t of texts) {
         if (!t.text.includes('/')) continue;
         for (const m of t.text.matchAll(PATH_IN_TEXT)) {
           const target = path.posix.normalize(m[1]!);
-          if (seen.has(`${t.path} ${target}`)) continue;
-          seen.add(`${t.path} ${target}`);
+          const key = `${t.own} ${t.text.length} ${target}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
           const holding = mounts.filter((x) => (x.subPath ? target === x.mountPath : under(target, x.mountPath)))
             .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
           if (holding) {
             const held = filesOf(holding.volume);
             const wanted = holding.subPath ?? target.slice(holding.mountPath.replace(/\/+$/, '').length + 1);
             if (!held || held.has(wanted) || [...held].some((f) => f.startsWith(`${wanted}/`))) continue;
-            out.push(finding(e, t.path, RULE,
-              `${containerLabel(ref)} names ${target}, and volume ${holding.volume} mounted at ${holding.mountPath} holds ${[...held].sort().join(', ') || 'no file'}, not ${wanted}: the program finds no such file`,
+            out.push(t.report(
+              `${t.own ? `${containerLabel(ref)} names` : 'names'} ${target}, and volume ${holding.volume} mounted at ${holding.mountPath} holds ${[...held].sort().join(', ') || 'no file'}, not ${wanted}: the program finds no such file`,
               `name one of ${[...held].sort().map((f) => `${holding.mountPath.replace(/\/+$/, '')}/${f}`).join(', ')}, or add ${wanted} to the volume`));
             continue;
           }
+          if (!t.own) continue;
           const base = path.posix.basename(target);
           const elsewhere = mounts.find((x) => !x.subPath && filesOf(x.volume)?.has(base));
           if (!elsewhere) continue;
           const actual = `${elsewhere.mountPath.replace(/\/+$/, '')}/${base}`;
-          out.push(finding(e, t.path, RULE,
+          out.push(t.report(
             `${containerLabel(ref)} names ${target}, which none of its mounts holds; its volume ${elsewhere.volume} holds ${base}, mounted at ${actual}: the program finds no such file`,
             `name ${actual}, or mount volume ${elsewhere.volume} at ${path.posix.dirname(target)}`));
         }

@@ -61,14 +61,21 @@ describe('ref-config-file: the files pgbouncer.ini names are mounted', () => {
     expect(findings.map((f) => f.hint).join('\n')).toContain('point auth_file at /etc/pgbouncer/auth/users.txt');
   });
 
-  it('working variants: a file of the image outside the mounts, a Secret mounted whole, a file mounted by subPath, a sidecar mounting the ini alone, a projected volume', () => {
+  it('working variants: a file of the image outside the mounts, a Secret mounted whole whose keys are not rendered, a file mounted by subPath, a sidecar mounting the ini alone, a projected volume', () => {
     const outside = folder();
     editIni(outside, CA, 'server_tls_ca_file = /etc/ssl/certs/ca-certificates.crt');
     expect(found(outside)).toEqual([]);
 
+    // A Secret mounted whole: its files are the keys the ExternalSecret producing it writes, and
+    // not judged when that is not rendered here.
     const whole = folder();
+    const secretName = volume(whole, 'ca').secret.secretName;
     delete volume(whole, 'ca').secret.items;
     editIni(whole, CA, 'server_tls_ca_file = /etc/pgbouncer/ca/anything.crt');
+    expect(found(whole).map((f) => f.message).join('\n')).toMatch(/holds .*, not anything\.crt/);
+    const producer = whole.findIndex((o) => (o.object as any).kind === 'ExternalSecret' && ((o.object as any).spec.target?.name ?? (o.object as any).metadata.name) === secretName);
+    expect(producer).toBeGreaterThanOrEqual(0);
+    whole.splice(producer, 1);
     expect(found(whole)).toEqual([]);
 
     const subPath = folder();

@@ -734,6 +734,15 @@ describe('runtime references of the rendered objects', () => {
       sts.containers[c].env.push({ name: 'PGBOUNCER_EXPORTER_WEB_LISTEN_ADDRESS', value: ':9100' });
       expect(found(objects)).toEqual([`listen-port eu-west-1/pgbouncer.yaml spec.template.spec.containers[${c}].env[${sts.containers[c].env.length - 1}].value`]);
     });
+
+    it('the API\'s OpenTelemetry Prometheus exporter moved off its declared metrics port (the business metrics are never scraped)', () => {
+      const objects = folder();
+      const container = get(objects, 'Rollout', 'bookedbarber-api').spec.template.spec.containers[0];
+      const i = container.env.findIndex((v: any) => v.name === 'OTEL_EXPORTER_PROMETHEUS_PORT');
+      container.env[i].value = '9465';
+      expect(found(objects)).toEqual([`listen-port eu-west-1/api.yaml spec.template.spec.containers[0].env[${i}].value`]);
+      expect(check(objects).find((f) => f.rule === 'listen-port')!.message).toContain('the scrapes go to the declared port and find nothing there');
+    });
   });
 
   describe('fifth mutation round: where alerts go', () => {

@@ -19,7 +19,9 @@
  * `--web.listen-address=:9127` or two arguments), or its `*_WEB_LISTEN_ADDRESS` env form, names a
  * port the container declares, when it declares any: the exporter's probes, its Service and the
  * scrapes go to the declared one, and a failing probe takes the whole pod (the server beside it
- * too) out of its Services.
+ * too) out of its Services. Likewise the OpenTelemetry SDK's Prometheus exporter
+ * (`OTEL_EXPORTER_PROMETHEUS_PORT`): scraped on the declared port, its metrics (the business
+ * counters the alerts read) are otherwise never collected.
  */
 import type { Context } from './context';
 import { mountedFiles, parsedYaml } from './mounted-files';
@@ -111,7 +113,7 @@ export function checkListenPorts(e: Entry, ctx: Context): RawFinding[] {
         if (flag.ports.some((p) => declared.includes(p))) continue;
         const ports = [...new Set(flag.ports)].join(', ');
         out.push(finding(e, flag.path, RULE,
-          `${containerLabel(ref)} listens on ${ports} (${flag.what}), and declares ${[...new Set(declared)].sort((a, b) => a - b).join(', ')}: its probes, Service and scrapes go there, and nothing answers (a failing probe takes the whole pod out of its Services)`,
+          `${containerLabel(ref)} listens on ${ports} (${flag.what}), and declares ${[...new Set(declared)].sort((a, b) => a - b).join(', ')}: ${flag.metricsOnly ? 'the scrapes go to the declared port and find nothing there, so its metrics are never collected' : 'its probes, Service and scrapes go there, and nothing answers (a failing probe takes the whole pod out of its Services)'}`,
           `listen on the declared port (${declared[0]}), or declare ${ports} and move the probes, Service and scrape with it`));
       }
     }
@@ -132,8 +134,8 @@ const addressPort = (address: string) => {
  * on every address given, so the command line is one finding at most: when none of its ports is
  * declared (reported at the last).
  */
-function listenFlags(container: Record<string, any>, path: string): Array<{ ports: number[]; path: string; what: string }> {
-  const out: Array<{ ports: number[]; path: string; what: string }> = [];
+function listenFlags(container: Record<string, any>, path: string): Array<{ ports: number[]; path: string; what: string; metricsOnly?: boolean }> {
+  const out: Array<{ ports: number[]; path: string; what: string; metricsOnly?: boolean }> = [];
   const argv = [...asArray(container.command).map((v, i) => ({ v, path: item(`${path}.command`, i) })), ...asArray(container.args).map((v, i) => ({ v, path: item(`${path}.args`, i) }))];
   const given: Array<{ port: number; path: string; what: string }> = [];
   argv.forEach(({ v, path: at }, i) => {
@@ -146,11 +148,12 @@ function listenFlags(container: Record<string, any>, path: string): Array<{ port
   });
   const last = given[given.length - 1];
   if (last) return [{ ports: given.map((g) => g.port), path: last.path, what: given.map((g) => g.what).join(', ') }];
-  // The env form only counts without the flag (a flag given wins over its variable).
+  // The env form only counts without the flag (a flag given wins over its variable); and the
+  // OpenTelemetry SDK's Prometheus exporter port (OTEL_EXPORTER_PROMETHEUS_PORT, a bare number).
   asArray(container.env).forEach((v, i) => {
-    if (!isRecord(v) || typeof v.name !== 'string' || !v.name.endsWith('_WEB_LISTEN_ADDRESS') || typeof v.value !== 'string') return;
-    const port = addressPort(v.value);
-    if (port !== undefined) out.push({ ports: [port], path: `${item(`${path}.env`, i)}.value`, what: `${v.name} ${v.value}` });
+    if (!isRecord(v) || typeof v.name !== 'string' || typeof v.value !== 'string') return;
+    const port = v.name.endsWith('_WEB_LISTEN_ADDRESS') ? addressPort(v.value) : v.name === 'OTEL_EXPORTER_PROMETHEUS_PORT' && /^\d+$/.test(v.value) ? Number(v.value) : undefined;
+    if (port !== undefined) out.push({ ports: [port], path: `${item(`${path}.env`, i)}.value`, what: `${v.name} ${v.value}`, metricsOnly: v.name === 'OTEL_EXPORTER_PROMETHEUS_PORT' });
   });
   return out;
 }

@@ -164,7 +164,9 @@ export function checkCommandFilePaths(e: Entry, ctx: Context): RawFinding[] {
       const texts: Array<{ text: string; report: (message: string, hint: string) => RawFinding; own: boolean }> = [
         ...textsOfContainer(ref.container, ref.path).map((t) => ({ text: t.text, own: true, report: (message: string, hint: string) => finding(e, t.path, RULE, message, hint) })),
         // pgbouncer.ini's files are judged by setting above (a finding there, not twice).
-        ...mountedTexts.filter((f) => mounts.some((m) => m.volume === f.volume) && !PGBOUNCER_INI.test(f.key)).map((f) => ({
+        // Only a file naming one of the container's mount paths can name a file under them (the
+        // dashboards are megabytes of JSON without one).
+        ...mountedTexts.filter((f) => mounts.some((m) => m.volume === f.volume) && !PGBOUNCER_INI.test(f.key) && mounts.some((m) => f.text.includes(m.mountPath))).map((f) => ({
           text: f.text,
           own: false,
           report: (message: string, hint: string) => finding(f.configMap, child('data', f.key), RULE, `${f.key} of ConfigMap ${String(f.configMap.obj.metadata?.name)}, read by ${containerLabel(ref)} of ${String(e.obj.kind)} ${ns}/${String(e.obj.metadata?.name)}: ${message}`, hint),

@@ -8,7 +8,8 @@
  *   and keeps only the named port: a wrong name or port leaves it with no Alertmanager, and every
  *   alert is evaluated, fires, and reaches no one. The Service may be rendered or be the one
  *   prometheus-operator creates for an Alertmanager (`alertmanager-operated`: web 9093, tcp-mesh
- *   and udp-mesh 9094).
+ *   and udp-mesh 9094). A Service name not found is judged only in a namespace holding a rendered
+ *   Alertmanager (an add-on's would have Services this tree does not show).
  * - `ref-alertmanager-config`: an Alertmanager's `spec.alertmanagerConfiguration.name` is an
  *   AlertmanagerConfig in the Alertmanager's namespace (the operator looks it up there). Otherwise
  *   the operator cannot build the configuration: the Alertmanager gets no routes or receivers.
@@ -32,6 +33,9 @@ export function checkAlertmanagerEndpoints(e: Entry, ctx: Context): RawFinding[]
     const ns = typeof am.namespace === 'string' ? am.namespace : namespaceOf(e.obj) ?? '';
     if (!ctx.scope(e).namespaces.has(ns)) return;
     const ports = knownService(ctx.scope(e), ns, am.name)?.ports;
+    // An Alertmanager of an add-on (its Service not rendered here) is not judged: only a namespace
+    // holding a rendered Alertmanager is known to be where this one's Service should be.
+    if (!ports && ctx.scope(e).find(ns, 'monitoring.coreos.com', 'Alertmanager').length === 0) return;
     if (!ports) {
       const known = [
         ...ctx.scope(e).find(ns, '', 'Service').map((s) => nameOf(s.obj) ?? ''),

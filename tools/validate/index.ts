@@ -32,6 +32,7 @@ import { checkIgnoredListKept } from './policy/argocd';
 import { duplicateObjects } from './policy/duplicates';
 import { checkS3Region, checkWalgPrefixes } from './policy/walg-prefixes';
 import { checkStandbySlots } from './policy/standby-slots';
+import { checkPgbouncerDatabases } from './policy/pgbouncer-databases';
 import {
   checkConfigRefs, checkNamespaceRef, checkPdbSelector, checkRolloutRefs, checkScaleTarget, checkServiceSelector, checkStatefulSetService,
   checkStorageClassRefs,
@@ -167,8 +168,8 @@ function run(
   }
   timed('validation: rules', () => {
     findings.push(...duplicateObjects(entries));
-    if (options.treeRules !== false) findings.push(...treeRuleFindings(entries, [...entries, ...others]));
     const ctx = new Context([...entries, ...others]);
+    if (options.treeRules !== false) findings.push(...treeRuleFindings(entries, [...entries, ...others], ctx));
     for (const e of entries) {
       const rules = acceptedUpstream.has(e) ? OBJECT_RULES_AFTER_UPSTREAM : OBJECT_RULES;
       for (const rule of rules) findings.push(...rule(e));
@@ -230,8 +231,8 @@ export function validateRenderedRegions(
 }
 
 /** The rules that need every region folder in view at once (ValidateOptions.treeRules). */
-function treeRuleFindings(judged: readonly Entry[], all: readonly Entry[]): RawFinding[] {
-  return [...checkWalgPrefixes(judged, all), ...checkStandbySlots(judged, all)];
+function treeRuleFindings(judged: readonly Entry[], all: readonly Entry[], ctx?: Context): RawFinding[] {
+  return [...checkWalgPrefixes(judged, all), ...checkStandbySlots(judged, all), ...checkPgbouncerDatabases(judged, all, ctx)];
 }
 
 /**

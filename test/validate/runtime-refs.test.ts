@@ -1008,6 +1008,25 @@ describe('runtime references of the rendered objects', () => {
     });
   });
 
+  describe('fifth mutation round: a scrape moved to another port', () => {
+    it('a PodMonitor rewriting the address to the sidecar\'s health port, or to a port nothing listens on (the SLIs go missing)', () => {
+      const objects = folder();
+      const o = objects.find((x) => (x.object as any).kind === 'PodMonitor' && JSON.stringify(x.object).includes('$1:15020'))!;
+      const endpoints = (o.object as any).spec.podMetricsEndpoints;
+      const i = endpoints.findIndex((ep: any) => (ep.relabelings ?? []).some((r: any) => r.replacement === '$1:15020'));
+      const j = endpoints[i].relabelings.findIndex((r: any) => r.replacement === '$1:15020');
+      endpoints[i].relabelings[j].replacement = '$1:15021';
+      const at = `ref-monitor-target ${o.file} spec.podMetricsEndpoints[${i}].relabelings[${j}].replacement`;
+      expect(found(objects)).toEqual([at]);
+      const f = check(objects).find((x) => x.rule === 'ref-monitor-target')!;
+      expect(f.message).toContain("the Istio sidecar's port 15021 serves /healthz/ready, not /stats/prometheus");
+      expect(f.hint).toBe('move it to $1:15020 or $1:15090');
+      endpoints[i].relabelings[j].replacement = '$1:9999';
+      expect(found(objects)).toEqual([at]);
+      expect(check(objects).find((x) => x.rule === 'ref-monitor-target')!.message).toContain('nor their sidecar, listens on 9999');
+    });
+  });
+
   describe('fourth mutation round: Redis and Sentinel ports (m20)', () => {
     const tier = (objects: LoadedObject[]) => objects.map((o) => o.object as any).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'bookedbarber-redis-cache')!;
     const listenFindings = (objects: LoadedObject[]) => check(objects).filter((f) => f.rule === 'listen-port').map((f) => `${f.object}: ${f.message.split(' (ConfigMap')[0]}`);

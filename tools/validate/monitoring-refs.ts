@@ -75,15 +75,45 @@ export function checkPodMonitorTargets(e: Entry, ctx: Context): RawFinding[] {
   if (operated.length > 0 || workloads.some((w) => containersOf(w.tpl).length === 0)) return [];
   const ports = new Set<string>(INJECTED_PORTS);
   for (const w of workloads) for (const c of containersOf(w.tpl)) for (const p of asArray(c.container.ports)) if (isRecord(p) && typeof p.name === 'string') ports.add(p.name);
+  const numbers = new Set<number>();
+  for (const w of workloads) for (const c of containersOf(w.tpl)) for (const p of asArray(c.container.ports)) if (isRecord(p) && typeof p.containerPort === 'number') numbers.add(p.containerPort);
   const out: RawFinding[] = [];
   asArray(spec.podMetricsEndpoints).forEach((ep, i) => {
-    if (!isRecord(ep) || typeof ep.port !== 'string' || ports.has(ep.port)) return;
-    const guess = closest(ep.port, [...ports]);
-    out.push(finding(e, `${item('spec.podMetricsEndpoints', i)}.port`, 'ref-monitor-target', `port ${ep.port} is no container port of the pods it selects (nor the sidecar's ${INJECTED_PORTS.join(', ')}): Prometheus finds no target`,
-      guess ? `did you mean ${guess}?` : `name one of ${[...ports].sort().join(', ')}`));
+    if (!isRecord(ep)) return;
+    if (typeof ep.port === 'string' && !ports.has(ep.port)) {
+      const guess = closest(ep.port, [...ports]);
+      out.push(finding(e, `${item('spec.podMetricsEndpoints', i)}.port`, 'ref-monitor-target', `port ${ep.port} is no container port of the pods it selects (nor the sidecar's ${INJECTED_PORTS.join(', ')}): Prometheus finds no target`,
+        guess ? `did you mean ${guess}?` : `name one of ${[...ports].sort().join(', ')}`));
+    }
+    // A relabeling that moves the scrape to another port of the pod (`$1:15020`, the sidecar's
+    // merged metrics): something there must serve the endpoint's path.
+    const path = typeof ep.path === 'string' ? ep.path : '/metrics';
+    asArray(ep.relabelings).forEach((r, j) => {
+      if (!isRecord(r) || r.targetLabel !== '__address__' || typeof r.replacement !== 'string') return;
+      const m = /:(\d+)$/.exec(r.replacement);
+      const port = m ? Number(m[1]) : undefined;
+      if (port === undefined || numbers.has(port)) return;
+      const serves = SIDECAR_PATHS[port];
+      if (serves?.includes(path)) return;
+      const at = `${item(`${item('spec.podMetricsEndpoints', i)}.relabelings`, j)}.replacement`;
+      const why = serves ? `the Istio sidecar's port ${port} serves ${serves.join(', ')}, not ${path}` : `no container of the pods it selects, nor their sidecar, listens on ${port}`;
+      const right = Object.entries(SIDECAR_PATHS).filter(([, paths]) => paths.includes(path)).map(([p]) => p);
+      out.push(finding(e, at, 'ref-monitor-target', `the scrape is moved to port ${port} (${r.replacement}): ${why}, so every scrape fails and the series it brings are missing`,
+        right.length > 0 ? `move it to ${right.map((p) => `$1:${p}`).join(' or ')}` : `move it to a port that serves ${path}`));
+    });
   });
   return out;
 }
+
+/**
+ * What the Istio sidecar's own ports serve to a scrape: pilot-agent's 15020 the merged metrics
+ * (the application's and Envoy's), Envoy's 15090 its own, 15021 only the readiness check.
+ */
+const SIDECAR_PATHS: Readonly<Record<number, readonly string[]>> = {
+  15020: ['/stats/prometheus'],
+  15090: ['/stats/prometheus'],
+  15021: ['/healthz/ready'],
+};
 
 export function checkAlertmanagerReceivers(e: Entry): RawFinding[] {
   if (!isKind(e.obj, 'monitoring.coreos.com', 'AlertmanagerConfig')) return [];

@@ -122,32 +122,22 @@ function addressTexts(e: Entry): Array<{ path: string; text: string; json: boole
   }
   // Container env values, args and commands (a Job's target URL, a client's DSN).
   for (const t of containerTexts(e.obj)) if (mayAddress(t.text)) out.push({ path: t.path, text: t.text, json: t.env });
+  // A nested spec's strings that may hold an address; with `pairs`, also `{hostname, port}` given apart.
+  const visit = (node: unknown, path: string, pairs: boolean): void => {
+    if (typeof node === 'string') {
+      if (mayAddress(node)) out.push({ path, text: node, json: false });
+    } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i), pairs));
+    else if (isRecord(node)) {
+      const port = typeof node.port === 'number' ? node.port : typeof node.port === 'string' && /^\d+$/.test(node.port) ? Number(node.port) : undefined;
+      if (pairs && typeof node.hostname === 'string' && port !== undefined) out.push({ path: child(path, 'port'), text: '', json: false, address: { host: node.hostname, port } });
+      for (const [k, v] of Object.entries(node)) visit(v, child(path, k), pairs);
+    }
+  };
   // An analysis' metric providers (a Prometheus address, a web metric's URL).
-  if (isKind(e.obj, 'argoproj.io', 'AnalysisTemplate') || isKind(e.obj, 'argoproj.io', 'ClusterAnalysisTemplate')) {
-    const visit = (node: unknown, path: string): void => {
-      if (typeof node === 'string') {
-        if (mayAddress(node)) out.push({ path, text: node, json: false });
-      }
-      else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
-      else if (isRecord(node)) for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
-    };
-    visit(specOf(e.obj).metrics, 'spec.metrics');
-  }
+  if (isKind(e.obj, 'argoproj.io', 'AnalysisTemplate') || isKind(e.obj, 'argoproj.io', 'ClusterAnalysisTemplate')) visit(specOf(e.obj).metrics, 'spec.metrics', false);
   // An OpenTelemetry collector's own configuration: its exporters' endpoints (`host:port`) and
   // the load-balancing exporter's DNS resolver (`hostname` and `port` apart).
-  if (isKind(e.obj, 'opentelemetry.io', 'OpenTelemetryCollector')) {
-    const visit = (node: unknown, path: string): void => {
-      if (typeof node === 'string') {
-        if (mayAddress(node)) out.push({ path, text: node, json: false });
-      } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, item(path, i)));
-      else if (isRecord(node)) {
-        const port = typeof node.port === 'number' ? node.port : typeof node.port === 'string' && /^\d+$/.test(node.port) ? Number(node.port) : undefined;
-        if (typeof node.hostname === 'string' && port !== undefined) out.push({ path: child(path, 'port'), text: '', json: false, address: { host: node.hostname, port } });
-        for (const [k, v] of Object.entries(node)) visit(v, child(path, k));
-      }
-    };
-    visit(specOf(e.obj).config, 'spec.config');
-  }
+  if (isKind(e.obj, 'opentelemetry.io', 'OpenTelemetryCollector')) visit(specOf(e.obj).config, 'spec.config', true);
   return out;
 }
 

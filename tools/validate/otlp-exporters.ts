@@ -28,7 +28,7 @@ const SIGNALS = ['TRACES', 'METRICS', 'LOGS'] as const;
  * transport, which refuse it, and those that speak it. A port said to be plain TCP (or any other
  * protocol) carries either, and is not judged.
  */
-const SPEAKS: Readonly<Record<string, { readonly is: string; readonly refusedBy: readonly string[]; readonly wants: readonly string[] }>> = {
+export const OTLP_TRANSPORTS: Readonly<Record<string, { readonly is: string; readonly refusedBy: readonly string[]; readonly wants: readonly string[] }>> = {
   grpc: { is: 'gRPC (HTTP/2)', refusedBy: ['http'], wants: ['grpc', 'http2'] },
   'http/protobuf': { is: 'HTTP/1.1', refusedBy: ['grpc', 'grpc-web'], wants: ['http'] },
   'http/json': { is: 'HTTP/1.1', refusedBy: ['grpc', 'grpc-web'], wants: ['http'] },
@@ -59,7 +59,7 @@ export function checkOtlpProtocol(e: Entry, ctx: Context): RawFinding[] {
       for (const { endpointVar, protocolVar } of exporters.values()) {
         const endpoint = env.get(endpointVar);
         const protocol = env.get(protocolVar)?.value;
-        const speaks = protocol !== undefined ? SPEAKS[protocol] : undefined;
+        const speaks = protocol !== undefined ? OTLP_TRANSPORTS[protocol] : undefined;
         if (!endpoint || !speaks) continue;
         let url: URL;
         try {

@@ -12,20 +12,12 @@ import type { Context } from '../context';
 import { specOf } from '../context';
 import { item } from '../paths';
 import { closest } from '../suggest';
-import { asArray, Entry, finding, isKind, isRecord, labelsOf, RawFinding } from '../types';
-
-const REGION_LABEL = 'bookedbarber.com/region';
+import { asArray, Entry, finding, isKind, isRecord, RawFinding } from '../types';
+import { regionChartSources } from './argocd-spec';
 
 /** The metric names a region's prometheus-adapter serves (custom, external), or undefined when they cannot be known. */
 function adapterMetrics(ctx: Context, region: string): { custom: string[]; external: string[] } | undefined {
-  const values = ctx.regionScope(null).entries
-    .filter((e) => isKind(e.obj, 'argoproj.io', 'Application') && labelsOf(e.obj.metadata)[REGION_LABEL] === region)
-    .flatMap((e) => {
-      const spec = specOf(e.obj);
-      return (spec.sources !== undefined ? asArray(spec.sources) : [spec.source])
-        .filter((s): s is Record<string, any> => isRecord(s) && s.chart === 'prometheus-adapter')
-        .map((s) => (isRecord(s.helm) && isRecord(s.helm.valuesObject) ? s.helm.valuesObject : undefined));
-    });
+  const values = regionChartSources(ctx, region, 'prometheus-adapter').map((c) => c.values);
   if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
   const custom: string[] = [];
   const external: string[] = [];

@@ -16,47 +16,32 @@
  */
 import type { Context } from '../context';
 import { specOf } from '../context';
+import { OTLP_TRANSPORTS } from '../otlp-exporters';
 import { child, item } from '../paths';
 import { closest } from '../suggest';
 import { knownService } from '../service-ports';
 import { istioProtocol } from '../wiring/istio';
 import { parseServiceHost } from '../wiring/walk';
 import { asArray, Entry, finding, isKind, isRecord, labelsOf, RawFinding } from '../types';
-
-const REGION_LABEL = 'bookedbarber.com/region';
+import { regionChartSources, type RegionChart } from './argocd-spec';
+import { LABELS } from './label-rules';
 
 interface Provider {
-  readonly entry: Entry;
   readonly path: string;
   readonly value: Record<string, unknown>;
 }
 
-/** An Application's sources (`spec.sources`, or the one `spec.source`), with their paths. */
-function sourcesOf(e: Entry): Array<{ s: unknown; at: string }> {
-  const spec = specOf(e.obj);
-  return spec.sources !== undefined ? asArray(spec.sources).map((s, i) => ({ s, at: item('spec.sources', i) })) : [{ s: spec.source, at: 'spec.source' }];
-}
-
-const isIstiod = (e: Entry) => isKind(e.obj, 'argoproj.io', 'Application') && sourcesOf(e).some(({ s }) => isRecord(s) && s.chart === 'istiod');
-
-/** The extension providers of an istiod Application's values, with their paths. */
-function providersOf(e: Entry): Provider[] {
-  if (!isIstiod(e)) return [];
-  const out: Provider[] = [];
-  for (const { s, at } of sourcesOf(e)) {
-    if (!isRecord(s) || s.chart !== 'istiod' || !isRecord(s.helm) || !isRecord(s.helm.valuesObject)) continue;
-    const mesh = s.helm.valuesObject.meshConfig;
-    asArray(isRecord(mesh) ? mesh.extensionProviders : undefined).forEach((p, i) => {
-      if (isRecord(p)) out.push({ entry: e, path: item(`${at}.helm.valuesObject.meshConfig.extensionProviders`, i), value: p });
-    });
-  }
-  return out;
+/** The extension providers in an istiod chart source's values, with their paths. */
+function providersIn(chart: RegionChart): Provider[] {
+  const mesh = chart.values?.meshConfig;
+  return asArray(isRecord(mesh) ? mesh.extensionProviders : undefined).flatMap((p, i) =>
+    (isRecord(p) ? [{ path: item(`${chart.path}.meshConfig.extensionProviders`, i), value: p }] : []));
 }
 
 /** The istiod extension providers of `region`, or undefined when no istiod Application of it is in view. */
 function regionProviders(ctx: Context, region: string): Provider[] | undefined {
-  const istiod = ctx.regionScope(null).entries.filter((e) => isIstiod(e) && labelsOf(e.obj.metadata)[REGION_LABEL] === region);
-  return istiod.length > 0 ? istiod.flatMap(providersOf) : undefined;
+  const charts = regionChartSources(ctx, region, 'istiod');
+  return charts.length > 0 ? charts.flatMap(providersIn) : undefined;
 }
 
 export function checkMeshProviders(e: Entry, ctx: Context): RawFinding[] {
@@ -79,11 +64,11 @@ export function checkMeshProviders(e: Entry, ctx: Context): RawFinding[] {
 
 export function checkMeshTracingTransport(e: Entry, ctx: Context): RawFinding[] {
   if (e.region !== null || !isKind(e.obj, 'argoproj.io', 'Application')) return [];
-  const region = labelsOf(e.obj.metadata)[REGION_LABEL];
+  const region = labelsOf(e.obj.metadata)[LABELS.region];
   if (typeof region !== 'string') return [];
   const scope = ctx.regionScope(region);
   const out: RawFinding[] = [];
-  for (const p of providersOf(e)) {
+  for (const p of regionChartSources(ctx, region, 'istiod').filter((c) => c.entry === e).flatMap(providersIn)) {
     const otel = p.value.opentelemetry;
     if (!isRecord(otel) || typeof otel.service !== 'string' || typeof otel.port !== 'number') continue;
     const service = parseServiceHost(otel.service, 'istio-system');
@@ -92,10 +77,10 @@ export function checkMeshTracingTransport(e: Entry, ctx: Context): RawFinding[] 
     const port = target?.ports.find((x) => x.port === otel.port);
     if (!target || !port) continue;
     const http = isRecord(otel.http);
+    const transport = OTLP_TRANSPORTS[http ? 'http/protobuf' : 'grpc']!;
     const spoken = istioProtocol(port);
-    const refused = http ? ['grpc', 'grpc-web'].includes(spoken) : spoken === 'http';
-    if (!refused) continue;
-    const right = target.ports.find((x) => (http ? istioProtocol(x) === 'http' : ['grpc', 'http2'].includes(istioProtocol(x))));
+    if (!transport.refusedBy.includes(spoken)) continue;
+    const right = target.ports.find((x) => transport.wants.includes(istioProtocol(x)));
     out.push(finding(e, child(`${p.path}.opentelemetry`, 'port'), 'otlp-protocol',
       `extension provider ${String(p.value.name)} (${region}) sends OTLP over ${http ? 'HTTP (it has an http section)' : 'gRPC (it has no http section)'} to port ${port.port}${port.name ? ` (${port.name})` : ''} of ${target.what}, which speaks ${spoken}: every sidecar's export is refused, and no span reaches the collector`,
       right ? `use port ${right.port}${right.name ? ` (${right.name})` : ''}${http ? '' : ', or add an http section to export over HTTP'}` : 'point it at a port that speaks its transport'));

@@ -18,8 +18,8 @@ import { closest } from '../suggest';
 import { mountedFiles } from '../mounted-files';
 import { parseIni, PGBOUNCER_INI } from '../pgbouncer-budget';
 import { labelSelectorMatches } from '../selectors';
-import { parseServiceHost } from '../wiring/walk';
-import { asArray, Entry, isKind, isRecord, pushTo, RawFinding } from '../types';
+import { exportedServices, serviceKey } from './mesh-exports';
+import { Entry, isKind, isRecord, RawFinding } from '../types';
 
 const RULE = 'ref-pgbouncer-database';
 
@@ -37,13 +37,6 @@ function targets(node: unknown, entry: Entry, path: string, out: ClientTarget[])
     if (typeof node.host === 'string' && typeof node.database === 'string' && node.port !== undefined) out.push({ entry, path, host: node.host, database: node.database });
     for (const v of Object.values(node)) targets(v, entry, path, out);
   }
-}
-
-/** A Service FQDN as `name.ns`. */
-function serviceKey(host: string): string | undefined {
-  if (!/\.svc\.cluster\.local\.?$/.test(host)) return undefined;
-  const s = parseServiceHost(host, '');
-  return s ? `${s.name}.${s.namespace}` : undefined;
 }
 
 /** The databases the PgBouncer behind Service `name.ns` of `region` serves, or undefined when no rendered PgBouncer is behind it. */
@@ -87,21 +80,22 @@ export function checkPgbouncerDatabases(judged: readonly Entry[], all: readonly 
   }
   if (clients.length === 0) return [];
   const ctx = context ?? new Context([...all]);
-  // Mesh names of one region's Services, by the ServiceEntries that export them (a local endpoint).
-  const exported = new Map<string, Array<{ region: string; service: string }>>();
-  for (const e of all) {
-    if (!e.region || !isKind(e.obj, 'networking.istio.io', 'ServiceEntry')) continue;
-    const local = asArray(specOf(e.obj).endpoints).filter(isRecord).map((p) => (typeof p.address === 'string' ? serviceKey(p.address) : undefined)).filter((k): k is string => k !== undefined);
-    for (const host of asArray(specOf(e.obj).hosts)) if (typeof host === 'string') for (const service of local) pushTo(exported, host, { region: e.region, service });
-  }
+  const exported = exportedServices(all);
+  // Each shard's PgBouncer is named by every serving region's map: looked up once.
+  const servers = new Map<string, ReturnType<typeof served>>();
+  const servedBy = (region: string, service: string) => {
+    const key = `${region} ${service}`;
+    if (!servers.has(key)) servers.set(key, served(ctx, region, service));
+    return servers.get(key);
+  };
   const out: RawFinding[] = [];
   const seen = new Set<string>();
   for (const c of clients) {
     const region = c.entry.region!;
     const local = serviceKey(c.host);
-    const servers = local ? [{ region, service: local }] : (exported.get(c.host) ?? []).filter((h) => h.region !== region);
-    for (const s of servers) {
-      const known = served(ctx, s.region, s.service);
+    const behind = local ? [{ region, service: local }] : (exported.get(c.host) ?? []).filter((h) => h.region !== region);
+    for (const s of behind) {
+      const known = servedBy(s.region, s.service);
       if (!known || known.fallback || known.names.includes(c.database)) continue;
       const id = `${c.entry.file} ${c.entry.index} ${c.path} ${c.host} ${c.database}`;
       if (seen.has(id)) continue;

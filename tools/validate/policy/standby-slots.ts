@@ -17,11 +17,11 @@
  * (each is a state the cluster can be in); with none in view (one region validated alone) nothing
  * is judged. Literal values only.
  */
-import { parse } from 'yaml';
+import { parsedYaml } from '../mounted-files';
 import { child, item } from '../paths';
 import { containersOf, podTemplates } from '../pod-templates';
-import { parseServiceHost } from '../wiring/walk';
-import { asArray, Entry, isKind, isRecord, namespaceOf, pushTo, RawFinding } from '../types';
+import { exportedServices, serviceKey } from './mesh-exports';
+import { asArray, Entry, isKind, isRecord, namespaceOf, RawFinding } from '../types';
 
 const RULE = 'standby-slot';
 
@@ -55,33 +55,6 @@ function standbyOf(config: Record<string, unknown>, entry: Entry, path: string):
   return isRecord(s) && typeof s.host === 'string' && typeof s.primary_slot_name === 'string' ? { entry, path, host: s.host, slot: s.primary_slot_name } : undefined;
 }
 
-/** A Service FQDN as `name.ns`. */
-function serviceKey(host: string): string | undefined {
-  if (!/\.svc\.cluster\.local\.?$/.test(host)) return undefined;
-  const s = parseServiceHost(host, '');
-  return s ? `${s.name}.${s.namespace}` : undefined;
-}
-
-/**
- * A patroni.yml's content: JSON (which is YAML) after its comment lines is read as JSON, the
- * cheap way; anything else by the YAML parser.
- */
-function patroniConfig(text: string): unknown {
-  const body = text.replace(/^(?:[ \t]*(?:#.*)?\n)*/, '');
-  if (body.startsWith('{')) {
-    try {
-      return JSON.parse(body);
-    } catch {
-      // not JSON after all
-    }
-  }
-  try {
-    return parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function read(e: Entry, standbys: Standby[], sources: SlotSource[]): void {
   const region = e.region;
   if (!region) return;
@@ -89,7 +62,7 @@ function read(e: Entry, standbys: Standby[], sources: SlotSource[]): void {
     for (const [key, text] of Object.entries(e.obj.data)) {
       if (!/patroni\.ya?ml$/.test(key) || typeof text !== 'string') continue;
       if (!text.includes('standby_cluster') && !text.includes('slots')) continue;
-      const config = patroniConfig(text);
+      const config = parsedYaml(text);
       if (!isRecord(config) || !isRecord(config.bootstrap) || !isRecord(config.bootstrap.dcs)) continue;
       const dcs = config.bootstrap.dcs;
       const standby = standbyOf(dcs, e, child('data', key));
@@ -123,25 +96,13 @@ function read(e: Entry, standbys: Standby[], sources: SlotSource[]): void {
   }
 }
 
-/** Where a mesh name is served from: the regions whose ServiceEntries for it end at a local Service, and that Service. */
-function homesOf(all: readonly Entry[]): Map<string, Array<{ region: string; service: string }>> {
-  const out = new Map<string, Array<{ region: string; service: string }>>();
-  for (const e of all) {
-    if (!e.region || !isKind(e.obj, 'networking.istio.io', 'ServiceEntry') || !isRecord(e.obj.spec)) continue;
-    const local = asArray(e.obj.spec.endpoints).filter(isRecord).map((p) => (typeof p.address === 'string' ? serviceKey(p.address) : undefined)).filter((k): k is string => k !== undefined);
-    if (local.length === 0) continue;
-    for (const host of asArray(e.obj.spec.hosts)) if (typeof host === 'string') for (const service of local) pushTo(out, host, { region: e.region, service });
-  }
-  return out;
-}
-
 /** `judged`: the objects findings are reported on; `all`: every object in view (judged ones included). */
 export function checkStandbySlots(judged: readonly Entry[], all: readonly Entry[]): RawFinding[] {
   const standbys: Standby[] = [];
   const sources: SlotSource[] = [];
   for (const e of all) read(e, standbys, sources);
   if (standbys.length === 0) return [];
-  const homes = homesOf(all);
+  const homes = exportedServices(all);
   const isJudged = new Set(judged);
   const out: RawFinding[] = [];
   for (const s of standbys) {
